@@ -1,0 +1,35 @@
+package dev.tailor.io;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Set;
+
+/**
+ * Named tensors read in place: one safetensors file, or a sharded checkpoint seen as one.
+ * Segments stay valid until {@link #close()}.
+ */
+public interface TensorSource extends AutoCloseable {
+
+    /** Names of all tensors. */
+    Set<String> names();
+
+    /** True if a tensor of that name exists. */
+    boolean contains(String name);
+
+    /**
+     * The header entry of a tensor.
+     *
+     * @throws TensorFormatException naming the file(s) and the tensor when it is missing
+     */
+    TensorInfo info(String name);
+
+    /** The tensor's bytes, in place (memory-mapped); never copied. */
+    MemorySegment data(String name);
+
+    /** The file holding the tensor (for error messages). */
+    Path file(String name);
+
+    /** Unmaps the files. */
+    @Override
+    void close();
+}

@@ -1,0 +1,45 @@
+package dev.tailor.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A row-major matrix {@code [rows, cols]} read in place from memory (usually a memory-mapped model
+ * file): a linear layer's weight is {@code [out_features, in_features]}. Elements stay in their
+ * file's type and are widened to float inside the kernels.
+ *
+ * @param data  the bytes, {@code rows * cols * dtype.byteSize()} long
+ * @param dtype F32, F16 or BF16
+ * @param rows  number of rows (output features)
+ * @param cols  number of columns (input features)
+ */
+public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) {
+
+    public WeightMatrix {
+        if (!dtype.isWeightType()) {
+            throw new IllegalArgumentException("weights must be F32, F16 or BF16, not " + dtype);
+        }
+        long expected = (long) rows * cols * dtype.byteSize();
+        if (data.byteSize() != expected) {
+            throw new IllegalArgumentException("weight [" + rows + ", " + cols + "] " + dtype + " needs "
+                    + expected + " bytes, got " + data.byteSize());
+        }
+    }
+
+    /** A heap-backed F32 matrix over {@code values} (for trainable or test weights). */
+    public static WeightMatrix of(float[] values, int rows, int cols) {
+        return new WeightMatrix(MemorySegment.ofArray(values), DType.F32, rows, cols);
+    }
+
+    /** Element {@code (r, c)} widened to float (slow path: tests, embeddings lookups). */
+    public float get(int r, int c) {
+        return Numerics.load(data, dtype, (long) r * cols + c);
+    }
+
+    /** Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float. */
+    public void copyRow(int r, float[] dst, int dstOff) {
+        long base = (long) r * cols;
+        for (int c = 0; c < cols; c++) {
+            dst[dstOff + c] = Numerics.load(data, dtype, base + c);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tailor.tokenizer;
+
+import java.util.List;
+
+/** Text to token ids and back, as a model's {@code tokenizer.json} defines it. */
+public interface Tokenizer {
+
+    /**
+     * Encodes text.
+     *
+     * @param text        the input
+     * @param addSpecial  add the special tokens the tokenizer adds around a sequence (BOS for Llama 2 per
+     *                    {@code add_bos_token}; the post-processor's tokens for byte-level tokenizers)
+     */
+    int[] encode(String text, boolean addSpecial);
+
+    /** Decodes ids to text; special tokens are kept unless {@code skipSpecial}. */
+    String decode(int[] ids, boolean skipSpecial);
+
+    /** A decoder for a stream of ids that emits only complete UTF-8 characters. */
+    StreamingDecoder streamingDecoder(boolean skipSpecial);
+
+    /** Number of ids, including added tokens. */
+    int vocabSize();
+
+    /** The BOS id, or -1. */
+    int bosId();
+
+    /** The EOS ids (from the tokenizer config), possibly empty. */
+    List<Integer> eosIds();
+
+    /** The token string for an id (e.g. {@code ▁the}), or null if out of range. */
+    String token(int id);
+}
