@@ -1,0 +1,200 @@
+package dev.tailor.model;
+
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.TensorSource;
+import dev.tailor.tensor.MatMul;
+
+import java.nio.file.Path;
+
+/**
+ * The Llama-family forward pass (llama, mistral, qwen2, qwen3) over weights read in place, with a KV cache:
+ * a batched prefill over many tokens, then decoding one token at a time; logits only for the rows asked for.
+ *
+ * <p>Per block: {@code h = x + o_proj(attn(rope(q), rope(k), v))} over {@code rmsnorm(x)}, then
+ * {@code x' = h + down(silu(gate(n)) · up(n))} with {@code n = rmsnorm(h)}; qwen2 adds q/k/v biases, qwen3
+ * normalises each q and k head before RoPE.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final LlamaWeights weights;
+    private final TensorSource source;
+    private final RotaryEmbedding rope;
+
+    /** A model over bound weights; {@code source} (may be null) is closed with the model. */
+    public LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source) {
+        this.config = config;
+        this.weights = weights;
+        this.source = source;
+        this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
+                config.maxPositions());
+    }
+
+    /**
+     * Opens a Hugging Face model directory: {@code config.json} and {@code model.safetensors}, memory-mapped.
+     *
+     * @throws ConfigException                         if the config is invalid or unsupported
+     * @throws dev.tailor.io.TensorFormatException if the weights are malformed or contradict the config
+     */
+    public static LlamaModel load(Path dir) {
+        ModelConfig config = ModelConfig.load(dir);
+        TensorSource source = SafetensorsFile.open(dir.resolve("model.safetensors"));
+        try {
+            return new LlamaModel(config, LlamaWeights.bind(config, source), source);
+        } catch (RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /** The architecture. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The weights. */
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /** A KV cache able to hold {@code capacity} positions (at most the context length). */
+    public KvCache newCache(int capacity) {
+        if (capacity > config.maxPositions()) {
+            throw new IllegalArgumentException("a cache of " + capacity + " positions exceeds the context length "
+                    + config.maxPositions());
+        }
+        return new KvCache(config, capacity);
+    }
+
+    /**
+     * Runs {@code tokens} at positions {@code cache.length() …} and appends their keys and values to the cache.
+     *
+     * @return the hidden states after the final norm, {@code [tokens.length, hidden]}
+     * @throws ContextOverflowException if the cache cannot hold the tokens
+     */
+    public float[] forward(KvCache cache, int[] tokens) {
+        int n = tokens.length;
+        int start = cache.length();
+        if (start + n > cache.capacity()) {
+            throw new ContextOverflowException(start + n, cache.capacity());
+        }
+        int d = config.hiddenSize();
+        float[] x = new float[n * d];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[t];
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+            weights.embed().copyRow(id, x, t * d);
+        }
+        BlockScratch s = new BlockScratch(config, n);
+        for (int l = 0; l < config.numLayers(); l++) {
+            block(l, weights.layers().get(l), cache, start, n, x, s);
+        }
+        cache.advance(n);
+        float[] out = new float[n * d];
+        for (int t = 0; t < n; t++) {
+            BlockMath.rmsNorm(x, t * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
+        }
+        return out;
+    }
+
+    /** Logits of rows {@code [from, to)} of {@code hidden} (from {@link #forward}): {@code [to−from, vocab]}. */
+    public float[] logits(float[] hidden, int from, int to) {
+        int d = config.hiddenSize();
+        float[] rows = new float[(to - from) * d];
+        System.arraycopy(hidden, from * d, rows, 0, rows.length);
+        float[] out = new float[(to - from) * config.vocabSize()];
+        MatMul.matmulTransposed(rows, to - from, weights.lmHead(), out);
+        return out;
+    }
+
+    /** Processes a prompt and returns the logits of its last token. */
+    public float[] prefill(KvCache cache, int[] tokens) {
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("cannot prefill an empty prompt");
+        }
+        float[] hidden = forward(cache, tokens);
+        return logits(hidden, tokens.length - 1, tokens.length);
+    }
+
+    /** Processes one token and returns its logits. */
+    public float[] decode(KvCache cache, int token) {
+        return logits(forward(cache, new int[] {token}), 0, 1);
+    }
+
+    private void block(int layer, LayerWeights w, KvCache cache, int start, int n, float[] x, BlockScratch s) {
+        int d = config.hiddenSize();
+        float eps = (float) config.rmsNormEps();
+        for (int t = 0; t < n; t++) {
+            BlockMath.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
+        }
+        MatMul.matmulTransposed(s.norm, n, w.q(), s.q);
+        MatMul.matmulTransposed(s.norm, n, w.k(), s.k);
+        MatMul.matmulTransposed(s.norm, n, w.v(), s.v);
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        if (w.qBias() != null) {
+            BlockMath.addBias(s.q, n, w.qBias());
+            BlockMath.addBias(s.k, n, w.kBias());
+            BlockMath.addBias(s.v, n, w.vBias());
+        }
+        int hd = config.headDim();
+        for (int t = 0; t < n; t++) {
+            if (w.qNorm() != null) {
+                for (int h = 0; h < config.numHeads(); h++) {
+                    BlockMath.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
+                }
+                for (int h = 0; h < config.numKvHeads(); h++) {
+                    BlockMath.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
+                }
+            }
+            rope.apply(s.q, t * qDim, config.numHeads(), start + t);
+            rope.apply(s.k, t * kvDim, config.numKvHeads(), start + t);
+        }
+        System.arraycopy(s.k, 0, cache.keys(layer), start * kvDim, n * kvDim);
+        System.arraycopy(s.v, 0, cache.values(layer), start * kvDim, n * kvDim);
+        Attention.causal(config, s.q, cache.keys(layer), cache.values(layer), start, n, s.attn);
+        MatMul.matmulTransposed(s.attn, n, w.o(), s.out);
+        BlockMath.addInPlace(x, s.out, n * d);
+
+        for (int t = 0; t < n; t++) {
+            BlockMath.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
+        }
+        MatMul.matmulTransposed(s.norm, n, w.gate(), s.gate);
+        MatMul.matmulTransposed(s.norm, n, w.up(), s.up);
+        BlockMath.siluMul(s.gate, s.up, s.gate, n * config.intermediateSize());
+        MatMul.matmulTransposed(s.gate, n, w.down(), s.out);
+        BlockMath.addInPlace(x, s.out, n * d);
+    }
+
+    @Override
+    public void close() {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    /** Work arrays of one forward call, reused across the layers. */
+    private static final class BlockScratch {
+        final float[] norm;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attn;
+        final float[] out;
+        final float[] gate;
+        final float[] up;
+
+        BlockScratch(ModelConfig c, int n) {
+            norm = new float[n * c.hiddenSize()];
+            q = new float[n * c.qDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            attn = new float[n * c.qDim()];
+            out = new float[n * c.hiddenSize()];
+            gate = new float[n * c.intermediateSize()];
+            up = new float[n * c.intermediateSize()];
+        }
+    }
+}
