@@ -1,0 +1,48 @@
+package dev.tailor.bench;
+
+import dev.tailor.model.ModelConfig;
+import dev.tailor.tensor.DType;
+
+import java.util.List;
+
+/**
+ * The model shape and run lengths of a benchmark; the flags and defaults are those of the PyTorch peer
+ * ({@code torch_peer.py}): SmolLM-135M geometry with 8 layers, tied embeddings, F32.
+ *
+ * @param dim       hidden size
+ * @param layers    decoder blocks
+ * @param heads     query heads
+ * @param kvHeads   key/value heads
+ * @param ffn       SwiGLU width
+ * @param vocab     vocabulary size
+ * @param seq       prefill / training sequence length
+ * @param batch     sequences per step
+ * @param prompt    decode: prompt length
+ * @param newTokens decode: generated tokens
+ * @param steps     measured repetitions
+ * @param warmup    unmeasured repetitions first
+ * @param dtype     weight type (F32, BF16, F16)
+ */
+public record BenchShape(int dim, int layers, int heads, int kvHeads, int ffn, int vocab, int seq, int batch,
+                         int prompt, int newTokens, int steps, int warmup, DType dtype) {
+
+    /** The peer's defaults. */
+    public static BenchShape defaults() {
+        return new BenchShape(576, 8, 9, 3, 1536, 49152, 256, 1, 32, 64, 6, 2, DType.F32);
+    }
+
+    /** The model config of this shape (context long enough for every mode). */
+    public ModelConfig config() {
+        int context = Math.max(seq, prompt + newTokens) + 8;
+        return new ModelConfig("llama", dim, ffn, layers, heads, kvHeads, dim / heads, 1e-5, 10000.0, null,
+                vocab, context, true, false, false, 1, List.of(2));
+    }
+
+    /** Parameters of the model (tied embeddings counted once). */
+    public long parameters() {
+        long hd = dim / heads;
+        long attn = (long) dim * heads * hd * 2 + (long) dim * kvHeads * hd * 2;
+        long mlp = 3L * dim * ffn;
+        return layers * (attn + mlp + 2L * dim) + (long) vocab * dim + dim;
+    }
+}

@@ -1,0 +1,117 @@
+package dev.tailor.bench;
+
+import dev.tailor.model.KvCache;
+import dev.tailor.model.LlamaModel;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Prefill and decode benchmarks on a random model, measured as the PyTorch peer measures them:
+ * prefill = a forward over {@code seq} tokens per sequence (median of {@code steps} after {@code warmup});
+ * decode = greedy generation of {@code newTokens} after a {@code prompt}-token prefill, second of two runs.
+ */
+public final class InferenceBench {
+    private InferenceBench() {
+    }
+
+    /** Runs the prefill benchmark and returns its result fields. */
+    public static Map<String, Object> prefill(BenchShape shape) {
+        LlamaModel model = RandomModel.build(shape, 0);
+        SplittableRandom rnd = new SplittableRandom(1);
+        int[][] batch = new int[shape.batch()][];
+        for (int b = 0; b < batch.length; b++) {
+            batch[b] = rnd.ints(shape.seq(), 0, shape.vocab()).toArray();
+        }
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < shape.warmup() + shape.steps(); i++) {
+            long t0 = System.nanoTime();
+            for (int[] ids : batch) {
+                model.prefill(model.newCache(shape.seq()), ids);
+            }
+            if (i >= shape.warmup()) {
+                times.add((System.nanoTime() - t0) / 1e9);
+            }
+        }
+        double median = median(times);
+        Map<String, Object> r = base("prefill", shape);
+        r.put("seq", shape.seq());
+        r.put("batch", shape.batch());
+        r.put("median_s", round(median, 4));
+        r.put("tokens_per_s", round(shape.batch() * shape.seq() / median, 1));
+        r.put("gflops", round(2.0 * shape.parameters() * shape.batch() * shape.seq() / median / 1e9, 1));
+        return finish(r);
+    }
+
+    /** Runs the decode benchmark and returns its result fields. */
+    public static Map<String, Object> decode(BenchShape shape) {
+        LlamaModel model = RandomModel.build(shape, 0);
+        SplittableRandom rnd = new SplittableRandom(1);
+        double promptSeconds = 0;
+        double decodeSeconds = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            KvCache cache = model.newCache(shape.prompt() + shape.newTokens() + 1);
+            int[] prompt = rnd.ints(shape.prompt(), 0, shape.vocab()).toArray();
+            long t0 = System.nanoTime();
+            float[] logits = model.prefill(cache, prompt);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < shape.newTokens(); i++) {
+                logits = model.decode(cache, argmax(logits));
+            }
+            long t2 = System.nanoTime();
+            promptSeconds = (t1 - t0) / 1e9;
+            decodeSeconds = (t2 - t1) / 1e9;
+        }
+        Map<String, Object> r = base("decode", shape);
+        r.put("prompt", shape.prompt());
+        r.put("new_tokens", shape.newTokens());
+        r.put("prompt_s", round(promptSeconds, 4));
+        r.put("decode_tokens_per_s", round(shape.newTokens() / decodeSeconds, 2));
+        r.put("ms_per_token", round(decodeSeconds / shape.newTokens() * 1e3, 3));
+        double bytesPerToken = (double) shape.parameters() * shape.dtype().byteSize();
+        r.put("weight_gb_per_s", round(bytesPerToken * shape.newTokens() / decodeSeconds / 1e9, 1));
+        return finish(r);
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static Map<String, Object> base(String mode, BenchShape shape) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mode", mode);
+        r.put("impl", "tailor");
+        r.put("dtype", shape.dtype().name());
+        r.put("layers", shape.layers());
+        r.put("dim", shape.dim());
+        r.put("params", shape.parameters());
+        return r;
+    }
+
+    private static Map<String, Object> finish(Map<String, Object> r) {
+        r.put("peak_rss_mib", round(ProcessStats.peakRssMib(), 1));
+        r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));
+        return r;
+    }
+
+    static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+
+    static double round(double v, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(v * scale) / scale;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.tailor.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.bench.BenchShape;
+import dev.tailor.bench.InferenceBench;
+import dev.tailor.tensor.DType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tailor bench MODE}: builds a random model and prints one {@code RESULT {json}} line per run, taking the
+ * flags of the PyTorch peer ({@code torch_peer.py}) so both run with the same arguments; {@code --peer} runs the
+ * peer too and prints its line beside Tailor's.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark kernels and inference on a random model (prints RESULT {json} lines).")
+public final class BenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Parameters(index = "0", description = "matmul, prefill or decode")
+    String mode;
+
+    @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
+    int dim;
+    @Option(names = "--layers", defaultValue = "8", description = "decoder blocks (default ${DEFAULT-VALUE})")
+    int layers;
+    @Option(names = "--heads", defaultValue = "9", description = "query heads (default ${DEFAULT-VALUE})")
+    int heads;
+    @Option(names = "--kv-heads", defaultValue = "3", description = "key/value heads (default ${DEFAULT-VALUE})")
+    int kvHeads;
+    @Option(names = "--ffn", defaultValue = "1536", description = "SwiGLU width (default ${DEFAULT-VALUE})")
+    int ffn;
+    @Option(names = "--vocab", defaultValue = "49152", description = "vocabulary (default ${DEFAULT-VALUE})")
+    int vocab;
+    @Option(names = "--seq", defaultValue = "256", description = "prefill length (default ${DEFAULT-VALUE})")
+    int seq;
+    @Option(names = "--batch", defaultValue = "1", description = "sequences per step (default ${DEFAULT-VALUE})")
+    int batch;
+    @Option(names = "--threads", description = "worker threads (default: all cores)")
+    Integer threads;
+    @Option(names = "--prompt", defaultValue = "32", description = "decode prompt length (default ${DEFAULT-VALUE})")
+    int prompt;
+    @Option(names = "--new-tokens", defaultValue = "64", description = "decoded tokens (default ${DEFAULT-VALUE})")
+    int newTokens;
+    @Option(names = "--steps", defaultValue = "6", description = "measured repetitions (default ${DEFAULT-VALUE})")
+    int steps;
+    @Option(names = "--warmup", defaultValue = "2", description = "warm-up repetitions (default ${DEFAULT-VALUE})")
+    int warmup;
+    @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
+    DType dtype;
+    @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT")
+    Path peer;
+    @Option(names = "--peer-python", defaultValue = "/usr/bin/python3",
+            description = "interpreter for the peer (default ${DEFAULT-VALUE}, Debian's, which has python3-torch)")
+    String peerPython;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null) {
+            System.setProperty("tailor.threads", Integer.toString(threads));
+        }
+        if (!List.of(DType.F32, DType.BF16, DType.F16).contains(dtype)) {
+            throw new IllegalArgumentException("--dtype must be F32, BF16 or F16, not " + dtype);
+        }
+        BenchShape shape = new BenchShape(dim, layers, heads, kvHeads, ffn, vocab, seq, batch, prompt, newTokens,
+                steps, warmup, dtype);
+        List<Map<String, Object>> results = switch (mode) {
+            case "prefill" -> List.of(InferenceBench.prefill(shape));
+            case "decode" -> List.of(InferenceBench.decode(shape));
+            case "matmul" -> MatmulResults.run(threads);
+            default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
+                    + "\" (expected matmul, prefill or decode)");
+        };
+        for (Map<String, Object> r : results) {
+            System.out.println("RESULT " + JSON.writeValueAsString(r));
+        }
+        if (peer != null) {
+            runPeer();
+        }
+        return 0;
+    }
+
+    private void runPeer() throws IOException, InterruptedException {
+        if (!Files.isRegularFile(peer)) {
+            throw new IllegalArgumentException("--peer " + peer + ": no such file");
+        }
+        List<String> cmd = new ArrayList<>(List.of(peerPython, peer.toString(), mode,
+                "--dim", "" + dim, "--layers", "" + layers, "--heads", "" + heads, "--kv-heads", "" + kvHeads,
+                "--ffn", "" + ffn, "--vocab", "" + vocab, "--seq", "" + seq, "--batch", "" + batch,
+                "--threads", "" + (threads != null ? threads : Runtime.getRuntime().availableProcessors()),
+                "--prompt", "" + prompt, "--new-tokens", "" + newTokens, "--steps", "" + steps,
+                "--warmup", "" + warmup));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("RESULT ")) {
+                    System.out.println("RESULT " + line.substring(7).replaceFirst("^\\{", "{\"impl\": \"torch-peer\", "));
+                } else {
+                    System.err.println("peer: " + line);
+                }
+            }
+        }
+        int rc = p.waitFor();
+        if (rc != 0) {
+            throw new IllegalStateException("the peer exited with status " + rc + " (" + String.join(" ", cmd) + ")");
+        }
+    }
+}
