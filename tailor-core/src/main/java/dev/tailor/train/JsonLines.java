@@ -1,0 +1,79 @@
+package dev.tailor.train;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** Reads JSON Lines files: one JSON object per non-blank line; errors name the file and line. */
+public final class JsonLines {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private JsonLines() {
+    }
+
+    /**
+     * One parsed line.
+     *
+     * @param file   the file it came from
+     * @param number 1-based line number
+     * @param json   the object
+     */
+    public record Line(Path file, int number, JsonNode json) {
+        /** The string field {@code key}, or a {@link DataFormatException} naming file, line and field. */
+        public String requireText(String key) {
+            JsonNode n = json.get(key);
+            if (n == null || n.isNull()) {
+                throw new DataFormatException(file + ":" + number + ": missing field \"" + key + "\"");
+            }
+            if (!n.isTextual()) {
+                throw new DataFormatException(file + ":" + number + ": field \"" + key + "\" must be a string, got "
+                        + n.getNodeType().name().toLowerCase());
+            }
+            return n.asText();
+        }
+    }
+
+    /** Calls {@code sink} for each object line of {@code file}, in order. */
+    public static void forEach(Path file, Consumer<Line> sink) {
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String text;
+            int number = 0;
+            while ((text = r.readLine()) != null) {
+                number++;
+                if (text.isBlank()) {
+                    continue;
+                }
+                JsonNode node;
+                try {
+                    node = JSON.readTree(text);
+                } catch (JsonProcessingException e) {
+                    throw new DataFormatException(file + ":" + number + ": not valid JSON: "
+                            + e.getOriginalMessage());
+                }
+                if (node == null || !node.isObject()) {
+                    throw new DataFormatException(file + ":" + number + ": expected a JSON object");
+                }
+                sink.accept(new Line(file, number, node));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** All object lines of {@code file}. */
+    public static List<Line> readAll(Path file) {
+        List<Line> lines = new ArrayList<>();
+        forEach(file, lines::add);
+        return lines;
+    }
+}
