@@ -1,22 +1,26 @@
 package dev.tailor.model;
 
 /**
- * Keys and values of every layer for the positions processed so far: {@code keys[layer]} is
- * {@code [capacity, kvHeads·headDim]}, row p holding position p (after RoPE for keys).
+ * Keys and values of every layer for the positions processed so far, laid out per KV head so that each
+ * head's keys and values are contiguous matrices: {@code keys[layer]} is {@code [kvHeads, capacity, headDim]},
+ * row p of head h holding position p (keys after RoPE).
  */
 public final class KvCache {
     private final float[][] keys;
     private final float[][] values;
     private final int capacity;
-    private final int kvDim;
+    private final int kvHeads;
+    private final int headDim;
     private int length;
 
     /** An empty cache for {@code capacity} positions of {@code config}. */
     public KvCache(ModelConfig config, int capacity) {
         this.capacity = capacity;
-        this.kvDim = config.kvDim();
-        this.keys = new float[config.numLayers()][Math.multiplyExact(capacity, kvDim)];
-        this.values = new float[config.numLayers()][Math.multiplyExact(capacity, kvDim)];
+        this.kvHeads = config.numKvHeads();
+        this.headDim = config.headDim();
+        int size = Math.multiplyExact(capacity, config.kvDim());
+        this.keys = new float[config.numLayers()][size];
+        this.values = new float[config.numLayers()][size];
     }
 
     /** Positions held. */
@@ -50,8 +54,23 @@ public final class KvCache {
         return values[layer];
     }
 
-    int kvDim() {
-        return kvDim;
+    /** Offset of position {@code pos} of KV head {@code head} in a layer's keys or values. */
+    int offset(int head, int pos) {
+        return (head * capacity + pos) * headDim;
+    }
+
+    /**
+     * Stores rows {@code [0, n)} of {@code k} and {@code v} ({@code [n, kvHeads·headDim]}) at positions
+     * {@code start …} of {@code layer}.
+     */
+    void store(int layer, int start, int n, float[] k, float[] v) {
+        int kvDim = kvHeads * headDim;
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < kvHeads; h++) {
+                System.arraycopy(k, t * kvDim + h * headDim, keys[layer], offset(h, start + t), headDim);
+                System.arraycopy(v, t * kvDim + h * headDim, values[layer], offset(h, start + t), headDim);
+            }
+        }
     }
 
     void advance(int positions) {

@@ -152,9 +152,8 @@ public final class LlamaModel implements AutoCloseable {
             rope.apply(s.q, t * qDim, config.numHeads(), start + t);
             rope.apply(s.k, t * kvDim, config.numKvHeads(), start + t);
         }
-        System.arraycopy(s.k, 0, cache.keys(layer), start * kvDim, n * kvDim);
-        System.arraycopy(s.v, 0, cache.values(layer), start * kvDim, n * kvDim);
-        Attention.causal(config, s.q, cache.keys(layer), cache.values(layer), start, n, s.attn);
+        cache.store(layer, start, n, s.k, s.v);
+        Attention.causal(config, s.q, cache, layer, start, n, s.attn);
         MatMul.matmulTransposed(s.attn, n, w.o(), s.out);
         BlockMath.addInPlace(x, s.out, n * d);
 

@@ -1,0 +1,69 @@
+package dev.tailor.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code Y = X·W} with both operands row-major float arrays: {@code y[i, j] = Σ_p x[i, p] · w[p, j]}.
+ * Used where the right operand is laid out by rows of the reduction index, as attention's
+ * {@code P·V} ({@code V} is {@code [positions, headDim]}).
+ */
+public final class MatMulNN {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private MatMulNN() {
+    }
+
+    /**
+     * Overwrites {@code y[yOff + i·n + j]} for i in [0, m), j in [0, n) with {@code Σ_p x[xOff + i·k + p] ·
+     * w[wOff + p·n + j]}; vectorized along j, one output row held in registers while streaming rows of W.
+     */
+    public static void matmul(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff) {
+        int bound = S.loopBound(n);
+        for (int i = 0; i < m; i++) {
+            int xRow = xOff + i * k;
+            int yRow = yOff + i * n;
+            int j = 0;
+            for (; j + 2 * S.length() <= n; j += 2 * S.length()) {
+                FloatVector acc0 = FloatVector.zero(S);
+                FloatVector acc1 = FloatVector.zero(S);
+                for (int p = 0; p < k; p++) {
+                    FloatVector a = FloatVector.broadcast(S, x[xRow + p]);
+                    int wRow = wOff + p * n + j;
+                    acc0 = FloatVector.fromArray(S, w, wRow).fma(a, acc0);
+                    acc1 = FloatVector.fromArray(S, w, wRow + S.length()).fma(a, acc1);
+                }
+                acc0.intoArray(y, yRow + j);
+                acc1.intoArray(y, yRow + j + S.length());
+            }
+            for (; j < bound; j += S.length()) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int p = 0; p < k; p++) {
+                    acc = FloatVector.fromArray(S, w, wOff + p * n + j).fma(FloatVector.broadcast(S, x[xRow + p]), acc);
+                }
+                acc.intoArray(y, yRow + j);
+            }
+            for (; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum += x[xRow + p] * w[wOff + p * n + j];
+                }
+                y[yRow + j] = sum;
+            }
+        }
+    }
+
+    /** The scalar twin of {@link #matmul}: the test oracle. */
+    public static void matmulScalar(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
+                                    int yOff) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum += x[xOff + i * k + p] * w[wOff + p * n + j];
+                }
+                y[yOff + i * n + j] = sum;
+            }
+        }
+    }
+}
