@@ -1,0 +1,117 @@
+package dev.tailor.tokenizer;
+
+import jinjava.javax.el.ELContext;
+import jinjava.javax.el.ELResolver;
+
+import java.beans.FeatureDescriptor;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Gives templates the Python methods that chat templates call on strings and dicts and that Jinjava, whose
+ * values are Java objects, lacks: {@code strip lstrip rstrip startswith endswith split upper lower title
+ * capitalize replace find count join} on strings, {@code get(key, default)} on maps, and the stepped slices
+ * {@code [::step]} that {@link TemplateRewrites} turns into calls. It sits first
+ * in the resolver chain and claims only these calls; everything else falls through to Jinjava's resolvers.
+ */
+final class PythonMethodResolver extends ELResolver {
+
+    private static final Set<String> STRING_METHODS = Set.of("strip", "lstrip", "rstrip", "startswith",
+            "endswith", "split", "upper", "lower", "title", "capitalize", "replace", "find", "count", "join");
+
+    @Override
+    public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
+        if (!(method instanceof String name)) {
+            return null;
+        }
+        Object[] args = params == null ? new Object[0] : params;
+        if (base instanceof CharSequence text && STRING_METHODS.contains(name)) {
+            context.setPropertyResolved(true);
+            return PythonStrings.call(text.toString(), name, args);
+        }
+        if (name.equals(TemplateRewrites.STEP_SLICE_METHOD) && args.length == 1 && args[0] instanceof Number step) {
+            context.setPropertyResolved(true);
+            return stepSlice(base, step.intValue());
+        }
+        if (base instanceof Map<?, ?> map && name.equals("get") && args.length == 2) {
+            context.setPropertyResolved(true);
+            return map.containsKey(args[0]) ? map.get(args[0]) : args[1];
+        }
+        return null;
+    }
+
+    @Override
+    public Object getValue(ELContext context, Object base, Object property) {
+        return null;
+    }
+
+    @Override
+    public Class<?> getType(ELContext context, Object base, Object property) {
+        return null;
+    }
+
+    @Override
+    public void setValue(ELContext context, Object base, Object property, Object value) {
+        // Never claims a property: assignment is left to the next resolver.
+    }
+
+    @Override
+    public boolean isReadOnly(ELContext context, Object base, Object property) {
+        return true;
+    }
+
+    @Override
+    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
+        return null;
+    }
+
+    @Override
+    public Class<?> getCommonPropertyType(ELContext context, Object base) {
+        return null;
+    }
+
+    /** Python's {@code seq[::step]} for a list or a string. */
+    static Object stepSlice(Object base, int step) {
+        if (step == 0) {
+            throw new ChatTemplateException("slice step cannot be zero");
+        }
+        List<Object> items = new ArrayList<>();
+        if (base instanceof CharSequence chars) {
+            chars.chars().forEach(c -> items.add(String.valueOf((char) c)));
+        } else if (base instanceof Iterable<?> iterable) {
+            iterable.forEach(items::add);
+        } else {
+            throw new ChatTemplateException("cannot slice " + base + " with step " + step);
+        }
+        List<Object> picked = new ArrayList<>();
+        int start = step > 0 ? 0 : items.size() - 1;
+        for (int i = start; i >= 0 && i < items.size(); i += step) {
+            picked.add(items.get(i));
+        }
+        if (base instanceof CharSequence) {
+            StringBuilder text = new StringBuilder();
+            picked.forEach(text::append);
+            return text.toString();
+        }
+        return picked;
+    }
+
+    /** Python's {@code str.join}: the items of an iterable, each a string, joined by {@code separator}. */
+    static String join(String separator, Object items) {
+        List<String> parts = new ArrayList<>();
+        if (items instanceof Collection<?> collection) {
+            collection.forEach(item -> parts.add(String.valueOf(item)));
+        } else if (items instanceof Iterable<?> iterable) {
+            iterable.forEach(item -> parts.add(String.valueOf(item)));
+        } else if (items instanceof CharSequence chars) {
+            chars.codePoints().forEach(cp -> parts.add(Character.toString(cp)));
+        } else {
+            throw new ChatTemplateException("str.join expects an iterable, got " + items);
+        }
+        return String.join(separator, parts);
+    }
+}
