@@ -1,0 +1,93 @@
+package dev.tailor.cli;
+
+import dev.tailor.generate.GenerationResult;
+import dev.tailor.generate.Generator;
+import dev.tailor.generate.SamplingParams;
+import dev.tailor.model.PretrainedModel;
+import dev.tailor.tokenizer.ChatMessage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code tailor generate}: streams a completion of a prompt, then a line of prefill and decode speed. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt, streaming it to the terminal.")
+public final class GenerateCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOption model;
+
+    @Option(names = {"-p", "--prompt"}, required = true, description = "the prompt (the user message with --chat)")
+    String prompt;
+
+    @Option(names = "--chat", description = "wrap the prompt in the model's chat template")
+    boolean chat;
+
+    @Option(names = "--system", description = "system message for --chat")
+    String system;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256",
+            description = "most tokens to generate (default ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = {"-t", "--temperature"}, defaultValue = "0",
+            description = "sampling temperature; 0 = greedy (default ${DEFAULT-VALUE})")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = off")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling mass; 1 = off")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0", description = "drop tokens below min-p × the top probability")
+    float minP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1", description = "penalty for seen tokens; 1 = off")
+    float repetitionPenalty;
+
+    @Option(names = "--seed", defaultValue = "0", description = "random seed: same seed, same text")
+    long seed;
+
+    @Option(names = "--stop", description = "stop string (repeatable); Java escapes like \\n are understood")
+    List<String> stops = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (PretrainedModel pretrained = PretrainedModel.load(model.resolve())) {
+            Generator.Request request = new Generator(pretrained).generate()
+                    .maxTokens(maxTokens).sampling(sampling)
+                    .stop(stops.stream().map(String::translateEscapes).toArray(String[]::new))
+                    .onToken(text -> {
+                        out.print(text);
+                        out.flush();
+                    });
+            if (chat) {
+                List<ChatMessage> messages = new ArrayList<>();
+                if (system != null) {
+                    messages.add(new ChatMessage("system", system));
+                }
+                messages.add(new ChatMessage("user", prompt));
+                String rendered = pretrained.chatTemplate().render(messages, true, Map.of());
+                request.promptIds(pretrained.tokenizer().encode(rendered, false));
+            } else {
+                request.prompt(prompt);
+            }
+            GenerationResult r = request.run();
+            out.println();
+            System.err.printf("prefill: %d tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | finish: %s%n",
+                    r.promptTokens(), r.prefillTokensPerSecond(), r.tokenIds().length, r.decodeTokensPerSecond(),
+                    r.finishReason().name().toLowerCase());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tailor.cli;
+
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The {@code --model} option shared by commands: a model directory or a repo id in the Hugging Face cache. */
+public final class ModelOption {
+
+    @Option(names = {"-m", "--model"}, required = true,
+            description = "model directory, or ORG/NAME[@REVISION] already in the Hugging Face cache")
+    String spec;
+
+    /** The directory holding the model's files. */
+    public Path resolve() {
+        Path dir = Path.of(spec);
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--model " + spec + ": no such directory");
+        }
+        return dir;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.tailor.generate;
+
+/**
+ * The outcome of one generation.
+ *
+ * @param text            the generated text (stop string excluded)
+ * @param tokenIds        the generated ids (EOS excluded)
+ * @param promptTokens    tokens in the prompt
+ * @param finishReason    why it ended
+ * @param prefillSeconds  time to process the prompt
+ * @param decodeSeconds   time to generate after the first token
+ */
+public record GenerationResult(String text, int[] tokenIds, int promptTokens, FinishReason finishReason,
+                               double prefillSeconds, double decodeSeconds) {
+
+    /** Prompt tokens processed per second. */
+    public double prefillTokensPerSecond() {
+        return prefillSeconds > 0 ? promptTokens / prefillSeconds : 0;
+    }
+
+    /** Tokens generated per second after the first (each costs one decode step). */
+    public double decodeTokensPerSecond() {
+        int decoded = Math.max(0, tokenIds.length - 1);
+        return decodeSeconds > 0 ? decoded / decodeSeconds : 0;
+    }
+}
