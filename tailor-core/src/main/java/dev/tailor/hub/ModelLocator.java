@@ -1,0 +1,68 @@
+package dev.tailor.hub;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Turns what a user typed for a model into a directory: a path to a model directory, or a repo id
+ * {@code org/name} (optionally {@code org/name@revision}) found in the Hugging Face cache.
+ *
+ * @param cache the hub cache to look in
+ */
+public record ModelLocator(HfCache cache) {
+
+    /**
+     * Resolves a model spec.
+     *
+     * @param spec a directory, {@code org/name} or {@code org/name@revision}
+     * @return the directory holding the model's files
+     * @throws HubException saying the spec is neither a directory nor a cached repo, and how to download it
+     */
+    public Path resolve(String spec) {
+        Path asPath = Path.of(spec);
+        if (Files.isDirectory(asPath)) {
+            return asPath;
+        }
+        if (Files.exists(asPath)) {
+            throw new HubException(spec + ": is a file; a model is a directory (config.json, *.safetensors, "
+                    + "tokenizer.json) or a repo id ORG/NAME");
+        }
+        int at = spec.indexOf('@');
+        String id = at < 0 ? spec : spec.substring(0, at);
+        String revision = at < 0 ? "main" : spec.substring(at + 1);
+        if (!RepoId.looksLikeRepoId(id) || revision.isEmpty()) {
+            throw new HubException("\"" + spec + "\" is neither a directory nor a repo id of the form ORG/NAME");
+        }
+        RepoId repo = RepoId.parse(id);
+        return cache.snapshot(repo, revision).orElseThrow(() -> notCached(spec, repo, revision));
+    }
+
+    private HubException notCached(String spec, RepoId repo, String revision) {
+        String pull = "tailor pull " + repo + (revision.equals("main") ? "" : " --revision " + revision);
+        Path repoDir = cache.repoDir(repo);
+        if (!Files.isDirectory(repoDir)) {
+            return new HubException("\"" + spec + "\" is neither a directory nor a model in the Hugging Face cache ("
+                    + cache.root() + "); download it with: " + pull);
+        }
+        return new HubException("\"" + spec + "\": revision " + revision + " of " + repo
+                + " is not in the Hugging Face cache (cached refs: " + String.join(", ", cachedRefs(repoDir))
+                + "); download it with: " + pull);
+    }
+
+    private static List<String> cachedRefs(Path repoDir) {
+        Path refs = repoDir.resolve("refs");
+        if (!Files.isDirectory(refs)) {
+            return List.of("none");
+        }
+        try (Stream<Path> files = Files.walk(refs)) {
+            List<String> names = files.filter(Files::isRegularFile).map(p -> refs.relativize(p).toString())
+                    .sorted().toList();
+            return names.isEmpty() ? List.of("none") : names;
+        } catch (IOException e) {
+            return List.of("unreadable: " + e.getMessage());
+        }
+    }
+}
