@@ -14,6 +14,16 @@ public interface Tokenizer {
      */
     int[] encode(String text, boolean addSpecial);
 
+    /**
+     * Encodes text, choosing whether special tokens written in the text are matched as tokens.
+     *
+     * @param text         the input
+     * @param addSpecial   add the special tokens the tokenizer adds around a sequence
+     * @param parseSpecial match special added tokens (such as {@code <|eot_id|>}) in the text; when false they
+     *                     are encoded as ordinary text (non-special added tokens are always matched)
+     */
+    int[] encode(String text, boolean addSpecial, boolean parseSpecial);
+
     /** Decodes ids to text; special tokens are kept unless {@code skipSpecial}. */
     String decode(int[] ids, boolean skipSpecial);
 
