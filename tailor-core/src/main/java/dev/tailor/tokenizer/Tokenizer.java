@@ -6,7 +6,9 @@ import java.util.List;
 public interface Tokenizer {
 
     /**
-     * Encodes text.
+     * Encodes text. Special tokens written in the text are matched as the tokenizer's family does: byte-level
+     * tokenizers match them (as Hugging Face {@code tokenizers} does), SentencePiece-style ones read them as
+     * plain text (as {@code sentencepiece} does with its control symbols).
      *
      * @param text        the input
      * @param addSpecial  add the special tokens the tokenizer adds around a sequence (BOS for Llama 2 per
