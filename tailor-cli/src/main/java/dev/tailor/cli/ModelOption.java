@@ -1,8 +1,9 @@
 package dev.tailor.cli;
 
+import dev.tailor.hub.HfCache;
+import dev.tailor.hub.ModelLocator;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The {@code --model} option shared by commands: a model directory or a repo id in the Hugging Face cache. */
@@ -14,10 +15,7 @@ public final class ModelOption {
 
     /** The directory holding the model's files. */
     public Path resolve() {
-        Path dir = Path.of(spec);
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--model " + spec + ": no such directory");
-        }
-        return dir;
+        HfCache cache = HfCache.fromEnv(System.getenv(), Path.of(System.getProperty("user.home")));
+        return new ModelLocator(cache).resolve(spec);
     }
 }

@@ -1,6 +1,6 @@
 package dev.tailor.model;
 
-import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
 
@@ -30,14 +30,15 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Opens a Hugging Face model directory: {@code config.json} and {@code model.safetensors}, memory-mapped.
+     * Opens a Hugging Face model directory: {@code config.json} and {@code model.safetensors} (or the shards of
+     * {@code model.safetensors.index.json}), memory-mapped.
      *
      * @throws ConfigException                         if the config is invalid or unsupported
      * @throws dev.tailor.io.TensorFormatException if the weights are malformed or contradict the config
      */
     public static LlamaModel load(Path dir) {
         ModelConfig config = ModelConfig.load(dir);
-        TensorSource source = SafetensorsFile.open(dir.resolve("model.safetensors"));
+        TensorSource source = ModelFiles.open(dir);
         try {
             return new LlamaModel(config, LlamaWeights.bind(config, source), source);
         } catch (RuntimeException e) {
