@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.io.AtomicFiles;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.tokenizer.Tokenizers;
 import picocli.CommandLine;
@@ -15,10 +16,10 @@ import picocli.CommandLine.Parameters;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Writer;
+import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -35,9 +36,8 @@ public final class TokenizeCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "M",
-            description = "Directory holding tokenizer.json (and tokenizer_config.json).")
-    String model;
+    @CommandLine.Mixin
+    ModelOption model;
 
     @Option(names = "--no-special", description = "Do not add the tokenizer's special tokens (such as BOS).")
     boolean noSpecial;
@@ -60,7 +60,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (output != null && jsonl == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--output needs --jsonl");
         }
-        Tokenizer tokenizer = Tokenizers.load(modelDirectory(model));
+        Tokenizer tokenizer = Tokenizers.load(model.resolve());
         if (text != null) {
             String ids = Arrays.stream(tokenizer.encode(text, !noSpecial))
                     .mapToObj(Integer::toString).collect(Collectors.joining(" "));
@@ -73,18 +73,13 @@ public final class TokenizeCommand implements Callable<Integer> {
             tokenizeLines(tokenizer, out);
             out.flush();
         } else {
-            writeAtomically(output, out -> tokenizeLines(tokenizer, out));
+            AtomicFiles.write(output, channel -> {
+                Writer out = Channels.newWriter(channel, StandardCharsets.UTF_8);
+                tokenizeLines(tokenizer, out);
+                out.flush();
+            });
         }
         return 0;
-    }
-
-    /** Resolves the {@code --model} argument to the directory holding the tokenizer files. */
-    static Path modelDirectory(String model) {
-        Path dir = Path.of(model);
-        if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--model " + model + ": no such directory");
-        }
-        return dir;
     }
 
     private void tokenizeLines(Tokenizer tokenizer, Writer out) throws IOException {
@@ -121,29 +116,5 @@ public final class TokenizeCommand implements Callable<Integer> {
                     + " \"text\"");
         }
         return field.textValue();
-    }
-
-    /** Something that writes a file's content. */
-    private interface Content {
-        void writeTo(Writer out) throws IOException;
-    }
-
-    /** Writes a temporary file beside {@code target} and renames it over {@code target} when complete. */
-    private static void writeAtomically(Path target, Content content) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path temp = Files.createTempFile(dir, target.getFileName() + ".", ".tmp");
-        try {
-            try (Writer out = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
-                content.writeTo(out);
-            }
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
     }
 }
