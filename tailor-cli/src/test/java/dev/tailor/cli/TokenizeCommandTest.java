@@ -1,5 +1,6 @@
 package dev.tailor.cli;
 
+import dev.tailor.Shared;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -31,7 +32,7 @@ class TokenizeCommandTest {
     }
 
     private static String model() {
-        return SharedFolder.require("models/tiny-llama").toString();
+        return Shared.require("models/tiny-llama").toString();
     }
 
     @Test
