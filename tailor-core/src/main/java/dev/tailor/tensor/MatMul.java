@@ -1,9 +1,18 @@
 package dev.tailor.tensor;
 
+import java.util.Arrays;
+
 /**
  * Matrix products over activations (float32 arrays, row-major) and weights ({@link WeightMatrix}).
+ *
+ * <p>Few rows of X (decode) go to a streaming dot-product kernel that reads W once in place; many rows
+ * (prefill, training) go to a packed, register-blocked GEMM. Both split the rows of W across
+ * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly.
  */
 public final class MatMul {
+    /** From this many rows of X on, packing W pays for itself. */
+    static final int PACKED_MIN_ROWS = 4;
+
     private MatMul() {
     }
 
@@ -16,6 +25,36 @@ public final class MatMul {
      * @param y    output {@code [m, w.rows()]} starting at {@code y[0]}, overwritten
      */
     public static void matmulTransposed(float[] x, int m, WeightMatrix w, float[] y) {
-        ScalarKernels.matmulTransposed(x, m, w, y);
+        matmulTransposed(x, 0, m, w, y, 0);
+    }
+
+    /**
+     * {@code Y = X·Wᵀ} on slices: X is the {@code [m, k]} row-major block starting at {@code x[xOff]}, Y the
+     * {@code [m, n]} block starting at {@code y[yOff]} (overwritten), with {@code [n, k]} the shape of W.
+     *
+     * @throws IllegalArgumentException naming the array that is too short for the shapes
+     */
+    public static void matmulTransposed(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
+        int n = w.rows();
+        int k = w.cols();
+        checkRange("x", x.length, xOff, (long) m * k, m, k);
+        checkRange("y", y.length, yOff, (long) m * n, m, n);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            Arrays.fill(y, yOff, yOff + m * n, 0f);
+        } else if (m < PACKED_MIN_ROWS) {
+            Gemv.run(x, xOff, m, w, y, yOff);
+        } else {
+            PackedGemm.run(x, xOff, m, w, y, yOff);
+        }
+    }
+
+    private static void checkRange(String name, int length, int off, long size, int rows, int cols) {
+        if (off < 0 || rows < 0 || off + size > length) {
+            throw new IllegalArgumentException(name + " needs " + size + " floats ([" + rows + ", " + cols
+                    + "]) from offset " + off + ", but has length " + length);
+        }
     }
 }

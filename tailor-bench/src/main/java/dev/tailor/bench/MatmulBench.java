@@ -1,0 +1,180 @@
+package dev.tailor.bench;
+
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.WeightMatrix;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Times {@link MatMul#matmulTransposed} on the peer benchmark's shapes and the decode GEMVs of a
+ * SmolLM-135M-sized model, for F32 and BF16 weights, and reports one {@code RESULT {json}} line per shape
+ * with the keys of {@code torch_peer.py matmul} (plus {@code dtype}, {@code threads}, {@code peak_rss_mib}).
+ *
+ * <p>Each shape is run for {@code warmSeconds}, then timed call by call for {@code measureSeconds} (at
+ * least five calls); the median and the best call are reported. Weights live in native memory, as a
+ * memory-mapped model file would.
+ */
+public final class MatmulBench {
+    /** {@code {M, K, N}}: the peer's GEMMs and GEMV, then decode GEMVs (attention/MLP, lm_head). */
+    static final int[][] SHAPES = {
+        {512, 576, 1536}, {512, 1536, 576}, {1, 2048, 8192},
+        {1, 576, 1536}, {1, 1536, 576}, {1, 576, 49152},
+    };
+
+    private MatmulBench() {
+    }
+
+    /**
+     * Runs every shape for F32 and BF16 weights and prints a {@code RESULT} line per measurement.
+     *
+     * @param threads        the kernel thread count; must equal {@link Parallel#threads()} (set the
+     *                       {@code tailor.threads} system property before the first kernel call)
+     * @param warmSeconds    untimed warm-up per shape
+     * @param measureSeconds timed duration per shape
+     * @return the results, one map per shape and dtype, in print order
+     */
+    public static List<Map<String, Object>> run(int threads, double warmSeconds, double measureSeconds) {
+        if (threads != Parallel.threads()) {
+            throw new IllegalArgumentException("the kernel pool has " + Parallel.threads()
+                    + " threads; start the JVM with -Dtailor.threads=" + threads + " to measure " + threads);
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (int[] s : SHAPES) {
+            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                Map<String, Object> r = measure(s[0], s[1], s[2], dtype, warmSeconds, measureSeconds);
+                System.out.println("RESULT " + toJson(r));
+                results.add(r);
+            }
+        }
+        return results;
+    }
+
+    /** Times one shape; see {@link #run}. */
+    public static Map<String, Object> measure(int m, int k, int n, DType dtype, double warmSeconds,
+                                              double measureSeconds) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] x = new float[m * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] y = new float[m * n];
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeight(arena, n, k, dtype, rnd);
+            long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
+            while (System.nanoTime() < warmEnd) {
+                MatMul.matmulTransposed(x, m, w, y);
+            }
+            List<Long> times = new ArrayList<>();
+            long end = System.nanoTime() + (long) (measureSeconds * 1e9);
+            while (System.nanoTime() < end || times.size() < 5) {
+                long t0 = System.nanoTime();
+                MatMul.matmulTransposed(x, m, w, y);
+                times.add(System.nanoTime() - t0);
+            }
+            long[] sorted = times.stream().mapToLong(Long::longValue).sorted().toArray();
+            double med = sorted[sorted.length / 2] / 1e9;
+            double best = sorted[0] / 1e9;
+            double flops = 2.0 * m * n * k;
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("mode", "matmul");
+            r.put("op", "matmulTransposed");
+            r.put("M", m);
+            r.put("K", k);
+            r.put("N", n);
+            r.put("dtype", dtype.name());
+            r.put("median_ms", round(med * 1e3, 3));
+            r.put("best_ms", round(best * 1e3, 3));
+            r.put("gflops_median", round(flops / med / 1e9, 2));
+            r.put("gflops_best", round(flops / best / 1e9, 2));
+            r.put("gbps_weights_median", round((double) n * k * dtype.byteSize() / med / 1e9, 2));
+            r.put("iters", sorted.length);
+            r.put("threads", Parallel.threads());
+            r.put("peak_rss_mib", round(peakRssMib(), 1));
+            return r;
+        }
+    }
+
+    /** A {@code [n, k]} weight with N(0, 1) entries in native memory, stored as {@code dtype}. */
+    static WeightMatrix randomWeight(Arena arena, int n, int k, DType dtype, SplittableRandom rnd) {
+        long count = (long) n * k;
+        MemorySegment seg = arena.allocate(count * dtype.byteSize(), 64);
+        ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < count; i++) {
+            float v = (float) rnd.nextGaussian();
+            switch (dtype) {
+                case F32 -> seg.setAtIndex(f32, i, v);
+                case BF16 -> seg.setAtIndex(i16, i, Numerics.floatToBf16(v));
+                case F16 -> seg.setAtIndex(i16, i, Numerics.floatToF16(v));
+                default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
+            }
+        }
+        return new WeightMatrix(seg, dtype, n, k);
+    }
+
+    /** Peak resident set size of this process ({@code VmHWM} of {@code /proc/self/status}), or -1. */
+    static double peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    /** A flat JSON object of numbers and strings, in insertion order. */
+    static String toJson(Map<String, Object> r) {
+        StringBuilder sb = new StringBuilder("{");
+        for (Map.Entry<String, Object> e : r.entrySet()) {
+            if (sb.length() > 1) {
+                sb.append(", ");
+            }
+            sb.append('"').append(e.getKey()).append("\": ");
+            Object v = e.getValue();
+            sb.append(v instanceof String s ? "\"" + s + "\"" : String.valueOf(v));
+        }
+        return sb.append('}').toString();
+    }
+
+    private static double round(double v, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(v * scale) / scale;
+    }
+
+    /**
+     * Usage: {@code MatmulBench [warmSeconds] [measureSeconds] [M K N ...]}; with shapes given, times only
+     * those (F32 and BF16). Thread count comes from {@code -Dtailor.threads}.
+     */
+    public static void main(String[] args) {
+        double warm = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
+        double meas = args.length > 1 ? Double.parseDouble(args[1]) : 2.0;
+        if (args.length > 2) {
+            int[] dims = Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray();
+            for (int i = 0; i + 2 < dims.length; i += 3) {
+                for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+                    System.out.println("RESULT " + toJson(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas)));
+                }
+            }
+            return;
+        }
+        run(Parallel.threads(), warm, meas);
+    }
+}

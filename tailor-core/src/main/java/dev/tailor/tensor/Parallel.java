@@ -1,0 +1,204 @@
+package dev.tailor.tensor;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+/**
+ * A small fixed pool of daemon platform threads for the kernels' parallel loops.
+ *
+ * <p>The pool has {@link #threads()} lanes: the calling thread plus {@code threads() - 1} workers, sized by
+ * the {@code tailor.threads} system property or else {@link Runtime#availableProcessors()}. A loop hands out
+ * task indices through one atomic counter; idle workers spin briefly before parking, so the ~60 loops per
+ * decoded token pay a wake-up of microseconds, not a ForkJoin submission. Only one loop runs on the pool at a
+ * time: a loop started while another runs (from another thread, or nested inside a task) runs on its caller
+ * alone, which is always correct and never deadlocks.
+ */
+public final class Parallel {
+    /** How long an idle worker spins before parking, in nanoseconds. */
+    private static final long SPIN_NANOS = 200_000;
+    private static final int THREADS = configuredThreads();
+    private static final ReentrantLock POOL = new ReentrantLock();
+    private static final Worker[] WORKERS = startWorkers();
+
+    private Parallel() {
+    }
+
+    /** Number of threads a parallel loop uses, the caller included. */
+    public static int threads() {
+        return THREADS;
+    }
+
+    /**
+     * Runs {@code body.accept(i)} for every {@code i} in {@code [0, n)}, spread over the pool; returns when all
+     * have run. Indices are handed out one at a time in increasing order, so make each a sizeable chunk of work.
+     * The first exception thrown by a task is rethrown here after all tasks finish.
+     */
+    public static void parallelFor(int n, IntConsumer body) {
+        if (n <= 0) {
+            return;
+        }
+        if (n == 1 || THREADS == 1 || !POOL.tryLock()) {
+            for (int i = 0; i < n; i++) {
+                body.accept(i);
+            }
+            return;
+        }
+        try {
+            Job job = new Job(n, body, Thread.currentThread(), Math.min(n, THREADS) - 1);
+            for (int w = 0; w < job.helpers; w++) {
+                WORKERS[w].wake(job);
+            }
+            job.work();
+            job.awaitHelpers();
+            job.rethrow();
+        } finally {
+            POOL.unlock();
+        }
+    }
+
+    /**
+     * Splits {@code [0, n)} into at most {@link #threads()} contiguous ranges of near-equal size and runs
+     * {@code body.run(from, to)} on each in parallel.
+     */
+    public static void parallelForRange(int n, RangeBody body) {
+        int parts = Math.min(n, THREADS);
+        parallelFor(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
+    }
+
+    /** The body of a ranged loop: processes indices {@code [from, to)}. */
+    @FunctionalInterface
+    public interface RangeBody {
+        /** Processes indices {@code [from, to)}. */
+        void run(int from, int to);
+    }
+
+    private static int configuredThreads() {
+        String prop = System.getProperty("tailor.threads");
+        if (prop == null || prop.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int t = Integer.parseInt(prop.strip());
+            if (t >= 1) {
+                return t;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the expected form
+        }
+        throw new IllegalArgumentException("system property tailor.threads must be a positive integer, got \""
+                + prop + "\"");
+    }
+
+    private static Worker[] startWorkers() {
+        Worker[] workers = new Worker[THREADS - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i);
+            workers[i].thread.start();
+        }
+        return workers;
+    }
+
+    /** One parallel loop in flight. */
+    private static final class Job {
+        final int n;
+        final IntConsumer body;
+        final Thread caller;
+        final int helpers;
+        final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger running;
+        volatile Throwable error;
+
+        Job(int n, IntConsumer body, Thread caller, int helpers) {
+            this.n = n;
+            this.body = body;
+            this.caller = caller;
+            this.helpers = helpers;
+            this.running = new AtomicInteger(helpers);
+        }
+
+        void work() {
+            try {
+                for (int i = next.getAndIncrement(); i < n && error == null; i = next.getAndIncrement()) {
+                    body.accept(i);
+                }
+            } catch (Throwable t) {
+                if (error == null) {
+                    error = t;
+                }
+            }
+        }
+
+        void helperDone() {
+            if (running.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
+            }
+        }
+
+        void awaitHelpers() {
+            long start = System.nanoTime();
+            while (running.get() > 0) {
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+        }
+
+        void rethrow() {
+            Throwable t = error;
+            if (t instanceof RuntimeException re) {
+                throw re;
+            }
+            if (t instanceof Error e) {
+                throw e;
+            }
+            if (t != null) {
+                throw new IllegalStateException("parallel task failed", t);
+            }
+        }
+    }
+
+    /** A pool thread: waits for a job, helps run it, reports back. */
+    private static final class Worker implements Runnable {
+        final Thread thread;
+        private volatile Job assigned;
+
+        Worker(int index) {
+            thread = Thread.ofPlatform().daemon().name("tailor-kernel-" + index).unstarted(this);
+        }
+
+        void wake(Job job) {
+            assigned = job;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            while (true) {
+                Job job = awaitJob();
+                assigned = null;
+                job.work();
+                job.helperDone();
+            }
+        }
+
+        private Job awaitJob() {
+            long start = System.nanoTime();
+            while (true) {
+                Job job = assigned;
+                if (job != null) {
+                    return job;
+                }
+                if (System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                    start = System.nanoTime();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tailor.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector loads of weight elements, widened in-register to float at the preferred species width.
+ *
+ * <p>BF16 is the top half of a float32: sign-extend the 16 bits to 32 and shift left by 16. F16 has no
+ * vector conversion in the Vector API, so it is widened with the exponent-rebias trick: the sign and the 15
+ * magnitude bits shifted into float position and multiplied by 2<sup>112</sup> give every finite half
+ * (subnormals included) exactly; lanes whose exponent was all ones (inf, NaN) then get the float exponent
+ * set.
+ */
+final class WeightVectors {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** Floats per vector. */
+    static final int L = F.length();
+
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private WeightVectors() {
+    }
+
+    /** {@link #L} F32 elements starting at element {@code index}. */
+    static FloatVector f32(MemorySegment data, long index) {
+        return FloatVector.fromMemorySegment(F, data, index << 2, LE);
+    }
+
+    /** {@link #L} BF16 elements starting at element {@code index}, widened. */
+    static FloatVector bf16(MemorySegment data, long index) {
+        IntVector h = halves(data, index);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** {@link #L} F16 elements starting at element {@code index}, widened. */
+    static FloatVector f16(MemorySegment data, long index) {
+        return f16Widen(halves(data, index));
+    }
+
+    // Split in two methods under C2's small-method inlining limit: as one method it was left un-inlined in
+    // the hot loop and its vectors were boxed.
+    private static FloatVector f16Widen(IntVector h) {
+        // sign (bit 31, h is sign-extended) and the 15 magnitude bits moved to float position
+        return f16InfNan(h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f));
+    }
+
+    /** Sets the float exponent to all ones where the rebiased half is {@code >= 2^16} (it was inf or NaN). */
+    private static FloatVector f16InfNan(FloatVector f) {
+        VectorMask<Integer> infNan = f.abs().compare(VectorOperators.GE, 65536f).cast(I);
+        return f.reinterpretAsInts().lanewise(VectorOperators.OR, 0x7f800000, infNan).reinterpretAsFloats();
+    }
+
+    private static IntVector halves(MemorySegment data, long index) {
+        ShortVector s = ShortVector.fromMemorySegment(HALF, data, index << 1, LE);
+        return (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+    }
+}
