@@ -1,8 +1,9 @@
 package dev.tailor.model;
 
-import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.DType;
+import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.MatMulNN;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.lang.foreign.MemorySegment;
@@ -11,10 +12,14 @@ import java.util.Arrays;
 /**
  * Causal grouped-query attention of new query rows against the KV cache, as matrix products per KV head:
  * the {@code group = heads / kvHeads} query heads sharing a KV head are stacked into one matrix
- * {@code Q_g [n·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)}, masked causally, softmaxed by
- * row, and {@code O = P·V_h}.
+ * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)}, masked causally, softmaxed by
+ * row, and {@code O = P·V_h}. Work is split into (KV head, block of query rows) tasks across threads; a block
+ * only reads the keys its last row can see.
  */
 final class Attention {
+    /** Query rows per task: large enough for efficient products, small enough to balance two cores. */
+    private static final int BLOCK = 32;
+
     private Attention() {
     }
 
@@ -26,53 +31,49 @@ final class Attention {
      * @param out [n, heads·headDim]
      */
     static void causal(ModelConfig c, float[] q, KvCache cache, int layer, int start, int n, float[] out) {
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        Parallel.parallelFor(c.numKvHeads() * blocks, task -> {
+            int kvh = task / blocks;
+            int from = (task % blocks) * BLOCK;
+            block(c, q, cache, layer, start, kvh, from, Math.min(n, from + BLOCK), out);
+        });
+    }
+
+    /** Attention of rows {@code [from, to)} for the query heads of KV head {@code kvh}. */
+    private static void block(ModelConfig c, float[] q, KvCache cache, int layer, int start, int kvh, int from,
+                              int to, float[] out) {
         int hd = c.headDim();
         int group = c.numHeads() / c.numKvHeads();
-        int len = start + n;
-        int rows = n * group;
+        int rows = (to - from) * group;
+        int len = start + to;
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] qg = new float[rows * hd];
+        for (int t = from; t < to; t++) {
+            System.arraycopy(q, t * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
+        }
         float[] scores = new float[rows * len];
-        float[] og = new float[rows * hd];
-        for (int kvh = 0; kvh < c.numKvHeads(); kvh++) {
-            gather(q, c, kvh, n, qg);
-            WeightMatrix keys = headMatrix(cache.keys(layer), cache.offset(kvh, 0), len, hd);
-            MatMul.matmulTransposed(qg, rows, keys, scores);
-            for (int t = 0; t < n; t++) {
-                int visible = start + t + 1;
-                for (int g = 0; g < group; g++) {
-                    int row = (t * group + g) * len;
-                    for (int p = 0; p < visible; p++) {
-                        scores[row + p] *= scale;
-                    }
-                    BlockMath.softmax(scores, row, visible);
-                    Arrays.fill(scores, row + visible, row + len, 0f);
+        MatMul.matmulTransposed(qg, rows, headMatrix(cache.keys(layer), cache.offset(kvh, 0), len, hd), scores);
+        for (int t = from; t < to; t++) {
+            int visible = start + t + 1;
+            for (int g = 0; g < group; g++) {
+                int row = ((t - from) * group + g) * len;
+                for (int p = 0; p < visible; p++) {
+                    scores[row + p] *= scale;
                 }
+                BlockMath.softmax(scores, row, visible);
+                Arrays.fill(scores, row + visible, row + len, 0f);
             }
-            MatMulNN.matmul(scores, 0, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, og, 0);
-            scatter(og, c, kvh, n, out);
         }
-    }
-
-    /** Rows of the query heads {@code [kvh·group, (kvh+1)·group)} of every token, stacked token-major. */
-    private static void gather(float[] q, ModelConfig c, int kvh, int n, float[] qg) {
-        int hd = c.headDim();
-        int group = c.numHeads() / c.numKvHeads();
-        for (int t = 0; t < n; t++) {
-            System.arraycopy(q, t * c.qDim() + kvh * group * hd, qg, t * group * hd, group * hd);
-        }
-    }
-
-    private static void scatter(float[] og, ModelConfig c, int kvh, int n, float[] out) {
-        int hd = c.headDim();
-        int group = c.numHeads() / c.numKvHeads();
-        for (int t = 0; t < n; t++) {
-            System.arraycopy(og, t * group * hd, out, t * c.qDim() + kvh * group * hd, group * hd);
+        float[] og = new float[rows * hd];
+        MatMulNN.matmul(scores, 0, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, og, 0);
+        for (int t = from; t < to; t++) {
+            System.arraycopy(og, (t - from) * group * hd, out, t * c.qDim() + kvh * group * hd, group * hd);
         }
     }
 
     private static WeightMatrix headMatrix(float[] data, int offset, int rows, int cols) {
-        MemorySegment seg = MemorySegment.ofArray(data).asSlice((long) offset * Float.BYTES, (long) rows * cols * Float.BYTES);
+        MemorySegment seg = MemorySegment.ofArray(data).asSlice((long) offset * Float.BYTES,
+                (long) rows * cols * Float.BYTES);
         return new WeightMatrix(seg, DType.F32, rows, cols);
     }
 }

@@ -39,7 +39,7 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        if (n == 1 || THREADS == 1 || !POOL.tryLock()) {
+        if (n == 1 || THREADS == 1 || POOL.isHeldByCurrentThread() || !POOL.tryLock()) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
