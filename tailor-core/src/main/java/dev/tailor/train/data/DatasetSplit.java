@@ -32,10 +32,8 @@ public record DatasetSplit(List<Example> train, List<Example> eval) {
             throw new IllegalArgumentException("eval fraction must be in [0, 1), got " + evalFraction);
         }
         int n = examples.size();
-        int held = (int) Math.round(evalFraction * n);
-        if (evalFraction > 0 && n >= 2) {
-            held = Math.clamp(held, 1, n - 1);
-        }
+        int atLeast = evalFraction > 0 && n >= 2 ? 1 : 0;
+        int held = Math.clamp(Math.round(evalFraction * n), atLeast, Math.max(0, n - 1));
         int[] order = shuffled(n, new SplittableRandom(seed));
         boolean[] isEval = new boolean[n];
         for (int i = 0; i < held; i++) {
