@@ -43,8 +43,18 @@ public final class JsonLines {
         }
     }
 
-    /** Calls {@code sink} for each object line of {@code file}, in order. */
+    /** Calls {@code sink} for each object line of {@code file}, in order; a malformed line throws. */
     public static void forEach(Path file, Consumer<Line> sink) {
+        forEach(file, sink, e -> {
+            throw e;
+        });
+    }
+
+    /**
+     * Calls {@code sink} for each object line of {@code file}, in order, and {@code onBadLine} for each line that
+     * is not a JSON object (the exception names the file and line); reading continues unless it throws.
+     */
+    public static void forEach(Path file, Consumer<Line> sink, Consumer<DataFormatException> onBadLine) {
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String text;
             int number = 0;
@@ -57,11 +67,13 @@ public final class JsonLines {
                 try {
                     node = JSON.readTree(text);
                 } catch (JsonProcessingException e) {
-                    throw new DataFormatException(file + ":" + number + ": not valid JSON: "
-                            + e.getOriginalMessage());
+                    onBadLine.accept(new DataFormatException(file + ":" + number + ": not valid JSON: "
+                            + e.getOriginalMessage()));
+                    continue;
                 }
                 if (node == null || !node.isObject()) {
-                    throw new DataFormatException(file + ":" + number + ": expected a JSON object");
+                    onBadLine.accept(new DataFormatException(file + ":" + number + ": expected a JSON object"));
+                    continue;
                 }
                 sink.accept(new Line(file, number, node));
             }

@@ -1,0 +1,2 @@
+/** Benchmarks of the training data pipeline (reading, encoding and packing datasets) on the shared data. */
+package dev.tailor.bench.data;
