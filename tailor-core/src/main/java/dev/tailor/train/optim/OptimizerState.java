@@ -1,5 +1,6 @@
 package dev.tailor.train.optim;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,7 +30,7 @@ public record OptimizerState(String kind, long step, Map<String, Map<String, flo
             }
             copy.put(param, Map.copyOf(slots));
         });
-        buffers = java.util.Collections.unmodifiableMap(copy);
+        buffers = Collections.unmodifiableMap(copy);
     }
 
     /**
