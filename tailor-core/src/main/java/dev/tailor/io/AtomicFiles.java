@@ -63,7 +63,7 @@ public final class AtomicFiles {
     }
 
     /** Forces a directory's entries to disk where the platform allows it (Linux does; others may not). */
-    private static void syncDirectory(Path dir) {
+    public static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException e) {
