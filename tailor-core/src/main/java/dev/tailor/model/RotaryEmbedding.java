@@ -45,6 +45,18 @@ public final class RotaryEmbedding {
      * {@code pos}: {@code x1' = x1·cos − x2·sin}, {@code x2' = x2·cos + x1·sin}.
      */
     public void apply(float[] x, int off, int nHeads, int pos) {
+        rotate(x, off, nHeads, pos, 1f);
+    }
+
+    /**
+     * The backward of {@link #apply}: rotates gradients by the opposite angle,
+     * {@code dx1 = dy1·cos + dy2·sin}, {@code dx2 = dy2·cos − dy1·sin}.
+     */
+    public void applyInverse(float[] x, int off, int nHeads, int pos) {
+        rotate(x, off, nHeads, pos, -1f);
+    }
+
+    private void rotate(float[] x, int off, int nHeads, int pos, float direction) {
         int headDim = 2 * half;
         int t = pos * half;
         for (int h = 0; h < nHeads; h++) {
@@ -53,7 +65,7 @@ public final class RotaryEmbedding {
                 float x1 = x[base + i];
                 float x2 = x[base + half + i];
                 float c = cos[t + i];
-                float s = sin[t + i];
+                float s = direction * sin[t + i];
                 x[base + i] = x1 * c - x2 * s;
                 x[base + half + i] = x2 * c + x1 * s;
             }

@@ -1,0 +1,370 @@
+package dev.tailor.train.nn;
+
+import dev.tailor.model.CausalLmLoss;
+import dev.tailor.model.LayerWeights;
+import dev.tailor.model.LlamaWeights;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.model.RotaryEmbedding;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.train.Parameter;
+import dev.tailor.train.data.PackedSequence;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * A Llama-family model set up for training: each base tensor is frozen (read in place) or trainable (a float32
+ * {@link Parameter}). {@link #forwardBackward} runs one packed sequence forward, computes the causal-LM loss and
+ * accumulates the gradients of the trainable tensors; the backward stops at the lowest block with a trainable
+ * tensor (nothing below it is computed), and with gradient checkpointing each block's activations are recomputed
+ * during backward instead of being kept.
+ */
+public final class TrainableLlama {
+    private final ModelConfig config;
+    private final WeightMatrix embed;
+    private final Parameter embedParam;
+    private final List<Block> blocks;
+    private final Norm finalNorm;
+    private final Linear lmHead;
+    private final List<Parameter> parameters;
+    private final RotaryEmbedding rope;
+    private final SegmentAttention attention;
+    private final int stopLayer;
+    private boolean checkpointing;
+
+    private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
+                           Norm finalNorm, Linear lmHead, List<Parameter> parameters) {
+        this.config = config;
+        this.embed = embed;
+        this.embedParam = embedParam;
+        this.blocks = blocks;
+        this.finalNorm = finalNorm;
+        this.lmHead = lmHead;
+        this.parameters = Collections.unmodifiableList(parameters);
+        this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
+                config.maxPositions());
+        this.attention = new SegmentAttention(config.numHeads(), config.numKvHeads(), config.headDim());
+        int lowest = blocks.size();
+        for (int l = blocks.size() - 1; l >= 0; l--) {
+            if (blocks.get(l).trainable()) {
+                lowest = l;
+            }
+        }
+        this.stopLayer = embedParam != null ? 0 : lowest;
+    }
+
+    /**
+     * Sets up {@code base} for training; tensors whose Hugging Face name satisfies {@code trainable} become
+     * float32 parameters (copied once; a heap F32 tensor is adopted without a copy), the rest stay frozen in place.
+     * With tied embeddings, {@code lm_head} shares the embedding's parameter.
+     */
+    public static TrainableLlama create(ModelConfig config, LlamaWeights base, Predicate<String> trainable) {
+        List<Parameter> params = new ArrayList<>();
+        Binder b = new Binder(trainable, params);
+        float eps = (float) config.rmsNormEps();
+        Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
+        WeightMatrix embed = embedParam != null ? view(embedParam, base.embed()) : base.embed();
+        List<Block> blocks = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            LayerWeights w = base.layers().get(i);
+            String p = "model.layers." + i + ".";
+            String a = p + "self_attn.";
+            blocks.add(new Block(
+                    b.norm(p + "input_layernorm.weight", w.inputNorm(), eps),
+                    b.linear(a + "q_proj", w.q(), w.qBias()),
+                    b.linear(a + "k_proj", w.k(), w.kBias()),
+                    b.linear(a + "v_proj", w.v(), w.vBias()),
+                    b.linear(a + "o_proj", w.o(), null),
+                    w.qNorm() == null ? null : b.norm(a + "q_norm.weight", w.qNorm(), eps),
+                    w.kNorm() == null ? null : b.norm(a + "k_norm.weight", w.kNorm(), eps),
+                    b.norm(p + "post_attention_layernorm.weight", w.postAttnNorm(), eps),
+                    b.linear(p + "mlp.gate_proj", w.gate(), null),
+                    b.linear(p + "mlp.up_proj", w.up(), null),
+                    b.linear(p + "mlp.down_proj", w.down(), null)));
+        }
+        Norm finalNorm = b.norm("model.norm.weight", base.finalNorm(), eps);
+        Linear lmHead = base.lmHead() == base.embed()
+                ? new Linear(embed, embedParam, null, null)
+                : b.linear("lm_head", base.lmHead(), null);
+        return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params);
+    }
+
+    /** The architecture. */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The trainable tensors, in model order. */
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    /** Index of the lowest block the backward reaches ({@code numLayers} when no block is trained). */
+    public int stopLayer() {
+        return stopLayer;
+    }
+
+    /** Recompute each block's activations during backward instead of keeping them (less memory, ~⅓ more compute). */
+    public void setGradientCheckpointing(boolean on) {
+        this.checkpointing = on;
+    }
+
+    /** Loss of one sequence without gradients (evaluation). */
+    public CausalLmLoss.Total loss(PackedSequence seq) {
+        int n = seq.length();
+        float[] x = embed(seq.tokens());
+        BlockActivations scratch = activations(n);
+        for (Block block : blocks) {
+            x = blockForward(block, x, seq, scratch);
+        }
+        float[] logits = logits(x, n, new float[n], new float[n * config.hiddenSize()]);
+        return CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), 0f);
+    }
+
+    /**
+     * Forward, loss and backward of one sequence; the gradients of all trainable tensors are increased by those of
+     * {@code lossScale · Σ NLL} (pass 1/(counted tokens of the whole batch) for a mean).
+     *
+     * @return the summed NLL and the number of counted tokens of this sequence
+     */
+    public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale) {
+        int n = seq.length();
+        int d = config.hiddenSize();
+        float[] x = embed(seq.tokens());
+        List<BlockActivations> saved = new ArrayList<>(Collections.nCopies(blocks.size(), null));
+        BlockActivations scratch = checkpointing ? activations(n) : null;
+        for (int l = 0; l < blocks.size(); l++) {
+            BlockActivations acts;
+            if (l < stopLayer) {
+                acts = scratch != null ? scratch : (scratch = activations(n));
+            } else if (checkpointing) {
+                acts = activations(n);
+                saved.set(l, acts);
+            } else {
+                acts = activations(n);
+                saved.set(l, acts);
+            }
+            x = blockForward(blocks.get(l), x, seq, acts);
+            if (checkpointing && l >= stopLayer) {
+                saved.set(l, inputOnly(acts, n));
+            }
+        }
+        float[] finalRstd = new float[n];
+        float[] normed = new float[n * d];
+        float[] logits = logits(x, n, finalRstd, normed);
+        CausalLmLoss.Total total = CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), lossScale);
+        float[] dNormed = new float[n * d];
+        lmHead.backward(logits, normed, n, stopLayer < blocks.size() || finalNorm.param() != null ? dNormed : null);
+        float[] dx = new float[n * d];
+        finalNorm.backward(dNormed, x, finalRstd, n, dx);
+        for (int l = blocks.size() - 1; l >= stopLayer; l--) {
+            BlockActivations acts = saved.get(l);
+            if (checkpointing) {
+                BlockActivations full = activations(n);
+                blockForward(blocks.get(l), acts.xIn, seq, full);
+                acts = full;
+            }
+            boolean needInputGrad = l > stopLayer || embedParam != null;
+            dx = blockBackward(blocks.get(l), acts, seq, dx, needInputGrad);
+            saved.set(l, null);
+        }
+        if (embedParam != null) {
+            float[] g = embedParam.grad();
+            int[] tokens = seq.tokens();
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < d; i++) {
+                    g[tokens[t] * d + i] += dx[t * d + i];
+                }
+            }
+        }
+        return total;
+    }
+
+    private BlockActivations activations(int n) {
+        ModelConfig c = config;
+        return new BlockActivations(n, c.hiddenSize(), c.qDim(), c.kvDim(), c.numHeads(), c.numKvHeads(),
+                c.intermediateSize(), c.qkNorm());
+    }
+
+    private BlockActivations inputOnly(BlockActivations acts, int n) {
+        BlockActivations kept = new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false);
+        System.arraycopy(acts.xIn, 0, kept.xIn, 0, acts.xIn.length);
+        return kept;
+    }
+
+    private float[] embed(int[] tokens) {
+        int d = config.hiddenSize();
+        float[] x = new float[tokens.length * d];
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, "
+                        + config.vocabSize() + ")");
+            }
+            embed.copyRow(tokens[t], x, t * d);
+        }
+        return x;
+    }
+
+    private float[] logits(float[] x, int n, float[] rstd, float[] normed) {
+        finalNorm.forward(x, n, normed, rstd);
+        float[] logits = new float[n * config.vocabSize()];
+        lmHead.forward(normed, n, logits);
+        return logits;
+    }
+
+    /** Runs one block on {@code xIn} (copied into the activations) and returns its output. */
+    private float[] blockForward(Block b, float[] xIn, PackedSequence seq, BlockActivations a) {
+        int n = seq.length();
+        int d = config.hiddenSize();
+        System.arraycopy(xIn, 0, a.xIn, 0, n * d);
+        b.inputNorm().forward(a.xIn, n, a.n1, a.rstd1);
+        if (b.qNorm() != null) {
+            b.q().forward(a.n1, n, a.qRaw);
+            b.k().forward(a.n1, n, a.kRaw);
+            b.qNorm().forward(a.qRaw, n * config.numHeads(), a.q, a.qRstd);
+            b.kNorm().forward(a.kRaw, n * config.numKvHeads(), a.k, a.kRstd);
+        } else {
+            b.q().forward(a.n1, n, a.q);
+            b.k().forward(a.n1, n, a.k);
+        }
+        b.v().forward(a.n1, n, a.v);
+        int[] pos = seq.positions();
+        for (int t = 0; t < n; t++) {
+            rope.apply(a.q, t * config.qDim(), config.numHeads(), pos[t]);
+            rope.apply(a.k, t * config.kvDim(), config.numKvHeads(), pos[t]);
+        }
+        attention.forward(a.q, a.k, a.v, seq.segmentStarts(), n, a.probs, a.attn);
+        float[] out = new float[n * d];
+        b.o().forward(a.attn, n, out);
+        for (int i = 0; i < n * d; i++) {
+            a.xMid[i] = a.xIn[i] + out[i];
+        }
+        b.postNorm().forward(a.xMid, n, a.n2, a.rstd2);
+        b.gate().forward(a.n2, n, a.gate);
+        b.up().forward(a.n2, n, a.up);
+        SwiGlu.forward(a.gate, a.up, a.act, n * config.intermediateSize());
+        b.down().forward(a.act, n, out);
+        for (int i = 0; i < n * d; i++) {
+            out[i] += a.xMid[i];
+        }
+        return out;
+    }
+
+    /** From the gradient of a block's output, accumulates its parameter gradients and returns that of its input. */
+    private float[] blockBackward(Block b, BlockActivations a, PackedSequence seq, float[] dOut, boolean needInput) {
+        int n = seq.length();
+        int d = config.hiddenSize();
+        int f = config.intermediateSize();
+        float[] dAct = new float[n * f];
+        b.down().backward(dOut, a.act, n, dAct);
+        float[] dGate = new float[n * f];
+        float[] dUp = new float[n * f];
+        SwiGlu.backward(a.gate, a.up, dAct, dGate, dUp, n * f);
+        float[] dn2 = new float[n * d];
+        float[] tmp = new float[n * d];
+        b.gate().backward(dGate, a.n2, n, dn2);
+        b.up().backward(dUp, a.n2, n, tmp);
+        add(dn2, tmp);
+        float[] dMid = dOut.clone();
+        b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
+
+        float[] dAttn = new float[n * config.qDim()];
+        b.o().backward(dMid, a.attn, n, dAttn);
+        float[] dq = new float[n * config.qDim()];
+        float[] dk = new float[n * config.kvDim()];
+        float[] dv = new float[n * config.kvDim()];
+        attention.backward(dAttn, a.q, a.k, a.v, a.probs, n, dq, dk, dv);
+        int[] pos = seq.positions();
+        for (int t = 0; t < n; t++) {
+            rope.applyInverse(dq, t * config.qDim(), config.numHeads(), pos[t]);
+            rope.applyInverse(dk, t * config.kvDim(), config.numKvHeads(), pos[t]);
+        }
+        float[] qIn = a.n1;
+        if (b.qNorm() != null) {
+            float[] dqRaw = new float[dq.length];
+            float[] dkRaw = new float[dk.length];
+            b.qNorm().backward(dq, a.qRaw, a.qRstd, n * config.numHeads(), dqRaw);
+            b.kNorm().backward(dk, a.kRaw, a.kRstd, n * config.numKvHeads(), dkRaw);
+            dq = dqRaw;
+            dk = dkRaw;
+        }
+        boolean needN1 = needInput || b.inputNorm().param() != null;
+        float[] dn1 = needN1 ? new float[n * d] : null;
+        float[] part = needN1 ? new float[n * d] : null;
+        b.q().backward(dq, qIn, n, dn1);
+        b.k().backward(dk, qIn, n, part);
+        if (needN1) {
+            add(dn1, part);
+        }
+        b.v().backward(dv, qIn, n, part);
+        if (needN1) {
+            add(dn1, part);
+            b.inputNorm().backward(dn1, a.xIn, a.rstd1, n, needInput ? dMid : null);
+        }
+        return dMid;
+    }
+
+    private static void add(float[] into, float[] other) {
+        for (int i = 0; i < into.length; i++) {
+            into[i] += other[i];
+        }
+    }
+
+    private static WeightMatrix view(Parameter p, WeightMatrix like) {
+        return WeightMatrix.of(p.data(), like.rows(), like.cols());
+    }
+
+    /** Creates parameters for the trainable tensors. */
+    private record Binder(Predicate<String> trainable, List<Parameter> params) {
+
+        Parameter matrixParam(String name, WeightMatrix w) {
+            if (!trainable.test(name)) {
+                return null;
+            }
+            Parameter p = new Parameter(name, new long[] {w.rows(), w.cols()}, floats(w));
+            params.add(p);
+            return p;
+        }
+
+        Linear linear(String prefix, WeightMatrix w, float[] bias) {
+            Parameter p = matrixParam(prefix + ".weight", w);
+            Parameter bp = null;
+            float[] b = bias;
+            if (bias != null && trainable.test(prefix + ".bias")) {
+                bp = new Parameter(prefix + ".bias", new long[] {bias.length}, bias.clone());
+                params.add(bp);
+                b = bp.data();
+            }
+            return new Linear(p != null ? view(p, w) : w, p, b, bp);
+        }
+
+        Norm norm(String name, float[] weight, float eps) {
+            if (!trainable.test(name)) {
+                return new Norm(weight, null, eps);
+            }
+            Parameter p = new Parameter(name, new long[] {weight.length}, weight.clone());
+            params.add(p);
+            return new Norm(p.data(), p, eps);
+        }
+
+        /** The weight as a float array: adopted when it already is a whole heap float array, else widened. */
+        private static float[] floats(WeightMatrix w) {
+            long count = (long) w.rows() * w.cols();
+            Optional<Object> heap = w.data().heapBase();
+            if (w.dtype() == DType.F32 && heap.isPresent() && heap.get() instanceof float[] arr
+                    && arr.length == count && w.data().address() == 0) {
+                return arr;
+            }
+            float[] out = new float[Math.toIntExact(count)];
+            for (long i = 0; i < count; i++) {
+                out[(int) i] = Numerics.load(w.data(), w.dtype(), i);
+            }
+            return out;
+        }
+    }
+}
