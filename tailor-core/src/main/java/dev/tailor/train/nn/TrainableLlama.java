@@ -104,6 +104,22 @@ public final class TrainableLlama {
         return parameters;
     }
 
+    /**
+     * The current weights as the inference model reads them: trainable tensors are views of the parameters (so a
+     * {@link dev.tailor.model.LlamaModel} over them generates with the weights as trained so far), frozen ones the
+     * base's.
+     */
+    public LlamaWeights asWeights() {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (Block b : blocks) {
+            layers.add(new LayerWeights(b.inputNorm().weight(), b.q().weight(), b.k().weight(), b.v().weight(),
+                    b.o().weight(), b.q().bias(), b.k().bias(), b.v().bias(),
+                    b.qNorm() == null ? null : b.qNorm().weight(), b.kNorm() == null ? null : b.kNorm().weight(),
+                    b.postNorm().weight(), b.gate().weight(), b.up().weight(), b.down().weight()));
+        }
+        return new LlamaWeights(embed, List.copyOf(layers), finalNorm.weight(), lmHead.weight());
+    }
+
     /** Index of the lowest block the backward reaches ({@code numLayers} when no block is trained). */
     public int stopLayer() {
         return stopLayer;

@@ -1,4 +1,4 @@
-package dev.tailor.bench;
+package dev.tailor.cost;
 
 import java.io.IOException;
 import java.nio.file.Files;

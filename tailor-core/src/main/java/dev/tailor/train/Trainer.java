@@ -1,0 +1,225 @@
+package dev.tailor.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.cost.ProcessStats;
+import dev.tailor.model.CausalLmLoss;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.train.checkpoint.CheckpointStore;
+import dev.tailor.train.checkpoint.TrainerState;
+import dev.tailor.train.data.Batch;
+import dev.tailor.train.data.ClassificationScorer;
+import dev.tailor.train.data.DataPosition;
+import dev.tailor.train.data.PackedSequence;
+import dev.tailor.train.data.TrainingData;
+import dev.tailor.train.nn.TrainableLlama;
+import dev.tailor.train.optim.AdamW;
+import dev.tailor.train.optim.GradClip;
+import dev.tailor.train.optim.LrSchedule;
+import dev.tailor.train.optim.Optimizer;
+import dev.tailor.train.optim.Sgd;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The training loop: per update, {@code gradAccumSteps} micro-batches forward and backward (the loss is the mean
+ * over every labelled token of the whole update), global-norm clipping, a scheduled optimizer step; metrics as JSON
+ * Lines, periodic evaluation and atomic checkpoints from which {@link #run(boolean) run(true)} resumes exactly.
+ */
+public final class Trainer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final TrainableLlama model;
+    private final TrainingData data;
+    private final TrainOptions options;
+    private final Path outputDir;
+    private final ClassificationScorer scorer;
+    private final ProgressReporter progress;
+    private final String configHash;
+
+    /**
+     * A trainer writing {@code metrics.jsonl} and {@code training_state/} into {@code outputDir}.
+     *
+     * @param scorer     scores classification accuracy on the eval set, or null
+     * @param configHash identifies the run's configuration; resuming a different one is refused
+     */
+    public Trainer(TrainableLlama model, TrainingData data, TrainOptions options, Path outputDir,
+                   ClassificationScorer scorer, ProgressReporter progress, String configHash) {
+        this.model = model;
+        this.data = data;
+        this.options = options;
+        this.outputDir = outputDir;
+        this.scorer = scorer;
+        this.progress = progress;
+        this.configHash = configHash;
+        model.setGradientCheckpointing(options.gradientCheckpointing());
+    }
+
+    /**
+     * What a run did.
+     *
+     * @param steps           updates done in total
+     * @param trainLoss       loss of the last update
+     * @param evalLoss        final eval loss (NaN without eval data)
+     * @param evalAccuracy    final classification accuracy, or NaN
+     * @param tokens          tokens processed by this process
+     * @param seconds         wall time of this process's updates
+     * @param peakRssMib      peak resident memory
+     * @param resumedFrom     the step resumed from, or 0
+     */
+    public record Summary(long steps, double trainLoss, double evalLoss, double evalAccuracy, long tokens,
+                          double seconds, double peakRssMib, long resumedFrom) {
+        /** Tokens per second of training. */
+        public double tokensPerSecond() {
+            return seconds > 0 ? tokens / seconds : 0;
+        }
+    }
+
+    /** Number of updates the run makes. */
+    public int totalSteps() {
+        if (options.steps() > 0) {
+            return options.steps();
+        }
+        double perEpoch = (double) data.train().batchesPerEpoch() / options.gradAccumSteps();
+        return Math.max(1, (int) Math.ceil(options.epochs() * perEpoch));
+    }
+
+    /** Trains; with {@code resume}, continues from the newest checkpoint in the output directory if there is one. */
+    public Summary run(boolean resume) {
+        int total = totalSteps();
+        LrSchedule schedule = schedule(total);
+        Optimizer optimizer = optimizer();
+        CheckpointStore store = new CheckpointStore(outputDir.resolve("training_state"), options.keepCheckpoints());
+        MetricsLog metrics = new MetricsLog(outputDir.resolve("metrics.jsonl"));
+        List<TrainerState.LossPoint> history = new ArrayList<>();
+        long start = 0;
+        Optional<Path> latest = resume ? CheckpointStore.latest(store.root()) : Optional.empty();
+        if (latest.isPresent()) {
+            TrainerState state = CheckpointStore.load(latest.get(), model.parameters(), optimizer);
+            if (!state.configHash().equals(configHash)) {
+                throw new IllegalStateException(latest.get() + " was written by a run with another configuration "
+                        + "(model, data or options differ); use a new --output or drop --resume");
+            }
+            start = state.step();
+            history.addAll(state.lossHistory());
+            data.train().seek(JSON.convertValue(state.dataPosition(), DataPosition.class));
+            metrics.truncateAfter(start);
+            progress.message("resumed from " + latest.get().getFileName() + " at step " + start);
+        } else {
+            metrics.truncateAfter(0);
+        }
+        long tokens = 0;
+        double seconds = 0;
+        double lastLoss = Double.NaN;
+        double evalLoss = Double.NaN;
+        double evalAccuracy = Double.NaN;
+        for (long step = start; step < total; step++) {
+            long t0 = System.nanoTime();
+            List<PackedSequence> update = new ArrayList<>();
+            for (int micro = 0; micro < options.gradAccumSteps(); micro++) {
+                Batch batch = data.train().next();
+                update.addAll(batch.sequences());
+            }
+            long counted = 0;
+            for (PackedSequence s : update) {
+                counted += shiftedLabels(s);
+            }
+            for (var p : model.parameters()) {
+                p.zeroGrad();
+            }
+            CausalLmLoss.Total loss = new CausalLmLoss.Total(0, 0);
+            for (PackedSequence s : update) {
+                loss = loss.plus(model.forwardBackward(s, counted == 0 ? 0f : 1f / counted));
+                tokens += s.length();
+            }
+            double norm = options.maxGradNorm() > 0
+                    ? GradClip.clipGlobalNorm(model.parameters(), options.maxGradNorm())
+                    : Math.sqrt(GradClip.sumOfSquares(model.parameters()));
+            double lr = schedule.lr((int) step);
+            optimizer.step(model.parameters(), lr);
+            double dt = (System.nanoTime() - t0) / 1e9;
+            seconds += dt;
+            lastLoss = loss.mean();
+            long done = step + 1;
+            history.add(new TrainerState.LossPoint(done, lastLoss));
+            int updateTokens = update.size() * update.getFirst().length();
+            if (done % options.logEvery() == 0 || done == total) {
+                ObjectNode line = JSON.createObjectNode().put("step", done).put("loss", lastLoss).put("lr", lr)
+                        .put("grad_norm", norm).put("tokens", updateTokens).put("tokens_per_s", updateTokens / dt)
+                        .put("epoch", epoch()).put("rss_mib", ProcessStats.rssMib());
+                metrics.append(line);
+            }
+            progress.step(done, total, lastLoss, updateTokens / dt, ProcessStats.rssMib());
+            boolean last = done == total;
+            if (!data.eval().isEmpty() && ((options.evalEvery() > 0 && done % options.evalEvery() == 0) || last)) {
+                evalLoss = evalLoss();
+                ObjectNode line = JSON.createObjectNode().put("step", done).put("eval_loss", evalLoss);
+                if (scorer != null) {
+                    evalAccuracy = accuracy();
+                    line.put("eval_accuracy", evalAccuracy);
+                }
+                metrics.append(line);
+                progress.message(String.format("step %d: eval loss %.4f%s", done, evalLoss,
+                        scorer != null ? String.format(", accuracy %.3f", evalAccuracy) : ""));
+            }
+            if ((options.saveEvery() > 0 && done % options.saveEvery() == 0) || last) {
+                TrainerState state = new TrainerState(done, epoch(), JSON.valueToTree(data.train().position()),
+                        schedule.toJson(), 0L, history, configHash);
+                store.save(model.parameters(), optimizer.state(), state);
+            }
+        }
+        progress.finish();
+        return new Summary(total, lastLoss, evalLoss, evalAccuracy, tokens, seconds, ProcessStats.peakRssMib(), start);
+    }
+
+    private double epoch() {
+        DataPosition p = data.train().position();
+        return p.epoch() + (double) p.batch() / data.train().batchesPerEpoch();
+    }
+
+    /** Mean loss over the eval set's labelled tokens. */
+    public double evalLoss() {
+        CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+        for (Batch b : data.eval()) {
+            for (PackedSequence s : b.sequences()) {
+                total = total.plus(model.loss(s));
+            }
+        }
+        return total.mean();
+    }
+
+    /** Classification accuracy on the eval examples, scoring each label's likelihood with the current weights. */
+    public double accuracy() {
+        LlamaModel inference = new LlamaModel(model.config(), model.asWeights(), null);
+        return scorer.accuracy(data.split().eval(), new LikelihoodScorer(inference)).fraction();
+    }
+
+    private static long shiftedLabels(PackedSequence s) {
+        long n = 0;
+        for (int t = 1; t < s.length(); t++) {
+            n += s.labels()[t] != CausalLmLoss.IGNORE_INDEX ? 1 : 0;
+        }
+        return n;
+    }
+
+    private LrSchedule schedule(int total) {
+        int warmup = Math.min(options.warmupSteps(), total);
+        return switch (options.schedule()) {
+            case "constant" -> new LrSchedule.ConstantWithWarmup(options.lr(), warmup);
+            case "linear" -> new LrSchedule.LinearWithWarmup(options.lr(), warmup, total);
+            case "cosine" -> new LrSchedule.CosineWithWarmup(options.lr(), warmup, total);
+            default -> throw new IllegalArgumentException("unknown schedule " + options.schedule());
+        };
+    }
+
+    private Optimizer optimizer() {
+        return switch (options.optimizer()) {
+            case "adamw" -> new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, options.weightDecay()));
+            case "sgd" -> new Sgd(new Sgd.Config(0.9, false, options.weightDecay()));
+            default -> throw new IllegalArgumentException("unknown optimizer " + options.optimizer());
+        };
+    }
+}
