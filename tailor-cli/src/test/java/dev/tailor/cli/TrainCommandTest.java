@@ -1,0 +1,184 @@
+package dev.tailor.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.Shared;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.model.LlamaModel;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tailor train}: full and partial fine-tuning on the tiny Llama, recipes, bad data. */
+class TrainCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    Path model;
+    Path data;
+    private final StringWriter err = new StringWriter();
+
+    @BeforeEach
+    void data() throws Exception {
+        model = Shared.require("models/tiny-llama");
+        data = dir.resolve("moby.jsonl");
+        List<String> lines = new ArrayList<>();
+        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
+        for (int i = 0; i < 40; i++) {
+            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
+                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
+        }
+        Files.write(data, lines);
+    }
+
+    int run(String... args) {
+        CommandLine cl = TailorCommand.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    static List<Double> losses(Path metrics) throws Exception {
+        List<Double> out = new ArrayList<>();
+        for (String line : Files.readAllLines(metrics)) {
+            JsonNode n = JSON.readTree(line);
+            if (n.has("loss")) {
+                out.add(n.get("loss").asDouble());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void fullFineTuningLowersTheLossAndSavesALoadableModel() throws Exception {
+        Path out = dir.resolve("full");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--steps", "12", "--batch-size", "2", "--seq-len", "64", "--lr", "3e-3",
+                "--schedule", "constant"), err.toString());
+        List<Double> losses = losses(out.resolve("metrics.jsonl"));
+        assertEquals(12, losses.size());
+        double first = (losses.get(0) + losses.get(1)) / 2;
+        double last = (losses.get(10) + losses.get(11)) / 2;
+        assertTrue(last < first - 0.3, "loss should fall: " + losses);
+        try (LlamaModel trained = LlamaModel.load(out); SafetensorsFile base = SafetensorsFile.open(model.resolve("model.safetensors"));
+             SafetensorsFile saved = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            assertEquals(base.names(), saved.names());
+            assertFalse(base.data("model.layers.0.mlp.up_proj.weight").mismatch(
+                    saved.data("model.layers.0.mlp.up_proj.weight")) == -1, "weights changed");
+            assertEquals(2, trained.config().numLayers());
+        }
+        assertTrue(Files.exists(out.resolve("tokenizer.json")));
+        assertTrue(Files.isDirectory(out.resolve("training_state").resolve("checkpoint-12")));
+    }
+
+    @Test
+    void partialFineTuningChangesOnlyTheChosenTensors() throws Exception {
+        Path out = dir.resolve("partial");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--steps", "3", "--batch-size", "2", "--seq-len", "64", "--lr", "1e-3",
+                "--method", "partial", "--train-layers", "1-1", "--train-modules", "mlp.*"), err.toString());
+        assertTrue(err.toString().contains("backward stops at layer 1"), err.toString());
+        try (SafetensorsFile base = SafetensorsFile.open(model.resolve("model.safetensors"));
+             SafetensorsFile saved = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            for (String name : base.names()) {
+                boolean same = base.data(name).mismatch(saved.data(name)) == -1;
+                boolean trained = name.startsWith("model.layers.1.mlp.");
+                assertEquals(!trained, same, name);
+            }
+        }
+    }
+
+    @Test
+    void bitFitTrainsOnlyNorms() throws Exception {
+        Path out = dir.resolve("bitfit");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--steps", "2", "--batch-size", "2", "--seq-len", "64", "--lr", "1e-2",
+                "--method", "partial", "--bias-norm-only", "--train-head"), err.toString());
+        try (SafetensorsFile base = SafetensorsFile.open(model.resolve("model.safetensors"));
+             SafetensorsFile saved = SafetensorsFile.open(out.resolve("model.safetensors"))) {
+            for (String name : base.names()) {
+                boolean same = base.data(name).mismatch(saved.data(name)) == -1;
+                boolean trained = name.endsWith("norm.weight") || name.equals("lm_head.weight");
+                assertEquals(!trained, same, name);
+            }
+        }
+    }
+
+    @Test
+    void recipeValuesApplyAndFlagsOverrideThem() throws Exception {
+        Path recipe = dir.resolve("recipe.yaml");
+        Files.writeString(recipe, "steps: 5\nbatch_size: 2\nseq-len: 64\nlr: 0.001\nschedule: cosine\n"
+                + "output: " + dir.resolve("from-recipe") + "\n");
+        Path out = dir.resolve("flag-wins");
+        assertEquals(0, run("train", "--recipe", recipe.toString(), "--model", model.toString(), "--data",
+                data.toString(), "--steps", "3", "--output", out.toString()), err.toString());
+        assertEquals(3, losses(out.resolve("metrics.jsonl")).size());
+        JsonNode firstLine = JSON.readTree(Files.readAllLines(out.resolve("metrics.jsonl")).getFirst());
+        assertEquals(64 * 2, firstLine.get("tokens").asInt());
+        assertFalse(Files.exists(dir.resolve("from-recipe")));
+    }
+
+    @Test
+    void badDataNamesTheLine() throws Exception {
+        Path bad = dir.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");
+        assertEquals(1, run("train", "--model", model.toString(), "--data", bad.toString(), "--output",
+                dir.resolve("x").toString(), "--steps", "1"));
+        assertTrue(err.toString().contains(bad + ":2"), err.toString());
+        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                dir.resolve("y").toString(), "--steps", "1", "--method", "partial"));
+        assertTrue(err.toString().contains("partial fine-tuning needs"), err.toString());
+    }
+
+    @Test
+    void resumeAfterKillMinusNineGivesTheSameWeightsAndLosses() throws Exception {
+        String[] common = {"train", "--model", model.toString(), "--data", data.toString(), "--steps", "24",
+                "--batch-size", "2", "--seq-len", "128", "--lr", "1e-3", "--save-every", "2", "--keep-checkpoints", "2",
+                "--schedule", "cosine", "--warmup-steps", "3", "--log-every", "1"};
+        Path straight = dir.resolve("straight");
+        assertEquals(0, run(concat(common, "--output", straight.toString())), err.toString());
+
+        Path killed = dir.resolve("killed");
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), TailorCommand.class.getName()));
+        cmd.addAll(List.of(concat(common, "--output", killed.toString())));
+        Process child = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("child.log").toFile()).start();
+        Path marker = killed.resolve("training_state").resolve("checkpoint-6");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.exists(marker) && child.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(child.isAlive(), "the child must still be training when killed: "
+                + Files.readString(dir.resolve("child.log")));
+        child.destroyForcibly().waitFor();
+        assertFalse(Files.exists(killed.resolve("model.safetensors")), "killed before the end");
+
+        assertEquals(0, run(concat(common, "--output", killed.toString(), "--resume")), err.toString());
+        assertTrue(err.toString().contains("resumed from checkpoint-"), err.toString());
+        assertEquals(losses(straight.resolve("metrics.jsonl")), losses(killed.resolve("metrics.jsonl")));
+        assertArrayEquals(Files.readAllBytes(straight.resolve("model.safetensors")),
+                Files.readAllBytes(killed.resolve("model.safetensors")));
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}
