@@ -1,8 +1,8 @@
 package dev.tailor.tensor;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -19,7 +19,8 @@ public final class Parallel {
     /** How long an idle worker spins before parking, in nanoseconds. */
     private static final long SPIN_NANOS = 200_000;
     private static final int THREADS = configuredThreads();
-    private static final ReentrantLock POOL = new ReentrantLock();
+    /** Held while a loop runs on the pool; not reentrant, so a nested loop runs on its caller. */
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
     private static final Worker[] WORKERS = startWorkers();
 
     private Parallel() {
@@ -39,7 +40,7 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        if (n == 1 || THREADS == 1 || !POOL.tryLock()) {
+        if (n == 1 || THREADS == 1 || !BUSY.compareAndSet(false, true)) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
@@ -54,7 +55,7 @@ public final class Parallel {
             job.awaitHelpers();
             job.rethrow();
         } finally {
-            POOL.unlock();
+            BUSY.set(false);
         }
     }
 
