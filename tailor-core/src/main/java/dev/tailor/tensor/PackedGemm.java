@@ -26,6 +26,8 @@ final class PackedGemm {
     static final int KC_MAX = 512;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
     private static final int GROUP_BYTES = 512 * 1024;
+    /** k steps packed per pass over a panel's rows. */
+    private static final int PACK_BLOCK = 64;
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
 
     private PackedGemm() {
@@ -85,37 +87,48 @@ final class PackedGemm {
 
     /** Packs W rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as {@code [panel][p][NR]}, zero-padded. */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
-        MemorySegment seg = w.data();
-        long k = w.cols();
         int np = ceilDiv(j1 - j0, NR);
-        for (int r = 0; r < np * NR; r++) {
-            int base = (r / NR) * kb * NR + r % NR;
-            int j = j0 + r;
-            long src = j * k + k0;
-            if (j >= j1) {
-                for (int p = 0; p < kb; p++) {
-                    dst[base + p * NR] = 0f;
+        for (int panel = 0; panel < np; panel++) {
+            int base = panel * kb * NR;
+            // blocks of PACK_BLOCK k steps keep the panel's destination lines (PACK_BLOCK·NR floats) in L1
+            // while all NR rows are written into them
+            for (int p0 = 0; p0 < kb; p0 += PACK_BLOCK) {
+                int p1 = Math.min(kb, p0 + PACK_BLOCK);
+                for (int c = 0; c < NR; c++) {
+                    int j = j0 + panel * NR + c;
+                    int d = base + p0 * NR + c;
+                    if (j < j1) {
+                        packRow(w, (long) j * w.cols() + k0 + p0, p1 - p0, dst, d);
+                    } else {
+                        for (int p = p0; p < p1; p++, d += NR) {
+                            dst[d] = 0f;
+                        }
+                    }
                 }
-                continue;
             }
-            switch (w.dtype()) {
-                case F32 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = seg.getAtIndex(Numerics.F32_LE, src + p);
-                    }
+        }
+    }
+
+    /** {@code dst[d + p·NR] = w[src + p]} widened, for {@code p < count}. */
+    private static void packRow(WeightMatrix w, long src, int count, float[] dst, int d) {
+        MemorySegment seg = w.data();
+        switch (w.dtype()) {
+            case F32 -> {
+                for (int p = 0; p < count; p++) {
+                    dst[d + p * NR] = seg.getAtIndex(Numerics.F32_LE, src + p);
                 }
-                case BF16 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = Numerics.bf16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
-                    }
-                }
-                case F16 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = Float.float16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
-                    }
-                }
-                default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
             }
+            case BF16 -> {
+                for (int p = 0; p < count; p++) {
+                    dst[d + p * NR] = Numerics.bf16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
+                }
+            }
+            case F16 -> {
+                for (int p = 0; p < count; p++) {
+                    dst[d + p * NR] = Float.float16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
+                }
+            }
+            default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
         }
     }
 

@@ -26,7 +26,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Differential tests of {@link MatMul} against {@link ScalarKernels#matmulTransposed} on awkward shapes. */
+/**
+ * Differential tests of {@link MatMul} and of both its paths (packed GEMM, streaming GEMV), whatever the row
+ * count, against {@link ScalarKernels#matmulTransposed} on awkward shapes.
+ */
 class MatMulTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -34,7 +37,7 @@ class MatMulTest {
     static Stream<Arguments> shapes() {
         List<Arguments> cases = new ArrayList<>();
         for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-            for (int m : new int[] {1, 2, 5, 7, 17}) {
+            for (int m : new int[] {1, 2, 5, 7, 17, 25}) {
                 for (int k : new int[] {1, 7, 17, 64, 1023}) {
                     for (int n : new int[] {1, 7, 17, 1023}) {
                         cases.add(Arguments.of(dtype, m, k, n));
@@ -125,9 +128,23 @@ class MatMulTest {
         int k = w.cols();
         float[] expected = new float[m * n];
         ScalarKernels.matmulTransposed(x, m, w, expected);
-        float[] actual = new float[m * n];
-        Arrays.fill(actual, Float.NaN);
-        MatMul.matmulTransposed(x, m, w, actual);
+        float[] viaMatMul = new float[m * n];
+        float[] viaPacked = new float[m * n];
+        float[] viaStreaming = new float[m * n];
+        Arrays.fill(viaMatMul, Float.NaN);
+        Arrays.fill(viaPacked, Float.NaN);
+        Arrays.fill(viaStreaming, Float.NaN);
+        MatMul.matmulTransposed(x, m, w, viaMatMul);
+        PackedGemm.run(x, 0, m, w, viaPacked, 0);
+        Gemv.run(x, 0, m, w, viaStreaming, 0);
+        assertClose(x, w, m, expected, viaMatMul, "MatMul");
+        assertClose(x, w, m, expected, viaPacked, "PackedGemm");
+        assertClose(x, w, m, expected, viaStreaming, "Gemv");
+    }
+
+    private static void assertClose(float[] x, WeightMatrix w, int m, float[] expected, float[] actual, String path) {
+        int n = w.rows();
+        int k = w.cols();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double sq = 0;
@@ -139,7 +156,7 @@ class MatMulTest {
                 float e = expected[i * n + j];
                 float a = actual[i * n + j];
                 if (!(Math.abs(e - a) <= tol)) {
-                    fail(w.dtype() + " [" + m + "," + k + "]x[" + n + "," + k + "]ᵀ: y[" + i + "," + j + "] = " + a
+                    fail(path + " " + w.dtype() + " [" + m + "," + k + "]x[" + n + "," + k + "]ᵀ: y[" + i + "," + j + "] = " + a
                             + ", scalar twin " + e + " (tolerance " + tol + ")");
                 }
             }
