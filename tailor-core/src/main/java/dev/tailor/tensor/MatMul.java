@@ -7,7 +7,9 @@ import java.util.Arrays;
  *
  * <p>Few rows of X (decode) go to a streaming dot-product kernel that reads W once in place; many rows
  * (prefill, training) go to a packed, register-blocked GEMM. Both split the rows of W across
- * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly.
+ * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly. Weight segments are read from
+ * the pool's threads, so they must not belong to a confined arena (mapped files in a shared, global or
+ * automatic arena are fine).
  */
 public final class MatMul {
     /**
