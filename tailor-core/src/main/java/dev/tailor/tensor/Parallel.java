@@ -2,6 +2,7 @@ package dev.tailor.tensor;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
@@ -47,12 +48,12 @@ public final class Parallel {
             return;
         }
         try {
-            Job job = new Job(n, body, Thread.currentThread(), Math.min(n, THREADS) - 1);
-            for (int w = 0; w < job.helpers; w++) {
+            Job job = new Job(n, body, Thread.currentThread());
+            for (int w = 0; w < Math.min(n, THREADS) - 1; w++) {
                 WORKERS[w].wake(job);
             }
             job.work();
-            job.awaitHelpers();
+            job.close();
             job.rethrow();
         } finally {
             BUSY.set(false);
@@ -101,22 +102,25 @@ public final class Parallel {
         return workers;
     }
 
-    /** One parallel loop in flight. */
+    /**
+     * One parallel loop in flight. Workers join it only while it is open; the caller, once out of tasks,
+     * waits for the workers that joined and then closes it, so a worker the OS has not yet scheduled never
+     * delays the caller (it finds the loop closed and goes back to waiting).
+     */
     private static final class Job {
+        private static final int CLOSED = Integer.MIN_VALUE;
         final int n;
         final IntConsumer body;
         final Thread caller;
-        final int helpers;
         final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger running;
+        /** Workers that joined and are still running, or {@link #CLOSED}. */
+        final AtomicInteger joined = new AtomicInteger();
         volatile Throwable error;
 
-        Job(int n, IntConsumer body, Thread caller, int helpers) {
+        Job(int n, IntConsumer body, Thread caller) {
             this.n = n;
             this.body = body;
             this.caller = caller;
-            this.helpers = helpers;
-            this.running = new AtomicInteger(helpers);
         }
 
         void work() {
@@ -131,15 +135,24 @@ public final class Parallel {
             }
         }
 
-        void helperDone() {
-            if (running.decrementAndGet() == 0) {
+        boolean tryJoin() {
+            for (int j = joined.get(); j >= 0; j = joined.get()) {
+                if (joined.compareAndSet(j, j + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void leave() {
+            if (joined.decrementAndGet() == 0) {
                 LockSupport.unpark(caller);
             }
         }
 
-        void awaitHelpers() {
+        void close() {
             long start = System.nanoTime();
-            while (running.get() > 0) {
+            while (!joined.compareAndSet(0, CLOSED)) {
                 if (System.nanoTime() - start < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
@@ -162,17 +175,17 @@ public final class Parallel {
         }
     }
 
-    /** A pool thread: waits for a job, helps run it, reports back. */
+    /** A pool thread: waits for a job, helps run it if still open, reports back. */
     private static final class Worker implements Runnable {
         final Thread thread;
-        private volatile Job assigned;
+        private final AtomicReference<Job> assigned = new AtomicReference<>();
 
         Worker(int index) {
             thread = Thread.ofPlatform().daemon().name("tailor-kernel-" + index).unstarted(this);
         }
 
         void wake(Job job) {
-            assigned = job;
+            assigned.set(job);
             LockSupport.unpark(thread);
         }
 
@@ -180,16 +193,17 @@ public final class Parallel {
         public void run() {
             while (true) {
                 Job job = awaitJob();
-                assigned = null;
-                job.work();
-                job.helperDone();
+                if (job.tryJoin()) {
+                    job.work();
+                    job.leave();
+                }
             }
         }
 
         private Job awaitJob() {
             long start = System.nanoTime();
             while (true) {
-                Job job = assigned;
+                Job job = assigned.getAndSet(null);
                 if (job != null) {
                     return job;
                 }
