@@ -26,6 +26,7 @@ final class PackedGemm {
     static final int KC_MAX = 512;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
     private static final int GROUP_BYTES = 512 * 1024;
+    private static final float[] SWAP_INDEX = swapIndex();
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
 
     private PackedGemm() {
@@ -83,40 +84,98 @@ final class PackedGemm {
         }
     }
 
-    /** Packs W rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as {@code [panel][p][NR]}, zero-padded. */
+    /**
+     * Packs W rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as {@code [panel][p][NR]}, zero-padded.
+     * Full {@code L × L} blocks are transposed in vectors; ragged rows and the k tail are copied one by one.
+     */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
-        MemorySegment seg = w.data();
-        long k = w.cols();
         int np = ceilDiv(j1 - j0, NR);
-        for (int r = 0; r < np * NR; r++) {
-            int base = (r / NR) * kb * NR + r % NR;
-            int j = j0 + r;
-            long src = j * k + k0;
-            if (j >= j1) {
-                for (int p = 0; p < kb; p++) {
-                    dst[base + p * NR] = 0f;
-                }
-                continue;
-            }
-            switch (w.dtype()) {
-                case F32 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = seg.getAtIndex(Numerics.F32_LE, src + p);
+        float[] scratch = new float[L * L];
+        int kFull = F.loopBound(kb);
+        for (int panel = 0; panel < np; panel++) {
+            int base = panel * kb * NR;
+            for (int half = 0; half < NR; half += L) {
+                int r0 = j0 + panel * NR + half;
+                int p0 = 0;
+                if (r0 + L <= j1) {
+                    for (; p0 < kFull; p0 += L) {
+                        loadBlock(w, (long) r0 * w.cols() + k0 + p0, scratch);
+                        transposeBlock(scratch, dst, base + p0 * NR + half);
                     }
                 }
-                case BF16 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = Numerics.bf16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
+                for (int c = 0; c < L; c++) {
+                    int j = r0 + c;
+                    for (int p = p0, d = base + p0 * NR + half + c; p < kb; p++, d += NR) {
+                        dst[d] = j < j1 ? Numerics.load(w.data(), w.dtype(), (long) j * w.cols() + k0 + p) : 0f;
                     }
                 }
-                case F16 -> {
-                    for (int p = 0; p < kb; p++) {
-                        dst[base + p * NR] = Float.float16ToFloat(seg.getAtIndex(Numerics.I16_LE, src + p));
-                    }
-                }
-                default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
             }
         }
+    }
+
+    /** {@code scratch[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
+    private static void loadBlock(WeightMatrix w, long src, float[] scratch) {
+        MemorySegment seg = w.data();
+        long k = w.cols();
+        switch (w.dtype()) {
+            case F32 -> {
+                for (int r = 0; r < L; r++) {
+                    WeightVectors.f32(seg, src + r * k).intoArray(scratch, r * L);
+                }
+            }
+            case BF16 -> {
+                for (int r = 0; r < L; r++) {
+                    WeightVectors.bf16(seg, src + r * k).intoArray(scratch, r * L);
+                }
+            }
+            case F16 -> {
+                for (int r = 0; r < L; r++) {
+                    WeightVectors.f16(seg, src + r * k).intoArray(scratch, r * L);
+                }
+            }
+            default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
+        }
+    }
+
+    /**
+     * Writes the {@code L × L} block in scratch, transposed, to {@code dst[d + l·NR + r]}. One bit of
+     * (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
+     * {@code s} set / clear, each new row one {@code selectFrom} of the two.
+     */
+    private static void transposeBlock(float[] scratch, float[] dst, int d) {
+        for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
+            FloatVector lo = FloatVector.fromArray(F, SWAP_INDEX, 2 * stage * L);
+            FloatVector hi = FloatVector.fromArray(F, SWAP_INDEX, (2 * stage + 1) * L);
+            for (int i = 0; i < L; i++) {
+                if ((i & s) == 0) {
+                    FloatVector a = FloatVector.fromArray(F, scratch, i * L);
+                    FloatVector b = FloatVector.fromArray(F, scratch, (i | s) * L);
+                    lo.selectFrom(a, b).intoArray(scratch, i * L);
+                    hi.selectFrom(a, b).intoArray(scratch, (i | s) * L);
+                }
+            }
+        }
+        for (int i = 0; i < L; i++) {
+            FloatVector.fromArray(F, scratch, i * L).intoArray(dst, d + i * NR);
+        }
+    }
+
+    /**
+     * Per transpose stage ({@code s = L/2, L/4, …, 1}) two index vectors for {@code selectFrom(a, b)}
+     * (lanes {@code L..2L-1} name b): the new row {@code i} keeps a's lanes with bit s clear and takes b's
+     * lanes {@code l ^ s} for the others; the new row {@code i|s} the complement.
+     */
+    private static float[] swapIndex() {
+        int stages = Integer.numberOfTrailingZeros(L);
+        float[] idx = new float[2 * stages * L];
+        for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
+            for (int l = 0; l < L; l++) {
+                boolean set = (l & s) != 0;
+                idx[2 * stage * L + l] = set ? L + (l ^ s) : l;
+                idx[(2 * stage + 1) * L + l] = set ? L + l : l ^ s;
+            }
+        }
+        return idx;
     }
 
     /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */

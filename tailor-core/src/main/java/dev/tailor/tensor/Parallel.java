@@ -1,8 +1,9 @@
 package dev.tailor.tensor;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -19,7 +20,8 @@ public final class Parallel {
     /** How long an idle worker spins before parking, in nanoseconds. */
     private static final long SPIN_NANOS = 200_000;
     private static final int THREADS = configuredThreads();
-    private static final ReentrantLock POOL = new ReentrantLock();
+    /** Held while a loop runs on the pool; not reentrant, so a nested loop runs on its caller. */
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
     private static final Worker[] WORKERS = startWorkers();
 
     private Parallel() {
@@ -39,22 +41,22 @@ public final class Parallel {
         if (n <= 0) {
             return;
         }
-        if (n == 1 || THREADS == 1 || POOL.isHeldByCurrentThread() || !POOL.tryLock()) {
+        if (n == 1 || THREADS == 1 || !BUSY.compareAndSet(false, true)) {
             for (int i = 0; i < n; i++) {
                 body.accept(i);
             }
             return;
         }
         try {
-            Job job = new Job(n, body, Thread.currentThread(), Math.min(n, THREADS) - 1);
-            for (int w = 0; w < job.helpers; w++) {
+            Job job = new Job(n, body, Thread.currentThread());
+            for (int w = 0; w < Math.min(n, THREADS) - 1; w++) {
                 WORKERS[w].wake(job);
             }
             job.work();
-            job.awaitHelpers();
+            job.close();
             job.rethrow();
         } finally {
-            POOL.unlock();
+            BUSY.set(false);
         }
     }
 
@@ -100,22 +102,25 @@ public final class Parallel {
         return workers;
     }
 
-    /** One parallel loop in flight. */
+    /**
+     * One parallel loop in flight. Workers join it only while it is open; the caller, once out of tasks,
+     * waits for the workers that joined and then closes it, so a worker the OS has not yet scheduled never
+     * delays the caller (it finds the loop closed and goes back to waiting).
+     */
     private static final class Job {
+        private static final int CLOSED = Integer.MIN_VALUE;
         final int n;
         final IntConsumer body;
         final Thread caller;
-        final int helpers;
         final AtomicInteger next = new AtomicInteger();
-        final AtomicInteger running;
+        /** Workers that joined and are still running, or {@link #CLOSED}. */
+        final AtomicInteger joined = new AtomicInteger();
         volatile Throwable error;
 
-        Job(int n, IntConsumer body, Thread caller, int helpers) {
+        Job(int n, IntConsumer body, Thread caller) {
             this.n = n;
             this.body = body;
             this.caller = caller;
-            this.helpers = helpers;
-            this.running = new AtomicInteger(helpers);
         }
 
         void work() {
@@ -130,15 +135,24 @@ public final class Parallel {
             }
         }
 
-        void helperDone() {
-            if (running.decrementAndGet() == 0) {
+        boolean tryJoin() {
+            for (int j = joined.get(); j >= 0; j = joined.get()) {
+                if (joined.compareAndSet(j, j + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        void leave() {
+            if (joined.decrementAndGet() == 0) {
                 LockSupport.unpark(caller);
             }
         }
 
-        void awaitHelpers() {
+        void close() {
             long start = System.nanoTime();
-            while (running.get() > 0) {
+            while (!joined.compareAndSet(0, CLOSED)) {
                 if (System.nanoTime() - start < SPIN_NANOS) {
                     Thread.onSpinWait();
                 } else {
@@ -161,17 +175,17 @@ public final class Parallel {
         }
     }
 
-    /** A pool thread: waits for a job, helps run it, reports back. */
+    /** A pool thread: waits for a job, helps run it if still open, reports back. */
     private static final class Worker implements Runnable {
         final Thread thread;
-        private volatile Job assigned;
+        private final AtomicReference<Job> assigned = new AtomicReference<>();
 
         Worker(int index) {
             thread = Thread.ofPlatform().daemon().name("tailor-kernel-" + index).unstarted(this);
         }
 
         void wake(Job job) {
-            assigned = job;
+            assigned.set(job);
             LockSupport.unpark(thread);
         }
 
@@ -179,16 +193,17 @@ public final class Parallel {
         public void run() {
             while (true) {
                 Job job = awaitJob();
-                assigned = null;
-                job.work();
-                job.helperDone();
+                if (job.tryJoin()) {
+                    job.work();
+                    job.leave();
+                }
             }
         }
 
         private Job awaitJob() {
             long start = System.nanoTime();
             while (true) {
-                Job job = assigned;
+                Job job = assigned.getAndSet(null);
                 if (job != null) {
                     return job;
                 }

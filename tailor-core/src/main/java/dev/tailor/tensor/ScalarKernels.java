@@ -19,4 +19,71 @@ public final class ScalarKernels {
             }
         }
     }
+
+    /** RMSNorm, see {@link Ops#rmsNorm}. */
+    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+        float ss = 0f;
+        for (int i = 0; i < dim; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float inv = 1f / (float) Math.sqrt(ss / dim + eps);
+        for (int i = 0; i < dim; i++) {
+            out[outOff + i] = x[xOff + i] * inv * weight[i];
+        }
+    }
+
+    /** Rotate-half RoPE in place, see {@link Ops#rope}. */
+    public static void rope(float[] x, int off, int nHeads, int headDim, int pos, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        for (int h = 0; h < nHeads; h++) {
+            int b = off + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float c = cos[pos * half + i];
+                float s = sin[pos * half + i];
+                float x1 = x[b + i];
+                float x2 = x[b + half + i];
+                x[b + i] = x1 * c - x2 * s;
+                x[b + half + i] = x2 * c + x1 * s;
+            }
+        }
+    }
+
+    /** Softmax in place, see {@link Ops#softmax}. */
+    public static void softmax(float[] x, int off, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < len; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        for (int i = 0; i < len; i++) {
+            x[off + i] /= sum;
+        }
+    }
+
+    /** {@code out = silu(gate) · up}, see {@link Ops#siluMul}. */
+    public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            out[i] = gate[i] / (1f + (float) Math.exp(-gate[i])) * up[i];
+        }
+    }
+
+    /** Dot product, see {@link Ops#dot}. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float sum = 0f;
+        for (int i = 0; i < len; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    /** {@code y += a · x}, see {@link Ops#axpy}. */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
 }

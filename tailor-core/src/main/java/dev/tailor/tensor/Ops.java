@@ -1,0 +1,159 @@
+package dev.tailor.tensor;
+
+import static dev.tailor.tensor.WeightVectors.F;
+import static dev.tailor.tensor.WeightVectors.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Element-wise kernels of the forward pass, vectorized at the preferred species width with scalar tails.
+ * Each has a scalar twin of the same name in {@link ScalarKernels}; results agree with it up to float
+ * summation order (and, for {@code exp}, the vector library's last-ulp rounding). Arrays are addressed by
+ * offset so callers can work on rows of larger activation buffers.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    /**
+     * RMSNorm as in HF Llama (float32): {@code out = x · rsqrt(mean(x²) + eps) · weight} over {@code dim}
+     * elements of x from {@code xOff}, written to out from {@code outOff} (may be the same place as x).
+     */
+    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+        int bound = F.loopBound(dim);
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            acc = v.fma(v, acc);
+        }
+        float ss = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < dim; i++) {
+            ss += x[xOff + i] * x[xOff + i];
+        }
+        float inv = 1f / (float) Math.sqrt(ss / dim + eps);
+        i = 0;
+        for (; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, xOff + i).mul(inv);
+            v.mul(FloatVector.fromArray(F, weight, i)).intoArray(out, outOff + i);
+        }
+        for (; i < dim; i++) {
+            out[outOff + i] = x[xOff + i] * inv * weight[i];
+        }
+    }
+
+    /**
+     * Rotary embedding in place, HF "rotate half" layout: for each of {@code nHeads} heads of {@code headDim}
+     * starting at {@code off}, and {@code i < headDim/2}: {@code (x1, x2) = (x[i], x[i + half])} becomes
+     * {@code (x1·cos − x2·sin, x2·cos + x1·sin)}, with cos and sin from row {@code pos} of the
+     * {@code [positions][half]} tables of {@link RopeTables}.
+     */
+    public static void rope(float[] x, int off, int nHeads, int headDim, int pos, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        int t = pos * half;
+        int bound = F.loopBound(half);
+        for (int h = 0; h < nHeads; h++) {
+            int b = off + h * headDim;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector x1 = FloatVector.fromArray(F, x, b + i);
+                FloatVector x2 = FloatVector.fromArray(F, x, b + half + i);
+                FloatVector c = FloatVector.fromArray(F, cos, t + i);
+                FloatVector s = FloatVector.fromArray(F, sin, t + i);
+                x1.mul(c).sub(x2.mul(s)).intoArray(x, b + i);
+                x2.mul(c).add(x1.mul(s)).intoArray(x, b + half + i);
+            }
+            for (; i < half; i++) {
+                float x1 = x[b + i];
+                float x2 = x[b + half + i];
+                x[b + i] = x1 * cos[t + i] - x2 * sin[t + i];
+                x[b + half + i] = x2 * cos[t + i] + x1 * sin[t + i];
+            }
+        }
+    }
+
+    /** Softmax in place over {@code x[off, off + len)}: {@code exp(x − max) / Σ exp(x − max)}. */
+    public static void softmax(float[] x, int off, int len) {
+        int bound = F.loopBound(len);
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += L) {
+            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector vsum = FloatVector.zero(F);
+        i = 0;
+        for (; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, x, off + i).div(sum).intoArray(x, off + i);
+        }
+        for (; i < len; i++) {
+            x[off + i] /= sum;
+        }
+    }
+
+    /** SwiGLU's gate: {@code out[i] = silu(gate[i]) · up[i]} with {@code silu(g) = g / (1 + exp(−g))}, over {@code [off, off + len)}. */
+    public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
+        int end = off + len;
+        int bound = off + F.loopBound(len);
+        int i = off;
+        for (; i < bound; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(1f)).mul(FloatVector.fromArray(F, up, i)).intoArray(out, i);
+        }
+        for (; i < end; i++) {
+            float g = gate[i];
+            out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** {@code Σ a[aOff + i] · b[bOff + i]} for {@code i < len}. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int bound = F.loopBound(len);
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        int i = 0;
+        for (; i + 2 * L <= bound; i += 2 * L) {
+            acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
+        }
+        for (; i < bound; i += L) {
+            acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    /** {@code y[yOff + i] += a · x[xOff + i]} for {@code i < len} (attention's weighted sum of values). */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        int bound = F.loopBound(len);
+        FloatVector va = FloatVector.broadcast(F, a);
+        int i = 0;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i))
+                    .intoArray(y, yOff + i);
+        }
+        for (; i < len; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+}

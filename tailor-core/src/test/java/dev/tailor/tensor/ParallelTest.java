@@ -1,0 +1,64 @@
+package dev.tailor.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** {@link Parallel}: every index runs once, errors surface, nested loops complete. */
+class ParallelTest {
+
+    @Test
+    void everyIndexRunsExactlyOnce() {
+        for (int n : new int[] {0, 1, 2, 3, 17, 1000}) {
+            AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+            for (int round = 0; round < 50; round++) {
+                Parallel.parallelFor(n, hits::incrementAndGet);
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(50, hits.get(i), "index " + i + " of " + n);
+            }
+        }
+    }
+
+    @Test
+    void rangesCoverWithoutOverlap() {
+        int[] owner = new int[103];
+        Parallel.parallelForRange(owner.length, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                owner[i]++;
+            }
+        });
+        int[] once = new int[103];
+        java.util.Arrays.fill(once, 1);
+        assertArrayEquals(once, owner);
+    }
+
+    @Test
+    void taskExceptionIsRethrownToTheCaller() {
+        IllegalStateException boom = new IllegalStateException("task 7 failed");
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> Parallel.parallelFor(20, i -> {
+            if (i == 7) {
+                throw boom;
+            }
+        }));
+        assertSame(boom, thrown);
+        AtomicIntegerArray hits = new AtomicIntegerArray(4);
+        Parallel.parallelFor(4, hits::incrementAndGet);
+        assertEquals(1, hits.get(3), "the pool still works after a failure");
+    }
+
+    @Test
+    void nestedLoopsRunOnTheirCaller() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        Parallel.parallelFor(8, i -> Parallel.parallelFor(8, j -> hits.incrementAndGet(i * 8 + j)));
+        for (int i = 0; i < 64; i++) {
+            assertEquals(1, hits.get(i));
+        }
+        assertTrue(Parallel.threads() >= 1);
+    }
+}
