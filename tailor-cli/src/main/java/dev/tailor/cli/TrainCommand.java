@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,6 +127,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (recipe != null) {
             return withRecipe();
         }
+        PrintWriter err = spec.commandLine().getErr();
         DatasetFormat dataFormat = format == null ? null : DatasetFormat.parse(format);
         TrainOptions options = new TrainOptions(steps, epochs, gradAccum, lr, warmupSteps, schedule, weightDecay,
                 maxGradNorm, optimizer, evalEvery, saveEvery, keepCheckpoints, logEvery, gradientCheckpointing);
@@ -136,11 +138,11 @@ public final class TrainCommand implements Callable<Integer> {
             DataConfig dataConfig = new DataConfig(data, evalData, dataFormat, evalData != null ? 0 : evalSplit, len,
                     batchSize, seed, true, skipBadLines);
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
-            System.err.println(trainingData.summary());
+            err.println(trainingData.summary());
             TrainableLlama trainable = TrainableLlama.create(base.config, base.weights, plan);
             long trainableCount = trainable.parameters().stream().mapToLong(p -> p.size()).sum();
             long total = totalParameters(base.weights);
-            System.err.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
+            err.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
                     plan.describe(), trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
             ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
                     && !trainingData.split().eval().isEmpty()
@@ -149,11 +151,11 @@ public final class TrainCommand implements Callable<Integer> {
             Files.createDirectories(output);
             boolean terminal = System.console() != null && System.console().isTerminal();
             Trainer trainer = new Trainer(trainable, trainingData, options, output, scorer,
-                    new ProgressReporter(System.err, terminal, 10), configHash());
+                    new ProgressReporter(err, terminal, 10), configHash());
             Trainer.Summary s = trainer.run(resume);
             DType dtype = saveDtype.equalsIgnoreCase("base") ? base.dtype : DType.fromSafetensors(saveDtype.toUpperCase());
             ModelExport.save(output, base.configJson, trainable.asWeights(), dtype, base.tokenizerSource);
-            System.err.printf("done: %d steps in %.1f s, %.0f tokens/s, peak RSS %.0f MiB, train loss %.4f, "
+            err.printf("done: %d steps in %.1f s, %.0f tokens/s, peak RSS %.0f MiB, train loss %.4f, "
                             + "eval loss %.4f%s%nmodel saved to %s (metrics.jsonl, training_state/)%n",
                     s.steps(), s.seconds(), s.tokensPerSecond(), s.peakRssMib(), s.trainLoss(), s.evalLoss(),
                     Double.isNaN(s.evalAccuracy()) ? "" : String.format(", eval accuracy %.3f", s.evalAccuracy()),
@@ -169,7 +171,7 @@ public final class TrainCommand implements Callable<Integer> {
     private Integer withRecipe() {
         List<String> merged = new ArrayList<>(Recipe.toArgs(recipe));
         List<String> original = spec.commandLine().getParseResult().originalArgs();
-        for (int i = 0; i < original.size(); i++) {
+        for (int i = original.indexOf(spec.name()) + 1; i < original.size(); i++) {
             if (original.get(i).equals("--recipe")) {
                 i++;
             } else if (!original.get(i).startsWith("--recipe=")) {
@@ -179,6 +181,8 @@ public final class TrainCommand implements Callable<Integer> {
         TrainCommand effective = new TrainCommand();
         CommandLine cl = new CommandLine(effective).setOverwrittenOptionsAllowed(true);
         cl.setExecutionExceptionHandler(spec.commandLine().getExecutionExceptionHandler());
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
         return cl.execute(merged.toArray(String[]::new));
     }
 

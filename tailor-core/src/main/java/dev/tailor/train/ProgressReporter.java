@@ -1,6 +1,7 @@
 package dev.tailor.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.Writer;
 import java.time.Duration;
 
 /**
@@ -8,7 +9,7 @@ import java.time.Duration;
  * otherwise a plain line every {@code plainEvery} steps. Messages go on their own lines.
  */
 public final class ProgressReporter {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean terminal;
     private final int plainEvery;
     private final long startNanos = System.nanoTime();
@@ -16,7 +17,7 @@ public final class ProgressReporter {
     private boolean barShown;
 
     /** A reporter on {@code out}; {@code terminal} selects the bar. */
-    public ProgressReporter(PrintStream out, boolean terminal, int plainEvery) {
+    public ProgressReporter(PrintWriter out, boolean terminal, int plainEvery) {
         this.out = out;
         this.terminal = terminal;
         this.plainEvery = Math.max(1, plainEvery);
@@ -24,7 +25,7 @@ public final class ProgressReporter {
 
     /** A reporter that prints nothing. */
     public static ProgressReporter silent() {
-        return new ProgressReporter(new PrintStream(PrintStream.nullOutputStream()), false, 1);
+        return new ProgressReporter(new PrintWriter(Writer.nullWriter()), false, 1);
     }
 
     /** Reports a finished update. */
@@ -44,6 +45,7 @@ public final class ProgressReporter {
             barShown = true;
         } else if (step % plainEvery == 0 || step == total) {
             out.println(text);
+            out.flush();
         }
     }
 
@@ -54,6 +56,7 @@ public final class ProgressReporter {
             barShown = false;
         }
         out.println(text);
+        out.flush();
     }
 
     /** Ends the bar's line. */
