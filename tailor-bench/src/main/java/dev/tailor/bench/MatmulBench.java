@@ -1,17 +1,15 @@
 package dev.tailor.bench;
 
+import dev.tailor.cost.ProcessStats;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +37,7 @@ public final class MatmulBench {
     }
 
     /**
-     * Runs every shape for F32 and BF16 weights and prints a {@code RESULT} line per measurement.
+     * Runs every shape for F32 and BF16 weights.
      *
      * @param threads        the kernel thread count; must equal {@link Parallel#threads()} (set the
      *                       {@code tailor.threads} system property before the first kernel call)
@@ -55,9 +53,7 @@ public final class MatmulBench {
         List<Map<String, Object>> results = new ArrayList<>();
         for (int[] s : SHAPES) {
             for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
-                Map<String, Object> r = measure(s[0], s[1], s[2], dtype, warmSeconds, measureSeconds);
-                System.out.println("RESULT " + toJson(r));
-                results.add(r);
+                results.add(measure(s[0], s[1], s[2], dtype, warmSeconds, measureSeconds));
             }
         }
         return results;
@@ -103,7 +99,7 @@ public final class MatmulBench {
             r.put("gbps_weights_median", round((double) n * k * dtype.byteSize() / med / 1e9, 2));
             r.put("iters", sorted.length);
             r.put("threads", Parallel.threads());
-            r.put("peak_rss_mib", round(peakRssMib(), 1));
+            r.put("peak_rss_mib", round(ProcessStats.peakRssMib(), 1));
             return r;
         }
     }
@@ -124,20 +120,6 @@ public final class MatmulBench {
             }
         }
         return new WeightMatrix(seg, dtype, n, k);
-    }
-
-    /** Peak resident set size of this process ({@code VmHWM} of {@code /proc/self/status}), or -1. */
-    static double peakRssMib() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 
     /** A flat JSON object of numbers and strings, in insertion order. */
@@ -175,6 +157,6 @@ public final class MatmulBench {
             }
             return;
         }
-        run(Parallel.threads(), warm, meas);
+        run(Parallel.threads(), warm, meas).forEach(r -> System.out.println("RESULT " + toJson(r)));
     }
 }

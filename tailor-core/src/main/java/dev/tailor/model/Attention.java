@@ -3,6 +3,7 @@ package dev.tailor.model;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.MatMulNN;
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 
@@ -60,7 +61,7 @@ final class Attention {
                 for (int p = 0; p < visible; p++) {
                     scores[row + p] *= scale;
                 }
-                BlockMath.softmax(scores, row, visible);
+                Ops.softmax(scores, row, visible);
                 Arrays.fill(scores, row + visible, row + len, 0f);
             }
         }

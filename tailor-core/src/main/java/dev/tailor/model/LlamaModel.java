@@ -3,6 +3,7 @@ package dev.tailor.model;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Ops;
 
 import java.nio.file.Path;
 
@@ -95,7 +96,7 @@ public final class LlamaModel implements AutoCloseable {
         cache.advance(n);
         float[] out = new float[n * d];
         for (int t = 0; t < n; t++) {
-            BlockMath.rmsNorm(x, t * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
+            Ops.rmsNorm(x, t * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
         }
         return out;
     }
@@ -128,7 +129,7 @@ public final class LlamaModel implements AutoCloseable {
         int d = config.hiddenSize();
         float eps = (float) config.rmsNormEps();
         for (int t = 0; t < n; t++) {
-            BlockMath.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
+            Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
         }
         MatMul.matmulTransposed(s.norm, n, w.q(), s.q);
         MatMul.matmulTransposed(s.norm, n, w.k(), s.k);
@@ -144,10 +145,10 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             if (w.qNorm() != null) {
                 for (int h = 0; h < config.numHeads(); h++) {
-                    BlockMath.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
+                    Ops.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
                 }
                 for (int h = 0; h < config.numKvHeads(); h++) {
-                    BlockMath.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
+                    Ops.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
                 }
             }
             rope.apply(s.q, t * qDim, config.numHeads(), start + t);
@@ -159,11 +160,11 @@ public final class LlamaModel implements AutoCloseable {
         BlockMath.addInPlace(x, s.out, n * d);
 
         for (int t = 0; t < n; t++) {
-            BlockMath.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
+            Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
         }
         MatMul.matmulTransposed(s.norm, n, w.gate(), s.gate);
         MatMul.matmulTransposed(s.norm, n, w.up(), s.up);
-        BlockMath.siluMul(s.gate, s.up, s.gate, n * config.intermediateSize());
+        Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
         MatMul.matmulTransposed(s.gate, n, w.down(), s.out);
         BlockMath.addInPlace(x, s.out, n * d);
     }

@@ -1,15 +1,14 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.tensor.Ops;
+
 /** The SwiGLU activation {@code h = silu(g)·u}, {@code silu(g) = g·σ(g)}, and its backward. */
 final class SwiGlu {
     private SwiGlu() {
     }
 
     static void forward(float[] gate, float[] up, float[] out, int len) {
-        for (int i = 0; i < len; i++) {
-            float g = gate[i];
-            out[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-        }
+        Ops.siluMul(gate, up, out, 0, len);
     }
 
     /** {@code du = dh·silu(g)}, {@code dg = dh·u·σ(g)·(1 + g·(1 − σ(g)))}. */
