@@ -3,6 +3,7 @@ package dev.tailor.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
+import dev.tailor.bench.TrainBench;
 import dev.tailor.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -29,7 +30,7 @@ import java.util.concurrent.Callable;
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", description = "matmul, prefill or decode")
+    @Parameters(index = "0", description = "matmul, prefill, decode or train")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -58,6 +59,10 @@ public final class BenchCommand implements Callable<Integer> {
     int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "warm-up repetitions (default ${DEFAULT-VALUE})")
     int warmup;
+    @Option(names = "--lora", defaultValue = "0", description = "train: LoRA rank; 0 = full fine-tuning (default)")
+    int lora;
+    @Option(names = "--gradient-checkpointing", description = "train: recompute activations in backward")
+    boolean gradientCheckpointing;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
     DType dtype;
     @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT")
@@ -80,8 +85,9 @@ public final class BenchCommand implements Callable<Integer> {
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "matmul" -> MatmulResults.run(threads);
+            case "train" -> List.of(TrainBench.run(shape, lora, gradientCheckpointing));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill or decode)");
+                    + "\" (expected matmul, prefill, decode or train)");
         };
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + JSON.writeValueAsString(r));
@@ -101,7 +107,7 @@ public final class BenchCommand implements Callable<Integer> {
                 "--ffn", "" + ffn, "--vocab", "" + vocab, "--seq", "" + seq, "--batch", "" + batch,
                 "--threads", "" + (threads != null ? threads : Runtime.getRuntime().availableProcessors()),
                 "--prompt", "" + prompt, "--new-tokens", "" + newTokens, "--steps", "" + steps,
-                "--warmup", "" + warmup));
+                "--warmup", "" + warmup, "--lora", "" + lora));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
