@@ -2,6 +2,8 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.model.PretrainedModel;
+import dev.tailor.tokenizer.ChatTemplate;
+import dev.tailor.train.data.DatasetFormat;
 import dev.tailor.train.Evaluator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,14 +17,21 @@ import java.util.concurrent.Callable;
 
 /** {@code tailor eval}: causal-LM loss and perplexity of a model on a JSON Lines dataset. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Compute the causal-LM loss and perplexity of a model on a JSON Lines file of {\"text\": ...}.")
+        description = "Compute the causal-LM loss and perplexity of a model on JSON Lines data in any training format "
+                + "(and accuracy for classification data).")
 public final class EvalCommand implements Callable<Integer> {
 
     @Mixin
     ModelOption model;
 
-    @Option(names = "--data", required = true, description = "JSON Lines file; each line's text is one sequence")
+    @Option(names = "--data", required = true, description = "JSON Lines file; each line is one sequence")
     Path data;
+
+    @Option(names = "--format", description = "text, completion, alpaca, chat or classification (default: detected)")
+    String format;
+
+    @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
+    boolean skipBadLines;
 
     @Option(names = "--json", description = "print {\"loss\", \"perplexity\", \"tokens\", \"sequences\"}")
     boolean json;
@@ -34,7 +43,9 @@ public final class EvalCommand implements Callable<Integer> {
         }
         try (PretrainedModel pretrained = PretrainedModel.load(model.resolve())) {
             long t0 = System.nanoTime();
-            Evaluator.Result r = new Evaluator(pretrained.model(), pretrained.tokenizer()).evaluate(data);
+            ChatTemplate template = pretrained.chatTemplateIfAny();
+            Evaluator.Result r = new Evaluator(pretrained.model(), pretrained.tokenizer(), template)
+                    .evaluate(data, format == null ? null : DatasetFormat.parse(format), skipBadLines);
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (r.truncated() > 0) {
                 System.err.printf("warning: %d sequence(s) truncated to the context of %d tokens%n", r.truncated(),
@@ -46,10 +57,18 @@ public final class EvalCommand implements Callable<Integer> {
                 out.put("perplexity", r.perplexity());
                 out.put("tokens", r.tokens());
                 out.put("sequences", r.sequences());
+                if (!Double.isNaN(r.accuracy())) {
+                    out.put("accuracy", r.accuracy());
+                }
                 System.out.println(new ObjectMapper().writeValueAsString(out));
             } else {
-                System.out.printf("loss %.6f  perplexity %.4f  (%d tokens in %d sequences, %.1f tokens/s)%n",
-                        r.loss(), r.perplexity(), r.tokens(), r.sequences(), r.tokens() / seconds);
+                System.out.printf("%s: loss %.6f  perplexity %.4f%s  (%d tokens in %d sequences, %.1f tokens/s)%n",
+                        r.format().id(), r.loss(), r.perplexity(),
+                        Double.isNaN(r.accuracy()) ? "" : String.format("  accuracy %.4f", r.accuracy()),
+                        r.tokens(), r.sequences(), r.tokens() / seconds);
+            }
+            if (r.skipped() > 0) {
+                System.err.printf("warning: %d bad line(s) skipped%n", r.skipped());
             }
         }
         return 0;

@@ -17,6 +17,8 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,19 +69,80 @@ class GenerateAndEvalCommandTest {
         assertEquals(0, r.code(), err.toString());
         JsonNode json = new ObjectMapper().readTree(r.out());
         try (PretrainedModel m = PretrainedModel.load(model)) {
-            Evaluator evaluator = new Evaluator(m.model(), m.tokenizer());
+            Evaluator evaluator = new Evaluator(m.model(), m.tokenizer(), null);
             int[] a = m.tokenizer().encode("Call me Ishmael.", true);
             int[] b = m.tokenizer().encode("It was the best of times.", true);
-            CausalLmLoss.Total total = evaluator.sequenceLoss(a).plus(evaluator.sequenceLoss(b));
+            CausalLmLoss.Total total = evaluator.sequenceLoss(a, a).plus(evaluator.sequenceLoss(b, b));
             int vocab = m.model().config().vocabSize();
             float[] logitsA = m.model().logits(m.model().forward(m.model().newCache(a.length), a), 0, a.length);
-            assertEquals(CausalLmLoss.total(logitsA, vocab, a).nllSum(), evaluator.sequenceLoss(a).nllSum(), 1e-9);
+            assertEquals(CausalLmLoss.total(logitsA, vocab, a).nllSum(), evaluator.sequenceLoss(a, a).nllSum(), 1e-9);
             assertEquals(a.length - 1 + b.length - 1, json.get("tokens").asLong());
             assertEquals(2, json.get("sequences").asInt());
             assertEquals(total.mean(), json.get("loss").asDouble(), 1e-9);
             assertEquals(Math.exp(total.mean()), json.get("perplexity").asDouble(), 1e-6);
             assertTrue(json.get("loss").asDouble() > 5, "random weights over 32000 tokens give a high loss");
         }
+    }
+
+    @Test
+    void evalOfClassificationDataReportsTheLabelLossAndAccuracy() throws Exception {
+        Path model = Shared.require("models/tiny-llama");
+        Path data = dir.resolve("spam.jsonl");
+        List<String> lines = Files.readAllLines(Shared.require("data/spam.jsonl")).subList(0, 12);
+        ObjectMapper json = new ObjectMapper();
+        List<String> small = new ArrayList<>();
+        for (String line : lines) {
+            JsonNode n = json.readTree(line);
+            small.add(json.writeValueAsString(json.createObjectNode()
+                    .put("text", n.get("text").asText().substring(0, Math.min(200, n.get("text").asText().length())))
+                    .put("label", n.get("label").asText())));
+        }
+        Files.write(data, small);
+        Run r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        assertEquals(0, r.code(), err.toString());
+        JsonNode out = json.readTree(r.out());
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            var tok = m.tokenizer();
+            int eos = tok.eosIds().getFirst();
+            int correct = 0;
+            double nll = 0;
+            long counted = 0;
+            for (String line : small) {
+                JsonNode n = json.readTree(line);
+                int[] prompt = tok.encode(n.get("text").asText() + "\nLabel: ", true);
+                String best = null;
+                double bestLl = Double.NEGATIVE_INFINITY;
+                for (String label : List.of("ham", "spam")) {
+                    int[] completion = concat(tok.encode(label, false), eos);
+                    int[] ids = concat(prompt, completion);
+                    var mm = m.model();
+                    float[] logits = mm.logits(mm.forward(mm.newCache(ids.length), ids), 0, ids.length);
+                    double ll = 0;
+                    for (int k = 0; k < completion.length; k++) {
+                        int row = prompt.length - 1 + k;
+                        ll -= CausalLmLoss.nll(logits, row * 32000, 32000, ids[row + 1]);
+                    }
+                    if (label.equals(n.get("label").asText())) {
+                        nll -= ll;
+                        counted += completion.length;
+                    }
+                    if (ll > bestLl) {
+                        bestLl = ll;
+                        best = label;
+                    }
+                }
+                correct += best.equals(n.get("label").asText()) ? 1 : 0;
+            }
+            assertEquals((double) correct / small.size(), out.get("accuracy").asDouble(), 1e-12);
+            assertEquals(counted, out.get("tokens").asLong());
+            assertEquals(nll / counted, out.get("loss").asDouble(), 1e-6);
+        }
+    }
+
+    private static int[] concat(int[] a, int... b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.tailor.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.tokenizer.ChatTemplate;
+import dev.tailor.tokenizer.ChatTemplateException;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.tokenizer.Tokenizers;
 
@@ -85,6 +86,15 @@ public final class PretrainedModel implements AutoCloseable {
             chatTemplate = ChatTemplate.load(dir);
         }
         return chatTemplate;
+    }
+
+    /** The chat template, or null when {@code tokenizer_config.json} has none. */
+    public ChatTemplate chatTemplateIfAny() {
+        try {
+            return chatTemplate();
+        } catch (ChatTemplateException e) {
+            return null;
+        }
     }
 
     @Override

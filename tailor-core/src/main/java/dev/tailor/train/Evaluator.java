@@ -2,14 +2,24 @@ package dev.tailor.train;
 
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.Tokenizer;
+import dev.tailor.train.data.ClassificationScorer;
+import dev.tailor.train.data.Dataset;
+import dev.tailor.train.data.DatasetFormat;
+import dev.tailor.train.data.DatasetLoader;
+import dev.tailor.train.data.Example;
+import dev.tailor.train.data.ExampleEncoder;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
- * Causal-LM loss and perplexity of a model on a {@code text} JSON Lines dataset: each line is one sequence
- * (special tokens added as the tokenizer config says, truncated to the context length); the loss is the mean
- * negative log-likelihood over every predicted token of all lines, perplexity = exp(loss).
+ * Causal-LM loss and perplexity of a model on a dataset in any training format: each line is one sequence
+ * (encoded as for training, truncated to the context length); the loss is the mean negative log-likelihood over
+ * every token that carries loss (every predicted token for {@code text}, the answers for the other formats),
+ * perplexity = exp(loss). Classification data also gets accuracy: the fraction of lines whose label the model
+ * finds most likely among the labels of the file.
  */
 public final class Evaluator {
     /** Rows of logits materialised at once, bounding memory to {@code CHUNK · vocab} floats. */
@@ -17,59 +27,94 @@ public final class Evaluator {
 
     private final LlamaModel model;
     private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
 
-    /** An evaluator of {@code model} with its tokenizer. */
-    public Evaluator(LlamaModel model, Tokenizer tokenizer) {
+    /** An evaluator of {@code model} with its tokenizer and chat template (null if it has none). */
+    public Evaluator(LlamaModel model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
     }
 
     /**
      * The result of an evaluation.
      *
-     * @param loss       mean NLL per predicted token
+     * @param format     the data format
+     * @param loss       mean NLL per counted token
      * @param perplexity exp(loss)
-     * @param tokens     predicted tokens counted
+     * @param tokens     counted tokens
      * @param sequences  lines evaluated
      * @param truncated  lines cut to the context length
+     * @param skipped    bad lines skipped (with skipping on)
+     * @param accuracy   classification accuracy, or NaN for other formats
      */
-    public record Result(double loss, double perplexity, long tokens, int sequences, int truncated) {
+    public record Result(DatasetFormat format, double loss, double perplexity, long tokens, int sequences,
+                         int truncated, int skipped, double accuracy) {
     }
 
-    /** Evaluates every line's {@code text} field of {@code file}. */
-    public Result evaluate(Path file) {
+    /**
+     * Evaluates {@code file}.
+     *
+     * @param format       the format, or null to detect it
+     * @param skipBadLines skip and count bad lines instead of failing
+     */
+    public Result evaluate(Path file, DatasetFormat format, boolean skipBadLines) {
+        Dataset data = new DatasetLoader(tokenizer, chatTemplate, format, skipBadLines).load(file);
         int context = model.config().maxPositions();
-        CausalLmLoss.Total[] total = {new CausalLmLoss.Total(0, 0)};
-        int[] counts = new int[2];
-        JsonLines.forEach(file, line -> {
-            int[] ids = tokenizer.encode(line.requireText("text"), true);
+        CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+        int truncated = 0;
+        for (Example e : data.examples()) {
+            int[] ids = e.inputIds();
+            int[] labels = e.labels();
             if (ids.length > context) {
-                ids = java.util.Arrays.copyOf(ids, context);
-                counts[1]++;
+                ids = Arrays.copyOf(ids, context);
+                labels = Arrays.copyOf(labels, context);
+                truncated++;
             }
-            total[0] = total[0].plus(sequenceLoss(ids));
-            counts[0]++;
-        });
-        double loss = total[0].mean();
-        return new Result(loss, Math.exp(loss), total[0].tokens(), counts[0], counts[1]);
+            total = total.plus(sequenceLoss(ids, labels));
+        }
+        double accuracy = Double.NaN;
+        if (data.format() == DatasetFormat.CLASSIFICATION && !data.labels().isEmpty()) {
+            ClassificationScorer scorer = new ClassificationScorer(
+                    new ExampleEncoder(tokenizer, chatTemplate, DatasetFormat.CLASSIFICATION), data.labels());
+            accuracy = scorer.accuracy(data.examples(), new LikelihoodScorer(model)).fraction();
+        }
+        double loss = total.mean();
+        return new Result(data.format(), loss, Math.exp(loss), total.tokens(), data.examples().size(), truncated,
+                data.skippedLines(), accuracy);
     }
 
-    /** Summed NLL of predicting {@code ids[1..]} from their prefixes. */
-    public CausalLmLoss.Total sequenceLoss(int[] ids) {
-        if (ids.length < 2) {
+    /**
+     * Summed NLL of the tokens {@code ids[t + 1]} whose {@code labels[t + 1]} is not ignored, each predicted from
+     * its prefix; only the rows that predict such a token get logits.
+     */
+    public CausalLmLoss.Total sequenceLoss(int[] ids, int[] labels) {
+        int[] rows = new int[ids.length];
+        int count = 0;
+        for (int t = 0; t + 1 < ids.length; t++) {
+            if (labels[t + 1] != CausalLmLoss.IGNORE_INDEX) {
+                rows[count++] = t;
+            }
+        }
+        if (count == 0) {
             return new CausalLmLoss.Total(0, 0);
         }
         int vocab = model.config().vocabSize();
-        float[] hidden = model.forward(model.newCache(ids.length), ids);
+        int d = model.config().hiddenSize();
+        int last = rows[count - 1] + 1;
+        float[] hidden = model.forward(model.newCache(last), Arrays.copyOf(ids, last));
         double sum = 0;
-        int rows = ids.length - 1;
-        for (int from = 0; from < rows; from += CHUNK) {
-            int to = Math.min(rows, from + CHUNK);
-            float[] logits = model.logits(hidden, from, to);
-            for (int t = from; t < to; t++) {
-                sum += CausalLmLoss.nll(logits, (t - from) * vocab, vocab, ids[t + 1]);
+        for (int from = 0; from < count; from += CHUNK) {
+            int n = Math.min(CHUNK, count - from);
+            float[] gathered = new float[n * d];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(hidden, rows[from + i] * d, gathered, i * d, d);
+            }
+            float[] logits = model.logits(gathered, 0, n);
+            for (int i = 0; i < n; i++) {
+                sum += CausalLmLoss.nll(logits, i * vocab, vocab, labels[rows[from + i] + 1]);
             }
         }
-        return new CausalLmLoss.Total(sum, rows);
+        return new CausalLmLoss.Total(sum, count);
     }
 }
