@@ -1,13 +1,12 @@
 package dev.tailor.model;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
-import dev.tailor.io.TensorInfo;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,21 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The forward pass against logits and loss computed by an independent PyTorch implementation. */
 class GoldenForwardTest {
 
-    static int[][] longs(SafetensorsFile f, String name) {
-        TensorInfo info = f.info(name);
-        int rows = (int) info.shape()[0];
-        int cols = (int) info.shape()[1];
-        var seg = f.data(name);
-        int[][] out = new int[rows][cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                out[r][c] = (int) seg.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                        (long) r * cols + c);
-            }
-        }
-        return out;
-    }
-
     @Test
     void logitsAndLossMatchGolden() throws Exception {
         Path modelDir = Shared.require("models/tiny-llama");
@@ -38,8 +22,8 @@ class GoldenForwardTest {
         double goldenLoss = new ObjectMapper().readTree(Shared.require("golden/tiny-llama/forward.json").toFile())
                 .get("loss").asDouble();
         try (LlamaModel model = LlamaModel.load(modelDir); SafetensorsFile g = SafetensorsFile.open(golden)) {
-            int[][] ids = longs(g, "ids");
-            int[][] labels = longs(g, "labels");
+            int[][] ids = GoldenTensors.longs(g, "ids");
+            int[][] labels = GoldenTensors.longs(g, "labels");
             int vocab = model.config().vocabSize();
             var expected = g.data("logits");
             double maxErr = 0;

@@ -1,9 +1,9 @@
 package dev.tailor.train.nn;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
-import dev.tailor.io.TensorInfo;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.train.Parameter;
@@ -11,7 +11,6 @@ import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GoldenGradientTest {
 
     static List<PackedSequence> goldenBatch(SafetensorsFile g) {
-        int[][] ids = longs(g, "ids");
-        int[][] labels = longs(g, "labels");
+        int[][] ids = GoldenTensors.longs(g, "ids");
+        int[][] labels = GoldenTensors.longs(g, "labels");
         List<PackedSequence> seqs = new ArrayList<>();
         for (int b = 0; b < ids.length; b++) {
             int n = ids[b].length;
@@ -35,21 +34,6 @@ class GoldenGradientTest {
             seqs.add(new PackedSequence(ids[b], labels[b], positions, new int[n]));
         }
         return seqs;
-    }
-
-    static int[][] longs(SafetensorsFile f, String name) {
-        TensorInfo info = f.info(name);
-        int rows = (int) info.shape()[0];
-        int cols = (int) info.shape()[1];
-        var seg = f.data(name);
-        int[][] out = new int[rows][cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                out[r][c] = (int) seg.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN),
-                        (long) r * cols + c);
-            }
-        }
-        return out;
     }
 
     static CausalLmLoss.Total step(TrainableLlama model, List<PackedSequence> batch) {
