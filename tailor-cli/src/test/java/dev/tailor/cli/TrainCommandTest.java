@@ -133,6 +133,20 @@ class TrainCommandTest {
     }
 
     @Test
+    void gradientAccumulationEqualsTheLargerBatch() throws Exception {
+        Path big = dir.resolve("batch2");
+        Path accumulated = dir.resolve("accum2");
+        String[] common = {"train", "--model", model.toString(), "--data", data.toString(), "--steps", "3",
+                "--seq-len", "64", "--lr", "1e-3"};
+        assertEquals(0, run(concat(common, "--batch-size", "2", "--output", big.toString())), err.toString());
+        assertEquals(0, run(concat(common, "--batch-size", "1", "--grad-accum", "2", "--output",
+                accumulated.toString())), err.toString());
+        assertEquals(losses(big.resolve("metrics.jsonl")), losses(accumulated.resolve("metrics.jsonl")));
+        assertArrayEquals(Files.readAllBytes(big.resolve("model.safetensors")),
+                Files.readAllBytes(accumulated.resolve("model.safetensors")));
+    }
+
+    @Test
     void badDataNamesTheLine() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");
