@@ -24,15 +24,19 @@ public final class TrainBench {
     private TrainBench() {
     }
 
-    /** Runs the benchmark; {@code gradientCheckpointing} recomputes block activations in backward. */
-    public static Map<String, Object> run(BenchShape shape, int loraRank, boolean gradientCheckpointing) {
+    /**
+     * Runs the benchmark; {@code gradientCheckpointing} recomputes block activations in backward; {@code plan}
+     * chooses what trains (full fine-tuning for the peer's comparison, or a partial plan to measure the saving of
+     * stopping the backward at the lowest trainable layer).
+     */
+    public static Map<String, Object> run(BenchShape shape, int loraRank, boolean gradientCheckpointing,
+                                          FreezePlan plan) {
         if (loraRank != 0) {
             throw new IllegalArgumentException("--lora " + loraRank + ": LoRA training arrives with the adapters "
                     + "capability; use --lora 0 (full fine-tuning)");
         }
         ModelConfig config = shape.config();
-        TrainableLlama model = TrainableLlama.create(config, RandomInit.weights(config, 0),
-                FreezePlan.fullFineTuning());
+        TrainableLlama model = TrainableLlama.create(config, RandomInit.weights(config, 0), plan);
         model.setGradientCheckpointing(gradientCheckpointing);
         AdamW adamw = new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.0));
         List<PackedSequence> batch = randomBatch(shape);
@@ -69,6 +73,8 @@ public final class TrainBench {
         r.put("impl", "tailor");
         r.put("lora_r", loraRank);
         r.put("gradient_checkpointing", gradientCheckpointing);
+        r.put("trained", plan.describe());
+        r.put("backward_stop_layer", model.stopLayer());
         r.put("layers", shape.layers());
         r.put("dim", shape.dim());
         r.put("seq", shape.seq());

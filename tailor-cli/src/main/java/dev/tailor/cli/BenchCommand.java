@@ -5,6 +5,7 @@ import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.TrainBench;
 import dev.tailor.tensor.DType;
+import dev.tailor.train.FreezePlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -63,6 +64,8 @@ public final class BenchCommand implements Callable<Integer> {
     int lora;
     @Option(names = "--gradient-checkpointing", description = "train: recompute activations in backward")
     boolean gradientCheckpointing;
+    @Option(names = "--train-layers", description = "train: train only these layers (FROM-TO), frozen below")
+    String trainLayers;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
     DType dtype;
     @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT")
@@ -85,7 +88,9 @@ public final class BenchCommand implements Callable<Integer> {
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "matmul" -> MatmulResults.run(threads);
-            case "train" -> List.of(TrainBench.run(shape, lora, gradientCheckpointing));
+            case "train" -> List.of(TrainBench.run(shape, lora, gradientCheckpointing, trainLayers == null
+                    ? FreezePlan.fullFineTuning()
+                    : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
                     + "\" (expected matmul, prefill, decode or train)");
         };
