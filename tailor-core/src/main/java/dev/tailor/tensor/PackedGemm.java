@@ -16,6 +16,9 @@ import jdk.incubator.vector.FloatVector;
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
  * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. Ragged
  * column panels are zero-padded in the pack and stored with masks; leftover rows use a one-row kernel.
+ *
+ * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
+ * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
  */
 final class PackedGemm {
     /** Rows of X per micro-tile. */
