@@ -89,8 +89,8 @@ class LinearBackwardTest {
     }
 
     @ParameterizedTest(name = "m={0} n={1} k={2}")
-    @CsvSource({"1100,9,40", "600,70,33", "3,2000,65"})
-    void longReductionsSpanSeveralBlocks(int m, int n, int k) {
+    @CsvSource({"1100,9,40", "600,70,33", "3,2000,65", "13,8200,70", "1,9000,33"})
+    void longReductionsSpanSeveralBlocksAndTasks(int m, int n, int k) {
         SplittableRandom rnd = new SplittableRandom(m + n + k);
         float[] dy = random(rnd, m * n);
         float[] x = random(rnd, m * k);
@@ -108,7 +108,8 @@ class LinearBackwardTest {
     }
 
     @ParameterizedTest(name = "{3} m={0} n={1} k={2}")
-    @CsvSource({"37,70,50,F32", "64,192,576,F32", "64,192,576,BF16", "17,1023,33,F16", "256,49,1536,BF16"})
+    @CsvSource({"37,70,50,F32", "64,192,576,F32", "64,192,576,BF16", "17,1023,33,F16", "256,49,1536,BF16",
+        "20,8193,37,BF16", "7,16384,64,F32"})
     void adjointIdentitiesTieBothToTheForwardKernel(int m, int n, int k, DType dtype) throws IOException {
         SplittableRandom rnd = new SplittableRandom(m * 31L + n * 17L + k);
         float[] x = random(rnd, m * k);
