@@ -1,8 +1,15 @@
 package dev.tailor.tensor;
 
+import java.util.Arrays;
+
 /**
  * The backward products of a linear layer {@code Y = X·Wᵀ}: the input gradient {@code dX = dY·W} (needed for
  * every linear, frozen or not) and the weight gradient {@code dW += dYᵀ·X} (only for trainable weights).
+ *
+ * <p>Both run as packed, register-blocked GEMMs on {@link PackedGemm}'s micro-kernels, split across
+ * {@link Parallel}'s threads: {@code dX} packs panels of W (widening BF16/F16 once, in the pack) and
+ * broadcasts dY ({@link InputGradGemm}); {@code dW} packs X and a transposed strip of dY per task
+ * ({@link WeightGradGemm}). W is read in place, never copied whole.
  */
 public final class LinearBackward {
     private LinearBackward() {
@@ -13,9 +20,21 @@ public final class LinearBackward {
      *
      * @param dy [m, n] with {@code [n, k]} the shape of W
      * @param dx [m, k]
+     * @throws IllegalArgumentException naming the array that is too short for the shapes
      */
     public static void inputGrad(float[] dy, int m, WeightMatrix w, float[] dx) {
-        inputGradScalar(dy, m, w, dx);
+        int n = w.rows();
+        int k = w.cols();
+        checkLength("dy", dy.length, m, n);
+        checkLength("dx", dx.length, m, k);
+        if (m == 0 || k == 0) {
+            return;
+        }
+        if (n == 0) {
+            Arrays.fill(dx, 0, m * k, 0f);
+            return;
+        }
+        InputGradGemm.run(dy, m, w, dx);
     }
 
     /**
@@ -24,9 +43,16 @@ public final class LinearBackward {
      * @param dy [m, n]
      * @param x  [m, k]
      * @param dw [n, k]
+     * @throws IllegalArgumentException naming the array that is too short for the shapes
      */
     public static void weightGrad(float[] dy, float[] x, int m, int n, int k, float[] dw) {
-        weightGradScalar(dy, x, m, n, k, dw);
+        checkLength("dy", dy.length, m, n);
+        checkLength("x", x.length, m, k);
+        checkLength("dw", dw.length, n, k);
+        if (m == 0 || n == 0 || k == 0) {
+            return;
+        }
+        WeightGradGemm.run(dy, x, m, n, k, dw);
     }
 
     /** Scalar twin of {@link #inputGrad}. */
@@ -54,6 +80,14 @@ public final class LinearBackward {
                 }
                 dw[j * k + c] += s;
             }
+        }
+    }
+
+    private static void checkLength(String name, int length, int rows, int cols) {
+        long size = (long) rows * cols;
+        if (rows < 0 || cols < 0 || size > length) {
+            throw new IllegalArgumentException(name + " needs " + size + " floats ([" + rows + ", " + cols
+                    + "]), but has length " + length);
         }
     }
 }

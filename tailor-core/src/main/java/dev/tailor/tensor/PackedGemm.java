@@ -16,6 +16,9 @@ import jdk.incubator.vector.FloatVector;
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
  * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. Ragged
  * column panels are zero-padded in the pack and stored with masks; leftover rows use a one-row kernel.
+ *
+ * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
+ * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
  */
 final class PackedGemm {
     /** Rows of X per micro-tile. */
@@ -25,7 +28,7 @@ final class PackedGemm {
     /** Largest k block: keeps an MR-row tile of X within L1. */
     static final int KC_MAX = 512;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
-    private static final int GROUP_BYTES = 512 * 1024;
+    static final int GROUP_BYTES = 512 * 1024;
     private static final float[] SWAP_INDEX = swapIndex();
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -34,8 +37,14 @@ final class PackedGemm {
 
     /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}. */
     static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
-        int n = w.rows();
-        int k = w.cols();
+        run(x, xOff, m, w.rows(), w.cols(), (j0, j1, k0, kb, dst) -> pack(w, j0, j1, k0, kb, dst), y, yOff);
+    }
+
+    /**
+     * {@code y[yOff + i·n + j] = Σ_p x[xOff + i·k + p] · b[p, j]} for {@code i < m}, {@code j < n}, with the
+     * right operand B {@code [k, n]} supplied panel by panel by {@code packer}; {@code k > 0}.
+     */
+    static void run(float[] x, int xOff, int m, int n, int k, PanelPacker packer, float[] y, int yOff) {
         int kc = ceilDiv(k, ceilDiv(k, KC_MAX));
         int panels = ceilDiv(n, NR);
         int threads = Parallel.threads();
@@ -52,19 +61,28 @@ final class PackedGemm {
             int j1 = Math.min(n, j0 + perGroup * NR);
             int i0 = (int) ((long) rowTiles * c / mChunks) * MR;
             int i1 = Math.min(m, (int) ((long) rowTiles * (c + 1) / mChunks) * MR);
-            block(x, xOff, w, y, yOff, i0, i1, j0, j1, kc);
+            block(x, xOff, n, k, packer, y, yOff, i0, i1, j0, j1, kc);
         });
     }
 
-    private static void block(float[] x, int xOff, WeightMatrix w, float[] y, int yOff,
+    /** Supplies the right operand B {@code [k, n]} of {@link #run} in packed panels. */
+    @FunctionalInterface
+    interface PanelPacker {
+        /**
+         * Writes B's columns {@code [j0, j1)}, rows {@code [k0, k0 + kb)} into {@code dst} as
+         * {@code [panel][p][NR]}: {@code dst[(j - j0) / NR · kb · NR + p · NR + (j - j0) % NR] = b[k0 + p, j]},
+         * with the columns of the last panel past {@code j1} set to zero.
+         */
+        void pack(int j0, int j1, int k0, int kb, float[] dst);
+    }
+
+    private static void block(float[] x, int xOff, int n, int k, PanelPacker packer, float[] y, int yOff,
                               int i0, int i1, int j0, int j1, int kc) {
-        int n = w.rows();
-        int k = w.cols();
         int np = ceilDiv(j1 - j0, NR);
         float[] pack = buffer(np * kc * NR);
         for (int k0 = 0; k0 < k; k0 += kc) {
             int kb = Math.min(kc, k - k0);
-            pack(w, j0, j1, k0, kb, pack);
+            packer.pack(j0, j1, k0, kb, pack);
             boolean first = k0 == 0;
             int i = i0;
             for (; i + MR <= i1; i += MR) {
@@ -179,7 +197,7 @@ final class PackedGemm {
     }
 
     /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
-    private static void kernel6(float[] x, int xo, int k, float[] b, int bo, int kb,
+    static void kernel6(float[] x, int xo, int k, float[] b, int bo, int kb,
                                 float[] y, int yo, int n, int cols, boolean first) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
@@ -231,7 +249,7 @@ final class PackedGemm {
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
-    private static void kernel1(float[] x, int xo, float[] b, int bo, int kb,
+    static void kernel1(float[] x, int xo, float[] b, int bo, int kb,
                                 float[] y, int yo, int cols, boolean first) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
