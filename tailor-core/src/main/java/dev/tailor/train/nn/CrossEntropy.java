@@ -2,13 +2,20 @@ package dev.tailor.train.nn;
 
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.tensor.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
 
 /**
  * The causal-LM cross-entropy over logits {@code [n, vocab]}: row t predicts {@code labels[t + 1]}, rows whose
  * target is {@link CausalLmLoss#IGNORE_INDEX} (and the last row) carry no loss. The logits are replaced in place by
- * {@code scale · (softmax − onehot)} (zero for rows without loss).
+ * {@code scale · (softmax − onehot)} (zero for rows without loss). Rows are vectorized and spread over threads.
  */
 final class CrossEntropy {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private CrossEntropy() {
     }
 
@@ -20,28 +27,15 @@ final class CrossEntropy {
                 int target = t + 1 < n ? labels[t + 1] : CausalLmLoss.IGNORE_INDEX;
                 int off = t * vocab;
                 if (target == CausalLmLoss.IGNORE_INDEX) {
-                    java.util.Arrays.fill(logits, off, off + vocab, 0f);
+                    Arrays.fill(logits, off, off + vocab, 0f);
                     continue;
                 }
                 if (target < 0 || target >= vocab) {
                     throw new IllegalArgumentException("label " + target + " at position " + (t + 1)
                             + " is outside the vocabulary [0, " + vocab + ")");
                 }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < vocab; i++) {
-                    max = Math.max(max, logits[off + i]);
-                }
-                double sum = 0;
-                for (int i = 0; i < vocab; i++) {
-                    sum += Math.exp(logits[off + i] - max);
-                }
-                nll[t] = Math.log(sum) + max - logits[off + target];
+                nll[t] = row(logits, off, vocab, target, scale);
                 counted[t] = true;
-                float inv = (float) (1.0 / sum);
-                for (int i = 0; i < vocab; i++) {
-                    logits[off + i] = scale * (float) Math.exp(logits[off + i] - max) * inv;
-                }
-                logits[off + target] -= scale;
             }
         });
         double total = 0;
@@ -53,5 +47,44 @@ final class CrossEntropy {
             }
         }
         return new CausalLmLoss.Total(total, count);
+    }
+
+    /** One row: returns {@code logsumexp(x) − x[target]} and overwrites x with {@code scale·(softmax − onehot)}. */
+    private static double row(float[] x, int off, int vocab, int target, float scale) {
+        int bound = F.loopBound(vocab);
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < vocab; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        float targetLogit = x[off + target];
+        FloatVector vsum = FloatVector.zero(F);
+        i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        double sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < vocab; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        double nll = Math.log(sum) + max - targetLogit;
+        float factor = (float) (scale / sum);
+        i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, off + i).mul(factor).intoArray(x, off + i);
+        }
+        for (; i < vocab; i++) {
+            x[off + i] *= factor;
+        }
+        x[off + target] -= scale;
+        return nll;
     }
 }

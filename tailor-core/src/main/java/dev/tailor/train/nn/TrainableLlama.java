@@ -36,6 +36,7 @@ public final class TrainableLlama {
     private final SegmentAttention attention;
     private final int stopLayer;
     private boolean checkpointing;
+    private Workspace workspace;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters) {
@@ -128,6 +129,7 @@ public final class TrainableLlama {
     /** Recompute each block's activations during backward instead of keeping them (less memory, ~⅓ more compute). */
     public void setGradientCheckpointing(boolean on) {
         this.checkpointing = on;
+        this.workspace = null;
     }
 
     /** Loss of one sequence without gradients (evaluation). */
@@ -138,7 +140,8 @@ public final class TrainableLlama {
         for (Block block : blocks) {
             x = blockForward(block, x, seq, scratch);
         }
-        float[] logits = logits(x, n, new float[n], new float[n * config.hiddenSize()]);
+        float[] logits = logits(x, n, new float[n], new float[n * config.hiddenSize()],
+                new float[n * config.vocabSize()]);
         return CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), 0f);
     }
 
@@ -151,43 +154,30 @@ public final class TrainableLlama {
     public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale) {
         int n = seq.length();
         int d = config.hiddenSize();
+        Workspace ws = workspace(n);
         float[] x = embed(seq.tokens());
-        List<BlockActivations> saved = new ArrayList<>(Collections.nCopies(blocks.size(), null));
-        BlockActivations scratch = checkpointing ? activations(n) : null;
         for (int l = 0; l < blocks.size(); l++) {
-            BlockActivations acts;
-            if (l < stopLayer) {
-                acts = scratch != null ? scratch : (scratch = activations(n));
-            } else if (checkpointing) {
-                acts = activations(n);
-                saved.set(l, acts);
-            } else {
-                acts = activations(n);
-                saved.set(l, acts);
-            }
+            BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
             x = blockForward(blocks.get(l), x, seq, acts);
             if (checkpointing && l >= stopLayer) {
-                saved.set(l, inputOnly(acts, n));
+                System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, n * d);
             }
         }
-        float[] finalRstd = new float[n];
         float[] normed = new float[n * d];
-        float[] logits = logits(x, n, finalRstd, normed);
+        float[] logits = logits(x, n, ws.finalRstd, normed, ws.logits);
         CausalLmLoss.Total total = CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), lossScale);
         float[] dNormed = new float[n * d];
         lmHead.backward(logits, normed, n, stopLayer < blocks.size() || finalNorm.param() != null ? dNormed : null);
         float[] dx = new float[n * d];
-        finalNorm.backward(dNormed, x, finalRstd, n, dx);
+        finalNorm.backward(dNormed, x, ws.finalRstd, n, dx);
         for (int l = blocks.size() - 1; l >= stopLayer; l--) {
-            BlockActivations acts = saved.get(l);
+            BlockActivations acts = ws.layers[l];
             if (checkpointing) {
-                BlockActivations full = activations(n);
-                blockForward(blocks.get(l), acts.xIn, seq, full);
-                acts = full;
+                blockForward(blocks.get(l), acts.xIn, seq, ws.scratch);
+                acts = ws.scratch;
             }
             boolean needInputGrad = l > stopLayer || embedParam != null;
             dx = blockBackward(blocks.get(l), acts, seq, dx, needInputGrad);
-            saved.set(l, null);
         }
         if (embedParam != null) {
             float[] g = embedParam.grad();
@@ -201,17 +191,46 @@ public final class TrainableLlama {
         return total;
     }
 
+    /**
+     * The buffers of a sequence length, kept across steps so that each step allocates only small temporaries:
+     * per trained block its activations (only its input under checkpointing), one scratch block, the logits.
+     */
+    private static final class Workspace {
+        final int length;
+        final BlockActivations[] layers;
+        final BlockActivations scratch;
+        final float[] logits;
+        final float[] finalRstd;
+
+        Workspace(int length, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
+            this.length = length;
+            this.layers = layers;
+            this.scratch = scratch;
+            this.logits = logits;
+            this.finalRstd = new float[length];
+        }
+    }
+
+    private Workspace workspace(int n) {
+        if (workspace == null || workspace.length != n) {
+            workspace = null;
+            BlockActivations[] layers = new BlockActivations[blocks.size()];
+            for (int l = stopLayer; l < blocks.size(); l++) {
+                layers[l] = checkpointing
+                        ? new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false)
+                        : activations(n);
+            }
+            workspace = new Workspace(n, layers, activations(n), new float[n * config.vocabSize()]);
+        }
+        return workspace;
+    }
+
     private BlockActivations activations(int n) {
         ModelConfig c = config;
         return new BlockActivations(n, c.hiddenSize(), c.qDim(), c.kvDim(), c.numHeads(), c.numKvHeads(),
                 c.intermediateSize(), c.qkNorm());
     }
 
-    private BlockActivations inputOnly(BlockActivations acts, int n) {
-        BlockActivations kept = new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false);
-        System.arraycopy(acts.xIn, 0, kept.xIn, 0, acts.xIn.length);
-        return kept;
-    }
 
     private float[] embed(int[] tokens) {
         int d = config.hiddenSize();
@@ -226,9 +245,8 @@ public final class TrainableLlama {
         return x;
     }
 
-    private float[] logits(float[] x, int n, float[] rstd, float[] normed) {
+    private float[] logits(float[] x, int n, float[] rstd, float[] normed, float[] logits) {
         finalNorm.forward(x, n, normed, rstd);
-        float[] logits = new float[n * config.vocabSize()];
         lmHead.forward(normed, n, logits);
         return logits;
     }
