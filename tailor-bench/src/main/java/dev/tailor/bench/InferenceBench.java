@@ -44,7 +44,7 @@ public final class InferenceBench {
         r.put("batch", shape.batch());
         r.put("median_s", round(median, 4));
         r.put("tokens_per_s", round(shape.batch() * shape.seq() / median, 1));
-        r.put("gflops", round(2.0 * shape.parameters() * shape.batch() * shape.seq() / median / 1e9, 1));
+        r.put("gflops", round(prefillFlops(shape) / median / 1e9, 1));
         return finish(r);
     }
 
@@ -76,6 +76,19 @@ public final class InferenceBench {
         double bytesPerToken = (double) shape.parameters() * shape.dtype().byteSize();
         r.put("weight_gb_per_s", round(bytesPerToken * shape.newTokens() / decodeSeconds / 1e9, 1));
         return finish(r);
+    }
+
+    /**
+     * Matrix-product FLOPs of a prefill: 2 per layer weight per token, causal attention ({@code QKᵀ} and {@code PV}
+     * over the visible half), and the head for the last token only (the only logits a prefill needs).
+     */
+    static double prefillFlops(BenchShape s) {
+        double tokens = (double) s.batch() * s.seq();
+        long hd = s.dim() / s.heads();
+        double layerWeights = (double) s.dim() * s.heads() * hd * 2 + (double) s.dim() * s.kvHeads() * hd * 2
+                + 3.0 * s.dim() * s.ffn();
+        double attention = 2.0 * s.seq() * s.seq() * s.heads() * hd * s.batch();
+        return s.layers() * (2 * layerWeights * tokens + attention) + 2.0 * s.vocab() * s.dim() * s.batch();
     }
 
     static int argmax(float[] v) {
