@@ -22,12 +22,12 @@ speeches = [json.loads(l) for l in open(f"{shared}/data/sotu.jsonl")]
 mine = sorted((s for s in speeches if s["president"] == president), key=lambda s: s["year"])
 def chunks(text, size=1200):
     out, cur = [], ""
-    for para in text.split("\n"):
-        if len(cur) + len(para) > size and cur:
-            out.append(cur); cur = ""
-        cur += para + "\n"
+    for sentence in text.replace("\n", " ").split(". "):
+        if len(cur) + len(sentence) > size and cur:
+            out.append(cur.strip()); cur = ""
+        cur += sentence + ". "
     if cur.strip():
-        out.append(cur)
+        out.append(cur.strip())
     return out
 with open(f"{work}/pretrain.jsonl", "w") as f:
     for s in speeches:
