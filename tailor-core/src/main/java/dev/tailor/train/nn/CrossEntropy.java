@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -65,11 +66,11 @@ final class CrossEntropy {
         FloatVector vsum = FloatVector.zero(F);
         i = 0;
         for (; i < bound; i += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        double sum = vsum.reduceLanes(VectorOperators.ADD);
+        double sum = VectorMath.sum(vsum);
         for (; i < vocab; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

@@ -1,8 +1,8 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The SwiGLU activation {@code h = silu(g)·u}, {@code silu(g) = g·σ(g)}, and its backward (vectorized). */
@@ -23,7 +23,7 @@ final class SwiGlu {
         for (; i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector d = FloatVector.fromArray(F, dh, i);
-            FloatVector s = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector s = FloatVector.broadcast(F, 1f).div(VectorMath.exp(g.neg()).add(1f));
             d.mul(g).mul(s).intoArray(dUp, i);
             FloatVector oneMinusS = s.neg().add(1f);
             d.mul(FloatVector.fromArray(F, up, i)).mul(s).mul(g.mul(oneMinusS).add(1f)).intoArray(dGate, i);

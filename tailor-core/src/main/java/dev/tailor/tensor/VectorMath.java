@@ -1,0 +1,89 @@
+package dev.tailor.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Transcendental functions on vectors built only from IEEE additions, multiplications and FMAs, so they give the
+ * same bits in the interpreter, C1 and C2. (The Vector API's {@code lanewise(EXP)} is a library intrinsic once
+ * compiled and a scalar loop before, and the two can differ in the last bit, which would make a training run
+ * depend on how warm the JIT is and break exact resume.)
+ */
+public final class VectorMath {
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** 1.5·2²³: adding and subtracting it rounds a float of magnitude below 2²² to the nearest integer. */
+    private static final float ROUND = 12582912f;
+    private static final float MAX = 88.3762626647949f;
+    private static final float MIN = -87.3365447505531f;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** {@code ROTATE[j]} moves lane i + 2^j to lane i: the steps of a fixed-order tree sum. */
+    private static final VectorShuffle<Float>[] ROTATE = rotations();
+
+    private VectorMath() {
+    }
+
+    /**
+     * {@code e^x} per lane (Cephes' {@code expf}: range reduction by ln 2, degree-6 polynomial, scaling by
+     * {@code 2^n}); relative error below 2·10⁻⁷; inputs are clamped to the float range, so large negative inputs
+     * give the smallest normal float rather than zero.
+     */
+    public static FloatVector exp(FloatVector x) {
+        VectorSpecies<Float> s = x.species();
+        FloatVector v = x.max(MIN).min(MAX);
+        FloatVector n = v.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), v);
+        r = n.fma(FloatVector.broadcast(s, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(s, 1.9875691500e-4f);
+        p = p.fma(r, FloatVector.broadcast(s, 1.3981999507e-3f));
+        p = p.fma(r, FloatVector.broadcast(s, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(s, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(s, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(s, 5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
+
+    /**
+     * Sum of the lanes of a preferred-species vector in a fixed tree order (halves, then quarters …), unlike
+     * {@code reduceLanes(ADD)}, whose order may differ between the intrinsic and its fallback.
+     */
+    public static float sum(FloatVector v) {
+        FloatVector acc = v;
+        for (int j = ROTATE.length - 1; j >= 0; j--) {
+            acc = acc.add(acc.rearrange(ROTATE[j]));
+        }
+        return acc.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] rotations() {
+        int steps = Integer.numberOfTrailingZeros(F.length());
+        VectorShuffle<Float>[] out = new VectorShuffle[steps];
+        for (int j = 0; j < steps; j++) {
+            out[j] = VectorShuffle.iota(F, 1 << j, 1, true);
+        }
+        return out;
+    }
+
+    /** The scalar twin of {@link #exp}, with the same operations in the same order. */
+    public static float exp(float x) {
+        float v = Math.min(Math.max(x, MIN), MAX);
+        float n = v * LOG2E + ROUND - ROUND;
+        float r = Math.fma(n, -LN2_HI, v);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = 1.9875691500e-4f;
+        p = Math.fma(p, r, 1.3981999507e-3f);
+        p = Math.fma(p, r, 8.3334519073e-3f);
+        p = Math.fma(p, r, 4.1665795894e-2f);
+        p = Math.fma(p, r, 1.6666665459e-1f);
+        p = Math.fma(p, r, 5.0000001201e-1f);
+        p = Math.fma(p, r * r, r) + 1f;
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+}
