@@ -6,14 +6,17 @@ import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.train.Parameter;
 
 /**
- * A linear layer {@code y = x·Wᵀ (+ b)} whose weight is frozen (in place, no gradient) or trainable.
+ * A linear layer {@code y = x·Wᵀ (+ b) (+ adapter(x))} whose weight is frozen (in place, no gradient) or
+ * trainable, optionally with an adapter at its site.
  *
  * @param weight     the weight as the kernels read it (a view of {@code param} when trainable)
  * @param param      the trainable weight, or null when frozen
  * @param bias       the bias values, or null
  * @param biasParam  the trainable bias, or null
+ * @param adapter    the adapter at this site, or null
  */
-public record Linear(WeightMatrix weight, Parameter param, float[] bias, Parameter biasParam) {
+public record Linear(WeightMatrix weight, Parameter param, float[] bias, Parameter biasParam,
+                     LinearAdapter adapter) {
 
     /** Output features. */
     public int out() {
@@ -25,9 +28,12 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
         return weight.cols();
     }
 
-    /** {@code y[m, out] = x[m, in]·Wᵀ + b}. */
+    /** {@code y[m, out] = x[m, in]·Wᵀ + b (+ adapter(x))}. */
     public void forward(float[] x, int m, float[] y) {
         MatMul.matmulTransposed(x, m, weight, y);
+        if (adapter != null) {
+            adapter.forward(x, m, y);
+        }
         if (bias != null) {
             int n = out();
             for (int r = 0; r < m; r++) {
@@ -58,10 +64,13 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
         if (dx != null) {
             LinearBackward.inputGrad(dy, m, weight, dx);
         }
+        if (adapter != null) {
+            adapter.backward(dy, x, m, dx);
+        }
     }
 
-    /** Whether any of its tensors is trained. */
+    /** Whether any of its tensors (or an adapter) is trained. */
     public boolean trainable() {
-        return param != null || biasParam != null;
+        return param != null || biasParam != null || adapter != null;
     }
 }

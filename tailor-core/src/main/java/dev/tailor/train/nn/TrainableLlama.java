@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -65,8 +66,18 @@ public final class TrainableLlama {
      * With tied embeddings, {@code lm_head} shares the embedding's parameter.
      */
     public static TrainableLlama create(ModelConfig config, LlamaWeights base, Predicate<String> trainable) {
+        return create(config, base, trainable, module -> null);
+    }
+
+    /**
+     * Like {@link #create(ModelConfig, LlamaWeights, Predicate)}, with adapters at linear sites:
+     * {@code adapters} maps a module name ({@code model.layers.3.self_attn.q_proj}) to its adapter or null. The
+     * adapters' parameters follow the base's trainable tensors in {@link #parameters()}.
+     */
+    public static TrainableLlama create(ModelConfig config, LlamaWeights base, Predicate<String> trainable,
+                                        Function<String, LinearAdapter> adapters) {
         List<Parameter> params = new ArrayList<>();
-        Binder b = new Binder(trainable, params);
+        Binder b = new Binder(trainable, params, adapters);
         float eps = (float) config.rmsNormEps();
         Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
         WeightMatrix embed = embedParam != null ? view(embedParam, base.embed()) : base.embed();
@@ -90,7 +101,7 @@ public final class TrainableLlama {
         }
         Norm finalNorm = b.norm("model.norm.weight", base.finalNorm(), eps);
         Linear lmHead = base.lmHead() == base.embed()
-                ? new Linear(embed, embedParam, null, null)
+                ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params);
     }
@@ -108,7 +119,7 @@ public final class TrainableLlama {
     /**
      * The current weights as the inference model reads them: trainable tensors are views of the parameters (so a
      * {@link dev.tailor.model.LlamaModel} over them generates with the weights as trained so far), frozen ones the
-     * base's.
+     * base's. Adapters are not part of them.
      */
     public LlamaWeights asWeights() {
         List<LayerWeights> layers = new ArrayList<>();
@@ -132,17 +143,20 @@ public final class TrainableLlama {
         this.workspace = null;
     }
 
-    /** Loss of one sequence without gradients (evaluation). */
-    public CausalLmLoss.Total loss(PackedSequence seq) {
+    /** The logits {@code [n, vocab]} of one sequence (no gradients). */
+    public float[] logits(PackedSequence seq) {
         int n = seq.length();
         float[] x = embed(seq.tokens());
         BlockActivations scratch = activations(n);
         for (Block block : blocks) {
             x = blockForward(block, x, seq, scratch);
         }
-        float[] logits = logits(x, n, new float[n], new float[n * config.hiddenSize()],
-                new float[n * config.vocabSize()]);
-        return CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), 0f);
+        return logits(x, n, new float[n], new float[n * config.hiddenSize()], new float[n * config.vocabSize()]);
+    }
+
+    /** Loss of one sequence without gradients (evaluation). */
+    public CausalLmLoss.Total loss(PackedSequence seq) {
+        return CrossEntropy.lossAndGrad(logits(seq), seq.length(), config.vocabSize(), seq.labels(), 0f);
     }
 
     /**
@@ -354,7 +368,8 @@ public final class TrainableLlama {
     }
 
     /** Creates parameters for the trainable tensors. */
-    private record Binder(Predicate<String> trainable, List<Parameter> params) {
+    private record Binder(Predicate<String> trainable, List<Parameter> params,
+                          Function<String, LinearAdapter> adapters) {
 
         Parameter matrixParam(String name, WeightMatrix w) {
             if (!trainable.test(name)) {
@@ -374,7 +389,12 @@ public final class TrainableLlama {
                 params.add(bp);
                 b = bp.data();
             }
-            return new Linear(p != null ? view(p, w) : w, p, b, bp);
+            LinearAdapter adapter = adapters.apply(prefix);
+            if (adapter != null) {
+                adapter.checkFits(prefix, w.rows(), w.cols());
+                params.addAll(adapter.parameters());
+            }
+            return new Linear(p != null ? view(p, w) : w, p, b, bp, adapter);
         }
 
         Norm norm(String name, float[] weight, float eps) {
