@@ -1,19 +1,23 @@
 package dev.tailor.bench;
 
+import dev.tailor.adapt.lora.LoraAdapter;
 import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.data.PackedSequence;
+import dev.tailor.train.nn.LinearAdapter;
 import dev.tailor.train.nn.TrainableLlama;
 import dev.tailor.train.optim.AdamW;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 
 /**
  * One training step as the PyTorch peer's {@code train} mode measures it: forward, cross-entropy, backward and an
@@ -31,12 +35,14 @@ public final class TrainBench {
      */
     public static Map<String, Object> run(BenchShape shape, int loraRank, boolean gradientCheckpointing,
                                           FreezePlan plan) {
-        if (loraRank != 0) {
-            throw new IllegalArgumentException("--lora " + loraRank + ": LoRA training arrives with the adapters "
-                    + "capability; use --lora 0 (full fine-tuning)");
+        if (loraRank < 0) {
+            throw new IllegalArgumentException("--lora must be >= 0, got " + loraRank);
         }
         ModelConfig config = shape.config();
-        TrainableLlama model = TrainableLlama.create(config, RandomInit.weights(config, 0), plan);
+        TrainableLlama model = loraRank == 0
+                ? TrainableLlama.create(config, RandomInit.weights(config, 0), plan)
+                : TrainableLlama.create(config, RandomInit.weights(config, 0), name -> false,
+                        loraOnAllProjections(config, loraRank));
         model.setGradientCheckpointing(gradientCheckpointing);
         AdamW adamw = new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.0));
         List<PackedSequence> batch = randomBatch(shape);
@@ -67,13 +73,13 @@ public final class TrainBench {
         double median = InferenceBench.median(steps);
         long tokens = (long) shape.batch() * shape.seq();
         long trainable = model.parameters().stream().mapToLong(p -> p.size()).sum();
-        double flops = stepFlops(shape);
+        double flops = stepFlops(shape, loraRank == 0);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mode", "train");
         r.put("impl", "tailor");
         r.put("lora_r", loraRank);
         r.put("gradient_checkpointing", gradientCheckpointing);
-        r.put("trained", plan.describe());
+        r.put("trained", loraRank == 0 ? plan.describe() : "LoRA r=" + loraRank + " on all seven projections");
         r.put("backward_stop_layer", model.stopLayer());
         r.put("layers", shape.layers());
         r.put("dim", shape.dim());
@@ -93,18 +99,38 @@ public final class TrainBench {
         return r;
     }
 
+    /** LoRA of rank r and alpha 2r on the seven projections of every layer, as the peer's {@code --lora r}. */
+    private static Function<String, LinearAdapter> loraOnAllProjections(ModelConfig c, int r) {
+        SplittableRandom rnd = new SplittableRandom(2);
+        Map<String, LinearAdapter> adapters = new HashMap<>();
+        int d = c.hiddenSize();
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            int[][] shapes = {{c.qDim(), d}, {c.kvDim(), d}, {c.kvDim(), d}, {d, c.qDim()},
+                {c.intermediateSize(), d}, {c.intermediateSize(), d}, {d, c.intermediateSize()}};
+            String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+            for (int i = 0; i < names.length; i++) {
+                adapters.put(p + names[i], LoraAdapter.create(p + names[i], shapes[i][0], shapes[i][1], r, 2.0 * r,
+                        false, rnd));
+            }
+        }
+        return adapters::get;
+    }
+
     /**
-     * Matrix-product FLOPs of one full fine-tuning step: 6 per weight per token for every linear (forward 2,
-     * input gradient 2, weight gradient 2; the head counts, the embedding lookup does not), plus attention's
-     * {@code QKᵀ} and {@code PV} (forward 4·T²·d per layer, backward twice that).
+     * Matrix-product FLOPs of one training step: per weight per token 2 for the forward and 2 for the input
+     * gradient, plus 2 for the weight gradient when the base trains (the head counts, the embedding lookup does
+     * not; LoRA's own products are ignored), plus attention's {@code QKᵀ} and {@code PV} (forward 4·T²·d per
+     * layer, backward twice that).
      */
-    static double stepFlops(BenchShape s) {
+    static double stepFlops(BenchShape s, boolean baseTrains) {
         double tokens = (double) s.batch() * s.seq();
         long hd = s.dim() / s.heads();
         double linear = s.layers() * ((double) s.dim() * s.heads() * hd * 2 + (double) s.dim() * s.kvHeads() * hd * 2
                 + 3.0 * s.dim() * s.ffn()) + (double) s.vocab() * s.dim();
         double attention = s.layers() * 12.0 * s.seq() * s.seq() * s.heads() * hd * s.batch();
-        return 6 * linear * tokens + attention;
+        return (baseTrains ? 6 : 4) * linear * tokens + attention;
     }
 
     private static List<PackedSequence> randomBatch(BenchShape shape) {

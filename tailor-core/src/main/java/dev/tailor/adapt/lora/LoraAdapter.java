@@ -1,17 +1,19 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.tensor.LinearBackward;
-import dev.tailor.tensor.MatMul;
-import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.tensor.MatMulNN;
+import dev.tailor.tensor.Ops;
 import dev.tailor.train.Parameter;
 import dev.tailor.train.nn.LinearAdapter;
 
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * One LoRA pair at a linear site: {@code y += s · (x·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]}.
  * Backward recomputes {@code h = x·Aᵀ} ({@code m·in·r} multiply-adds, small next to the base product):
- * {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}.
+ * {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
+ * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
+ * of the small factors, which suits r ≪ in, out better than the tiled GEMM.
  */
 public final class LoraAdapter implements LinearAdapter {
     private final Parameter a;
@@ -43,6 +45,24 @@ public final class LoraAdapter implements LinearAdapter {
         this.scale = scale;
     }
 
+    /**
+     * A fresh pair with PEFT's default initialisation: A Kaiming-uniform ({@code a = sqrt(5)}, so
+     * {@code U(−1/sqrt(in), 1/sqrt(in))}), B zero, so the adapter starts as the identity. Parameters are named
+     * as PEFT saves them: {@code base_model.model.<module>.lora_A.weight} / {@code lora_B.weight}.
+     */
+    public static LoraAdapter create(String module, int out, int in, int r, double alpha, boolean rslora,
+                                     SplittableRandom rnd) {
+        float[] a = new float[Math.multiplyExact(r, in)];
+        double bound = 1.0 / Math.sqrt(in);
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rnd.nextDouble(-bound, bound);
+        }
+        String prefix = "base_model.model." + module;
+        return new LoraAdapter(new Parameter(prefix + ".lora_A.weight", new long[] {r, in}, a),
+                new Parameter(prefix + ".lora_B.weight", new long[] {out, r}, new float[out * r]),
+                (float) (rslora ? alpha / Math.sqrt(r) : alpha / r));
+    }
+
     /** Rank r. */
     public int rank() {
         return r;
@@ -68,10 +88,9 @@ public final class LoraAdapter implements LinearAdapter {
 
     @Override
     public void forward(float[] x, int m, float[] y) {
-        float[] h = new float[m * r];
-        MatMul.matmulTransposed(x, m, WeightMatrix.of(a.data(), r, in), h);
+        float[] h = hidden(x, m);
         float[] delta = new float[m * out];
-        MatMul.matmulTransposed(h, m, WeightMatrix.of(b.data(), out, r), delta);
+        MatMulNN.matmul(h, 0, m, r, transpose(b.data(), out, r), 0, out, delta, 0);
         for (int i = 0; i < m * out; i++) {
             y[i] += scale * delta[i];
         }
@@ -79,21 +98,63 @@ public final class LoraAdapter implements LinearAdapter {
 
     @Override
     public void backward(float[] dy, float[] x, int m, float[] dx) {
-        float[] h = new float[m * r];
-        MatMul.matmulTransposed(x, m, WeightMatrix.of(a.data(), r, in), h);
+        float[] h = hidden(x, m);
         float[] sdy = new float[m * out];
         for (int i = 0; i < sdy.length; i++) {
             sdy[i] = scale * dy[i];
         }
-        LinearBackward.weightGrad(sdy, h, m, out, r, b.grad());
-        float[] dh = new float[m * r];
-        LinearBackward.inputGrad(sdy, m, WeightMatrix.of(b.data(), out, r), dh);
-        LinearBackward.weightGrad(dh, x, m, r, in, a.grad());
+        // dB += s·dYᵀ·h, computed as (hᵀ·s·dY)ᵀ
+        float[] dBt = new float[r * out];
+        MatMulNN.matmul(transpose(h, m, r), 0, r, m, sdy, 0, out, dBt, 0);
+        addTransposed(dBt, r, out, b.grad());
+        // dh = s·dY·B  [m, r]
+        float[] dh = rowDots(sdy, m, out, transpose(b.data(), out, r));
+        // dA += dhᵀ·X
+        float[] dA = new float[r * in];
+        MatMulNN.matmul(transpose(dh, m, r), 0, r, m, x, 0, in, dA, 0);
+        float[] ga = a.grad();
+        for (int i = 0; i < dA.length; i++) {
+            ga[i] += dA[i];
+        }
         if (dx != null) {
             float[] part = new float[m * in];
-            LinearBackward.inputGrad(dh, m, WeightMatrix.of(a.data(), r, in), part);
+            MatMulNN.matmul(dh, 0, m, r, a.data(), 0, in, part, 0);
             for (int i = 0; i < part.length; i++) {
                 dx[i] += part[i];
+            }
+        }
+    }
+
+    /** {@code h = X·Aᵀ} {@code [m, r]}. */
+    private float[] hidden(float[] x, int m) {
+        return rowDots(x, m, in, a.data());
+    }
+
+    /** {@code out[i, j] = x[i, :] · w[j, :]} for the r rows of {@code w [r, width]}: r is too small to tile. */
+    private float[] rowDots(float[] x, int m, int width, float[] w) {
+        float[] out = new float[m * r];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < r; j++) {
+                out[i * r + j] = Ops.dot(x, i * width, w, j * width, width);
+            }
+        }
+        return out;
+    }
+
+    private static float[] transpose(float[] src, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = src[i * cols + j];
+            }
+        }
+        return t;
+    }
+
+    private static void addTransposed(float[] src, int rows, int cols, float[] dst) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                dst[j * rows + i] += src[i * cols + j];
             }
         }
     }
