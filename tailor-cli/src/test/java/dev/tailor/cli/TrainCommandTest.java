@@ -147,6 +147,27 @@ class TrainCommandTest {
     }
 
     @Test
+    void trainingFromScratchBuildsAModelOfTheGivenConfig() throws Exception {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, "{\"model_type\": \"llama\", \"hidden_size\": 32, \"intermediate_size\": 64, "
+                + "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+                + "\"vocab_size\": 32000, \"max_position_embeddings\": 128, \"tie_word_embeddings\": true}");
+        Path out = dir.resolve("scratch");
+        assertEquals(0, run("train", "--init", "random", "--config", config.toString(), "--tokenizer",
+                model.toString(), "--data", data.toString(), "--output", out.toString(), "--steps", "8",
+                "--batch-size", "2", "--seq-len", "64", "--lr", "1e-2", "--schedule", "constant"), err.toString());
+        List<Double> losses = losses(out.resolve("metrics.jsonl"));
+        assertEquals(Math.log(32000), losses.getFirst(), 0.2, "a fresh model starts near uniform");
+        assertTrue(losses.getLast() < losses.getFirst() - 0.5, losses.toString());
+        try (LlamaModel trained = LlamaModel.load(out); SafetensorsFile saved = SafetensorsFile.open(
+                out.resolve("model.safetensors"))) {
+            assertEquals(32, trained.config().hiddenSize());
+            assertFalse(saved.contains("lm_head.weight"), "tied embeddings are saved once");
+        }
+        assertTrue(Files.exists(out.resolve("tokenizer.json")));
+    }
+
+    @Test
     void badDataNamesTheLine() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");
