@@ -2,11 +2,17 @@ package dev.tailor;
 
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorInfo;
+import dev.tailor.model.CausalLmLoss;
+import dev.tailor.train.Parameter;
+import dev.tailor.train.data.PackedSequence;
+import dev.tailor.train.nn.TrainableLlama;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Reads the integer tensors of golden files (ids, labels). */
+/** Reading golden files (ids, labels, reference tensors) and the golden batch's training step. */
 public final class GoldenTensors {
     private GoldenTensors() {
     }
@@ -25,5 +31,50 @@ public final class GoldenTensors {
             }
         }
         return out;
+    }
+
+    /** The golden {@code ids}/{@code labels} rows as unpacked sequences (positions 0…n−1, one segment). */
+    public static List<PackedSequence> batch(SafetensorsFile g) {
+        int[][] ids = longs(g, "ids");
+        int[][] labels = longs(g, "labels");
+        List<PackedSequence> out = new ArrayList<>();
+        for (int b = 0; b < ids.length; b++) {
+            int n = ids[b].length;
+            int[] positions = new int[n];
+            for (int t = 0; t < n; t++) {
+                positions[t] = t;
+            }
+            out.add(new PackedSequence(ids[b], labels[b], positions, new int[n]));
+        }
+        return out;
+    }
+
+    /** Zeroes the gradients, then forward and backward of the batch with the loss averaged over all counted tokens. */
+    public static CausalLmLoss.Total step(TrainableLlama model, List<PackedSequence> batch) {
+        long count = 0;
+        for (PackedSequence s : batch) {
+            for (int t = 1; t < s.length(); t++) {
+                count += s.labels()[t] != CausalLmLoss.IGNORE_INDEX ? 1 : 0;
+            }
+        }
+        model.parameters().forEach(Parameter::zeroGrad);
+        CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+        for (PackedSequence s : batch) {
+            total = total.plus(model.forwardBackward(s, 1f / count));
+        }
+        return total;
+    }
+
+    /** {@code max |actual − ref| / max |ref|} over the F32 tensor {@code name} of {@code ref}. */
+    public static double relativeError(float[] actual, SafetensorsFile ref, String name) {
+        var seg = ref.data(name);
+        double maxDiff = 0;
+        double maxRef = 0;
+        for (int i = 0; i < actual.length; i++) {
+            float e = seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            maxDiff = Math.max(maxDiff, Math.abs(e - actual[i]));
+            maxRef = Math.max(maxRef, Math.abs(e));
+        }
+        return maxDiff / maxRef;
     }
 }

@@ -12,7 +12,7 @@ import java.util.HexFormat;
 
 /**
  * Writes a file so that readers see either the old content or the complete new one: the bytes go to
- * {@code name.tmp-XXXXXXXX} in the same directory, are forced to disk, and the temporary file is renamed over the
+ * {@code name.tmp-<8 random hex digits>} in the same directory, are forced to disk, and the temporary file is renamed over the
  * target. On any failure the target is untouched and the temporary file is removed.
  */
 public final class AtomicFiles {

@@ -12,7 +12,7 @@ import java.util.Map;
  * separators ({@code ", "} and {@code ": "}, or {@code ","} and {@code ": "} when indenting), the same string
  * escapes, and Python's {@code repr} of floats ({@code 1e-05}, {@code 100.0}, {@code 1e+20}).
  *
- * @param ensureAscii    escape every non-ASCII character as {@code \\uXXXX}
+ * @param ensureAscii    escape every non-ASCII character as a {@code \\u} escape of four hex digits
  * @param indent         null for one line, otherwise the text repeated per nesting level
  * @param itemSeparator  between items ({@code ", "} by default, {@code ","} when indenting)
  * @param keySeparator   between a key and its value ({@code ": "} by default)

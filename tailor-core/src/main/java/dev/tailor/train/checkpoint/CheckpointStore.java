@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 /**
  * The checkpoints of one run, as directories {@code checkpoint-{step}} in a root directory.
  *
- * <p>A checkpoint is built in {@code .checkpoint-{step}.tmp-XXXXXXXX} beside its final place; every file in it
+ * <p>A checkpoint is built in {@code .checkpoint-{step}.tmp-<random hex>} beside its final place; every file in it
  * and the directory itself are forced to disk, then it is renamed to {@code checkpoint-{step}} and the root is
  * forced. A crash at any moment therefore leaves either no {@code checkpoint-{step}} or a complete one. Hidden
  * leftovers of an interrupted save are removed by the next save. After a save, checkpoints beyond the last
