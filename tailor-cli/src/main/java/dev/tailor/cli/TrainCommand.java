@@ -2,6 +2,10 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.LoraSettings;
+import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.io.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
@@ -38,6 +42,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code tailor train}: full or partial fine-tuning, or training from scratch. */
@@ -69,8 +74,21 @@ public final class TrainCommand implements Callable<Integer> {
     String format;
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
-    @Option(names = "--method", defaultValue = "full", description = "full or partial (default ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "full", description = "full, partial or lora (default ${DEFAULT-VALUE})")
     String method;
+    @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
+    int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "lora: alpha (default ${DEFAULT-VALUE})")
+    double loraAlpha;
+    @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
+    double loraDropout;
+    @Option(names = "--target-modules", split = ",", defaultValue = "q_proj,v_proj",
+            description = "lora: projections, or all-linear (default ${DEFAULT-VALUE})")
+    List<String> targetModules;
+    @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
+    boolean useRslora;
+    @Option(names = "--layers-to-transform", split = ",", description = "lora: only these layers")
+    List<Integer> layersToTransform;
     @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
     String trainLayers;
     @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
@@ -139,11 +157,16 @@ public final class TrainCommand implements Callable<Integer> {
                     batchSize, seed, true, skipBadLines);
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
             err.println(trainingData.summary());
-            TrainableLlama trainable = TrainableLlama.create(base.config, base.weights, plan);
+            LoraSettings lora = method.equals("lora") ? new LoraSettings(loraRank, loraAlpha, loraDropout,
+                    targetModules, useRslora, layersToTransform) : null;
+            Map<String, LoraAdapter> adapters = lora == null ? Map.of() : PeftLoraAdapter.create(lora, base.config, seed);
+            TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
+                    plan != null ? plan : name -> false, adapters::get);
             long trainableCount = trainable.parameters().stream().mapToLong(p -> p.size()).sum();
             long total = totalParameters(base.weights);
             err.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
-                    plan.describe(), trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
+                    plan != null ? plan.describe() : "LoRA r=" + loraRank + " on " + adapters.size() + " modules",
+                    trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
             ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
                     && !trainingData.split().eval().isEmpty()
                     ? new ClassificationScorer(new ExampleEncoder(base.tokenizer, base.chatTemplate,
@@ -153,13 +176,18 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(trainable, trainingData, options, output, scorer,
                     new ProgressReporter(err, terminal, 10), configHash());
             Trainer.Summary s = trainer.run(resume);
-            DType dtype = saveDtype.equalsIgnoreCase("base") ? base.dtype : DType.fromSafetensors(saveDtype.toUpperCase());
-            ModelExport.save(output, base.configJson, trainable.asWeights(), dtype, base.tokenizerSource);
+            if (lora != null) {
+                PeftLoraAdapter.save(output, lora, adapters, model, base.fingerprint());
+            } else {
+                DType dtype = saveDtype.equalsIgnoreCase("base") ? base.dtype
+                        : DType.fromSafetensors(saveDtype.toUpperCase());
+                ModelExport.save(output, base.configJson, trainable.asWeights(), dtype, base.tokenizerSource);
+            }
             err.printf("done: %d steps in %.1f s, %.0f tokens/s, peak RSS %.0f MiB, train loss %.4f, "
-                            + "eval loss %.4f%s%nmodel saved to %s (metrics.jsonl, training_state/)%n",
+                            + "eval loss %.4f%s%n%s saved to %s (metrics.jsonl, training_state/)%n",
                     s.steps(), s.seconds(), s.tokensPerSecond(), s.peakRssMib(), s.trainLoss(), s.evalLoss(),
                     Double.isNaN(s.evalAccuracy()) ? "" : String.format(", eval accuracy %.3f", s.evalAccuracy()),
-                    output);
+                    lora != null ? "PEFT LoRA adapter" : "model", output);
             return 0;
         } finally {
             if (base.closeable != null) {
@@ -186,19 +214,24 @@ public final class TrainCommand implements Callable<Integer> {
         return cl.execute(merged.toArray(String[]::new));
     }
 
+    /** The base tensors to train; null for adapter methods, which train only their own parameters. */
     private FreezePlan freezePlan() {
         return switch (method) {
             case "full" -> FreezePlan.fullFineTuning();
             case "partial" -> new FreezePlan(false, trainLayers == null ? null : FreezePlan.parseLayers(trainLayers),
                     trainModules, biasNormOnly, trainEmbeddings, trainHead);
-            default -> throw new IllegalArgumentException("--method must be full or partial, got " + method
-                    + " (adapter methods arrive with the adapters issue)");
+            case "lora" -> null;
+            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
         };
     }
 
     /** What training starts from. */
     private record Base(ModelConfig config, ObjectNode configJson, LlamaWeights weights, Tokenizer tokenizer,
                         ChatTemplate chatTemplate, Path tokenizerSource, DType dtype, AutoCloseable closeable) {
+        /** The fingerprint of a pretrained base (null for a random one, which has no files). */
+        String fingerprint() {
+            return closeable == null ? null : BaseFingerprint.compute(tokenizerSource);
+        }
     }
 
     private Base openBase() throws IOException {

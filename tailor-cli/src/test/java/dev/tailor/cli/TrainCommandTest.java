@@ -168,6 +168,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void loraTrainingWritesAPeftAdapterAndLeavesTheBaseAlone() throws Exception {
+        Path out = dir.resolve("lora");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--method", "lora", "--r", "4", "--lora-alpha", "8", "--target-modules", "all-linear",
+                "--steps", "12", "--batch-size", "2", "--seq-len", "64", "--lr", "1e-2", "--schedule", "constant"),
+                err.toString());
+        assertTrue(err.toString().contains("LoRA r=4 on 14 modules"), err.toString());
+        List<Double> losses = losses(out.resolve("metrics.jsonl"));
+        assertTrue((losses.get(10) + losses.get(11)) / 2 < (losses.get(0) + losses.get(1)) / 2 - 0.1, losses.toString());
+        assertFalse(Files.exists(out.resolve("model.safetensors")), "only the adapter is saved");
+        assertEquals(dev.tailor.io.BaseFingerprint.compute(model),
+                dev.tailor.adapt.lora.PeftLoraAdapter.baseFingerprint(out));
+        assertEquals(14, dev.tailor.adapt.lora.PeftLoraAdapter.load(out).size());
+    }
+
+    @Test
     void badDataNamesTheLine() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");

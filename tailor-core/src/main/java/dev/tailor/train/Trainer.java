@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.CausalLmLoss;
-import dev.tailor.model.LlamaModel;
 import dev.tailor.train.checkpoint.CheckpointStore;
 import dev.tailor.train.checkpoint.TrainerState;
 import dev.tailor.train.data.Batch;
@@ -191,10 +190,24 @@ public final class Trainer {
         return total.mean();
     }
 
-    /** Classification accuracy on the eval examples, scoring each label's likelihood with the current weights. */
+    /**
+     * Classification accuracy on the eval examples, scoring each label's likelihood with the current weights
+     * (adapters included): the summed log-probability of the label's tokens after the prompt.
+     */
     public double accuracy() {
-        LlamaModel inference = new LlamaModel(model.config(), model.asWeights(), null);
-        return scorer.accuracy(data.split().eval(), new LikelihoodScorer(inference)).fraction();
+        return scorer.accuracy(data.split().eval(), (prompt, completion) -> {
+            int n = prompt.length + completion.length;
+            int[] tokens = java.util.Arrays.copyOf(prompt, n);
+            System.arraycopy(completion, 0, tokens, prompt.length, completion.length);
+            int[] labels = new int[n];
+            java.util.Arrays.fill(labels, 0, prompt.length, CausalLmLoss.IGNORE_INDEX);
+            System.arraycopy(completion, 0, labels, prompt.length, completion.length);
+            int[] positions = new int[n];
+            for (int t = 0; t < n; t++) {
+                positions[t] = t;
+            }
+            return -model.loss(new PackedSequence(tokens, labels, positions, new int[n])).nllSum();
+        }).fraction();
     }
 
     private static long shiftedLabels(PackedSequence s) {

@@ -2,22 +2,31 @@ package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.io.AtomicFiles;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
+import dev.tailor.tokenizer.PythonJson;
 import dev.tailor.train.Parameter;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * Reads a PEFT LoRA adapter directory ({@code adapter_config.json} + {@code adapter_model.safetensors}) into
+ * Creates, saves and reads PEFT LoRA adapter directories ({@code adapter_config.json} + {@code adapter_model.safetensors}) into
  * one {@link LoraAdapter} per targeted module, keyed by the module's name in the model
  * ({@code model.layers.0.self_attn.q_proj}). Tensor names are PEFT's
  * ({@code base_model.model.<module>.lora_A.weight}, with or without an adapter name such as {@code .default});
@@ -80,6 +89,85 @@ public final class PeftLoraAdapter {
             throw new TensorFormatException(weights + ": no lora_A/lora_B tensors found");
         }
         return adapters;
+    }
+
+    /**
+     * Fresh adapters for every target of {@code settings} in {@code config}, with PEFT's default initialisation
+     * (see {@link LoraAdapter#create}), seeded.
+     */
+    public static Map<String, LoraAdapter> create(LoraSettings settings, ModelConfig config, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, LoraAdapter> adapters = new TreeMap<>();
+        for (String module : settings.modules(config)) {
+            int[] shape = LoraSettings.shape(config, module);
+            adapters.put(module, LoraAdapter.create(module, shape[0], shape[1], settings.r(), settings.loraAlpha(),
+                    settings.useRslora(), rnd));
+        }
+        return adapters;
+    }
+
+    /**
+     * Saves adapters in PEFT's layout: {@code adapter_config.json} with the keys PEFT writes for LoRA (sorted,
+     * indented by 2, as Python's {@code json.dumps}) and {@code adapter_model.safetensors} with PEFT's tensor names;
+     * the base's fingerprint goes into the safetensors metadata ({@code tailor.base_fingerprint}) so the config keeps
+     * exactly PEFT's keys. Both files are written atomically.
+     */
+    public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
+                            String baseFingerprint) {
+        Map<String, Object> config = new TreeMap<>();
+        config.put("alpha_pattern", Map.of());
+        config.put("auto_mapping", null);
+        config.put("base_model_name_or_path", baseModel);
+        config.put("bias", "none");
+        config.put("fan_in_fan_out", false);
+        config.put("inference_mode", true);
+        config.put("init_lora_weights", true);
+        config.put("layer_replication", null);
+        config.put("layers_pattern", null);
+        config.put("layers_to_transform", settings.layersToTransform());
+        config.put("loftq_config", Map.of());
+        config.put("lora_alpha", whole(settings.loraAlpha()));
+        config.put("lora_dropout", settings.loraDropout());
+        config.put("megatron_config", null);
+        config.put("megatron_core", "megatron.core");
+        config.put("modules_to_save", null);
+        config.put("peft_type", "LORA");
+        config.put("r", settings.r());
+        config.put("rank_pattern", Map.of());
+        config.put("revision", null);
+        config.put("target_modules", settings.projections());
+        config.put("task_type", "CAUSAL_LM");
+        config.put("use_dora", false);
+        config.put("use_rslora", settings.useRslora());
+        String json = PythonJson.of(false, 2, null, true).dumps(config);
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        if (baseFingerprint != null) {
+            writer.metadata("tailor.base_fingerprint", baseFingerprint);
+        }
+        for (LoraAdapter a : adapters.values()) {
+            for (Parameter p : a.parameters()) {
+                writer.add(p.name(), DType.F32, p.shape(), p.data());
+            }
+        }
+        try {
+            Files.createDirectories(dir);
+            writer.write(dir.resolve("adapter_model.safetensors"));
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /** The base fingerprint an adapter file records, or null. */
+    public static String baseFingerprint(Path dir) {
+        try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("adapter_model.safetensors"))) {
+            return file.metadata().get("tailor.base_fingerprint");
+        }
+    }
+
+    private static Object whole(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) (long) v : (Object) v;
     }
 
     private static Parameter parameter(SafetensorsFile file, String name) {
