@@ -7,7 +7,7 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.data.PackedSequence;
-import dev.tailor.train.nn.LinearAdapter;
+import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.train.nn.TrainableLlama;
 import dev.tailor.train.optim.AdamW;
 

@@ -24,6 +24,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
+    @Mixin
+    AdapterOptions adapters;
+
     @Option(names = "--data", required = true, description = "JSON Lines file; each line is one sequence")
     Path data;
 
@@ -41,10 +44,11 @@ public final class EvalCommand implements Callable<Integer> {
         if (!Files.isRegularFile(data)) {
             throw new IllegalArgumentException("--data " + data + ": no such file");
         }
-        try (PretrainedModel pretrained = PretrainedModel.load(model.resolve())) {
+        Path dir = model.resolve();
+        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             long t0 = System.nanoTime();
             ChatTemplate template = pretrained.chatTemplateIfAny();
-            Evaluator.Result r = new Evaluator(pretrained.model(), pretrained.tokenizer(), template)
+            Evaluator.Result r = new Evaluator(adapters.apply(pretrained.model(), dir), pretrained.tokenizer(), template)
                     .evaluate(data, format == null ? null : DatasetFormat.parse(format), skipBadLines);
             double seconds = (System.nanoTime() - t0) / 1e9;
             if (r.truncated() > 0) {

@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,9 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Mixin
     ModelOption model;
+
+    @Mixin
+    AdapterOptions adapters;
 
     @Option(names = {"-p", "--prompt"}, required = true, description = "the prompt (the user message with --chat)")
     String prompt;
@@ -63,8 +67,11 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (PretrainedModel pretrained = PretrainedModel.load(model.resolve())) {
-            Generator.Request request = new Generator(pretrained).generate()
+        Path dir = model.resolve();
+        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
+            Generator generator = new Generator(adapters.apply(pretrained.model(), dir), pretrained.tokenizer(),
+                    pretrained.eosIds());
+            Generator.Request request = generator.generate()
                     .maxTokens(maxTokens).sampling(sampling)
                     .stop(stops.stream().map(String::translateEscapes).toArray(String[]::new))
                     .onToken(text -> {

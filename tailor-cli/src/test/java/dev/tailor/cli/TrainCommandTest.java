@@ -181,6 +181,22 @@ class TrainCommandTest {
         assertEquals(dev.tailor.io.BaseFingerprint.compute(model),
                 dev.tailor.adapt.lora.PeftLoraAdapter.baseFingerprint(out));
         assertEquals(14, dev.tailor.adapt.lora.PeftLoraAdapter.load(out).size());
+
+        Path evalData = dir.resolve("eval.jsonl");
+        Files.write(evalData, Files.readAllLines(data).subList(0, 6));
+        Path otherBase = dir.resolve("other-base");
+        Files.createDirectories(otherBase);
+        for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(model.resolve(f), otherBase.resolve(f));
+        }
+        byte[] weights = Files.readAllBytes(model.resolve("model.safetensors"));
+        weights[weights.length - 5] ^= 0x40;
+        Files.write(otherBase.resolve("model.safetensors"), weights);
+        assertEquals(1, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
+                out.toString()));
+        assertTrue(err.toString().contains("was trained on base") && err.toString().contains("--force"), err.toString());
+        assertEquals(0, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
+                out.toString(), "--force"), err.toString());
     }
 
     @Test

@@ -1,11 +1,16 @@
 package dev.tailor.model;
 
+import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.WeightMatrix;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The Llama-family forward pass (llama, mistral, qwen2, qwen3) over weights read in place, with a KV cache:
@@ -20,14 +25,78 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaWeights weights;
     private final TensorSource source;
     private final RotaryEmbedding rope;
+    private final Map<String, List<LinearAdapter>> adapters;
 
     /** A model over bound weights; {@code source} (may be null) is closed with the model. */
     public LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source) {
+        this(config, weights, source, new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
+                config.maxPositions()), Map.of());
+    }
+
+    private LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source, RotaryEmbedding rope,
+                       Map<String, List<LinearAdapter>> adapters) {
         this.config = config;
         this.weights = weights;
         this.source = source;
-        this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
-                config.maxPositions());
+        this.rope = rope;
+        this.adapters = adapters;
+    }
+
+    /**
+     * A view of this model with adapters at linear sites, sharing the base weights (memory grows by the adapters
+     * only): {@code adapters} maps a module ({@code model.layers.0.self_attn.q_proj}) to the adapters applied
+     * there, in order (several stack). Closing the view does not close the base.
+     *
+     * @throws IllegalArgumentException naming the module when an adapter does not fit its linear
+     */
+    public LlamaModel withAdapters(Map<String, List<LinearAdapter>> adapters) {
+        Map<String, List<LinearAdapter>> copy = new HashMap<>();
+        adapters.forEach((module, list) -> {
+            WeightMatrix w = linear(module);
+            list.forEach(a -> a.checkFits(module, w.rows(), w.cols()));
+            copy.put(module, List.copyOf(list));
+        });
+        return new LlamaModel(config, weights, null, rope, Map.copyOf(copy));
+    }
+
+    /** The base without adapters. */
+    public LlamaModel withoutAdapters() {
+        return new LlamaModel(config, weights, null, rope, Map.of());
+    }
+
+    private WeightMatrix linear(String module) {
+        String[] parts = module.split("\\.");
+        if (parts.length != 5 || !parts[0].equals("model") || !parts[1].equals("layers")) {
+            throw new IllegalArgumentException("no linear site named " + module);
+        }
+        int layer = Integer.parseInt(parts[2]);
+        if (layer < 0 || layer >= config.numLayers()) {
+            throw new IllegalArgumentException(module + ": the model has " + config.numLayers() + " layers");
+        }
+        LayerWeights w = weights.layers().get(layer);
+        return switch (parts[3] + "." + parts[4]) {
+            case "self_attn.q_proj" -> w.q();
+            case "self_attn.k_proj" -> w.k();
+            case "self_attn.v_proj" -> w.v();
+            case "self_attn.o_proj" -> w.o();
+            case "mlp.gate_proj" -> w.gate();
+            case "mlp.up_proj" -> w.up();
+            case "mlp.down_proj" -> w.down();
+            default -> throw new IllegalArgumentException("no linear site named " + module);
+        };
+    }
+
+    /** Adds the adapters at {@code module} (if any) for input {@code x [n, in]} to {@code y [n, out]}. */
+    private void adapt(int layer, String site, float[] x, int n, float[] y) {
+        if (adapters.isEmpty()) {
+            return;
+        }
+        List<LinearAdapter> list = adapters.get("model.layers." + layer + "." + site);
+        if (list != null) {
+            for (LinearAdapter a : list) {
+                a.forward(x, n, y);
+            }
+        }
     }
 
     /**
@@ -134,6 +203,9 @@ public final class LlamaModel implements AutoCloseable {
         MatMul.matmulTransposed(s.norm, n, w.q(), s.q);
         MatMul.matmulTransposed(s.norm, n, w.k(), s.k);
         MatMul.matmulTransposed(s.norm, n, w.v(), s.v);
+        adapt(layer, "self_attn.q_proj", s.norm, n, s.q);
+        adapt(layer, "self_attn.k_proj", s.norm, n, s.k);
+        adapt(layer, "self_attn.v_proj", s.norm, n, s.v);
         int qDim = config.qDim();
         int kvDim = config.kvDim();
         if (w.qBias() != null) {
@@ -157,6 +229,7 @@ public final class LlamaModel implements AutoCloseable {
         cache.store(layer, start, n, s.k, s.v);
         Attention.causal(config, s.q, cache, layer, start, n, s.attn);
         MatMul.matmulTransposed(s.attn, n, w.o(), s.out);
+        adapt(layer, "self_attn.o_proj", s.attn, n, s.out);
         BlockMath.addInPlace(x, s.out, n * d);
 
         for (int t = 0; t < n; t++) {
@@ -164,8 +237,11 @@ public final class LlamaModel implements AutoCloseable {
         }
         MatMul.matmulTransposed(s.norm, n, w.gate(), s.gate);
         MatMul.matmulTransposed(s.norm, n, w.up(), s.up);
+        adapt(layer, "mlp.gate_proj", s.norm, n, s.gate);
+        adapt(layer, "mlp.up_proj", s.norm, n, s.up);
         Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
         MatMul.matmulTransposed(s.gate, n, w.down(), s.out);
+        adapt(layer, "mlp.down_proj", s.gate, n, s.out);
         BlockMath.addInPlace(x, s.out, n * d);
     }
 

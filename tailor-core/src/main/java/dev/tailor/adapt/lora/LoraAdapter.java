@@ -3,7 +3,7 @@ package dev.tailor.adapt.lora;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.train.Parameter;
-import dev.tailor.train.nn.LinearAdapter;
+import dev.tailor.adapt.LinearAdapter;
 
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,5 +1,6 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;

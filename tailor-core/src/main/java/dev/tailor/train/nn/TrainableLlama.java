@@ -1,5 +1,6 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;

@@ -62,6 +62,34 @@ class GoldenLoraTest {
     }
 
     @Test
+    void inferenceWithTheAdapterMatchesTheGoldenLogits() throws Exception {
+        try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"));
+             SafetensorsFile g = SafetensorsFile.open(Shared.require("golden/tiny-llama/forward.safetensors"));
+             SafetensorsFile logits = SafetensorsFile.open(Shared.require("golden/tiny-llama/lora_forward.safetensors"))) {
+            Map<String, List<dev.tailor.adapt.LinearAdapter>> sites = new java.util.HashMap<>();
+            PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora")).forEach((m, a) -> sites.put(m, List.of(a)));
+            LlamaModel adapted = base.withAdapters(sites);
+            var expected = logits.data("logits");
+            List<PackedSequence> batch = GoldenTensors.batch(g);
+            double maxErr = 0;
+            double baseDiff = 0;
+            for (int b = 0; b < batch.size(); b++) {
+                int[] ids = batch.get(b).tokens();
+                float[] actual = adapted.logits(adapted.forward(adapted.newCache(ids.length), ids), 0, ids.length);
+                float[] plain = base.logits(base.forward(base.newCache(ids.length), ids), 0, ids.length);
+                long off = (long) b * actual.length;
+                for (int i = 0; i < actual.length; i++) {
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, off + i);
+                    maxErr = Math.max(maxErr, Math.abs(e - actual[i]));
+                    baseDiff = Math.max(baseDiff, Math.abs(e - plain[i]));
+                }
+            }
+            assertTrue(maxErr <= 1e-4, "max abs logit error " + maxErr);
+            assertTrue(baseDiff > 1e-2, "the base alone differs from the adapted golden: " + baseDiff);
+        }
+    }
+
+    @Test
     void fiveAdamWStepsReproduceTheGoldenTrajectory() throws Exception {
         JsonNode adamw = new ObjectMapper().readTree(Shared.require("golden/tiny-llama/adamw.json").toFile());
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"));

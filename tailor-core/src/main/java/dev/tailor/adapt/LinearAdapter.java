@@ -1,4 +1,4 @@
-package dev.tailor.train.nn;
+package dev.tailor.adapt;
 
 import dev.tailor.train.Parameter;
 

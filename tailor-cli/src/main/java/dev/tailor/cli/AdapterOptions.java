@@ -1,0 +1,24 @@
+package dev.tailor.cli;
+
+import dev.tailor.adapt.AdapterStack;
+import dev.tailor.model.LlamaModel;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The {@code --adapter} and {@code --force} options of commands that run a model. */
+public final class AdapterOptions {
+
+    @Option(names = "--adapter", description = "PEFT LoRA adapter directory (repeat to stack, applied in order)")
+    List<Path> adapters = new ArrayList<>();
+
+    @Option(names = "--force", description = "apply adapters trained on another base anyway")
+    boolean force;
+
+    /** {@code model} with the adapters applied (the model itself when there are none). */
+    public LlamaModel apply(LlamaModel model, Path modelDir) {
+        return adapters.isEmpty() ? model : model.withAdapters(AdapterStack.load(adapters, modelDir, force));
+    }
+}
