@@ -197,6 +197,19 @@ class TrainCommandTest {
         assertTrue(err.toString().contains("was trained on base") && err.toString().contains("--force"), err.toString());
         assertEquals(0, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
                 out.toString(), "--force"), err.toString());
+
+        Path merged = dir.resolve("merged");
+        assertEquals(0, run("adapters", "merge", "--model", model.toString(), "--adapter", out.toString(),
+                "--output", merged.toString()), err.toString());
+        try (LlamaModel base = LlamaModel.load(model); LlamaModel standalone = LlamaModel.load(merged)) {
+            var adapted = base.withAdapters(dev.tailor.adapt.AdapterStack.load(List.of(out), model, false));
+            int[] ids = {1, 450, 4996, 17354, 1701, 432};
+            float[] a = adapted.logits(adapted.forward(adapted.newCache(6), ids), 0, 6);
+            float[] m = standalone.logits(standalone.forward(standalone.newCache(6), ids), 0, 6);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], m[i], 2e-5, "logit " + i);
+            }
+        }
     }
 
     @Test

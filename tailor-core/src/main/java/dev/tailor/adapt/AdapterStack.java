@@ -22,7 +22,7 @@ public final class AdapterStack {
     /**
      * Loads {@code dirs} for the base in {@code baseDir}.
      *
-     * @param force apply adapters trained on another base anyway
+     * @param force apply adapters trained on another base anyway (then {@code baseDir} is not read)
      * @throws IllegalArgumentException naming both fingerprints when an adapter belongs to another base
      */
     public static Map<String, List<LinearAdapter>> load(List<Path> dirs, Path baseDir, boolean force) {

@@ -5,7 +5,6 @@ import static dev.tailor.tensor.WeightVectors.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * {@code Y = X·Wᵀ} for a few rows of X (decode): every output is a dot product of an X row with a W row.
@@ -79,7 +78,7 @@ final class Gemv {
         for (; c + L <= k; c += L) {
             a0 = WeightVectors.f32(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
         }
-        return dotScalar(x, xo, w, DType.F32, r, c, k, a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD));
+        return dotScalar(x, xo, w, DType.F32, r, c, k, VectorMath.sum(a0.add(a1).add(a2.add(a3))));
     }
 
     private static float dotBf16(float[] x, int xo, MemorySegment w, long r, int k) {
@@ -97,7 +96,7 @@ final class Gemv {
         for (; c + L <= k; c += L) {
             a0 = WeightVectors.bf16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
         }
-        return dotScalar(x, xo, w, DType.BF16, r, c, k, a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD));
+        return dotScalar(x, xo, w, DType.BF16, r, c, k, VectorMath.sum(a0.add(a1).add(a2.add(a3))));
     }
 
     /** Two accumulators, not four: four F16 widenings per step exceed C2's inlining node budget. */
@@ -112,7 +111,7 @@ final class Gemv {
         for (; c + L <= k; c += L) {
             a0 = WeightVectors.f16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
         }
-        return dotScalar(x, xo, w, DType.F16, r, c, k, a0.add(a1).reduceLanes(VectorOperators.ADD));
+        return dotScalar(x, xo, w, DType.F16, r, c, k, VectorMath.sum(a0.add(a1)));
     }
 
     /** {@code sum + Σ_{c ∈ [from, to)} x[xo + c] · w[row + c]}, scalar. */

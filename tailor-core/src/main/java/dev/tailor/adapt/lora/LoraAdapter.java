@@ -1,9 +1,9 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.MergeableAdapter;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.train.Parameter;
-import dev.tailor.adapt.LinearAdapter;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -15,7 +15,7 @@ import java.util.SplittableRandom;
  * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
  * of the small factors, which suits r ≪ in, out better than the tiled GEMM.
  */
-public final class LoraAdapter implements LinearAdapter {
+public final class LoraAdapter implements MergeableAdapter {
     private final Parameter a;
     private final Parameter b;
     private final int r;
@@ -123,6 +123,17 @@ public final class LoraAdapter implements LinearAdapter {
                 dx[i] += part[i];
             }
         }
+    }
+
+    /** {@code ΔW = s·B·A} {@code [out, in]}. */
+    @Override
+    public float[] delta() {
+        float[] d = new float[out * in];
+        MatMulNN.matmul(b.data(), 0, out, r, a.data(), 0, in, d, 0);
+        for (int i = 0; i < d.length; i++) {
+            d[i] *= scale;
+        }
+        return d;
     }
 
     /** {@code h = X·Aᵀ} {@code [m, r]}. */
