@@ -1,6 +1,7 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.TrainBench;
@@ -31,7 +32,7 @@ import java.util.concurrent.Callable;
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", description = "matmul, prefill, decode or train")
+    @Parameters(index = "0", description = "matmul, prefill, decode, train or adapters")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -64,6 +65,8 @@ public final class BenchCommand implements Callable<Integer> {
     int lora;
     @Option(names = "--gradient-checkpointing", description = "train: recompute activations in backward")
     boolean gradientCheckpointing;
+    @Option(names = "--count", defaultValue = "100", description = "adapters: how many LoRA adapters (default ${DEFAULT-VALUE})")
+    int count;
     @Option(names = "--train-layers", description = "train: train only these layers (FROM-TO), frozen below")
     String trainLayers;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
@@ -88,11 +91,12 @@ public final class BenchCommand implements Callable<Integer> {
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "matmul" -> MatmulResults.run(threads);
+            case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
             case "train" -> List.of(TrainBench.run(shape, lora, gradientCheckpointing, trainLayers == null
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill, decode or train)");
+                    + "\" (expected matmul, prefill, decode, train or adapters)");
         };
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + JSON.writeValueAsString(r));

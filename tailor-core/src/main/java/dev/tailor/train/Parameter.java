@@ -10,9 +10,9 @@ public final class Parameter {
     private final String name;
     private final long[] shape;
     private final float[] data;
-    private final float[] grad;
+    private float[] grad;
 
-    /** A parameter over existing values (not copied); the gradient starts at zero. */
+    /** A parameter over existing values (not copied); the gradient is allocated, at zero, on first use. */
     public Parameter(String name, long[] shape, float[] data) {
         long count = 1;
         for (long d : shape) {
@@ -25,7 +25,6 @@ public final class Parameter {
         this.name = name;
         this.shape = shape.clone();
         this.data = data;
-        this.grad = new float[data.length];
     }
 
     /** The saved name, e.g. {@code model.layers.0.mlp.up_proj.weight}. */
@@ -43,8 +42,11 @@ public final class Parameter {
         return data;
     }
 
-    /** The accumulated gradient. */
+    /** The accumulated gradient (allocated on first use, so adapters only served cost no gradient memory). */
     public float[] grad() {
+        if (grad == null) {
+            grad = new float[data.length];
+        }
         return grad;
     }
 
@@ -55,7 +57,9 @@ public final class Parameter {
 
     /** Sets the gradient to zero. */
     public void zeroGrad() {
-        Arrays.fill(grad, 0f);
+        if (grad != null) {
+            Arrays.fill(grad, 0f);
+        }
     }
 
     @Override
