@@ -28,7 +28,8 @@ import java.util.concurrent.Callable;
  * peer too and prints its line beside Tailor's.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmark kernels and inference on a random model (prints RESULT {json} lines).")
+        description = "Benchmark kernels, inference, training steps and adapter memory on a random model "
+                + "(prints RESULT {json} lines).")
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -47,7 +47,8 @@ import java.util.concurrent.Callable;
 
 /** {@code tailor train}: full or partial fine-tuning, or training from scratch. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Fine-tune a model fully or partially (or train one from scratch) on JSON Lines data.")
+        description = "Fine-tune a model fully or partially, train a LoRA adapter, or train a model from scratch, "
+                + "on JSON Lines data.")
 public final class TrainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
