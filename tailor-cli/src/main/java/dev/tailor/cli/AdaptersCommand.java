@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.adapt.AdapterMerge;
 import dev.tailor.adapt.AdapterStack;
 import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.LoraCombine;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.tensor.DType;
@@ -22,8 +23,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code tailor adapters inspect|merge}: look inside adapters and merge them into a standalone model. */
-@Command(name = "adapters", mixinStandardHelpOptions = true, description = "Inspect adapters or merge them into a base.",
-        subcommands = {AdaptersCommand.Inspect.class, AdaptersCommand.Merge.class})
+@Command(name = "adapters", mixinStandardHelpOptions = true,
+        description = "Inspect adapters, combine them into one, or merge them into a base.",
+        subcommands = {AdaptersCommand.Inspect.class, AdaptersCommand.Merge.class, AdaptersCommand.Combine.class})
 public final class AdaptersCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,6 +70,34 @@ public final class AdaptersCommand implements Runnable {
                 out.properties().forEach(e -> System.out.printf("%-17s %s%n", e.getKey(),
                         e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
             }
+            return 0;
+        }
+    }
+
+    /** {@code tailor adapters combine}. */
+    @Command(name = "combine", mixinStandardHelpOptions = true,
+            description = "Combine LoRA adapters into one new adapter (weighted; method cat: the exact weighted sum).")
+    static final class Combine implements Callable<Integer> {
+        @Option(names = "--adapter", required = true, description = "adapter directory (repeat)")
+        java.util.List<Path> adapters;
+
+        @Option(names = "--weight", description = "one weight per --adapter, in order (default 1 each)")
+        java.util.List<Double> weights = new java.util.ArrayList<>();
+
+        @Option(names = "--method", defaultValue = "cat", description = "combination method (default ${DEFAULT-VALUE})")
+        String method;
+
+        @Option(names = {"-o", "--output"}, required = true, description = "output adapter directory")
+        Path output;
+
+        @Override
+        public Integer call() {
+            if (!method.equals("cat")) {
+                throw new IllegalArgumentException("--method " + method + " is not supported yet (supported: cat)");
+            }
+            java.util.List<Double> w = weights.isEmpty() ? java.util.Collections.nCopies(adapters.size(), 1.0) : weights;
+            LoraCombine.combine(adapters, w, output);
+            System.err.println("combined adapter saved to " + output);
             return 0;
         }
     }

@@ -63,6 +63,16 @@ public final class LoraAdapter implements MergeableAdapter {
                 (float) (rslora ? alpha / Math.sqrt(r) : alpha / r));
     }
 
+    /** Input features of the linear. */
+    public int in() {
+        return in;
+    }
+
+    /** Output features of the linear. */
+    public int out() {
+        return out;
+    }
+
     /** Rank r. */
     public int rank() {
         return r;

@@ -114,8 +114,20 @@ public final class PeftLoraAdapter {
      */
     public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
                             String baseFingerprint) {
+        save(dir, settings, adapters, baseModel, baseFingerprint, Map.of(), Map.of());
+    }
+
+    /**
+     * Like {@link #save(Path, LoraSettings, Map, String, String)}, with PEFT's per-module overrides: a module
+     * whose rank or alpha differs from the config's is listed in {@code rank_pattern} / {@code alpha_pattern}
+     * under its full name.
+     */
+    public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
+                            String baseFingerprint, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern) {
         Map<String, Object> config = new TreeMap<>();
-        config.put("alpha_pattern", Map.of());
+        Map<String, Object> alphas = new TreeMap<>();
+        alphaPattern.forEach((k, v) -> alphas.put(k, whole(v)));
+        config.put("alpha_pattern", alphas);
         config.put("auto_mapping", null);
         config.put("base_model_name_or_path", baseModel);
         config.put("bias", "none");
@@ -133,7 +145,7 @@ public final class PeftLoraAdapter {
         config.put("modules_to_save", null);
         config.put("peft_type", "LORA");
         config.put("r", settings.r());
-        config.put("rank_pattern", Map.of());
+        config.put("rank_pattern", new TreeMap<>(rankPattern));
         config.put("revision", null);
         config.put("target_modules", settings.projections());
         config.put("task_type", "CAUSAL_LM");
