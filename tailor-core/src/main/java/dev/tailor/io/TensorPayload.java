@@ -5,6 +5,7 @@ import dev.tailor.tensor.Numerics;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -29,19 +30,17 @@ sealed interface TensorPayload {
 
         @Override
         public void writeTo(FileChannel out) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            for (float v : values) {
-                if (buf.remaining() < 4) {
-                    drain(buf, out);
+            switch (dtype) {
+                case F32 -> writeLittleEndian(MemorySegment.ofArray(values), ValueLayout.JAVA_FLOAT, out);
+                case F16, BF16 -> {
+                    short[] bits = new short[values.length];
+                    for (int i = 0; i < bits.length; i++) {
+                        bits[i] = dtype == DType.F16 ? Numerics.floatToF16(values[i]) : Numerics.floatToBf16(values[i]);
+                    }
+                    writeLittleEndian(MemorySegment.ofArray(bits), ValueLayout.JAVA_SHORT, out);
                 }
-                switch (dtype) {
-                    case F32 -> buf.putFloat(v);
-                    case F16 -> buf.putShort(Numerics.floatToF16(v));
-                    case BF16 -> buf.putShort(Numerics.floatToBf16(v));
-                    default -> throw new IllegalStateException("float payload stored as " + dtype);
-                }
+                default -> throw new IllegalStateException("float payload stored as " + dtype);
             }
-            drain(buf, out);
         }
     }
 
@@ -54,14 +53,7 @@ sealed interface TensorPayload {
 
         @Override
         public void writeTo(FileChannel out) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            for (short v : values) {
-                if (buf.remaining() < 2) {
-                    drain(buf, out);
-                }
-                buf.putShort(v);
-            }
-            drain(buf, out);
+            writeLittleEndian(MemorySegment.ofArray(values), ValueLayout.JAVA_SHORT, out);
         }
     }
 
@@ -74,14 +66,7 @@ sealed interface TensorPayload {
 
         @Override
         public void writeTo(FileChannel out) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            for (long v : values) {
-                if (buf.remaining() < 8) {
-                    drain(buf, out);
-                }
-                buf.putLong(v);
-            }
-            drain(buf, out);
+            writeLittleEndian(MemorySegment.ofArray(values), ValueLayout.JAVA_LONG, out);
         }
     }
 
@@ -94,14 +79,7 @@ sealed interface TensorPayload {
 
         @Override
         public void writeTo(FileChannel out) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-            for (int v : values) {
-                if (buf.remaining() < 4) {
-                    drain(buf, out);
-                }
-                buf.putInt(v);
-            }
-            drain(buf, out);
+            writeLittleEndian(MemorySegment.ofArray(values), ValueLayout.JAVA_INT, out);
         }
     }
 
@@ -120,6 +98,24 @@ sealed interface TensorPayload {
                 MemorySegment.copy(bytes, off, MemorySegment.ofBuffer(buf), 0, len);
                 drain(buf.position((int) len), out);
             }
+        }
+    }
+
+    /**
+     * Writes the elements of a heap array segment in little-endian order, through a staging buffer of
+     * {@link #CHUNK} bytes (whole elements per chunk).
+     */
+    private static void writeLittleEndian(MemorySegment src, ValueLayout element, FileChannel out) throws IOException {
+        long size = element.byteSize();
+        long count = src.byteSize() / size;
+        long perChunk = CHUNK / size;
+        ByteBuffer buf = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+        MemorySegment staging = MemorySegment.ofBuffer(buf);
+        ValueLayout littleEndian = element.withByteAlignment(1).withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long first = 0; first < count; first += perChunk) {
+            long n = Math.min(perChunk, count - first);
+            MemorySegment.copy(src, element, first * size, staging, littleEndian, 0, n);
+            drain(buf.position((int) (n * size)), out);
         }
     }
 
