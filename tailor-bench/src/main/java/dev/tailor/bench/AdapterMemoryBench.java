@@ -1,8 +1,7 @@
 package dev.tailor.bench;
 
-import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.adapt.lora.LoraSettings;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.ModelConfig;
@@ -32,13 +31,9 @@ public final class AdapterMemoryBench {
         List<LlamaModel> views = new ArrayList<>();
         long adapterParams = 0;
         for (int i = 0; i < count; i++) {
-            Map<String, List<LinearAdapter>> sites = new LinkedHashMap<>();
-            var adapters = PeftLoraAdapter.create(settings, config, i);
-            for (var e : adapters.entrySet()) {
-                sites.put(e.getKey(), List.of(e.getValue()));
-                adapterParams += e.getValue().parameters().stream().mapToLong(p -> p.size()).sum();
-            }
-            LlamaModel view = base.withAdapters(sites);
+            LoraModel adapter = LoraModel.create(settings, config, i);
+            adapterParams += adapter.parameterCount();
+            LlamaModel view = base.withAdapters(List.of(adapter.sites()));
             view.prefill(view.newCache(prompt.length), prompt);
             views.add(view);
         }

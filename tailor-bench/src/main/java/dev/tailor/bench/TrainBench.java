@@ -7,6 +7,7 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.data.PackedSequence;
+import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.train.nn.TrainableLlama;
 import dev.tailor.train.optim.AdamW;
@@ -17,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
 
 /**
  * One training step as the PyTorch peer's {@code train} mode measures it: forward, cross-entropy, backward and an
@@ -100,7 +100,7 @@ public final class TrainBench {
     }
 
     /** LoRA of rank r and alpha 2r on the seven projections of every layer, as the peer's {@code --lora r}. */
-    private static Function<String, LinearAdapter> loraOnAllProjections(ModelConfig c, int r) {
+    private static AdapterSites loraOnAllProjections(ModelConfig c, int r) {
         SplittableRandom rnd = new SplittableRandom(2);
         Map<String, LinearAdapter> adapters = new HashMap<>();
         int d = c.hiddenSize();
@@ -115,7 +115,7 @@ public final class TrainBench {
                         false, rnd));
             }
         }
-        return adapters::get;
+        return AdapterSites.ofLinear(adapters);
     }
 
     /**

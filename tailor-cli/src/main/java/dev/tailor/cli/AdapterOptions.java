@@ -19,6 +19,6 @@ public final class AdapterOptions {
 
     /** {@code model} with the adapters applied (the model itself when there are none). */
     public LlamaModel apply(LlamaModel model, Path modelDir) {
-        return adapters.isEmpty() ? model : model.withAdapters(AdapterStack.load(adapters, modelDir, force));
+        return adapters.isEmpty() ? model : model.withAdapters(AdapterStack.sites(AdapterStack.load(adapters, modelDir, force)));
     }
 }

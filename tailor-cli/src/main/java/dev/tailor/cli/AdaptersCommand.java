@@ -125,7 +125,7 @@ public final class AdaptersCommand implements Runnable {
         public Integer call() throws Exception {
             Path dir = model.resolve();
             try (LlamaModel base = LlamaModel.load(dir)) {
-                var merged = AdapterMerge.merge(base.weights(), AdapterStack.load(adapters, dir, force));
+                var merged = AdapterMerge.merge(base.weights(), AdapterStack.sites(AdapterStack.load(adapters, dir, force)));
                 DType dtype = saveDtype.equalsIgnoreCase("base") ? base.weights().embed().dtype()
                         : DType.fromSafetensors(saveDtype.toUpperCase());
                 ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());

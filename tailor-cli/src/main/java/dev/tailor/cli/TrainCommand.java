@@ -2,9 +2,10 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tailor.adapt.lora.LoraAdapter;
 import dev.tailor.adapt.lora.LoraSettings;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterSites;
+import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.io.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
@@ -158,15 +159,13 @@ public final class TrainCommand implements Callable<Integer> {
                     batchSize, seed, true, skipBadLines);
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
             err.println(trainingData.summary());
-            LoraSettings lora = method.equals("lora") ? new LoraSettings(loraRank, loraAlpha, loraDropout,
-                    targetModules, useRslora, layersToTransform) : null;
-            Map<String, LoraAdapter> adapters = lora == null ? Map.of() : PeftLoraAdapter.create(lora, base.config, seed);
+            Adapter adapter = newAdapter(base.config);
             TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
-                    plan != null ? plan : name -> false, adapters::get);
+                    plan != null ? plan : name -> false, adapter == null ? AdapterSites.NONE : adapter.sites());
             long trainableCount = trainable.parameters().stream().mapToLong(p -> p.size()).sum();
             long total = totalParameters(base.weights);
             err.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
-                    plan != null ? plan.describe() : "LoRA r=" + loraRank + " on " + adapters.size() + " modules",
+                    plan != null ? plan.describe() : adapter.type() + " adapter",
                     trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
             ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
                     && !trainingData.split().eval().isEmpty()
@@ -177,8 +176,8 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer trainer = new Trainer(trainable, trainingData, options, output, scorer,
                     new ProgressReporter(err, terminal, 10), configHash());
             Trainer.Summary s = trainer.run(resume);
-            if (lora != null) {
-                PeftLoraAdapter.save(output, lora, adapters, model, base.fingerprint());
+            if (adapter != null) {
+                adapter.save(output, model, base.fingerprint());
             } else {
                 DType dtype = saveDtype.equalsIgnoreCase("base") ? base.dtype
                         : DType.fromSafetensors(saveDtype.toUpperCase());
@@ -188,7 +187,7 @@ public final class TrainCommand implements Callable<Integer> {
                             + "eval loss %.4f%s%n%s saved to %s (metrics.jsonl, training_state/)%n",
                     s.steps(), s.seconds(), s.tokensPerSecond(), s.peakRssMib(), s.trainLoss(), s.evalLoss(),
                     Double.isNaN(s.evalAccuracy()) ? "" : String.format(", eval accuracy %.3f", s.evalAccuracy()),
-                    lora != null ? "PEFT LoRA adapter" : "model", output);
+                    adapter != null ? adapter.type() + " adapter" : "model", output);
             return 0;
         } finally {
             if (base.closeable != null) {
@@ -223,6 +222,15 @@ public final class TrainCommand implements Callable<Integer> {
                     trainModules, biasNormOnly, trainEmbeddings, trainHead);
             case "lora" -> null;
             default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
+        };
+    }
+
+    /** The adapter to train, or null for full and partial fine-tuning. */
+    private Adapter newAdapter(ModelConfig config) {
+        return switch (method) {
+            case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout, targetModules,
+                    useRslora, layersToTransform), config, seed);
+            default -> null;
         };
     }
 

@@ -202,7 +202,8 @@ class TrainCommandTest {
         assertEquals(0, run("adapters", "merge", "--model", model.toString(), "--adapter", out.toString(),
                 "--output", merged.toString()), err.toString());
         try (LlamaModel base = LlamaModel.load(model); LlamaModel standalone = LlamaModel.load(merged)) {
-            var adapted = base.withAdapters(dev.tailor.adapt.AdapterStack.load(List.of(out), model, false));
+            var adapted = base.withAdapters(dev.tailor.adapt.AdapterStack.sites(
+                    dev.tailor.adapt.AdapterStack.load(List.of(out), model, false)));
             int[] ids = {1, 450, 4996, 17354, 1701, 432};
             float[] a = adapted.logits(adapted.forward(adapted.newCache(6), ids), 0, 6);
             float[] m = standalone.logits(standalone.forward(standalone.newCache(6), ids), 0, 6);

@@ -7,13 +7,12 @@ import dev.tailor.tensor.WeightMatrix;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
- * Merges adapters into a base: every targeted linear becomes a float32 copy {@code W0 + Σ ΔW} (in the order
- * stacked); untargeted tensors stay the base's, in place. The base itself is never modified, so "unmerging" is
- * dropping the merged weights and the base is restored bit for bit.
+ * Merges adapters into a base: every targeted linear becomes a float32 copy with the adapters folded in (in the
+ * order stacked), biases too where an adapter changes them; untargeted tensors stay the base's, in place. The base
+ * itself is never modified, so "unmerging" is dropping the merged weights and the base is restored bit for bit.
  */
 public final class AdapterMerge {
     private static final String[] SITES = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
@@ -27,47 +26,62 @@ public final class AdapterMerge {
      *
      * @throws IllegalArgumentException naming the module when an adapter cannot be merged or targets no linear
      */
-    public static LlamaWeights merge(LlamaWeights base, Map<String, List<LinearAdapter>> sites) {
+    public static LlamaWeights merge(LlamaWeights base, List<AdapterSites> stack) {
+        for (AdapterSites sites : stack) {
+            if (!sites.sublayer().isEmpty() || sites.promptEmbeddings() != null || sites.prefix() != null) {
+                throw new IllegalArgumentException("only adapters at linear sites (LoRA, DoRA, IA³) can be merged "
+                        + "into the base; bottleneck, Compacter, prompt and prefix adapters add computation instead");
+            }
+        }
         Set<String> used = new HashSet<>();
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < base.layers().size(); l++) {
             LayerWeights w = base.layers().get(l);
             WeightMatrix[] m = {w.q(), w.k(), w.v(), w.o(), w.gate(), w.up(), w.down()};
+            float[][] biases = {w.qBias(), w.kBias(), w.vBias(), null, null, null, null};
             for (int i = 0; i < SITES.length; i++) {
                 String module = "model.layers." + l + "." + SITES[i];
-                List<LinearAdapter> list = sites.get(module);
-                if (list != null) {
-                    m[i] = merged(module, m[i], list);
+                List<LinearAdapter> list = new ArrayList<>();
+                for (AdapterSites sites : stack) {
+                    LinearAdapter a = sites.linear().get(module);
+                    if (a != null) {
+                        list.add(a);
+                    }
+                }
+                if (!list.isEmpty()) {
+                    float[] values = floats(m[i]);
+                    float[] bias = biases[i] == null ? null : biases[i].clone();
+                    for (LinearAdapter a : list) {
+                        if (!(a instanceof MergeableAdapter mergeable)) {
+                            throw new IllegalArgumentException(module + ": a " + a.getClass().getSimpleName()
+                                    + " cannot be merged into the weight");
+                        }
+                        a.checkFits(module, m[i].rows(), m[i].cols());
+                        mergeable.mergeInto(values, bias);
+                    }
+                    m[i] = WeightMatrix.of(values, m[i].rows(), m[i].cols());
+                    biases[i] = bias;
                     used.add(module);
                 }
             }
-            layers.add(new LayerWeights(w.inputNorm(), m[0], m[1], m[2], m[3], w.qBias(), w.kBias(), w.vBias(),
+            layers.add(new LayerWeights(w.inputNorm(), m[0], m[1], m[2], m[3], biases[0], biases[1], biases[2],
                     w.qNorm(), w.kNorm(), w.postAttnNorm(), m[4], m[5], m[6]));
         }
-        for (String module : sites.keySet()) {
-            if (!used.contains(module)) {
-                throw new IllegalArgumentException("adapter module " + module + " is not a linear of this model");
+        for (AdapterSites sites : stack) {
+            for (String module : sites.linear().keySet()) {
+                if (!used.contains(module)) {
+                    throw new IllegalArgumentException("adapter module " + module + " is not a linear of this model");
+                }
             }
         }
         return new LlamaWeights(base.embed(), List.copyOf(layers), base.finalNorm(), base.lmHead());
     }
 
-    private static WeightMatrix merged(String module, WeightMatrix w, List<LinearAdapter> adapters) {
+    private static float[] floats(WeightMatrix w) {
         float[] values = new float[Math.multiplyExact(w.rows(), w.cols())];
         for (int r = 0; r < w.rows(); r++) {
             w.copyRow(r, values, r * w.cols());
         }
-        for (LinearAdapter a : adapters) {
-            if (!(a instanceof MergeableAdapter mergeable)) {
-                throw new IllegalArgumentException(module + ": a " + a.getClass().getSimpleName()
-                        + " cannot be merged into the weight");
-            }
-            a.checkFits(module, w.rows(), w.cols());
-            float[] delta = mergeable.delta();
-            for (int i = 0; i < values.length; i++) {
-                values[i] += delta[i];
-            }
-        }
-        return WeightMatrix.of(values, w.rows(), w.cols());
+        return values;
     }
 }

@@ -1,19 +1,15 @@
 package dev.tailor.adapt;
 
-import dev.tailor.adapt.lora.LoraAdapter;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.io.BaseFingerprint;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Adapters read from directories and stacked in the order given (a domain adapter, then a client adapter …),
- * as the sites map that {@link dev.tailor.model.LlamaModel#withAdapters} takes. Each adapter that records the
- * fingerprint of the base it was trained on must match the base it is applied to, unless forced.
+ * Adapters read from directories and stacked in the order given (a domain adapter, then a client adapter …), as
+ * {@link dev.tailor.model.LlamaModel#withAdapters} takes them. Each adapter that records the fingerprint of the base
+ * it was trained on must match the base it is applied to, unless forced.
  */
 public final class AdapterStack {
     private AdapterStack() {
@@ -25,11 +21,12 @@ public final class AdapterStack {
      * @param force apply adapters trained on another base anyway (then {@code baseDir} is not read)
      * @throws IllegalArgumentException naming both fingerprints when an adapter belongs to another base
      */
-    public static Map<String, List<LinearAdapter>> load(List<Path> dirs, Path baseDir, boolean force) {
-        Map<String, List<LinearAdapter>> sites = new LinkedHashMap<>();
+    public static List<Adapter> load(List<Path> dirs, Path baseDir, boolean force) {
+        List<Adapter> adapters = new ArrayList<>();
         String baseFingerprint = null;
         for (Path dir : dirs) {
-            String recorded = PeftLoraAdapter.baseFingerprint(dir);
+            Adapter adapter = AdapterFiles.load(dir);
+            String recorded = AdapterFiles.baseFingerprint(dir);
             if (recorded != null && !force) {
                 if (baseFingerprint == null) {
                     baseFingerprint = BaseFingerprint.compute(baseDir);
@@ -39,10 +36,13 @@ public final class AdapterStack {
                             + " but " + baseDir + " is " + baseFingerprint + " (use --force to apply it anyway)");
                 }
             }
-            for (Map.Entry<String, LoraAdapter> e : PeftLoraAdapter.load(dir).entrySet()) {
-                sites.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue());
-            }
+            adapters.add(adapter);
         }
-        return sites;
+        return adapters;
+    }
+
+    /** The sites of each adapter, in order. */
+    public static List<AdapterSites> sites(List<Adapter> adapters) {
+        return adapters.stream().map(Adapter::sites).toList();
     }
 }

@@ -1,14 +1,15 @@
 package dev.tailor.adapt;
 
+import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.train.Parameter;
 
 import java.util.List;
 
 /**
- * A trainable piece attached at a linear site ({@code q_proj} … {@code down_proj}) that adds to the frozen
- * layer's output: {@code y = x·Wᵀ + adapter(x)}. Implementations keep no per-call state, so gradient
- * checkpointing and several sequences per step need nothing special; what backward needs is recomputed from
- * the layer's saved input.
+ * A trainable piece at a linear site ({@code q_proj} … {@code down_proj}) that wraps the layer it is attached to:
+ * LoRA adds {@code s·B·A·x} to the inner output, IA³ scales its input or output, DoRA rescales its rows. The same
+ * object serves training and inference. Implementations keep no per-call state, so gradient checkpointing and
+ * several sequences per step need nothing special; what backward needs is recomputed from the layer's input.
  */
 public interface LinearAdapter {
 
@@ -22,12 +23,38 @@ public interface LinearAdapter {
     /** The trainable tensors, under the names they are saved with. */
     List<Parameter> parameters();
 
-    /** Adds the adapter's contribution for {@code x [m, in]} to {@code y [m, out]}. */
-    void forward(float[] x, int m, float[] y);
+    /** Writes {@code y [m, out]}, the adapted output of {@code inner} for {@code x [m, in]}. */
+    void forward(LinearOp inner, float[] x, int m, float[] y);
 
     /**
-     * From {@code dy [m, out]} and the layer input {@code x [m, in]}, accumulates the parameter gradients and, when
-     * {@code dx} is not null, adds the adapter's part of the input gradient to {@code dx [m, in]}.
+     * From {@code dy [m, out]} and the layer input {@code x [m, in]}, accumulates the gradients of this adapter's
+     * parameters and of {@code inner}'s and, when {@code dx} is not null, writes the input gradient {@code dx [m, in]}.
      */
-    void backward(float[] dy, float[] x, int m, float[] dx);
+    void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx);
+
+    /** {@code inner} with this adapter on top, for stacking. */
+    default LinearOp around(LinearOp inner) {
+        LinearAdapter self = this;
+        return new LinearOp() {
+            @Override
+            public WeightMatrix weight() {
+                return inner.weight();
+            }
+
+            @Override
+            public float[] bias() {
+                return inner.bias();
+            }
+
+            @Override
+            public void forward(float[] x, int m, float[] y) {
+                self.forward(inner, x, m, y);
+            }
+
+            @Override
+            public void backward(float[] dy, float[] x, int m, float[] dx) {
+                self.backward(inner, dy, x, m, dx);
+            }
+        };
+    }
 }

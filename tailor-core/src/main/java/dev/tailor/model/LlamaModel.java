@@ -1,6 +1,9 @@
 package dev.tailor.model;
 
-import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.AdapterSites;
+import dev.tailor.adapt.FrozenLinear;
+import dev.tailor.adapt.LinearOp;
+import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
@@ -8,6 +11,7 @@ import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,43 +29,63 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaWeights weights;
     private final TensorSource source;
     private final RotaryEmbedding rope;
-    private final Map<String, List<LinearAdapter>> adapters;
+    private final List<AdapterSites> adapters;
+    private final Map<String, LinearOp> linearOps;
+    private final Map<String, List<SublayerAdapter>> sublayers;
 
     /** A model over bound weights; {@code source} (may be null) is closed with the model. */
     public LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source) {
         this(config, weights, source, new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
-                config.maxPositions()), Map.of());
+                config.maxPositions()), List.of());
     }
 
     private LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source, RotaryEmbedding rope,
-                       Map<String, List<LinearAdapter>> adapters) {
+                       List<AdapterSites> adapters) {
         this.config = config;
         this.weights = weights;
         this.source = source;
         this.rope = rope;
-        this.adapters = adapters;
+        this.adapters = List.copyOf(adapters);
+        Map<String, LinearOp> ops = new HashMap<>();
+        Map<String, List<SublayerAdapter>> subs = new HashMap<>();
+        for (AdapterSites sites : adapters) {
+            sites.linear().forEach((module, a) -> {
+                LinearOp inner = ops.get(module);
+                if (inner == null) {
+                    inner = new FrozenLinear(linear(module), bias(module));
+                }
+                a.checkFits(module, inner.out(), inner.in());
+                ops.put(module, a.around(inner));
+            });
+            sites.sublayer().forEach((site, a) -> {
+                checkSublayerSite(site);
+                a.checkFits(site, config.hiddenSize());
+                subs.computeIfAbsent(site, k -> new ArrayList<>()).add(a);
+            });
+        }
+        this.linearOps = Map.copyOf(ops);
+        this.sublayers = Map.copyOf(subs);
     }
 
     /**
-     * A view of this model with adapters at linear sites, sharing the base weights (memory grows by the adapters
-     * only): {@code adapters} maps a module ({@code model.layers.0.self_attn.q_proj}) to the adapters applied
-     * there, in order (several stack). Closing the view does not close the base.
+     * A view of this model with adapters, sharing the base weights (memory grows by the adapters only):
+     * {@code stack} lists the adapters applied, in order (a later one wraps an earlier one at the same site, so
+     * several stack). Closing the view does not close the base.
      *
-     * @throws IllegalArgumentException naming the module when an adapter does not fit its linear
+     * @throws IllegalArgumentException naming the site when an adapter does not fit the model
      */
-    public LlamaModel withAdapters(Map<String, List<LinearAdapter>> adapters) {
-        Map<String, List<LinearAdapter>> copy = new HashMap<>();
-        adapters.forEach((module, list) -> {
-            WeightMatrix w = linear(module);
-            list.forEach(a -> a.checkFits(module, w.rows(), w.cols()));
-            copy.put(module, List.copyOf(list));
-        });
-        return new LlamaModel(config, weights, null, rope, Map.copyOf(copy));
+    public LlamaModel withAdapters(List<AdapterSites> stack) {
+        return new LlamaModel(config, weights, null, rope, stack);
+    }
+
+    /** The adapters this view applies, in stacking order (empty for the base). */
+    public List<AdapterSites> adapters() {
+        return adapters;
     }
 
     /** The base without adapters. */
     public LlamaModel withoutAdapters() {
-        return new LlamaModel(config, weights, null, rope, Map.of());
+        return new LlamaModel(config, weights, null, rope, List.of());
     }
 
     private WeightMatrix linear(String module) {
@@ -86,16 +110,49 @@ public final class LlamaModel implements AutoCloseable {
         };
     }
 
-    /** Adds the adapters at {@code module} (if any) for input {@code x [n, in]} to {@code y [n, out]}. */
-    private void adapt(int layer, String site, float[] x, int n, float[] y) {
-        if (adapters.isEmpty()) {
+    private float[] bias(String module) {
+        LayerWeights w = weights.layers().get(Integer.parseInt(module.split("\\.")[2]));
+        return switch (module.substring(module.lastIndexOf('.') + 1)) {
+            case "q_proj" -> w.qBias();
+            case "k_proj" -> w.kBias();
+            case "v_proj" -> w.vBias();
+            default -> null;
+        };
+    }
+
+    private void checkSublayerSite(String site) {
+        String[] parts = site.split("\\.");
+        if (parts.length != 4 || !parts[0].equals("model") || !parts[1].equals("layers")
+                || !(parts[3].equals("self_attn") || parts[3].equals("mlp")) || !parts[2].matches("\\d{1,6}")
+                || Integer.parseInt(parts[2]) >= config.numLayers()) {
+            throw new IllegalArgumentException("no sublayer site named " + site + " in a model of "
+                    + config.numLayers() + " layers (expected model.layers.N.self_attn or model.layers.N.mlp)");
+        }
+    }
+
+    /** {@code y = x·Wᵀ (+ b)} through the adapters at the site, if any. */
+    private void project(int layer, String site, float[] x, int n, WeightMatrix w, float[] b, float[] y) {
+        LinearOp op = linearOps.isEmpty() ? null : linearOps.get("model.layers." + layer + "." + site);
+        if (op != null) {
+            op.forward(x, n, y);
             return;
         }
-        List<LinearAdapter> list = adapters.get("model.layers." + layer + "." + site);
-        if (list != null) {
-            for (LinearAdapter a : list) {
-                a.forward(x, n, y);
-            }
+        MatMul.matmulTransposed(x, n, w, y);
+        if (b != null) {
+            BlockMath.addBias(y, n, b);
+        }
+    }
+
+    /** Applies the sublayer adapters at the site (if any) to the sublayer output {@code h [n, hidden]} in place. */
+    private void adaptSublayer(int layer, String site, float[] h, int n) {
+        List<SublayerAdapter> list = sublayers.isEmpty() ? null : sublayers.get("model.layers." + layer + "." + site);
+        if (list == null) {
+            return;
+        }
+        float[] out = new float[n * config.hiddenSize()];
+        for (SublayerAdapter a : list) {
+            a.forward(h, n, out);
+            System.arraycopy(out, 0, h, 0, out.length);
         }
     }
 
@@ -200,19 +257,11 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
         }
-        MatMul.matmulTransposed(s.norm, n, w.q(), s.q);
-        MatMul.matmulTransposed(s.norm, n, w.k(), s.k);
-        MatMul.matmulTransposed(s.norm, n, w.v(), s.v);
-        adapt(layer, "self_attn.q_proj", s.norm, n, s.q);
-        adapt(layer, "self_attn.k_proj", s.norm, n, s.k);
-        adapt(layer, "self_attn.v_proj", s.norm, n, s.v);
+        project(layer, "self_attn.q_proj", s.norm, n, w.q(), w.qBias(), s.q);
+        project(layer, "self_attn.k_proj", s.norm, n, w.k(), w.kBias(), s.k);
+        project(layer, "self_attn.v_proj", s.norm, n, w.v(), w.vBias(), s.v);
         int qDim = config.qDim();
         int kvDim = config.kvDim();
-        if (w.qBias() != null) {
-            BlockMath.addBias(s.q, n, w.qBias());
-            BlockMath.addBias(s.k, n, w.kBias());
-            BlockMath.addBias(s.v, n, w.vBias());
-        }
         int hd = config.headDim();
         for (int t = 0; t < n; t++) {
             if (w.qNorm() != null) {
@@ -228,20 +277,18 @@ public final class LlamaModel implements AutoCloseable {
         }
         cache.store(layer, start, n, s.k, s.v);
         Attention.causal(config, s.q, cache, layer, start, n, s.attn);
-        MatMul.matmulTransposed(s.attn, n, w.o(), s.out);
-        adapt(layer, "self_attn.o_proj", s.attn, n, s.out);
+        project(layer, "self_attn.o_proj", s.attn, n, w.o(), null, s.out);
+        adaptSublayer(layer, "self_attn", s.out, n);
         BlockMath.addInPlace(x, s.out, n * d);
 
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
         }
-        MatMul.matmulTransposed(s.norm, n, w.gate(), s.gate);
-        MatMul.matmulTransposed(s.norm, n, w.up(), s.up);
-        adapt(layer, "mlp.gate_proj", s.norm, n, s.gate);
-        adapt(layer, "mlp.up_proj", s.norm, n, s.up);
+        project(layer, "mlp.gate_proj", s.norm, n, w.gate(), null, s.gate);
+        project(layer, "mlp.up_proj", s.norm, n, w.up(), null, s.up);
         Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
-        MatMul.matmulTransposed(s.gate, n, w.down(), s.out);
-        adapt(layer, "mlp.down_proj", s.gate, n, s.out);
+        project(layer, "mlp.down_proj", s.gate, n, w.down(), null, s.out);
+        adaptSublayer(layer, "mlp", s.out, n);
         BlockMath.addInPlace(x, s.out, n * d);
     }
 

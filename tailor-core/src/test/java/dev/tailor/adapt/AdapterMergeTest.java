@@ -24,10 +24,10 @@ class AdapterMergeTest {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
             int[] ids = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366};
             float[] before = logits(base, ids);
-            Map<String, List<LinearAdapter>> once = AdapterStack.load(List.of(golden), null, true);
-            Map<String, List<LinearAdapter>> twice = AdapterStack.load(List.of(golden, golden), null, true);
-            assertEquals(2, twice.get("model.layers.0.self_attn.q_proj").size());
-            for (Map<String, List<LinearAdapter>> sites : List.of(once, twice)) {
+            List<AdapterSites> once = AdapterStack.sites(AdapterStack.load(List.of(golden), null, true));
+            List<AdapterSites> twice = AdapterStack.sites(AdapterStack.load(List.of(golden, golden), null, true));
+            assertEquals(2, twice.size());
+            for (List<AdapterSites> sites : List.of(once, twice)) {
                 float[] adapted = logits(base.withAdapters(sites), ids);
                 LlamaWeights merged = AdapterMerge.merge(base.weights(), sites);
                 assertSame(base.weights().embed(), merged.embed(), "untargeted tensors stay in place");
@@ -43,7 +43,8 @@ class AdapterMergeTest {
                 assertEquals(Float.floatToIntBits(before[i]), Float.floatToIntBits(after[i]), "base changed at " + i);
             }
             var e = assertThrows(IllegalArgumentException.class, () -> AdapterMerge.merge(base.weights(),
-                    Map.of("model.layers.9.mlp.up_proj", List.copyOf(once.get("model.layers.0.mlp.up_proj")))));
+                    List.of(AdapterSites.ofLinear(Map.of("model.layers.9.mlp.up_proj",
+                            once.getFirst().linear().get("model.layers.0.mlp.up_proj"))))));
             assertTrue(e.getMessage().contains("model.layers.9.mlp.up_proj"), e.getMessage());
             assertTrue(PeftLoraAdapter.load(golden).size() == 14);
         }

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
@@ -9,7 +10,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * One LoRA pair at a linear site: {@code y += s · (x·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]}.
+ * One LoRA pair at a linear site: {@code y = inner(x) + s · (x·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]}.
  * Backward recomputes {@code h = x·Aᵀ} ({@code m·in·r} multiply-adds, small next to the base product):
  * {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
  * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
@@ -97,7 +98,8 @@ public final class LoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void forward(float[] x, int m, float[] y) {
+    public void forward(LinearOp inner, float[] x, int m, float[] y) {
+        inner.forward(x, m, y);
         float[] h = hidden(x, m);
         float[] delta = new float[m * out];
         MatMulNN.matmul(h, 0, m, r, transpose(b.data(), out, r), 0, out, delta, 0);
@@ -107,7 +109,8 @@ public final class LoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void backward(float[] dy, float[] x, int m, float[] dx) {
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx) {
+        inner.backward(dy, x, m, dx);
         float[] h = hidden(x, m);
         float[] sdy = new float[m * out];
         for (int i = 0; i < sdy.length; i++) {
@@ -135,8 +138,23 @@ public final class LoraAdapter implements MergeableAdapter {
         }
     }
 
-    /** {@code ΔW = s·B·A} {@code [out, in]}. */
     @Override
+    public void mergeInto(float[] weight, float[] bias) {
+        float[] d = delta();
+        for (int i = 0; i < d.length; i++) {
+            weight[i] += d[i];
+        }
+    }
+
+    @Override
+    public void unmergeFrom(float[] weight, float[] bias) {
+        float[] d = delta();
+        for (int i = 0; i < d.length; i++) {
+            weight[i] -= d[i];
+        }
+    }
+
+    /** {@code ΔW = s·B·A} {@code [out, in]}. */
     public float[] delta() {
         float[] d = new float[out * in];
         MatMulNN.matmul(b.data(), 0, out, r, a.data(), 0, in, d, 0);

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.AtomicFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
@@ -34,7 +34,6 @@ import java.util.regex.Pattern;
  * {@code alpha_pattern} and {@code rank_pattern} overriding per module. Unknown config keys are ignored.
  */
 public final class PeftLoraAdapter {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PREFIX = "base_model.model.";
     private static final Pattern A_NAME = Pattern.compile("(.+)\\.lora_A(?:\\.[A-Za-z0-9_]+)?\\.weight");
 
@@ -48,13 +47,17 @@ public final class PeftLoraAdapter {
      * @throws TensorFormatException    naming the file and tensor when A and B are missing or do not match
      */
     public static Map<String, LoraAdapter> load(Path dir) {
+        return loadModel(dir, AdapterFiles.config(dir)).modules();
+    }
+
+    /**
+     * Loads the adapter at {@code dir} whose parsed {@code adapter_config.json} is {@code config}, with its options.
+     *
+     * @throws IllegalArgumentException naming the file and key when it is not a LoRA adapter Tailor supports
+     * @throws TensorFormatException    naming the file and tensor when A and B are missing or do not match
+     */
+    public static LoraModel loadModel(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
-        JsonNode config;
-        try {
-            config = JSON.readTree(Files.readAllBytes(configFile));
-        } catch (IOException e) {
-            throw new IllegalArgumentException(configFile + ": cannot read the adapter config: " + e.getMessage(), e);
-        }
         String type = config.path("peft_type").asText("");
         if (!type.equals("LORA")) {
             throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not LORA");
@@ -88,7 +91,25 @@ public final class PeftLoraAdapter {
         if (adapters.isEmpty()) {
             throw new TensorFormatException(weights + ": no lora_A/lora_B tensors found");
         }
-        return adapters;
+        return new LoraModel(settings(config, adapters), adapters, Map.of(), Map.of());
+    }
+
+    /** The options a loaded adapter is saved again with: the config's, targets as found in the file. */
+    private static LoraSettings settings(JsonNode config, Map<String, LoraAdapter> adapters) {
+        java.util.Set<String> targets = new java.util.TreeSet<>();
+        for (String module : adapters.keySet()) {
+            targets.add(module.substring(module.lastIndexOf('.') + 1));
+        }
+        java.util.List<Integer> layers = null;
+        if (config.path("layers_to_transform").isArray()) {
+            layers = new java.util.ArrayList<>();
+            for (JsonNode n : config.get("layers_to_transform")) {
+                layers.add(n.asInt());
+            }
+        }
+        int r = config.path("r").asInt(adapters.values().iterator().next().rank());
+        return new LoraSettings(r, config.path("lora_alpha").asDouble(8), 0, java.util.List.copyOf(targets),
+                config.path("use_rslora").asBoolean(false), layers);
     }
 
     /**
@@ -173,9 +194,7 @@ public final class PeftLoraAdapter {
 
     /** The base fingerprint an adapter file records, or null. */
     public static String baseFingerprint(Path dir) {
-        try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("adapter_model.safetensors"))) {
-            return file.metadata().get("tailor.base_fingerprint");
-        }
+        return AdapterFiles.baseFingerprint(dir);
     }
 
     private static Object whole(double v) {

@@ -1,5 +1,7 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.SublayerAdapter;
+
 /**
  * The layers of one decoder block for training.
  *
@@ -14,14 +16,18 @@ package dev.tailor.train.nn;
  * @param gate      {@code mlp.gate_proj}
  * @param up        {@code mlp.up_proj}
  * @param down      {@code mlp.down_proj}
+ * @param attnAdapter the adapter at the attention output ({@code model.layers.i.self_attn}), or null
+ * @param mlpAdapter  the adapter at the MLP output ({@code model.layers.i.mlp}), or null
  */
 public record Block(Norm inputNorm, Linear q, Linear k, Linear v, Linear o, Norm qNorm, Norm kNorm, Norm postNorm,
-                    Linear gate, Linear up, Linear down) {
+                    Linear gate, Linear up, Linear down, SublayerAdapter attnAdapter,
+                    SublayerAdapter mlpAdapter) {
 
     /** Whether any tensor of the block is trained. */
     public boolean trainable() {
         return inputNorm.param() != null || postNorm.param() != null || q.trainable() || k.trainable()
                 || v.trainable() || o.trainable() || gate.trainable() || up.trainable() || down.trainable()
-                || (qNorm != null && qNorm.param() != null) || (kNorm != null && kNorm.param() != null);
+                || (qNorm != null && qNorm.param() != null) || (kNorm != null && kNorm.param() != null)
+                || attnAdapter != null || mlpAdapter != null;
     }
 }

@@ -20,8 +20,12 @@ final class BlockActivations {
     final float[] gate;
     final float[] up;
     final float[] act;
+    /** The attention and MLP outputs before their sublayer adapters (null without such adapters). */
+    final float[] attnOut;
+    final float[] mlpOut;
 
-    BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm) {
+    BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
+                     boolean sublayerAdapters) {
         xIn = new float[n * d];
         n1 = new float[n * d];
         rstd1 = new float[n];
@@ -40,5 +44,7 @@ final class BlockActivations {
         gate = new float[n * ffn];
         up = new float[n * ffn];
         act = new float[n * ffn];
+        attnOut = sublayerAdapters ? new float[n * d] : null;
+        mlpOut = sublayerAdapters ? new float[n * d] : null;
     }
 }

@@ -1,14 +1,16 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.FrozenLinear;
 import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.LinearOp;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.train.Parameter;
 
 /**
- * A linear layer {@code y = x·Wᵀ (+ b) (+ adapter(x))} whose weight is frozen (in place, no gradient) or
- * trainable, optionally with an adapter at its site.
+ * A linear layer {@code y = x·Wᵀ (+ b)} whose weight is frozen (in place, no gradient) or trainable, optionally
+ * wrapped by an adapter at its site.
  *
  * @param weight     the weight as the kernels read it (a view of {@code param} when trainable)
  * @param param      the trainable weight, or null when frozen
@@ -29,49 +31,73 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
         return weight.cols();
     }
 
-    /** {@code y[m, out] = x[m, in]·Wᵀ + b (+ adapter(x))}. */
+    /** {@code y[m, out]}: the layer (through its adapter, if any) applied to {@code x[m, in]}. */
     public void forward(float[] x, int m, float[] y) {
-        MatMul.matmulTransposed(x, m, weight, y);
         if (adapter != null) {
-            adapter.forward(x, m, y);
-        }
-        if (bias != null) {
-            int n = out();
-            for (int r = 0; r < m; r++) {
-                for (int j = 0; j < n; j++) {
-                    y[r * n + j] += bias[j];
-                }
-            }
+            adapter.forward(base(), x, m, y);
+        } else {
+            base().forward(x, m, y);
         }
     }
 
     /**
-     * Accumulates the weight and bias gradients from {@code dy [m, out]} and the saved input {@code x [m, in]},
-     * and, when {@code dx} is not null, writes the input gradient {@code dx = dy·W}.
+     * Accumulates the gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved
+     * input {@code x [m, in]}, and, when {@code dx} is not null, writes the input gradient.
      */
     public void backward(float[] dy, float[] x, int m, float[] dx) {
-        if (param != null) {
-            LinearBackward.weightGrad(dy, x, m, out(), in(), param.grad());
-        }
-        if (biasParam != null) {
-            float[] g = biasParam.grad();
-            int n = out();
-            for (int r = 0; r < m; r++) {
-                for (int j = 0; j < n; j++) {
-                    g[j] += dy[r * n + j];
-                }
-            }
-        }
-        if (dx != null) {
-            LinearBackward.inputGrad(dy, m, weight, dx);
-        }
         if (adapter != null) {
-            adapter.backward(dy, x, m, dx);
+            adapter.backward(base(), dy, x, m, dx);
+        } else {
+            base().backward(dy, x, m, dx);
         }
     }
 
     /** Whether any of its tensors (or an adapter) is trained. */
     public boolean trainable() {
         return param != null || biasParam != null || adapter != null;
+    }
+
+    private LinearOp base() {
+        return new Base(this);
+    }
+
+    /** The layer without its adapter: the product with the (frozen or trainable) weight, plus the bias. */
+    private record Base(Linear l) implements LinearOp {
+        @Override
+        public WeightMatrix weight() {
+            return l.weight;
+        }
+
+        @Override
+        public float[] bias() {
+            return l.bias;
+        }
+
+        @Override
+        public void forward(float[] x, int m, float[] y) {
+            MatMul.matmulTransposed(x, m, l.weight, y);
+            if (l.bias != null) {
+                FrozenLinear.addBias(y, m, l.bias);
+            }
+        }
+
+        @Override
+        public void backward(float[] dy, float[] x, int m, float[] dx) {
+            if (l.param != null) {
+                LinearBackward.weightGrad(dy, x, m, l.out(), l.in(), l.param.grad());
+            }
+            if (l.biasParam != null) {
+                float[] g = l.biasParam.grad();
+                int n = l.out();
+                for (int r = 0; r < m; r++) {
+                    for (int j = 0; j < n; j++) {
+                        g[j] += dy[r * n + j];
+                    }
+                }
+            }
+            if (dx != null) {
+                LinearBackward.inputGrad(dy, m, l.weight, dx);
+            }
+        }
     }
 }

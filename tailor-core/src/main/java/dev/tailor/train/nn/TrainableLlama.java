@@ -1,6 +1,8 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
@@ -16,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -37,11 +38,12 @@ public final class TrainableLlama {
     private final RotaryEmbedding rope;
     private final SegmentAttention attention;
     private final int stopLayer;
+    private final boolean sublayerAdapters;
     private boolean checkpointing;
     private Workspace workspace;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
-                           Norm finalNorm, Linear lmHead, List<Parameter> parameters) {
+                           Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -49,6 +51,7 @@ public final class TrainableLlama {
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
         this.parameters = Collections.unmodifiableList(parameters);
+        this.sublayerAdapters = sublayerAdapters;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
         this.attention = new SegmentAttention(config.numHeads(), config.numKvHeads(), config.headDim());
@@ -67,18 +70,20 @@ public final class TrainableLlama {
      * With tied embeddings, {@code lm_head} shares the embedding's parameter.
      */
     public static TrainableLlama create(ModelConfig config, LlamaWeights base, Predicate<String> trainable) {
-        return create(config, base, trainable, module -> null);
+        return create(config, base, trainable, AdapterSites.NONE);
     }
 
     /**
-     * Like {@link #create(ModelConfig, LlamaWeights, Predicate)}, with adapters at linear sites:
-     * {@code adapters} maps a module name ({@code model.layers.3.self_attn.q_proj}) to its adapter or null. The
-     * adapters' parameters follow the base's trainable tensors in {@link #parameters()}.
+     * Like {@link #create(ModelConfig, LlamaWeights, Predicate)}, with an adapter: its parameters follow the base's
+     * trainable tensors in {@link #parameters()} (each once, in model order).
+     *
+     * @throws IllegalArgumentException naming the site when a piece of the adapter does not fit the model
      */
     public static TrainableLlama create(ModelConfig config, LlamaWeights base, Predicate<String> trainable,
-                                        Function<String, LinearAdapter> adapters) {
+                                        AdapterSites adapter) {
+        checkSites(config, adapter);
         List<Parameter> params = new ArrayList<>();
-        Binder b = new Binder(trainable, params, adapters);
+        Binder b = new Binder(trainable, params, adapter);
         float eps = (float) config.rmsNormEps();
         Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
         WeightMatrix embed = embedParam != null ? view(embedParam, base.embed()) : base.embed();
@@ -98,13 +103,42 @@ public final class TrainableLlama {
                     b.norm(p + "post_attention_layernorm.weight", w.postAttnNorm(), eps),
                     b.linear(p + "mlp.gate_proj", w.gate(), null),
                     b.linear(p + "mlp.up_proj", w.up(), null),
-                    b.linear(p + "mlp.down_proj", w.down(), null)));
+                    b.linear(p + "mlp.down_proj", w.down(), null),
+                    b.sublayer("model.layers." + i + ".self_attn", config.hiddenSize()),
+                    b.sublayer("model.layers." + i + ".mlp", config.hiddenSize())));
         }
         Norm finalNorm = b.norm("model.norm.weight", base.finalNorm(), eps);
         Linear lmHead = base.lmHead() == base.embed()
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
-        return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params);
+        return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
+                !adapter.sublayer().isEmpty());
+    }
+
+    private static void checkSites(ModelConfig config, AdapterSites adapter) {
+        java.util.Set<String> linears = new java.util.HashSet<>();
+        java.util.Set<String> sublayers = new java.util.HashSet<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            for (String m : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
+                linears.add(p + m);
+            }
+            sublayers.add(p + "self_attn");
+            sublayers.add(p + "mlp");
+        }
+        for (String module : adapter.linear().keySet()) {
+            if (!linears.contains(module)) {
+                throw new IllegalArgumentException("adapter module " + module + " is not a linear of this model ("
+                        + config.numLayers() + " layers)");
+            }
+        }
+        for (String site : adapter.sublayer().keySet()) {
+            if (!sublayers.contains(site)) {
+                throw new IllegalArgumentException("adapter site " + site + " is not a sublayer of this model ("
+                        + config.numLayers() + " layers)");
+            }
+        }
     }
 
     /** The architecture. */
@@ -232,7 +266,7 @@ public final class TrainableLlama {
             BlockActivations[] layers = new BlockActivations[blocks.size()];
             for (int l = stopLayer; l < blocks.size(); l++) {
                 layers[l] = checkpointing
-                        ? new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false)
+                        ? new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
                         : activations(n);
             }
             workspace = new Workspace(n, layers, activations(n), new float[n * config.vocabSize()]);
@@ -243,7 +277,7 @@ public final class TrainableLlama {
     private BlockActivations activations(int n) {
         ModelConfig c = config;
         return new BlockActivations(n, c.hiddenSize(), c.qDim(), c.kvDim(), c.numHeads(), c.numKvHeads(),
-                c.intermediateSize(), c.qkNorm());
+                c.intermediateSize(), c.qkNorm(), sublayerAdapters);
     }
 
 
@@ -290,6 +324,10 @@ public final class TrainableLlama {
         attention.forward(a.q, a.k, a.v, seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
         b.o().forward(a.attn, n, out);
+        if (b.attnAdapter() != null) {
+            System.arraycopy(out, 0, a.attnOut, 0, n * d);
+            b.attnAdapter().forward(a.attnOut, n, out);
+        }
         for (int i = 0; i < n * d; i++) {
             a.xMid[i] = a.xIn[i] + out[i];
         }
@@ -298,6 +336,10 @@ public final class TrainableLlama {
         b.up().forward(a.n2, n, a.up);
         SwiGlu.forward(a.gate, a.up, a.act, n * config.intermediateSize());
         b.down().forward(a.act, n, out);
+        if (b.mlpAdapter() != null) {
+            System.arraycopy(out, 0, a.mlpOut, 0, n * d);
+            b.mlpAdapter().forward(a.mlpOut, n, out);
+        }
         for (int i = 0; i < n * d; i++) {
             out[i] += a.xMid[i];
         }
@@ -310,7 +352,12 @@ public final class TrainableLlama {
         int d = config.hiddenSize();
         int f = config.intermediateSize();
         float[] dAct = new float[n * f];
-        b.down().backward(dOut, a.act, n, dAct);
+        float[] dDown = dOut;
+        if (b.mlpAdapter() != null) {
+            dDown = new float[n * d];
+            b.mlpAdapter().backward(dOut, a.mlpOut, n, dDown);
+        }
+        b.down().backward(dDown, a.act, n, dAct);
         float[] dGate = new float[n * f];
         float[] dUp = new float[n * f];
         SwiGlu.backward(a.gate, a.up, dAct, dGate, dUp, n * f);
@@ -323,7 +370,12 @@ public final class TrainableLlama {
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
 
         float[] dAttn = new float[n * config.qDim()];
-        b.o().backward(dMid, a.attn, n, dAttn);
+        float[] dO = dMid;
+        if (b.attnAdapter() != null) {
+            dO = new float[n * d];
+            b.attnAdapter().backward(dMid, a.attnOut, n, dO);
+        }
+        b.o().backward(dO, a.attn, n, dAttn);
         float[] dq = new float[n * config.qDim()];
         float[] dk = new float[n * config.kvDim()];
         float[] dv = new float[n * config.kvDim()];
@@ -369,8 +421,7 @@ public final class TrainableLlama {
     }
 
     /** Creates parameters for the trainable tensors. */
-    private record Binder(Predicate<String> trainable, List<Parameter> params,
-                          Function<String, LinearAdapter> adapters) {
+    private record Binder(Predicate<String> trainable, List<Parameter> params, AdapterSites adapters) {
 
         Parameter matrixParam(String name, WeightMatrix w) {
             if (!trainable.test(name)) {
@@ -390,12 +441,30 @@ public final class TrainableLlama {
                 params.add(bp);
                 b = bp.data();
             }
-            LinearAdapter adapter = adapters.apply(prefix);
+            LinearAdapter adapter = adapters.linear().get(prefix);
             if (adapter != null) {
                 adapter.checkFits(prefix, w.rows(), w.cols());
-                params.addAll(adapter.parameters());
+                addOnce(adapter.parameters());
             }
             return new Linear(p != null ? view(p, w) : w, p, b, bp, adapter);
+        }
+
+        SublayerAdapter sublayer(String site, int hidden) {
+            SublayerAdapter adapter = adapters.sublayer().get(site);
+            if (adapter != null) {
+                adapter.checkFits(site, hidden);
+                addOnce(adapter.parameters());
+            }
+            return adapter;
+        }
+
+        /** Adds parameters not yet listed (adapters may share tensors across sites). */
+        private void addOnce(List<Parameter> list) {
+            for (Parameter p : list) {
+                if (params.stream().noneMatch(q -> q == p)) {
+                    params.add(p);
+                }
+            }
         }
 
         Norm norm(String name, float[] weight, float eps) {

@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.adapt.AdapterSites;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
@@ -26,7 +27,7 @@ class GoldenLoraTest {
         Map<String, LoraAdapter> adapters = PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora"));
         assertEquals(14, adapters.size());
         adapters.values().forEach(a -> assertEquals(2.0f, a.scale()));
-        return TrainableLlama.create(base.config(), base.weights(), name -> false, adapters::get);
+        return TrainableLlama.create(base.config(), base.weights(), name -> false, AdapterSites.ofLinear(adapters));
     }
 
     @Test
@@ -66,9 +67,8 @@ class GoldenLoraTest {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"));
              SafetensorsFile g = SafetensorsFile.open(Shared.require("golden/tiny-llama/forward.safetensors"));
              SafetensorsFile logits = SafetensorsFile.open(Shared.require("golden/tiny-llama/lora_forward.safetensors"))) {
-            Map<String, List<dev.tailor.adapt.LinearAdapter>> sites = new java.util.HashMap<>();
-            PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora")).forEach((m, a) -> sites.put(m, List.of(a)));
-            LlamaModel adapted = base.withAdapters(sites);
+            LlamaModel adapted = base.withAdapters(List.of(AdapterSites.ofLinear(
+                    PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora")))));
             var expected = logits.data("logits");
             List<PackedSequence> batch = GoldenTensors.batch(g);
             double maxErr = 0;

@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.adapt.AdapterSites;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
@@ -40,7 +41,8 @@ class PeftLoraRoundTripTest {
             Map<String, LoraAdapter> fresh = PeftLoraAdapter.create(settings, base.config(), 7);
             assertEquals(3, fresh.size());
             TrainableLlama plain = TrainableLlama.create(base.config(), base.weights(), name -> false);
-            TrainableLlama adapted = TrainableLlama.create(base.config(), base.weights(), name -> false, fresh::get);
+            TrainableLlama adapted = TrainableLlama.create(base.config(), base.weights(), name -> false,
+                    AdapterSites.ofLinear(fresh));
             assertEquals(1, adapted.stopLayer());
             assertArrayEquals(plain.logits(seq), adapted.logits(seq), "B = 0: the adapter starts as the identity");
 
@@ -64,7 +66,8 @@ class PeftLoraRoundTripTest {
             Map<String, LoraAdapter> loaded = PeftLoraAdapter.load(dir);
             assertEquals(fresh.keySet(), loaded.keySet());
             loaded.values().forEach(a -> assertEquals((float) (8 / Math.sqrt(4)), a.scale()));
-            TrainableLlama reloaded = TrainableLlama.create(base.config(), base.weights(), name -> false, loaded::get);
+            TrainableLlama reloaded = TrainableLlama.create(base.config(), base.weights(), name -> false,
+                    AdapterSites.ofLinear(loaded));
             assertArrayEquals(trained, reloaded.logits(seq));
         }
     }
@@ -75,7 +78,7 @@ class PeftLoraRoundTripTest {
             LoraAdapter wrong = LoraAdapter.create("model.layers.0.self_attn.q_proj", 64, 32, 4, 8, false,
                     new SplittableRandom(1));
             var e = assertThrows(IllegalArgumentException.class, () -> TrainableLlama.create(base.config(),
-                    base.weights(), name -> false, m -> m.equals("model.layers.0.self_attn.q_proj") ? wrong : null));
+                    base.weights(), name -> false, AdapterSites.ofLinear(Map.of("model.layers.0.self_attn.q_proj", wrong))));
             assertTrue(e.getMessage().contains("q_proj") && e.getMessage().contains("[64, 32]")
                     && e.getMessage().contains("[64, 64]"), e.getMessage());
         }

@@ -1,0 +1,35 @@
+package dev.tailor.adapt;
+
+import dev.tailor.train.Parameter;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * One adapter of a model, whatever its method: its pieces at sites, its trainable tensors, and how it is saved.
+ * {@link AdapterFiles#load} reads any saved adapter back.
+ */
+public interface Adapter {
+
+    /** The method's type as saved in {@code adapter_config.json}'s {@code peft_type} ({@code LORA}, {@code IA3} …). */
+    String type();
+
+    /** Where it attaches. */
+    AdapterSites sites();
+
+    /** Its trainable tensors, each once. */
+    default List<Parameter> parameters() {
+        return sites().parameters();
+    }
+
+    /** Trainable parameter count. */
+    default long parameterCount() {
+        return parameters().stream().mapToLong(Parameter::size).sum();
+    }
+
+    /**
+     * Writes {@code adapter_config.json} and {@code adapter_model.safetensors} into {@code dir}, atomically; the
+     * base's fingerprint (may be null) goes into the safetensors metadata ({@code tailor.base_fingerprint}).
+     */
+    void save(Path dir, String baseModel, String baseFingerprint);
+}

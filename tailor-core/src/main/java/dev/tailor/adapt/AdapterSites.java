@@ -1,0 +1,77 @@
+package dev.tailor.adapt;
+
+import dev.tailor.train.Parameter;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Where one adapter attaches to a Llama-family model (DESIGN.md: methods at sites).
+ *
+ * @param linear           per linear module ({@code model.layers.3.self_attn.q_proj}), the piece wrapping it
+ * @param sublayer         per sublayer output ({@code model.layers.3.self_attn}, {@code model.layers.3.mlp}), the
+ *                         piece applied to it before the residual add
+ * @param promptEmbeddings prompt tuning's virtual token embeddings {@code [virtual, hidden]}, prepended to the
+ *                         input embeddings; or null
+ * @param prefix           prefix tuning's key and value prefixes in PEFT's layout
+ *                         {@code [virtual, layers·2·kvHeads·headDim]}; or null
+ */
+public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, SublayerAdapter> sublayer,
+                           Parameter promptEmbeddings, Parameter prefix) {
+
+    /** No adapter at all: the base. */
+    public static final AdapterSites NONE = new AdapterSites(Map.of(), Map.of(), null, null);
+
+    /** Copies the maps. */
+    public AdapterSites {
+        linear = Map.copyOf(linear);
+        sublayer = Map.copyOf(sublayer);
+    }
+
+    /** Only linear sites. */
+    public static AdapterSites ofLinear(Map<String, ? extends LinearAdapter> linear) {
+        return new AdapterSites(Map.copyOf(linear), Map.of(), null, null);
+    }
+
+    /** Only sublayer sites. */
+    public static AdapterSites ofSublayer(Map<String, ? extends SublayerAdapter> sublayer) {
+        return new AdapterSites(Map.of(), Map.copyOf(sublayer), null, null);
+    }
+
+    /** Whether nothing is attached. */
+    public boolean isEmpty() {
+        return linear.isEmpty() && sublayer.isEmpty() && promptEmbeddings == null && prefix == null;
+    }
+
+    /** All trainable tensors, each once (shared tensors such as Compacter's rule matrices appear once). */
+    public List<Parameter> parameters() {
+        Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Parameter> out = new ArrayList<>();
+        for (String module : new TreeSet<>(linear.keySet())) {
+            for (Parameter p : linear.get(module).parameters()) {
+                if (seen.add(p)) {
+                    out.add(p);
+                }
+            }
+        }
+        for (String site : new TreeSet<>(sublayer.keySet())) {
+            for (Parameter p : sublayer.get(site).parameters()) {
+                if (seen.add(p)) {
+                    out.add(p);
+                }
+            }
+        }
+        if (promptEmbeddings != null) {
+            out.add(promptEmbeddings);
+        }
+        if (prefix != null) {
+            out.add(prefix);
+        }
+        return out;
+    }
+}
