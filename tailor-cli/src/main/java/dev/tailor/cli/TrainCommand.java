@@ -76,7 +76,8 @@ public final class TrainCommand implements Callable<Integer> {
     String format;
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
-    @Option(names = "--method", defaultValue = "full", description = "full, partial or lora (default ${DEFAULT-VALUE})")
+    @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
+            + "lora (default ${DEFAULT-VALUE})")
     String method;
     @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
     int loraRank;
@@ -84,8 +85,8 @@ public final class TrainCommand implements Callable<Integer> {
     double loraAlpha;
     @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
     double loraDropout;
-    @Option(names = "--target-modules", split = ",", defaultValue = "q_proj,v_proj",
-            description = "lora: projections, or all-linear (default ${DEFAULT-VALUE})")
+    @Option(names = "--target-modules", split = ",",
+            description = "lora: projections, or all-linear (default q_proj,v_proj)")
     List<String> targetModules;
     @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
     boolean useRslora;
@@ -154,18 +155,18 @@ public final class TrainCommand implements Callable<Integer> {
         FreezePlan plan = freezePlan();
         Base base = openBase();
         try {
+            Adapter adapter = newAdapter(base.config);
             int len = Math.min(seqLen, base.config.maxPositions());
             DataConfig dataConfig = new DataConfig(data, evalData, dataFormat, evalData != null ? 0 : evalSplit, len,
                     batchSize, seed, true, skipBadLines);
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
             err.println(trainingData.summary());
-            Adapter adapter = newAdapter(base.config);
             TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
                     plan != null ? plan : name -> false, adapter == null ? AdapterSites.NONE : adapter.sites());
             long trainableCount = trainable.parameters().stream().mapToLong(p -> p.size()).sum();
             long total = totalParameters(base.weights);
             err.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
-                    plan != null ? plan.describe() : adapter.type() + " adapter",
+                    plan != null ? plan.describe() : adapter.describe(),
                     trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
             ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
                     && !trainingData.split().eval().isEmpty()
@@ -220,17 +221,18 @@ public final class TrainCommand implements Callable<Integer> {
             case "full" -> FreezePlan.fullFineTuning();
             case "partial" -> new FreezePlan(false, trainLayers == null ? null : FreezePlan.parseLayers(trainLayers),
                     trainModules, biasNormOnly, trainEmbeddings, trainHead);
-            case "lora" -> null;
-            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
+            default -> null;
         };
     }
 
     /** The adapter to train, or null for full and partial fine-tuning. */
     private Adapter newAdapter(ModelConfig config) {
         return switch (method) {
-            case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout, targetModules,
-                    useRslora, layersToTransform), config, seed);
-            default -> null;
+            case "full", "partial" -> null;
+            case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
+                    targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
+                    config, seed);
+            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
         };
     }
 

@@ -14,6 +14,9 @@ public interface Adapter {
     /** The method's type as saved in {@code adapter_config.json}'s {@code peft_type} ({@code LORA}, {@code IA3} …). */
     String type();
 
+    /** One line for people: the method and its main options, e.g. {@code LoRA r=8 on 14 modules}. */
+    String describe();
+
     /** Where it attaches. */
     AdapterSites sites();
 

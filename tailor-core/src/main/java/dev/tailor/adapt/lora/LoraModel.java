@@ -36,6 +36,11 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
     }
 
     @Override
+    public String describe() {
+        return (settings.useRslora() ? "rsLoRA" : "LoRA") + " r=" + settings.r() + " on " + modules.size() + " modules";
+    }
+
+    @Override
     public AdapterSites sites() {
         return AdapterSites.ofLinear(modules);
     }
