@@ -10,17 +10,29 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class MatMulNN {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Products of at least this many multiply-adds split their rows across the kernel threads. */
+    private static final long PARALLEL_WORK = 1 << 18;
 
     private MatMulNN() {
     }
 
     /**
      * Overwrites {@code y[yOff + i·n + j]} for i in [0, m), j in [0, n) with {@code Σ_p x[xOff + i·k + p] ·
-     * w[wOff + p·n + j]}; vectorized along j, one output row held in registers while streaming rows of W.
+     * w[wOff + p·n + j]}; vectorized along j, one output row held in registers while streaming rows of W; large
+     * products split their rows across the kernel threads (each row is computed alike either way).
      */
     public static void matmul(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff) {
+        if (m >= 2 * Parallel.threads() && (long) m * k * n >= PARALLEL_WORK) {
+            Parallel.parallelForRange(m, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff));
+        } else {
+            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff);
+        }
+    }
+
+    private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] w, int wOff, int n, float[] y,
+                             int yOff) {
         int bound = S.loopBound(n);
-        for (int i = 0; i < m; i++) {
+        for (int i = i0; i < i1; i++) {
             int xRow = xOff + i * k;
             int yRow = yOff + i * n;
             int j = 0;

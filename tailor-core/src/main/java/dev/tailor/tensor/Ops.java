@@ -13,6 +13,9 @@ import jdk.incubator.vector.VectorOperators;
  * offset so callers can work on rows of larger activation buffers.
  */
 public final class Ops {
+    /** Element-wise loops at least this long are split across the kernel threads. */
+    private static final int PARALLEL_ELEMENTS = 1 << 15;
+
     private Ops() {
     }
 
@@ -109,6 +112,14 @@ public final class Ops {
 
     /** SwiGLU's gate: {@code out[i] = silu(gate[i]) · up[i]} with {@code silu(g) = g / (1 + exp(−g))}, over {@code [off, off + len)}. */
     public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
+        if (len >= PARALLEL_ELEMENTS) {
+            Parallel.parallelForChunks(off, len, L, (from, to) -> siluMulSerial(gate, up, out, from, to - from));
+        } else {
+            siluMulSerial(gate, up, out, off, len);
+        }
+    }
+
+    private static void siluMulSerial(float[] gate, float[] up, float[] out, int off, int len) {
         int end = off + len;
         int bound = off + F.loopBound(len);
         int i = off;

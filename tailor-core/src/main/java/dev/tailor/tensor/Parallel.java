@@ -69,6 +69,19 @@ public final class Parallel {
         parallelFor(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
+    /**
+     * Splits {@code [off, off + len)} into at most {@link #threads()} contiguous ranges whose inner boundaries lie
+     * at {@code off} plus multiples of {@code align}, and runs {@code body.run(from, to)} on each in parallel. With
+     * {@code align} the vector length, a vectorized element-wise kernel gives bit for bit what one call over the
+     * whole range gives: only the last range has a scalar tail.
+     */
+    public static void parallelForChunks(int off, int len, int align, RangeBody body) {
+        int units = len / align;
+        int parts = Math.max(1, Math.min(THREADS, units));
+        parallelFor(parts, p -> body.run(off + (int) ((long) units * p / parts) * align,
+                p == parts - 1 ? off + len : off + (int) ((long) units * (p + 1) / parts) * align));
+    }
+
     /** The body of a ranged loop: processes indices {@code [from, to)}. */
     @FunctionalInterface
     public interface RangeBody {

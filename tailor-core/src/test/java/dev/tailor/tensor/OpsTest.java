@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -81,6 +82,24 @@ class OpsTest {
         assertClose(expected, actual, 1e-6f, "siluMul");
         double g = gate[2];
         assertEquals(g / (1 + Math.exp(-g)) * up[2], actual[2], 1e-6 * Math.abs(g * up[2]) + 1e-7);
+    }
+
+    @Test
+    void siluMulSplitAcrossThreadsGivesTheSameBitsAsSmallSerialCalls() {
+        int len = 100_003;
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] gate = withPadding(rnd, len, 1);
+        float[] up = withPadding(rnd, len, 1);
+        float[] whole = new float[len + 1];
+        float[] pieces = new float[len + 1];
+        Ops.siluMul(gate, up, whole, 1, len);
+        int piece = 1024;
+        for (int off = 0; off < len; off += piece) {
+            Ops.siluMul(gate, up, pieces, 1 + off, Math.min(piece, len - off));
+        }
+        for (int i = 0; i <= len; i++) {
+            assertEquals(Float.floatToIntBits(pieces[i]), Float.floatToIntBits(whole[i]), "element " + i);
+        }
     }
 
     @ParameterizedTest

@@ -26,6 +26,26 @@ class ParallelTest {
     }
 
     @Test
+    void alignedChunksCoverWithoutOverlapAndKeepInnerBoundariesAligned() {
+        for (int len : new int[] {0, 5, 16, 17, 100, 4099}) {
+            int[] owner = new int[len + 3];
+            java.util.List<int[]> ranges = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            Parallel.parallelForChunks(3, len, 8, (from, to) -> {
+                ranges.add(new int[] {from, to});
+                for (int i = from; i < to; i++) {
+                    owner[i]++;
+                }
+            });
+            for (int i = 0; i < owner.length; i++) {
+                assertEquals(i < 3 ? 0 : 1, owner[i], "element " + i + " of length " + len);
+            }
+            for (int[] r : ranges) {
+                assertTrue(r[1] == 3 + len || (r[1] - 3) % 8 == 0, "inner boundary " + r[1] + " is not aligned");
+            }
+        }
+    }
+
+    @Test
     void rangesCoverWithoutOverlap() {
         int[] owner = new int[103];
         Parallel.parallelForRange(owner.length, (from, to) -> {

@@ -4,6 +4,7 @@ import dev.tailor.adapt.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.train.Parameter;
 
 import java.util.List;
@@ -172,11 +173,13 @@ public final class LoraAdapter implements MergeableAdapter {
     /** {@code out[i, j] = x[i, :] · w[j, :]} for the r rows of {@code w [r, width]}: r is too small to tile. */
     private float[] rowDots(float[] x, int m, int width, float[] w) {
         float[] out = new float[m * r];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < r; j++) {
-                out[i * r + j] = Ops.dot(x, i * width, w, j * width, width);
+        Parallel.parallelForRange(m, (i0, i1) -> {
+            for (int i = i0; i < i1; i++) {
+                for (int j = 0; j < r; j++) {
+                    out[i * r + j] = Ops.dot(x, i * width, w, j * width, width);
+                }
             }
-        }
+        });
         return out;
     }
 

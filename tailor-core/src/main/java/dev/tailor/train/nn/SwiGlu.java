@@ -1,6 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,8 +19,12 @@ final class SwiGlu {
 
     /** {@code du = dh·silu(g)}, {@code dg = dh·u·σ(g)·(1 + g·(1 − σ(g)))}. */
     static void backward(float[] gate, float[] up, float[] dh, float[] dGate, float[] dUp, int len) {
-        int bound = F.loopBound(len);
-        int i = 0;
+        Parallel.parallelForChunks(0, len, F.length(), (from, to) -> backward(gate, up, dh, dGate, dUp, from, to));
+    }
+
+    private static void backward(float[] gate, float[] up, float[] dh, float[] dGate, float[] dUp, int from, int to) {
+        int bound = from + F.loopBound(to - from);
+        int i = from;
         for (; i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector d = FloatVector.fromArray(F, dh, i);
@@ -28,7 +33,7 @@ final class SwiGlu {
             FloatVector oneMinusS = s.neg().add(1f);
             d.mul(FloatVector.fromArray(F, up, i)).mul(s).mul(g.mul(oneMinusS).add(1f)).intoArray(dGate, i);
         }
-        for (; i < len; i++) {
+        for (; i < to; i++) {
             backwardScalar(gate, up, dh, dGate, dUp, i);
         }
     }
