@@ -214,6 +214,27 @@ class TrainCommandTest {
     }
 
     @Test
+    void hybridAdaptersOnAFineTunedBaseRecordItsFingerprintAndAreRefusedOnTheOriginal() throws Exception {
+        Path domain = dir.resolve("domain");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                domain.toString(), "--steps", "3", "--batch-size", "2", "--seq-len", "64", "--lr", "3e-3"),
+                err.toString());
+        Path client = dir.resolve("client");
+        assertEquals(0, run("train", "--model", domain.toString(), "--data", data.toString(), "--output",
+                client.toString(), "--method", "lora", "--r", "4", "--steps", "3", "--batch-size", "2",
+                "--seq-len", "64", "--lr", "1e-2"), err.toString());
+        String recorded = dev.tailor.adapt.AdapterFiles.baseFingerprint(client);
+        assertEquals(dev.tailor.io.BaseFingerprint.compute(domain), recorded);
+        assertFalse(recorded.equals(dev.tailor.io.BaseFingerprint.compute(model)), "the fine-tuned base is another base");
+        assertEquals(0, run("generate", "--model", domain.toString(), "--adapter", client.toString(), "--prompt",
+                "Call me", "--max-tokens", "3"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(1, run("generate", "--model", model.toString(), "--adapter", client.toString(), "--prompt",
+                "Call me", "--max-tokens", "3"));
+        assertTrue(err.toString().contains(recorded) && err.toString().contains("--force"), err.toString());
+    }
+
+    @Test
     void badDataNamesTheLine() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");
