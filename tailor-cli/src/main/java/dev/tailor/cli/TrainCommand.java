@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterSites;
+import dev.tailor.adapt.compacter.CompacterModel;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.io.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
@@ -31,6 +32,7 @@ import dev.tailor.train.data.TrainingData;
 import dev.tailor.train.nn.TrainableLlama;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -77,8 +79,13 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
     @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
-            + "lora (default ${DEFAULT-VALUE})")
+            + "lora, compacter, compacter++ (default ${DEFAULT-VALUE})")
     String method;
+    @Option(names = "--reduction-factor",
+            description = "bottleneck adapters: hidden / bottleneck width (default per method; compacter: 32)")
+    Integer reductionFactor;
+    @Mixin
+    CompacterOptions compacterOptions = new CompacterOptions();
     @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
     int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16", description = "lora: alpha (default ${DEFAULT-VALUE})")
@@ -232,7 +239,10 @@ public final class TrainCommand implements Callable<Integer> {
             case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
                     targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
                     config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
+            case "compacter", "compacter++" -> CompacterModel.create(compacterOptions.settings(method, reductionFactor),
+                    config, seed);
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora, compacter or "
+                    + "compacter++, got " + method);
         };
     }
 

@@ -2,6 +2,7 @@ package dev.tailor.adapt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.adapt.compacter.CompacterFiles;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.io.SafetensorsFile;
 
@@ -30,8 +31,9 @@ public final class AdapterFiles {
         String type = config.path("peft_type").asText("");
         return switch (type) {
             case "LORA" -> PeftLoraAdapter.loadModel(dir, config);
+            case "COMPACTER" -> CompacterFiles.load(dir, config);
             default -> throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \""
-                    + type + "\" is not one Tailor reads (LORA)");
+                    + type + "\" is not one Tailor reads (LORA, COMPACTER)");
         };
     }
 

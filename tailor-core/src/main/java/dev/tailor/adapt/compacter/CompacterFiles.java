@@ -1,0 +1,191 @@
+package dev.tailor.adapt.compacter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.io.AtomicFiles;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tokenizer.PythonJson;
+import dev.tailor.train.Parameter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Saves and reads Compacter adapters in Tailor's directory format (FORMATS.md): {@code adapter_config.json} with
+ * {@code "peft_type": "COMPACTER"} and the options under AdapterHub's names ({@code architecture},
+ * {@code reduction_factor}, {@code non_linearity}, {@code phm_dim}, {@code phm_rank}, {@code shared_phm_rule},
+ * {@code factorized_phm_W}) plus {@code hidden_size}, {@code num_layers}, {@code task_type} and
+ * {@code base_model_name_or_path}; and {@code adapter_model.safetensors} (float32) with the tensor names AdapterHub's
+ * Llama model gives its state dict, for the adapter name {@code default}:
+ * <pre>
+ *   model.shared_parameters.default.phm_rule                                       [n, n, n]   (stored once)
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_down.0.W_left     [n, d/n, rank]
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_down.0.W_right    [n, rank, k/n]
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_down.0.b          [k]
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_up.W_left         [n, k/n, rank]
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_up.W_right        [n, rank, d/n]
+ *   model.layers.{i}.attention_adapters.adapters.default.adapter_up.b              [d]
+ * </pre>
+ * ({@code attention_adapters} after attention, {@code output_adapters} after the MLP; d hidden size, k bottleneck).
+ * The base's fingerprint goes into the safetensors metadata ({@code tailor.base_fingerprint}).
+ */
+public final class CompacterFiles {
+    /** The {@code peft_type} of Compacter adapters. */
+    public static final String PEFT_TYPE = "COMPACTER";
+    /** The adapter name in the tensor names, as AdapterHub keys its modules by adapter. */
+    public static final String ADAPTER_NAME = "default";
+    /** The saved name of the shared rule matrices. */
+    public static final String RULE = "model.shared_parameters." + ADAPTER_NAME + ".phm_rule";
+
+    private CompacterFiles() {
+    }
+
+    /** The tensor-name prefix of the layer at {@code sublayer} ({@code self_attn} or {@code mlp}) of block {@code layer}. */
+    static String prefix(int layer, String sublayer) {
+        String group = switch (sublayer) {
+            case "self_attn" -> "attention_adapters";
+            case "mlp" -> "output_adapters";
+            default -> throw new IllegalArgumentException("not a Compacter sublayer: " + sublayer);
+        };
+        return "model.layers." + layer + "." + group + ".adapters." + ADAPTER_NAME + ".";
+    }
+
+    /** Writes {@code adapter_config.json} (keys sorted, indented by 2) and {@code adapter_model.safetensors}, atomically. */
+    public static void save(Path dir, CompacterModel adapter, String baseModel, String baseFingerprint) {
+        CompacterSettings s = adapter.settings();
+        Map<String, Object> config = new TreeMap<>();
+        config.put("architecture", s.architecture().configName());
+        config.put("base_model_name_or_path", baseModel);
+        config.put("factorized_phm_W", true);
+        config.put("hidden_size", adapter.hiddenSize());
+        config.put("non_linearity", CompacterSettings.NON_LINEARITY);
+        config.put("num_layers", adapter.numLayers());
+        config.put("peft_type", PEFT_TYPE);
+        config.put("phm_dim", s.phmDim());
+        config.put("phm_rank", s.phmRank());
+        config.put("reduction_factor", s.reductionFactor());
+        config.put("shared_phm_rule", true);
+        config.put("task_type", "CAUSAL_LM");
+        String json = PythonJson.of(false, 2, null, true).dumps(config);
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        if (baseFingerprint != null) {
+            writer.metadata("tailor.base_fingerprint", baseFingerprint);
+        }
+        for (Parameter p : adapter.parameters()) {
+            writer.add(p.name(), DType.F32, p.shape(), p.data());
+        }
+        try {
+            Files.createDirectories(dir);
+            writer.write(dir.resolve("adapter_model.safetensors"));
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot save the Compacter adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the adapter in {@code dir} whose parsed {@code adapter_config.json} is {@code config}; its parameters
+     * are float32 copies, the rule one object shared by every layer.
+     *
+     * @throws IllegalArgumentException naming the file and key when the config is not a Compacter Tailor reads
+     * @throws TensorFormatException    naming the file and tensor when one is missing or has the wrong shape
+     */
+    public static CompacterModel load(Path dir, JsonNode config) {
+        Path configFile = dir.resolve("adapter_config.json");
+        String type = config.path("peft_type").asText("");
+        if (!type.equals(PEFT_TYPE)) {
+            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not " + PEFT_TYPE);
+        }
+        CompacterArchitecture architecture;
+        try {
+            architecture = CompacterArchitecture.parse(config.path("architecture").asText(""));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
+        require(configFile, config, "shared_phm_rule", true);
+        require(configFile, config, "factorized_phm_W", true);
+        String nonLinearity = config.path("non_linearity").asText("");
+        if (!nonLinearity.equals(CompacterSettings.NON_LINEARITY)) {
+            throw new IllegalArgumentException(configFile + ": non_linearity \"" + nonLinearity
+                    + "\" is not supported (expected \"gelu\")");
+        }
+        int hidden = positive(configFile, config, "hidden_size");
+        int numLayers = positive(configFile, config, "num_layers");
+        CompacterSettings settings;
+        int k;
+        try {
+            settings = new CompacterSettings(architecture, positive(configFile, config, "reduction_factor"),
+                    positive(configFile, config, "phm_dim"), positive(configFile, config, "phm_rank"));
+            k = settings.bottleneck(hidden);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
+        int n = settings.phmDim();
+        int rank = settings.phmRank();
+        Path weights = dir.resolve("adapter_model.safetensors");
+        Map<String, CompacterLayer> layers = new TreeMap<>();
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            Parameter rule = tensor(file, RULE, n, n, n);
+            for (int layer = 0; layer < numLayers; layer++) {
+                for (String sublayer : architecture.sublayers()) {
+                    String prefix = prefix(layer, sublayer);
+                    PhmLayer down = new PhmLayer(rule,
+                            tensor(file, prefix + "adapter_down.0.W_left", n, hidden / n, rank),
+                            tensor(file, prefix + "adapter_down.0.W_right", n, rank, k / n),
+                            tensor(file, prefix + "adapter_down.0.b", k));
+                    PhmLayer up = new PhmLayer(rule,
+                            tensor(file, prefix + "adapter_up.W_left", n, k / n, rank),
+                            tensor(file, prefix + "adapter_up.W_right", n, rank, hidden / n),
+                            tensor(file, prefix + "adapter_up.b", hidden));
+                    layers.put("model.layers." + layer + "." + sublayer, new CompacterLayer(down, up));
+                }
+            }
+            return new CompacterModel(settings, hidden, numLayers, rule, layers);
+        }
+    }
+
+    private static void require(Path file, JsonNode config, String key, boolean expected) {
+        JsonNode v = config.get(key);
+        if (v == null || !v.isBoolean() || v.asBoolean() != expected) {
+            throw new IllegalArgumentException(file + ": " + key + " must be " + expected + ", got " + v);
+        }
+    }
+
+    private static int positive(Path file, JsonNode config, String key) {
+        JsonNode v = config.get(key);
+        if (v == null || !v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 1) {
+            throw new IllegalArgumentException(file + ": " + key + " must be a positive integer, got " + v);
+        }
+        return v.asInt();
+    }
+
+    /** A float32 copy of tensor {@code name}, which must have exactly {@code shape}. */
+    private static Parameter tensor(SafetensorsFile file, String name, long... shape) {
+        if (!file.contains(name)) {
+            throw new TensorFormatException(file.path() + ": missing tensor " + name + " " + Arrays.toString(shape));
+        }
+        TensorInfo info = file.info(name);
+        if (!Arrays.equals(info.shape(), shape) || !info.dtype().isWeightType()) {
+            throw new TensorFormatException(file.path() + ": " + name + " must be a float tensor of shape "
+                    + Arrays.toString(shape) + ", is " + info.dtype() + info.shapeString());
+        }
+        var data = file.data(name);
+        float[] values = new float[Math.toIntExact(info.elementCount())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Numerics.load(data, info.dtype(), i);
+        }
+        return new Parameter(name, shape, values);
+    }
+}
