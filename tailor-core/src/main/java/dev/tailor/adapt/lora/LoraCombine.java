@@ -236,15 +236,25 @@ public final class LoraCombine {
                     options.majoritySignMethod(), random(options.seed(), module, 'W'));
             svd = Svd.truncated(merged, out, in, rank, seed);
         }
-        int k = svd.rank();
-        float[] b = floats(svd.us());
-        float[] a = floats(svd.vt());
+        // ΔW may have fewer triplets than asked (fewer pairs than the rank): pad with zeros, as PEFT's full SVD does
+        // with the singular vectors of zero singular values, so the module keeps the asked rank
+        float[] b = new float[out * rank];
+        float[] a = new float[rank * in];
+        double[] us = svd.us();
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < svd.rank(); c++) {
+                b[o * rank + c] = (float) us[o * svd.rank() + c];
+            }
+        }
+        for (int i = 0; i < svd.rank() * in; i++) {
+            a[i] = (float) svd.vt()[i];
+        }
         if (options.svdClamp() != null) {
             float hi = quantile(b, a, options.svdClamp());
             clamp(b, hi);
             clamp(a, hi);
         }
-        return pair(module, a, b, k, in, out);
+        return pair(module, a, b, rank, in, out);
     }
 
     /** {@code torch.quantile} (linear interpolation) of the entries of both arrays together. */
@@ -283,11 +293,4 @@ public final class LoraCombine {
         return d;
     }
 
-    private static float[] floats(double[] x) {
-        float[] f = new float[x.length];
-        for (int i = 0; i < x.length; i++) {
-            f[i] = (float) x[i];
-        }
-        return f;
-    }
 }
