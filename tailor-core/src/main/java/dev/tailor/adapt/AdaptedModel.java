@@ -22,12 +22,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * with the active adapters stacked on it (cached per adapter list), and {@link #merge} returns new weights.
  *
  * <pre>{@code
- * try (LlamaModel base = LlamaModel.load(Path.of("models/llama-3.2-1b"))) {
+ * Path dir = Path.of("models/llama-3.2-1b");
+ * try (LlamaModel base = LlamaModel.load(dir)) {
  *     AdaptedModel model = new AdaptedModel(base, BaseFingerprint.compute(dir));
  *     model.add("sql", Path.of("adapters/sql"));             // checks it fits and was trained on this base
  *     model.add("support", Path.of("adapters/support"));
- *     float[] h = model.model("sql").forward(cache, ids);    // per call: one adapter
+ *     LlamaModel sql = model.model("sql");                   // per call: one adapter
+ *     float[] h = sql.forward(sql.newCache(ids.length), ids);
  *     model.set("support", "sql");                           // or a stack, in order
+ *     model.disable();                                       // the base alone, until enable()
  *     model.combine(List.of("sql", "support"), List.of(0.7, 0.3),
  *             new CombineOptions(CombinationType.TIES, 0.5, MajoritySignMethod.TOTAL, null, null, 0), "mix");
  *     LlamaWeights merged = model.merge("mix");               // a standalone copy; the base is untouched
