@@ -3,11 +3,16 @@ package dev.tailor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterMerge;
+import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.AdapterStack;
-import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.CombinationType;
+import dev.tailor.adapt.lora.CombineOptions;
 import dev.tailor.adapt.lora.LoraCombine;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.adapt.lora.MajoritySignMethod;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.ModelExport;
@@ -17,12 +22,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code tailor adapters inspect|merge}: look inside adapters and merge them into a standalone model. */
+/** {@code tailor adapters inspect|combine|merge}: look inside adapters, combine them, merge them into a base. */
 @Command(name = "adapters", mixinStandardHelpOptions = true,
         description = "Inspect adapters, combine them into one, or merge them into a base.",
         subcommands = {AdaptersCommand.Inspect.class, AdaptersCommand.Merge.class, AdaptersCommand.Combine.class})
@@ -37,10 +46,14 @@ public final class AdaptersCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
-    /** {@code tailor adapters inspect DIR}. */
+    /** {@code tailor adapters inspect DIR}: any adapter type, through the {@link Adapter} interface. */
     @Command(name = "inspect", mixinStandardHelpOptions = true,
-            description = "Print an adapter's method, rank, targets, parameter count, bytes and base fingerprint.")
+            description = "Print an adapter's method, rank and targets (where it has them), parameter count, bytes "
+                    + "and base fingerprint.")
     static final class Inspect implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Parameters(paramLabel = "DIR", description = "adapter directory")
         Path dir;
 
@@ -49,55 +62,102 @@ public final class AdaptersCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            JsonNode config = JSON.readTree(dir.resolve("adapter_config.json").toFile());
-            Map<String, LoraAdapter> adapters = PeftLoraAdapter.load(dir);
-            long params = adapters.values().stream().flatMap(a -> a.parameters().stream()).mapToLong(p -> p.size())
-                    .sum();
-            ObjectNode out = JSON.createObjectNode();
-            out.put("method", config.path("peft_type").asText());
-            out.put("r", config.path("r").asInt());
-            out.put("lora_alpha", config.path("lora_alpha").asDouble());
-            out.put("use_rslora", config.path("use_rslora").asBoolean(false));
-            out.set("target_modules", config.get("target_modules"));
-            out.put("modules", adapters.size());
-            out.put("parameters", params);
-            out.put("bytes", Files.size(dir.resolve("adapter_model.safetensors")));
-            out.put("base_model", config.path("base_model_name_or_path").asText(null));
-            out.put("base_fingerprint", PeftLoraAdapter.baseFingerprint(dir));
+            ObjectNode out = summary(AdapterFiles.load(dir), dir);
+            PrintWriter w = spec.commandLine().getOut();
             if (json) {
-                System.out.println(JSON.writeValueAsString(out));
+                w.println(JSON.writeValueAsString(out));
             } else {
-                out.properties().forEach(e -> System.out.printf("%-17s %s%n", e.getKey(),
+                out.properties().forEach(e -> w.printf("%-17s %s%n", e.getKey(),
                         e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
             }
+            w.flush();
             return 0;
+        }
+
+        /**
+         * What inspect prints for {@code adapter} saved in {@code dir}: {@code method} (the {@code peft_type}),
+         * {@code description}, for LoRA {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code target_modules},
+         * {@code rank_pattern}, {@code alpha_pattern}, for other methods {@code target_modules} and {@code r} when
+         * their config has them, then {@code modules} (sites), {@code parameters}, {@code bytes} (of the weights
+         * file), {@code base_model} and {@code base_fingerprint}.
+         */
+        static ObjectNode summary(Adapter adapter, Path dir) throws IOException {
+            JsonNode config = AdapterFiles.config(dir);
+            ObjectNode out = JSON.createObjectNode();
+            out.put("method", adapter.type());
+            out.put("description", adapter.describe());
+            if (adapter instanceof LoraModel lora) {
+                out.put("r", lora.settings().r());
+                out.put("lora_alpha", lora.settings().loraAlpha());
+                out.put("use_rslora", lora.settings().useRslora());
+                out.set("target_modules", config.has("target_modules") ? config.get("target_modules")
+                        : JSON.valueToTree(lora.settings().projections()));
+                out.set("rank_pattern", JSON.valueToTree(lora.rankPattern()));
+                out.set("alpha_pattern", JSON.valueToTree(lora.alphaPattern()));
+            } else {
+                for (String key : new String[] {"r", "target_modules"}) {
+                    if (config.hasNonNull(key)) {
+                        out.set(key, config.get(key));
+                    }
+                }
+            }
+            AdapterSites sites = adapter.sites();
+            out.put("modules", sites.linear().size() + sites.sublayer().size());
+            out.put("parameters", adapter.parameterCount());
+            out.put("bytes", Files.size(dir.resolve("adapter_model.safetensors")));
+            out.put("base_model", config.path("base_model_name_or_path").asText(null));
+            out.put("base_fingerprint", AdapterFiles.baseFingerprint(dir));
+            return out;
         }
     }
 
     /** {@code tailor adapters combine}. */
     @Command(name = "combine", mixinStandardHelpOptions = true,
-            description = "Combine LoRA adapters into one new adapter (weighted; method cat: the exact weighted sum).")
+            description = "Combine LoRA adapters into one new adapter, as PEFT's add_weighted_adapter.")
     static final class Combine implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
         @Option(names = "--adapter", required = true, description = "adapter directory (repeat)")
-        java.util.List<Path> adapters;
+        List<Path> adapters;
 
-        @Option(names = "--weight", description = "one weight per --adapter, in order (default 1 each)")
-        java.util.List<Double> weights = new java.util.ArrayList<>();
+        @Option(names = {"--weights", "--weight"}, split = ",",
+                description = "one weight per --adapter, in order, comma-separated or repeated (default 1 each)")
+        List<Double> weights = new ArrayList<>();
 
-        @Option(names = "--method", defaultValue = "cat", description = "combination method (default ${DEFAULT-VALUE})")
+        @Option(names = "--method", defaultValue = "cat", description = "linear, cat, svd, ties, ties_svd, "
+                + "dare_linear, dare_linear_svd, dare_ties, dare_ties_svd, magnitude_prune, magnitude_prune_svd "
+                + "(default ${DEFAULT-VALUE})")
         String method;
+
+        @Option(names = "--density", description = "fraction of values kept by the ties, dare and magnitude_prune "
+                + "methods, in [0, 1]")
+        Double density;
+
+        @Option(names = "--majority-sign-method", defaultValue = "total",
+                description = "sign election of the ties methods: total or frequency (default ${DEFAULT-VALUE})")
+        String majoritySignMethod;
+
+        @Option(names = "--svd-rank", description = "rank of the svd methods' result (default: the largest rank)")
+        Integer svdRank;
+
+        @Option(names = "--svd-clamp", description = "quantile at which the svd methods clamp B and A (default: none)")
+        Double svdClamp;
+
+        @Option(names = "--seed", defaultValue = "0", description = "seed of dare's pruning and of the randomized SVD "
+                + "(default ${DEFAULT-VALUE})")
+        long seed;
 
         @Option(names = {"-o", "--output"}, required = true, description = "output adapter directory")
         Path output;
 
         @Override
         public Integer call() {
-            if (!method.equals("cat")) {
-                throw new IllegalArgumentException("--method " + method + " is not supported yet (supported: cat)");
-            }
-            java.util.List<Double> w = weights.isEmpty() ? java.util.Collections.nCopies(adapters.size(), 1.0) : weights;
-            LoraCombine.combine(adapters, w, output);
-            System.err.println("combined adapter saved to " + output);
+            List<Double> w = weights.isEmpty() ? Collections.nCopies(adapters.size(), 1.0) : weights;
+            CombineOptions options = new CombineOptions(CombinationType.parse(method), density,
+                    MajoritySignMethod.parse(majoritySignMethod), svdRank, svdClamp, seed);
+            LoraModel combined = LoraCombine.combine(adapters, w, options, output);
+            spec.commandLine().getErr().println("combined adapter (" + combined.describe() + ") saved to " + output);
             return 0;
         }
     }
@@ -105,12 +165,12 @@ public final class AdaptersCommand implements Runnable {
     /** {@code tailor adapters merge}. */
     @Command(name = "merge", mixinStandardHelpOptions = true,
             description = "Merge LoRA adapters (stacked in order) into the base and save a standalone model directory.")
-    static final class Merge implements Callable<Integer> {
+    static class Merge implements Callable<Integer> {
         @Mixin
         ModelOption model;
 
         @Option(names = "--adapter", required = true, description = "adapter directory (repeat to stack)")
-        java.util.List<Path> adapters;
+        List<Path> adapters;
 
         @Option(names = "--force", description = "merge adapters trained on another base anyway")
         boolean force;

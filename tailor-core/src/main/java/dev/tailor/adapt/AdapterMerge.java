@@ -77,6 +77,50 @@ public final class AdapterMerge {
         return new LlamaWeights(base.embed(), List.copyOf(layers), base.finalNorm(), base.lmHead());
     }
 
+    /**
+     * Takes {@code stack} out of weights that {@link #merge} made of it (the inverse, in reverse order, through
+     * {@link MergeableAdapter#unmergeFrom}): every targeted linear becomes a new float32 copy equal to the base's up to
+     * float rounding; {@code merged} is not modified.
+     *
+     * @throws IllegalArgumentException naming the module when an adapter cannot be unmerged or does not fit
+     */
+    public static LlamaWeights unmerge(LlamaWeights merged, List<AdapterSites> stack) {
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < merged.layers().size(); l++) {
+            LayerWeights w = merged.layers().get(l);
+            WeightMatrix[] m = {w.q(), w.k(), w.v(), w.o(), w.gate(), w.up(), w.down()};
+            float[][] biases = {w.qBias(), w.kBias(), w.vBias(), null, null, null, null};
+            for (int i = 0; i < SITES.length; i++) {
+                String module = "model.layers." + l + "." + SITES[i];
+                float[] values = null;
+                float[] bias = null;
+                for (int s = stack.size() - 1; s >= 0; s--) {
+                    LinearAdapter a = stack.get(s).linear().get(module);
+                    if (a == null) {
+                        continue;
+                    }
+                    if (!(a instanceof MergeableAdapter mergeable)) {
+                        throw new IllegalArgumentException(module + ": a " + a.getClass().getSimpleName()
+                                + " cannot be unmerged from the weight");
+                    }
+                    a.checkFits(module, m[i].rows(), m[i].cols());
+                    if (values == null) {
+                        values = floats(m[i]);
+                        bias = biases[i] == null ? null : biases[i].clone();
+                    }
+                    mergeable.unmergeFrom(values, bias);
+                }
+                if (values != null) {
+                    m[i] = WeightMatrix.of(values, m[i].rows(), m[i].cols());
+                    biases[i] = bias;
+                }
+            }
+            layers.add(new LayerWeights(w.inputNorm(), m[0], m[1], m[2], m[3], biases[0], biases[1], biases[2],
+                    w.qNorm(), w.kNorm(), w.postAttnNorm(), m[4], m[5], m[6]));
+        }
+        return new LlamaWeights(merged.embed(), List.copyOf(layers), merged.finalNorm(), merged.lmHead());
+    }
+
     private static float[] floats(WeightMatrix w) {
         float[] values = new float[Math.multiplyExact(w.rows(), w.cols())];
         for (int r = 0; r < w.rows(); r++) {

@@ -1,63 +1,168 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.train.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Weighted combination of LoRA adapters into one, {@code cat} as PEFT's {@code add_weighted_adapter}: per module,
- * {@code A = [w₁s₁A₁; w₂s₂A₂; …]} (stacked along the rank) and {@code B = [B₁ B₂ …]}, with scale 1, so
- * {@code ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ} exactly. Unlike PEFT, a module that only some adapters target takes only their pairs
- * (its rank is the sum of theirs; {@link #ranks} gives it for the config's {@code rank_pattern}).
+ * Weighted combination of LoRA adapters into a new one, as PEFT's {@code LoraModel.add_weighted_adapter}. Each
+ * adapter i brings, per module, its pair and its own scale {@code sᵢ} (from {@code alpha_pattern},
+ * {@code rank_pattern} and rsLoRA, as loaded); the result has scale 1 everywhere, its config
+ * {@code r = lora_alpha = new_rank} and {@code use_rslora = false}, with modules of another rank listed in
+ * {@code rank_pattern} and {@code alpha_pattern} (alpha = their rank), so saving and loading it reproduces each
+ * module's ΔW. Per module, over the adapters that target it:
+ * <ul>
+ *   <li>{@code cat}: {@code A = [w₁s₁A₁; w₂s₂A₂; …]}, {@code B = [B₁ B₂ …]}, so {@code ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ}
+ *       exactly; {@code new_rank} is the sum of the adapters' ranks.</li>
+ *   <li>{@code linear}, {@code ties}, {@code dare_linear}, {@code dare_ties}, {@code magnitude_prune}: A and B are
+ *       merged separately ({@link TaskArithmetic}) with weights {@code sign(wᵢsᵢ)·√|wᵢsᵢ|} for the A's and
+ *       {@code √|wᵢsᵢ|} for the B's, so {@code linear} gives {@code ΔW = (Σ √|wᵢsᵢ|·Bᵢ)·(Σ ±√|wᵢsᵢ|·Aᵢ)}, cross
+ *       terms included. All adapters must have the same rank, which is {@code new_rank}.</li>
+ *   <li>{@code svd} and the {@code *_svd} types: {@code ΔWᵢ = sᵢ·Bᵢ·Aᵢ} are merged with weights {@code wᵢ}, and
+ *       the result is truncated to {@code new_rank} ({@code svd_rank}, default the largest adapter rank) by
+ *       {@link Svd}: {@code B = U·diag(S)}, {@code A = Vᵀ}, optionally clamped at the {@code svd_clamp} quantile of
+ *       their entries. PEFT's code multiplies ΔWᵢ, which already holds sᵢ, by {@code wᵢ·sᵢ}, so applies sᵢ twice;
+ *       Tailor applies it once, so {@code svd} of one adapter of weight 1 at its own rank gives it back.</li>
+ * </ul>
+ * An adapter's rank is PEFT's: the largest of its {@code r} and its modules' ranks. As in PEFT, a single adapter is
+ * always combined {@code linear}ly.
  */
 public final class LoraCombine {
     private LoraCombine() {
     }
 
     /**
-     * Combines {@code adapters} (module → pair, as {@link PeftLoraAdapter#load} gives) with {@code weights}.
+     * Combines {@code adapters} with {@code weights}.
      *
-     * @throws IllegalArgumentException when the counts differ or a module's pairs disagree on its shape
+     * @throws IllegalArgumentException when the counts differ, the ranks do not suit the type, or a module's pairs
+     *                                  disagree on its shape (naming the module)
      */
-    public static Map<String, LoraAdapter> cat(List<Map<String, LoraAdapter>> adapters, List<Double> weights) {
+    public static LoraModel combine(List<LoraModel> adapters, List<Double> weights, CombineOptions options) {
         if (adapters.size() != weights.size() || adapters.isEmpty()) {
             throw new IllegalArgumentException("combine needs one weight per adapter: " + adapters.size()
                     + " adapters, " + weights.size() + " weights");
         }
+        CombinationType type = adapters.size() == 1 ? CombinationType.LINEAR : options.type();
+        List<Integer> ranks = adapters.stream().map(LoraCombine::rank).toList();
+        int newRank;
+        if (type == CombinationType.CAT) {
+            newRank = ranks.stream().mapToInt(Integer::intValue).sum();
+        } else if (type.svd()) {
+            newRank = options.svdRank() != null ? options.svdRank()
+                    : ranks.stream().mapToInt(Integer::intValue).max().orElseThrow();
+        } else {
+            if (ranks.stream().distinct().count() != 1) {
+                throw new IllegalArgumentException("all adapters must have the same r for the " + type.peftName()
+                        + " method, got " + ranks + " (use cat or svd to combine different ranks)");
+            }
+            newRank = ranks.getFirst();
+        }
         TreeSet<String> modules = new TreeSet<>();
-        adapters.forEach(a -> modules.addAll(a.keySet()));
+        adapters.forEach(a -> modules.addAll(a.modules().keySet()));
         Map<String, LoraAdapter> out = new TreeMap<>();
+        Map<String, Integer> rankPattern = new TreeMap<>();
+        Map<String, Double> alphaPattern = new TreeMap<>();
+        TreeSet<String> projections = new TreeSet<>();
         for (String module : modules) {
             List<LoraAdapter> parts = new ArrayList<>();
             List<Double> partWeights = new ArrayList<>();
             for (int i = 0; i < adapters.size(); i++) {
-                LoraAdapter a = adapters.get(i).get(module);
+                LoraAdapter a = adapters.get(i).modules().get(module);
                 if (a != null) {
                     parts.add(a);
                     partWeights.add(weights.get(i));
                 }
             }
-            out.put(module, cat(module, parts, partWeights));
+            checkShapes(module, parts);
+            LoraAdapter combined;
+            if (type == CombinationType.CAT) {
+                combined = cat(module, parts, partWeights);
+            } else if (type.svd()) {
+                combined = svd(module, type, parts, partWeights, newRank, options);
+            } else {
+                combined = factorwise(module, type, parts, partWeights, options);
+            }
+            out.put(module, combined);
+            projections.add(module.substring(module.lastIndexOf('.') + 1));
+            if (combined.rank() != newRank) {
+                rankPattern.put(module, combined.rank());
+                alphaPattern.put(module, (double) combined.rank());
+            }
         }
-        return out;
+        LoraSettings settings = new LoraSettings(newRank, newRank, 0, List.copyOf(projections), false,
+                layers(adapters));
+        return new LoraModel(settings, out, rankPattern, alphaPattern);
+    }
+
+    /**
+     * Combines the adapters in {@code dirs} and saves the result in PEFT's layout in {@code output}, with the base
+     * fingerprint they share and the first one's {@code base_model_name_or_path}.
+     *
+     * @throws IllegalArgumentException when the adapters record different bases or one is not a LoRA adapter
+     */
+    public static LoraModel combine(List<Path> dirs, List<Double> weights, CombineOptions options, Path output) {
+        List<LoraModel> loaded = new ArrayList<>();
+        String fingerprint = null;
+        for (Path dir : dirs) {
+            String f = AdapterFiles.baseFingerprint(dir);
+            if (fingerprint != null && f != null && !f.equals(fingerprint)) {
+                throw new IllegalArgumentException(dir + " was trained on base " + f + ", an earlier adapter on "
+                        + fingerprint + ": adapters of different bases cannot be combined");
+            }
+            fingerprint = fingerprint != null ? fingerprint : f;
+            if (!(AdapterFiles.load(dir) instanceof LoraModel lora)) {
+                throw new IllegalArgumentException(dir + " is not a LoRA adapter: only LoRA adapters can be combined");
+            }
+            loaded.add(lora);
+        }
+        LoraModel combined = combine(loaded, weights, options);
+        String baseModel = AdapterFiles.config(dirs.getFirst()).path("base_model_name_or_path").asText("combined");
+        combined.save(output, baseModel, fingerprint);
+        return combined;
+    }
+
+    /** PEFT's rank of an adapter: the largest of its {@code r} and its modules' ranks. */
+    static int rank(LoraModel adapter) {
+        int r = adapter.settings().r();
+        for (LoraAdapter a : adapter.modules().values()) {
+            r = Math.max(r, a.rank());
+        }
+        return r;
+    }
+
+    private static List<Integer> layers(List<LoraModel> adapters) {
+        TreeSet<Integer> layers = new TreeSet<>();
+        for (LoraModel a : adapters) {
+            if (a.settings().layersToTransform() == null) {
+                return null;
+            }
+            layers.addAll(a.settings().layersToTransform());
+        }
+        return List.copyOf(layers);
+    }
+
+    private static void checkShapes(String module, List<LoraAdapter> parts) {
+        LoraAdapter first = parts.getFirst();
+        for (LoraAdapter p : parts) {
+            if (p.in() != first.in() || p.out() != first.out()) {
+                throw new IllegalArgumentException(module + ": adapters disagree on the shape: [" + first.out()
+                        + ", " + first.in() + "] and [" + p.out() + ", " + p.in() + "]");
+            }
+        }
     }
 
     private static LoraAdapter cat(String module, List<LoraAdapter> parts, List<Double> weights) {
         int in = parts.getFirst().in();
         int out = parts.getFirst().out();
-        int rank = 0;
-        for (LoraAdapter p : parts) {
-            if (p.in() != in || p.out() != out) {
-                throw new IllegalArgumentException(module + ": adapters disagree on the shape: [" + out + ", " + in
-                        + "] and [" + p.out() + ", " + p.in() + "]");
-            }
-            rank += p.rank();
-        }
+        int rank = parts.stream().mapToInt(LoraAdapter::rank).sum();
         float[] a = new float[rank * in];
         float[] b = new float[out * rank];
         int row = 0;
@@ -74,45 +179,118 @@ public final class LoraCombine {
             }
             row += p.rank();
         }
+        return pair(module, a, b, rank, in, out);
+    }
+
+    private static LoraAdapter factorwise(String module, CombinationType type, List<LoraAdapter> parts,
+                                          List<Double> weights, CombineOptions options) {
+        int rank = parts.getFirst().rank();
+        for (LoraAdapter p : parts) {
+            if (p.rank() != rank) {
+                throw new IllegalArgumentException(module + ": the " + type.peftName() + " method needs pairs of one "
+                        + "rank, got " + rank + " and " + p.rank() + " (use cat or svd)");
+            }
+        }
+        int n = parts.size();
+        float[][] as = new float[n][];
+        float[][] bs = new float[n][];
+        double[] wa = new double[n];
+        double[] wb = new double[n];
+        for (int i = 0; i < n; i++) {
+            LoraAdapter p = parts.get(i);
+            double ws = weights.get(i) * p.scale();
+            // the sign goes on A only, so it is not squared away
+            wb[i] = Math.sqrt(Math.abs(ws));
+            wa[i] = ws >= 0 ? wb[i] : -wb[i];
+            as[i] = p.parameters().get(0).data();
+            bs[i] = p.parameters().get(1).data();
+        }
+        float[] a = TaskArithmetic.merge(type.merge(), as, wa, options.density(), options.majoritySignMethod(),
+                random(options.seed(), module, 'A'));
+        float[] b = TaskArithmetic.merge(type.merge(), bs, wb, options.density(), options.majoritySignMethod(),
+                random(options.seed(), module, 'B'));
+        return pair(module, a, b, rank, parts.getFirst().in(), parts.getFirst().out());
+    }
+
+    private static LoraAdapter svd(String module, CombinationType type, List<LoraAdapter> parts, List<Double> weights,
+                                   int newRank, CombineOptions options) {
+        int in = parts.getFirst().in();
+        int out = parts.getFirst().out();
+        int rank = Math.min(newRank, Math.min(in, out));
+        long seed = random(options.seed(), module, 'S').nextLong();
+        Svd svd;
+        if (type.merge() == CombinationType.TaskMerge.SUM) {
+            // ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ = [B₁ B₂ …]·[w₁s₁A₁; w₂s₂A₂; …]: factor it without forming it
+            LoraAdapter stacked = cat(module, parts, weights);
+            int inner = stacked.rank();
+            svd = Svd.ofProduct(doubles(stacked.parameters().get(1).data()),
+                    doubles(stacked.parameters().get(0).data()), out, inner, in, rank);
+        } else {
+            float[][] deltas = new float[parts.size()][];
+            double[] w = new double[parts.size()];
+            for (int i = 0; i < parts.size(); i++) {
+                deltas[i] = parts.get(i).delta();
+                w[i] = weights.get(i);
+            }
+            float[] merged = TaskArithmetic.merge(type.merge(), deltas, w, options.density(),
+                    options.majoritySignMethod(), random(options.seed(), module, 'W'));
+            svd = Svd.truncated(merged, out, in, rank, seed);
+        }
+        // ΔW may have fewer triplets than asked (fewer pairs than the rank): pad with zeros, as PEFT's full SVD does
+        // with the singular vectors of zero singular values, so the module keeps the asked rank
+        float[] b = new float[out * rank];
+        float[] a = new float[rank * in];
+        double[] us = svd.us();
+        for (int o = 0; o < out; o++) {
+            for (int c = 0; c < svd.rank(); c++) {
+                b[o * rank + c] = (float) us[o * svd.rank() + c];
+            }
+        }
+        for (int i = 0; i < svd.rank() * in; i++) {
+            a[i] = (float) svd.vt()[i];
+        }
+        if (options.svdClamp() != null) {
+            float hi = quantile(b, a, options.svdClamp());
+            clamp(b, hi);
+            clamp(a, hi);
+        }
+        return pair(module, a, b, rank, in, out);
+    }
+
+    /** {@code torch.quantile} (linear interpolation) of the entries of both arrays together. */
+    static float quantile(float[] x, float[] y, double q) {
+        float[] all = Arrays.copyOf(x, x.length + y.length);
+        System.arraycopy(y, 0, all, x.length, y.length);
+        Arrays.sort(all);
+        double pos = q * (all.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(lo + 1, all.length - 1);
+        return (float) (all[lo] + (all[hi] - all[lo]) * (pos - lo));
+    }
+
+    private static void clamp(float[] x, float hi) {
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.max(-hi, Math.min(hi, x[i]));
+        }
+    }
+
+    /** A generator for one module and tensor, so results do not depend on which other modules exist. */
+    private static SplittableRandom random(long seed, String module, char tensor) {
+        return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + (module.hashCode() * 31L + tensor));
+    }
+
+    private static LoraAdapter pair(String module, float[] a, float[] b, int rank, int in, int out) {
         String prefix = "base_model.model." + module;
         return new LoraAdapter(new Parameter(prefix + ".lora_A.weight", new long[] {rank, in}, a),
                 new Parameter(prefix + ".lora_B.weight", new long[] {out, rank}, b), 1f);
     }
 
-    /**
-     * Combines the adapters in {@code dirs} with {@code weights} by {@code cat} and saves the result in PEFT's
-     * layout: {@code r} and {@code lora_alpha} are the most common combined rank (scale 1), and modules of another
-     * rank are listed in {@code rank_pattern} and {@code alpha_pattern}.
-     *
-     * @throws IllegalArgumentException when the adapters record different bases
-     */
-    public static void combine(List<Path> dirs, List<Double> weights, Path output) {
-        List<Map<String, LoraAdapter>> loaded = new ArrayList<>();
-        String fingerprint = null;
-        for (Path dir : dirs) {
-            String f = PeftLoraAdapter.baseFingerprint(dir);
-            if (fingerprint != null && f != null && !f.equals(fingerprint)) {
-                throw new IllegalArgumentException(dir + " was trained on base " + f + ", " + dirs.getFirst()
-                        + " on " + fingerprint + ": adapters of different bases cannot be combined");
-            }
-            fingerprint = fingerprint != null ? fingerprint : f;
-            loaded.add(PeftLoraAdapter.load(dir));
+    private static double[] doubles(float[] x) {
+        double[] d = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            d[i] = x[i];
         }
-        Map<String, LoraAdapter> combined = cat(loaded, weights);
-        Map<Integer, Integer> counts = new TreeMap<>();
-        combined.values().forEach(a -> counts.merge(a.rank(), 1, Integer::sum));
-        int r = counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        Map<String, Integer> rankPattern = new TreeMap<>();
-        Map<String, Double> alphaPattern = new TreeMap<>();
-        TreeSet<String> projections = new TreeSet<>();
-        combined.forEach((module, a) -> {
-            projections.add(module.substring(module.lastIndexOf('.') + 1));
-            if (a.rank() != r) {
-                rankPattern.put(module, a.rank());
-                alphaPattern.put(module, (double) a.rank());
-            }
-        });
-        LoraSettings settings = new LoraSettings(r, r, 0, List.copyOf(projections), false, null);
-        PeftLoraAdapter.save(output, settings, combined, "combined", fingerprint, rankPattern, alphaPattern);
+        return d;
     }
+
 }

@@ -51,7 +51,9 @@ public final class PeftLoraAdapter {
     }
 
     /**
-     * Loads the adapter at {@code dir} whose parsed {@code adapter_config.json} is {@code config}, with its options.
+     * Loads the adapter at {@code dir} whose parsed {@code adapter_config.json} is {@code config}, with its options;
+     * modules whose rank or alpha differs from the config's {@code r} / {@code lora_alpha} are listed in the model's
+     * patterns under their full names, so saving it again keeps every module's scale.
      *
      * @throws IllegalArgumentException naming the file and key when it is not a LoRA adapter Tailor supports
      * @throws TensorFormatException    naming the file and tensor when A and B are missing or do not match
@@ -68,6 +70,7 @@ public final class PeftLoraAdapter {
         double alpha = config.path("lora_alpha").asDouble(8);
         boolean rslora = config.path("use_rslora").asBoolean(false);
         Map<String, LoraAdapter> adapters = new TreeMap<>();
+        Map<String, Double> alphas = new TreeMap<>();
         Path weights = dir.resolve("adapter_model.safetensors");
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             for (String name : file.names()) {
@@ -86,12 +89,24 @@ public final class PeftLoraAdapter {
                 double moduleAlpha = pattern(config.get("alpha_pattern"), module, alpha);
                 float scale = (float) (rslora ? moduleAlpha / Math.sqrt(r) : moduleAlpha / r);
                 adapters.put(module, new LoraAdapter(a, b, scale));
+                alphas.put(module, moduleAlpha);
             }
         }
         if (adapters.isEmpty()) {
             throw new TensorFormatException(weights + ": no lora_A/lora_B tensors found");
         }
-        return new LoraModel(settings(config, adapters), adapters, Map.of(), Map.of());
+        LoraSettings settings = settings(config, adapters);
+        Map<String, Integer> rankPattern = new TreeMap<>();
+        Map<String, Double> alphaPattern = new TreeMap<>();
+        adapters.forEach((module, a) -> {
+            if (a.rank() != settings.r()) {
+                rankPattern.put(module, a.rank());
+            }
+            if (alphas.get(module) != settings.loraAlpha()) {
+                alphaPattern.put(module, alphas.get(module));
+            }
+        });
+        return new LoraModel(settings, adapters, rankPattern, alphaPattern);
     }
 
     /** The options a loaded adapter is saved again with: the config's, targets as found in the file. */

@@ -40,7 +40,8 @@ class LoraCombineTest {
                 first, "base", "sha256:same");
         PeftLoraAdapter.save(dir.resolve("b"), new LoraSettings(2, 16, 0, List.of("v_proj", "down_proj"), true,
                 List.of(1)), second, "base", "sha256:same");
-        LoraCombine.combine(List.of(dir.resolve("a"), dir.resolve("b")), List.of(0.7, 0.3), dir.resolve("c"));
+        LoraCombine.combine(List.of(dir.resolve("a"), dir.resolve("b")), List.of(0.7, 0.3),
+                CombineOptions.of(CombinationType.CAT), dir.resolve("c"));
         Map<String, LoraAdapter> combined = PeftLoraAdapter.load(dir.resolve("c"));
         assertEquals(5, combined.size(), "q and v of both layers, down of layer 1");
         assertEquals(6, combined.get("model.layers.1.self_attn.v_proj").rank());
@@ -64,7 +65,8 @@ class LoraCombineTest {
         PeftLoraAdapter.save(dir.resolve("a"), s, random(s, 1), "base", "sha256:one");
         PeftLoraAdapter.save(dir.resolve("b"), s, random(s, 2), "base", "sha256:two");
         var e = assertThrows(IllegalArgumentException.class, () -> LoraCombine.combine(
-                List.of(dir.resolve("a"), dir.resolve("b")), List.of(1.0, 1.0), dir.resolve("c")));
+                List.of(dir.resolve("a"), dir.resolve("b")), List.of(1.0, 1.0), CombineOptions.of(CombinationType.CAT),
+                dir.resolve("c")));
         assertTrue(e.getMessage().contains("sha256:one") && e.getMessage().contains("sha256:two"), e.getMessage());
     }
 
