@@ -77,8 +77,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
     @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
-            + "lora (default ${DEFAULT-VALUE})")
+            + "lora, ia3, seq_bn, double_seq_bn (default ${DEFAULT-VALUE})")
     String method;
+    @CommandLine.Mixin
+    Ia3Options ia3Options;
+    @CommandLine.Mixin
+    BottleneckOptions bottleneckOptions;
     @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
     int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16", description = "lora: alpha (default ${DEFAULT-VALUE})")
@@ -86,7 +90,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
     double loraDropout;
     @Option(names = "--target-modules", split = ",",
-            description = "lora: projections, or all-linear (default q_proj,v_proj)")
+            description = "lora, ia3: projections, or all-linear (default q_proj,v_proj for lora, "
+                    + "k_proj,v_proj,down_proj for ia3)")
     List<String> targetModules;
     @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
     boolean useRslora;
@@ -232,7 +237,10 @@ public final class TrainCommand implements Callable<Integer> {
             case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
                     targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
                     config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
+            case "ia3" -> ia3Options.create(targetModules, config, seed);
+            case "seq_bn", "double_seq_bn" -> bottleneckOptions.create(method, config, seed);
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora, ia3, seq_bn or "
+                    + "double_seq_bn, got " + method);
         };
     }
 
