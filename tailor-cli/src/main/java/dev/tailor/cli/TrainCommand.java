@@ -79,11 +79,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
     @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
-            + "lora, compacter, compacter++ (default ${DEFAULT-VALUE})")
+            + "lora, ia3, seq_bn, double_seq_bn, compacter, compacter++ (default ${DEFAULT-VALUE})")
     String method;
-    @Option(names = "--reduction-factor",
-            description = "bottleneck adapters: hidden / bottleneck width (default per method; compacter: 32)")
-    Integer reductionFactor;
+    @Mixin
+    Ia3Options ia3Options = new Ia3Options();
+    @Mixin
+    BottleneckOptions bottleneckOptions = new BottleneckOptions();
     @Mixin
     CompacterOptions compacterOptions = new CompacterOptions();
     @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
@@ -93,7 +94,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
     double loraDropout;
     @Option(names = "--target-modules", split = ",",
-            description = "lora: projections, or all-linear (default q_proj,v_proj)")
+            description = "lora, ia3: projections, or all-linear (default q_proj,v_proj for lora, "
+                    + "k_proj,v_proj,down_proj for ia3)")
     List<String> targetModules;
     @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
     boolean useRslora;
@@ -239,10 +241,12 @@ public final class TrainCommand implements Callable<Integer> {
             case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
                     targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
                     config, seed);
-            case "compacter", "compacter++" -> CompacterModel.create(compacterOptions.settings(method, reductionFactor),
-                    config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial, lora, compacter or "
-                    + "compacter++, got " + method);
+            case "ia3" -> ia3Options.create(targetModules, config, seed);
+            case "seq_bn", "double_seq_bn" -> bottleneckOptions.create(method, config, seed);
+            case "compacter", "compacter++" -> CompacterModel.create(
+                    compacterOptions.settings(method, bottleneckOptions.wholeReductionFactor()), config, seed);
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora, ia3, seq_bn, "
+                    + "double_seq_bn, compacter or compacter++, got " + method);
         };
     }
 

@@ -2,14 +2,29 @@ package dev.tailor.adapt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.adapt.bottleneck.BottleneckModel;
 import dev.tailor.adapt.compacter.CompacterFiles;
+import dev.tailor.adapt.ia3.PeftIa3Adapter;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.io.AtomicFiles;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tokenizer.PythonJson;
+import dev.tailor.train.Parameter;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Reads saved adapters of any method: {@code adapter_config.json}'s {@code peft_type} chooses the reader.
@@ -31,9 +46,11 @@ public final class AdapterFiles {
         String type = config.path("peft_type").asText("");
         return switch (type) {
             case "LORA" -> PeftLoraAdapter.loadModel(dir, config);
+            case "IA3" -> PeftIa3Adapter.load(dir, config);
+            case "BOTTLENECK" -> BottleneckModel.load(dir, config);
             case "COMPACTER" -> CompacterFiles.load(dir, config);
             default -> throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \""
-                    + type + "\" is not one Tailor reads (LORA, COMPACTER)");
+                    + type + "\" is not one Tailor reads (LORA, IA3, BOTTLENECK, COMPACTER)");
         };
     }
 
@@ -58,5 +75,50 @@ public final class AdapterFiles {
         try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("adapter_model.safetensors"))) {
             return file.metadata().get("tailor.base_fingerprint");
         }
+    }
+
+    /**
+     * Writes an adapter directory: {@code adapter_config.json} from {@code config} (keys sorted, indented by 2, as
+     * Python's {@code json.dumps(..., indent=2, sort_keys=True)}) and {@code adapter_model.safetensors} with the
+     * tensors as float32 under their names, the base's fingerprint (may be null) in the metadata
+     * ({@code tailor.base_fingerprint}). Both files are written atomically.
+     */
+    public static void write(Path dir, Map<String, Object> config, List<Parameter> tensors, String baseFingerprint) {
+        String json = PythonJson.of(false, 2, null, true).dumps(config);
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        if (baseFingerprint != null) {
+            writer.metadata("tailor.base_fingerprint", baseFingerprint);
+        }
+        for (Parameter p : tensors) {
+            writer.add(p.name(), DType.F32, p.shape(), p.data());
+        }
+        try {
+            Files.createDirectories(dir);
+            writer.write(dir.resolve("adapter_model.safetensors"));
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A float32 copy of the tensor {@code name} of {@code file}, as a parameter of that name.
+     *
+     * @throws TensorFormatException naming the file and tensor when it is not a float tensor of {@code rank}
+     *                               dimensions
+     */
+    public static Parameter readParameter(SafetensorsFile file, String name, int rank) {
+        TensorInfo info = file.info(name);
+        if (info.shape().length != rank || !info.dtype().isWeightType()) {
+            throw new TensorFormatException(file.path() + ": " + name + " must be a " + rank
+                    + "-D float tensor, is " + info.dtype() + info.shapeString());
+        }
+        var data = file.data(name);
+        float[] values = new float[Math.toIntExact(info.elementCount())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Numerics.load(data, info.dtype(), i);
+        }
+        return new Parameter(name, info.shape(), values);
     }
 }

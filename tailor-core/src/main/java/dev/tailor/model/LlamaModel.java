@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The Llama-family forward pass (llama, mistral, qwen2, qwen3) over weights read in place, with a KV cache:
@@ -49,7 +50,7 @@ public final class LlamaModel implements AutoCloseable {
         Map<String, LinearOp> ops = new HashMap<>();
         Map<String, List<SublayerAdapter>> subs = new HashMap<>();
         for (AdapterSites sites : adapters) {
-            sites.linear().forEach((module, a) -> {
+            new TreeMap<>(sites.linear()).forEach((module, a) -> {
                 LinearOp inner = ops.get(module);
                 if (inner == null) {
                     inner = new FrozenLinear(linear(module), bias(module));
@@ -57,7 +58,7 @@ public final class LlamaModel implements AutoCloseable {
                 a.checkFits(module, inner.out(), inner.in());
                 ops.put(module, a.around(inner));
             });
-            sites.sublayer().forEach((site, a) -> {
+            new TreeMap<>(sites.sublayer()).forEach((site, a) -> {
                 checkSublayerSite(site);
                 a.checkFits(site, config.hiddenSize());
                 subs.computeIfAbsent(site, k -> new ArrayList<>()).add(a);

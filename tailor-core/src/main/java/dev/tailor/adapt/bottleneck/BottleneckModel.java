@@ -1,0 +1,165 @@
+package dev.tailor.adapt.bottleneck;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.adapt.AdapterSites;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.train.Parameter;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * Bottleneck adapters of a whole model, one {@link BottleneckAdapter} per sublayer site of its architecture, saved in
+ * Tailor's directory format.
+ *
+ * <p>{@code adapter_config.json} (keys sorted, indented by 2): {@code architecture} ({@code seq_bn} |
+ * {@code double_seq_bn}), {@code base_model_name_or_path}, {@code hidden_size}, {@code non_linearity},
+ * {@code num_layers}, {@code peft_type} ({@code "BOTTLENECK"}), {@code reduction_factor}, {@code task_type}
+ * ({@code "CAUSAL_LM"}). {@code adapter_model.safetensors}, per site {@code model.layers.{i}.self_attn} (Houlsby
+ * only) and {@code model.layers.{i}.mlp}:
+ * <pre>
+ * {site}.adapter_down.weight   [hidden/reduction_factor, hidden]   AdapterHub: ….adapter_down.0.weight
+ * {site}.adapter_down.bias     [hidden/reduction_factor]           AdapterHub: ….adapter_down.0.bias
+ * {site}.adapter_up.weight     [hidden, hidden/reduction_factor]   AdapterHub: ….adapter_up.weight
+ * {site}.adapter_up.bias       [hidden]                            AdapterHub: ….adapter_up.bias
+ * </pre>
+ *
+ * @param settings   architecture, reduction factor and non-linearity
+ * @param hiddenSize the model's hidden size
+ * @param numLayers  the model's number of blocks
+ * @param adapters   per site ({@code model.layers.0.mlp}), its adapter
+ */
+public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int numLayers,
+                              Map<String, BottleneckAdapter> adapters) implements Adapter {
+
+    /** The keys of {@code adapter_config.json}, sorted. */
+    public static final List<String> CONFIG_KEYS = List.of("architecture", "base_model_name_or_path", "hidden_size",
+            "non_linearity", "num_layers", "peft_type", "reduction_factor", "task_type");
+    private static final String[] TENSORS = {"adapter_down.weight", "adapter_down.bias", "adapter_up.weight",
+        "adapter_up.bias"};
+
+    /** Copies the map (sorted by site). */
+    public BottleneckModel {
+        adapters = new TreeMap<>(adapters);
+    }
+
+    /** Fresh adapters at every site of the architecture, initialised as {@link BottleneckAdapter#create}, seeded. */
+    public static BottleneckModel create(BottleneckSettings settings, ModelConfig config, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int hidden = config.hiddenSize();
+        Map<String, BottleneckAdapter> sites = new TreeMap<>();
+        for (String site : siteNames(settings.architecture(), config.numLayers())) {
+            sites.put(site, BottleneckAdapter.create(site, hidden, settings.bottleneck(hidden),
+                    settings.nonLinearity(), rnd));
+        }
+        return new BottleneckModel(settings, hidden, config.numLayers(), sites);
+    }
+
+    private static List<String> siteNames(Architecture architecture, int numLayers) {
+        List<String> out = new ArrayList<>();
+        for (int l = 0; l < numLayers; l++) {
+            for (String sublayer : architecture.sublayers()) {
+                out.add("model.layers." + l + "." + sublayer);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String type() {
+        return "BOTTLENECK";
+    }
+
+    @Override
+    public String describe() {
+        BottleneckAdapter any = adapters.values().iterator().next();
+        return "bottleneck " + settings.architecture().configName() + " (" + settings.nonLinearity().configName()
+                + ", " + hiddenSize + "→" + any.bottleneck() + ") at " + adapters.size() + " sites";
+    }
+
+    @Override
+    public AdapterSites sites() {
+        return AdapterSites.ofSublayer(adapters);
+    }
+
+    @Override
+    public void save(Path dir, String baseModel, String baseFingerprint) {
+        Map<String, Object> config = new TreeMap<>();
+        config.put("architecture", settings.architecture().configName());
+        config.put("base_model_name_or_path", baseModel);
+        config.put("hidden_size", hiddenSize);
+        config.put("non_linearity", settings.nonLinearity().configName());
+        config.put("num_layers", numLayers);
+        config.put("peft_type", "BOTTLENECK");
+        double rf = settings.reductionFactor();
+        config.put("reduction_factor", rf == Math.rint(rf) && rf < 1e15 ? (Object) (long) rf : (Object) rf);
+        config.put("task_type", "CAUSAL_LM");
+        List<Parameter> tensors = new ArrayList<>();
+        adapters.values().forEach(a -> tensors.addAll(a.parameters()));
+        AdapterFiles.write(dir, config, tensors, baseFingerprint);
+    }
+
+    /**
+     * Loads the adapters in {@code dir} whose parsed {@code adapter_config.json} is {@code config}.
+     *
+     * @throws IllegalArgumentException naming the file and key when the config is incomplete or unsupported
+     * @throws TensorFormatException    naming the file and tensor when one is missing or has the wrong shape
+     */
+    public static BottleneckModel load(Path dir, JsonNode config) {
+        Path configFile = dir.resolve("adapter_config.json");
+        String type = config.path("peft_type").asText("");
+        if (!type.equals("BOTTLENECK")) {
+            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not BOTTLENECK");
+        }
+        for (String key : List.of("architecture", "hidden_size", "num_layers", "non_linearity", "reduction_factor")) {
+            if (!config.hasNonNull(key)) {
+                throw new IllegalArgumentException(configFile + ": missing \"" + key + "\"");
+            }
+        }
+        BottleneckSettings settings;
+        try {
+            settings = new BottleneckSettings(Architecture.parse(config.get("architecture").asText()),
+                    config.get("reduction_factor").asDouble(), NonLinearity.parse(config.get("non_linearity").asText()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
+        int hidden = config.get("hidden_size").asInt();
+        int layers = config.get("num_layers").asInt();
+        Path weights = dir.resolve("adapter_model.safetensors");
+        Map<String, BottleneckAdapter> sites = new TreeMap<>();
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            for (String site : siteNames(settings.architecture(), layers)) {
+                Parameter[] p = new Parameter[TENSORS.length];
+                for (int i = 0; i < TENSORS.length; i++) {
+                    String name = site + "." + TENSORS[i];
+                    if (!file.contains(name)) {
+                        throw new TensorFormatException(weights + ": missing " + name + " (" + settings.architecture()
+                                .configName() + " has adapters at " + settings.architecture().sublayers()
+                                + " of each of " + layers + " layers)");
+                    }
+                    p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);
+                }
+                BottleneckAdapter a;
+                try {
+                    a = new BottleneckAdapter(p[0], p[1], p[2], p[3], settings.nonLinearity());
+                } catch (IllegalArgumentException e) {
+                    throw new TensorFormatException(weights + ": " + e.getMessage());
+                }
+                if (a.hidden() != hidden) {
+                    throw new TensorFormatException(weights + ": " + p[0].name() + " is for hidden size "
+                            + a.hidden() + " but " + configFile + " says hidden_size " + hidden);
+                }
+                sites.put(site, a);
+            }
+        }
+        return new BottleneckModel(settings, hidden, layers, sites);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.tailor.adapt.bottleneck;
+
+/**
+ * The options of new bottleneck adapters, named as AdapterHub's {@code BnConfig}.
+ *
+ * @param architecture    {@code seq_bn} or {@code double_seq_bn}
+ * @param reductionFactor hidden size / bottleneck size
+ * @param nonLinearity    the bottleneck's non-linearity
+ */
+public record BottleneckSettings(Architecture architecture, double reductionFactor, NonLinearity nonLinearity) {
+
+    /**
+     * Checks the options.
+     *
+     * @throws IllegalArgumentException when the reduction factor is not positive
+     */
+    public BottleneckSettings {
+        if (!(reductionFactor > 0) || Double.isInfinite(reductionFactor)) {
+            throw new IllegalArgumentException("--reduction-factor must be a positive number, got " + reductionFactor);
+        }
+    }
+
+    /** AdapterHub's defaults of {@code architecture}, each overridden when not null. */
+    public static BottleneckSettings defaults(Architecture architecture, Double reductionFactor, String nonLinearity) {
+        return new BottleneckSettings(architecture,
+                reductionFactor == null ? Architecture.DEFAULT_REDUCTION_FACTOR : reductionFactor,
+                nonLinearity == null ? architecture.defaultNonLinearity() : NonLinearity.parse(nonLinearity));
+    }
+
+    /** AdapterHub's bottleneck size: {@code max(1, int(hidden // reduction_factor))}. */
+    public int bottleneck(int hidden) {
+        return Math.max(1, (int) Math.floor(hidden / reductionFactor));
+    }
+}

@@ -1,0 +1,72 @@
+package dev.tailor.adapt.ia3;
+
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.ModelConfig;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * An (IA)³ adapter of a whole model: its options and one {@link Ia3Adapter} per targeted module.
+ *
+ * @param settings the options saved in {@code adapter_config.json}
+ * @param modules  per module ({@code model.layers.0.mlp.down_proj}), its vector
+ */
+public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) implements Adapter {
+
+    /** Copies the map (sorted by module). */
+    public Ia3Model {
+        modules = new TreeMap<>(modules);
+    }
+
+    /**
+     * Fresh vectors for every target of {@code settings} in {@code config}: ones, or with
+     * {@code init_ia3_weights=false} standard-normal values drawn from {@code seed}.
+     */
+    public static Ia3Model create(Ia3Settings settings, ModelConfig config, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, Ia3Adapter> modules = new TreeMap<>();
+        for (String module : settings.modules(config)) {
+            String projection = module.substring(module.lastIndexOf('.') + 1);
+            int[] shape = Ia3Settings.shape(config, projection);
+            Ia3Adapter a = Ia3Adapter.create(module, shape[0], shape[1], settings.isFeedforward(projection));
+            if (!settings.initIa3Weights()) {
+                float[] v = a.vector().data();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) gaussian(rnd);
+                }
+            }
+            modules.put(module, a);
+        }
+        return new Ia3Model(settings, modules);
+    }
+
+    @Override
+    public String type() {
+        return "IA3";
+    }
+
+    @Override
+    public String describe() {
+        long ff = modules.values().stream().filter(Ia3Adapter::feedforward).count();
+        return "IA³ on " + modules.size() + " modules (" + ff + " feed-forward)";
+    }
+
+    @Override
+    public AdapterSites sites() {
+        return AdapterSites.ofLinear(modules);
+    }
+
+    @Override
+    public void save(Path dir, String baseModel, String baseFingerprint) {
+        PeftIa3Adapter.save(dir, this, baseModel, baseFingerprint);
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u = 1.0 - rnd.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd.nextDouble());
+    }
+}

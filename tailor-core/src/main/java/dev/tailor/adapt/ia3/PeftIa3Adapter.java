@@ -1,0 +1,135 @@
+package dev.tailor.adapt.ia3;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.train.Parameter;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and writes PEFT (IA)³ adapter directories. Tensors are {@code base_model.model.<module>.ia3_l} (no
+ * {@code .weight}; an adapter name such as {@code .default} after {@code ia3_l} is accepted on read). A module is
+ * a feed-forward one when {@code feedforward_modules} says so, as PEFT decides it: for a list, the module name ends
+ * with one of its entries; for a string, the name matches it as a regex in full. Unknown config keys are ignored.
+ */
+public final class PeftIa3Adapter {
+    private static final String PREFIX = "base_model.model.";
+    private static final Pattern L_NAME = Pattern.compile("(.+)\\.ia3_l(?:\\.[A-Za-z0-9_]+)?");
+
+    /**
+     * The keys PEFT's {@code IA3Config} writes (PEFT 0.10–0.13, the release line of the LoRA keys in FORMATS.md;
+     * {@code exclude_modules} came later), sorted.
+     */
+    public static final List<String> CONFIG_KEYS = List.of("auto_mapping", "base_model_name_or_path",
+            "fan_in_fan_out", "feedforward_modules", "inference_mode", "init_ia3_weights", "modules_to_save",
+            "peft_type", "revision", "target_modules", "task_type");
+
+    private PeftIa3Adapter() {
+    }
+
+    /**
+     * Loads the adapter in {@code dir} whose parsed {@code adapter_config.json} is {@code config}; the vectors are
+     * float32 copies named as in the file.
+     *
+     * @throws IllegalArgumentException naming the file when it is not an (IA)³ adapter Tailor supports
+     * @throws TensorFormatException    naming the file and tensor when a vector is missing or has the wrong shape
+     */
+    public static Ia3Model load(Path dir, JsonNode config) {
+        Path configFile = dir.resolve("adapter_config.json");
+        String type = config.path("peft_type").asText("");
+        if (!type.equals("IA3")) {
+            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not IA3");
+        }
+        if (config.path("fan_in_fan_out").asBoolean(false)) {
+            throw new IllegalArgumentException(configFile + ": fan_in_fan_out true is for GPT-2's Conv1D, not a "
+                    + "Llama-family linear");
+        }
+        JsonNode feedforward = config.get("feedforward_modules");
+        Map<String, Ia3Adapter> modules = new TreeMap<>();
+        Path weights = dir.resolve("adapter_model.safetensors");
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            for (String name : file.names()) {
+                Matcher m = L_NAME.matcher(name);
+                if (!m.matches() || !name.startsWith(PREFIX)) {
+                    continue;
+                }
+                String module = m.group(1).substring(PREFIX.length());
+                Parameter l = AdapterFiles.readParameter(file, name, 2);
+                boolean ff = feedforward == null || feedforward.isNull()
+                        ? l.shape()[0] == 1 && l.shape()[1] != 1
+                        : isFeedforward(feedforward, module);
+                try {
+                    modules.put(module, new Ia3Adapter(l, ff));
+                } catch (IllegalArgumentException e) {
+                    throw new TensorFormatException(weights + ": " + e.getMessage() + " (" + module + " is "
+                            + (ff ? "" : "not ") + "in feedforward_modules of " + configFile + ")");
+                }
+            }
+        }
+        if (modules.isEmpty()) {
+            throw new TensorFormatException(weights + ": no ia3_l tensors found");
+        }
+        return new Ia3Model(settings(config, modules), modules);
+    }
+
+    /** Whether PEFT treats {@code module} as a feed-forward module under {@code feedforward_modules}. */
+    static boolean isFeedforward(JsonNode feedforward, String module) {
+        if (feedforward.isTextual()) {
+            return module.matches(feedforward.asText());
+        }
+        for (JsonNode key : feedforward) {
+            if (module.endsWith(key.asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The options a loaded adapter is saved again with: targets and feed-forward modules as found in the file. */
+    private static Ia3Settings settings(JsonNode config, Map<String, Ia3Adapter> modules) {
+        TreeSet<String> targets = new TreeSet<>();
+        TreeSet<String> feedforward = new TreeSet<>();
+        modules.forEach((module, a) -> {
+            String projection = module.substring(module.lastIndexOf('.') + 1);
+            targets.add(projection);
+            if (a.feedforward()) {
+                feedforward.add(projection);
+            }
+        });
+        return new Ia3Settings(List.copyOf(targets), List.copyOf(feedforward),
+                config.path("init_ia3_weights").asBoolean(true));
+    }
+
+    /**
+     * Saves {@code model} in PEFT's layout: {@code adapter_config.json} with exactly {@link #CONFIG_KEYS} (sorted,
+     * indented by 2, as Python's {@code json.dumps}) and {@code adapter_model.safetensors} with PEFT's tensor names;
+     * the base's fingerprint (may be null) goes into the safetensors metadata ({@code tailor.base_fingerprint}).
+     * Both files are written atomically.
+     */
+    public static void save(Path dir, Ia3Model model, String baseModel, String baseFingerprint) {
+        Map<String, Object> config = new TreeMap<>();
+        config.put("auto_mapping", null);
+        config.put("base_model_name_or_path", baseModel);
+        config.put("fan_in_fan_out", false);
+        config.put("feedforward_modules", model.settings().feedforwardModules().stream().sorted().toList());
+        config.put("inference_mode", true);
+        config.put("init_ia3_weights", model.settings().initIa3Weights());
+        config.put("modules_to_save", null);
+        config.put("peft_type", "IA3");
+        config.put("revision", null);
+        config.put("target_modules", model.settings().projections());
+        config.put("task_type", "CAUSAL_LM");
+        List<Parameter> tensors = new ArrayList<>();
+        model.modules().values().forEach(a -> tensors.add(a.vector()));
+        AdapterFiles.write(dir, config, tensors, baseFingerprint);
+    }
+}
