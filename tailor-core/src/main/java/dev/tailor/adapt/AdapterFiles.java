@@ -3,6 +3,8 @@ package dev.tailor.adapt;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prompt.PromptTuning;
 import dev.tailor.io.SafetensorsFile;
 
 import java.io.IOException;
@@ -30,8 +32,10 @@ public final class AdapterFiles {
         String type = config.path("peft_type").asText("");
         return switch (type) {
             case "LORA" -> PeftLoraAdapter.loadModel(dir, config);
+            case PromptTuning.TYPE -> PromptTuning.load(dir, config);
+            case PrefixTuning.TYPE -> PrefixTuning.load(dir, config);
             default -> throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \""
-                    + type + "\" is not one Tailor reads (LORA)");
+                    + type + "\" is not one Tailor reads (LORA, PROMPT_TUNING, PREFIX_TUNING)");
         };
     }
 
