@@ -11,7 +11,7 @@ import java.util.List;
 /** The {@code --adapter} and {@code --force} options of commands that run a model. */
 public final class AdapterOptions {
 
-    @Option(names = "--adapter", description = "PEFT LoRA adapter directory (repeat to stack, applied in order)")
+    @Option(names = "--adapter", description = "PEFT adapter directory: LoRA, prompt or prefix tuning (repeat to stack, applied in order)")
     List<Path> adapters = new ArrayList<>();
 
     @Option(names = "--force", description = "apply adapters trained on another base anyway")

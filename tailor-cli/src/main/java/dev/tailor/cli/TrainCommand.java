@@ -50,8 +50,8 @@ import java.util.concurrent.Callable;
 
 /** {@code tailor train}: full or partial fine-tuning, or training from scratch. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Fine-tune a model fully or partially, train a LoRA adapter, or train a model from scratch, "
-                + "on JSON Lines data.")
+        description = "Fine-tune a model fully or partially, train an adapter (LoRA, prompt or prefix tuning), "
+                + "or train a model from scratch, on JSON Lines data.")
 public final class TrainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -79,7 +79,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
     @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
-            + "lora, ia3, seq_bn, double_seq_bn, compacter, compacter++ (default ${DEFAULT-VALUE})")
+            + "lora, dora, ia3, prompt, prefix, seq_bn, double_seq_bn, compacter, compacter++ "
+            + "(default ${DEFAULT-VALUE})")
     String method;
     @Mixin
     Ia3Options ia3Options = new Ia3Options();
@@ -101,6 +102,8 @@ public final class TrainCommand implements Callable<Integer> {
     boolean useRslora;
     @Option(names = "--layers-to-transform", split = ",", description = "lora: only these layers")
     List<Integer> layersToTransform;
+    @CommandLine.Mixin
+    PromptOptions promptOptions = new PromptOptions();
     @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
     String trainLayers;
     @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
@@ -164,8 +167,9 @@ public final class TrainCommand implements Callable<Integer> {
         FreezePlan plan = freezePlan();
         Base base = openBase();
         try {
-            Adapter adapter = newAdapter(base.config);
-            int len = Math.min(seqLen, base.config.maxPositions());
+            Adapter adapter = newAdapter(base.config, base);
+            int virtualTokens = adapter == null ? 0 : adapter.sites().virtualTokens();
+            int len = Math.min(seqLen, base.config.maxPositions() - virtualTokens);
             DataConfig dataConfig = new DataConfig(data, evalData, dataFormat, evalData != null ? 0 : evalSplit, len,
                     batchSize, seed, true, skipBadLines);
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
@@ -235,18 +239,20 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The adapter to train, or null for full and partial fine-tuning. */
-    private Adapter newAdapter(ModelConfig config) {
+    private Adapter newAdapter(ModelConfig config, Base base) {
         return switch (method) {
             case "full", "partial" -> null;
             case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
                     targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
                     config, seed);
             case "ia3" -> ia3Options.create(targetModules, config, seed);
+            case "prompt" -> promptOptions.promptTuning(config, base.weights.embed(), base.tokenizer, model, seed);
+            case "prefix" -> promptOptions.prefixTuning(config, seed);
             case "seq_bn", "double_seq_bn" -> bottleneckOptions.create(method, config, seed);
             case "compacter", "compacter++" -> CompacterModel.create(
                     compacterOptions.settings(method, bottleneckOptions.wholeReductionFactor()), config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial, lora, ia3, seq_bn, "
-                    + "double_seq_bn, compacter or compacter++, got " + method);
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora, ia3, prompt, "
+                    + "prefix, seq_bn, double_seq_bn, compacter or compacter++, got " + method);
         };
     }
 

@@ -7,6 +7,8 @@ import dev.tailor.adapt.compacter.CompacterFiles;
 import dev.tailor.adapt.ia3.PeftIa3Adapter;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.io.AtomicFiles;
+import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prompt.PromptTuning;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
@@ -49,8 +51,11 @@ public final class AdapterFiles {
             case "IA3" -> PeftIa3Adapter.load(dir, config);
             case "BOTTLENECK" -> BottleneckModel.load(dir, config);
             case "COMPACTER" -> CompacterFiles.load(dir, config);
+            case PromptTuning.TYPE -> PromptTuning.load(dir, config);
+            case PrefixTuning.TYPE -> PrefixTuning.load(dir, config);
             default -> throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \""
-                    + type + "\" is not one Tailor reads (LORA, IA3, BOTTLENECK, COMPACTER)");
+                    + type + "\" is not one Tailor reads (LORA, IA3, BOTTLENECK, COMPACTER, PROMPT_TUNING, "
+                    + "PREFIX_TUNING)");
         };
     }
 

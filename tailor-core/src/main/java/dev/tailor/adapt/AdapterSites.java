@@ -48,6 +48,12 @@ public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, Sublay
         return linear.isEmpty() && sublayer.isEmpty() && promptEmbeddings == null && prefix == null;
     }
 
+    /** Virtual tokens put in front of every sequence: prompt or prefix tuning's P, else 0. */
+    public int virtualTokens() {
+        return promptEmbeddings != null ? (int) promptEmbeddings.shape()[0]
+                : prefix != null ? (int) prefix.shape()[0] : 0;
+    }
+
     /** All trainable tensors, each once (shared tensors such as Compacter's rule matrices appear once). */
     public List<Parameter> parameters() {
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());

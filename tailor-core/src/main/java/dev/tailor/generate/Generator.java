@@ -125,7 +125,7 @@ public final class Generator {
             if (promptIds == null) {
                 throw new IllegalStateException("no prompt given");
             }
-            int context = model.config().maxPositions();
+            int context = model.contextLength();
             if (promptIds.length > context) {
                 throw new ContextOverflowException(promptIds.length, context);
             }

@@ -25,8 +25,8 @@ final class Attention {
     }
 
     /**
-     * For each new row t (at position {@code start + t}) and query head h, attends over cache positions
-     * {@code [0, start + t]} of KV head {@code h / group}.
+     * For each new row t (stored at position {@code start + t}, virtual tokens included) and query head h,
+     * attends over cache positions {@code [0, start + t]} of KV head {@code h / group}.
      *
      * @param q   [n, heads·headDim] after RoPE
      * @param out [n, heads·headDim]

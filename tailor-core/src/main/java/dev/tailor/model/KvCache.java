@@ -2,48 +2,81 @@ package dev.tailor.model;
 
 /**
  * Keys and values of every layer for the positions processed so far, laid out per KV head so that each
- * head's keys and values are contiguous matrices: {@code keys[layer]} is {@code [kvHeads, capacity, headDim]},
+ * head's keys and values are contiguous matrices: {@code keys[layer]} is {@code [kvHeads, size, headDim]},
  * row p of head h holding position p (keys after RoPE).
+ *
+ * <p>A cache made for a model whose adapter adds virtual tokens (prompt or prefix tuning) reserves
+ * {@link #virtualTokens()} positions at its front; the model fills them when it starts on the empty cache. They
+ * are not counted by {@link #length()}, {@link #capacity()} or {@link #truncate}, which speak of the caller's
+ * tokens only.
  */
 public final class KvCache {
     private final float[][] keys;
     private final float[][] values;
-    private final int capacity;
+    private final int size;
+    private final int virtualTokens;
     private final int kvHeads;
     private final int headDim;
-    private int length;
+    /** Positions held, virtual ones included: 0, or at least {@code virtualTokens}. */
+    private int held;
 
     /** An empty cache for {@code capacity} positions of {@code config}. */
     public KvCache(ModelConfig config, int capacity) {
-        this.capacity = capacity;
+        this(config, capacity, 0);
+    }
+
+    /** An empty cache for {@code capacity} positions of {@code config} after {@code virtualTokens} virtual ones. */
+    public KvCache(ModelConfig config, int capacity, int virtualTokens) {
+        if (capacity < 0 || virtualTokens < 0) {
+            throw new IllegalArgumentException("a KV cache needs capacity >= 0 and virtual tokens >= 0, got "
+                    + capacity + " and " + virtualTokens);
+        }
+        this.size = Math.addExact(capacity, virtualTokens);
+        this.virtualTokens = virtualTokens;
         this.kvHeads = config.numKvHeads();
         this.headDim = config.headDim();
-        int size = Math.multiplyExact(capacity, config.kvDim());
-        this.keys = new float[config.numLayers()][size];
-        this.values = new float[config.numLayers()][size];
+        int floats = Math.multiplyExact(size, config.kvDim());
+        this.keys = new float[config.numLayers()][floats];
+        this.values = new float[config.numLayers()][floats];
     }
 
-    /** Positions held. */
+    /** Positions held (the caller's tokens; virtual tokens are not counted). */
     public int length() {
-        return length;
+        return held == 0 ? 0 : held - virtualTokens;
     }
 
-    /** Positions it can hold. */
+    /** Positions it can hold (the caller's tokens, besides the virtual ones). */
     public int capacity() {
-        return capacity;
+        return size - virtualTokens;
     }
 
-    /** Forgets every position (keeps the memory). */
+    /** Positions reserved at the front for an adapter's virtual tokens. */
+    public int virtualTokens() {
+        return virtualTokens;
+    }
+
+    /** Forgets every position, virtual ones included (keeps the memory). */
     public void clear() {
-        length = 0;
+        held = 0;
     }
 
-    /** Keeps only the first {@code newLength} positions (for reusing a shared prompt prefix). */
+    /**
+     * Keeps only the first {@code newLength} positions (for reusing a shared prompt prefix); virtual tokens
+     * already stored stay.
+     */
     public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) {
-            throw new IllegalArgumentException("cannot truncate a cache of " + length + " positions to " + newLength);
+        if (newLength < 0 || newLength > length()) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length() + " positions to "
+                    + newLength);
         }
-        length = newLength;
+        if (held != 0) {
+            held = virtualTokens + newLength;
+        }
+    }
+
+    /** Positions held, virtual ones included: where the next position is stored. */
+    int held() {
+        return held;
     }
 
     float[] keys(int layer) {
@@ -56,7 +89,7 @@ public final class KvCache {
 
     /** Offset of position {@code pos} of KV head {@code head} in a layer's keys or values. */
     int offset(int head, int pos) {
-        return (head * capacity + pos) * headDim;
+        return (head * size + pos) * headDim;
     }
 
     /**
@@ -73,7 +106,8 @@ public final class KvCache {
         }
     }
 
+    /** Counts {@code positions} more as held (virtual ones included). */
     void advance(int positions) {
-        length += positions;
+        held += positions;
     }
 }

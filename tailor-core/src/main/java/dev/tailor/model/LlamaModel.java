@@ -3,12 +3,14 @@ package dev.tailor.model;
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.FrozenLinear;
 import dev.tailor.adapt.LinearOp;
+import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.train.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,6 +26,11 @@ import java.util.TreeMap;
  * <p>Per block: {@code h = x + o_proj(attn(rope(q), rope(k), v))} over {@code rmsnorm(x)}, then
  * {@code x' = h + down(silu(gate(n)) · up(n))} with {@code n = rmsnorm(h)}; qwen2 adds q/k/v biases, qwen3
  * normalises each q and k head before RoPE.
+ *
+ * <p>A view whose adapters include prompt tuning or prefix tuning has {@link #virtualTokens()} virtual tokens in
+ * front of every sequence, as PEFT puts them: when a forward starts on an empty cache, prompt tuning's embeddings
+ * run through the blocks first (positions {@code 0 … P−1}) and prefix tuning's keys and values are stored as they
+ * are (no RoPE) at those positions; the caller's tokens follow at positions {@code P …}.
  */
 public final class LlamaModel implements AutoCloseable {
     private final ModelConfig config;
@@ -33,6 +40,11 @@ public final class LlamaModel implements AutoCloseable {
     private final List<AdapterSites> adapters;
     private final Map<String, LinearOp> linearOps;
     private final Map<String, List<SublayerAdapter>> sublayers;
+    /** Prompt tuning's embeddings {@code [P, hidden]}, or null. */
+    private final Parameter promptEmbeddings;
+    /** Prefix tuning's keys and values in PEFT's layout {@code [P, layers·2·kvDim]}, or null. */
+    private final Parameter prefix;
+    private final int virtualTokens;
 
     /** A model over bound weights; {@code source} (may be null) is closed with the model. */
     public LlamaModel(ModelConfig config, LlamaWeights weights, TensorSource source) {
@@ -66,6 +78,23 @@ public final class LlamaModel implements AutoCloseable {
         }
         this.linearOps = Map.copyOf(ops);
         this.sublayers = Map.copyOf(subs);
+        Parameter prompt = null;
+        Parameter kv = null;
+        for (AdapterSites sites : adapters) {
+            if (sites.promptEmbeddings() == null && sites.prefix() == null) {
+                continue;
+            }
+            if (prompt != null || kv != null || (sites.promptEmbeddings() != null && sites.prefix() != null)) {
+                throw new IllegalArgumentException("at most one prompt or prefix tuning adapter can be applied, "
+                        + "as PEFT applies one; the stack has more");
+            }
+            prompt = sites.promptEmbeddings();
+            kv = sites.prefix();
+        }
+        PromptLearning.check(config, prompt, kv);
+        this.promptEmbeddings = prompt;
+        this.prefix = kv;
+        this.virtualTokens = new AdapterSites(Map.of(), Map.of(), prompt, kv).virtualTokens();
     }
 
     /**
@@ -185,27 +214,39 @@ public final class LlamaModel implements AutoCloseable {
         return weights;
     }
 
-    /** A KV cache able to hold {@code capacity} positions (at most the context length). */
-    public KvCache newCache(int capacity) {
-        if (capacity > config.maxPositions()) {
-            throw new IllegalArgumentException("a cache of " + capacity + " positions exceeds the context length "
-                    + config.maxPositions());
-        }
-        return new KvCache(config, capacity);
+    /** Virtual tokens the adapters put in front of every sequence (prompt or prefix tuning's P; 0 without). */
+    public int virtualTokens() {
+        return virtualTokens;
+    }
+
+    /** Tokens a sequence may have: the context length less the {@link #virtualTokens()}. */
+    public int contextLength() {
+        return config.maxPositions() - virtualTokens();
     }
 
     /**
-     * Runs {@code tokens} at positions {@code cache.length() …} and appends their keys and values to the cache.
+     * A KV cache able to hold {@code capacity} tokens (at most {@link #contextLength()}), with room for the
+     * virtual tokens in front.
+     */
+    public KvCache newCache(int capacity) {
+        int virtual = virtualTokens();
+        if (capacity > contextLength()) {
+            throw new IllegalArgumentException("a cache of " + capacity + " positions"
+                    + (virtual > 0 ? " after " + virtual + " virtual tokens" : "") + " exceeds the context length "
+                    + config.maxPositions());
+        }
+        return new KvCache(config, capacity, virtual);
+    }
+
+    /**
+     * Runs {@code tokens} after the {@code cache.length()} tokens held and appends their keys and values to the
+     * cache; on an empty cache the adapters' virtual tokens go first.
      *
      * @return the hidden states after the final norm, {@code [tokens.length, hidden]}
      * @throws ContextOverflowException if the cache cannot hold the tokens
      */
     public float[] forward(KvCache cache, int[] tokens) {
         int n = tokens.length;
-        int start = cache.length();
-        if (start + n > cache.capacity()) {
-            throw new ContextOverflowException(start + n, cache.capacity());
-        }
         int d = config.hiddenSize();
         float[] x = new float[n * d];
         for (int t = 0; t < n; t++) {
@@ -216,16 +257,79 @@ public final class LlamaModel implements AutoCloseable {
             }
             weights.embed().copyRow(id, x, t * d);
         }
-        BlockScratch s = new BlockScratch(config, n);
-        for (int l = 0; l < config.numLayers(); l++) {
-            block(l, weights.layers().get(l), cache, start, n, x, s);
+        return run(cache, x, n);
+    }
+
+    /**
+     * Like {@link #forward}, from input embeddings {@code [n, hidden]} instead of token ids (not modified).
+     *
+     * @throws ContextOverflowException if the cache cannot hold the rows
+     */
+    public float[] forwardEmbeddings(KvCache cache, float[] embeddings, int n) {
+        if (embeddings.length != n * config.hiddenSize()) {
+            throw new IllegalArgumentException("expected " + n + " rows of " + config.hiddenSize()
+                    + " embeddings, got " + embeddings.length + " values");
         }
-        cache.advance(n);
+        return run(cache, embeddings.clone(), n);
+    }
+
+    /** Runs rows {@code x [n, hidden]} (overwritten) through the blocks, virtual tokens first on an empty cache. */
+    private float[] run(KvCache cache, float[] x, int n) {
+        int virtual = virtualTokens;
+        if (cache.virtualTokens() != virtual) {
+            throw new IllegalArgumentException("a KV cache made for " + cache.virtualTokens() + " virtual tokens "
+                    + "cannot serve a model with " + virtual + "; make it with this model's newCache");
+        }
+        if (cache.length() + n > cache.capacity()) {
+            throw new ContextOverflowException(cache.length() + n, cache.capacity());
+        }
+        int d = config.hiddenSize();
+        int start = cache.held();
+        int skip = 0;
+        if (start == 0 && virtual > 0) {
+            if (promptEmbeddings != null) {
+                float[] rows = new float[(virtual + n) * d];
+                System.arraycopy(promptEmbeddings.data(), 0, rows, 0, virtual * d);
+                System.arraycopy(x, 0, rows, virtual * d, n * d);
+                x = rows;
+                skip = virtual;
+            } else {
+                storePrefix(cache, virtual);
+                start = virtual;
+            }
+        }
+        int m = n + skip;
+        BlockScratch s = new BlockScratch(config, m);
+        for (int l = 0; l < config.numLayers(); l++) {
+            block(l, weights.layers().get(l), cache, start, m, x, s);
+        }
+        cache.advance(m);
         float[] out = new float[n * d];
         for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(x, t * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
+            Ops.rmsNorm(x, (skip + t) * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
         }
         return out;
+    }
+
+    /**
+     * Stores prefix tuning's keys and values at positions {@code 0 … P−1} of every layer, as they are (PEFT's
+     * {@code past_key_values}: row p holds blocks {@code [layers·2][kvDim]}; layer l's key is block 2l, its value
+     * block 2l+1).
+     */
+    private void storePrefix(KvCache cache, int virtual) {
+        int kvDim = config.kvDim();
+        int width = config.numLayers() * 2 * kvDim;
+        float[] data = prefix.data();
+        float[] k = new float[virtual * kvDim];
+        float[] v = new float[virtual * kvDim];
+        for (int l = 0; l < config.numLayers(); l++) {
+            for (int p = 0; p < virtual; p++) {
+                System.arraycopy(data, p * width + 2 * l * kvDim, k, p * kvDim, kvDim);
+                System.arraycopy(data, p * width + (2 * l + 1) * kvDim, v, p * kvDim, kvDim);
+            }
+            cache.store(l, 0, virtual, k, v);
+        }
+        cache.advance(virtual);
     }
 
     /** Logits of rows {@code [from, to)} of {@code hidden} (from {@link #forward}): {@code [to−from, vocab]}. */

@@ -60,7 +60,7 @@ public final class Evaluator {
      */
     public Result evaluate(Path file, DatasetFormat format, boolean skipBadLines) {
         Dataset data = new DatasetLoader(tokenizer, chatTemplate, format, skipBadLines).load(file);
-        int context = model.config().maxPositions();
+        int context = model.contextLength();
         CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
         int truncated = 0;
         for (Example e : data.examples()) {

@@ -24,7 +24,7 @@ public final class LikelihoodScorer implements ClassificationScorer.LogLikelihoo
 
     @Override
     public double score(int[] promptIds, int[] completionIds) {
-        int context = model.config().maxPositions();
+        int context = model.contextLength();
         int total = promptIds.length + completionIds.length;
         if (total > context) {
             throw new IllegalArgumentException("prompt and completion of " + total + " tokens exceed the context of "

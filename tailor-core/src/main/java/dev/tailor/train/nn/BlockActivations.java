@@ -26,6 +26,12 @@ final class BlockActivations {
 
     BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
                      boolean sublayerAdapters) {
+        this(n, d, qDim, kvDim, heads, kvHeads, ffn, qkNorm, sublayerAdapters, 0);
+    }
+
+    /** With {@code prefix} keys (prefix tuning) before the sequence's in the attention probabilities. */
+    BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
+                     boolean sublayerAdapters, int prefix) {
         xIn = new float[n * d];
         n1 = new float[n * d];
         rstd1 = new float[n];
@@ -36,7 +42,7 @@ final class BlockActivations {
         q = new float[n * qDim];
         k = new float[n * kvDim];
         v = new float[n * kvDim];
-        probs = new float[heads * n * n];
+        probs = new float[heads * n * (prefix + n)];
         attn = new float[n * qDim];
         xMid = new float[n * d];
         n2 = new float[n * d];

@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
@@ -26,6 +27,9 @@ import java.util.function.Predicate;
  * accumulates the gradients of the trainable tensors; the backward stops at the lowest block with a trainable
  * tensor (nothing below it is computed), and with gradient checkpointing each block's activations are recomputed
  * during backward instead of being kept.
+ *
+ * <p>With prompt or prefix tuning every segment of a packed sequence gets the P virtual tokens in front (its real
+ * tokens at positions {@code P …}); logits and loss are those of the real tokens only.
  */
 public final class TrainableLlama {
     private final ModelConfig config;
@@ -39,11 +43,16 @@ public final class TrainableLlama {
     private final SegmentAttention attention;
     private final int stopLayer;
     private final boolean sublayerAdapters;
+    /** Prompt tuning's embeddings {@code [P, hidden]}, or null. */
+    private final Parameter promptEmbeddings;
+    /** Prefix tuning's keys and values {@code [P, layers·2·kvDim]}, or null. */
+    private final Parameter prefix;
     private boolean checkpointing;
     private Workspace workspace;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
-                           Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters) {
+                           Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
+                           Parameter promptEmbeddings, Parameter prefix) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -52,6 +61,8 @@ public final class TrainableLlama {
         this.lmHead = lmHead;
         this.parameters = Collections.unmodifiableList(parameters);
         this.sublayerAdapters = sublayerAdapters;
+        this.promptEmbeddings = promptEmbeddings;
+        this.prefix = prefix;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
         this.attention = new SegmentAttention(config.numHeads(), config.numKvHeads(), config.headDim());
@@ -61,7 +72,7 @@ public final class TrainableLlama {
                 lowest = l;
             }
         }
-        this.stopLayer = embedParam != null ? 0 : lowest;
+        this.stopLayer = embedParam != null || promptEmbeddings != null || prefix != null ? 0 : lowest;
     }
 
     /**
@@ -87,6 +98,7 @@ public final class TrainableLlama {
         float eps = (float) config.rmsNormEps();
         Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
         WeightMatrix embed = embedParam != null ? view(embedParam, base.embed()) : base.embed();
+        b.virtualTokens(adapter);
         List<Block> blocks = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             LayerWeights w = base.layers().get(i);
@@ -112,7 +124,7 @@ public final class TrainableLlama {
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
-                !adapter.sublayer().isEmpty());
+                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix());
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
@@ -139,6 +151,7 @@ public final class TrainableLlama {
                         + config.numLayers() + " layers)");
             }
         }
+        PromptLearning.check(config, adapter.promptEmbeddings(), adapter.prefix());
     }
 
     /** The architecture. */
@@ -181,10 +194,15 @@ public final class TrainableLlama {
     /** The logits {@code [n, vocab]} of one sequence (no gradients). */
     public float[] logits(PackedSequence seq) {
         int n = seq.length();
-        float[] x = embed(seq.tokens());
-        BlockActivations scratch = activations(n);
+        VirtualRows virtual = virtualRows(seq);
+        PackedSequence rows = virtual == null ? seq : virtual.rows();
+        float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
+        BlockActivations scratch = activations(rows.length());
         for (Block block : blocks) {
-            x = blockForward(block, x, seq, scratch);
+            x = blockForward(block, x, rows, scratch);
+        }
+        if (virtual != null) {
+            x = virtual.real(x, config.hiddenSize());
         }
         return logits(x, n, new float[n], new float[n * config.hiddenSize()], new float[n * config.vocabSize()]);
     }
@@ -203,14 +221,20 @@ public final class TrainableLlama {
     public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale) {
         int n = seq.length();
         int d = config.hiddenSize();
-        Workspace ws = workspace(n);
-        float[] x = embed(seq.tokens());
+        VirtualRows virtual = virtualRows(seq);
+        PackedSequence rows = virtual == null ? seq : virtual.rows();
+        int m = rows.length();
+        Workspace ws = workspace(m, n);
+        float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         for (int l = 0; l < blocks.size(); l++) {
             BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
-            x = blockForward(blocks.get(l), x, seq, acts);
+            x = blockForward(blocks.get(l), x, rows, acts);
             if (checkpointing && l >= stopLayer) {
-                System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, n * d);
+                System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, m * d);
             }
+        }
+        if (virtual != null) {
+            x = virtual.real(x, d);
         }
         float[] normed = new float[n * d];
         float[] logits = logits(x, n, ws.finalRstd, normed, ws.logits);
@@ -219,25 +243,60 @@ public final class TrainableLlama {
         lmHead.backward(logits, normed, n, stopLayer < blocks.size() || finalNorm.param() != null ? dNormed : null);
         float[] dx = new float[n * d];
         finalNorm.backward(dNormed, x, ws.finalRstd, n, dx);
+        if (virtual != null) {
+            dx = virtual.spread(dx, d);
+        }
         for (int l = blocks.size() - 1; l >= stopLayer; l--) {
             BlockActivations acts = ws.layers[l];
             if (checkpointing) {
-                blockForward(blocks.get(l), acts.xIn, seq, ws.scratch);
+                blockForward(blocks.get(l), acts.xIn, rows, ws.scratch);
                 acts = ws.scratch;
             }
-            boolean needInputGrad = l > stopLayer || embedParam != null;
-            dx = blockBackward(blocks.get(l), acts, seq, dx, needInputGrad);
+            boolean needInputGrad = l > stopLayer || embedParam != null || promptEmbeddings != null;
+            dx = blockBackward(blocks.get(l), acts, rows, dx, needInputGrad);
+        }
+        if (promptEmbeddings != null) {
+            virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
         }
         if (embedParam != null) {
             float[] g = embedParam.grad();
             int[] tokens = seq.tokens();
             for (int t = 0; t < n; t++) {
+                int row = virtual == null ? t : virtual.realRow(t);
                 for (int i = 0; i < d; i++) {
-                    g[tokens[t] * d + i] += dx[t * d + i];
+                    g[tokens[t] * d + i] += dx[row * d + i];
                 }
             }
         }
         return total;
+    }
+
+    /** How {@code seq} runs with the adapter's virtual tokens; null without prompt or prefix tuning. */
+    private VirtualRows virtualRows(PackedSequence seq) {
+        if (promptEmbeddings != null) {
+            return VirtualRows.prompt(seq, (int) promptEmbeddings.shape()[0], config.maxPositions());
+        }
+        if (prefix != null) {
+            return VirtualRows.prefix(seq, (int) prefix.shape()[0], config.maxPositions());
+        }
+        return null;
+    }
+
+    private float[] virtualInput(VirtualRows virtual, PackedSequence seq) {
+        float[] tokens = embed(seq.tokens());
+        return virtual.input(tokens, promptEmbeddings == null ? null : promptEmbeddings.data(), config.hiddenSize());
+    }
+
+    /** Prefix tuning's keys and values of block {@code b}'s layer for the attention, or null. */
+    private SegmentAttention.Prefix prefixOf(Block b) {
+        if (prefix == null) {
+            return null;
+        }
+        int layer = blocks.indexOf(b);
+        int kvDim = config.kvDim();
+        return new SegmentAttention.Prefix(prefix.data(), prefix.grad(), PromptLearning.prefixWidth(config),
+                PromptLearning.keyOffset(layer, kvDim), PromptLearning.valueOffset(layer, kvDim),
+                (int) prefix.shape()[0]);
     }
 
     /**
@@ -246,30 +305,33 @@ public final class TrainableLlama {
      */
     private static final class Workspace {
         final int length;
+        final int real;
         final BlockActivations[] layers;
         final BlockActivations scratch;
         final float[] logits;
         final float[] finalRstd;
 
-        Workspace(int length, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
+        Workspace(int length, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
             this.length = length;
+            this.real = real;
             this.layers = layers;
             this.scratch = scratch;
             this.logits = logits;
-            this.finalRstd = new float[length];
+            this.finalRstd = new float[real];
         }
     }
 
-    private Workspace workspace(int n) {
-        if (workspace == null || workspace.length != n) {
+    /** The buffers of {@code m} block rows of which {@code n} are real tokens (fewer with prompt tuning). */
+    private Workspace workspace(int m, int n) {
+        if (workspace == null || workspace.length != m || workspace.real != n) {
             workspace = null;
             BlockActivations[] layers = new BlockActivations[blocks.size()];
             for (int l = stopLayer; l < blocks.size(); l++) {
                 layers[l] = checkpointing
-                        ? new BlockActivations(n, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
-                        : activations(n);
+                        ? new BlockActivations(m, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
+                        : activations(m);
             }
-            workspace = new Workspace(n, layers, activations(n), new float[n * config.vocabSize()]);
+            workspace = new Workspace(m, n, layers, activations(m), new float[n * config.vocabSize()]);
         }
         return workspace;
     }
@@ -277,7 +339,7 @@ public final class TrainableLlama {
     private BlockActivations activations(int n) {
         ModelConfig c = config;
         return new BlockActivations(n, c.hiddenSize(), c.qDim(), c.kvDim(), c.numHeads(), c.numKvHeads(),
-                c.intermediateSize(), c.qkNorm(), sublayerAdapters);
+                c.intermediateSize(), c.qkNorm(), sublayerAdapters, prefix == null ? 0 : (int) prefix.shape()[0]);
     }
 
 
@@ -321,7 +383,7 @@ public final class TrainableLlama {
             rope.apply(a.q, t * config.qDim(), config.numHeads(), pos[t]);
             rope.apply(a.k, t * config.kvDim(), config.numKvHeads(), pos[t]);
         }
-        attention.forward(a.q, a.k, a.v, seq.segmentStarts(), n, a.probs, a.attn);
+        attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
         b.o().forward(a.attn, n, out);
         if (b.attnAdapter() != null) {
@@ -379,7 +441,7 @@ public final class TrainableLlama {
         float[] dq = new float[n * config.qDim()];
         float[] dk = new float[n * config.kvDim()];
         float[] dv = new float[n * config.kvDim()];
-        attention.backward(dAttn, a.q, a.k, a.v, a.probs, n, dq, dk, dv);
+        attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), a.probs, n, dq, dk, dv);
         int[] pos = seq.positions();
         for (int t = 0; t < n; t++) {
             rope.applyInverse(dq, t * config.qDim(), config.numHeads(), pos[t]);
@@ -447,6 +509,16 @@ public final class TrainableLlama {
                 addOnce(adapter.parameters());
             }
             return new Linear(p != null ? view(p, w) : w, p, b, bp, adapter);
+        }
+
+        /** Lists prompt or prefix tuning's tensor, in model order (before the blocks). */
+        void virtualTokens(AdapterSites sites) {
+            if (sites.promptEmbeddings() != null) {
+                addOnce(List.of(sites.promptEmbeddings()));
+            }
+            if (sites.prefix() != null) {
+                addOnce(List.of(sites.prefix()));
+            }
         }
 
         SublayerAdapter sublayer(String site, int hidden) {

@@ -1,0 +1,136 @@
+package dev.tailor.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.Shared;
+import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prompt.PromptTuningInit;
+import dev.tailor.generate.Generator;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.PretrainedModel;
+import dev.tailor.train.Evaluator;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tailor train --method prompt|prefix} on the tiny Llama, and {@code generate --adapter} with the result. */
+class PromptTrainCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+    Path model;
+    Path data;
+    private final StringWriter err = new StringWriter();
+
+    @BeforeEach
+    void data() throws Exception {
+        model = Shared.require("models/tiny-llama");
+        data = dir.resolve("moby.jsonl");
+        List<String> lines = new ArrayList<>();
+        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
+        for (int i = 0; i < 40; i++) {
+            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
+                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
+        }
+        Files.write(data, lines);
+    }
+
+    private String run(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cl = TailorCommand.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            assertEquals(0, cl.execute(args), err.toString());
+            return out.toString(StandardCharsets.UTF_8);
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    /** Mean NLL of the data with {@code adapter} on the base. */
+    private double evalLoss(dev.tailor.adapt.Adapter adapter) {
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            LlamaModel view = m.model().withAdapters(List.of(adapter.sites()));
+            return new Evaluator(view, m.tokenizer(), null).evaluate(data, null, false).loss();
+        }
+    }
+
+    private Path train(String method, String... extra) throws Exception {
+        Path out = dir.resolve(method);
+        List<String> args = new ArrayList<>(List.of("train", "--model", model.toString(), "--data", data.toString(),
+                "--output", out.toString(), "--method", method, "--steps", "12", "--batch-size", "2", "--seq-len",
+                "64", "--lr", "1e-1", "--schedule", "constant", "--num-virtual-tokens", "8"));
+        args.addAll(List.of(extra));
+        run(args.toArray(String[]::new));
+        List<Double> losses = TrainCommandTest.losses(out.resolve("metrics.jsonl"));
+        assertEquals(12, losses.size());
+        double first = (losses.get(0) + losses.get(1)) / 2;
+        double last = (losses.get(10) + losses.get(11)) / 2;
+        assertTrue(last < first - 0.05, method + ": loss should fall: " + losses);
+        return out;
+    }
+
+    @Test
+    void promptTuningFromTextLowersTheLossAndGeneratesWithTheAdapter() throws Exception {
+        Path out = train("prompt", "--prompt-tuning-init", "TEXT", "--prompt-tuning-init-text",
+                "A passage of Moby Dick:");
+        PromptTuning adapter = assertInstanceOf(PromptTuning.class, AdapterFiles.load(out));
+        assertEquals(8, adapter.config().numVirtualTokens());
+        assertEquals(PromptTuningInit.TEXT, adapter.config().init());
+        assertTrue(err.toString().contains("prompt tuning, 8 virtual tokens"), err.toString());
+        PromptTuning initial;
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            initial = PromptTuning.create(adapter.config(), m.model().weights().embed(), m.tokenizer(), 42);
+        }
+        double before = evalLoss(initial);
+        double after = evalLoss(adapter);
+        assertTrue(after < before - 0.05, "eval loss " + before + " -> " + after);
+        String text = run("generate", "--model", model.toString(), "--adapter", out.toString(), "--prompt",
+                "Call me", "--max-tokens", "10");
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            LlamaModel view = m.model().withAdapters(List.of(adapter.sites()));
+            String expected = new Generator(view, m.tokenizer(), m.eosIds()).generate().prompt("Call me")
+                    .maxTokens(10).run().text();
+            String plain = new Generator(m).generate().prompt("Call me").maxTokens(10).run().text();
+            assertEquals(expected + System.lineSeparator(), text);
+            assertNotEquals(plain, expected, "the trained prompt changes the continuation");
+        }
+    }
+
+    @Test
+    void prefixTuningLowersTheLossAndSavesAPeftPrefix() throws Exception {
+        Path out = train("prefix");
+        PrefixTuning adapter = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(out));
+        assertEquals(8, adapter.config().numVirtualTokens());
+        assertEquals(2 * 2 * 32, adapter.config().width());
+        double before = evalLoss(PrefixTuning.create(adapter.config(), 42));
+        double after = evalLoss(adapter);
+        assertTrue(after < before - 0.05, "eval loss " + before + " -> " + after);
+        StringWriter bad = new StringWriter();
+        CommandLine cl = TailorCommand.commandLine();
+        cl.setErr(new PrintWriter(bad, true));
+        assertNotEquals(0, cl.execute("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                dir.resolve("bad").toString(), "--method", "prompt", "--prompt-tuning-init", "TEXT", "--steps", "1"));
+        assertTrue(bad.toString().contains("--prompt-tuning-init-text"), bad.toString());
+    }
+}

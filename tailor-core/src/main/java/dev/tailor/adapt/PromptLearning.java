@@ -1,0 +1,168 @@
+package dev.tailor.adapt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.io.AtomicFiles;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tokenizer.PythonJson;
+import dev.tailor.train.Parameter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What PEFT's prompt-learning methods (prompt tuning, prefix tuning) share: one tensor {@code prompt_embeddings}
+ * in {@code adapter_model.safetensors}, the config keys of PEFT's {@code PromptLearningConfig}, and the shapes a
+ * model needs. Prefix tuning's tensor is PEFT's {@code past_key_values} layout: row p is
+ * {@code [layers·2, kvHeads, headDim]}, layer l's key is block {@code 2l} and its value block {@code 2l+1}
+ * ({@code view(P, layers·2, kvHeads, headDim).permute(2, 0, 3, 1, 4).split(2)}).
+ */
+public final class PromptLearning {
+    /** The one tensor PEFT saves for prompt learning methods. */
+    public static final String TENSOR = "prompt_embeddings";
+
+    private PromptLearning() {
+    }
+
+    /** Prefix tuning's row width for {@code config}: {@code layers · 2 · kvHeads · headDim}. */
+    public static int prefixWidth(ModelConfig config) {
+        return config.numLayers() * 2 * config.kvDim();
+    }
+
+    /** Offset of layer {@code layer}'s key within a prefix row. */
+    public static int keyOffset(int layer, int kvDim) {
+        return 2 * layer * kvDim;
+    }
+
+    /** Offset of layer {@code layer}'s value within a prefix row. */
+    public static int valueOffset(int layer, int kvDim) {
+        return (2 * layer + 1) * kvDim;
+    }
+
+    /**
+     * Checks that prompt tuning's embeddings ({@code [P, hidden]}) and prefix tuning's keys and values
+     * ({@code [P, layers·2·kvDim]}), either may be null but not both set, fit {@code config}.
+     *
+     * @throws IllegalArgumentException naming the expected and actual shapes
+     */
+    public static void check(ModelConfig config, Parameter promptEmbeddings, Parameter prefix) {
+        if (promptEmbeddings != null && prefix != null) {
+            throw new IllegalArgumentException("an adapter has either prompt embeddings or a prefix, not both");
+        }
+        if (promptEmbeddings != null) {
+            checkShape(config, promptEmbeddings, config.hiddenSize(), "prompt tuning", "hidden_size");
+        }
+        if (prefix != null) {
+            checkShape(config, prefix, prefixWidth(config), "prefix tuning", "num_layers·2·kv_heads·head_dim");
+        }
+    }
+
+    private static void checkShape(ModelConfig config, Parameter p, int width, String method, String widthName) {
+        long[] shape = p.shape();
+        if (shape.length != 2 || shape[1] != width || shape[0] < 1 || shape[0] >= config.maxPositions()) {
+            throw new IllegalArgumentException(method + "'s " + p.name() + " is " + Arrays.toString(shape)
+                    + " but this model needs [num_virtual_tokens, " + width + "] (" + widthName + " = " + width
+                    + ", 1 <= num_virtual_tokens < " + config.maxPositions() + ")");
+        }
+    }
+
+    /**
+     * The PEFT config keys every prompt-learning method writes ({@code PeftConfig} and {@code PromptLearningConfig}),
+     * sorted; a method adds its own.
+     */
+    public static Map<String, Object> configKeys(String peftType, String baseModel, int numVirtualTokens, int tokenDim,
+                                                 int numLayers, int numAttentionHeads) {
+        Map<String, Object> config = new TreeMap<>();
+        config.put("auto_mapping", null);
+        config.put("base_model_name_or_path", baseModel);
+        config.put("inference_mode", true);
+        config.put("num_attention_heads", numAttentionHeads);
+        config.put("num_layers", numLayers);
+        config.put("num_transformer_submodules", 1);
+        config.put("num_virtual_tokens", numVirtualTokens);
+        config.put("peft_type", peftType);
+        config.put("revision", null);
+        config.put("task_type", "CAUSAL_LM");
+        config.put("token_dim", tokenDim);
+        return config;
+    }
+
+    /**
+     * Writes {@code config} as {@code adapter_config.json} (sorted, indented by 2, as Python's {@code json.dumps})
+     * and {@code tensor} as {@code prompt_embeddings} (float32) in {@code adapter_model.safetensors}, with the base's
+     * fingerprint (may be null) in its metadata; both atomically.
+     */
+    public static void save(Path dir, Map<String, Object> config, Parameter tensor, String baseFingerprint) {
+        String json = PythonJson.of(false, 2, null, true).dumps(new TreeMap<>(config));
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        if (baseFingerprint != null) {
+            writer.metadata("tailor.base_fingerprint", baseFingerprint);
+        }
+        writer.add(TENSOR, DType.F32, tensor.shape(), tensor.data());
+        try {
+            Files.createDirectories(dir);
+            writer.write(dir.resolve("adapter_model.safetensors"));
+            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads {@code prompt_embeddings} of {@code dir} as a float32 parameter and checks it against the config's
+     * {@code num_virtual_tokens} and the row width {@code width} the config implies.
+     *
+     * @param widthName how the config's keys give the width, for messages
+     * @throws TensorFormatException naming the file, the expected and the actual shape
+     */
+    public static Parameter read(Path dir, JsonNode config, int width, String widthName) {
+        Path file = dir.resolve("adapter_model.safetensors");
+        try (SafetensorsFile st = SafetensorsFile.open(file)) {
+            if (!st.contains(TENSOR)) {
+                throw new TensorFormatException(file + ": no " + TENSOR + " tensor (has " + st.names() + ")");
+            }
+            TensorInfo info = st.info(TENSOR);
+            long[] shape = info.shape();
+            int virtual = config.path("num_virtual_tokens").asInt(-1);
+            if (shape.length != 2 || !info.dtype().isWeightType() || shape[1] != width
+                    || (virtual >= 0 && shape[0] != virtual)) {
+                throw new TensorFormatException(file + ": " + TENSOR + " must be a float tensor of shape ["
+                        + (virtual >= 0 ? virtual : "num_virtual_tokens") + ", " + width + "] (num_virtual_tokens, "
+                        + widthName + " from adapter_config.json), is " + info.dtype() + info.shapeString());
+            }
+            var data = st.data(TENSOR);
+            float[] values = new float[Math.toIntExact(info.elementCount())];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = Numerics.load(data, info.dtype(), i);
+            }
+            return new Parameter(TENSOR, shape, values);
+        }
+    }
+
+    /**
+     * A positive integer key of an adapter config.
+     *
+     * @throws IllegalArgumentException naming the file and key when it is missing or not a positive integer
+     */
+    public static int positive(Path dir, JsonNode config, String key) {
+        JsonNode n = config.get(key);
+        if (n == null || !n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() < 1) {
+            throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": " + key
+                    + " must be a positive integer, is " + n);
+        }
+        return n.asInt();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.tailor.adapt.prompt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterSites;
+import dev.tailor.adapt.PromptLearning;
+import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.tokenizer.Tokenizer;
+import dev.tailor.train.Parameter;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A prompt tuning adapter: its config and the virtual token embeddings {@code prompt_embeddings [P, hidden]}.
+ *
+ * @param config     the options saved in {@code adapter_config.json}
+ * @param embeddings the trainable embeddings
+ */
+public record PromptTuning(PromptTuningConfig config, Parameter embeddings) implements Adapter {
+
+    /** The type saved as {@code peft_type}. */
+    public static final String TYPE = "PROMPT_TUNING";
+
+    /**
+     * Fresh embeddings as PEFT's {@code PromptEmbedding} makes them: RANDOM draws N(0, 1) (seeded); TEXT takes the
+     * rows of {@code embed} for the ids of {@code tokenizer.encode(initText)} with the tokenizer's special tokens
+     * (as {@code tokenizer(text)["input_ids"]}), cut to P, or repeated {@code ceil(P / len)} times and then cut.
+     *
+     * @param embed     the base's input embeddings (TEXT only)
+     * @param tokenizer the base's tokenizer (TEXT only)
+     * @throws IllegalArgumentException when the init text encodes to no tokens
+     */
+    public static PromptTuning create(PromptTuningConfig config, WeightMatrix embed, Tokenizer tokenizer, long seed) {
+        int p = config.numVirtualTokens();
+        int d = config.tokenDim();
+        float[] values = new float[p * d];
+        switch (config.init()) {
+            case RANDOM -> {
+                SplittableRandom rnd = new SplittableRandom(seed);
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) rnd.nextGaussian();
+                }
+            }
+            case TEXT -> {
+                if (embed.cols() != d) {
+                    throw new IllegalArgumentException("token_dim " + d + " differs from the embedding width "
+                            + embed.cols());
+                }
+                int[] ids = tokenizer.encode(config.initText(), true);
+                if (ids.length == 0) {
+                    throw new IllegalArgumentException("prompt_tuning_init_text \"" + config.initText()
+                            + "\" encodes to no tokens");
+                }
+                for (int t = 0; t < p; t++) {
+                    embed.copyRow(ids[t % ids.length], values, t * d);
+                }
+            }
+        }
+        return new PromptTuning(config, new Parameter(PromptLearning.TENSOR, new long[] {p, d}, values));
+    }
+
+    /**
+     * Reads a PEFT prompt tuning directory whose parsed {@code adapter_config.json} is {@code json}.
+     *
+     * @throws IllegalArgumentException naming the file and key when the config is not one Tailor reads
+     * @throws dev.tailor.io.TensorFormatException naming the file, the expected and actual shapes
+     */
+    public static PromptTuning load(Path dir, JsonNode json) {
+        Path file = dir.resolve("adapter_config.json");
+        String type = json.path("peft_type").asText("");
+        if (!type.equals(TYPE)) {
+            throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not " + TYPE);
+        }
+        if (json.path("num_transformer_submodules").asInt(1) != 1) {
+            throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
+                    + json.get("num_transformer_submodules"));
+        }
+        int tokenDim = PromptLearning.positive(dir, json, "token_dim");
+        Parameter embeddings = PromptLearning.read(dir, json, tokenDim, "token_dim");
+        PromptTuningInit init = json.hasNonNull("prompt_tuning_init")
+                ? PromptTuningInit.parse(json.get("prompt_tuning_init").asText()) : PromptTuningInit.RANDOM;
+        String text = json.hasNonNull("prompt_tuning_init_text") ? json.get("prompt_tuning_init_text").asText() : null;
+        PromptTuningConfig config = new PromptTuningConfig((int) embeddings.shape()[0], tokenDim,
+                json.path("num_layers").asInt(0), json.path("num_attention_heads").asInt(0),
+                init == PromptTuningInit.TEXT && text == null ? PromptTuningInit.RANDOM : init, text,
+                json.hasNonNull("tokenizer_name_or_path") ? json.get("tokenizer_name_or_path").asText() : null);
+        return new PromptTuning(config, embeddings);
+    }
+
+    @Override
+    public String type() {
+        return TYPE;
+    }
+
+    @Override
+    public String describe() {
+        return "prompt tuning, " + config.numVirtualTokens() + " virtual tokens (" + config.init() + " init)";
+    }
+
+    @Override
+    public AdapterSites sites() {
+        return new AdapterSites(Map.of(), Map.of(), embeddings, null);
+    }
+
+    /** Writes PEFT's keys for {@code PromptTuningConfig} and the tensor {@code prompt_embeddings}. */
+    @Override
+    public void save(Path dir, String baseModel, String baseFingerprint) {
+        Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
+                config.tokenDim(), config.numLayers(), config.numAttentionHeads());
+        json.put("prompt_tuning_init", config.init().name());
+        json.put("prompt_tuning_init_text", config.initText());
+        json.put("tokenizer_kwargs", null);
+        json.put("tokenizer_name_or_path", config.tokenizerNameOrPath());
+        PromptLearning.save(dir, json, embeddings, baseFingerprint);
+    }
+}
