@@ -96,7 +96,12 @@ public final class LoraCombine {
                         + " on " + fingerprint + ": adapters of different bases cannot be combined");
             }
             fingerprint = fingerprint != null ? fingerprint : f;
-            loaded.add(PeftLoraAdapter.load(dir));
+            LoraModel model = PeftLoraAdapter.loadModel(dir, dev.tailor.adapt.AdapterFiles.config(dir));
+            if (!model.magnitudes().isEmpty() || !model.biases().isEmpty()) {
+                throw new IllegalArgumentException(dir + ": a DoRA adapter or one with trained biases cannot be "
+                        + "combined (only plain LoRA pairs add up exactly)");
+            }
+            loaded.add(model.modules());
         }
         Map<String, LoraAdapter> combined = cat(loaded, weights);
         Map<Integer, Integer> counts = new TreeMap<>();
