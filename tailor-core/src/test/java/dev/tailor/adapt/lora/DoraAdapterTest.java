@@ -23,10 +23,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * without dropout; merge and unmerge.
  */
 class DoraAdapterTest {
-    private static final int OUT = 5;
-    private static final int IN = 7;
+    private static final int OUT = 16;
+    private static final int IN = 24;
     private static final int R = 3;
-    private static final int M = 4;
+    private static final int M = 12;
     private static final float SCALE = 2f / R;
 
     private final SplittableRandom rnd = new SplittableRandom(11);
