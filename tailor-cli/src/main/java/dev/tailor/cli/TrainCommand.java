@@ -2,10 +2,8 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.io.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
@@ -77,21 +75,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
     @Option(names = "--method", defaultValue = "full", description = "full, partial, or an adapter method: "
-            + "lora (default ${DEFAULT-VALUE})")
+            + "lora, dora (= lora --use-dora) (default ${DEFAULT-VALUE})")
     String method;
-    @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
-    int loraRank;
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "lora: alpha (default ${DEFAULT-VALUE})")
-    double loraAlpha;
-    @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
-    double loraDropout;
-    @Option(names = "--target-modules", split = ",",
-            description = "lora: projections, or all-linear (default q_proj,v_proj)")
-    List<String> targetModules;
-    @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
-    boolean useRslora;
-    @Option(names = "--layers-to-transform", split = ",", description = "lora: only these layers")
-    List<Integer> layersToTransform;
+    @CommandLine.Mixin
+    LoraOptions lora = new LoraOptions();
     @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
     String trainLayers;
     @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
@@ -155,7 +142,7 @@ public final class TrainCommand implements Callable<Integer> {
         FreezePlan plan = freezePlan();
         Base base = openBase();
         try {
-            Adapter adapter = newAdapter(base.config);
+            Adapter adapter = newAdapter(base.config, base.weights);
             int len = Math.min(seqLen, base.config.maxPositions());
             DataConfig dataConfig = new DataConfig(data, evalData, dataFormat, evalData != null ? 0 : evalSplit, len,
                     batchSize, seed, true, skipBadLines);
@@ -226,13 +213,12 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The adapter to train, or null for full and partial fine-tuning. */
-    private Adapter newAdapter(ModelConfig config) {
+    private Adapter newAdapter(ModelConfig config, LlamaWeights weights) {
         return switch (method) {
             case "full", "partial" -> null;
-            case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
-                    targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
-                    config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial or lora, got " + method);
+            case "lora", "dora" -> lora.create(method.equals("dora"), config, weights, seed);
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora or dora, got "
+                    + method);
         };
     }
 
@@ -295,7 +281,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Boolean.toString(trainEmbeddings), Boolean.toString(trainHead), Double.toString(lr),
                 Integer.toString(steps), Double.toString(epochs), Integer.toString(batchSize), Integer.toString(seqLen),
                 Integer.toString(gradAccum), Integer.toString(warmupSteps), schedule, Double.toString(weightDecay),
-                Double.toString(maxGradNorm), optimizer, Long.toString(seed));
+                Double.toString(maxGradNorm), optimizer, Long.toString(seed), lora.key());
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest, 0, 16);
     }
