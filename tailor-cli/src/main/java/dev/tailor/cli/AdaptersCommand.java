@@ -91,7 +91,7 @@ public final class AdaptersCommand implements Runnable {
                 out.put("lora_alpha", lora.settings().loraAlpha());
                 out.put("use_rslora", lora.settings().useRslora());
                 out.set("target_modules", config.has("target_modules") ? config.get("target_modules")
-                        : JSON.valueToTree(lora.settings().projections()));
+                        : JSON.valueToTree(lora.settings().targetModulesJson()));
                 out.set("rank_pattern", JSON.valueToTree(lora.rankPattern()));
                 out.set("alpha_pattern", JSON.valueToTree(lora.alphaPattern()));
             } else {

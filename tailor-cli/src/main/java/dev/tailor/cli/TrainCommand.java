@@ -2,11 +2,9 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.compacter.CompacterModel;
-import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.io.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
@@ -88,22 +86,10 @@ public final class TrainCommand implements Callable<Integer> {
     BottleneckOptions bottleneckOptions = new BottleneckOptions();
     @Mixin
     CompacterOptions compacterOptions = new CompacterOptions();
-    @Option(names = "--r", defaultValue = "8", description = "lora: rank (default ${DEFAULT-VALUE})")
-    int loraRank;
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "lora: alpha (default ${DEFAULT-VALUE})")
-    double loraAlpha;
-    @Option(names = "--lora-dropout", defaultValue = "0", description = "lora: dropout (only 0 so far)")
-    double loraDropout;
-    @Option(names = "--target-modules", split = ",",
-            description = "lora, ia3: projections, or all-linear (default q_proj,v_proj for lora, "
-                    + "k_proj,v_proj,down_proj for ia3)")
-    List<String> targetModules;
-    @Option(names = "--use-rslora", description = "lora: scale by alpha/sqrt(r)")
-    boolean useRslora;
-    @Option(names = "--layers-to-transform", split = ",", description = "lora: only these layers")
-    List<Integer> layersToTransform;
     @CommandLine.Mixin
     PromptOptions promptOptions = new PromptOptions();
+    @Mixin
+    LoraOptions lora = new LoraOptions();
     @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
     String trainLayers;
     @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
@@ -242,16 +228,14 @@ public final class TrainCommand implements Callable<Integer> {
     private Adapter newAdapter(ModelConfig config, Base base) {
         return switch (method) {
             case "full", "partial" -> null;
-            case "lora" -> LoraModel.create(new LoraSettings(loraRank, loraAlpha, loraDropout,
-                    targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform),
-                    config, seed);
-            case "ia3" -> ia3Options.create(targetModules, config, seed);
+            case "lora", "dora" -> lora.create(method.equals("dora"), config, base.weights, seed);
+            case "ia3" -> ia3Options.create(lora.targetModules, config, seed);
             case "prompt" -> promptOptions.promptTuning(config, base.weights.embed(), base.tokenizer, model, seed);
             case "prefix" -> promptOptions.prefixTuning(config, seed);
             case "seq_bn", "double_seq_bn" -> bottleneckOptions.create(method, config, seed);
             case "compacter", "compacter++" -> CompacterModel.create(
                     compacterOptions.settings(method, bottleneckOptions.wholeReductionFactor()), config, seed);
-            default -> throw new IllegalArgumentException("--method must be full, partial, lora, ia3, prompt, "
+            default -> throw new IllegalArgumentException("--method must be full, partial, lora, dora, ia3, prompt, "
                     + "prefix, seq_bn, double_seq_bn, compacter or compacter++, got " + method);
         };
     }
@@ -315,7 +299,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Boolean.toString(trainEmbeddings), Boolean.toString(trainHead), Double.toString(lr),
                 Integer.toString(steps), Double.toString(epochs), Integer.toString(batchSize), Integer.toString(seqLen),
                 Integer.toString(gradAccum), Integer.toString(warmupSteps), schedule, Double.toString(weightDecay),
-                Double.toString(maxGradNorm), optimizer, Long.toString(seed));
+                Double.toString(maxGradNorm), optimizer, Long.toString(seed), lora.key());
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest, 0, 16);
     }

@@ -168,6 +168,31 @@ class TrainCommandTest {
     }
 
     @Test
+    void doraWithDropoutGaussianInitAndARegexTargetTrainsAndSavesPeftsConfig() throws Exception {
+        Path out = dir.resolve("dora");
+        assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                out.toString(), "--method", "dora", "--r", "4", "--lora-alpha", "8", "--lora-dropout", "0.1",
+                "--target-modules", ".*\\.(q|v)_proj", "--bias", "all", "--init-lora-weights", "gaussian",
+                "--steps", "6", "--batch-size", "2", "--seq-len", "64", "--lr", "1e-2", "--schedule", "constant"),
+                err.toString());
+        assertTrue(err.toString().contains("DoRA r=4 on 4 modules"), err.toString());
+        List<Double> losses = losses(out.resolve("metrics.jsonl"));
+        assertTrue(losses.get(5) < losses.get(0), losses.toString());
+        JsonNode config = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertTrue(config.get("use_dora").asBoolean());
+        assertEquals("all", config.get("bias").asText());
+        assertEquals("gaussian", config.get("init_lora_weights").asText());
+        assertEquals(0.1, config.get("lora_dropout").asDouble());
+        assertEquals(".*\\.(q|v)_proj", config.get("target_modules").asText());
+        var loaded = (dev.tailor.adapt.lora.LoraModel) dev.tailor.adapt.AdapterFiles.load(out);
+        assertEquals(4, loaded.magnitudes().size());
+
+        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                dir.resolve("bad").toString(), "--method", "lora", "--bias", "some"));
+        assertTrue(err.toString().contains("none, lora_only or all"), err.toString());
+    }
+
+    @Test
     void loraTrainingWritesAPeftAdapterAndLeavesTheBaseAlone() throws Exception {
         Path out = dir.resolve("lora");
         assertEquals(0, run("train", "--model", model.toString(), "--data", data.toString(), "--output",

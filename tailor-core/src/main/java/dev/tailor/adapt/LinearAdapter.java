@@ -10,6 +10,7 @@ import java.util.List;
  * LoRA adds {@code s·B·A·x} to the inner output, IA³ scales its input or output, DoRA rescales its rows. The same
  * object serves training and inference. Implementations keep no per-call state, so gradient checkpointing and
  * several sequences per step need nothing special; what backward needs is recomputed from the layer's input.
+ * Training calls the overloads that take a {@link TrainingPass} (where dropout applies); the others are inference.
  */
 public interface LinearAdapter {
 
@@ -31,6 +32,20 @@ public interface LinearAdapter {
      * parameters and of {@code inner}'s and, when {@code dx} is not null, writes the input gradient {@code dx [m, in]}.
      */
     void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx);
+
+    /**
+     * {@link #forward(LinearOp, float[], int, float[])} in training pass {@code pass}: methods with dropout draw their
+     * mask from the pass (the same mask as the matching {@link #backward(LinearOp, float[], float[], int, float[],
+     * TrainingPass) backward}). By default training computes what inference does.
+     */
+    default void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+        forward(inner, x, m, y);
+    }
+
+    /** The backward of {@link #forward(LinearOp, float[], int, float[], TrainingPass)} for the same pass. */
+    default void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+        backward(inner, dy, x, m, dx);
+    }
 
     /** {@code inner} with this adapter on top, for stacking. */
     default LinearOp around(LinearOp inner) {

@@ -130,8 +130,9 @@ public final class Trainer {
                 p.zeroGrad();
             }
             CausalLmLoss.Total loss = new CausalLmLoss.Total(0, 0);
-            for (PackedSequence s : update) {
-                loss = loss.plus(model.forwardBackward(s, counted == 0 ? 0f : 1f / counted));
+            for (int i = 0; i < update.size(); i++) {
+                PackedSequence s = update.get(i);
+                loss = loss.plus(model.forwardBackward(s, counted == 0 ? 0f : 1f / counted, dropoutGeneration(step, i)));
                 tokens += s.length();
             }
             double norm = options.maxGradNorm() > 0
@@ -208,6 +209,11 @@ public final class Trainer {
             }
             return -model.loss(new PackedSequence(tokens, labels, positions, new int[n])).nllSum();
         }).fraction();
+    }
+
+    /** The training pass of sequence {@code index} of update {@code step}: distinct for every sequence of a run. */
+    static long dropoutGeneration(long step, int index) {
+        return (step << 24) + index;
     }
 
     private static long shiftedLabels(PackedSequence s) {

@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.adapt.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
+import dev.tailor.adapt.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
@@ -11,7 +12,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * One LoRA pair at a linear site: {@code y = inner(x) + s · (x·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]}.
+ * One LoRA pair at a linear site: {@code y = inner(x) + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B
+ * {@code [out, r]}; dropout ({@code lora_dropout}) acts only in training (see {@link LoraDropout}).
  * Backward recomputes {@code h = x·Aᵀ} ({@code m·in·r} multiply-adds, small next to the base product):
  * {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
  * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
@@ -24,15 +26,30 @@ public final class LoraAdapter implements MergeableAdapter {
     private final int in;
     private final int out;
     private final float scale;
+    private final double dropout;
+    private final long dropoutSeed;
 
     /**
-     * A LoRA pair over existing parameters.
+     * A LoRA pair over existing parameters, without dropout.
      *
      * @param a     {@code lora_A} {@code [r, in]}
      * @param b     {@code lora_B} {@code [out, r]}
      * @param scale {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} for rsLoRA
      */
     public LoraAdapter(Parameter a, Parameter b, float scale) {
+        this(a, b, scale, 0);
+    }
+
+    /**
+     * A LoRA pair over existing parameters with dropout {@code p} on its input in training; the masks of each site
+     * are seeded by A's name, so they do not depend on the order adapters are built in.
+     *
+     * @throws IllegalArgumentException when the shapes do not fit or {@code p} is outside [0, 1)
+     */
+    public LoraAdapter(Parameter a, Parameter b, float scale, double dropout) {
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException(a.name() + ": lora_dropout must be in [0, 1), got " + dropout);
+        }
         long[] as = a.shape();
         long[] bs = b.shape();
         if (as.length != 2 || bs.length != 2 || as[0] != bs[1]) {
@@ -45,6 +62,8 @@ public final class LoraAdapter implements MergeableAdapter {
         this.in = (int) as[1];
         this.out = (int) bs[0];
         this.scale = scale;
+        this.dropout = dropout;
+        this.dropoutSeed = a.name().hashCode();
     }
 
     /**
@@ -54,15 +73,33 @@ public final class LoraAdapter implements MergeableAdapter {
      */
     public static LoraAdapter create(String module, int out, int in, int r, double alpha, boolean rslora,
                                      SplittableRandom rnd) {
+        return create(module, out, in, r, alpha, rslora, LoraInit.KAIMING_UNIFORM, 0, rnd);
+    }
+
+    /**
+     * A fresh pair initialised as {@code init} says (PEFT's {@code reset_lora_parameters}: Kaiming-uniform A, or
+     * Gaussian A with σ = 1/r; B zero either way), with dropout {@code dropout} in training.
+     */
+    public static LoraAdapter create(String module, int out, int in, int r, double alpha, boolean rslora,
+                                     LoraInit init, double dropout, SplittableRandom rnd) {
         float[] a = new float[Math.multiplyExact(r, in)];
-        double bound = 1.0 / Math.sqrt(in);
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (float) rnd.nextDouble(-bound, bound);
+        switch (init) {
+            case KAIMING_UNIFORM -> {
+                double bound = 1.0 / Math.sqrt(in);
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) rnd.nextDouble(-bound, bound);
+                }
+            }
+            case GAUSSIAN -> {
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (rnd.nextGaussian() / r);
+                }
+            }
         }
         String prefix = "base_model.model." + module;
         return new LoraAdapter(new Parameter(prefix + ".lora_A.weight", new long[] {r, in}, a),
                 new Parameter(prefix + ".lora_B.weight", new long[] {out, r}, new float[out * r]),
-                (float) (rslora ? alpha / Math.sqrt(r) : alpha / r));
+                (float) (rslora ? alpha / Math.sqrt(r) : alpha / r), dropout);
     }
 
     /** Input features of the linear. */
@@ -85,6 +122,11 @@ public final class LoraAdapter implements MergeableAdapter {
         return scale;
     }
 
+    /** The dropout probability on the input in training. */
+    public double dropout() {
+        return dropout;
+    }
+
     @Override
     public List<Parameter> parameters() {
         return List.of(a, b);
@@ -101,6 +143,46 @@ public final class LoraAdapter implements MergeableAdapter {
     @Override
     public void forward(LinearOp inner, float[] x, int m, float[] y) {
         inner.forward(x, m, y);
+        addProduct(x, m, y);
+    }
+
+    @Override
+    public void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+        inner.forward(x, m, y);
+        addProduct(dropped(x, m, pass), m, y);
+    }
+
+    @Override
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx) {
+        inner.backward(dy, x, m, dx);
+        pairBackward(dy, x, m, dx);
+    }
+
+    @Override
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+        if (dropout == 0) {
+            backward(inner, dy, x, m, dx);
+            return;
+        }
+        inner.backward(dy, x, m, dx);
+        float[] xd = dropped(x, m, pass);
+        float[] dxd = dx == null ? null : new float[m * in];
+        pairBackward(dy, xd, m, dxd);
+        if (dx != null) {
+            float[] part = dropped(dxd, m, pass);
+            for (int i = 0; i < part.length; i++) {
+                dx[i] += part[i];
+            }
+        }
+    }
+
+    /** The adapter's input in training pass {@code pass}: {@code x} itself without dropout, else a masked copy. */
+    float[] dropped(float[] x, int m, TrainingPass pass) {
+        return dropout == 0 ? x : LoraDropout.apply(x, m, in, dropout, dropoutSeed, pass.generation());
+    }
+
+    /** {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}. */
+    void addProduct(float[] x, int m, float[] y) {
         float[] h = hidden(x, m);
         float[] delta = new float[m * out];
         MatMulNN.matmul(h, 0, m, r, transpose(b.data(), out, r), 0, out, delta, 0);
@@ -109,9 +191,11 @@ public final class LoraAdapter implements MergeableAdapter {
         }
     }
 
-    @Override
-    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx) {
-        inner.backward(dy, x, m, dx);
+    /**
+     * The backward of {@link #addProduct} for the gradient {@code dy [m, out]} of its output: accumulates the
+     * gradients of A and B and, when {@code dx} is not null, adds the input gradient into it.
+     */
+    void pairBackward(float[] dy, float[] x, int m, float[] dx) {
         float[] h = hidden(x, m);
         float[] sdy = new float[m * out];
         for (int i = 0; i < sdy.length; i++) {

@@ -50,6 +50,12 @@ public final class LoraCombine {
             throw new IllegalArgumentException("combine needs one weight per adapter: " + adapters.size()
                     + " adapters, " + weights.size() + " weights");
         }
+        for (LoraModel a : adapters) {
+            if (!a.magnitudes().isEmpty() || !a.biases().isEmpty()) {
+                throw new IllegalArgumentException("a DoRA adapter or one with trained biases cannot be combined "
+                        + "(only plain LoRA pairs add up)");
+            }
+        }
         CombinationType type = adapters.size() == 1 ? CombinationType.LINEAR : options.type();
         List<Integer> ranks = adapters.stream().map(LoraCombine::rank).toList();
         int newRank;

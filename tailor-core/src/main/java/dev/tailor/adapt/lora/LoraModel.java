@@ -2,32 +2,98 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterSites;
+import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.model.LayerWeights;
+import dev.tailor.model.LlamaWeights;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.train.Parameter;
 
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A LoRA adapter of a whole model: its options and one {@link LoraAdapter} per targeted module.
+ * A LoRA adapter of a whole model: its options, one {@link LoraAdapter} per targeted module and, with DoRA, a
+ * magnitude per targeted module, with {@code bias} {@code lora_only} / {@code all}, the trained biases.
  *
  * @param settings     the options saved in {@code adapter_config.json}
  * @param modules      per module ({@code model.layers.0.self_attn.q_proj}), its pair
+ * @param magnitudes   per module, DoRA's {@code lora_magnitude_vector} (empty without DoRA)
+ * @param biases       per module, its trained bias (empty with {@code bias = "none"})
  * @param rankPattern  modules whose rank differs from {@code settings.r()}
  * @param alphaPattern modules whose alpha differs from {@code settings.loraAlpha()}
  */
-public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Integer> rankPattern,
+public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Parameter> magnitudes,
+                        Map<String, Parameter> biases, Map<String, Integer> rankPattern,
                         Map<String, Double> alphaPattern) implements Adapter {
 
-    /** Copies the maps (sorted by module). */
+    /**
+     * Copies the maps (sorted by module).
+     *
+     * @throws IllegalArgumentException naming the module of a magnitude without a pair
+     */
     public LoraModel {
         modules = new TreeMap<>(modules);
+        magnitudes = new TreeMap<>(magnitudes);
+        biases = new TreeMap<>(biases);
         rankPattern = new TreeMap<>(rankPattern);
         alphaPattern = new TreeMap<>(alphaPattern);
+        for (String module : magnitudes.keySet()) {
+            if (!modules.containsKey(module)) {
+                throw new IllegalArgumentException(module + ": a DoRA magnitude without a LoRA pair");
+            }
+        }
     }
 
-    /** Fresh adapters for every target of {@code settings}, as {@link PeftLoraAdapter#create} makes them. */
-    public static LoraModel create(LoraSettings settings, dev.tailor.model.ModelConfig config, long seed) {
+    /** Plain LoRA pairs: no DoRA magnitudes, no trained biases. */
+    public LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Integer> rankPattern,
+                     Map<String, Double> alphaPattern) {
+        this(settings, modules, Map.of(), Map.of(), rankPattern, alphaPattern);
+    }
+
+    /**
+     * Fresh plain LoRA adapters for every target of {@code settings}, as {@link PeftLoraAdapter#create} makes them.
+     *
+     * @throws IllegalArgumentException when the settings need the base's weights (DoRA, a trained bias)
+     */
+    public static LoraModel create(LoraSettings settings, ModelConfig config, long seed) {
+        if (settings.useDora() || settings.bias() != LoraBias.NONE) {
+            throw new IllegalArgumentException("DoRA and trained biases start from the base's weights: use "
+                    + "LoraModel.create(settings, config, base, seed)");
+        }
         return new LoraModel(settings, PeftLoraAdapter.create(settings, config, seed), Map.of(), Map.of());
+    }
+
+    /**
+     * Fresh adapters for every target of {@code settings} on {@code base}: pairs as {@link PeftLoraAdapter#create}
+     * makes them, DoRA magnitudes {@code ‖W0‖}, trained biases starting as copies of the base's (named as PEFT saves
+     * them: {@code base_model.model.<module>.base_layer.bias} on a targeted linear, {@code <module>.bias} on another).
+     */
+    public static LoraModel create(LoraSettings settings, ModelConfig config, LlamaWeights base, long seed) {
+        Map<String, LoraAdapter> pairs = PeftLoraAdapter.create(settings, config, seed);
+        Map<String, Parameter> magnitudes = new TreeMap<>();
+        if (settings.useDora()) {
+            pairs.forEach((module, pair) -> magnitudes.put(module,
+                    DoraAdapter.create(module, pair, weight(base, module)).magnitude()));
+        }
+        Map<String, Parameter> biases = new TreeMap<>();
+        for (String module : LoraSettings.linears(config)) {
+            float[] b = bias(base, module);
+            boolean targeted = pairs.containsKey(module);
+            boolean trained = switch (settings.bias()) {
+                case NONE -> false;
+                case LORA_ONLY -> targeted;
+                case ALL -> true;
+            };
+            if (b != null && trained) {
+                String name = "base_model.model." + module + (targeted ? ".base_layer.bias" : ".bias");
+                biases.put(module, new Parameter(name, new long[] {b.length}, b.clone()));
+            }
+        }
+        return new LoraModel(settings, pairs, magnitudes, biases, Map.of(), Map.of());
     }
 
     @Override
@@ -37,16 +103,66 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
 
     @Override
     public String describe() {
-        return (settings.useRslora() ? "rsLoRA" : "LoRA") + " r=" + settings.r() + " on " + modules.size() + " modules";
+        String method = (settings.useDora() ? "DoRA" : "LoRA") + (settings.useRslora() ? " (rsLoRA scaling)" : "");
+        return method + " r=" + settings.r() + " on " + modules.size() + " modules"
+                + (biases.isEmpty() ? "" : ", " + biases.size() + " biases trained (bias=" + settings.bias().key() + ")");
     }
 
+    /**
+     * Per module: the pair, as DoRA when it has a magnitude, inside a {@link BiasAdapter} when its bias is trained;
+     * a trained bias of an untargeted linear is a {@link BiasAdapter} alone.
+     */
     @Override
     public AdapterSites sites() {
-        return AdapterSites.ofLinear(modules);
+        Map<String, LinearAdapter> sites = new TreeMap<>();
+        Set<String> all = new HashSet<>(modules.keySet());
+        all.addAll(biases.keySet());
+        for (String module : all) {
+            LoraAdapter pair = modules.get(module);
+            Parameter magnitude = magnitudes.get(module);
+            LinearAdapter piece = pair == null ? null : magnitude == null ? pair : new DoraAdapter(pair, magnitude);
+            Parameter bias = biases.get(module);
+            sites.put(module, bias == null ? piece : new BiasAdapter(bias, piece));
+        }
+        return AdapterSites.ofLinear(sites);
     }
 
     @Override
     public void save(Path dir, String baseModel, String baseFingerprint) {
-        PeftLoraAdapter.save(dir, settings, modules, baseModel, baseFingerprint, rankPattern, alphaPattern);
+        PeftLoraAdapter.save(dir, this, baseModel, baseFingerprint);
+    }
+
+    /** The weight of linear {@code module} ({@code model.layers.3.mlp.up_proj}) of {@code base}. */
+    private static WeightMatrix weight(LlamaWeights base, String module) {
+        LayerWeights w = layer(base, module);
+        return switch (module.substring(module.indexOf('.', "model.layers.".length()) + 1)) {
+            case "self_attn.q_proj" -> w.q();
+            case "self_attn.k_proj" -> w.k();
+            case "self_attn.v_proj" -> w.v();
+            case "self_attn.o_proj" -> w.o();
+            case "mlp.gate_proj" -> w.gate();
+            case "mlp.up_proj" -> w.up();
+            case "mlp.down_proj" -> w.down();
+            default -> throw new IllegalArgumentException("no linear named " + module);
+        };
+    }
+
+    /** The bias of linear {@code module} of {@code base}, or null. */
+    private static float[] bias(LlamaWeights base, String module) {
+        LayerWeights w = layer(base, module);
+        return switch (module.substring(module.lastIndexOf('.') + 1)) {
+            case "q_proj" -> w.qBias();
+            case "k_proj" -> w.kBias();
+            case "v_proj" -> w.vBias();
+            default -> null;
+        };
+    }
+
+    private static LayerWeights layer(LlamaWeights base, String module) {
+        String[] parts = module.split("\\.");
+        if (parts.length != 5 || !parts[0].equals("model") || !parts[1].equals("layers")) {
+            throw new IllegalArgumentException("no linear named " + module);
+        }
+        return base.layers().get(Integer.parseInt(parts[2]));
     }
 }

@@ -31,11 +31,17 @@ import java.util.regex.Pattern;
  * ({@code model.layers.0.self_attn.q_proj}). Tensor names are PEFT's
  * ({@code base_model.model.<module>.lora_A.weight}, with or without an adapter name such as {@code .default});
  * the scale of each module is {@code alpha / r} (or {@code alpha / sqrt(r)} with {@code use_rslora}), with
- * {@code alpha_pattern} and {@code rank_pattern} overriding per module. Unknown config keys are ignored.
+ * {@code alpha_pattern} and {@code rank_pattern} overriding per module. DoRA's magnitudes are
+ * {@code base_model.model.<module>.lora_magnitude_vector} (PEFT drops the {@code .weight} of its module on save),
+ * trained biases {@code base_model.model.<module>.base_layer.bias} on a targeted linear (PEFT's wrapped layer) and
+ * {@code base_model.model.<module>.bias} on another. Unknown config keys are ignored.
  */
 public final class PeftLoraAdapter {
     private static final String PREFIX = "base_model.model.";
     private static final Pattern A_NAME = Pattern.compile("(.+)\\.lora_A(?:\\.[A-Za-z0-9_]+)?\\.weight");
+    private static final Pattern MAGNITUDE_NAME =
+            Pattern.compile("(.+)\\.lora_magnitude_vector(?:\\.[A-Za-z0-9_]+)?(?:\\.weight)?");
+    private static final Pattern BIAS_NAME = Pattern.compile("(.+?)(?:\\.base_layer)?\\.bias");
 
     private PeftLoraAdapter() {
     }
@@ -64,15 +70,31 @@ public final class PeftLoraAdapter {
         if (!type.equals("LORA")) {
             throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not LORA");
         }
-        if (config.path("use_dora").asBoolean(false)) {
-            throw new IllegalArgumentException(configFile + ": use_dora true is not supported yet");
+        if (config.path("lora_bias").asBoolean(false)) {
+            throw new IllegalArgumentException(configFile + ": lora_bias true (a bias on lora_B) is not supported");
+        }
+        boolean dora = config.path("use_dora").asBoolean(false);
+        double dropout = config.path("lora_dropout").asDouble(0);
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException(configFile + ": lora_dropout must be in [0, 1), got " + dropout);
         }
         double alpha = config.path("lora_alpha").asDouble(8);
         boolean rslora = config.path("use_rslora").asBoolean(false);
         Map<String, LoraAdapter> adapters = new TreeMap<>();
         Map<String, Double> alphas = new TreeMap<>();
+        Map<String, Parameter> magnitudes = new TreeMap<>();
+        Map<String, Parameter> biases = new TreeMap<>();
         Path weights = dir.resolve("adapter_model.safetensors");
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            for (String name : file.names()) {
+                var mag = MAGNITUDE_NAME.matcher(name);
+                var bias = BIAS_NAME.matcher(name);
+                if (name.startsWith(PREFIX) && mag.matches()) {
+                    magnitudes.put(mag.group(1).substring(PREFIX.length()), vector(file, name));
+                } else if (name.startsWith(PREFIX) && !name.contains(".lora_") && bias.matches()) {
+                    biases.put(bias.group(1).substring(PREFIX.length()), vector(file, name));
+                }
+            }
             for (String name : file.names()) {
                 var m = A_NAME.matcher(name);
                 if (!m.matches() || !name.startsWith(PREFIX)) {
@@ -88,14 +110,31 @@ public final class PeftLoraAdapter {
                 int r = (int) a.shape()[0];
                 double moduleAlpha = pattern(config.get("alpha_pattern"), module, alpha);
                 float scale = (float) (rslora ? moduleAlpha / Math.sqrt(r) : moduleAlpha / r);
-                adapters.put(module, new LoraAdapter(a, b, scale));
+                adapters.put(module, new LoraAdapter(a, b, scale, dropout));
                 alphas.put(module, moduleAlpha);
             }
         }
         if (adapters.isEmpty()) {
             throw new TensorFormatException(weights + ": no lora_A/lora_B tensors found");
         }
-        LoraSettings settings = settings(config, adapters);
+        if (!dora && !magnitudes.isEmpty()) {
+            throw new TensorFormatException(weights + ": has " + magnitudes.keySet().iterator().next()
+                    + ".lora_magnitude_vector but " + configFile.getFileName() + " does not set use_dora true");
+        }
+        for (String module : adapters.keySet()) {
+            if (dora && !magnitudes.containsKey(module)) {
+                throw new TensorFormatException(weights + ": use_dora is true but " + PREFIX + module
+                        + ".lora_magnitude_vector is missing");
+            }
+        }
+        for (Map.Entry<String, Parameter> e : magnitudes.entrySet()) {
+            LoraAdapter pair = adapters.get(e.getKey());
+            if (pair == null || e.getValue().size() != pair.out()) {
+                throw new TensorFormatException(weights + ": " + e.getValue().name() + " must be the ["
+                        + (pair == null ? "out" : pair.out()) + "] magnitude of a LoRA pair of the same module");
+            }
+        }
+        LoraSettings settings = settings(configFile, config, adapters);
         Map<String, Integer> rankPattern = new TreeMap<>();
         Map<String, Double> alphaPattern = new TreeMap<>();
         adapters.forEach((module, a) -> {
@@ -106,15 +145,24 @@ public final class PeftLoraAdapter {
                 alphaPattern.put(module, alphas.get(module));
             }
         });
-        return new LoraModel(settings, adapters, rankPattern, alphaPattern);
+        return new LoraModel(settings, adapters, magnitudes, biases, rankPattern, alphaPattern);
     }
 
-    /** The options a loaded adapter is saved again with: the config's, targets as found in the file. */
-    private static LoraSettings settings(JsonNode config, Map<String, LoraAdapter> adapters) {
+    /**
+     * The options a loaded adapter is saved again with: the config's, targets as found in the file unless the config
+     * gives them as a regular expression.
+     */
+    private static LoraSettings settings(Path configFile, JsonNode config, Map<String, LoraAdapter> adapters) {
         java.util.Set<String> targets = new java.util.TreeSet<>();
         for (String module : adapters.keySet()) {
             targets.add(module.substring(module.lastIndexOf('.') + 1));
         }
+        JsonNode targetNode = config.path("target_modules");
+        java.util.List<String> targetModules = targetNode.isTextual() && !targetNode.asText().equals("all-linear")
+                ? java.util.List.of(targetNode.asText()) : java.util.List.copyOf(targets);
+        JsonNode init = config.path("init_lora_weights");
+        LoraInit initLoraWeights = init.isTextual() && init.asText().equals("gaussian")
+                ? LoraInit.GAUSSIAN : LoraInit.KAIMING_UNIFORM;
         java.util.List<Integer> layers = null;
         if (config.path("layers_to_transform").isArray()) {
             layers = new java.util.ArrayList<>();
@@ -123,13 +171,19 @@ public final class PeftLoraAdapter {
             }
         }
         int r = config.path("r").asInt(adapters.values().iterator().next().rank());
-        return new LoraSettings(r, config.path("lora_alpha").asDouble(8), 0, java.util.List.copyOf(targets),
-                config.path("use_rslora").asBoolean(false), layers);
+        try {
+            return new LoraSettings(r, config.path("lora_alpha").asDouble(8), config.path("lora_dropout").asDouble(0),
+                    targetModules, config.path("use_rslora").asBoolean(false), layers,
+                    config.path("use_dora").asBoolean(false), LoraBias.parse(config.path("bias").asText("none")),
+                    initLoraWeights);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
+        }
     }
 
     /**
-     * Fresh adapters for every target of {@code settings} in {@code config}, with PEFT's default initialisation
-     * (see {@link LoraAdapter#create}), seeded.
+     * Fresh pairs for every target of {@code settings} in {@code config}, initialised as
+     * {@code settings.initLoraWeights()} says (see {@link LoraAdapter#create}), seeded.
      */
     public static Map<String, LoraAdapter> create(LoraSettings settings, ModelConfig config, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
@@ -137,7 +191,7 @@ public final class PeftLoraAdapter {
         for (String module : settings.modules(config)) {
             int[] shape = LoraSettings.shape(config, module);
             adapters.put(module, LoraAdapter.create(module, shape[0], shape[1], settings.r(), settings.loraAlpha(),
-                    settings.useRslora(), rnd));
+                    settings.useRslora(), settings.initLoraWeights(), settings.loraDropout(), rnd));
         }
         return adapters;
     }
@@ -160,16 +214,26 @@ public final class PeftLoraAdapter {
      */
     public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
                             String baseFingerprint, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern) {
+        save(dir, new LoraModel(settings, adapters, rankPattern, alphaPattern), baseModel, baseFingerprint);
+    }
+
+    /**
+     * Saves a whole LoRA model in PEFT's layout: the config as above ({@code use_dora}, {@code bias},
+     * {@code init_lora_weights}, {@code lora_dropout} and {@code target_modules} from its settings), its pairs, DoRA
+     * magnitudes and trained biases under PEFT's names.
+     */
+    public static void save(Path dir, LoraModel model, String baseModel, String baseFingerprint) {
+        LoraSettings settings = model.settings();
         Map<String, Object> config = new TreeMap<>();
         Map<String, Object> alphas = new TreeMap<>();
-        alphaPattern.forEach((k, v) -> alphas.put(k, whole(v)));
+        model.alphaPattern().forEach((k, v) -> alphas.put(k, whole(v)));
         config.put("alpha_pattern", alphas);
         config.put("auto_mapping", null);
         config.put("base_model_name_or_path", baseModel);
-        config.put("bias", "none");
+        config.put("bias", settings.bias().key());
         config.put("fan_in_fan_out", false);
         config.put("inference_mode", true);
-        config.put("init_lora_weights", true);
+        config.put("init_lora_weights", settings.initLoraWeights().json());
         config.put("layer_replication", null);
         config.put("layers_pattern", null);
         config.put("layers_to_transform", settings.layersToTransform());
@@ -181,21 +245,19 @@ public final class PeftLoraAdapter {
         config.put("modules_to_save", null);
         config.put("peft_type", "LORA");
         config.put("r", settings.r());
-        config.put("rank_pattern", new TreeMap<>(rankPattern));
+        config.put("rank_pattern", new TreeMap<>(model.rankPattern()));
         config.put("revision", null);
-        config.put("target_modules", settings.projections());
+        config.put("target_modules", settings.targetModulesJson());
         config.put("task_type", "CAUSAL_LM");
-        config.put("use_dora", false);
+        config.put("use_dora", settings.useDora());
         config.put("use_rslora", settings.useRslora());
         String json = PythonJson.of(false, 2, null, true).dumps(config);
         SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
         if (baseFingerprint != null) {
             writer.metadata("tailor.base_fingerprint", baseFingerprint);
         }
-        for (LoraAdapter a : adapters.values()) {
-            for (Parameter p : a.parameters()) {
-                writer.add(p.name(), DType.F32, p.shape(), p.data());
-            }
+        for (Parameter p : model.sites().parameters()) {
+            writer.add(p.name(), DType.F32, p.shape(), p.data());
         }
         try {
             Files.createDirectories(dir);
@@ -216,12 +278,25 @@ public final class PeftLoraAdapter {
         return v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) (long) v : (Object) v;
     }
 
+    private static Parameter vector(SafetensorsFile file, String name) {
+        TensorInfo info = file.info(name);
+        if (info.shape().length != 1 || !info.dtype().isWeightType()) {
+            throw new TensorFormatException(file.path() + ": " + name + " must be a 1-D float tensor, is "
+                    + info.dtype() + info.shapeString());
+        }
+        return values(file, name, info);
+    }
+
     private static Parameter parameter(SafetensorsFile file, String name) {
         TensorInfo info = file.info(name);
         if (info.shape().length != 2 || !info.dtype().isWeightType()) {
             throw new TensorFormatException(file.path() + ": " + name + " must be a 2-D float tensor, is "
                     + info.dtype() + info.shapeString());
         }
+        return values(file, name, info);
+    }
+
+    private static Parameter values(SafetensorsFile file, String name, TensorInfo info) {
         var data = file.data(name);
         float[] values = new float[Math.toIntExact(info.elementCount())];
         for (int i = 0; i < values.length; i++) {

@@ -4,6 +4,7 @@ import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.SublayerAdapter;
+import dev.tailor.adapt.TrainingPass;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
@@ -47,12 +48,13 @@ public final class TrainableLlama {
     private final Parameter promptEmbeddings;
     /** Prefix tuning's keys and values {@code [P, layers·2·kvDim]}, or null. */
     private final Parameter prefix;
+    private final TrainingSite.Current pass;
     private boolean checkpointing;
     private Workspace workspace;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
-                           Parameter promptEmbeddings, Parameter prefix) {
+                           Parameter promptEmbeddings, Parameter prefix, TrainingSite.Current pass) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -63,6 +65,7 @@ public final class TrainableLlama {
         this.sublayerAdapters = sublayerAdapters;
         this.promptEmbeddings = promptEmbeddings;
         this.prefix = prefix;
+        this.pass = pass;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
         this.attention = new SegmentAttention(config.numHeads(), config.numKvHeads(), config.headDim());
@@ -94,7 +97,8 @@ public final class TrainableLlama {
                                         AdapterSites adapter) {
         checkSites(config, adapter);
         List<Parameter> params = new ArrayList<>();
-        Binder b = new Binder(trainable, params, adapter);
+        TrainingSite.Current pass = new TrainingSite.Current();
+        Binder b = new Binder(trainable, params, adapter, pass);
         float eps = (float) config.rmsNormEps();
         Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
         WeightMatrix embed = embedParam != null ? view(embedParam, base.embed()) : base.embed();
@@ -124,7 +128,7 @@ public final class TrainableLlama {
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
-                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix());
+                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), pass);
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
@@ -212,13 +216,28 @@ public final class TrainableLlama {
         return CrossEntropy.lossAndGrad(logits(seq), seq.length(), config.vocabSize(), seq.labels(), 0f);
     }
 
+    /** {@link #forwardBackward(PackedSequence, float, long)} as training pass 0. */
+    public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale) {
+        return forwardBackward(seq, lossScale, 0);
+    }
+
     /**
      * Forward, loss and backward of one sequence; the gradients of all trainable tensors are increased by those of
-     * {@code lossScale · Σ NLL} (pass 1/(counted tokens of the whole batch) for a mean).
+     * {@code lossScale · Σ NLL} (pass 1/(counted tokens of the whole batch) for a mean). Adapters run in training
+     * pass {@code generation} (their dropout masks are a function of it), and only during this call.
      *
      * @return the summed NLL and the number of counted tokens of this sequence
      */
-    public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale) {
+    public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale, long generation) {
+        pass.set(new TrainingPass(generation));
+        try {
+            return trainingPass(seq, lossScale);
+        } finally {
+            pass.set(null);
+        }
+    }
+
+    private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale) {
         int n = seq.length();
         int d = config.hiddenSize();
         VirtualRows virtual = virtualRows(seq);
@@ -483,7 +502,8 @@ public final class TrainableLlama {
     }
 
     /** Creates parameters for the trainable tensors. */
-    private record Binder(Predicate<String> trainable, List<Parameter> params, AdapterSites adapters) {
+    private record Binder(Predicate<String> trainable, List<Parameter> params, AdapterSites adapters,
+                          TrainingSite.Current pass) {
 
         Parameter matrixParam(String name, WeightMatrix w) {
             if (!trainable.test(name)) {
@@ -508,7 +528,8 @@ public final class TrainableLlama {
                 adapter.checkFits(prefix, w.rows(), w.cols());
                 addOnce(adapter.parameters());
             }
-            return new Linear(p != null ? view(p, w) : w, p, b, bp, adapter);
+            return new Linear(p != null ? view(p, w) : w, p, b, bp,
+                    adapter == null ? null : new TrainingSite(adapter, pass));
         }
 
         /** Lists prompt or prefix tuning's tensor, in model order (before the blocks). */

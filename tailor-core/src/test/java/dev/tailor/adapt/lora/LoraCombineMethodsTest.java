@@ -78,7 +78,7 @@ class LoraCombineMethodsTest {
         assertEquals(4, combined.settings().r());
         assertEquals(4.0, combined.settings().loraAlpha());
         assertFalse(combined.settings().useRslora());
-        assertEquals(List.of("down_proj", "q_proj", "v_proj"), combined.settings().projections());
+        assertEquals(List.of("down_proj", "q_proj", "v_proj"), combined.settings().targetModules());
         assertEquals(6, combined.modules().size());
         for (var e : combined.modules().entrySet()) {
             String module = e.getKey();
