@@ -1,24 +1,15 @@
 package dev.tailor.adapt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tailor.io.AtomicFiles;
 import dev.tailor.io.SafetensorsFile;
-import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.model.ModelConfig;
-import dev.tailor.tensor.DType;
-import dev.tailor.tensor.Numerics;
-import dev.tailor.tokenizer.PythonJson;
 import dev.tailor.train.Parameter;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -105,20 +96,8 @@ public final class PromptLearning {
      * fingerprint (may be null) in its metadata; both atomically.
      */
     public static void save(Path dir, Map<String, Object> config, Parameter tensor, String baseFingerprint) {
-        String json = PythonJson.of(false, 2, null, true).dumps(new TreeMap<>(config));
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        if (baseFingerprint != null) {
-            writer.metadata("tailor.base_fingerprint", baseFingerprint);
-        }
-        writer.add(TENSOR, DType.F32, tensor.shape(), tensor.data());
-        try {
-            Files.createDirectories(dir);
-            writer.write(dir.resolve("adapter_model.safetensors"));
-            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
-        }
+        AdapterFiles.write(dir, new TreeMap<>(config), List.of(new Parameter(TENSOR, tensor.shape(), tensor.data())),
+                baseFingerprint);
     }
 
     /**
@@ -143,12 +122,7 @@ public final class PromptLearning {
                         + (virtual >= 0 ? virtual : "num_virtual_tokens") + ", " + width + "] (num_virtual_tokens, "
                         + widthName + " from adapter_config.json), is " + info.dtype() + info.shapeString());
             }
-            var data = st.data(TENSOR);
-            float[] values = new float[Math.toIntExact(info.elementCount())];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = Numerics.load(data, info.dtype(), i);
-            }
-            return new Parameter(TENSOR, shape, values);
+            return AdapterFiles.readParameter(st, TENSOR, 2);
         }
     }
 

@@ -1,21 +1,12 @@
 package dev.tailor.adapt.compacter;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tailor.io.AtomicFiles;
+import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
-import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
-import dev.tailor.tensor.DType;
-import dev.tailor.tensor.Numerics;
-import dev.tailor.tokenizer.PythonJson;
 import dev.tailor.train.Parameter;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -77,22 +68,7 @@ public final class CompacterFiles {
         config.put("reduction_factor", s.reductionFactor());
         config.put("shared_phm_rule", true);
         config.put("task_type", "CAUSAL_LM");
-        String json = PythonJson.of(false, 2, null, true).dumps(config);
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        if (baseFingerprint != null) {
-            writer.metadata("tailor.base_fingerprint", baseFingerprint);
-        }
-        for (Parameter p : adapter.parameters()) {
-            writer.add(p.name(), DType.F32, p.shape(), p.data());
-        }
-        try {
-            Files.createDirectories(dir);
-            writer.write(dir.resolve("adapter_model.safetensors"));
-            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot save the Compacter adapter: " + e.getMessage(), e);
-        }
+        AdapterFiles.write(dir, config, adapter.parameters(), baseFingerprint);
     }
 
     /**
@@ -181,11 +157,6 @@ public final class CompacterFiles {
             throw new TensorFormatException(file.path() + ": " + name + " must be a float tensor of shape "
                     + Arrays.toString(shape) + ", is " + info.dtype() + info.shapeString());
         }
-        var data = file.data(name);
-        float[] values = new float[Math.toIntExact(info.elementCount())];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = Numerics.load(data, info.dtype(), i);
-        }
-        return new Parameter(name, shape, values);
+        return AdapterFiles.readParameter(file, name, shape.length);
     }
 }

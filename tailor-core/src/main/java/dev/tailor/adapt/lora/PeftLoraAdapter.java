@@ -2,22 +2,11 @@ package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.io.AtomicFiles;
 import dev.tailor.io.SafetensorsFile;
-import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
-import dev.tailor.io.TensorInfo;
 import dev.tailor.model.ModelConfig;
-import dev.tailor.tensor.DType;
-import dev.tailor.tensor.Numerics;
-import dev.tailor.tokenizer.PythonJson;
 import dev.tailor.train.Parameter;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Map;
@@ -251,22 +240,7 @@ public final class PeftLoraAdapter {
         config.put("task_type", "CAUSAL_LM");
         config.put("use_dora", settings.useDora());
         config.put("use_rslora", settings.useRslora());
-        String json = PythonJson.of(false, 2, null, true).dumps(config);
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        if (baseFingerprint != null) {
-            writer.metadata("tailor.base_fingerprint", baseFingerprint);
-        }
-        for (Parameter p : model.sites().parameters()) {
-            writer.add(p.name(), DType.F32, p.shape(), p.data());
-        }
-        try {
-            Files.createDirectories(dir);
-            writer.write(dir.resolve("adapter_model.safetensors"));
-            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-            AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
-        }
+        AdapterFiles.write(dir, config, model.sites().parameters(), baseFingerprint);
     }
 
     /** The base fingerprint an adapter file records, or null. */
@@ -279,30 +253,11 @@ public final class PeftLoraAdapter {
     }
 
     private static Parameter vector(SafetensorsFile file, String name) {
-        TensorInfo info = file.info(name);
-        if (info.shape().length != 1 || !info.dtype().isWeightType()) {
-            throw new TensorFormatException(file.path() + ": " + name + " must be a 1-D float tensor, is "
-                    + info.dtype() + info.shapeString());
-        }
-        return values(file, name, info);
+        return AdapterFiles.readParameter(file, name, 1);
     }
 
     private static Parameter parameter(SafetensorsFile file, String name) {
-        TensorInfo info = file.info(name);
-        if (info.shape().length != 2 || !info.dtype().isWeightType()) {
-            throw new TensorFormatException(file.path() + ": " + name + " must be a 2-D float tensor, is "
-                    + info.dtype() + info.shapeString());
-        }
-        return values(file, name, info);
-    }
-
-    private static Parameter values(SafetensorsFile file, String name, TensorInfo info) {
-        var data = file.data(name);
-        float[] values = new float[Math.toIntExact(info.elementCount())];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = Numerics.load(data, info.dtype(), i);
-        }
-        return new Parameter(name, info.shape(), values);
+        return AdapterFiles.readParameter(file, name, 2);
     }
 
     /** PEFT's per-module override: the value of the first key the module name ends with (as {@code .key}). */

@@ -13,7 +13,6 @@ import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 import org.junit.jupiter.api.Test;

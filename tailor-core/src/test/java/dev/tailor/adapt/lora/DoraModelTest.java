@@ -7,7 +7,6 @@ import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterMerge;
-import dev.tailor.adapt.AdapterSites;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
