@@ -26,8 +26,10 @@ import json, sys
 shared, work = sys.argv[1], sys.argv[2]
 mails = [json.loads(l) for l in open(f"{shared}/data/spam.jsonl")]
 def text(m):
-    # The label must survive packing: keep the start of each mail (subject and first lines) only.
-    return ("Subject: " + m.get("subject", "") + "\n" + m["text"])[:500]
+    # The label must survive packing and truncation: keep the start of each mail (subject and first lines), in
+    # ASCII so that no character costs several byte tokens.
+    t = "Subject: " + m.get("subject", "") + "\n" + m["text"]
+    return t.encode("ascii", "replace").decode("ascii")[:320]
 with open(f"{work}/pretrain.jsonl", "w") as f:
     for s in (json.loads(l) for l in open(f"{shared}/data/sotu.jsonl")):
         f.write(json.dumps({"text": s["text"]}) + "\n")
@@ -58,7 +60,7 @@ if [ ! -f "$work/base/model.safetensors" ]; then
         --batch-size 8 --seq-len 256 --lr 2e-3 --schedule cosine --warmup-steps 20 --weight-decay 0.01 \
         --log-every 20 2>&1 | grep -v '^step' || true
 fi
-base_eval=$("$tailor" eval --model "$work/base" --data "$work/spam-test.jsonl" --json 2>/dev/null)
+base_eval=$("$tailor" eval --model "$work/base" --data "$work/spam-test.jsonl" --json)
 echo "base on the test split: $base_eval"
 
 # Method flags and learning rates (typical for each method; the budget of steps is the same for all).
@@ -87,7 +89,7 @@ for m in "${methods[@]}"; do
     rm -rf "$out"
     # shellcheck disable=SC2046
     log=$("$tailor" train --model "$work/base" --data "$work/spam-train.jsonl" --eval-data "$work/spam-test.jsonl" \
-        --format classification --output "$out" --steps "$steps" --batch-size 8 --seq-len 256 --schedule cosine \
+        --format classification --output "$out" --steps "$steps" --batch-size 8 --seq-len 384 --schedule cosine \
         --warmup-steps 10 --log-every 10 $(flags "$m") 2>&1 | grep -v '^step' | tee /dev/stderr)
     params=$(echo "$log" | sed -n 's/.*: \([0-9,]*\) trainable of \([0-9,]*\) parameters (\([0-9.]*\)%).*/\1 \3/p')
     done_line=$(echo "$log" | grep '^done:')
