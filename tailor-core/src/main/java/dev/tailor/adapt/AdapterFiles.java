@@ -25,14 +25,43 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reads saved adapters of any method: {@code adapter_config.json}'s {@code peft_type} chooses the reader.
  */
 public final class AdapterFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final System.Logger LOG = System.getLogger(AdapterFiles.class.getName());
+    private static final Set<String> COMMON_KEYS = Set.of("auto_mapping", "base_model_name_or_path", "inference_mode",
+            "peft_type", "peft_version", "revision", "task_type");
+    /**
+     * Per type, the config keys Tailor writes or PEFT's releases write (read or deliberately ignored, such as
+     * quantisation and initialisation-only options); anything else is reported as unknown.
+     */
+    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
+            "LORA", Set.of("alpha_pattern", "bias", "fan_in_fan_out", "init_lora_weights", "layer_replication",
+                    "layers_pattern", "layers_to_transform", "loftq_config", "lora_alpha", "lora_dropout",
+                    "megatron_config", "megatron_core", "modules_to_save", "r", "rank_pattern", "target_modules",
+                    "use_dora", "use_rslora", "exclude_modules", "lora_bias", "use_qalora", "qalora_group_size",
+                    "trainable_token_indices", "corda_config", "eva_config", "target_parameters",
+                    "ensure_weight_tying", "arrow_config", "alora_invocation_tokens"),
+            "IA3", Set.of("fan_in_fan_out", "feedforward_modules", "init_ia3_weights", "modules_to_save",
+                    "target_modules", "exclude_modules"),
+            "BOTTLENECK", Set.of("architecture", "hidden_size", "non_linearity", "num_layers", "reduction_factor"),
+            "COMPACTER", Set.of("architecture", "factorized_phm_W", "hidden_size", "non_linearity", "num_layers",
+                    "phm_dim", "phm_rank",
+                    "reduction_factor", "shared_phm_rule"),
+            PromptTuning.TYPE, Set.of("num_attention_heads", "num_layers", "num_transformer_submodules",
+                    "num_virtual_tokens", "token_dim", "prompt_tuning_init", "prompt_tuning_init_text",
+                    "tokenizer_kwargs", "tokenizer_name_or_path", "modules_to_save"),
+            PrefixTuning.TYPE, Set.of("num_attention_heads", "num_layers", "num_transformer_submodules",
+                    "num_virtual_tokens", "token_dim", "encoder_hidden_size", "prefix_projection",
+                    "modules_to_save"));
 
     private AdapterFiles() {
     }
@@ -46,6 +75,11 @@ public final class AdapterFiles {
     public static Adapter load(Path dir) {
         JsonNode config = config(dir);
         String type = config.path("peft_type").asText("");
+        List<String> unknown = unknownKeys(type, config);
+        if (!unknown.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, dir.resolve("adapter_config.json") + ": ignoring keys Tailor does "
+                    + "not know for " + type + ": " + String.join(", ", unknown));
+        }
         return switch (type) {
             case "LORA" -> PeftLoraAdapter.loadModel(dir, config);
             case "IA3" -> PeftIa3Adapter.load(dir, config);
@@ -57,6 +91,22 @@ public final class AdapterFiles {
                     + type + "\" is not one Tailor reads (LORA, IA3, BOTTLENECK, COMPACTER, PROMPT_TUNING, "
                     + "PREFIX_TUNING)");
         };
+    }
+
+    /**
+     * The keys of an {@code adapter_config.json} of {@code type} that Tailor neither reads nor knows to be safe to
+     * ignore, sorted; loading warns about them instead of failing (a newer PEFT may add options).
+     */
+    public static List<String> unknownKeys(String type, JsonNode config) {
+        Set<String> known = KNOWN_KEYS.getOrDefault(type, Set.of());
+        List<String> unknown = new ArrayList<>();
+        config.fieldNames().forEachRemaining(k -> {
+            if (!COMMON_KEYS.contains(k) && !known.contains(k)) {
+                unknown.add(k);
+            }
+        });
+        Collections.sort(unknown);
+        return unknown;
     }
 
     /** The parsed {@code adapter_config.json} of {@code dir}. */

@@ -1,0 +1,111 @@
+package dev.tailor.adapt;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.Shared;
+import dev.tailor.adapt.bottleneck.Architecture;
+import dev.tailor.adapt.bottleneck.BottleneckModel;
+import dev.tailor.adapt.bottleneck.BottleneckSettings;
+import dev.tailor.adapt.compacter.CompacterArchitecture;
+import dev.tailor.adapt.compacter.CompacterModel;
+import dev.tailor.adapt.compacter.CompacterSettings;
+import dev.tailor.adapt.ia3.Ia3Model;
+import dev.tailor.adapt.ia3.Ia3Settings;
+import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.adapt.lora.LoraSettings;
+import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prefix.PrefixTuningConfig;
+import dev.tailor.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@link AdapterFiles}: every method's saved config is read back by type; unknown keys warn, they do not fail. */
+class AdapterFilesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyMethodWritesOnlyKeysItKnowsAndLoadsBackAsItsType() {
+        ModelConfig c = ModelConfig.load(Shared.require("models/tiny-llama"));
+        List<Adapter> adapters = List.of(
+                LoraModel.create(new LoraSettings(4, 8, 0, List.of("all-linear"), false, null), c, 1),
+                Ia3Model.create(Ia3Settings.defaults(null, null), c, 1),
+                BottleneckModel.create(BottleneckSettings.defaults(Architecture.DOUBLE_SEQ_BN, 16.0, null), c, 1),
+                CompacterModel.create(new CompacterSettings(CompacterArchitecture.parse("compacter"), 16, 4, 1), c, 1),
+                PrefixTuning.create(PrefixTuningConfig.forModel(c, 5), 1));
+        for (Adapter a : adapters) {
+            Path out = dir.resolve(a.type());
+            a.save(out, "tiny-llama", "sha256:x");
+            assertEquals(List.of(), AdapterFiles.unknownKeys(a.type(), AdapterFiles.config(out)), a.type());
+            Adapter back = AdapterFiles.load(out);
+            assertEquals(a.type(), back.type());
+            assertEquals(a.parameterCount(), back.parameterCount(), a.type());
+            assertEquals("sha256:x", AdapterFiles.baseFingerprint(out));
+        }
+        Path golden = Shared.require("golden/tiny-llama/lora");
+        assertEquals(List.of(), AdapterFiles.unknownKeys("LORA", AdapterFiles.config(golden)), "PEFT's own file");
+    }
+
+    @Test
+    void unknownKeysAreWarnedNotFatal() throws Exception {
+        Path golden = Shared.require("golden/tiny-llama/lora");
+        Path copy = dir.resolve("future");
+        Files.createDirectories(copy);
+        Files.copy(golden.resolve("adapter_model.safetensors"), copy.resolve("adapter_model.safetensors"));
+        ObjectNode config = (ObjectNode) JSON.readTree(golden.resolve("adapter_config.json").toFile());
+        config.put("some_future_option", true);
+        config.put("another_one", 3);
+        JSON.writeValue(copy.resolve("adapter_config.json").toFile(), config);
+        List<String> warnings = new ArrayList<>();
+        Logger logger = Logger.getLogger(AdapterFiles.class.getName());
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                warnings.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(capture);
+        try {
+            assertInstanceOf(LoraModel.class, AdapterFiles.load(copy));
+        } finally {
+            logger.removeHandler(capture);
+        }
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.getFirst().contains("another_one, some_future_option"), warnings.getFirst());
+    }
+
+    @Test
+    void aDirectoryWithoutConfigOrOfAnUnknownTypeIsNamed() throws Exception {
+        var e = assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir));
+        assertTrue(e.getMessage().contains("no adapter_config.json"), e.getMessage());
+        Files.writeString(dir.resolve("adapter_config.json"), "{\"peft_type\": \"VERA\"}");
+        e = assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir));
+        assertTrue(e.getMessage().contains("VERA") && e.getMessage().contains("LORA"), e.getMessage());
+        Files.writeString(dir.resolve("adapter_config.json"), "[1, 2");
+        e = assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir));
+        assertTrue(e.getMessage().contains("adapter_config.json"), e.getMessage());
+    }
+}
