@@ -10,9 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
 import java.util.Arrays;
 
 /**
- * The causal-LM cross-entropy over logits {@code [n, vocab]}: row t predicts {@code labels[t + 1]}, rows whose
- * target is {@link CausalLmLoss#IGNORE_INDEX} (and the last row) carry no loss. The logits are replaced in place by
- * {@code scale · (softmax − onehot)} (zero for rows without loss). Rows are vectorized and spread over threads.
+ * The causal-LM cross-entropy: row t of a sequence predicts {@code labels[t + 1]}; rows whose target is
+ * {@link CausalLmLoss#IGNORE_INDEX} (and the last row) carry no loss, so only the {@link #countedRows} need logits.
+ * The logits are replaced in place by {@code scale · (softmax − onehot)}. Rows are vectorized and spread over
+ * threads.
  */
 final class CrossEntropy {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -20,12 +21,37 @@ final class CrossEntropy {
     private CrossEntropy() {
     }
 
-    static CausalLmLoss.Total lossAndGrad(float[] logits, int n, int vocab, int[] labels, float scale) {
+    /**
+     * The rows of the causal-LM loss that carry one: {@code t} such that {@code labels[t + 1]} is counted, in order.
+     */
+    static int[] countedRows(int[] labels, int n) {
+        int count = 0;
+        for (int t = 0; t + 1 < n; t++) {
+            if (labels[t + 1] != CausalLmLoss.IGNORE_INDEX) {
+                count++;
+            }
+        }
+        int[] rows = new int[count];
+        int k = 0;
+        for (int t = 0; t + 1 < n; t++) {
+            if (labels[t + 1] != CausalLmLoss.IGNORE_INDEX) {
+                rows[k++] = t;
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The summed NLL of rows {@code [0, n)} of {@code logits [n, vocab]} against {@code targets[t]} (rows whose target
+     * is {@link CausalLmLoss#IGNORE_INDEX} carry none); the logits are replaced by {@code scale · (softmax − onehot)}
+     * (zero for rows without loss).
+     */
+    static CausalLmLoss.Total lossAndGrad(float[] logits, int n, int vocab, int[] targets, float scale) {
         double[] nll = new double[n];
         boolean[] counted = new boolean[n];
         Parallel.parallelForRange(n, (from, to) -> {
             for (int t = from; t < to; t++) {
-                int target = t + 1 < n ? labels[t + 1] : CausalLmLoss.IGNORE_INDEX;
+                int target = targets[t];
                 int off = t * vocab;
                 if (target == CausalLmLoss.IGNORE_INDEX) {
                     Arrays.fill(logits, off, off + vocab, 0f);

@@ -198,6 +198,12 @@ public final class TrainableLlama {
     /** The logits {@code [n, vocab]} of one sequence (no gradients). */
     public float[] logits(PackedSequence seq) {
         int n = seq.length();
+        return logits(hidden(seq), n, new float[n], new float[n * config.hiddenSize()],
+                new float[n * config.vocabSize()]);
+    }
+
+    /** The last block's output {@code [n, hidden]} for the real tokens of one sequence (no gradients). */
+    private float[] hidden(PackedSequence seq) {
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
@@ -205,15 +211,23 @@ public final class TrainableLlama {
         for (Block block : blocks) {
             x = blockForward(block, x, rows, scratch);
         }
-        if (virtual != null) {
-            x = virtual.real(x, config.hiddenSize());
-        }
-        return logits(x, n, new float[n], new float[n * config.hiddenSize()], new float[n * config.vocabSize()]);
+        return virtual == null ? x : virtual.real(x, config.hiddenSize());
     }
 
-    /** Loss of one sequence without gradients (evaluation). */
+    /**
+     * Loss of one sequence without gradients (evaluation): logits only for the rows that carry a loss, computed as
+     * {@link #forwardBackward} computes them.
+     */
     public CausalLmLoss.Total loss(PackedSequence seq) {
-        return CrossEntropy.lossAndGrad(logits(seq), seq.length(), config.vocabSize(), seq.labels(), 0f);
+        int n = seq.length();
+        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
+        if (lossRows.length == 0) {
+            return new CausalLmLoss.Total(0, 0);
+        }
+        float[] normed = new float[n * config.hiddenSize()];
+        finalNorm.forward(hidden(seq), n, normed, new float[n]);
+        float[] logits = new float[lossRows.length * config.vocabSize()];
+        return head(normed, n, lossRows, seq.labels(), 0f, logits, false, false).total();
     }
 
     /** {@link #forwardBackward(PackedSequence, float, long)} as training pass 0. */
@@ -240,6 +254,10 @@ public final class TrainableLlama {
     private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale) {
         int n = seq.length();
         int d = config.hiddenSize();
+        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
+        if (lossRows.length == 0) {
+            return new CausalLmLoss.Total(0, 0);
+        }
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         int m = rows.length();
@@ -256,10 +274,11 @@ public final class TrainableLlama {
             x = virtual.real(x, d);
         }
         float[] normed = new float[n * d];
-        float[] logits = logits(x, n, ws.finalRstd, normed, ws.logits);
-        CausalLmLoss.Total total = CrossEntropy.lossAndGrad(logits, n, config.vocabSize(), seq.labels(), lossScale);
-        float[] dNormed = new float[n * d];
-        lmHead.backward(logits, normed, n, stopLayer < blocks.size() || finalNorm.param() != null ? dNormed : null);
+        finalNorm.forward(x, n, normed, ws.finalRstd);
+        HeadPass head = head(normed, n, lossRows, seq.labels(), lossScale, ws.logits, true,
+                stopLayer < blocks.size() || finalNorm.param() != null);
+        CausalLmLoss.Total total = head.total();
+        float[] dNormed = head.dNormed();
         float[] dx = new float[n * d];
         finalNorm.backward(dNormed, x, ws.finalRstd, n, dx);
         if (virtual != null) {
@@ -373,6 +392,44 @@ public final class TrainableLlama {
             embed.copyRow(tokens[t], x, t * d);
         }
         return x;
+    }
+
+    /** The loss of a sequence and the gradient it sends back through the final norm's output. */
+    private record HeadPass(CausalLmLoss.Total total, float[] dNormed) {
+    }
+
+    /**
+     * The lm_head and the loss for only the {@code rows} that carry one (prompt tokens, padding and the last row
+     * cost neither logits nor head backward): gathers their normed states, computes their logits into
+     * {@code logitsBuffer} and the cross-entropy; with {@code backward}, back-propagates through the head (its own
+     * gradient, and the input gradient when {@code needInput}) and scatters that into an {@code [n, hidden]}
+     * gradient, zero elsewhere (null without {@code backward}).
+     */
+    private HeadPass head(float[] normed, int n, int[] rows, int[] labels, float lossScale, float[] logitsBuffer,
+                          boolean backward, boolean needInput) {
+        int d = config.hiddenSize();
+        int k = rows.length;
+        float[] picked = new float[k * d];
+        int[] targets = new int[k];
+        for (int i = 0; i < k; i++) {
+            System.arraycopy(normed, rows[i] * d, picked, i * d, d);
+            targets[i] = labels[rows[i] + 1];
+        }
+        lmHead.forward(picked, k, logitsBuffer);
+        CausalLmLoss.Total total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets,
+                lossScale);
+        if (!backward) {
+            return new HeadPass(total, null);
+        }
+        float[] dPicked = needInput ? new float[k * d] : null;
+        lmHead.backward(logitsBuffer, picked, k, dPicked);
+        float[] dNormed = new float[n * d];
+        if (needInput) {
+            for (int i = 0; i < k; i++) {
+                System.arraycopy(dPicked, i * d, dNormed, rows[i] * d, d);
+            }
+        }
+        return new HeadPass(total, dNormed);
     }
 
     private float[] logits(float[] x, int n, float[] rstd, float[] normed, float[] logits) {
