@@ -90,7 +90,8 @@ for m in "${methods[@]}"; do
     # shellcheck disable=SC2046
     log=$("$tailor" train --model "$work/base" --data "$work/spam-train.jsonl" --eval-data "$work/spam-test.jsonl" \
         --format classification --output "$out" --steps "$steps" --batch-size 8 --seq-len 384 --schedule cosine \
-        --warmup-steps 10 --log-every 10 $(flags "$m") 2>&1 | grep -v '^step' | tee /dev/stderr)
+        --warmup-steps 10 --log-every 10 $(flags "$m") 2>&1 | grep -v '^step')
+    echo "$log"
     params=$(echo "$log" | sed -n 's/.*: \([0-9,]*\) trainable of \([0-9,]*\) parameters (\([0-9.]*\)%).*/\1 \3/p')
     done_line=$(echo "$log" | grep '^done:')
     tps=$(echo "$done_line" | sed -n 's/.* \([0-9]*\) tokens\/s.*/\1/p')
