@@ -18,6 +18,9 @@ if [ ${#methods[@]} -eq 0 ]; then
     methods=(full bitfit lora dora ia3 prompt prefix seq_bn double_seq_bn compacter compacter++)
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# A fixed heap ceiling, so that peak RSS compares what the methods need rather than how far the collector lets the
+# heap grow before collecting.
+export TAILOR_JAVA_OPTS="${TAILOR_JAVA_OPTS:--Xmx1536m}"
 tailor="$here/tailor"
 mkdir -p "$work"
 
