@@ -84,7 +84,7 @@ flags() {
 
 results="$work/results.md"
 {
-    echo "| method | trainable params | % of base | adapter bytes | tokens/s | peak RSS MiB | eval loss | test accuracy |"
+    echo "| method | trainable params | % of base | adapter bytes | tokens/s | RSS while training, MiB | eval loss | test accuracy |"
     echo "|---|---|---|---|---|---|---|---|"
 } > "$results"
 for m in "${methods[@]}"; do
@@ -98,7 +98,8 @@ for m in "${methods[@]}"; do
     params=$(echo "$log" | sed -n 's/.*: \([0-9,]*\) trainable of \([0-9,]*\) parameters (\([0-9.]*\)%).*/\1 \3/p')
     done_line=$(echo "$log" | grep '^done:')
     tps=$(echo "$done_line" | sed -n 's/.* \([0-9]*\) tokens\/s.*/\1/p')
-    rss=$(echo "$done_line" | sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p')
+    # RSS while training (sampled at each logged step), not the evaluation's
+    rss=$(python3 -c 'import json,sys; print(round(max(json.loads(l)["rss_mib"] for l in open(sys.argv[1]) if "rss_mib" in l)))' "$out/metrics.jsonl")
     loss=$(echo "$done_line" | sed -n 's/.*eval loss \([0-9.]*\).*/\1/p')
     acc=$(echo "$done_line" | sed -n 's/.*eval accuracy \([0-9.]*\).*/\1/p')
     if [ -f "$out/adapter_model.safetensors" ]; then
