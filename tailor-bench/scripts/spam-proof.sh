@@ -28,25 +28,31 @@ python3 - "$shared" "$work" <<'PY'
 import json, sys
 shared, work = sys.argv[1], sys.argv[2]
 mails = [json.loads(l) for l in open(f"{shared}/data/spam.jsonl")]
+# The labels are spelled as words the small base sees in pre-training ("spam" and especially "ham" are rare):
+# methods that keep the tied output embeddings frozen can only raise tokens whose embeddings were trained.
+LABELS = {"spam": "bad", "ham": "good"}
 def text(m):
     # The label must survive packing and truncation: keep the start of each mail (subject and first lines), in
     # ASCII so that no character costs several byte tokens.
     t = "Subject: " + m.get("subject", "") + "\n" + m["text"]
     return t.encode("ascii", "replace").decode("ascii")[:320]
+def chunks(t, size=600):
+    t = t.strip()
+    return [t[i:i + size] for i in range(0, len(t), size) if t[i:i + size].strip()]
+# Pre-training as prompt/completion pieces short enough to end with EOS, so the base learns where a text ends.
 with open(f"{work}/pretrain.jsonl", "w") as f:
-    for s in (json.loads(l) for l in open(f"{shared}/data/sotu.jsonl")):
-        f.write(json.dumps({"text": s["text"]}) + "\n")
-    for chapter in open(f"{shared}/data/moby-dick.txt", encoding="utf-8").read().split("CHAPTER"):
-        if chapter.strip():
-            f.write(json.dumps({"text": "CHAPTER" + chapter}) + "\n")
-    for m in mails:
-        if m["split"] == "train":
-            f.write(json.dumps({"text": text(m)}) + "\n")
+    docs = [json.loads(l)["text"] for l in open(f"{shared}/data/sotu.jsonl")]
+    docs += ["CHAPTER" + c for c in open(f"{shared}/data/moby-dick.txt", encoding="utf-8").read().split("CHAPTER")
+             if c.strip()]
+    docs += [text(m) for m in mails if m["split"] == "train"]
+    for d in docs:
+        for c in chunks(d):
+            f.write(json.dumps({"prompt": c[:40], "completion": c[40:] or "."}) + "\n")
 for split in ("train", "test"):
     with open(f"{work}/spam-{split}.jsonl", "w") as f:
         for m in mails:
             if m["split"] == split:
-                f.write(json.dumps({"text": text(m), "label": m["label"]}) + "\n")
+                f.write(json.dumps({"text": text(m), "label": LABELS[m["label"]]}) + "\n")
 print({split: sum(1 for _ in open(f"{work}/spam-{split}.jsonl")) for split in ("train", "test")})
 PY
 
@@ -59,7 +65,7 @@ JSON
 
 if [ ! -f "$work/base/model.safetensors" ]; then
     "$tailor" train --init random --config "$work/config.json" --tokenizer "$shared/models/tiny-llama" \
-        --data "$work/pretrain.jsonl" --eval-split 0.02 --output "$work/base" --steps "$pretrain_steps" \
+        --data "$work/pretrain.jsonl" --format completion --eval-split 0.02 --output "$work/base" --steps "$pretrain_steps" \
         --batch-size 8 --seq-len 256 --lr 2e-3 --schedule cosine --warmup-steps 20 --weight-decay 0.01 \
         --log-every 20 2>&1 | grep -v '^step' || true
 fi
@@ -70,14 +76,14 @@ echo "base on the test split: $base_eval"
 flags() {
     case "$1" in
         full) echo "--method full --lr 5e-4" ;;
-        bitfit) echo "--method partial --bias-norm-only --lr 1e-2" ;;
-        lora) echo "--method lora --r 8 --lora-alpha 16 --target-modules all-linear --lr 2e-3" ;;
-        dora) echo "--method lora --use-dora --r 8 --lora-alpha 16 --target-modules all-linear --lr 2e-3" ;;
-        ia3) echo "--method ia3 --lr 1e-2" ;;
+        bitfit) echo "--method partial --bias-norm-only --lr 3e-2" ;;
+        lora) echo "--method lora --r 8 --lora-alpha 16 --target-modules all-linear --lr 1e-2" ;;
+        dora) echo "--method lora --use-dora --r 8 --lora-alpha 16 --target-modules all-linear --lr 1e-2" ;;
+        ia3) echo "--method ia3 --lr 3e-2" ;;
         prompt) echo "--method prompt --num-virtual-tokens 20 --lr 3e-2" ;;
         prefix) echo "--method prefix --num-virtual-tokens 20 --lr 1e-2" ;;
-        seq_bn|double_seq_bn) echo "--method $1 --lr 2e-3" ;;
-        compacter|compacter++) echo "--method $1 --reduction-factor 16 --lr 3e-3" ;;
+        seq_bn|double_seq_bn) echo "--method $1 --lr 5e-3" ;;
+        compacter|compacter++) echo "--method $1 --reduction-factor 16 --lr 1e-2" ;;
         *) echo "unknown method $1" >&2; exit 2 ;;
     esac
 }
