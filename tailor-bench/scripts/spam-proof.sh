@@ -28,9 +28,11 @@ python3 - "$shared" "$work" <<'PY'
 import json, sys
 shared, work = sys.argv[1], sys.argv[2]
 mails = [json.loads(l) for l in open(f"{shared}/data/spam.jsonl")]
-# The labels are spelled as words the small base sees in pre-training ("spam" and especially "ham" are rare):
-# methods that keep the tied output embeddings frozen can only raise tokens whose embeddings were trained.
-LABELS = {"spam": "bad", "ham": "good"}
+# The labels are spelled as the two most frequent words of the pre-training text. The small base's output
+# embeddings are trained only for frequent tokens (norm ~0.9 for "the", ~0.4 for rarer words), and a method that
+# keeps the tied embeddings and the final norm frozen cannot make a rare word likely: measured on this base, the best
+# any hidden state can reach is 4.4 nats for "ham", 2.6 for "good", 0.13 for "the" and 0.14 for "and".
+LABELS = {"spam": "and", "ham": "the"}
 def text(m):
     # The label must survive packing and truncation: keep the start of each mail (subject and first lines), in
     # ASCII so that no character costs several byte tokens.
