@@ -1,7 +1,5 @@
 package dev.tailor.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterStack;
@@ -29,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train --method ia3|seq_bn|double_seq_bn}: the loss falls, and {@code tailor generate} loads it. */
 class AdapterMethodsTrainTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -40,14 +37,7 @@ class AdapterMethodsTrainTest {
     @BeforeEach
     void data() throws Exception {
         model = Shared.require("models/tiny-llama");
-        data = dir.resolve("moby.jsonl");
-        List<String> lines = new ArrayList<>();
-        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
-        for (int i = 0; i < 40; i++) {
-            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
-                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
-        }
-        Files.write(data, lines);
+        data = CliFixtures.mobyDick(dir);
     }
 
     /**
@@ -65,13 +55,7 @@ class AdapterMethodsTrainTest {
         }
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
         assertEquals(0, run(quiet, args.toArray(String[]::new)), err.toString());
-        List<Double> losses = new ArrayList<>();
-        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            JsonNode n = JSON.readTree(line);
-            if (n.has("loss")) {
-                losses.add(n.get("loss").asDouble());
-            }
-        }
+        List<Double> losses = TrainCommandTest.losses(out.resolve("metrics.jsonl"));
         assertEquals(12, losses.size());
         return losses;
     }

@@ -19,7 +19,6 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,14 +40,7 @@ class CompacterTrainCommandTest {
     @BeforeEach
     void data() throws Exception {
         model = Shared.require("models/tiny-llama");
-        data = dir.resolve("moby.jsonl");
-        List<String> lines = new ArrayList<>();
-        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
-        for (int i = 0; i < 40; i++) {
-            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
-                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
-        }
-        Files.write(data, lines);
+        data = CliFixtures.mobyDick(dir);
     }
 
     /** Runs the CLI capturing System.out (generate streams there) and the error writer. */

@@ -1,6 +1,5 @@
 package dev.tailor.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.prefix.PrefixTuning;
@@ -20,7 +19,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +30,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train --method prompt|prefix} on the tiny Llama, and {@code generate --adapter} with the result. */
 class PromptTrainCommandTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -43,14 +40,7 @@ class PromptTrainCommandTest {
     @BeforeEach
     void data() throws Exception {
         model = Shared.require("models/tiny-llama");
-        data = dir.resolve("moby.jsonl");
-        List<String> lines = new ArrayList<>();
-        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
-        for (int i = 0; i < 40; i++) {
-            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
-                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
-        }
-        Files.write(data, lines);
+        data = CliFixtures.mobyDick(dir);
     }
 
     private String run(String... args) {

@@ -12,7 +12,6 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,14 +35,7 @@ class TrainCommandTest {
     @BeforeEach
     void data() throws Exception {
         model = Shared.require("models/tiny-llama");
-        data = dir.resolve("moby.jsonl");
-        List<String> lines = new ArrayList<>();
-        String novel = Files.readString(Shared.require("data/moby-dick.txt"), StandardCharsets.UTF_8);
-        for (int i = 0; i < 40; i++) {
-            lines.add(JSON.writeValueAsString(JSON.createObjectNode()
-                    .put("text", novel.substring(20_000 + i * 600, 20_000 + i * 600 + 600))));
-        }
-        Files.write(data, lines);
+        data = CliFixtures.mobyDick(dir);
     }
 
     int run(String... args) {
