@@ -91,10 +91,10 @@ final class InputGradGemm {
                             y, yOff + i * k + q * NR, k, Math.min(NR, k - q * NR), first);
                 }
             }
-            for (; i < m; i++) {
+            if (i < m) {
                 for (int q = 0; q < np; q++) {
-                    PackedGemm.kernel1(dy, i * n + p0, b, q * kb * NR, kb,
-                            y, yOff + i * k + q * NR, Math.min(NR, k - q * NR), first);
+                    PackedGemm.kernelTail(m - i, dy, i * n + p0, n, b, q * kb * NR, kb,
+                            y, yOff + i * k + q * NR, k, Math.min(NR, k - q * NR), first);
                 }
             }
         }

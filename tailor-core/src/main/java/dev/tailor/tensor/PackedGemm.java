@@ -92,11 +92,11 @@ final class PackedGemm {
                             y, yOff + i * n + jp, n, Math.min(NR, j1 - jp), first);
                 }
             }
-            for (; i < i1; i++) {
+            if (i < i1) {
                 for (int p = 0; p < np; p++) {
                     int jp = j0 + p * NR;
-                    kernel1(x, xOff + i * k + k0, pack, p * kb * NR, kb,
-                            y, yOff + i * n + jp, Math.min(NR, j1 - jp), first);
+                    kernelTail(i1 - i, x, xOff + i * k + k0, k, pack, p * kb * NR, kb,
+                            y, yOff + i * n + jp, n, Math.min(NR, j1 - jp), first);
                 }
             }
         }
@@ -246,6 +246,88 @@ final class PackedGemm {
         store(c30, c31, y, yo + 3 * n, cols, first);
         store(c40, c41, y, yo + 4 * n, cols, first);
         store(c50, c51, y, yo + 5 * n, cols, first);
+    }
+
+    /**
+     * Y tile {@code [rows, NR]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
+     * than {@link #MR} ({@code rows < MR}): as 4-, 2- and 1-row kernels, so that a sequence length like 256
+     * ({@code 42·6 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
+     */
+    static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
+                           float[] y, int yo, int n, int cols, boolean first) {
+        int i = 0;
+        if (rows - i >= 4) {
+            kernel4(x, xo, k, b, bo, kb, y, yo, n, cols, first);
+            i += 4;
+        }
+        if (rows - i >= 2) {
+            kernel2(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, cols, first);
+            i += 2;
+        }
+        if (rows - i >= 1) {
+            kernel1(x, xo + i * k, b, bo, kb, y, yo + i * n, cols, first);
+        }
+    }
+
+    /** Y tile {@code [4, NR]} (+)= X rows {@code [4, kb]} · packed panel {@code [kb, NR]}. */
+    static void kernel4(float[] x, int xo, int k, float[] b, int bo, int kb,
+                        float[] y, int yo, int n, int cols, boolean first) {
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        int x0 = xo;
+        int x1 = x0 + k;
+        int x2 = x1 + k;
+        int x3 = x2 + k;
+        for (int p = 0; p < kb; p++) {
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector a = FloatVector.broadcast(F, x[x0 + p]);
+            c00 = b0.fma(a, c00);
+            c01 = b1.fma(a, c01);
+            a = FloatVector.broadcast(F, x[x1 + p]);
+            c10 = b0.fma(a, c10);
+            c11 = b1.fma(a, c11);
+            a = FloatVector.broadcast(F, x[x2 + p]);
+            c20 = b0.fma(a, c20);
+            c21 = b1.fma(a, c21);
+            a = FloatVector.broadcast(F, x[x3 + p]);
+            c30 = b0.fma(a, c30);
+            c31 = b1.fma(a, c31);
+        }
+        store(c00, c01, y, yo, cols, first);
+        store(c10, c11, y, yo + n, cols, first);
+        store(c20, c21, y, yo + 2 * n, cols, first);
+        store(c30, c31, y, yo + 3 * n, cols, first);
+    }
+
+    /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
+    static void kernel2(float[] x, int xo, int k, float[] b, int bo, int kb,
+                        float[] y, int yo, int n, int cols, boolean first) {
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        int x1 = xo + k;
+        for (int p = 0; p < kb; p++) {
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector a = FloatVector.broadcast(F, x[xo + p]);
+            c00 = b0.fma(a, c00);
+            c01 = b1.fma(a, c01);
+            a = FloatVector.broadcast(F, x[x1 + p]);
+            c10 = b0.fma(a, c10);
+            c11 = b1.fma(a, c11);
+        }
+        store(c00, c01, y, yo, cols, first);
+        store(c10, c11, y, yo + n, cols, first);
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */

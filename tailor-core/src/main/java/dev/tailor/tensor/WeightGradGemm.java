@@ -89,10 +89,10 @@ final class WeightGradGemm {
                             dw, (j0 + r) * k + q * NR, k, Math.min(NR, k - q * NR), false);
                 }
             }
-            for (; r < rows; r++) {
+            if (r < rows) {
                 for (int q = g0; q < g1; q++) {
-                    PackedGemm.kernel1(a, r * kb, b, q * kb * NR, kb,
-                            dw, (j0 + r) * k + q * NR, Math.min(NR, k - q * NR), false);
+                    PackedGemm.kernelTail(rows - r, a, r * kb, kb, b, q * kb * NR, kb,
+                            dw, (j0 + r) * k + q * NR, k, Math.min(NR, k - q * NR), false);
                 }
             }
         }

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class LinearBackwardTest {
     private static final int[] SIZES = {1, 7, 17, 1023};
-    private static final int[] ROWS = {1, 7, 17, 64};
+    private static final int[] ROWS = {1, 7, 15, 17, 64};
 
     @TempDir
     static Path dir;
