@@ -13,6 +13,10 @@ public final class Ia3Options {
     @Option(names = "--feedforward-modules", split = ",",
             description = "ia3: targets whose input is scaled instead of their output (default down_proj when targeted)")
     List<String> feedforwardModules;
+    @Option(names = "--init-ia3-weights", arity = "1", defaultValue = "true", paramLabel = "true|false",
+            description = "ia3: start the vectors at ones, the identity (true), or draw them from a standard normal "
+                    + "as PEFT's torch.randn (false) (default ${DEFAULT-VALUE})")
+    boolean initIa3Weights;
 
     /**
      * A fresh (IA)³ adapter for {@code config}.
@@ -21,6 +25,13 @@ public final class Ia3Options {
      *                      ({@code k_proj,v_proj,down_proj})
      */
     Ia3Model create(List<String> targetModules, ModelConfig config, long seed) {
-        return Ia3Model.create(Ia3Settings.defaults(targetModules, feedforwardModules), config, seed);
+        Ia3Settings defaults = Ia3Settings.defaults(targetModules, feedforwardModules);
+        return Ia3Model.create(new Ia3Settings(defaults.targetModules(), defaults.feedforwardModules(),
+                initIa3Weights), config, seed);
+    }
+
+    /** The options as one string, for the run's configuration hash. */
+    String key() {
+        return "feedforward_modules=" + feedforwardModules + ",init_ia3_weights=" + initIa3Weights;
     }
 }

@@ -3,12 +3,15 @@ package dev.tailor.cli;
 import dev.tailor.adapt.lora.LoraBias;
 import dev.tailor.adapt.lora.LoraInit;
 import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.adapt.lora.LoraPatterns;
 import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import picocli.CommandLine.Option;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** The LoRA / DoRA options of {@code tailor train}, named after PEFT's {@code LoraConfig} keys. */
 public final class LoraOptions {
@@ -35,6 +38,13 @@ public final class LoraOptions {
     @Option(names = "--init-lora-weights", defaultValue = "true",
             description = "lora: init of A: true (Kaiming-uniform) or gaussian (default ${DEFAULT-VALUE})")
     String initLoraWeights;
+    @Option(names = "--rank-pattern", split = ",", paramLabel = "MODULE=R", description = "lora: rank of the modules "
+            + "MODULE matches (a name, a suffix after a dot, or a regular expression; the first matching key wins), "
+            + "e.g. q_proj=16 or model.layers.0.mlp.down_proj=4; repeatable")
+    List<String> rankPattern;
+    @Option(names = "--alpha-pattern", split = ",", paramLabel = "MODULE=ALPHA",
+            description = "lora: alpha of the modules MODULE matches, as --rank-pattern; repeatable")
+    List<String> alphaPattern;
 
     /** The settings; {@code dora} forces DoRA ({@code --method dora}). */
     LoraSettings settings(boolean dora) {
@@ -43,15 +53,60 @@ public final class LoraOptions {
                 dora || useDora, LoraBias.parse(bias), LoraInit.parse(initLoraWeights));
     }
 
-    /** A fresh adapter on {@code base}, seeded. */
-    LoraModel create(boolean dora, ModelConfig config, LlamaWeights base, long seed) {
-        return LoraModel.create(settings(dora), config, base, seed);
+    /** The per-module ranks and alphas of {@code --rank-pattern} / {@code --alpha-pattern}, in the given order. */
+    LoraPatterns patterns() {
+        Map<String, Integer> ranks = new LinkedHashMap<>();
+        pairs("--rank-pattern", rankPattern).forEach((key, value) -> {
+            try {
+                ranks.put(key, Integer.parseInt(value));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--rank-pattern: \"" + key + "=" + value
+                        + "\": the rank must be a whole number >= 1");
+            }
+        });
+        Map<String, Double> alphas = new LinkedHashMap<>();
+        pairs("--alpha-pattern", alphaPattern).forEach((key, value) -> {
+            try {
+                alphas.put(key, Double.parseDouble(value));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--alpha-pattern: \"" + key + "=" + value
+                        + "\": alpha must be a number");
+            }
+        });
+        return new LoraPatterns(ranks, alphas);
     }
 
-    /** The options as one string, for the run's configuration hash. */
+    /** A fresh adapter on {@code base}, seeded. */
+    LoraModel create(boolean dora, ModelConfig config, LlamaWeights base, long seed) {
+        return LoraModel.create(settings(dora), patterns(), config, base, seed);
+    }
+
+    /** {@code MODULE=VALUE} entries as an ordered map (the value after the last {@code =}, kept as text). */
+    private static Map<String, String> pairs(String option, List<String> entries) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String entry : entries == null ? List.<String>of() : entries) {
+            int eq = entry.lastIndexOf('=');
+            if (eq <= 0 || entry.substring(0, eq).isBlank()) {
+                throw new IllegalArgumentException(option + ": \"" + entry + "\" must be MODULE=VALUE with a module "
+                        + "name or pattern before the =, e.g. q_proj=16");
+            }
+            String key = entry.substring(0, eq).strip();
+            if (out.put(key, entry.substring(eq + 1).strip()) != null) {
+                throw new IllegalArgumentException(option + ": \"" + key + "\" is given twice");
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The options as one string, for the run's configuration hash; the patterns only when given, so a run started
+     * before they existed still resumes.
+     */
     String key() {
-        return String.join(",", Integer.toString(r), Double.toString(loraAlpha), Double.toString(loraDropout),
+        String key = String.join(",", Integer.toString(r), Double.toString(loraAlpha), Double.toString(loraDropout),
                 String.valueOf(targetModules), Boolean.toString(useRslora), String.valueOf(layersToTransform),
                 Boolean.toString(useDora), bias, initLoraWeights);
+        return rankPattern == null && alphaPattern == null ? key
+                : key + ",rank_pattern=" + rankPattern + ",alpha_pattern=" + alphaPattern;
     }
 }

@@ -3,6 +3,8 @@ package dev.tailor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,15 +15,16 @@ import java.util.Locale;
 
 /**
  * A YAML or JSON file of command options (a training "recipe"): each key is an option's long name without the
- * dashes ({@code lr}, {@code batch-size} or {@code batch_size}); booleans switch flags on or off, lists repeat
- * an option. It becomes arguments placed before the command line's, so flags given on the command line win.
+ * dashes ({@code lr}, {@code batch-size} or {@code batch_size}); booleans switch flags on or off (or are the value
+ * of an option that takes one, such as {@code init_ia3_weights: false}), lists repeat an option. It becomes
+ * arguments placed before the command line's, so flags given on the command line win.
  */
 final class Recipe {
     private Recipe() {
     }
 
-    /** The arguments the file stands for. */
-    static List<String> toArgs(Path file) {
+    /** The arguments the file stands for, as options of {@code command}. */
+    static List<String> toArgs(Path file, CommandSpec command) {
         JsonNode root;
         try {
             String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -38,7 +41,10 @@ final class Recipe {
             var e = it.next();
             String option = "--" + e.getKey().replace('_', '-');
             JsonNode v = e.getValue();
-            if (v.isBoolean()) {
+            OptionSpec spec = command.findOption(option);
+            if (v.isBoolean() && spec != null && spec.arity().max() > 0) {
+                args.add(option + "=" + v.asBoolean());
+            } else if (v.isBoolean()) {
                 if (v.asBoolean()) {
                     args.add(option);
                 }

@@ -196,7 +196,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     private Integer withRecipe() {
-        List<String> merged = new ArrayList<>(Recipe.toArgs(recipe));
+        List<String> merged = new ArrayList<>(Recipe.toArgs(recipe, spec));
         List<String> original = spec.commandLine().getParseResult().originalArgs();
         for (int i = original.indexOf(spec.name()) + 1; i < original.size(); i++) {
             if (original.get(i).equals("--recipe")) {
@@ -298,7 +298,8 @@ public final class TrainCommand implements Callable<Integer> {
                 Boolean.toString(trainEmbeddings), Boolean.toString(trainHead), Double.toString(lr),
                 Integer.toString(steps), Double.toString(epochs), Integer.toString(batchSize), Integer.toString(seqLen),
                 Integer.toString(gradAccum), Integer.toString(warmupSteps), schedule, Double.toString(weightDecay),
-                Double.toString(maxGradNorm), optimizer, Long.toString(seed), lora.key());
+                Double.toString(maxGradNorm), optimizer, Long.toString(seed), lora.key())
+                + (method.equals("ia3") ? "|" + ia3Options.key() : "");
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
         return HexFormat.of().formatHex(digest, 0, 16);
     }

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.train.Parameter;
 
 import java.nio.file.Path;
@@ -33,7 +34,9 @@ import java.util.TreeSet;
  *       Tailor applies it once, so {@code svd} of one adapter of weight 1 at its own rank gives it back.</li>
  * </ul>
  * An adapter's rank is PEFT's: the largest of its {@code r} and its modules' ranks. As in PEFT, a single adapter is
- * always combined {@code linear}ly.
+ * always combined {@code linear}ly. Modules are combined in parallel on {@link Parallel}'s threads: each depends
+ * only on its own pairs and on a generator seeded by its name, so the result is the same bit for bit whatever the
+ * thread count.
  */
 public final class LoraCombine {
     private LoraCombine() {
@@ -71,36 +74,51 @@ public final class LoraCombine {
             }
             newRank = ranks.getFirst();
         }
-        TreeSet<String> modules = new TreeSet<>();
-        adapters.forEach(a -> modules.addAll(a.modules().keySet()));
+        TreeSet<String> names = new TreeSet<>();
+        adapters.forEach(a -> names.addAll(a.modules().keySet()));
+        List<String> modules = List.copyOf(names);
+        List<List<LoraAdapter>> parts = new ArrayList<>();
+        List<List<Double>> partWeights = new ArrayList<>();
+        for (String module : modules) {
+            List<LoraAdapter> moduleParts = new ArrayList<>();
+            List<Double> moduleWeights = new ArrayList<>();
+            for (int i = 0; i < adapters.size(); i++) {
+                LoraAdapter a = adapters.get(i).modules().get(module);
+                if (a != null) {
+                    moduleParts.add(a);
+                    moduleWeights.add(weights.get(i));
+                }
+            }
+            checkShapes(module, moduleParts);
+            if (type != CombinationType.CAT && !type.svd()) {
+                checkRanks(module, type, moduleParts);
+            }
+            parts.add(moduleParts);
+            partWeights.add(moduleWeights);
+        }
+        // modules are independent (each draws from its own generator): combine them in parallel, collect by index
+        LoraAdapter[] combined = new LoraAdapter[modules.size()];
+        Parallel.parallelFor(modules.size(), m -> {
+            String module = modules.get(m);
+            if (type == CombinationType.CAT) {
+                combined[m] = cat(module, parts.get(m), partWeights.get(m));
+            } else if (type.svd()) {
+                combined[m] = svd(module, type, parts.get(m), partWeights.get(m), newRank, options);
+            } else {
+                combined[m] = factorwise(module, type, parts.get(m), partWeights.get(m), options);
+            }
+        });
         Map<String, LoraAdapter> out = new TreeMap<>();
         Map<String, Integer> rankPattern = new TreeMap<>();
         Map<String, Double> alphaPattern = new TreeMap<>();
         TreeSet<String> projections = new TreeSet<>();
-        for (String module : modules) {
-            List<LoraAdapter> parts = new ArrayList<>();
-            List<Double> partWeights = new ArrayList<>();
-            for (int i = 0; i < adapters.size(); i++) {
-                LoraAdapter a = adapters.get(i).modules().get(module);
-                if (a != null) {
-                    parts.add(a);
-                    partWeights.add(weights.get(i));
-                }
-            }
-            checkShapes(module, parts);
-            LoraAdapter combined;
-            if (type == CombinationType.CAT) {
-                combined = cat(module, parts, partWeights);
-            } else if (type.svd()) {
-                combined = svd(module, type, parts, partWeights, newRank, options);
-            } else {
-                combined = factorwise(module, type, parts, partWeights, options);
-            }
-            out.put(module, combined);
+        for (int m = 0; m < modules.size(); m++) {
+            String module = modules.get(m);
+            out.put(module, combined[m]);
             projections.add(module.substring(module.lastIndexOf('.') + 1));
-            if (combined.rank() != newRank) {
-                rankPattern.put(module, combined.rank());
-                alphaPattern.put(module, (double) combined.rank());
+            if (combined[m].rank() != newRank) {
+                rankPattern.put(module, combined[m].rank());
+                alphaPattern.put(module, (double) combined[m].rank());
             }
         }
         LoraSettings settings = new LoraSettings(newRank, newRank, 0, List.copyOf(projections), false,
@@ -188,8 +206,7 @@ public final class LoraCombine {
         return pair(module, a, b, rank, in, out);
     }
 
-    private static LoraAdapter factorwise(String module, CombinationType type, List<LoraAdapter> parts,
-                                          List<Double> weights, CombineOptions options) {
+    private static void checkRanks(String module, CombinationType type, List<LoraAdapter> parts) {
         int rank = parts.getFirst().rank();
         for (LoraAdapter p : parts) {
             if (p.rank() != rank) {
@@ -197,6 +214,11 @@ public final class LoraCombine {
                         + "rank, got " + rank + " and " + p.rank() + " (use cat or svd)");
             }
         }
+    }
+
+    private static LoraAdapter factorwise(String module, CombinationType type, List<LoraAdapter> parts,
+                                          List<Double> weights, CombineOptions options) {
+        int rank = parts.getFirst().rank();
         int n = parts.size();
         float[][] as = new float[n][];
         float[][] bs = new float[n][];

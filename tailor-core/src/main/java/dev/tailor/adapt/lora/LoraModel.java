@@ -23,8 +23,10 @@ import java.util.TreeMap;
  * @param modules      per module ({@code model.layers.0.self_attn.q_proj}), its pair
  * @param magnitudes   per module, DoRA's {@code lora_magnitude_vector} (empty without DoRA)
  * @param biases       per module, its trained bias (empty with {@code bias = "none"})
- * @param rankPattern  modules whose rank differs from {@code settings.r()}
- * @param alphaPattern modules whose alpha differs from {@code settings.loraAlpha()}
+ * @param rankPattern  PEFT's {@code rank_pattern}: per module name or pattern ({@link LoraPatterns}), the rank of
+ *                     the modules it matches, where it differs from {@code settings.r()}
+ * @param alphaPattern PEFT's {@code alpha_pattern}: likewise the alpha, where it differs from
+ *                     {@code settings.loraAlpha()}
  */
 public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Parameter> magnitudes,
                         Map<String, Parameter> biases, Map<String, Integer> rankPattern,
@@ -73,7 +75,19 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
      * them: {@code base_model.model.<module>.base_layer.bias} on a targeted linear, {@code <module>.bias} on another).
      */
     public static LoraModel create(LoraSettings settings, ModelConfig config, LlamaWeights base, long seed) {
-        Map<String, LoraAdapter> pairs = PeftLoraAdapter.create(settings, config, seed);
+        return create(settings, LoraPatterns.NONE, config, base, seed);
+    }
+
+    /**
+     * Like {@link #create(LoraSettings, ModelConfig, LlamaWeights, long)}, with PEFT's per-module ranks and alphas:
+     * each pair as {@link PeftLoraAdapter#create(LoraSettings, LoraPatterns, ModelConfig, long)} makes it, and the
+     * patterns saved as given ({@code rank_pattern} / {@code alpha_pattern}).
+     *
+     * @throws IllegalArgumentException when a pattern key matches no target, or overlapping keys disagree
+     */
+    public static LoraModel create(LoraSettings settings, LoraPatterns patterns, ModelConfig config,
+                                   LlamaWeights base, long seed) {
+        Map<String, LoraAdapter> pairs = PeftLoraAdapter.create(settings, patterns, config, seed);
         Map<String, Parameter> magnitudes = new TreeMap<>();
         if (settings.useDora()) {
             pairs.forEach((module, pair) -> magnitudes.put(module,
@@ -93,7 +107,7 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
                 biases.put(module, new Parameter(name, new long[] {b.length}, b.clone()));
             }
         }
-        return new LoraModel(settings, pairs, magnitudes, biases, Map.of(), Map.of());
+        return new LoraModel(settings, pairs, magnitudes, biases, patterns.rankPattern(), patterns.alphaPattern());
     }
 
     @Override
@@ -105,6 +119,8 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
     public String describe() {
         String method = (settings.useDora() ? "DoRA" : "LoRA") + (settings.useRslora() ? " (rsLoRA scaling)" : "");
         return method + " r=" + settings.r() + " on " + modules.size() + " modules"
+                + (rankPattern.isEmpty() ? "" : ", rank_pattern " + rankPattern)
+                + (alphaPattern.isEmpty() ? "" : ", alpha_pattern " + alphaPattern)
                 + (biases.isEmpty() ? "" : ", " + biases.size() + " biases trained (bias=" + settings.bias().key() + ")");
     }
 

@@ -8,7 +8,8 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.train.Parameter;
 
 import java.nio.file.Path;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -175,12 +176,28 @@ public final class PeftLoraAdapter {
      * {@code settings.initLoraWeights()} says (see {@link LoraAdapter#create}), seeded.
      */
     public static Map<String, LoraAdapter> create(LoraSettings settings, ModelConfig config, long seed) {
+        return create(settings, LoraPatterns.NONE, config, seed);
+    }
+
+    /**
+     * Like {@link #create(LoraSettings, ModelConfig, long)}, each module with the rank and alpha {@code patterns}
+     * give it (PEFT's {@code rank_pattern} / {@code alpha_pattern}), so its scale is {@code alpha / r} (rsLoRA:
+     * {@code alpha / sqrt(r)}) of its own rank and alpha.
+     *
+     * @throws IllegalArgumentException when a pattern key matches no target, or overlapping keys disagree (see
+     *                                  {@link LoraPatterns#check})
+     */
+    public static Map<String, LoraAdapter> create(LoraSettings settings, LoraPatterns patterns, ModelConfig config,
+                                                  long seed) {
+        List<String> modules = settings.modules(config);
+        patterns.check(modules);
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, LoraAdapter> adapters = new TreeMap<>();
-        for (String module : settings.modules(config)) {
+        for (String module : modules) {
             int[] shape = LoraSettings.shape(config, module);
-            adapters.put(module, LoraAdapter.create(module, shape[0], shape[1], settings.r(), settings.loraAlpha(),
-                    settings.useRslora(), settings.initLoraWeights(), settings.loraDropout(), rnd));
+            adapters.put(module, LoraAdapter.create(module, shape[0], shape[1], patterns.rank(module, settings.r()),
+                    patterns.alpha(module, settings.loraAlpha()), settings.useRslora(), settings.initLoraWeights(),
+                    settings.loraDropout(), rnd));
         }
         return adapters;
     }
@@ -260,17 +277,17 @@ public final class PeftLoraAdapter {
         return AdapterFiles.readParameter(file, name, 2);
     }
 
-    /** PEFT's per-module override: the value of the first key the module name ends with (as {@code .key}). */
+    /**
+     * PEFT's per-module override: the value of the first key in the file's order that matches the module
+     * ({@link LoraPatterns#patternKey}).
+     */
     private static double pattern(JsonNode patterns, String module, double fallback) {
         if (patterns == null || !patterns.isObject()) {
             return fallback;
         }
-        for (Iterator<Map.Entry<String, JsonNode>> it = patterns.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (module.equals(e.getKey()) || module.matches(".*\\." + e.getKey() + "$")) {
-                return e.getValue().asDouble();
-            }
-        }
-        return fallback;
+        List<String> keys = new ArrayList<>();
+        patterns.fieldNames().forEachRemaining(keys::add);
+        String key = LoraPatterns.patternKey(keys, module);
+        return key == null ? fallback : patterns.get(key).asDouble();
     }
 }
