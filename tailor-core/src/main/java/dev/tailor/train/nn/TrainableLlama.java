@@ -51,6 +51,9 @@ public final class TrainableLlama {
     private final TrainingSite.Current pass;
     private boolean checkpointing;
     private Workspace workspace;
+    /** The activations of the forward-only passes ({@link #logits}, {@link #loss}), grown to the longest. */
+    private BlockActivations forwardOnly;
+    private int forwardOnlyRows;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
@@ -207,7 +210,7 @@ public final class TrainableLlama {
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
-        BlockActivations scratch = activations(rows.length());
+        BlockActivations scratch = forwardScratch(rows.length());
         for (Block block : blocks) {
             x = blockForward(block, x, rows, scratch);
         }
@@ -338,40 +341,61 @@ public final class TrainableLlama {
     }
 
     /**
-     * The buffers of a sequence length, kept across steps so that each step allocates only small temporaries:
-     * per trained block its activations (only its input under checkpointing), one scratch block, the logits.
+     * The buffers of the longest sequence seen so far, kept across steps so that each step allocates only small
+     * temporaries: per trained block its activations (only its input under checkpointing), one scratch block, the
+     * logits. Every consumer reads the row counts it is given, never the lengths of these arrays, so a shorter
+     * sequence uses their first rows (and attention probabilities laid out for its own length).
      */
     private static final class Workspace {
-        final int length;
+        final int rows;
         final int real;
         final BlockActivations[] layers;
         final BlockActivations scratch;
         final float[] logits;
         final float[] finalRstd;
 
-        Workspace(int length, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
-            this.length = length;
+        Workspace(int rows, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
+            this.rows = rows;
             this.real = real;
             this.layers = layers;
             this.scratch = scratch;
             this.logits = logits;
             this.finalRstd = new float[real];
         }
+
+        boolean fits(int m, int n) {
+            return m <= rows && n <= real;
+        }
     }
 
-    /** The buffers of {@code m} block rows of which {@code n} are real tokens (fewer with prompt tuning). */
+    /**
+     * Buffers for {@code m} block rows of which {@code n} are real tokens (fewer with prompt tuning): the kept ones
+     * when they are large enough, else new ones for the larger of the old and new counts (they only grow).
+     */
     private Workspace workspace(int m, int n) {
-        if (workspace == null || workspace.length != m || workspace.real != n) {
+        if (workspace == null || !workspace.fits(m, n)) {
+            int rows = workspace == null ? m : Math.max(m, workspace.rows);
+            int real = workspace == null ? n : Math.max(n, workspace.real);
             workspace = null;
             BlockActivations[] layers = new BlockActivations[blocks.size()];
             for (int l = stopLayer; l < blocks.size(); l++) {
                 layers[l] = checkpointing
-                        ? new BlockActivations(m, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
-                        : activations(m);
+                        ? new BlockActivations(rows, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
+                        : activations(rows);
             }
-            workspace = new Workspace(m, n, layers, activations(m), new float[n * config.vocabSize()]);
+            workspace = new Workspace(rows, real, layers, activations(rows), new float[real * config.vocabSize()]);
         }
         return workspace;
+    }
+
+    /** Activations for a forward-only pass of {@code m} rows, kept (grow-only) across calls. */
+    private BlockActivations forwardScratch(int m) {
+        if (forwardOnly == null || forwardOnlyRows < m) {
+            forwardOnly = null;
+            forwardOnly = activations(m);
+            forwardOnlyRows = m;
+        }
+        return forwardOnly;
     }
 
     private BlockActivations activations(int n) {
