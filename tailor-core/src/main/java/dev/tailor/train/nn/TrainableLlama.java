@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.PrefixEncoder;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.adapt.TrainingPass;
@@ -48,6 +49,8 @@ public final class TrainableLlama {
     private final Parameter promptEmbeddings;
     /** Prefix tuning's keys and values {@code [P, layers·2·kvDim]}, or null. */
     private final Parameter prefix;
+    /** What writes {@link #prefix} before each pass (prefix projection), or null when the prefix is trained. */
+    private final PrefixEncoder prefixEncoder;
     private final TrainingSite.Current pass;
     private boolean checkpointing;
     private Workspace workspace;
@@ -57,7 +60,8 @@ public final class TrainableLlama {
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
-                           Parameter promptEmbeddings, Parameter prefix, TrainingSite.Current pass) {
+                           Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder,
+                           TrainingSite.Current pass) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -68,6 +72,7 @@ public final class TrainableLlama {
         this.sublayerAdapters = sublayerAdapters;
         this.promptEmbeddings = promptEmbeddings;
         this.prefix = prefix;
+        this.prefixEncoder = prefixEncoder;
         this.pass = pass;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
@@ -131,7 +136,8 @@ public final class TrainableLlama {
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
-                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), pass);
+                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), adapter.prefixEncoder(),
+                pass);
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
@@ -207,6 +213,7 @@ public final class TrainableLlama {
 
     /** The last block's output {@code [n, hidden]} for the real tokens of one sequence (no gradients). */
     private float[] hidden(PackedSequence seq) {
+        encodePrefix();
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
@@ -265,6 +272,7 @@ public final class TrainableLlama {
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         int m = rows.length();
         Workspace ws = workspace(m, n);
+        encodePrefix();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         for (int l = 0; l < blocks.size(); l++) {
             BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
@@ -299,6 +307,9 @@ public final class TrainableLlama {
         if (promptEmbeddings != null) {
             virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
         }
+        if (prefixEncoder != null) {
+            prefixEncoder.backward(prefix.grad());
+        }
         if (embedParam != null) {
             float[] g = embedParam.grad();
             int[] tokens = seq.tokens();
@@ -326,6 +337,14 @@ public final class TrainableLlama {
     private float[] virtualInput(VirtualRows virtual, PackedSequence seq) {
         float[] tokens = embed(seq.tokens());
         return virtual.input(tokens, promptEmbeddings == null ? null : promptEmbeddings.data(), config.hiddenSize());
+    }
+
+    /** With a prefix encoder, writes the prefix from its current parameters and clears the prefix's gradient. */
+    private void encodePrefix() {
+        if (prefixEncoder != null) {
+            prefixEncoder.encode(prefix.data());
+            prefix.zeroGrad();
+        }
     }
 
     /** Prefix tuning's keys and values of block {@code b}'s layer for the attention, or null. */
@@ -618,7 +637,9 @@ public final class TrainableLlama {
             if (sites.promptEmbeddings() != null) {
                 addOnce(List.of(sites.promptEmbeddings()));
             }
-            if (sites.prefix() != null) {
+            if (sites.prefixEncoder() != null) {
+                addOnce(sites.prefixEncoder().parameters());
+            } else if (sites.prefix() != null) {
                 addOnce(List.of(sites.prefix()));
             }
         }
