@@ -26,6 +26,14 @@ public final class PromptOptions {
             + "the prompt (repeated or cut to --num-virtual-tokens)")
     String promptTuningInitText;
 
+    @Option(names = "--prefix-projection", description = "prefix: train the prefix through PEFT's MLP (embedding → "
+            + "Linear → Tanh → Linear); the projected prefix is saved")
+    boolean prefixProjection;
+
+    @Option(names = "--encoder-hidden-size", description = "prefix: hidden units of the --prefix-projection MLP "
+            + "(default: token_dim, the KV width of a layer)")
+    Integer encoderHiddenSize;
+
     /**
      * A fresh prompt tuning adapter for {@code config}; TEXT init reads {@code embed} rows of the ids
      * {@code tokenizer} gives the init text.
@@ -42,8 +50,16 @@ public final class PromptOptions {
                 baseModel), embed, tokenizer, seed);
     }
 
-    /** A fresh prefix tuning adapter for {@code config}. */
+    /**
+     * A fresh prefix tuning adapter for {@code config}.
+     *
+     * @throws IllegalArgumentException when {@code --encoder-hidden-size} is given without {@code --prefix-projection}
+     */
     public Adapter prefixTuning(ModelConfig config, long seed) {
-        return PrefixTuning.create(PrefixTuningConfig.forModel(config, numVirtualTokens), seed);
+        if (encoderHiddenSize != null && !prefixProjection) {
+            throw new IllegalArgumentException("--encoder-hidden-size needs --prefix-projection");
+        }
+        return PrefixTuning.create(PrefixTuningConfig.forModel(config, numVirtualTokens, prefixProjection,
+                encoderHiddenSize), seed);
     }
 }

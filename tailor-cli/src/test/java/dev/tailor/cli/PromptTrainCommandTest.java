@@ -123,4 +123,35 @@ class PromptTrainCommandTest {
                 dir.resolve("bad").toString(), "--method", "prompt", "--prompt-tuning-init", "TEXT", "--steps", "1"));
         assertTrue(bad.toString().contains("--prompt-tuning-init-text"), bad.toString());
     }
+
+    @Test
+    void prefixProjectionTrainsThroughTheMlpAndSavesTheProjectedPrefix() throws Exception {
+        Path out = train("prefix", "--prefix-projection", "--encoder-hidden-size", "16");
+        assertTrue(err.toString().contains("trained through an MLP of 16 hidden units"), err.toString());
+        PrefixTuning adapter = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(out));
+        assertTrue(adapter.config().prefixProjection());
+        assertEquals(16, adapter.config().encoderHiddenSize());
+        assertEquals(8, adapter.config().numVirtualTokens());
+        double before = evalLoss(PrefixTuning.create(adapter.config(), 42));
+        double after = evalLoss(adapter);
+        assertTrue(after < before - 0.05, "eval loss " + before + " -> " + after);
+        String eval = run("eval", "--model", model.toString(), "--adapter", out.toString(), "--data",
+                data.toString(), "--json");
+        double cliLoss = new com.fasterxml.jackson.databind.ObjectMapper().readTree(eval).get("loss").asDouble();
+        assertEquals(after, cliLoss, 1e-9, "eval --adapter serves the saved prefix");
+        String text = run("generate", "--model", model.toString(), "--adapter", out.toString(), "--prompt",
+                "Call me", "--max-tokens", "6");
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            LlamaModel view = m.model().withAdapters(List.of(adapter.sites()));
+            String expected = new Generator(view, m.tokenizer(), m.eosIds()).generate().prompt("Call me")
+                    .maxTokens(6).run().text();
+            assertEquals(expected + System.lineSeparator(), text);
+        }
+        StringWriter bad = new StringWriter();
+        CommandLine cl = TailorCommand.commandLine();
+        cl.setErr(new PrintWriter(bad, true));
+        assertNotEquals(0, cl.execute("train", "--model", model.toString(), "--data", data.toString(), "--output",
+                dir.resolve("bad").toString(), "--method", "prefix", "--encoder-hidden-size", "16", "--steps", "1"));
+        assertTrue(bad.toString().contains("--prefix-projection"), bad.toString());
+    }
 }

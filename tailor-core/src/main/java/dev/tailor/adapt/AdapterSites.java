@@ -20,17 +20,32 @@ import java.util.TreeSet;
  *                         input embeddings; or null
  * @param prefix           prefix tuning's key and value prefixes in PEFT's layout
  *                         {@code [virtual, layers·2·kvHeads·headDim]}; or null
+ * @param prefixEncoder    what computes {@code prefix} while training (then it is trained instead of the prefix,
+ *                         whose values it writes), or null when the prefix itself is trained or served
  */
 public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, SublayerAdapter> sublayer,
-                           Parameter promptEmbeddings, Parameter prefix) {
+                           Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder) {
 
     /** No adapter at all: the base. */
     public static final AdapterSites NONE = new AdapterSites(Map.of(), Map.of(), null, null);
 
-    /** Copies the maps. */
+    /**
+     * Copies the maps.
+     *
+     * @throws IllegalArgumentException when there is a prefix encoder but no prefix
+     */
     public AdapterSites {
         linear = Map.copyOf(linear);
         sublayer = Map.copyOf(sublayer);
+        if (prefixEncoder != null && prefix == null) {
+            throw new IllegalArgumentException("a prefix encoder needs the prefix it writes");
+        }
+    }
+
+    /** Sites whose prefix (if any) is trained or served as it is. */
+    public AdapterSites(Map<String, LinearAdapter> linear, Map<String, SublayerAdapter> sublayer,
+                        Parameter promptEmbeddings, Parameter prefix) {
+        this(linear, sublayer, promptEmbeddings, prefix, null);
     }
 
     /** Only linear sites. */
@@ -54,7 +69,10 @@ public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, Sublay
                 : prefix != null ? (int) prefix.shape()[0] : 0;
     }
 
-    /** All trainable tensors, each once (shared tensors such as Compacter's rule matrices appear once). */
+    /**
+     * All trainable tensors, each once (shared tensors such as Compacter's rule matrices appear once); with a prefix
+     * encoder, its tensors instead of the prefix.
+     */
     public List<Parameter> parameters() {
         Set<Parameter> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         List<Parameter> out = new ArrayList<>();
@@ -75,7 +93,9 @@ public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, Sublay
         if (promptEmbeddings != null) {
             out.add(promptEmbeddings);
         }
-        if (prefix != null) {
+        if (prefixEncoder != null) {
+            out.addAll(prefixEncoder.parameters());
+        } else if (prefix != null) {
             out.add(prefix);
         }
         return out;

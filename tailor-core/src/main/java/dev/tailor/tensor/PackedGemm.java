@@ -31,6 +31,7 @@ final class PackedGemm {
     static final int GROUP_BYTES = 512 * 1024;
     private static final float[] SWAP_INDEX = swapIndex();
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private PackedGemm() {
     }
@@ -240,12 +241,24 @@ final class PackedGemm {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        store(c00, c01, y, yo, cols, first);
-        store(c10, c11, y, yo + n, cols, first);
-        store(c20, c21, y, yo + 2 * n, cols, first);
-        store(c30, c31, y, yo + 3 * n, cols, first);
-        store(c40, c41, y, yo + 4 * n, cols, first);
-        store(c50, c51, y, yo + 5 * n, cols, first);
+        // The accumulators go through a per-thread tile rather than into a call: a vector passed to a method that
+        // is not inlined is boxed, and C2 then boxes it on every iteration of the loop above.
+        float[] t = tile();
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
+        c40.intoArray(t, 4 * NR);
+        c41.intoArray(t, 4 * NR + L);
+        c50.intoArray(t, 5 * NR);
+        c51.intoArray(t, 5 * NR + L);
+        for (int r = 0; r < MR; r++) {
+            store(t, r * NR, y, yo + r * n, cols, first);
+        }
     }
 
     /**
@@ -341,12 +354,17 @@ final class PackedGemm {
             c0 = FloatVector.fromArray(F, b, bp).fma(a, c0);
             c1 = FloatVector.fromArray(F, b, bp + L).fma(a, c1);
         }
-        store(c0, c1, y, yo, cols, first);
+        float[] t = tile();
+        c0.intoArray(t, 0);
+        c1.intoArray(t, L);
+        store(t, 0, y, yo, cols, first);
     }
 
-    /** Writes (or adds, after the first k block) the first {@code cols} lanes of {@code [lo, hi]} to y. */
-    private static void store(FloatVector lo, FloatVector hi, float[] y, int yo, int cols, boolean first) {
+    /** Writes (or adds, after the first k block) the first {@code cols} values of {@code tile[to …]} to y. */
+    private static void store(float[] tile, int to, float[] y, int yo, int cols, boolean first) {
         if (cols == NR) {
+            FloatVector lo = FloatVector.fromArray(F, tile, to);
+            FloatVector hi = FloatVector.fromArray(F, tile, to + L);
             if (!first) {
                 lo = lo.add(FloatVector.fromArray(F, y, yo));
                 hi = hi.add(FloatVector.fromArray(F, y, yo + L));
@@ -355,10 +373,15 @@ final class PackedGemm {
             hi.intoArray(y, yo + L);
         } else {
             for (int c = 0; c < cols; c++) {
-                float v = c < L ? lo.lane(c) : hi.lane(c - L);
+                float v = tile[to + c];
                 y[yo + c] = first ? v : y[yo + c] + v;
             }
         }
+    }
+
+    /** This thread's {@code [MR, NR]} tile for the micro-kernels' results. */
+    private static float[] tile() {
+        return TILE.get();
     }
 
     private static float[] buffer(int size) {

@@ -12,24 +12,40 @@ import java.util.SplittableRandom;
 
 /**
  * A prefix tuning adapter: its config and the keys and values of every layer, {@code prompt_embeddings
- * [P, layers·2·kvHeads·headDim]} in PEFT's layout (see {@link PromptLearning}).
+ * [P, layers·2·kvHeads·headDim]} in PEFT's layout (see {@link PromptLearning}). With {@code prefix_projection}
+ * a fresh adapter trains an embedding and an MLP ({@link PrefixProjection}) that write the keys and values; PEFT
+ * saves (and serves) only the keys and values they give, and so does Tailor.
  *
- * @param config the options saved in {@code adapter_config.json}
- * @param prefix the trainable keys and values
+ * @param config     the options saved in {@code adapter_config.json}
+ * @param prefix     the keys and values: trained, or served, or (with a projection) written by it
+ * @param projection what is trained in place of the prefix, or null
  */
-public record PrefixTuning(PrefixTuningConfig config, Parameter prefix) implements Adapter {
+public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixProjection projection)
+        implements Adapter {
 
     /** The type saved as {@code peft_type}. */
     public static final String TYPE = "PREFIX_TUNING";
 
+    /** An adapter whose prefix is trained (or served) as it is. */
+    public PrefixTuning(PrefixTuningConfig config, Parameter prefix) {
+        this(config, prefix, null);
+    }
+
     /**
-     * A fresh prefix as PEFT's {@code PrefixEncoder} makes it without projection: {@code torch.nn.Embedding}'s
-     * default, each value drawn from N(0, 1), seeded.
+     * A fresh adapter as PEFT's {@code PrefixEncoder} makes it: without projection the prefix is
+     * {@code torch.nn.Embedding}'s default, each value drawn from N(0, 1); with {@code prefix_projection}, a
+     * {@link PrefixProjection#create fresh projection} writes it. Seeded.
      */
     public static PrefixTuning create(PrefixTuningConfig config, long seed) {
         int p = config.numVirtualTokens();
         int width = config.width();
         float[] values = new float[p * width];
+        if (config.prefixProjection()) {
+            PrefixProjection projection = PrefixProjection.create(config, seed);
+            projection.encode(values);
+            return new PrefixTuning(config, new Parameter(PromptLearning.TENSOR, new long[] {p, width}, values),
+                    projection);
+        }
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) rnd.nextGaussian();
@@ -70,17 +86,33 @@ public record PrefixTuning(PrefixTuningConfig config, Parameter prefix) implemen
 
     @Override
     public String describe() {
-        return "prefix tuning, " + config.numVirtualTokens() + " virtual tokens on " + config.numLayers() + " layers";
+        return "prefix tuning, " + config.numVirtualTokens() + " virtual tokens on " + config.numLayers() + " layers"
+                + (projection != null ? ", trained through an MLP of " + config.encoderHiddenSize() + " hidden units"
+                : config.prefixProjection() ? " (trained with prefix projection)" : "");
     }
 
+    /** The prefix, with the projection (if any) that writes it; the prefix holds the projection's current output. */
     @Override
     public AdapterSites sites() {
-        return new AdapterSites(Map.of(), Map.of(), null, prefix);
+        encode();
+        return new AdapterSites(Map.of(), Map.of(), null, prefix, projection);
     }
 
-    /** Writes PEFT's keys for {@code PrefixTuningConfig} and the tensor {@code prompt_embeddings}. */
+    /** Writes the projection's output into the prefix (nothing without a projection). */
+    private void encode() {
+        if (projection != null) {
+            projection.encode(prefix.data());
+        }
+    }
+
+    /**
+     * Writes PEFT's keys for {@code PrefixTuningConfig} and the tensor {@code prompt_embeddings}: with a projection,
+     * its output (PEFT's {@code get_prompt_embedding_to_save}), which PEFT loads into the inference-mode encoder's
+     * plain embedding.
+     */
     @Override
     public void save(Path dir, String baseModel, String baseFingerprint) {
+        encode();
         Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
                 config.tokenDim(), config.numLayers(), config.numAttentionHeads());
         json.put("encoder_hidden_size", config.encoderHiddenSize());

@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.adapt.PrefixEncoder;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.SublayerAdapter;
 import dev.tailor.adapt.TrainingPass;
@@ -48,13 +49,19 @@ public final class TrainableLlama {
     private final Parameter promptEmbeddings;
     /** Prefix tuning's keys and values {@code [P, layers·2·kvDim]}, or null. */
     private final Parameter prefix;
+    /** What writes {@link #prefix} before each pass (prefix projection), or null when the prefix is trained. */
+    private final PrefixEncoder prefixEncoder;
     private final TrainingSite.Current pass;
     private boolean checkpointing;
     private Workspace workspace;
+    /** The activations of the forward-only passes ({@link #logits}, {@link #loss}), grown to the longest. */
+    private BlockActivations forwardOnly;
+    private int forwardOnlyRows;
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
-                           Parameter promptEmbeddings, Parameter prefix, TrainingSite.Current pass) {
+                           Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder,
+                           TrainingSite.Current pass) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -65,6 +72,7 @@ public final class TrainableLlama {
         this.sublayerAdapters = sublayerAdapters;
         this.promptEmbeddings = promptEmbeddings;
         this.prefix = prefix;
+        this.prefixEncoder = prefixEncoder;
         this.pass = pass;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
@@ -128,7 +136,8 @@ public final class TrainableLlama {
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
-                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), pass);
+                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), adapter.prefixEncoder(),
+                pass);
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
@@ -204,10 +213,11 @@ public final class TrainableLlama {
 
     /** The last block's output {@code [n, hidden]} for the real tokens of one sequence (no gradients). */
     private float[] hidden(PackedSequence seq) {
+        encodePrefix();
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
-        BlockActivations scratch = activations(rows.length());
+        BlockActivations scratch = forwardScratch(rows.length());
         for (Block block : blocks) {
             x = blockForward(block, x, rows, scratch);
         }
@@ -262,6 +272,7 @@ public final class TrainableLlama {
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         int m = rows.length();
         Workspace ws = workspace(m, n);
+        encodePrefix();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         for (int l = 0; l < blocks.size(); l++) {
             BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
@@ -296,6 +307,9 @@ public final class TrainableLlama {
         if (promptEmbeddings != null) {
             virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
         }
+        if (prefixEncoder != null) {
+            prefixEncoder.backward(prefix.grad());
+        }
         if (embedParam != null) {
             float[] g = embedParam.grad();
             int[] tokens = seq.tokens();
@@ -325,6 +339,14 @@ public final class TrainableLlama {
         return virtual.input(tokens, promptEmbeddings == null ? null : promptEmbeddings.data(), config.hiddenSize());
     }
 
+    /** With a prefix encoder, writes the prefix from its current parameters and clears the prefix's gradient. */
+    private void encodePrefix() {
+        if (prefixEncoder != null) {
+            prefixEncoder.encode(prefix.data());
+            prefix.zeroGrad();
+        }
+    }
+
     /** Prefix tuning's keys and values of block {@code b}'s layer for the attention, or null. */
     private SegmentAttention.Prefix prefixOf(Block b) {
         if (prefix == null) {
@@ -338,40 +360,61 @@ public final class TrainableLlama {
     }
 
     /**
-     * The buffers of a sequence length, kept across steps so that each step allocates only small temporaries:
-     * per trained block its activations (only its input under checkpointing), one scratch block, the logits.
+     * The buffers of the longest sequence seen so far, kept across steps so that each step allocates only small
+     * temporaries: per trained block its activations (only its input under checkpointing), one scratch block, the
+     * logits. Every consumer reads the row counts it is given, never the lengths of these arrays, so a shorter
+     * sequence uses their first rows (and attention probabilities laid out for its own length).
      */
     private static final class Workspace {
-        final int length;
+        final int rows;
         final int real;
         final BlockActivations[] layers;
         final BlockActivations scratch;
         final float[] logits;
         final float[] finalRstd;
 
-        Workspace(int length, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
-            this.length = length;
+        Workspace(int rows, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
+            this.rows = rows;
             this.real = real;
             this.layers = layers;
             this.scratch = scratch;
             this.logits = logits;
             this.finalRstd = new float[real];
         }
+
+        boolean fits(int m, int n) {
+            return m <= rows && n <= real;
+        }
     }
 
-    /** The buffers of {@code m} block rows of which {@code n} are real tokens (fewer with prompt tuning). */
+    /**
+     * Buffers for {@code m} block rows of which {@code n} are real tokens (fewer with prompt tuning): the kept ones
+     * when they are large enough, else new ones for the larger of the old and new counts (they only grow).
+     */
     private Workspace workspace(int m, int n) {
-        if (workspace == null || workspace.length != m || workspace.real != n) {
+        if (workspace == null || !workspace.fits(m, n)) {
+            int rows = workspace == null ? m : Math.max(m, workspace.rows);
+            int real = workspace == null ? n : Math.max(n, workspace.real);
             workspace = null;
             BlockActivations[] layers = new BlockActivations[blocks.size()];
             for (int l = stopLayer; l < blocks.size(); l++) {
                 layers[l] = checkpointing
-                        ? new BlockActivations(m, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
-                        : activations(m);
+                        ? new BlockActivations(rows, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
+                        : activations(rows);
             }
-            workspace = new Workspace(m, n, layers, activations(m), new float[n * config.vocabSize()]);
+            workspace = new Workspace(rows, real, layers, activations(rows), new float[real * config.vocabSize()]);
         }
         return workspace;
+    }
+
+    /** Activations for a forward-only pass of {@code m} rows, kept (grow-only) across calls. */
+    private BlockActivations forwardScratch(int m) {
+        if (forwardOnly == null || forwardOnlyRows < m) {
+            forwardOnly = null;
+            forwardOnly = activations(m);
+            forwardOnlyRows = m;
+        }
+        return forwardOnly;
     }
 
     private BlockActivations activations(int n) {
@@ -594,7 +637,9 @@ public final class TrainableLlama {
             if (sites.promptEmbeddings() != null) {
                 addOnce(List.of(sites.promptEmbeddings()));
             }
-            if (sites.prefix() != null) {
+            if (sites.prefixEncoder() != null) {
+                addOnce(sites.prefixEncoder().parameters());
+            } else if (sites.prefix() != null) {
                 addOnce(List.of(sites.prefix()));
             }
         }
