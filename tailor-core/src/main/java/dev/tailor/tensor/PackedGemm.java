@@ -314,10 +314,18 @@ final class PackedGemm {
             c30 = b0.fma(a, c30);
             c31 = b1.fma(a, c31);
         }
-        store(c00, c01, y, yo, cols, first);
-        store(c10, c11, y, yo + n, cols, first);
-        store(c20, c21, y, yo + 2 * n, cols, first);
-        store(c30, c31, y, yo + 3 * n, cols, first);
+        float[] t = tile();
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR);
+        c21.intoArray(t, 2 * NR + L);
+        c30.intoArray(t, 3 * NR);
+        c31.intoArray(t, 3 * NR + L);
+        for (int r = 0; r < 4; r++) {
+            store(t, r * NR, y, yo + r * n, cols, first);
+        }
     }
 
     /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
@@ -339,8 +347,13 @@ final class PackedGemm {
             c10 = b0.fma(a, c10);
             c11 = b1.fma(a, c11);
         }
-        store(c00, c01, y, yo, cols, first);
-        store(c10, c11, y, yo + n, cols, first);
+        float[] t = tile();
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c10.intoArray(t, NR);
+        c11.intoArray(t, NR + L);
+        store(t, 0, y, yo, cols, first);
+        store(t, NR, y, yo + n, cols, first);
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
