@@ -15,7 +15,8 @@ import jdk.incubator.vector.FloatVector;
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
  * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. Ragged
- * column panels are zero-padded in the pack and stored with masks; leftover rows use a one-row kernel.
+ * column panels are zero-padded in the pack and computed into a scratch tile whose valid columns are copied;
+ * leftover rows use a one-row kernel.
  *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
@@ -196,9 +197,47 @@ final class PackedGemm {
         return idx;
     }
 
-    /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
+    /**
+     * Y tile {@code [6, cols]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}, {@code cols ≤ NR}. A
+     * ragged tile runs the micro-kernel into a padded scratch tile and copies its first {@code cols} columns: the
+     * micro-kernel itself only ever stores whole vectors. (A ragged store inside it, through {@code lane(c)},
+     * once taken, left the compiled kernel with boxed vectors, slowing every later product two- to tenfold.)
+     */
     static void kernel6(float[] x, int xo, int k, float[] b, int bo, int kb,
-                                float[] y, int yo, int n, int cols, boolean first) {
+                        float[] y, int yo, int n, int cols, boolean first) {
+        if (cols == NR) {
+            micro6(x, xo, k, b, bo, kb, y, yo, n, first);
+        } else {
+            float[] tile = new float[MR * NR];
+            micro6(x, xo, k, b, bo, kb, tile, 0, NR, true);
+            for (int r = 0; r < MR; r++) {
+                copyColumns(tile, r * NR, y, yo + r * n, cols, first);
+            }
+        }
+    }
+
+    /** Y row {@code [1, cols]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}, ragged as {@link #kernel6}. */
+    static void kernel1(float[] x, int xo, float[] b, int bo, int kb,
+                        float[] y, int yo, int cols, boolean first) {
+        if (cols == NR) {
+            micro1(x, xo, b, bo, kb, y, yo, first);
+        } else {
+            float[] tile = new float[NR];
+            micro1(x, xo, b, bo, kb, tile, 0, true);
+            copyColumns(tile, 0, y, yo, cols, first);
+        }
+    }
+
+    /** {@code y[yo + c] = t[to + c]} (or {@code +=} when not {@code first}) for {@code c < cols}. */
+    private static void copyColumns(float[] t, int to, float[] y, int yo, int cols, boolean first) {
+        for (int c = 0; c < cols; c++) {
+            y[yo + c] = first ? t[to + c] : y[yo + c] + t[to + c];
+        }
+    }
+
+    /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
+    private static void micro6(float[] x, int xo, int k, float[] b, int bo, int kb,
+                               float[] y, int yo, int n, boolean first) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -240,17 +279,16 @@ final class PackedGemm {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        store(c00, c01, y, yo, cols, first);
-        store(c10, c11, y, yo + n, cols, first);
-        store(c20, c21, y, yo + 2 * n, cols, first);
-        store(c30, c31, y, yo + 3 * n, cols, first);
-        store(c40, c41, y, yo + 4 * n, cols, first);
-        store(c50, c51, y, yo + 5 * n, cols, first);
+        store(c00, c01, y, yo, first);
+        store(c10, c11, y, yo + n, first);
+        store(c20, c21, y, yo + 2 * n, first);
+        store(c30, c31, y, yo + 3 * n, first);
+        store(c40, c41, y, yo + 4 * n, first);
+        store(c50, c51, y, yo + 5 * n, first);
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
-    static void kernel1(float[] x, int xo, float[] b, int bo, int kb,
-                                float[] y, int yo, int cols, boolean first) {
+    private static void micro1(float[] x, int xo, float[] b, int bo, int kb, float[] y, int yo, boolean first) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         for (int p = 0; p < kb; p++) {
@@ -259,24 +297,17 @@ final class PackedGemm {
             c0 = FloatVector.fromArray(F, b, bp).fma(a, c0);
             c1 = FloatVector.fromArray(F, b, bp + L).fma(a, c1);
         }
-        store(c0, c1, y, yo, cols, first);
+        store(c0, c1, y, yo, first);
     }
 
-    /** Writes (or adds, after the first k block) the first {@code cols} lanes of {@code [lo, hi]} to y. */
-    private static void store(FloatVector lo, FloatVector hi, float[] y, int yo, int cols, boolean first) {
-        if (cols == NR) {
-            if (!first) {
-                lo = lo.add(FloatVector.fromArray(F, y, yo));
-                hi = hi.add(FloatVector.fromArray(F, y, yo + L));
-            }
-            lo.intoArray(y, yo);
-            hi.intoArray(y, yo + L);
-        } else {
-            for (int c = 0; c < cols; c++) {
-                float v = c < L ? lo.lane(c) : hi.lane(c - L);
-                y[yo + c] = first ? v : y[yo + c] + v;
-            }
+    /** Writes (or adds, after the first k block) the {@code NR} lanes of {@code [lo, hi]} to y. */
+    private static void store(FloatVector lo, FloatVector hi, float[] y, int yo, boolean first) {
+        if (!first) {
+            lo = lo.add(FloatVector.fromArray(F, y, yo));
+            hi = hi.add(FloatVector.fromArray(F, y, yo + L));
         }
+        lo.intoArray(y, yo);
+        hi.intoArray(y, yo + L);
     }
 
     private static float[] buffer(int size) {
