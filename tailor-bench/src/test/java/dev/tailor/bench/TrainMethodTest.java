@@ -6,6 +6,7 @@ import dev.tailor.adapt.compacter.CompacterModel;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.DType;
+import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import org.junit.jupiter.api.Test;
 
@@ -55,5 +56,17 @@ class TrainMethodTest {
         assertEquals(576 / 16, bn.adapters().values().iterator().next().bottleneck());
         CompacterModel compacter = (CompacterModel) TrainMethod.of("compacter", 0).create(config, weights, 1);
         assertEquals(28, compacter.settings().reductionFactor(), "576 / 28 = 20 features, 5 blocks of 4");
+    }
+
+    @Test
+    void everyMethodTrainsOneStepAtItsFullSequenceLength() {
+        BenchShape tiny = new BenchShape(64, 1, 4, 2, 176, 300, 24, 1, 4, 4, 1, 0, DType.F32);
+        for (String name : TrainMethod.NAMES) {
+            var r = TrainBench.run(tiny, TrainMethod.of(name, 0), false, FreezePlan.fullFineTuning());
+            assertEquals(name, r.get("method"));
+            assertEquals(1, r.get("steps_measured"), name);
+            double loss = (Double) r.get("loss_first");
+            assertTrue(loss > 4 && loss < 8, name + ": loss " + loss + " of random tokens is near ln(300) = 5.7");
+        }
     }
 }
