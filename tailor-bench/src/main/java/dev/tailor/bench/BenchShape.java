@@ -31,9 +31,12 @@ public record BenchShape(int dim, int layers, int heads, int kvHeads, int ffn, i
         return new BenchShape(576, 8, 9, 3, 1536, 49152, 256, 1, 32, 64, 6, 2, DType.F32);
     }
 
-    /** The model config of this shape (context long enough for every mode). */
+    /**
+     * The model config of this shape (context long enough for every mode, prompt and prefix tuning's virtual tokens
+     * in front of a training sequence included).
+     */
     public ModelConfig config() {
-        int context = Math.max(seq, prompt + newTokens) + 8;
+        int context = Math.max(seq + TrainMethod.VIRTUAL_TOKENS, prompt + newTokens) + 8;
         return new ModelConfig("llama", dim, ffn, layers, heads, kvHeads, dim / heads, 1e-5, 10000.0, null,
                 vocab, context, true, false, false, 1, List.of(2));
     }

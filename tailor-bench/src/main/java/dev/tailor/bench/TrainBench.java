@@ -1,19 +1,17 @@
 package dev.tailor.bench;
 
-import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.Adapter;
 import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.data.PackedSequence;
-import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.model.LlamaWeights;
 import dev.tailor.train.nn.TrainableLlama;
 import dev.tailor.train.optim.AdamW;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,28 +19,27 @@ import java.util.SplittableRandom;
 
 /**
  * One training step as the PyTorch peer's {@code train} mode measures it: forward, cross-entropy, backward and an
- * AdamW step (lr 1e-4, no weight decay) over all parameters of a random model ({@code --lora 0}), on random
- * tokens; the median step of {@code steps} after {@code warmup}.
+ * AdamW step (lr 1e-4, no weight decay) over all parameters of a random model ({@code --lora 0}), or over an
+ * adapter's ({@link TrainMethod}), on random tokens; the median step of {@code steps} after {@code warmup}.
  */
 public final class TrainBench {
     private TrainBench() {
     }
 
     /**
-     * Runs the benchmark; {@code gradientCheckpointing} recomputes block activations in backward; {@code plan}
-     * chooses what trains (full fine-tuning for the peer's comparison, or a partial plan to measure the saving of
-     * stopping the backward at the lowest trainable layer).
+     * Runs the benchmark; {@code gradientCheckpointing} recomputes block activations in backward; {@code method}
+     * chooses an adapter, or for {@code full} {@code plan} chooses what of the base trains (full fine-tuning for the
+     * peer's comparison, or a partial plan to measure the saving of stopping the backward at the lowest trainable
+     * layer).
      */
-    public static Map<String, Object> run(BenchShape shape, int loraRank, boolean gradientCheckpointing,
+    public static Map<String, Object> run(BenchShape shape, TrainMethod method, boolean gradientCheckpointing,
                                           FreezePlan plan) {
-        if (loraRank < 0) {
-            throw new IllegalArgumentException("--lora must be >= 0, got " + loraRank);
-        }
         ModelConfig config = shape.config();
-        TrainableLlama model = loraRank == 0
-                ? TrainableLlama.create(config, RandomInit.weights(config, 0), plan)
-                : TrainableLlama.create(config, RandomInit.weights(config, 0), name -> false,
-                        loraOnAllProjections(config, loraRank));
+        LlamaWeights weights = RandomInit.weights(config, 0);
+        Adapter adapter = method.create(config, weights, 2);
+        TrainableLlama model = adapter == null
+                ? TrainableLlama.create(config, weights, plan)
+                : TrainableLlama.create(config, weights, name -> false, adapter.sites());
         model.setGradientCheckpointing(gradientCheckpointing);
         AdamW adamw = new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.0));
         List<PackedSequence> batch = randomBatch(shape);
@@ -73,13 +70,14 @@ public final class TrainBench {
         double median = InferenceBench.median(steps);
         long tokens = (long) shape.batch() * shape.seq();
         long trainable = model.parameters().stream().mapToLong(p -> p.size()).sum();
-        double flops = stepFlops(shape, loraRank == 0);
+        double flops = stepFlops(shape, method.baseTrains());
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mode", "train");
         r.put("impl", "tailor");
-        r.put("lora_r", loraRank);
+        r.put("method", method.name());
+        r.put("lora_r", method.loraRank());
         r.put("gradient_checkpointing", gradientCheckpointing);
-        r.put("trained", loraRank == 0 ? plan.describe() : "LoRA r=" + loraRank + " on all seven projections");
+        r.put("trained", adapter == null ? plan.describe() : adapter.describe());
         r.put("backward_stop_layer", model.stopLayer());
         r.put("layers", shape.layers());
         r.put("dim", shape.dim());
@@ -99,29 +97,10 @@ public final class TrainBench {
         return r;
     }
 
-    /** LoRA of rank r and alpha 2r on the seven projections of every layer, as the peer's {@code --lora r}. */
-    private static AdapterSites loraOnAllProjections(ModelConfig c, int r) {
-        SplittableRandom rnd = new SplittableRandom(2);
-        Map<String, LinearAdapter> adapters = new HashMap<>();
-        int d = c.hiddenSize();
-        for (int l = 0; l < c.numLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            int[][] shapes = {{c.qDim(), d}, {c.kvDim(), d}, {c.kvDim(), d}, {d, c.qDim()},
-                {c.intermediateSize(), d}, {c.intermediateSize(), d}, {d, c.intermediateSize()}};
-            String[] names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
-            for (int i = 0; i < names.length; i++) {
-                adapters.put(p + names[i], LoraAdapter.create(p + names[i], shapes[i][0], shapes[i][1], r, 2.0 * r,
-                        false, rnd));
-            }
-        }
-        return AdapterSites.ofLinear(adapters);
-    }
-
     /**
      * Matrix-product FLOPs of one training step: per weight per token 2 for the forward and 2 for the input
      * gradient, plus 2 for the weight gradient when the base trains (the head counts, the embedding lookup does
-     * not; LoRA's own products are ignored), plus attention's {@code QKᵀ} and {@code PV} (forward 4·T²·d per
+     * not; an adapter's own products are ignored), plus attention's {@code QKᵀ} and {@code PV} (forward 4·T²·d per
      * layer, backward twice that).
      */
     static double stepFlops(BenchShape s, boolean baseTrains) {

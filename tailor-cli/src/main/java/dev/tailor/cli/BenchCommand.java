@@ -5,6 +5,7 @@ import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.TrainBench;
+import dev.tailor.bench.TrainMethod;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.FreezePlan;
 import picocli.CommandLine.Command;
@@ -62,8 +63,13 @@ public final class BenchCommand implements Callable<Integer> {
     int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "warm-up repetitions (default ${DEFAULT-VALUE})")
     int warmup;
-    @Option(names = "--lora", defaultValue = "0", description = "train: LoRA rank; 0 = full fine-tuning (default)")
+    @Option(names = "--lora", defaultValue = "0", description = "train: LoRA rank; 0 = full fine-tuning (default); "
+            + "with --method lora or dora, their rank (default 8)")
     int lora;
+    @Option(names = "--method", description = "train: full, lora, dora, ia3, prompt, prefix, seq_bn, double_seq_bn, "
+            + "compacter or compacter++, each with PEFT's/AdapterHub's defaults (LoRA/DoRA: rank --lora, alpha 2r, all "
+            + "seven projections) (default: lora when --lora > 0, else full)")
+    String method;
     @Option(names = "--gradient-checkpointing", description = "train: recompute activations in backward")
     boolean gradientCheckpointing;
     @Option(names = "--count", defaultValue = "100", description = "adapters: how many LoRA adapters (default ${DEFAULT-VALUE})")
@@ -93,7 +99,8 @@ public final class BenchCommand implements Callable<Integer> {
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "matmul" -> MatmulResults.run(threads);
             case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
-            case "train" -> List.of(TrainBench.run(shape, lora, gradientCheckpointing, trainLayers == null
+            case "train" -> List.of(TrainBench.run(shape, TrainMethod.of(method, lora), gradientCheckpointing,
+                    trainLayers == null
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
@@ -109,6 +116,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void runPeer() throws IOException, InterruptedException {
+        if (method != null && !List.of("full", "lora").contains(method)) {
+            throw new IllegalArgumentException("--peer runs only full fine-tuning and LoRA, not --method " + method);
+        }
         if (!Files.isRegularFile(peer)) {
             throw new IllegalArgumentException("--peer " + peer + ": no such file");
         }

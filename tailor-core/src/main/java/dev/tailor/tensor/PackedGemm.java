@@ -14,8 +14,11 @@ import jdk.incubator.vector.FloatVector;
  * k in blocks of at most {@link #KC_MAX}; per block it packs its W rows into {@code [panel][p][NR]} floats
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
- * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. Ragged
- * column panels are zero-padded in the pack and stored with masks; leftover rows use a one-row kernel.
+ * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs, then spills
+ * them into a per-thread tile from which they are added to Y (no vector is ever passed to a call: one that C2
+ * does not inline gets its vectors boxed, and a kernel compiled that way stays slow for the rest of the run).
+ * Ragged column panels are zero-padded in the pack and copied element by element; leftover rows use 4-, 2- and
+ * 1-row kernels.
  *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.

@@ -76,8 +76,11 @@ public record CompacterSettings(CompacterArchitecture architecture, int reductio
         return down;
     }
 
-    /** The largest reduction factor up to the requested one that leaves a positive multiple of phm_dim; or 0. */
-    private int suggestReductionFactor(int hidden) {
+    /**
+     * The largest reduction factor up to the requested one that leaves a positive multiple of {@code phm_dim}
+     * bottleneck features for a model of {@code hidden} features; or 0 when none does.
+     */
+    public int suggestReductionFactor(int hidden) {
         for (int f = reductionFactor; f >= 1; f--) {
             int down = hidden / f;
             if (down >= phmDim && down % phmDim == 0) {
