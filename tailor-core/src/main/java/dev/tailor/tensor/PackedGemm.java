@@ -14,11 +14,9 @@ import jdk.incubator.vector.FloatVector;
  * k in blocks of at most {@link #KC_MAX}; per block it packs its W rows into {@code [panel][p][NR]} floats
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
- * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs, then spills
- * them into a per-thread tile from which they are added to Y (no vector is ever passed to a call: one that C2
- * does not inline gets its vectors boxed, and a kernel compiled that way stays slow for the rest of the run).
- * Ragged column panels are zero-padded in the pack and copied element by element; leftover rows use 4-, 2- and
- * 1-row kernels.
+ * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It only stores
+ * whole vectors: ragged column panels are zero-padded in the pack and computed into a scratch tile whose valid
+ * columns are copied. Leftover rows use 4-, 2- and 1-row kernels.
  *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
@@ -34,6 +32,7 @@ final class PackedGemm {
     static final int GROUP_BYTES = 512 * 1024;
     private static final float[] SWAP_INDEX = swapIndex();
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread scratch for a ragged tile. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private PackedGemm() {
@@ -200,9 +199,70 @@ final class PackedGemm {
         return idx;
     }
 
-    /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
+    /**
+     * Y tile {@code [6, cols]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}, {@code cols ≤ NR}. The
+     * micro-kernels only ever store whole vectors: a ragged tile is computed into a padded per-thread scratch tile
+     * whose first {@code cols} columns are copied. (A ragged store inside the micro-kernel, through
+     * {@code lane(c)}, once taken, left the compiled kernel with boxed vectors, slowing every later product two- to
+     * tenfold.)
+     */
     static void kernel6(float[] x, int xo, int k, float[] b, int bo, int kb,
-                                float[] y, int yo, int n, int cols, boolean first) {
+                        float[] y, int yo, int n, int cols, boolean first) {
+        if (cols == NR) {
+            micro6(x, xo, k, b, bo, kb, y, yo, n, first);
+        } else {
+            float[] t = TILE.get();
+            micro6(x, xo, k, b, bo, kb, t, 0, NR, true);
+            copyRows(t, MR, y, yo, n, cols, first);
+        }
+    }
+
+    /**
+     * Y tile {@code [rows, cols]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
+     * than {@link #MR} ({@code rows < MR}): as 4-, 2- and 1-row micro-kernels, so that a sequence length like 256
+     * ({@code 42·6 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
+     * Ragged columns as in {@link #kernel6}.
+     */
+    static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
+                           float[] y, int yo, int n, int cols, boolean first) {
+        if (cols == NR) {
+            tailRows(rows, x, xo, k, b, bo, kb, y, yo, n, first);
+        } else {
+            float[] t = TILE.get();
+            tailRows(rows, x, xo, k, b, bo, kb, t, 0, NR, true);
+            copyRows(t, rows, y, yo, n, cols, first);
+        }
+    }
+
+    private static void tailRows(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
+                                 float[] y, int yo, int n, boolean first) {
+        int i = 0;
+        if (rows - i >= 4) {
+            micro4(x, xo, k, b, bo, kb, y, yo, n, first);
+            i += 4;
+        }
+        if (rows - i >= 2) {
+            micro2(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, first);
+            i += 2;
+        }
+        if (rows - i >= 1) {
+            micro1(x, xo + i * k, b, bo, kb, y, yo + i * n, first);
+        }
+    }
+
+    /** {@code y[yo + r·n + c] = t[r·NR + c]} (or {@code +=} when not {@code first}) for {@code r < rows, c < cols}. */
+    private static void copyRows(float[] t, int rows, float[] y, int yo, int n, int cols, boolean first) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int d = yo + r * n + c;
+                y[d] = first ? t[r * NR + c] : y[d] + t[r * NR + c];
+            }
+        }
+    }
+
+    /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
+    private static void micro6(float[] x, int xo, int k, float[] b, int bo, int kb,
+                               float[] y, int yo, int n, boolean first) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -244,50 +304,17 @@ final class PackedGemm {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        // The accumulators go through a per-thread tile rather than into a call: a vector passed to a method that
-        // is not inlined is boxed, and C2 then boxes it on every iteration of the loop above.
-        float[] t = tile();
-        c00.intoArray(t, 0);
-        c01.intoArray(t, L);
-        c10.intoArray(t, NR);
-        c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR);
-        c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR);
-        c31.intoArray(t, 3 * NR + L);
-        c40.intoArray(t, 4 * NR);
-        c41.intoArray(t, 4 * NR + L);
-        c50.intoArray(t, 5 * NR);
-        c51.intoArray(t, 5 * NR + L);
-        for (int r = 0; r < MR; r++) {
-            store(t, r * NR, y, yo + r * n, cols, first);
-        }
-    }
-
-    /**
-     * Y tile {@code [rows, NR]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
-     * than {@link #MR} ({@code rows < MR}): as 4-, 2- and 1-row kernels, so that a sequence length like 256
-     * ({@code 42·6 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
-     */
-    static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
-                           float[] y, int yo, int n, int cols, boolean first) {
-        int i = 0;
-        if (rows - i >= 4) {
-            kernel4(x, xo, k, b, bo, kb, y, yo, n, cols, first);
-            i += 4;
-        }
-        if (rows - i >= 2) {
-            kernel2(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, cols, first);
-            i += 2;
-        }
-        if (rows - i >= 1) {
-            kernel1(x, xo + i * k, b, bo, kb, y, yo + i * n, cols, first);
-        }
+        store(c00, c01, y, yo, first);
+        store(c10, c11, y, yo + n, first);
+        store(c20, c21, y, yo + 2 * n, first);
+        store(c30, c31, y, yo + 3 * n, first);
+        store(c40, c41, y, yo + 4 * n, first);
+        store(c50, c51, y, yo + 5 * n, first);
     }
 
     /** Y tile {@code [4, NR]} (+)= X rows {@code [4, kb]} · packed panel {@code [kb, NR]}. */
-    static void kernel4(float[] x, int xo, int k, float[] b, int bo, int kb,
-                        float[] y, int yo, int n, int cols, boolean first) {
+    private static void micro4(float[] x, int xo, int k, float[] b, int bo, int kb,
+                               float[] y, int yo, int n, boolean first) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -317,23 +344,15 @@ final class PackedGemm {
             c30 = b0.fma(a, c30);
             c31 = b1.fma(a, c31);
         }
-        float[] t = tile();
-        c00.intoArray(t, 0);
-        c01.intoArray(t, L);
-        c10.intoArray(t, NR);
-        c11.intoArray(t, NR + L);
-        c20.intoArray(t, 2 * NR);
-        c21.intoArray(t, 2 * NR + L);
-        c30.intoArray(t, 3 * NR);
-        c31.intoArray(t, 3 * NR + L);
-        for (int r = 0; r < 4; r++) {
-            store(t, r * NR, y, yo + r * n, cols, first);
-        }
+        store(c00, c01, y, yo, first);
+        store(c10, c11, y, yo + n, first);
+        store(c20, c21, y, yo + 2 * n, first);
+        store(c30, c31, y, yo + 3 * n, first);
     }
 
     /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
-    static void kernel2(float[] x, int xo, int k, float[] b, int bo, int kb,
-                        float[] y, int yo, int n, int cols, boolean first) {
+    private static void micro2(float[] x, int xo, int k, float[] b, int bo, int kb,
+                               float[] y, int yo, int n, boolean first) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -350,18 +369,12 @@ final class PackedGemm {
             c10 = b0.fma(a, c10);
             c11 = b1.fma(a, c11);
         }
-        float[] t = tile();
-        c00.intoArray(t, 0);
-        c01.intoArray(t, L);
-        c10.intoArray(t, NR);
-        c11.intoArray(t, NR + L);
-        store(t, 0, y, yo, cols, first);
-        store(t, NR, y, yo + n, cols, first);
+        store(c00, c01, y, yo, first);
+        store(c10, c11, y, yo + n, first);
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
-    static void kernel1(float[] x, int xo, float[] b, int bo, int kb,
-                                float[] y, int yo, int cols, boolean first) {
+    private static void micro1(float[] x, int xo, float[] b, int bo, int kb, float[] y, int yo, boolean first) {
         FloatVector c0 = FloatVector.zero(F);
         FloatVector c1 = c0;
         for (int p = 0; p < kb; p++) {
@@ -370,34 +383,17 @@ final class PackedGemm {
             c0 = FloatVector.fromArray(F, b, bp).fma(a, c0);
             c1 = FloatVector.fromArray(F, b, bp + L).fma(a, c1);
         }
-        float[] t = tile();
-        c0.intoArray(t, 0);
-        c1.intoArray(t, L);
-        store(t, 0, y, yo, cols, first);
+        store(c0, c1, y, yo, first);
     }
 
-    /** Writes (or adds, after the first k block) the first {@code cols} values of {@code tile[to …]} to y. */
-    private static void store(float[] tile, int to, float[] y, int yo, int cols, boolean first) {
-        if (cols == NR) {
-            FloatVector lo = FloatVector.fromArray(F, tile, to);
-            FloatVector hi = FloatVector.fromArray(F, tile, to + L);
-            if (!first) {
-                lo = lo.add(FloatVector.fromArray(F, y, yo));
-                hi = hi.add(FloatVector.fromArray(F, y, yo + L));
-            }
-            lo.intoArray(y, yo);
-            hi.intoArray(y, yo + L);
-        } else {
-            for (int c = 0; c < cols; c++) {
-                float v = tile[to + c];
-                y[yo + c] = first ? v : y[yo + c] + v;
-            }
+    /** Writes (or adds, after the first k block) the {@code NR} lanes of {@code [lo, hi]} to y. */
+    private static void store(FloatVector lo, FloatVector hi, float[] y, int yo, boolean first) {
+        if (!first) {
+            lo = lo.add(FloatVector.fromArray(F, y, yo));
+            hi = hi.add(FloatVector.fromArray(F, y, yo + L));
         }
-    }
-
-    /** This thread's {@code [MR, NR]} tile for the micro-kernels' results. */
-    private static float[] tile() {
-        return TILE.get();
+        lo.intoArray(y, yo);
+        hi.intoArray(y, yo + L);
     }
 
     private static float[] buffer(int size) {
