@@ -22,15 +22,29 @@ public final class MatMulNN {
      * products split their rows across the kernel threads (each row is computed alike either way).
      */
     public static void matmul(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff) {
+        run(x, xOff, m, k, w, wOff, n, y, yOff, false);
+    }
+
+    /**
+     * Adds {@code Σ_p x[xOff + i·k + p] · w[wOff + p·n + j]} to {@code y[yOff + i·n + j]} (the sum first, then the
+     * one addition into y), for i in [0, m), j in [0, n): {@link #matmul} without a temporary and a second pass.
+     */
+    public static void matmulAdd(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
+                                 int yOff) {
+        run(x, xOff, m, k, w, wOff, n, y, yOff, true);
+    }
+
+    private static void run(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff,
+                            boolean add) {
         if (m >= 2 * Parallel.threads() && (long) m * k * n >= PARALLEL_WORK) {
-            Parallel.parallelForRange(m, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff));
+            Parallel.parallelForRange(m, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff, add));
         } else {
-            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff);
+            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff, add);
         }
     }
 
     private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] w, int wOff, int n, float[] y,
-                             int yOff) {
+                             int yOff, boolean add) {
         int bound = S.loopBound(n);
         for (int i = i0; i < i1; i++) {
             int xRow = xOff + i * k;
@@ -45,6 +59,10 @@ public final class MatMulNN {
                     acc0 = FloatVector.fromArray(S, w, wRow).fma(a, acc0);
                     acc1 = FloatVector.fromArray(S, w, wRow + S.length()).fma(a, acc1);
                 }
+                if (add) {
+                    acc0 = acc0.add(FloatVector.fromArray(S, y, yRow + j));
+                    acc1 = acc1.add(FloatVector.fromArray(S, y, yRow + j + S.length()));
+                }
                 acc0.intoArray(y, yRow + j);
                 acc1.intoArray(y, yRow + j + S.length());
             }
@@ -53,6 +71,9 @@ public final class MatMulNN {
                 for (int p = 0; p < k; p++) {
                     acc = FloatVector.fromArray(S, w, wOff + p * n + j).fma(FloatVector.broadcast(S, x[xRow + p]), acc);
                 }
+                if (add) {
+                    acc = acc.add(FloatVector.fromArray(S, y, yRow + j));
+                }
                 acc.intoArray(y, yRow + j);
             }
             for (; j < n; j++) {
@@ -60,7 +81,7 @@ public final class MatMulNN {
                 for (int p = 0; p < k; p++) {
                     sum += x[xRow + p] * w[wOff + p * n + j];
                 }
-                y[yRow + j] = sum;
+                y[yRow + j] = add ? y[yRow + j] + sum : sum;
             }
         }
     }
@@ -75,6 +96,20 @@ public final class MatMulNN {
                     sum += x[xOff + i * k + p] * w[wOff + p * n + j];
                 }
                 y[yOff + i * n + j] = sum;
+            }
+        }
+    }
+
+    /** The scalar twin of {@link #matmulAdd}: the test oracle. */
+    public static void matmulAddScalar(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
+                                       int yOff) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int p = 0; p < k; p++) {
+                    sum += x[xOff + i * k + p] * w[wOff + p * n + j];
+                }
+                y[yOff + i * n + j] += sum;
             }
         }
     }

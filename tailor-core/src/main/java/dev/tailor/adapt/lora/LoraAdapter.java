@@ -181,32 +181,35 @@ public final class LoraAdapter implements MergeableAdapter {
         return dropout == 0 ? x : LoraDropout.apply(x, m, in, dropout, dropoutSeed, pass.generation());
     }
 
-    /** {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}. */
+    /** {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}: the scale goes on the small hidden matrix. */
     void addProduct(float[] x, int m, float[] y) {
         float[] h = hidden(x, m);
-        float[] delta = new float[m * out];
-        MatMulNN.matmul(h, 0, m, r, transpose(b.data(), out, r), 0, out, delta, 0);
-        for (int i = 0; i < m * out; i++) {
-            y[i] += scale * delta[i];
+        for (int i = 0; i < h.length; i++) {
+            h[i] *= scale;
         }
+        MatMulNN.matmulAdd(h, 0, m, r, transpose(b.data(), out, r), 0, out, y, 0);
     }
 
     /**
      * The backward of {@link #addProduct} for the gradient {@code dy [m, out]} of its output: accumulates the
-     * gradients of A and B and, when {@code dx} is not null, adds the input gradient into it.
+     * gradients of A and B and, when {@code dx} is not null, adds the input gradient into it. The scale goes on the
+     * small factors ({@code hᵀ} and B), so dY is only read.
      */
     void pairBackward(float[] dy, float[] x, int m, float[] dx) {
-        float[] h = hidden(x, m);
-        float[] sdy = new float[m * out];
-        for (int i = 0; i < sdy.length; i++) {
-            sdy[i] = scale * dy[i];
+        float[] ht = transpose(hidden(x, m), m, r);
+        for (int i = 0; i < ht.length; i++) {
+            ht[i] *= scale;
         }
-        // dB += s·dYᵀ·h, computed as (hᵀ·s·dY)ᵀ
+        // dB += s·dYᵀ·h, computed as (s·hᵀ·dY)ᵀ
         float[] dBt = new float[r * out];
-        MatMulNN.matmul(transpose(h, m, r), 0, r, m, sdy, 0, out, dBt, 0);
+        MatMulNN.matmul(ht, 0, r, m, dy, 0, out, dBt, 0);
         addTransposed(dBt, r, out, b.grad());
-        // dh = s·dY·B  [m, r]
-        float[] dh = rowDots(sdy, m, out, transpose(b.data(), out, r));
+        // dh = dY·(s·B)  [m, r]
+        float[] sbt = transpose(b.data(), out, r);
+        for (int i = 0; i < sbt.length; i++) {
+            sbt[i] *= scale;
+        }
+        float[] dh = rowDots(dy, m, out, sbt);
         // dA += dhᵀ·X
         float[] dA = new float[r * in];
         MatMulNN.matmul(transpose(dh, m, r), 0, r, m, x, 0, in, dA, 0);
@@ -215,11 +218,7 @@ public final class LoraAdapter implements MergeableAdapter {
             ga[i] += dA[i];
         }
         if (dx != null) {
-            float[] part = new float[m * in];
-            MatMulNN.matmul(dh, 0, m, r, a.data(), 0, in, part, 0);
-            for (int i = 0; i < part.length; i++) {
-                dx[i] += part[i];
-            }
+            MatMulNN.matmulAdd(dh, 0, m, r, a.data(), 0, in, dx, 0);
         }
     }
 
