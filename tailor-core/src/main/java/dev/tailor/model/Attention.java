@@ -2,7 +2,6 @@ package dev.tailor.model;
 
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
-import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
@@ -13,8 +12,9 @@ import java.util.Arrays;
 /**
  * Causal grouped-query attention of new query rows against the KV cache, as matrix products per KV head:
  * the {@code group = heads / kvHeads} query heads sharing a KV head are stacked into one matrix
- * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)}, masked causally, softmaxed by
- * row, and {@code O = P·V_h}. Work is split into (KV head, block of query rows) tasks across threads; a block
+ * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)} (the scale applied to Q_g),
+ * masked causally, softmaxed by row, and {@code O = P·V_h} (V_h transposed, so that both products run on the
+ * tiled kernel). Work is split into (KV head, block of query rows) tasks across threads; a block
  * only reads the keys its last row can see.
  */
 final class Attention {
@@ -52,24 +52,36 @@ final class Attention {
         for (int t = from; t < to; t++) {
             System.arraycopy(q, t * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
         }
+        for (int i = 0; i < qg.length; i++) {
+            qg[i] *= scale;
+        }
         float[] scores = new float[rows * len];
         MatMul.matmulTransposed(qg, rows, headMatrix(cache.keys(layer), cache.offset(kvh, 0), len, hd), scores);
         for (int t = from; t < to; t++) {
             int visible = start + t + 1;
             for (int g = 0; g < group; g++) {
                 int row = ((t - from) * group + g) * len;
-                for (int p = 0; p < visible; p++) {
-                    scores[row + p] *= scale;
-                }
                 Ops.softmax(scores, row, visible);
                 Arrays.fill(scores, row + visible, row + len, 0f);
             }
         }
         float[] og = new float[rows * hd];
-        MatMulNN.matmul(scores, 0, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, og, 0);
+        MatMul.matmulTransposed(scores, rows, WeightMatrix.of(transposedValues(cache.values(layer),
+                cache.offset(kvh, 0), len, hd), hd, len), og);
         for (int t = from; t < to; t++) {
             System.arraycopy(og, (t - from) * group * hd, out, t * c.qDim() + kvh * group * hd, group * hd);
         }
+    }
+
+    /** The head's values {@code [len, hd]} as {@code [hd, len]}, so that {@code P·V} runs on the tiled product. */
+    private static float[] transposedValues(float[] values, int offset, int len, int hd) {
+        float[] t = new float[hd * len];
+        for (int p = 0; p < len; p++) {
+            for (int i = 0; i < hd; i++) {
+                t[i * len + p] = values[offset + p * hd + i];
+            }
+        }
+        return t;
     }
 
     private static WeightMatrix headMatrix(float[] data, int offset, int rows, int cols) {

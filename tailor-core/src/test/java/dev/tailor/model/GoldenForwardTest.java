@@ -4,10 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.train.data.PackedSequence;
+import dev.tailor.train.nn.TrainableLlama;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,6 +62,35 @@ class GoldenForwardTest {
                 if (t < ids.length) {
                     last = model.decode(cache, ids[t]);
                 }
+            }
+        }
+    }
+
+    /**
+     * A long prompt prefilled in two chunks (the second attends to cached positions, across several query blocks)
+     * gives the logits of the training model's attention, an independent implementation, over the whole sequence.
+     */
+    @Test
+    void chunkedPrefillOfALongPromptMatchesTheTrainingForward() {
+        Path modelDir = Shared.require("models/tiny-llama");
+        try (LlamaModel model = LlamaModel.load(modelDir)) {
+            int vocab = model.config().vocabSize();
+            int n = 150;
+            int[] ids = new SplittableRandom(7).ints(n, 3, vocab).toArray();
+            int[] positions = new int[n];
+            for (int t = 0; t < n; t++) {
+                positions[t] = t;
+            }
+            float[] expected = TrainableLlama.create(model.config(), model.weights(), name -> false)
+                    .logits(new PackedSequence(ids, ids.clone(), positions, new int[n]));
+            KvCache cache = model.newCache(n);
+            int split = 53;
+            float[] first = model.logits(model.forward(cache, java.util.Arrays.copyOf(ids, split)), 0, split);
+            float[] second = model.logits(model.forward(cache, java.util.Arrays.copyOfRange(ids, split, n)), 0,
+                    n - split);
+            for (int i = 0; i < n * vocab; i++) {
+                float actual = i < split * vocab ? first[i] : second[i - split * vocab];
+                assertEquals(expected[i], actual, 1e-4, "position " + i / vocab);
             }
         }
     }
