@@ -147,13 +147,15 @@ class HubClientTest {
         assertTrue(msg.contains("download of model.safetensors of org/tiny was interrupted"), msg);
         assertTrue(msg.contains("run the same command again to resume"), msg);
         Path partial = repoDir().resolve("blobs/" + FakeHub.sha256(weights) + ".incomplete");
-        assertEquals(150_000, Files.size(partial));
+        // the server wrote 150,000 bytes before cutting; the bytes still in flight when it resets are lost
+        long kept = Files.size(partial);
+        assertTrue(kept > 0 && kept <= 150_000, "partial file of " + kept + " bytes");
         assertFalse(Files.exists(repoDir().resolve("snapshots/" + FakeHub.COMMIT + "/model.safetensors"),
                 java.nio.file.LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(repoDir().resolve("refs/main")));
 
         Path snapshot = pull("main", List.of());
-        assertTrue(hub.requests.contains("CDN GET model.safetensors bytes=150000-"), hub.requests.toString());
+        assertTrue(hub.requests.contains("CDN GET model.safetensors bytes=" + kept + "-"), hub.requests.toString());
         assertArrayEquals(weights, Files.readAllBytes(snapshot.resolve("model.safetensors")));
         assertEquals(List.of(), leftovers());
         assertEquals(FakeHub.COMMIT, Files.readString(repoDir().resolve("refs/main")));
