@@ -14,9 +14,10 @@ import jdk.incubator.vector.FloatVector;
  * k in blocks of at most {@link #KC_MAX}; per block it packs its W rows into {@code [panel][p][NR]} floats
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
- * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It only stores
- * whole vectors: ragged column panels are zero-padded in the pack and computed into a scratch tile whose valid
- * columns are copied. Leftover rows use 4-, 2- and 1-row kernels.
+ * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It stores (or
+ * adds) its registers to Y itself, without passing a vector to a call (one that C2 does not inline gets its
+ * vectors boxed), and only whole vectors: ragged column panels are zero-padded in the pack and computed into a
+ * scratch tile whose valid columns are copied. Leftover rows use 4-, 2- and 1-row kernels.
  *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
@@ -250,7 +251,7 @@ final class PackedGemm {
         }
     }
 
-    /** {@code y[yo + r·n + c] = t[r·NR + c]} (or {@code +=} when not {@code first}) for {@code r < rows, c < cols}. */
+    /** {@code y[yo + r·n + c] = t[r·NR + c]} ({@code +=} when not {@code first}) for {@code r < rows, c < cols}. */
     private static void copyRows(float[] t, int rows, float[] y, int yo, int n, int cols, boolean first) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
@@ -304,12 +305,32 @@ final class PackedGemm {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        store(c00, c01, y, yo, first);
-        store(c10, c11, y, yo + n, first);
-        store(c20, c21, y, yo + 2 * n, first);
-        store(c30, c31, y, yo + 3 * n, first);
-        store(c40, c41, y, yo + 4 * n, first);
-        store(c50, c51, y, yo + 5 * n, first);
+        if (!first) {
+            c00 = c00.add(FloatVector.fromArray(F, y, yo));
+            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
+            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
+            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
+            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
+            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
+            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
+            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
+            c40 = c40.add(FloatVector.fromArray(F, y, yo + 4 * n));
+            c41 = c41.add(FloatVector.fromArray(F, y, yo + 4 * n + L));
+            c50 = c50.add(FloatVector.fromArray(F, y, yo + 5 * n));
+            c51 = c51.add(FloatVector.fromArray(F, y, yo + 5 * n + L));
+        }
+        c00.intoArray(y, yo);
+        c01.intoArray(y, yo + L);
+        c10.intoArray(y, yo + n);
+        c11.intoArray(y, yo + n + L);
+        c20.intoArray(y, yo + 2 * n);
+        c21.intoArray(y, yo + 2 * n + L);
+        c30.intoArray(y, yo + 3 * n);
+        c31.intoArray(y, yo + 3 * n + L);
+        c40.intoArray(y, yo + 4 * n);
+        c41.intoArray(y, yo + 4 * n + L);
+        c50.intoArray(y, yo + 5 * n);
+        c51.intoArray(y, yo + 5 * n + L);
     }
 
     /** Y tile {@code [4, NR]} (+)= X rows {@code [4, kb]} · packed panel {@code [kb, NR]}. */
@@ -344,10 +365,24 @@ final class PackedGemm {
             c30 = b0.fma(a, c30);
             c31 = b1.fma(a, c31);
         }
-        store(c00, c01, y, yo, first);
-        store(c10, c11, y, yo + n, first);
-        store(c20, c21, y, yo + 2 * n, first);
-        store(c30, c31, y, yo + 3 * n, first);
+        if (!first) {
+            c00 = c00.add(FloatVector.fromArray(F, y, yo));
+            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
+            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
+            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
+            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
+            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
+            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
+            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
+        }
+        c00.intoArray(y, yo);
+        c01.intoArray(y, yo + L);
+        c10.intoArray(y, yo + n);
+        c11.intoArray(y, yo + n + L);
+        c20.intoArray(y, yo + 2 * n);
+        c21.intoArray(y, yo + 2 * n + L);
+        c30.intoArray(y, yo + 3 * n);
+        c31.intoArray(y, yo + 3 * n + L);
     }
 
     /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
@@ -369,8 +404,16 @@ final class PackedGemm {
             c10 = b0.fma(a, c10);
             c11 = b1.fma(a, c11);
         }
-        store(c00, c01, y, yo, first);
-        store(c10, c11, y, yo + n, first);
+        if (!first) {
+            c00 = c00.add(FloatVector.fromArray(F, y, yo));
+            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
+            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
+            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
+        }
+        c00.intoArray(y, yo);
+        c01.intoArray(y, yo + L);
+        c10.intoArray(y, yo + n);
+        c11.intoArray(y, yo + n + L);
     }
 
     /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
@@ -383,17 +426,12 @@ final class PackedGemm {
             c0 = FloatVector.fromArray(F, b, bp).fma(a, c0);
             c1 = FloatVector.fromArray(F, b, bp + L).fma(a, c1);
         }
-        store(c0, c1, y, yo, first);
-    }
-
-    /** Writes (or adds, after the first k block) the {@code NR} lanes of {@code [lo, hi]} to y. */
-    private static void store(FloatVector lo, FloatVector hi, float[] y, int yo, boolean first) {
         if (!first) {
-            lo = lo.add(FloatVector.fromArray(F, y, yo));
-            hi = hi.add(FloatVector.fromArray(F, y, yo + L));
+            c0 = c0.add(FloatVector.fromArray(F, y, yo));
+            c1 = c1.add(FloatVector.fromArray(F, y, yo + L));
         }
-        lo.intoArray(y, yo);
-        hi.intoArray(y, yo + L);
+        c0.intoArray(y, yo);
+        c1.intoArray(y, yo + L);
     }
 
     private static float[] buffer(int size) {
