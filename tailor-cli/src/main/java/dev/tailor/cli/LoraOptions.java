@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** The LoRA / DoRA options of {@code tailor train}, named after PEFT's {@code LoraConfig} keys. */
 public final class LoraOptions {
@@ -55,25 +56,22 @@ public final class LoraOptions {
 
     /** The per-module ranks and alphas of {@code --rank-pattern} / {@code --alpha-pattern}, in the given order. */
     LoraPatterns patterns() {
-        Map<String, Integer> ranks = new LinkedHashMap<>();
-        pairs("--rank-pattern", rankPattern).forEach((key, value) -> {
+        return new LoraPatterns(
+                parsed("--rank-pattern", rankPattern, Integer::parseInt, "the rank must be a whole number >= 1"),
+                parsed("--alpha-pattern", alphaPattern, Double::parseDouble, "alpha must be a number"));
+    }
+
+    /** The {@code KEY=VALUE} pairs of {@code flag} with their values parsed, in the given order. */
+    private static <T> Map<String, T> parsed(String flag, List<String> values, Function<String, T> parse, String expected) {
+        Map<String, T> out = new LinkedHashMap<>();
+        pairs(flag, values).forEach((key, value) -> {
             try {
-                ranks.put(key, Integer.parseInt(value));
+                out.put(key, parse.apply(value));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--rank-pattern: \"" + key + "=" + value
-                        + "\": the rank must be a whole number >= 1");
+                throw new IllegalArgumentException(flag + ": \"" + key + "=" + value + "\": " + expected);
             }
         });
-        Map<String, Double> alphas = new LinkedHashMap<>();
-        pairs("--alpha-pattern", alphaPattern).forEach((key, value) -> {
-            try {
-                alphas.put(key, Double.parseDouble(value));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--alpha-pattern: \"" + key + "=" + value
-                        + "\": alpha must be a number");
-            }
-        });
-        return new LoraPatterns(ranks, alphas);
+        return out;
     }
 
     /** A fresh adapter on {@code base}, seeded. */

@@ -1,5 +1,7 @@
 package dev.tailor.tensor;
 
+import java.util.Arrays;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -89,15 +91,8 @@ public final class MatMulNN {
     /** The scalar twin of {@link #matmul}: the test oracle. */
     public static void matmulScalar(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
                                     int yOff) {
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float sum = 0f;
-                for (int p = 0; p < k; p++) {
-                    sum += x[xOff + i * k + p] * w[wOff + p * n + j];
-                }
-                y[yOff + i * n + j] = sum;
-            }
-        }
+        Arrays.fill(y, yOff, yOff + m * n, 0f);
+        matmulAddScalar(x, xOff, m, k, w, wOff, n, y, yOff);
     }
 
     /** The scalar twin of {@link #matmulAdd}: the test oracle. */

@@ -46,19 +46,24 @@ public final class AdapterChecks {
             assertTrue(largest > 1e-3, p.name() + ": gradient is ~0 everywhere (" + largest + ")");
             for (int probe = 0; probe < probes; probe++) {
                 int i = probe == 0 ? argMax(p.grad()) : rnd.nextInt(p.size());
-                float saved = p.data()[i];
-                float eps = 1e-2f;
-                p.data()[i] = saved + eps;
-                double plus = model.loss(seq).nllSum();
-                p.data()[i] = saved - eps;
-                double minus = model.loss(seq).nllSum();
-                p.data()[i] = saved;
-                double numeric = (plus - minus) / (2 * eps);
+                double numeric = centralDifference(model, seq, p, i);
                 assertEquals(numeric, p.grad()[i], 3e-3 + 3e-2 * Math.abs(numeric), p.name() + "[" + i + "]");
                 checked++;
             }
         }
         return checked;
+    }
+
+    /** The central difference (step 0.01) of the summed NLL of {@code seq} in entry {@code i} of {@code p}. */
+    public static double centralDifference(TrainableLlama model, PackedSequence seq, Parameter p, int i) {
+        float saved = p.data()[i];
+        float eps = 1e-2f;
+        p.data()[i] = saved + eps;
+        double plus = model.loss(seq).nllSum();
+        p.data()[i] = saved - eps;
+        double minus = model.loss(seq).nllSum();
+        p.data()[i] = saved;
+        return (plus - minus) / (2 * eps);
     }
 
     /** Adds uniform noise in {@code [-scale, scale]} to every parameter. */

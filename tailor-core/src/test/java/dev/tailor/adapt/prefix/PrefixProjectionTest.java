@@ -3,6 +3,7 @@ package dev.tailor.adapt.prefix;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
+import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.CausalLmLoss;
@@ -110,14 +111,7 @@ class PrefixProjectionTest {
             assertTrue(norm > 1e-8, p.name() + " receives a gradient");
             for (int probe = 0; probe < 6; probe++) {
                 int i = rnd.nextInt(p.size());
-                float saved = p.data()[i];
-                float eps = 1e-2f;
-                p.data()[i] = saved + eps;
-                double plus = model.loss(seq).nllSum();
-                p.data()[i] = saved - eps;
-                double minus = model.loss(seq).nllSum();
-                p.data()[i] = saved;
-                double numeric = (plus - minus) / (2 * eps);
+                double numeric = AdapterChecks.centralDifference(model, seq, p, i);
                 assertEquals(numeric, p.grad()[i], 2e-3 + 2e-2 * Math.abs(numeric), p.name() + "[" + i + "]");
             }
         }
