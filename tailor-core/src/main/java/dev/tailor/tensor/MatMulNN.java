@@ -1,18 +1,26 @@
 package dev.tailor.tensor;
 
-import java.util.Arrays;
-
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code Y = X·W} with both operands row-major float arrays: {@code y[i, j] = Σ_p x[i, p] · w[p, j]}.
- * Used where the right operand is laid out by rows of the reduction index, as attention's
- * {@code P·V} ({@code V} is {@code [positions, headDim]}).
+ * {@code Y = X·W} with both operands row-major float arrays: {@code y[i, j] = Σ_p x[i, p] · w[p, j]}. Used where
+ * the right operand is laid out by rows of the reduction index: adapters' small factors, attention's {@code P·V}
+ * and {@code dS·K}. Every operand may be a strided block of a larger matrix (BLAS's leading dimension), so an
+ * attention head's rows are read and written in place.
+ *
+ * <p>Register-blocked without packing (W is small or L2-resident in every use): a tile of 4 rows by two vectors of
+ * Y lives in 8 registers while p runs over the reduction, with 4 broadcasts of X and 2 loads of W per 8 FMAs;
+ * column tails use masked vectors, leftover rows a one-row kernel. Large products split over the kernel threads by
+ * rows, or by columns when there are few rows (so a short, wide product still reads W once).
  */
 public final class MatMulNN {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Products of at least this many multiply-adds split their rows across the kernel threads. */
+    private static final int L = S.length();
+    /** Rows per register tile. */
+    private static final int MR = 4;
+    /** Products of at least this many multiply-adds split across the kernel threads. */
     private static final long PARALLEL_WORK = 1 << 18;
 
     private MatMulNN() {
@@ -20,11 +28,10 @@ public final class MatMulNN {
 
     /**
      * Overwrites {@code y[yOff + i·n + j]} for i in [0, m), j in [0, n) with {@code Σ_p x[xOff + i·k + p] ·
-     * w[wOff + p·n + j]}; vectorized along j, one output row held in registers while streaming rows of W; large
-     * products split their rows across the kernel threads (each row is computed alike either way).
+     * w[wOff + p·n + j]}.
      */
     public static void matmul(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff) {
-        run(x, xOff, m, k, w, wOff, n, y, yOff, false);
+        matmul(x, xOff, k, m, k, w, wOff, n, n, y, yOff, n);
     }
 
     /**
@@ -33,79 +40,218 @@ public final class MatMulNN {
      */
     public static void matmulAdd(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
                                  int yOff) {
-        run(x, xOff, m, k, w, wOff, n, y, yOff, true);
+        matmulAdd(x, xOff, k, m, k, w, wOff, n, n, y, yOff, n);
     }
 
-    private static void run(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y, int yOff,
-                            boolean add) {
-        if (m >= 2 * Parallel.threads() && (long) m * k * n >= PARALLEL_WORK) {
-            Parallel.parallelForRange(m, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff, add));
+    /**
+     * {@link #matmul} on strided blocks: overwrites {@code y[yOff + i·ldy + j]} with {@code Σ_p x[xOff + i·ldx + p]
+     * · w[wOff + p·ldw + j]} for i in [0, m), j in [0, n), p in [0, k).
+     *
+     * @throws IllegalArgumentException naming the operand whose array is too short for the shapes
+     */
+    public static void matmul(float[] x, int xOff, int ldx, int m, int k, float[] w, int wOff, int ldw, int n,
+                              float[] y, int yOff, int ldy) {
+        run(x, xOff, ldx, m, k, w, wOff, ldw, n, y, yOff, ldy, false);
+    }
+
+    /** {@link #matmulAdd} on strided blocks, as {@link #matmul(float[], int, int, int, int, float[], int, int, int,
+     * float[], int, int)} lays them out. */
+    public static void matmulAdd(float[] x, int xOff, int ldx, int m, int k, float[] w, int wOff, int ldw, int n,
+                                 float[] y, int yOff, int ldy) {
+        run(x, xOff, ldx, m, k, w, wOff, ldw, n, y, yOff, ldy, true);
+    }
+
+    private static void run(float[] x, int xOff, int ldx, int m, int k, float[] w, int wOff, int ldw, int n,
+                            float[] y, int yOff, int ldy, boolean add) {
+        checkBlock("x", x.length, xOff, ldx, m, k);
+        checkBlock("w", w.length, wOff, ldw, k, n);
+        checkBlock("y", y.length, yOff, ldy, m, n);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        int threads = Parallel.threads();
+        if (threads == 1 || (long) m * k * n < PARALLEL_WORK) {
+            rows(x, xOff, ldx, 0, m, k, w, wOff, ldw, 0, n, y, yOff, ldy, add);
+        } else if (m >= 4 * MR * threads) {
+            Parallel.parallelForChunks(0, m, MR,
+                    (i0, i1) -> rows(x, xOff, ldx, i0, i1, k, w, wOff, ldw, 0, n, y, yOff, ldy, add));
         } else {
-            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff, add);
+            Parallel.parallelForChunks(0, n, 2 * L,
+                    (j0, j1) -> rows(x, xOff, ldx, 0, m, k, w, wOff, ldw, j0, j1, y, yOff, ldy, add));
         }
     }
 
-    private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] w, int wOff, int n, float[] y,
-                             int yOff, boolean add) {
-        int bound = S.loopBound(n);
-        for (int i = i0; i < i1; i++) {
-            int xRow = xOff + i * k;
-            int yRow = yOff + i * n;
-            int j = 0;
-            for (; j + 2 * S.length() <= n; j += 2 * S.length()) {
-                FloatVector acc0 = FloatVector.zero(S);
-                FloatVector acc1 = FloatVector.zero(S);
-                for (int p = 0; p < k; p++) {
-                    FloatVector a = FloatVector.broadcast(S, x[xRow + p]);
-                    int wRow = wOff + p * n + j;
-                    acc0 = FloatVector.fromArray(S, w, wRow).fma(a, acc0);
-                    acc1 = FloatVector.fromArray(S, w, wRow + S.length()).fma(a, acc1);
-                }
-                if (add) {
-                    acc0 = acc0.add(FloatVector.fromArray(S, y, yRow + j));
-                    acc1 = acc1.add(FloatVector.fromArray(S, y, yRow + j + S.length()));
-                }
-                acc0.intoArray(y, yRow + j);
-                acc1.intoArray(y, yRow + j + S.length());
+    private static void rows(float[] x, int xOff, int ldx, int i0, int i1, int k, float[] w, int wOff, int ldw,
+                             int j0, int j1, float[] y, int yOff, int ldy, boolean add) {
+        int i = i0;
+        for (; i + MR <= i1; i += MR) {
+            int j = j0;
+            for (; j + 2 * L <= j1; j += 2 * L) {
+                tile4x2(x, xOff + i * ldx, ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, ldy, add);
             }
-            for (; j < bound; j += S.length()) {
-                FloatVector acc = FloatVector.zero(S);
-                for (int p = 0; p < k; p++) {
-                    acc = FloatVector.fromArray(S, w, wOff + p * n + j).fma(FloatVector.broadcast(S, x[xRow + p]), acc);
-                }
-                if (add) {
-                    acc = acc.add(FloatVector.fromArray(S, y, yRow + j));
-                }
-                acc.intoArray(y, yRow + j);
-            }
-            for (; j < n; j++) {
-                float sum = 0f;
-                for (int p = 0; p < k; p++) {
-                    sum += x[xRow + p] * w[wOff + p * n + j];
-                }
-                y[yRow + j] = add ? y[yRow + j] + sum : sum;
+            for (; j < j1; j += L) {
+                tile4x1(x, xOff + i * ldx, ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, ldy, add,
+                        S.indexInRange(j, j1));
             }
         }
+        for (; i < i1; i++) {
+            int j = j0;
+            for (; j + 2 * L <= j1; j += 2 * L) {
+                tile1x2(x, xOff + i * ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, add);
+            }
+            for (; j < j1; j += L) {
+                tile1x1(x, xOff + i * ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, add, S.indexInRange(j, j1));
+            }
+        }
+    }
+
+    // The tiles deliberately repeat their shape: registers must be named locals, and no vector may be passed to a
+    // call that C2 might not inline (it would box it on every iteration).
+
+    private static void tile4x2(float[] x, int x0, int ldx, int k, float[] w, int w0, int ldw, float[] y, int y0,
+                                int ldy, boolean add) {
+        FloatVector c00 = FloatVector.zero(S);
+        FloatVector c01 = FloatVector.zero(S);
+        FloatVector c10 = FloatVector.zero(S);
+        FloatVector c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S);
+        FloatVector c21 = FloatVector.zero(S);
+        FloatVector c30 = FloatVector.zero(S);
+        FloatVector c31 = FloatVector.zero(S);
+        int x1 = x0 + ldx;
+        int x2 = x1 + ldx;
+        int x3 = x2 + ldx;
+        for (int p = 0, wp = w0; p < k; p++, wp += ldw) {
+            FloatVector b0 = FloatVector.fromArray(S, w, wp);
+            FloatVector b1 = FloatVector.fromArray(S, w, wp + L);
+            FloatVector a = FloatVector.broadcast(S, x[x0 + p]);
+            c00 = b0.fma(a, c00);
+            c01 = b1.fma(a, c01);
+            a = FloatVector.broadcast(S, x[x1 + p]);
+            c10 = b0.fma(a, c10);
+            c11 = b1.fma(a, c11);
+            a = FloatVector.broadcast(S, x[x2 + p]);
+            c20 = b0.fma(a, c20);
+            c21 = b1.fma(a, c21);
+            a = FloatVector.broadcast(S, x[x3 + p]);
+            c30 = b0.fma(a, c30);
+            c31 = b1.fma(a, c31);
+        }
+        int y1 = y0 + ldy;
+        int y2 = y1 + ldy;
+        int y3 = y2 + ldy;
+        if (add) {
+            c00 = c00.add(FloatVector.fromArray(S, y, y0));
+            c01 = c01.add(FloatVector.fromArray(S, y, y0 + L));
+            c10 = c10.add(FloatVector.fromArray(S, y, y1));
+            c11 = c11.add(FloatVector.fromArray(S, y, y1 + L));
+            c20 = c20.add(FloatVector.fromArray(S, y, y2));
+            c21 = c21.add(FloatVector.fromArray(S, y, y2 + L));
+            c30 = c30.add(FloatVector.fromArray(S, y, y3));
+            c31 = c31.add(FloatVector.fromArray(S, y, y3 + L));
+        }
+        c00.intoArray(y, y0);
+        c01.intoArray(y, y0 + L);
+        c10.intoArray(y, y1);
+        c11.intoArray(y, y1 + L);
+        c20.intoArray(y, y2);
+        c21.intoArray(y, y2 + L);
+        c30.intoArray(y, y3);
+        c31.intoArray(y, y3 + L);
+    }
+
+    private static void tile4x1(float[] x, int x0, int ldx, int k, float[] w, int w0, int ldw, float[] y, int y0,
+                                int ldy, boolean add, VectorMask<Float> cols) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        FloatVector c2 = FloatVector.zero(S);
+        FloatVector c3 = FloatVector.zero(S);
+        int x1 = x0 + ldx;
+        int x2 = x1 + ldx;
+        int x3 = x2 + ldx;
+        for (int p = 0, wp = w0; p < k; p++, wp += ldw) {
+            FloatVector b = FloatVector.fromArray(S, w, wp, cols);
+            c0 = b.fma(FloatVector.broadcast(S, x[x0 + p]), c0);
+            c1 = b.fma(FloatVector.broadcast(S, x[x1 + p]), c1);
+            c2 = b.fma(FloatVector.broadcast(S, x[x2 + p]), c2);
+            c3 = b.fma(FloatVector.broadcast(S, x[x3 + p]), c3);
+        }
+        int y1 = y0 + ldy;
+        int y2 = y1 + ldy;
+        int y3 = y2 + ldy;
+        if (add) {
+            c0 = c0.add(FloatVector.fromArray(S, y, y0, cols));
+            c1 = c1.add(FloatVector.fromArray(S, y, y1, cols));
+            c2 = c2.add(FloatVector.fromArray(S, y, y2, cols));
+            c3 = c3.add(FloatVector.fromArray(S, y, y3, cols));
+        }
+        c0.intoArray(y, y0, cols);
+        c1.intoArray(y, y1, cols);
+        c2.intoArray(y, y2, cols);
+        c3.intoArray(y, y3, cols);
+    }
+
+    private static void tile1x2(float[] x, int x0, int k, float[] w, int w0, int ldw, float[] y, int y0,
+                                boolean add) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = FloatVector.zero(S);
+        for (int p = 0, wp = w0; p < k; p++, wp += ldw) {
+            FloatVector a = FloatVector.broadcast(S, x[x0 + p]);
+            c0 = FloatVector.fromArray(S, w, wp).fma(a, c0);
+            c1 = FloatVector.fromArray(S, w, wp + L).fma(a, c1);
+        }
+        if (add) {
+            c0 = c0.add(FloatVector.fromArray(S, y, y0));
+            c1 = c1.add(FloatVector.fromArray(S, y, y0 + L));
+        }
+        c0.intoArray(y, y0);
+        c1.intoArray(y, y0 + L);
+    }
+
+    private static void tile1x1(float[] x, int x0, int k, float[] w, int w0, int ldw, float[] y, int y0,
+                                boolean add, VectorMask<Float> cols) {
+        FloatVector c = FloatVector.zero(S);
+        for (int p = 0, wp = w0; p < k; p++, wp += ldw) {
+            c = FloatVector.fromArray(S, w, wp, cols).fma(FloatVector.broadcast(S, x[x0 + p]), c);
+        }
+        if (add) {
+            c = c.add(FloatVector.fromArray(S, y, y0, cols));
+        }
+        c.intoArray(y, y0, cols);
     }
 
     /** The scalar twin of {@link #matmul}: the test oracle. */
     public static void matmulScalar(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
                                     int yOff) {
-        Arrays.fill(y, yOff, yOff + m * n, 0f);
-        matmulAddScalar(x, xOff, m, k, w, wOff, n, y, yOff);
+        matmulScalar(x, xOff, k, m, k, w, wOff, n, n, y, yOff, n, false);
     }
 
     /** The scalar twin of {@link #matmulAdd}: the test oracle. */
     public static void matmulAddScalar(float[] x, int xOff, int m, int k, float[] w, int wOff, int n, float[] y,
                                        int yOff) {
+        matmulScalar(x, xOff, k, m, k, w, wOff, n, n, y, yOff, n, true);
+    }
+
+    /** The scalar twin of the strided {@link #matmul} ({@code add} false) and {@link #matmulAdd} (true). */
+    public static void matmulScalar(float[] x, int xOff, int ldx, int m, int k, float[] w, int wOff, int ldw, int n,
+                                    float[] y, int yOff, int ldy, boolean add) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float sum = 0f;
                 for (int p = 0; p < k; p++) {
-                    sum += x[xOff + i * k + p] * w[wOff + p * n + j];
+                    sum += x[xOff + i * ldx + p] * w[wOff + p * ldw + j];
                 }
-                y[yOff + i * n + j] += sum;
+                int at = yOff + i * ldy + j;
+                y[at] = add ? y[at] + sum : sum;
             }
+        }
+    }
+
+    private static void checkBlock(String name, int length, int off, int ld, int rows, int cols) {
+        long end = rows == 0 || cols == 0 ? off : off + (long) (rows - 1) * ld + cols;
+        if (off < 0 || rows < 0 || cols < 0 || (rows > 1 && ld < cols) || end > length) {
+            throw new IllegalArgumentException(name + " needs a [" + rows + ", " + cols + "] block with row stride "
+                    + ld + " from offset " + off + ", but has length " + length);
         }
     }
 }

@@ -1,10 +1,8 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.tensor.LinearBackward;
-import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
-import dev.tailor.tensor.WeightMatrix;
 
 import java.util.Arrays;
 
@@ -20,6 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The queries go in blocks of {@link #BLOCK} rows, and a block's products stop at its last key: causality makes
  * every later column zero, so the work is about half of the full square. Forward tasks are (head, block) pairs,
  * largest first; backward tasks are heads, since a head's blocks all add into its key and value gradients.
+ * Every product is a row-major {@link MatMulNN} over strided blocks: a KV head's keys (forward) or values (backward)
+ * are transposed once per call, the scores are computed straight into the saved probabilities, and a head's
+ * queries, outputs and their gradients are read and written in place.
  *
  * <p>With a {@link Prefix} (prefix tuning), its keys and values come first: every token also attends to all of them,
  * so the key axis has {@code prefix + n} columns; the backward adds their gradients into the prefix's gradient.
@@ -62,26 +63,28 @@ final class SegmentAttention {
                  float[] out) {
         int pre = prefix == null ? 0 : prefix.length();
         int m = pre + n;
+        int qDim = heads * headDim;
+        float[][] keysT = new float[kvHeads][];
+        float[][] values = new float[kvHeads][];
+        Parallel.parallelFor(kvHeads, g -> {
+            keysT[g] = transpose(keys(k, prefix, g, n, true), m);
+            values[g] = keys(v, prefix, g, n, false);
+        });
         int blocks = ceilDiv(n, BLOCK);
         Parallel.parallelFor(heads * blocks, task -> {
             int h = task % heads;
             int block = blocks - 1 - task / heads;
             int g = h / (heads / kvHeads);
             int t0 = block * BLOCK;
-            int t1 = Math.min(n, t0 + BLOCK);
-            int r = t1 - t0;
-            int c = pre + t1;
-            float[] s = new float[r * c];
-            MatMul.matmulTransposed(rows(q, t0, t1, heads, h), r, WeightMatrix.of(keys(k, prefix, g, t1, true), c,
-                    headDim), s);
+            int r = Math.min(n, t0 + BLOCK) - t0;
+            int c = pre + t0 + r;
+            int rows = (h * n + t0) * m;
+            MatMulNN.matmul(q, t0 * qDim + h * headDim, qDim, r, headDim, keysT[g], 0, m, c, probs, rows, m);
             for (int i = 0; i < r; i++) {
-                softmaxRow(s, i * c, pre, pre + segmentStarts[t0 + i], pre + t0 + i, c);
-                System.arraycopy(s, i * c, probs, (h * n + t0 + i) * m, c);
+                softmaxRow(probs, rows + i * m, pre, pre + segmentStarts[t0 + i], pre + t0 + i, c);
             }
-            float[] values = transpose(keys(v, prefix, g, t1, false), c);
-            float[] o = new float[r * headDim];
-            MatMul.matmulTransposed(s, r, WeightMatrix.of(values, headDim, c), o);
-            scatter(o, t0, r, heads, h, out);
+            MatMulNN.matmul(probs, rows, m, r, c, values[g], 0, headDim, headDim, out, t0 * qDim + h * headDim,
+                    qDim);
         });
     }
 
@@ -89,58 +92,62 @@ final class SegmentAttention {
      * From {@code dOut [T, heads·hd]} and the saved q, k, v and probabilities, writes dq, dk and dv (overwritten);
      * dk and dv sum the query heads that share a KV head. With a prefix (the one of the forward), its key and
      * value gradients are added into {@code prefix.grad()}.
+     *
+     * <p>Per head the key and value gradients are accumulated transposed, {@code [hd, prefix + T]}, as
+     * {@code Q_blockᵀ·dS} and {@code dO_blockᵀ·P}: row-major products over the block's rows.
      */
     void backward(float[] dOut, float[] q, float[] k, float[] v, Prefix prefix, float[] probs, int n, float[] dq,
                   float[] dk, float[] dv) {
         int group = heads / kvHeads;
         int pre = prefix == null ? 0 : prefix.length();
         int m = pre + n;
+        int qDim = heads * headDim;
         int blocks = ceilDiv(n, BLOCK);
-        float[][] dkHead = new float[heads][];
-        float[][] dvHead = new float[heads][];
+        float[][] keysG = new float[kvHeads][];
+        float[][] valuesT = new float[kvHeads][];
+        Parallel.parallelFor(kvHeads, g -> {
+            keysG[g] = keys(k, prefix, g, n, true);
+            valuesT[g] = transpose(keys(v, prefix, g, n, false), m);
+        });
+        float[][] dkT = new float[heads][];
+        float[][] dvT = new float[heads][];
         Parallel.parallelFor(heads, h -> {
             int g = h / group;
-            dkHead[h] = new float[m * headDim];
-            dvHead[h] = new float[m * headDim];
+            dkT[h] = new float[headDim * m];
+            dvT[h] = new float[headDim * m];
+            float[] ds = new float[Math.min(BLOCK, n) * m];
+            float[] blockT = new float[headDim * BLOCK];
             for (int block = 0; block < blocks; block++) {
                 int t0 = block * BLOCK;
-                int t1 = Math.min(n, t0 + BLOCK);
-                int r = t1 - t0;
-                int c = pre + t1;
-                float[] kg = keys(k, prefix, g, t1, true);
-                float[] vg = keys(v, prefix, g, t1, false);
-                float[] qb = rows(q, t0, t1, heads, h);
-                float[] dob = rows(dOut, t0, t1, heads, h);
-                float[] p = new float[r * c];
-                for (int i = 0; i < r; i++) {
-                    System.arraycopy(probs, (h * n + t0 + i) * m, p, i * c, c);
-                }
+                int r = Math.min(n, t0 + BLOCK) - t0;
+                int c = pre + t0 + r;
+                int rows = (h * n + t0) * m;
+                int at = t0 * qDim + h * headDim;
                 // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) times the scale of S
-                float[] ds = new float[r * c];
-                MatMul.matmulTransposed(dob, r, WeightMatrix.of(vg, c, headDim), ds);
+                MatMulNN.matmul(dOut, at, qDim, r, headDim, valuesT[g], 0, m, c, ds, 0, c);
                 for (int i = 0; i < r; i++) {
-                    softmaxBackwardRow(p, ds, i * c, c);
+                    softmaxBackwardRow(probs, rows + i * m, ds, i * c, c);
                 }
-                // dQ_h = dS·K_g ; dK_g += dSᵀ·Q_h ; dV_g += Pᵀ·dO_h
-                float[] dqb = new float[r * headDim];
-                MatMul.matmulTransposed(ds, r, WeightMatrix.of(transpose(kg, c),
-                        headDim, c), dqb);
-                scatter(dqb, t0, r, heads, h, dq);
-                LinearBackward.weightGrad(ds, qb, r, c, headDim, dkHead[h]);
-                LinearBackward.weightGrad(p, dob, r, c, headDim, dvHead[h]);
+                // dQ_h = dS·K_g ; dK_gᵀ += Q_hᵀ·dS ; dV_gᵀ += dO_hᵀ·P
+                MatMulNN.matmul(ds, 0, c, r, c, keysG[g], 0, headDim, headDim, dq, at, qDim);
+                transposeBlock(q, at, qDim, r, blockT);
+                MatMulNN.matmulAdd(blockT, 0, r, headDim, r, ds, 0, c, c, dkT[h], 0, m);
+                transposeBlock(dOut, at, qDim, r, blockT);
+                MatMulNN.matmulAdd(blockT, 0, r, headDim, r, probs, rows, m, c, dvT[h], 0, m);
             }
         });
-        Arrays.fill(dk, 0, n * kvHeads * headDim, 0f);
-        Arrays.fill(dv, 0, n * kvHeads * headDim, 0f);
-        for (int h = 0; h < heads; h++) {
-            int g = h / group;
-            addScatter(dkHead[h], pre, n, kvHeads, g, dk);
-            addScatter(dvHead[h], pre, n, kvHeads, g, dv);
-            if (prefix != null && prefix.grad() != null) {
-                addPrefixGrad(dkHead[h], prefix, prefix.keyOffset() + g * headDim);
-                addPrefixGrad(dvHead[h], prefix, prefix.valueOffset() + g * headDim);
+        int kvDim = kvHeads * headDim;
+        Parallel.parallelFor(kvHeads, g -> {
+            for (int h = g * group; h < (g + 1) * group; h++) {
+                boolean first = h == g * group;
+                scatterTransposed(dkT[h], pre, m, n, kvDim, g, dk, first);
+                scatterTransposed(dvT[h], pre, m, n, kvDim, g, dv, first);
+                if (prefix != null && prefix.grad() != null) {
+                    addPrefixGrad(dkT[h], m, prefix, prefix.keyOffset() + g * headDim);
+                    addPrefixGrad(dvT[h], m, prefix, prefix.valueOffset() + g * headDim);
+                }
             }
-        }
+        });
     }
 
     /**
@@ -202,25 +209,27 @@ final class SegmentAttention {
         }
     }
 
-    /** {@code dp[j] = p[j]·(dp[j] − Σ p·dp)·scale} over the row {@code [off, off + c)}; zero where p is. */
-    private void softmaxBackwardRow(float[] p, float[] dp, int off, int c) {
+    /**
+     * {@code dp[dOff + j] = p[pOff + j]·(dp[dOff + j] − Σ p·dp)·scale} for j in {@code [0, c)}; zero where p is.
+     */
+    private void softmaxBackwardRow(float[] p, int pOff, float[] dp, int dOff, int c) {
         FloatVector vdot = FloatVector.zero(F);
         int bound = F.loopBound(c);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            vdot = FloatVector.fromArray(F, p, off + j).fma(FloatVector.fromArray(F, dp, off + j), vdot);
+            vdot = FloatVector.fromArray(F, p, pOff + j).fma(FloatVector.fromArray(F, dp, dOff + j), vdot);
         }
         float dot = VectorMath.sum(vdot);
         for (; j < c; j++) {
-            dot += p[off + j] * dp[off + j];
+            dot += p[pOff + j] * dp[dOff + j];
         }
         j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector pv = FloatVector.fromArray(F, p, off + j);
-            pv.mul(FloatVector.fromArray(F, dp, off + j).sub(dot)).mul(scale).intoArray(dp, off + j);
+            FloatVector pv = FloatVector.fromArray(F, p, pOff + j);
+            pv.mul(FloatVector.fromArray(F, dp, dOff + j).sub(dot)).mul(scale).intoArray(dp, dOff + j);
         }
         for (; j < c; j++) {
-            dp[off + j] = p[off + j] * (dp[off + j] - dot) * scale;
+            dp[dOff + j] = p[pOff + j] * (dp[dOff + j] - dot) * scale;
         }
     }
 
@@ -244,16 +253,6 @@ final class SegmentAttention {
         return out;
     }
 
-    /** Rows {@code [t0, t1)} of head {@code h} of {@code x [T, count·hd]} as a contiguous {@code [t1 − t0, hd]}. */
-    private float[] rows(float[] x, int t0, int t1, int count, int h) {
-        float[] out = new float[(t1 - t0) * headDim];
-        int width = count * headDim;
-        for (int t = t0; t < t1; t++) {
-            System.arraycopy(x, t * width + h * headDim, out, (t - t0) * headDim, headDim);
-        }
-        return out;
-    }
-
     /** {@code [rows, hd]} → {@code [hd, rows]}. */
     private float[] transpose(float[] x, int rows) {
         float[] out = new float[x.length];
@@ -265,31 +264,40 @@ final class SegmentAttention {
         return out;
     }
 
-    /** Writes {@code src [r, hd]} into head {@code h} of rows {@code [t0, t0 + r)} of {@code dst [T, count·hd]}. */
-    private void scatter(float[] src, int t0, int r, int count, int h, float[] dst) {
-        int width = count * headDim;
-        for (int i = 0; i < r; i++) {
-            System.arraycopy(src, i * headDim, dst, (t0 + i) * width + h * headDim, headDim);
-        }
-    }
-
-    /** Adds rows {@code [0, prefix)} of a head's key or value gradient into the prefix's gradient at {@code offset}. */
-    private void addPrefixGrad(float[] src, Prefix prefix, int offset) {
-        float[] grad = prefix.grad();
-        for (int p = 0; p < prefix.length(); p++) {
-            int dst = p * prefix.width() + offset;
+    /** Writes the {@code [r, hd]} block at {@code x[at]} (row stride {@code ld}) transposed into {@code out [hd, r]}. */
+    private void transposeBlock(float[] x, int at, int ld, int r, float[] out) {
+        for (int t = 0; t < r; t++) {
             for (int i = 0; i < headDim; i++) {
-                grad[dst + i] += src[p * headDim + i];
+                out[i * r + t] = x[at + t * ld + i];
             }
         }
     }
 
-    /** Adds rows {@code [skip, skip + n)} of {@code src [·, hd]} into head {@code h} of {@code dst [n, count·hd]}. */
-    private void addScatter(float[] src, int skip, int n, int count, int h, float[] dst) {
-        int width = count * headDim;
+    /**
+     * Writes (when {@code first}, else adds) columns {@code [pre, pre + n)} of a head's transposed gradient
+     * {@code src [hd, m]} into KV head {@code g}'s columns of {@code dst [n, width]}.
+     */
+    private void scatterTransposed(float[] src, int pre, int m, int n, int width, int g, float[] dst,
+                                   boolean first) {
         for (int t = 0; t < n; t++) {
+            int row = t * width + g * headDim;
             for (int i = 0; i < headDim; i++) {
-                dst[t * width + h * headDim + i] += src[(skip + t) * headDim + i];
+                float value = src[i * m + pre + t];
+                dst[row + i] = first ? value : dst[row + i] + value;
+            }
+        }
+    }
+
+    /**
+     * Adds columns {@code [0, prefix)} of a head's transposed key or value gradient {@code src [hd, m]} into the
+     * prefix's gradient at {@code offset}.
+     */
+    private void addPrefixGrad(float[] src, int m, Prefix prefix, int offset) {
+        float[] grad = prefix.grad();
+        for (int p = 0; p < prefix.length(); p++) {
+            int dst = p * prefix.width() + offset;
+            for (int i = 0; i < headDim; i++) {
+                grad[dst + i] += src[i * m + p];
             }
         }
     }
