@@ -83,26 +83,46 @@ public final class MatMulNN {
 
     private static void rows(float[] x, int xOff, int ldx, int i0, int i1, int k, float[] w, int wOff, int ldw,
                              int j0, int j1, float[] y, int yOff, int ldy, boolean add) {
+        int jv = j0 + (j1 - j0) / L * L;
+        boolean maskedTail = jv < j1 && tailInBounds(w.length, wOff, ldw, k, y.length, yOff, ldy, i1, jv);
+        int jm = maskedTail ? j1 : jv;
         int i = i0;
         for (; i + MR <= i1; i += MR) {
             int j = j0;
-            for (; j + 2 * L <= j1; j += 2 * L) {
+            for (; j + 2 * L <= jv; j += 2 * L) {
                 tile4x2(x, xOff + i * ldx, ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, ldy, add);
             }
-            for (; j < j1; j += L) {
+            for (; j < jm; j += L) {
                 tile4x1(x, xOff + i * ldx, ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, ldy, add,
-                        S.indexInRange(j, j1));
+                        Math.min(L, j1 - j));
             }
         }
         for (; i < i1; i++) {
             int j = j0;
-            for (; j + 2 * L <= j1; j += 2 * L) {
+            for (; j + 2 * L <= jv; j += 2 * L) {
                 tile1x2(x, xOff + i * ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, add);
             }
-            for (; j < j1; j += L) {
-                tile1x1(x, xOff + i * ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, add, S.indexInRange(j, j1));
+            for (; j < jm; j += L) {
+                tile1x1(x, xOff + i * ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, add, Math.min(L, j1 - j));
             }
         }
+        if (jm < j1) {
+            matmulScalar(x, xOff + i0 * ldx, ldx, i1 - i0, k, w, wOff + jm, ldw, j1 - jm, y, yOff + i0 * ldy + jm,
+                    ldy, add);
+        }
+    }
+
+    /**
+     * Whether the masked tiles of the column tail starting at {@code jv} stay inside both arrays: a masked access
+     * whose whole vector span passes an array's end takes the Vector API's slow, allocating path, so such a tail is
+     * computed by the scalar twin instead (callers with a narrow output, such as LoRA's rank-r products, leave a
+     * vector of slack after their arrays to stay on the fast path).
+     */
+    private static boolean tailInBounds(int wLength, int wOff, int ldw, int k, int yLength, int yOff, int ldy,
+                                        int i1, int jv) {
+        long wEnd = wOff + (long) Math.max(0, k - 1) * ldw + jv + L;
+        long yEnd = yOff + (long) (i1 - 1) * ldy + jv + L;
+        return wEnd <= wLength && yEnd <= yLength;
     }
 
     // The tiles deliberately repeat their shape: registers must be named locals, and no vector may be passed to a
@@ -161,7 +181,8 @@ public final class MatMulNN {
     }
 
     private static void tile4x1(float[] x, int x0, int ldx, int k, float[] w, int w0, int ldw, float[] y, int y0,
-                                int ldy, boolean add, VectorMask<Float> cols) {
+                                int ldy, boolean add, int width) {
+        VectorMask<Float> cols = S.indexInRange(0, width);
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = FloatVector.zero(S);
         FloatVector c2 = FloatVector.zero(S);
@@ -209,7 +230,8 @@ public final class MatMulNN {
     }
 
     private static void tile1x1(float[] x, int x0, int k, float[] w, int w0, int ldw, float[] y, int y0,
-                                boolean add, VectorMask<Float> cols) {
+                                boolean add, int width) {
+        VectorMask<Float> cols = S.indexInRange(0, width);
         FloatVector c = FloatVector.zero(S);
         for (int p = 0, wp = w0; p < k; p++, wp += ldw) {
             c = FloatVector.fromArray(S, w, wp, cols).fma(FloatVector.broadcast(S, x[x0 + p]), c);
