@@ -32,6 +32,14 @@ final class PackedGemm {
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
     static final int GROUP_BYTES = 512 * 1024;
     private static final float[] SWAP_INDEX = swapIndex();
+    private static final FloatVector S8_LO = FloatVector.fromArray(F, SWAP_INDEX, 0);
+    private static final FloatVector S8_HI = FloatVector.fromArray(F, SWAP_INDEX, L);
+    private static final FloatVector S4_LO = FloatVector.fromArray(F, SWAP_INDEX, 2 * L);
+    private static final FloatVector S4_HI = FloatVector.fromArray(F, SWAP_INDEX, 3 * L);
+    private static final FloatVector S2_LO = FloatVector.fromArray(F, SWAP_INDEX, 4 * L);
+    private static final FloatVector S2_HI = FloatVector.fromArray(F, SWAP_INDEX, 5 * L);
+    private static final FloatVector S1_LO = FloatVector.fromArray(F, SWAP_INDEX, 6 * L);
+    private static final FloatVector S1_HI = FloatVector.fromArray(F, SWAP_INDEX, 7 * L);
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
     /** Per-thread scratch for a ragged tile. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
@@ -160,26 +168,108 @@ final class PackedGemm {
     }
 
     /**
-     * Writes the {@code L × L} block in scratch, transposed, to {@code dst[d + l·NR + r]}. One bit of
-     * (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
-     * {@code s} set / clear, each new row one {@code selectFrom} of the two.
+     * Writes the {@code L × L} block in scratch, transposed, to {@code dst[d + l·NR + r]}, in registers. One bit
+     * of (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
+     * {@code s} set / clear, each new row one two-vector {@code selectFrom} of the two. Deliberately unrolled
+     * (16 rows, 4 stages) so that every row stays in a local the compiler keeps in a register.
      */
     private static void transposeBlock(float[] scratch, float[] dst, int d) {
-        for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
-            FloatVector lo = FloatVector.fromArray(F, SWAP_INDEX, 2 * stage * L);
-            FloatVector hi = FloatVector.fromArray(F, SWAP_INDEX, (2 * stage + 1) * L);
-            for (int i = 0; i < L; i++) {
-                if ((i & s) == 0) {
-                    FloatVector a = FloatVector.fromArray(F, scratch, i * L);
-                    FloatVector b = FloatVector.fromArray(F, scratch, (i | s) * L);
-                    lo.selectFrom(a, b).intoArray(scratch, i * L);
-                    hi.selectFrom(a, b).intoArray(scratch, (i | s) * L);
-                }
-            }
-        }
-        for (int i = 0; i < L; i++) {
-            FloatVector.fromArray(F, scratch, i * L).intoArray(dst, d + i * NR);
-        }
+        FloatVector r0 = FloatVector.fromArray(F, scratch, 0 * L);
+        FloatVector r1 = FloatVector.fromArray(F, scratch, 1 * L);
+        FloatVector r2 = FloatVector.fromArray(F, scratch, 2 * L);
+        FloatVector r3 = FloatVector.fromArray(F, scratch, 3 * L);
+        FloatVector r4 = FloatVector.fromArray(F, scratch, 4 * L);
+        FloatVector r5 = FloatVector.fromArray(F, scratch, 5 * L);
+        FloatVector r6 = FloatVector.fromArray(F, scratch, 6 * L);
+        FloatVector r7 = FloatVector.fromArray(F, scratch, 7 * L);
+        FloatVector r8 = FloatVector.fromArray(F, scratch, 8 * L);
+        FloatVector r9 = FloatVector.fromArray(F, scratch, 9 * L);
+        FloatVector r10 = FloatVector.fromArray(F, scratch, 10 * L);
+        FloatVector r11 = FloatVector.fromArray(F, scratch, 11 * L);
+        FloatVector r12 = FloatVector.fromArray(F, scratch, 12 * L);
+        FloatVector r13 = FloatVector.fromArray(F, scratch, 13 * L);
+        FloatVector r14 = FloatVector.fromArray(F, scratch, 14 * L);
+        FloatVector r15 = FloatVector.fromArray(F, scratch, 15 * L);
+        FloatVector a0 = S8_LO.selectFrom(r0, r8);
+        FloatVector a8 = S8_HI.selectFrom(r0, r8);
+        FloatVector a1 = S8_LO.selectFrom(r1, r9);
+        FloatVector a9 = S8_HI.selectFrom(r1, r9);
+        FloatVector a2 = S8_LO.selectFrom(r2, r10);
+        FloatVector a10 = S8_HI.selectFrom(r2, r10);
+        FloatVector a3 = S8_LO.selectFrom(r3, r11);
+        FloatVector a11 = S8_HI.selectFrom(r3, r11);
+        FloatVector a4 = S8_LO.selectFrom(r4, r12);
+        FloatVector a12 = S8_HI.selectFrom(r4, r12);
+        FloatVector a5 = S8_LO.selectFrom(r5, r13);
+        FloatVector a13 = S8_HI.selectFrom(r5, r13);
+        FloatVector a6 = S8_LO.selectFrom(r6, r14);
+        FloatVector a14 = S8_HI.selectFrom(r6, r14);
+        FloatVector a7 = S8_LO.selectFrom(r7, r15);
+        FloatVector a15 = S8_HI.selectFrom(r7, r15);
+        FloatVector b0 = S4_LO.selectFrom(a0, a4);
+        FloatVector b4 = S4_HI.selectFrom(a0, a4);
+        FloatVector b1 = S4_LO.selectFrom(a1, a5);
+        FloatVector b5 = S4_HI.selectFrom(a1, a5);
+        FloatVector b2 = S4_LO.selectFrom(a2, a6);
+        FloatVector b6 = S4_HI.selectFrom(a2, a6);
+        FloatVector b3 = S4_LO.selectFrom(a3, a7);
+        FloatVector b7 = S4_HI.selectFrom(a3, a7);
+        FloatVector b8 = S4_LO.selectFrom(a8, a12);
+        FloatVector b12 = S4_HI.selectFrom(a8, a12);
+        FloatVector b9 = S4_LO.selectFrom(a9, a13);
+        FloatVector b13 = S4_HI.selectFrom(a9, a13);
+        FloatVector b10 = S4_LO.selectFrom(a10, a14);
+        FloatVector b14 = S4_HI.selectFrom(a10, a14);
+        FloatVector b11 = S4_LO.selectFrom(a11, a15);
+        FloatVector b15 = S4_HI.selectFrom(a11, a15);
+        FloatVector c0 = S2_LO.selectFrom(b0, b2);
+        FloatVector c2 = S2_HI.selectFrom(b0, b2);
+        FloatVector c1 = S2_LO.selectFrom(b1, b3);
+        FloatVector c3 = S2_HI.selectFrom(b1, b3);
+        FloatVector c4 = S2_LO.selectFrom(b4, b6);
+        FloatVector c6 = S2_HI.selectFrom(b4, b6);
+        FloatVector c5 = S2_LO.selectFrom(b5, b7);
+        FloatVector c7 = S2_HI.selectFrom(b5, b7);
+        FloatVector c8 = S2_LO.selectFrom(b8, b10);
+        FloatVector c10 = S2_HI.selectFrom(b8, b10);
+        FloatVector c9 = S2_LO.selectFrom(b9, b11);
+        FloatVector c11 = S2_HI.selectFrom(b9, b11);
+        FloatVector c12 = S2_LO.selectFrom(b12, b14);
+        FloatVector c14 = S2_HI.selectFrom(b12, b14);
+        FloatVector c13 = S2_LO.selectFrom(b13, b15);
+        FloatVector c15 = S2_HI.selectFrom(b13, b15);
+        FloatVector d0 = S1_LO.selectFrom(c0, c1);
+        FloatVector d1 = S1_HI.selectFrom(c0, c1);
+        FloatVector d2 = S1_LO.selectFrom(c2, c3);
+        FloatVector d3 = S1_HI.selectFrom(c2, c3);
+        FloatVector d4 = S1_LO.selectFrom(c4, c5);
+        FloatVector d5 = S1_HI.selectFrom(c4, c5);
+        FloatVector d6 = S1_LO.selectFrom(c6, c7);
+        FloatVector d7 = S1_HI.selectFrom(c6, c7);
+        FloatVector d8 = S1_LO.selectFrom(c8, c9);
+        FloatVector d9 = S1_HI.selectFrom(c8, c9);
+        FloatVector d10 = S1_LO.selectFrom(c10, c11);
+        FloatVector d11 = S1_HI.selectFrom(c10, c11);
+        FloatVector d12 = S1_LO.selectFrom(c12, c13);
+        FloatVector d13 = S1_HI.selectFrom(c12, c13);
+        FloatVector d14 = S1_LO.selectFrom(c14, c15);
+        FloatVector d15 = S1_HI.selectFrom(c14, c15);
+        d0.intoArray(dst, d + 0 * NR);
+        d1.intoArray(dst, d + 1 * NR);
+        d2.intoArray(dst, d + 2 * NR);
+        d3.intoArray(dst, d + 3 * NR);
+        d4.intoArray(dst, d + 4 * NR);
+        d5.intoArray(dst, d + 5 * NR);
+        d6.intoArray(dst, d + 6 * NR);
+        d7.intoArray(dst, d + 7 * NR);
+        d8.intoArray(dst, d + 8 * NR);
+        d9.intoArray(dst, d + 9 * NR);
+        d10.intoArray(dst, d + 10 * NR);
+        d11.intoArray(dst, d + 11 * NR);
+        d12.intoArray(dst, d + 12 * NR);
+        d13.intoArray(dst, d + 13 * NR);
+        d14.intoArray(dst, d + 14 * NR);
+        d15.intoArray(dst, d + 15 * NR);
     }
 
     /**
