@@ -3,7 +3,9 @@ package dev.tailor.tensor;
 import static dev.tailor.tensor.WeightVectors.F;
 import static dev.tailor.tensor.WeightVectors.L;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -31,6 +33,10 @@ final class PackedGemm {
     static final int KC_MAX = 512;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
     static final int GROUP_BYTES = 512 * 1024;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Per-thread native scratch for one widened {@code L × L} block (native, as {@link #pack} explains). */
+    private static final ThreadLocal<MemorySegment> BLOCK =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
     private static final float[] SWAP_INDEX = swapIndex();
     private static final FloatVector S8_LO = FloatVector.fromArray(F, SWAP_INDEX, 0);
     private static final FloatVector S8_HI = FloatVector.fromArray(F, SWAP_INDEX, L);
@@ -116,11 +122,16 @@ final class PackedGemm {
 
     /**
      * Packs W rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as {@code [panel][p][NR]}, zero-padded.
-     * Full {@code L × L} blocks are transposed in vectors; ragged rows and the k tail are copied one by one.
+     * Full {@code L × L} blocks are transposed in registers, read straight from W when it is F32 in native
+     * memory (a mapped file), otherwise first widened into a per-thread native block: the transpose then only
+     * ever reads native segments, so its loads stay monomorphic, and it holds no widening code (sixteen inlined
+     * BF16/F16 widenings exceed C2's inlining node budget, and the rows left un-inlined are boxed). Ragged rows
+     * and the k tail are copied one by one.
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         int np = ceilDiv(j1 - j0, NR);
-        float[] scratch = new float[L * L];
+        boolean direct = w.dtype() == DType.F32 && w.data().isNative();
+        MemorySegment block = direct ? null : BLOCK.get();
         int kFull = F.loopBound(kb);
         for (int panel = 0; panel < np; panel++) {
             int base = panel * kb * NR;
@@ -129,8 +140,14 @@ final class PackedGemm {
                 int p0 = 0;
                 if (r0 + L <= j1) {
                     for (; p0 < kFull; p0 += L) {
-                        loadBlock(w, (long) r0 * w.cols() + k0 + p0, scratch);
-                        transposeBlock(scratch, dst, base + p0 * NR + half);
+                        long src = (long) r0 * w.cols() + k0 + p0;
+                        int d = base + p0 * NR + half;
+                        if (direct) {
+                            transposeBlock(w.data(), src * Float.BYTES, w.cols() * Float.BYTES, dst, d);
+                        } else {
+                            loadBlock(w, src, block);
+                            transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                        }
                     }
                 }
                 for (int c = 0; c < L; c++) {
@@ -143,24 +160,24 @@ final class PackedGemm {
         }
     }
 
-    /** {@code scratch[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
-    private static void loadBlock(WeightMatrix w, long src, float[] scratch) {
+    /** {@code block[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
+    private static void loadBlock(WeightMatrix w, long src, MemorySegment block) {
         MemorySegment seg = w.data();
         long k = w.cols();
         switch (w.dtype()) {
             case F32 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.f32(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.f32(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             case BF16 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.bf16(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.bf16(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             case F16 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.f16(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.f16(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
@@ -168,28 +185,29 @@ final class PackedGemm {
     }
 
     /**
-     * Writes the {@code L × L} block in scratch, transposed, to {@code dst[d + l·NR + r]}, in registers. One bit
+     * Writes the {@code L × L} float block at byte offset {@code off} of native {@code seg}, rows {@code stride}
+     * bytes apart, transposed to {@code dst[d + l·NR + r]}, in registers. One bit
      * of (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
      * {@code s} set / clear, each new row one two-vector {@code selectFrom} of the two. Deliberately unrolled
      * (16 rows, 4 stages) so that every row stays in a local the compiler keeps in a register.
      */
-    private static void transposeBlock(float[] scratch, float[] dst, int d) {
-        FloatVector r0 = FloatVector.fromArray(F, scratch, 0 * L);
-        FloatVector r1 = FloatVector.fromArray(F, scratch, 1 * L);
-        FloatVector r2 = FloatVector.fromArray(F, scratch, 2 * L);
-        FloatVector r3 = FloatVector.fromArray(F, scratch, 3 * L);
-        FloatVector r4 = FloatVector.fromArray(F, scratch, 4 * L);
-        FloatVector r5 = FloatVector.fromArray(F, scratch, 5 * L);
-        FloatVector r6 = FloatVector.fromArray(F, scratch, 6 * L);
-        FloatVector r7 = FloatVector.fromArray(F, scratch, 7 * L);
-        FloatVector r8 = FloatVector.fromArray(F, scratch, 8 * L);
-        FloatVector r9 = FloatVector.fromArray(F, scratch, 9 * L);
-        FloatVector r10 = FloatVector.fromArray(F, scratch, 10 * L);
-        FloatVector r11 = FloatVector.fromArray(F, scratch, 11 * L);
-        FloatVector r12 = FloatVector.fromArray(F, scratch, 12 * L);
-        FloatVector r13 = FloatVector.fromArray(F, scratch, 13 * L);
-        FloatVector r14 = FloatVector.fromArray(F, scratch, 14 * L);
-        FloatVector r15 = FloatVector.fromArray(F, scratch, 15 * L);
+    private static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
+        FloatVector r0 = FloatVector.fromMemorySegment(F, seg, off, LE);
+        FloatVector r1 = FloatVector.fromMemorySegment(F, seg, off + 1 * stride, LE);
+        FloatVector r2 = FloatVector.fromMemorySegment(F, seg, off + 2 * stride, LE);
+        FloatVector r3 = FloatVector.fromMemorySegment(F, seg, off + 3 * stride, LE);
+        FloatVector r4 = FloatVector.fromMemorySegment(F, seg, off + 4 * stride, LE);
+        FloatVector r5 = FloatVector.fromMemorySegment(F, seg, off + 5 * stride, LE);
+        FloatVector r6 = FloatVector.fromMemorySegment(F, seg, off + 6 * stride, LE);
+        FloatVector r7 = FloatVector.fromMemorySegment(F, seg, off + 7 * stride, LE);
+        FloatVector r8 = FloatVector.fromMemorySegment(F, seg, off + 8 * stride, LE);
+        FloatVector r9 = FloatVector.fromMemorySegment(F, seg, off + 9 * stride, LE);
+        FloatVector r10 = FloatVector.fromMemorySegment(F, seg, off + 10 * stride, LE);
+        FloatVector r11 = FloatVector.fromMemorySegment(F, seg, off + 11 * stride, LE);
+        FloatVector r12 = FloatVector.fromMemorySegment(F, seg, off + 12 * stride, LE);
+        FloatVector r13 = FloatVector.fromMemorySegment(F, seg, off + 13 * stride, LE);
+        FloatVector r14 = FloatVector.fromMemorySegment(F, seg, off + 14 * stride, LE);
+        FloatVector r15 = FloatVector.fromMemorySegment(F, seg, off + 15 * stride, LE);
         FloatVector a0 = S8_LO.selectFrom(r0, r8);
         FloatVector a8 = S8_HI.selectFrom(r0, r8);
         FloatVector a1 = S8_LO.selectFrom(r1, r9);
