@@ -38,14 +38,15 @@ final class PackedGemm {
     private static final ThreadLocal<MemorySegment> BLOCK =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
     private static final float[] SWAP_INDEX = swapIndex();
-    private static final FloatVector S8_LO = FloatVector.fromArray(F, SWAP_INDEX, 0);
-    private static final FloatVector S8_HI = FloatVector.fromArray(F, SWAP_INDEX, L);
-    private static final FloatVector S4_LO = FloatVector.fromArray(F, SWAP_INDEX, 2 * L);
-    private static final FloatVector S4_HI = FloatVector.fromArray(F, SWAP_INDEX, 3 * L);
-    private static final FloatVector S2_LO = FloatVector.fromArray(F, SWAP_INDEX, 4 * L);
-    private static final FloatVector S2_HI = FloatVector.fromArray(F, SWAP_INDEX, 5 * L);
-    private static final FloatVector S1_LO = FloatVector.fromArray(F, SWAP_INDEX, 6 * L);
-    private static final FloatVector S1_HI = FloatVector.fromArray(F, SWAP_INDEX, 7 * L);
+    // The index vectors of the 16-lane transpose's stages, in SWAP_INDEX order (used only when L == 16).
+    private static final FloatVector S8_LO = swapVector(0);
+    private static final FloatVector S8_HI = swapVector(1);
+    private static final FloatVector S4_LO = swapVector(2);
+    private static final FloatVector S4_HI = swapVector(3);
+    private static final FloatVector S2_LO = swapVector(4);
+    private static final FloatVector S2_HI = swapVector(5);
+    private static final FloatVector S1_LO = swapVector(6);
+    private static final FloatVector S1_HI = swapVector(7);
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
     /** Per-thread scratch for a ragged tile. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
@@ -130,7 +131,7 @@ final class PackedGemm {
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         int np = ceilDiv(j1 - j0, NR);
-        boolean direct = w.dtype() == DType.F32 && w.data().isNative();
+        boolean direct = L == 16 && w.dtype() == DType.F32 && w.data().isNative();
         MemorySegment block = direct ? null : BLOCK.get();
         int kFull = F.loopBound(kb);
         for (int panel = 0; panel < np; panel++) {
@@ -146,7 +147,11 @@ final class PackedGemm {
                             transposeBlock(w.data(), src * Float.BYTES, w.cols() * Float.BYTES, dst, d);
                         } else {
                             loadBlock(w, src, block);
-                            transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                            if (L == 16) {
+                                transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                            } else {
+                                transposeAnyWidth(block, dst, d);
+                            }
                         }
                     }
                 }
@@ -189,7 +194,8 @@ final class PackedGemm {
      * bytes apart, transposed to {@code dst[d + l·NR + r]}, in registers. One bit
      * of (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
      * {@code s} set / clear, each new row one two-vector {@code selectFrom} of the two. Deliberately unrolled
-     * (16 rows, 4 stages) so that every row stays in a local the compiler keeps in a register.
+     * (16 rows, 4 stages: {@code L == 16}, AVX-512) so that every row stays in a local the compiler keeps in a
+     * register; each line is one butterfly, the pair of new rows made from rows {@code i} and {@code i|s}.
      */
     private static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
         FloatVector r0 = FloatVector.fromMemorySegment(F, seg, off, LE);
@@ -208,86 +214,82 @@ final class PackedGemm {
         FloatVector r13 = FloatVector.fromMemorySegment(F, seg, off + 13 * stride, LE);
         FloatVector r14 = FloatVector.fromMemorySegment(F, seg, off + 14 * stride, LE);
         FloatVector r15 = FloatVector.fromMemorySegment(F, seg, off + 15 * stride, LE);
-        FloatVector a0 = S8_LO.selectFrom(r0, r8);
-        FloatVector a8 = S8_HI.selectFrom(r0, r8);
-        FloatVector a1 = S8_LO.selectFrom(r1, r9);
-        FloatVector a9 = S8_HI.selectFrom(r1, r9);
-        FloatVector a2 = S8_LO.selectFrom(r2, r10);
-        FloatVector a10 = S8_HI.selectFrom(r2, r10);
-        FloatVector a3 = S8_LO.selectFrom(r3, r11);
-        FloatVector a11 = S8_HI.selectFrom(r3, r11);
-        FloatVector a4 = S8_LO.selectFrom(r4, r12);
-        FloatVector a12 = S8_HI.selectFrom(r4, r12);
-        FloatVector a5 = S8_LO.selectFrom(r5, r13);
-        FloatVector a13 = S8_HI.selectFrom(r5, r13);
-        FloatVector a6 = S8_LO.selectFrom(r6, r14);
-        FloatVector a14 = S8_HI.selectFrom(r6, r14);
-        FloatVector a7 = S8_LO.selectFrom(r7, r15);
-        FloatVector a15 = S8_HI.selectFrom(r7, r15);
-        FloatVector b0 = S4_LO.selectFrom(a0, a4);
-        FloatVector b4 = S4_HI.selectFrom(a0, a4);
-        FloatVector b1 = S4_LO.selectFrom(a1, a5);
-        FloatVector b5 = S4_HI.selectFrom(a1, a5);
-        FloatVector b2 = S4_LO.selectFrom(a2, a6);
-        FloatVector b6 = S4_HI.selectFrom(a2, a6);
-        FloatVector b3 = S4_LO.selectFrom(a3, a7);
-        FloatVector b7 = S4_HI.selectFrom(a3, a7);
-        FloatVector b8 = S4_LO.selectFrom(a8, a12);
-        FloatVector b12 = S4_HI.selectFrom(a8, a12);
-        FloatVector b9 = S4_LO.selectFrom(a9, a13);
-        FloatVector b13 = S4_HI.selectFrom(a9, a13);
-        FloatVector b10 = S4_LO.selectFrom(a10, a14);
-        FloatVector b14 = S4_HI.selectFrom(a10, a14);
-        FloatVector b11 = S4_LO.selectFrom(a11, a15);
-        FloatVector b15 = S4_HI.selectFrom(a11, a15);
-        FloatVector c0 = S2_LO.selectFrom(b0, b2);
-        FloatVector c2 = S2_HI.selectFrom(b0, b2);
-        FloatVector c1 = S2_LO.selectFrom(b1, b3);
-        FloatVector c3 = S2_HI.selectFrom(b1, b3);
-        FloatVector c4 = S2_LO.selectFrom(b4, b6);
-        FloatVector c6 = S2_HI.selectFrom(b4, b6);
-        FloatVector c5 = S2_LO.selectFrom(b5, b7);
-        FloatVector c7 = S2_HI.selectFrom(b5, b7);
-        FloatVector c8 = S2_LO.selectFrom(b8, b10);
-        FloatVector c10 = S2_HI.selectFrom(b8, b10);
-        FloatVector c9 = S2_LO.selectFrom(b9, b11);
-        FloatVector c11 = S2_HI.selectFrom(b9, b11);
-        FloatVector c12 = S2_LO.selectFrom(b12, b14);
-        FloatVector c14 = S2_HI.selectFrom(b12, b14);
-        FloatVector c13 = S2_LO.selectFrom(b13, b15);
-        FloatVector c15 = S2_HI.selectFrom(b13, b15);
-        FloatVector d0 = S1_LO.selectFrom(c0, c1);
-        FloatVector d1 = S1_HI.selectFrom(c0, c1);
-        FloatVector d2 = S1_LO.selectFrom(c2, c3);
-        FloatVector d3 = S1_HI.selectFrom(c2, c3);
-        FloatVector d4 = S1_LO.selectFrom(c4, c5);
-        FloatVector d5 = S1_HI.selectFrom(c4, c5);
-        FloatVector d6 = S1_LO.selectFrom(c6, c7);
-        FloatVector d7 = S1_HI.selectFrom(c6, c7);
-        FloatVector d8 = S1_LO.selectFrom(c8, c9);
-        FloatVector d9 = S1_HI.selectFrom(c8, c9);
-        FloatVector d10 = S1_LO.selectFrom(c10, c11);
-        FloatVector d11 = S1_HI.selectFrom(c10, c11);
-        FloatVector d12 = S1_LO.selectFrom(c12, c13);
-        FloatVector d13 = S1_HI.selectFrom(c12, c13);
-        FloatVector d14 = S1_LO.selectFrom(c14, c15);
-        FloatVector d15 = S1_HI.selectFrom(c14, c15);
-        d0.intoArray(dst, d + 0 * NR);
-        d1.intoArray(dst, d + 1 * NR);
-        d2.intoArray(dst, d + 2 * NR);
-        d3.intoArray(dst, d + 3 * NR);
-        d4.intoArray(dst, d + 4 * NR);
-        d5.intoArray(dst, d + 5 * NR);
-        d6.intoArray(dst, d + 6 * NR);
-        d7.intoArray(dst, d + 7 * NR);
-        d8.intoArray(dst, d + 8 * NR);
-        d9.intoArray(dst, d + 9 * NR);
-        d10.intoArray(dst, d + 10 * NR);
-        d11.intoArray(dst, d + 11 * NR);
-        d12.intoArray(dst, d + 12 * NR);
-        d13.intoArray(dst, d + 13 * NR);
-        d14.intoArray(dst, d + 14 * NR);
-        d15.intoArray(dst, d + 15 * NR);
+        FloatVector a0 = S8_LO.selectFrom(r0, r8), a8 = S8_HI.selectFrom(r0, r8);
+        FloatVector a1 = S8_LO.selectFrom(r1, r9), a9 = S8_HI.selectFrom(r1, r9);
+        FloatVector a2 = S8_LO.selectFrom(r2, r10), a10 = S8_HI.selectFrom(r2, r10);
+        FloatVector a3 = S8_LO.selectFrom(r3, r11), a11 = S8_HI.selectFrom(r3, r11);
+        FloatVector a4 = S8_LO.selectFrom(r4, r12), a12 = S8_HI.selectFrom(r4, r12);
+        FloatVector a5 = S8_LO.selectFrom(r5, r13), a13 = S8_HI.selectFrom(r5, r13);
+        FloatVector a6 = S8_LO.selectFrom(r6, r14), a14 = S8_HI.selectFrom(r6, r14);
+        FloatVector a7 = S8_LO.selectFrom(r7, r15), a15 = S8_HI.selectFrom(r7, r15);
+        FloatVector b0 = S4_LO.selectFrom(a0, a4), b4 = S4_HI.selectFrom(a0, a4);
+        FloatVector b1 = S4_LO.selectFrom(a1, a5), b5 = S4_HI.selectFrom(a1, a5);
+        FloatVector b2 = S4_LO.selectFrom(a2, a6), b6 = S4_HI.selectFrom(a2, a6);
+        FloatVector b3 = S4_LO.selectFrom(a3, a7), b7 = S4_HI.selectFrom(a3, a7);
+        FloatVector b8 = S4_LO.selectFrom(a8, a12), b12 = S4_HI.selectFrom(a8, a12);
+        FloatVector b9 = S4_LO.selectFrom(a9, a13), b13 = S4_HI.selectFrom(a9, a13);
+        FloatVector b10 = S4_LO.selectFrom(a10, a14), b14 = S4_HI.selectFrom(a10, a14);
+        FloatVector b11 = S4_LO.selectFrom(a11, a15), b15 = S4_HI.selectFrom(a11, a15);
+        FloatVector c0 = S2_LO.selectFrom(b0, b2), c2 = S2_HI.selectFrom(b0, b2);
+        FloatVector c1 = S2_LO.selectFrom(b1, b3), c3 = S2_HI.selectFrom(b1, b3);
+        FloatVector c4 = S2_LO.selectFrom(b4, b6), c6 = S2_HI.selectFrom(b4, b6);
+        FloatVector c5 = S2_LO.selectFrom(b5, b7), c7 = S2_HI.selectFrom(b5, b7);
+        FloatVector c8 = S2_LO.selectFrom(b8, b10), c10 = S2_HI.selectFrom(b8, b10);
+        FloatVector c9 = S2_LO.selectFrom(b9, b11), c11 = S2_HI.selectFrom(b9, b11);
+        FloatVector c12 = S2_LO.selectFrom(b12, b14), c14 = S2_HI.selectFrom(b12, b14);
+        FloatVector c13 = S2_LO.selectFrom(b13, b15), c15 = S2_HI.selectFrom(b13, b15);
+        FloatVector e0 = S1_LO.selectFrom(c0, c1), e1 = S1_HI.selectFrom(c0, c1);
+        FloatVector e2 = S1_LO.selectFrom(c2, c3), e3 = S1_HI.selectFrom(c2, c3);
+        FloatVector e4 = S1_LO.selectFrom(c4, c5), e5 = S1_HI.selectFrom(c4, c5);
+        FloatVector e6 = S1_LO.selectFrom(c6, c7), e7 = S1_HI.selectFrom(c6, c7);
+        FloatVector e8 = S1_LO.selectFrom(c8, c9), e9 = S1_HI.selectFrom(c8, c9);
+        FloatVector e10 = S1_LO.selectFrom(c10, c11), e11 = S1_HI.selectFrom(c10, c11);
+        FloatVector e12 = S1_LO.selectFrom(c12, c13), e13 = S1_HI.selectFrom(c12, c13);
+        FloatVector e14 = S1_LO.selectFrom(c14, c15), e15 = S1_HI.selectFrom(c14, c15);
+        e0.intoArray(dst, d);
+        e1.intoArray(dst, d + 1 * NR);
+        e2.intoArray(dst, d + 2 * NR);
+        e3.intoArray(dst, d + 3 * NR);
+        e4.intoArray(dst, d + 4 * NR);
+        e5.intoArray(dst, d + 5 * NR);
+        e6.intoArray(dst, d + 6 * NR);
+        e7.intoArray(dst, d + 7 * NR);
+        e8.intoArray(dst, d + 8 * NR);
+        e9.intoArray(dst, d + 9 * NR);
+        e10.intoArray(dst, d + 10 * NR);
+        e11.intoArray(dst, d + 11 * NR);
+        e12.intoArray(dst, d + 12 * NR);
+        e13.intoArray(dst, d + 13 * NR);
+        e14.intoArray(dst, d + 14 * NR);
+        e15.intoArray(dst, d + 15 * NR);
+    }
+
+    /**
+     * {@link #transposeBlock} for any vector width, one stage at a time through the block itself (slower; for
+     * machines whose preferred vectors are not 16 floats wide).
+     */
+    private static void transposeAnyWidth(MemorySegment block, float[] dst, int d) {
+        long row = (long) L * Float.BYTES;
+        for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
+            FloatVector lo = FloatVector.fromArray(F, SWAP_INDEX, 2 * stage * L);
+            FloatVector hi = FloatVector.fromArray(F, SWAP_INDEX, (2 * stage + 1) * L);
+            for (int i = 0; i < L; i++) {
+                if ((i & s) == 0) {
+                    FloatVector a = FloatVector.fromMemorySegment(F, block, i * row, LE);
+                    FloatVector b = FloatVector.fromMemorySegment(F, block, (i | s) * row, LE);
+                    lo.selectFrom(a, b).intoMemorySegment(block, i * row, LE);
+                    hi.selectFrom(a, b).intoMemorySegment(block, (i | s) * row, LE);
+                }
+            }
+        }
+        for (int i = 0; i < L; i++) {
+            FloatVector.fromMemorySegment(F, block, i * row, LE).intoArray(dst, d + i * NR);
+        }
+    }
+
+    /** Index vector {@code v} of {@link #SWAP_INDEX}; zero (and unused) past its end, for vectors narrower than 16. */
+    private static FloatVector swapVector(int v) {
+        return (v + 1) * L <= SWAP_INDEX.length ? FloatVector.fromArray(F, SWAP_INDEX, v * L) : FloatVector.zero(F);
     }
 
     /**
