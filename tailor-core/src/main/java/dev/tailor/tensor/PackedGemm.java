@@ -3,7 +3,9 @@ package dev.tailor.tensor;
 import static dev.tailor.tensor.WeightVectors.F;
 import static dev.tailor.tensor.WeightVectors.L;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -31,7 +33,20 @@ final class PackedGemm {
     static final int KC_MAX = 512;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
     static final int GROUP_BYTES = 512 * 1024;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Per-thread native scratch for one widened {@code L × L} block (native, as {@link #pack} explains). */
+    private static final ThreadLocal<MemorySegment> BLOCK =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
     private static final float[] SWAP_INDEX = swapIndex();
+    // The index vectors of the 16-lane transpose's stages, in SWAP_INDEX order (used only when L == 16).
+    private static final FloatVector S8_LO = swapVector(0);
+    private static final FloatVector S8_HI = swapVector(1);
+    private static final FloatVector S4_LO = swapVector(2);
+    private static final FloatVector S4_HI = swapVector(3);
+    private static final FloatVector S2_LO = swapVector(4);
+    private static final FloatVector S2_HI = swapVector(5);
+    private static final FloatVector S1_LO = swapVector(6);
+    private static final FloatVector S1_HI = swapVector(7);
     private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
     /** Per-thread scratch for a ragged tile. */
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
@@ -108,11 +123,16 @@ final class PackedGemm {
 
     /**
      * Packs W rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as {@code [panel][p][NR]}, zero-padded.
-     * Full {@code L × L} blocks are transposed in vectors; ragged rows and the k tail are copied one by one.
+     * Full {@code L × L} blocks are transposed in registers, read straight from W when it is F32 in native
+     * memory (a mapped file), otherwise first widened into a per-thread native block: the transpose then only
+     * ever reads native segments, so its loads stay monomorphic, and it holds no widening code (sixteen inlined
+     * BF16/F16 widenings exceed C2's inlining node budget, and the rows left un-inlined are boxed). Ragged rows
+     * and the k tail are copied one by one.
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         int np = ceilDiv(j1 - j0, NR);
-        float[] scratch = new float[L * L];
+        boolean direct = L == 16 && w.dtype() == DType.F32 && w.data().isNative();
+        MemorySegment block = direct ? null : BLOCK.get();
         int kFull = F.loopBound(kb);
         for (int panel = 0; panel < np; panel++) {
             int base = panel * kb * NR;
@@ -121,8 +141,18 @@ final class PackedGemm {
                 int p0 = 0;
                 if (r0 + L <= j1) {
                     for (; p0 < kFull; p0 += L) {
-                        loadBlock(w, (long) r0 * w.cols() + k0 + p0, scratch);
-                        transposeBlock(scratch, dst, base + p0 * NR + half);
+                        long src = (long) r0 * w.cols() + k0 + p0;
+                        int d = base + p0 * NR + half;
+                        if (direct) {
+                            transposeBlock(w.data(), src * Float.BYTES, w.cols() * Float.BYTES, dst, d);
+                        } else {
+                            loadBlock(w, src, block);
+                            if (L == 16) {
+                                transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                            } else {
+                                transposeAnyWidth(block, dst, d);
+                            }
+                        }
                     }
                 }
                 for (int c = 0; c < L; c++) {
@@ -135,24 +165,24 @@ final class PackedGemm {
         }
     }
 
-    /** {@code scratch[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
-    private static void loadBlock(WeightMatrix w, long src, float[] scratch) {
+    /** {@code block[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
+    private static void loadBlock(WeightMatrix w, long src, MemorySegment block) {
         MemorySegment seg = w.data();
         long k = w.cols();
         switch (w.dtype()) {
             case F32 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.f32(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.f32(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             case BF16 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.bf16(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.bf16(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             case F16 -> {
                 for (int r = 0; r < L; r++) {
-                    WeightVectors.f16(seg, src + r * k).intoArray(scratch, r * L);
+                    WeightVectors.f16(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
                 }
             }
             default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
@@ -160,26 +190,106 @@ final class PackedGemm {
     }
 
     /**
-     * Writes the {@code L × L} block in scratch, transposed, to {@code dst[d + l·NR + r]}. One bit of
-     * (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
-     * {@code s} set / clear, each new row one {@code selectFrom} of the two.
+     * Writes the {@code L × L} float block at byte offset {@code off} of native {@code seg}, rows {@code stride}
+     * bytes apart, transposed to {@code dst[d + l·NR + r]}, in registers. One bit
+     * of (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
+     * {@code s} set / clear, each new row one two-vector {@code selectFrom} of the two. Deliberately unrolled
+     * (16 rows, 4 stages: {@code L == 16}, AVX-512) so that every row stays in a local the compiler keeps in a
+     * register; each line is one butterfly, the pair of new rows made from rows {@code i} and {@code i|s}.
      */
-    private static void transposeBlock(float[] scratch, float[] dst, int d) {
+    private static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
+        FloatVector r0 = FloatVector.fromMemorySegment(F, seg, off, LE);
+        FloatVector r1 = FloatVector.fromMemorySegment(F, seg, off + 1 * stride, LE);
+        FloatVector r2 = FloatVector.fromMemorySegment(F, seg, off + 2 * stride, LE);
+        FloatVector r3 = FloatVector.fromMemorySegment(F, seg, off + 3 * stride, LE);
+        FloatVector r4 = FloatVector.fromMemorySegment(F, seg, off + 4 * stride, LE);
+        FloatVector r5 = FloatVector.fromMemorySegment(F, seg, off + 5 * stride, LE);
+        FloatVector r6 = FloatVector.fromMemorySegment(F, seg, off + 6 * stride, LE);
+        FloatVector r7 = FloatVector.fromMemorySegment(F, seg, off + 7 * stride, LE);
+        FloatVector r8 = FloatVector.fromMemorySegment(F, seg, off + 8 * stride, LE);
+        FloatVector r9 = FloatVector.fromMemorySegment(F, seg, off + 9 * stride, LE);
+        FloatVector r10 = FloatVector.fromMemorySegment(F, seg, off + 10 * stride, LE);
+        FloatVector r11 = FloatVector.fromMemorySegment(F, seg, off + 11 * stride, LE);
+        FloatVector r12 = FloatVector.fromMemorySegment(F, seg, off + 12 * stride, LE);
+        FloatVector r13 = FloatVector.fromMemorySegment(F, seg, off + 13 * stride, LE);
+        FloatVector r14 = FloatVector.fromMemorySegment(F, seg, off + 14 * stride, LE);
+        FloatVector r15 = FloatVector.fromMemorySegment(F, seg, off + 15 * stride, LE);
+        FloatVector a0 = S8_LO.selectFrom(r0, r8), a8 = S8_HI.selectFrom(r0, r8);
+        FloatVector a1 = S8_LO.selectFrom(r1, r9), a9 = S8_HI.selectFrom(r1, r9);
+        FloatVector a2 = S8_LO.selectFrom(r2, r10), a10 = S8_HI.selectFrom(r2, r10);
+        FloatVector a3 = S8_LO.selectFrom(r3, r11), a11 = S8_HI.selectFrom(r3, r11);
+        FloatVector a4 = S8_LO.selectFrom(r4, r12), a12 = S8_HI.selectFrom(r4, r12);
+        FloatVector a5 = S8_LO.selectFrom(r5, r13), a13 = S8_HI.selectFrom(r5, r13);
+        FloatVector a6 = S8_LO.selectFrom(r6, r14), a14 = S8_HI.selectFrom(r6, r14);
+        FloatVector a7 = S8_LO.selectFrom(r7, r15), a15 = S8_HI.selectFrom(r7, r15);
+        FloatVector b0 = S4_LO.selectFrom(a0, a4), b4 = S4_HI.selectFrom(a0, a4);
+        FloatVector b1 = S4_LO.selectFrom(a1, a5), b5 = S4_HI.selectFrom(a1, a5);
+        FloatVector b2 = S4_LO.selectFrom(a2, a6), b6 = S4_HI.selectFrom(a2, a6);
+        FloatVector b3 = S4_LO.selectFrom(a3, a7), b7 = S4_HI.selectFrom(a3, a7);
+        FloatVector b8 = S4_LO.selectFrom(a8, a12), b12 = S4_HI.selectFrom(a8, a12);
+        FloatVector b9 = S4_LO.selectFrom(a9, a13), b13 = S4_HI.selectFrom(a9, a13);
+        FloatVector b10 = S4_LO.selectFrom(a10, a14), b14 = S4_HI.selectFrom(a10, a14);
+        FloatVector b11 = S4_LO.selectFrom(a11, a15), b15 = S4_HI.selectFrom(a11, a15);
+        FloatVector c0 = S2_LO.selectFrom(b0, b2), c2 = S2_HI.selectFrom(b0, b2);
+        FloatVector c1 = S2_LO.selectFrom(b1, b3), c3 = S2_HI.selectFrom(b1, b3);
+        FloatVector c4 = S2_LO.selectFrom(b4, b6), c6 = S2_HI.selectFrom(b4, b6);
+        FloatVector c5 = S2_LO.selectFrom(b5, b7), c7 = S2_HI.selectFrom(b5, b7);
+        FloatVector c8 = S2_LO.selectFrom(b8, b10), c10 = S2_HI.selectFrom(b8, b10);
+        FloatVector c9 = S2_LO.selectFrom(b9, b11), c11 = S2_HI.selectFrom(b9, b11);
+        FloatVector c12 = S2_LO.selectFrom(b12, b14), c14 = S2_HI.selectFrom(b12, b14);
+        FloatVector c13 = S2_LO.selectFrom(b13, b15), c15 = S2_HI.selectFrom(b13, b15);
+        FloatVector e0 = S1_LO.selectFrom(c0, c1), e1 = S1_HI.selectFrom(c0, c1);
+        FloatVector e2 = S1_LO.selectFrom(c2, c3), e3 = S1_HI.selectFrom(c2, c3);
+        FloatVector e4 = S1_LO.selectFrom(c4, c5), e5 = S1_HI.selectFrom(c4, c5);
+        FloatVector e6 = S1_LO.selectFrom(c6, c7), e7 = S1_HI.selectFrom(c6, c7);
+        FloatVector e8 = S1_LO.selectFrom(c8, c9), e9 = S1_HI.selectFrom(c8, c9);
+        FloatVector e10 = S1_LO.selectFrom(c10, c11), e11 = S1_HI.selectFrom(c10, c11);
+        FloatVector e12 = S1_LO.selectFrom(c12, c13), e13 = S1_HI.selectFrom(c12, c13);
+        FloatVector e14 = S1_LO.selectFrom(c14, c15), e15 = S1_HI.selectFrom(c14, c15);
+        e0.intoArray(dst, d);
+        e1.intoArray(dst, d + 1 * NR);
+        e2.intoArray(dst, d + 2 * NR);
+        e3.intoArray(dst, d + 3 * NR);
+        e4.intoArray(dst, d + 4 * NR);
+        e5.intoArray(dst, d + 5 * NR);
+        e6.intoArray(dst, d + 6 * NR);
+        e7.intoArray(dst, d + 7 * NR);
+        e8.intoArray(dst, d + 8 * NR);
+        e9.intoArray(dst, d + 9 * NR);
+        e10.intoArray(dst, d + 10 * NR);
+        e11.intoArray(dst, d + 11 * NR);
+        e12.intoArray(dst, d + 12 * NR);
+        e13.intoArray(dst, d + 13 * NR);
+        e14.intoArray(dst, d + 14 * NR);
+        e15.intoArray(dst, d + 15 * NR);
+    }
+
+    /**
+     * {@link #transposeBlock} for any vector width, one stage at a time through the block itself (slower; for
+     * machines whose preferred vectors are not 16 floats wide).
+     */
+    private static void transposeAnyWidth(MemorySegment block, float[] dst, int d) {
+        long row = (long) L * Float.BYTES;
         for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
             FloatVector lo = FloatVector.fromArray(F, SWAP_INDEX, 2 * stage * L);
             FloatVector hi = FloatVector.fromArray(F, SWAP_INDEX, (2 * stage + 1) * L);
             for (int i = 0; i < L; i++) {
                 if ((i & s) == 0) {
-                    FloatVector a = FloatVector.fromArray(F, scratch, i * L);
-                    FloatVector b = FloatVector.fromArray(F, scratch, (i | s) * L);
-                    lo.selectFrom(a, b).intoArray(scratch, i * L);
-                    hi.selectFrom(a, b).intoArray(scratch, (i | s) * L);
+                    FloatVector a = FloatVector.fromMemorySegment(F, block, i * row, LE);
+                    FloatVector b = FloatVector.fromMemorySegment(F, block, (i | s) * row, LE);
+                    lo.selectFrom(a, b).intoMemorySegment(block, i * row, LE);
+                    hi.selectFrom(a, b).intoMemorySegment(block, (i | s) * row, LE);
                 }
             }
         }
         for (int i = 0; i < L; i++) {
-            FloatVector.fromArray(F, scratch, i * L).intoArray(dst, d + i * NR);
+            FloatVector.fromMemorySegment(F, block, i * row, LE).intoArray(dst, d + i * NR);
         }
+    }
+
+    /** Index vector {@code v} of {@link #SWAP_INDEX}; zero (and unused) past its end, for vectors narrower than 16. */
+    private static FloatVector swapVector(int v) {
+        return (v + 1) * L <= SWAP_INDEX.length ? FloatVector.fromArray(F, SWAP_INDEX, v * L) : FloatVector.zero(F);
     }
 
     /**
