@@ -26,6 +26,11 @@ public final class RandomModel {
 
     /** Builds the model of {@code shape}, seeded. */
     public static LlamaModel build(BenchShape shape, long seed) {
+        return new LlamaModel(shape.config(), weights(shape, seed), null);
+    }
+
+    /** The weights of {@code shape} (tied embeddings), seeded, off-heap. */
+    public static LlamaWeights weights(BenchShape shape, long seed) {
         ModelConfig c = shape.config();
         SplittableRandom rnd = new SplittableRandom(seed);
         Arena arena = Arena.ofAuto();
@@ -43,7 +48,7 @@ public final class RandomModel {
                     matrix(arena, rnd, c.intermediateSize(), d, shape.dtype()),
                     matrix(arena, rnd, d, c.intermediateSize(), shape.dtype())));
         }
-        return new LlamaModel(c, new LlamaWeights(embed, layers, ones(d), embed), null);
+        return new LlamaWeights(embed, layers, ones(d), embed);
     }
 
     private static float[] ones(int n) {

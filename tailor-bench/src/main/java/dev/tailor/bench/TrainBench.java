@@ -35,7 +35,8 @@ public final class TrainBench {
     public static Map<String, Object> run(BenchShape shape, TrainMethod method, boolean gradientCheckpointing,
                                           FreezePlan plan) {
         ModelConfig config = shape.config();
-        LlamaWeights weights = RandomInit.weights(config, 0);
+        // a frozen base lives off-heap, as a memory-mapped checkpoint does; trained base weights are heap arrays
+        LlamaWeights weights = method.baseTrains() ? RandomInit.weights(config, 0) : RandomModel.weights(shape, 0);
         Adapter adapter = method.create(config, weights, 2);
         TrainableLlama model = adapter == null
                 ? TrainableLlama.create(config, weights, plan)
