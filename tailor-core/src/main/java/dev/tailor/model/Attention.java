@@ -2,6 +2,7 @@ package dev.tailor.model;
 
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
@@ -13,8 +14,8 @@ import java.util.Arrays;
  * Causal grouped-query attention of new query rows against the KV cache, as matrix products per KV head:
  * the {@code group = heads / kvHeads} query heads sharing a KV head are stacked into one matrix
  * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)} (the scale applied to Q_g),
- * masked causally, softmaxed by row, and {@code O = P·V_h} (V_h transposed, so that both products run on the
- * tiled kernel). Work is split into (KV head, block of query rows) tasks across threads; a block
+ * masked causally, softmaxed by row, and {@code O = P·V_h} (on the row-major product, reading the head's values
+ * in place in the cache). Work is split into (KV head, block of query rows) tasks across threads; a block
  * only reads the keys its last row can see.
  */
 final class Attention {
@@ -66,22 +67,10 @@ final class Attention {
             }
         }
         float[] og = new float[rows * hd];
-        MatMul.matmulTransposed(scores, rows, WeightMatrix.of(transposedValues(cache.values(layer),
-                cache.offset(kvh, 0), len, hd), hd, len), og);
+        MatMulNN.matmul(scores, 0, len, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, hd, og, 0, hd);
         for (int t = from; t < to; t++) {
             System.arraycopy(og, (t - from) * group * hd, out, t * c.qDim() + kvh * group * hd, group * hd);
         }
-    }
-
-    /** The head's values {@code [len, hd]} as {@code [hd, len]}, so that {@code P·V} runs on the tiled product. */
-    private static float[] transposedValues(float[] values, int offset, int len, int hd) {
-        float[] t = new float[hd * len];
-        for (int p = 0; p < len; p++) {
-            for (int i = 0; i < hd; i++) {
-                t[i * len + p] = values[offset + p * hd + i];
-            }
-        }
-        return t;
     }
 
     private static WeightMatrix headMatrix(float[] data, int offset, int rows, int cols) {
