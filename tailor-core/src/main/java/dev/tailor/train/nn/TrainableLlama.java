@@ -297,7 +297,7 @@ public final class TrainableLlama {
                 acts = ws.scratch;
             }
             boolean needInputGrad = l > stopLayer || embedParam != null || promptEmbeddings != null;
-            dx = blockBackward(blocks.get(l), acts, rows, dx, needInputGrad);
+            dx = blockBackward(blocks.get(l), acts, ws.grads, rows, dx, needInputGrad);
         }
         if (promptEmbeddings != null) {
             virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
@@ -365,14 +365,17 @@ public final class TrainableLlama {
         final int real;
         final BlockActivations[] layers;
         final BlockActivations scratch;
+        final BlockGradients grads;
         final float[] logits;
         final float[] finalRstd;
 
-        Workspace(int rows, int real, BlockActivations[] layers, BlockActivations scratch, float[] logits) {
+        Workspace(int rows, int real, BlockActivations[] layers, BlockActivations scratch, BlockGradients grads,
+                  float[] logits) {
             this.rows = rows;
             this.real = real;
             this.layers = layers;
             this.scratch = scratch;
+            this.grads = grads;
             this.logits = logits;
             this.finalRstd = new float[real];
         }
@@ -397,7 +400,10 @@ public final class TrainableLlama {
                         ? new BlockActivations(rows, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
                         : activations(rows);
             }
-            workspace = new Workspace(rows, real, layers, activations(rows), new float[real * config.vocabSize()]);
+            BlockGradients grads = new BlockGradients(rows, config.hiddenSize(), config.qDim(), config.kvDim(),
+                    config.intermediateSize());
+            workspace = new Workspace(rows, real, layers, activations(rows), grads,
+                    new float[real * config.vocabSize()]);
         }
         return workspace;
     }
@@ -523,38 +529,36 @@ public final class TrainableLlama {
     }
 
     /** From the gradient of a block's output, accumulates its parameter gradients and returns that of its input. */
-    private float[] blockBackward(Block b, BlockActivations a, PackedSequence seq, float[] dOut, boolean needInput) {
+    private float[] blockBackward(Block b, BlockActivations a, BlockGradients g, PackedSequence seq, float[] dOut,
+                                  boolean needInput) {
         int n = seq.length();
         int d = config.hiddenSize();
         int f = config.intermediateSize();
-        float[] dAct = new float[n * f];
+        float[] dAct = g.dAct;
         float[] dDown = dOut;
         if (b.mlpAdapter() != null) {
             dDown = new float[n * d];
             b.mlpAdapter().backward(dOut, a.mlpOut, n, dDown);
         }
         b.down().backward(dDown, a.act, n, dAct);
-        float[] dGate = new float[n * f];
-        float[] dUp = new float[n * f];
-        SwiGlu.backward(a.gate, a.up, dAct, dGate, dUp, n * f);
-        float[] dn2 = new float[n * d];
-        float[] tmp = new float[n * d];
-        b.gate().backward(dGate, a.n2, n, dn2);
-        b.up().backward(dUp, a.n2, n, tmp);
-        add(dn2, tmp);
+        SwiGlu.backward(a.gate, a.up, dAct, g.dGate, g.dUp, n * f);
+        float[] dn2 = g.dn2;
+        b.gate().backward(g.dGate, a.n2, n, dn2);
+        b.up().backward(g.dUp, a.n2, n, g.part);
+        add(dn2, g.part, n * d);
         float[] dMid = dOut.clone();
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
 
-        float[] dAttn = new float[n * config.qDim()];
+        float[] dAttn = g.dAttn;
         float[] dO = dMid;
         if (b.attnAdapter() != null) {
             dO = new float[n * d];
             b.attnAdapter().backward(dMid, a.attnOut, n, dO);
         }
         b.o().backward(dO, a.attn, n, dAttn);
-        float[] dq = new float[n * config.qDim()];
-        float[] dk = new float[n * config.kvDim()];
-        float[] dv = new float[n * config.kvDim()];
+        float[] dq = g.dq;
+        float[] dk = g.dk;
+        float[] dv = g.dv;
         attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), a.probs, n, dq, dk, dv);
         int[] pos = seq.positions();
         for (int t = 0; t < n; t++) {
@@ -563,31 +567,31 @@ public final class TrainableLlama {
         }
         float[] qIn = a.n1;
         if (b.qNorm() != null) {
-            float[] dqRaw = new float[dq.length];
-            float[] dkRaw = new float[dk.length];
+            float[] dqRaw = new float[n * config.qDim()];
+            float[] dkRaw = new float[n * config.kvDim()];
             b.qNorm().backward(dq, a.qRaw, a.qRstd, n * config.numHeads(), dqRaw);
             b.kNorm().backward(dk, a.kRaw, a.kRstd, n * config.numKvHeads(), dkRaw);
             dq = dqRaw;
             dk = dkRaw;
         }
         boolean needN1 = needInput || b.inputNorm().param() != null;
-        float[] dn1 = needN1 ? new float[n * d] : null;
-        float[] part = needN1 ? new float[n * d] : null;
+        float[] dn1 = needN1 ? g.dn1 : null;
+        float[] part = needN1 ? g.part : null;
         b.q().backward(dq, qIn, n, dn1);
         b.k().backward(dk, qIn, n, part);
         if (needN1) {
-            add(dn1, part);
+            add(dn1, part, n * d);
         }
         b.v().backward(dv, qIn, n, part);
         if (needN1) {
-            add(dn1, part);
+            add(dn1, part, n * d);
             b.inputNorm().backward(dn1, a.xIn, a.rstd1, n, needInput ? dMid : null);
         }
         return dMid;
     }
 
-    private static void add(float[] into, float[] other) {
-        for (int i = 0; i < into.length; i++) {
+    private static void add(float[] into, float[] other, int length) {
+        for (int i = 0; i < length; i++) {
             into[i] += other[i];
         }
     }
