@@ -14,8 +14,8 @@ import java.util.SplittableRandom;
 /**
  * One LoRA pair at a linear site: {@code y = inner(x) + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B
  * {@code [out, r]}; dropout ({@code lora_dropout}) acts only in training (see {@link LoraDropout}).
- * Backward recomputes {@code h = x·Aᵀ} ({@code m·in·r} multiply-adds, small next to the base product):
- * {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
+ * Backward takes {@code h = x·Aᵀ} from the training pass the forward kept it in (or recomputes it, {@code m·in·r}
+ * multiply-adds, outside one): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
  * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
  * of the small factors, which suits r ≪ in, out better than the tiled GEMM.
  */
@@ -149,7 +149,9 @@ public final class LoraAdapter implements MergeableAdapter {
     @Override
     public void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         inner.forward(x, m, y);
-        addProduct(dropped(x, m, pass), m, y);
+        float[] hs = scaledHidden(dropped(x, m, pass), m);
+        pass.keep(this, x, hs);
+        addScaledHidden(hs, m, y);
     }
 
     @Override
@@ -160,14 +162,18 @@ public final class LoraAdapter implements MergeableAdapter {
 
     @Override
     public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
-        if (dropout == 0) {
-            backward(inner, dy, x, m, dx);
-            return;
-        }
         inner.backward(dy, x, m, dx);
         float[] xd = dropped(x, m, pass);
+        float[] hs = pass.kept(this, x);
+        if (hs == null) {
+            hs = scaledHidden(xd, m);
+        }
+        if (dropout == 0) {
+            pairBackward(dy, x, hs, m, dx);
+            return;
+        }
         float[] dxd = dx == null ? null : new float[m * in];
-        pairBackward(dy, xd, m, dxd);
+        pairBackward(dy, xd, hs, m, dxd);
         if (dx != null) {
             float[] part = dropped(dxd, m, pass);
             for (int i = 0; i < part.length; i++) {
@@ -183,11 +189,12 @@ public final class LoraAdapter implements MergeableAdapter {
 
     /** {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}: the scale goes on the small hidden matrix. */
     void addProduct(float[] x, int m, float[] y) {
-        float[] h = hidden(x, m);
-        for (int i = 0; i < h.length; i++) {
-            h[i] *= scale;
-        }
-        MatMulNN.matmulAdd(h, 0, m, r, transpose(b.data(), out, r), 0, out, y, 0);
+        addScaledHidden(scaledHidden(x, m), m, y);
+    }
+
+    /** {@code y += hs·Bᵀ} for the scaled hidden matrix {@code hs = s·x·Aᵀ [m, r]}. */
+    private void addScaledHidden(float[] hs, int m, float[] y) {
+        MatMulNN.matmulAdd(hs, 0, m, r, transpose(b.data(), out, r), 0, out, y, 0);
     }
 
     /**
@@ -196,10 +203,12 @@ public final class LoraAdapter implements MergeableAdapter {
      * small factors ({@code hᵀ} and B), so dY is only read.
      */
     void pairBackward(float[] dy, float[] x, int m, float[] dx) {
-        float[] ht = transpose(hidden(x, m), m, r);
-        for (int i = 0; i < ht.length; i++) {
-            ht[i] *= scale;
-        }
+        pairBackward(dy, x, scaledHidden(x, m), m, dx);
+    }
+
+    /** {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} at hand. */
+    private void pairBackward(float[] dy, float[] x, float[] hs, int m, float[] dx) {
+        float[] ht = transpose(hs, m, r);
         // dB += s·dYᵀ·h, computed as (s·hᵀ·dY)ᵀ
         float[] dBt = new float[r * out];
         MatMulNN.matmul(ht, 0, r, m, dy, 0, out, dBt, 0);
@@ -246,6 +255,15 @@ public final class LoraAdapter implements MergeableAdapter {
             d[i] *= scale;
         }
         return d;
+    }
+
+    /** {@code s·X·Aᵀ} {@code [m, r]}. */
+    private float[] scaledHidden(float[] x, int m) {
+        float[] h = hidden(x, m);
+        for (int i = 0; i < h.length; i++) {
+            h[i] *= scale;
+        }
+        return h;
     }
 
     /** {@code h = X·Aᵀ} {@code [m, r]}. */
