@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * Prefill and decode benchmarks on a random model, measured as the PyTorch peer measures them:
@@ -28,20 +29,23 @@ public final class InferenceBench {
         for (int b = 0; b < batch.length; b++) {
             batch[b] = rnd.ints(shape.seq(), 0, shape.vocab()).toArray();
         }
-        List<Double> times = new ArrayList<>();
-        for (int i = 0; i < shape.warmup() + shape.steps(); i++) {
+        DoubleSupplier repetition = () -> {
             long t0 = System.nanoTime();
             for (int[] ids : batch) {
                 model.prefill(model.newCache(shape.seq()), ids);
             }
-            if (i >= shape.warmup()) {
-                times.add((System.nanoTime() - t0) / 1e9);
-            }
+            return (System.nanoTime() - t0) / 1e9;
+        };
+        int warmup = Warmup.run(shape.warmup(), repetition);
+        List<Double> times = new ArrayList<>();
+        for (int i = 0; i < shape.steps(); i++) {
+            times.add(repetition.getAsDouble());
         }
         double median = median(times);
         Map<String, Object> r = base("prefill", shape);
         r.put("seq", shape.seq());
         r.put("batch", shape.batch());
+        r.put("warmup_steps", warmup);
         r.put("median_s", round(median, 4));
         r.put("tokens_per_s", round(shape.batch() * shape.seq() / median, 1));
         r.put("gflops", round(prefillFlops(shape) / median / 1e9, 1));

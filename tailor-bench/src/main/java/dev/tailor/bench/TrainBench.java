@@ -44,29 +44,13 @@ public final class TrainBench {
         model.setGradientCheckpointing(gradientCheckpointing);
         AdamW adamw = new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, 0.0));
         List<PackedSequence> batch = randomBatch(shape);
+        Stepper stepper = new Stepper(model, adamw, batch, (long) shape.batch() * (shape.seq() - 1));
+        int warmupSteps = Warmup.run(shape.warmup(), stepper::step);
         List<Double> steps = new ArrayList<>();
         List<Double> optTimes = new ArrayList<>();
-        double firstLoss = Double.NaN;
-        double lastLoss = Double.NaN;
-        long predicted = (long) shape.batch() * (shape.seq() - 1);
-        for (int i = 0; i < shape.warmup() + shape.steps(); i++) {
-            long t0 = System.nanoTime();
-            model.parameters().forEach(p -> p.zeroGrad());
-            CausalLmLoss.Total loss = new CausalLmLoss.Total(0, 0);
-            for (PackedSequence s : batch) {
-                loss = loss.plus(model.forwardBackward(s, 1f / predicted));
-            }
-            long t1 = System.nanoTime();
-            adamw.step(model.parameters(), 1e-4);
-            long t2 = System.nanoTime();
-            if (i >= shape.warmup()) {
-                steps.add((t2 - t0) / 1e9);
-                optTimes.add((t2 - t1) / 1e9);
-            }
-            lastLoss = loss.mean();
-            if (i == 0) {
-                firstLoss = lastLoss;
-            }
+        for (int i = 0; i < shape.steps(); i++) {
+            steps.add(stepper.step());
+            optTimes.add(stepper.lastOptSeconds);
         }
         double median = InferenceBench.median(steps);
         long tokens = (long) shape.batch() * shape.seq();
@@ -91,8 +75,9 @@ public final class TrainBench {
         r.put("opt_median_s", InferenceBench.round(InferenceBench.median(optTimes), 4));
         r.put("tokens_per_s", InferenceBench.round(tokens / median, 1));
         r.put("gflops", InferenceBench.round(flops / median / 1e9, 1));
-        r.put("loss_first", InferenceBench.round(firstLoss, 4));
-        r.put("loss_last", InferenceBench.round(lastLoss, 4));
+        r.put("loss_first", InferenceBench.round(stepper.firstLoss, 4));
+        r.put("loss_last", InferenceBench.round(stepper.lastLoss, 4));
+        r.put("warmup_steps", warmupSteps);
         r.put("steps_measured", steps.size());
         r.put("peak_rss_mib", InferenceBench.round(ProcessStats.peakRssMib(), 1));
         return r;
@@ -127,5 +112,42 @@ public final class TrainBench {
             batch.add(new PackedSequence(tokens, labels, positions, new int[shape.seq()]));
         }
         return batch;
+    }
+
+    /** One timed training step (forward, loss and backward of the batch, then AdamW), and what it saw. */
+    private static final class Stepper {
+        private final TrainableLlama model;
+        private final AdamW adamw;
+        private final List<PackedSequence> batch;
+        private final long predicted;
+        double firstLoss = Double.NaN;
+        double lastLoss = Double.NaN;
+        double lastOptSeconds;
+
+        Stepper(TrainableLlama model, AdamW adamw, List<PackedSequence> batch, long predicted) {
+            this.model = model;
+            this.adamw = adamw;
+            this.batch = batch;
+            this.predicted = predicted;
+        }
+
+        /** Runs one step and returns its seconds. */
+        double step() {
+            long t0 = System.nanoTime();
+            model.parameters().forEach(p -> p.zeroGrad());
+            CausalLmLoss.Total loss = new CausalLmLoss.Total(0, 0);
+            for (PackedSequence s : batch) {
+                loss = loss.plus(model.forwardBackward(s, 1f / predicted));
+            }
+            long t1 = System.nanoTime();
+            adamw.step(model.parameters(), 1e-4);
+            long t2 = System.nanoTime();
+            lastOptSeconds = (t2 - t1) / 1e9;
+            lastLoss = loss.mean();
+            if (Double.isNaN(firstLoss)) {
+                firstLoss = lastLoss;
+            }
+            return (t2 - t0) / 1e9;
+        }
     }
 }
