@@ -15,9 +15,9 @@ import java.util.SplittableRandom;
  * One LoRA pair at a linear site: {@code y = inner(x) + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B
  * {@code [out, r]}; dropout ({@code lora_dropout}) acts only in training (see {@link LoraDropout}).
  * Backward takes {@code h = x·Aᵀ} from the training pass the forward kept it in (or recomputes it, {@code m·in·r}
- * multiply-adds, outside one): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x}, {@code dX += dh·A}. The products with the
- * rank r as the inner or outer dimension go through the row-streaming {@code X·W} kernel on transposed copies
- * of the small factors, which suits r ≪ in, out better than the tiled GEMM.
+ * multiply-adds, outside one): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x},
+ * {@code dX += dh·A}. The products with the rank r as the inner or outer dimension go through the row-streaming
+ * {@code X·W} kernel on transposed copies of the small factors, which suits r ≪ in, out better than the tiled GEMM.
  */
 public final class LoraAdapter implements MergeableAdapter {
     private final Parameter a;

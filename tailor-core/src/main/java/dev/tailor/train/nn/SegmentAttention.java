@@ -264,7 +264,7 @@ final class SegmentAttention {
         return out;
     }
 
-    /** Writes the {@code [r, hd]} block at {@code x[at]} (row stride {@code ld}) transposed into {@code out [hd, r]}. */
+    /** The {@code [r, hd]} block at {@code x[at]} (rows {@code ld} apart), transposed into {@code out [hd, r]}. */
     private void transposeBlock(float[] x, int at, int ld, int r, float[] out) {
         for (int t = 0; t < r; t++) {
             for (int i = 0; i < headDim; i++) {
