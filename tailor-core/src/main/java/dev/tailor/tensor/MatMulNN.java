@@ -128,7 +128,7 @@ public final class MatMulNN {
     // The tiles deliberately repeat their shape: registers must be named locals, and no vector may be passed to a
     // call that C2 might not inline (it would box it on every iteration).
 
-    private static void tile4x2(float[] x, int x0, int ldx, int k, float[] w, int w0, int ldw, float[] y, int y0,
+    static void tile4x2(float[] x, int x0, int ldx, int k, float[] w, int w0, int ldw, float[] y, int y0,
                                 int ldy, boolean add) {
         FloatVector c00 = FloatVector.zero(S);
         FloatVector c01 = FloatVector.zero(S);
@@ -212,7 +212,7 @@ public final class MatMulNN {
         c3.intoArray(y, y3, cols);
     }
 
-    private static void tile1x2(float[] x, int x0, int k, float[] w, int w0, int ldw, float[] y, int y0,
+    static void tile1x2(float[] x, int x0, int k, float[] w, int w0, int ldw, float[] y, int y0,
                                 boolean add) {
         FloatVector c0 = FloatVector.zero(S);
         FloatVector c1 = FloatVector.zero(S);

@@ -19,7 +19,8 @@ import jdk.incubator.vector.FloatVector;
  * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It stores (or
  * adds) its registers to Y itself, without passing a vector to a call (one that C2 does not inline gets its
  * vectors boxed), and only whole vectors: ragged column panels are zero-padded in the pack and computed into a
- * scratch tile whose valid columns are copied. Leftover rows use 4-, 2- and 1-row kernels.
+ * scratch tile whose valid columns are copied. Leftover rows use a 2-row kernel and {@link MatMulNN}'s 4- and 1-row
+ * tiles, which read the packed panel as a row-major matrix with row stride {@link #NR}.
  *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
@@ -349,7 +350,7 @@ final class PackedGemm {
                                  float[] y, int yo, int n, boolean first) {
         int i = 0;
         if (rows - i >= 4) {
-            micro4(x, xo, k, b, bo, kb, y, yo, n, first);
+            MatMulNN.tile4x2(x, xo, k, kb, b, bo, NR, y, yo, n, !first);
             i += 4;
         }
         if (rows - i >= 2) {
@@ -357,7 +358,7 @@ final class PackedGemm {
             i += 2;
         }
         if (rows - i >= 1) {
-            micro1(x, xo + i * k, b, bo, kb, y, yo + i * n, first);
+            MatMulNN.tile1x2(x, xo + i * k, kb, b, bo, NR, y, yo + i * n, !first);
         }
     }
 
@@ -443,58 +444,6 @@ final class PackedGemm {
         c51.intoArray(y, yo + 5 * n + L);
     }
 
-    /** Y tile {@code [4, NR]} (+)= X rows {@code [4, kb]} · packed panel {@code [kb, NR]}. */
-    private static void micro4(float[] x, int xo, int k, float[] b, int bo, int kb,
-                               float[] y, int yo, int n, boolean first) {
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
-        int x0 = xo;
-        int x1 = x0 + k;
-        int x2 = x1 + k;
-        int x3 = x2 + k;
-        for (int p = 0; p < kb; p++) {
-            int bp = bo + p * NR;
-            FloatVector b0 = FloatVector.fromArray(F, b, bp);
-            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
-            FloatVector a = FloatVector.broadcast(F, x[x0 + p]);
-            c00 = b0.fma(a, c00);
-            c01 = b1.fma(a, c01);
-            a = FloatVector.broadcast(F, x[x1 + p]);
-            c10 = b0.fma(a, c10);
-            c11 = b1.fma(a, c11);
-            a = FloatVector.broadcast(F, x[x2 + p]);
-            c20 = b0.fma(a, c20);
-            c21 = b1.fma(a, c21);
-            a = FloatVector.broadcast(F, x[x3 + p]);
-            c30 = b0.fma(a, c30);
-            c31 = b1.fma(a, c31);
-        }
-        if (!first) {
-            c00 = c00.add(FloatVector.fromArray(F, y, yo));
-            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
-            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
-            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
-            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
-            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
-            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
-            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
-        }
-        c00.intoArray(y, yo);
-        c01.intoArray(y, yo + L);
-        c10.intoArray(y, yo + n);
-        c11.intoArray(y, yo + n + L);
-        c20.intoArray(y, yo + 2 * n);
-        c21.intoArray(y, yo + 2 * n + L);
-        c30.intoArray(y, yo + 3 * n);
-        c31.intoArray(y, yo + 3 * n + L);
-    }
-
     /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
     private static void micro2(float[] x, int xo, int k, float[] b, int bo, int kb,
                                float[] y, int yo, int n, boolean first) {
@@ -524,24 +473,6 @@ final class PackedGemm {
         c01.intoArray(y, yo + L);
         c10.intoArray(y, yo + n);
         c11.intoArray(y, yo + n + L);
-    }
-
-    /** Y row {@code [1, NR]} (+)= X row {@code [1, kb]} · packed panel {@code [kb, NR]}. */
-    private static void micro1(float[] x, int xo, float[] b, int bo, int kb, float[] y, int yo, boolean first) {
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = c0;
-        for (int p = 0; p < kb; p++) {
-            int bp = bo + p * NR;
-            FloatVector a = FloatVector.broadcast(F, x[xo + p]);
-            c0 = FloatVector.fromArray(F, b, bp).fma(a, c0);
-            c1 = FloatVector.fromArray(F, b, bp + L).fma(a, c1);
-        }
-        if (!first) {
-            c0 = c0.add(FloatVector.fromArray(F, y, yo));
-            c1 = c1.add(FloatVector.fromArray(F, y, yo + L));
-        }
-        c0.intoArray(y, yo);
-        c1.intoArray(y, yo + L);
     }
 
     private static float[] buffer(int size) {

@@ -256,11 +256,7 @@ final class SegmentAttention {
     /** {@code [rows, hd]} → {@code [hd, rows]}. */
     private float[] transpose(float[] x, int rows) {
         float[] out = new float[x.length];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 0; i < headDim; i++) {
-                out[i * rows + r] = x[r * headDim + i];
-            }
-        }
+        transposeBlock(x, 0, headDim, rows, out);
         return out;
     }
 
