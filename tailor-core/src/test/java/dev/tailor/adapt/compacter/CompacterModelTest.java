@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterSites;
 import dev.tailor.io.SafetensorsFile;
@@ -118,14 +119,7 @@ class CompacterModelTest {
         for (Parameter p : model.parameters()) {
             for (int probe = 0; probe < 3; probe++) {
                 int i = rnd.nextInt(p.size());
-                float saved = p.data()[i];
-                float eps = 1e-2f;
-                p.data()[i] = saved + eps;
-                double plus = model.loss(seq).nllSum();
-                p.data()[i] = saved - eps;
-                double minus = model.loss(seq).nllSum();
-                p.data()[i] = saved;
-                double numeric = (plus - minus) / (2 * eps);
+                double numeric = AdapterChecks.centralDifference(model, seq, p, i);
                 double analytic = p.grad()[i];
                 assertEquals(numeric, analytic, 3e-3 + 3e-2 * Math.abs(numeric), p.name() + "[" + i + "]");
                 checked++;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterMerge;
 import dev.tailor.io.SafetensorsFile;
@@ -92,14 +93,7 @@ class DoraModelTest {
                 continue;
             }
             for (int i = 0; i < p.size(); i += 3) {
-                float saved = p.data()[i];
-                float eps = 1e-2f;
-                p.data()[i] = saved + eps;
-                double plus = model.loss(seq).nllSum();
-                p.data()[i] = saved - eps;
-                double minus = model.loss(seq).nllSum();
-                p.data()[i] = saved;
-                double fd = (plus - minus) / (2 * eps);
+                double fd = AdapterChecks.centralDifference(model, seq, p, i);
                 assertEquals(fd, p.grad()[i], 1e-2 * Math.max(0.1, Math.abs(fd)), p.name() + "[" + i + "]");
                 checked++;
             }

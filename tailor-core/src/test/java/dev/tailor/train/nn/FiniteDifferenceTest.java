@@ -1,5 +1,6 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
@@ -89,14 +90,7 @@ class FiniteDifferenceTest {
         for (Parameter p : model.parameters()) {
             for (int probe = 0; probe < 3; probe++) {
                 int i = rnd.nextInt(p.size());
-                float saved = p.data()[i];
-                float eps = 1e-2f;
-                p.data()[i] = saved + eps;
-                double plus = model.loss(seq).nllSum();
-                p.data()[i] = saved - eps;
-                double minus = model.loss(seq).nllSum();
-                p.data()[i] = saved;
-                double numeric = (plus - minus) / (2 * eps);
+                double numeric = AdapterChecks.centralDifference(model, seq, p, i);
                 double analytic = p.grad()[i];
                 assertEquals(numeric, analytic, 3e-3 + 3e-2 * Math.abs(numeric), p.name() + "[" + i + "]");
                 checked++;

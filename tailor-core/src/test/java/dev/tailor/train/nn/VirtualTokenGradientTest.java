@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.prefix.PrefixTuning;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuning;
@@ -84,14 +85,7 @@ class VirtualTokenGradientTest {
         assertTrue(gradNorm > 1e-6, "the virtual tokens receive a gradient");
         for (int probe = 0; probe < 16; probe++) {
             int i = rnd.nextInt(p.size());
-            float saved = p.data()[i];
-            float eps = 1e-2f;
-            p.data()[i] = saved + eps;
-            double plus = model.loss(seq).nllSum();
-            p.data()[i] = saved - eps;
-            double minus = model.loss(seq).nllSum();
-            p.data()[i] = saved;
-            double numeric = (plus - minus) / (2 * eps);
+            double numeric = AdapterChecks.centralDifference(model, seq, p, i);
             assertEquals(numeric, p.grad()[i], 2e-3 + 2e-2 * Math.abs(numeric), method + "[" + i + "]");
         }
         float[] grads = p.grad().clone();
