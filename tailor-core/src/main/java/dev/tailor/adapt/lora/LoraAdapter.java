@@ -4,8 +4,7 @@ import dev.tailor.adapt.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
 import dev.tailor.adapt.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
-import dev.tailor.tensor.Ops;
-import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.NarrowMatMul;
 import dev.tailor.train.Parameter;
 
 import java.util.List;
@@ -16,8 +15,10 @@ import java.util.SplittableRandom;
  * {@code [out, r]}; dropout ({@code lora_dropout}) acts only in training (see {@link LoraDropout}).
  * Backward takes {@code h = x·Aᵀ} from the training pass the forward kept it in (or recomputes it, {@code m·in·r}
  * multiply-adds, outside one): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x},
- * {@code dX += dh·A}. The products with the rank r as the inner or outer dimension go through the row-streaming
+ * {@code dX += dh·A}. The products with the rank r as the outer dimension ({@code x·Aᵀ}, {@code dY·B}) are
+ * {@link NarrowMatMul}'s dot-product tiles; the others go through the row-streaming
  * {@code X·W} kernel on transposed copies of the small factors, which suits r ≪ in, out better than the tiled GEMM.
+ * The forward keeps {@code Bᵀ} in the pass as well, for the backward's {@code dY·B}.
  */
 public final class LoraAdapter implements MergeableAdapter {
     private final Parameter a;
@@ -151,7 +152,9 @@ public final class LoraAdapter implements MergeableAdapter {
         inner.forward(x, m, y);
         float[] hs = scaledHidden(dropped(x, m, pass), m);
         pass.keep(this, x, hs);
-        addScaledHidden(hs, m, y);
+        float[] bt = transposedB();
+        pass.keep(this, b.data(), bt);
+        addScaledHidden(hs, m, bt, y);
     }
 
     @Override
@@ -168,12 +171,16 @@ public final class LoraAdapter implements MergeableAdapter {
         if (hs == null) {
             hs = scaledHidden(xd, m);
         }
+        float[] bt = pass.kept(this, b.data());
+        if (bt == null) {
+            bt = transposedB();
+        }
         if (dropout == 0) {
-            pairBackward(dy, x, hs, m, dx);
+            pairBackward(dy, x, hs, bt, m, dx);
             return;
         }
         float[] dxd = dx == null ? null : new float[m * in];
-        pairBackward(dy, xd, hs, m, dxd);
+        pairBackward(dy, xd, hs, bt, m, dxd);
         if (dx != null) {
             float[] part = dropped(dxd, m, pass);
             for (int i = 0; i < part.length; i++) {
@@ -189,36 +196,43 @@ public final class LoraAdapter implements MergeableAdapter {
 
     /** {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}: the scale goes on the small hidden matrix. */
     void addProduct(float[] x, int m, float[] y) {
-        addScaledHidden(scaledHidden(x, m), m, y);
+        addScaledHidden(scaledHidden(x, m), m, transposedB(), y);
     }
 
-    /** {@code y += hs·Bᵀ} for the scaled hidden matrix {@code hs = s·x·Aᵀ [m, r]}. */
-    private void addScaledHidden(float[] hs, int m, float[] y) {
-        MatMulNN.matmulAdd(hs, 0, m, r, transpose(b.data(), out, r), 0, out, y, 0);
+    /** {@code y += hs·Bᵀ} for the scaled hidden matrix {@code hs = s·x·Aᵀ [m, r]} and {@code bt = Bᵀ [r, out]}. */
+    private void addScaledHidden(float[] hs, int m, float[] bt, float[] y) {
+        MatMulNN.matmulAdd(hs, 0, m, r, bt, 0, out, y, 0);
+    }
+
+    /** {@code Bᵀ} {@code [r, out]}, the layout both products with B read row by row. */
+    private float[] transposedB() {
+        return transpose(b.data(), out, r);
     }
 
     /**
      * The backward of {@link #addProduct} for the gradient {@code dy [m, out]} of its output: accumulates the
      * gradients of A and B and, when {@code dx} is not null, adds the input gradient into it. The scale goes on the
-     * small factors ({@code hᵀ} and B), so dY is only read.
+     * small matrices ({@code hᵀ} and {@code dY·B}), so dY is only read.
      */
     void pairBackward(float[] dy, float[] x, int m, float[] dx) {
-        pairBackward(dy, x, scaledHidden(x, m), m, dx);
+        pairBackward(dy, x, scaledHidden(x, m), transposedB(), m, dx);
     }
 
-    /** {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} at hand. */
-    private void pairBackward(float[] dy, float[] x, float[] hs, int m, float[] dx) {
-        float[] ht = transpose(hs, m, r);
+    /**
+     * {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} and {@code bt = Bᵀ} at
+     * hand.
+     */
+    private void pairBackward(float[] dy, float[] x, float[] hs, float[] bt, int m, float[] dx) {
         // dB += s·dYᵀ·h, computed as (s·hᵀ·dY)ᵀ
         float[] dBt = new float[r * out];
-        MatMulNN.matmul(ht, 0, r, m, dy, 0, out, dBt, 0);
+        MatMulNN.matmul(transpose(hs, m, r), 0, r, m, dy, 0, out, dBt, 0);
         addTransposed(dBt, r, out, b.grad());
         // dh = dY·(s·B)  [m, r]
-        float[] sbt = transpose(b.data(), out, r);
-        for (int i = 0; i < sbt.length; i++) {
-            sbt[i] *= scale;
+        float[] dh = new float[m * r];
+        NarrowMatMul.matmulTransposed(dy, 0, m, out, bt, 0, r, dh, 0);
+        for (int i = 0; i < dh.length; i++) {
+            dh[i] *= scale;
         }
-        float[] dh = rowDots(dy, m, out, sbt);
         // dA += dhᵀ·X
         float[] dA = new float[r * in];
         MatMulNN.matmul(transpose(dh, m, r), 0, r, m, x, 0, in, dA, 0);
@@ -268,20 +282,9 @@ public final class LoraAdapter implements MergeableAdapter {
 
     /** {@code h = X·Aᵀ} {@code [m, r]}. */
     private float[] hidden(float[] x, int m) {
-        return rowDots(x, m, in, a.data());
-    }
-
-    /** {@code out[i, j] = x[i, :] · w[j, :]} for the r rows of {@code w [r, width]}: r is too small to tile. */
-    private float[] rowDots(float[] x, int m, int width, float[] w) {
-        float[] out = new float[m * r];
-        Parallel.parallelForRange(m, (i0, i1) -> {
-            for (int i = i0; i < i1; i++) {
-                for (int j = 0; j < r; j++) {
-                    out[i * r + j] = Ops.dot(x, i * width, w, j * width, width);
-                }
-            }
-        });
-        return out;
+        float[] h = new float[m * r];
+        NarrowMatMul.matmulTransposed(x, 0, m, in, a.data(), 0, r, h, 0);
+        return h;
     }
 
     private static float[] transpose(float[] src, int rows, int cols) {
