@@ -12,7 +12,8 @@ import jdk.incubator.vector.FloatVector;
  * {@code Y = X·Wᵀ} for many rows of X (prefill, training): W packed into cache-sized panels, register-blocked.
  *
  * <p>Loop nest (BLIS-style, with W in the role of BLIS's vector operand): the columns of Y (rows of W) are
- * cut into groups of {@link #NR}-wide panels whose packed copy fits in L2 — the parallel tasks. A task walks
+ * cut into groups of {@link #NR}-wide panels whose packed copy fits in L2 — the parallel tasks, of shrinking size
+ * ({@link Parallel#guidedBounds}) so that the threads finish together. A task walks
  * k in blocks of at most {@link #KC_MAX}; per block it packs its W rows into {@code [panel][p][NR]} floats
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
@@ -69,16 +70,15 @@ final class PackedGemm {
         int panels = ceilDiv(n, NR);
         int threads = Parallel.threads();
         int maxPanels = Math.max(1, GROUP_BYTES / (kc * NR * Float.BYTES));
-        int wanted = Math.max(ceilDiv(panels, maxPanels), Math.min(panels, 4 * threads));
-        int perGroup = ceilDiv(panels, wanted);
-        int groups = ceilDiv(panels, perGroup);
+        int[] groups = Parallel.guidedBounds(panels, maxPanels);
+        int tasks = groups.length - 1;
         int rowTiles = ceilDiv(m, MR);
-        int mChunks = groups >= threads ? 1 : Math.min(rowTiles, ceilDiv(threads, groups));
-        Parallel.parallelFor(groups * mChunks, t -> {
+        int mChunks = tasks >= threads ? 1 : Math.min(rowTiles, ceilDiv(threads, tasks));
+        Parallel.parallelFor(tasks * mChunks, t -> {
             int g = t / mChunks;
             int c = t % mChunks;
-            int j0 = g * perGroup * NR;
-            int j1 = Math.min(n, j0 + perGroup * NR);
+            int j0 = groups[g] * NR;
+            int j1 = Math.min(n, groups[g + 1] * NR);
             int i0 = (int) ((long) rowTiles * c / mChunks) * MR;
             int i1 = Math.min(m, (int) ((long) rowTiles * (c + 1) / mChunks) * MR);
             block(x, xOff, n, k, packer, y, yOff, i0, i1, j0, j1, kc);

@@ -20,6 +20,8 @@ public final class Parallel {
     /** How long an idle worker spins before parking, in nanoseconds. */
     private static final long SPIN_NANOS = 200_000;
     private static final int THREADS = configuredThreads();
+    /** Ranges per thread of {@link #parallelForRange} and {@link #parallelForChunks}. */
+    static final int RANGES_PER_THREAD = 4;
     /** Held while a loop runs on the pool; not reentrant, so a nested loop runs on its caller. */
     private static final AtomicBoolean BUSY = new AtomicBoolean();
     private static final Worker[] WORKERS = startWorkers();
@@ -61,25 +63,48 @@ public final class Parallel {
     }
 
     /**
-     * Splits {@code [0, n)} into at most {@link #threads()} contiguous ranges of near-equal size and runs
-     * {@code body.run(from, to)} on each in parallel.
+     * Splits {@code [0, n)} into at most {@link #RANGES_PER_THREAD}{@code ·threads()} contiguous ranges of near-equal
+     * size and runs {@code body.run(from, to)} on each in parallel (with one thread, as one range). Several ranges
+     * per thread, handed out as the threads come free, so that a thread slower at the moment holds up the loop by
+     * one small range, not by half of it.
      */
     public static void parallelForRange(int n, RangeBody body) {
-        int parts = Math.min(n, THREADS);
+        int parts = Math.min(n, THREADS == 1 ? 1 : RANGES_PER_THREAD * THREADS);
         parallelFor(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
     /**
-     * Splits {@code [off, off + len)} into at most {@link #threads()} contiguous ranges whose inner boundaries lie
-     * at {@code off} plus multiples of {@code align}, and runs {@code body.run(from, to)} on each in parallel. With
+     * Splits {@code [off, off + len)} into contiguous ranges as {@link #parallelForRange} does, their inner
+     * boundaries at {@code off} plus multiples of {@code align}, and runs {@code body.run(from, to)} on each. With
      * {@code align} the vector length, a vectorized element-wise kernel gives bit for bit what one call over the
      * whole range gives: only the last range has a scalar tail.
      */
     public static void parallelForChunks(int off, int len, int align, RangeBody body) {
         int units = len / align;
-        int parts = Math.max(1, Math.min(THREADS, units));
+        int parts = Math.max(1, Math.min(THREADS == 1 ? 1 : RANGES_PER_THREAD * THREADS, units));
         parallelFor(parts, p -> body.run(off + (int) ((long) units * p / parts) * align,
                 p == parts - 1 ? off + len : off + (int) ((long) units * (p + 1) / parts) * align));
+    }
+
+    /**
+     * Cuts {@code units} (panels, blocks of rows) into tasks of decreasing size for {@link #parallelFor}, as
+     * OpenMP's guided schedule does: each task takes a {@code 1 / (2·threads)} share of what is left, at most
+     * {@code maxPerTask} and at least one unit. The large tasks come first and the last ones are single units, so
+     * when the threads run at different speeds (as they do on a shared machine) the one that finishes early is
+     * left idle for at most about one unit, not for one of equal-sized large tasks.
+     *
+     * @return task boundaries {@code b}: task t covers units {@code [b[t], b[t + 1])}; {@code b[0] = 0}, the last is
+     *         {@code units}
+     */
+    public static int[] guidedBounds(int units, int maxPerTask) {
+        int[] bounds = new int[units + 1];
+        int tasks = 0;
+        for (int u = 0; u < units; ) {
+            int size = Math.max(1, Math.min(maxPerTask, (units - u + 2 * THREADS - 1) / (2 * THREADS)));
+            u += size;
+            bounds[++tasks] = u;
+        }
+        return java.util.Arrays.copyOf(bounds, tasks + 1);
     }
 
     /** The body of a ranged loop: processes indices {@code [from, to)}. */

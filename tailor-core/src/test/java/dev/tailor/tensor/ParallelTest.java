@@ -26,6 +26,27 @@ class ParallelTest {
     }
 
     @Test
+    void guidedTasksCoverTheUnitsInShrinkingSizesWithinTheLimit() {
+        for (int units : new int[] {1, 2, 6, 18, 48, 1536}) {
+            for (int max : new int[] {1, 3, 14, 1000}) {
+                int[] b = Parallel.guidedBounds(units, max);
+                assertEquals(0, b[0]);
+                assertEquals(units, b[b.length - 1], units + " units");
+                for (int t = 0; t + 1 < b.length; t++) {
+                    int size = b[t + 1] - b[t];
+                    assertTrue(size >= 1 && size <= max, "task " + t + " of " + units + " has " + size);
+                    if (t > 0) {
+                        assertTrue(size <= b[t] - b[t - 1], "task " + t + " of " + units + " grew");
+                    }
+                }
+                if (units >= 2 * Parallel.threads() && Parallel.threads() > 1) {
+                    assertEquals(1, b[b.length - 1] - b[b.length - 2], "the last task of " + units + " is one unit");
+                }
+            }
+        }
+    }
+
+    @Test
     void alignedChunksCoverWithoutOverlapAndKeepInnerBoundariesAligned() {
         for (int len : new int[] {0, 5, 16, 17, 100, 4099}) {
             int[] owner = new int[len + 3];
