@@ -110,6 +110,29 @@ public final class Ops {
         }
     }
 
+    /**
+     * {@code out[i] = a[i] + b[i]} for {@code i < len} (out may be a or b): a residual connection, or two gradient
+     * contributions summed; split over the kernel threads when long.
+     */
+    public static void add(float[] a, float[] b, float[] out, int len) {
+        if (len >= PARALLEL_ELEMENTS) {
+            Parallel.parallelForChunks(0, len, L, (from, to) -> addSerial(a, b, out, from, to));
+        } else {
+            addSerial(a, b, out, 0, len);
+        }
+    }
+
+    private static void addSerial(float[] a, float[] b, float[] out, int from, int to) {
+        int bound = from + F.loopBound(to - from);
+        int i = from;
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(F, a, i).add(FloatVector.fromArray(F, b, i)).intoArray(out, i);
+        }
+        for (; i < to; i++) {
+            out[i] = a[i] + b[i];
+        }
+    }
+
     /** SwiGLU's gate: {@code out[i] = silu(gate[i]) · up[i]} with {@code silu(g) = g / (1 + exp(−g))}, over {@code [off, off + len)}. */
     public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
         if (len >= PARALLEL_ELEMENTS) {

@@ -84,6 +84,26 @@ class OpsTest {
         assertEquals(g / (1 + Math.exp(-g)) * up[2], actual[2], 1e-6 * Math.abs(g * up[2]) + 1e-7);
     }
 
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 17, 4096, 100_003})
+    void addSumsElementWiseIntoEitherOperandOrAThirdArray(int len) {
+        SplittableRandom rnd = new SplittableRandom(len);
+        float[] a = new float[len];
+        float[] b = new float[len];
+        for (int i = 0; i < len; i++) {
+            a[i] = (float) rnd.nextDouble(-5, 5);
+            b[i] = (float) rnd.nextDouble(-5, 5);
+        }
+        float[] out = new float[len];
+        Ops.add(a, b, out, len);
+        float[] inPlace = a.clone();
+        Ops.add(inPlace, b, inPlace, len);
+        for (int i = 0; i < len; i++) {
+            assertEquals(a[i] + b[i], out[i], "element " + i);
+            assertEquals(a[i] + b[i], inPlace[i], "element " + i + " in place");
+        }
+    }
+
     @Test
     void siluMulSplitAcrossThreadsGivesTheSameBitsAsSmallSerialCalls() {
         int len = 100_003;

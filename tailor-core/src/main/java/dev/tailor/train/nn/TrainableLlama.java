@@ -9,6 +9,8 @@ import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.model.RotaryEmbedding;
+import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.train.Parameter;
 import dev.tailor.train.data.PackedSequence;
@@ -499,10 +501,12 @@ public final class TrainableLlama {
         }
         b.v().forward(a.n1, n, a.v);
         int[] pos = seq.positions();
-        for (int t = 0; t < n; t++) {
-            rope.apply(a.q, t * config.qDim(), config.numHeads(), pos[t]);
-            rope.apply(a.k, t * config.kvDim(), config.numKvHeads(), pos[t]);
-        }
+        Parallel.parallelForRange(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                rope.apply(a.q, t * config.qDim(), config.numHeads(), pos[t]);
+                rope.apply(a.k, t * config.kvDim(), config.numKvHeads(), pos[t]);
+            }
+        });
         attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
         b.o().forward(a.attn, n, out);
@@ -510,9 +514,7 @@ public final class TrainableLlama {
             System.arraycopy(out, 0, a.attnOut, 0, n * d);
             b.attnAdapter().forward(a.attnOut, n, out);
         }
-        for (int i = 0; i < n * d; i++) {
-            a.xMid[i] = a.xIn[i] + out[i];
-        }
+        Ops.add(a.xIn, out, a.xMid, n * d);
         b.postNorm().forward(a.xMid, n, a.n2, a.rstd2);
         b.gate().forward(a.n2, n, a.gate);
         b.up().forward(a.n2, n, a.up);
@@ -522,9 +524,7 @@ public final class TrainableLlama {
             System.arraycopy(out, 0, a.mlpOut, 0, n * d);
             b.mlpAdapter().forward(a.mlpOut, n, out);
         }
-        for (int i = 0; i < n * d; i++) {
-            out[i] += a.xMid[i];
-        }
+        Ops.add(out, a.xMid, out, n * d);
         return out;
     }
 
@@ -545,7 +545,7 @@ public final class TrainableLlama {
         float[] dn2 = g.dn2;
         b.gate().backward(g.dGate, a.n2, n, dn2);
         b.up().backward(g.dUp, a.n2, n, g.part);
-        add(dn2, g.part, n * d);
+        Ops.add(dn2, g.part, dn2, n * d);
         float[] dMid = dOut.clone();
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
 
@@ -561,10 +561,14 @@ public final class TrainableLlama {
         float[] dv = g.dv;
         attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), a.probs, n, dq, dk, dv);
         int[] pos = seq.positions();
-        for (int t = 0; t < n; t++) {
-            rope.applyInverse(dq, t * config.qDim(), config.numHeads(), pos[t]);
-            rope.applyInverse(dk, t * config.kvDim(), config.numKvHeads(), pos[t]);
-        }
+        float[] dqr = dq;
+        float[] dkr = dk;
+        Parallel.parallelForRange(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                rope.applyInverse(dqr, t * config.qDim(), config.numHeads(), pos[t]);
+                rope.applyInverse(dkr, t * config.kvDim(), config.numKvHeads(), pos[t]);
+            }
+        });
         float[] qIn = a.n1;
         if (b.qNorm() != null) {
             float[] dqRaw = new float[n * config.qDim()];
@@ -580,19 +584,13 @@ public final class TrainableLlama {
         b.q().backward(dq, qIn, n, dn1);
         b.k().backward(dk, qIn, n, part);
         if (needN1) {
-            add(dn1, part, n * d);
+            Ops.add(dn1, part, dn1, n * d);
         }
         b.v().backward(dv, qIn, n, part);
         if (needN1) {
-            add(dn1, part, n * d);
+            Ops.add(dn1, part, dn1, n * d);
             b.inputNorm().backward(dn1, a.xIn, a.rstd1, n, needInput ? dMid : null);
         }
         return dMid;
-    }
-
-    private static void add(float[] into, float[] other, int length) {
-        for (int i = 0; i < length; i++) {
-            into[i] += other[i];
-        }
     }
 }
