@@ -33,13 +33,16 @@ final class InputGradGemm {
     private InputGradGemm() {
     }
 
-    /** {@code dx[i, c] = Σ_j dy[i, j] · w[j, c]} for {@code i < m}, overwriting dx; {@code w.rows() > 0}. */
-    static void run(float[] dy, int m, WeightMatrix w, float[] dx) {
+    /**
+     * {@code dx[i, c] = Σ_j dy[i, j] · w[j, c]} for {@code i < m}, overwriting dx, or adding into it when
+     * {@code accumulate}; {@code w.rows() > 0}.
+     */
+    static void run(float[] dy, int m, WeightMatrix w, float[] dx, boolean accumulate) {
         if (w.rows() >= SPLIT_MIN_ROWS) {
-            splitRows(dy, m, w, dx);
+            splitRows(dy, m, w, dx, accumulate);
         } else {
             PackedGemm.run(dy, 0, m, w.cols(), w.rows(), (c0, c1, p0, kb, dst) -> pack(w, c0, c1, p0, kb, dst),
-                    dx, 0);
+                    dx, 0, accumulate);
         }
     }
 
@@ -49,7 +52,7 @@ final class InputGradGemm {
      * at the end. Per k block all of the block's W rows are packed (the block is sized so the pack stays in
      * L2) and every {@code MR}-row tile of dY runs over every panel.
      */
-    private static void splitRows(float[] dy, int m, WeightMatrix w, float[] dx) {
+    private static void splitRows(float[] dy, int m, WeightMatrix w, float[] dx, boolean accumulate) {
         int n = w.rows();
         int k = w.cols();
         int size = m * k;
@@ -62,7 +65,8 @@ final class InputGradGemm {
         Parallel.parallelFor(parts, t -> {
             float[] y = t == 0 ? dx : partials;
             int yOff = t == 0 ? 0 : (t - 1) * size;
-            rows(dy, m, w, (int) ((long) n * t / parts), (int) ((long) n * (t + 1) / parts), kc, y, yOff);
+            rows(dy, m, w, (int) ((long) n * t / parts), (int) ((long) n * (t + 1) / parts), kc, y, yOff,
+                    t == 0 && accumulate);
         });
         Parallel.parallelForRange(size, (from, to) -> {
             for (int t = 1; t < parts; t++) {
@@ -74,8 +78,12 @@ final class InputGradGemm {
         });
     }
 
-    /** {@code y[yOff + i·k + c] = Σ_{j ∈ [j0, j1)} dy[i, j] · w[j, c]}: all of dX over a range of W rows. */
-    private static void rows(float[] dy, int m, WeightMatrix w, int j0, int j1, int kc, float[] y, int yOff) {
+    /**
+     * {@code y[yOff + i·k + c] (+)= Σ_{j ∈ [j0, j1)} dy[i, j] · w[j, c]}: all of dX over a range of W rows, added
+     * into y when {@code accumulate}.
+     */
+    private static void rows(float[] dy, int m, WeightMatrix w, int j0, int j1, int kc, float[] y, int yOff,
+                             boolean accumulate) {
         int n = w.rows();
         int k = w.cols();
         int np = ceilDiv(k, NR);
@@ -83,7 +91,7 @@ final class InputGradGemm {
         for (int p0 = j0; p0 < j1; p0 += kc) {
             int kb = Math.min(kc, j1 - p0);
             pack(w, 0, k, p0, kb, b);
-            boolean first = p0 == j0;
+            boolean first = !accumulate && p0 == j0;
             int i = 0;
             for (; i + MR <= m; i += MR) {
                 for (int q = 0; q < np; q++) {

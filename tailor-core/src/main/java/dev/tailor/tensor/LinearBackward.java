@@ -34,7 +34,23 @@ public final class LinearBackward {
             Arrays.fill(dx, 0, m * k, 0f);
             return;
         }
-        InputGradGemm.run(dy, m, w, dx);
+        InputGradGemm.run(dy, m, w, dx, false);
+    }
+
+    /**
+     * {@code dx[i, c] += Σ_j dy[i, j] · w[j, c]}: {@link #inputGrad} accumulating into {@code dx}.
+     *
+     * @throws IllegalArgumentException naming the array that is too short for the shapes
+     */
+    public static void inputGradAdd(float[] dy, int m, WeightMatrix w, float[] dx) {
+        int n = w.rows();
+        int k = w.cols();
+        checkLength("dy", dy.length, m, n);
+        checkLength("dx", dx.length, m, k);
+        if (m == 0 || k == 0 || n == 0) {
+            return;
+        }
+        InputGradGemm.run(dy, m, w, dx, true);
     }
 
     /**

@@ -71,6 +71,12 @@ final class PackedGemm {
      * right operand B {@code [k, n]} supplied panel by panel by {@code packer}; {@code k > 0}.
      */
     static void run(float[] x, int xOff, int m, int n, int k, PanelPacker packer, float[] y, int yOff) {
+        run(x, xOff, m, n, k, packer, y, yOff, false);
+    }
+
+    /** {@link #run(float[], int, int, int, int, PanelPacker, float[], int)}, adding into y when {@code accumulate}. */
+    static void run(float[] x, int xOff, int m, int n, int k, PanelPacker packer, float[] y, int yOff,
+                    boolean accumulate) {
         int kc = ceilDiv(k, ceilDiv(k, KC_MAX));
         int panels = ceilDiv(n, NR);
         int threads = Parallel.threads();
@@ -86,7 +92,7 @@ final class PackedGemm {
             int j1 = Math.min(n, groups[g + 1] * NR);
             int i0 = (int) ((long) rowTiles * c / mChunks) * MR;
             int i1 = Math.min(m, (int) ((long) rowTiles * (c + 1) / mChunks) * MR);
-            block(x, xOff, n, k, packer, y, yOff, i0, i1, j0, j1, kc);
+            block(x, xOff, n, k, packer, y, yOff, i0, i1, j0, j1, kc, accumulate);
         });
     }
 
@@ -102,13 +108,13 @@ final class PackedGemm {
     }
 
     private static void block(float[] x, int xOff, int n, int k, PanelPacker packer, float[] y, int yOff,
-                              int i0, int i1, int j0, int j1, int kc) {
+                              int i0, int i1, int j0, int j1, int kc, boolean accumulate) {
         int np = ceilDiv(j1 - j0, NR);
         float[] pack = buffer(np * kc * NR);
         for (int k0 = 0; k0 < k; k0 += kc) {
             int kb = Math.min(kc, k - k0);
             packer.pack(j0, j1, k0, kb, pack);
-            boolean first = k0 == 0;
+            boolean first = !accumulate && k0 == 0;
             int i = i0;
             for (; i + MR <= i1; i += MR) {
                 for (int p = 0; p < np; p++) {

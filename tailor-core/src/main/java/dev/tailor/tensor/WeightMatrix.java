@@ -30,6 +30,16 @@ public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) 
         return new WeightMatrix(MemorySegment.ofArray(values), DType.F32, rows, cols);
     }
 
+    /** Rows {@code [from, to)} as a matrix of their own, a view of the same memory. */
+    public WeightMatrix rows(int from, int to) {
+        if (from < 0 || to < from || to > rows) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a [" + rows + ", " + cols
+                    + "] weight");
+        }
+        long row = (long) cols * dtype.byteSize();
+        return new WeightMatrix(data.asSlice(from * row, (to - from) * row), dtype, to - from, cols);
+    }
+
     /** Element {@code (r, c)} widened to float (slow path: tests, embeddings lookups). */
     public float get(int r, int c) {
         return Numerics.load(data, dtype, (long) r * cols + c);

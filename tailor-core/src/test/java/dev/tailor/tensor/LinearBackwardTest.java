@@ -31,6 +31,42 @@ import org.junit.jupiter.params.provider.MethodSource;
  * identities {@code <dY, X·Wᵀ> = <dY·W, X> = <dYᵀ·X, W>}.
  */
 class LinearBackwardTest {
+
+    @ParameterizedTest
+    @CsvSource({"7,40,33", "13,600,576", "7,9000,40"})
+    void inputGradAddAddsWhatInputGradWrites(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(m + n + k);
+        float[] dy = new float[m * n];
+        float[] w = new float[n * k];
+        float[] dx = new float[m * k];
+        for (float[] a : new float[][] {dy, w, dx}) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) rnd.nextDouble(-1, 1);
+            }
+        }
+        float[] product = new float[m * k];
+        LinearBackward.inputGrad(dy, m, WeightMatrix.of(w, n, k), product);
+        float[] sum = dx.clone();
+        LinearBackward.inputGradAdd(dy, m, WeightMatrix.of(w, n, k), sum);
+        for (int i = 0; i < sum.length; i++) {
+            assertEquals(dx[i] + product[i], sum[i], 1e-5 * Math.sqrt(n), "element " + i);
+        }
+    }
+
+    @Test
+    void aRowRangeOfAWeightIsAViewOfThoseRows() {
+        float[] w = new float[10 * 3];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i;
+        }
+        WeightMatrix rows = WeightMatrix.of(w, 10, 3).rows(4, 7);
+        assertEquals(3, rows.rows());
+        assertEquals(3, rows.cols());
+        assertEquals(12f, rows.get(0, 0));
+        assertEquals(20f, rows.get(2, 2));
+        assertThrows(IllegalArgumentException.class, () -> WeightMatrix.of(w, 10, 3).rows(8, 11));
+    }
+
     private static final int[] SIZES = {1, 7, 17, 1023};
     private static final int[] ROWS = {1, 7, 15, 17, 64};
 

@@ -233,7 +233,7 @@ public final class TrainableLlama {
         }
         float[] normed = new float[n * config.hiddenSize()];
         finalNorm.forward(hidden(seq), n, normed, new float[n]);
-        float[] logits = new float[lossRows.length * config.vocabSize()];
+        float[] logits = new float[frozenHead() ? 0 : lossRows.length * config.vocabSize()];
         return head(normed, n, lossRows, seq.labels(), 0f, logits, false, false).total();
     }
 
@@ -405,7 +405,7 @@ public final class TrainableLlama {
             BlockGradients grads = new BlockGradients(rows, config.hiddenSize(), config.qDim(), config.kvDim(),
                     config.intermediateSize());
             workspace = new Workspace(rows, real, layers, activations(rows), grads,
-                    new float[real * config.vocabSize()]);
+                    new float[frozenHead() ? 0 : real * config.vocabSize()]);
         }
         return workspace;
     }
@@ -447,7 +447,8 @@ public final class TrainableLlama {
     /**
      * The lm_head and the loss for only the {@code rows} that carry one (prompt tokens, padding and the last row
      * cost neither logits nor head backward): gathers their normed states, computes their logits into
-     * {@code logitsBuffer} and the cross-entropy; with {@code backward}, back-propagates through the head (its own
+     * {@code logitsBuffer} and the cross-entropy (a frozen head: {@link FusedHead}, chunk by chunk, the buffer
+     * unused); with {@code backward}, back-propagates through the head (its own
      * gradient, and the input gradient when {@code needInput}) and scatters that into an {@code [n, hidden]}
      * gradient, zero elsewhere (null without {@code backward}).
      */
@@ -461,14 +462,20 @@ public final class TrainableLlama {
             System.arraycopy(normed, rows[i] * d, picked, i * d, d);
             targets[i] = labels[rows[i] + 1];
         }
-        lmHead.forward(picked, k, logitsBuffer);
-        CausalLmLoss.Total total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets,
-                lossScale);
+        float[] dPicked = backward && needInput ? new float[k * d] : null;
+        CausalLmLoss.Total total;
+        if (frozenHead()) {
+            total = FusedHead.lossAndInputGrad(picked, k, lmHead.weight(), targets, lossScale, dPicked);
+        } else {
+            lmHead.forward(picked, k, logitsBuffer);
+            total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets, lossScale);
+            if (backward) {
+                lmHead.backward(logitsBuffer, picked, k, dPicked);
+            }
+        }
         if (!backward) {
             return new HeadPass(total, null);
         }
-        float[] dPicked = needInput ? new float[k * d] : null;
-        lmHead.backward(logitsBuffer, picked, k, dPicked);
         float[] dNormed = new float[n * d];
         if (needInput) {
             for (int i = 0; i < k; i++) {
@@ -476,6 +483,15 @@ public final class TrainableLlama {
             }
         }
         return new HeadPass(total, dNormed);
+    }
+
+    /**
+     * Whether the lm_head is a plain frozen product (no trainable weight or bias, no adapter, no bias): then the
+     * loss and its gradient go through {@link FusedHead}, which never holds the whole vocabulary's logits.
+     */
+    private boolean frozenHead() {
+        return lmHead.param() == null && lmHead.biasParam() == null && lmHead.adapter() == null
+                && lmHead.bias() == null;
     }
 
     private float[] logits(float[] x, int n, float[] rstd, float[] normed, float[] logits) {
