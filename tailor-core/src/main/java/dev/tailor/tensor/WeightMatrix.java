@@ -1,6 +1,8 @@
 package dev.tailor.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A row-major matrix {@code [rows, cols]} read in place from memory (usually a memory-mapped model
@@ -13,6 +15,7 @@ import java.lang.foreign.MemorySegment;
  * @param cols  number of columns (input features)
  */
 public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) {
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix {
         if (!dtype.isWeightType()) {
@@ -48,6 +51,10 @@ public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) 
     /** Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float. */
     public void copyRow(int r, float[] dst, int dstOff) {
         long base = (long) r * cols;
+        if (dtype == DType.F32) {
+            MemorySegment.copy(data, F32_LE, base * Float.BYTES, dst, dstOff, cols);
+            return;
+        }
         for (int c = 0; c < cols; c++) {
             dst[dstOff + c] = Numerics.load(data, dtype, base + c);
         }

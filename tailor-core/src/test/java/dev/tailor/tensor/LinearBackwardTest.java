@@ -64,6 +64,9 @@ class LinearBackwardTest {
         assertEquals(3, rows.cols());
         assertEquals(12f, rows.get(0, 0));
         assertEquals(20f, rows.get(2, 2));
+        float[] row = new float[5];
+        rows.copyRow(1, row, 2);
+        assertEquals("[0.0, 0.0, 15.0, 16.0, 17.0]", Arrays.toString(row));
         assertThrows(IllegalArgumentException.class, () -> WeightMatrix.of(w, 10, 3).rows(8, 11));
     }
 

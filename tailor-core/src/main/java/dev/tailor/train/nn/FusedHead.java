@@ -97,25 +97,29 @@ final class FusedHead {
                 LinearBackward.inputGradAdd(logits, k, ec, dx);
             }
         }
+        if (dx != null) {
+            Parallel.parallelForRange(k, (i0, i1) -> {
+                float[] row = new float[d];
+                for (int i = i0; i < i1; i++) {
+                    int t = targets[i];
+                    if (t == CausalLmLoss.IGNORE_INDEX) {
+                        Arrays.fill(dx, i * d, (i + 1) * d, 0f);
+                        continue;
+                    }
+                    e.copyRow(t, row, 0);
+                    float factor = (float) (scale / sum[i]);
+                    for (int c = 0; c < d; c++) {
+                        dx[i * d + c] = dx[i * d + c] * factor - scale * row[c];
+                    }
+                }
+            });
+        }
         double total = 0;
         long count = 0;
-        float[] row = new float[d];
         for (int i = 0; i < k; i++) {
-            int t = targets[i];
-            if (t == CausalLmLoss.IGNORE_INDEX) {
-                if (dx != null) {
-                    Arrays.fill(dx, i * d, (i + 1) * d, 0f);
-                }
-                continue;
-            }
-            total += Math.log(sum[i]) + max[i] - targetLogit[i];
-            count++;
-            if (dx != null) {
-                e.copyRow(t, row, 0);
-                float factor = (float) (scale / sum[i]);
-                for (int c = 0; c < d; c++) {
-                    dx[i * d + c] = dx[i * d + c] * factor - scale * row[c];
-                }
+            if (targets[i] != CausalLmLoss.IGNORE_INDEX) {
+                total += Math.log(sum[i]) + max[i] - targetLogit[i];
+                count++;
             }
         }
         return new CausalLmLoss.Total(total, count);
