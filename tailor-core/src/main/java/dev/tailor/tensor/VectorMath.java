@@ -61,6 +61,43 @@ public final class VectorMath {
         return acc.lane(0);
     }
 
+    /** The largest of {@code x[off, off + len)}, −∞ when empty. */
+    public static float max(float[] x, int off, int len) {
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int bound = F.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        return max;
+    }
+
+    /**
+     * Replaces {@code x[off, off + len)} by {@code exp(x − shift)} (a softmax's numerators, {@code shift} the row's
+     * maximum) and returns their sum: the vector lanes summed by {@link #sum}, then the tail by the scalar twin.
+     */
+    public static float expShiftSum(float[] x, int off, int len, float shift) {
+        FloatVector vsum = FloatVector.zero(F);
+        int bound = F.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(shift));
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = sum(vsum);
+        for (; i < len; i++) {
+            float e = exp(x[off + i] - shift);
+            x[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
     @SuppressWarnings("unchecked")
     private static VectorShuffle<Float>[] rotations() {
         int steps = Integer.numberOfTrailingZeros(F.length());

@@ -4,7 +4,6 @@ import dev.tailor.model.CausalLmLoss;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -79,32 +78,12 @@ final class CrossEntropy {
     /** One row: returns {@code logsumexp(x) − x[target]} and overwrites x with {@code scale·(softmax − onehot)}. */
     private static double row(float[] x, int off, int vocab, int target, float scale) {
         int bound = F.loopBound(vocab);
-        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
-        }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < vocab; i++) {
-            max = Math.max(max, x[off + i]);
-        }
+        float max = VectorMath.max(x, off, vocab);
         float targetLogit = x[off + target];
-        FloatVector vsum = FloatVector.zero(F);
-        i = 0;
-        for (; i < bound; i += F.length()) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
-            e.intoArray(x, off + i);
-            vsum = vsum.add(e);
-        }
-        double sum = VectorMath.sum(vsum);
-        for (; i < vocab; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
+        double sum = VectorMath.expShiftSum(x, off, vocab, max);
         double nll = Math.log(sum) + max - targetLogit;
         float factor = (float) (scale / sum);
-        i = 0;
+        int i = 0;
         for (; i < bound; i += F.length()) {
             FloatVector.fromArray(F, x, off + i).mul(factor).intoArray(x, off + i);
         }

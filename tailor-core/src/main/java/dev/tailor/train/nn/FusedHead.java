@@ -7,9 +7,6 @@ import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
 import dev.tailor.tensor.WeightMatrix;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The causal-LM cross-entropy through a frozen lm_head E {@code [vocab, d]}, and the gradient of its input, without
@@ -33,7 +30,6 @@ final class FusedHead {
      * 3–5% faster than with the whole-vocabulary logits, where chunks of 4096 rows were 5% slower and 256 no better.
      */
     private static final int CHUNK_BYTES = 1 << 20;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private FusedHead() {
     }
@@ -84,9 +80,9 @@ final class FusedHead {
                     if (t >= first && t < first + cn) {
                         targetLogit[i] = logits[off + t - first];
                     }
-                    float m = Math.max(max[i], rowMax(logits, off, cn));
+                    float m = Math.max(max[i], VectorMath.max(logits, off, cn));
                     float rescale = max[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(max[i] - m);
-                    sum[i] = sum[i] * rescale + expInPlace(logits, off, cn, m);
+                    sum[i] = sum[i] * rescale + VectorMath.expShiftSum(logits, off, cn, m);
                     max[i] = m;
                     if (dx != null && rescale != 1f) {
                         scaleRow(dx, i * d, d, rescale);
@@ -123,39 +119,6 @@ final class FusedHead {
             }
         }
         return new CausalLmLoss.Total(total, count);
-    }
-
-    private static float rowMax(float[] x, int off, int len) {
-        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int bound = F.loopBound(len);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
-        }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
-        for (; i < len; i++) {
-            max = Math.max(max, x[off + i]);
-        }
-        return max;
-    }
-
-    /** Replaces {@code x[off, off + len)} by {@code exp(x − max)} and returns their sum. */
-    private static double expInPlace(float[] x, int off, int len, float max) {
-        FloatVector vsum = FloatVector.zero(F);
-        int bound = F.loopBound(len);
-        int i = 0;
-        for (; i < bound; i += F.length()) {
-            FloatVector v = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
-            v.intoArray(x, off + i);
-            vsum = vsum.add(v);
-        }
-        double sum = VectorMath.sum(vsum);
-        for (; i < len; i++) {
-            float v = VectorMath.exp(x[off + i] - max);
-            x[off + i] = v;
-            sum += v;
-        }
-        return sum;
     }
 
     private static void scaleRow(float[] x, int off, int len, float a) {

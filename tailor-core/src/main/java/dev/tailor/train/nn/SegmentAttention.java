@@ -156,7 +156,8 @@ final class SegmentAttention {
      */
     private void softmaxRow(float[] s, int off, int pre, int from, int to, int c) {
         float max = Math.max(scaleMax(s, off, pre), scaleMax(s, off + from, to + 1 - from));
-        float sum = expSum(s, off, pre, max) + expSum(s, off + from, to + 1 - from, max);
+        float sum = VectorMath.expShiftSum(s, off, pre, max)
+                + VectorMath.expShiftSum(s, off + from, to + 1 - from, max);
         float inv = 1f / sum;
         multiply(s, off, pre, inv);
         Arrays.fill(s, off + pre, off + from, 0f);
@@ -179,24 +180,6 @@ final class SegmentAttention {
             max = Math.max(max, x[off + i]);
         }
         return max;
-    }
-
-    /** Replaces {@code x[off, off + len)} by {@code exp(x − max)} and returns their sum. */
-    private static float expSum(float[] x, int off, int len, float max) {
-        FloatVector vsum = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
-            e.intoArray(x, off + i);
-            vsum = vsum.add(e);
-        }
-        float sum = VectorMath.sum(vsum);
-        for (; i < len; i++) {
-            float e = VectorMath.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        return sum;
     }
 
     private static void multiply(float[] x, int off, int len, float a) {
