@@ -15,7 +15,8 @@ import java.nio.ByteOrder;
  * @param cols  number of columns (input features)
  */
 public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) {
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix {
         if (!dtype.isWeightType()) {

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The vectorized {@code X·Wᵀ} for narrow W against its scalar twin: the rank-8 tile, odd rows, p tails, other widths. */
+/** The vectorized {@code X·Wᵀ} for narrow W against its scalar twin: rank-8 tiles, odd rows, p tails, other widths. */
 class NarrowMatMulTest {
 
     @ParameterizedTest
