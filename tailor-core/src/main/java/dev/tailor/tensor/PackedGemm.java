@@ -300,7 +300,7 @@ final class PackedGemm {
     }
 
     /** Index vector {@code v} of {@link #SWAP_INDEX}; zero (and unused) past its end, for vectors narrower than 16. */
-    private static FloatVector swapVector(int v) {
+    static FloatVector swapVector(int v) {
         return (v + 1) * L <= SWAP_INDEX.length ? FloatVector.fromArray(F, SWAP_INDEX, v * L) : FloatVector.zero(F);
     }
 

@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.Transpose;
 import dev.tailor.tensor.VectorMath;
 
 import java.util.Arrays;
@@ -245,11 +246,7 @@ final class SegmentAttention {
 
     /** The {@code [r, hd]} block at {@code x[at]} (rows {@code ld} apart), transposed into {@code out [hd, r]}. */
     private void transposeBlock(float[] x, int at, int ld, int r, float[] out) {
-        for (int t = 0; t < r; t++) {
-            for (int i = 0; i < headDim; i++) {
-                out[i * r + t] = x[at + t * ld + i];
-            }
-        }
+        Transpose.transpose(x, at, ld, r, headDim, out, 0, r, false);
     }
 
     /**
@@ -258,13 +255,7 @@ final class SegmentAttention {
      */
     private void scatterTransposed(float[] src, int pre, int m, int n, int width, int g, float[] dst,
                                    boolean first) {
-        for (int t = 0; t < n; t++) {
-            int row = t * width + g * headDim;
-            for (int i = 0; i < headDim; i++) {
-                float value = src[i * m + pre + t];
-                dst[row + i] = first ? value : dst[row + i] + value;
-            }
-        }
+        Transpose.transpose(src, pre, m, headDim, n, dst, g * headDim, width, !first);
     }
 
     /**
