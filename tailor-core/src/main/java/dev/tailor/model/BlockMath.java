@@ -1,6 +1,6 @@
 package dev.tailor.model;
 
-/** Element-wise additions of a decoder block (the vectorized kernels are in {@link dev.tailor.tensor.Ops}). */
+/** The bias addition of a decoder block's linear layers (the residual sums are {@link dev.tailor.tensor.Ops#add}). */
 final class BlockMath {
     private BlockMath() {
     }
@@ -10,12 +10,6 @@ final class BlockMath {
             for (int i = 0; i < bias.length; i++) {
                 y[r * bias.length + i] += bias[i];
             }
-        }
-    }
-
-    static void addInPlace(float[] x, float[] y, int len) {
-        for (int i = 0; i < len; i++) {
-            x[i] += y[i];
         }
     }
 }

@@ -384,7 +384,7 @@ public final class LlamaModel implements AutoCloseable {
         Attention.causal(config, s.q, cache, layer, start, n, s.attn);
         project(layer, "self_attn.o_proj", s.attn, n, w.o(), null, s.out);
         adaptSublayer(layer, "self_attn", s.out, n);
-        BlockMath.addInPlace(x, s.out, n * d);
+        Ops.add(x, s.out, x, n * d);
 
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
@@ -394,7 +394,7 @@ public final class LlamaModel implements AutoCloseable {
         Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
         project(layer, "mlp.down_proj", s.gate, n, w.down(), null, s.out);
         adaptSublayer(layer, "mlp", s.out, n);
-        BlockMath.addInPlace(x, s.out, n * d);
+        Ops.add(x, s.out, x, n * d);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tailor.tensor;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,7 +70,7 @@ public final class Parallel {
      * one small range, not by half of it.
      */
     public static void parallelForRange(int n, RangeBody body) {
-        int parts = Math.min(n, THREADS == 1 ? 1 : RANGES_PER_THREAD * THREADS);
+        int parts = Math.min(n, maxRanges());
         parallelFor(parts, p -> body.run((int) ((long) n * p / parts), (int) ((long) n * (p + 1) / parts)));
     }
 
@@ -81,9 +82,13 @@ public final class Parallel {
      */
     public static void parallelForChunks(int off, int len, int align, RangeBody body) {
         int units = len / align;
-        int parts = Math.max(1, Math.min(THREADS == 1 ? 1 : RANGES_PER_THREAD * THREADS, units));
+        int parts = Math.max(1, Math.min(maxRanges(), units));
         parallelFor(parts, p -> body.run(off + (int) ((long) units * p / parts) * align,
                 p == parts - 1 ? off + len : off + (int) ((long) units * (p + 1) / parts) * align));
+    }
+
+    private static int maxRanges() {
+        return THREADS == 1 ? 1 : RANGES_PER_THREAD * THREADS;
     }
 
     /**
@@ -104,7 +109,7 @@ public final class Parallel {
             u += size;
             bounds[++tasks] = u;
         }
-        return java.util.Arrays.copyOf(bounds, tasks + 1);
+        return Arrays.copyOf(bounds, tasks + 1);
     }
 
     /** The body of a ranged loop: processes indices {@code [from, to)}. */

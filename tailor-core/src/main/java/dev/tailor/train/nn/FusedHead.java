@@ -62,9 +62,6 @@ final class FusedHead {
         Arrays.fill(max, Float.NEGATIVE_INFINITY);
         double[] sum = new double[k];
         float[] targetLogit = new float[k];
-        if (dx != null) {
-            Arrays.fill(dx, 0, k * d, 0f);
-        }
         int chunk = Math.min(chunkRows, vocab);
         float[] logits = new float[k * chunk];
         for (int c0 = 0; c0 < vocab; c0 += chunk) {
@@ -84,12 +81,14 @@ final class FusedHead {
                     float rescale = max[i] == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(max[i] - m);
                     sum[i] = sum[i] * rescale + VectorMath.expShiftSum(logits, off, cn, m);
                     max[i] = m;
-                    if (dx != null && rescale != 1f) {
+                    if (dx != null && first > 0 && rescale != 1f) {
                         scaleRow(dx, i * d, d, rescale);
                     }
                 }
             });
-            if (dx != null) {
+            if (dx != null && c0 == 0) {
+                LinearBackward.inputGrad(logits, k, ec, dx);
+            } else if (dx != null) {
                 LinearBackward.inputGradAdd(logits, k, ec, dx);
             }
         }

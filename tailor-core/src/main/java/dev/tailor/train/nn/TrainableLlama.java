@@ -516,13 +516,7 @@ public final class TrainableLlama {
             b.k().forward(a.n1, n, a.k);
         }
         b.v().forward(a.n1, n, a.v);
-        int[] pos = seq.positions();
-        Parallel.parallelForRange(n, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                rope.apply(a.q, t * config.qDim(), config.numHeads(), pos[t]);
-                rope.apply(a.k, t * config.kvDim(), config.numKvHeads(), pos[t]);
-            }
-        });
+        rotate(a.q, a.k, seq.positions(), n, false);
         attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
         b.o().forward(a.attn, n, out);
@@ -542,6 +536,24 @@ public final class TrainableLlama {
         }
         Ops.add(out, a.xMid, out, n * d);
         return out;
+    }
+
+    /**
+     * RoPE on the queries {@code q [n, qDim]} and keys {@code k [n, kvDim]} at their positions, in place, split over
+     * the kernel threads; {@code inverse} rotates gradients back (the backward).
+     */
+    private void rotate(float[] q, float[] k, int[] pos, int n, boolean inverse) {
+        Parallel.parallelForRange(n, (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                if (inverse) {
+                    rope.applyInverse(q, t * config.qDim(), config.numHeads(), pos[t]);
+                    rope.applyInverse(k, t * config.kvDim(), config.numKvHeads(), pos[t]);
+                } else {
+                    rope.apply(q, t * config.qDim(), config.numHeads(), pos[t]);
+                    rope.apply(k, t * config.kvDim(), config.numKvHeads(), pos[t]);
+                }
+            }
+        });
     }
 
     /** From the gradient of a block's output, accumulates its parameter gradients and returns that of its input. */
@@ -576,15 +588,7 @@ public final class TrainableLlama {
         float[] dk = g.dk;
         float[] dv = g.dv;
         attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), a.probs, n, dq, dk, dv);
-        int[] pos = seq.positions();
-        float[] dqr = dq;
-        float[] dkr = dk;
-        Parallel.parallelForRange(n, (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                rope.applyInverse(dqr, t * config.qDim(), config.numHeads(), pos[t]);
-                rope.applyInverse(dkr, t * config.kvDim(), config.numKvHeads(), pos[t]);
-            }
-        });
+        rotate(dq, dk, seq.positions(), n, true);
         float[] qIn = a.n1;
         if (b.qNorm() != null) {
             float[] dqRaw = new float[n * config.qDim()];
