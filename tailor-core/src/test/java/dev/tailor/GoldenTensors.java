@@ -3,7 +3,7 @@ package dev.tailor;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.model.CausalLmLoss;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 

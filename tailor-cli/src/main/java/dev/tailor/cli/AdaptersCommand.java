@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterMerge;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.AdapterStack;
 import dev.tailor.adapt.lora.CombinationType;
 import dev.tailor.adapt.lora.CombineOptions;

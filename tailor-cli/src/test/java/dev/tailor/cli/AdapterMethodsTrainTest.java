@@ -97,7 +97,7 @@ class AdapterMethodsTrainTest {
                 + baseLosses + ", trained " + losses);
         assertFalse(Files.exists(out.resolve("model.safetensors")), "only the adapter is saved");
         assertEquals(type, AdapterFiles.config(out).get("peft_type").asText());
-        assertEquals(dev.tailor.io.BaseFingerprint.compute(model), AdapterFiles.baseFingerprint(out));
+        assertEquals(dev.tailor.model.BaseFingerprint.compute(model), AdapterFiles.baseFingerprint(out));
 
         ByteArrayOutputStream text = new ByteArrayOutputStream();
         assertEquals(0, run(new PrintStream(text, true, StandardCharsets.UTF_8), "generate", "--model",

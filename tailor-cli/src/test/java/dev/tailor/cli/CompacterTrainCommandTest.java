@@ -5,7 +5,7 @@ import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.compacter.CompacterModel;
 import dev.tailor.generate.Generator;
-import dev.tailor.io.BaseFingerprint;
+import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.PretrainedModel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

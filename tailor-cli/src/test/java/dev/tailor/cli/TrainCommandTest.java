@@ -195,7 +195,7 @@ class TrainCommandTest {
         List<Double> losses = losses(out.resolve("metrics.jsonl"));
         assertTrue((losses.get(10) + losses.get(11)) / 2 < (losses.get(0) + losses.get(1)) / 2 - 0.1, losses.toString());
         assertFalse(Files.exists(out.resolve("model.safetensors")), "only the adapter is saved");
-        assertEquals(dev.tailor.io.BaseFingerprint.compute(model),
+        assertEquals(dev.tailor.model.BaseFingerprint.compute(model),
                 dev.tailor.adapt.lora.PeftLoraAdapter.baseFingerprint(out));
         assertEquals(14, dev.tailor.adapt.lora.PeftLoraAdapter.load(out).size());
 
@@ -241,8 +241,8 @@ class TrainCommandTest {
                 client.toString(), "--method", "lora", "--r", "4", "--steps", "3", "--batch-size", "2",
                 "--seq-len", "64", "--lr", "1e-2"), err.toString());
         String recorded = dev.tailor.adapt.AdapterFiles.baseFingerprint(client);
-        assertEquals(dev.tailor.io.BaseFingerprint.compute(domain), recorded);
-        assertFalse(recorded.equals(dev.tailor.io.BaseFingerprint.compute(model)), "the fine-tuned base is another base");
+        assertEquals(dev.tailor.model.BaseFingerprint.compute(domain), recorded);
+        assertFalse(recorded.equals(dev.tailor.model.BaseFingerprint.compute(model)), "the fine-tuned base is another base");
         assertEquals(0, run("generate", "--model", domain.toString(), "--adapter", client.toString(), "--prompt",
                 "Call me", "--max-tokens", "3"), err.toString());
         err.getBuffer().setLength(0);

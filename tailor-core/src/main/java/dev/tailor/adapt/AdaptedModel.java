@@ -1,8 +1,6 @@
 package dev.tailor.adapt;
 
-import dev.tailor.adapt.lora.CombineOptions;
-import dev.tailor.adapt.lora.LoraCombine;
-import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 
@@ -12,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,8 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *     float[] h = sql.forward(sql.newCache(ids.length), ids);
  *     model.set("support", "sql");                           // or a stack, in order
  *     model.disable();                                       // the base alone, until enable()
- *     model.combine(List.of("sql", "support"), List.of(0.7, 0.3),
- *             new CombineOptions(CombinationType.TIES, 0.5, MajoritySignMethod.TOTAL, null, null, 0), "mix");
+ *     model.combine(List.of("sql", "support"), LoraCombine.weighted(List.of(0.7, 0.3),
+ *             new CombineOptions(CombinationType.TIES, 0.5, MajoritySignMethod.TOTAL, null, null, 0)), "mix");
  *     LlamaWeights merged = model.merge("mix");               // a standalone copy; the base is untouched
  * }
  * }</pre>
@@ -56,7 +55,7 @@ public final class AdaptedModel {
     /**
      * Adapters over {@code base} (which stays the caller's to close).
      *
-     * @param baseFingerprint the base's {@link dev.tailor.io.BaseFingerprint}, checked against what adapters
+     * @param baseFingerprint the base's {@link dev.tailor.model.BaseFingerprint}, checked against what adapters
      *                        record; or null to check nothing
      */
     public AdaptedModel(LlamaModel base, String baseFingerprint) {
@@ -159,25 +158,20 @@ public final class AdaptedModel {
     }
 
     /**
-     * Adds {@code newName}, the weighted combination of LoRA adapters {@code names} ({@link LoraCombine}), inactive.
+     * Adds {@code newName}, the combination {@code how} of adapters {@code names} (LoRA's {@code
+     * LoraCombine.weighted}, say), inactive.
      *
      * @return the new adapter
-     * @throws IllegalArgumentException when one of them is not a LoRA adapter (naming it and its type), or as
-     *                                  {@link LoraCombine#combine(List, List, CombineOptions)} and {@link #add}
+     * @throws IllegalArgumentException when {@code how} cannot take one of them, or as {@link #add}
      */
-    public synchronized LoraModel combine(List<String> names, List<Double> weights, CombineOptions options,
-                                          String newName) {
+    public synchronized <A extends Adapter> A combine(List<String> names, AdapterCombination<A> how, String newName) {
         State s = state;
         check(s, names);
-        List<LoraModel> loras = new ArrayList<>();
+        SequencedMap<String, Adapter> named = new LinkedHashMap<>();
         for (String n : names) {
-            if (!(s.adapters.get(n) instanceof LoraModel lora)) {
-                throw new IllegalArgumentException("adapter \"" + n + "\" is a " + s.adapters.get(n).type()
-                        + " adapter: only LoRA adapters can be combined");
-            }
-            loras.add(lora);
+            named.put(n, s.adapters.get(n));
         }
-        LoraModel combined = LoraCombine.combine(loras, weights, options);
+        A combined = how.combine(named);
         add(newName, combined);
         return combined;
     }

@@ -1,6 +1,7 @@
 package dev.tailor.adapt;
 
-import dev.tailor.train.Parameter;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.List;

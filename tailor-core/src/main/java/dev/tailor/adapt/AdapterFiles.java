@@ -15,8 +15,8 @@ import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
-import dev.tailor.tokenizer.PythonJson;
-import dev.tailor.train.Parameter;
+import dev.tailor.io.PythonJson;
+import dev.tailor.tensor.Parameter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

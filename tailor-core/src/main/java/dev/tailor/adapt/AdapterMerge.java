@@ -1,5 +1,7 @@
 package dev.tailor.adapt;
 
+import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.tensor.WeightMatrix;

@@ -1,6 +1,7 @@
 package dev.tailor.adapt;
 
-import dev.tailor.io.BaseFingerprint;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.BaseFingerprint;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package dev.tailor.adapt;
 
+import dev.tailor.model.site.LinearAdapter;
+
 /**
  * An adapter whose effect is a change of the wrapped linear's weight (and bias), so it can be merged into them and
  * taken out again.

@@ -4,69 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
-import dev.tailor.model.ModelConfig;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * What PEFT's prompt-learning methods (prompt tuning, prefix tuning) share: one tensor {@code prompt_embeddings}
- * in {@code adapter_model.safetensors}, the config keys of PEFT's {@code PromptLearningConfig}, and the shapes a
- * model needs. Prefix tuning's tensor is PEFT's {@code past_key_values} layout: row p is
- * {@code [layers·2, kvHeads, headDim]}, layer l's key is block {@code 2l} and its value block {@code 2l+1}
- * ({@code view(P, layers·2, kvHeads, headDim).permute(2, 0, 3, 1, 4).split(2)}).
+ * in {@code adapter_model.safetensors} and the config keys of PEFT's {@code PromptLearningConfig}. The shapes a
+ * model needs of them are {@link dev.tailor.model.VirtualTokens}'.
  */
 public final class PromptLearning {
     /** The one tensor PEFT saves for prompt learning methods. */
     public static final String TENSOR = "prompt_embeddings";
 
     private PromptLearning() {
-    }
-
-    /** Prefix tuning's row width for {@code config}: {@code layers · 2 · kvHeads · headDim}. */
-    public static int prefixWidth(ModelConfig config) {
-        return config.numLayers() * 2 * config.kvDim();
-    }
-
-    /** Offset of layer {@code layer}'s key within a prefix row. */
-    public static int keyOffset(int layer, int kvDim) {
-        return 2 * layer * kvDim;
-    }
-
-    /** Offset of layer {@code layer}'s value within a prefix row. */
-    public static int valueOffset(int layer, int kvDim) {
-        return (2 * layer + 1) * kvDim;
-    }
-
-    /**
-     * Checks that prompt tuning's embeddings ({@code [P, hidden]}) and prefix tuning's keys and values
-     * ({@code [P, layers·2·kvDim]}), either may be null but not both set, fit {@code config}.
-     *
-     * @throws IllegalArgumentException naming the expected and actual shapes
-     */
-    public static void check(ModelConfig config, Parameter promptEmbeddings, Parameter prefix) {
-        if (promptEmbeddings != null && prefix != null) {
-            throw new IllegalArgumentException("an adapter has either prompt embeddings or a prefix, not both");
-        }
-        if (promptEmbeddings != null) {
-            checkShape(config, promptEmbeddings, config.hiddenSize(), "prompt tuning", "hidden_size");
-        }
-        if (prefix != null) {
-            checkShape(config, prefix, prefixWidth(config), "prefix tuning", "num_layers·2·kv_heads·head_dim");
-        }
-    }
-
-    private static void checkShape(ModelConfig config, Parameter p, int width, String method, String widthName) {
-        long[] shape = p.shape();
-        if (shape.length != 2 || shape[1] != width || shape[0] < 1 || shape[0] >= config.maxPositions()) {
-            throw new IllegalArgumentException(method + "'s " + p.name() + " is " + Arrays.toString(shape)
-                    + " but this model needs [num_virtual_tokens, " + width + "] (" + widthName + " = " + width
-                    + ", 1 <= num_virtual_tokens < " + config.maxPositions() + ")");
-        }
     }
 
     /**

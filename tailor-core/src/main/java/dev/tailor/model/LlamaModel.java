@@ -1,16 +1,15 @@
 package dev.tailor.model;
 
-import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.FrozenLinear;
-import dev.tailor.adapt.LinearOp;
-import dev.tailor.adapt.PromptLearning;
-import dev.tailor.adapt.SublayerAdapter;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.FrozenLinear;
+import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.SublayerAdapter;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,7 +90,7 @@ public final class LlamaModel implements AutoCloseable {
             prompt = sites.promptEmbeddings();
             kv = sites.prefix();
         }
-        PromptLearning.check(config, prompt, kv);
+        VirtualTokens.check(config, prompt, kv);
         this.promptEmbeddings = prompt;
         this.prefix = kv;
         this.virtualTokens = new AdapterSites(Map.of(), Map.of(), prompt, kv).virtualTokens();

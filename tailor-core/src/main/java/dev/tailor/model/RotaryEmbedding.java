@@ -1,7 +1,6 @@
 package dev.tailor.model;
 
 import dev.tailor.tensor.Ops;
-import dev.tailor.tensor.RopeTables;
 
 /**
  * Rotary position embeddings of a model in the Hugging Face "rotate half" layout: dimension i of a head pairs

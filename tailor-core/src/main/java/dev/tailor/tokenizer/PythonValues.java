@@ -1,5 +1,6 @@
 package dev.tailor.tokenizer;
 
+import dev.tailor.io.PythonJson;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.interpret.Context;

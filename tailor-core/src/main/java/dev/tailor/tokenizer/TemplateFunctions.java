@@ -1,5 +1,6 @@
 package dev.tailor.tokenizer;
 
+import dev.tailor.io.PythonJson;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;

@@ -1,9 +1,11 @@
 package dev.tailor.adapt;
 
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.Shared;
 import dev.tailor.adapt.lora.CombinationType;
 import dev.tailor.adapt.lora.CombineOptions;
 import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.LoraCombine;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.model.LayerWeights;
@@ -11,7 +13,7 @@ import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -165,8 +167,8 @@ class AdaptedModelTest {
         LoraModel b = random(base.config(), List.of("q_proj", "up_proj"), 5);
         model.add("a", a);
         model.add("b", b);
-        LoraModel mix = model.combine(List.of("a", "b"), List.of(0.25, 0.75), CombineOptions.of(CombinationType.CAT),
-                "mix");
+        LoraModel mix = model.combine(List.of("a", "b"),
+                LoraCombine.weighted(List.of(0.25, 0.75), CombineOptions.of(CombinationType.CAT)), "mix");
         assertSame(mix, model.adapter("mix"));
         assertEquals(List.of(), model.active(), "a combination is added inactive, as in PEFT");
         String q = "model.layers.1.self_attn.q_proj";
@@ -198,7 +200,7 @@ class AdaptedModelTest {
             }
         });
         var e = assertThrows(IllegalArgumentException.class, () -> model.combine(List.of("a", "other"),
-                List.of(1.0, 1.0), CombineOptions.of(CombinationType.LINEAR), "bad"));
+                LoraCombine.weighted(List.of(1.0, 1.0), CombineOptions.of(CombinationType.LINEAR)), "bad"));
         assertTrue(e.getMessage().contains("\"other\"") && e.getMessage().contains("IA3"), e.getMessage());
         assertFalse(model.names().contains("bad"));
     }

@@ -2,7 +2,7 @@ package dev.tailor.adapt;
 
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 

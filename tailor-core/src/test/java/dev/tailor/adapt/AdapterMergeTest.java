@@ -1,5 +1,6 @@
 package dev.tailor.adapt;
 
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.Shared;
 import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.model.LlamaModel;

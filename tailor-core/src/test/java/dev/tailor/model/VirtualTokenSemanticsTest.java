@@ -1,7 +1,7 @@
 package dev.tailor.model;
 
 import dev.tailor.Shared;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuning;
@@ -11,7 +11,7 @@ import dev.tailor.generate.GenerationResult;
 import dev.tailor.generate.Generator;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.train.LikelihoodScorer;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 import org.junit.jupiter.api.AfterAll;
@@ -102,15 +102,15 @@ class VirtualTokenSemanticsTest {
         base.forward(cache, text);
         ModelConfig c = base.config();
         int kvDim = c.kvDim();
-        int width = PromptLearning.prefixWidth(c);
+        int width = VirtualTokens.prefixWidth(c);
         float[] values = new float[p * width];
         for (int l = 0; l < c.numLayers(); l++) {
             for (int pos = 0; pos < p; pos++) {
                 for (int h = 0; h < c.numKvHeads(); h++) {
                     int src = cache.offset(h, pos);
                     int dst = pos * width + h * c.headDim();
-                    System.arraycopy(cache.keys(l), src, values, dst + PromptLearning.keyOffset(l, kvDim), c.headDim());
-                    System.arraycopy(cache.values(l), src, values, dst + PromptLearning.valueOffset(l, kvDim),
+                    System.arraycopy(cache.keys(l), src, values, dst + VirtualTokens.keyOffset(l, kvDim), c.headDim());
+                    System.arraycopy(cache.values(l), src, values, dst + VirtualTokens.valueOffset(l, kvDim),
                             c.headDim());
                 }
             }

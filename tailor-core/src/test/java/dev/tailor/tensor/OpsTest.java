@@ -1,5 +1,6 @@
 package dev.tailor.tensor;
 
+import dev.tailor.model.RopeTables;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,6 @@
 package dev.tailor.tokenizer;
 
+import dev.tailor.io.PythonJson;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;

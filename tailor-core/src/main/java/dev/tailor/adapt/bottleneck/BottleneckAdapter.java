@@ -1,10 +1,10 @@
 package dev.tailor.adapt.bottleneck;
 
-import dev.tailor.adapt.SublayerAdapter;
+import dev.tailor.model.site.SublayerAdapter;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.Arrays;
 import java.util.List;

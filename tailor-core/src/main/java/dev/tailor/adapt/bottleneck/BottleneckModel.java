@@ -3,11 +3,11 @@ package dev.tailor.adapt.bottleneck;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.model.ModelConfig;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.compacter;
 
-import dev.tailor.adapt.SublayerAdapter;
-import dev.tailor.train.Parameter;
+import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,9 +1,9 @@
 package dev.tailor.adapt.compacter;
 
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.ModelConfig;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.Map;

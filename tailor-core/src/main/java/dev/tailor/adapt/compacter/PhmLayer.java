@@ -1,7 +1,7 @@
 package dev.tailor.adapt.compacter;
 
 import dev.tailor.tensor.MatMulNN;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package dev.tailor.adapt.ia3;
 
-import dev.tailor.adapt.LinearOp;
+import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.Arrays;
 import java.util.List;

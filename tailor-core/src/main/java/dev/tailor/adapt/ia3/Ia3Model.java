@@ -1,7 +1,7 @@
 package dev.tailor.adapt.ia3;
 
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.ModelConfig;
 
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

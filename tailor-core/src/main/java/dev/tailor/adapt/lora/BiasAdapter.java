@@ -1,10 +1,10 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.adapt.LinearAdapter;
-import dev.tailor.adapt.LinearOp;
+import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
-import dev.tailor.adapt.TrainingPass;
-import dev.tailor.train.Parameter;
+import dev.tailor.model.site.TrainingPass;
+import dev.tailor.tensor.Parameter;
 
 import java.util.ArrayList;
 import java.util.Arrays;

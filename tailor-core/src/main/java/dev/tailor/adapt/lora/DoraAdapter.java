@@ -1,13 +1,13 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.adapt.LinearOp;
+import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
-import dev.tailor.adapt.TrainingPass;
+import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.Arrays;
 import java.util.List;

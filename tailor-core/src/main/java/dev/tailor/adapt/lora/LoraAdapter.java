@@ -1,11 +1,11 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.adapt.LinearOp;
+import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
-import dev.tailor.adapt.TrainingPass;
+import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.NarrowMatMul;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,8 +1,10 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.tensor.Svd;
+import dev.tailor.adapt.AdapterCombination;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.tensor.Parallel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +42,26 @@ import java.util.TreeSet;
  */
 public final class LoraCombine {
     private LoraCombine() {
+    }
+
+    /**
+     * The weighted combination of {@link #combine(List, List, CombineOptions)} as an {@link AdapterCombination}, for
+     * {@link dev.tailor.adapt.AdaptedModel#combine}: it takes LoRA adapters only.
+     *
+     * @throws IllegalArgumentException (when applied) naming an adapter that is not LoRA and its type
+     */
+    public static AdapterCombination<LoraModel> weighted(List<Double> weights, CombineOptions options) {
+        return named -> {
+            List<LoraModel> loras = new ArrayList<>();
+            named.forEach((name, adapter) -> {
+                if (!(adapter instanceof LoraModel lora)) {
+                    throw new IllegalArgumentException("adapter \"" + name + "\" is a " + adapter.type()
+                            + " adapter: only LoRA adapters can be combined");
+                }
+                loras.add(lora);
+            });
+            return combine(loras, weights, options);
+        };
     }
 
     /**

@@ -1,13 +1,13 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.LinearAdapter;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.HashSet;

@@ -1,10 +1,10 @@
 package dev.tailor.adapt.prefix;
 
-import dev.tailor.adapt.PrefixEncoder;
+import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 import java.util.SplittableRandom;

@@ -2,9 +2,9 @@ package dev.tailor.adapt.prefix;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.Map;

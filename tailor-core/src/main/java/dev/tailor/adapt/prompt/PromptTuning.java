@@ -2,11 +2,11 @@ package dev.tailor.adapt.prompt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tokenizer.Tokenizer;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.Map;

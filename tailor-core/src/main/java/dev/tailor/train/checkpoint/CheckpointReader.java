@@ -4,7 +4,7 @@ import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.tensor.DType;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.optim.Optimizer;
 import dev.tailor.train.optim.OptimizerState;
 

@@ -1,7 +1,7 @@
 package dev.tailor.train.checkpoint;
 
 import dev.tailor.io.AtomicFiles;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.optim.Optimizer;
 import dev.tailor.train.optim.OptimizerState;
 

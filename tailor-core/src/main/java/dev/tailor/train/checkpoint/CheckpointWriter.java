@@ -2,7 +2,7 @@ package dev.tailor.train.checkpoint;
 
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.tensor.DType;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.optim.OptimizerState;
 
 import java.io.IOException;

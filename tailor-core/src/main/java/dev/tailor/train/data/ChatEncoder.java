@@ -7,8 +7,6 @@ import dev.tailor.tokenizer.ChatMessage;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.ChatTemplateException;
 import dev.tailor.tokenizer.Tokenizer;
-import dev.tailor.train.DataFormatException;
-import dev.tailor.train.JsonLines;
 
 import java.util.ArrayList;
 import java.util.Arrays;

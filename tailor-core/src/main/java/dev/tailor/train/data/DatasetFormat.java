@@ -1,7 +1,5 @@
 package dev.tailor.train.data;
 
-import dev.tailor.train.DataFormatException;
-import dev.tailor.train.JsonLines;
 
 import java.util.ArrayList;
 import java.util.List;

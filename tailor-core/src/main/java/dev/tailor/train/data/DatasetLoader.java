@@ -2,8 +2,6 @@ package dev.tailor.train.data;
 
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.Tokenizer;
-import dev.tailor.train.DataFormatException;
-import dev.tailor.train.JsonLines;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

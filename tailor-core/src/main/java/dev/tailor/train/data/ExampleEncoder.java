@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.Tokenizer;
-import dev.tailor.train.DataFormatException;
-import dev.tailor.train.JsonLines;
 
 import java.util.Arrays;
 

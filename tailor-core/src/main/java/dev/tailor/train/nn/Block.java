@@ -1,6 +1,6 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.adapt.SublayerAdapter;
+import dev.tailor.model.site.SublayerAdapter;
 
 /**
  * The layers of one decoder block for training.

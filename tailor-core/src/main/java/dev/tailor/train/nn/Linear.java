@@ -1,12 +1,12 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.adapt.FrozenLinear;
-import dev.tailor.adapt.LinearAdapter;
-import dev.tailor.adapt.LinearOp;
+import dev.tailor.model.site.FrozenLinear;
+import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearOp;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 /**
  * A linear layer {@code y = x·Wᵀ (+ b)} whose weight is frozen (in place, no gradient) or trainable, optionally

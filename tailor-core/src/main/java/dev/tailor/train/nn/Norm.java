@@ -2,7 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;

@@ -1,12 +1,12 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.LinearAdapter;
-import dev.tailor.adapt.SublayerAdapter;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.SublayerAdapter;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 import java.util.Optional;

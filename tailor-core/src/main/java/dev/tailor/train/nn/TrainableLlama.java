@@ -1,9 +1,9 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.adapt.AdapterSites;
-import dev.tailor.adapt.PrefixEncoder;
-import dev.tailor.adapt.PromptLearning;
-import dev.tailor.adapt.TrainingPass;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.PrefixEncoder;
+import dev.tailor.model.VirtualTokens;
+import dev.tailor.model.site.TrainingPass;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
@@ -12,7 +12,7 @@ import dev.tailor.model.RotaryEmbedding;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 
 import java.util.ArrayList;
@@ -161,7 +161,7 @@ public final class TrainableLlama {
                         + config.numLayers() + " layers)");
             }
         }
-        PromptLearning.check(config, adapter.promptEmbeddings(), adapter.prefix());
+        VirtualTokens.check(config, adapter.promptEmbeddings(), adapter.prefix());
     }
 
     /** The architecture. */
@@ -351,8 +351,8 @@ public final class TrainableLlama {
         }
         int layer = blocks.indexOf(b);
         int kvDim = config.kvDim();
-        return new SegmentAttention.Prefix(prefix.data(), prefix.grad(), PromptLearning.prefixWidth(config),
-                PromptLearning.keyOffset(layer, kvDim), PromptLearning.valueOffset(layer, kvDim),
+        return new SegmentAttention.Prefix(prefix.data(), prefix.grad(), VirtualTokens.prefixWidth(config),
+                VirtualTokens.keyOffset(layer, kvDim), VirtualTokens.valueOffset(layer, kvDim),
                 (int) prefix.shape()[0]);
     }
 

@@ -1,9 +1,9 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.adapt.LinearAdapter;
-import dev.tailor.adapt.LinearOp;
-import dev.tailor.adapt.TrainingPass;
-import dev.tailor.train.Parameter;
+import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.TrainingPass;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 

@@ -4,7 +4,7 @@
  * {@code foreach=False} path, float32 state), Hugging Face transformers' warm-up schedules and
  * {@code torch.nn.utils.clip_grad_norm_}.
  *
- * <p>An {@link dev.tailor.train.optim.Optimizer} updates {@link dev.tailor.train.Parameter}s in place from their
+ * <p>An {@link dev.tailor.train.optim.Optimizer} updates {@link dev.tailor.tensor.Parameter}s in place from their
  * gradients; its {@link dev.tailor.train.optim.OptimizerState} is what a checkpoint saves.
  */
 package dev.tailor.train.optim;

@@ -7,7 +7,7 @@ import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterMerge;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.train.data.PackedSequence;

@@ -1,8 +1,8 @@
 package dev.tailor.adapt.ia3;
 
-import dev.tailor.adapt.FrozenLinear;
+import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;

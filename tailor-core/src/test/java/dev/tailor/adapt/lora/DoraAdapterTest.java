@@ -1,9 +1,9 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.adapt.FrozenLinear;
-import dev.tailor.adapt.TrainingPass;
+import dev.tailor.model.site.FrozenLinear;
+import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;

@@ -2,12 +2,12 @@ package dev.tailor.adapt.lora;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 import dev.tailor.train.optim.AdamW;

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.ModelConfig;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.LlamaWeights;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 import org.junit.jupiter.api.Test;

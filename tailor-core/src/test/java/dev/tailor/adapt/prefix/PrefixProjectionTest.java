@@ -8,7 +8,7 @@ import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
 import org.junit.jupiter.api.AfterAll;

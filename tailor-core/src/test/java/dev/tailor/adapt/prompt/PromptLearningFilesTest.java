@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.adapt.PromptLearning;
+import dev.tailor.model.VirtualTokens;
 import dev.tailor.adapt.prefix.PrefixTuning;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.io.SafetensorsFile;
@@ -12,7 +12,7 @@ import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.DType;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -128,12 +128,12 @@ class PromptLearningFilesTest {
                 false, false, 1, List.of(2));
         PrefixTuning prefix = PrefixTuning.create(PrefixTuningConfig.forModel(other, 6), 8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> PromptLearning.check(MODEL, null, prefix.prefix()));
+                () -> VirtualTokens.check(MODEL, null, prefix.prefix()));
         assertTrue(e.getMessage().contains("[6, 192]") && e.getMessage().contains("[num_virtual_tokens, 128]"),
                 e.getMessage());
         PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(other, 3, PromptTuningInit.RANDOM, null,
                 null), null, null, 1);
-        e = assertThrows(IllegalArgumentException.class, () -> PromptLearning.check(MODEL, prompt.embeddings(), null));
+        e = assertThrows(IllegalArgumentException.class, () -> VirtualTokens.check(MODEL, prompt.embeddings(), null));
         assertTrue(e.getMessage().contains("[3, 32]") && e.getMessage().contains("[num_virtual_tokens, 64]"),
                 e.getMessage());
     }

@@ -2,7 +2,7 @@ package dev.tailor.train.checkpoint;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.optim.AdamW;
 import dev.tailor.train.optim.LrSchedule;
 import dev.tailor.train.optim.OptimizerState;

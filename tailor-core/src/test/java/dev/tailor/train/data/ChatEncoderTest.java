@@ -5,7 +5,6 @@ import dev.tailor.tokenizer.ChatMessage;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.tokenizer.Tokenizers;
-import dev.tailor.train.DataFormatException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -4,7 +4,6 @@ import dev.tailor.Shared;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.tokenizer.Tokenizers;
-import dev.tailor.train.DataFormatException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
 import dev.tailor.tokenizer.Tokenizer;
 import dev.tailor.tokenizer.Tokenizers;
-import dev.tailor.train.DataFormatException;
-import dev.tailor.train.JsonLines;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

@@ -6,7 +6,7 @@ import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -6,7 +6,7 @@ import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.ModelConfig;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.api.Test;
 

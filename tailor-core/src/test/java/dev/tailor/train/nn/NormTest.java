@@ -1,6 +1,6 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;

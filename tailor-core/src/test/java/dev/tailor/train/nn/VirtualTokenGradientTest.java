@@ -11,7 +11,7 @@ import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

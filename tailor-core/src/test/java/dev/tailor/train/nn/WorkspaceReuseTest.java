@@ -1,7 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.Shared;
-import dev.tailor.adapt.AdapterSites;
+import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.prefix.PrefixTuning;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuning;
@@ -9,7 +9,7 @@ import dev.tailor.adapt.prompt.PromptTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,6 @@
 package dev.tailor.train.optim;
 
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

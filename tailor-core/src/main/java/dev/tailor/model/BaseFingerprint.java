@@ -1,10 +1,10 @@
-package dev.tailor.io;
+package dev.tailor.model;
 
+import dev.tailor.io.ModelFiles;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.io.TensorSource;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.model.ConfigException;
-import dev.tailor.model.ModelConfig;
-import dev.tailor.model.RopeScaling;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

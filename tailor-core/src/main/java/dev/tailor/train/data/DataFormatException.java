@@ -1,4 +1,4 @@
-package dev.tailor.train;
+package dev.tailor.train.data;
 
 /** A data file is malformed; the message names the file and line. */
 public class DataFormatException extends RuntimeException {

@@ -1,4 +1,4 @@
-package dev.tailor.adapt;
+package dev.tailor.model.site;
 
 import java.util.IdentityHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.tailor.tokenizer;
+package dev.tailor.io;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;

@@ -1,4 +1,4 @@
-package dev.tailor.adapt.lora;
+package dev.tailor.tensor;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;

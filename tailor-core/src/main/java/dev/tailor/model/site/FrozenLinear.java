@@ -1,4 +1,4 @@
-package dev.tailor.adapt;
+package dev.tailor.model.site;
 
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;

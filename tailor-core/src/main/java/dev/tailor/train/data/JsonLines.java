@@ -1,4 +1,4 @@
-package dev.tailor.train;
+package dev.tailor.train.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

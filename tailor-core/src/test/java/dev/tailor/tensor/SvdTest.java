@@ -1,5 +1,7 @@
-package dev.tailor.adapt.lora;
+package dev.tailor.tensor;
 
+import dev.tailor.adapt.lora.SvdOracle;
+import dev.tailor.adapt.lora.SvdTest;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

@@ -1,6 +1,5 @@
-package dev.tailor.tensor;
+package dev.tailor.model;
 
-import dev.tailor.model.RopeScaling;
 
 /**
  * Rotary embedding tables {@code cos[pos][i]}, {@code sin[pos][i]} for {@code i < half}, flattened row-major,

@@ -1,9 +1,9 @@
-package dev.tailor.tensor;
+package dev.tailor.model;
 
+import dev.tailor.tensor.RopeTablesTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.tailor.model.RopeScaling;
 import org.junit.jupiter.api.Test;
 
 /** RoPE tables against values printed by PyTorch (float32, HF's formulas). */

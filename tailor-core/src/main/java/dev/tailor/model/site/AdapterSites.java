@@ -1,6 +1,6 @@
-package dev.tailor.adapt;
+package dev.tailor.model.site;
 
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.ArrayList;
 import java.util.Collections;

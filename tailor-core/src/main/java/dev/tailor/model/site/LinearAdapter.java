@@ -1,7 +1,7 @@
-package dev.tailor.adapt;
+package dev.tailor.model.site;
 
 import dev.tailor.tensor.WeightMatrix;
-import dev.tailor.train.Parameter;
+import dev.tailor.tensor.Parameter;
 
 import java.util.List;
 

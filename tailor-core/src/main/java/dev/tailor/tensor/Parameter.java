@@ -1,4 +1,4 @@
-package dev.tailor.train;
+package dev.tailor.tensor;
 
 import java.util.Arrays;
 

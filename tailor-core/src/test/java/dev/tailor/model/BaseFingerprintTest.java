@@ -1,7 +1,12 @@
-package dev.tailor.io;
+package dev.tailor.model;
 
+import dev.tailor.io.BaseFingerprintTest;
+import dev.tailor.io.ModelFiles;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.io.TensorSource;
 import dev.tailor.Shared;
-import dev.tailor.model.ModelConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
