@@ -163,7 +163,7 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
      * positional for exponents -4 ≤ e < 16, otherwise {@code d.ddde±XX}; {@code NaN}, {@code Infinity} as
      * {@code json.dumps} writes them.
      */
-    static String floatRepr(double d) {
+    public static String floatRepr(double d) {
         if (Double.isNaN(d)) {
             return "NaN";
         }

@@ -1,6 +1,5 @@
 package dev.tailor.model;
 
-import dev.tailor.io.BaseFingerprintTest;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;

@@ -1,6 +1,5 @@
 package dev.tailor.model;
 
-import dev.tailor.tensor.RopeTablesTest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

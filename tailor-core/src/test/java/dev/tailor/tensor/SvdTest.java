@@ -1,7 +1,5 @@
 package dev.tailor.tensor;
 
-import dev.tailor.adapt.lora.SvdOracle;
-import dev.tailor.adapt.lora.SvdTest;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;

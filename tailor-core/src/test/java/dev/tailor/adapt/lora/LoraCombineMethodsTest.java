@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;
+import dev.tailor.tensor.SvdOracle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package dev.tailor.adapt.lora;
+package dev.tailor.tensor;
 
 import java.util.Arrays;
 
@@ -6,11 +6,11 @@ import java.util.Arrays;
  * A naive scalar oracle for singular values: the cyclic Jacobi eigenvalue method on the symmetric Gram matrix of
  * the smaller side, {@code σᵢ = sqrt(λᵢ)}, descending. Slow and squared-conditioned, but independent of {@link Svd}.
  */
-final class SvdOracle {
+public final class SvdOracle {
     private SvdOracle() {
     }
 
-    static double[] singularValues(double[] m, int rows, int cols) {
+    public static double[] singularValues(double[] m, int rows, int cols) {
         boolean tall = rows >= cols;
         int n = tall ? cols : rows;
         int len = tall ? rows : cols;
@@ -75,7 +75,7 @@ final class SvdOracle {
     }
 
     /** {@code sqrt(Σ_{i >= k} σᵢ²)}: the Frobenius error of the best rank-k approximation (Eckart–Young). */
-    static double tail(double[] sigma, int k) {
+    public static double tail(double[] sigma, int k) {
         double sum = 0;
         for (int i = k; i < sigma.length; i++) {
             sum += sigma[i] * sigma[i];
@@ -83,7 +83,7 @@ final class SvdOracle {
         return Math.sqrt(sum);
     }
 
-    static double frobeniusDistance(double[] x, double[] y) {
+    public static double frobeniusDistance(double[] x, double[] y) {
         double sum = 0;
         for (int i = 0; i < x.length; i++) {
             sum += (x[i] - y[i]) * (x[i] - y[i]);
