@@ -1,5 +1,6 @@
 package dev.tailor.cli;
 
+import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -76,9 +77,9 @@ public final class AdaptersCommand implements Runnable {
 
         /**
          * What inspect prints for {@code adapter} saved in {@code dir}: {@code method} (the {@code peft_type}),
-         * {@code description}, for LoRA {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code target_modules},
-         * {@code rank_pattern}, {@code alpha_pattern}, for other methods {@code target_modules} and {@code r} when
-         * their config has them, then {@code modules} (sites), {@code parameters}, {@code bytes} (of the weights
+         * {@code description}, those of {@code r}, {@code lora_alpha}, {@code use_rslora}, {@code target_modules},
+         * {@code rank_pattern} and {@code alpha_pattern} that the method's config has (target modules as the file
+         * gives them, the others as Tailor would save them), then {@code modules} (sites), {@code parameters}, {@code bytes} (of the weights
          * file), {@code base_model} and {@code base_fingerprint}.
          */
         static ObjectNode summary(Adapter adapter, Path dir) throws IOException {
@@ -86,19 +87,13 @@ public final class AdaptersCommand implements Runnable {
             ObjectNode out = JSON.createObjectNode();
             out.put("method", adapter.type());
             out.put("description", adapter.describe());
-            if (adapter instanceof LoraModel lora) {
-                out.put("r", lora.settings().r());
-                out.put("lora_alpha", lora.settings().loraAlpha());
-                out.put("use_rslora", lora.settings().useRslora());
-                out.set("target_modules", config.has("target_modules") ? config.get("target_modules")
-                        : JSON.valueToTree(lora.settings().targetModulesJson()));
-                out.set("rank_pattern", JSON.valueToTree(lora.rankPattern()));
-                out.set("alpha_pattern", JSON.valueToTree(lora.alphaPattern()));
-            } else {
-                for (String key : new String[] {"r", "target_modules"}) {
-                    if (config.hasNonNull(key)) {
-                        out.set(key, config.get(key));
-                    }
+            Map<String, Object> saved = adapter.config(null);
+            for (String key : List.of("r", "lora_alpha", "use_rslora", "target_modules", "rank_pattern",
+                    "alpha_pattern")) {
+                JsonNode value = key.equals("target_modules") && config.hasNonNull(key) ? config.get(key)
+                        : JSON.valueToTree(saved.get(key));
+                if (value != null && !value.isNull()) {
+                    out.set(key, value);
                 }
             }
             AdapterSites sites = adapter.sites();

@@ -68,9 +68,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--lora", defaultValue = "0", description = "train: LoRA rank; 0 = full fine-tuning (default); "
             + "with --method lora or dora, their rank (default 8)")
     int lora;
-    @Option(names = "--method", description = "train: full, lora, dora, ia3, prompt, prefix, seq_bn, double_seq_bn, "
-            + "compacter or compacter++, each with PEFT's/AdapterHub's defaults (LoRA/DoRA: rank --lora, alpha 2r, all "
-            + "seven projections) (default: lora when --lora > 0, else full)")
+    @Option(names = "--method", completionCandidates = BenchMethods.class, description = "train: "
+            + "${COMPLETION-CANDIDATES}, each with its defaults (LoRA/DoRA: rank --lora, alpha 2r, all seven "
+            + "projections) (default: lora when --lora > 0, else full)")
     String method;
     @Option(names = "--gradient-checkpointing", description = "train: recompute activations in backward")
     boolean gradientCheckpointing;
@@ -144,6 +144,14 @@ public final class BenchCommand implements Callable<Integer> {
         int rc = p.waitFor();
         if (rc != 0) {
             throw new IllegalStateException("the peer exited with status " + rc + " (" + String.join(" ", cmd) + ")");
+        }
+    }
+
+    /** The methods {@code --method} accepts, for its help. */
+    static final class BenchMethods implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return TrainMethod.NAMES.iterator();
         }
     }
 }

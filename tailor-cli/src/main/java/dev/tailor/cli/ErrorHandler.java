@@ -1,5 +1,7 @@
 package dev.tailor.cli;
 
+import dev.tailor.adapt.InvalidOptionException;
+
 import picocli.CommandLine;
 
 /**
@@ -10,6 +12,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
         String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        if (e instanceof InvalidOptionException invalid) {
+            message = MethodFlags.spell(message, invalid.option());
+        }
         cmd.getErr().println("error: " + message);
         if (System.getenv("TAILOR_DEBUG") != null) {
             e.printStackTrace(cmd.getErr());

@@ -1,5 +1,7 @@
 package dev.tailor.cli;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
@@ -37,7 +39,7 @@ class AdaptersCommandTest {
     private final StringWriter err = new StringWriter();
 
     private int run(Object command, String... args) {
-        CommandLine cl = new CommandLine(command);
+        CommandLine cl = new CommandLine(command).setExecutionExceptionHandler(new ErrorHandler());
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         return cl.execute(args);
@@ -98,8 +100,13 @@ class AdaptersCommandTest {
             }
 
             @Override
-            public void save(Path d, String baseModel, String baseFingerprint) {
-                throw new UnsupportedOperationException("not saved in this test");
+            public Map<String, Object> config(String baseModel) {
+                return Map.of("peft_type", "IA3", "target_modules", List.of("k_proj"));
+            }
+
+            @Override
+            public List<Parameter> savedTensors() {
+                return List.of(p);
             }
         };
         JsonNode n = AdaptersCommand.Inspect.summary(stand, ia3);

@@ -1,5 +1,8 @@
 package dev.tailor.cli;
 
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.adapt.ia3.Ia3Method;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
@@ -85,21 +88,21 @@ class Ia3InitWeightsTest {
     void theFlagTakesTrueOrFalseAndTheRecipeFormToo() throws Exception {
         Path model = Shared.require("models/tiny-llama");
         try (LlamaModel llama = LlamaModel.load(model)) {
-            Ia3Options ones = new Ia3Options();
-            new CommandLine(ones).parseArgs("--init-ia3-weights", "true");
-            for (Ia3Adapter a : ones.create(null, llama.config(), 1).modules().values()) {
+            AdapterBase base = new AdapterBase(llama.config(), llama.weights(), null, null);
+            Ia3Model ones = (Ia3Model) new Ia3Method().create("ia3",
+                    TrainFlags.methodOptions("ia3", "--init-ia3-weights", "true"), base, 1);
+            for (Ia3Adapter a : ones.modules().values()) {
                 for (float v : a.vector().data()) {
                     assertEquals(1f, v);
                 }
             }
-            Ia3Options byDefault = new Ia3Options();
-            new CommandLine(byDefault).parseArgs();
-            assertTrue(byDefault.create(null, llama.config(), 1).settings().initIa3Weights());
+            Ia3Model byDefault = (Ia3Model) new Ia3Method().create("ia3", TrainFlags.methodOptions("ia3"), base, 1);
+            assertTrue(byDefault.settings().initIa3Weights());
         }
-        var bad = assertThrows(CommandLine.ParameterException.class,
-                () -> new CommandLine(new Ia3Options()).parseArgs("--init-ia3-weights", "maybe"));
-        assertTrue(bad.getMessage().contains("--init-ia3-weights") && bad.getMessage().contains("maybe"),
-                bad.getMessage());
+        var bad = assertThrows(InvalidOptionException.class,
+                () -> TrainFlags.methodOptions("ia3", "--init-ia3-weights", "maybe"));
+        String shown = MethodFlags.spell(bad.getMessage(), bad.option());
+        assertTrue(shown.contains("--init-ia3-weights") && shown.contains("maybe"), shown);
 
         Path recipe = dir.resolve("r.yaml");
         Files.writeString(recipe, "init_ia3_weights: true\nuse_rslora: true\nuse_dora: false\n");

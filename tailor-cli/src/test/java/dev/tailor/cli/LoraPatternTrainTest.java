@@ -1,5 +1,10 @@
 package dev.tailor.cli;
 
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.adapt.lora.LoraMethod;
+import java.util.ArrayList;
+import java.util.Arrays;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
@@ -93,9 +98,9 @@ class LoraPatternTrainTest {
     void theAdapterBeingTrainedUsesEachModulesScaleWithAndWithoutRsLora() throws Exception {
         try (LlamaModel llama = LlamaModel.load(model)) {
             for (boolean rslora : new boolean[] {false, true}) {
-                LoraOptions options = new LoraOptions();
-                new CommandLine(options).parseArgs(rslora ? withRslora() : PATTERNS);
-                LoraModel fresh = options.create(false, llama.config(), llama.weights(), 42);
+                LoraModel fresh = (LoraModel) new LoraMethod().create("lora",
+                        TrainFlags.methodOptions("lora", rslora ? withRslora() : PATTERNS),
+                        new AdapterBase(llama.config(), llama.weights(), null, null), 42);
                 EXPECTED.forEach((module, e) -> {
                     LoraAdapter pair = fresh.modules().get(module);
                     assertEquals(e[0], pair.rank(), module);
@@ -125,11 +130,14 @@ class LoraPatternTrainTest {
                 "--alpha-pattern=q_proj=x", "--alpha-pattern: \"q_proj=x\": alpha must be a number",
                 "--alpha-pattern= =2", "--alpha-pattern: \" =2\" must be MODULE=VALUE",
                 "--rank-pattern=q_proj=2,q_proj=3", "--rank-pattern: \"q_proj\" is given twice");
-        bad.forEach((arg, message) -> {
-            LoraOptions options = new LoraOptions();
-            new CommandLine(options).parseArgs(arg);
-            var e = assertThrows(IllegalArgumentException.class, options::patterns, arg);
-            assertTrue(e.getMessage().startsWith(message), arg + ": " + e.getMessage());
-        });
+        try (LlamaModel llama = LlamaModel.load(model)) {
+            AdapterBase base = new AdapterBase(llama.config(), llama.weights(), null, null);
+            bad.forEach((arg, message) -> {
+                var e = assertThrows(InvalidOptionException.class,
+                        () -> new LoraMethod().create("lora", TrainFlags.methodOptions("lora", arg), base, 1), arg);
+                String shown = MethodFlags.spell(e.getMessage(), e.option());
+                assertTrue(shown.startsWith(message), arg + ": " + shown);
+            });
+        }
     }
 }

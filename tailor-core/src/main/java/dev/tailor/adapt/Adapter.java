@@ -5,6 +5,7 @@ import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One adapter of a model, whatever its method: its pieces at sites, its trainable tensors, and how it is saved.
@@ -32,8 +33,22 @@ public interface Adapter {
     }
 
     /**
-     * Writes {@code adapter_config.json} and {@code adapter_model.safetensors} into {@code dir}, atomically; the
-     * base's fingerprint (may be null) goes into the safetensors metadata ({@code tailor.base_fingerprint}).
+     * Its {@code adapter_config.json} as saved: every key that says what was trained and how to apply it, so two
+     * adapters with equal configs were made with equal options.
+     *
+     * @param baseModel the base's name or path ({@code base_model_name_or_path}), or null
      */
-    void save(Path dir, String baseModel, String baseFingerprint);
+    Map<String, Object> config(String baseModel);
+
+    /** Its tensors as saved in {@code adapter_model.safetensors}, under their saved names. */
+    List<Parameter> savedTensors();
+
+    /**
+     * Writes {@code adapter_config.json} ({@link #config}) and {@code adapter_model.safetensors}
+     * ({@link #savedTensors}) into {@code dir}, atomically; the base's fingerprint (may be null) goes into the
+     * safetensors metadata ({@code tailor.base_fingerprint}).
+     */
+    default void save(Path dir, String baseModel, String baseFingerprint) {
+        AdapterFiles.write(dir, config(baseModel), savedTensors(), baseFingerprint);
+    }
 }

@@ -2,13 +2,7 @@ package dev.tailor.adapt;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.adapt.bottleneck.BottleneckModel;
-import dev.tailor.adapt.compacter.CompacterFiles;
-import dev.tailor.adapt.ia3.PeftIa3Adapter;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
 import dev.tailor.io.AtomicFiles;
-import dev.tailor.adapt.prefix.PrefixTuning;
-import dev.tailor.adapt.prompt.PromptTuning;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
@@ -32,36 +26,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reads saved adapters of any method: {@code adapter_config.json}'s {@code peft_type} chooses the reader.
+ * Saved adapters of any method: reading (the registered method of {@code adapter_config.json}'s {@code peft_type}
+ * reads it) and the pieces every method's files share.
  */
 public final class AdapterFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final System.Logger LOG = System.getLogger(AdapterFiles.class.getName());
     private static final Set<String> COMMON_KEYS = Set.of("auto_mapping", "base_model_name_or_path", "inference_mode",
             "peft_type", "peft_version", "revision", "task_type");
-    /**
-     * Per type, the config keys Tailor writes or PEFT's releases write (read or deliberately ignored, such as
-     * quantisation and initialisation-only options); anything else is reported as unknown.
-     */
-    private static final Map<String, Set<String>> KNOWN_KEYS = Map.of(
-            "LORA", Set.of("alpha_pattern", "bias", "fan_in_fan_out", "init_lora_weights", "layer_replication",
-                    "layers_pattern", "layers_to_transform", "loftq_config", "lora_alpha", "lora_dropout",
-                    "megatron_config", "megatron_core", "modules_to_save", "r", "rank_pattern", "target_modules",
-                    "use_dora", "use_rslora", "exclude_modules", "lora_bias", "use_qalora", "qalora_group_size",
-                    "trainable_token_indices", "corda_config", "eva_config", "target_parameters",
-                    "ensure_weight_tying", "arrow_config", "alora_invocation_tokens"),
-            "IA3", Set.of("fan_in_fan_out", "feedforward_modules", "init_ia3_weights", "modules_to_save",
-                    "target_modules", "exclude_modules"),
-            "BOTTLENECK", Set.of("architecture", "hidden_size", "non_linearity", "num_layers", "reduction_factor"),
-            "COMPACTER", Set.of("architecture", "factorized_phm_W", "hidden_size", "non_linearity", "num_layers",
-                    "phm_dim", "phm_rank", "reduction_factor", "shared_phm_rule"),
-            PromptTuning.TYPE, Set.of("num_attention_heads", "num_layers", "num_transformer_submodules",
-                    "num_virtual_tokens", "token_dim", "prompt_tuning_init", "prompt_tuning_init_text",
-                    "tokenizer_kwargs", "tokenizer_name_or_path", "modules_to_save"),
-            PrefixTuning.TYPE, Set.of("num_attention_heads", "num_layers", "num_transformer_submodules",
-                    "num_virtual_tokens", "token_dim", "encoder_hidden_size", "prefix_projection",
-                    "modules_to_save"));
-
     private AdapterFiles() {
     }
 
@@ -74,22 +46,17 @@ public final class AdapterFiles {
     public static Adapter load(Path dir) {
         JsonNode config = config(dir);
         String type = config.path("peft_type").asText("");
+        AdapterMethod method = AdapterMethods.byPeftType(type);
+        if (method == null) {
+            throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \"" + type
+                    + "\" is not one Tailor reads (" + String.join(", ", AdapterMethods.peftTypes()) + ")");
+        }
         List<String> unknown = unknownKeys(type, config);
         if (!unknown.isEmpty()) {
             LOG.log(System.Logger.Level.WARNING, dir.resolve("adapter_config.json") + ": ignoring keys Tailor does "
                     + "not know for " + type + ": " + String.join(", ", unknown));
         }
-        return switch (type) {
-            case "LORA" -> PeftLoraAdapter.loadModel(dir, config);
-            case "IA3" -> PeftIa3Adapter.load(dir, config);
-            case "BOTTLENECK" -> BottleneckModel.load(dir, config);
-            case "COMPACTER" -> CompacterFiles.load(dir, config);
-            case PromptTuning.TYPE -> PromptTuning.load(dir, config);
-            case PrefixTuning.TYPE -> PrefixTuning.load(dir, config);
-            default -> throw new IllegalArgumentException(dir.resolve("adapter_config.json") + ": peft_type \""
-                    + type + "\" is not one Tailor reads (LORA, IA3, BOTTLENECK, COMPACTER, PROMPT_TUNING, "
-                    + "PREFIX_TUNING)");
-        };
+        return method.load(dir, config);
     }
 
     /**
@@ -97,7 +64,8 @@ public final class AdapterFiles {
      * ignore, sorted; loading warns about them instead of failing (a newer PEFT may add options).
      */
     public static List<String> unknownKeys(String type, JsonNode config) {
-        Set<String> known = KNOWN_KEYS.getOrDefault(type, Set.of());
+        AdapterMethod method = AdapterMethods.byPeftType(type);
+        Set<String> known = method == null ? Set.of() : method.configKeys();
         List<String> unknown = new ArrayList<>();
         config.fieldNames().forEachRemaining(k -> {
             if (!COMMON_KEYS.contains(k) && !known.contains(k)) {

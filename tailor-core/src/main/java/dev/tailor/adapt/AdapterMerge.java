@@ -32,7 +32,8 @@ public final class AdapterMerge {
         for (AdapterSites sites : stack) {
             if (!sites.sublayer().isEmpty() || sites.promptEmbeddings() != null || sites.prefix() != null) {
                 throw new IllegalArgumentException("only adapters at linear sites (LoRA, DoRA, IA³) can be merged "
-                        + "into the base; bottleneck, Compacter, prompt and prefix adapters add computation instead");
+                        + "into the base; adapters at sublayer outputs or virtual tokens (bottlenecks, prompt and "
+                        + "prefix tuning) add computation instead");
             }
         }
         Set<String> used = new HashSet<>();

@@ -33,8 +33,8 @@ public final class AdapterStack {
                     baseFingerprint = BaseFingerprint.compute(baseDir);
                 }
                 if (!recorded.equals(baseFingerprint)) {
-                    throw new IllegalArgumentException("adapter " + dir + " was trained on base " + recorded
-                            + " but " + baseDir + " is " + baseFingerprint + " (use --force to apply it anyway)");
+                    throw new InvalidOptionException("force", "adapter " + dir + " was trained on base " + recorded
+                            + " but " + baseDir + " is " + baseFingerprint + " (use force to apply it anyway)");
                 }
             }
             adapters.add(adapter);

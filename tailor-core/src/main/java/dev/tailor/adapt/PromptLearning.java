@@ -44,14 +44,9 @@ public final class PromptLearning {
         return config;
     }
 
-    /**
-     * Writes {@code config} as {@code adapter_config.json} (sorted, indented by 2, as Python's {@code json.dumps})
-     * and {@code tensor} as {@code prompt_embeddings} (float32) in {@code adapter_model.safetensors}, with the base's
-     * fingerprint (may be null) in its metadata; both atomically.
-     */
-    public static void save(Path dir, Map<String, Object> config, Parameter tensor, String baseFingerprint) {
-        AdapterFiles.write(dir, new TreeMap<>(config), List.of(new Parameter(TENSOR, tensor.shape(), tensor.data())),
-                baseFingerprint);
+    /** {@code tensor}'s values under the saved name {@code prompt_embeddings}. */
+    public static List<Parameter> saved(Parameter tensor) {
+        return List.of(new Parameter(TENSOR, tensor.shape(), tensor.data()));
     }
 
     /**

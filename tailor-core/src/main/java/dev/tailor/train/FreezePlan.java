@@ -1,5 +1,6 @@
 package dev.tailor.train;
 
+import dev.tailor.adapt.InvalidOptionException;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -42,8 +43,8 @@ public record FreezePlan(boolean full, int[] layers, List<String> modules, boole
     public FreezePlan {
         modules = List.copyOf(modules);
         if (!full && layers == null && modules.isEmpty() && !biasAndNormOnly && !embeddings && !head) {
-            throw new IllegalArgumentException("partial fine-tuning needs --train-layers, --train-modules, "
-                    + "--bias-norm-only, --train-embeddings or --train-head to say what to train");
+            throw new InvalidOptionException("train_layers", "partial fine-tuning needs train_layers, train_modules, "
+                    + "bias_norm_only, train_embeddings or train_head to say what to train");
         }
         if (layers != null && (layers.length != 2 || layers[0] < 0 || layers[1] < layers[0])) {
             throw new IllegalArgumentException("a layer range is FROM-TO with 0 <= FROM <= TO");
@@ -61,7 +62,7 @@ public record FreezePlan(boolean full, int[] layers, List<String> modules, boole
             }
             return new int[] {from, to};
         } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("--train-layers \"" + spec + "\": expected FROM-TO, e.g. 6-7");
+            throw new InvalidOptionException("train_layers", "train_layers \"" + spec + "\": expected FROM-TO, e.g. 6-7");
         }
     }
 

@@ -1,5 +1,11 @@
 package dev.tailor.train;
 
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.train.optim.OptimizerType;
+import dev.tailor.train.optim.ScheduleType;
+
+import java.util.Objects;
+
 /**
  * The knobs of a training run, named as in Hugging Face's {@code TrainingArguments} where they have a match.
  *
@@ -8,43 +14,52 @@ package dev.tailor.train;
  * @param gradAccumSteps        micro-batches per update
  * @param lr                    peak learning rate
  * @param warmupSteps           linear warm-up updates
- * @param schedule              constant, linear or cosine
+ * @param schedule              the learning-rate schedule
  * @param weightDecay           decoupled weight decay (AdamW) or L2 (SGD)
  * @param maxGradNorm           global-norm clipping threshold; 0 disables
- * @param optimizer             adamw or sgd
+ * @param optimizer             the optimizer
  * @param evalEvery             evaluate every this many updates; 0 only at the end
  * @param saveEvery             checkpoint every this many updates; 0 only at the end
  * @param keepCheckpoints       checkpoints kept
  * @param logEvery              log a metrics line every this many updates
  * @param gradientCheckpointing recompute block activations in backward
  */
-public record TrainOptions(int steps, double epochs, int gradAccumSteps, double lr, int warmupSteps, String schedule,
-                           double weightDecay, double maxGradNorm, String optimizer, int evalEvery, int saveEvery,
+public record TrainOptions(int steps, double epochs, int gradAccumSteps, double lr, int warmupSteps, ScheduleType schedule,
+                           double weightDecay, double maxGradNorm, OptimizerType optimizer, int evalEvery, int saveEvery,
                            int keepCheckpoints, int logEvery, boolean gradientCheckpointing) {
 
-    /** Checks ranges and names. */
+    /**
+     * Checks ranges.
+     *
+     * @throws InvalidOptionException naming the option out of range
+     */
     public TrainOptions {
         if (steps < 0 || (steps == 0 && !(epochs > 0))) {
-            throw new IllegalArgumentException("give --steps > 0 or --epochs > 0");
+            throw new InvalidOptionException("steps", "steps must be > 0, or epochs > 0, got steps " + steps + " and epochs "
+                    + epochs);
         }
-        if (gradAccumSteps < 1) {
-            throw new IllegalArgumentException("--grad-accum must be >= 1, got " + gradAccumSteps);
-        }
+        atLeast("grad_accum", gradAccumSteps, 1);
         if (!(lr > 0)) {
-            throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+            throw new InvalidOptionException("lr", "lr must be > 0, got " + lr);
         }
-        if (warmupSteps < 0 || evalEvery < 0 || saveEvery < 0 || logEvery < 1 || keepCheckpoints < 1) {
-            throw new IllegalArgumentException("--warmup-steps, --eval-every and --save-every must be >= 0, "
-                    + "--log-every and --keep-checkpoints >= 1");
+        atLeast("warmup_steps", warmupSteps, 0);
+        atLeast("eval_every", evalEvery, 0);
+        atLeast("save_every", saveEvery, 0);
+        atLeast("log_every", logEvery, 1);
+        atLeast("keep_checkpoints", keepCheckpoints, 1);
+        Objects.requireNonNull(schedule, "schedule");
+        Objects.requireNonNull(optimizer, "optimizer");
+        if (!(weightDecay >= 0)) {
+            throw new InvalidOptionException("weight_decay", "weight_decay must be >= 0, got " + weightDecay);
         }
-        if (!schedule.equals("constant") && !schedule.equals("linear") && !schedule.equals("cosine")) {
-            throw new IllegalArgumentException("--schedule must be constant, linear or cosine, got " + schedule);
+        if (!(maxGradNorm >= 0)) {
+            throw new InvalidOptionException("max_grad_norm", "max_grad_norm must be >= 0, got " + maxGradNorm);
         }
-        if (!optimizer.equals("adamw") && !optimizer.equals("sgd")) {
-            throw new IllegalArgumentException("--optimizer must be adamw or sgd, got " + optimizer);
-        }
-        if (weightDecay < 0 || maxGradNorm < 0) {
-            throw new IllegalArgumentException("--weight-decay and --max-grad-norm must be >= 0");
+    }
+
+    private static void atLeast(String option, int value, int min) {
+        if (value < min) {
+            throw new InvalidOptionException(option, option + " must be >= " + min + ", got " + value);
         }
     }
 }

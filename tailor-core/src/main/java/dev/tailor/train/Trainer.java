@@ -12,11 +12,9 @@ import dev.tailor.train.data.DataPosition;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.data.TrainingData;
 import dev.tailor.train.nn.TrainableLlama;
-import dev.tailor.train.optim.AdamW;
 import dev.tailor.train.optim.GradClip;
 import dev.tailor.train.optim.LrSchedule;
 import dev.tailor.train.optim.Optimizer;
-import dev.tailor.train.optim.Sgd;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -100,7 +98,7 @@ public final class Trainer {
             TrainerState state = CheckpointStore.load(latest.get(), model.parameters(), optimizer);
             if (!state.configHash().equals(configHash)) {
                 throw new IllegalStateException(latest.get() + " was written by a run with another configuration "
-                        + "(model, data or options differ); use a new --output or drop --resume");
+                        + "(model, data or options differ); use a new output directory or do not resume");
             }
             start = state.step();
             history.addAll(state.lossHistory());
@@ -225,20 +223,10 @@ public final class Trainer {
     }
 
     private LrSchedule schedule(int total) {
-        int warmup = Math.min(options.warmupSteps(), total);
-        return switch (options.schedule()) {
-            case "constant" -> new LrSchedule.ConstantWithWarmup(options.lr(), warmup);
-            case "linear" -> new LrSchedule.LinearWithWarmup(options.lr(), warmup, total);
-            case "cosine" -> new LrSchedule.CosineWithWarmup(options.lr(), warmup, total);
-            default -> throw new IllegalArgumentException("unknown schedule " + options.schedule());
-        };
+        return options.schedule().create(options.lr(), Math.min(options.warmupSteps(), total), total);
     }
 
     private Optimizer optimizer() {
-        return switch (options.optimizer()) {
-            case "adamw" -> new AdamW(new AdamW.Config(0.9, 0.999, 1e-8, options.weightDecay()));
-            case "sgd" -> new Sgd(new Sgd.Config(0.9, false, options.weightDecay()));
-            default -> throw new IllegalArgumentException("unknown optimizer " + options.optimizer());
-        };
+        return options.optimizer().create(options.weightDecay());
     }
 }

@@ -1,5 +1,6 @@
 package dev.tailor.adapt;
 
+import java.util.Map;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.Shared;
 import dev.tailor.adapt.lora.CombinationType;
@@ -195,7 +196,12 @@ class AdaptedModelTest {
             }
 
             @Override
-            public void save(Path dir, String baseModel, String baseFingerprint) {
+            public Map<String, Object> config(String baseModel) {
+                throw new UnsupportedOperationException("not saved in this test");
+            }
+
+            @Override
+            public List<Parameter> savedTensors() {
                 throw new UnsupportedOperationException("not saved in this test");
             }
         });

@@ -91,7 +91,7 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
     }
 
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
+    public Map<String, Object> config(String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         config.put("architecture", settings.architecture().configName());
         config.put("base_model_name_or_path", baseModel);
@@ -102,9 +102,15 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
         double rf = settings.reductionFactor();
         config.put("reduction_factor", rf == Math.rint(rf) && rf < 1e15 ? (Object) (long) rf : (Object) rf);
         config.put("task_type", "CAUSAL_LM");
+        return config;
+    }
+
+    /** Every site's down and up projections under AdapterHub's names. */
+    @Override
+    public List<Parameter> savedTensors() {
         List<Parameter> tensors = new ArrayList<>();
         adapters.values().forEach(a -> tensors.addAll(a.parameters()));
-        AdapterFiles.write(dir, config, tensors, baseFingerprint);
+        return tensors;
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.bottleneck;
 
+import dev.tailor.adapt.InvalidOptionException;
 /**
  * The options of new bottleneck adapters, named as AdapterHub's {@code BnConfig}.
  *
@@ -16,7 +17,7 @@ public record BottleneckSettings(Architecture architecture, double reductionFact
      */
     public BottleneckSettings {
         if (!(reductionFactor > 0) || Double.isInfinite(reductionFactor)) {
-            throw new IllegalArgumentException("--reduction-factor must be a positive number, got " + reductionFactor);
+            throw new InvalidOptionException("reduction_factor", "reduction_factor must be a positive number, got " + reductionFactor);
         }
     }
 

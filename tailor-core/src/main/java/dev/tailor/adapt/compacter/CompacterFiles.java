@@ -52,8 +52,8 @@ public final class CompacterFiles {
         return "model.layers." + layer + "." + group + ".adapters." + ADAPTER_NAME + ".";
     }
 
-    /** Writes {@code adapter_config.json} (keys sorted, indented by 2) and {@code adapter_model.safetensors}, atomically. */
-    public static void save(Path dir, CompacterModel adapter, String baseModel, String baseFingerprint) {
+    /** The {@code adapter_config.json} of {@code adapter}: AdapterHub's Compacter keys. */
+    static Map<String, Object> config(CompacterModel adapter, String baseModel) {
         CompacterSettings s = adapter.settings();
         Map<String, Object> config = new TreeMap<>();
         config.put("architecture", s.architecture().configName());
@@ -68,7 +68,7 @@ public final class CompacterFiles {
         config.put("reduction_factor", s.reductionFactor());
         config.put("shared_phm_rule", true);
         config.put("task_type", "CAUSAL_LM");
-        AdapterFiles.write(dir, config, adapter.parameters(), baseFingerprint);
+        return config;
     }
 
     /**

@@ -1,11 +1,11 @@
 package dev.tailor.adapt.compacter;
 
+import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -113,7 +113,13 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
     }
 
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
-        CompacterFiles.save(dir, this, baseModel, baseFingerprint);
+    public Map<String, Object> config(String baseModel) {
+        return CompacterFiles.config(this, baseModel);
+    }
+
+    /** The shared rule matrices once, then every site's tensors. */
+    @Override
+    public List<Parameter> savedTensors() {
+        return parameters();
     }
 }

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.compacter;
 
+import dev.tailor.adapt.InvalidOptionException;
 /**
  * The options of a Compacter adapter, named and defaulted as AdapterHub's {@code CompacterConfig} /
  * {@code CompacterPlusPlusConfig}: {@code reduction_factor} 32, {@code phm_dim} 4, {@code phm_rank} 1. The other
@@ -38,13 +39,13 @@ public record CompacterSettings(CompacterArchitecture architecture, int reductio
             throw new IllegalArgumentException("a Compacter adapter needs an architecture (compacter or compacter++)");
         }
         if (reductionFactor < 1) {
-            throw new IllegalArgumentException("--reduction-factor must be >= 1, got " + reductionFactor);
+            throw new InvalidOptionException("reduction_factor", "reduction_factor must be >= 1, got " + reductionFactor);
         }
         if (phmDim < 1) {
-            throw new IllegalArgumentException("--phm-dim must be >= 1, got " + phmDim);
+            throw new InvalidOptionException("phm_dim", "phm_dim must be >= 1, got " + phmDim);
         }
         if (phmRank < 1) {
-            throw new IllegalArgumentException("--phm-rank must be >= 1, got " + phmRank);
+            throw new InvalidOptionException("phm_rank", "phm_rank must be >= 1, got " + phmRank);
         }
     }
 
@@ -61,17 +62,17 @@ public record CompacterSettings(CompacterArchitecture architecture, int reductio
      */
     public int bottleneck(int hidden) {
         if (hidden % phmDim != 0) {
-            throw new IllegalArgumentException(architecture.configName() + ": hidden size " + hidden
-                    + " is not divisible by --phm-dim " + phmDim + "; choose a phm_dim that divides it");
+            throw new InvalidOptionException("phm_dim", architecture.configName() + ": hidden size " + hidden
+                    + " is not divisible by phm_dim " + phmDim + "; choose a phm_dim that divides it");
         }
         int down = hidden / reductionFactor;
         if (down < phmDim || down % phmDim != 0) {
             int suggestion = suggestReductionFactor(hidden);
-            throw new IllegalArgumentException(architecture.configName() + ": hidden size " + hidden
-                    + " / --reduction-factor " + reductionFactor + " = " + down
-                    + " bottleneck features, which is not a positive multiple of --phm-dim " + phmDim
-                    + (suggestion > 0 ? "; try --reduction-factor " + suggestion + " (" + hidden + " / " + suggestion
-                    + " = " + hidden / suggestion + ")" : "; lower --phm-dim"));
+            throw new InvalidOptionException("reduction_factor", architecture.configName() + ": hidden size " + hidden
+                    + " / reduction_factor " + reductionFactor + " = " + down
+                    + " bottleneck features, which is not a positive multiple of phm_dim " + phmDim
+                    + (suggestion > 0 ? "; try reduction_factor " + suggestion + " (" + hidden + " / " + suggestion
+                    + " = " + hidden / suggestion + ")" : "; lower phm_dim"));
         }
         return down;
     }

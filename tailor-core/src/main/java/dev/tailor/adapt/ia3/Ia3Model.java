@@ -1,10 +1,12 @@
 package dev.tailor.adapt.ia3;
 
+import dev.tailor.tensor.Parameter;
+import java.util.ArrayList;
+import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.ModelConfig;
 
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -61,8 +63,16 @@ public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) im
     }
 
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
-        PeftIa3Adapter.save(dir, this, baseModel, baseFingerprint);
+    public Map<String, Object> config(String baseModel) {
+        return PeftIa3Adapter.config(this, baseModel);
+    }
+
+    /** The scaling vectors under PEFT's names. */
+    @Override
+    public List<Parameter> savedTensors() {
+        List<Parameter> tensors = new ArrayList<>();
+        modules.values().forEach(a -> tensors.add(a.vector()));
+        return tensors;
     }
 
     private static double gaussian(SplittableRandom rnd) {

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.ia3;
 
+import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -35,18 +36,18 @@ public record Ia3Settings(List<String> targetModules, List<String> feedforwardMo
         targetModules = List.copyOf(targetModules);
         feedforwardModules = List.copyOf(feedforwardModules);
         if (targetModules.isEmpty()) {
-            throw new IllegalArgumentException("--target-modules needs at least one module");
+            throw new InvalidOptionException("target_modules", "target_modules needs at least one module");
         }
         for (String t : targetModules) {
             if (!t.equals("all-linear") && !ALL_LINEAR.contains(t)) {
-                throw new IllegalArgumentException("--target-modules: unknown module \"" + t + "\" (expected "
+                throw new InvalidOptionException("target_modules", "target_modules: unknown module \"" + t + "\" (expected "
                         + String.join(", ", ALL_LINEAR) + " or all-linear)");
             }
         }
         List<String> targets = targetModules.contains("all-linear") ? ALL_LINEAR : targetModules;
         for (String f : feedforwardModules) {
             if (!targets.contains(f)) {
-                throw new IllegalArgumentException("--feedforward-modules: \"" + f + "\" is not one of the target "
+                throw new InvalidOptionException("feedforward_modules", "feedforward_modules: \"" + f + "\" is not one of the target "
                         + "modules " + targets + " (feedforward_modules must be a subset of target_modules)");
             }
         }

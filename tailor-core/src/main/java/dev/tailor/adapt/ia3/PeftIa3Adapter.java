@@ -7,7 +7,6 @@ import dev.tailor.io.TensorFormatException;
 import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -109,13 +108,8 @@ public final class PeftIa3Adapter {
                 config.path("init_ia3_weights").asBoolean(true));
     }
 
-    /**
-     * Saves {@code model} in PEFT's layout: {@code adapter_config.json} with exactly {@link #CONFIG_KEYS} (sorted,
-     * indented by 2, as Python's {@code json.dumps}) and {@code adapter_model.safetensors} with PEFT's tensor names;
-     * the base's fingerprint (may be null) goes into the safetensors metadata ({@code tailor.base_fingerprint}).
-     * Both files are written atomically.
-     */
-    public static void save(Path dir, Ia3Model model, String baseModel, String baseFingerprint) {
+    /** The {@code adapter_config.json} PEFT writes for {@code model}: exactly {@link #CONFIG_KEYS}. */
+    static Map<String, Object> config(Ia3Model model, String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         config.put("auto_mapping", null);
         config.put("base_model_name_or_path", baseModel);
@@ -128,8 +122,6 @@ public final class PeftIa3Adapter {
         config.put("revision", null);
         config.put("target_modules", model.settings().projections());
         config.put("task_type", "CAUSAL_LM");
-        List<Parameter> tensors = new ArrayList<>();
-        model.modules().values().forEach(a -> tensors.add(a.vector()));
-        AdapterFiles.write(dir, config, tensors, baseFingerprint);
+        return config;
     }
 }

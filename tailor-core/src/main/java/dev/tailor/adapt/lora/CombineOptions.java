@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.InvalidOptionException;
 /**
  * The options of a weighted combination of LoRA adapters, as PEFT's {@code add_weighted_adapter} names them.
  *
@@ -26,20 +27,20 @@ public record CombineOptions(CombinationType type, Double density, MajoritySignM
         majoritySignMethod = majoritySignMethod == null ? MajoritySignMethod.TOTAL : majoritySignMethod;
         if (type.needsDensity()) {
             if (density == null) {
-                throw new IllegalArgumentException("--density is required by the " + type.peftName() + " method");
+                throw new InvalidOptionException("density", "density is required by the " + type.peftName() + " method");
             }
             boolean dare = type.merge() == CombinationType.TaskMerge.DARE_LINEAR
                     || type.merge() == CombinationType.TaskMerge.DARE_TIES;
             if (!(density <= 1) || (dare ? !(density > 0) : !(density >= 0))) {
-                throw new IllegalArgumentException("--density must be in " + (dare ? "(0, 1]" : "[0, 1]")
+                throw new InvalidOptionException("density", "density must be in " + (dare ? "(0, 1]" : "[0, 1]")
                         + " for " + type.peftName() + ", got " + density);
             }
         }
         if (svdRank != null && svdRank < 1) {
-            throw new IllegalArgumentException("--svd-rank must be >= 1, got " + svdRank);
+            throw new InvalidOptionException("svd_rank", "svd_rank must be >= 1, got " + svdRank);
         }
         if (svdClamp != null && !(svdClamp >= 0 && svdClamp <= 1)) {
-            throw new IllegalArgumentException("--svd-clamp must be a quantile in [0, 1], got " + svdClamp);
+            throw new InvalidOptionException("svd_clamp", "svd_clamp must be a quantile in [0, 1], got " + svdClamp);
         }
     }
 

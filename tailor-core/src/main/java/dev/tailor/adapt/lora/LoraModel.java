@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearAdapter;
@@ -9,7 +10,6 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -144,8 +144,14 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
     }
 
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
-        PeftLoraAdapter.save(dir, this, baseModel, baseFingerprint);
+    public Map<String, Object> config(String baseModel) {
+        return PeftLoraAdapter.config(this, baseModel);
+    }
+
+    /** The pairs, DoRA magnitudes and trained biases under PEFT's names. */
+    @Override
+    public List<Parameter> savedTensors() {
+        return sites().parameters();
     }
 
     /** The weight of linear {@code module} ({@code model.layers.3.mlp.up_proj}) of {@code base}. */

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.InvalidOptionException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -35,16 +36,16 @@ public record LoraPatterns(Map<String, Integer> rankPattern, Map<String, Double>
         rankPattern = new LinkedHashMap<>(rankPattern);
         alphaPattern = new LinkedHashMap<>(alphaPattern);
         rankPattern.forEach((key, rank) -> {
-            checkKey("--rank-pattern", key);
+            checkKey("rank_pattern", key);
             if (rank == null || rank < 1) {
-                throw new IllegalArgumentException("--rank-pattern: \"" + key + "=" + rank
+                throw new InvalidOptionException("rank_pattern", "rank_pattern: \"" + key + "=" + rank
                         + "\": the rank must be a whole number >= 1");
             }
         });
         alphaPattern.forEach((key, alpha) -> {
-            checkKey("--alpha-pattern", key);
+            checkKey("alpha_pattern", key);
             if (alpha == null || !Double.isFinite(alpha)) {
-                throw new IllegalArgumentException("--alpha-pattern: \"" + key + "=" + alpha
+                throw new InvalidOptionException("alpha_pattern", "alpha_pattern: \"" + key + "=" + alpha
                         + "\": alpha must be a finite number");
             }
         });
@@ -84,14 +85,14 @@ public record LoraPatterns(Map<String, Integer> rankPattern, Map<String, Double>
      *                                  overlapping keys give different values
      */
     public void check(List<String> modules) {
-        check("--rank-pattern", rankPattern, modules);
-        check("--alpha-pattern", alphaPattern, modules);
+        check("rank_pattern", rankPattern, modules);
+        check("alpha_pattern", alphaPattern, modules);
     }
 
     private static <V> void check(String option, Map<String, V> pattern, List<String> modules) {
         for (String key : pattern.keySet()) {
             if (modules.stream().noneMatch(m -> key.equals(patternKey(List.of(key), m)))) {
-                throw new IllegalArgumentException(option + ": \"" + key + "\" matches no targeted module (names look "
+                throw new InvalidOptionException(option, option + ": \"" + key + "\" matches no targeted module (names look "
                         + "like " + modules.getFirst() + "; a key matches a whole name or the part after a dot)");
             }
         }
@@ -100,7 +101,7 @@ public record LoraPatterns(Map<String, Integer> rankPattern, Map<String, Double>
             String given = patternKey(pattern.keySet(), module);
             String saved = patternKey(sorted, module);
             if (given != null && !pattern.get(given).equals(pattern.get(saved))) {
-                throw new IllegalArgumentException(option + ": \"" + given + "\" and \"" + saved + "\" both match "
+                throw new InvalidOptionException(option, option + ": \"" + given + "\" and \"" + saved + "\" both match "
                         + module + " with different values; adapter_config.json keeps the keys sorted, so it would "
                         + "load with the value of \"" + saved + "\": give keys that do not overlap");
             }
@@ -109,13 +110,13 @@ public record LoraPatterns(Map<String, Integer> rankPattern, Map<String, Double>
 
     private static void checkKey(String option, String key) {
         if (key == null || key.isBlank()) {
-            throw new IllegalArgumentException(option + ": empty module name in \"" + key + "\"; expected "
+            throw new InvalidOptionException(option, option + ": empty module name in \"" + key + "\"; expected "
                     + "MODULE=VALUE, e.g. q_proj=16");
         }
         try {
             Pattern.compile(key);
         } catch (PatternSyntaxException e) {
-            throw new IllegalArgumentException(option + ": \"" + key + "\" is not a valid regular expression: "
+            throw new InvalidOptionException(option, option + ": \"" + key + "\" is not a valid regular expression: "
                     + e.getDescription(), e);
         }
     }

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -38,18 +39,18 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
     /** Checks the options. */
     public LoraSettings {
         if (r < 1) {
-            throw new IllegalArgumentException("--r must be >= 1, got " + r);
+            throw new InvalidOptionException("r", "r must be >= 1, got " + r);
         }
         if (!(loraDropout >= 0 && loraDropout < 1)) {
-            throw new IllegalArgumentException("--lora-dropout must be in [0, 1), got " + loraDropout);
+            throw new InvalidOptionException("lora_dropout", "lora_dropout must be in [0, 1), got " + loraDropout);
         }
         targetModules = List.copyOf(targetModules);
         if (targetModules.isEmpty()) {
-            throw new IllegalArgumentException("--target-modules needs at least one module");
+            throw new InvalidOptionException("target_modules", "target_modules needs at least one module");
         }
         for (String t : targetModules) {
             if (targetModules.size() > 1 && REGEX_SIGN.matcher(t).find()) {
-                throw new IllegalArgumentException("--target-modules: \"" + t + "\" looks like a regular expression; "
+                throw new InvalidOptionException("target_modules", "target_modules: \"" + t + "\" looks like a regular expression; "
                         + "give a regular expression as the only value");
             }
         }
@@ -57,7 +58,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
             try {
                 Pattern.compile(targetModules.getFirst());
             } catch (PatternSyntaxException e) {
-                throw new IllegalArgumentException("--target-modules: not a valid regular expression: "
+                throw new InvalidOptionException("target_modules", "target_modules: not a valid regular expression: "
                         + e.getMessage(), e);
             }
         }
@@ -108,7 +109,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
             Pattern p = Pattern.compile(regex.get());
             List<String> out = linears.stream().filter(m -> p.matcher(m).matches()).toList();
             if (out.isEmpty()) {
-                throw new IllegalArgumentException("--target-modules: the regular expression \"" + regex.get()
+                throw new InvalidOptionException("target_modules", "target_modules: the regular expression \"" + regex.get()
                         + "\" matches no linear of the model (names look like model.layers.0.self_attn.q_proj)");
             }
             return out;
@@ -116,7 +117,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
         List<String> names = targetModules.contains("all-linear") ? ALL_LINEAR : targetModules;
         for (String t : names) {
             if (linears.stream().noneMatch(m -> m.equals(t) || m.endsWith("." + t))) {
-                throw new IllegalArgumentException("--target-modules: unknown module \"" + t + "\" (expected "
+                throw new InvalidOptionException("target_modules", "target_modules: unknown module \"" + t + "\" (expected "
                         + String.join(", ", ALL_LINEAR) + ", all-linear, a module name or a regular expression)");
             }
         }
@@ -129,7 +130,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
             }
         }
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("--layers-to-transform " + layersToTransform + " selects no layer of "
+            throw new InvalidOptionException("layers_to_transform", "layers_to_transform " + layersToTransform + " selects no layer of "
                     + config.numLayers());
         }
         return out;

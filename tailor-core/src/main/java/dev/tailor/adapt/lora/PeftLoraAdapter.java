@@ -1,5 +1,7 @@
 package dev.tailor.adapt.lora;
 
+import java.util.Set;
+import java.util.TreeSet;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
@@ -229,6 +231,11 @@ public final class PeftLoraAdapter {
      * magnitudes and trained biases under PEFT's names.
      */
     public static void save(Path dir, LoraModel model, String baseModel, String baseFingerprint) {
+        model.save(dir, baseModel, baseFingerprint);
+    }
+
+    /** The {@code adapter_config.json} PEFT writes for {@code model} (see {@link #save(Path, LoraModel, String, String)}). */
+    static Map<String, Object> config(LoraModel model, String baseModel) {
         LoraSettings settings = model.settings();
         Map<String, Object> config = new TreeMap<>();
         Map<String, Object> alphas = new TreeMap<>();
@@ -257,7 +264,7 @@ public final class PeftLoraAdapter {
         config.put("task_type", "CAUSAL_LM");
         config.put("use_dora", settings.useDora());
         config.put("use_rslora", settings.useRslora());
-        AdapterFiles.write(dir, config, model.sites().parameters(), baseFingerprint);
+        return config;
     }
 
     /** The base fingerprint an adapter file records, or null. */

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.prefix;
 
+import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
@@ -105,18 +106,23 @@ public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixPr
         }
     }
 
-    /**
-     * Writes PEFT's keys for {@code PrefixTuningConfig} and the tensor {@code prompt_embeddings}: with a projection,
-     * its output (PEFT's {@code get_prompt_embedding_to_save}), which PEFT loads into the inference-mode encoder's
-     * plain embedding.
-     */
+    /** PEFT's keys for {@code PrefixTuningConfig}. */
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
-        encode();
+    public Map<String, Object> config(String baseModel) {
         Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
                 config.tokenDim(), config.numLayers(), config.numAttentionHeads());
         json.put("encoder_hidden_size", config.encoderHiddenSize());
         json.put("prefix_projection", config.prefixProjection());
-        PromptLearning.save(dir, json, prefix, baseFingerprint);
+        return json;
+    }
+
+    /**
+     * The prefix as {@code prompt_embeddings}: with a projection, its output (PEFT's
+     * {@code get_prompt_embedding_to_save}), which PEFT loads into the inference-mode encoder's plain embedding.
+     */
+    @Override
+    public List<Parameter> savedTensors() {
+        encode();
+        return PromptLearning.saved(prefix);
     }
 }

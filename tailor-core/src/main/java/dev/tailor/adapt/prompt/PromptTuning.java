@@ -1,5 +1,6 @@
 package dev.tailor.adapt.prompt;
 
+import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
@@ -104,15 +105,21 @@ public record PromptTuning(PromptTuningConfig config, Parameter embeddings) impl
         return new AdapterSites(Map.of(), Map.of(), embeddings, null);
     }
 
-    /** Writes PEFT's keys for {@code PromptTuningConfig} and the tensor {@code prompt_embeddings}. */
+    /** PEFT's keys for {@code PromptTuningConfig}. */
     @Override
-    public void save(Path dir, String baseModel, String baseFingerprint) {
+    public Map<String, Object> config(String baseModel) {
         Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
                 config.tokenDim(), config.numLayers(), config.numAttentionHeads());
         json.put("prompt_tuning_init", config.init().name());
         json.put("prompt_tuning_init_text", config.initText());
         json.put("tokenizer_kwargs", null);
         json.put("tokenizer_name_or_path", config.tokenizerNameOrPath());
-        PromptLearning.save(dir, json, embeddings, baseFingerprint);
+        return json;
+    }
+
+    /** The virtual tokens' embeddings as {@code prompt_embeddings}. */
+    @Override
+    public List<Parameter> savedTensors() {
+        return PromptLearning.saved(embeddings);
     }
 }

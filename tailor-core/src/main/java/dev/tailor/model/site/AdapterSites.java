@@ -70,7 +70,7 @@ public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, Sublay
     }
 
     /**
-     * All trainable tensors, each once (shared tensors such as Compacter's rule matrices appear once); with a prefix
+     * All trainable tensors, each once (tensors shared by several sites, such as PHM rule matrices, appear once); with a prefix
      * encoder, its tensors instead of the prefix.
      */
     public List<Parameter> parameters() {

@@ -247,18 +247,18 @@ class CompacterModelTest {
         ModelConfig c = base.config();
         var e = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
                 CompacterSettings.defaults(CompacterArchitecture.COMPACTER), c, 1));
-        assertTrue(e.getMessage().contains("hidden size 64 / --reduction-factor 32 = 2 bottleneck features")
-                && e.getMessage().contains("--phm-dim 4") && e.getMessage().contains("try --reduction-factor 16"),
+        assertTrue(e.getMessage().contains("hidden size 64 / reduction_factor 32 = 2 bottleneck features")
+                && e.getMessage().contains("phm_dim 4") && e.getMessage().contains("try reduction_factor 16"),
                 e.getMessage());
         var e2 = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
                 new CompacterSettings(CompacterArchitecture.COMPACTER_PLUS_PLUS, 16, 3, 1), c, 1));
-        assertTrue(e2.getMessage().contains("hidden size 64 is not divisible by --phm-dim 3"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("hidden size 64 is not divisible by phm_dim 3"), e2.getMessage());
         var e3 = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
                 new CompacterSettings(CompacterArchitecture.COMPACTER, 32, 64, 1), c, 1));
-        assertTrue(e3.getMessage().contains("try --reduction-factor 1 (64 / 1 = 64)"), e3.getMessage());
+        assertTrue(e3.getMessage().contains("try reduction_factor 1 (64 / 1 = 64)"), e3.getMessage());
         var e4 = assertThrows(IllegalArgumentException.class,
                 () -> new CompacterSettings(CompacterArchitecture.COMPACTER, 16, 4, 0));
-        assertEquals("--phm-rank must be >= 1, got 0", e4.getMessage());
+        assertEquals("phm_rank must be >= 1, got 0", e4.getMessage());
     }
 
     @Test

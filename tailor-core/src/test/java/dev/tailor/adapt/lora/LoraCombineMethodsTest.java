@@ -258,7 +258,7 @@ class LoraCombineMethodsTest {
         assertEquals(6, LoraCombine.combine(List.of(r4, r2), List.of(1.0, 1.0),
                 CombineOptions.of(CombinationType.CAT)).settings().r());
         e = assertThrows(IllegalArgumentException.class, () -> CombineOptions.of(CombinationType.TIES));
-        assertTrue(e.getMessage().contains("--density"), e.getMessage());
+        assertTrue(e.getMessage().contains("density"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CombineOptions.of(CombinationType.DARE_LINEAR, 0));
         assertTrue(e.getMessage().contains("(0, 1]"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> CombinationType.parse("average"));

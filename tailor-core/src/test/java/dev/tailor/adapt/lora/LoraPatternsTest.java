@@ -98,20 +98,20 @@ class LoraPatternsTest {
     void badPatternsAreRefusedNamingTheOptionAndKey() {
         List<String> modules = new LoraSettings(4, 8, 0, List.of("q_proj", "down_proj"), false, null).modules(QWEN2);
         var zero = assertThrows(IllegalArgumentException.class, () -> new LoraPatterns(ranks("q_proj", 0), Map.of()));
-        assertTrue(zero.getMessage().contains("--rank-pattern: \"q_proj=0\""), zero.getMessage());
+        assertTrue(zero.getMessage().contains("rank_pattern: \"q_proj=0\""), zero.getMessage());
         var empty = assertThrows(IllegalArgumentException.class, () -> new LoraPatterns(ranks(" ", 2), Map.of()));
-        assertTrue(empty.getMessage().startsWith("--rank-pattern: empty module name"), empty.getMessage());
+        assertTrue(empty.getMessage().startsWith("rank_pattern: empty module name"), empty.getMessage());
         var regex = assertThrows(IllegalArgumentException.class,
                 () -> new LoraPatterns(Map.of(), Map.of("q_proj(", 2.0)));
-        assertTrue(regex.getMessage().startsWith("--alpha-pattern: \"q_proj(\" is not a valid regular expression"),
+        assertTrue(regex.getMessage().startsWith("alpha_pattern: \"q_proj(\" is not a valid regular expression"),
                 regex.getMessage());
         var nan = assertThrows(IllegalArgumentException.class,
                 () -> new LoraPatterns(Map.of(), Map.of("q_proj", Double.NaN)));
-        assertTrue(nan.getMessage().contains("--alpha-pattern: \"q_proj=NaN\""), nan.getMessage());
+        assertTrue(nan.getMessage().contains("alpha_pattern: \"q_proj=NaN\""), nan.getMessage());
 
         var untargeted = assertThrows(IllegalArgumentException.class,
                 () -> new LoraPatterns(ranks("v_proj", 2), Map.of()).check(modules));
-        assertTrue(untargeted.getMessage().startsWith("--rank-pattern: \"v_proj\" matches no targeted module"),
+        assertTrue(untargeted.getMessage().startsWith("rank_pattern: \"v_proj\" matches no targeted module"),
                 untargeted.getMessage());
         // given order: q_proj (8) wins for layer 0; saved sorted, model.layers.0... (2) would win on loading
         var overlap = assertThrows(IllegalArgumentException.class,

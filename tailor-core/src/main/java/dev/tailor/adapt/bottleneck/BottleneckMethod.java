@@ -1,0 +1,63 @@
+package dev.tailor.adapt.bottleneck;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.MethodOption;
+import dev.tailor.adapt.MethodOption.Kind;
+import dev.tailor.adapt.MethodOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Bottleneck adapters ({@code --method seq_bn}: Pfeiffer, after the MLP; {@code double_seq_bn}: Houlsby, after
+ * attention and the MLP), saved with Tailor's type {@code BOTTLENECK}; options as AdapterHub's.
+ */
+public final class BottleneckMethod implements AdapterMethod {
+    private static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("reduction_factor", Kind.DECIMAL, "seq_bn, double_seq_bn: hidden size / bottleneck size "
+                    + "(default 16)"),
+            MethodOption.of("non_linearity", Kind.TEXT, "seq_bn, double_seq_bn: relu, swish (silu), gelu or tanh "
+                    + "(default relu for seq_bn, swish for double_seq_bn)"));
+    private static final Set<String> CONFIG_KEYS = Set.of("architecture", "hidden_size", "non_linearity", "num_layers",
+            "reduction_factor");
+
+    @Override
+    public String peftType() {
+        return "BOTTLENECK";
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of("seq_bn", "double_seq_bn");
+    }
+
+    @Override
+    public String summary() {
+        return "residual bottleneck layers after the MLP (Pfeiffer) or after attention and the MLP (Houlsby)";
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    @Override
+    public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        return BottleneckModel.create(BottleneckSettings.defaults(Architecture.parse(name),
+                options.decimal("reduction_factor"), options.text("non_linearity")), base.config(), seed);
+    }
+
+    @Override
+    public Adapter load(Path dir, JsonNode config) {
+        return BottleneckModel.load(dir, config);
+    }
+}

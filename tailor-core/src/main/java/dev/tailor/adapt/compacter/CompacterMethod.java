@@ -1,0 +1,82 @@
+package dev.tailor.adapt.compacter;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.adapt.MethodOption;
+import dev.tailor.adapt.MethodOption.Kind;
+import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Compacter and Compacter++ ({@code --method compacter|compacter++}): bottlenecks of PHM layers with shared rule
+ * matrices, saved with Tailor's type {@code COMPACTER}; options as AdapterHub's.
+ */
+public final class CompacterMethod implements AdapterMethod {
+    private static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("reduction_factor", Kind.DECIMAL, "compacter: hidden size / bottleneck size, a whole "
+                    + "number (default " + CompacterSettings.DEFAULT_REDUCTION_FACTOR + ")"),
+            new MethodOption("phm_dim", Kind.INT, Integer.toString(CompacterSettings.DEFAULT_PHM_DIM),
+                    "compacter: Kronecker terms n (phm_dim; rule matrices n x n)"),
+            new MethodOption("phm_rank", Kind.INT, Integer.toString(CompacterSettings.DEFAULT_PHM_RANK),
+                    "compacter: rank of the factorised PHM weights (phm_rank)"));
+    private static final Set<String> CONFIG_KEYS = Set.of("architecture", "factorized_phm_W", "hidden_size",
+            "non_linearity", "num_layers", "phm_dim", "phm_rank", "reduction_factor", "shared_phm_rule");
+
+    @Override
+    public String peftType() {
+        return CompacterFiles.PEFT_TYPE;
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of("compacter", "compacter++");
+    }
+
+    @Override
+    public String summary() {
+        return "bottlenecks of parameterized hypercomplex (Kronecker) layers with rule matrices shared by all layers";
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    @Override
+    public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        Double factor = options.decimal("reduction_factor");
+        if (factor != null && (factor != Math.rint(factor) || factor < 1)) {
+            throw new InvalidOptionException("reduction_factor", "reduction_factor must be a whole number >= 1 for Compacter, got "
+                    + factor);
+        }
+        return CompacterModel.create(new CompacterSettings(CompacterArchitecture.parse(name),
+                factor == null ? CompacterSettings.DEFAULT_REDUCTION_FACTOR : factor.intValue(),
+                options.integer("phm_dim"), options.integer("phm_rank")), base.config(), seed);
+    }
+
+    @Override
+    public Adapter load(Path dir, JsonNode config) {
+        return CompacterFiles.load(dir, config);
+    }
+
+    /** AdapterHub's reduction factor 32, lowered to the largest below it that gives whole PHM blocks when needed. */
+    @Override
+    public Map<String, List<String>> fittingOptions(String name, ModelConfig config) {
+        int fitting = CompacterSettings.defaults(CompacterArchitecture.parse(name))
+                .suggestReductionFactor(config.hiddenSize());
+        return fitting == 0 ? Map.of() : Map.of("reduction_factor", List.of(Integer.toString(fitting)));
+    }
+}

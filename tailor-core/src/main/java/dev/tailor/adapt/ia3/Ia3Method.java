@@ -1,0 +1,62 @@
+package dev.tailor.adapt.ia3;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.MethodOption;
+import dev.tailor.adapt.MethodOption.Kind;
+import dev.tailor.adapt.MethodOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** (IA)³ ({@code --method ia3}), saved as PEFT's {@code IA3}; options as PEFT's {@code IA3Config}. */
+public final class Ia3Method implements AdapterMethod {
+    private static final List<MethodOption> OPTIONS = List.of(
+            MethodOption.of("target_modules", Kind.LIST, "ia3: the targets (default k_proj,v_proj,down_proj)"),
+            MethodOption.of("feedforward_modules", Kind.LIST, "ia3: targets whose input is scaled instead of their "
+                    + "output (default down_proj when targeted)"),
+            new MethodOption("init_ia3_weights", Kind.BOOLEAN, "true", "ia3: start the vectors at ones, the identity "
+                    + "(true), or draw them from a standard normal as PEFT's torch.randn (false)"));
+    private static final Set<String> CONFIG_KEYS = Set.of("fan_in_fan_out", "feedforward_modules", "init_ia3_weights",
+            "modules_to_save", "target_modules", "exclude_modules");
+
+    @Override
+    public String peftType() {
+        return "IA3";
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of("ia3");
+    }
+
+    @Override
+    public String summary() {
+        return "learned scaling vectors on the outputs of keys and values and the input of the feed-forward output";
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    @Override
+    public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        Ia3Settings defaults = Ia3Settings.defaults(options.list("target_modules"), options.list("feedforward_modules"));
+        return Ia3Model.create(new Ia3Settings(defaults.targetModules(), defaults.feedforwardModules(),
+                options.bool("init_ia3_weights")), base.config(), seed);
+    }
+
+    @Override
+    public Adapter load(Path dir, JsonNode config) {
+        return PeftIa3Adapter.load(dir, config);
+    }
+}

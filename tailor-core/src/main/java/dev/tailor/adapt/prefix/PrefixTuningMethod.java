@@ -1,0 +1,69 @@
+package dev.tailor.adapt.prefix;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.adapt.MethodOption;
+import dev.tailor.adapt.MethodOption.Kind;
+import dev.tailor.adapt.MethodOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** Prefix tuning ({@code --method prefix}), saved as PEFT's {@code PREFIX_TUNING}; options as PEFT's. */
+public final class PrefixTuningMethod implements AdapterMethod {
+    private static final List<MethodOption> OPTIONS = List.of(
+            new MethodOption("num_virtual_tokens", Kind.INT, "20", "prefix: virtual tokens in front of every "
+                    + "sequence"),
+            MethodOption.of("prefix_projection", Kind.FLAG, "prefix: train the prefix through PEFT's MLP (embedding "
+                    + "→ Linear → Tanh → Linear); the projected prefix is saved"),
+            MethodOption.of("encoder_hidden_size", Kind.INT, "prefix: hidden units of the prefix_projection MLP "
+                    + "(default: token_dim, the KV width of a layer)"));
+    private static final Set<String> CONFIG_KEYS = Set.of("num_attention_heads", "num_layers",
+            "num_transformer_submodules", "num_virtual_tokens", "token_dim", "encoder_hidden_size",
+            "prefix_projection", "modules_to_save");
+
+    @Override
+    public String peftType() {
+        return PrefixTuning.TYPE;
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of("prefix");
+    }
+
+    @Override
+    public String summary() {
+        return "trained keys and values in front of every attention's own";
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    @Override
+    public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        boolean projection = options.bool("prefix_projection");
+        Integer hidden = options.integer("encoder_hidden_size");
+        if (hidden != null && !projection) {
+            throw new InvalidOptionException("encoder_hidden_size", "encoder_hidden_size needs prefix_projection");
+        }
+        return PrefixTuning.create(PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+                projection, hidden), seed);
+    }
+
+    @Override
+    public Adapter load(Path dir, JsonNode config) {
+        return PrefixTuning.load(dir, config);
+    }
+}

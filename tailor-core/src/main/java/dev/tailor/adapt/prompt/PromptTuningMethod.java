@@ -1,0 +1,70 @@
+package dev.tailor.adapt.prompt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.adapt.MethodOption;
+import dev.tailor.adapt.MethodOption.Kind;
+import dev.tailor.adapt.MethodOptions;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** Prompt tuning ({@code --method prompt}), saved as PEFT's {@code PROMPT_TUNING}; options as PEFT's. */
+public final class PromptTuningMethod implements AdapterMethod {
+    private static final Set<String> CONFIG_KEYS = Set.of("num_attention_heads", "num_layers",
+            "num_transformer_submodules", "num_virtual_tokens", "token_dim", "prompt_tuning_init",
+            "prompt_tuning_init_text", "tokenizer_kwargs", "tokenizer_name_or_path", "modules_to_save");
+    private static final List<MethodOption> OPTIONS = List.of(
+            new MethodOption("num_virtual_tokens", Kind.INT, "20", "prompt: virtual tokens in front of every "
+                    + "sequence"),
+            new MethodOption("prompt_tuning_init", Kind.TEXT, "RANDOM", "prompt: RANDOM (N(0,1)) or TEXT (embeddings "
+                    + "of prompt_tuning_init_text)"),
+            MethodOption.of("prompt_tuning_init_text", Kind.TEXT, "prompt: with TEXT, the text whose embeddings start "
+                    + "the prompt (repeated or cut to num_virtual_tokens)"));
+
+    @Override
+    public String peftType() {
+        return PromptTuning.TYPE;
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of("prompt");
+    }
+
+    @Override
+    public String summary() {
+        return "trained virtual-token embeddings in front of the input";
+    }
+
+    @Override
+    public List<MethodOption> options() {
+        return OPTIONS;
+    }
+
+    @Override
+    public Set<String> configKeys() {
+        return CONFIG_KEYS;
+    }
+
+    /** TEXT init reads the base's embedding rows of the ids its tokenizer gives the init text. */
+    @Override
+    public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        PromptTuningInit init = PromptTuningInit.parse(options.text("prompt_tuning_init"));
+        String text = options.text("prompt_tuning_init_text");
+        if (init == PromptTuningInit.TEXT && text == null) {
+            throw new InvalidOptionException("prompt_tuning_init", "prompt_tuning_init TEXT needs prompt_tuning_init_text");
+        }
+        return PromptTuning.create(PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+                init, text, base.name()), base.weights().embed(), base.tokenizer(), seed);
+    }
+
+    @Override
+    public Adapter load(Path dir, JsonNode config) {
+        return PromptTuning.load(dir, config);
+    }
+}

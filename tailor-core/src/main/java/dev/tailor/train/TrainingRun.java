@@ -1,0 +1,241 @@
+package dev.tailor.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.io.PythonJson;
+import dev.tailor.model.BaseFingerprint;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.LlamaWeights;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.model.NamedTensors;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.tokenizer.ChatTemplate;
+import dev.tailor.tokenizer.ChatTemplateException;
+import dev.tailor.tokenizer.Tokenizer;
+import dev.tailor.tokenizer.Tokenizers;
+import dev.tailor.train.data.ClassificationScorer;
+import dev.tailor.train.data.DataConfig;
+import dev.tailor.train.data.DatasetFormat;
+import dev.tailor.train.data.ExampleEncoder;
+import dev.tailor.train.data.TrainingData;
+import dev.tailor.train.nn.TrainableLlama;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One training run from its settings to its output directory: opens (or randomly initialises) the base, makes the
+ * method's trainable model, loads the data, trains ({@link Trainer}, resuming when asked) and saves the adapter or
+ * the fine-tuned model. What the command line's {@code tailor train} runs once it has parsed its flags.
+ */
+public final class TrainingRun {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TrainingRun() {
+    }
+
+    /** Where the base comes from. */
+    public sealed interface Base {
+        /**
+         * A Hugging Face model directory.
+         *
+         * @param dir  the directory
+         * @param name how the user named it (a path or a repo id), recorded in adapters as
+         *             {@code base_model_name_or_path}
+         */
+        record Pretrained(Path dir, String name) implements Base {
+        }
+
+        /**
+         * Fresh random weights (training from scratch).
+         *
+         * @param config       the model's {@code config.json}
+         * @param tokenizerDir the directory of its tokenizer files
+         */
+        record RandomInit(Path config, Path tokenizerDir) implements Base {
+        }
+    }
+
+    /**
+     * Everything that says what a run trains and where it goes.
+     *
+     * @param base      the base model
+     * @param data      the data; its seed also seeds fresh weights and adapters, its sequence length is cut to what
+     *                  the model's context leaves after virtual tokens
+     * @param method    what trains
+     * @param options   the optimisation
+     * @param output    the output directory
+     * @param saveDtype the type of a fine-tuned model's saved weights, or null for the base's
+     * @param resume    continue from the newest checkpoint in {@code output}
+     */
+    public record Settings(Base base, DataConfig data, TrainingMethod method, TrainOptions options, Path output,
+                           DType saveDtype, boolean resume) {
+    }
+
+    /**
+     * Runs {@code settings}, reporting on {@code log} (data summary, parameter counts, progress, the result).
+     *
+     * @throws InvalidOptionException   naming an option whose value is wrong
+     * @throws IllegalArgumentException naming what is wrong with the base, the data or the output
+     * @throws IllegalStateException    when resuming a run whose settings differ
+     */
+    public static Trainer.Summary run(Settings settings, PrintWriter log, boolean terminal) throws IOException {
+        OpenBase base = open(settings);
+        try {
+            long seed = settings.data().seed();
+            Adapter adapter = switch (settings.method()) {
+                case TrainingMethod.FineTuning f -> null;
+                case TrainingMethod.AdapterTraining a -> a.method().create(a.name(), a.options(),
+                        new AdapterBase(base.config, base.weights, base.tokenizer, base.name), seed);
+            };
+            FreezePlan plan = settings.method() instanceof TrainingMethod.FineTuning f ? f.plan() : null;
+            int virtualTokens = adapter == null ? 0 : adapter.sites().virtualTokens();
+            DataConfig d = settings.data();
+            DataConfig dataConfig = new DataConfig(d.trainFile(), d.evalFile(), d.format(), d.evalFraction(),
+                    Math.min(d.seqLen(), base.config.maxPositions() - virtualTokens), d.batchSize(), seed,
+                    d.chunkLongTexts(), d.skipBadLines());
+            TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
+            log.println(trainingData.summary());
+            TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
+                    plan != null ? plan : name -> false,
+                    adapter == null ? AdapterSites.NONE : adapter.sites());
+            long trainableCount = trainable.parameters().stream().mapToLong(p -> p.size()).sum();
+            long total = totalParameters(base.weights);
+            log.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
+                    adapter == null ? plan.describe() : adapter.describe(),
+                    trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
+            ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
+                    && !trainingData.split().eval().isEmpty()
+                    ? new ClassificationScorer(new ExampleEncoder(base.tokenizer, base.chatTemplate,
+                    DatasetFormat.CLASSIFICATION), trainingData.labels()) : null;
+            Files.createDirectories(settings.output());
+            Trainer trainer = new Trainer(trainable, trainingData, settings.options(), settings.output(), scorer,
+                    new ProgressReporter(log, terminal, 10), identity(settings, adapter));
+            Trainer.Summary s = trainer.run(settings.resume());
+            if (adapter != null) {
+                adapter.save(settings.output(), base.name, base.fingerprint());
+            } else {
+                ModelExport.save(settings.output(), base.configJson, trainable.asWeights(),
+                        settings.saveDtype() != null ? settings.saveDtype() : base.dtype, base.tokenizerSource);
+            }
+            log.printf("done: %d steps in %.1f s, %.0f tokens/s, peak RSS %.0f MiB, train loss %.4f, "
+                            + "eval loss %.4f%s%n%s saved to %s (metrics.jsonl, training_state/)%n",
+                    s.steps(), s.seconds(), s.tokensPerSecond(), s.peakRssMib(), s.trainLoss(), s.evalLoss(),
+                    Double.isNaN(s.evalAccuracy()) ? "" : String.format(", eval accuracy %.3f", s.evalAccuracy()),
+                    adapter != null ? adapter.type() + " adapter" : "model", settings.output());
+            return s;
+        } finally {
+            if (base.model != null) {
+                base.model.close();
+            }
+        }
+    }
+
+    /**
+     * The run's identity, checked by a resume: a hash of everything that changes what is trained. For an adapter it
+     * includes the method's options as given and the adapter's whole saved config, so any option of any method that
+     * changes the saved adapter changes the identity; progress, logging and checkpointing options are left out.
+     */
+    static String identity(Settings settings, Adapter adapter) {
+        Map<String, Object> key = new LinkedHashMap<>();
+        switch (settings.base()) {
+            case Base.Pretrained p -> key.put("model", p.name());
+            case Base.RandomInit r -> {
+                key.put("init", "random");
+                key.put("config", r.config().toString());
+            }
+        }
+        DataConfig d = settings.data();
+        key.put("data", d.trainFile().toString());
+        key.put("eval_data", String.valueOf(d.evalFile()));
+        key.put("eval_split", d.evalFraction());
+        key.put("format", String.valueOf(d.format()));
+        key.put("batch_size", d.batchSize());
+        key.put("seq_len", d.seqLen());
+        key.put("seed", d.seed());
+        key.put("method", settings.method().name());
+        switch (settings.method()) {
+            case TrainingMethod.FineTuning f -> key.put("freeze_plan", f.plan().describe());
+            case TrainingMethod.AdapterTraining a -> {
+                key.put("method_options", new TreeMap<>(a.options().given()));
+                Map<String, Object> config = new TreeMap<>(adapter.config(null));
+                key.put("adapter_config", config);
+            }
+        }
+        TrainOptions o = settings.options();
+        key.put("lr", o.lr());
+        key.put("steps", o.steps());
+        key.put("epochs", o.epochs());
+        key.put("grad_accum", o.gradAccumSteps());
+        key.put("warmup_steps", o.warmupSteps());
+        key.put("schedule", o.schedule().key());
+        key.put("weight_decay", o.weightDecay());
+        key.put("max_grad_norm", o.maxGradNorm());
+        key.put("optimizer", o.optimizer().key());
+        String canonical = PythonJson.of(false, null, null, true).dumps(key);
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256", e);
+        }
+    }
+
+    /** The base, opened. */
+    private record OpenBase(ModelConfig config, ObjectNode configJson, LlamaWeights weights, Tokenizer tokenizer,
+                            ChatTemplate chatTemplate, Path tokenizerSource, DType dtype, String name,
+                            LlamaModel model) {
+        /** The fingerprint of a pretrained base (null for a random one, which has no files). */
+        String fingerprint() {
+            return model == null ? null : BaseFingerprint.compute(tokenizerSource);
+        }
+    }
+
+    private static OpenBase open(Settings settings) throws IOException {
+        return switch (settings.base()) {
+            case Base.RandomInit r -> {
+                ObjectNode json = (ObjectNode) JSON.readTree(r.config().toFile());
+                ModelConfig config = ModelConfig.parse(r.config(), json);
+                yield new OpenBase(config, json, RandomInit.weights(config, settings.data().seed()),
+                        Tokenizers.load(r.tokenizerDir()), chatTemplate(r.tokenizerDir()), r.tokenizerDir(), DType.F32,
+                        null, null);
+            }
+            case Base.Pretrained p -> {
+                LlamaModel llama = LlamaModel.load(p.dir());
+                ObjectNode json = (ObjectNode) JSON.readTree(p.dir().resolve("config.json").toFile());
+                yield new OpenBase(llama.config(), json, llama.weights(), Tokenizers.load(p.dir()), chatTemplate(p.dir()),
+                        p.dir(), llama.weights().embed().dtype(), p.name(), llama);
+            }
+        };
+    }
+
+    private static ChatTemplate chatTemplate(Path dir) {
+        try {
+            return ChatTemplate.load(dir);
+        } catch (ChatTemplateException e) {
+            return null;
+        }
+    }
+
+    private static long totalParameters(LlamaWeights w) {
+        long n = 0;
+        for (Object t : NamedTensors.of(w).values()) {
+            n += t instanceof WeightMatrix m ? (long) m.rows() * m.cols() : ((float[]) t).length;
+        }
+        return n;
+    }
+}
