@@ -44,25 +44,26 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
     /**
      * {@link #forward(float[], int, float[])} in training pass {@code pass} (the adapter's dropout applies), or for
      * inference when {@code pass} is null (a forward without backward).
+     *
+     * @return what the adapter saved for {@link #backward}, {@link LinearAdapter.Saved#NOTHING} without an adapter
+     *         or a pass
      */
-    public void forward(float[] x, int m, float[] y, TrainingPass pass) {
-        if (pass == null) {
+    public LinearAdapter.Saved forward(float[] x, int m, float[] y, TrainingPass pass) {
+        if (adapter == null || pass == null) {
             forward(x, m, y);
-        } else if (adapter != null) {
-            adapter.forward(base(), x, m, y, pass);
-        } else {
-            base().forward(x, m, y);
+            return LinearAdapter.Saved.NOTHING;
         }
+        return adapter.forward(base(), x, m, y, pass);
     }
 
     /**
-     * The backward of {@link #forward(float[], int, float[], TrainingPass)} in the same pass: accumulates the
-     * gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved input
-     * {@code x [m, in]}, and, when {@code dx} is not null, writes the input gradient.
+     * The backward of {@link #forward(float[], int, float[], TrainingPass)} in the same pass, with what it returned:
+     * accumulates the gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved
+     * input {@code x [m, in]}, and, when {@code dx} is not null, writes the input gradient.
      */
-    public void backward(float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+    public void backward(float[] dy, float[] x, int m, float[] dx, TrainingPass pass, LinearAdapter.Saved saved) {
         if (adapter != null) {
-            adapter.backward(base(), dy, x, m, dx, pass);
+            adapter.backward(base(), dy, x, m, dx, pass, saved);
         } else {
             base().backward(dy, x, m, dx);
         }

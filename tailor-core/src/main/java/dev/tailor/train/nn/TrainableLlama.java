@@ -1,6 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.model.VirtualTokens;
 import dev.tailor.model.site.TrainingPass;
@@ -458,10 +459,10 @@ public final class TrainableLlama {
         if (frozenHead()) {
             total = FusedHead.lossAndInputGrad(picked, k, lmHead.weight(), targets, lossScale, dPicked);
         } else {
-            lmHead.forward(picked, k, logitsBuffer, pass);
+            LinearAdapter.Saved saved = lmHead.forward(picked, k, logitsBuffer, pass);
             total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets, lossScale);
             if (pass != null) {
-                lmHead.backward(logitsBuffer, picked, k, dPicked, pass);
+                lmHead.backward(logitsBuffer, picked, k, dPicked, pass, saved);
             }
         }
         if (pass == null) {
@@ -501,29 +502,29 @@ public final class TrainableLlama {
         System.arraycopy(xIn, 0, a.xIn, 0, n * d);
         b.inputNorm().forward(a.xIn, n, a.n1, a.rstd1);
         if (b.qNorm() != null) {
-            b.q().forward(a.n1, n, a.qRaw, pass);
-            b.k().forward(a.n1, n, a.kRaw, pass);
+            a.qSaved = b.q().forward(a.n1, n, a.qRaw, pass);
+            a.kSaved = b.k().forward(a.n1, n, a.kRaw, pass);
             b.qNorm().forward(a.qRaw, n * config.numHeads(), a.q, a.qRstd);
             b.kNorm().forward(a.kRaw, n * config.numKvHeads(), a.k, a.kRstd);
         } else {
-            b.q().forward(a.n1, n, a.q, pass);
-            b.k().forward(a.n1, n, a.k, pass);
+            a.qSaved = b.q().forward(a.n1, n, a.q, pass);
+            a.kSaved = b.k().forward(a.n1, n, a.k, pass);
         }
-        b.v().forward(a.n1, n, a.v, pass);
+        a.vSaved = b.v().forward(a.n1, n, a.v, pass);
         rotate(a.q, a.k, seq.positions(), n, false);
         attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
-        b.o().forward(a.attn, n, out, pass);
+        a.oSaved = b.o().forward(a.attn, n, out, pass);
         if (b.attnAdapter() != null) {
             System.arraycopy(out, 0, a.attnOut, 0, n * d);
             b.attnAdapter().forward(a.attnOut, n, out);
         }
         Ops.add(a.xIn, out, a.xMid, n * d);
         b.postNorm().forward(a.xMid, n, a.n2, a.rstd2);
-        b.gate().forward(a.n2, n, a.gate, pass);
-        b.up().forward(a.n2, n, a.up, pass);
+        a.gateSaved = b.gate().forward(a.n2, n, a.gate, pass);
+        a.upSaved = b.up().forward(a.n2, n, a.up, pass);
         SwiGlu.forward(a.gate, a.up, a.act, n * config.intermediateSize());
-        b.down().forward(a.act, n, out, pass);
+        a.downSaved = b.down().forward(a.act, n, out, pass);
         if (b.mlpAdapter() != null) {
             System.arraycopy(out, 0, a.mlpOut, 0, n * d);
             b.mlpAdapter().forward(a.mlpOut, n, out);
@@ -565,11 +566,11 @@ public final class TrainableLlama {
             dDown = new float[n * d];
             b.mlpAdapter().backward(dOut, a.mlpOut, n, dDown);
         }
-        b.down().backward(dDown, a.act, n, dAct, pass);
+        b.down().backward(dDown, a.act, n, dAct, pass, a.downSaved);
         SwiGlu.backward(a.gate, a.up, dAct, g.dGate, g.dUp, n * f);
         float[] dn2 = g.dn2;
-        b.gate().backward(g.dGate, a.n2, n, dn2, pass);
-        b.up().backward(g.dUp, a.n2, n, g.part, pass);
+        b.gate().backward(g.dGate, a.n2, n, dn2, pass, a.gateSaved);
+        b.up().backward(g.dUp, a.n2, n, g.part, pass, a.upSaved);
         Ops.add(dn2, g.part, dn2, n * d);
         float[] dMid = dOut.clone();
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
@@ -580,7 +581,7 @@ public final class TrainableLlama {
             dO = new float[n * d];
             b.attnAdapter().backward(dMid, a.attnOut, n, dO);
         }
-        b.o().backward(dO, a.attn, n, dAttn, pass);
+        b.o().backward(dO, a.attn, n, dAttn, pass, a.oSaved);
         float[] dq = g.dq;
         float[] dk = g.dk;
         float[] dv = g.dv;
@@ -598,12 +599,12 @@ public final class TrainableLlama {
         boolean needN1 = needInput || b.inputNorm().param() != null;
         float[] dn1 = needN1 ? g.dn1 : null;
         float[] part = needN1 ? g.part : null;
-        b.q().backward(dq, qIn, n, dn1, pass);
-        b.k().backward(dk, qIn, n, part, pass);
+        b.q().backward(dq, qIn, n, dn1, pass, a.qSaved);
+        b.k().backward(dk, qIn, n, part, pass, a.kSaved);
         if (needN1) {
             Ops.add(dn1, part, dn1, n * d);
         }
-        b.v().backward(dv, qIn, n, part, pass);
+        b.v().backward(dv, qIn, n, part, pass, a.vSaved);
         if (needN1) {
             Ops.add(dn1, part, dn1, n * d);
             b.inputNorm().backward(dn1, a.xIn, a.rstd1, n, needInput ? dMid : null);
