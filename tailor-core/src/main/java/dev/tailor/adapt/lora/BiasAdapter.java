@@ -74,14 +74,17 @@ public final class BiasAdapter implements MergeableAdapter {
         replaceBias(y, inner.bias(), m);
     }
 
+    /** Returns what the wrapped piece saved: the bias itself needs only {@code dy}. */
     @Override
-    public void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+    public Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+        Saved saved = Saved.NOTHING;
         if (wrapped != null) {
-            wrapped.forward(inner, x, m, y, pass);
+            saved = wrapped.forward(inner, x, m, y, pass);
         } else {
             inner.forward(x, m, y);
         }
         replaceBias(y, inner.bias(), m);
+        return saved;
     }
 
     @Override
@@ -95,10 +98,10 @@ public final class BiasAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass, Saved saved) {
         biasGrad(dy, m);
         if (wrapped != null) {
-            wrapped.backward(inner, dy, x, m, dx, pass);
+            wrapped.backward(inner, dy, x, m, dx, pass, saved);
         } else {
             inner.backward(dy, x, m, dx);
         }

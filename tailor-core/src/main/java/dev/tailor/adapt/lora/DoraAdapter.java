@@ -84,11 +84,12 @@ public final class DoraAdapter implements MergeableAdapter {
         combine(y, baseResult(y, inner.bias(), m), l, g, m);
     }
 
+    /** Saves nothing: the backward recomputes the dropout mask, the norms and the products from the input. */
     @Override
-    public void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+    public Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         if (lora.dropout() == 0) {
             forward(inner, x, m, y);
-            return;
+            return Saved.NOTHING;
         }
         inner.forward(x, m, y);
         float[] g = factors(inner.weight());
@@ -96,6 +97,7 @@ public final class DoraAdapter implements MergeableAdapter {
         float[] l = new float[m * lora.out()];
         lora.addProduct(xd, m, l);
         combine(y, product(xd, m, inner.weight()), l, g, m);
+        return Saved.NOTHING;
     }
 
     @Override
@@ -115,7 +117,7 @@ public final class DoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass, Saved saved) {
         if (lora.dropout() == 0) {
             backward(inner, dy, x, m, dx);
             return;

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableAdapter;
 import dev.tailor.model.site.TrainingPass;
@@ -13,12 +14,12 @@ import java.util.SplittableRandom;
 /**
  * One LoRA pair at a linear site: {@code y = inner(x) + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B
  * {@code [out, r]}; dropout ({@code lora_dropout}) acts only in training (see {@link LoraDropout}).
- * Backward takes {@code h = x·Aᵀ} from the training pass the forward kept it in (or recomputes it, {@code m·in·r}
- * multiply-adds, outside one): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x},
+ * A training backward takes {@code s·h = s·x·Aᵀ} from what its forward saved (an inference backward recomputes it,
+ * {@code m·in·r} multiply-adds): {@code dB += s·dYᵀ·h}, {@code dh = s·dY·B}, {@code dA += dhᵀ·x},
  * {@code dX += dh·A}. The products with the rank r as the outer dimension ({@code x·Aᵀ}, {@code dY·B}) are
  * {@link NarrowMatMul}'s dot-product tiles; the others go through the row-streaming
  * {@code X·W} kernel on transposed copies of the small factors, which suits r ≪ in, out better than the tiled GEMM.
- * The forward keeps {@code Bᵀ} in the pass as well, for the backward's {@code dY·B}.
+ * The training forward saves {@code Bᵀ} as well, for the backward's {@code dY·B}.
  */
 public final class LoraAdapter implements MergeableAdapter {
     private final Parameter a;
@@ -148,13 +149,11 @@ public final class LoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+    public LinearAdapter.Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         inner.forward(x, m, y);
-        float[] hs = scaledHidden(dropped(x, m, pass), m);
-        pass.keep(this, x, hs);
-        float[] bt = transposedB();
-        pass.keep(this, b.data(), bt);
-        addScaledHidden(hs, m, bt, y);
+        Saved saved = new Saved(scaledHidden(dropped(x, m, pass), m), transposedB());
+        addScaledHidden(saved.hs(), m, saved.bt(), y);
+        return saved;
     }
 
     @Override
@@ -164,29 +163,31 @@ public final class LoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+    public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass,
+                         LinearAdapter.Saved saved) {
         inner.backward(dy, x, m, dx);
-        float[] xd = dropped(x, m, pass);
-        float[] hs = pass.kept(this, x);
-        if (hs == null) {
-            hs = scaledHidden(xd, m);
-        }
-        float[] bt = pass.kept(this, b.data());
-        if (bt == null) {
-            bt = transposedB();
-        }
+        Saved s = (Saved) saved;
         if (dropout == 0) {
-            pairBackward(dy, x, hs, bt, m, dx);
+            pairBackward(dy, x, s.hs(), s.bt(), m, dx);
             return;
         }
         float[] dxd = dx == null ? null : new float[m * in];
-        pairBackward(dy, xd, hs, bt, m, dxd);
+        pairBackward(dy, dropped(x, m, pass), s.hs(), s.bt(), m, dxd);
         if (dx != null) {
             float[] part = dropped(dxd, m, pass);
             for (int i = 0; i < part.length; i++) {
                 dx[i] += part[i];
             }
         }
+    }
+
+    /**
+     * What a training forward saves for its backward.
+     *
+     * @param hs the scaled hidden matrix {@code s·x̃·Aᵀ [m, r]} of the dropped-out input {@code x̃}
+     * @param bt {@code Bᵀ [r, out]}
+     */
+    private record Saved(float[] hs, float[] bt) implements LinearAdapter.Saved {
     }
 
     /** The adapter's input in training pass {@code pass}: {@code x} itself without dropout, else a masked copy. */

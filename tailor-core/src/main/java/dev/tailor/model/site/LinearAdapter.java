@@ -8,11 +8,24 @@ import java.util.List;
 /**
  * A trainable piece at a linear site ({@code q_proj} … {@code down_proj}) that wraps the layer it is attached to:
  * LoRA adds {@code s·B·A·x} to the inner output, IA³ scales its input or output, DoRA rescales its rows. The same
- * object serves training and inference. Implementations keep no per-call state, so gradient checkpointing and
- * several sequences per step need nothing special; what backward needs is recomputed from the layer's input.
- * Training calls the overloads that take a {@link TrainingPass} (where dropout applies); the others are inference.
+ * object serves training and inference. Training calls the overloads that take a {@link TrainingPass} (where
+ * dropout applies); the others are inference. Implementations keep no per-call state: what a training backward
+ * needs from its forward, beyond the layer's input, comes back from that forward as a {@link Saved} value, which the
+ * caller keeps with its other activations and hands to the matching backward (a gradient checkpointing recompute
+ * returns it again), so checkpointing and several sequences per step need nothing special. An inference backward
+ * recomputes what it needs from the layer's input.
  */
 public interface LinearAdapter {
+
+    /**
+     * What a training forward hands to its backward, opaque to the caller; each adapter's backward takes only what
+     * its own forward returned.
+     */
+    interface Saved {
+        /** The value of a forward that saves nothing: its backward recomputes what it needs. */
+        Saved NOTHING = new Saved() {
+        };
+    }
 
     /**
      * Checks the adapter was made for a linear of {@code [out, in]}.
@@ -36,14 +49,20 @@ public interface LinearAdapter {
     /**
      * {@link #forward(LinearOp, float[], int, float[])} in training pass {@code pass}: methods with dropout draw their
      * mask from the pass (the same mask as the matching {@link #backward(LinearOp, float[], float[], int, float[],
-     * TrainingPass) backward}). By default training computes what inference does.
+     * TrainingPass, Saved) backward}). By default training computes what inference does and saves nothing.
+     *
+     * @return what the backward of this call needs, {@link Saved#NOTHING} when it needs only the input
      */
-    default void forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+    default Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         forward(inner, x, m, y);
+        return Saved.NOTHING;
     }
 
-    /** The backward of {@link #forward(LinearOp, float[], int, float[], TrainingPass)} for the same pass. */
-    default void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass) {
+    /**
+     * The backward of {@link #forward(LinearOp, float[], int, float[], TrainingPass)} for the same input and pass,
+     * with what that forward returned.
+     */
+    default void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass, Saved saved) {
         backward(inner, dy, x, m, dx);
     }
 

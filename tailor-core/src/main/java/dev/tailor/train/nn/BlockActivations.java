@@ -1,5 +1,7 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.model.site.LinearAdapter.Saved;
+
 /** What the backward of one block needs from its forward, for a sequence of {@code n} tokens. */
 final class BlockActivations {
     final float[] xIn;
@@ -23,6 +25,14 @@ final class BlockActivations {
     /** The attention and MLP outputs before their sublayer adapters (null without such adapters). */
     final float[] attnOut;
     final float[] mlpOut;
+    /** What the linears' adapters saved in the last block forward, for their backward ({@code NOTHING} if none). */
+    Saved qSaved;
+    Saved kSaved;
+    Saved vSaved;
+    Saved oSaved;
+    Saved gateSaved;
+    Saved upSaved;
+    Saved downSaved;
 
     BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
                      boolean sublayerAdapters) {

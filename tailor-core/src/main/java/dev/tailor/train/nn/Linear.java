@@ -3,6 +3,7 @@ package dev.tailor.train.nn;
 import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
@@ -31,7 +32,7 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
         return weight.cols();
     }
 
-    /** {@code y[m, out]}: the layer (through its adapter, if any) applied to {@code x[m, in]}. */
+    /** {@code y[m, out]}: the layer (through its adapter, if any) applied to {@code x[m, in]}, for inference. */
     public void forward(float[] x, int m, float[] y) {
         if (adapter != null) {
             adapter.forward(base(), x, m, y);
@@ -41,12 +42,28 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
     }
 
     /**
-     * Accumulates the gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved
+     * {@link #forward(float[], int, float[])} in training pass {@code pass} (the adapter's dropout applies), or for
+     * inference when {@code pass} is null (a forward without backward).
+     *
+     * @return what the adapter saved for {@link #backward}, {@link LinearAdapter.Saved#NOTHING} without an adapter
+     *         or a pass
+     */
+    public LinearAdapter.Saved forward(float[] x, int m, float[] y, TrainingPass pass) {
+        if (adapter == null || pass == null) {
+            forward(x, m, y);
+            return LinearAdapter.Saved.NOTHING;
+        }
+        return adapter.forward(base(), x, m, y, pass);
+    }
+
+    /**
+     * The backward of {@link #forward(float[], int, float[], TrainingPass)} in the same pass, with what it returned:
+     * accumulates the gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved
      * input {@code x [m, in]}, and, when {@code dx} is not null, writes the input gradient.
      */
-    public void backward(float[] dy, float[] x, int m, float[] dx) {
+    public void backward(float[] dy, float[] x, int m, float[] dx, TrainingPass pass, LinearAdapter.Saved saved) {
         if (adapter != null) {
-            adapter.backward(base(), dy, x, m, dx);
+            adapter.backward(base(), dy, x, m, dx, pass, saved);
         } else {
             base().backward(dy, x, m, dx);
         }

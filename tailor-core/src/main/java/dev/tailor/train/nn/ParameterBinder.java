@@ -19,10 +19,8 @@ import java.util.function.Predicate;
  * @param trainable which base tensors train
  * @param params    receives the parameters, in model order
  * @param adapters  the adapter's pieces at their sites
- * @param pass      the training pass the adapters' sites see
  */
-record ParameterBinder(Predicate<String> trainable, List<Parameter> params, AdapterSites adapters,
-                       TrainingSite.Current pass) {
+record ParameterBinder(Predicate<String> trainable, List<Parameter> params, AdapterSites adapters) {
 
     Parameter matrixParam(String name, WeightMatrix w) {
         if (!trainable.test(name)) {
@@ -47,8 +45,7 @@ record ParameterBinder(Predicate<String> trainable, List<Parameter> params, Adap
             adapter.checkFits(prefix, w.rows(), w.cols());
             addOnce(adapter.parameters());
         }
-        return new Linear(p != null ? view(p, w) : w, p, b, bp,
-                adapter == null ? null : new TrainingSite(adapter, pass));
+        return new Linear(p != null ? view(p, w) : w, p, b, bp, adapter);
     }
 
     /** Lists prompt or prefix tuning's tensor, in model order (before the blocks). */

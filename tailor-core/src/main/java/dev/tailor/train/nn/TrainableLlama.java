@@ -1,6 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.model.VirtualTokens;
 import dev.tailor.model.site.TrainingPass;
@@ -48,7 +49,6 @@ public final class TrainableLlama {
     private final Parameter prefix;
     /** What writes {@link #prefix} before each pass (prefix projection), or null when the prefix is trained. */
     private final PrefixEncoder prefixEncoder;
-    private final TrainingSite.Current pass;
     private boolean checkpointing;
     private Workspace workspace;
     /** The activations of the forward-only passes ({@link #logits}, {@link #loss}), grown to the longest. */
@@ -57,8 +57,7 @@ public final class TrainableLlama {
 
     private TrainableLlama(ModelConfig config, WeightMatrix embed, Parameter embedParam, List<Block> blocks,
                            Norm finalNorm, Linear lmHead, List<Parameter> parameters, boolean sublayerAdapters,
-                           Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder,
-                           TrainingSite.Current pass) {
+                           Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder) {
         this.config = config;
         this.embed = embed;
         this.embedParam = embedParam;
@@ -70,7 +69,6 @@ public final class TrainableLlama {
         this.promptEmbeddings = promptEmbeddings;
         this.prefix = prefix;
         this.prefixEncoder = prefixEncoder;
-        this.pass = pass;
         this.rope = new RotaryEmbedding(config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.maxPositions());
         this.attention = new SegmentAttention(config.numHeads(), config.numKvHeads(), config.headDim());
@@ -102,8 +100,7 @@ public final class TrainableLlama {
                                         AdapterSites adapter) {
         checkSites(config, adapter);
         List<Parameter> params = new ArrayList<>();
-        TrainingSite.Current pass = new TrainingSite.Current();
-        ParameterBinder b = new ParameterBinder(trainable, params, adapter, pass);
+        ParameterBinder b = new ParameterBinder(trainable, params, adapter);
         float eps = (float) config.rmsNormEps();
         Parameter embedParam = b.matrixParam("model.embed_tokens.weight", base.embed());
         WeightMatrix embed = embedParam != null ? ParameterBinder.view(embedParam, base.embed()) : base.embed();
@@ -133,8 +130,7 @@ public final class TrainableLlama {
                 ? new Linear(embed, embedParam, null, null, null)
                 : b.linear("lm_head", base.lmHead(), null);
         return new TrainableLlama(config, embed, embedParam, List.copyOf(blocks), finalNorm, lmHead, params,
-                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), adapter.prefixEncoder(),
-                pass);
+                !adapter.sublayer().isEmpty(), adapter.promptEmbeddings(), adapter.prefix(), adapter.prefixEncoder());
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
@@ -216,7 +212,7 @@ public final class TrainableLlama {
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         BlockActivations scratch = forwardScratch(rows.length());
         for (Block block : blocks) {
-            x = blockForward(block, x, rows, scratch);
+            x = blockForward(block, x, rows, scratch, null);
         }
         return virtual == null ? x : virtual.real(x, config.hiddenSize());
     }
@@ -234,7 +230,7 @@ public final class TrainableLlama {
         float[] normed = new float[n * config.hiddenSize()];
         finalNorm.forward(hidden(seq), n, normed, new float[n]);
         float[] logits = new float[frozenHead() ? 0 : lossRows.length * config.vocabSize()];
-        return head(normed, n, lossRows, seq.labels(), 0f, logits, false, false).total();
+        return head(normed, n, lossRows, seq.labels(), 0f, logits, null, false).total();
     }
 
     /** {@link #forwardBackward(PackedSequence, float, long)} as training pass 0. */
@@ -245,20 +241,16 @@ public final class TrainableLlama {
     /**
      * Forward, loss and backward of one sequence; the gradients of all trainable tensors are increased by those of
      * {@code lossScale · Σ NLL} (pass 1/(counted tokens of the whole batch) for a mean). Adapters run in training
-     * pass {@code generation} (their dropout masks are a function of it), and only during this call.
+     * pass {@code generation} (their dropout masks are a function of it); {@link #logits} and {@link #loss} run
+     * them for inference.
      *
      * @return the summed NLL and the number of counted tokens of this sequence
      */
     public CausalLmLoss.Total forwardBackward(PackedSequence seq, float lossScale, long generation) {
-        pass.set(new TrainingPass(generation));
-        try {
-            return trainingPass(seq, lossScale);
-        } finally {
-            pass.set(null);
-        }
+        return trainingPass(seq, lossScale, new TrainingPass(generation));
     }
 
-    private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale) {
+    private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale, TrainingPass pass) {
         int n = seq.length();
         int d = config.hiddenSize();
         int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
@@ -273,7 +265,7 @@ public final class TrainableLlama {
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         for (int l = 0; l < blocks.size(); l++) {
             BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
-            x = blockForward(blocks.get(l), x, rows, acts);
+            x = blockForward(blocks.get(l), x, rows, acts, pass);
             if (checkpointing && l >= stopLayer) {
                 System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, m * d);
             }
@@ -283,7 +275,7 @@ public final class TrainableLlama {
         }
         float[] normed = new float[n * d];
         finalNorm.forward(x, n, normed, ws.finalRstd);
-        HeadPass head = head(normed, n, lossRows, seq.labels(), lossScale, ws.logits, true,
+        HeadPass head = head(normed, n, lossRows, seq.labels(), lossScale, ws.logits, pass,
                 stopLayer < blocks.size() || finalNorm.param() != null);
         CausalLmLoss.Total total = head.total();
         float[] dNormed = head.dNormed();
@@ -295,11 +287,11 @@ public final class TrainableLlama {
         for (int l = blocks.size() - 1; l >= stopLayer; l--) {
             BlockActivations acts = ws.layers[l];
             if (checkpointing) {
-                blockForward(blocks.get(l), acts.xIn, rows, ws.scratch);
+                blockForward(blocks.get(l), acts.xIn, rows, ws.scratch, pass);
                 acts = ws.scratch;
             }
             boolean needInputGrad = l > stopLayer || embedParam != null || promptEmbeddings != null;
-            dx = blockBackward(blocks.get(l), acts, ws.grads, rows, dx, needInputGrad);
+            dx = blockBackward(blocks.get(l), acts, ws.grads, rows, dx, needInputGrad, pass);
         }
         if (promptEmbeddings != null) {
             virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
@@ -448,12 +440,12 @@ public final class TrainableLlama {
      * The lm_head and the loss for only the {@code rows} that carry one (prompt tokens, padding and the last row
      * cost neither logits nor head backward): gathers their normed states, computes their logits into
      * {@code logitsBuffer} and the cross-entropy (a frozen head: {@link FusedHead}, chunk by chunk, the buffer
-     * unused); with {@code backward}, back-propagates through the head (its own
+     * unused); in training pass {@code pass} (null for the loss alone), back-propagates through the head (its own
      * gradient, and the input gradient when {@code needInput}) and scatters that into an {@code [n, hidden]}
-     * gradient, zero elsewhere (null without {@code backward}).
+     * gradient, zero elsewhere (null without a pass).
      */
     private HeadPass head(float[] normed, int n, int[] rows, int[] labels, float lossScale, float[] logitsBuffer,
-                          boolean backward, boolean needInput) {
+                          TrainingPass pass, boolean needInput) {
         int d = config.hiddenSize();
         int k = rows.length;
         float[] picked = new float[k * d];
@@ -462,18 +454,18 @@ public final class TrainableLlama {
             System.arraycopy(normed, rows[i] * d, picked, i * d, d);
             targets[i] = labels[rows[i] + 1];
         }
-        float[] dPicked = backward && needInput ? new float[k * d] : null;
+        float[] dPicked = pass != null && needInput ? new float[k * d] : null;
         CausalLmLoss.Total total;
         if (frozenHead()) {
             total = FusedHead.lossAndInputGrad(picked, k, lmHead.weight(), targets, lossScale, dPicked);
         } else {
-            lmHead.forward(picked, k, logitsBuffer);
+            LinearAdapter.Saved saved = lmHead.forward(picked, k, logitsBuffer, pass);
             total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets, lossScale);
-            if (backward) {
-                lmHead.backward(logitsBuffer, picked, k, dPicked);
+            if (pass != null) {
+                lmHead.backward(logitsBuffer, picked, k, dPicked, pass, saved);
             }
         }
-        if (!backward) {
+        if (pass == null) {
             return new HeadPass(total, null);
         }
         float[] dNormed = new float[n * d];
@@ -500,36 +492,39 @@ public final class TrainableLlama {
         return logits;
     }
 
-    /** Runs one block on {@code xIn} (copied into the activations) and returns its output. */
-    private float[] blockForward(Block b, float[] xIn, PackedSequence seq, BlockActivations a) {
+    /**
+     * Runs one block on {@code xIn} (copied into the activations) in training pass {@code pass} (null for a forward
+     * without backward) and returns its output.
+     */
+    private float[] blockForward(Block b, float[] xIn, PackedSequence seq, BlockActivations a, TrainingPass pass) {
         int n = seq.length();
         int d = config.hiddenSize();
         System.arraycopy(xIn, 0, a.xIn, 0, n * d);
         b.inputNorm().forward(a.xIn, n, a.n1, a.rstd1);
         if (b.qNorm() != null) {
-            b.q().forward(a.n1, n, a.qRaw);
-            b.k().forward(a.n1, n, a.kRaw);
+            a.qSaved = b.q().forward(a.n1, n, a.qRaw, pass);
+            a.kSaved = b.k().forward(a.n1, n, a.kRaw, pass);
             b.qNorm().forward(a.qRaw, n * config.numHeads(), a.q, a.qRstd);
             b.kNorm().forward(a.kRaw, n * config.numKvHeads(), a.k, a.kRstd);
         } else {
-            b.q().forward(a.n1, n, a.q);
-            b.k().forward(a.n1, n, a.k);
+            a.qSaved = b.q().forward(a.n1, n, a.q, pass);
+            a.kSaved = b.k().forward(a.n1, n, a.k, pass);
         }
-        b.v().forward(a.n1, n, a.v);
+        a.vSaved = b.v().forward(a.n1, n, a.v, pass);
         rotate(a.q, a.k, seq.positions(), n, false);
         attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
         float[] out = new float[n * d];
-        b.o().forward(a.attn, n, out);
+        a.oSaved = b.o().forward(a.attn, n, out, pass);
         if (b.attnAdapter() != null) {
             System.arraycopy(out, 0, a.attnOut, 0, n * d);
             b.attnAdapter().forward(a.attnOut, n, out);
         }
         Ops.add(a.xIn, out, a.xMid, n * d);
         b.postNorm().forward(a.xMid, n, a.n2, a.rstd2);
-        b.gate().forward(a.n2, n, a.gate);
-        b.up().forward(a.n2, n, a.up);
+        a.gateSaved = b.gate().forward(a.n2, n, a.gate, pass);
+        a.upSaved = b.up().forward(a.n2, n, a.up, pass);
         SwiGlu.forward(a.gate, a.up, a.act, n * config.intermediateSize());
-        b.down().forward(a.act, n, out);
+        a.downSaved = b.down().forward(a.act, n, out, pass);
         if (b.mlpAdapter() != null) {
             System.arraycopy(out, 0, a.mlpOut, 0, n * d);
             b.mlpAdapter().forward(a.mlpOut, n, out);
@@ -556,9 +551,12 @@ public final class TrainableLlama {
         });
     }
 
-    /** From the gradient of a block's output, accumulates its parameter gradients and returns that of its input. */
+    /**
+     * From the gradient of a block's output, accumulates its parameter gradients in training pass {@code pass} and
+     * returns that of its input.
+     */
     private float[] blockBackward(Block b, BlockActivations a, BlockGradients g, PackedSequence seq, float[] dOut,
-                                  boolean needInput) {
+                                  boolean needInput, TrainingPass pass) {
         int n = seq.length();
         int d = config.hiddenSize();
         int f = config.intermediateSize();
@@ -568,11 +566,11 @@ public final class TrainableLlama {
             dDown = new float[n * d];
             b.mlpAdapter().backward(dOut, a.mlpOut, n, dDown);
         }
-        b.down().backward(dDown, a.act, n, dAct);
+        b.down().backward(dDown, a.act, n, dAct, pass, a.downSaved);
         SwiGlu.backward(a.gate, a.up, dAct, g.dGate, g.dUp, n * f);
         float[] dn2 = g.dn2;
-        b.gate().backward(g.dGate, a.n2, n, dn2);
-        b.up().backward(g.dUp, a.n2, n, g.part);
+        b.gate().backward(g.dGate, a.n2, n, dn2, pass, a.gateSaved);
+        b.up().backward(g.dUp, a.n2, n, g.part, pass, a.upSaved);
         Ops.add(dn2, g.part, dn2, n * d);
         float[] dMid = dOut.clone();
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
@@ -583,7 +581,7 @@ public final class TrainableLlama {
             dO = new float[n * d];
             b.attnAdapter().backward(dMid, a.attnOut, n, dO);
         }
-        b.o().backward(dO, a.attn, n, dAttn);
+        b.o().backward(dO, a.attn, n, dAttn, pass, a.oSaved);
         float[] dq = g.dq;
         float[] dk = g.dk;
         float[] dv = g.dv;
@@ -601,12 +599,12 @@ public final class TrainableLlama {
         boolean needN1 = needInput || b.inputNorm().param() != null;
         float[] dn1 = needN1 ? g.dn1 : null;
         float[] part = needN1 ? g.part : null;
-        b.q().backward(dq, qIn, n, dn1);
-        b.k().backward(dk, qIn, n, part);
+        b.q().backward(dq, qIn, n, dn1, pass, a.qSaved);
+        b.k().backward(dk, qIn, n, part, pass, a.kSaved);
         if (needN1) {
             Ops.add(dn1, part, dn1, n * d);
         }
-        b.v().backward(dv, qIn, n, part);
+        b.v().backward(dv, qIn, n, part, pass, a.vSaved);
         if (needN1) {
             Ops.add(dn1, part, dn1, n * d);
             b.inputNorm().backward(dn1, a.xIn, a.rstd1, n, needInput ? dMid : null);

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.FrozenLinear;
+import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
@@ -51,13 +52,13 @@ class DoraAdapterTest {
         float[] keep = p == 0 ? null : LoraDropout.apply(ones(M * IN), M, IN, p, a.name().hashCode(), 5);
 
         float[] y = new float[M * OUT];
-        dora.forward(inner, x, M, y, pass);
+        LinearAdapter.Saved forwardSaved = dora.forward(inner, x, M, y, pass);
         double[] ref = reference(mag.data(), keep, null);
         for (int i = 0; i < y.length; i++) {
             assertEquals(ref[i], y[i], 1e-5, "y[" + i + "]");
         }
         float[] dx = new float[M * IN];
-        dora.backward(inner, w, x, M, dx, pass);
+        dora.backward(inner, w, x, M, dx, pass, forwardSaved);
 
         double[] frozen = norms(a.data(), b.data());
         check("lora_A", a.grad(), a.data(), mag.data(), keep, frozen);
