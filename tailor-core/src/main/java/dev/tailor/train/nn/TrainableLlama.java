@@ -227,7 +227,7 @@ public final class TrainableLlama {
      */
     public CausalLmLoss.Total loss(PackedSequence seq) {
         int n = seq.length();
-        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
+        int[] lossRows = CrossEntropy.countedRows(seq);
         if (lossRows.length == 0) {
             return new CausalLmLoss.Total(0, 0);
         }
@@ -235,6 +235,11 @@ public final class TrainableLlama {
         finalNorm.forward(hidden(seq), n, normed, new float[n]);
         float[] logits = new float[frozenHead() ? 0 : lossRows.length * config.vocabSize()];
         return head(normed, n, lossRows, seq.labels(), 0f, logits, false, false).total();
+    }
+
+    /** The number of labels the loss of {@code seq} counts: those predicted by an earlier token of their segment. */
+    public long countedLabels(PackedSequence seq) {
+        return CrossEntropy.countedRows(seq).length;
     }
 
     /** {@link #forwardBackward(PackedSequence, float, long)} as training pass 0. */
@@ -261,7 +266,7 @@ public final class TrainableLlama {
     private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale) {
         int n = seq.length();
         int d = config.hiddenSize();
-        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
+        int[] lossRows = CrossEntropy.countedRows(seq);
         if (lossRows.length == 0) {
             return new CausalLmLoss.Total(0, 0);
         }
