@@ -245,6 +245,33 @@ public final class LlamaModel implements AutoCloseable {
      * @throws ContextOverflowException if the cache cannot hold the tokens
      */
     public float[] forward(KvCache cache, int[] tokens) {
+        return run(cache, embed(tokens), tokens.length, 0);
+    }
+
+    /**
+     * Whether the first token of a sequence is predicted: prompt tuning's virtual tokens run through the blocks in
+     * front of it and the last one's logits predict it (PEFT counts that label); nothing precedes it without
+     * virtual tokens or with prefix tuning's keys and values.
+     */
+    public boolean predictsFirstToken() {
+        return promptEmbeddings != null;
+    }
+
+    /**
+     * Like {@link #forward} on an empty cache, with the hidden state of the last virtual token (the one that predicts
+     * the first token) in front: {@code [1 + tokens.length, hidden]}.
+     *
+     * @throws IllegalStateException unless {@link #predictsFirstToken()} and the cache is empty
+     */
+    public float[] forwardFromLastVirtual(KvCache cache, int[] tokens) {
+        if (!predictsFirstToken() || cache.held() != 0) {
+            throw new IllegalStateException("only prompt tuning's last virtual token, on an empty cache, precedes the "
+                    + "first token");
+        }
+        return run(cache, embed(tokens), tokens.length, 1);
+    }
+
+    private float[] embed(int[] tokens) {
         int n = tokens.length;
         int d = config.hiddenSize();
         float[] x = new float[n * d];
@@ -256,7 +283,7 @@ public final class LlamaModel implements AutoCloseable {
             }
             weights.embed().copyRow(id, x, t * d);
         }
-        return run(cache, x, n);
+        return x;
     }
 
     /**
@@ -269,11 +296,14 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("expected " + n + " rows of " + config.hiddenSize()
                     + " embeddings, got " + embeddings.length + " values");
         }
-        return run(cache, embeddings.clone(), n);
+        return run(cache, embeddings.clone(), n, 0);
     }
 
-    /** Runs rows {@code x [n, hidden]} (overwritten) through the blocks, virtual tokens first on an empty cache. */
-    private float[] run(KvCache cache, float[] x, int n) {
+    /**
+     * Runs rows {@code x [n, hidden]} (overwritten) through the blocks, virtual tokens first on an empty cache, and
+     * returns the hidden states of the last {@code virtualRows} virtual rows and the {@code n} rows.
+     */
+    private float[] run(KvCache cache, float[] x, int n, int virtualRows) {
         int virtual = virtualTokens;
         if (cache.virtualTokens() != virtual) {
             throw new IllegalArgumentException("a KV cache made for " + cache.virtualTokens() + " virtual tokens "
@@ -303,9 +333,10 @@ public final class LlamaModel implements AutoCloseable {
             block(l, weights.layers().get(l), cache, start, m, x, s);
         }
         cache.advance(m);
-        float[] out = new float[n * d];
-        for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(x, (skip + t) * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d, d);
+        float[] out = new float[(virtualRows + n) * d];
+        for (int t = 0; t < virtualRows + n; t++) {
+            Ops.rmsNorm(x, (skip - virtualRows + t) * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d,
+                    d);
         }
         return out;
     }

@@ -17,7 +17,8 @@ import java.util.Arrays;
 /**
  * Causal-LM loss and perplexity of a model on a dataset in any training format: each line is one sequence
  * (encoded as for training, truncated to the context length); the loss is the mean negative log-likelihood over
- * every token that carries loss (every predicted token for {@code text}, the answers for the other formats),
+ * every token that carries loss (every predicted token for {@code text}, the answers for the other formats; with
+ * prompt tuning the first token too when it carries one, predicted by the last virtual token as in PEFT),
  * perplexity = exp(loss). Classification data also gets accuracy: the fraction of lines whose label the model
  * finds most likely among the labels of the file.
  */
@@ -85,15 +86,17 @@ public final class Evaluator {
     }
 
     /**
-     * Summed NLL of the tokens {@code ids[t + 1]} whose {@code labels[t + 1]} is not ignored, each predicted from
-     * its prefix; only the rows that predict such a token get logits.
+     * Summed NLL of the tokens {@code ids[t]} whose {@code labels[t]} is not ignored, each predicted from its prefix
+     * (t ≥ 1; also t = 0 when {@link LlamaModel#predictsFirstToken()}, from the last virtual token); only the rows
+     * that predict such a token get logits.
      */
     public CausalLmLoss.Total sequenceLoss(int[] ids, int[] labels) {
-        int[] rows = new int[ids.length];
+        int firstTarget = model.predictsFirstToken() ? 0 : 1;
+        int[] targets = new int[ids.length];
         int count = 0;
-        for (int t = 0; t + 1 < ids.length; t++) {
-            if (labels[t + 1] != CausalLmLoss.IGNORE_INDEX) {
-                rows[count++] = t;
+        for (int t = firstTarget; t < ids.length; t++) {
+            if (labels[t] != CausalLmLoss.IGNORE_INDEX) {
+                targets[count++] = t;
             }
         }
         if (count == 0) {
@@ -101,18 +104,20 @@ public final class Evaluator {
         }
         int vocab = model.config().vocabSize();
         int d = model.config().hiddenSize();
-        int last = rows[count - 1] + 1;
-        float[] hidden = model.forward(model.newCache(last), Arrays.copyOf(ids, last));
+        int last = targets[count - 1];
+        int[] prefix = Arrays.copyOf(ids, last);
+        float[] hidden = firstTarget == 0 ? model.forwardFromLastVirtual(model.newCache(last), prefix)
+                : model.forward(model.newCache(last), prefix);
         double sum = 0;
         for (int from = 0; from < count; from += CHUNK) {
             int n = Math.min(CHUNK, count - from);
             float[] gathered = new float[n * d];
             for (int i = 0; i < n; i++) {
-                System.arraycopy(hidden, rows[from + i] * d, gathered, i * d, d);
+                System.arraycopy(hidden, (targets[from + i] - firstTarget) * d, gathered, i * d, d);
             }
             float[] logits = model.logits(gathered, 0, n);
             for (int i = 0; i < n; i++) {
-                sum += CausalLmLoss.nll(logits, i * vocab, vocab, labels[rows[from + i] + 1]);
+                sum += CausalLmLoss.nll(logits, i * vocab, vocab, labels[targets[from + i]]);
             }
         }
         return new CausalLmLoss.Total(sum, count);

@@ -122,7 +122,7 @@ public final class Trainer {
             }
             long counted = 0;
             for (PackedSequence s : update) {
-                counted += shiftedLabels(s);
+                counted += model.countedLabels(s);
             }
             for (var p : model.parameters()) {
                 p.zeroGrad();
@@ -212,14 +212,6 @@ public final class Trainer {
     /** The training pass of sequence {@code index} of update {@code step}: distinct for every sequence of a run. */
     static long dropoutGeneration(long step, int index) {
         return (step << 24) + index;
-    }
-
-    private static long shiftedLabels(PackedSequence s) {
-        long n = 0;
-        for (int t = 1; t < s.length(); t++) {
-            n += s.labels()[t] != CausalLmLoss.IGNORE_INDEX ? 1 : 0;
-        }
-        return n;
     }
 
     private LrSchedule schedule(int total) {

@@ -33,7 +33,10 @@ public record Batch(List<PackedSequence> sequences) {
         return sequences.getFirst().length();
     }
 
-    /** Tokens carrying a loss over all rows: the divisor of the batch's mean loss. */
+    /**
+     * Tokens carrying a loss over all rows without virtual tokens ({@link PackedSequence#labelledTokens}): the
+     * divisor of the batch's mean loss, except with prompt tuning, which also counts each segment's first label.
+     */
     public long labelledTokens() {
         long n = 0;
         for (PackedSequence s : sequences) {

@@ -7,9 +7,11 @@ import java.util.Arrays;
 /**
  * One training sequence of exactly {@code seqLen} tokens holding one or more examples back to back, then padding.
  * Each example is a segment: its positions restart at 0 (so RoPE sees it as it would alone) and token t attends
- * only to keys {@code [segmentStarts[t], t]}, never to another example. Labels are aligned with the tokens (the
- * loss shifts them); the first token of every segment and all padding carry
- * {@link CausalLmLoss#IGNORE_INDEX}, so no example is asked to predict the first token of the next.
+ * only to keys {@code [segmentStarts[t], t]}, never to another example. Labels are aligned with the tokens, each
+ * example's as it was encoded, and padding carries {@link CausalLmLoss#IGNORE_INDEX}. The loss shifts them within a
+ * segment: token t predicts label t + 1 of its own segment, so no example is asked to predict the first token of the
+ * next; a segment's first label is predicted only by virtual tokens in front of it (prompt tuning's, as PEFT counts
+ * it).
  *
  * @param tokens        token ids; padding uses the packer's pad id
  * @param labels        loss targets aligned with {@code tokens}
@@ -33,11 +35,14 @@ public record PackedSequence(int[] tokens, int[] labels, int[] positions, int[] 
         return tokens.length;
     }
 
-    /** Number of tokens carrying a loss. */
+    /**
+     * Number of tokens carrying a loss without virtual tokens: labelled and not the first of their segment (prompt
+     * tuning also predicts a segment's first label).
+     */
     public int labelledTokens() {
         int n = 0;
-        for (int label : labels) {
-            if (label != CausalLmLoss.IGNORE_INDEX) {
+        for (int t = 0; t < labels.length; t++) {
+            if (labels[t] != CausalLmLoss.IGNORE_INDEX && segmentStarts[t] != t) {
                 n++;
             }
         }

@@ -107,7 +107,6 @@ public final class SequencePacker {
             int n = e.length();
             System.arraycopy(e.inputIds(), 0, tokens, size, n);
             System.arraycopy(e.labels(), 0, labels, size, n);
-            labels[size] = CausalLmLoss.IGNORE_INDEX; // nothing before it in its segment predicts it
             for (int t = 0; t < n; t++) {
                 positions[size + t] = t;
                 starts[size + t] = size;

@@ -3,6 +3,7 @@ package dev.tailor.train.nn;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
+import dev.tailor.train.data.PackedSequence;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +39,20 @@ final class CrossEntropy {
             }
         }
         return rows;
+    }
+
+    /**
+     * The rows of the causal-LM loss of {@code seq}: as {@link #countedRows(int[], int)}, within each segment (the
+     * first label of a segment is predicted by nothing before it in the sequence).
+     */
+    static int[] countedRows(PackedSequence seq) {
+        int[] labels = seq.labels().clone();
+        for (int t = 0; t < labels.length; t++) {
+            if (seq.segmentStarts()[t] == t) {
+                labels[t] = CausalLmLoss.IGNORE_INDEX;
+            }
+        }
+        return countedRows(labels, labels.length);
     }
 
     /**

@@ -29,7 +29,10 @@ import java.util.function.Predicate;
  * during backward instead of being kept.
  *
  * <p>With prompt or prefix tuning every segment of a packed sequence gets the P virtual tokens in front (its real
- * tokens at positions {@code P …}); logits and loss are those of the real tokens only.
+ * tokens at positions {@code P …}); the logits are those of the real tokens. The loss is PEFT's: prompt tuning
+ * prefixes the labels with P ignored ones, so the last virtual token of a segment predicts the segment's first label
+ * (counted unless ignored, and its gradient reaches the prompt embeddings through that row too); prefix tuning
+ * leaves the labels as they are.
  */
 public final class TrainableLlama {
     private final ModelConfig config;
@@ -200,21 +203,22 @@ public final class TrainableLlama {
     /** The logits {@code [n, vocab]} of one sequence (no gradients). */
     public float[] logits(PackedSequence seq) {
         int n = seq.length();
-        return logits(hidden(seq), n, new float[n], new float[n * config.hiddenSize()],
-                new float[n * config.vocabSize()]);
+        VirtualRows virtual = virtualRows(seq);
+        float[] x = hidden(seq, virtual);
+        return logits(virtual == null ? x : virtual.real(x, config.hiddenSize()), n, new float[n],
+                new float[n * config.hiddenSize()], new float[n * config.vocabSize()]);
     }
 
-    /** The last block's output {@code [n, hidden]} for the real tokens of one sequence (no gradients). */
-    private float[] hidden(PackedSequence seq) {
+    /** The last block's output {@code [rows, hidden]} of {@code seq} with its {@code virtual} rows (no gradients). */
+    private float[] hidden(PackedSequence seq, VirtualRows virtual) {
         encodePrefix();
-        VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         BlockActivations scratch = forwardScratch(rows.length());
         for (Block block : blocks) {
             x = blockForward(block, x, rows, scratch, null);
         }
-        return virtual == null ? x : virtual.real(x, config.hiddenSize());
+        return x;
     }
 
     /**
@@ -222,15 +226,26 @@ public final class TrainableLlama {
      * {@link #forwardBackward} computes them.
      */
     public CausalLmLoss.Total loss(PackedSequence seq) {
-        int n = seq.length();
-        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
+        VirtualRows virtual = virtualRows(seq);
+        PackedSequence rows = virtual == null ? seq : virtual.rows();
+        int m = rows.length();
+        int[] lossRows = CrossEntropy.countedRows(rows);
         if (lossRows.length == 0) {
             return new CausalLmLoss.Total(0, 0);
         }
-        float[] normed = new float[n * config.hiddenSize()];
-        finalNorm.forward(hidden(seq), n, normed, new float[n]);
+        float[] normed = new float[m * config.hiddenSize()];
+        finalNorm.forward(hidden(seq, virtual), m, normed, new float[m]);
         float[] logits = new float[frozenHead() ? 0 : lossRows.length * config.vocabSize()];
-        return head(normed, n, lossRows, seq.labels(), 0f, logits, null, false).total();
+        return head(normed, m, lossRows, rows.labels(), 0f, logits, null, false).total();
+    }
+
+    /**
+     * The number of labels the loss of {@code seq} counts: those predicted by an earlier token of their segment and,
+     * with prompt tuning, each segment's first label unless ignored (predicted by the last virtual token).
+     */
+    public long countedLabels(PackedSequence seq) {
+        VirtualRows virtual = virtualRows(seq);
+        return CrossEntropy.countedRows(virtual == null ? seq : virtual.rows()).length;
     }
 
     /** {@link #forwardBackward(PackedSequence, float, long)} as training pass 0. */
@@ -253,13 +268,13 @@ public final class TrainableLlama {
     private CausalLmLoss.Total trainingPass(PackedSequence seq, float lossScale, TrainingPass pass) {
         int n = seq.length();
         int d = config.hiddenSize();
-        int[] lossRows = CrossEntropy.countedRows(seq.labels(), n);
-        if (lossRows.length == 0) {
-            return new CausalLmLoss.Total(0, 0);
-        }
         VirtualRows virtual = virtualRows(seq);
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         int m = rows.length();
+        int[] lossRows = CrossEntropy.countedRows(rows);
+        if (lossRows.length == 0) {
+            return new CausalLmLoss.Total(0, 0);
+        }
         Workspace ws = workspace(m, n);
         encodePrefix();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
@@ -270,20 +285,14 @@ public final class TrainableLlama {
                 System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, m * d);
             }
         }
-        if (virtual != null) {
-            x = virtual.real(x, d);
-        }
-        float[] normed = new float[n * d];
-        finalNorm.forward(x, n, normed, ws.finalRstd);
-        HeadPass head = head(normed, n, lossRows, seq.labels(), lossScale, ws.logits, pass,
+        float[] normed = new float[m * d];
+        finalNorm.forward(x, m, normed, ws.finalRstd);
+        HeadPass head = head(normed, m, lossRows, rows.labels(), lossScale, ws.logits, pass,
                 stopLayer < blocks.size() || finalNorm.param() != null);
         CausalLmLoss.Total total = head.total();
         float[] dNormed = head.dNormed();
-        float[] dx = new float[n * d];
-        finalNorm.backward(dNormed, x, ws.finalRstd, n, dx);
-        if (virtual != null) {
-            dx = virtual.spread(dx, d);
-        }
+        float[] dx = new float[m * d];
+        finalNorm.backward(dNormed, x, ws.finalRstd, m, dx);
         for (int l = blocks.size() - 1; l >= stopLayer; l--) {
             BlockActivations acts = ws.layers[l];
             if (checkpointing) {
@@ -371,7 +380,7 @@ public final class TrainableLlama {
             this.scratch = scratch;
             this.grads = grads;
             this.logits = logits;
-            this.finalRstd = new float[real];
+            this.finalRstd = new float[rows];
         }
 
         boolean fits(int m, int n) {

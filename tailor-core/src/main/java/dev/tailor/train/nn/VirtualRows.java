@@ -8,9 +8,9 @@ import dev.tailor.train.data.PackedSequence;
  * (each example, and the padding tail, as PEFT does per batch row), with the real tokens at positions {@code P …}
  * of their segment.
  *
- * <p>Prompt tuning inserts P rows before each segment's first token (positions {@code 0 … P−1}, no labels) whose
- * input is the prompt embeddings; prefix tuning adds no rows (its keys and values enter the attention), only
- * shifts the positions by P.
+ * <p>Prompt tuning inserts P rows before each segment's first token (positions {@code 0 … P−1}, ignored labels, as
+ * PEFT prefixes the labels) whose input is the prompt embeddings, so the last of them predicts the segment's first
+ * label; prefix tuning adds no rows (its keys and values enter the attention), only shifts the positions by P.
  */
 final class VirtualRows {
     private final PackedSequence rows;
@@ -124,18 +124,6 @@ final class VirtualRows {
             System.arraycopy(x, realRow[t] * d, out, t * d, d);
         }
         return out;
-    }
-
-    /** The gradient of the real rows {@code [n, d]} spread to all rows (zero on the virtual ones). */
-    float[] spread(float[] dReal, int d) {
-        if (virtualStart.length == 0) {
-            return dReal;
-        }
-        float[] dx = new float[rows.length() * d];
-        for (int t = 0; t < realRow.length; t++) {
-            System.arraycopy(dReal, t * d, dx, realRow[t] * d, d);
-        }
-        return dx;
     }
 
     /** Row of real token {@code t}. */

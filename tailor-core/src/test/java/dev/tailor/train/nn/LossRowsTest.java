@@ -24,6 +24,15 @@ class LossRowsTest {
     }
 
     @Test
+    void noRowPredictsTheFirstLabelOfTheNextSegment() {
+        int i = CausalLmLoss.IGNORE_INDEX;
+        PackedSequence seq = new PackedSequence(new int[] {5, 6, 7, 8, 9, 4}, new int[] {5, 6, 7, 8, i, i},
+                new int[] {0, 1, 0, 1, 2, 0}, new int[] {0, 0, 2, 2, 2, 5});
+        assertArrayEquals(new int[] {0, 2}, CrossEntropy.countedRows(seq), "labels 6 and 8; 7 starts a segment");
+        assertEquals(2, seq.labelledTokens());
+    }
+
+    @Test
     void theLossOfTheLossRowsEqualsTheCrossEntropyOfTheFullLogits() {
         ModelConfig c = FiniteDifferenceTest.config("llama", true);
         TrainableLlama model = TrainableLlama.create(c, FiniteDifferenceTest.randomWeights(c, new SplittableRandom(3)),

@@ -16,6 +16,7 @@ import dev.tailor.train.data.PackedSequence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
@@ -93,6 +94,49 @@ class VirtualTokenGradientTest {
         model.setGradientCheckpointing(true);
         model.forwardBackward(seq, 1f);
         assertArrayEquals(grads, p.grad(), 1e-6f, "checkpointing recomputes the same gradients");
+    }
+
+    /** {@link #packed} with each example's first label kept, as the packer keeps a text example's BOS. */
+    static PackedSequence packedWithFirstLabels(SplittableRandom rnd) {
+        PackedSequence seq = packed(rnd);
+        int[] labels = seq.labels().clone();
+        labels[0] = seq.tokens()[0];
+        labels[6] = seq.tokens()[6];
+        return new PackedSequence(seq.tokens(), labels, seq.positions(), seq.segmentStarts());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"prompt, 11", "prefix, 9"})
+    void firstLabelsPredictedByTheLastVirtualTokenMatchFiniteDifferences(String method, int counted) {
+        Adapter adapter = adapter(method, 3, 13);
+        TrainableLlama model = TrainableLlama.create(base.config(), base.weights(), name -> false, adapter.sites());
+        SplittableRandom rnd = new SplittableRandom(7);
+        PackedSequence seq = packedWithFirstLabels(rnd);
+        assertEquals(counted, model.countedLabels(seq), "PEFT's count: with prompt tuning the two first labels too");
+        assertEquals(counted, model.loss(seq).tokens());
+        CausalLmLoss.Total total = model.forwardBackward(seq, 1f);
+        assertEquals(counted, total.tokens());
+        Parameter p = adapter.parameters().getFirst();
+        int d = base.config().hiddenSize();
+        for (int probe = 0; probe < 16; probe++) {
+            int i = probe < 8 ? 2 * d + rnd.nextInt(d) : rnd.nextInt(p.size());
+            double numeric = AdapterChecks.centralDifference(model, seq, p, i);
+            assertEquals(numeric, p.grad()[i], 2e-3 + 2e-2 * Math.abs(numeric), method + "[" + i + "]");
+        }
+        float[] grads = p.grad().clone();
+        p.zeroGrad();
+        PackedSequence ignored = new PackedSequence(seq.tokens(), packed(new SplittableRandom(7)).labels(),
+                seq.positions(), seq.segmentStarts());
+        model.forwardBackward(ignored, 1f);
+        double changed = 0;
+        for (int i = 0; i < grads.length; i++) {
+            changed = Math.max(changed, Math.abs(grads[i] - p.grad()[i]));
+        }
+        if (method.equals("prompt")) {
+            assertTrue(changed > 1e-4, "the first labels add to the gradient of the prompt (" + changed + ")");
+        } else {
+            assertEquals(0.0, changed, "prefix tuning does not predict a first label");
+        }
     }
 
     @ParameterizedTest
