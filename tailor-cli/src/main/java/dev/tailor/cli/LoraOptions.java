@@ -7,6 +7,7 @@ import dev.tailor.adapt.lora.LoraPatterns;
 import dev.tailor.adapt.lora.LoraSettings;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.site.LinearSite;
 import picocli.CommandLine.Option;
 
 import java.util.LinkedHashMap;
@@ -50,7 +51,8 @@ public final class LoraOptions {
     /** The settings; {@code dora} forces DoRA ({@code --method dora}). */
     LoraSettings settings(boolean dora) {
         return new LoraSettings(r, loraAlpha, loraDropout,
-                targetModules == null ? List.of("q_proj", "v_proj") : targetModules, useRslora, layersToTransform,
+                targetModules == null ? List.of(LinearSite.Q_PROJ.shortName(), LinearSite.V_PROJ.shortName())
+                        : targetModules, useRslora, layersToTransform,
                 dora || useDora, LoraBias.parse(bias), LoraInit.parse(initLoraWeights));
     }
 
