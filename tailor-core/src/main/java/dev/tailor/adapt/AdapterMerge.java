@@ -2,6 +2,7 @@ package dev.tailor.adapt;
 
 import dev.tailor.model.site.LinearAdapter;
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.tensor.WeightMatrix;
@@ -17,8 +18,8 @@ import java.util.Set;
  * itself is never modified, so "unmerging" is dropping the merged weights and the base is restored bit for bit.
  */
 public final class AdapterMerge {
-    private static final String[] SITES = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-        "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"};
+    /** The linears of a block, indexed as {@link LayerWeights#withLinears} indexes them. */
+    private static final List<LinearSite> SITES = LinearSite.allLinear();
 
     private AdapterMerge() {
     }
@@ -40,10 +41,12 @@ public final class AdapterMerge {
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < base.layers().size(); l++) {
             LayerWeights w = base.layers().get(l);
-            WeightMatrix[] m = {w.q(), w.k(), w.v(), w.o(), w.gate(), w.up(), w.down()};
-            float[][] biases = {w.qBias(), w.kBias(), w.vBias(), null, null, null, null};
-            for (int i = 0; i < SITES.length; i++) {
-                String module = "model.layers." + l + "." + SITES[i];
+            WeightMatrix[] m = new WeightMatrix[SITES.size()];
+            float[][] biases = new float[SITES.size()][];
+            for (int i = 0; i < SITES.size(); i++) {
+                m[i] = w.linear(SITES.get(i));
+                biases[i] = w.bias(SITES.get(i));
+                String module = SITES.get(i).module(l);
                 List<LinearAdapter> list = new ArrayList<>();
                 for (AdapterSites sites : stack) {
                     LinearAdapter a = sites.linear().get(module);
@@ -67,8 +70,7 @@ public final class AdapterMerge {
                     used.add(module);
                 }
             }
-            layers.add(new LayerWeights(w.inputNorm(), m[0], m[1], m[2], m[3], biases[0], biases[1], biases[2],
-                    w.qNorm(), w.kNorm(), w.postAttnNorm(), m[4], m[5], m[6]));
+            layers.add(w.withLinears(m, biases));
         }
         for (AdapterSites sites : stack) {
             for (String module : sites.linear().keySet()) {
@@ -91,10 +93,12 @@ public final class AdapterMerge {
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < merged.layers().size(); l++) {
             LayerWeights w = merged.layers().get(l);
-            WeightMatrix[] m = {w.q(), w.k(), w.v(), w.o(), w.gate(), w.up(), w.down()};
-            float[][] biases = {w.qBias(), w.kBias(), w.vBias(), null, null, null, null};
-            for (int i = 0; i < SITES.length; i++) {
-                String module = "model.layers." + l + "." + SITES[i];
+            WeightMatrix[] m = new WeightMatrix[SITES.size()];
+            float[][] biases = new float[SITES.size()][];
+            for (int i = 0; i < SITES.size(); i++) {
+                m[i] = w.linear(SITES.get(i));
+                biases[i] = w.bias(SITES.get(i));
+                String module = SITES.get(i).module(l);
                 float[] values = null;
                 float[] bias = null;
                 for (int s = stack.size() - 1; s >= 0; s--) {
@@ -118,8 +122,7 @@ public final class AdapterMerge {
                     biases[i] = bias;
                 }
             }
-            layers.add(new LayerWeights(w.inputNorm(), m[0], m[1], m[2], m[3], biases[0], biases[1], biases[2],
-                    w.qNorm(), w.kNorm(), w.postAttnNorm(), m[4], m[5], m[6]));
+            layers.add(w.withLinears(m, biases));
         }
         return new LlamaWeights(merged.embed(), List.copyOf(layers), merged.finalNorm(), merged.lmHead());
     }

@@ -1,6 +1,15 @@
 package dev.tailor.model;
 
+import dev.tailor.model.site.LinearSite;
 import dev.tailor.tensor.WeightMatrix;
+
+import static dev.tailor.model.site.LinearSite.DOWN_PROJ;
+import static dev.tailor.model.site.LinearSite.GATE_PROJ;
+import static dev.tailor.model.site.LinearSite.K_PROJ;
+import static dev.tailor.model.site.LinearSite.O_PROJ;
+import static dev.tailor.model.site.LinearSite.Q_PROJ;
+import static dev.tailor.model.site.LinearSite.UP_PROJ;
+import static dev.tailor.model.site.LinearSite.V_PROJ;
 
 /**
  * The weights of one decoder block. Matrices stay in place in the model file; the small vectors (norms,
@@ -24,4 +33,40 @@ import dev.tailor.tensor.WeightMatrix;
 public record LayerWeights(float[] inputNorm, WeightMatrix q, WeightMatrix k, WeightMatrix v, WeightMatrix o,
                            float[] qBias, float[] kBias, float[] vBias, float[] qNorm, float[] kNorm,
                            float[] postAttnNorm, WeightMatrix gate, WeightMatrix up, WeightMatrix down) {
+
+    /** The weight of linear {@code site}. */
+    public WeightMatrix linear(LinearSite site) {
+        return switch (site) {
+            case Q_PROJ -> q;
+            case K_PROJ -> k;
+            case V_PROJ -> v;
+            case O_PROJ -> o;
+            case GATE_PROJ -> gate;
+            case UP_PROJ -> up;
+            case DOWN_PROJ -> down;
+        };
+    }
+
+    /** The bias of linear {@code site}, or null (only q, k and v can have one). */
+    public float[] bias(LinearSite site) {
+        return switch (site) {
+            case Q_PROJ -> qBias;
+            case K_PROJ -> kBias;
+            case V_PROJ -> vBias;
+            default -> null;
+        };
+    }
+
+    /**
+     * These weights with the linears and their biases replaced.
+     *
+     * @param linears per {@link LinearSite}, indexed by its ordinal, its weight
+     * @param biases  per {@link LinearSite}, indexed by its ordinal, its bias or null (only q, k and v are read)
+     */
+    public LayerWeights withLinears(WeightMatrix[] linears, float[][] biases) {
+        return new LayerWeights(inputNorm, linears[Q_PROJ.ordinal()], linears[K_PROJ.ordinal()],
+                linears[V_PROJ.ordinal()], linears[O_PROJ.ordinal()], biases[Q_PROJ.ordinal()],
+                biases[K_PROJ.ordinal()], biases[V_PROJ.ordinal()], qNorm, kNorm, postAttnNorm,
+                linears[GATE_PROJ.ordinal()], linears[UP_PROJ.ordinal()], linears[DOWN_PROJ.ordinal()]);
+    }
 }

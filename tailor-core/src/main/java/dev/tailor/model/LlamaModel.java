@@ -3,7 +3,10 @@ package dev.tailor.model;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
 import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.MatMul;
@@ -64,7 +67,7 @@ public final class LlamaModel implements AutoCloseable {
             new TreeMap<>(sites.linear()).forEach((module, a) -> {
                 LinearOp inner = ops.get(module);
                 if (inner == null) {
-                    inner = new FrozenLinear(linear(module), bias(module));
+                    inner = frozen(module);
                 }
                 a.checkFits(module, inner.out(), inner.in());
                 ops.put(module, a.around(inner));
@@ -117,51 +120,27 @@ public final class LlamaModel implements AutoCloseable {
         return new LlamaModel(config, weights, null, rope, List.of());
     }
 
-    private WeightMatrix linear(String module) {
-        String[] parts = module.split("\\.");
-        if (parts.length != 5 || !parts[0].equals("model") || !parts[1].equals("layers")) {
-            throw new IllegalArgumentException("no linear site named " + module);
-        }
-        int layer = Integer.parseInt(parts[2]);
-        if (layer < 0 || layer >= config.numLayers()) {
+    /** The frozen base linear that {@code module} names. */
+    private FrozenLinear frozen(String module) {
+        Site.At<LinearSite> at = LinearSite.parse(module);
+        if (at.layer() >= config.numLayers()) {
             throw new IllegalArgumentException(module + ": the model has " + config.numLayers() + " layers");
         }
-        LayerWeights w = weights.layers().get(layer);
-        return switch (parts[3] + "." + parts[4]) {
-            case "self_attn.q_proj" -> w.q();
-            case "self_attn.k_proj" -> w.k();
-            case "self_attn.v_proj" -> w.v();
-            case "self_attn.o_proj" -> w.o();
-            case "mlp.gate_proj" -> w.gate();
-            case "mlp.up_proj" -> w.up();
-            case "mlp.down_proj" -> w.down();
-            default -> throw new IllegalArgumentException("no linear site named " + module);
-        };
-    }
-
-    private float[] bias(String module) {
-        LayerWeights w = weights.layers().get(Integer.parseInt(module.split("\\.")[2]));
-        return switch (module.substring(module.lastIndexOf('.') + 1)) {
-            case "q_proj" -> w.qBias();
-            case "k_proj" -> w.kBias();
-            case "v_proj" -> w.vBias();
-            default -> null;
-        };
+        LayerWeights w = weights.layers().get(at.layer());
+        return new FrozenLinear(w.linear(at.site()), w.bias(at.site()));
     }
 
     private void checkSublayerSite(String site) {
-        String[] parts = site.split("\\.");
-        if (parts.length != 4 || !parts[0].equals("model") || !parts[1].equals("layers")
-                || !(parts[3].equals("self_attn") || parts[3].equals("mlp")) || !parts[2].matches("\\d{1,6}")
-                || Integer.parseInt(parts[2]) >= config.numLayers()) {
+        Site.At<SublayerSite> at = SublayerSite.parse(site);
+        if (at.layer() >= config.numLayers()) {
             throw new IllegalArgumentException("no sublayer site named " + site + " in a model of "
-                    + config.numLayers() + " layers (expected model.layers.N.self_attn or model.layers.N.mlp)");
+                    + config.numLayers() + " layers");
         }
     }
 
     /** {@code y = x·Wᵀ (+ b)} through the adapters at the site, if any. */
-    private void project(int layer, String site, float[] x, int n, WeightMatrix w, float[] b, float[] y) {
-        LinearOp op = linearOps.isEmpty() ? null : linearOps.get("model.layers." + layer + "." + site);
+    private void project(int layer, LinearSite site, float[] x, int n, WeightMatrix w, float[] b, float[] y) {
+        LinearOp op = linearOps.isEmpty() ? null : linearOps.get(site.module(layer));
         if (op != null) {
             op.forward(x, n, y);
             return;
@@ -173,8 +152,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Applies the sublayer adapters at the site (if any) to the sublayer output {@code h [n, hidden]} in place. */
-    private void adaptSublayer(int layer, String site, float[] h, int n) {
-        List<SublayerAdapter> list = sublayers.isEmpty() ? null : sublayers.get("model.layers." + layer + "." + site);
+    private void adaptSublayer(int layer, SublayerSite site, float[] h, int n) {
+        List<SublayerAdapter> list = sublayers.isEmpty() ? null : sublayers.get(site.module(layer));
         if (list == null) {
             return;
         }
@@ -392,9 +371,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
         }
-        project(layer, "self_attn.q_proj", s.norm, n, w.q(), w.qBias(), s.q);
-        project(layer, "self_attn.k_proj", s.norm, n, w.k(), w.kBias(), s.k);
-        project(layer, "self_attn.v_proj", s.norm, n, w.v(), w.vBias(), s.v);
+        project(layer, LinearSite.Q_PROJ, s.norm, n, w.q(), w.qBias(), s.q);
+        project(layer, LinearSite.K_PROJ, s.norm, n, w.k(), w.kBias(), s.k);
+        project(layer, LinearSite.V_PROJ, s.norm, n, w.v(), w.vBias(), s.v);
         int qDim = config.qDim();
         int kvDim = config.kvDim();
         int hd = config.headDim();
@@ -412,18 +391,18 @@ public final class LlamaModel implements AutoCloseable {
         }
         cache.store(layer, start, n, s.k, s.v);
         Attention.causal(config, s.q, cache, layer, start, n, s.attn);
-        project(layer, "self_attn.o_proj", s.attn, n, w.o(), null, s.out);
-        adaptSublayer(layer, "self_attn", s.out, n);
+        project(layer, LinearSite.O_PROJ, s.attn, n, w.o(), null, s.out);
+        adaptSublayer(layer, SublayerSite.SELF_ATTN, s.out, n);
         Ops.add(x, s.out, x, n * d);
 
         for (int t = 0; t < n; t++) {
             Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
         }
-        project(layer, "mlp.gate_proj", s.norm, n, w.gate(), null, s.gate);
-        project(layer, "mlp.up_proj", s.norm, n, w.up(), null, s.up);
+        project(layer, LinearSite.GATE_PROJ, s.norm, n, w.gate(), null, s.gate);
+        project(layer, LinearSite.UP_PROJ, s.norm, n, w.up(), null, s.up);
         Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
-        project(layer, "mlp.down_proj", s.gate, n, w.down(), null, s.out);
-        adaptSublayer(layer, "mlp", s.out, n);
+        project(layer, LinearSite.DOWN_PROJ, s.gate, n, w.down(), null, s.out);
+        adaptSublayer(layer, SublayerSite.MLP, s.out, n);
         Ops.add(x, s.out, x, n * d);
     }
 

@@ -3,6 +3,9 @@ package dev.tailor.model;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
@@ -33,25 +36,25 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         WeightMatrix embed = b.matrix("model.embed_tokens.weight", config.vocabSize(), d);
         List<LayerWeights> layers = new ArrayList<>(config.numLayers());
         for (int i = 0; i < config.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            String a = p + "self_attn.";
+            String p = Site.block(i) + ".";
+            String a = SublayerSite.SELF_ATTN.module(i) + ".";
             boolean bias = config.attentionBias();
             boolean qk = config.qkNorm();
             layers.add(new LayerWeights(
                     b.vector(p + "input_layernorm.weight", d),
-                    b.matrix(a + "q_proj.weight", config.qDim(), d),
-                    b.matrix(a + "k_proj.weight", config.kvDim(), d),
-                    b.matrix(a + "v_proj.weight", config.kvDim(), d),
-                    b.matrix(a + "o_proj.weight", d, config.qDim()),
-                    bias ? b.vector(a + "q_proj.bias", config.qDim()) : null,
-                    bias ? b.vector(a + "k_proj.bias", config.kvDim()) : null,
-                    bias ? b.vector(a + "v_proj.bias", config.kvDim()) : null,
+                    b.linear(i, LinearSite.Q_PROJ),
+                    b.linear(i, LinearSite.K_PROJ),
+                    b.linear(i, LinearSite.V_PROJ),
+                    b.linear(i, LinearSite.O_PROJ),
+                    bias ? b.bias(i, LinearSite.Q_PROJ) : null,
+                    bias ? b.bias(i, LinearSite.K_PROJ) : null,
+                    bias ? b.bias(i, LinearSite.V_PROJ) : null,
                     qk ? b.vector(a + "q_norm.weight", config.headDim()) : null,
                     qk ? b.vector(a + "k_norm.weight", config.headDim()) : null,
                     b.vector(p + "post_attention_layernorm.weight", d),
-                    b.matrix(p + "mlp.gate_proj.weight", config.intermediateSize(), d),
-                    b.matrix(p + "mlp.up_proj.weight", config.intermediateSize(), d),
-                    b.matrix(p + "mlp.down_proj.weight", d, config.intermediateSize())));
+                    b.linear(i, LinearSite.GATE_PROJ),
+                    b.linear(i, LinearSite.UP_PROJ),
+                    b.linear(i, LinearSite.DOWN_PROJ)));
         }
         float[] finalNorm = b.vector("model.norm.weight", d);
         WeightMatrix lmHead = config.tieWordEmbeddings() && !source.contains("lm_head.weight")
@@ -61,6 +64,17 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
 
     /** Looks tensors up and checks them against the expected shapes. */
     private record Binder(ModelConfig config, TensorSource source) {
+
+        /** The weight of linear {@code site} in block {@code layer}, {@code [out, in]}. */
+        WeightMatrix linear(int layer, LinearSite site) {
+            int[] shape = config.shape(site);
+            return matrix(site.module(layer) + ".weight", shape[0], shape[1]);
+        }
+
+        /** The bias of linear {@code site} in block {@code layer}, {@code [out]}. */
+        float[] bias(int layer, LinearSite site) {
+            return vector(site.module(layer) + ".bias", config.shape(site)[0]);
+        }
 
         WeightMatrix matrix(String name, int rows, int cols) {
             TensorInfo info = checked(name, rows, cols);

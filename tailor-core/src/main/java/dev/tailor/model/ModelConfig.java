@@ -2,6 +2,8 @@ package dev.tailor.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Width;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -52,6 +54,21 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
     /** Width of all key (or value) heads together. */
     public int kvDim() {
         return numKvHeads * headDim;
+    }
+
+    /** The size this config gives to {@code width}. */
+    public int width(Width width) {
+        return switch (width) {
+            case HIDDEN -> hiddenSize;
+            case QUERY -> qDim();
+            case KEY_VALUE -> kvDim();
+            case INTERMEDIATE -> intermediateSize;
+        };
+    }
+
+    /** The {@code [out, in]} shape of the weight of linear {@code site} in each block. */
+    public int[] shape(LinearSite site) {
+        return new int[] {width(site.out()), width(site.in())};
     }
 
     /** Reads {@code dir/config.json}. */

@@ -1,5 +1,8 @@
 package dev.tailor.model;
 
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.util.LinkedHashMap;
@@ -19,22 +22,21 @@ public final class NamedTensors {
         out.put("model.embed_tokens.weight", w.embed());
         for (int i = 0; i < w.layers().size(); i++) {
             LayerWeights l = w.layers().get(i);
-            String p = "model.layers." + i + ".";
-            String a = p + "self_attn.";
+            String p = Site.block(i) + ".";
+            String a = SublayerSite.SELF_ATTN.module(i) + ".";
             out.put(p + "input_layernorm.weight", l.inputNorm());
-            out.put(a + "q_proj.weight", l.q());
-            out.put(a + "k_proj.weight", l.k());
-            out.put(a + "v_proj.weight", l.v());
-            out.put(a + "o_proj.weight", l.o());
-            putIfPresent(out, a + "q_proj.bias", l.qBias());
-            putIfPresent(out, a + "k_proj.bias", l.kBias());
-            putIfPresent(out, a + "v_proj.bias", l.vBias());
+            for (LinearSite s : SublayerSite.SELF_ATTN.linears()) {
+                out.put(s.module(i) + ".weight", l.linear(s));
+            }
+            for (LinearSite s : SublayerSite.SELF_ATTN.linears()) {
+                putIfPresent(out, s.module(i) + ".bias", l.bias(s));
+            }
             putIfPresent(out, a + "q_norm.weight", l.qNorm());
             putIfPresent(out, a + "k_norm.weight", l.kNorm());
             out.put(p + "post_attention_layernorm.weight", l.postAttnNorm());
-            out.put(p + "mlp.gate_proj.weight", l.gate());
-            out.put(p + "mlp.up_proj.weight", l.up());
-            out.put(p + "mlp.down_proj.weight", l.down());
+            for (LinearSite s : SublayerSite.MLP.linears()) {
+                out.put(s.module(i) + ".weight", l.linear(s));
+            }
         }
         out.put("model.norm.weight", w.finalNorm());
         if (w.lmHead() != w.embed()) {

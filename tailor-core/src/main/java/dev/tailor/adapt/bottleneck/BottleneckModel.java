@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.Site;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.model.ModelConfig;
@@ -64,13 +65,7 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
     }
 
     private static List<String> siteNames(Architecture architecture, int numLayers) {
-        List<String> out = new ArrayList<>();
-        for (int l = 0; l < numLayers; l++) {
-            for (String sublayer : architecture.sublayers()) {
-                out.add("model.layers." + l + "." + sublayer);
-            }
-        }
-        return out;
+        return Site.modules(numLayers, architecture.sublayers());
     }
 
     @Override
@@ -148,7 +143,8 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
                     String name = site + "." + TENSORS[i];
                     if (!file.contains(name)) {
                         throw new TensorFormatException(weights + ": missing " + name + " (" + settings.architecture()
-                                .configName() + " has adapters at " + settings.architecture().sublayers()
+                                .configName() + " has adapters at "
+                                + settings.architecture().sublayers().stream().map(Site::path).toList()
                                 + " of each of " + layers + " layers)");
                     }
                     p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);

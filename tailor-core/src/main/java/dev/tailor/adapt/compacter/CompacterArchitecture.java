@@ -1,5 +1,7 @@
 package dev.tailor.adapt.compacter;
 
+import dev.tailor.model.site.SublayerSite;
+
 import java.util.List;
 
 /**
@@ -7,14 +9,14 @@ import java.util.List;
  */
 public enum CompacterArchitecture {
     /** {@code CompacterConfig}: Houlsby placement, after attention and after the MLP of every block. */
-    COMPACTER("compacter", List.of("self_attn", "mlp")),
+    COMPACTER("compacter", List.of(SublayerSite.SELF_ATTN, SublayerSite.MLP)),
     /** {@code CompacterPlusPlusConfig}: Pfeiffer placement, after the MLP only. */
-    COMPACTER_PLUS_PLUS("compacter++", List.of("mlp"));
+    COMPACTER_PLUS_PLUS("compacter++", List.of(SublayerSite.MLP));
 
     private final String configName;
-    private final List<String> sublayers;
+    private final List<SublayerSite> sublayers;
 
-    CompacterArchitecture(String configName, List<String> sublayers) {
+    CompacterArchitecture(String configName, List<SublayerSite> sublayers) {
         this.configName = configName;
         this.sublayers = sublayers;
     }
@@ -25,7 +27,7 @@ public enum CompacterArchitecture {
     }
 
     /** The sublayers of a block that get a Compacter layer: {@code self_attn} and/or {@code mlp}. */
-    public List<String> sublayers() {
+    public List<SublayerSite> sublayers() {
         return sublayers;
     }
 

@@ -5,6 +5,8 @@ import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
+import dev.tailor.model.site.Site;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
@@ -43,13 +45,12 @@ public final class CompacterFiles {
     }
 
     /** The tensor-name prefix of the layer at {@code sublayer} ({@code self_attn} or {@code mlp}) of block {@code layer}. */
-    static String prefix(int layer, String sublayer) {
+    static String prefix(int layer, SublayerSite sublayer) {
         String group = switch (sublayer) {
-            case "self_attn" -> "attention_adapters";
-            case "mlp" -> "output_adapters";
-            default -> throw new IllegalArgumentException("not a Compacter sublayer: " + sublayer);
+            case SELF_ATTN -> "attention_adapters";
+            case MLP -> "output_adapters";
         };
-        return "model.layers." + layer + "." + group + ".adapters." + ADAPTER_NAME + ".";
+        return Site.block(layer) + "." + group + ".adapters." + ADAPTER_NAME + ".";
     }
 
     /** The {@code adapter_config.json} of {@code adapter}: AdapterHub's Compacter keys. */
@@ -115,7 +116,7 @@ public final class CompacterFiles {
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             Parameter rule = tensor(file, RULE, n, n, n);
             for (int layer = 0; layer < numLayers; layer++) {
-                for (String sublayer : architecture.sublayers()) {
+                for (SublayerSite sublayer : architecture.sublayers()) {
                     String prefix = prefix(layer, sublayer);
                     PhmLayer down = new PhmLayer(rule,
                             tensor(file, prefix + "adapter_down.0.W_left", n, hidden / n, rank),
@@ -125,7 +126,7 @@ public final class CompacterFiles {
                             tensor(file, prefix + "adapter_up.W_left", n, k / n, rank),
                             tensor(file, prefix + "adapter_up.W_right", n, rank, hidden / n),
                             tensor(file, prefix + "adapter_up.b", hidden));
-                    layers.put("model.layers." + layer + "." + sublayer, new CompacterLayer(down, up));
+                    layers.put(sublayer.module(layer), new CompacterLayer(down, up));
                 }
             }
             return new CompacterModel(settings, hidden, numLayers, rule, layers);

@@ -3,6 +3,7 @@ package dev.tailor.adapt.compacter;
 import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;
 
@@ -59,7 +60,7 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
         Parameter phmRule = new Parameter(CompacterFiles.RULE, new long[] {n, n, n}, rule);
         Map<String, CompacterLayer> layers = new TreeMap<>();
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            for (String sublayer : settings.architecture().sublayers()) {
+            for (SublayerSite sublayer : settings.architecture().sublayers()) {
                 String prefix = CompacterFiles.prefix(layer, sublayer);
                 PhmLayer down = new PhmLayer(phmRule,
                         glorot(prefix + "adapter_down.0.W_left", n, d / n, rank, rnd),
@@ -70,7 +71,7 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
                         new Parameter(prefix + "adapter_up.W_right", new long[] {n, rank, d / n},
                                 new float[n * rank * (d / n)]),
                         new Parameter(prefix + "adapter_up.b", new long[] {d}, new float[d]));
-                layers.put("model.layers." + layer + "." + sublayer, new CompacterLayer(down, up));
+                layers.put(sublayer.module(layer), new CompacterLayer(down, up));
             }
         }
         return new CompacterModel(settings, d, config.numLayers(), phmRule, layers);

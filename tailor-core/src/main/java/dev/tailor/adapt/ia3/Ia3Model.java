@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
+import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.ModelConfig;
 
 import java.util.Map;
@@ -32,7 +33,7 @@ public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) im
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, Ia3Adapter> modules = new TreeMap<>();
         for (String module : settings.modules(config)) {
-            String projection = module.substring(module.lastIndexOf('.') + 1);
+            String projection = LinearSite.parse(module).site().shortName();
             int[] shape = Ia3Settings.shape(config, projection);
             Ia3Adapter a = Ia3Adapter.create(module, shape[0], shape[1], settings.isFeedforward(projection));
             if (!settings.initIa3Weights()) {

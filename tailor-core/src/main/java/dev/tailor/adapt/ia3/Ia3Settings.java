@@ -2,10 +2,10 @@ package dev.tailor.adapt.ia3;
 
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -18,13 +18,12 @@ import java.util.TreeSet;
 public record Ia3Settings(List<String> targetModules, List<String> feedforwardModules, boolean initIa3Weights) {
 
     /** PEFT's targets for Llama-family models ({@code TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING}). */
-    public static final List<String> LLAMA_TARGETS = List.of("k_proj", "v_proj", "down_proj");
+    public static final List<String> LLAMA_TARGETS = List.of(LinearSite.K_PROJ.shortName(),
+            LinearSite.V_PROJ.shortName(), LinearSite.DOWN_PROJ.shortName());
     /** PEFT's feed-forward modules for Llama-family models. */
-    public static final List<String> LLAMA_FEEDFORWARD = List.of("down_proj");
+    public static final List<String> LLAMA_FEEDFORWARD = List.of(LinearSite.DOWN_PROJ.shortName());
 
-    private static final List<String> ALL_LINEAR = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-            "up_proj", "down_proj");
-    private static final Set<String> ATTENTION = Set.of("q_proj", "k_proj", "v_proj", "o_proj");
+    private static final List<String> ALL_LINEAR = LinearSite.allLinearNames();
 
     /**
      * Checks the options.
@@ -76,25 +75,11 @@ public record Ia3Settings(List<String> targetModules, List<String> feedforwardMo
 
     /** The full module names of the targets in {@code config}, e.g. {@code model.layers.0.self_attn.k_proj}. */
     public List<String> modules(ModelConfig config) {
-        List<String> out = new ArrayList<>();
-        for (int l = 0; l < config.numLayers(); l++) {
-            for (String p : projections()) {
-                out.add("model.layers." + l + "." + (ATTENTION.contains(p) ? "self_attn." : "mlp.") + p);
-            }
-        }
-        return out;
+        return Site.modules(config.numLayers(), projections().stream().map(LinearSite::named).toList());
     }
 
     /** The {@code [out, in]} shape of a projection ({@code q_proj} …) in {@code c}. */
     public static int[] shape(ModelConfig c, String projection) {
-        int d = c.hiddenSize();
-        return switch (projection) {
-            case "q_proj" -> new int[] {c.qDim(), d};
-            case "k_proj", "v_proj" -> new int[] {c.kvDim(), d};
-            case "o_proj" -> new int[] {d, c.qDim()};
-            case "gate_proj", "up_proj" -> new int[] {c.intermediateSize(), d};
-            case "down_proj" -> new int[] {d, c.intermediateSize()};
-            default -> throw new IllegalArgumentException("not a linear of a Llama block: " + projection);
-        };
+        return c.shape(LinearSite.named(projection));
     }
 }

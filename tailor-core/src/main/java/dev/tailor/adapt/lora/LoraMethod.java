@@ -8,6 +8,7 @@ import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.site.LinearSite;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,6 +44,10 @@ public final class LoraMethod implements AdapterMethod {
             "target_modules", "use_dora", "use_rslora", "exclude_modules", "lora_bias", "use_qalora",
             "qalora_group_size", "trainable_token_indices", "corda_config", "eva_config", "target_parameters",
             "ensure_weight_tying", "arrow_config", "alora_invocation_tokens");
+
+    /** PEFT's default targets for Llama-family models. */
+    private static final List<String> DEFAULT_TARGETS = List.of(LinearSite.Q_PROJ.shortName(),
+            LinearSite.V_PROJ.shortName());
 
     @Override
     public String peftType() {
@@ -85,7 +90,7 @@ public final class LoraMethod implements AdapterMethod {
         List<String> targets = options.list("target_modules");
         List<String> layers = options.list("layers_to_transform");
         return new LoraSettings(options.integer("r"), options.decimal("lora_alpha"), options.decimal("lora_dropout"),
-                targets == null ? List.of("q_proj", "v_proj") : targets, options.bool("use_rslora"),
+                targets == null ? DEFAULT_TARGETS : targets, options.bool("use_rslora"),
                 layers == null ? null : layers.stream().map(l -> layer(l)).toList(), dora || options.bool("use_dora"),
                 LoraBias.parse(options.text("bias")), LoraInit.parse(options.text("init_lora_weights")));
     }

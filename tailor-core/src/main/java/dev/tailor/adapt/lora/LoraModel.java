@@ -4,7 +4,8 @@ import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearAdapter;
-import dev.tailor.model.LayerWeights;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
@@ -156,35 +157,13 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
 
     /** The weight of linear {@code module} ({@code model.layers.3.mlp.up_proj}) of {@code base}. */
     private static WeightMatrix weight(LlamaWeights base, String module) {
-        LayerWeights w = layer(base, module);
-        return switch (module.substring(module.indexOf('.', "model.layers.".length()) + 1)) {
-            case "self_attn.q_proj" -> w.q();
-            case "self_attn.k_proj" -> w.k();
-            case "self_attn.v_proj" -> w.v();
-            case "self_attn.o_proj" -> w.o();
-            case "mlp.gate_proj" -> w.gate();
-            case "mlp.up_proj" -> w.up();
-            case "mlp.down_proj" -> w.down();
-            default -> throw new IllegalArgumentException("no linear named " + module);
-        };
+        Site.At<LinearSite> at = LinearSite.parse(module);
+        return base.layers().get(at.layer()).linear(at.site());
     }
 
     /** The bias of linear {@code module} of {@code base}, or null. */
     private static float[] bias(LlamaWeights base, String module) {
-        LayerWeights w = layer(base, module);
-        return switch (module.substring(module.lastIndexOf('.') + 1)) {
-            case "q_proj" -> w.qBias();
-            case "k_proj" -> w.kBias();
-            case "v_proj" -> w.vBias();
-            default -> null;
-        };
-    }
-
-    private static LayerWeights layer(LlamaWeights base, String module) {
-        String[] parts = module.split("\\.");
-        if (parts.length != 5 || !parts[0].equals("model") || !parts[1].equals("layers")) {
-            throw new IllegalArgumentException("no linear named " + module);
-        }
-        return base.layers().get(Integer.parseInt(parts[2]));
+        Site.At<LinearSite> at = LinearSite.parse(module);
+        return base.layers().get(at.layer()).bias(at.site());
     }
 }

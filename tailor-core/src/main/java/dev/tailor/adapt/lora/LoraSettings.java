@@ -2,11 +2,12 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -31,9 +32,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
                            boolean useRslora, List<Integer> layersToTransform, boolean useDora, LoraBias bias,
                            LoraInit initLoraWeights) {
 
-    private static final List<String> ALL_LINEAR = List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
-            "up_proj", "down_proj");
-    private static final Set<String> ATTENTION = Set.of("q_proj", "k_proj", "v_proj", "o_proj");
+    private static final List<String> ALL_LINEAR = LinearSite.allLinearNames();
     private static final Pattern REGEX_SIGN = Pattern.compile("[*+?()\\[\\]{}|^$\\\\]");
 
     /** Checks the options. */
@@ -123,7 +122,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
         }
         List<String> out = new ArrayList<>();
         for (String m : linears) {
-            int layer = Integer.parseInt(m.split("\\.")[2]);
+            int layer = LinearSite.parse(m).layer();
             boolean inLayers = layersToTransform == null || layersToTransform.contains(layer);
             if (names.contains(m) || (inLayers && names.stream().anyMatch(t -> m.endsWith("." + t)))) {
                 out.add(m);
@@ -138,26 +137,11 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
 
     /** Every linear of the blocks of {@code config}, in model order. */
     public static List<String> linears(ModelConfig config) {
-        List<String> out = new ArrayList<>();
-        for (int l = 0; l < config.numLayers(); l++) {
-            for (String p : ALL_LINEAR) {
-                out.add("model.layers." + l + "." + (ATTENTION.contains(p) ? "self_attn." : "mlp.") + p);
-            }
-        }
-        return out;
+        return Site.modules(config.numLayers(), LinearSite.allLinear());
     }
 
     /** The {@code [out, in]} shape of a targeted module's linear. */
     public static int[] shape(ModelConfig c, String module) {
-        int d = c.hiddenSize();
-        String p = module.substring(module.lastIndexOf('.') + 1);
-        return switch (p) {
-            case "q_proj" -> new int[] {c.qDim(), d};
-            case "k_proj", "v_proj" -> new int[] {c.kvDim(), d};
-            case "o_proj" -> new int[] {d, c.qDim()};
-            case "gate_proj", "up_proj" -> new int[] {c.intermediateSize(), d};
-            case "down_proj" -> new int[] {d, c.intermediateSize()};
-            default -> throw new IllegalArgumentException("not a LoRA target: " + module);
-        };
+        return c.shape(LinearSite.parse(module).site());
     }
 }

@@ -2,7 +2,10 @@ package dev.tailor.train.nn;
 
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.PrefixEncoder;
+import dev.tailor.model.site.Site;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.model.VirtualTokens;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.model.CausalLmLoss;
@@ -111,22 +114,22 @@ public final class TrainableLlama {
         List<Block> blocks = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             LayerWeights w = base.layers().get(i);
-            String p = "model.layers." + i + ".";
-            String a = p + "self_attn.";
+            String p = Site.block(i) + ".";
+            String a = SublayerSite.SELF_ATTN.module(i) + ".";
             blocks.add(new Block(
                     b.norm(p + "input_layernorm.weight", w.inputNorm(), eps),
-                    b.linear(a + "q_proj", w.q(), w.qBias()),
-                    b.linear(a + "k_proj", w.k(), w.kBias()),
-                    b.linear(a + "v_proj", w.v(), w.vBias()),
-                    b.linear(a + "o_proj", w.o(), null),
+                    b.linear(LinearSite.Q_PROJ.module(i), w.q(), w.qBias()),
+                    b.linear(LinearSite.K_PROJ.module(i), w.k(), w.kBias()),
+                    b.linear(LinearSite.V_PROJ.module(i), w.v(), w.vBias()),
+                    b.linear(LinearSite.O_PROJ.module(i), w.o(), null),
                     w.qNorm() == null ? null : b.norm(a + "q_norm.weight", w.qNorm(), eps),
                     w.kNorm() == null ? null : b.norm(a + "k_norm.weight", w.kNorm(), eps),
                     b.norm(p + "post_attention_layernorm.weight", w.postAttnNorm(), eps),
-                    b.linear(p + "mlp.gate_proj", w.gate(), null),
-                    b.linear(p + "mlp.up_proj", w.up(), null),
-                    b.linear(p + "mlp.down_proj", w.down(), null),
-                    b.sublayer("model.layers." + i + ".self_attn", config.hiddenSize()),
-                    b.sublayer("model.layers." + i + ".mlp", config.hiddenSize())));
+                    b.linear(LinearSite.GATE_PROJ.module(i), w.gate(), null),
+                    b.linear(LinearSite.UP_PROJ.module(i), w.up(), null),
+                    b.linear(LinearSite.DOWN_PROJ.module(i), w.down(), null),
+                    b.sublayer(SublayerSite.SELF_ATTN.module(i), config.hiddenSize()),
+                    b.sublayer(SublayerSite.MLP.module(i), config.hiddenSize())));
         }
         Norm finalNorm = b.norm("model.norm.weight", base.finalNorm(), eps);
         Linear lmHead = base.lmHead() == base.embed()
@@ -137,17 +140,9 @@ public final class TrainableLlama {
     }
 
     private static void checkSites(ModelConfig config, AdapterSites adapter) {
-        java.util.Set<String> linears = new java.util.HashSet<>();
-        java.util.Set<String> sublayers = new java.util.HashSet<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            for (String m : List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                    "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")) {
-                linears.add(p + m);
-            }
-            sublayers.add(p + "self_attn");
-            sublayers.add(p + "mlp");
-        }
+        java.util.Set<String> linears = java.util.Set.copyOf(Site.modules(config.numLayers(), LinearSite.allLinear()));
+        java.util.Set<String> sublayers = java.util.Set.copyOf(Site.modules(config.numLayers(),
+                List.of(SublayerSite.values())));
         for (String module : adapter.linear().keySet()) {
             if (!linears.contains(module)) {
                 throw new IllegalArgumentException("adapter module " + module + " is not a linear of this model ("
