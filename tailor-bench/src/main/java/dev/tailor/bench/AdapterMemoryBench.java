@@ -1,6 +1,6 @@
 package dev.tailor.bench;
 
-import dev.tailor.adapt.lora.LoraSettings;
+import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.LlamaModel;
@@ -27,7 +27,7 @@ public final class AdapterMemoryBench {
         int[] prompt = {1, 2, 3, 4, 5, 6, 7, 8};
         base.prefill(base.newCache(prompt.length), prompt);
         double before = settledRssMib();
-        LoraSettings settings = new LoraSettings(rank, 2.0 * rank, 0, List.of("all-linear"), false, null);
+        LoraConfig settings = new LoraConfig(rank, 2.0 * rank, 0, List.of("all-linear"), false, null);
         List<LlamaModel> views = new ArrayList<>();
         long adapterParams = 0;
         for (int i = 0; i < count; i++) {

@@ -138,7 +138,7 @@ public final class TrainCommand implements Callable<Integer> {
                 evalData != null ? 0 : evalSplit, seqLen, batchSize, seed, true, skipBadLines);
         DType dtype = saveDtype.equalsIgnoreCase("base") ? null : DType.fromSafetensors(saveDtype.toUpperCase());
         boolean terminal = System.console() != null && System.console().isTerminal();
-        TrainingRun.run(new TrainingRun.Settings(base, dataConfig, trainingMethod, options, output, dtype, resume),
+        TrainingRun.run(new TrainingRun.Spec(base, dataConfig, trainingMethod, options, output, dtype, resume),
                 err, terminal);
         return 0;
     }

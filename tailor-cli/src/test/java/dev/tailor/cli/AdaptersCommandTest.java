@@ -9,7 +9,7 @@ import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.lora.LoraModel;
-import dev.tailor.adapt.lora.LoraSettings;
+import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.DType;
@@ -123,7 +123,7 @@ class AdaptersCommandTest {
         ModelConfig config = new ModelConfig("llama", 16, 24, 2, 4, 2, 4, 1e-5, 10000.0, null, 50, 64, false, false,
                 false, 1, List.of(2));
         for (int i = 0; i < 2; i++) {
-            LoraModel m = LoraModel.create(new LoraSettings(4, 8, 0, List.of("q_proj", "up_proj"), false, null),
+            LoraModel m = LoraModel.create(new LoraConfig(4, 8, 0, List.of("q_proj", "up_proj"), false, null),
                     config, i);
             m.modules().values().forEach(a -> java.util.Arrays.fill(a.parameters().get(1).data(), 0.01f));
             m.save(dir.resolve("a" + i), "tiny", "sha256:same");

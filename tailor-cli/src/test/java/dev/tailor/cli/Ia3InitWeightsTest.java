@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.adapt.ia3.Ia3Adapter;
+import dev.tailor.adapt.ia3.Ia3Layer;
 import dev.tailor.adapt.ia3.Ia3Model;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
@@ -56,7 +56,7 @@ class Ia3InitWeightsTest {
         double sum = 0;
         double squares = 0;
         int n = 0;
-        for (Ia3Adapter a : loaded.modules().values()) {
+        for (Ia3Layer a : loaded.modules().values()) {
             for (float v : a.vector().data()) {
                 sum += v;
                 squares += v * v;
@@ -91,7 +91,7 @@ class Ia3InitWeightsTest {
             AdapterBase base = new AdapterBase(llama.config(), llama.weights(), null, null);
             Ia3Model ones = (Ia3Model) new Ia3Method().create("ia3",
                     TrainFlags.methodOptions("ia3", "--init-ia3-weights", "true"), base, 1);
-            for (Ia3Adapter a : ones.modules().values()) {
+            for (Ia3Layer a : ones.modules().values()) {
                 for (float v : a.vector().data()) {
                     assertEquals(1f, v);
                 }

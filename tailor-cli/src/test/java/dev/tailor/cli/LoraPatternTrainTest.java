@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.LoraLayer;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.LlamaModel;
@@ -102,7 +102,7 @@ class LoraPatternTrainTest {
                         TrainFlags.methodOptions("lora", rslora ? withRslora() : PATTERNS),
                         new AdapterBase(llama.config(), llama.weights(), null, null), 42);
                 EXPECTED.forEach((module, e) -> {
-                    LoraAdapter pair = fresh.modules().get(module);
+                    LoraLayer pair = fresh.modules().get(module);
                     assertEquals(e[0], pair.rank(), module);
                     assertEquals(scale(e, rslora), pair.scale(), module + " rslora=" + rslora);
                 });

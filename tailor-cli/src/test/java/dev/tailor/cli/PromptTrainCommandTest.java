@@ -2,8 +2,8 @@ package dev.tailor.cli;
 
 import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
-import dev.tailor.adapt.prefix.PrefixTuning;
-import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.generate.Generator;
 import dev.tailor.model.LlamaModel;
@@ -84,13 +84,13 @@ class PromptTrainCommandTest {
     void promptTuningFromTextLowersTheLossAndGeneratesWithTheAdapter() throws Exception {
         Path out = train("prompt", "--prompt-tuning-init", "TEXT", "--prompt-tuning-init-text",
                 "A passage of Moby Dick:");
-        PromptTuning adapter = assertInstanceOf(PromptTuning.class, AdapterFiles.load(out));
+        PromptTuningModel adapter = assertInstanceOf(PromptTuningModel.class, AdapterFiles.load(out));
         assertEquals(8, adapter.config().numVirtualTokens());
         assertEquals(PromptTuningInit.TEXT, adapter.config().init());
         assertTrue(err.toString().contains("prompt tuning, 8 virtual tokens"), err.toString());
-        PromptTuning initial;
+        PromptTuningModel initial;
         try (PretrainedModel m = PretrainedModel.load(model)) {
-            initial = PromptTuning.create(adapter.config(), m.model().weights().embed(), m.tokenizer(), 42);
+            initial = PromptTuningModel.create(adapter.config(), m.model().weights().embed(), m.tokenizer(), 42);
         }
         double before = evalLoss(initial);
         double after = evalLoss(adapter);
@@ -110,10 +110,10 @@ class PromptTrainCommandTest {
     @Test
     void prefixTuningLowersTheLossAndSavesAPeftPrefix() throws Exception {
         Path out = train("prefix");
-        PrefixTuning adapter = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(out));
+        PrefixTuningModel adapter = assertInstanceOf(PrefixTuningModel.class, AdapterFiles.load(out));
         assertEquals(8, adapter.config().numVirtualTokens());
         assertEquals(2 * 2 * 32, adapter.config().width());
-        double before = evalLoss(PrefixTuning.create(adapter.config(), 42));
+        double before = evalLoss(PrefixTuningModel.create(adapter.config(), 42));
         double after = evalLoss(adapter);
         assertTrue(after < before - 0.05, "eval loss " + before + " -> " + after);
         StringWriter bad = new StringWriter();
@@ -128,11 +128,11 @@ class PromptTrainCommandTest {
     void prefixProjectionTrainsThroughTheMlpAndSavesTheProjectedPrefix() throws Exception {
         Path out = train("prefix", "--prefix-projection", "--encoder-hidden-size", "16");
         assertTrue(err.toString().contains("trained through an MLP of 16 hidden units"), err.toString());
-        PrefixTuning adapter = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(out));
+        PrefixTuningModel adapter = assertInstanceOf(PrefixTuningModel.class, AdapterFiles.load(out));
         assertTrue(adapter.config().prefixProjection());
         assertEquals(16, adapter.config().encoderHiddenSize());
         assertEquals(8, adapter.config().numVirtualTokens());
-        double before = evalLoss(PrefixTuning.create(adapter.config(), 42));
+        double before = evalLoss(PrefixTuningModel.create(adapter.config(), 42));
         double after = evalLoss(adapter);
         assertTrue(after < before - 0.05, "eval loss " + before + " -> " + after);
         String eval = run("eval", "--model", model.toString(), "--adapter", out.toString(), "--data",

@@ -196,8 +196,8 @@ class TrainCommandTest {
         assertTrue((losses.get(10) + losses.get(11)) / 2 < (losses.get(0) + losses.get(1)) / 2 - 0.1, losses.toString());
         assertFalse(Files.exists(out.resolve("model.safetensors")), "only the adapter is saved");
         assertEquals(dev.tailor.model.BaseFingerprint.compute(model),
-                dev.tailor.adapt.lora.PeftLoraAdapter.baseFingerprint(out));
-        assertEquals(14, dev.tailor.adapt.lora.PeftLoraAdapter.load(out).size());
+                dev.tailor.adapt.lora.LoraFiles.baseFingerprint(out));
+        assertEquals(14, dev.tailor.adapt.lora.LoraFiles.load(out).size());
 
         Path evalData = dir.resolve("eval.jsonl");
         Files.write(evalData, Files.readAllLines(data).subList(0, 6));

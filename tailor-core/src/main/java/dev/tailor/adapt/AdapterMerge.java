@@ -1,6 +1,6 @@
 package dev.tailor.adapt;
 
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.LayerWeights;
@@ -47,9 +47,9 @@ public final class AdapterMerge {
                 m[i] = w.linear(SITES.get(i));
                 biases[i] = w.bias(SITES.get(i));
                 String module = SITES.get(i).module(l);
-                List<LinearAdapter> list = new ArrayList<>();
+                List<LinearHook> list = new ArrayList<>();
                 for (AdapterSites sites : stack) {
-                    LinearAdapter a = sites.linear().get(module);
+                    LinearHook a = sites.linear().get(module);
                     if (a != null) {
                         list.add(a);
                     }
@@ -57,8 +57,8 @@ public final class AdapterMerge {
                 if (!list.isEmpty()) {
                     float[] values = floats(m[i]);
                     float[] bias = biases[i] == null ? null : biases[i].clone();
-                    for (LinearAdapter a : list) {
-                        if (!(a instanceof MergeableAdapter mergeable)) {
+                    for (LinearHook a : list) {
+                        if (!(a instanceof MergeableHook mergeable)) {
                             throw new IllegalArgumentException(module + ": a " + a.getClass().getSimpleName()
                                     + " cannot be merged into the weight");
                         }
@@ -84,7 +84,7 @@ public final class AdapterMerge {
 
     /**
      * Takes {@code stack} out of weights that {@link #merge} made of it (the inverse, in reverse order, through
-     * {@link MergeableAdapter#unmergeFrom}): every targeted linear becomes a new float32 copy equal to the base's up to
+     * {@link MergeableHook#unmergeFrom}): every targeted linear becomes a new float32 copy equal to the base's up to
      * float rounding; {@code merged} is not modified.
      *
      * @throws IllegalArgumentException naming the module when an adapter cannot be unmerged or does not fit
@@ -102,11 +102,11 @@ public final class AdapterMerge {
                 float[] values = null;
                 float[] bias = null;
                 for (int s = stack.size() - 1; s >= 0; s--) {
-                    LinearAdapter a = stack.get(s).linear().get(module);
+                    LinearHook a = stack.get(s).linear().get(module);
                     if (a == null) {
                         continue;
                     }
-                    if (!(a instanceof MergeableAdapter mergeable)) {
+                    if (!(a instanceof MergeableHook mergeable)) {
                         throw new IllegalArgumentException(module + ": a " + a.getClass().getSimpleName()
                                 + " cannot be unmerged from the weight");
                     }

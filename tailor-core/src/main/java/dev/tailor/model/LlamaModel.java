@@ -5,7 +5,7 @@ import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.Site;
-import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.SublayerHook;
 import dev.tailor.model.site.SublayerSite;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
@@ -41,7 +41,7 @@ public final class LlamaModel implements AutoCloseable {
     private final RotaryEmbedding rope;
     private final List<AdapterSites> adapters;
     private final Map<String, LinearOp> linearOps;
-    private final Map<String, List<SublayerAdapter>> sublayers;
+    private final Map<String, List<SublayerHook>> sublayers;
     /** Prompt tuning's embeddings {@code [P, hidden]}, or null. */
     private final Parameter promptEmbeddings;
     /** Prefix tuning's keys and values in PEFT's layout {@code [P, layers·2·kvDim]}, or null. */
@@ -62,7 +62,7 @@ public final class LlamaModel implements AutoCloseable {
         this.rope = rope;
         this.adapters = List.copyOf(adapters);
         Map<String, LinearOp> ops = new HashMap<>();
-        Map<String, List<SublayerAdapter>> subs = new HashMap<>();
+        Map<String, List<SublayerHook>> subs = new HashMap<>();
         for (AdapterSites sites : adapters) {
             new TreeMap<>(sites.linear()).forEach((module, a) -> {
                 LinearOp inner = ops.get(module);
@@ -153,12 +153,12 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Applies the sublayer adapters at the site (if any) to the sublayer output {@code h [n, hidden]} in place. */
     private void adaptSublayer(int layer, SublayerSite site, float[] h, int n) {
-        List<SublayerAdapter> list = sublayers.isEmpty() ? null : sublayers.get(site.module(layer));
+        List<SublayerHook> list = sublayers.isEmpty() ? null : sublayers.get(site.module(layer));
         if (list == null) {
             return;
         }
         float[] out = new float[n * config.hiddenSize()];
-        for (SublayerAdapter a : list) {
+        for (SublayerHook a : list) {
             a.forward(h, n, out);
             System.arraycopy(out, 0, h, 0, out.length);
         }

@@ -38,7 +38,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One training run from its settings to its output directory: opens (or randomly initialises) the base, makes the
+ * One training run from its spec to its output directory: opens (or randomly initialises) the base, makes the
  * method's trainable model, loads the data, trains ({@link Trainer}, resuming when asked) and saves the adapter or
  * the fine-tuned model. What the command line's {@code tailor train} runs once it has parsed its flags.
  */
@@ -82,29 +82,29 @@ public final class TrainingRun {
      * @param saveDtype the type of a fine-tuned model's saved weights, or null for the base's
      * @param resume    continue from the newest checkpoint in {@code output}
      */
-    public record Settings(Base base, DataConfig data, TrainingMethod method, TrainOptions options, Path output,
+    public record Spec(Base base, DataConfig data, TrainingMethod method, TrainOptions options, Path output,
                            DType saveDtype, boolean resume) {
     }
 
     /**
-     * Runs {@code settings}, reporting on {@code log} (data summary, parameter counts, progress, the result).
+     * Runs {@code spec}, reporting on {@code log} (data summary, parameter counts, progress, the result).
      *
      * @throws InvalidOptionException   naming an option whose value is wrong
      * @throws IllegalArgumentException naming what is wrong with the base, the data or the output
-     * @throws IllegalStateException    when resuming a run whose settings differ
+     * @throws IllegalStateException    when resuming a run whose spec differ
      */
-    public static Trainer.Summary run(Settings settings, PrintWriter log, boolean terminal) throws IOException {
-        OpenBase base = open(settings);
+    public static Trainer.Summary run(Spec spec, PrintWriter log, boolean terminal) throws IOException {
+        OpenBase base = open(spec);
         try {
-            long seed = settings.data().seed();
-            Adapter adapter = switch (settings.method()) {
+            long seed = spec.data().seed();
+            Adapter adapter = switch (spec.method()) {
                 case TrainingMethod.FineTuning f -> null;
                 case TrainingMethod.AdapterTraining a -> a.method().create(a.name(), a.options(),
                         new AdapterBase(base.config, base.weights, base.tokenizer, base.name), seed);
             };
-            FreezePlan plan = settings.method() instanceof TrainingMethod.FineTuning f ? f.plan() : null;
+            FreezePlan plan = spec.method() instanceof TrainingMethod.FineTuning f ? f.plan() : null;
             int virtualTokens = adapter == null ? 0 : adapter.sites().virtualTokens();
-            DataConfig d = settings.data();
+            DataConfig d = spec.data();
             DataConfig dataConfig = new DataConfig(d.trainFile(), d.evalFile(), d.format(), d.evalFraction(),
                     Math.min(d.seqLen(), base.config.maxPositions() - virtualTokens), d.batchSize(), seed,
                     d.chunkLongTexts(), d.skipBadLines());
@@ -122,21 +122,21 @@ public final class TrainingRun {
                     && !trainingData.split().eval().isEmpty()
                     ? new ClassificationScorer(new ExampleEncoder(base.tokenizer, base.chatTemplate,
                     DatasetFormat.CLASSIFICATION), trainingData.labels()) : null;
-            Files.createDirectories(settings.output());
-            Trainer trainer = new Trainer(trainable, trainingData, settings.options(), settings.output(), scorer,
-                    new ProgressReporter(log, terminal, 10), identity(settings, adapter));
-            Trainer.Summary s = trainer.run(settings.resume());
+            Files.createDirectories(spec.output());
+            Trainer trainer = new Trainer(trainable, trainingData, spec.options(), spec.output(), scorer,
+                    new ProgressReporter(log, terminal, 10), identity(spec, adapter));
+            Trainer.Summary s = trainer.run(spec.resume());
             if (adapter != null) {
-                adapter.save(settings.output(), base.name, base.fingerprint());
+                adapter.save(spec.output(), base.name, base.fingerprint());
             } else {
-                ModelExport.save(settings.output(), base.configJson, trainable.asWeights(),
-                        settings.saveDtype() != null ? settings.saveDtype() : base.dtype, base.tokenizerSource);
+                ModelExport.save(spec.output(), base.configJson, trainable.asWeights(),
+                        spec.saveDtype() != null ? spec.saveDtype() : base.dtype, base.tokenizerSource);
             }
             log.printf("done: %d steps in %.1f s, %.0f tokens/s, peak RSS %.0f MiB, train loss %.4f, "
                             + "eval loss %.4f%s%n%s saved to %s (metrics.jsonl, training_state/)%n",
                     s.steps(), s.seconds(), s.tokensPerSecond(), s.peakRssMib(), s.trainLoss(), s.evalLoss(),
                     Double.isNaN(s.evalAccuracy()) ? "" : String.format(", eval accuracy %.3f", s.evalAccuracy()),
-                    adapter != null ? adapter.type() + " adapter" : "model", settings.output());
+                    adapter != null ? adapter.type() + " adapter" : "model", spec.output());
             return s;
         } finally {
             if (base.model != null) {
@@ -150,16 +150,16 @@ public final class TrainingRun {
      * includes the method's options as given and the adapter's whole saved config, so any option of any method that
      * changes the saved adapter changes the identity; progress, logging and checkpointing options are left out.
      */
-    static String identity(Settings settings, Adapter adapter) {
+    static String identity(Spec spec, Adapter adapter) {
         Map<String, Object> key = new LinkedHashMap<>();
-        switch (settings.base()) {
+        switch (spec.base()) {
             case Base.Pretrained p -> key.put("model", p.name());
             case Base.RandomInit r -> {
                 key.put("init", "random");
                 key.put("config", r.config().toString());
             }
         }
-        DataConfig d = settings.data();
+        DataConfig d = spec.data();
         key.put("data", d.trainFile().toString());
         key.put("eval_data", String.valueOf(d.evalFile()));
         key.put("eval_split", d.evalFraction());
@@ -167,8 +167,8 @@ public final class TrainingRun {
         key.put("batch_size", d.batchSize());
         key.put("seq_len", d.seqLen());
         key.put("seed", d.seed());
-        key.put("method", settings.method().name());
-        switch (settings.method()) {
+        key.put("method", spec.method().name());
+        switch (spec.method()) {
             case TrainingMethod.FineTuning f -> key.put("freeze_plan", f.plan().describe());
             case TrainingMethod.AdapterTraining a -> {
                 key.put("method_options", new TreeMap<>(a.options().given()));
@@ -176,7 +176,7 @@ public final class TrainingRun {
                 key.put("adapter_config", config);
             }
         }
-        TrainOptions o = settings.options();
+        TrainOptions o = spec.options();
         key.put("lr", o.lr());
         key.put("steps", o.steps());
         key.put("epochs", o.epochs());
@@ -205,12 +205,12 @@ public final class TrainingRun {
         }
     }
 
-    private static OpenBase open(Settings settings) throws IOException {
-        return switch (settings.base()) {
+    private static OpenBase open(Spec spec) throws IOException {
+        return switch (spec.base()) {
             case Base.RandomInit r -> {
                 ObjectNode json = (ObjectNode) JSON.readTree(r.config().toFile());
                 ModelConfig config = ModelConfig.parse(r.config(), json);
-                yield new OpenBase(config, json, RandomInit.weights(config, settings.data().seed()),
+                yield new OpenBase(config, json, RandomInit.weights(config, spec.data().seed()),
                         Tokenizers.load(r.tokenizerDir()), chatTemplate(r.tokenizerDir()), r.tokenizerDir(), DType.F32,
                         null, null);
             }

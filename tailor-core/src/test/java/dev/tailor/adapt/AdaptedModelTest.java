@@ -5,10 +5,10 @@ import dev.tailor.model.site.AdapterSites;
 import dev.tailor.Shared;
 import dev.tailor.adapt.lora.CombinationType;
 import dev.tailor.adapt.lora.CombineOptions;
-import dev.tailor.adapt.lora.LoraAdapter;
+import dev.tailor.adapt.lora.LoraLayer;
 import dev.tailor.adapt.lora.LoraCombine;
 import dev.tailor.adapt.lora.LoraModel;
-import dev.tailor.adapt.lora.LoraSettings;
+import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
@@ -54,9 +54,9 @@ class AdaptedModelTest {
 
     /** A fresh LoRA adapter whose B is perturbed so it changes the model. */
     private static LoraModel random(ModelConfig config, List<String> targets, long seed) {
-        LoraModel m = LoraModel.create(new LoraSettings(4, 8, 0, targets, false, null), config, seed);
+        LoraModel m = LoraModel.create(new LoraConfig(4, 8, 0, targets, false, null), config, seed);
         SplittableRandom rnd = new SplittableRandom(seed + 1000);
-        for (LoraAdapter a : m.modules().values()) {
+        for (LoraLayer a : m.modules().values()) {
             Parameter b = a.parameters().get(1);
             for (int i = 0; i < b.size(); i++) {
                 b.data()[i] = (float) rnd.nextDouble(-0.05, 0.05);

@@ -5,15 +5,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.Shared;
 import dev.tailor.adapt.bottleneck.Architecture;
 import dev.tailor.adapt.bottleneck.BottleneckModel;
-import dev.tailor.adapt.bottleneck.BottleneckSettings;
+import dev.tailor.adapt.bottleneck.BottleneckConfig;
 import dev.tailor.adapt.compacter.CompacterArchitecture;
 import dev.tailor.adapt.compacter.CompacterModel;
-import dev.tailor.adapt.compacter.CompacterSettings;
+import dev.tailor.adapt.compacter.CompacterConfig;
 import dev.tailor.adapt.ia3.Ia3Model;
-import dev.tailor.adapt.ia3.Ia3Settings;
+import dev.tailor.adapt.ia3.Ia3Config;
 import dev.tailor.adapt.lora.LoraModel;
-import dev.tailor.adapt.lora.LoraSettings;
-import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.lora.LoraConfig;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.model.ModelConfig;
 import org.junit.jupiter.api.Test;
@@ -43,11 +43,11 @@ class AdapterFilesTest {
     void everyMethodWritesOnlyKeysItKnowsAndLoadsBackAsItsType() {
         ModelConfig c = ModelConfig.load(Shared.require("models/tiny-llama"));
         List<Adapter> adapters = List.of(
-                LoraModel.create(new LoraSettings(4, 8, 0, List.of("all-linear"), false, null), c, 1),
-                Ia3Model.create(Ia3Settings.defaults(null, null), c, 1),
-                BottleneckModel.create(BottleneckSettings.defaults(Architecture.DOUBLE_SEQ_BN, 16.0, null), c, 1),
-                CompacterModel.create(new CompacterSettings(CompacterArchitecture.parse("compacter"), 16, 4, 1), c, 1),
-                PrefixTuning.create(PrefixTuningConfig.forModel(c, 5), 1));
+                LoraModel.create(new LoraConfig(4, 8, 0, List.of("all-linear"), false, null), c, 1),
+                Ia3Model.create(Ia3Config.defaults(null, null), c, 1),
+                BottleneckModel.create(BottleneckConfig.defaults(Architecture.DOUBLE_SEQ_BN, 16.0, null), c, 1),
+                CompacterModel.create(new CompacterConfig(CompacterArchitecture.parse("compacter"), 16, 4, 1), c, 1),
+                PrefixTuningModel.create(PrefixTuningConfig.forModel(c, 5), 1));
         for (Adapter a : adapters) {
             Path out = dir.resolve(a.type());
             a.save(out, "tiny-llama", "sha256:x");

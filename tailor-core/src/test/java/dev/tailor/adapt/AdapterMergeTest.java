@@ -2,7 +2,7 @@ package dev.tailor.adapt;
 
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.Shared;
-import dev.tailor.adapt.lora.PeftLoraAdapter;
+import dev.tailor.adapt.lora.LoraFiles;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 import org.junit.jupiter.api.Test;
@@ -47,7 +47,7 @@ class AdapterMergeTest {
                     List.of(AdapterSites.ofLinear(Map.of("model.layers.9.mlp.up_proj",
                             once.getFirst().linear().get("model.layers.0.mlp.up_proj"))))));
             assertTrue(e.getMessage().contains("model.layers.9.mlp.up_proj"), e.getMessage());
-            assertTrue(PeftLoraAdapter.load(golden).size() == 14);
+            assertTrue(LoraFiles.load(golden).size() == 14);
         }
     }
 

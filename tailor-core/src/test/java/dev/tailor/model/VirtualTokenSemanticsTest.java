@@ -4,7 +4,7 @@ import dev.tailor.Shared;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
-import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.generate.GenerationResult;
@@ -83,7 +83,7 @@ class VirtualTokenSemanticsTest {
     void promptOfRealTokenEmbeddingsGivesTheBaseLogitsOnThoseTokens() {
         String text = "Call me Ishmael.";
         int[] ids = tokenizer.encode(text, true);
-        PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(base.config(), ids.length,
+        PromptTuningModel prompt = PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), ids.length,
                 PromptTuningInit.TEXT, text, "tiny-llama"), base.weights().embed(), tokenizer, 1);
         int[] tokens = tokenizer.encode(" Some years ago, never mind how long", false);
         float[] expected = baseLogits(ids, tokens);
@@ -134,7 +134,7 @@ class VirtualTokenSemanticsTest {
         assertEquals(3, ids.length, Arrays.toString(ids));
         int d = base.config().hiddenSize();
         for (int p : new int[] {2, 7}) {
-            PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(base.config(), p,
+            PromptTuningModel prompt = PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), p,
                     PromptTuningInit.TEXT, text, "tiny-llama"), base.weights().embed(), tokenizer, 1);
             float[] row = new float[d];
             for (int t = 0; t < p; t++) {
@@ -147,8 +147,8 @@ class VirtualTokenSemanticsTest {
     @Test
     void randomInitIsStandardNormalAndSeeded() {
         PromptTuningConfig config = PromptTuningConfig.forModel(base.config(), 20, PromptTuningInit.RANDOM, null, null);
-        float[] a = PromptTuning.create(config, null, null, 7).embeddings().data();
-        assertArrayEquals(a, PromptTuning.create(config, null, null, 7).embeddings().data());
+        float[] a = PromptTuningModel.create(config, null, null, 7).embeddings().data();
+        assertArrayEquals(a, PromptTuningModel.create(config, null, null, 7).embeddings().data());
         double mean = 0;
         double sq = 0;
         for (float v : a) {
@@ -163,7 +163,7 @@ class VirtualTokenSemanticsTest {
 
     @Test
     void contextLimitsCountTheVirtualTokensAndTruncateKeepsThem() {
-        PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(base.config(), 16,
+        PromptTuningModel prompt = PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), 16,
                 PromptTuningInit.RANDOM, null, null), null, null, 3);
         LlamaModel view = base.withAdapters(List.of(prompt.sites()));
         int max = base.config().maxPositions();

@@ -52,7 +52,7 @@ public final class BottleneckMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
-        return BottleneckModel.create(BottleneckSettings.defaults(Architecture.parse(name),
+        return BottleneckModel.create(BottleneckConfig.defaults(Architecture.parse(name),
                 options.decimal("reduction_factor"), options.text("non_linearity")), base.config(), seed);
     }
 

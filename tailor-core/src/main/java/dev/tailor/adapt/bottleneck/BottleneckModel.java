@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * Bottleneck adapters of a whole model, one {@link BottleneckAdapter} per sublayer site of its architecture, saved in
+ * Bottleneck adapters of a whole model, one {@link BottleneckLayer} per sublayer site of its architecture, saved in
  * Tailor's directory format.
  *
  * <p>{@code adapter_config.json} (keys sorted, indented by 2): {@code architecture} ({@code seq_bn} |
@@ -38,8 +38,8 @@ import java.util.TreeMap;
  * @param numLayers  the model's number of blocks
  * @param adapters   per site ({@code model.layers.0.mlp}), its adapter
  */
-public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int numLayers,
-                              Map<String, BottleneckAdapter> adapters) implements Adapter {
+public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int numLayers,
+                              Map<String, BottleneckLayer> adapters) implements Adapter {
 
     /** The keys of {@code adapter_config.json}, sorted. */
     public static final List<String> CONFIG_KEYS = List.of("architecture", "base_model_name_or_path", "hidden_size",
@@ -52,13 +52,13 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
         adapters = new TreeMap<>(adapters);
     }
 
-    /** Fresh adapters at every site of the architecture, initialised as {@link BottleneckAdapter#create}, seeded. */
-    public static BottleneckModel create(BottleneckSettings settings, ModelConfig config, long seed) {
+    /** Fresh adapters at every site of the architecture, initialised as {@link BottleneckLayer#create}, seeded. */
+    public static BottleneckModel create(BottleneckConfig settings, ModelConfig config, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int hidden = config.hiddenSize();
-        Map<String, BottleneckAdapter> sites = new TreeMap<>();
+        Map<String, BottleneckLayer> sites = new TreeMap<>();
         for (String site : siteNames(settings.architecture(), config.numLayers())) {
-            sites.put(site, BottleneckAdapter.create(site, hidden, settings.bottleneck(hidden),
+            sites.put(site, BottleneckLayer.create(site, hidden, settings.bottleneck(hidden),
                     settings.nonLinearity(), rnd));
         }
         return new BottleneckModel(settings, hidden, config.numLayers(), sites);
@@ -75,7 +75,7 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
 
     @Override
     public String describe() {
-        BottleneckAdapter any = adapters.values().iterator().next();
+        BottleneckLayer any = adapters.values().iterator().next();
         return "bottleneck " + settings.architecture().configName() + " (" + settings.nonLinearity().configName()
                 + ", " + hiddenSize + "→" + any.bottleneck() + ") at " + adapters.size() + " sites";
     }
@@ -125,9 +125,9 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
                 throw new IllegalArgumentException(configFile + ": missing \"" + key + "\"");
             }
         }
-        BottleneckSettings settings;
+        BottleneckConfig settings;
         try {
-            settings = new BottleneckSettings(Architecture.parse(config.get("architecture").asText()),
+            settings = new BottleneckConfig(Architecture.parse(config.get("architecture").asText()),
                     config.get("reduction_factor").asDouble(), NonLinearity.parse(config.get("non_linearity").asText()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
@@ -135,7 +135,7 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
         int hidden = config.get("hidden_size").asInt();
         int layers = config.get("num_layers").asInt();
         Path weights = dir.resolve("adapter_model.safetensors");
-        Map<String, BottleneckAdapter> sites = new TreeMap<>();
+        Map<String, BottleneckLayer> sites = new TreeMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             for (String site : siteNames(settings.architecture(), layers)) {
                 Parameter[] p = new Parameter[TENSORS.length];
@@ -149,9 +149,9 @@ public record BottleneckModel(BottleneckSettings settings, int hiddenSize, int n
                     }
                     p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);
                 }
-                BottleneckAdapter a;
+                BottleneckLayer a;
                 try {
-                    a = new BottleneckAdapter(p[0], p[1], p[2], p[3], settings.nonLinearity());
+                    a = new BottleneckLayer(p[0], p[1], p[2], p[3], settings.nonLinearity());
                 } catch (IllegalArgumentException e) {
                     throw new TensorFormatException(weights + ": " + e.getMessage());
                 }

@@ -55,13 +55,13 @@ public final class CompacterFiles {
 
     /** The {@code adapter_config.json} of {@code adapter}: AdapterHub's Compacter keys. */
     static Map<String, Object> config(CompacterModel adapter, String baseModel) {
-        CompacterSettings s = adapter.settings();
+        CompacterConfig s = adapter.settings();
         Map<String, Object> config = new TreeMap<>();
         config.put("architecture", s.architecture().configName());
         config.put("base_model_name_or_path", baseModel);
         config.put("factorized_phm_W", true);
         config.put("hidden_size", adapter.hiddenSize());
-        config.put("non_linearity", CompacterSettings.NON_LINEARITY);
+        config.put("non_linearity", CompacterConfig.NON_LINEARITY);
         config.put("num_layers", adapter.numLayers());
         config.put("peft_type", PEFT_TYPE);
         config.put("phm_dim", s.phmDim());
@@ -94,16 +94,16 @@ public final class CompacterFiles {
         require(configFile, config, "shared_phm_rule", true);
         require(configFile, config, "factorized_phm_W", true);
         String nonLinearity = config.path("non_linearity").asText("");
-        if (!nonLinearity.equals(CompacterSettings.NON_LINEARITY)) {
+        if (!nonLinearity.equals(CompacterConfig.NON_LINEARITY)) {
             throw new IllegalArgumentException(configFile + ": non_linearity \"" + nonLinearity
                     + "\" is not supported (expected \"gelu\")");
         }
         int hidden = positive(configFile, config, "hidden_size");
         int numLayers = positive(configFile, config, "num_layers");
-        CompacterSettings settings;
+        CompacterConfig settings;
         int k;
         try {
-            settings = new CompacterSettings(architecture, positive(configFile, config, "reduction_factor"),
+            settings = new CompacterConfig(architecture, positive(configFile, config, "reduction_factor"),
                     positive(configFile, config, "phm_dim"), positive(configFile, config, "phm_rank"));
             k = settings.bottleneck(hidden);
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,6 @@
 package dev.tailor.adapt.compacter;
 
-import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.SublayerHook;
 import dev.tailor.tensor.Parameter;
 
 import java.util.ArrayList;
@@ -16,7 +16,7 @@ import java.util.Set;
  * activations from the saved sublayer output {@code h}: they are {@code hidden/reduction_factor} wide, cheap next
  * to keeping them.
  */
-public final class CompacterLayer implements SublayerAdapter {
+public final class CompacterLayer implements SublayerHook {
     private final PhmLayer down;
     private final PhmLayer up;
 

@@ -22,10 +22,10 @@ import java.util.Set;
 public final class CompacterMethod implements AdapterMethod {
     private static final List<MethodOption> OPTIONS = List.of(
             MethodOption.of("reduction_factor", Kind.DECIMAL, "compacter: hidden size / bottleneck size, a whole "
-                    + "number (default " + CompacterSettings.DEFAULT_REDUCTION_FACTOR + ")"),
-            new MethodOption("phm_dim", Kind.INT, Integer.toString(CompacterSettings.DEFAULT_PHM_DIM),
+                    + "number (default " + CompacterConfig.DEFAULT_REDUCTION_FACTOR + ")"),
+            new MethodOption("phm_dim", Kind.INT, Integer.toString(CompacterConfig.DEFAULT_PHM_DIM),
                     "compacter: Kronecker terms n (phm_dim; rule matrices n x n)"),
-            new MethodOption("phm_rank", Kind.INT, Integer.toString(CompacterSettings.DEFAULT_PHM_RANK),
+            new MethodOption("phm_rank", Kind.INT, Integer.toString(CompacterConfig.DEFAULT_PHM_RANK),
                     "compacter: rank of the factorised PHM weights (phm_rank)"));
     private static final Set<String> CONFIG_KEYS = Set.of("architecture", "factorized_phm_W", "hidden_size",
             "non_linearity", "num_layers", "phm_dim", "phm_rank", "reduction_factor", "shared_phm_rule");
@@ -62,8 +62,8 @@ public final class CompacterMethod implements AdapterMethod {
             throw new InvalidOptionException("reduction_factor", "reduction_factor must be a whole number >= 1 for Compacter, got "
                     + factor);
         }
-        return CompacterModel.create(new CompacterSettings(CompacterArchitecture.parse(name),
-                factor == null ? CompacterSettings.DEFAULT_REDUCTION_FACTOR : factor.intValue(),
+        return CompacterModel.create(new CompacterConfig(CompacterArchitecture.parse(name),
+                factor == null ? CompacterConfig.DEFAULT_REDUCTION_FACTOR : factor.intValue(),
                 options.integer("phm_dim"), options.integer("phm_rank")), base.config(), seed);
     }
 
@@ -75,7 +75,7 @@ public final class CompacterMethod implements AdapterMethod {
     /** AdapterHub's reduction factor 32, lowered to the largest below it that gives whole PHM blocks when needed. */
     @Override
     public Map<String, List<String>> fittingOptions(String name, ModelConfig config) {
-        int fitting = CompacterSettings.defaults(CompacterArchitecture.parse(name))
+        int fitting = CompacterConfig.defaults(CompacterArchitecture.parse(name))
                 .suggestReductionFactor(config.hiddenSize());
         return fitting == 0 ? Map.of() : Map.of("reduction_factor", List.of(Integer.toString(fitting)));
     }

@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * @param phmRule    the shared rule matrices {@code [phm_dim, phm_dim, phm_dim]}
  * @param layers     per site, its layer
  */
-public record CompacterModel(CompacterSettings settings, int hiddenSize, int numLayers, Parameter phmRule,
+public record CompacterModel(CompacterConfig settings, int hiddenSize, int numLayers, Parameter phmRule,
                              Map<String, CompacterLayer> layers) implements Adapter {
 
     /** Copies the map (sorted by site). */
@@ -45,9 +45,9 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
      * {@code W_left_iᵀ·dW_i}, non-zero because {@code W_left} and the rule are.
      *
      * @throws IllegalArgumentException when the model's sizes do not divide by {@code phm_dim} (see
-     *                                  {@link CompacterSettings#bottleneck})
+     *                                  {@link CompacterConfig#bottleneck})
      */
-    public static CompacterModel create(CompacterSettings settings, ModelConfig config, long seed) {
+    public static CompacterModel create(CompacterConfig settings, ModelConfig config, long seed) {
         int d = config.hiddenSize();
         int k = settings.bottleneck(d);
         int n = settings.phmDim();
@@ -55,7 +55,7 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
         SplittableRandom rnd = new SplittableRandom(seed);
         float[] rule = new float[n * n * n];
         for (int i = 0; i < rule.length; i++) {
-            rule[i] = (float) (rnd.nextGaussian() * CompacterSettings.PHM_INIT_RANGE);
+            rule[i] = (float) (rnd.nextGaussian() * CompacterConfig.PHM_INIT_RANGE);
         }
         Parameter phmRule = new Parameter(CompacterFiles.RULE, new long[] {n, n, n}, rule);
         Map<String, CompacterLayer> layers = new TreeMap<>();
@@ -88,7 +88,7 @@ public record CompacterModel(CompacterSettings settings, int hiddenSize, int num
     }
 
     /** Trainable parameters {@code n³ + sites·(2·phm_rank + 1)·(d + k)}, from the settings alone. */
-    public static long parameterCount(CompacterSettings settings, int hiddenSize, int numLayers) {
+    public static long parameterCount(CompacterConfig settings, int hiddenSize, int numLayers) {
         long n = settings.phmDim();
         long d = hiddenSize;
         long k = settings.bottleneck(hiddenSize);

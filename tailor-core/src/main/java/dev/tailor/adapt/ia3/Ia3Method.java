@@ -50,13 +50,13 @@ public final class Ia3Method implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
-        Ia3Settings defaults = Ia3Settings.defaults(options.list("target_modules"), options.list("feedforward_modules"));
-        return Ia3Model.create(new Ia3Settings(defaults.targetModules(), defaults.feedforwardModules(),
+        Ia3Config defaults = Ia3Config.defaults(options.list("target_modules"), options.list("feedforward_modules"));
+        return Ia3Model.create(new Ia3Config(defaults.targetModules(), defaults.feedforwardModules(),
                 options.bool("init_ia3_weights")), base.config(), seed);
     }
 
     @Override
     public Adapter load(Path dir, JsonNode config) {
-        return PeftIa3Adapter.load(dir, config);
+        return Ia3Files.load(dir, config);
     }
 }

@@ -13,12 +13,12 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * An (IA)³ adapter of a whole model: its options and one {@link Ia3Adapter} per targeted module.
+ * An (IA)³ adapter of a whole model: its options and one {@link Ia3Layer} per targeted module.
  *
  * @param settings the options saved in {@code adapter_config.json}
  * @param modules  per module ({@code model.layers.0.mlp.down_proj}), its vector
  */
-public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) implements Adapter {
+public record Ia3Model(Ia3Config settings, Map<String, Ia3Layer> modules) implements Adapter {
 
     /** Copies the map (sorted by module). */
     public Ia3Model {
@@ -29,13 +29,13 @@ public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) im
      * Fresh vectors for every target of {@code settings} in {@code config}: ones, or with
      * {@code init_ia3_weights=false} standard-normal values drawn from {@code seed}.
      */
-    public static Ia3Model create(Ia3Settings settings, ModelConfig config, long seed) {
+    public static Ia3Model create(Ia3Config settings, ModelConfig config, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
-        Map<String, Ia3Adapter> modules = new TreeMap<>();
+        Map<String, Ia3Layer> modules = new TreeMap<>();
         for (String module : settings.modules(config)) {
             String projection = LinearSite.parse(module).site().shortName();
-            int[] shape = Ia3Settings.shape(config, projection);
-            Ia3Adapter a = Ia3Adapter.create(module, shape[0], shape[1], settings.isFeedforward(projection));
+            int[] shape = Ia3Config.shape(config, projection);
+            Ia3Layer a = Ia3Layer.create(module, shape[0], shape[1], settings.isFeedforward(projection));
             if (!settings.initIa3Weights()) {
                 float[] v = a.vector().data();
                 for (int i = 0; i < v.length; i++) {
@@ -54,7 +54,7 @@ public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) im
 
     @Override
     public String describe() {
-        long ff = modules.values().stream().filter(Ia3Adapter::feedforward).count();
+        long ff = modules.values().stream().filter(Ia3Layer::feedforward).count();
         return "IA³ on " + modules.size() + " modules (" + ff + " feed-forward)";
     }
 
@@ -65,7 +65,7 @@ public record Ia3Model(Ia3Settings settings, Map<String, Ia3Adapter> modules) im
 
     @Override
     public Map<String, Object> config(String baseModel) {
-        return PeftIa3Adapter.config(this, baseModel);
+        return Ia3Files.config(this, baseModel);
     }
 
     /** The scaling vectors under PEFT's names. */

@@ -99,13 +99,13 @@ public final class LoraCombine {
         TreeSet<String> names = new TreeSet<>();
         adapters.forEach(a -> names.addAll(a.modules().keySet()));
         List<String> modules = List.copyOf(names);
-        List<List<LoraAdapter>> parts = new ArrayList<>();
+        List<List<LoraLayer>> parts = new ArrayList<>();
         List<List<Double>> partWeights = new ArrayList<>();
         for (String module : modules) {
-            List<LoraAdapter> moduleParts = new ArrayList<>();
+            List<LoraLayer> moduleParts = new ArrayList<>();
             List<Double> moduleWeights = new ArrayList<>();
             for (int i = 0; i < adapters.size(); i++) {
-                LoraAdapter a = adapters.get(i).modules().get(module);
+                LoraLayer a = adapters.get(i).modules().get(module);
                 if (a != null) {
                     moduleParts.add(a);
                     moduleWeights.add(weights.get(i));
@@ -119,7 +119,7 @@ public final class LoraCombine {
             partWeights.add(moduleWeights);
         }
         // modules are independent (each draws from its own generator): combine them in parallel, collect by index
-        LoraAdapter[] combined = new LoraAdapter[modules.size()];
+        LoraLayer[] combined = new LoraLayer[modules.size()];
         Parallel.parallelFor(modules.size(), m -> {
             String module = modules.get(m);
             if (type == CombinationType.CAT) {
@@ -130,7 +130,7 @@ public final class LoraCombine {
                 combined[m] = factorwise(module, type, parts.get(m), partWeights.get(m), options);
             }
         });
-        Map<String, LoraAdapter> out = new TreeMap<>();
+        Map<String, LoraLayer> out = new TreeMap<>();
         Map<String, Integer> rankPattern = new TreeMap<>();
         Map<String, Double> alphaPattern = new TreeMap<>();
         TreeSet<String> projections = new TreeSet<>();
@@ -143,7 +143,7 @@ public final class LoraCombine {
                 alphaPattern.put(module, (double) combined[m].rank());
             }
         }
-        LoraSettings settings = new LoraSettings(newRank, newRank, 0, List.copyOf(projections), false,
+        LoraConfig settings = new LoraConfig(newRank, newRank, 0, List.copyOf(projections), false,
                 layers(adapters));
         return new LoraModel(settings, out, rankPattern, alphaPattern);
     }
@@ -178,7 +178,7 @@ public final class LoraCombine {
     /** PEFT's rank of an adapter: the largest of its {@code r} and its modules' ranks. */
     static int rank(LoraModel adapter) {
         int r = adapter.settings().r();
-        for (LoraAdapter a : adapter.modules().values()) {
+        for (LoraLayer a : adapter.modules().values()) {
             r = Math.max(r, a.rank());
         }
         return r;
@@ -195,9 +195,9 @@ public final class LoraCombine {
         return List.copyOf(layers);
     }
 
-    private static void checkShapes(String module, List<LoraAdapter> parts) {
-        LoraAdapter first = parts.getFirst();
-        for (LoraAdapter p : parts) {
+    private static void checkShapes(String module, List<LoraLayer> parts) {
+        LoraLayer first = parts.getFirst();
+        for (LoraLayer p : parts) {
             if (p.in() != first.in() || p.out() != first.out()) {
                 throw new IllegalArgumentException(module + ": adapters disagree on the shape: [" + first.out()
                         + ", " + first.in() + "] and [" + p.out() + ", " + p.in() + "]");
@@ -205,15 +205,15 @@ public final class LoraCombine {
         }
     }
 
-    private static LoraAdapter cat(String module, List<LoraAdapter> parts, List<Double> weights) {
+    private static LoraLayer cat(String module, List<LoraLayer> parts, List<Double> weights) {
         int in = parts.getFirst().in();
         int out = parts.getFirst().out();
-        int rank = parts.stream().mapToInt(LoraAdapter::rank).sum();
+        int rank = parts.stream().mapToInt(LoraLayer::rank).sum();
         float[] a = new float[rank * in];
         float[] b = new float[out * rank];
         int row = 0;
         for (int i = 0; i < parts.size(); i++) {
-            LoraAdapter p = parts.get(i);
+            LoraLayer p = parts.get(i);
             float factor = (float) (weights.get(i) * p.scale());
             float[] pa = p.parameters().get(0).data();
             float[] pb = p.parameters().get(1).data();
@@ -228,9 +228,9 @@ public final class LoraCombine {
         return pair(module, a, b, rank, in, out);
     }
 
-    private static void checkRanks(String module, CombinationType type, List<LoraAdapter> parts) {
+    private static void checkRanks(String module, CombinationType type, List<LoraLayer> parts) {
         int rank = parts.getFirst().rank();
-        for (LoraAdapter p : parts) {
+        for (LoraLayer p : parts) {
             if (p.rank() != rank) {
                 throw new IllegalArgumentException(module + ": the " + type.peftName() + " method needs pairs of one "
                         + "rank, got " + rank + " and " + p.rank() + " (use cat or svd)");
@@ -238,7 +238,7 @@ public final class LoraCombine {
         }
     }
 
-    private static LoraAdapter factorwise(String module, CombinationType type, List<LoraAdapter> parts,
+    private static LoraLayer factorwise(String module, CombinationType type, List<LoraLayer> parts,
                                           List<Double> weights, CombineOptions options) {
         int rank = parts.getFirst().rank();
         int n = parts.size();
@@ -247,7 +247,7 @@ public final class LoraCombine {
         double[] wa = new double[n];
         double[] wb = new double[n];
         for (int i = 0; i < n; i++) {
-            LoraAdapter p = parts.get(i);
+            LoraLayer p = parts.get(i);
             double ws = weights.get(i) * p.scale();
             // the sign goes on A only, so it is not squared away
             wb[i] = Math.sqrt(Math.abs(ws));
@@ -262,7 +262,7 @@ public final class LoraCombine {
         return pair(module, a, b, rank, parts.getFirst().in(), parts.getFirst().out());
     }
 
-    private static LoraAdapter svd(String module, CombinationType type, List<LoraAdapter> parts, List<Double> weights,
+    private static LoraLayer svd(String module, CombinationType type, List<LoraLayer> parts, List<Double> weights,
                                    int newRank, CombineOptions options) {
         int in = parts.getFirst().in();
         int out = parts.getFirst().out();
@@ -271,7 +271,7 @@ public final class LoraCombine {
         Svd svd;
         if (type.merge() == CombinationType.TaskMerge.SUM) {
             // ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ = [B₁ B₂ …]·[w₁s₁A₁; w₂s₂A₂; …]: factor it without forming it
-            LoraAdapter stacked = cat(module, parts, weights);
+            LoraLayer stacked = cat(module, parts, weights);
             int inner = stacked.rank();
             svd = Svd.ofProduct(doubles(stacked.parameters().get(1).data()),
                     doubles(stacked.parameters().get(0).data()), out, inner, in, rank);
@@ -329,9 +329,9 @@ public final class LoraCombine {
         return new SplittableRandom(seed * 0x9E3779B97F4A7C15L + (module.hashCode() * 31L + tensor));
     }
 
-    private static LoraAdapter pair(String module, float[] a, float[] b, int rank, int in, int out) {
+    private static LoraLayer pair(String module, float[] a, float[] b, int rank, int in, int out) {
         String prefix = "base_model.model." + module;
-        return new LoraAdapter(new Parameter(prefix + ".lora_A.weight", new long[] {rank, in}, a),
+        return new LoraLayer(new Parameter(prefix + ".lora_A.weight", new long[] {rank, in}, a),
                 new Parameter(prefix + ".lora_B.weight", new long[] {out, rank}, b), 1f);
     }
 

@@ -82,14 +82,14 @@ public final class LoraMethod implements AdapterMethod {
 
     @Override
     public Adapter load(Path dir, JsonNode config) {
-        return PeftLoraAdapter.loadModel(dir, config);
+        return LoraFiles.loadModel(dir, config);
     }
 
     /** The settings of {@code options}; {@code dora} forces DoRA. */
-    static LoraSettings settings(boolean dora, MethodOptions options) {
+    static LoraConfig settings(boolean dora, MethodOptions options) {
         List<String> targets = options.list("target_modules");
         List<String> layers = options.list("layers_to_transform");
-        return new LoraSettings(options.integer("r"), options.decimal("lora_alpha"), options.decimal("lora_dropout"),
+        return new LoraConfig(options.integer("r"), options.decimal("lora_alpha"), options.decimal("lora_dropout"),
                 targets == null ? DEFAULT_TARGETS : targets, options.bool("use_rslora"),
                 layers == null ? null : layers.stream().map(l -> layer(l)).toList(), dora || options.bool("use_dora"),
                 LoraBias.parse(options.text("bias")), LoraInit.parse(options.text("init_lora_weights")));

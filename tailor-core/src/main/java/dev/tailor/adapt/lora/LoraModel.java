@@ -3,7 +3,7 @@ package dev.tailor.adapt.lora;
 import java.util.List;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.model.site.AdapterSites;
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.Site;
 import dev.tailor.model.LlamaWeights;
@@ -17,7 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * A LoRA adapter of a whole model: its options, one {@link LoraAdapter} per targeted module and, with DoRA, a
+ * A LoRA adapter of a whole model: its options, one {@link LoraLayer} per targeted module and, with DoRA, a
  * magnitude per targeted module, with {@code bias} {@code lora_only} / {@code all}, the trained biases.
  *
  * @param settings     the options saved in {@code adapter_config.json}
@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * @param alphaPattern PEFT's {@code alpha_pattern}: likewise the alpha, where it differs from
  *                     {@code settings.loraAlpha()}
  */
-public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Parameter> magnitudes,
+public record LoraModel(LoraConfig settings, Map<String, LoraLayer> modules, Map<String, Parameter> magnitudes,
                         Map<String, Parameter> biases, Map<String, Integer> rankPattern,
                         Map<String, Double> alphaPattern) implements Adapter {
 
@@ -52,50 +52,50 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
     }
 
     /** Plain LoRA pairs: no DoRA magnitudes, no trained biases. */
-    public LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules, Map<String, Integer> rankPattern,
+    public LoraModel(LoraConfig settings, Map<String, LoraLayer> modules, Map<String, Integer> rankPattern,
                      Map<String, Double> alphaPattern) {
         this(settings, modules, Map.of(), Map.of(), rankPattern, alphaPattern);
     }
 
     /**
-     * Fresh plain LoRA adapters for every target of {@code settings}, as {@link PeftLoraAdapter#create} makes them.
+     * Fresh plain LoRA adapters for every target of {@code settings}, as {@link LoraFiles#create} makes them.
      *
      * @throws IllegalArgumentException when the settings need the base's weights (DoRA, a trained bias)
      */
-    public static LoraModel create(LoraSettings settings, ModelConfig config, long seed) {
+    public static LoraModel create(LoraConfig settings, ModelConfig config, long seed) {
         if (settings.useDora() || settings.bias() != LoraBias.NONE) {
             throw new IllegalArgumentException("DoRA and trained biases start from the base's weights: use "
                     + "LoraModel.create(settings, config, base, seed)");
         }
-        return new LoraModel(settings, PeftLoraAdapter.create(settings, config, seed), Map.of(), Map.of());
+        return new LoraModel(settings, LoraFiles.create(settings, config, seed), Map.of(), Map.of());
     }
 
     /**
-     * Fresh adapters for every target of {@code settings} on {@code base}: pairs as {@link PeftLoraAdapter#create}
+     * Fresh adapters for every target of {@code settings} on {@code base}: pairs as {@link LoraFiles#create}
      * makes them, DoRA magnitudes {@code ‖W0‖}, trained biases starting as copies of the base's (named as PEFT saves
      * them: {@code base_model.model.<module>.base_layer.bias} on a targeted linear, {@code <module>.bias} on another).
      */
-    public static LoraModel create(LoraSettings settings, ModelConfig config, LlamaWeights base, long seed) {
+    public static LoraModel create(LoraConfig settings, ModelConfig config, LlamaWeights base, long seed) {
         return create(settings, LoraPatterns.NONE, config, base, seed);
     }
 
     /**
-     * Like {@link #create(LoraSettings, ModelConfig, LlamaWeights, long)}, with PEFT's per-module ranks and alphas:
-     * each pair as {@link PeftLoraAdapter#create(LoraSettings, LoraPatterns, ModelConfig, long)} makes it, and the
+     * Like {@link #create(LoraConfig, ModelConfig, LlamaWeights, long)}, with PEFT's per-module ranks and alphas:
+     * each pair as {@link LoraFiles#create(LoraConfig, LoraPatterns, ModelConfig, long)} makes it, and the
      * patterns saved as given ({@code rank_pattern} / {@code alpha_pattern}).
      *
      * @throws IllegalArgumentException when a pattern key matches no target, or overlapping keys disagree
      */
-    public static LoraModel create(LoraSettings settings, LoraPatterns patterns, ModelConfig config,
+    public static LoraModel create(LoraConfig settings, LoraPatterns patterns, ModelConfig config,
                                    LlamaWeights base, long seed) {
-        Map<String, LoraAdapter> pairs = PeftLoraAdapter.create(settings, patterns, config, seed);
+        Map<String, LoraLayer> pairs = LoraFiles.create(settings, patterns, config, seed);
         Map<String, Parameter> magnitudes = new TreeMap<>();
         if (settings.useDora()) {
             pairs.forEach((module, pair) -> magnitudes.put(module,
-                    DoraAdapter.create(module, pair, weight(base, module)).magnitude()));
+                    DoraLayer.create(module, pair, weight(base, module)).magnitude()));
         }
         Map<String, Parameter> biases = new TreeMap<>();
-        for (String module : LoraSettings.linears(config)) {
+        for (String module : LoraConfig.linears(config)) {
             float[] b = bias(base, module);
             boolean targeted = pairs.containsKey(module);
             boolean trained = switch (settings.bias()) {
@@ -126,27 +126,27 @@ public record LoraModel(LoraSettings settings, Map<String, LoraAdapter> modules,
     }
 
     /**
-     * Per module: the pair, as DoRA when it has a magnitude, inside a {@link BiasAdapter} when its bias is trained;
-     * a trained bias of an untargeted linear is a {@link BiasAdapter} alone.
+     * Per module: the pair, as DoRA when it has a magnitude, inside a {@link BiasLayer} when its bias is trained;
+     * a trained bias of an untargeted linear is a {@link BiasLayer} alone.
      */
     @Override
     public AdapterSites sites() {
-        Map<String, LinearAdapter> sites = new TreeMap<>();
+        Map<String, LinearHook> sites = new TreeMap<>();
         Set<String> all = new HashSet<>(modules.keySet());
         all.addAll(biases.keySet());
         for (String module : all) {
-            LoraAdapter pair = modules.get(module);
+            LoraLayer pair = modules.get(module);
             Parameter magnitude = magnitudes.get(module);
-            LinearAdapter piece = pair == null ? null : magnitude == null ? pair : new DoraAdapter(pair, magnitude);
+            LinearHook piece = pair == null ? null : magnitude == null ? pair : new DoraLayer(pair, magnitude);
             Parameter bias = biases.get(module);
-            sites.put(module, bias == null ? piece : new BiasAdapter(bias, piece));
+            sites.put(module, bias == null ? piece : new BiasLayer(bias, piece));
         }
         return AdapterSites.ofLinear(sites);
     }
 
     @Override
     public Map<String, Object> config(String baseModel) {
-        return PeftLoraAdapter.config(this, baseModel);
+        return LoraFiles.config(this, baseModel);
     }
 
     /** The pairs, DoRA magnitudes and trained biases under PEFT's names. */

@@ -28,7 +28,7 @@ public final class PrefixTuningMethod implements AdapterMethod {
 
     @Override
     public String peftType() {
-        return PrefixTuning.TYPE;
+        return PrefixTuningModel.TYPE;
     }
 
     @Override
@@ -58,12 +58,12 @@ public final class PrefixTuningMethod implements AdapterMethod {
         if (hidden != null && !projection) {
             throw new InvalidOptionException("encoder_hidden_size", "encoder_hidden_size needs prefix_projection");
         }
-        return PrefixTuning.create(PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+        return PrefixTuningModel.create(PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
                 projection, hidden), seed);
     }
 
     @Override
     public Adapter load(Path dir, JsonNode config) {
-        return PrefixTuning.load(dir, config);
+        return PrefixTuningModel.load(dir, config);
     }
 }

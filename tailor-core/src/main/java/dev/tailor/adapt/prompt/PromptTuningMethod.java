@@ -28,7 +28,7 @@ public final class PromptTuningMethod implements AdapterMethod {
 
     @Override
     public String peftType() {
-        return PromptTuning.TYPE;
+        return PromptTuningModel.TYPE;
     }
 
     @Override
@@ -59,12 +59,12 @@ public final class PromptTuningMethod implements AdapterMethod {
         if (init == PromptTuningInit.TEXT && text == null) {
             throw new InvalidOptionException("prompt_tuning_init", "prompt_tuning_init TEXT needs prompt_tuning_init_text");
         }
-        return PromptTuning.create(PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+        return PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
                 init, text, base.name()), base.weights().embed(), base.tokenizer(), seed);
     }
 
     @Override
     public Adapter load(Path dir, JsonNode config) {
-        return PromptTuning.load(dir, config);
+        return PromptTuningModel.load(dir, config);
     }
 }

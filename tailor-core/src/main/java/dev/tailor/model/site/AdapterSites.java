@@ -23,7 +23,7 @@ import java.util.TreeSet;
  * @param prefixEncoder    what computes {@code prefix} while training (then it is trained instead of the prefix,
  *                         whose values it writes), or null when the prefix itself is trained or served
  */
-public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, SublayerAdapter> sublayer,
+public record AdapterSites(Map<String, LinearHook> linear, Map<String, SublayerHook> sublayer,
                            Parameter promptEmbeddings, Parameter prefix, PrefixEncoder prefixEncoder) {
 
     /** No adapter at all: the base. */
@@ -43,18 +43,18 @@ public record AdapterSites(Map<String, LinearAdapter> linear, Map<String, Sublay
     }
 
     /** Sites whose prefix (if any) is trained or served as it is. */
-    public AdapterSites(Map<String, LinearAdapter> linear, Map<String, SublayerAdapter> sublayer,
+    public AdapterSites(Map<String, LinearHook> linear, Map<String, SublayerHook> sublayer,
                         Parameter promptEmbeddings, Parameter prefix) {
         this(linear, sublayer, promptEmbeddings, prefix, null);
     }
 
     /** Only linear sites. */
-    public static AdapterSites ofLinear(Map<String, ? extends LinearAdapter> linear) {
+    public static AdapterSites ofLinear(Map<String, ? extends LinearHook> linear) {
         return new AdapterSites(Map.copyOf(linear), Map.of(), null, null);
     }
 
     /** Only sublayer sites. */
-    public static AdapterSites ofSublayer(Map<String, ? extends SublayerAdapter> sublayer) {
+    public static AdapterSites ofSublayer(Map<String, ? extends SublayerHook> sublayer) {
         return new AdapterSites(Map.of(), Map.copyOf(sublayer), null, null);
     }
 

@@ -3,7 +3,7 @@ package dev.tailor.model.site;
 import java.util.List;
 
 /**
- * A linear of a decoder block, a site for {@link LinearAdapter}s; in block order. Its short name
+ * A linear of a decoder block, a site for {@link LinearHook}s; in block order. Its short name
  * ({@code q_proj}) is what PEFT's {@code target_modules} lists, its {@link #path()} ({@code self_attn.q_proj}) puts it
  * in its sublayer.
  */

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A sublayer of a decoder block, whose output is a site for {@link SublayerAdapter}s (before the residual add) and
+ * A sublayer of a decoder block, whose output is a site for {@link SublayerHook}s (before the residual add) and
  * whose module holds a group of {@link LinearSite}s.
  */
 public enum SublayerSite implements Site {

@@ -1,6 +1,6 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.SublayerHook;
 
 /**
  * The layers of one decoder block for training.
@@ -20,8 +20,8 @@ import dev.tailor.model.site.SublayerAdapter;
  * @param mlpAdapter  the adapter at the MLP output ({@code model.layers.i.mlp}), or null
  */
 public record Block(Norm inputNorm, Linear q, Linear k, Linear v, Linear o, Norm qNorm, Norm kNorm, Norm postNorm,
-                    Linear gate, Linear up, Linear down, SublayerAdapter attnAdapter,
-                    SublayerAdapter mlpAdapter) {
+                    Linear gate, Linear up, Linear down, SublayerHook attnAdapter,
+                    SublayerHook mlpAdapter) {
 
     /** Whether any tensor of the block is trained. */
     public boolean trainable() {

@@ -1,6 +1,6 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.model.site.LinearAdapter.Saved;
+import dev.tailor.model.site.LinearHook.Saved;
 
 /** What the backward of one block needs from its forward, for a sequence of {@code n} tokens. */
 final class BlockActivations {

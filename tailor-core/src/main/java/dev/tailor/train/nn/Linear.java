@@ -1,7 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.model.site.FrozenLinear;
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
@@ -20,7 +20,7 @@ import dev.tailor.tensor.Parameter;
  * @param adapter    the adapter at this site, or null
  */
 public record Linear(WeightMatrix weight, Parameter param, float[] bias, Parameter biasParam,
-                     LinearAdapter adapter) {
+                     LinearHook adapter) {
 
     /** Output features. */
     public int out() {
@@ -45,13 +45,13 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
      * {@link #forward(float[], int, float[])} in training pass {@code pass} (the adapter's dropout applies), or for
      * inference when {@code pass} is null (a forward without backward).
      *
-     * @return what the adapter saved for {@link #backward}, {@link LinearAdapter.Saved#NOTHING} without an adapter
+     * @return what the adapter saved for {@link #backward}, {@link LinearHook.Saved#NOTHING} without an adapter
      *         or a pass
      */
-    public LinearAdapter.Saved forward(float[] x, int m, float[] y, TrainingPass pass) {
+    public LinearHook.Saved forward(float[] x, int m, float[] y, TrainingPass pass) {
         if (adapter == null || pass == null) {
             forward(x, m, y);
-            return LinearAdapter.Saved.NOTHING;
+            return LinearHook.Saved.NOTHING;
         }
         return adapter.forward(base(), x, m, y, pass);
     }
@@ -61,7 +61,7 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
      * accumulates the gradients of the trainable weight, bias and adapter from {@code dy [m, out]} and the saved
      * input {@code x [m, in]}, and, when {@code dx} is not null, writes the input gradient.
      */
-    public void backward(float[] dy, float[] x, int m, float[] dx, TrainingPass pass, LinearAdapter.Saved saved) {
+    public void backward(float[] dy, float[] x, int m, float[] dx, TrainingPass pass, LinearHook.Saved saved) {
         if (adapter != null) {
             adapter.backward(base(), dy, x, m, dx, pass, saved);
         } else {

@@ -1,8 +1,8 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.model.site.AdapterSites;
-import dev.tailor.model.site.LinearAdapter;
-import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.LinearHook;
+import dev.tailor.model.site.SublayerHook;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
@@ -40,7 +40,7 @@ record ParameterBinder(Predicate<String> trainable, List<Parameter> params, Adap
             params.add(bp);
             b = bp.data();
         }
-        LinearAdapter adapter = adapters.linear().get(prefix);
+        LinearHook adapter = adapters.linear().get(prefix);
         if (adapter != null) {
             adapter.checkFits(prefix, w.rows(), w.cols());
             addOnce(adapter.parameters());
@@ -60,8 +60,8 @@ record ParameterBinder(Predicate<String> trainable, List<Parameter> params, Adap
         }
     }
 
-    SublayerAdapter sublayer(String site, int hidden) {
-        SublayerAdapter adapter = adapters.sublayer().get(site);
+    SublayerHook sublayer(String site, int hidden) {
+        SublayerHook adapter = adapters.sublayer().get(site);
         if (adapter != null) {
             adapter.checkFits(site, hidden);
             addOnce(adapter.parameters());

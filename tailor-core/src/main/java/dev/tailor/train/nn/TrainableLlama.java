@@ -1,7 +1,7 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.model.site.AdapterSites;
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.model.site.Site;
@@ -463,7 +463,7 @@ public final class TrainableLlama {
         if (frozenHead()) {
             total = FusedHead.lossAndInputGrad(picked, k, lmHead.weight(), targets, lossScale, dPicked);
         } else {
-            LinearAdapter.Saved saved = lmHead.forward(picked, k, logitsBuffer, pass);
+            LinearHook.Saved saved = lmHead.forward(picked, k, logitsBuffer, pass);
             total = CrossEntropy.lossAndGrad(logitsBuffer, k, config.vocabSize(), targets, lossScale);
             if (pass != null) {
                 lmHead.backward(logitsBuffer, picked, k, dPicked, pass, saved);

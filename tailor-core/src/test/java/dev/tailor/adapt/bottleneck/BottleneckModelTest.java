@@ -39,7 +39,7 @@ class BottleneckModelTest {
     @EnumSource(Architecture.class)
     void freshAdaptersAreTheIdentityForTrainingAndInference(Architecture architecture) {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            BottleneckModel bn = BottleneckModel.create(BottleneckSettings.defaults(architecture, null, null),
+            BottleneckModel bn = BottleneckModel.create(BottleneckConfig.defaults(architecture, null, null),
                     base.config(), 1);
             int sites = architecture == Architecture.SEQ_BN ? 2 : 4;
             assertEquals(sites, bn.adapters().size());
@@ -57,7 +57,7 @@ class BottleneckModelTest {
     @CsvSource({"SEQ_BN, relu", "DOUBLE_SEQ_BN, swish", "DOUBLE_SEQ_BN, gelu", "SEQ_BN, tanh"})
     void gradientsOfEveryTensorMatchFiniteDifferences(Architecture architecture, String nonLinearity) {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            BottleneckModel bn = BottleneckModel.create(BottleneckSettings.defaults(architecture, 8.0, nonLinearity),
+            BottleneckModel bn = BottleneckModel.create(BottleneckConfig.defaults(architecture, 8.0, nonLinearity),
                     base.config(), 3);
             SplittableRandom rnd = new SplittableRandom(4);
             AdapterChecks.perturb(bn.parameters(), rnd, 0.3);
@@ -72,7 +72,7 @@ class BottleneckModelTest {
     @Test
     void savedFilesRoundTripToTheSameLogits(@TempDir Path dir) throws Exception {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            BottleneckModel bn = BottleneckModel.create(BottleneckSettings.defaults(Architecture.DOUBLE_SEQ_BN, null,
+            BottleneckModel bn = BottleneckModel.create(BottleneckConfig.defaults(Architecture.DOUBLE_SEQ_BN, null,
                     "gelu"), base.config(), 1);
             AdapterChecks.perturb(bn.parameters(), new SplittableRandom(2), 0.3);
             PackedSequence seq = AdapterChecks.packed();
@@ -124,7 +124,7 @@ class BottleneckModelTest {
     void anAdapterForHidden32OnHidden64IsRefusedNamingTheSite() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
             String site = "model.layers.1.mlp";
-            BottleneckAdapter small = BottleneckAdapter.create(site, 32, 2, NonLinearity.RELU,
+            BottleneckLayer small = BottleneckLayer.create(site, 32, 2, NonLinearity.RELU,
                     new SplittableRandom(1));
             AdapterSites sites = AdapterSites.ofSublayer(Map.of(site, small));
             var training = assertThrows(IllegalArgumentException.class,
@@ -139,7 +139,7 @@ class BottleneckModelTest {
     @Test
     void aMissingTensorIsNamed(@TempDir Path dir) throws Exception {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            BottleneckModel.create(BottleneckSettings.defaults(Architecture.SEQ_BN, null, null), base.config(), 1)
+            BottleneckModel.create(BottleneckConfig.defaults(Architecture.SEQ_BN, null, null), base.config(), 1)
                     .save(dir, "tiny-llama", null);
             String config = Files.readString(dir.resolve("adapter_config.json"));
             Files.writeString(dir.resolve("adapter_config.json"), config.replace("\"seq_bn\"", "\"double_seq_bn\""));

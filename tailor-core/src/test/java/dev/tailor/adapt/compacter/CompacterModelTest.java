@@ -63,7 +63,7 @@ class CompacterModelTest {
     }
 
     private static CompacterModel create(CompacterArchitecture architecture) {
-        return CompacterModel.create(new CompacterSettings(architecture, 16, 4, 1), base.config(), 11);
+        return CompacterModel.create(new CompacterConfig(architecture, 16, 4, 1), base.config(), 11);
     }
 
     private static TrainableLlama trainable(AdapterSites sites) {
@@ -178,7 +178,7 @@ class CompacterModelTest {
         // n³ + sites·(2·rank + 1)·(d + k): 4³ + 4·3·(64 + 4) and 4³ + 2·3·(64 + 4)
         assertEquals(880, create(CompacterArchitecture.COMPACTER).parameterCount());
         assertEquals(472, create(CompacterArchitecture.COMPACTER_PLUS_PLUS).parameterCount());
-        CompacterSettings wide = new CompacterSettings(CompacterArchitecture.COMPACTER, 8, 2, 2);
+        CompacterConfig wide = new CompacterConfig(CompacterArchitecture.COMPACTER, 8, 2, 2);
         CompacterModel adapter = CompacterModel.create(wide, base.config(), 1);
         // 2³ + 4·5·(64 + 8)
         assertEquals(1448, adapter.parameterCount());
@@ -246,18 +246,18 @@ class CompacterModelTest {
     void indivisibleSizesFailWithASuggestion() {
         ModelConfig c = base.config();
         var e = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
-                CompacterSettings.defaults(CompacterArchitecture.COMPACTER), c, 1));
+                CompacterConfig.defaults(CompacterArchitecture.COMPACTER), c, 1));
         assertTrue(e.getMessage().contains("hidden size 64 / reduction_factor 32 = 2 bottleneck features")
                 && e.getMessage().contains("phm_dim 4") && e.getMessage().contains("try reduction_factor 16"),
                 e.getMessage());
         var e2 = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
-                new CompacterSettings(CompacterArchitecture.COMPACTER_PLUS_PLUS, 16, 3, 1), c, 1));
+                new CompacterConfig(CompacterArchitecture.COMPACTER_PLUS_PLUS, 16, 3, 1), c, 1));
         assertTrue(e2.getMessage().contains("hidden size 64 is not divisible by phm_dim 3"), e2.getMessage());
         var e3 = assertThrows(IllegalArgumentException.class, () -> CompacterModel.create(
-                new CompacterSettings(CompacterArchitecture.COMPACTER, 32, 64, 1), c, 1));
+                new CompacterConfig(CompacterArchitecture.COMPACTER, 32, 64, 1), c, 1));
         assertTrue(e3.getMessage().contains("try reduction_factor 1 (64 / 1 = 64)"), e3.getMessage());
         var e4 = assertThrows(IllegalArgumentException.class,
-                () -> new CompacterSettings(CompacterArchitecture.COMPACTER, 16, 4, 0));
+                () -> new CompacterConfig(CompacterArchitecture.COMPACTER, 16, 4, 0));
         assertEquals("phm_rank must be >= 1, got 0", e4.getMessage());
     }
 

@@ -37,7 +37,7 @@ class Ia3ModelTest {
     @Test
     void freshVectorsAreTheIdentityForTrainingAndInference() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            Ia3Model ia3 = Ia3Model.create(Ia3Settings.defaults(null, null), base.config(), 1);
+            Ia3Model ia3 = Ia3Model.create(Ia3Config.defaults(null, null), base.config(), 1);
             assertEquals(6, ia3.modules().size());
             assertEquals("IA³ on 6 modules (2 feed-forward)", ia3.describe());
             assertEquals(2 * (32 + 32 + 176), ia3.parameterCount());
@@ -54,7 +54,7 @@ class Ia3ModelTest {
     @Test
     void gradientsOfEveryVectorMatchFiniteDifferences() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            Ia3Model ia3 = Ia3Model.create(new Ia3Settings(List.of("all-linear"), List.of("gate_proj", "down_proj"),
+            Ia3Model ia3 = Ia3Model.create(new Ia3Config(List.of("all-linear"), List.of("gate_proj", "down_proj"),
                     true), base.config(), 1);
             assertEquals(14, ia3.modules().size());
             SplittableRandom rnd = new SplittableRandom(5);
@@ -70,7 +70,7 @@ class Ia3ModelTest {
     @Test
     void savedFilesHavePeftKeysAndNamesAndLoadToTheSameLogits(@TempDir Path dir) throws Exception {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            Ia3Model ia3 = Ia3Model.create(Ia3Settings.defaults(null, null), base.config(), 1);
+            Ia3Model ia3 = Ia3Model.create(Ia3Config.defaults(null, null), base.config(), 1);
             AdapterChecks.perturb(ia3.parameters(), new SplittableRandom(2), 0.3);
             PackedSequence seq = AdapterChecks.packed();
             float[] trained = TrainableLlama.create(base.config(), base.weights(), name -> false, ia3.sites())
@@ -86,7 +86,7 @@ class Ia3ModelTest {
             assertEquals(List.of("auto_mapping", "base_model_name_or_path", "fan_in_fan_out", "feedforward_modules",
                     "inference_mode", "init_ia3_weights", "modules_to_save", "peft_type", "revision", "target_modules",
                     "task_type"), keys);
-            assertEquals(PeftIa3Adapter.CONFIG_KEYS, keys);
+            assertEquals(Ia3Files.CONFIG_KEYS, keys);
             assertEquals("IA3", config.get("peft_type").asText());
             assertEquals("[\"down_proj\",\"k_proj\",\"v_proj\"]", config.get("target_modules").toString());
             assertEquals("[\"down_proj\"]", config.get("feedforward_modules").toString());
@@ -114,7 +114,7 @@ class Ia3ModelTest {
     @Test
     void mergingGivesTheAdaptedLogitsAndUnmergingRestoresTheWeights() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            Ia3Model ia3 = Ia3Model.create(new Ia3Settings(List.of("q_proj", "k_proj", "v_proj", "up_proj",
+            Ia3Model ia3 = Ia3Model.create(new Ia3Config(List.of("q_proj", "k_proj", "v_proj", "up_proj",
                     "down_proj"), List.of("down_proj", "up_proj"), true), base.config(), 1);
             AdapterChecks.perturb(ia3.parameters(), new SplittableRandom(3), 0.4);
             float[] adapted = AdapterChecks.logits(base.withAdapters(List.of(ia3.sites())), IDS);
@@ -124,7 +124,7 @@ class Ia3ModelTest {
             assertTrue(diff <= 2e-5, "merged vs adapted: " + diff);
             assertTrue(AdapterChecks.maxDiff(adapted, AdapterChecks.logits(base, IDS)) > 1e-3, "the adapter matters");
 
-            for (Map.Entry<String, Ia3Adapter> e : ia3.modules().entrySet()) {
+            for (Map.Entry<String, Ia3Layer> e : ia3.modules().entrySet()) {
                 WeightMatrix original = weight(base.weights(), e.getKey());
                 float[] values = floats(weight(merged, e.getKey()));
                 e.getValue().unmergeFrom(values, null);
@@ -140,7 +140,7 @@ class Ia3ModelTest {
     void anAdapterForAnotherShapeIsRefusedNamingTheModule() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
             String module = "model.layers.1.self_attn.v_proj";
-            Ia3Adapter wrong = Ia3Adapter.create(module, 64, 64, false);
+            Ia3Layer wrong = Ia3Layer.create(module, 64, 64, false);
             var e = assertThrows(IllegalArgumentException.class, () -> TrainableLlama.create(base.config(),
                     base.weights(), name -> false, AdapterSites.ofLinear(Map.of(module, wrong))));
             assertTrue(e.getMessage().contains(module) && e.getMessage().contains("[32, 64]"), e.getMessage());
@@ -153,9 +153,9 @@ class Ia3ModelTest {
     @Test
     void feedforwardModulesMustBeTargets() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> new Ia3Settings(List.of("k_proj", "v_proj"), List.of("down_proj"), true));
+                () -> new Ia3Config(List.of("k_proj", "v_proj"), List.of("down_proj"), true));
         assertTrue(e.getMessage().contains("down_proj") && e.getMessage().contains("subset"), e.getMessage());
-        assertEquals(List.of(), Ia3Settings.defaults(List.of("q_proj"), null).feedforwardModules());
+        assertEquals(List.of(), Ia3Config.defaults(List.of("q_proj"), null).feedforwardModules());
     }
 
     private static WeightMatrix weight(LlamaWeights w, String module) {

@@ -35,7 +35,7 @@ class DoraModelTest {
 
     @Test
     void doraOnTinyLlamaStartsAsTheIdentityRoundTripsAndMerges(@TempDir Path dir) throws Exception {
-        LoraSettings settings = new LoraSettings(4, 8, 0, List.of("all-linear"), false, null, true, LoraBias.NONE,
+        LoraConfig settings = new LoraConfig(4, 8, 0, List.of("all-linear"), false, null, true, LoraBias.NONE,
                 LoraInit.KAIMING_UNIFORM);
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"));
              SafetensorsFile g = SafetensorsFile.open(Shared.require("golden/tiny-llama/forward.safetensors"))) {
@@ -78,7 +78,7 @@ class DoraModelTest {
 
     @Test
     void magnitudeAndLowerLayerGradientsMatchCentralDifferences() {
-        LoraSettings settings = new LoraSettings(2, 4, 0, List.of("all-linear"), false, null, true, LoraBias.ALL,
+        LoraConfig settings = new LoraConfig(2, 4, 0, List.of("all-linear"), false, null, true, LoraBias.ALL,
                 LoraInit.KAIMING_UNIFORM);
         LlamaWeights base = TinyRandomLlama.weights(TinyRandomLlama.QWEN2, 3);
         LoraModel dora = LoraModel.create(settings, TinyRandomLlama.QWEN2, base, 5);

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GoldenLoraTest {
 
     private static TrainableLlama withAdapter(LlamaModel base) {
-        Map<String, LoraAdapter> adapters = PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora"));
+        Map<String, LoraLayer> adapters = LoraFiles.load(Shared.require("golden/tiny-llama/lora"));
         assertEquals(14, adapters.size());
         adapters.values().forEach(a -> assertEquals(2.0f, a.scale()));
         return TrainableLlama.create(base.config(), base.weights(), name -> false, AdapterSites.ofLinear(adapters));
@@ -68,7 +68,7 @@ class GoldenLoraTest {
              SafetensorsFile g = SafetensorsFile.open(Shared.require("golden/tiny-llama/forward.safetensors"));
              SafetensorsFile logits = SafetensorsFile.open(Shared.require("golden/tiny-llama/lora_forward.safetensors"))) {
             LlamaModel adapted = base.withAdapters(List.of(AdapterSites.ofLinear(
-                    PeftLoraAdapter.load(Shared.require("golden/tiny-llama/lora")))));
+                    LoraFiles.load(Shared.require("golden/tiny-llama/lora")))));
             var expected = logits.data("logits");
             List<PackedSequence> batch = GoldenTensors.batch(g);
             double maxErr = 0;

@@ -27,10 +27,10 @@ class LoraCombineMethodsTest {
     @TempDir
     Path dir;
 
-    private static LoraModel random(LoraSettings s, long seed) {
+    private static LoraModel random(LoraConfig s, long seed) {
         LoraModel m = LoraModel.create(s, CONFIG, seed);
         SplittableRandom rnd = new SplittableRandom(seed + 100);
-        for (LoraAdapter a : m.modules().values()) {
+        for (LoraLayer a : m.modules().values()) {
             Parameter b = a.parameters().get(1);
             for (int i = 0; i < b.size(); i++) {
                 b.data()[i] = (float) rnd.nextDouble(-0.5, 0.5);
@@ -54,7 +54,7 @@ class LoraCombineMethodsTest {
         return loaded;
     }
 
-    private static double[] dense(LoraAdapter a) {
+    private static double[] dense(LoraLayer a) {
         float[] d = a.delta();
         double[] out = new double[d.length];
         for (int i = 0; i < d.length; i++) {
@@ -71,8 +71,8 @@ class LoraCombineMethodsTest {
 
     @Test
     void linearIsTheProductOfTheSqrtWeightedSumsOfAAndB() {
-        LoraModel first = random(new LoraSettings(4, 8, 0, List.of("q_proj", "v_proj"), false, null), 1);
-        LoraModel second = random(new LoraSettings(4, 6, 0, List.of("v_proj", "down_proj"), true, null), 2);
+        LoraModel first = random(new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj"), false, null), 1);
+        LoraModel second = random(new LoraConfig(4, 6, 0, List.of("v_proj", "down_proj"), true, null), 2);
         double[] w = {0.6, -0.4};
         LoraModel combined = roundTrip(LoraCombine.combine(List.of(first, second), List.of(0.6, -0.4),
                 CombineOptions.of(CombinationType.LINEAR)), "linear");
@@ -83,7 +83,7 @@ class LoraCombineMethodsTest {
         assertEquals(6, combined.modules().size());
         for (var e : combined.modules().entrySet()) {
             String module = e.getKey();
-            LoraAdapter[] parts = {first.modules().get(module), second.modules().get(module)};
+            LoraLayer[] parts = {first.modules().get(module), second.modules().get(module)};
             int out = e.getValue().out();
             int in = e.getValue().in();
             // B = Σ √|wᵢsᵢ|·Bᵢ, A = Σ sign(wᵢsᵢ)·√|wᵢsᵢ|·Aᵢ, over the adapters that have the module
@@ -117,8 +117,8 @@ class LoraCombineMethodsTest {
 
     @Test
     void svdOfARankKDeltaToRankKReproducesIt() {
-        LoraModel first = random(new LoraSettings(3, 8, 0, List.of("q_proj", "up_proj"), false, null), 3);
-        LoraModel zero = LoraModel.create(new LoraSettings(3, 8, 0, List.of("q_proj", "up_proj"), false, null),
+        LoraModel first = random(new LoraConfig(3, 8, 0, List.of("q_proj", "up_proj"), false, null), 3);
+        LoraModel zero = LoraModel.create(new LoraConfig(3, 8, 0, List.of("q_proj", "up_proj"), false, null),
                 CONFIG, 4);
         LoraModel combined = roundTrip(LoraCombine.combine(List.of(first, zero), List.of(1.5, 1.0),
                 CombineOptions.of(CombinationType.SVD)), "svd");
@@ -135,9 +135,9 @@ class LoraCombineMethodsTest {
 
     @Test
     void svdTruncationLosesExactlyTheTailAndPatternsRoundTrip() {
-        LoraSettings s = new LoraSettings(4, 8, 0, List.of("q_proj", "k_proj"), false, null);
+        LoraConfig s = new LoraConfig(4, 8, 0, List.of("q_proj", "k_proj"), false, null);
         LoraModel first = random(s, 5);
-        LoraModel second = random(new LoraSettings(6, 3, 0, List.of("q_proj", "k_proj"), true, List.of(1)), 6);
+        LoraModel second = random(new LoraConfig(6, 3, 0, List.of("q_proj", "k_proj"), true, List.of(1)), 6);
         for (int rank : new int[] {3, 7, 12}) {
             CombineOptions options = new CombineOptions(CombinationType.SVD, null, null, rank, null, 0);
             LoraModel combined = roundTrip(LoraCombine.combine(List.of(first, second), List.of(0.7, 0.5), options),
@@ -145,7 +145,7 @@ class LoraCombineMethodsTest {
             assertEquals(rank, combined.settings().r());
             for (var e : combined.modules().entrySet()) {
                 String module = e.getKey();
-                LoraAdapter a = e.getValue();
+                LoraLayer a = e.getValue();
                 double[] target = dense(first.modules().get(module));
                 for (int i = 0; i < target.length; i++) {
                     target[i] *= 0.7;
@@ -169,7 +169,7 @@ class LoraCombineMethodsTest {
 
     @Test
     void tiesOfAnAdapterWithItselfIsThatAdapter() {
-        LoraModel first = random(new LoraSettings(2, 4, 0, List.of("o_proj"), false, null), 7);
+        LoraModel first = random(new LoraConfig(2, 4, 0, List.of("o_proj"), false, null), 7);
         LoraModel combined = roundTrip(LoraCombine.combine(List.of(first, first), List.of(1.0, 1.0),
                 CombineOptions.of(CombinationType.TIES, 1)), "ties");
         for (var e : combined.modules().entrySet()) {
@@ -179,7 +179,7 @@ class LoraCombineMethodsTest {
         LoraModel half = LoraCombine.combine(List.of(first, first), List.of(1.0, 1.0),
                 CombineOptions.of(CombinationType.TIES, 0.5));
         for (var e : half.modules().entrySet()) {
-            LoraAdapter original = first.modules().get(e.getKey());
+            LoraLayer original = first.modules().get(e.getKey());
             float[] a = e.getValue().parameters().get(0).data();
             float[] expected = TaskArithmetic.pruneMagnitude(original.parameters().get(0).data(), 0.5);
             double root = Math.sqrt(original.scale());
@@ -191,7 +191,7 @@ class LoraCombineMethodsTest {
 
     @Test
     void dareIsSeededAndAtFullDensityEqualsLinear() {
-        LoraSettings s = new LoraSettings(2, 4, 0, List.of("gate_proj"), false, null);
+        LoraConfig s = new LoraConfig(2, 4, 0, List.of("gate_proj"), false, null);
         List<LoraModel> two = List.of(random(s, 8), random(s, 9));
         List<Double> w = List.of(0.5, 0.8);
         LoraModel linear = LoraCombine.combine(two, w, CombineOptions.of(CombinationType.LINEAR));
@@ -217,7 +217,7 @@ class LoraCombineMethodsTest {
 
     @Test
     void prunedSvdTypesAndClampRoundTrip() {
-        LoraSettings s = new LoraSettings(3, 6, 0, List.of("down_proj"), false, null);
+        LoraConfig s = new LoraConfig(3, 6, 0, List.of("down_proj"), false, null);
         List<LoraModel> two = List.of(random(s, 10), random(s, 11));
         for (CombinationType type : List.of(CombinationType.TIES_SVD, CombinationType.DARE_LINEAR_SVD,
                 CombinationType.DARE_TIES_SVD, CombinationType.MAGNITUDE_PRUNE_SVD, CombinationType.MAGNITUDE_PRUNE)) {
@@ -250,8 +250,8 @@ class LoraCombineMethodsTest {
 
     @Test
     void ranksAndOptionsAreChecked() {
-        LoraModel r4 = random(new LoraSettings(4, 8, 0, List.of("q_proj"), false, null), 1);
-        LoraModel r2 = random(new LoraSettings(2, 8, 0, List.of("q_proj"), false, null), 2);
+        LoraModel r4 = random(new LoraConfig(4, 8, 0, List.of("q_proj"), false, null), 1);
+        LoraModel r2 = random(new LoraConfig(2, 8, 0, List.of("q_proj"), false, null), 2);
         var e = assertThrows(IllegalArgumentException.class, () -> LoraCombine.combine(List.of(r4, r2),
                 List.of(1.0, 1.0), CombineOptions.of(CombinationType.LINEAR)));
         assertTrue(e.getMessage().contains("same r") && e.getMessage().contains("[4, 2]"), e.getMessage());

@@ -23,10 +23,10 @@ class LoraCombineParallelTest {
     private static final List<Double> WEIGHTS = List.of(0.7, -0.4, 1.3);
 
     private static LoraModel adapter(int r, double alpha, boolean rslora, long seed) {
-        LoraSettings settings = new LoraSettings(r, alpha, 0, List.of("all-linear"), rslora, null);
+        LoraConfig settings = new LoraConfig(r, alpha, 0, List.of("all-linear"), rslora, null);
         // every adapter gives layer 0's gate_proj rank 2, so the types that need one rank per module can combine it
         LoraPatterns patterns = new LoraPatterns(Map.of("model.layers.0.mlp.gate_proj", 2), Map.of("o_proj", 3.0));
-        LoraModel m = new LoraModel(settings, PeftLoraAdapter.create(settings, patterns, CONFIG, seed),
+        LoraModel m = new LoraModel(settings, LoraFiles.create(settings, patterns, CONFIG, seed),
                 patterns.rankPattern(), patterns.alphaPattern());
         TinyRandomLlama.perturb(m.sites().parameters(), 0.5, seed + 1);
         return m;
@@ -47,7 +47,7 @@ class LoraCombineParallelTest {
                 alone.add(new LoraModel(a.settings(), Map.of(module, a.modules().get(module)), a.rankPattern(),
                         a.alphaPattern()));
             }
-            LoraAdapter expected = LoraCombine.combine(alone, WEIGHTS, options).modules().get(module);
+            LoraLayer expected = LoraCombine.combine(alone, WEIGHTS, options).modules().get(module);
             for (int t = 0; t < 2; t++) {
                 String what = type + " " + module + (t == 0 ? " lora_A" : " lora_B") + " on " + Parallel.threads()
                         + " threads";

@@ -21,7 +21,7 @@ class LoraDropoutTest {
     private final PackedSequence seq = TinyRandomLlama.packed(4);
 
     private TrainableLlama model(double dropout, boolean dora) {
-        LoraSettings s = new LoraSettings(2, 4, dropout, List.of("all-linear"), false, null, dora, LoraBias.NONE,
+        LoraConfig s = new LoraConfig(2, 4, dropout, List.of("all-linear"), false, null, dora, LoraBias.NONE,
                 LoraInit.KAIMING_UNIFORM);
         LoraModel lora = LoraModel.create(s, TinyRandomLlama.QWEN2, base, 5);
         TrainableLlama m = TrainableLlama.create(TinyRandomLlama.QWEN2, base, name -> false, lora.sites());

@@ -31,8 +31,8 @@ class LoraOptionsTest {
     private final LlamaWeights base = TinyRandomLlama.weights(QWEN2, 3);
     private final PackedSequence seq = TinyRandomLlama.packed(4);
 
-    private static LoraSettings settings(List<String> targets, List<Integer> layers, LoraBias bias, LoraInit init) {
-        return new LoraSettings(4, 8, 0, targets, false, layers, false, bias, init);
+    private static LoraConfig settings(List<String> targets, List<Integer> layers, LoraBias bias, LoraInit init) {
+        return new LoraConfig(4, 8, 0, targets, false, layers, false, bias, init);
     }
 
     @Test
@@ -89,13 +89,13 @@ class LoraOptionsTest {
     void gaussianInitDrawsAWithSigmaOneOverRAndBZero(@TempDir Path dir) throws Exception {
         ModelConfig big = new ModelConfig("llama", 256, 512, 1, 4, 2, 64, 1e-5, 10000.0, null, 50, 64, false, false,
                 false, 1, List.of(2));
-        LoraSettings s = new LoraSettings(8, 16, 0, List.of("all-linear"), false, null, false, LoraBias.NONE,
+        LoraConfig s = new LoraConfig(8, 16, 0, List.of("all-linear"), false, null, false, LoraBias.NONE,
                 LoraInit.GAUSSIAN);
         LoraModel m = LoraModel.create(s, big, 9);
         double sum = 0;
         double sq = 0;
         long n = 0;
-        for (LoraAdapter pair : m.modules().values()) {
+        for (LoraLayer pair : m.modules().values()) {
             for (float v : pair.parameters().get(0).data()) {
                 sum += v;
                 sq += (double) v * v;
@@ -109,7 +109,7 @@ class LoraOptionsTest {
         double std = Math.sqrt(sq / n - mean * mean);
         assertEquals(0, mean, 3e-3, "mean");
         assertEquals(1.0 / 8, std, 2e-3, "σ = 1/r");
-        LoraModel kaiming = LoraModel.create(new LoraSettings(8, 16, 0, List.of("q_proj"), false, null), big, 9);
+        LoraModel kaiming = LoraModel.create(new LoraConfig(8, 16, 0, List.of("q_proj"), false, null), big, 9);
         float bound = (float) (1 / Math.sqrt(256));
         for (float v : kaiming.modules().values().iterator().next().parameters().get(0).data()) {
             assertTrue(Math.abs(v) <= bound, "Kaiming-uniform stays within 1/sqrt(in)");

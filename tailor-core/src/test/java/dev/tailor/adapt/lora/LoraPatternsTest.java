@@ -59,7 +59,7 @@ class LoraPatternsTest {
     @Test
     void modulesGetTheirPatternsRankAndAlphaAndSaveAndLoadWithTheSameScale(@TempDir Path dir) throws Exception {
         for (boolean rslora : new boolean[] {false, true}) {
-            LoraSettings settings = new LoraSettings(4, 8, 0, List.of("q_proj", "down_proj"), rslora, null);
+            LoraConfig settings = new LoraConfig(4, 8, 0, List.of("q_proj", "down_proj"), rslora, null);
             LoraPatterns patterns = new LoraPatterns(ranks("q_proj", 6, DOWN0, 2), Map.of("mlp.down_proj", 3.0));
             LlamaWeights base = TinyRandomLlama.weights(QWEN2, 5);
             LoraModel model = LoraModel.create(settings, patterns, QWEN2, base, 7);
@@ -67,8 +67,8 @@ class LoraPatternsTest {
                     DOWN0, new int[] {2, 3}, DOWN1, new int[] {4, 3});
             assertEquals(rankAlpha.keySet(), model.modules().keySet());
             rankAlpha.forEach((module, ra) -> {
-                LoraAdapter pair = model.modules().get(module);
-                int[] shape = LoraSettings.shape(QWEN2, module);
+                LoraLayer pair = model.modules().get(module);
+                int[] shape = LoraConfig.shape(QWEN2, module);
                 assertEquals(ra[0], pair.rank(), module);
                 assertArrayEquals(new long[] {ra[0], shape[1]}, pair.parameters().get(0).shape(), module + " A");
                 assertArrayEquals(new long[] {shape[0], ra[0]}, pair.parameters().get(1).shape(), module + " B");
@@ -96,7 +96,7 @@ class LoraPatternsTest {
 
     @Test
     void badPatternsAreRefusedNamingTheOptionAndKey() {
-        List<String> modules = new LoraSettings(4, 8, 0, List.of("q_proj", "down_proj"), false, null).modules(QWEN2);
+        List<String> modules = new LoraConfig(4, 8, 0, List.of("q_proj", "down_proj"), false, null).modules(QWEN2);
         var zero = assertThrows(IllegalArgumentException.class, () -> new LoraPatterns(ranks("q_proj", 0), Map.of()));
         assertTrue(zero.getMessage().contains("rank_pattern: \"q_proj=0\""), zero.getMessage());
         var empty = assertThrows(IllegalArgumentException.class, () -> new LoraPatterns(ranks(" ", 2), Map.of()));

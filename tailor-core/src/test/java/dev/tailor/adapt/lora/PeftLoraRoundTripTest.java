@@ -34,11 +34,11 @@ class PeftLoraRoundTripTest {
 
     @Test
     void freshAdaptersAreTheIdentityAndRoundTripThroughPeftFiles(@TempDir Path dir) throws Exception {
-        LoraSettings settings = new LoraSettings(4, 8, 0, List.of("q_proj", "v_proj", "down_proj"), true, List.of(1));
+        LoraConfig settings = new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj", "down_proj"), true, List.of(1));
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"));
              SafetensorsFile g = SafetensorsFile.open(Shared.require("golden/tiny-llama/forward.safetensors"))) {
             PackedSequence seq = GoldenTensors.batch(g).getFirst();
-            Map<String, LoraAdapter> fresh = PeftLoraAdapter.create(settings, base.config(), 7);
+            Map<String, LoraLayer> fresh = LoraFiles.create(settings, base.config(), 7);
             assertEquals(3, fresh.size());
             TrainableLlama plain = TrainableLlama.create(base.config(), base.weights(), name -> false);
             TrainableLlama adapted = TrainableLlama.create(base.config(), base.weights(), name -> false,
@@ -55,15 +55,15 @@ class PeftLoraRoundTripTest {
             float[] trained = adapted.logits(seq);
             assertTrue(maxDiff(plain.logits(seq), trained) > 1e-4, "the perturbed adapter changes the logits");
 
-            PeftLoraAdapter.save(dir, settings, fresh, "tiny-llama", "sha256:abc");
+            LoraFiles.save(dir, settings, fresh, "tiny-llama", "sha256:abc");
             JsonNode config = new ObjectMapper().readTree(dir.resolve("adapter_config.json").toFile());
             List<String> keys = new ArrayList<>();
             config.fieldNames().forEachRemaining(keys::add);
             assertEquals(PEFT_KEYS, keys);
             assertEquals("[1]", config.get("layers_to_transform").toString());
-            assertEquals("sha256:abc", PeftLoraAdapter.baseFingerprint(dir));
+            assertEquals("sha256:abc", LoraFiles.baseFingerprint(dir));
 
-            Map<String, LoraAdapter> loaded = PeftLoraAdapter.load(dir);
+            Map<String, LoraLayer> loaded = LoraFiles.load(dir);
             assertEquals(fresh.keySet(), loaded.keySet());
             loaded.values().forEach(a -> assertEquals((float) (8 / Math.sqrt(4)), a.scale()));
             TrainableLlama reloaded = TrainableLlama.create(base.config(), base.weights(), name -> false,
@@ -75,7 +75,7 @@ class PeftLoraRoundTripTest {
     @Test
     void anAdapterForAnotherShapeIsRefused() {
         try (LlamaModel base = LlamaModel.load(Shared.require("models/tiny-llama"))) {
-            LoraAdapter wrong = LoraAdapter.create("model.layers.0.self_attn.q_proj", 64, 32, 4, 8, false,
+            LoraLayer wrong = LoraLayer.create("model.layers.0.self_attn.q_proj", 64, 32, 4, 8, false,
                     new SplittableRandom(1));
             var e = assertThrows(IllegalArgumentException.class, () -> TrainableLlama.create(base.config(),
                     base.weights(), name -> false, AdapterSites.ofLinear(Map.of("model.layers.0.self_attn.q_proj", wrong))));

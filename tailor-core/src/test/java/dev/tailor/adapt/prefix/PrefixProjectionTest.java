@@ -51,8 +51,8 @@ class PrefixProjectionTest {
         }
     }
 
-    private static PrefixTuning projected(int virtual, int hidden, long seed) {
-        return PrefixTuning.create(PrefixTuningConfig.forModel(base.config(), virtual, true, hidden), seed);
+    private static PrefixTuningModel projected(int virtual, int hidden, long seed) {
+        return PrefixTuningModel.create(PrefixTuningConfig.forModel(base.config(), virtual, true, hidden), seed);
     }
 
     /** Two examples and a padding token, as the other virtual-token tests pack them. */
@@ -68,7 +68,7 @@ class PrefixProjectionTest {
 
     @Test
     void theProjectionIsPeftsMlp() {
-        PrefixTuning adapter = projected(3, 5, 1);
+        PrefixTuningModel adapter = projected(3, 5, 1);
         PrefixProjection p = adapter.projection();
         int d = base.config().kvDim();
         int width = adapter.config().width();
@@ -97,7 +97,7 @@ class PrefixProjectionTest {
 
     @Test
     void gradientsThroughTheMlpMatchFiniteDifferences() {
-        PrefixTuning adapter = projected(3, 6, 11);
+        PrefixTuningModel adapter = projected(3, 6, 11);
         TrainableLlama model = TrainableLlama.create(base.config(), base.weights(), name -> false, adapter.sites());
         assertEquals(adapter.projection().parameters(), model.parameters());
         PackedSequence seq = packed(new SplittableRandom(5));
@@ -119,7 +119,7 @@ class PrefixProjectionTest {
 
     @Test
     void savesTheProjectedPrefixAsPeftDoesAndLoadsItBack() throws Exception {
-        PrefixTuning adapter = projected(4, 8, 2);
+        PrefixTuningModel adapter = projected(4, 8, 2);
         TrainableLlama model = TrainableLlama.create(base.config(), base.weights(), name -> false, adapter.sites());
         model.forwardBackward(packed(new SplittableRandom(1)), 1f);
         for (Parameter p : model.parameters()) {
@@ -139,7 +139,7 @@ class PrefixProjectionTest {
             assertEquals(List.of("prompt_embeddings"), List.copyOf(st.names()), "only the projected prefix");
             assertArrayEquals(new long[] {4, adapter.config().width()}, st.info("prompt_embeddings").shape());
         }
-        PrefixTuning back = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(dir));
+        PrefixTuningModel back = assertInstanceOf(PrefixTuningModel.class, AdapterFiles.load(dir));
         assertNull(back.projection(), "served as PEFT's inference-mode encoder: the prefix as saved");
         assertEquals(adapter.config(), back.config());
         assertArrayEquals(trained, back.prefix().data(), "the prefix of the trained MLP");

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.model.VirtualTokens;
-import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
@@ -48,7 +48,7 @@ class PromptLearningFilesTest {
 
     @Test
     void promptTuningRoundTripsExactlyWithPeftsKeys() throws Exception {
-        PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(MODEL, 12, PromptTuningInit.RANDOM, null,
+        PromptTuningModel prompt = PromptTuningModel.create(PromptTuningConfig.forModel(MODEL, 12, PromptTuningInit.RANDOM, null,
                 null), null, null, 5);
         prompt.save(dir, "models/tiny-llama", "abc123");
         String text = Files.readString(dir.resolve("adapter_config.json"));
@@ -74,7 +74,7 @@ class PromptLearningFilesTest {
             assertEquals("abc123", file.metadata().get("tailor.base_fingerprint"));
         }
         Adapter loaded = AdapterFiles.load(dir);
-        PromptTuning back = assertInstanceOf(PromptTuning.class, loaded);
+        PromptTuningModel back = assertInstanceOf(PromptTuningModel.class, loaded);
         assertEquals(prompt.config(), back.config());
         assertArrayEquals(prompt.embeddings().data(), back.embeddings().data());
         assertEquals(12, back.sites().virtualTokens());
@@ -83,18 +83,18 @@ class PromptLearningFilesTest {
     @Test
     void textInitIsRecordedAsPeftRecordsIt() throws Exception {
         PromptTuningConfig config = new PromptTuningConfig(4, 64, 2, 4, PromptTuningInit.TEXT, "Classify:", "tiny");
-        new PromptTuning(config, new Parameter("prompt_embeddings", new long[] {4, 64}, new float[256]))
+        new PromptTuningModel(config, new Parameter("prompt_embeddings", new long[] {4, 64}, new float[256]))
                 .save(dir, "tiny", null);
         JsonNode json = JSON.readTree(dir.resolve("adapter_config.json").toFile());
         assertEquals("TEXT", json.get("prompt_tuning_init").asText());
         assertEquals("Classify:", json.get("prompt_tuning_init_text").asText());
         assertEquals("tiny", json.get("tokenizer_name_or_path").asText());
-        assertEquals(config, ((PromptTuning) AdapterFiles.load(dir)).config());
+        assertEquals(config, ((PromptTuningModel) AdapterFiles.load(dir)).config());
     }
 
     @Test
     void prefixTuningRoundTripsExactlyWithPeftsGqaKeys() throws Exception {
-        PrefixTuning prefix = PrefixTuning.create(PrefixTuningConfig.forModel(MODEL, 6), 8);
+        PrefixTuningModel prefix = PrefixTuningModel.create(PrefixTuningConfig.forModel(MODEL, 6), 8);
         assertArrayEquals(new long[] {6, 2 * 2 * 32}, prefix.prefix().shape(), "layers·2·kvHeads·headDim");
         prefix.save(dir, "models/tiny-llama", null);
         JsonNode json = JSON.readTree(dir.resolve("adapter_config.json").toFile());
@@ -106,14 +106,14 @@ class PromptLearningFilesTest {
         assertEquals(2, json.get("num_attention_heads").asInt(), "the KV heads");
         assertEquals(32, json.get("encoder_hidden_size").asInt());
         assertEquals(false, json.get("prefix_projection").asBoolean());
-        PrefixTuning back = assertInstanceOf(PrefixTuning.class, AdapterFiles.load(dir));
+        PrefixTuningModel back = assertInstanceOf(PrefixTuningModel.class, AdapterFiles.load(dir));
         assertEquals(prefix.config(), back.config());
         assertArrayEquals(prefix.prefix().data(), back.prefix().data());
     }
 
     @Test
     void aTensorThatContradictsItsConfigIsRefusedNamingTheFile() throws Exception {
-        PromptTuning.create(PromptTuningConfig.forModel(MODEL, 4, PromptTuningInit.RANDOM, null, null), null, null, 1)
+        PromptTuningModel.create(PromptTuningConfig.forModel(MODEL, 4, PromptTuningInit.RANDOM, null, null), null, null, 1)
                 .save(dir, "tiny", null);
         new SafetensorsWriter().add("prompt_embeddings", DType.F32, new long[] {4, 32}, new float[128])
                 .write(dir.resolve("adapter_model.safetensors"));
@@ -126,12 +126,12 @@ class PromptLearningFilesTest {
     void anAdapterForAnotherModelIsRefusedWithBothShapes() {
         ModelConfig other = new ModelConfig("llama", 32, 176, 3, 4, 4, 8, 1e-5, 10000.0, null, 32000, 256, false,
                 false, false, 1, List.of(2));
-        PrefixTuning prefix = PrefixTuning.create(PrefixTuningConfig.forModel(other, 6), 8);
+        PrefixTuningModel prefix = PrefixTuningModel.create(PrefixTuningConfig.forModel(other, 6), 8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> VirtualTokens.check(MODEL, null, prefix.prefix()));
         assertTrue(e.getMessage().contains("[6, 192]") && e.getMessage().contains("[num_virtual_tokens, 128]"),
                 e.getMessage());
-        PromptTuning prompt = PromptTuning.create(PromptTuningConfig.forModel(other, 3, PromptTuningInit.RANDOM, null,
+        PromptTuningModel prompt = PromptTuningModel.create(PromptTuningConfig.forModel(other, 3, PromptTuningInit.RANDOM, null,
                 null), null, null, 1);
         e = assertThrows(IllegalArgumentException.class, () -> VirtualTokens.check(MODEL, prompt.embeddings(), null));
         assertTrue(e.getMessage().contains("[3, 32]") && e.getMessage().contains("[num_virtual_tokens, 64]"),

@@ -1,9 +1,9 @@
 package dev.tailor.train.nn;
 
 import dev.tailor.adapt.Adapter;
-import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
-import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.model.CausalLmLoss;
@@ -64,9 +64,9 @@ class PromptTuningLabelsTest {
 
     static Adapter adapter(String method) {
         return switch (method) {
-            case "prompt" -> PromptTuning.create(PromptTuningConfig.forModel(CONFIG, VIRTUAL, PromptTuningInit.RANDOM,
+            case "prompt" -> PromptTuningModel.create(PromptTuningConfig.forModel(CONFIG, VIRTUAL, PromptTuningInit.RANDOM,
                     null, null), null, null, 5);
-            case "prefix" -> PrefixTuning.create(PrefixTuningConfig.forModel(CONFIG, VIRTUAL), 5);
+            case "prefix" -> PrefixTuningModel.create(PrefixTuningConfig.forModel(CONFIG, VIRTUAL), 5);
             default -> throw new IllegalArgumentException(method);
         };
     }

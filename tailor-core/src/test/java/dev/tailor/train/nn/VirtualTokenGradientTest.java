@@ -3,9 +3,9 @@ package dev.tailor.train.nn;
 import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterChecks;
-import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
-import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.model.CausalLmLoss;
@@ -48,9 +48,9 @@ class VirtualTokenGradientTest {
 
     static Adapter adapter(String method, int virtual, long seed) {
         return switch (method) {
-            case "prompt" -> PromptTuning.create(PromptTuningConfig.forModel(base.config(), virtual,
+            case "prompt" -> PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), virtual,
                     PromptTuningInit.RANDOM, null, null), null, null, seed);
-            case "prefix" -> PrefixTuning.create(PrefixTuningConfig.forModel(base.config(), virtual), seed);
+            case "prefix" -> PrefixTuningModel.create(PrefixTuningConfig.forModel(base.config(), virtual), seed);
             default -> throw new IllegalArgumentException(method);
         };
     }

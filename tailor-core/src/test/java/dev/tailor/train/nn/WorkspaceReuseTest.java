@@ -2,9 +2,9 @@ package dev.tailor.train.nn;
 
 import dev.tailor.Shared;
 import dev.tailor.model.site.AdapterSites;
-import dev.tailor.adapt.prefix.PrefixTuning;
+import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
-import dev.tailor.adapt.prompt.PromptTuning;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningConfig;
 import dev.tailor.adapt.prompt.PromptTuningInit;
 import dev.tailor.model.CausalLmLoss;
@@ -50,9 +50,9 @@ class WorkspaceReuseTest {
     /** A fresh adapter of {@code method} (always the same values) or none. */
     private static AdapterSites sites(String method) {
         return switch (method) {
-            case "prompt" -> PromptTuning.create(PromptTuningConfig.forModel(base.config(), 3,
+            case "prompt" -> PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), 3,
                     PromptTuningInit.RANDOM, null, null), null, null, 17).sites();
-            case "prefix" -> PrefixTuning.create(PrefixTuningConfig.forModel(base.config(), 3), 17).sites();
+            case "prefix" -> PrefixTuningModel.create(PrefixTuningConfig.forModel(base.config(), 3), 17).sites();
             case "partial" -> AdapterSites.NONE;
             default -> throw new IllegalArgumentException(method);
         };

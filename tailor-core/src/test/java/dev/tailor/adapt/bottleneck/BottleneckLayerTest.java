@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One bottleneck adapter on random inputs: identity at init, forward against a plain loop, gradients. */
-class BottleneckAdapterTest {
+class BottleneckLayerTest {
     private static final int HIDDEN = 12;
     private static final int M = 4;
 
@@ -26,8 +26,8 @@ class BottleneckAdapterTest {
     }
 
     /** A fresh adapter with its up-projection and biases moved away from zero. */
-    private static BottleneckAdapter trained(NonLinearity f, SplittableRandom rnd) {
-        BottleneckAdapter a = BottleneckAdapter.create("model.layers.0.mlp", HIDDEN, 3, f, rnd);
+    private static BottleneckLayer trained(NonLinearity f, SplittableRandom rnd) {
+        BottleneckLayer a = BottleneckLayer.create("model.layers.0.mlp", HIDDEN, 3, f, rnd);
         for (Parameter p : a.parameters()) {
             for (int i = 0; i < p.size(); i++) {
                 p.data()[i] += (float) rnd.nextDouble(-0.5, 0.5);
@@ -38,7 +38,7 @@ class BottleneckAdapterTest {
 
     @Test
     void freshAdapterIsExactlyTheIdentityAndNamedAsDocumented() {
-        BottleneckAdapter a = BottleneckAdapter.create("model.layers.3.self_attn", HIDDEN, 3, NonLinearity.SWISH,
+        BottleneckLayer a = BottleneckLayer.create("model.layers.3.self_attn", HIDDEN, 3, NonLinearity.SWISH,
                 new SplittableRandom(1));
         assertEquals(java.util.List.of("model.layers.3.self_attn.adapter_down.weight",
                 "model.layers.3.self_attn.adapter_down.bias", "model.layers.3.self_attn.adapter_up.weight",
@@ -66,7 +66,7 @@ class BottleneckAdapterTest {
     @EnumSource(NonLinearity.class)
     void forwardIsHPlusUpOfFOfDown(NonLinearity f) {
         SplittableRandom rnd = new SplittableRandom(f.ordinal());
-        BottleneckAdapter a = trained(f, rnd);
+        BottleneckLayer a = trained(f, rnd);
         float[] h = random(rnd, M * HIDDEN);
         float[] out = new float[h.length];
         a.forward(h, M, out);
@@ -98,7 +98,7 @@ class BottleneckAdapterTest {
     @EnumSource(NonLinearity.class)
     void gradientsMatchFiniteDifferences(NonLinearity f) {
         SplittableRandom rnd = new SplittableRandom(10 + f.ordinal());
-        BottleneckAdapter a = trained(f, rnd);
+        BottleneckLayer a = trained(f, rnd);
         float[] h = random(rnd, M * HIDDEN);
         float[] g = random(rnd, M * HIDDEN);
         float[] dh = new float[h.length];
@@ -128,7 +128,7 @@ class BottleneckAdapterTest {
         }
     }
 
-    private static double loss(BottleneckAdapter a, float[] h, float[] g) {
+    private static double loss(BottleneckLayer a, float[] h, float[] g) {
         float[] out = new float[h.length];
         a.forward(h, M, out);
         double s = 0;
@@ -140,7 +140,7 @@ class BottleneckAdapterTest {
 
     @Test
     void anAdapterForAnotherHiddenSizeNamesTheSite() {
-        BottleneckAdapter a = BottleneckAdapter.create("model.layers.0.mlp", 32, 2, NonLinearity.RELU,
+        BottleneckLayer a = BottleneckLayer.create("model.layers.0.mlp", 32, 2, NonLinearity.RELU,
                 new SplittableRandom(1));
         var e = assertThrows(IllegalArgumentException.class, () -> a.checkFits("model.layers.0.mlp", 64));
         assertTrue(e.getMessage().contains("model.layers.0.mlp") && e.getMessage().contains("32")

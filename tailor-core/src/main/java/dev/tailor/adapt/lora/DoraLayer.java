@@ -1,7 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.LinearOp;
-import dev.tailor.adapt.MergeableAdapter;
+import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
@@ -24,8 +24,8 @@ import java.util.List;
  * {@code z = W0·x̃}, as PEFT does. {@code m} starts at {@code ‖W0‖} (B = 0), so the adapter starts as the identity.
  * The row norms are recomputed from W0 (read in place, row by row) at every call, as the pair changes each step.
  */
-public final class DoraAdapter implements MergeableAdapter {
-    private final LoraAdapter lora;
+public final class DoraLayer implements MergeableHook {
+    private final LoraLayer lora;
     private final Parameter magnitude;
     private float[] mergedNorms;
 
@@ -34,7 +34,7 @@ public final class DoraAdapter implements MergeableAdapter {
      *
      * @throws IllegalArgumentException naming the magnitude when it is not {@code [out]} of the pair
      */
-    public DoraAdapter(LoraAdapter lora, Parameter magnitude) {
+    public DoraLayer(LoraLayer lora, Parameter magnitude) {
         long[] shape = magnitude.shape();
         if (shape.length != 1 || shape[0] != lora.out()) {
             throw new IllegalArgumentException(magnitude.name() + " " + Arrays.toString(shape) + " does not fit a pair "
@@ -49,14 +49,14 @@ public final class DoraAdapter implements MergeableAdapter {
      * {@code ‖W0 + s·B·A‖} = {@code ‖W0‖}, named {@code base_model.model.<module>.lora_magnitude_vector} as PEFT
      * saves it.
      */
-    public static DoraAdapter create(String module, LoraAdapter lora, WeightMatrix w0) {
+    public static DoraLayer create(String module, LoraLayer lora, WeightMatrix w0) {
         float[] norms = norms(lora, w0);
-        return new DoraAdapter(lora, new Parameter("base_model.model." + module + ".lora_magnitude_vector",
+        return new DoraLayer(lora, new Parameter("base_model.model." + module + ".lora_magnitude_vector",
                 new long[] {lora.out()}, norms));
     }
 
     /** The LoRA pair. */
-    public LoraAdapter lora() {
+    public LoraLayer lora() {
         return lora;
     }
 
@@ -191,7 +191,7 @@ public final class DoraAdapter implements MergeableAdapter {
     }
 
     /** {@code ‖W0 + s·B·A‖} per output row, W0 read one row at a time. */
-    private static float[] norms(LoraAdapter lora, WeightMatrix w0) {
+    private static float[] norms(LoraLayer lora, WeightMatrix w0) {
         int in = lora.in();
         int r = lora.rank();
         float[] a = lora.parameters().get(0).data();

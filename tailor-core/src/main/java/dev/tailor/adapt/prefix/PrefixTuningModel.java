@@ -21,14 +21,14 @@ import java.util.SplittableRandom;
  * @param prefix     the keys and values: trained, or served, or (with a projection) written by it
  * @param projection what is trained in place of the prefix, or null
  */
-public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixProjection projection)
+public record PrefixTuningModel(PrefixTuningConfig config, Parameter prefix, PrefixProjection projection)
         implements Adapter {
 
     /** The type saved as {@code peft_type}. */
     public static final String TYPE = "PREFIX_TUNING";
 
     /** An adapter whose prefix is trained (or served) as it is. */
-    public PrefixTuning(PrefixTuningConfig config, Parameter prefix) {
+    public PrefixTuningModel(PrefixTuningConfig config, Parameter prefix) {
         this(config, prefix, null);
     }
 
@@ -37,21 +37,21 @@ public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixPr
      * {@code torch.nn.Embedding}'s default, each value drawn from N(0, 1); with {@code prefix_projection}, a
      * {@link PrefixProjection#create fresh projection} writes it. Seeded.
      */
-    public static PrefixTuning create(PrefixTuningConfig config, long seed) {
+    public static PrefixTuningModel create(PrefixTuningConfig config, long seed) {
         int p = config.numVirtualTokens();
         int width = config.width();
         float[] values = new float[p * width];
         if (config.prefixProjection()) {
             PrefixProjection projection = PrefixProjection.create(config, seed);
             projection.encode(values);
-            return new PrefixTuning(config, new Parameter(PromptLearning.TENSOR, new long[] {p, width}, values),
+            return new PrefixTuningModel(config, new Parameter(PromptLearning.TENSOR, new long[] {p, width}, values),
                     projection);
         }
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) rnd.nextGaussian();
         }
-        return new PrefixTuning(config, new Parameter(PromptLearning.TENSOR, new long[] {p, width}, values));
+        return new PrefixTuningModel(config, new Parameter(PromptLearning.TENSOR, new long[] {p, width}, values));
     }
 
     /**
@@ -61,7 +61,7 @@ public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixPr
      * @throws IllegalArgumentException naming the file and key when the config is not one Tailor reads
      * @throws dev.tailor.io.TensorFormatException naming the file, the expected and actual shapes
      */
-    public static PrefixTuning load(Path dir, JsonNode json) {
+    public static PrefixTuningModel load(Path dir, JsonNode json) {
         Path file = dir.resolve("adapter_config.json");
         String type = json.path("peft_type").asText("");
         if (!type.equals(TYPE)) {
@@ -77,7 +77,7 @@ public record PrefixTuning(PrefixTuningConfig config, Parameter prefix, PrefixPr
         PrefixTuningConfig config = new PrefixTuningConfig((int) prefix.shape()[0], tokenDim, layers,
                 json.path("num_attention_heads").asInt(0), json.path("encoder_hidden_size").asInt(tokenDim),
                 json.path("prefix_projection").asBoolean(false));
-        return new PrefixTuning(config, prefix);
+        return new PrefixTuningModel(config, prefix);
     }
 
     @Override

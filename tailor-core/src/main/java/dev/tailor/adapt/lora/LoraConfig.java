@@ -24,11 +24,11 @@ import java.util.regex.PatternSyntaxException;
  * @param useRslora         rank-stabilised scaling
  * @param layersToTransform layers that get adapters, or null for all (not applied to a regular expression or to
  *                          full module names, as in PEFT)
- * @param useDora           DoRA: a trained magnitude per output row ({@link DoraAdapter})
+ * @param useDora           DoRA: a trained magnitude per output row ({@link DoraLayer})
  * @param bias              which base biases train with the adapter
  * @param initLoraWeights   how A is initialised
  */
-public record LoraSettings(int r, double loraAlpha, double loraDropout, List<String> targetModules,
+public record LoraConfig(int r, double loraAlpha, double loraDropout, List<String> targetModules,
                            boolean useRslora, List<Integer> layersToTransform, boolean useDora, LoraBias bias,
                            LoraInit initLoraWeights) {
 
@@ -36,7 +36,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
     private static final Pattern REGEX_SIGN = Pattern.compile("[*+?()\\[\\]{}|^$\\\\]");
 
     /** Checks the options. */
-    public LoraSettings {
+    public LoraConfig {
         if (r < 1) {
             throw new InvalidOptionException("r", "r must be >= 1, got " + r);
         }
@@ -68,7 +68,7 @@ public record LoraSettings(int r, double loraAlpha, double loraDropout, List<Str
     }
 
     /** Plain LoRA options: no DoRA, no bias trained, Kaiming-uniform A. */
-    public LoraSettings(int r, double loraAlpha, double loraDropout, List<String> targetModules, boolean useRslora,
+    public LoraConfig(int r, double loraAlpha, double loraDropout, List<String> targetModules, boolean useRslora,
                         List<Integer> layersToTransform) {
         this(r, loraAlpha, loraDropout, targetModules, useRslora, layersToTransform, false, LoraBias.NONE,
                 LoraInit.KAIMING_UNIFORM);

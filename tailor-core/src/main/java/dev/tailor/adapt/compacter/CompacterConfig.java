@@ -13,7 +13,7 @@ import dev.tailor.adapt.InvalidOptionException;
  * @param phmDim          n, the number of Kronecker terms and the size of each rule matrix
  * @param phmRank         rank of the factorised {@code W_i = W_left_i · W_right_i}
  */
-public record CompacterSettings(CompacterArchitecture architecture, int reductionFactor, int phmDim, int phmRank) {
+public record CompacterConfig(CompacterArchitecture architecture, int reductionFactor, int phmDim, int phmRank) {
     /** AdapterHub's default reduction factor for both architectures. */
     public static final int DEFAULT_REDUCTION_FACTOR = 32;
     /** AdapterHub's default {@code phm_dim}. */
@@ -34,7 +34,7 @@ public record CompacterSettings(CompacterArchitecture architecture, int reductio
      *
      * @throws IllegalArgumentException naming the flag that is out of range
      */
-    public CompacterSettings {
+    public CompacterConfig {
         if (architecture == null) {
             throw new IllegalArgumentException("a Compacter adapter needs an architecture (compacter or compacter++)");
         }
@@ -50,8 +50,8 @@ public record CompacterSettings(CompacterArchitecture architecture, int reductio
     }
 
     /** AdapterHub's defaults for {@code architecture}. */
-    public static CompacterSettings defaults(CompacterArchitecture architecture) {
-        return new CompacterSettings(architecture, DEFAULT_REDUCTION_FACTOR, DEFAULT_PHM_DIM, DEFAULT_PHM_RANK);
+    public static CompacterConfig defaults(CompacterArchitecture architecture) {
+        return new CompacterConfig(architecture, DEFAULT_REDUCTION_FACTOR, DEFAULT_PHM_DIM, DEFAULT_PHM_RANK);
     }
 
     /**

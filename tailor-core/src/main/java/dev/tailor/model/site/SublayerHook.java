@@ -7,10 +7,10 @@ import java.util.List;
 /**
  * A trainable piece at a sublayer output site of a block, {@code model.layers.{i}.self_attn} (after
  * {@code o_proj}) or {@code model.layers.{i}.mlp} (after {@code down_proj}), before the block's residual add:
- * residual bottlenecks such as AdapterHub's, {@code out = h + f(h)}. Like {@link LinearAdapter} it keeps no per-call
+ * residual bottlenecks such as AdapterHub's, {@code out = h + f(h)}. Like {@link LinearHook} it keeps no per-call
  * state; backward receives the sublayer output it was applied to.
  */
-public interface SublayerAdapter {
+public interface SublayerHook {
 
     /**
      * Checks the adapter was made for a model of {@code hidden} features.

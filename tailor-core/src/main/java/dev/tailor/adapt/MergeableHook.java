@@ -1,12 +1,12 @@
 package dev.tailor.adapt;
 
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 
 /**
  * An adapter whose effect is a change of the wrapped linear's weight (and bias), so it can be merged into them and
  * taken out again.
  */
-public interface MergeableAdapter extends LinearAdapter {
+public interface MergeableHook extends LinearHook {
 
     /**
      * Turns {@code weight [out, in]} (row-major) and {@code bias [out]} (may be null) into the merged layer's, in

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.ia3;
 
 import dev.tailor.model.site.LinearOp;
-import dev.tailor.adapt.MergeableAdapter;
+import dev.tailor.adapt.MergeableHook;
 import dev.tailor.tensor.Parameter;
 
 import java.util.Arrays;
@@ -17,7 +17,7 @@ import java.util.List;
  * input {@code x ⊙ l} gives {@code dx'} (computed even when the caller needs no input gradient), then
  * {@code dl[c] += Σ_r dx'[r, c]·x[r, c]} and {@code dx = dx' ⊙ l}.
  */
-public final class Ia3Adapter implements MergeableAdapter {
+public final class Ia3Layer implements MergeableHook {
     private final Parameter l;
     private final boolean feedforward;
 
@@ -28,7 +28,7 @@ public final class Ia3Adapter implements MergeableAdapter {
      * @param feedforward whether it scales the input (then {@code l} must be {@code [1, in]})
      * @throws IllegalArgumentException naming the tensor when its shape does not fit the kind
      */
-    public Ia3Adapter(Parameter l, boolean feedforward) {
+    public Ia3Layer(Parameter l, boolean feedforward) {
         long[] s = l.shape();
         boolean fits = s.length == 2 && (feedforward ? s[0] == 1 : s[1] == 1);
         if (!fits) {
@@ -46,12 +46,12 @@ public final class Ia3Adapter implements MergeableAdapter {
      * @param out features of the linear's output
      * @param in  features of the linear's input
      */
-    public static Ia3Adapter create(String module, int out, int in, boolean feedforward) {
+    public static Ia3Layer create(String module, int out, int in, boolean feedforward) {
         int n = feedforward ? in : out;
         float[] ones = new float[n];
         Arrays.fill(ones, 1f);
         long[] shape = feedforward ? new long[] {1, n} : new long[] {n, 1};
-        return new Ia3Adapter(new Parameter("base_model.model." + module + ".ia3_l", shape, ones), feedforward);
+        return new Ia3Layer(new Parameter("base_model.model." + module + ".ia3_l", shape, ones), feedforward);
     }
 
     /** Whether it scales the input (a feed-forward module) rather than the output. */

@@ -1,7 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.FrozenLinear;
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * magnitude and the input against central differences with the norm held constant (PEFT detaches it), with and
  * without dropout; merge and unmerge.
  */
-class DoraAdapterTest {
+class DoraLayerTest {
     private static final int OUT = 16;
     private static final int IN = 24;
     private static final int R = 3;
@@ -42,17 +42,17 @@ class DoraAdapterTest {
     @ParameterizedTest
     @ValueSource(doubles = {0, 0.3})
     void gradientsMatchCentralDifferencesWithTheNormDetached(double p) {
-        LoraAdapter lora = new LoraAdapter(a, b, SCALE, p);
+        LoraLayer lora = new LoraLayer(a, b, SCALE, p);
         Parameter mag = new Parameter("m.lora_magnitude_vector", new long[] {OUT}, random(OUT, 1));
         for (int j = 0; j < OUT; j++) {
             mag.data()[j] += 1.5f;
         }
-        DoraAdapter dora = new DoraAdapter(lora, mag);
+        DoraLayer dora = new DoraLayer(lora, mag);
         TrainingPass pass = new TrainingPass(5);
         float[] keep = p == 0 ? null : LoraDropout.apply(ones(M * IN), M, IN, p, a.name().hashCode(), 5);
 
         float[] y = new float[M * OUT];
-        LinearAdapter.Saved forwardSaved = dora.forward(inner, x, M, y, pass);
+        LinearHook.Saved forwardSaved = dora.forward(inner, x, M, y, pass);
         double[] ref = reference(mag.data(), keep, null);
         for (int i = 0; i < y.length; i++) {
             assertEquals(ref[i], y[i], 1e-5, "y[" + i + "]");
@@ -79,8 +79,8 @@ class DoraAdapterTest {
 
     @Test
     void dropoutMasksDependOnThePassAlone() {
-        LoraAdapter lora = new LoraAdapter(a, b, SCALE, 0.5);
-        DoraAdapter dora = new DoraAdapter(lora, new Parameter("m", new long[] {OUT}, ones(OUT)));
+        LoraLayer lora = new LoraLayer(a, b, SCALE, 0.5);
+        DoraLayer dora = new DoraLayer(lora, new Parameter("m", new long[] {OUT}, ones(OUT)));
         float[] first = new float[M * OUT];
         float[] again = new float[M * OUT];
         float[] other = new float[M * OUT];
@@ -100,8 +100,8 @@ class DoraAdapterTest {
 
     @Test
     void freshDoraIsTheIdentityAndMergeUnmergeInvert() {
-        LoraAdapter lora = LoraAdapter.create("m", OUT, IN, R, 4, false, new SplittableRandom(3));
-        DoraAdapter dora = DoraAdapter.create("m", lora, WeightMatrix.of(w0, OUT, IN));
+        LoraLayer lora = LoraLayer.create("m", OUT, IN, R, 4, false, new SplittableRandom(3));
+        DoraLayer dora = DoraLayer.create("m", lora, WeightMatrix.of(w0, OUT, IN));
         assertEquals("base_model.model.m.lora_magnitude_vector", dora.magnitude().name());
         float[] base = new float[M * OUT];
         inner.forward(x, M, base);

@@ -8,22 +8,22 @@ import dev.tailor.adapt.InvalidOptionException;
  * @param reductionFactor hidden size / bottleneck size
  * @param nonLinearity    the bottleneck's non-linearity
  */
-public record BottleneckSettings(Architecture architecture, double reductionFactor, NonLinearity nonLinearity) {
+public record BottleneckConfig(Architecture architecture, double reductionFactor, NonLinearity nonLinearity) {
 
     /**
      * Checks the options.
      *
      * @throws IllegalArgumentException when the reduction factor is not positive
      */
-    public BottleneckSettings {
+    public BottleneckConfig {
         if (!(reductionFactor > 0) || Double.isInfinite(reductionFactor)) {
             throw new InvalidOptionException("reduction_factor", "reduction_factor must be a positive number, got " + reductionFactor);
         }
     }
 
     /** AdapterHub's defaults of {@code architecture}, each overridden when not null. */
-    public static BottleneckSettings defaults(Architecture architecture, Double reductionFactor, String nonLinearity) {
-        return new BottleneckSettings(architecture,
+    public static BottleneckConfig defaults(Architecture architecture, Double reductionFactor, String nonLinearity) {
+        return new BottleneckConfig(architecture,
                 reductionFactor == null ? Architecture.DEFAULT_REDUCTION_FACTOR : reductionFactor,
                 nonLinearity == null ? architecture.defaultNonLinearity() : NonLinearity.parse(nonLinearity));
     }

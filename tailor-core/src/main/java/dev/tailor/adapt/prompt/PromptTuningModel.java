@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * @param config     the options saved in {@code adapter_config.json}
  * @param embeddings the trainable embeddings
  */
-public record PromptTuning(PromptTuningConfig config, Parameter embeddings) implements Adapter {
+public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings) implements Adapter {
 
     /** The type saved as {@code peft_type}. */
     public static final String TYPE = "PROMPT_TUNING";
@@ -33,7 +33,7 @@ public record PromptTuning(PromptTuningConfig config, Parameter embeddings) impl
      * @param tokenizer the base's tokenizer (TEXT only)
      * @throws IllegalArgumentException when the init text encodes to no tokens
      */
-    public static PromptTuning create(PromptTuningConfig config, WeightMatrix embed, Tokenizer tokenizer, long seed) {
+    public static PromptTuningModel create(PromptTuningConfig config, WeightMatrix embed, Tokenizer tokenizer, long seed) {
         int p = config.numVirtualTokens();
         int d = config.tokenDim();
         float[] values = new float[p * d];
@@ -59,7 +59,7 @@ public record PromptTuning(PromptTuningConfig config, Parameter embeddings) impl
                 }
             }
         }
-        return new PromptTuning(config, new Parameter(PromptLearning.TENSOR, new long[] {p, d}, values));
+        return new PromptTuningModel(config, new Parameter(PromptLearning.TENSOR, new long[] {p, d}, values));
     }
 
     /**
@@ -68,7 +68,7 @@ public record PromptTuning(PromptTuningConfig config, Parameter embeddings) impl
      * @throws IllegalArgumentException naming the file and key when the config is not one Tailor reads
      * @throws dev.tailor.io.TensorFormatException naming the file, the expected and actual shapes
      */
-    public static PromptTuning load(Path dir, JsonNode json) {
+    public static PromptTuningModel load(Path dir, JsonNode json) {
         Path file = dir.resolve("adapter_config.json");
         String type = json.path("peft_type").asText("");
         if (!type.equals(TYPE)) {
@@ -87,7 +87,7 @@ public record PromptTuning(PromptTuningConfig config, Parameter embeddings) impl
                 json.path("num_layers").asInt(0), json.path("num_attention_heads").asInt(0),
                 init == PromptTuningInit.TEXT && text == null ? PromptTuningInit.RANDOM : init, text,
                 json.hasNonNull("tokenizer_name_or_path") ? json.get("tokenizer_name_or_path").asText() : null);
-        return new PromptTuning(config, embeddings);
+        return new PromptTuningModel(config, embeddings);
     }
 
     @Override

@@ -15,7 +15,7 @@ import java.util.List;
  * returns it again), so checkpointing and several sequences per step need nothing special. An inference backward
  * recomputes what it needs from the layer's input.
  */
-public interface LinearAdapter {
+public interface LinearHook {
 
     /**
      * What a training forward hands to its backward, opaque to the caller; each adapter's backward takes only what
@@ -68,7 +68,7 @@ public interface LinearAdapter {
 
     /** {@code inner} with this adapter on top, for stacking. */
     default LinearOp around(LinearOp inner) {
-        LinearAdapter self = this;
+        LinearHook self = this;
         return new LinearOp() {
             @Override
             public WeightMatrix weight() {

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * Creates, saves and reads PEFT LoRA adapter directories ({@code adapter_config.json} + {@code adapter_model.safetensors}) into
- * one {@link LoraAdapter} per targeted module, keyed by the module's name in the model
+ * one {@link LoraLayer} per targeted module, keyed by the module's name in the model
  * ({@code model.layers.0.self_attn.q_proj}). Tensor names are PEFT's
  * ({@code base_model.model.<module>.lora_A.weight}, with or without an adapter name such as {@code .default});
  * the scale of each module is {@code alpha / r} (or {@code alpha / sqrt(r)} with {@code use_rslora}), with
@@ -28,14 +28,14 @@ import java.util.regex.Pattern;
  * trained biases {@code base_model.model.<module>.base_layer.bias} on a targeted linear (PEFT's wrapped layer) and
  * {@code base_model.model.<module>.bias} on another. Unknown config keys are ignored.
  */
-public final class PeftLoraAdapter {
+public final class LoraFiles {
     private static final String PREFIX = "base_model.model.";
     private static final Pattern A_NAME = Pattern.compile("(.+)\\.lora_A(?:\\.[A-Za-z0-9_]+)?\\.weight");
     private static final Pattern MAGNITUDE_NAME =
             Pattern.compile("(.+)\\.lora_magnitude_vector(?:\\.[A-Za-z0-9_]+)?(?:\\.weight)?");
     private static final Pattern BIAS_NAME = Pattern.compile("(.+?)(?:\\.base_layer)?\\.bias");
 
-    private PeftLoraAdapter() {
+    private LoraFiles() {
     }
 
     /**
@@ -44,7 +44,7 @@ public final class PeftLoraAdapter {
      * @throws IllegalArgumentException naming the file and key when it is not a LoRA adapter Tailor supports
      * @throws TensorFormatException    naming the file and tensor when A and B are missing or do not match
      */
-    public static Map<String, LoraAdapter> load(Path dir) {
+    public static Map<String, LoraLayer> load(Path dir) {
         return loadModel(dir, AdapterFiles.config(dir)).modules();
     }
 
@@ -72,7 +72,7 @@ public final class PeftLoraAdapter {
         }
         double alpha = config.path("lora_alpha").asDouble(8);
         boolean rslora = config.path("use_rslora").asBoolean(false);
-        Map<String, LoraAdapter> adapters = new TreeMap<>();
+        Map<String, LoraLayer> adapters = new TreeMap<>();
         Map<String, Double> alphas = new TreeMap<>();
         Map<String, Parameter> magnitudes = new TreeMap<>();
         Map<String, Parameter> biases = new TreeMap<>();
@@ -102,7 +102,7 @@ public final class PeftLoraAdapter {
                 int r = (int) a.shape()[0];
                 double moduleAlpha = pattern(config.get("alpha_pattern"), module, alpha);
                 float scale = (float) (rslora ? moduleAlpha / Math.sqrt(r) : moduleAlpha / r);
-                adapters.put(module, new LoraAdapter(a, b, scale, dropout));
+                adapters.put(module, new LoraLayer(a, b, scale, dropout));
                 alphas.put(module, moduleAlpha);
             }
         }
@@ -120,13 +120,13 @@ public final class PeftLoraAdapter {
             }
         }
         for (Map.Entry<String, Parameter> e : magnitudes.entrySet()) {
-            LoraAdapter pair = adapters.get(e.getKey());
+            LoraLayer pair = adapters.get(e.getKey());
             if (pair == null || e.getValue().size() != pair.out()) {
                 throw new TensorFormatException(weights + ": " + e.getValue().name() + " must be the ["
                         + (pair == null ? "out" : pair.out()) + "] magnitude of a LoRA pair of the same module");
             }
         }
-        LoraSettings settings = settings(configFile, config, adapters);
+        LoraConfig settings = settings(configFile, config, adapters);
         Map<String, Integer> rankPattern = new TreeMap<>();
         Map<String, Double> alphaPattern = new TreeMap<>();
         adapters.forEach((module, a) -> {
@@ -144,7 +144,7 @@ public final class PeftLoraAdapter {
      * The options a loaded adapter is saved again with: the config's, targets as found in the file unless the config
      * gives them as a regular expression.
      */
-    private static LoraSettings settings(Path configFile, JsonNode config, Map<String, LoraAdapter> adapters) {
+    private static LoraConfig settings(Path configFile, JsonNode config, Map<String, LoraLayer> adapters) {
         java.util.Set<String> targets = new java.util.TreeSet<>();
         for (String module : adapters.keySet()) {
             targets.add(module.substring(module.lastIndexOf('.') + 1));
@@ -164,7 +164,7 @@ public final class PeftLoraAdapter {
         }
         int r = config.path("r").asInt(adapters.values().iterator().next().rank());
         try {
-            return new LoraSettings(r, config.path("lora_alpha").asDouble(8), config.path("lora_dropout").asDouble(0),
+            return new LoraConfig(r, config.path("lora_alpha").asDouble(8), config.path("lora_dropout").asDouble(0),
                     targetModules, config.path("use_rslora").asBoolean(false), layers,
                     config.path("use_dora").asBoolean(false), LoraBias.parse(config.path("bias").asText("none")),
                     initLoraWeights);
@@ -175,29 +175,29 @@ public final class PeftLoraAdapter {
 
     /**
      * Fresh pairs for every target of {@code settings} in {@code config}, initialised as
-     * {@code settings.initLoraWeights()} says (see {@link LoraAdapter#create}), seeded.
+     * {@code settings.initLoraWeights()} says (see {@link LoraLayer#create}), seeded.
      */
-    public static Map<String, LoraAdapter> create(LoraSettings settings, ModelConfig config, long seed) {
+    public static Map<String, LoraLayer> create(LoraConfig settings, ModelConfig config, long seed) {
         return create(settings, LoraPatterns.NONE, config, seed);
     }
 
     /**
-     * Like {@link #create(LoraSettings, ModelConfig, long)}, each module with the rank and alpha {@code patterns}
+     * Like {@link #create(LoraConfig, ModelConfig, long)}, each module with the rank and alpha {@code patterns}
      * give it (PEFT's {@code rank_pattern} / {@code alpha_pattern}), so its scale is {@code alpha / r} (rsLoRA:
      * {@code alpha / sqrt(r)}) of its own rank and alpha.
      *
      * @throws IllegalArgumentException when a pattern key matches no target, or overlapping keys disagree (see
      *                                  {@link LoraPatterns#check})
      */
-    public static Map<String, LoraAdapter> create(LoraSettings settings, LoraPatterns patterns, ModelConfig config,
+    public static Map<String, LoraLayer> create(LoraConfig settings, LoraPatterns patterns, ModelConfig config,
                                                   long seed) {
         List<String> modules = settings.modules(config);
         patterns.check(modules);
         SplittableRandom rnd = new SplittableRandom(seed);
-        Map<String, LoraAdapter> adapters = new TreeMap<>();
+        Map<String, LoraLayer> adapters = new TreeMap<>();
         for (String module : modules) {
-            int[] shape = LoraSettings.shape(config, module);
-            adapters.put(module, LoraAdapter.create(module, shape[0], shape[1], patterns.rank(module, settings.r()),
+            int[] shape = LoraConfig.shape(config, module);
+            adapters.put(module, LoraLayer.create(module, shape[0], shape[1], patterns.rank(module, settings.r()),
                     patterns.alpha(module, settings.loraAlpha()), settings.useRslora(), settings.initLoraWeights(),
                     settings.loraDropout(), rnd));
         }
@@ -210,17 +210,17 @@ public final class PeftLoraAdapter {
      * the base's fingerprint goes into the safetensors metadata ({@code tailor.base_fingerprint}) so the config keeps
      * exactly PEFT's keys. Both files are written atomically.
      */
-    public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
+    public static void save(Path dir, LoraConfig settings, Map<String, LoraLayer> adapters, String baseModel,
                             String baseFingerprint) {
         save(dir, settings, adapters, baseModel, baseFingerprint, Map.of(), Map.of());
     }
 
     /**
-     * Like {@link #save(Path, LoraSettings, Map, String, String)}, with PEFT's per-module overrides: a module
+     * Like {@link #save(Path, LoraConfig, Map, String, String)}, with PEFT's per-module overrides: a module
      * whose rank or alpha differs from the config's is listed in {@code rank_pattern} / {@code alpha_pattern}
      * under its full name.
      */
-    public static void save(Path dir, LoraSettings settings, Map<String, LoraAdapter> adapters, String baseModel,
+    public static void save(Path dir, LoraConfig settings, Map<String, LoraLayer> adapters, String baseModel,
                             String baseFingerprint, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern) {
         save(dir, new LoraModel(settings, adapters, rankPattern, alphaPattern), baseModel, baseFingerprint);
     }
@@ -236,7 +236,7 @@ public final class PeftLoraAdapter {
 
     /** The {@code adapter_config.json} PEFT writes for {@code model} (see {@link #save(Path, LoraModel, String, String)}). */
     static Map<String, Object> config(LoraModel model, String baseModel) {
-        LoraSettings settings = model.settings();
+        LoraConfig settings = model.settings();
         Map<String, Object> config = new TreeMap<>();
         Map<String, Object> alphas = new TreeMap<>();
         model.alphaPattern().forEach((k, v) -> alphas.put(k, whole(v)));

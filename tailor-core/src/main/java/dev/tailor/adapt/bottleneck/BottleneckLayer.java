@@ -1,6 +1,6 @@
 package dev.tailor.adapt.bottleneck;
 
-import dev.tailor.model.site.SublayerAdapter;
+import dev.tailor.model.site.SublayerHook;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.WeightMatrix;
@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * {@code du += Σ_rows dOut}, {@code dz = (dOut·U) ⊙ f'(z)}, {@code dD += dzᵀ·h}, {@code dd += Σ_rows dz},
  * {@code dh = dOut + dz·D}.
  */
-public final class BottleneckAdapter implements SublayerAdapter {
+public final class BottleneckLayer implements SublayerHook {
     private final Parameter downWeight;
     private final Parameter downBias;
     private final Parameter upWeight;
@@ -33,7 +33,7 @@ public final class BottleneckAdapter implements SublayerAdapter {
      *
      * @throws IllegalArgumentException naming the tensors when their shapes do not fit together
      */
-    public BottleneckAdapter(Parameter downWeight, Parameter downBias, Parameter upWeight, Parameter upBias,
+    public BottleneckLayer(Parameter downWeight, Parameter downBias, Parameter upWeight, Parameter upBias,
                              NonLinearity nonLinearity) {
         long[] ds = downWeight.shape();
         long[] us = upWeight.shape();
@@ -61,14 +61,14 @@ public final class BottleneckAdapter implements SublayerAdapter {
      * {@code <site>.adapter_down.weight}, {@code .adapter_down.bias}, {@code .adapter_up.weight},
      * {@code .adapter_up.bias}.
      */
-    public static BottleneckAdapter create(String site, int hidden, int bottleneck, NonLinearity nonLinearity,
+    public static BottleneckLayer create(String site, int hidden, int bottleneck, NonLinearity nonLinearity,
                                            SplittableRandom rnd) {
         float[] down = new float[Math.multiplyExact(bottleneck, hidden)];
         double bound = 1.0 / Math.sqrt(hidden);
         for (int i = 0; i < down.length; i++) {
             down[i] = (float) rnd.nextDouble(-bound, bound);
         }
-        return new BottleneckAdapter(
+        return new BottleneckLayer(
                 new Parameter(site + ".adapter_down.weight", new long[] {bottleneck, hidden}, down),
                 new Parameter(site + ".adapter_down.bias", new long[] {bottleneck}, new float[bottleneck]),
                 new Parameter(site + ".adapter_up.weight", new long[] {hidden, bottleneck}, new float[down.length]),

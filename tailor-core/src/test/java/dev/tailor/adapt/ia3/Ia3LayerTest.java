@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One (IA)³ vector on a small linear with a bias (a qwen2-style q/k/v projection): math, gradients, merge. */
-class Ia3AdapterTest {
+class Ia3LayerTest {
     private static final int OUT = 5;
     private static final int IN = 7;
     private static final int M = 3;
@@ -27,8 +27,8 @@ class Ia3AdapterTest {
         return v;
     }
 
-    private static Ia3Adapter adapter(boolean feedforward, SplittableRandom rnd) {
-        Ia3Adapter a = Ia3Adapter.create("model.layers.0.self_attn.k_proj", OUT, IN, feedforward);
+    private static Ia3Layer adapter(boolean feedforward, SplittableRandom rnd) {
+        Ia3Layer a = Ia3Layer.create("model.layers.0.self_attn.k_proj", OUT, IN, feedforward);
         float[] l = a.vector().data();
         System.arraycopy(random(rnd, l.length, 0.5, 1.5), 0, l, 0, l.length);
         return a;
@@ -41,8 +41,8 @@ class Ia3AdapterTest {
         float[] b = random(rnd, OUT, -2, 2);
         float[] x = random(rnd, M * IN, -1, 1);
         FrozenLinear base = new FrozenLinear(WeightMatrix.of(w, OUT, IN), b);
-        Ia3Adapter output = adapter(false, rnd);
-        Ia3Adapter input = adapter(true, rnd);
+        Ia3Layer output = adapter(false, rnd);
+        Ia3Layer input = adapter(true, rnd);
         assertEquals("base_model.model.model.layers.0.self_attn.k_proj.ia3_l", output.vector().name());
         assertEquals(OUT, output.vector().shape()[0]);
         assertEquals(1, output.vector().shape()[1]);
@@ -75,7 +75,7 @@ class Ia3AdapterTest {
         SplittableRandom rnd = new SplittableRandom(feedforward ? 11 : 12);
         FrozenLinear base = new FrozenLinear(WeightMatrix.of(random(rnd, OUT * IN, -1, 1), OUT, IN),
                 random(rnd, OUT, -1, 1));
-        Ia3Adapter a = adapter(feedforward, rnd);
+        Ia3Layer a = adapter(feedforward, rnd);
         float[] x = random(rnd, M * IN, -1, 1);
         float[] g = random(rnd, M * OUT, -1, 1);
         float[] dx = new float[M * IN];
@@ -108,7 +108,7 @@ class Ia3AdapterTest {
         }
     }
 
-    private static double loss(Ia3Adapter a, FrozenLinear base, float[] x, float[] g) {
+    private static double loss(Ia3Layer a, FrozenLinear base, float[] x, float[] g) {
         float[] y = new float[M * OUT];
         a.forward(base, x, M, y);
         double s = 0;
@@ -125,7 +125,7 @@ class Ia3AdapterTest {
         float[] w = random(rnd, OUT * IN, -1, 1);
         float[] b = random(rnd, OUT, -1, 1);
         float[] x = random(rnd, M * IN, -1, 1);
-        Ia3Adapter a = adapter(feedforward, rnd);
+        Ia3Layer a = adapter(feedforward, rnd);
         float[] adapted = new float[M * OUT];
         a.forward(new FrozenLinear(WeightMatrix.of(w, OUT, IN), b), x, M, adapted);
         float[] mw = w.clone();
@@ -152,12 +152,12 @@ class Ia3AdapterTest {
 
     @Test
     void shapeMismatchAndZeroScalesAreRefusedByName() {
-        Ia3Adapter a = Ia3Adapter.create("model.layers.0.mlp.down_proj", 64, 176, true);
+        Ia3Layer a = Ia3Layer.create("model.layers.0.mlp.down_proj", 64, 176, true);
         var e = assertThrows(IllegalArgumentException.class, () -> a.checkFits("model.layers.0.mlp.down_proj", 64, 64));
         assertTrue(e.getMessage().contains("model.layers.0.mlp.down_proj") && e.getMessage().contains("176")
                 && e.getMessage().contains("[64, 64]"), e.getMessage());
         var shape = assertThrows(IllegalArgumentException.class,
-                () -> new Ia3Adapter(new Parameter("x.ia3_l", new long[] {4, 1}, new float[4]), true));
+                () -> new Ia3Layer(new Parameter("x.ia3_l", new long[] {4, 1}, new float[4]), true));
         assertTrue(shape.getMessage().contains("x.ia3_l") && shape.getMessage().contains("[1, in_features]"),
                 shape.getMessage());
         a.vector().data()[3] = 0;

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * a feed-forward one when {@code feedforward_modules} says so, as PEFT decides it: for a list, the module name ends
  * with one of its entries; for a string, the name matches it as a regex in full. Unknown config keys are ignored.
  */
-public final class PeftIa3Adapter {
+public final class Ia3Files {
     private static final String PREFIX = "base_model.model.";
     private static final Pattern L_NAME = Pattern.compile("(.+)\\.ia3_l(?:\\.[A-Za-z0-9_]+)?");
 
@@ -32,7 +32,7 @@ public final class PeftIa3Adapter {
             "fan_in_fan_out", "feedforward_modules", "inference_mode", "init_ia3_weights", "modules_to_save",
             "peft_type", "revision", "target_modules", "task_type");
 
-    private PeftIa3Adapter() {
+    private Ia3Files() {
     }
 
     /**
@@ -53,7 +53,7 @@ public final class PeftIa3Adapter {
                     + "Llama-family linear");
         }
         JsonNode feedforward = config.get("feedforward_modules");
-        Map<String, Ia3Adapter> modules = new TreeMap<>();
+        Map<String, Ia3Layer> modules = new TreeMap<>();
         Path weights = dir.resolve("adapter_model.safetensors");
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             for (String name : file.names()) {
@@ -67,7 +67,7 @@ public final class PeftIa3Adapter {
                         ? l.shape()[0] == 1 && l.shape()[1] != 1
                         : isFeedforward(feedforward, module);
                 try {
-                    modules.put(module, new Ia3Adapter(l, ff));
+                    modules.put(module, new Ia3Layer(l, ff));
                 } catch (IllegalArgumentException e) {
                     throw new TensorFormatException(weights + ": " + e.getMessage() + " (" + module + " is "
                             + (ff ? "" : "not ") + "in feedforward_modules of " + configFile + ")");
@@ -94,7 +94,7 @@ public final class PeftIa3Adapter {
     }
 
     /** The options a loaded adapter is saved again with: targets and feed-forward modules as found in the file. */
-    private static Ia3Settings settings(JsonNode config, Map<String, Ia3Adapter> modules) {
+    private static Ia3Config settings(JsonNode config, Map<String, Ia3Layer> modules) {
         TreeSet<String> targets = new TreeSet<>();
         TreeSet<String> feedforward = new TreeSet<>();
         modules.forEach((module, a) -> {
@@ -104,7 +104,7 @@ public final class PeftIa3Adapter {
                 feedforward.add(projection);
             }
         });
-        return new Ia3Settings(List.copyOf(targets), List.copyOf(feedforward),
+        return new Ia3Config(List.copyOf(targets), List.copyOf(feedforward),
                 config.path("init_ia3_weights").asBoolean(true));
     }
 

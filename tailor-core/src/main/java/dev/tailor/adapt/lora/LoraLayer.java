@@ -1,8 +1,8 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
-import dev.tailor.adapt.MergeableAdapter;
+import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.NarrowMatMul;
@@ -21,7 +21,7 @@ import java.util.SplittableRandom;
  * {@code X·W} kernel on transposed copies of the small factors, which suits r ≪ in, out better than the tiled GEMM.
  * The training forward saves {@code Bᵀ} as well, for the backward's {@code dY·B}.
  */
-public final class LoraAdapter implements MergeableAdapter {
+public final class LoraLayer implements MergeableHook {
     private final Parameter a;
     private final Parameter b;
     private final int r;
@@ -38,7 +38,7 @@ public final class LoraAdapter implements MergeableAdapter {
      * @param b     {@code lora_B} {@code [out, r]}
      * @param scale {@code lora_alpha / r}, or {@code lora_alpha / sqrt(r)} for rsLoRA
      */
-    public LoraAdapter(Parameter a, Parameter b, float scale) {
+    public LoraLayer(Parameter a, Parameter b, float scale) {
         this(a, b, scale, 0);
     }
 
@@ -48,7 +48,7 @@ public final class LoraAdapter implements MergeableAdapter {
      *
      * @throws IllegalArgumentException when the shapes do not fit or {@code p} is outside [0, 1)
      */
-    public LoraAdapter(Parameter a, Parameter b, float scale, double dropout) {
+    public LoraLayer(Parameter a, Parameter b, float scale, double dropout) {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException(a.name() + ": lora_dropout must be in [0, 1), got " + dropout);
         }
@@ -73,7 +73,7 @@ public final class LoraAdapter implements MergeableAdapter {
      * {@code U(−1/sqrt(in), 1/sqrt(in))}), B zero, so the adapter starts as the identity. Parameters are named
      * as PEFT saves them: {@code base_model.model.<module>.lora_A.weight} / {@code lora_B.weight}.
      */
-    public static LoraAdapter create(String module, int out, int in, int r, double alpha, boolean rslora,
+    public static LoraLayer create(String module, int out, int in, int r, double alpha, boolean rslora,
                                      SplittableRandom rnd) {
         return create(module, out, in, r, alpha, rslora, LoraInit.KAIMING_UNIFORM, 0, rnd);
     }
@@ -82,7 +82,7 @@ public final class LoraAdapter implements MergeableAdapter {
      * A fresh pair initialised as {@code init} says (PEFT's {@code reset_lora_parameters}: Kaiming-uniform A, or
      * Gaussian A with σ = 1/r; B zero either way), with dropout {@code dropout} in training.
      */
-    public static LoraAdapter create(String module, int out, int in, int r, double alpha, boolean rslora,
+    public static LoraLayer create(String module, int out, int in, int r, double alpha, boolean rslora,
                                      LoraInit init, double dropout, SplittableRandom rnd) {
         float[] a = new float[Math.multiplyExact(r, in)];
         switch (init) {
@@ -99,7 +99,7 @@ public final class LoraAdapter implements MergeableAdapter {
             }
         }
         String prefix = "base_model.model." + module;
-        return new LoraAdapter(new Parameter(prefix + ".lora_A.weight", new long[] {r, in}, a),
+        return new LoraLayer(new Parameter(prefix + ".lora_A.weight", new long[] {r, in}, a),
                 new Parameter(prefix + ".lora_B.weight", new long[] {out, r}, new float[out * r]),
                 (float) (rslora ? alpha / Math.sqrt(r) : alpha / r), dropout);
     }
@@ -149,7 +149,7 @@ public final class LoraAdapter implements MergeableAdapter {
     }
 
     @Override
-    public LinearAdapter.Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
+    public LinearHook.Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         inner.forward(x, m, y);
         Saved saved = new Saved(scaledHidden(dropped(x, m, pass), m), transposedB());
         addScaledHidden(saved.hs(), m, saved.bt(), y);
@@ -164,7 +164,7 @@ public final class LoraAdapter implements MergeableAdapter {
 
     @Override
     public void backward(LinearOp inner, float[] dy, float[] x, int m, float[] dx, TrainingPass pass,
-                         LinearAdapter.Saved saved) {
+                         LinearHook.Saved saved) {
         inner.backward(dy, x, m, dx);
         Saved s = (Saved) saved;
         if (dropout == 0) {
@@ -187,7 +187,7 @@ public final class LoraAdapter implements MergeableAdapter {
      * @param hs the scaled hidden matrix {@code s·x̃·Aᵀ [m, r]} of the dropped-out input {@code x̃}
      * @param bt {@code Bᵀ [r, out]}
      */
-    private record Saved(float[] hs, float[] bt) implements LinearAdapter.Saved {
+    private record Saved(float[] hs, float[] bt) implements LinearHook.Saved {
     }
 
     /** The adapter's input in training pass {@code pass}: {@code x} itself without dropout, else a masked copy. */

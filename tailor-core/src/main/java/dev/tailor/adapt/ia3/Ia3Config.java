@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * @param feedforwardModules the targets whose input is scaled instead of their output (a subset of the targets)
  * @param initIa3Weights     start from ones (the identity); false draws the vectors from a standard normal, as PEFT
  */
-public record Ia3Settings(List<String> targetModules, List<String> feedforwardModules, boolean initIa3Weights) {
+public record Ia3Config(List<String> targetModules, List<String> feedforwardModules, boolean initIa3Weights) {
 
     /** PEFT's targets for Llama-family models ({@code TRANSFORMERS_MODELS_TO_IA3_TARGET_MODULES_MAPPING}). */
     public static final List<String> LLAMA_TARGETS = List.of(LinearSite.K_PROJ.shortName(),
@@ -31,7 +31,7 @@ public record Ia3Settings(List<String> targetModules, List<String> feedforwardMo
      * @throws IllegalArgumentException naming the option when a module is unknown or a feed-forward module is not
      *                                  a target
      */
-    public Ia3Settings {
+    public Ia3Config {
         targetModules = List.copyOf(targetModules);
         feedforwardModules = List.copyOf(feedforwardModules);
         if (targetModules.isEmpty()) {
@@ -56,11 +56,11 @@ public record Ia3Settings(List<String> targetModules, List<String> feedforwardMo
      * PEFT's defaults for a Llama-family model, with {@code targets} instead when not null: the feed-forward modules
      * are then Llama's that are targeted.
      */
-    public static Ia3Settings defaults(List<String> targets, List<String> feedforward) {
+    public static Ia3Config defaults(List<String> targets, List<String> feedforward) {
         List<String> t = targets == null ? LLAMA_TARGETS : targets;
         List<String> f = feedforward != null ? feedforward : LLAMA_FEEDFORWARD.stream()
                 .filter(m -> t.contains(m) || t.contains("all-linear")).toList();
-        return new Ia3Settings(t, f, true);
+        return new Ia3Config(t, f, true);
     }
 
     /** The projection names targeted ({@code all-linear} expanded), sorted. */

@@ -1,8 +1,8 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.model.site.LinearAdapter;
+import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
-import dev.tailor.adapt.MergeableAdapter;
+import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.Parameter;
 
@@ -18,9 +18,9 @@ import java.util.List;
  * (zero when the base has none). So training and inference run the same code, the base stays untouched, and the
  * piece is the identity until b moves.
  */
-public final class BiasAdapter implements MergeableAdapter {
+public final class BiasLayer implements MergeableHook {
     private final Parameter bias;
-    private final LinearAdapter wrapped;
+    private final LinearHook wrapped;
     private float[] replaced;
 
     /**
@@ -28,7 +28,7 @@ public final class BiasAdapter implements MergeableAdapter {
      *
      * @param bias the trained bias {@code [out]}, named as PEFT saves it
      */
-    public BiasAdapter(Parameter bias, LinearAdapter wrapped) {
+    public BiasLayer(Parameter bias, LinearHook wrapped) {
         if (bias.shape().length != 1) {
             throw new IllegalArgumentException(bias.name() + " " + Arrays.toString(bias.shape()) + " is not a vector");
         }
@@ -42,7 +42,7 @@ public final class BiasAdapter implements MergeableAdapter {
     }
 
     /** The piece it wraps, or null. */
-    public LinearAdapter wrapped() {
+    public LinearHook wrapped() {
         return wrapped;
     }
 
@@ -143,8 +143,8 @@ public final class BiasAdapter implements MergeableAdapter {
         }
     }
 
-    private MergeableAdapter mergeable() {
-        if (wrapped instanceof MergeableAdapter m) {
+    private MergeableHook mergeable() {
+        if (wrapped instanceof MergeableHook m) {
             return m;
         }
         throw new IllegalArgumentException(bias.name() + ": a " + wrapped.getClass().getSimpleName()
