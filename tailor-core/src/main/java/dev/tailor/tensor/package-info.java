@@ -1,8 +1,10 @@
 /**
  * Dense float32 compute: weights read in place ({@link dev.tailor.tensor.WeightMatrix}, F32/BF16/F16),
  * the matrix products ({@link dev.tailor.tensor.MatMul}), the element-wise kernels of the forward pass
- * ({@link dev.tailor.tensor.Ops}, {@link dev.tailor.model.RopeTables}), their scalar test oracles
- * ({@link dev.tailor.tensor.ScalarKernels}) and the kernels' thread pool ({@link dev.tailor.tensor.Parallel}).
+ * ({@link dev.tailor.tensor.Ops}), their scalar test oracles ({@link dev.tailor.tensor.ScalarKernels}), the
+ * kernels' thread pool ({@link dev.tailor.tensor.Parallel}), trainable tensors ({@link dev.tailor.tensor.Parameter})
+ * and the linear algebra adapters need ({@link dev.tailor.tensor.Svd}). The ground floor: it imports no other
+ * package of Tailor.
  * Kernels use the Vector API at the preferred species width.
  */
 package dev.tailor.tensor;
