@@ -95,11 +95,12 @@ public final class Trainer {
         long start = 0;
         Optional<Path> latest = resume ? CheckpointStore.latest(store.root()) : Optional.empty();
         if (latest.isPresent()) {
-            TrainerState state = CheckpointStore.load(latest.get(), model.parameters(), optimizer);
-            if (!state.configHash().equals(configHash)) {
+            // the identity first: another configuration's tensors may not even match this run's parameters
+            if (!CheckpointStore.state(latest.get()).configHash().equals(configHash)) {
                 throw new IllegalStateException(latest.get() + " was written by a run with another configuration "
                         + "(model, data or options differ); use a new output directory or do not resume");
             }
+            TrainerState state = CheckpointStore.load(latest.get(), model.parameters(), optimizer);
             start = state.step();
             history.addAll(state.lossHistory());
             data.train().seek(JSON.convertValue(state.dataPosition(), DataPosition.class));

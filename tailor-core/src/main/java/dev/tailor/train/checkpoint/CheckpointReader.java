@@ -31,13 +31,23 @@ public final class CheckpointReader {
     }
 
     /**
+     * Reads only the trainer state of {@code dir}, restoring nothing (to check that a checkpoint belongs to the run
+     * before its tensors are matched against the run's parameters).
+     *
+     * @throws CheckpointException naming the file when it is missing or malformed
+     */
+    public static TrainerState state(Path dir) {
+        return TrainerStateJson.read(require(dir, CheckpointWriter.TRAINER_STATE));
+    }
+
+    /**
      * Loads {@code dir} into {@code params} (their existing arrays) and {@code optimizer}.
      *
      * @return the trainer state
      * @throws CheckpointException naming the file and tensor or field that is missing or does not match
      */
     public static TrainerState load(Path dir, List<Parameter> params, Optimizer optimizer) {
-        TrainerState state = TrainerStateJson.read(require(dir, CheckpointWriter.TRAINER_STATE));
+        TrainerState state = state(dir);
         OptimizerState optState = readOptimizer(require(dir, CheckpointWriter.OPTIMIZER), params, optimizer.kind());
         Path trainable = require(dir, CheckpointWriter.TRAINABLE);
         try (SafetensorsFile file = open(trainable)) {

@@ -165,6 +165,11 @@ public final class CheckpointStore {
         return CheckpointReader.load(checkpoint, params, optimizer);
     }
 
+    /** The trainer state of a checkpoint alone, restoring nothing; see {@link CheckpointReader#state}. */
+    public static TrainerState state(Path checkpoint) {
+        return CheckpointReader.state(checkpoint);
+    }
+
     private static boolean isComplete(Path dir) {
         return NAME.matcher(dir.getFileName().toString()).matches() && Files.isDirectory(dir)
                 && Files.isRegularFile(dir.resolve(CheckpointWriter.TRAINER_STATE))
