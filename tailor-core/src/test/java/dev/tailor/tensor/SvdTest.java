@@ -7,7 +7,10 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@link Svd} against a naive Jacobi-eigenvalue oracle, on awkward shapes, and the Eckart–Young truncation error. */
+/**
+ * {@link Svd} against a naive Jacobi-eigenvalue oracle (a differential test: the oracle squares the matrix, Svd does
+ * not), on awkward and rank-deficient shapes, and the Eckart–Young truncation error.
+ */
 class SvdTest {
     private static final int[][] SHAPES = {{1, 1}, {1, 7}, {7, 1}, {7, 3}, {3, 7}, {17, 5}, {5, 17}, {12, 12},
         {23, 19}};
@@ -112,35 +115,63 @@ class SvdTest {
     }
 
     @Test
-    void randomizedTruncationIsNearOptimalOnALargerMatrix() {
+    void jacobiIsExactOnLargerAndRankDeficientMatrices() {
         SplittableRandom rnd = new SplittableRandom(4);
-        int rows = 90;
-        int cols = 70;
-        int inner = 30;
-        double[] b = random(rows * inner, rnd);
-        double[] a = random(inner * cols, rnd);
-        for (int k = 0; k < inner; k++) {
-            double decay = Math.pow(0.6, k);
-            for (int i = 0; i < rows; i++) {
-                b[i * inner + k] *= decay;
+        // {rows, cols, rank}: full rank, then products of [rows, rank]·[rank, cols] (rank deficient)
+        int[][] cases = {{17, 64, 17}, {64, 17, 17}, {64, 176, 64}, {176, 64, 64}, {64, 176, 6}, {7, 3, 1},
+            {30, 30, 29}};
+        for (int[] c : cases) {
+            int rows = c[0];
+            int cols = c[1];
+            int inner = c[2];
+            String what = rows + "x" + cols + " of rank " + inner;
+            double[] m = inner == Math.min(rows, cols) ? random(rows * cols, rnd)
+                    : product(random(rows * inner, rnd), random(inner * cols, rnd), rows, inner, cols);
+            double[] oracle = SvdOracle.singularValues(m, rows, cols);
+            Svd svd = Svd.jacobi(m, rows, cols);
+            assertEquals(Math.min(rows, cols), svd.rank(), what);
+            for (int i = 0; i < inner; i++) {
+                assertEquals(oracle[i], svd.s()[i], 1e-9 * oracle[0], what + " σ" + i);
+            }
+            for (int i = inner; i < svd.rank(); i++) {
+                assertTrue(svd.s()[i] < 1e-12 * oracle[0], what + " σ" + i + " = " + svd.s()[i] + " is zero");
+            }
+            assertTrue(SvdOracle.frobeniusDistance(m, svd.reconstruct()) < 1e-12 * oracle[0] * rows, what);
+            for (int p = 0; p < inner; p++) {
+                for (int q = 0; q < inner; q++) {
+                    double uu = 0;
+                    for (int i = 0; i < rows; i++) {
+                        uu += svd.u()[i * svd.rank() + p] * svd.u()[i * svd.rank() + q];
+                    }
+                    double vv = 0;
+                    for (int j = 0; j < cols; j++) {
+                        vv += svd.vt()[p * cols + j] * svd.vt()[q * cols + j];
+                    }
+                    assertEquals(p == q ? 1 : 0, uu, 1e-10, "UᵀU " + what);
+                    assertEquals(p == q ? 1 : 0, vv, 1e-10, "VᵀV " + what);
+                }
+            }
+            for (int k : new int[] {1, 4, 16, 22}) {
+                if (k <= inner) {
+                    Svd t = svd.truncate(k);
+                    assertEquals(SvdOracle.tail(oracle, k), SvdOracle.frobeniusDistance(m, t.reconstruct()),
+                            1e-6 * oracle[0], what + " truncated to " + k);
+                }
             }
         }
-        double[] m = product(b, a, rows, inner, cols);
-        float[] f = new float[m.length];
-        for (int i = 0; i < m.length; i++) {
-            f[i] = (float) m[i];
-            m[i] = f[i];
-        }
-        double[] oracle = SvdOracle.singularValues(m, rows, cols);
-        for (int k : new int[] {1, 4, 8}) {
-            Svd t = Svd.truncated(f, rows, cols, k, 11);
-            assertEquals(k, t.rank());
-            double error = SvdOracle.frobeniusDistance(m, t.reconstruct());
-            double best = SvdOracle.tail(oracle, k);
-            assertTrue(error >= best * (1 - 1e-9), "no rank-" + k + " matrix beats Eckart–Young");
-            assertTrue(error <= best * 1.001, "rank " + k + ": error " + error + " vs optimal " + best);
-            for (int i = 0; i < k; i++) {
-                assertEquals(oracle[i], t.s()[i], 1e-4 * oracle[i], "σ" + i);
+    }
+
+    @Test
+    void canonicalFormCompletesAZeroMatrixWithTheAxes() {
+        Svd zero = Svd.jacobi(new double[3 * 5], 3, 5).canonical(3, 0x1p-23);
+        assertEquals(3, zero.rank());
+        for (int k = 0; k < 3; k++) {
+            assertEquals(0, zero.s()[k]);
+            for (int i = 0; i < 3; i++) {
+                assertEquals(i == k ? 1 : 0, zero.u()[i * 3 + k], "U is the identity");
+            }
+            for (int j = 0; j < 5; j++) {
+                assertEquals(j == k ? 1 : 0, zero.vt()[k * 5 + j], "Vᵀ is the first rows of the identity");
             }
         }
     }

@@ -10,7 +10,7 @@ import dev.tailor.adapt.InvalidOptionException;
  * @param majoritySignMethod sign election of the TIES types
  * @param svdRank            rank of the SVD types' result, or null for the largest rank of the adapters
  * @param svdClamp           quantile in {@code [0, 1]} at which the SVD types clamp the entries of B and A, or null
- * @param seed               seed of DARE's random pruning and of the randomized SVD
+ * @param seed               seed of DARE's random pruning (the SVD types' decomposition is exact and takes none)
  */
 public record CombineOptions(CombinationType type, Double density, MajoritySignMethod majoritySignMethod,
                              Integer svdRank, Double svdClamp, long seed) {

@@ -29,11 +29,31 @@ import java.util.TreeSet;
  *       merged separately ({@link TaskArithmetic}) with weights {@code sign(wᵢsᵢ)·√|wᵢsᵢ|} for the A's and
  *       {@code √|wᵢsᵢ|} for the B's, so {@code linear} gives {@code ΔW = (Σ √|wᵢsᵢ|·Bᵢ)·(Σ ±√|wᵢsᵢ|·Aᵢ)}, cross
  *       terms included. All adapters must have the same rank, which is {@code new_rank}.</li>
- *   <li>{@code svd} and the {@code *_svd} types: {@code ΔWᵢ = sᵢ·Bᵢ·Aᵢ} are merged with weights {@code wᵢ}, and
- *       the result is truncated to {@code new_rank} ({@code svd_rank}, default the largest adapter rank) by
- *       {@link Svd}: {@code B = U·diag(S)}, {@code A = Vᵀ}, optionally clamped at the {@code svd_clamp} quantile of
- *       their entries. PEFT's code multiplies ΔWᵢ, which already holds sᵢ, by {@code wᵢ·sᵢ}, so applies sᵢ twice;
- *       Tailor applies it once, so {@code svd} of one adapter of weight 1 at its own rank gives it back.</li>
+ *   <li>{@code svd} and the {@code *_svd} types, as PEFT's {@code _svd_generalized_task_arithmetic_weighted_adapter}
+ *       (after kohya-ss's {@code svd_merge_lora.py}): the {@code ΔWᵢ = sᵢ·Bᵢ·Aᵢ} are merged with weights
+ *       {@code wᵢ} ({@link TaskArithmetic}), then {@code U, S, Vh = torch.linalg.svd(ΔW, full_matrices=True)},
+ *       {@code B = U[:, :r]·diag(S[:r])}, {@code A = Vh[:r, :]} with {@code r = new_rank} ({@code svd_rank}, default
+ *       the largest adapter rank), and with {@code svd_clamp = q}: {@code hi = quantile(cat(B.flatten(),
+ *       A.flatten()), q)}, {@code B, A ← clamp(B, −hi, hi), clamp(A, −hi, hi)}. Tailor's SVD is exact ({@link Svd}:
+ *       of the stacked factors for {@code svd}, one-sided Jacobi of the dense merged ΔW for the pruned types), so
+ *       the result depends on no seed but DARE's.</li>
+ * </ul>
+ * PEFT's fixes followed: huggingface/peft#817 (optional {@code svd_clamp}, {@code svd_rank}, {@code cat},
+ * {@code svd_full_matrices}); huggingface/peft#3111 "FIX Several bugs when adding merged LoRA weights" (the SVD
+ * path weighted the ΔWᵢ, which already hold sᵢ, by {@code wᵢ·sᵢ}, applying the scale twice: now {@code wᵢ}
+ * alone); huggingface/peft#3449 "FIX add_weighted_adapter creates an overscaled adapter when the source uses
+ * rslora" (the result has {@code use_rslora = false}, so its scale is 1). Where PEFT's result is not determined:
+ * <ul>
+ *   <li>{@code r > min(out, in)}: PEFT's {@code U[:, :r]·diag(S[:r])} and {@code Vh[:r]} then do not fit a rank-r
+ *       pair; Tailor takes {@code min(r, out, in)} triplets and lists the module in {@code rank_pattern}.</li>
+ *   <li>{@code r} above the rank of ΔW: the full SVD's extra triplets have S = 0, so zero columns of B, but
+ *       orthonormal rows of A that complete Vᵀ; LAPACK picks them from the null space of ΔW as it may. They
+ *       leave {@code B·A} unchanged, but enter the clamp's quantile. The signs of the singular pairs, which LAPACK
+ *       also picks as it may, enter it too. Tailor fixes both ({@link Svd#canonical}: a singular value at most
+ *       {@code σ₀·max(out, in)·2⁻²³} counts as zero, each pair signed so that the largest-magnitude entry of its
+ *       left vector is positive, the null space completed axis by axis), so a clamped result is PEFT's clamp of a
+ *       valid SVD of ΔW, but another valid SVD, LAPACK's among them, can move the clamped ΔW by tens of percent
+ *       (measured on the test cases: 4% for signs alone, 18–110% with a completed null space).</li>
  * </ul>
  * An adapter's rank is PEFT's: the largest of its {@code r} and its modules' ranks. As in PEFT, a single adapter is
  * always combined {@code linear}ly. Modules are combined in parallel on {@link Parallel}'s threads: each depends
@@ -266,15 +286,14 @@ public final class LoraCombine {
                                    int newRank, CombineOptions options) {
         int in = parts.getFirst().in();
         int out = parts.getFirst().out();
+        // PEFT's U[:, :r]·diag(S[:r]) only fits the new pair for r <= min(out, in)
         int rank = Math.min(newRank, Math.min(in, out));
-        long seed = random(options.seed(), module, 'S').nextLong();
         Svd svd;
         if (type.merge() == CombinationType.TaskMerge.SUM) {
             // ΔW = Σ wᵢ·sᵢ·Bᵢ·Aᵢ = [B₁ B₂ …]·[w₁s₁A₁; w₂s₂A₂; …]: factor it without forming it
             LoraLayer stacked = cat(module, parts, weights);
-            int inner = stacked.rank();
             svd = Svd.ofProduct(doubles(stacked.parameters().get(1).data()),
-                    doubles(stacked.parameters().get(0).data()), out, inner, in, rank);
+                    doubles(stacked.parameters().get(0).data()), out, stacked.rank(), in, rank);
         } else {
             float[][] deltas = new float[parts.size()][];
             double[] w = new double[parts.size()];
@@ -284,22 +303,15 @@ public final class LoraCombine {
             }
             float[] merged = TaskArithmetic.merge(type.merge(), deltas, w, options.density(),
                     options.majoritySignMethod(), random(options.seed(), module, 'W'));
-            svd = Svd.truncated(merged, out, in, rank, seed);
+            svd = Svd.jacobi(doubles(merged), out, in);
         }
-        // ΔW may have fewer triplets than asked (fewer pairs than the rank): pad with zeros, as PEFT's full SVD does
-        // with the singular vectors of zero singular values, so the module keeps the asked rank
-        float[] b = new float[out * rank];
-        float[] a = new float[rank * in];
-        double[] us = svd.us();
-        for (int o = 0; o < out; o++) {
-            for (int c = 0; c < svd.rank(); c++) {
-                b[o * rank + c] = (float) us[o * svd.rank() + c];
-            }
-        }
-        for (int i = 0; i < svd.rank() * in; i++) {
-            a[i] = (float) svd.vt()[i];
-        }
+        // PEFT's full SVD has `rank` triplets even where ΔW has fewer: the extra ones have S = 0, so zero columns of
+        // B, but unit rows of A, which enter the clamp's quantile
+        svd = svd.canonical(rank, Math.max(in, out) * Svd.FLOAT_RANK_TOLERANCE);
+        float[] b = floats(svd.us());
+        float[] a = floats(svd.vt());
         if (options.svdClamp() != null) {
+            // hi = quantile([B; A] flattened, svd_clamp); B, A ← clamp(B, −hi, hi), clamp(A, −hi, hi)
             float hi = quantile(b, a, options.svdClamp());
             clamp(b, hi);
             clamp(a, hi);
@@ -333,6 +345,14 @@ public final class LoraCombine {
         String prefix = "base_model.model." + module;
         return new LoraLayer(new Parameter(prefix + ".lora_A.weight", new long[] {rank, in}, a),
                 new Parameter(prefix + ".lora_B.weight", new long[] {out, rank}, b), 1f);
+    }
+
+    private static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
     }
 
     private static double[] doubles(float[] x) {

@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * own gives (a single module runs on the calling thread alone), whatever {@link Parallel#threads()} is.
  */
 class LoraCombineParallelTest {
-    /** Hidden 64, ffn 96: large enough that the *_svd types take the randomized range finder at rank 4. */
+    /** Hidden 64, ffn 96: the *_svd types decompose [64, 96] and [96, 64] matrices densely. */
     private static final ModelConfig CONFIG = new ModelConfig("llama", 64, 96, 2, 4, 2, 16, 1e-5, 10000.0, null, 50,
             64, false, false, false, 1, List.of(2));
     private static final List<Double> WEIGHTS = List.of(0.7, -0.4, 1.3);
