@@ -21,7 +21,7 @@ public final class ScalarKernels {
     }
 
     /** RMSNorm, see {@link Ops#rmsNorm}. */
-    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+    public static float rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
         float ss = 0f;
         for (int i = 0; i < dim; i++) {
             ss += x[xOff + i] * x[xOff + i];
@@ -30,6 +30,7 @@ public final class ScalarKernels {
         for (int i = 0; i < dim; i++) {
             out[outOff + i] = x[xOff + i] * inv * weight[i];
         }
+        return inv;
     }
 
     /** Rotate-half RoPE in place, see {@link Ops#rope}. */
