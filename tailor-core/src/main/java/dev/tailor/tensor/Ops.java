@@ -137,6 +137,25 @@ public final class Ops {
         }
     }
 
+    /**
+     * A linear layer's bias: {@code y[r, j] += bias[j]} for each of the {@code rows} rows of width
+     * {@code bias.length}.
+     */
+    public static void addBias(float[] y, int rows, float[] bias) {
+        int n = bias.length;
+        int bound = F.loopBound(n);
+        for (int r = 0; r < rows; r++) {
+            int off = r * n;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, y, off + i).add(FloatVector.fromArray(F, bias, i)).intoArray(y, off + i);
+            }
+            for (; i < n; i++) {
+                y[off + i] += bias[i];
+            }
+        }
+    }
+
     /** SwiGLU's gate: {@code out[i] = silu(gate[i]) · up[i]} with {@code silu(g) = g / (1 + exp(−g))}, over {@code [off, off + len)}. */
     public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
         if (len >= PARALLEL_ELEMENTS) {

@@ -65,6 +65,16 @@ public final class ScalarKernels {
         }
     }
 
+    /** {@code y[r, j] += bias[j]}, see {@link Ops#addBias}. */
+    public static void addBias(float[] y, int rows, float[] bias) {
+        int n = bias.length;
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) {
+                y[r * n + j] += bias[j];
+            }
+        }
+    }
+
     /** {@code out = silu(gate) · up}, see {@link Ops#siluMul}. */
     public static void siluMul(float[] gate, float[] up, float[] out, int off, int len) {
         for (int i = off; i < off + len; i++) {

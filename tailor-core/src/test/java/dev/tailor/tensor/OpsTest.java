@@ -102,6 +102,19 @@ class OpsTest {
     }
 
     @ParameterizedTest
+    @ValueSource(ints = {1, 7, 17, 1023})
+    void addBiasMatches(int width) {
+        SplittableRandom rnd = new SplittableRandom(width + 3);
+        int rows = 5;
+        float[] bias = MatMulTest.randoms(rnd, width);
+        float[] expected = MatMulTest.randoms(rnd, rows * width);
+        float[] actual = expected.clone();
+        ScalarKernels.addBias(expected, rows, bias);
+        Ops.addBias(actual, rows, bias);
+        assertClose(expected, actual, 0f, "addBias");
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {0, 1, 17, 4096, 100_003})
     void addSumsElementWiseIntoEitherOperandOrAThirdArray(int len) {
         SplittableRandom rnd = new SplittableRandom(len);
