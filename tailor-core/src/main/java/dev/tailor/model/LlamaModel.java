@@ -147,7 +147,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         MatMul.matmulTransposed(x, n, w, y);
         if (b != null) {
-            BlockMath.addBias(y, n, b);
+            Ops.addBias(y, n, b);
         }
     }
 

@@ -20,10 +20,13 @@ public final class Ops {
     }
 
     /**
-     * RMSNorm as in HF Llama (float32): {@code out = x · rsqrt(mean(x²) + eps) · weight} over {@code dim}
-     * elements of x from {@code xOff}, written to out from {@code outOff} (may be the same place as x).
+     * RMSNorm as in HF Llama (float32): {@code out = x · rstd · weight} with {@code rstd = 1/sqrt(mean(x²) + eps)}
+     * over {@code dim} elements of x from {@code xOff}, written to out from {@code outOff} (may be the same place as
+     * x). {@code rstd} is {@code 1/sqrt} in float32: the square root and the division are each rounded to float.
+     *
+     * @return the row's {@code rstd}, which the training backward keeps
      */
-    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+    public static float rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
         int bound = F.loopBound(dim);
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
@@ -44,6 +47,7 @@ public final class Ops {
         for (; i < dim; i++) {
             out[outOff + i] = x[xOff + i] * inv * weight[i];
         }
+        return inv;
     }
 
     /**
@@ -130,6 +134,25 @@ public final class Ops {
         }
         for (; i < to; i++) {
             out[i] = a[i] + b[i];
+        }
+    }
+
+    /**
+     * A linear layer's bias: {@code y[r, j] += bias[j]} for each of the {@code rows} rows of width
+     * {@code bias.length}.
+     */
+    public static void addBias(float[] y, int rows, float[] bias) {
+        int n = bias.length;
+        int bound = F.loopBound(n);
+        for (int r = 0; r < rows; r++) {
+            int off = r * n;
+            int i = 0;
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(F, y, off + i).add(FloatVector.fromArray(F, bias, i)).intoArray(y, off + i);
+            }
+            for (; i < n; i++) {
+                y[off + i] += bias[i];
+            }
         }
     }
 

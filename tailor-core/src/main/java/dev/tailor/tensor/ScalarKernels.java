@@ -21,7 +21,7 @@ public final class ScalarKernels {
     }
 
     /** RMSNorm, see {@link Ops#rmsNorm}. */
-    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+    public static float rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
         float ss = 0f;
         for (int i = 0; i < dim; i++) {
             ss += x[xOff + i] * x[xOff + i];
@@ -30,6 +30,7 @@ public final class ScalarKernels {
         for (int i = 0; i < dim; i++) {
             out[outOff + i] = x[xOff + i] * inv * weight[i];
         }
+        return inv;
     }
 
     /** Rotate-half RoPE in place, see {@link Ops#rope}. */
@@ -61,6 +62,16 @@ public final class ScalarKernels {
         }
         for (int i = 0; i < len; i++) {
             x[off + i] /= sum;
+        }
+    }
+
+    /** {@code y[r, j] += bias[j]}, see {@link Ops#addBias}. */
+    public static void addBias(float[] y, int rows, float[] bias) {
+        int n = bias.length;
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++) {
+                y[r * n + j] += bias[j];
+            }
         }
     }
 

@@ -32,6 +32,22 @@ class OpsTest {
     }
 
     @ParameterizedTest
+    @ValueSource(ints = {1, 7, 17, 1023})
+    void rmsNormReturnsTheRowsRstd(int dim) {
+        SplittableRandom rnd = new SplittableRandom(dim + 11);
+        float[] x = withPadding(rnd, dim, 1);
+        float[] weight = MatMulTest.randoms(rnd, dim);
+        float expected = ScalarKernels.rmsNorm(x, 1, weight, 1e-6f, new float[dim + 1], 1, dim);
+        float actual = Ops.rmsNorm(x, 1, weight, 1e-6f, new float[dim + 1], 1, dim);
+        assertEquals(expected, actual, 2e-6f * expected, "rstd");
+        double ss = 0;
+        for (int i = 0; i < dim; i++) {
+            ss += (double) x[1 + i] * x[1 + i];
+        }
+        assertEquals(1 / Math.sqrt(ss / dim + 1e-6), actual, 1e-5 * actual);
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {2, 6, 34, 64, 128})
     void ropeMatches(int headDim) {
         SplittableRandom rnd = new SplittableRandom(headDim);
@@ -83,6 +99,19 @@ class OpsTest {
         assertClose(expected, actual, 1e-6f, "siluMul");
         double g = gate[2];
         assertEquals(g / (1 + Math.exp(-g)) * up[2], actual[2], 1e-6 * Math.abs(g * up[2]) + 1e-7);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 17, 1023})
+    void addBiasMatches(int width) {
+        SplittableRandom rnd = new SplittableRandom(width + 3);
+        int rows = 5;
+        float[] bias = MatMulTest.randoms(rnd, width);
+        float[] expected = MatMulTest.randoms(rnd, rows * width);
+        float[] actual = expected.clone();
+        ScalarKernels.addBias(expected, rows, bias);
+        Ops.addBias(actual, rows, bias);
+        assertClose(expected, actual, 0f, "addBias");
     }
 
     @ParameterizedTest

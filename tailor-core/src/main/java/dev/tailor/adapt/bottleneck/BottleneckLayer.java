@@ -3,6 +3,7 @@ package dev.tailor.adapt.bottleneck;
 import dev.tailor.model.site.SublayerHook;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
@@ -148,12 +149,7 @@ public final class BottleneckLayer implements SublayerHook {
     private float[] down(float[] h, int m) {
         float[] z = new float[m * bottleneck];
         MatMul.matmulTransposed(h, m, WeightMatrix.of(downWeight.data(), bottleneck, hidden), z);
-        float[] d = downBias.data();
-        for (int r = 0; r < m; r++) {
-            for (int j = 0; j < bottleneck; j++) {
-                z[r * bottleneck + j] += d[j];
-            }
-        }
+        Ops.addBias(z, m, downBias.data());
         return z;
     }
 

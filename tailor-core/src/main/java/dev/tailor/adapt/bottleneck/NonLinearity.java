@@ -1,5 +1,7 @@
 package dev.tailor.adapt.bottleneck;
 
+import dev.tailor.tensor.Gelu;
+
 import java.util.Arrays;
 import java.util.Locale;
 
@@ -12,14 +14,13 @@ public enum NonLinearity {
     RELU("relu"),
     /** Swish = SiLU, {@code x·σ(x)}. */
     SWISH("swish"),
-    /** The exact GELU {@code x·Φ(x) = x·(1 + erf(x/√2))/2} (PyTorch's default {@code gelu}, not the tanh form). */
+    /**
+     * The exact GELU {@code x·Φ(x) = x·(1 + erf(x/√2))/2} (PyTorch's default {@code gelu}, not the tanh form), as
+     * {@link Gelu}.
+     */
     GELU("gelu"),
     /** {@code tanh(x)}. */
     TANH("tanh");
-
-    private static final double SQRT_HALF = Math.sqrt(0.5);
-    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
-    private static final double TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
     private final String configName;
 
@@ -56,7 +57,7 @@ public enum NonLinearity {
         return switch (this) {
             case RELU -> x > 0 ? x : 0;
             case SWISH -> x * sigmoid(x);
-            case GELU -> x * phi(x);
+            case GELU -> Gelu.value(x);
             case TANH -> Math.tanh(x);
         };
     }
@@ -69,7 +70,7 @@ public enum NonLinearity {
                 double s = sigmoid(x);
                 yield s * (1 + x * (1 - s));
             }
-            case GELU -> phi(x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+            case GELU -> Gelu.derivative(x);
             case TANH -> {
                 double t = Math.tanh(x);
                 yield 1 - t * t;
@@ -79,50 +80,5 @@ public enum NonLinearity {
 
     private static double sigmoid(double x) {
         return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-    }
-
-    /** The standard normal CDF {@code Φ(x) = erfc(−x/√2)/2}, accurate in the far tails too. */
-    static double phi(double x) {
-        return 0.5 * erfc(-x * SQRT_HALF);
-    }
-
-    /** The error function, to about 1e-15 relative. */
-    public static double erf(double x) {
-        return Math.abs(x) < 2.5 ? erfSeries(x) : Math.copySign(1 - erfcFraction(Math.abs(x)), x);
-    }
-
-    /** The complementary error function {@code 1 − erf(x)}, without cancellation for large {@code x}. */
-    public static double erfc(double x) {
-        if (x >= 2.5) {
-            return erfcFraction(x);
-        }
-        if (x <= -2.5) {
-            return 2 - erfcFraction(-x);
-        }
-        return 1 - erfSeries(x);
-    }
-
-    /** {@code erf(x) = 2/√π · Σ_n (−1)^n x^(2n+1) / (n!·(2n+1))}, for {@code |x| < 2.5}. */
-    private static double erfSeries(double x) {
-        double x2 = x * x;
-        double term = x;
-        double sum = x;
-        for (int n = 1; n < 100 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
-            term *= -x2 / n;
-            sum += term / (2 * n + 1);
-        }
-        return TWO_OVER_SQRT_PI * sum;
-    }
-
-    /**
-     * {@code erfc(x)} for {@code x ≥ 2.5} from Laplace's continued fraction
-     * {@code erfc(x) = e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + …)))))}, evaluated from the tail.
-     */
-    private static double erfcFraction(double x) {
-        double f = x;
-        for (int k = 60; k >= 1; k--) {
-            f = x + (k / 2.0) / f;
-        }
-        return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
     }
 }

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.compacter;
 
 import dev.tailor.model.site.SublayerHook;
+import dev.tailor.tensor.Gelu;
 import dev.tailor.tensor.Parameter;
 
 import java.util.ArrayList;

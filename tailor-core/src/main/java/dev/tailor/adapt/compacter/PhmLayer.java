@@ -1,6 +1,7 @@
 package dev.tailor.adapt.compacter;
 
 import dev.tailor.tensor.MatMulNN;
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parameter;
 
 import java.util.List;
@@ -103,12 +104,7 @@ public final class PhmLayer {
     /** Writes {@code y [m, out] = x [m, in]·H + b}. */
     public void forward(float[] x, int m, float[] y) {
         MatMulNN.matmul(x, 0, m, in, weight(), 0, out, y, 0);
-        float[] b = bias.data();
-        for (int r = 0; r < m; r++) {
-            for (int j = 0; j < out; j++) {
-                y[r * out + j] += b[j];
-            }
-        }
+        Ops.addBias(y, m, bias.data());
     }
 
     /**

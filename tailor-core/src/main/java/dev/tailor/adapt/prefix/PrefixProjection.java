@@ -3,6 +3,7 @@ package dev.tailor.adapt.prefix;
 import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
@@ -97,12 +98,7 @@ public record PrefixProjection(Parameter embedding, Parameter w1, Parameter b1, 
         int p = virtual();
         int width = width();
         MatMul.matmulTransposed(activations(), p, WeightMatrix.of(w2.data(), width, hidden()), prefix);
-        float[] bias = b2.data();
-        for (int r = 0; r < p; r++) {
-            for (int j = 0; j < width; j++) {
-                prefix[r * width + j] += bias[j];
-            }
-        }
+        Ops.addBias(prefix, p, b2.data());
     }
 
     @Override

@@ -1,11 +1,11 @@
 package dev.tailor.train.nn;
 
-import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
@@ -94,7 +94,7 @@ public record Linear(WeightMatrix weight, Parameter param, float[] bias, Paramet
         public void forward(float[] x, int m, float[] y) {
             MatMul.matmulTransposed(x, m, l.weight, y);
             if (l.bias != null) {
-                FrozenLinear.addBias(y, m, l.bias);
+                Ops.addBias(y, m, l.bias);
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.tailor.train.nn;
 
+import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.VectorMath;
 import dev.tailor.tensor.Parameter;
@@ -9,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * RMSNorm {@code y = x · rstd · w} with {@code rstd = 1/sqrt(mean(x²) + eps)} over rows of width {@code dim}, with
- * its backward. Rows are vectorized and spread over the kernel threads (the weight gradient, a sum over rows, is
- * accumulated by one thread in row order).
+ * its backward. Each row's forward is the inference kernel {@link Ops#rmsNorm}; the backward is vectorized here.
+ * Both spread rows over the kernel threads (the weight gradient, a sum over rows, is accumulated by one thread in
+ * row order).
  *
  * @param weight the scale (a view of {@code param}'s data when trainable)
  * @param param  the trainable scale, or null
@@ -56,29 +58,8 @@ public record Norm(float[] weight, Parameter param, float eps) {
 
     private void forwardRows(float[] x, int r0, int r1, float[] y, float[] rstd) {
         int d = dim();
-        int bound = F.loopBound(d);
         for (int r = r0; r < r1; r++) {
-            int off = r * d;
-            FloatVector acc = FloatVector.zero(F);
-            int i = 0;
-            for (; i < bound; i += F.length()) {
-                FloatVector v = FloatVector.fromArray(F, x, off + i);
-                acc = v.fma(v, acc);
-            }
-            float ss = VectorMath.sum(acc);
-            for (; i < d; i++) {
-                ss += x[off + i] * x[off + i];
-            }
-            float s = (float) (1.0 / Math.sqrt(ss / d + eps));
-            rstd[r] = s;
-            i = 0;
-            for (; i < bound; i += F.length()) {
-                FloatVector.fromArray(F, x, off + i).mul(s).mul(FloatVector.fromArray(F, weight, i))
-                        .intoArray(y, off + i);
-            }
-            for (; i < d; i++) {
-                y[off + i] = x[off + i] * s * weight[i];
-            }
+            rstd[r] = Ops.rmsNorm(x, r * d, weight, eps, y, r * d, d);
         }
     }
 
