@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 
 /**
  * The corpus of hostile input files under {@code src/test/resources/hostile/} ({@code tokenizer/}, {@code config/},
@@ -16,14 +17,14 @@ public final class Hostile {
     private Hostile() {
     }
 
-    /** Copies {@code hostile/<name>} to {@code dir/<as>} and returns that path. */
+    /** Copies {@code hostile/<name>} to {@code dir/<as>} (replacing it) and returns that path. */
     public static Path copy(String name, Path dir, String as) {
         try (InputStream in = Hostile.class.getResourceAsStream("/hostile/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("no test resource hostile/" + name);
             }
             Path target = dir.resolve(as);
-            Files.copy(in, target);
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
             return target;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
