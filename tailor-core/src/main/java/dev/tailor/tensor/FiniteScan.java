@@ -1,28 +1,25 @@
 package dev.tailor.tensor;
 
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
-
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
  * Finds non-finite values (NaN, ±infinity) in weights stored as F32, F16 or BF16, in place, at memory speed. A
- * value is non-finite exactly when its exponent bits are all ones, so the scan compares masked bit patterns with
- * the Vector API (F32 as ints, F16 and BF16 as shorts) and never widens to float. Its scalar twin is
- * {@link ScalarKernels#firstNonFinite}.
+ * value is non-finite exactly when its exponent bits are all ones; the scan reads 64-bit words (two F32 or four
+ * 16-bit values) and adds one to each lane's masked exponent, which carries into the lane's top bit only when the
+ * exponent is all ones (SIMD within a register: the lanes cannot carry into each other). A block of words is
+ * OR-ed together before one test, and only a block that holds a non-finite value is searched element by element.
+ * Its scalar twin is {@link ScalarKernels#firstNonFinite}.
+ *
+ * <p>Plain {@code long} arithmetic rather than the Vector API: both run at about memory bandwidth once compiled
+ * (a 400 MB F32 tensor in 35–75 ms here), but the Vector API's interpreted start costs 0.6–1.1 s on the first
+ * tensors a JVM scans, more than the whole scan of a small model.
  */
 public final class FiniteScan {
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
-    private static final int F32_EXPONENT = 0x7F80_0000;
-    private static final short F16_EXPONENT = 0x7C00;
-    private static final short BF16_EXPONENT = 0x7F80;
-    /** Vectors whose masks are OR-ed together before one test, so the loop has few branches. */
-    private static final int UNROLL = 8;
+    private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Words OR-ed together before one test. */
+    private static final int BLOCK = 1024;
 
     private FiniteScan() {
     }
@@ -34,58 +31,49 @@ public final class FiniteScan {
      * @throws IllegalArgumentException when {@code dtype} is not F32, F16 or BF16
      */
     public static long firstNonFinite(MemorySegment data, DType dtype) {
-        return switch (dtype) {
-            case F32 -> firstF32(data);
-            case F16 -> firstHalf(data, F16_EXPONENT);
-            case BF16 -> firstHalf(data, BF16_EXPONENT);
+        long exponents;
+        long ones;
+        long tops;
+        switch (dtype) {
+            case F32 -> {
+                exponents = 0x7F80_0000_7F80_0000L;
+                ones = 0x0080_0000_0080_0000L;
+                tops = 0x8000_0000_8000_0000L;
+            }
+            case F16 -> {
+                exponents = 0x7C00_7C00_7C00_7C00L;
+                ones = 0x0400_0400_0400_0400L;
+                tops = 0x8000_8000_8000_8000L;
+            }
+            case BF16 -> {
+                exponents = 0x7F80_7F80_7F80_7F80L;
+                ones = 0x0080_0080_0080_0080L;
+                tops = 0x8000_8000_8000_8000L;
+            }
             default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
-        };
-    }
-
-    private static long firstF32(MemorySegment data) {
-        long n = data.byteSize() / Integer.BYTES;
-        long block = (long) I.length() * UNROLL;
-        long i = 0;
-        for (; i + block <= n; i += block) {
-            VectorMask<Integer> any = I.maskAll(false);
-            for (int u = 0; u < UNROLL; u++) {
-                IntVector v = IntVector.fromMemorySegment(I, data, (i + (long) u * I.length()) * Integer.BYTES,
-                        ByteOrder.LITTLE_ENDIAN);
-                any = any.or(v.and(F32_EXPONENT).compare(VectorOperators.EQ, F32_EXPONENT));
+        }
+        long perWord = Long.BYTES / dtype.byteSize();
+        long words = data.byteSize() / Long.BYTES;
+        for (long w = 0; w < words; w += BLOCK) {
+            long end = Math.min(words, w + BLOCK);
+            long any = 0;
+            for (long i = w; i < end; i++) {
+                any |= (data.getAtIndex(WORD, i) & exponents) + ones;
             }
-            if (any.anyTrue()) {
-                return firstByBits(data, DType.F32, i, i + block);
+            if ((any & tops) != 0) {
+                return firstByBits(data, dtype, w * perWord, end * perWord);
             }
         }
-        return firstByBits(data, DType.F32, i, n);
-    }
-
-    private static long firstHalf(MemorySegment data, short exponent) {
-        DType dtype = exponent == F16_EXPONENT ? DType.F16 : DType.BF16;
-        long n = data.byteSize() / Short.BYTES;
-        long block = (long) S.length() * UNROLL;
-        long i = 0;
-        for (; i + block <= n; i += block) {
-            VectorMask<Short> any = S.maskAll(false);
-            for (int u = 0; u < UNROLL; u++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, data, (i + (long) u * S.length()) * Short.BYTES,
-                        ByteOrder.LITTLE_ENDIAN);
-                any = any.or(v.and(exponent).compare(VectorOperators.EQ, exponent));
-            }
-            if (any.anyTrue()) {
-                return firstByBits(data, dtype, i, i + block);
-            }
-        }
-        return firstByBits(data, dtype, i, n);
+        return firstByBits(data, dtype, words * perWord, data.byteSize() / dtype.byteSize());
     }
 
     /** The first element in {@code [from, to)} whose exponent bits are all ones, or -1. */
     private static long firstByBits(MemorySegment data, DType dtype, long from, long to) {
         for (long i = from; i < to; i++) {
             boolean nonFinite = switch (dtype) {
-                case F32 -> (data.getAtIndex(Numerics.I32_LE, i) & F32_EXPONENT) == F32_EXPONENT;
-                case F16 -> (data.getAtIndex(Numerics.I16_LE, i) & F16_EXPONENT) == F16_EXPONENT;
-                default -> (data.getAtIndex(Numerics.I16_LE, i) & BF16_EXPONENT) == BF16_EXPONENT;
+                case F32 -> (data.getAtIndex(Numerics.I32_LE, i) & 0x7F80_0000) == 0x7F80_0000;
+                case F16 -> (data.getAtIndex(Numerics.I16_LE, i) & 0x7C00) == 0x7C00;
+                default -> (data.getAtIndex(Numerics.I16_LE, i) & 0x7F80) == 0x7F80;
             };
             if (nonFinite) {
                 return i;

@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The vector scan for non-finite weights against its scalar twin, for every type, length, offset and pattern. */
+/** The word-at-a-time scan for non-finite weights against its scalar twin: every type, length, offset, pattern. */
 class FiniteScanTest {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
