@@ -36,7 +36,8 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--skip-bad-lines", description = "skip malformed lines (counted) instead of failing")
     boolean skipBadLines;
 
-    @Option(names = "--json", description = "print {\"loss\", \"perplexity\", \"tokens\", \"sequences\"}")
+    @Option(names = "--json", description = "print {\"loss\", \"perplexity\", \"tokens\", \"sequences\"} "
+            + "(null for a value that is not finite)")
     boolean json;
 
     @Override
@@ -57,12 +58,12 @@ public final class EvalCommand implements Callable<Integer> {
             }
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
-                out.put("loss", r.loss());
-                out.put("perplexity", r.perplexity());
+                out.put("loss", finiteOrNull(r.loss()));
+                out.put("perplexity", finiteOrNull(r.perplexity()));
                 out.put("tokens", r.tokens());
                 out.put("sequences", r.sequences());
                 if (!Double.isNaN(r.accuracy())) {
-                    out.put("accuracy", r.accuracy());
+                    out.put("accuracy", finiteOrNull(r.accuracy()));
                 }
                 System.out.println(new ObjectMapper().writeValueAsString(out));
             } else {
@@ -74,7 +75,17 @@ public final class EvalCommand implements Callable<Integer> {
             if (r.skipped() > 0) {
                 System.err.printf("warning: %d bad line(s) skipped%n", r.skipped());
             }
+            if (!Double.isFinite(r.loss())) {
+                System.err.println("error: the loss on " + data + " is " + r.loss() + ": the model computes values "
+                        + "that are not finite");
+                return 1;
+            }
         }
         return 0;
+    }
+
+    /** {@code v}, or null (JSON's null) when it is NaN or infinite, which JSON cannot hold. */
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 }

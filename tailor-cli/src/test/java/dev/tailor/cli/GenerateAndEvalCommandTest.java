@@ -3,8 +3,13 @@ package dev.tailor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.Shared;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.SafetensorsWriter;
+import dev.tailor.io.TensorInfo;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.PretrainedModel;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
 import dev.tailor.train.Evaluator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -169,5 +174,43 @@ class GenerateAndEvalCommandTest {
         Run missing = run("generate", "--model", "no-such-org/no-such-model", "--prompt", "hi");
         assertEquals(1, missing.code());
         assertTrue(err.toString().contains("tailor pull no-such-org/no-such-model"), err.toString());
+    }
+
+    @Test
+    void evalWithANonFiniteLossPrintsValidJsonWithNullAndFails() throws Exception {
+        Path tiny = Shared.require("models/tiny-llama");
+        Path model = dir.resolve("overflowing");
+        Files.createDirectories(model);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(tiny.resolve(f), model.resolve(f));
+        }
+        try (SafetensorsFile src = SafetensorsFile.open(tiny.resolve("model.safetensors"))) {
+            SafetensorsWriter out = new SafetensorsWriter();
+            for (String name : src.names()) {
+                TensorInfo info = src.info(name);
+                float[] v = new float[Math.toIntExact(info.elementCount())];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = name.equals("lm_head.weight") ? 3e38f : Numerics.load(src.data(name), info.dtype(), i);
+                }
+                out.add(name, DType.F32, info.shape(), v);
+            }
+            out.write(model.resolve("model.safetensors"));
+        }
+        Path data = dir.resolve("texts.jsonl");
+        Files.writeString(data, "{\"text\": \"Call me Ishmael.\"}\n");
+        PrintStream savedErr = System.err;
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+        Run r;
+        try {
+            r = run("eval", "--model", model.toString(), "--data", data.toString(), "--json");
+        } finally {
+            System.setErr(savedErr);
+        }
+        assertEquals(1, r.code(), "a weight of 3e38 is finite, the logits it gives are not");
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertTrue(json.get("loss").isNull() && json.get("perplexity").isNull(), r.out());
+        assertTrue(stderr.toString(StandardCharsets.UTF_8).contains("error: the loss on " + data + " is NaN"),
+                stderr.toString(StandardCharsets.UTF_8));
     }
 }

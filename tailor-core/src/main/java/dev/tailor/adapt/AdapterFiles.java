@@ -125,10 +125,25 @@ public final class AdapterFiles {
     }
 
     /**
+     * Refuses the tensors of {@code file} that are not in {@code read}: the config ({@code accountedBy} says which
+     * of its keys decide the tensors) does not account for them, and loading would drop them silently.
+     *
+     * @throws TensorFormatException naming the file, the tensors and the keys
+     */
+    public static void checkNoOtherTensors(SafetensorsFile file, Set<String> read, String accountedBy) {
+        List<String> other = file.names().stream().filter(n -> !read.contains(n)).sorted().toList();
+        if (!other.isEmpty()) {
+            throw new TensorFormatException(file.path() + ": " + other.size() + " tensor(s) that adapter_config.json ("
+                    + accountedBy + ") does not account for: " + String.join(", ",
+                    other.subList(0, Math.min(8, other.size()))) + (other.size() > 8 ? ", …" : ""));
+        }
+    }
+
+    /**
      * A float32 copy of the tensor {@code name} of {@code file}, as a parameter of that name.
      *
      * @throws TensorFormatException naming the file and tensor when it is not a float tensor of {@code rank}
-     *                               dimensions
+     *                               dimensions, or when a value is NaN or infinite (naming the element)
      */
     public static Parameter readParameter(SafetensorsFile file, String name, int rank) {
         TensorInfo info = file.info(name);
@@ -140,6 +155,10 @@ public final class AdapterFiles {
         float[] values = new float[Math.toIntExact(info.elementCount())];
         for (int i = 0; i < values.length; i++) {
             values[i] = Numerics.load(data, info.dtype(), i);
+            if (!Float.isFinite(values[i])) {
+                throw new TensorFormatException(file.path() + ": tensor " + name + " has a non-finite value ("
+                        + values[i] + ") at element " + i);
+            }
         }
         return new Parameter(name, info.shape(), values);
     }

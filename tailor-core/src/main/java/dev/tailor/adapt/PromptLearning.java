@@ -64,7 +64,7 @@ public final class PromptLearning {
             }
             TensorInfo info = st.info(TENSOR);
             long[] shape = info.shape();
-            int virtual = config.path("num_virtual_tokens").asInt(-1);
+            int virtual = AdapterConfigFields.of(dir, config).integer("num_virtual_tokens", 1, -1);
             if (shape.length != 2 || !info.dtype().isWeightType() || shape[1] != width
                     || (virtual >= 0 && shape[0] != virtual)) {
                 throw new TensorFormatException(file + ": " + TENSOR + " must be a float tensor of shape ["

@@ -19,11 +19,15 @@ public final class ModelFiles {
     /**
      * Opens the checkpoint in {@code dir}.
      *
-     * @throws TensorFormatException naming the directory when it holds neither file, or naming the index, shard and
+     * @throws TensorFormatException naming the directory when it holds neither file, naming
+     *                               {@code model.safetensors} when it is a directory, or naming the index, shard and
      *                               tensor when a sharded checkpoint is inconsistent
      */
     public static TensorSource open(Path dir) {
         Path single = dir.resolve(SINGLE_FILE);
+        if (Files.isDirectory(single)) {
+            throw new TensorFormatException(single + ": is a directory, not a safetensors file");
+        }
         if (Files.isRegularFile(single)) {
             return SafetensorsFile.open(single);
         }

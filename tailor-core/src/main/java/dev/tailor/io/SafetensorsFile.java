@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
@@ -38,6 +39,9 @@ public final class SafetensorsFile implements TensorSource {
      * @throws TensorFormatException naming the file (and the tensor) and what is wrong
      */
     public static SafetensorsFile open(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new TensorFormatException(path + ": is a directory, not a safetensors file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();

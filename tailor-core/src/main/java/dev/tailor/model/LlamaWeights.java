@@ -7,12 +7,18 @@ import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.Site;
 import dev.tailor.model.site.SublayerSite;
 import dev.tailor.tensor.DType;
+import dev.tailor.tensor.FiniteScan;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * All weights of a Llama-family model, bound by their Hugging Face names and checked against the config.
@@ -28,10 +34,14 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
      * Binds the tensors of {@code source} for {@code config}.
      *
      * @throws TensorFormatException naming the file and tensor when one is missing or its shape or type
-     *                               contradicts the config
+     *                               contradicts the config, or naming the tensors the config does not account for
+     *                               (say a layer beyond {@code num_hidden_layers}), which would otherwise be
+     *                               dropped silently; only {@linkplain #IGNORED recomputed buffers} may be left;
+     *                               or naming the tensor and element when a weight is NaN or infinite (every
+     *                               weight is scanned, see {@link FiniteScan})
      */
     public static LlamaWeights bind(ModelConfig config, TensorSource source) {
-        Binder b = new Binder(config, source);
+        Binder b = new Binder(config, source, new HashSet<>());
         int d = config.hiddenSize();
         WeightMatrix embed = b.matrix("model.embed_tokens.weight", config.vocabSize(), d);
         List<LayerWeights> layers = new ArrayList<>(config.numLayers());
@@ -59,11 +69,45 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         float[] finalNorm = b.vector("model.norm.weight", d);
         WeightMatrix lmHead = config.tieWordEmbeddings() && !source.contains("lm_head.weight")
                 ? embed : b.matrix("lm_head.weight", config.vocabSize(), d);
+        b.checkNothingLeft();
         return new LlamaWeights(embed, List.copyOf(layers), finalNorm, lmHead);
     }
 
-    /** Looks tensors up and checks them against the expected shapes. */
-    private record Binder(ModelConfig config, TensorSource source) {
+    /**
+     * Tensors a checkpoint may hold that are not weights: the rotary inverse frequencies that transformers before
+     * 4.31 saved as a buffer of each attention module (and some exports save once per model). Tailor computes
+     * them from the config.
+     */
+    private static final Pattern IGNORED =
+            Pattern.compile("model\\.(?:layers\\.(\\d+)\\.self_attn\\.)?rotary_emb\\.inv_freq");
+
+    /**
+     * Looks tensors up and checks them against the expected shapes.
+     *
+     * @param bound the names looked up so far
+     */
+    private record Binder(ModelConfig config, TensorSource source, Set<String> bound) {
+
+        /** Refuses tensors that were not bound and are not {@link #IGNORED} buffers of a layer the config has. */
+        void checkNothingLeft() {
+            List<String> left = new ArrayList<>();
+            for (String name : source.names()) {
+                Matcher m = IGNORED.matcher(name);
+                boolean ignorable = m.matches() && (m.group(1) == null
+                        || Integer.parseInt(m.group(1)) < config.numLayers());
+                if (!bound.contains(name) && !ignorable) {
+                    left.add(name);
+                }
+            }
+            if (!left.isEmpty()) {
+                Collections.sort(left);
+                throw new TensorFormatException(source.file(left.getFirst()) + ": " + left.size() + " tensor(s) that "
+                        + "config.json (model_type " + config.modelType() + ", num_hidden_layers "
+                        + config.numLayers() + ", tie_word_embeddings " + config.tieWordEmbeddings()
+                        + ") does not account for: " + String.join(", ", left.subList(0, Math.min(8, left.size())))
+                        + (left.size() > 8 ? ", …" : ""));
+            }
+        }
 
         /** The weight of linear {@code site} in block {@code layer}, {@code [out, in]}. */
         WeightMatrix linear(int layer, LinearSite site) {
@@ -92,6 +136,7 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         }
 
         private TensorInfo checked(String name, long... shape) {
+            bound.add(name);
             if (!source.contains(name)) {
                 throw new TensorFormatException(source.file(name) + ": missing tensor " + name
                         + " (expected by config.json for model_type " + config.modelType() + ")");
@@ -104,6 +149,11 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
             if (!info.dtype().isWeightType()) {
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has dtype "
                         + info.dtype() + "; weights must be " + DType.F32 + ", " + DType.F16 + " or " + DType.BF16);
+            }
+            long bad = FiniteScan.firstNonFinite(source.data(name), info.dtype());
+            if (bad >= 0) {
+                throw new TensorFormatException(source.file(name) + ": tensor " + name + " has a non-finite value ("
+                        + Numerics.load(source.data(name), info.dtype(), bad) + ") at element " + bad);
             }
             return info;
         }

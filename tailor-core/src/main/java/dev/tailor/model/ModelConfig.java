@@ -1,5 +1,6 @@
 package dev.tailor.model;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.model.site.LinearSite;
@@ -39,7 +40,8 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
                           int vocabSize, int maxPositions, boolean tieWordEmbeddings, boolean attentionBias,
                           boolean qkNorm, int bosTokenId, List<Integer> eosTokenIds) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2", "qwen3");
 
     public ModelConfig {
@@ -71,9 +73,12 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         return new int[] {width(site.out()), width(site.in())};
     }
 
-    /** Reads {@code dir/config.json}. */
+    /** Reads {@code dir/config.json}; anything after its one JSON object is an error. */
     public static ModelConfig load(Path dir) {
         Path file = dir.resolve("config.json");
+        if (Files.isDirectory(file)) {
+            throw new ConfigException(file + ": is a directory, not a file");
+        }
         try {
             return parse(file, JSON.readTree(Files.readAllBytes(file)));
         } catch (NoSuchFileException e) {
@@ -98,11 +103,11 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
             throw new ConfigException(file + ": model_type \"" + modelType + "\" is not supported (supported: "
                     + String.join(", ", MODEL_TYPES.stream().sorted().toList()) + ")");
         }
-        String act = root.path("hidden_act").asText("silu");
+        String act = root.hasNonNull("hidden_act") ? f.string("hidden_act") : "silu";
         if (!act.equals("silu")) {
             throw new ConfigException(file + ": hidden_act \"" + act + "\" is not supported (only silu)");
         }
-        if (root.path("use_sliding_window").asBoolean(false)) {
+        if (f.bool("use_sliding_window", false)) {
             throw new ConfigException(file + ": use_sliding_window true is not supported");
         }
         int hidden = f.positiveInt("hidden_size");
@@ -127,64 +132,68 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
             throw new ConfigException(file + ": head_dim " + headDim + " must be even for RoPE");
         }
         int maxPositions = root.hasNonNull("max_position_embeddings") ? f.positiveInt("max_position_embeddings") : 2048;
-        if (root.hasNonNull("sliding_window") && root.get("sliding_window").canConvertToInt()) {
-            maxPositions = Math.min(maxPositions, root.get("sliding_window").asInt());
+        if (root.hasNonNull("sliding_window")) {
+            maxPositions = Math.min(maxPositions, f.positiveInt("sliding_window"));
         }
-        boolean attentionBias = modelType.equals("qwen2") || root.path("attention_bias").asBoolean(false);
-        if (root.path("mlp_bias").asBoolean(false)) {
+        boolean attentionBias = modelType.equals("qwen2") || f.bool("attention_bias", false);
+        if (f.bool("mlp_bias", false)) {
             throw new ConfigException(file + ": mlp_bias true is not supported");
         }
         return new ModelConfig(modelType, hidden, f.positiveInt("intermediate_size"),
-                f.positiveInt("num_hidden_layers"), heads, kvHeads, headDim,
-                root.path("rms_norm_eps").asDouble(1e-6), root.path("rope_theta").asDouble(10000.0),
-                ropeScaling(file, root.get("rope_scaling")), f.positiveInt("vocab_size"), maxPositions,
-                root.path("tie_word_embeddings").asBoolean(false), attentionBias, modelType.equals("qwen3"),
-                root.path("bos_token_id").asInt(-1), eosIds(root.get("eos_token_id")));
+                f.positiveInt("num_hidden_layers"), heads, kvHeads, headDim, f.positive("rms_norm_eps", 1e-6),
+                f.positive("rope_theta", 10000.0), ropeScaling(file, root.get("rope_scaling")),
+                f.positiveInt("vocab_size"), maxPositions, f.bool("tie_word_embeddings", false), attentionBias,
+                modelType.equals("qwen3"), f.tokenId("bos_token_id"),
+                f.tokenIds("eos_token_id"));
     }
 
+    /**
+     * {@code rope_scaling}: null, or an object whose {@code rope_type} (or older {@code type}) is default, linear
+     * (a {@code factor} &gt; 0) or llama3 (positive {@code factor}, {@code low_freq_factor} below
+     * {@code high_freq_factor}, and {@code original_max_position_embeddings}).
+     */
     private static RopeScaling ropeScaling(Path file, JsonNode node) {
         if (node == null || node.isNull()) {
             return null;
         }
-        String type = node.hasNonNull("rope_type") ? node.get("rope_type").asText() : node.path("type").asText("");
-        double factor = node.path("factor").asDouble(1.0);
+        if (!node.isObject()) {
+            throw new ConfigException(file + ": field rope_scaling must be an object or null, got " + node);
+        }
+        Fields f = new Fields(file, node, "rope_scaling.");
+        String type = node.hasNonNull("rope_type") ? f.string("rope_type") : f.string("type");
         return switch (type) {
             case "default" -> null;
-            case "linear" -> new RopeScaling(type, factor, 0, 0, 0);
+            case "linear" -> new RopeScaling(type, f.positive("factor", Double.NaN), 0, 0, 0);
             case "llama3" -> {
-                for (String key : List.of("factor", "low_freq_factor", "high_freq_factor",
-                        "original_max_position_embeddings")) {
-                    if (!node.hasNonNull(key)) {
-                        throw new ConfigException(file + ": rope_scaling of type llama3 needs " + key);
-                    }
+                double low = f.positive("low_freq_factor", Double.NaN);
+                double high = f.positive("high_freq_factor", Double.NaN);
+                if (high <= low) {
+                    throw new ConfigException(file + ": field rope_scaling.high_freq_factor " + high
+                            + " must be greater than rope_scaling.low_freq_factor " + low);
                 }
-                yield new RopeScaling(type, factor, node.get("low_freq_factor").asDouble(),
-                        node.get("high_freq_factor").asDouble(), node.get("original_max_position_embeddings").asInt());
+                yield new RopeScaling(type, f.positive("factor", Double.NaN), low, high,
+                        f.positiveInt("original_max_position_embeddings"));
             }
             default -> throw new ConfigException(file + ": rope_scaling type \"" + type
                     + "\" is not supported (supported: llama3, linear)");
         };
     }
 
-    private static List<Integer> eosIds(JsonNode node) {
-        List<Integer> ids = new ArrayList<>();
-        if (node == null || node.isNull()) {
-            return ids;
+    /**
+     * Reads fields of one JSON object with messages that name the file and the field ({@code prefix} + key).
+     *
+     * @param prefix how the object's keys are named in messages, e.g. {@code "rope_scaling."}
+     */
+    private record Fields(Path file, JsonNode root, String prefix) {
+        Fields(Path file, JsonNode root) {
+            this(file, root, "");
         }
-        if (node.isArray()) {
-            node.forEach(n -> ids.add(n.asInt()));
-        } else {
-            ids.add(node.asInt());
-        }
-        return ids;
-    }
 
-    /** Reads required fields with messages that name the file and field. */
-    private record Fields(Path file, JsonNode root) {
         String string(String key) {
             JsonNode n = root.get(key);
             if (n == null || !n.isTextual()) {
-                throw new ConfigException(file + ": missing or non-string field " + key);
+                throw new ConfigException(file + ": missing or non-string field " + prefix + key
+                        + (n == null ? "" : ", got " + n));
             }
             return n.asText();
         }
@@ -192,10 +201,69 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         int positiveInt(String key) {
             JsonNode n = root.get(key);
             if (n == null || !n.canConvertToInt() || !n.isIntegralNumber() || n.asInt() <= 0) {
-                throw new ConfigException(file + ": field " + key + " must be a positive integer, got "
+                throw new ConfigException(file + ": field " + prefix + key + " must be a positive integer, got "
                         + (n == null ? "nothing" : n.toString()));
             }
             return n.asInt();
+        }
+
+        /** A finite number &gt; 0; {@code absent} when missing or null ({@code NaN}: required). */
+        double positive(String key, double absent) {
+            JsonNode n = root.get(key);
+            if ((n == null || n.isNull()) && !Double.isNaN(absent)) {
+                return absent;
+            }
+            if (n == null || !n.isNumber() || !Double.isFinite(n.asDouble()) || n.asDouble() <= 0) {
+                throw new ConfigException(file + ": field " + prefix + key + " must be a finite number > 0, got "
+                        + (n == null ? "nothing" : n.toString()));
+            }
+            return n.asDouble();
+        }
+
+        /** true or false; {@code absent} when missing or null. */
+        boolean bool(String key, boolean absent) {
+            JsonNode n = root.get(key);
+            if (n == null || n.isNull()) {
+                return absent;
+            }
+            if (!n.isBoolean()) {
+                throw new ConfigException(file + ": field " + prefix + key + " must be true or false, got " + n);
+            }
+            return n.booleanValue();
+        }
+
+        /** A token id (a non-negative int), or -1 when missing or null. */
+        int tokenId(String key) {
+            JsonNode n = root.get(key);
+            if (n == null || n.isNull()) {
+                return -1;
+            }
+            if (!isTokenId(n)) {
+                throw new ConfigException(file + ": field " + prefix + key + " must be a non-negative integer "
+                        + "token id, got " + n);
+            }
+            return n.intValue();
+        }
+
+        /** A token id or a list of them; empty when missing or null. */
+        List<Integer> tokenIds(String key) {
+            JsonNode n = root.get(key);
+            List<Integer> ids = new ArrayList<>();
+            if (n == null || n.isNull()) {
+                return ids;
+            }
+            for (JsonNode id : n.isArray() ? n : List.of(n)) {
+                if (!isTokenId(id)) {
+                    throw new ConfigException(file + ": field " + prefix + key
+                            + " must be a non-negative integer token id or a list of them, got " + n);
+                }
+                ids.add(id.intValue());
+            }
+            return ids;
+        }
+
+        private static boolean isTokenId(JsonNode n) {
+            return n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 0;
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tailor.tensor;
 
+import java.lang.foreign.MemorySegment;
+
 /** Plain scalar twins of the optimized kernels: the test oracles. */
 public final class ScalarKernels {
     private ScalarKernels() {
@@ -96,5 +98,16 @@ public final class ScalarKernels {
         for (int i = 0; i < len; i++) {
             y[yOff + i] += a * x[xOff + i];
         }
+    }
+
+    /** The first element of {@code data} that widens to a non-finite float, or -1, see {@link FiniteScan}. */
+    public static long firstNonFinite(MemorySegment data, DType dtype) {
+        long n = data.byteSize() / dtype.byteSize();
+        for (long i = 0; i < n; i++) {
+            if (!Float.isFinite(Numerics.load(data, dtype, i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 }

@@ -46,14 +46,12 @@ final class TokenizerJson {
             throw error("model.vocab", "missing (expected an object of token → id)");
         }
         Map<String, Integer> vocab = HashMap.newHashMap(vocabNode.size());
+        int bound = idBound(root);
         int maxId = -1;
         for (Map.Entry<String, JsonNode> e : vocabNode.properties()) {
-            JsonNode id = e.getValue();
-            if (!id.canConvertToInt() || !id.isIntegralNumber() || id.intValue() < 0) {
-                throw error("model.vocab[\"" + e.getKey() + "\"]", "expected a non-negative integer id, got " + id);
-            }
-            vocab.put(e.getKey(), id.intValue());
-            maxId = Math.max(maxId, id.intValue());
+            int id = id(e.getValue(), "model.vocab[\"" + e.getKey() + "\"]", bound);
+            vocab.put(e.getKey(), id);
+            maxId = Math.max(maxId, id);
         }
         String[] tokens = new String[maxId + 1];
         vocab.forEach((token, id) -> tokens[id] = token);
@@ -125,14 +123,11 @@ final class TokenizerJson {
         if (!added.isArray()) {
             throw error("added_tokens", "expected an array");
         }
+        int bound = idBound(root);
         for (int i = 0; i < added.size(); i++) {
             JsonNode t = added.get(i);
             String field = "added_tokens[" + i + "]";
-            JsonNode id = t.get("id");
-            if (id == null || !id.isIntegralNumber() || id.intValue() < 0) {
-                throw error(field + ".id", "expected a non-negative integer, got " + id);
-            }
-            result.add(new AddedToken(id.intValue(), text(t, "content", field + ".content"),
+            result.add(new AddedToken(id(t.get("id"), field + ".id", bound), text(t, "content", field + ".content"),
                     flag(t, "special", field, false), flag(t, "lstrip", field, false), flag(t, "rstrip", field, false),
                     flag(t, "single_word", field, false), flag(t, "normalized", field, false)));
         }
@@ -327,7 +322,7 @@ final class TokenizerJson {
      * The ids a {@code post_processor} adds before and after a single sequence: {@code TemplateProcessing}'s
      * {@code single}, nothing for {@code ByteLevel}, both through {@code Sequence}.
      */
-    int[][] postProcessor(JsonNode node, String field) {
+    int[][] postProcessor(JsonNode node, String field, int bound) {
         if (node == null || node.isNull()) {
             return new int[][] {new int[0], new int[0]};
         }
@@ -339,19 +334,19 @@ final class TokenizerJson {
                 IntList suffix = new IntList(2);
                 JsonNode list = array(node, "processors", field);
                 for (int i = 0; i < list.size(); i++) {
-                    int[][] part = postProcessor(list.get(i), field + ".processors[" + i + "]");
+                    int[][] part = postProcessor(list.get(i), field + ".processors[" + i + "]", bound);
                     prefix.addAll(part[0]);
                     suffix.addAll(part[1]);
                 }
                 yield new int[][] {prefix.toArray(), suffix.toArray()};
             }
-            case "TemplateProcessing" -> template(node, field);
+            case "TemplateProcessing" -> template(node, field, bound);
             default -> throw error(field + ".type", "unsupported post-processor '" + type
                     + "' (supported: TemplateProcessing, ByteLevel, Sequence)");
         };
     }
 
-    private int[][] template(JsonNode node, String field) {
+    private int[][] template(JsonNode node, String field, int bound) {
         JsonNode single = array(node, "single", field);
         IntList prefix = new IntList(2);
         IntList suffix = new IntList(2);
@@ -368,14 +363,40 @@ final class TokenizerJson {
             if (!ids.isArray()) {
                 throw error(field + ".special_tokens", "no entry with ids for '" + name + "'");
             }
-            for (JsonNode id : ids) {
-                (seenSequence ? suffix : prefix).add(id.intValue());
+            for (int j = 0; j < ids.size(); j++) {
+                (seenSequence ? suffix : prefix).add(id(ids.get(j), field + ".special_tokens[\"" + name + "\"].ids["
+                        + j + "]", bound));
             }
         }
         if (!seenSequence) {
             throw error(field + ".single", "no Sequence item");
         }
         return new int[][] {prefix.toArray(), suffix.toArray()};
+    }
+
+    /**
+     * The bound every token id must stay below: the number of {@code model.vocab} entries plus the number of
+     * {@code added_tokens}. Ids index tables sized by the largest one, so a sparse id (a vocabulary of 3 tokens with
+     * an id of 1,000,000,000) is refused instead of allocating for it.
+     */
+    static int idBound(JsonNode root) {
+        JsonNode added = root.get("added_tokens");
+        return root.path("model").path("vocab").size() + (added != null && added.isArray() ? added.size() : 0);
+    }
+
+    /**
+     * A token id: an integer JSON number in {@code [0, bound)} (not a float, a string, or a number out of int
+     * range that would wrap).
+     */
+    private int id(JsonNode id, String field, int bound) {
+        if (id == null || !id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
+            throw error(field, "expected a non-negative integer id, got " + id);
+        }
+        if (id.intValue() >= bound) {
+            throw error(field, "id " + id.intValue() + " is out of range: ids must be below " + bound
+                    + " (the number of model.vocab entries plus added_tokens)");
+        }
+        return id.intValue();
     }
 
     private void checkAbsentOrEmpty(JsonNode model, String name) {

@@ -60,7 +60,8 @@ public final class Tokenizers {
         TextNormalizer normalizer = reader.normalizer(root.get("normalizer"), "normalizer");
         PreTokenizer preTokenizer = reader.preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer", model);
         TokenDecoder decoder = reader.decoder(root.get("decoder"));
-        int[][] specials = reader.postProcessor(root.get("post_processor"), "post_processor");
+        int[][] specials = reader.postProcessor(root.get("post_processor"), "post_processor",
+                TokenizerJson.idBound(root));
         boolean byteLevel = decoder.byteLevel() || usesByteLevel(preTokenizer);
         int bos = idOf(config.bosToken(), "bos_token", model.vocab(), added, configFile);
         int eos = idOf(config.eosToken(), "eos_token", model.vocab(), added, configFile);

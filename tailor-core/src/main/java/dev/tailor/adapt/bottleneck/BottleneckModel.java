@@ -2,6 +2,7 @@ package dev.tailor.adapt.bottleneck;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.Site;
@@ -12,8 +13,10 @@ import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -125,15 +128,20 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
                 throw new IllegalArgumentException(configFile + ": missing \"" + key + "\"");
             }
         }
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
+        String architecture = fields.string("architecture", null);
+        double reductionFactor = fields.number("reduction_factor", Double.NaN);
+        String nonLinearity = fields.string("non_linearity", null);
+        int hidden = fields.integer("hidden_size", 1, -1);
+        int layers = fields.integer("num_layers", 1, -1);
         BottleneckConfig settings;
         try {
-            settings = new BottleneckConfig(Architecture.parse(config.get("architecture").asText()),
-                    config.get("reduction_factor").asDouble(), NonLinearity.parse(config.get("non_linearity").asText()));
+            settings = new BottleneckConfig(Architecture.parse(architecture), reductionFactor,
+                    NonLinearity.parse(nonLinearity));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
         }
-        int hidden = config.get("hidden_size").asInt();
-        int layers = config.get("num_layers").asInt();
+        Set<String> read = new HashSet<>();
         Path weights = dir.resolve("adapter_model.safetensors");
         Map<String, BottleneckLayer> sites = new TreeMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
@@ -148,6 +156,7 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
                                 + " of each of " + layers + " layers)");
                     }
                     p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);
+                    read.add(name);
                 }
                 BottleneckLayer a;
                 try {
@@ -161,6 +170,7 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
                 }
                 sites.put(site, a);
             }
+            AdapterFiles.checkNoOtherTensors(file, read, "architecture " + architecture + ", num_layers " + layers);
         }
         return new BottleneckModel(settings, hidden, layers, sites);
     }

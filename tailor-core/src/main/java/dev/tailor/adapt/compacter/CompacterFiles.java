@@ -1,6 +1,7 @@
 package dev.tailor.adapt.compacter;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
@@ -11,7 +12,9 @@ import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -85,15 +88,16 @@ public final class CompacterFiles {
         if (!type.equals(PEFT_TYPE)) {
             throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not " + PEFT_TYPE);
         }
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
         CompacterArchitecture architecture;
         try {
-            architecture = CompacterArchitecture.parse(config.path("architecture").asText(""));
+            architecture = CompacterArchitecture.parse(fields.string("architecture", ""));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);
         }
         require(configFile, config, "shared_phm_rule", true);
         require(configFile, config, "factorized_phm_W", true);
-        String nonLinearity = config.path("non_linearity").asText("");
+        String nonLinearity = fields.string("non_linearity", "");
         if (!nonLinearity.equals(CompacterConfig.NON_LINEARITY)) {
             throw new IllegalArgumentException(configFile + ": non_linearity \"" + nonLinearity
                     + "\" is not supported (expected \"gelu\")");
@@ -114,21 +118,24 @@ public final class CompacterFiles {
         Path weights = dir.resolve("adapter_model.safetensors");
         Map<String, CompacterLayer> layers = new TreeMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
-            Parameter rule = tensor(file, RULE, n, n, n);
+            Set<String> read = new HashSet<>();
+            Parameter rule = tensor(file, read, RULE, n, n, n);
             for (int layer = 0; layer < numLayers; layer++) {
                 for (SublayerSite sublayer : architecture.sublayers()) {
                     String prefix = prefix(layer, sublayer);
                     PhmLayer down = new PhmLayer(rule,
-                            tensor(file, prefix + "adapter_down.0.W_left", n, hidden / n, rank),
-                            tensor(file, prefix + "adapter_down.0.W_right", n, rank, k / n),
-                            tensor(file, prefix + "adapter_down.0.b", k));
+                            tensor(file, read, prefix + "adapter_down.0.W_left", n, hidden / n, rank),
+                            tensor(file, read, prefix + "adapter_down.0.W_right", n, rank, k / n),
+                            tensor(file, read, prefix + "adapter_down.0.b", k));
                     PhmLayer up = new PhmLayer(rule,
-                            tensor(file, prefix + "adapter_up.W_left", n, k / n, rank),
-                            tensor(file, prefix + "adapter_up.W_right", n, rank, hidden / n),
-                            tensor(file, prefix + "adapter_up.b", hidden));
+                            tensor(file, read, prefix + "adapter_up.W_left", n, k / n, rank),
+                            tensor(file, read, prefix + "adapter_up.W_right", n, rank, hidden / n),
+                            tensor(file, read, prefix + "adapter_up.b", hidden));
                     layers.put(sublayer.module(layer), new CompacterLayer(down, up));
                 }
             }
+            AdapterFiles.checkNoOtherTensors(file, read, "architecture " + architecture.configName()
+                    + ", num_layers " + numLayers);
             return new CompacterModel(settings, hidden, numLayers, rule, layers);
         }
     }
@@ -148,8 +155,9 @@ public final class CompacterFiles {
         return v.asInt();
     }
 
-    /** A float32 copy of tensor {@code name}, which must have exactly {@code shape}. */
-    private static Parameter tensor(SafetensorsFile file, String name, long... shape) {
+    /** A float32 copy of tensor {@code name} of exactly {@code shape}; the name goes into {@code read}. */
+    private static Parameter tensor(SafetensorsFile file, Set<String> read, String name, long... shape) {
+        read.add(name);
         if (!file.contains(name)) {
             throw new TensorFormatException(file.path() + ": missing tensor " + name + " " + Arrays.toString(shape));
         }

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.ia3;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
@@ -13,6 +14,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Reads and writes PEFT (IA)³ adapter directories. Tensors are {@code base_model.model.<module>.ia3_l} (no
@@ -44,15 +46,26 @@ public final class Ia3Files {
      */
     public static Ia3Model load(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
         String type = config.path("peft_type").asText("");
         if (!type.equals("IA3")) {
             throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not IA3");
         }
-        if (config.path("fan_in_fan_out").asBoolean(false)) {
+        if (fields.bool("fan_in_fan_out", false)) {
             throw new IllegalArgumentException(configFile + ": fan_in_fan_out true is for GPT-2's Conv1D, not a "
                     + "Llama-family linear");
         }
         JsonNode feedforward = config.get("feedforward_modules");
+        if (feedforward != null && feedforward.isTextual()) {
+            try {
+                Pattern.compile(feedforward.textValue());
+            } catch (PatternSyntaxException e) {
+                throw fields.error("feedforward_modules", "is not a valid regular expression: " + e.getDescription());
+            }
+        } else {
+            fields.strings("feedforward_modules", false);
+        }
+        boolean init = fields.bool("init_ia3_weights", true);
         Map<String, Ia3Layer> modules = new TreeMap<>();
         Path weights = dir.resolve("adapter_model.safetensors");
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
@@ -77,7 +90,8 @@ public final class Ia3Files {
         if (modules.isEmpty()) {
             throw new TensorFormatException(weights + ": no ia3_l tensors found");
         }
-        return new Ia3Model(settings(config, modules), modules);
+        fields.checkTargets(modules.keySet(), weights, null);
+        return new Ia3Model(settings(modules, init), modules);
     }
 
     /** Whether PEFT treats {@code module} as a feed-forward module under {@code feedforward_modules}. */
@@ -94,7 +108,7 @@ public final class Ia3Files {
     }
 
     /** The options a loaded adapter is saved again with: targets and feed-forward modules as found in the file. */
-    private static Ia3Config settings(JsonNode config, Map<String, Ia3Layer> modules) {
+    private static Ia3Config settings(Map<String, Ia3Layer> modules, boolean initIa3Weights) {
         TreeSet<String> targets = new TreeSet<>();
         TreeSet<String> feedforward = new TreeSet<>();
         modules.forEach((module, a) -> {
@@ -104,8 +118,7 @@ public final class Ia3Files {
                 feedforward.add(projection);
             }
         });
-        return new Ia3Config(List.copyOf(targets), List.copyOf(feedforward),
-                config.path("init_ia3_weights").asBoolean(true));
+        return new Ia3Config(List.copyOf(targets), List.copyOf(feedforward), initIa3Weights);
     }
 
     /** The {@code adapter_config.json} PEFT writes for {@code model}: exactly {@link #CONFIG_KEYS}. */

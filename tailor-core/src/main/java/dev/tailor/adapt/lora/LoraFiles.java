@@ -3,6 +3,7 @@ package dev.tailor.adapt.lora;
 import java.util.Set;
 import java.util.TreeSet;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
@@ -10,7 +11,6 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -58,20 +58,26 @@ public final class LoraFiles {
      */
     public static LoraModel loadModel(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
         String type = config.path("peft_type").asText("");
         if (!type.equals("LORA")) {
             throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not LORA");
         }
-        if (config.path("lora_bias").asBoolean(false)) {
+        if (fields.bool("lora_bias", false)) {
             throw new IllegalArgumentException(configFile + ": lora_bias true (a bias on lora_B) is not supported");
         }
-        boolean dora = config.path("use_dora").asBoolean(false);
-        double dropout = config.path("lora_dropout").asDouble(0);
+        if (fields.bool("fan_in_fan_out", false)) {
+            throw fields.error("fan_in_fan_out", "true is for GPT-2's Conv1D, not a Llama-family linear");
+        }
+        boolean dora = fields.bool("use_dora", false);
+        double dropout = fields.number("lora_dropout", 0);
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException(configFile + ": lora_dropout must be in [0, 1), got " + dropout);
         }
-        double alpha = config.path("lora_alpha").asDouble(8);
-        boolean rslora = config.path("use_rslora").asBoolean(false);
+        double alpha = fields.number("lora_alpha", 8);
+        boolean rslora = fields.bool("use_rslora", false);
+        Map<String, Double> alphaPatternIn = fields.numberMap("alpha_pattern");
+        Map<String, String> aNames = new TreeMap<>();
         Map<String, LoraLayer> adapters = new TreeMap<>();
         Map<String, Double> alphas = new TreeMap<>();
         Map<String, Parameter> magnitudes = new TreeMap<>();
@@ -100,15 +106,19 @@ public final class LoraFiles {
                 Parameter a = parameter(file, name);
                 Parameter b = parameter(file, bName);
                 int r = (int) a.shape()[0];
-                double moduleAlpha = pattern(config.get("alpha_pattern"), module, alpha);
+                String alphaKey = LoraPatterns.patternKey(alphaPatternIn.keySet(), module);
+                double moduleAlpha = alphaKey == null ? alpha : alphaPatternIn.get(alphaKey);
                 float scale = (float) (rslora ? moduleAlpha / Math.sqrt(r) : moduleAlpha / r);
                 adapters.put(module, new LoraLayer(a, b, scale, dropout));
                 alphas.put(module, moduleAlpha);
+                aNames.put(module, name);
             }
         }
         if (adapters.isEmpty()) {
             throw new TensorFormatException(weights + ": no lora_A/lora_B tensors found");
         }
+        checkRanks(fields, adapters, aNames, weights);
+        fields.checkTargets(adapters.keySet(), weights, fields.integers("layers_to_transform", 0));
         if (!dora && !magnitudes.isEmpty()) {
             throw new TensorFormatException(weights + ": has " + magnitudes.keySet().iterator().next()
                     + ".lora_magnitude_vector but " + configFile.getFileName() + " does not set use_dora true");
@@ -138,6 +148,24 @@ public final class LoraFiles {
             }
         });
         return new LoraModel(settings, adapters, magnitudes, biases, rankPattern, alphaPattern);
+    }
+
+    /**
+     * Refuses a config whose {@code r} (or {@code rank_pattern} entry) contradicts the rank of a module's tensors:
+     * the tensors' shapes would win and the config would be ignored.
+     */
+    private static void checkRanks(AdapterConfigFields fields, Map<String, LoraLayer> adapters,
+                                   Map<String, String> aNames, Path weights) {
+        Map<String, Integer> rankPattern = fields.integerMap("rank_pattern", 1);
+        int r = fields.integer("r", 1, -1);
+        adapters.forEach((module, a) -> {
+            String key = LoraPatterns.patternKey(rankPattern.keySet(), module);
+            int expected = key != null ? rankPattern.get(key) : r;
+            if (expected >= 0 && a.rank() != expected) {
+                throw fields.error(key != null ? "rank_pattern[\"" + key + "\"]" : "r", expected + " contradicts "
+                        + aNames.get(module) + " of rank " + a.rank() + " in " + weights);
+            }
+        });
     }
 
     /**
@@ -282,19 +310,5 @@ public final class LoraFiles {
 
     private static Parameter parameter(SafetensorsFile file, String name) {
         return AdapterFiles.readParameter(file, name, 2);
-    }
-
-    /**
-     * PEFT's per-module override: the value of the first key in the file's order that matches the module
-     * ({@link LoraPatterns#patternKey}).
-     */
-    private static double pattern(JsonNode patterns, String module, double fallback) {
-        if (patterns == null || !patterns.isObject()) {
-            return fallback;
-        }
-        List<String> keys = new ArrayList<>();
-        patterns.fieldNames().forEachRemaining(keys::add);
-        String key = LoraPatterns.patternKey(keys, module);
-        return key == null ? fallback : patterns.get(key).asDouble();
     }
 }

@@ -3,6 +3,7 @@ package dev.tailor.adapt.prefix;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.tensor.Parameter;
@@ -67,16 +68,24 @@ public record PrefixTuningModel(PrefixTuningConfig config, Parameter prefix, Pre
         if (!type.equals(TYPE)) {
             throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not " + TYPE);
         }
-        if (json.path("num_transformer_submodules").asInt(1) != 1) {
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, json);
+        if (fields.integer("num_transformer_submodules", 0, 1) != 1) {
             throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
                     + json.get("num_transformer_submodules"));
         }
         int tokenDim = PromptLearning.positive(dir, json, "token_dim");
         int layers = PromptLearning.positive(dir, json, "num_layers");
-        Parameter prefix = PromptLearning.read(dir, json, layers * 2 * tokenDim, "num_layers·2·token_dim");
-        PrefixTuningConfig config = new PrefixTuningConfig((int) prefix.shape()[0], tokenDim, layers,
-                json.path("num_attention_heads").asInt(0), json.path("encoder_hidden_size").asInt(tokenDim),
-                json.path("prefix_projection").asBoolean(false));
+        int numHeads = fields.integer("num_attention_heads", 0, 0);
+        int encoderHidden = fields.integer("encoder_hidden_size", 1, tokenDim);
+        boolean projection = fields.bool("prefix_projection", false);
+        long width = 2L * layers * tokenDim;
+        if (width > Integer.MAX_VALUE) {
+            throw fields.error("num_layers", layers + " and token_dim " + tokenDim + " give rows of " + width
+                    + " values, more than a tensor row can hold");
+        }
+        Parameter prefix = PromptLearning.read(dir, json, (int) width, "num_layers·2·token_dim");
+        PrefixTuningConfig config = new PrefixTuningConfig((int) prefix.shape()[0], tokenDim, layers, numHeads,
+                encoderHidden, projection);
         return new PrefixTuningModel(config, prefix);
     }
 

@@ -3,6 +3,7 @@ package dev.tailor.adapt.prompt;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
 import dev.tailor.tensor.WeightMatrix;
@@ -74,19 +75,21 @@ public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings)
         if (!type.equals(TYPE)) {
             throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not " + TYPE);
         }
-        if (json.path("num_transformer_submodules").asInt(1) != 1) {
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, json);
+        if (fields.integer("num_transformer_submodules", 0, 1) != 1) {
             throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
                     + json.get("num_transformer_submodules"));
         }
         int tokenDim = PromptLearning.positive(dir, json, "token_dim");
+        int numLayers = fields.integer("num_layers", 0, 0);
+        int numHeads = fields.integer("num_attention_heads", 0, 0);
+        String initName = fields.string("prompt_tuning_init", null);
+        String text = fields.string("prompt_tuning_init_text", null);
+        String tokenizer = fields.string("tokenizer_name_or_path", null);
         Parameter embeddings = PromptLearning.read(dir, json, tokenDim, "token_dim");
-        PromptTuningInit init = json.hasNonNull("prompt_tuning_init")
-                ? PromptTuningInit.parse(json.get("prompt_tuning_init").asText()) : PromptTuningInit.RANDOM;
-        String text = json.hasNonNull("prompt_tuning_init_text") ? json.get("prompt_tuning_init_text").asText() : null;
-        PromptTuningConfig config = new PromptTuningConfig((int) embeddings.shape()[0], tokenDim,
-                json.path("num_layers").asInt(0), json.path("num_attention_heads").asInt(0),
-                init == PromptTuningInit.TEXT && text == null ? PromptTuningInit.RANDOM : init, text,
-                json.hasNonNull("tokenizer_name_or_path") ? json.get("tokenizer_name_or_path").asText() : null);
+        PromptTuningInit init = initName != null ? PromptTuningInit.parse(initName) : PromptTuningInit.RANDOM;
+        PromptTuningConfig config = new PromptTuningConfig((int) embeddings.shape()[0], tokenDim, numLayers, numHeads,
+                init == PromptTuningInit.TEXT && text == null ? PromptTuningInit.RANDOM : init, text, tokenizer);
         return new PromptTuningModel(config, embeddings);
     }
 

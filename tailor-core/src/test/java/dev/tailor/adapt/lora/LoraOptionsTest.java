@@ -152,9 +152,16 @@ class LoraOptionsTest {
         LoraModel loaded = (LoraModel) AdapterFiles.load(dir);
         assertEquals(regex, loaded.settings().targetRegex().orElseThrow());
         assertNull(loaded.settings().layersToTransform());
+        String other = ".*\\.1\\..*(proj)";
+        config.put("target_modules", other);
+        Files.writeString(dir.resolve("adapter_config.json"), json.writeValueAsString(config));
+        assertEquals(other, ((LoraModel) AdapterFiles.load(dir)).settings().targetRegex().orElseThrow(),
+                "a PEFT config whose target_modules is a regex loads");
         config.put("target_modules", ".*(q|v)_proj");
         Files.writeString(dir.resolve("adapter_config.json"), json.writeValueAsString(config));
-        assertEquals(".*(q|v)_proj", ((LoraModel) AdapterFiles.load(dir)).settings().targetRegex().orElseThrow(),
-                "a PEFT config whose target_modules is a regex loads");
+        var contradicting = assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir));
+        assertTrue(contradicting.getMessage().contains("target_modules \".*(q|v)_proj\" does not match "
+                + "model.layers.1.mlp.down_proj"), "a regex that leaves out modules of the file is refused: "
+                + contradicting.getMessage());
     }
 }
