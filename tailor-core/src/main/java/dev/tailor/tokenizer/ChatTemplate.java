@@ -6,10 +6,7 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
-import com.hubspot.jinjava.interpret.CollectionTooBigException;
 import com.hubspot.jinjava.interpret.Context;
-import com.hubspot.jinjava.interpret.MacroTagCycleException;
-import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import jinjava.javax.el.CompositeELResolver;
@@ -213,51 +210,12 @@ public final class ChatTemplate {
             }
         }
         for (TemplateError error : result.getErrors()) {
-            String broken = brokenLimit(error);
-            if (broken != null) {
-                throw new ChatTemplateException("chat template of " + source + " " + broken
-                        + (error.getLineno() > 0 ? " (line " + error.getLineno() + ")" : ""));
-            }
-        }
-        for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw new ChatTemplateException("chat template of " + source + " failed at line "
                         + error.getLineno() + ": " + error.getMessage(), error.getException());
             }
         }
         return result.getOutput();
-    }
-
-    /** Which limit of the sandbox an error of Jinjava's reports, completing "chat template of FILE ...", or null. */
-    private String brokenLimit(TemplateError error) {
-        if (error.getReason() == TemplateError.ErrorReason.DISABLED) {
-            return TemplateSandbox.refusal(error.getItem(), error.getFieldName());
-        }
-        if (error.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG) {
-            return "exceeded its output budget of " + limits.maxOutputChars() + " characters";
-        }
-        for (Throwable t = error.getException(); t != null; t = t.getCause()) {
-            switch (t) {
-                case OutputTooBigException ignored -> {
-                    return "exceeded its output budget of " + limits.maxOutputChars() + " characters";
-                }
-                case CollectionTooBigException ignored -> {
-                    return "builds a list or dict of more than " + TemplateSandbox.MAX_ITEMS + " items";
-                }
-                case MacroTagCycleException ignored -> {
-                    return "calls a macro recursively deeper than " + TemplateSandbox.MAX_MACRO_DEPTH + " levels";
-                }
-                case StackOverflowError ignored -> {
-                    return "nests too deeply to render";
-                }
-                case OutOfMemoryError ignored -> {
-                    return "ran out of memory (its output budget is " + limits.maxOutputChars() + " characters)";
-                }
-                default -> {
-                }
-            }
-        }
-        return null;
     }
 
     private ChatTemplateException refused(RenderBudget.Violation violation) {

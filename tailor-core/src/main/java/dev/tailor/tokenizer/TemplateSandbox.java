@@ -2,9 +2,12 @@ package dev.tailor.tokenizer;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.interpret.CollectionTooBigException;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpreterFactory;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.interpret.MacroTagCycleException;
+import com.hubspot.jinjava.interpret.OutputTooBigException;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.Importable;
 import com.hubspot.jinjava.lib.exptest.ExpTest;
@@ -112,6 +115,41 @@ final class TemplateSandbox {
                 + String.join(" ", new TreeSet<>(allowed)) + ")";
     }
 
+    /** Which limit of the sandbox an error of Jinjava's reports, completing "chat template of FILE ...", or null. */
+    static String brokenLimit(TemplateError error) {
+        if (error.getReason() == TemplateError.ErrorReason.DISABLED) {
+            return refusal(error.getItem(), error.getFieldName());
+        }
+        if (error.getReason() == TemplateError.ErrorReason.OUTPUT_TOO_BIG) {
+            return tooLongMessage();
+        }
+        for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+            switch (t) {
+                case RenderBudget.Violation violation -> {
+                    return violation.getMessage();
+                }
+                case OutputTooBigException ignored -> {
+                    return tooLongMessage();
+                }
+                case CollectionTooBigException ignored -> {
+                    return "builds a list or dict of more than " + MAX_ITEMS + " items";
+                }
+                case MacroTagCycleException ignored -> {
+                    return "calls a macro recursively deeper than " + MAX_MACRO_DEPTH + " levels";
+                }
+                case StackOverflowError ignored -> {
+                    return "nests too deeply to render";
+                }
+                case OutOfMemoryError ignored -> {
+                    return "ran out of memory (its output budget is " + RenderBudget.maxChars() + " characters)";
+                }
+                default -> {
+                }
+            }
+        }
+        return null;
+    }
+
     /** Refuses to read any template: {@code include}, {@code import} and {@code from} find nothing. */
     static final ResourceLocator NO_RESOURCES = new ResourceLocator() {
         @Override
@@ -123,7 +161,11 @@ final class TemplateSandbox {
 
     /** The violation of a render that built text longer than its output budget. */
     static RenderBudget.Violation tooLong() {
-        return RenderBudget.violation("exceeded its output budget of " + RenderBudget.maxChars() + " characters");
+        return RenderBudget.violation(tooLongMessage());
+    }
+
+    private static String tooLongMessage() {
+        return "exceeded its output budget of " + RenderBudget.maxChars() + " characters";
     }
 
     /**
@@ -204,6 +246,19 @@ final class TemplateSandbox {
         @Override
         public String getAsString(Object object) {
             return PythonValues.str(object);
+        }
+
+        /**
+         * Records an error and, when it reports a limit of the sandbox, stops the render: Jinjava would note it and
+         * carry on (a macro recursing twice per call would hit its depth 2^64 times).
+         */
+        @Override
+        public void addError(TemplateError error) {
+            super.addError(error);
+            String broken = brokenLimit(error);
+            if (broken != null) {
+                throw RenderBudget.violation(broken);
+            }
         }
 
         @Override
