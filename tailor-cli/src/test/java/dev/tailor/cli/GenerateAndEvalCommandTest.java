@@ -2,6 +2,7 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
@@ -10,6 +11,7 @@ import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.PretrainedModel;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
+import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.train.Evaluator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -212,5 +214,52 @@ class GenerateAndEvalCommandTest {
         assertTrue(json.get("loss").isNull() && json.get("perplexity").isNull(), r.out());
         assertTrue(stderr.toString(StandardCharsets.UTF_8).contains("error: the loss on " + data + " is NaN"),
                 stderr.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void generateChatWithAHostileTemplateFailsInOneLine() throws Exception {
+        Path model = hostileChatTemplate("{% include 'META-INF/MANIFEST.MF' %}");
+        Run include = run("generate", "--model", model.toString(), "--chat", "--prompt", "hi", "--max-tokens", "1");
+        assertEquals(1, include.code());
+        assertEquals("error: chat template of " + model.resolve("tokenizer_config.json")
+                + " uses {% include %}: includes are not allowed, a chat template must be self-contained"
+                + System.lineSeparator(), err.toString());
+
+        err.getBuffer().setLength(0);
+        model = hostileChatTemplate("{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
+                + "{% endfor %}{% endfor %}{% endfor %}");
+        String saved = System.getProperty(ChatTemplate.Limits.TIME_BUDGET_PROPERTY);
+        System.setProperty(ChatTemplate.Limits.TIME_BUDGET_PROPERTY, "200");
+        long start = System.nanoTime();
+        try {
+            Run loops = run("generate", "--model", model.toString(), "--chat", "--prompt", "hi", "--max-tokens", "1");
+            assertEquals(1, loops.code());
+        } finally {
+            if (saved == null) {
+                System.clearProperty(ChatTemplate.Limits.TIME_BUDGET_PROPERTY);
+            } else {
+                System.setProperty(ChatTemplate.Limits.TIME_BUDGET_PROPERTY, saved);
+            }
+        }
+        assertTrue((System.nanoTime() - start) / 1_000_000_000.0 < 10, "the render was not stopped");
+        assertTrue(err.toString().matches("error: chat template of \\S+ exceeded its time budget of 200 ms"
+                + " \\(line 1\\)\\R"), err.toString());
+    }
+
+    /** The tiny Llama with {@code template} as its chat template, in a fresh directory. */
+    private Path hostileChatTemplate(String template) throws Exception {
+        Path shared = Shared.require("models/tiny-llama");
+        Path model = Files.createTempDirectory(dir, "hostile");
+        try (var files = Files.list(shared)) {
+            for (Path file : files.toList()) {
+                if (!file.getFileName().toString().equals("tokenizer_config.json")) {
+                    Files.createSymbolicLink(model.resolve(file.getFileName()), file.toAbsolutePath());
+                }
+            }
+        }
+        ObjectNode config = (ObjectNode) new ObjectMapper().readTree(shared.resolve("tokenizer_config.json").toFile());
+        config.put("chat_template", template);
+        Files.writeString(model.resolve("tokenizer_config.json"), config.toString());
+        return model;
     }
 }

@@ -33,7 +33,7 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
     public static PythonJson of(boolean ensureAscii, Object indent, List<?> separators, boolean sortKeys) {
         String indentText = switch (indent) {
             case null -> null;
-            case Number n -> " ".repeat(n.intValue());
+            case Number n -> " ".repeat((int) Math.clamp(n.longValue(), 0, Integer.MAX_VALUE));
             case String s -> s;
             default -> throw new IllegalArgumentException("tojson: indent must be a number or a string, got " + indent);
         };
@@ -52,12 +52,43 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
 
     /** Serialises a value. */
     public String dumps(Object value) {
+        return dumps(value, Long.MAX_VALUE);
+    }
+
+    /**
+     * Serialises a value into at most {@code maxChars} characters.
+     *
+     * @throws TooLongException as soon as the text grows longer
+     */
+    public String dumps(Object value, long maxChars) {
         StringBuilder out = new StringBuilder();
-        write(value, 0, out);
+        write(value, 0, new Limited(out, maxChars));
         return out.toString();
     }
 
-    private void write(Object value, int level, StringBuilder out) {
+    /** The JSON text of a value would be longer than the caller allowed. */
+    public static final class TooLongException extends RuntimeException {
+        TooLongException(long maxChars) {
+            super("tojson: the JSON text would be longer than " + maxChars + " characters");
+        }
+    }
+
+    /** The output and its limit, checked whenever it grows by a value or a line. */
+    private record Limited(StringBuilder out, long maxChars) {
+        Limited append(CharSequence text) {
+            out.append(text);
+            if (out.length() > maxChars) {
+                throw new TooLongException(maxChars);
+            }
+            return this;
+        }
+
+        Limited append(char c) {
+            return append(String.valueOf(c));
+        }
+    }
+
+    private void write(Object value, int level, Limited out) {
         switch (value) {
             case null -> out.append("null");
             case Boolean b -> out.append(b ? "true" : "false");
@@ -74,7 +105,7 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
         }
     }
 
-    private void writeMap(Map<?, ?> map, int level, StringBuilder out) {
+    private void writeMap(Map<?, ?> map, int level, Limited out) {
         if (map.isEmpty()) {
             out.append("{}");
             return;
@@ -97,7 +128,7 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
         out.append('}');
     }
 
-    private void writeList(Iterable<?> items, int level, StringBuilder out) {
+    private void writeList(Iterable<?> items, int level, Limited out) {
         if (!items.iterator().hasNext()) {
             out.append("[]");
             return;
@@ -116,9 +147,12 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
         out.append(']');
     }
 
-    private void newline(int level, StringBuilder out) {
+    private void newline(int level, Limited out) {
         if (indent != null) {
-            out.append('\n').append(indent.repeat(level));
+            out.append('\n');
+            for (int i = 0; i < level; i++) {
+                out.append(indent);
+            }
         }
     }
 
@@ -134,7 +168,8 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
         };
     }
 
-    private void writeString(String s, StringBuilder out) {
+    private void writeString(String s, Limited limited) {
+        StringBuilder out = new StringBuilder(s.length() + 2);
         out.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -155,7 +190,7 @@ public record PythonJson(boolean ensureAscii, String indent, String itemSeparato
                 }
             }
         }
-        out.append('"');
+        limited.append(out.append('"'));
     }
 
     /**

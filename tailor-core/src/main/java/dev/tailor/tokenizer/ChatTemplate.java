@@ -6,6 +6,7 @@ import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
 import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import jinjava.javax.el.CompositeELResolver;
@@ -14,11 +15,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A model's chat template: the Jinja program in {@code tokenizer_config.json} that turns a conversation into the
@@ -27,10 +30,15 @@ import java.util.Objects;
  * {@code json.dumps}, {@code strftime_now}) plus the Python string methods templates call
  * ({@code .strip()}, {@code .startswith()}, {@code .split()}, …). The engine is built once per template;
  * {@link #render} may be called from several threads.
+ * <p>
+ * Templates come from whoever supplied the model, so they run sandboxed ({@link TemplateSandbox}: the Jinja that
+ * Hugging Face's templates use, no Java method calls, no includes) and bounded ({@link Limits}: a time and an output
+ * budget per render). A template that breaks a rule fails with a {@link ChatTemplateException} naming it.
  */
 public final class ChatTemplate {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<Context.Library, Set<String>> DISABLED = TemplateSandbox.disabled();
     private static final List<String> SPECIAL_TOKEN_KEYS = List.of("bos_token", "eos_token", "pad_token",
             "unk_token", "sep_token", "cls_token", "mask_token", "additional_special_tokens");
 
@@ -38,14 +46,24 @@ public final class ChatTemplate {
     private final String template;
     private final String parsedText;
     private final Map<String, Object> specialTokens;
+    private final Clock clock;
+    private final Limits limits;
     private final Jinjava jinjava;
 
-    private ChatTemplate(String source, String template, Map<String, Object> specialTokens, Clock clock) {
+    private ChatTemplate(String source, String template, Map<String, Object> specialTokens, Clock clock,
+                         Limits limits) {
         this.source = source;
         this.template = template;
-        this.parsedText = TemplateRewrites.apply(template);
+        try {
+            this.parsedText = TemplateRewrites.apply(template);
+        } catch (ChatTemplateException e) {
+            throw new ChatTemplateException("chat template of " + source + " " + e.getMessage());
+        }
         this.specialTokens = specialTokens;
+        this.clock = clock;
+        this.limits = limits;
         CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new TemplateSandbox.Guard());
         resolver.add(new PythonMethodResolver());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         JinjavaConfig config = JinjavaConfig.newBuilder()
@@ -55,17 +73,27 @@ public final class ChatTemplate {
                 .withDateTimeProvider(clock::millis)
                 .withTimeZone(clock.getZone())
                 .withNestedInterpretationEnabled(false)
-                .withInterperterFactory(PythonValues.FACTORY)
+                .withInterperterFactory(TemplateSandbox.INTERPRETERS)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
                         .withUseTrimmingForNotesAndExpressions(true)
                         .build())
+                .withDisabled(DISABLED)
+                .withNodePreProcessor(TemplateSandbox.NODE_CHECK)
+                .withMaxOutputSize(limits.maxOutputChars())
+                .withMaxStringLength(limits.maxOutputChars())
+                .withMaxListSize(TemplateSandbox.MAX_ITEMS)
+                .withMaxMapSize(TemplateSandbox.MAX_ITEMS)
+                .withEnableRecursiveMacroCalls(true)
+                .withMaxMacroRecursionDepth(TemplateSandbox.MAX_MACRO_DEPTH)
                 .build();
         this.jinjava = new Jinjava(config);
+        jinjava.setResourceLocator(TemplateSandbox.NO_RESOURCES);
         jinjava.getGlobalContext().registerFunction(TemplateFunctions.RAISE_EXCEPTION);
         jinjava.getGlobalContext().registerFunction(TemplateFunctions.STRFTIME_NOW);
         jinjava.getGlobalContext().registerFilter(new TemplateFunctions.ToJson());
         jinjava.getGlobalContext().registerFilter(new TemplateFunctions.Trim());
+        jinjava.getGlobalContext().registerFilter(new TemplateFunctions.Replace());
     }
 
     /**
@@ -100,11 +128,13 @@ public final class ChatTemplate {
         Map<String, Object> specialTokens = specialTokens(config, configFile);
         JsonNode node = config.get("chat_template");
         if (node != null && !node.isNull()) {
-            return new ChatTemplate(configFile.toString(), templateText(node, configFile), specialTokens, clock);
+            return new ChatTemplate(configFile.toString(), templateText(node, configFile), specialTokens, clock,
+                    Limits.fromSystemProperties());
         }
         if (Files.exists(jinjaFile)) {
             try {
-                return new ChatTemplate(jinjaFile.toString(), Files.readString(jinjaFile), specialTokens, clock);
+                return new ChatTemplate(jinjaFile.toString(), Files.readString(jinjaFile), specialTokens, clock,
+                        Limits.fromSystemProperties());
             } catch (IOException e) {
                 throw new ChatTemplateException("cannot read " + jinjaFile + ": " + e.getMessage(), e);
             }
@@ -115,19 +145,29 @@ public final class ChatTemplate {
     }
 
     /**
-     * A template given as text.
+     * A template given as text, with the limits of {@link Limits#fromSystemProperties}.
      *
      * @param source        names the template in error messages (e.g. the file it came from)
      * @param specialTokens variables such as {@code bos_token} and {@code eos_token}
      */
     public static ChatTemplate of(String source, String template, Map<String, Object> specialTokens, Clock clock) {
         return new ChatTemplate(Objects.requireNonNull(source), Objects.requireNonNull(template),
-                new LinkedHashMap<>(specialTokens), Objects.requireNonNull(clock));
+                new LinkedHashMap<>(specialTokens), Objects.requireNonNull(clock), Limits.fromSystemProperties());
+    }
+
+    /** The same template rendering within other limits. */
+    public ChatTemplate withLimits(Limits limits) {
+        return new ChatTemplate(source, template, specialTokens, clock, Objects.requireNonNull(limits));
     }
 
     /** The template text. */
     public String template() {
         return template;
+    }
+
+    /** The limits each render stays within. */
+    public Limits limits() {
+        return limits;
     }
 
     /**
@@ -136,8 +176,9 @@ public final class ChatTemplate {
      * @param addGenerationPrompt end with the header of an assistant turn, so the model writes the reply
      * @param extra               further variables, passed through and overriding the defaults: {@code tools}
      *                            (a list of JSON-schema maps), {@code documents}, {@code enable_thinking}, …
-     * @throws ChatTemplateException with the template's message when it calls {@code raise_exception}, or
-     *                               naming the template and line when rendering fails
+     * @throws ChatTemplateException with the template's message when it calls {@code raise_exception}, naming the
+     *                               limit when the render runs out of time or output or the template does what
+     *                               the sandbox refuses, or naming the template and line when rendering fails
      */
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
         Map<String, Object> bindings = new LinkedHashMap<>(specialTokens);
@@ -148,7 +189,19 @@ public final class ChatTemplate {
         bindings.put("tools", null);
         bindings.put("documents", null);
         bindings.putAll(extra);
-        RenderResult result = jinjava.renderForResult(parsedText, bindings);
+        RenderResult result;
+        try (RenderBudget budget = RenderBudget.start(limits)) {
+            try {
+                result = jinjava.renderForResult(parsedText, bindings);
+            } catch (RenderBudget.Violation violation) {
+                throw refused(violation);
+            } catch (StackOverflowError e) {
+                throw new ChatTemplateException("chat template of " + source + " nests too deeply to render");
+            }
+            if (budget.violation() != null) {
+                throw refused(budget.violation());
+            }
+        }
         for (TemplateError error : result.getErrors()) {
             for (Throwable t = error.getException(); t != null; t = t.getCause()) {
                 if (t instanceof TemplateFunctions.RaisedByTemplate raised) {
@@ -163,6 +216,10 @@ public final class ChatTemplate {
             }
         }
         return result.getOutput();
+    }
+
+    private ChatTemplateException refused(RenderBudget.Violation violation) {
+        return new ChatTemplateException("chat template of " + source + " " + violation.getMessage());
     }
 
     private static String templateText(JsonNode node, Path configFile) {
@@ -216,5 +273,59 @@ public final class ChatTemplate {
         }
         throw new ChatTemplateException(configFile + ": \"" + key + "\" must be a string, null or "
                 + "{\"content\": ...}, got " + value);
+    }
+
+    /**
+     * What one render may spend. A template that runs out fails with a {@link ChatTemplateException} naming the
+     * limit; real templates stay orders of magnitude below the defaults, which
+     * {@code -Dtailor.template.time-budget-ms} and {@code -Dtailor.template.max-output-chars} change.
+     *
+     * @param timeBudget     wall time of one render (default 5 s)
+     * @param maxOutputChars the longest prompt a render may produce, and the longest string it may build on the way,
+     *                       in characters (default 8 Mi, 8,388,608)
+     */
+    public record Limits(Duration timeBudget, long maxOutputChars) {
+        /** The system property that sets the time budget, in milliseconds. */
+        public static final String TIME_BUDGET_PROPERTY = "tailor.template.time-budget-ms";
+        /** The system property that sets the output budget, in characters. */
+        public static final String MAX_OUTPUT_PROPERTY = "tailor.template.max-output-chars";
+        /** 5 s and 8 Mi characters. */
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(5), 8L << 20);
+
+        /** Checks that both limits are positive. */
+        public Limits {
+            if (timeBudget.isNegative() || timeBudget.isZero() || maxOutputChars <= 0) {
+                throw new IllegalArgumentException("chat template limits must be positive, got " + timeBudget
+                        + " and " + maxOutputChars + " characters");
+            }
+        }
+
+        /**
+         * The defaults, changed by the system properties {@value #TIME_BUDGET_PROPERTY} and
+         * {@value #MAX_OUTPUT_PROPERTY} where set.
+         *
+         * @throws ChatTemplateException naming the property when its value is not a positive whole number
+         */
+        public static Limits fromSystemProperties() {
+            return new Limits(Duration.ofMillis(property(TIME_BUDGET_PROPERTY, DEFAULT.timeBudget.toMillis())),
+                    property(MAX_OUTPUT_PROPERTY, DEFAULT.maxOutputChars));
+        }
+
+        private static long property(String name, long fallback) {
+            String value = System.getProperty(name);
+            if (value == null || value.isBlank()) {
+                return fallback;
+            }
+            long parsed;
+            try {
+                parsed = Long.parseLong(value.strip());
+            } catch (NumberFormatException e) {
+                parsed = 0;
+            }
+            if (parsed > 0) {
+                return parsed;
+            }
+            throw new ChatTemplateException("-D" + name + " must be a positive whole number, got '" + value + "'");
+        }
     }
 }

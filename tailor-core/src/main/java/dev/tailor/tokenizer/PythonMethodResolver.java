@@ -5,7 +5,6 @@ import jinjava.javax.el.ELResolver;
 
 import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,8 @@ import java.util.Set;
  */
 final class PythonMethodResolver extends ELResolver {
 
-    private static final Set<String> STRING_METHODS = Set.of("strip", "lstrip", "rstrip", "startswith",
+    /** The Python string methods templates may call. */
+    static final Set<String> STRING_METHODS = Set.of("strip", "lstrip", "rstrip", "startswith",
             "endswith", "split", "upper", "lower", "title", "capitalize", "replace", "find", "count", "join");
 
     @Override
@@ -79,39 +79,47 @@ final class PythonMethodResolver extends ELResolver {
         if (step == 0) {
             throw new ChatTemplateException("slice step cannot be zero");
         }
-        List<Object> items = new ArrayList<>();
         if (base instanceof CharSequence chars) {
-            chars.chars().forEach(c -> items.add(String.valueOf((char) c)));
-        } else if (base instanceof Iterable<?> iterable) {
-            iterable.forEach(items::add);
-        } else {
-            throw new ChatTemplateException("cannot slice " + base + " with step " + step);
+            StringBuilder picked = new StringBuilder();
+            for (int i = step > 0 ? 0 : chars.length() - 1; i >= 0 && i < chars.length(); i += step) {
+                picked.append(chars.charAt(i));
+            }
+            return picked.toString();
         }
+        if (!(base instanceof Iterable<?> iterable)) {
+            throw new ChatTemplateException("cannot slice " + PythonValues.str(base) + " with step " + step);
+        }
+        List<Object> items = new ArrayList<>();
+        iterable.forEach(items::add);
         List<Object> picked = new ArrayList<>();
-        int start = step > 0 ? 0 : items.size() - 1;
-        for (int i = start; i >= 0 && i < items.size(); i += step) {
+        for (int i = step > 0 ? 0 : items.size() - 1; i >= 0 && i < items.size(); i += step) {
             picked.add(items.get(i));
-        }
-        if (base instanceof CharSequence) {
-            StringBuilder text = new StringBuilder();
-            picked.forEach(text::append);
-            return text.toString();
         }
         return picked;
     }
 
-    /** Python's {@code str.join}: the items of an iterable, each a string, joined by {@code separator}. */
+    /**
+     * Python's {@code str.join}: the items of an iterable, each a string, joined by {@code separator}.
+     *
+     * @throws RenderBudget.Violation when the result would exceed the output budget
+     */
     static String join(String separator, Object items) {
-        List<String> parts = new ArrayList<>();
-        if (items instanceof Collection<?> collection) {
-            collection.forEach(item -> parts.add(String.valueOf(item)));
-        } else if (items instanceof Iterable<?> iterable) {
-            iterable.forEach(item -> parts.add(String.valueOf(item)));
-        } else if (items instanceof CharSequence chars) {
-            chars.codePoints().forEach(cp -> parts.add(Character.toString(cp)));
-        } else {
-            throw new ChatTemplateException("str.join expects an iterable, got " + items);
+        long maxChars = RenderBudget.maxChars();
+        StringBuilder out = new StringBuilder();
+        Iterable<?> parts = switch (items) {
+            case Iterable<?> iterable -> iterable;
+            case CharSequence chars -> chars.codePoints().mapToObj(Character::toString).toList();
+            case null, default -> throw new ChatTemplateException("str.join expects an iterable, got "
+                    + PythonValues.str(items));
+        };
+        String between = "";
+        for (Object part : parts) {
+            out.append(between).append(PythonValues.str(part));
+            between = separator;
+            if (out.length() > maxChars) {
+                throw TemplateSandbox.tooLong();
+            }
         }
-        return String.join(separator, parts);
+        return out.toString();
     }
 }

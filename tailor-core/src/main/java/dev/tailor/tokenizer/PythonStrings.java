@@ -24,10 +24,10 @@ final class PythonStrings {
             case "title" -> title(s);
             case "capitalize" -> s.isEmpty() ? s
                     : s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1).toLowerCase(Locale.ROOT);
-            case "replace" -> replace(s, String.valueOf(arg(args, 0, name)), String.valueOf(arg(args, 1, name)),
+            case "replace" -> replace(s, PythonValues.str(arg(args, 0, name)), PythonValues.str(arg(args, 1, name)),
                     args.length > 2 ? ((Number) args[2]).intValue() : -1);
-            case "find" -> (long) s.indexOf(String.valueOf(arg(args, 0, name)));
-            case "count" -> count(s, String.valueOf(arg(args, 0, name)));
+            case "find" -> (long) s.indexOf(PythonValues.str(arg(args, 0, name)));
+            case "count" -> count(s, PythonValues.str(arg(args, 0, name)));
             case "join" -> PythonMethodResolver.join(s, arg(args, 0, name));
             default -> throw new ChatTemplateException("str." + name + " is not supported");
         };
@@ -63,7 +63,7 @@ final class PythonStrings {
     }
 
     private static String chars(Object[] args, int i) {
-        return i < args.length && args[i] != null ? String.valueOf(args[i]) : null;
+        return i < args.length && args[i] != null ? PythonValues.str(args[i]) : null;
     }
 
     private static int maxSplit(Object[] args) {
@@ -74,7 +74,7 @@ final class PythonStrings {
         if (affixes instanceof Collection<?> options) {
             return options.stream().anyMatch(o -> matchesAny(s, o, prefix));
         }
-        String affix = String.valueOf(affixes);
+        String affix = PythonValues.str(affixes);
         return prefix ? s.startsWith(affix) : s.endsWith(affix);
     }
 
@@ -126,20 +126,33 @@ final class PythonStrings {
         return out.toString();
     }
 
-    private static String replace(String s, String old, String replacement, int count) {
-        if (count < 0) {
-            return s.replace(old, replacement);
+    /**
+     * Python's {@code str.replace}; an empty {@code old} inserts the replacement around every character.
+     *
+     * @param count the most replacements, negative for all
+     * @throws RenderBudget.Violation when the result would exceed the output budget
+     */
+    static String replace(String s, String old, String replacement, int count) {
+        long occurrences = Math.min(count(s, old), count < 0 ? Long.MAX_VALUE : count);
+        if (s.length() + occurrences * (replacement.length() - old.length()) > RenderBudget.maxChars()) {
+            throw TemplateSandbox.tooLong();
         }
         StringBuilder out = new StringBuilder();
         int from = 0;
-        int at;
-        int done = 0;
-        while (done < count && (at = s.indexOf(old, from)) >= 0 && !old.isEmpty()) {
-            out.append(s, from, at).append(replacement);
-            from = at + old.length();
-            done++;
+        for (long done = 0; done < occurrences; done++) {
+            if (old.isEmpty()) {
+                out.append(replacement);
+                if (from < s.length()) {
+                    out.append(s.charAt(from));
+                }
+                from++;
+            } else {
+                int at = s.indexOf(old, from);
+                out.append(s, from, at).append(replacement);
+                from = at + old.length();
+            }
         }
-        return out.append(s.substring(from)).toString();
+        return from < s.length() ? out.append(s, from, s.length()).toString() : out.toString();
     }
 
     private static long count(String s, String sub) {

@@ -33,7 +33,7 @@ final class TemplateFunctions {
 
     /** Implements {@code raise_exception}. */
     public static Object raiseException(Object message) {
-        throw new RaisedByTemplate(String.valueOf(message));
+        throw new RaisedByTemplate(PythonValues.str(message));
     }
 
     /** Implements {@code strftime_now}, reading the clock configured on the current interpreter. */
@@ -51,8 +51,14 @@ final class TemplateFunctions {
         }
     }
 
-    /** Hugging Face's {@code tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}. */
+    /**
+     * Hugging Face's {@code tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False)}, its text
+     * held to the render's output budget and its indent to {@value #MAX_INDENT} characters.
+     */
     static final class ToJson implements Filter {
+        /** The widest indent {@code tojson} takes, as a number of spaces or a string. */
+        static final int MAX_INDENT = 64;
+
         @Override
         public String getName() {
             return "tojson";
@@ -60,7 +66,7 @@ final class TemplateFunctions {
 
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
-            return PythonJson.HF_DEFAULT.dumps(var);
+            return dumps(PythonJson.HF_DEFAULT, var);
         }
 
         @Override
@@ -69,8 +75,21 @@ final class TemplateFunctions {
             Object indent = kwargs.getOrDefault("indent", args.length > 1 ? args[1] : null);
             Object separators = kwargs.getOrDefault("separators", args.length > 2 ? args[2] : null);
             Object sortKeys = kwargs.getOrDefault("sort_keys", args.length > 3 ? args[3] : false);
-            return PythonJson.of(Boolean.TRUE.equals(ensureAscii), indent, (List<?>) separators,
-                    Boolean.TRUE.equals(sortKeys)).dumps(var);
+            if (indent instanceof Number n && n.longValue() > MAX_INDENT
+                    || indent instanceof CharSequence s && s.length() > MAX_INDENT) {
+                throw RenderBudget.violation("calls tojson with indent=" + PythonValues.repr(indent)
+                        + ", wider than the " + MAX_INDENT + " characters it may be");
+            }
+            return dumps(PythonJson.of(Boolean.TRUE.equals(ensureAscii), indent, (List<?>) separators,
+                    Boolean.TRUE.equals(sortKeys)), var);
+        }
+
+        private static String dumps(PythonJson json, Object value) {
+            try {
+                return json.dumps(value, RenderBudget.maxChars());
+            } catch (PythonJson.TooLongException e) {
+                throw TemplateSandbox.tooLong();
+            }
         }
     }
 
@@ -84,7 +103,27 @@ final class TemplateFunctions {
         @Override
         public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
             String chars = args.length > 0 ? args[0] : null;
-            return var == null ? null : PythonStrings.strip(String.valueOf(var), chars, true, true);
+            return var == null ? null : PythonStrings.strip(PythonValues.str(var), chars, true, true);
+        }
+    }
+
+    /**
+     * Jinja's {@code replace(value, old, new, count=None)}, which is Python's {@code str.replace}, refused before it
+     * builds a string longer than the output budget.
+     */
+    static final class Replace implements Filter {
+        @Override
+        public String getName() {
+            return "replace";
+        }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (args.length < 2) {
+                throw new ChatTemplateException("replace needs the text to replace and its replacement");
+            }
+            int count = args.length > 2 ? Integer.parseInt(args[2].strip()) : -1;
+            return var == null ? null : PythonStrings.replace(PythonValues.str(var), args[0], args[1], count);
         }
     }
 }

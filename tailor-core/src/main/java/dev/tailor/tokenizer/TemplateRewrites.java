@@ -29,7 +29,17 @@ final class TemplateRewrites {
     private static final Pattern STEP_SLICE =
             Pattern.compile("\\[\\s*::\\s*(-?\\d+)\\s*]");
 
-    /** The template with named arguments' values parenthesised and stepped slices made method calls. */
+    /**
+     * The deepest brackets may nest in one tag. Jinjava's expression parser recurses per level and, past a few
+     * hundred, overflows the stack and retries for tens of seconds; real templates nest a handful deep.
+     */
+    static final int MAX_NESTING = 100;
+
+    /**
+     * The template with named arguments' values parenthesised and stepped slices made method calls.
+     *
+     * @throws ChatTemplateException when an expression nests brackets deeper than {@value #MAX_NESTING}
+     */
     static String apply(String template) {
         StringBuilder out = new StringBuilder(template.length() + 16);
         int i = 0;
@@ -104,7 +114,13 @@ final class TemplateRewrites {
                 }
             }
             switch (c) {
-                case '(', '[', '{' -> brackets.push(new Frame(c));
+                case '(', '[', '{' -> {
+                    if (brackets.size() == MAX_NESTING) {
+                        throw new ChatTemplateException("nests brackets more than " + MAX_NESTING
+                                + " deep in one expression");
+                    }
+                    brackets.push(new Frame(c));
+                }
                 case ',' -> closeNamedArgument(brackets, out);
                 case ')', ']', '}' -> {
                     closeNamedArgument(brackets, out);
