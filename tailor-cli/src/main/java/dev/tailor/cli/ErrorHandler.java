@@ -1,24 +1,75 @@
 package dev.tailor.cli;
 
 import dev.tailor.adapt.InvalidOptionException;
+import dev.tailor.model.ConfigException;
+import dev.tailor.model.ContextOverflowException;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.tokenizer.ChatTemplateException;
+import dev.tailor.tokenizer.TokenizerException;
+import dev.tailor.train.data.DataFormatException;
 
 import picocli.CommandLine;
 
+import java.io.PrintWriter;
+
 /**
- * Turns an exception from a command into one clear line on stderr and exit status 1; the stack trace
- * is printed only when {@code TAILOR_DEBUG} is set.
+ * Turns whatever stops a command, an exception or an {@link Error} (running out of memory included), into one
+ * clear line on stderr; the stack trace is printed only when {@code TAILOR_DEBUG} is set. The exit status is
+ * {@value #BAD_INPUT} for bad input (an option, a data file or a model file that cannot be used, as for picocli's
+ * own usage errors) and {@value #FAILURE} for any other failure.
  */
 final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
+    /** The exit status of a command refused for bad input. */
+    static final int BAD_INPUT = CommandLine.ExitCode.USAGE;
+    /** The exit status of a command that failed otherwise. */
+    static final int FAILURE = CommandLine.ExitCode.SOFTWARE;
+
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
-        String message = e.getMessage() != null ? e.getMessage() : e.toString();
-        if (e instanceof InvalidOptionException invalid) {
-            message = MethodFlags.spell(message, invalid.option());
-        }
-        cmd.getErr().println("error: " + message);
+        return report(e, cmd.getErr());
+    }
+
+    /** {@code strategy}, with an {@link Error} it lets through reported as {@link #report} does. */
+    static CommandLine.IExecutionStrategy catchingErrors(CommandLine.IExecutionStrategy strategy) {
+        return parseResult -> {
+            try {
+                return strategy.execute(parseResult);
+            } catch (Error e) {
+                return report(e, parseResult.commandSpec().commandLine().getErr());
+            }
+        };
+    }
+
+    /** Prints {@code failure} as one {@code error:} line on {@code err} and returns the exit status. */
+    static int report(Throwable failure, PrintWriter err) {
+        err.println("error: " + describe(failure));
         if (System.getenv("TAILOR_DEBUG") != null) {
-            e.printStackTrace(cmd.getErr());
+            failure.printStackTrace(err);
         }
-        return 1;
+        err.flush();
+        return isBadInput(failure) ? BAD_INPUT : FAILURE;
+    }
+
+    /** The message of {@code failure}, options spelled as flags; an out-of-memory error anywhere in its causes wins. */
+    private static String describe(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                return "out of memory (" + oom.getMessage() + "); give Java more with TAILOR_JAVA_OPTS=-Xmx<size> "
+                        + "or use a smaller model, batch or sequence length";
+            }
+        }
+        if (failure instanceof StackOverflowError) {
+            return "stack overflow; give threads more stack with TAILOR_JAVA_OPTS=-Xss<size>";
+        }
+        String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
+        return MethodFlags.spell(message, failure instanceof InvalidOptionException invalid ? invalid.option() : null);
+    }
+
+    /** Whether {@code failure} says the input (options, data, model files) cannot be used. */
+    static boolean isBadInput(Throwable failure) {
+        return failure instanceof IllegalArgumentException || failure instanceof DataFormatException
+                || failure instanceof ConfigException || failure instanceof TensorFormatException
+                || failure instanceof TokenizerException || failure instanceof ChatTemplateException
+                || failure instanceof ContextOverflowException;
     }
 }

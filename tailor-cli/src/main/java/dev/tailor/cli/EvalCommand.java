@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.model.PretrainedModel;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.train.data.DatasetFormat;
+import dev.tailor.train.data.JsonLines;
 import dev.tailor.train.Evaluator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -42,9 +42,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isRegularFile(data)) {
-            throw new IllegalArgumentException("--data " + data + ": no such file");
-        }
+        JsonLines.requireReadableFile(data);
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             long t0 = System.nanoTime();

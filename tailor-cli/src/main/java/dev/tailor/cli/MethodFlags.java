@@ -107,7 +107,7 @@ final class MethodFlags implements CommandLine.IModelTransformer {
         List<String> names = new ArrayList<>(names());
         names.addAll(List.of("grad_accum", "warmup_steps", "eval_every", "save_every", "log_every",
                 "keep_checkpoints", "weight_decay", "max_grad_norm", "train_layers", "train_modules", "bias_norm_only",
-                "train_embeddings", "train_head", "svd_rank", "svd_clamp"));
+                "train_embeddings", "train_head", "svd_rank", "svd_clamp", "eval_split"));
         for (String name : names) {
             if (name.contains("_")) {
                 out = Pattern.compile("(?<![\\w-])" + Pattern.quote(name) + "(?![\\w-])").matcher(out)

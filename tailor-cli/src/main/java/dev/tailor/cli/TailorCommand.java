@@ -24,9 +24,13 @@ public final class TailorCommand implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The configured command line (also used by tests). */
+    /**
+     * The configured command line (also used by tests): every failure, {@link Error}s included, ends as one line
+     * and an exit status ({@link ErrorHandler}).
+     */
     public static CommandLine commandLine() {
         return new CommandLine(new TailorCommand())
-                .setExecutionExceptionHandler(new ErrorHandler());
+                .setExecutionExceptionHandler(new ErrorHandler())
+                .setExecutionStrategy(ErrorHandler.catchingErrors(new CommandLine.RunLast()));
     }
 }

@@ -69,9 +69,10 @@ public final class TrainCommand implements Callable<Integer> {
     Path output;
     @Option(names = "--lr", defaultValue = "1e-4", description = "peak learning rate (default ${DEFAULT-VALUE})")
     double lr;
-    @Option(names = "--steps", defaultValue = "0", description = "optimizer updates (0: use --epochs)")
-    int steps;
-    @Option(names = "--epochs", defaultValue = "1", description = "passes over the data (default ${DEFAULT-VALUE})")
+    @Option(names = "--steps", description = "optimizer updates, at least 1 (default: --epochs passes over the data)")
+    Integer steps;
+    @Option(names = "--epochs", defaultValue = "1", description = "passes over the data when --steps is not given "
+            + "(default ${DEFAULT-VALUE})")
     double epochs;
     @Option(names = "--batch-size", defaultValue = "4", description = "sequences per micro-batch (default ${DEFAULT-VALUE})")
     int batchSize;

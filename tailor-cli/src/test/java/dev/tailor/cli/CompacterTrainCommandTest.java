@@ -106,11 +106,11 @@ class CompacterTrainCommandTest {
 
     @Test
     void theDefaultReductionFactorIsRefusedOnTheTinyModelWithASuggestion() {
-        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+        assertEquals(2, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
                 dir.resolve("x").toString(), "--method", "compacter", "--steps", "1").code());
         assertTrue(err.toString().contains("--reduction-factor 32 = 2 bottleneck features")
                 && err.toString().contains("try --reduction-factor 16"), err.toString());
-        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+        assertEquals(2, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
                 dir.resolve("y").toString(), "--method", "compacter+", "--steps", "1").code());
         assertTrue(err.toString().contains("compacter or compacter++, got compacter+"), err.toString());
     }

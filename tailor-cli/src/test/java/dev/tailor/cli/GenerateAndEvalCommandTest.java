@@ -158,7 +158,7 @@ class GenerateAndEvalCommandTest {
         Path data = dir.resolve("bad.jsonl");
         Files.writeString(data, "{\"text\": \"fine\"}\n{\"txt\": \"oops\"}\n");
         Run r = run("eval", "--model", model.toString(), "--data", data.toString());
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(err.toString().contains(data + ":2: missing field \"text\""), err.toString());
     }
 
@@ -171,10 +171,10 @@ class GenerateAndEvalCommandTest {
         byte[] weights = Files.readAllBytes(model.resolve("model.safetensors"));
         Files.write(dir.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, weights.length / 2));
         Run r = run("generate", "--model", dir.toString(), "--prompt", "hi");
-        assertEquals(1, r.code());
+        assertEquals(2, r.code());
         assertTrue(err.toString().contains("model.safetensors"), err.toString());
         Run missing = run("generate", "--model", "no-such-org/no-such-model", "--prompt", "hi");
-        assertEquals(1, missing.code());
+        assertEquals(2, missing.code());
         assertTrue(err.toString().contains("tailor pull no-such-org/no-such-model"), err.toString());
     }
 

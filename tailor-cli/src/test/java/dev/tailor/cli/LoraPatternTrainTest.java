@@ -118,7 +118,7 @@ class LoraPatternTrainTest {
 
     @Test
     void badPatternValuesFailNamingTheFlagAndValue() throws Exception {
-        assertEquals(1, train(dir.resolve("bad"), "--rank-pattern", "q_proj=abc"));
+        assertEquals(2, train(dir.resolve("bad"), "--rank-pattern", "q_proj=abc"));
         assertTrue(err.toString().contains("--rank-pattern: \"q_proj=abc\": the rank must be a whole number >= 1"),
                 err.toString());
         Map<String, String> bad = Map.of(

@@ -69,27 +69,27 @@ class TokenizeCommandTest {
         Path input = dir.resolve("in.jsonl");
         Files.writeString(input, "{\"text\": \"fine\"}\n{\"txt\": \"no text field\"}\n");
         Path output = dir.resolve("out.jsonl");
-        assertEquals(1, run("--model", model(), "--jsonl", input.toString(), "--output", output.toString()));
+        assertEquals(2, run("--model", model(), "--jsonl", input.toString(), "--output", output.toString()));
         assertTrue(err.toString().contains(input + ":2:"), err.toString());
         assertFalse(Files.exists(output));
         try (var files = Files.list(dir)) {
             assertEquals(1, files.count(), "no temporary file is left behind");
         }
         Files.writeString(input, "{\"text\": \"fine\"}\nnot json\n");
-        assertEquals(1, run("--model", model(), "--jsonl", input.toString()));
+        assertEquals(2, run("--model", model(), "--jsonl", input.toString()));
         assertTrue(err.toString().contains(input + ":2: not valid JSON"), err.toString());
     }
 
     @Test
     void aMissingModelDirectoryFails() {
         Path missing = dir.resolve("nothing-here");
-        assertEquals(1, run("--model", missing.toString(), "hi"));
+        assertEquals(2, run("--model", missing.toString(), "hi"));
         assertTrue(err.toString().contains(missing + "\" is neither a directory"), err.toString());
     }
 
     @Test
     void aDirectoryWithoutTokenizerFails() {
-        assertEquals(1, run("--model", dir.toString(), "hi"));
+        assertEquals(2, run("--model", dir.toString(), "hi"));
         assertTrue(err.toString().contains(dir.resolve("tokenizer.json") + ": not found"), err.toString());
     }
 

@@ -179,7 +179,7 @@ class TrainCommandTest {
         var loaded = (dev.tailor.adapt.lora.LoraModel) dev.tailor.adapt.AdapterFiles.load(out);
         assertEquals(4, loaded.magnitudes().size());
 
-        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+        assertEquals(2, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
                 dir.resolve("bad").toString(), "--method", "lora", "--bias", "some"));
         assertTrue(err.toString().contains("none, lora_only or all"), err.toString());
     }
@@ -209,7 +209,7 @@ class TrainCommandTest {
         byte[] weights = Files.readAllBytes(model.resolve("model.safetensors"));
         weights[weights.length - 5] ^= 0x40;
         Files.write(otherBase.resolve("model.safetensors"), weights);
-        assertEquals(1, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
+        assertEquals(2, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
                 out.toString()));
         assertTrue(err.toString().contains("was trained on base") && err.toString().contains("--force"), err.toString());
         assertEquals(0, run("eval", "--model", otherBase.toString(), "--data", evalData.toString(), "--adapter",
@@ -246,7 +246,7 @@ class TrainCommandTest {
         assertEquals(0, run("generate", "--model", domain.toString(), "--adapter", client.toString(), "--prompt",
                 "Call me", "--max-tokens", "3"), err.toString());
         err.getBuffer().setLength(0);
-        assertEquals(1, run("generate", "--model", model.toString(), "--adapter", client.toString(), "--prompt",
+        assertEquals(2, run("generate", "--model", model.toString(), "--adapter", client.toString(), "--prompt",
                 "Call me", "--max-tokens", "3"));
         assertTrue(err.toString().contains(recorded) && err.toString().contains("--force"), err.toString());
     }
@@ -255,10 +255,10 @@ class TrainCommandTest {
     void badDataNamesTheLine() throws Exception {
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"text\": \"fine\"}\n{\"text\": 42}\n");
-        assertEquals(1, run("train", "--model", model.toString(), "--data", bad.toString(), "--output",
+        assertEquals(2, run("train", "--model", model.toString(), "--data", bad.toString(), "--output",
                 dir.resolve("x").toString(), "--steps", "1"));
         assertTrue(err.toString().contains(bad + ":2"), err.toString());
-        assertEquals(1, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
+        assertEquals(2, run("train", "--model", model.toString(), "--data", data.toString(), "--output",
                 dir.resolve("y").toString(), "--steps", "1", "--method", "partial"));
         assertTrue(err.toString().contains("partial fine-tuning needs"), err.toString());
     }

@@ -14,6 +14,9 @@ import java.util.TreeMap;
  * when it was not given.
  */
 public final class MethodOptions {
+    /** The most values one tensor (a Java array) holds. */
+    private static final int MAX_TENSOR_SIZE = Integer.MAX_VALUE - 8;
+
     private final Map<String, MethodOption> declared;
     private final SequencedMap<String, List<String>> given;
 
@@ -77,17 +80,43 @@ public final class MethodOptions {
         }
     }
 
-    /** A numeric option; null when neither given nor defaulted. */
+    /**
+     * A numeric option; null when neither given nor defaulted.
+     *
+     * @throws InvalidOptionException naming the option when its text is not a number or not a finite one
+     *                                ({@code NaN}, {@code Infinity}, {@code 1e999})
+     */
     public Double decimal(String name) {
         String text = text(name);
         if (text == null) {
             return null;
         }
+        double value;
         try {
-            return Double.parseDouble(text.strip());
+            value = Double.parseDouble(text.strip());
         } catch (NumberFormatException e) {
             throw new InvalidOptionException(name, name + " must be a number, got \"" + text + "\"");
         }
+        if (!Double.isFinite(value)) {
+            throw new InvalidOptionException(name, name + " must be a finite number, got \"" + text + "\"");
+        }
+        return value;
+    }
+
+    /**
+     * The number of values of a {@code rows × cols} tensor that option {@code name} sizes, as an array length.
+     *
+     * @param tensor what the tensor is, for the message (e.g. {@code "lora_A of model.layers.0.mlp.up_proj"})
+     * @throws InvalidOptionException naming the option when the tensor would hold more values than an array can
+     */
+    public static int tensorSize(String name, int value, String tensor, int rows, int cols) {
+        long size = (long) rows * cols;
+        if (size > MAX_TENSOR_SIZE) {
+            throw new InvalidOptionException(name, String.format(Locale.ROOT, "%s = %d makes the adapter too large: "
+                    + "%s would be %,d × %,d = %,d values, more than the %,d a tensor can hold", name, value, tensor,
+                    rows, cols, size, MAX_TENSOR_SIZE));
+        }
+        return (int) size;
     }
 
     /** A {@code true}/{@code false} option or a switch; false when neither given nor defaulted. */

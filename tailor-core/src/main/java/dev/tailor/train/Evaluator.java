@@ -61,6 +61,7 @@ public final class Evaluator {
      */
     public Result evaluate(Path file, DatasetFormat format, boolean skipBadLines) {
         Dataset data = new DatasetLoader(tokenizer, chatTemplate, format, skipBadLines).load(file);
+        ClassificationScorer.checkLabelCount(file, data.labels(), "evaluate data with fewer labels");
         int context = model.contextLength();
         CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
         int truncated = 0;

@@ -9,8 +9,8 @@ import java.util.Objects;
 /**
  * The knobs of a training run, named as in Hugging Face's {@code TrainingArguments} where they have a match.
  *
- * @param steps                 optimizer updates; 0 means {@code epochs} passes over the data
- * @param epochs                passes over the data when {@code steps} is 0
+ * @param steps                 optimizer updates, at least 1; null for {@code epochs} passes over the data
+ * @param epochs                passes over the data when {@code steps} is null
  * @param gradAccumSteps        micro-batches per update
  * @param lr                    peak learning rate
  * @param warmupSteps           linear warm-up updates
@@ -24,23 +24,24 @@ import java.util.Objects;
  * @param logEvery              log a metrics line every this many updates
  * @param gradientCheckpointing recompute block activations in backward
  */
-public record TrainOptions(int steps, double epochs, int gradAccumSteps, double lr, int warmupSteps, ScheduleType schedule,
+public record TrainOptions(Integer steps, double epochs, int gradAccumSteps, double lr, int warmupSteps, ScheduleType schedule,
                            double weightDecay, double maxGradNorm, OptimizerType optimizer, int evalEvery, int saveEvery,
                            int keepCheckpoints, int logEvery, boolean gradientCheckpointing) {
 
     /**
-     * Checks ranges.
+     * Checks ranges; every number must be finite.
      *
      * @throws InvalidOptionException naming the option out of range
      */
     public TrainOptions {
-        if (steps < 0 || (steps == 0 && !(epochs > 0))) {
-            throw new InvalidOptionException("steps", "steps must be > 0, or epochs > 0, got steps " + steps + " and epochs "
-                    + epochs);
+        if (steps != null) {
+            atLeast("steps", steps, 1);
+        } else if (!(epochs > 0 && epochs < Double.POSITIVE_INFINITY)) {
+            throw new InvalidOptionException("epochs", "epochs must be a finite number > 0, got " + epochs);
         }
         atLeast("grad_accum", gradAccumSteps, 1);
-        if (!(lr > 0)) {
-            throw new InvalidOptionException("lr", "lr must be > 0, got " + lr);
+        if (!(lr > 0 && lr < Double.POSITIVE_INFINITY)) {
+            throw new InvalidOptionException("lr", "lr must be a finite number > 0, got " + lr);
         }
         atLeast("warmup_steps", warmupSteps, 0);
         atLeast("eval_every", evalEvery, 0);
@@ -49,11 +50,13 @@ public record TrainOptions(int steps, double epochs, int gradAccumSteps, double 
         atLeast("keep_checkpoints", keepCheckpoints, 1);
         Objects.requireNonNull(schedule, "schedule");
         Objects.requireNonNull(optimizer, "optimizer");
-        if (!(weightDecay >= 0)) {
-            throw new InvalidOptionException("weight_decay", "weight_decay must be >= 0, got " + weightDecay);
+        if (!(weightDecay >= 0 && weightDecay < Double.POSITIVE_INFINITY)) {
+            throw new InvalidOptionException("weight_decay", "weight_decay must be a finite number >= 0, got "
+                    + weightDecay);
         }
-        if (!(maxGradNorm >= 0)) {
-            throw new InvalidOptionException("max_grad_norm", "max_grad_norm must be >= 0, got " + maxGradNorm);
+        if (!(maxGradNorm >= 0 && maxGradNorm < Double.POSITIVE_INFINITY)) {
+            throw new InvalidOptionException("max_grad_norm", "max_grad_norm must be a finite number >= 0, got "
+                    + maxGradNorm);
         }
     }
 

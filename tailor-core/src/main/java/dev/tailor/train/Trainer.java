@@ -77,14 +77,19 @@ public final class Trainer {
 
     /** Number of updates the run makes. */
     public int totalSteps() {
-        if (options.steps() > 0) {
+        if (options.steps() != null) {
             return options.steps();
         }
         double perEpoch = (double) data.train().batchesPerEpoch() / options.gradAccumSteps();
         return Math.max(1, (int) Math.ceil(options.epochs() * perEpoch));
     }
 
-    /** Trains; with {@code resume}, continues from the newest checkpoint in the output directory if there is one. */
+    /**
+     * Trains; with {@code resume}, continues from the newest checkpoint in the output directory if there is one.
+     *
+     * @throws TrainingDivergedException when an update's loss or gradient norm, or the weights it makes, are not
+     *                                   finite; the checkpoints saved before stay
+     */
     public Summary run(boolean resume) {
         int total = totalSteps();
         LrSchedule schedule = schedule(total);
@@ -137,6 +142,10 @@ public final class Trainer {
             double norm = options.maxGradNorm() > 0
                     ? GradClip.clipGlobalNorm(model.parameters(), options.maxGradNorm())
                     : Math.sqrt(GradClip.sumOfSquares(model.parameters()));
+            if ((counted > 0 && !Double.isFinite(loss.mean())) || !Double.isFinite(norm)) {
+                throw diverged(step + 1, String.format("the loss is %s and the gradient norm %s", loss.mean(), norm),
+                        store);
+            }
             double lr = schedule.lr((int) step);
             optimizer.step(model.parameters(), lr);
             double dt = (System.nanoTime() - t0) / 1e9;
@@ -165,6 +174,10 @@ public final class Trainer {
                         scorer != null ? String.format(", accuracy %.3f", evalAccuracy) : ""));
             }
             if ((options.saveEvery() > 0 && done % options.saveEvery() == 0) || last) {
+                String bad = firstNonFinite();
+                if (bad != null) {
+                    throw diverged(done, "the update made " + bad + " non-finite", store);
+                }
                 TrainerState state = new TrainerState(done, epoch(), JSON.valueToTree(data.train().position()),
                         schedule.toJson(), 0L, history, configHash);
                 store.save(model.parameters(), optimizer.state(), state);
@@ -172,6 +185,31 @@ public final class Trainer {
         }
         progress.finish();
         return new Summary(total, lastLoss, evalLoss, evalAccuracy, tokens, seconds, ProcessStats.peakRssMib(), start);
+    }
+
+    /**
+     * The error that stops a run at update {@code step} because {@code what} is not finite, naming the last
+     * checkpoint (the last one saved, whose weights were finite); the progress line is ended first.
+     */
+    private TrainingDivergedException diverged(long step, String what, CheckpointStore store) {
+        progress.finish();
+        Optional<Path> lastGood = CheckpointStore.latest(store.root());
+        return new TrainingDivergedException(step, "training stopped at step " + step + ": " + what
+                + " (a learning rate or scale too large?); nothing of it was saved; "
+                + lastGood.map(c -> "the last checkpoint, whose weights are finite, is " + c)
+                        .orElse("no checkpoint had been saved yet"));
+    }
+
+    /** The name of the first trainable parameter holding a NaN or infinity, or null when all are finite. */
+    private String firstNonFinite() {
+        for (var p : model.parameters()) {
+            for (float v : p.data()) {
+                if (!Float.isFinite(v)) {
+                    return p.name();
+                }
+            }
+        }
+        return null;
     }
 
     private double epoch() {

@@ -22,17 +22,19 @@ import dev.tailor.train.data.ClassificationScorer;
 import dev.tailor.train.data.DataConfig;
 import dev.tailor.train.data.DatasetFormat;
 import dev.tailor.train.data.ExampleEncoder;
+import dev.tailor.train.data.JsonLines;
 import dev.tailor.train.data.TrainingData;
 import dev.tailor.train.nn.TrainableLlama;
 
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -92,10 +94,19 @@ public final class TrainingRun {
      * @throws InvalidOptionException   naming an option whose value is wrong
      * @throws IllegalArgumentException naming what is wrong with the base, the data or the output
      * @throws IllegalStateException    when resuming a run whose spec differ
+     * @throws TrainingDivergedException when the loss, the gradients or the weights stop being finite; the
+     *                                   fine-tuned model or adapter is then not saved
      */
     public static Trainer.Summary run(Spec spec, PrintWriter log, boolean terminal) throws IOException {
-        OpenBase base = open(spec);
+        JsonLines.requireReadableFile(spec.data().trainFile());
+        if (spec.data().evalFile() != null) {
+            JsonLines.requireReadableFile(spec.data().evalFile());
+        }
+        OutputDirectory output = output(spec);
+        boolean training = false;
+        OpenBase base = null;
         try {
+            base = open(spec);
             long seed = spec.data().seed();
             Adapter adapter = switch (spec.method()) {
                 case TrainingMethod.FineTuning f -> null;
@@ -110,6 +121,12 @@ public final class TrainingRun {
                     d.chunkLongTexts(), d.skipBadLines());
             TrainingData trainingData = TrainingData.load(dataConfig, base.tokenizer, base.chatTemplate);
             log.println(trainingData.summary());
+            boolean scored = trainingData.format() == DatasetFormat.CLASSIFICATION
+                    && !trainingData.split().eval().isEmpty();
+            if (scored) {
+                ClassificationScorer.checkLabelCount(d.trainFile(), trainingData.labels(),
+                        "with eval_split 0 and no eval data, training scores no accuracy");
+            }
             TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
                     plan != null ? plan : name -> false,
                     adapter == null ? AdapterSites.NONE : adapter.sites());
@@ -118,13 +135,12 @@ public final class TrainingRun {
             log.printf("%s: %,d trainable of %,d parameters (%.2f%%); backward stops at layer %d%n",
                     adapter == null ? plan.describe() : adapter.describe(),
                     trainableCount, total, 100.0 * trainableCount / total, trainable.stopLayer());
-            ClassificationScorer scorer = trainingData.format() == DatasetFormat.CLASSIFICATION
-                    && !trainingData.split().eval().isEmpty()
+            ClassificationScorer scorer = scored
                     ? new ClassificationScorer(new ExampleEncoder(base.tokenizer, base.chatTemplate,
                     DatasetFormat.CLASSIFICATION), trainingData.labels()) : null;
-            Files.createDirectories(spec.output());
             Trainer trainer = new Trainer(trainable, trainingData, spec.options(), spec.output(), scorer,
                     new ProgressReporter(log, terminal, 10), identity(spec, adapter));
+            training = true;
             Trainer.Summary s = trainer.run(spec.resume());
             if (adapter != null) {
                 adapter.save(spec.output(), base.name, base.fingerprint());
@@ -139,10 +155,31 @@ public final class TrainingRun {
                     adapter != null ? adapter.type() + " adapter" : "model", spec.output());
             return s;
         } finally {
-            if (base.model != null) {
+            if (!training) {
+                output.removeIfUnused();
+            }
+            if (base != null && base.model != null) {
                 base.model.close();
             }
         }
+    }
+
+    /** The output directory, checked against the run's inputs and created. */
+    private static OutputDirectory output(Spec spec) {
+        List<OutputDirectory.Input> dirs = new ArrayList<>();
+        List<OutputDirectory.Input> files = new ArrayList<>();
+        switch (spec.base()) {
+            case Base.Pretrained p -> dirs.add(new OutputDirectory.Input(p.dir(), "base model's directory"));
+            case Base.RandomInit r -> {
+                dirs.add(new OutputDirectory.Input(r.tokenizerDir(), "tokenizer directory"));
+                files.add(new OutputDirectory.Input(r.config(), "model config"));
+            }
+        }
+        files.add(new OutputDirectory.Input(spec.data().trainFile(), "data file"));
+        if (spec.data().evalFile() != null) {
+            files.add(new OutputDirectory.Input(spec.data().evalFile(), "eval data file"));
+        }
+        return OutputDirectory.create(spec.output(), dirs, files);
     }
 
     /**
@@ -178,7 +215,7 @@ public final class TrainingRun {
         }
         TrainOptions o = spec.options();
         key.put("lr", o.lr());
-        key.put("steps", o.steps());
+        key.put("steps", o.steps() == null ? 0 : o.steps());
         key.put("epochs", o.epochs());
         key.put("grad_accum", o.gradAccumSteps());
         key.put("warmup_steps", o.warmupSteps());

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.lora;
 
+import dev.tailor.adapt.MethodOptions;
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableHook;
@@ -84,7 +85,8 @@ public final class LoraLayer implements MergeableHook {
      */
     public static LoraLayer create(String module, int out, int in, int r, double alpha, boolean rslora,
                                      LoraInit init, double dropout, SplittableRandom rnd) {
-        float[] a = new float[Math.multiplyExact(r, in)];
+        float[] a = new float[MethodOptions.tensorSize("r", r, "lora_A of " + module, r, in)];
+        int bSize = MethodOptions.tensorSize("r", r, "lora_B of " + module, out, r);
         switch (init) {
             case KAIMING_UNIFORM -> {
                 double bound = 1.0 / Math.sqrt(in);
@@ -100,7 +102,7 @@ public final class LoraLayer implements MergeableHook {
         }
         String prefix = "base_model.model." + module;
         return new LoraLayer(new Parameter(prefix + ".lora_A.weight", new long[] {r, in}, a),
-                new Parameter(prefix + ".lora_B.weight", new long[] {out, r}, new float[out * r]),
+                new Parameter(prefix + ".lora_B.weight", new long[] {out, r}, new float[bSize]),
                 (float) (rslora ? alpha / Math.sqrt(r) : alpha / r), dropout);
     }
 

@@ -2,9 +2,11 @@ package dev.tailor.train.data;
 
 import dev.tailor.model.CausalLmLoss;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -38,6 +40,13 @@ public final class ClassificationScorer {
         }
     }
 
+    /**
+     * The most labels {@link #checkLabelCount} lets through. Accuracy ranks every label for every example, so its
+     * cost is examples × labels model passes: with 10,000 distinct labels in 10,000 lines that is 10⁸ passes (days
+     * on a CPU), while 1,000 labels over a few hundred eval examples stay within minutes on a small model.
+     */
+    public static final int MAX_LABELS = 1_000;
+
     private final ExampleEncoder encoder;
     private final Map<String, int[]> labelIds = new LinkedHashMap<>();
 
@@ -58,6 +67,20 @@ public final class ClassificationScorer {
         this.encoder = encoder;
         for (String label : new TreeSet<>(labels)) {
             labelIds.put(label, encoder.completionIds(label));
+        }
+    }
+
+    /**
+     * Refuses data of {@code file} with more than {@link #MAX_LABELS} distinct labels, before any scoring starts.
+     *
+     * @param instead what to do instead, for the message
+     * @throws DataFormatException naming the file, the number of labels and the limit
+     */
+    public static void checkLabelCount(Path file, Set<String> labels, String instead) {
+        if (labels.size() > MAX_LABELS) {
+            throw new DataFormatException(String.format(Locale.ROOT, "%s: %,d distinct labels; accuracy ranks every "
+                    + "label for every example, so at most %,d labels are scored; %s", file, labels.size(), MAX_LABELS,
+                    instead));
         }
     }
 

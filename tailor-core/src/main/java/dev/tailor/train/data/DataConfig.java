@@ -1,5 +1,7 @@
 package dev.tailor.train.data;
 
+import dev.tailor.adapt.InvalidOptionException;
+
 import java.nio.file.Path;
 
 /**
@@ -17,6 +19,18 @@ import java.nio.file.Path;
  */
 public record DataConfig(Path trainFile, Path evalFile, DatasetFormat format, double evalFraction, int seqLen,
                          int batchSize, long seed, boolean chunkLongTexts, boolean skipBadLines) {
+
+    /**
+     * Checks the held-out share.
+     *
+     * @throws InvalidOptionException naming {@code eval_split} when {@code evalFraction} is not in [0, 1)
+     */
+    public DataConfig {
+        if (!(evalFraction >= 0 && evalFraction < 1)) {
+            throw new InvalidOptionException("eval_split", "eval_split must be a number in [0, 1), got "
+                    + evalFraction);
+        }
+    }
 
     /** Defaults: detected format, 10% held out, seed 42, long texts chunked, bad lines fail. */
     public static DataConfig of(Path trainFile, int seqLen, int batchSize) {

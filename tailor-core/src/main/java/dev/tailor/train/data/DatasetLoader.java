@@ -5,6 +5,7 @@ import dev.tailor.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,6 +54,7 @@ public final class DatasetLoader {
      * @param trainingLabels the labels of the training data, or null to accept any
      */
     public Dataset load(Path file, Set<String> trainingLabels) {
+        JsonLines.requireReadableFile(file);
         if (file.getFileName().toString().endsWith(".txt")) {
             return plainText(file);
         }
@@ -129,6 +131,8 @@ public final class DatasetLoader {
         String text;
         try {
             text = Files.readString(file);
+        } catch (CharacterCodingException e) {
+            throw JsonLines.notUtf8(file);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
         }

@@ -7,6 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +61,7 @@ public final class JsonLines {
      * is not a JSON object (the exception names the file and line); reading continues unless it throws.
      */
     public static void forEach(Path file, Consumer<Line> sink, Consumer<DataFormatException> onBadLine) {
+        requireReadableFile(file);
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String text;
             int number = 0;
@@ -77,9 +84,68 @@ public final class JsonLines {
                 }
                 sink.accept(new Line(file, number, node));
             }
+        } catch (CharacterCodingException e) {
+            throw notUtf8(file);
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Refuses a path that is not a readable regular file, saying what it is instead.
+     *
+     * @throws IllegalArgumentException naming the path: missing, a directory, or not a regular file
+     */
+    public static void requireReadableFile(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new IllegalArgumentException(file + " is a directory, not a data file");
+        }
+        if (!Files.exists(file)) {
+            throw new IllegalArgumentException(file + ": no such file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(file + " is not a regular file");
+        }
+    }
+
+    /** The error for a file that is not UTF-8 text, naming the first line that is not. */
+    static DataFormatException notUtf8(Path file) {
+        int line = firstNonUtf8Line(file);
+        return new DataFormatException(file + (line > 0 ? ":" + line : "") + ": not UTF-8 text (data files must be "
+                + "UTF-8)");
+    }
+
+    /** The 1-based number of the first line of {@code file} that is not valid UTF-8, or 0 when it cannot be found. */
+    private static int firstNonUtf8Line(Path file) {
+        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        CharBuffer out = CharBuffer.allocate(1 << 16);
+        int line = 1;
+        try (ReadableByteChannel channel = Files.newByteChannel(file)) {
+            boolean end = false;
+            while (!end) {
+                end = channel.read(in) < 0;
+                in.flip();
+                int start = in.position();
+                CoderResult result;
+                do {
+                    out.clear();
+                    result = decoder.decode(in, out, end);
+                } while (result.isOverflow());
+                for (int i = start; i < in.position(); i++) {
+                    if (in.get(i) == '\n') {
+                        line++;
+                    }
+                }
+                if (result.isError()) {
+                    return line;
+                }
+                in.compact();
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return 0;
     }
 
     /** All object lines of {@code file}. */
