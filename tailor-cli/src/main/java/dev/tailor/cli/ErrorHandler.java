@@ -50,7 +50,10 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
         return isBadInput(failure) ? BAD_INPUT : FAILURE;
     }
 
-    /** The message of {@code failure}, options spelled as flags; an out-of-memory error anywhere in its causes wins. */
+    /**
+     * The message of {@code failure}, the options of an {@link InvalidOptionException} spelled as flags (other messages
+     * name files and their fields, which keep their names); an out-of-memory error anywhere in its causes wins.
+     */
     private static String describe(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof OutOfMemoryError oom) {
@@ -62,7 +65,8 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             return "stack overflow; give threads more stack with TAILOR_JAVA_OPTS=-Xss<size>";
         }
         String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
-        return MethodFlags.spell(message, failure instanceof InvalidOptionException invalid ? invalid.option() : null);
+        return failure instanceof InvalidOptionException invalid ? MethodFlags.spell(message, invalid.option())
+                : message;
     }
 
     /** Whether {@code failure} says the input (options, data, model files) cannot be used. */

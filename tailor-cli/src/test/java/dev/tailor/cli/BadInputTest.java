@@ -197,7 +197,7 @@ class BadInputTest {
         long t0 = System.nanoTime();
         assertRefused(run("train", "--model", model.toString(), "--data", labels.toString(), "--output",
                 dir.resolve("cls").toString(), "--steps", "1"), "10,000 distinct labels; accuracy ranks every label "
-                + "for every example, so at most 1,000 labels are scored; with --eval-split 0", dir.resolve("cls"));
+                + "for every example, so at most 1,000 labels are scored; training without held-out data", dir.resolve("cls"));
         assertEquals(2, run("eval", "--model", model.toString(), "--data", labels.toString()));
         assertTrue(err.toString().contains("at most 1,000 labels"), err.toString());
         assertTrue(System.nanoTime() - t0 < 30e9, "refused at once, not after scoring");

@@ -220,7 +220,7 @@ class GenerateAndEvalCommandTest {
     void generateChatWithAHostileTemplateFailsInOneLine() throws Exception {
         Path model = hostileChatTemplate("{% include 'META-INF/MANIFEST.MF' %}");
         Run include = run("generate", "--model", model.toString(), "--chat", "--prompt", "hi", "--max-tokens", "1");
-        assertEquals(1, include.code());
+        assertEquals(2, include.code(), "a hostile template is bad input");
         assertEquals("error: chat template of " + model.resolve("tokenizer_config.json")
                 + " uses {% include %}: includes are not allowed, a chat template must be self-contained"
                 + System.lineSeparator(), err.toString());
@@ -233,7 +233,7 @@ class GenerateAndEvalCommandTest {
         long start = System.nanoTime();
         try {
             Run loops = run("generate", "--model", model.toString(), "--chat", "--prompt", "hi", "--max-tokens", "1");
-            assertEquals(1, loops.code());
+            assertEquals(2, loops.code());
         } finally {
             if (saved == null) {
                 System.clearProperty(ChatTemplate.Limits.TIME_BUDGET_PROPERTY);

@@ -125,7 +125,7 @@ public final class TrainingRun {
                     && !trainingData.split().eval().isEmpty();
             if (scored) {
                 ClassificationScorer.checkLabelCount(d.trainFile(), trainingData.labels(),
-                        "with eval_split 0 and no eval data, training scores no accuracy");
+                        "training without held-out data (an eval split of 0, no eval data) scores no accuracy");
             }
             TrainableLlama trainable = TrainableLlama.create(base.config, base.weights,
                     plan != null ? plan : name -> false,
