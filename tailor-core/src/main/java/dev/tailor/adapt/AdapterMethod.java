@@ -16,26 +16,55 @@ import java.util.Set;
  */
 public interface AdapterMethod {
 
-    /** The type its adapters are saved with in {@code adapter_config.json}'s {@code peft_type}. */
-    String peftType();
-
     /**
-     * The names it is chosen by ({@code --method}), one per variant: {@code lora} and {@code dora},
-     * {@code seq_bn} and {@code double_seq_bn} … Names are lower case and unique among all methods.
+     * What the registry and the command line know of a method before using it.
+     *
+     * @param peftType   the type its adapters are saved with in {@code adapter_config.json}'s {@code peft_type}
+     * @param names      the names it is chosen by ({@code --method}), one per variant: {@code lora} and
+     *                   {@code dora}, {@code seq_bn} and {@code double_seq_bn} …; lower case, unique among all methods
+     * @param summary    one line for people: what it trains
+     * @param options    the options {@link #create} reads, in the order a user would read them
+     * @param configKeys the keys of its {@code adapter_config.json} besides the ones every PEFT config has, which
+     *                   loading reads or knows to be safe to ignore (PEFT's later options, quantisation); others are
+     *                   reported as unknown
      */
-    List<String> names();
+    record Info(String peftType, List<String> names, String summary, List<MethodOption> options,
+                Set<String> configKeys) {
+        /** Copies the lists. */
+        public Info {
+            names = List.copyOf(names);
+            options = List.copyOf(options);
+            configKeys = Set.copyOf(configKeys);
+        }
+    }
 
-    /** One line for people: what it trains. */
-    String summary();
+    /** Its names, type, options and config keys. */
+    Info info();
 
-    /** The options {@link #create} reads, in the order a user would read them. */
-    List<MethodOption> options();
+    /** {@link Info#peftType()}. */
+    default String peftType() {
+        return info().peftType();
+    }
 
-    /**
-     * The keys of its {@code adapter_config.json} besides the ones every PEFT config has, which loading reads or knows
-     * to be safe to ignore (PEFT's later options, quantisation); others are reported as unknown.
-     */
-    Set<String> configKeys();
+    /** {@link Info#names()}. */
+    default List<String> names() {
+        return info().names();
+    }
+
+    /** {@link Info#summary()}. */
+    default String summary() {
+        return info().summary();
+    }
+
+    /** {@link Info#options()}. */
+    default List<MethodOption> options() {
+        return info().options();
+    }
+
+    /** {@link Info#configKeys()}. */
+    default Set<String> configKeys() {
+        return info().configKeys();
+    }
 
     /**
      * A fresh adapter of variant {@code name} on {@code base}, seeded.

@@ -76,6 +76,27 @@ public final class PromptLearning {
     }
 
     /**
+     * The typed fields of a prompt-learning {@code adapter_config.json} of {@code type}, once the keys every such
+     * method checks the same way are checked: {@code peft_type} and {@code num_transformer_submodules} (1 for a
+     * causal LM).
+     *
+     * @throws IllegalArgumentException naming the file and key when one of them is wrong
+     */
+    public static AdapterConfigFields fields(Path dir, JsonNode json, String type) {
+        Path file = dir.resolve("adapter_config.json");
+        String saved = json.path("peft_type").asText("");
+        if (!saved.equals(type)) {
+            throw new IllegalArgumentException(file + ": peft_type \"" + saved + "\" is not " + type);
+        }
+        AdapterConfigFields fields = AdapterConfigFields.of(dir, json);
+        if (fields.integer("num_transformer_submodules", 0, 1) != 1) {
+            throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
+                    + json.get("num_transformer_submodules"));
+        }
+        return fields;
+    }
+
+    /**
      * A positive integer key of an adapter config.
      *
      * @throws IllegalArgumentException naming the file and key when it is missing or not a positive integer

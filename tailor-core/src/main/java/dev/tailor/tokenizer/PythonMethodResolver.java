@@ -1,11 +1,8 @@
 package dev.tailor.tokenizer;
 
 import jinjava.javax.el.ELContext;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -17,7 +14,7 @@ import java.util.Set;
  * {@code [::step]} that {@link TemplateRewrites} turns into calls. It sits first
  * in the resolver chain and claims only these calls; everything else falls through to Jinjava's resolvers.
  */
-final class PythonMethodResolver extends ELResolver {
+final class PythonMethodResolver extends ClaimingResolver {
 
     /** The Python string methods templates may call. */
     static final Set<String> STRING_METHODS = Set.of("strip", "lstrip", "rstrip", "startswith",
@@ -44,35 +41,6 @@ final class PythonMethodResolver extends ELResolver {
         return null;
     }
 
-    @Override
-    public Object getValue(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-        // Never claims a property: assignment is left to the next resolver.
-    }
-
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return true;
-    }
-
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
-    }
 
     /** Python's {@code seq[::step]} for a list or a string. */
     static Object stepSlice(Object base, int step) {

@@ -18,15 +18,12 @@ import com.hubspot.jinjava.loader.ResourceLocator;
 import com.hubspot.jinjava.tree.Node;
 import com.hubspot.jinjava.util.ForLoop;
 import jinjava.javax.el.ELContext;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
 import java.nio.charset.Charset;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -281,7 +278,7 @@ final class TemplateSandbox {
      * behind it never reaches a Java getter. Claims nothing it allows; those fall through to
      * {@link PythonMethodResolver} and Jinjava's resolvers.
      */
-    static final class Guard extends ELResolver {
+    static final class Guard extends ClaimingResolver {
         @Override
         public Object getValue(ELContext context, Object base, Object property) {
             RenderBudget.check();
@@ -348,29 +345,5 @@ final class TemplateSandbox {
             };
         }
 
-        @Override
-        public Class<?> getType(ELContext context, Object base, Object property) {
-            return null;
-        }
-
-        @Override
-        public void setValue(ELContext context, Object base, Object property, Object value) {
-            // Assignment is left to the resolvers behind; templates assign only through {% set %}.
-        }
-
-        @Override
-        public boolean isReadOnly(ELContext context, Object base, Object property) {
-            return true;
-        }
-
-        @Override
-        public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-            return null;
-        }
-
-        @Override
-        public Class<?> getCommonPropertyType(ELContext context, Object base) {
-            return null;
-        }
     }
 }

@@ -25,29 +25,13 @@ public final class BottleneckMethod implements AdapterMethod {
     private static final Set<String> CONFIG_KEYS = Set.of("architecture", "hidden_size", "non_linearity", "num_layers",
             "reduction_factor");
 
-    @Override
-    public String peftType() {
-        return "BOTTLENECK";
-    }
+    private static final Info INFO = new Info("BOTTLENECK", List.of("seq_bn", "double_seq_bn"),
+            "residual bottleneck layers after the MLP (Pfeiffer) or after attention and the MLP (Houlsby)",
+            OPTIONS, CONFIG_KEYS);
 
     @Override
-    public List<String> names() {
-        return List.of("seq_bn", "double_seq_bn");
-    }
-
-    @Override
-    public String summary() {
-        return "residual bottleneck layers after the MLP (Pfeiffer) or after attention and the MLP (Houlsby)";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
+    public Info info() {
+        return INFO;
     }
 
     @Override

@@ -30,29 +30,13 @@ public final class CompacterMethod implements AdapterMethod {
     private static final Set<String> CONFIG_KEYS = Set.of("architecture", "factorized_phm_W", "hidden_size",
             "non_linearity", "num_layers", "phm_dim", "phm_rank", "reduction_factor", "shared_phm_rule");
 
-    @Override
-    public String peftType() {
-        return CompacterFiles.PEFT_TYPE;
-    }
+    private static final Info INFO = new Info(CompacterFiles.PEFT_TYPE, List.of("compacter", "compacter++"),
+            "bottlenecks of parameterized hypercomplex (Kronecker) layers with rule matrices shared by all layers",
+            OPTIONS, CONFIG_KEYS);
 
     @Override
-    public List<String> names() {
-        return List.of("compacter", "compacter++");
-    }
-
-    @Override
-    public String summary() {
-        return "bottlenecks of parameterized hypercomplex (Kronecker) layers with rule matrices shared by all layers";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
+    public Info info() {
+        return INFO;
     }
 
     @Override

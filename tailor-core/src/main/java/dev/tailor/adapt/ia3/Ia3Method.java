@@ -23,29 +23,13 @@ public final class Ia3Method implements AdapterMethod {
     private static final Set<String> CONFIG_KEYS = Set.of("fan_in_fan_out", "feedforward_modules", "init_ia3_weights",
             "modules_to_save", "target_modules", "exclude_modules");
 
-    @Override
-    public String peftType() {
-        return "IA3";
-    }
+    private static final Info INFO = new Info("IA3", List.of("ia3"),
+            "learned scaling vectors on the outputs of keys and values and the input of the feed-forward output",
+            OPTIONS, CONFIG_KEYS);
 
     @Override
-    public List<String> names() {
-        return List.of("ia3");
-    }
-
-    @Override
-    public String summary() {
-        return "learned scaling vectors on the outputs of keys and values and the input of the feed-forward output";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
+    public Info info() {
+        return INFO;
     }
 
     @Override

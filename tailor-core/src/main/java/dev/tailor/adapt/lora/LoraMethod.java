@@ -49,29 +49,13 @@ public final class LoraMethod implements AdapterMethod {
     private static final List<String> DEFAULT_TARGETS = List.of(LinearSite.Q_PROJ.shortName(),
             LinearSite.V_PROJ.shortName());
 
-    @Override
-    public String peftType() {
-        return "LORA";
-    }
+    private static final Info INFO = new Info("LORA", List.of("lora", "dora"),
+            "low-rank updates B·A of linear layers (LoRA, rsLoRA), with a trained magnitude per row (DoRA)",
+            OPTIONS, CONFIG_KEYS);
 
     @Override
-    public List<String> names() {
-        return List.of("lora", "dora");
-    }
-
-    @Override
-    public String summary() {
-        return "low-rank updates B·A of linear layers (LoRA, rsLoRA), with a trained magnitude per row (DoRA)";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
+    public Info info() {
+        return INFO;
     }
 
     @Override

@@ -26,29 +26,13 @@ public final class PrefixTuningMethod implements AdapterMethod {
             "num_transformer_submodules", "num_virtual_tokens", "token_dim", "encoder_hidden_size",
             "prefix_projection", "modules_to_save");
 
-    @Override
-    public String peftType() {
-        return PrefixTuningModel.TYPE;
-    }
+    private static final Info INFO = new Info(PrefixTuningModel.TYPE, List.of("prefix"),
+            "trained keys and values in front of every attention's own",
+            OPTIONS, CONFIG_KEYS);
 
     @Override
-    public List<String> names() {
-        return List.of("prefix");
-    }
-
-    @Override
-    public String summary() {
-        return "trained keys and values in front of every attention's own";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
+    public Info info() {
+        return INFO;
     }
 
     @Override

@@ -26,32 +26,16 @@ public final class PromptTuningMethod implements AdapterMethod {
             MethodOption.of("prompt_tuning_init_text", Kind.TEXT, "prompt: with TEXT, the text whose embeddings start "
                     + "the prompt (repeated or cut to num_virtual_tokens)"));
 
-    @Override
-    public String peftType() {
-        return PromptTuningModel.TYPE;
-    }
-
-    @Override
-    public List<String> names() {
-        return List.of("prompt");
-    }
-
-    @Override
-    public String summary() {
-        return "trained virtual-token embeddings in front of the input";
-    }
-
-    @Override
-    public List<MethodOption> options() {
-        return OPTIONS;
-    }
-
-    @Override
-    public Set<String> configKeys() {
-        return CONFIG_KEYS;
-    }
-
     /** TEXT init reads the base's embedding rows of the ids its tokenizer gives the init text. */
+    private static final Info INFO = new Info(PromptTuningModel.TYPE, List.of("prompt"),
+            "trained virtual-token embeddings in front of the input",
+            OPTIONS, CONFIG_KEYS);
+
+    @Override
+    public Info info() {
+        return INFO;
+    }
+
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
         PromptTuningInit init = PromptTuningInit.parse(options.text("prompt_tuning_init"));

@@ -70,16 +70,7 @@ public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings)
      * @throws dev.tailor.io.TensorFormatException naming the file, the expected and actual shapes
      */
     public static PromptTuningModel load(Path dir, JsonNode json) {
-        Path file = dir.resolve("adapter_config.json");
-        String type = json.path("peft_type").asText("");
-        if (!type.equals(TYPE)) {
-            throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not " + TYPE);
-        }
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, json);
-        if (fields.integer("num_transformer_submodules", 0, 1) != 1) {
-            throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
-                    + json.get("num_transformer_submodules"));
-        }
+        AdapterConfigFields fields = PromptLearning.fields(dir, json, TYPE);
         int tokenDim = PromptLearning.positive(dir, json, "token_dim");
         int numLayers = fields.integer("num_layers", 0, 0);
         int numHeads = fields.integer("num_attention_heads", 0, 0);
