@@ -29,6 +29,21 @@ public record AdapterConfigFields(Path file, JsonNode config) {
         return new AdapterConfigFields(dir.resolve("adapter_config.json"), config);
     }
 
+    /**
+     * The fields of {@code dir/adapter_config.json}, parsed as {@code config}, whose {@code peft_type} must be
+     * {@code type}.
+     *
+     * @throws IllegalArgumentException naming the file and both types when it is another
+     */
+    public static AdapterConfigFields ofType(Path dir, JsonNode config, String type) {
+        AdapterConfigFields fields = of(dir, config);
+        String saved = config.path("peft_type").asText("");
+        if (!saved.equals(type)) {
+            throw new IllegalArgumentException(fields.file() + ": peft_type \"" + saved + "\" is not " + type);
+        }
+        return fields;
+    }
+
     /** An error naming the file and {@code key}: {@code <file>: <key> <problem>}. */
     public IllegalArgumentException error(String key, String problem) {
         return new IllegalArgumentException(file + ": " + key + " " + problem);

@@ -83,14 +83,9 @@ public final class PromptLearning {
      * @throws IllegalArgumentException naming the file and key when one of them is wrong
      */
     public static AdapterConfigFields fields(Path dir, JsonNode json, String type) {
-        Path file = dir.resolve("adapter_config.json");
-        String saved = json.path("peft_type").asText("");
-        if (!saved.equals(type)) {
-            throw new IllegalArgumentException(file + ": peft_type \"" + saved + "\" is not " + type);
-        }
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, json);
+        AdapterConfigFields fields = AdapterConfigFields.ofType(dir, json, type);
         if (fields.integer("num_transformer_submodules", 0, 1) != 1) {
-            throw new IllegalArgumentException(file + ": num_transformer_submodules must be 1 for a causal LM, is "
+            throw new IllegalArgumentException(fields.file() + ": num_transformer_submodules must be 1 for a causal LM, is "
                     + json.get("num_transformer_submodules"));
         }
         return fields;

@@ -119,16 +119,12 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
      */
     public static BottleneckModel load(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
-        String type = config.path("peft_type").asText("");
-        if (!type.equals("BOTTLENECK")) {
-            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not BOTTLENECK");
-        }
+        AdapterConfigFields fields = AdapterConfigFields.ofType(dir, config, "BOTTLENECK");
         for (String key : List.of("architecture", "hidden_size", "num_layers", "non_linearity", "reduction_factor")) {
             if (!config.hasNonNull(key)) {
                 throw new IllegalArgumentException(configFile + ": missing \"" + key + "\"");
             }
         }
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
         String architecture = fields.string("architecture", null);
         double reductionFactor = fields.number("reduction_factor", Double.NaN);
         String nonLinearity = fields.string("non_linearity", null);

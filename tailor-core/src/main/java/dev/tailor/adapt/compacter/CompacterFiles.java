@@ -84,11 +84,7 @@ public final class CompacterFiles {
      */
     public static CompacterModel load(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
-        String type = config.path("peft_type").asText("");
-        if (!type.equals(PEFT_TYPE)) {
-            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not " + PEFT_TYPE);
-        }
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
+        AdapterConfigFields fields = AdapterConfigFields.ofType(dir, config, PEFT_TYPE);
         CompacterArchitecture architecture;
         try {
             architecture = CompacterArchitecture.parse(fields.string("architecture", ""));

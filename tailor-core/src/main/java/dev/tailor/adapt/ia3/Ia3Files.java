@@ -46,11 +46,7 @@ public final class Ia3Files {
      */
     public static Ia3Model load(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
-        String type = config.path("peft_type").asText("");
-        if (!type.equals("IA3")) {
-            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not IA3");
-        }
+        AdapterConfigFields fields = AdapterConfigFields.ofType(dir, config, "IA3");
         if (fields.bool("fan_in_fan_out", false)) {
             throw new IllegalArgumentException(configFile + ": fan_in_fan_out true is for GPT-2's Conv1D, not a "
                     + "Llama-family linear");

@@ -58,11 +58,7 @@ public final class LoraFiles {
      */
     public static LoraModel loadModel(Path dir, JsonNode config) {
         Path configFile = dir.resolve("adapter_config.json");
-        AdapterConfigFields fields = AdapterConfigFields.of(dir, config);
-        String type = config.path("peft_type").asText("");
-        if (!type.equals("LORA")) {
-            throw new IllegalArgumentException(configFile + ": peft_type \"" + type + "\" is not LORA");
-        }
+        AdapterConfigFields fields = AdapterConfigFields.ofType(dir, config, "LORA");
         if (fields.bool("lora_bias", false)) {
             throw new IllegalArgumentException(configFile + ": lora_bias true (a bias on lora_B) is not supported");
         }
