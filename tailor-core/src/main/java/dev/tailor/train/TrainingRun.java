@@ -40,7 +40,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One training run from its spec to its output directory: opens (or randomly initialises) the base, makes the
+ * One training run from its settings to its output directory: opens (or randomly initialises) the base, makes the
  * method's trainable model, loads the data, trains ({@link Trainer}, resuming when asked) and saves the adapter or
  * the fine-tuned model. What the command line's {@code tailor train} runs once it has parsed its flags.
  */
@@ -93,7 +93,7 @@ public final class TrainingRun {
      *
      * @throws InvalidOptionException   naming an option whose value is wrong
      * @throws IllegalArgumentException naming what is wrong with the base, the data or the output
-     * @throws IllegalStateException    when resuming a run whose spec differ
+     * @throws IllegalStateException    when resuming a run trained with other settings
      * @throws TrainingDivergedException when the loss, the gradients or the weights stop being finite; the
      *                                   fine-tuned model or adapter is then not saved
      */
