@@ -71,6 +71,7 @@ class HostileAdapterTest {
     private static void assertRefused(Class<? extends Exception> type, Path file, Path adapter, String... fragments) {
         Exception e = assertThrows(type, () -> AdapterFiles.load(adapter));
         assertTrue(e.getMessage().startsWith(file + ": "), "names the file " + file + ": " + e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf(file.toString(), 1), "names the file once: " + e.getMessage());
         for (String fragment : fragments) {
             assertTrue(e.getMessage().contains(fragment), "mentions '" + fragment + "': " + e.getMessage());
         }
