@@ -3,9 +3,12 @@ package dev.tailor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The corpus of hostile input files under {@code src/test/resources/hostile/} ({@code tokenizer/}, {@code config/},
@@ -15,6 +18,17 @@ import java.nio.file.StandardCopyOption;
  */
 public final class Hostile {
     private Hostile() {
+    }
+
+    /** The names of the corpus files of {@code kind} ({@code tokenizer}, {@code config}, {@code adapter}), sorted. */
+    public static List<String> names(String kind) {
+        try (Stream<Path> files = Files.list(Path.of(Hostile.class.getResource("/hostile/" + kind).toURI()))) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Copies {@code hostile/<name>} to {@code dir/<as>} (replacing it) and returns that path. */

@@ -6,6 +6,7 @@ import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.TrainBench;
 import dev.tailor.bench.TrainMethod;
+import dev.tailor.bench.fuzz.FuzzBench;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.FreezePlan;
 import picocli.CommandLine.Command;
@@ -18,6 +19,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,15 +29,16 @@ import java.util.concurrent.Callable;
 /**
  * {@code tailor bench MODE}: builds a random model and prints one {@code RESULT {json}} line per run, taking the
  * flags of the PyTorch peer ({@code torch_peer.py}) so both run with the same arguments; {@code --peer} runs the
- * peer too and prints its line beside Tailor's.
+ * peer too and prints its line beside Tailor's. {@code tailor bench fuzz} runs the fuzz targets of the test suite's
+ * properties for longer, with a fresh seed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark kernels, inference, training steps and adapter memory on a random model "
-                + "(prints RESULT {json} lines).")
+                + "(prints RESULT {json} lines); fuzz the loaders with hostile input for longer than the tests do.")
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @Parameters(index = "0", description = "matmul, prefill, decode, train or adapters")
+    @Parameters(index = "0", description = "matmul, prefill, decode, train, adapters or fuzz")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -80,6 +84,20 @@ public final class BenchCommand implements Callable<Integer> {
     String trainLayers;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
     DType dtype;
+    @Option(names = "--tries", defaultValue = "100000", description = "fuzz: trials of each target, at most "
+            + "(default ${DEFAULT-VALUE})")
+    long tries;
+    @Option(names = "--seconds", defaultValue = "300", description = "fuzz: time for the whole run, at most "
+            + "(default ${DEFAULT-VALUE})")
+    long seconds;
+    @Option(names = "--target", description = "fuzz: only this target (model-config, tokenizer, safetensors, "
+            + "adapter-config, method-options, jsonl, chat-template; default all)")
+    String target;
+    @Option(names = "--seed", description = "fuzz: the seed the trials' seeds are drawn from (default: a fresh one)")
+    Long seed;
+    @Option(names = "--replay", description = "fuzz: run the one trial of --target with this seed, as a finding's "
+            + "reproducer says")
+    Long replay;
     @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT")
     Path peer;
     @Option(names = "--peer-python", defaultValue = "/usr/bin/python3",
@@ -90,6 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (threads != null) {
             System.setProperty("tailor.threads", Integer.toString(threads));
+        }
+        if (mode.equals("fuzz")) {
+            return fuzz();
         }
         if (!List.of(DType.F32, DType.BF16, DType.F16).contains(dtype)) {
             throw new IllegalArgumentException("--dtype must be F32, BF16 or F16, not " + dtype);
@@ -106,7 +127,7 @@ public final class BenchCommand implements Callable<Integer> {
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill, decode, train or adapters)");
+                    + "\" (expected matmul, prefill, decode, train, adapters or fuzz)");
         };
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + JSON.writeValueAsString(r));
@@ -115,6 +136,17 @@ public final class BenchCommand implements Callable<Integer> {
             runPeer();
         }
         return 0;
+    }
+
+    /** Fuzzes the loaders; exit status 1 when there are findings. */
+    private int fuzz() throws IOException {
+        FuzzBench.Run run = replay != null ? FuzzBench.replay(target, replay, System.out)
+                : FuzzBench.run(target, tries, Duration.ofSeconds(seconds),
+                seed != null ? seed : new SecureRandom().nextLong(), System.out);
+        for (Map<String, Object> r : run.results()) {
+            System.out.println("RESULT " + JSON.writeValueAsString(r));
+        }
+        return run.findings() == 0 ? 0 : 1;
     }
 
     private void runPeer() throws IOException, InterruptedException {

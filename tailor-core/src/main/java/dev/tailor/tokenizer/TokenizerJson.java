@@ -145,7 +145,8 @@ final class TokenizerJson {
                 List<TextNormalizer> steps = new ArrayList<>();
                 JsonNode list = array(node, "normalizers", field);
                 for (int i = 0; i < list.size(); i++) {
-                    steps.add(normalizer(list.get(i), field + ".normalizers[" + i + "]"));
+                    String step = field + ".normalizers[" + i + "]";
+                    steps.add(normalizer(step(list.get(i), step), step));
                 }
                 yield new TextNormalizer.Sequence(steps);
             }
@@ -176,7 +177,8 @@ final class TokenizerJson {
                 List<PreTokenizer> steps = new ArrayList<>();
                 JsonNode list = array(node, "pretokenizers", field);
                 for (int i = 0; i < list.size(); i++) {
-                    steps.add(preTokenizer(list.get(i), field + ".pretokenizers[" + i + "]", model));
+                    String step = field + ".pretokenizers[" + i + "]";
+                    steps.add(preTokenizer(step(list.get(i), step), step, model));
                 }
                 yield new PreTokenizer.Sequence(steps);
             }
@@ -404,6 +406,14 @@ final class TokenizerJson {
         if (node != null && !node.isNull() && !node.asText().isEmpty()) {
             throw error("model." + name, "not supported, got " + node);
         }
+    }
+
+    /** A step of a {@code Sequence}, which must be an object (null would mean "no step" where it stands alone). */
+    private JsonNode step(JsonNode node, String field) {
+        if (!node.isObject()) {
+            throw error(field, "expected an object with a \"type\", got " + node);
+        }
+        return node;
     }
 
     private JsonNode array(JsonNode node, String name, String field) {

@@ -14,6 +14,9 @@ import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.adapt.prefix.PrefixTuningConfig;
 import dev.tailor.adapt.prefix.PrefixTuningModel;
+import dev.tailor.adapt.prompt.PromptTuningConfig;
+import dev.tailor.adapt.prompt.PromptTuningInit;
+import dev.tailor.adapt.prompt.PromptTuningModel;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorFormatException;
@@ -68,6 +71,7 @@ class HostileAdapterTest {
     private static void assertRefused(Class<? extends Exception> type, Path file, Path adapter, String... fragments) {
         Exception e = assertThrows(type, () -> AdapterFiles.load(adapter));
         assertTrue(e.getMessage().startsWith(file + ": "), "names the file " + file + ": " + e.getMessage());
+        assertEquals(-1, e.getMessage().indexOf(file.toString(), 1), "names the file once: " + e.getMessage());
         for (String fragment : fragments) {
             assertTrue(e.getMessage().contains(fragment), "mentions '" + fragment + "': " + e.getMessage());
         }
@@ -176,6 +180,13 @@ class HostileAdapterTest {
         configRefused(adapter, "num_virtual_tokens must be an integer ≥ 1, got \"5\"");
         Hostile.copy("adapter/prefix-projection-string.json", dir, "adapter_config.json");
         configRefused(adapter, "prefix_projection must be true or false, got \"false\"");
+    }
+
+    @Test
+    void anUnknownPromptTuningInitIsRefusedNamingTheFile() {
+        Path adapter = savedWith(PromptTuningModel.create(PromptTuningConfig.forModel(tiny(), 5,
+                PromptTuningInit.RANDOM, null, "tiny-llama"), null, null, 1), "prompt-tuning-init-unknown.json");
+        configRefused(adapter, "prompt_tuning_init must be RANDOM or TEXT, got SAMPLED");
     }
 
     @Test

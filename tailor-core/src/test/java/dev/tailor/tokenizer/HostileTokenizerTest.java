@@ -45,6 +45,17 @@ class HostileTokenizerTest {
     }
 
     @Test
+    void aNullNormalizerStepIsRefusedRatherThanFailingOnFirstEncode() {
+        refused("normalizer-sequence-null-step.json", "normalizer.normalizers[1]", "expected an object", "got null");
+    }
+
+    @Test
+    void aNullPreTokenizerStepIsRefusedRatherThanTakenAsNoSplitting() {
+        refused("pre-tokenizer-sequence-null-step.json", "pre_tokenizer.pretokenizers[0]", "expected an object",
+                "got null");
+    }
+
+    @Test
     void aNegativeAddedTokenIdIsRefused() {
         refused("added-id-negative.json", "added_tokens[0].id", "got -1");
     }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -36,8 +38,15 @@ public final class BottleneckMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
-        return BottleneckModel.create(BottleneckConfig.defaults(Architecture.parse(name),
-                options.decimal("reduction_factor"), options.text("non_linearity")), base.config(), seed);
+        BottleneckConfig settings = BottleneckConfig.defaults(Architecture.parse(name),
+                options.decimal("reduction_factor"), options.text("non_linearity"));
+        ModelConfig config = base.config();
+        double d = config.hiddenSize();
+        double bottleneck = Math.max(1, Math.floor(d / settings.reductionFactor()));
+        AdapterSize.check("reduction_factor", "reduction_factor " + settings.reductionFactor(),
+                config.numLayers() * settings.architecture().sublayers().size() * (2 * bottleneck * d + bottleneck + d),
+                bottleneck * d, config);
+        return BottleneckModel.create(settings, config, seed);
     }
 
     @Override

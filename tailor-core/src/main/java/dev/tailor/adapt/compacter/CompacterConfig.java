@@ -82,7 +82,7 @@ public record CompacterConfig(CompacterArchitecture architecture, int reductionF
      * bottleneck features for a model of {@code hidden} features; or 0 when none does.
      */
     public int suggestReductionFactor(int hidden) {
-        for (int f = reductionFactor; f >= 1; f--) {
+        for (int f = Math.min(reductionFactor, hidden / phmDim); f >= 1; f--) {
             int down = hidden / f;
             if (down >= phmDim && down % phmDim == 0) {
                 return f;

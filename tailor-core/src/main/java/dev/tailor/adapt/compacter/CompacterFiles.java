@@ -100,11 +100,13 @@ public final class CompacterFiles {
         }
         int hidden = positive(configFile, config, "hidden_size");
         int numLayers = positive(configFile, config, "num_layers");
+        int reductionFactor = positive(configFile, config, "reduction_factor");
+        int phmDim = positive(configFile, config, "phm_dim");
+        int phmRank = positive(configFile, config, "phm_rank");
         CompacterConfig settings;
         int k;
         try {
-            settings = new CompacterConfig(architecture, positive(configFile, config, "reduction_factor"),
-                    positive(configFile, config, "phm_dim"), positive(configFile, config, "phm_rank"));
+            settings = new CompacterConfig(architecture, reductionFactor, phmDim, phmRank);
             k = settings.bottleneck(hidden);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(configFile + ": " + e.getMessage(), e);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
@@ -46,9 +47,18 @@ public final class CompacterMethod implements AdapterMethod {
             throw new InvalidOptionException("reduction_factor", "reduction_factor must be a whole number >= 1 for Compacter, got "
                     + factor);
         }
-        return CompacterModel.create(new CompacterConfig(CompacterArchitecture.parse(name),
+        CompacterConfig settings = new CompacterConfig(CompacterArchitecture.parse(name),
                 factor == null ? CompacterConfig.DEFAULT_REDUCTION_FACTOR : factor.intValue(),
-                options.integer("phm_dim"), options.integer("phm_rank")), base.config(), seed);
+                options.integer("phm_dim"), options.integer("phm_rank"));
+        ModelConfig config = base.config();
+        double d = config.hiddenSize();
+        double k = settings.bottleneck(config.hiddenSize());
+        double n = settings.phmDim();
+        double rank = settings.phmRank();
+        AdapterSize.check("phm_rank", "phm_dim " + settings.phmDim() + " and phm_rank " + settings.phmRank(),
+                n * n * n + config.numLayers() * settings.architecture().sublayers().size() * (2 * rank + 1) * (d + k),
+                Math.max(n * n * n, rank * d), config);
+        return CompacterModel.create(settings, config, seed);
     }
 
     @Override

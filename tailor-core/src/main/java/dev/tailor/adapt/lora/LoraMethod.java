@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
 import dev.tailor.model.site.LinearSite;
 
 import java.nio.file.Path;
@@ -60,8 +62,26 @@ public final class LoraMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
-        return LoraModel.create(settings(name.equals("dora"), options), patterns(options), base.config(),
-                base.weights(), seed);
+        LoraConfig settings = settings(name.equals("dora"), options);
+        LoraPatterns patterns = patterns(options);
+        checkSize(settings, patterns, base.config());
+        return LoraModel.create(settings, patterns, base.config(), base.weights(), seed);
+    }
+
+    /** Refuses a rank too large to allocate, counting every linear of every layer at the largest rank given. */
+    private static void checkSize(LoraConfig settings, LoraPatterns patterns, ModelConfig config) {
+        int patternRank = patterns.rankPattern().values().stream().mapToInt(Integer::intValue).max().orElse(0);
+        int rank = Math.max(settings.r(), patternRank);
+        String option = patternRank > settings.r() ? "rank_pattern" : "r";
+        double perLayer = 0;
+        double widest = 0;
+        for (LinearSite site : LinearSite.values()) {
+            int[] shape = config.shape(site);
+            perLayer += shape[0] + shape[1];
+            widest = Math.max(widest, Math.max(shape[0], shape[1]));
+        }
+        AdapterSize.check(option, option + " " + rank, (double) rank * perLayer * config.numLayers(),
+                (double) rank * widest, config);
     }
 
     @Override

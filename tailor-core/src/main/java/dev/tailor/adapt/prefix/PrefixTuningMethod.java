@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
@@ -42,8 +43,17 @@ public final class PrefixTuningMethod implements AdapterMethod {
         if (hidden != null && !projection) {
             throw new InvalidOptionException("encoder_hidden_size", "encoder_hidden_size needs prefix_projection");
         }
-        return PrefixTuningModel.create(PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
-                projection, hidden), seed);
+        PrefixTuningConfig settings = PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+                projection, hidden);
+        double p = settings.numVirtualTokens();
+        double width = (double) settings.numLayers() * 2 * settings.tokenDim();
+        double h = projection ? settings.encoderHiddenSize() : 0;
+        double projectionParameters = projection ? p * settings.tokenDim() + h * (settings.tokenDim() + 1 + width)
+                + width : 0;
+        AdapterSize.check(projection ? "encoder_hidden_size" : "num_virtual_tokens", "num_virtual_tokens "
+                        + settings.numVirtualTokens() + (projection ? " and encoder_hidden_size " + (long) h : ""),
+                p * width + projectionParameters, Math.max(p * width, h * width), base.config());
+        return PrefixTuningModel.create(settings, seed);
     }
 
     @Override

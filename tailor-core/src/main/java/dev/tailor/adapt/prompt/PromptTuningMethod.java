@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
@@ -43,8 +44,12 @@ public final class PromptTuningMethod implements AdapterMethod {
         if (init == PromptTuningInit.TEXT && text == null) {
             throw new InvalidOptionException("prompt_tuning_init", "prompt_tuning_init TEXT needs prompt_tuning_init_text");
         }
-        return PromptTuningModel.create(PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
-                init, text, base.name()), base.weights().embed(), base.tokenizer(), seed);
+        PromptTuningConfig settings = PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+                init, text, base.name());
+        double values = (double) settings.numVirtualTokens() * settings.tokenDim();
+        AdapterSize.check("num_virtual_tokens", "num_virtual_tokens " + settings.numVirtualTokens(), values, values,
+                base.config());
+        return PromptTuningModel.create(settings, base.weights().embed(), base.tokenizer(), seed);
     }
 
     @Override

@@ -78,7 +78,12 @@ public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings)
         String text = fields.string("prompt_tuning_init_text", null);
         String tokenizer = fields.string("tokenizer_name_or_path", null);
         Parameter embeddings = PromptLearning.read(dir, json, tokenDim, "token_dim");
-        PromptTuningInit init = initName != null ? PromptTuningInit.parse(initName) : PromptTuningInit.RANDOM;
+        PromptTuningInit init;
+        try {
+            init = initName != null ? PromptTuningInit.parse(initName) : PromptTuningInit.RANDOM;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(fields.file() + ": " + e.getMessage(), e);
+        }
         PromptTuningConfig config = new PromptTuningConfig((int) embeddings.shape()[0], tokenDim, numLayers, numHeads,
                 init == PromptTuningInit.TEXT && text == null ? PromptTuningInit.RANDOM : init, text, tokenizer);
         return new PromptTuningModel(config, embeddings);
