@@ -14,9 +14,6 @@ import java.util.TreeMap;
  * when it was not given.
  */
 public final class MethodOptions {
-    /** The most values one tensor (a Java array) holds. */
-    private static final int MAX_TENSOR_SIZE = Integer.MAX_VALUE - 8;
-
     private final Map<String, MethodOption> declared;
     private final SequencedMap<String, List<String>> given;
 
@@ -103,29 +100,13 @@ public final class MethodOptions {
         return value;
     }
 
-    /**
-     * The number of values of a {@code rows × cols} tensor that option {@code name} sizes, as an array length.
-     *
-     * @param tensor what the tensor is, for the message (e.g. {@code "lora_A of model.layers.0.mlp.up_proj"})
-     * @throws InvalidOptionException naming the option when the tensor would hold more values than an array can
-     */
-    public static int tensorSize(String name, int value, String tensor, int rows, int cols) {
-        long size = (long) rows * cols;
-        if (size > MAX_TENSOR_SIZE) {
-            throw new InvalidOptionException(name, String.format(Locale.ROOT, "%s = %d makes the adapter too large: "
-                    + "%s would be %,d × %,d = %,d values, more than the %,d a tensor can hold", name, value, tensor,
-                    rows, cols, size, MAX_TENSOR_SIZE));
-        }
-        return (int) size;
-    }
-
     /** A {@code true}/{@code false} option or a switch; false when neither given nor defaulted. */
     public boolean bool(String name) {
         String text = text(name);
         if (text == null) {
             return false;
         }
-        return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+        return switch (text.strip().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
             default -> throw new InvalidOptionException(name, name + " must be true or false, got \"" + text + "\"");

@@ -1,6 +1,5 @@
 package dev.tailor.adapt.lora;
 
-import dev.tailor.adapt.MethodOptions;
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
 import dev.tailor.adapt.MergeableHook;
@@ -85,8 +84,8 @@ public final class LoraLayer implements MergeableHook {
      */
     public static LoraLayer create(String module, int out, int in, int r, double alpha, boolean rslora,
                                      LoraInit init, double dropout, SplittableRandom rnd) {
-        float[] a = new float[MethodOptions.tensorSize("r", r, "lora_A of " + module, r, in)];
-        int bSize = MethodOptions.tensorSize("r", r, "lora_B of " + module, out, r);
+        float[] a = new float[Math.multiplyExact(r, in)];
+        int bSize = Math.multiplyExact(out, r);
         switch (init) {
             case KAIMING_UNIFORM -> {
                 double bound = 1.0 / Math.sqrt(in);
