@@ -94,12 +94,28 @@ public final class AdaptedModel {
      *                                  module or site that does not fit
      */
     public synchronized void add(String name, Adapter adapter, String adapterFingerprint) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("an adapter needs a name");
-        }
         State s = state;
         if (s.adapters.containsKey(name)) {
             throw new IllegalArgumentException("an adapter named \"" + name + "\" exists already; delete it first");
+        }
+        put(s, name, adapter, adapterFingerprint);
+    }
+
+    /**
+     * Puts {@code adapter} under {@code name} in one step, after the checks of {@link #add(String, Adapter, String)}:
+     * it replaces an adapter of that name (and every view that stacked it) or adds it. A view obtained before keeps
+     * the adapter it saw, so a request never mixes the two; when a check fails nothing changes.
+     *
+     * @throws IllegalArgumentException when the fingerprints differ (naming both), or naming the module or site that
+     *                                  does not fit
+     */
+    public synchronized void replace(String name, Adapter adapter, String adapterFingerprint) {
+        put(state, name, adapter, adapterFingerprint);
+    }
+
+    private void put(State s, String name, Adapter adapter, String adapterFingerprint) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("an adapter needs a name");
         }
         if (adapterFingerprint != null && baseFingerprint != null && !adapterFingerprint.equals(baseFingerprint)) {
             throw new IllegalArgumentException("adapter \"" + name + "\" was trained on base " + adapterFingerprint
@@ -108,9 +124,19 @@ public final class AdaptedModel {
         LlamaModel view = base.withAdapters(List.of(adapter.sites()));
         Map<String, Adapter> adapters = new LinkedHashMap<>(s.adapters);
         adapters.put(name, adapter);
-        ConcurrentHashMap<List<String>, LlamaModel> views = new ConcurrentHashMap<>(s.views);
+        ConcurrentHashMap<List<String>, LlamaModel> views = viewsWithout(s, name);
         views.put(List.of(name), view);
         state = new State(adapters, s.active, s.enabled, views);
+    }
+
+    private static ConcurrentHashMap<List<String>, LlamaModel> viewsWithout(State s, String name) {
+        ConcurrentHashMap<List<String>, LlamaModel> views = new ConcurrentHashMap<>();
+        s.views.forEach((k, v) -> {
+            if (!k.contains(name)) {
+                views.put(k, v);
+            }
+        });
+        return views;
     }
 
     /**
@@ -147,12 +173,7 @@ public final class AdaptedModel {
         check(s, List.of(name));
         Map<String, Adapter> adapters = new LinkedHashMap<>(s.adapters);
         adapters.remove(name);
-        ConcurrentHashMap<List<String>, LlamaModel> views = new ConcurrentHashMap<>();
-        s.views.forEach((k, v) -> {
-            if (!k.contains(name)) {
-                views.put(k, v);
-            }
-        });
+        ConcurrentHashMap<List<String>, LlamaModel> views = viewsWithout(s, name);
         List<String> active = s.active.stream().filter(n -> !n.equals(name)).toList();
         state = new State(adapters, active, s.enabled, views);
     }

@@ -1,0 +1,61 @@
+package dev.tailor.serve;
+
+import dev.tailor.generate.SamplingParams;
+
+import java.util.List;
+
+/**
+ * The generation fields shared by completions and chat completions.
+ *
+ * @param maxTokens    {@code max_tokens} (or chat's {@code max_completion_tokens}), or null for the server's limit
+ * @param sampling     {@code temperature}, {@code top_p}, {@code seed} and the extensions {@code top_k},
+ *                     {@code min_p}, {@code repetition_penalty}
+ * @param stops        {@code stop}: a string or a list of strings
+ * @param stream       {@code stream}: answer as server-sent events
+ * @param includeUsage {@code stream_options.include_usage}: a last chunk with the token counts
+ */
+record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
+                        boolean includeUsage) {
+
+    /**
+     * Reads the fields of {@code body}, refusing (400) a wrong type, a value out of range, {@code n} other than 1 and a
+     * {@code max_tokens} above {@code maxTokensLimit}.
+     */
+    static GenerationParams parse(RequestBody body, int maxTokensLimit) {
+        int n = body.integer("n", 1);
+        if (n != 1) {
+            throw ApiException.badRequest("n", "'n' must be 1 (one choice per request), got " + n);
+        }
+        Integer maxTokens = body.integer("max_tokens", body.integer("max_completion_tokens", null));
+        if (maxTokens != null && (maxTokens < 1 || maxTokens > maxTokensLimit)) {
+            throw ApiException.badRequest("max_tokens", "'max_tokens' must be in [1, " + maxTokensLimit
+                    + "] (this server's limit), got " + maxTokens);
+        }
+        SamplingParams sampling;
+        try {
+            sampling = new SamplingParams(body.number("temperature", 1f), body.integer("top_k", 0),
+                    body.number("top_p", 1f), body.number("min_p", 0f), body.number("repetition_penalty", 1f),
+                    body.longInteger("seed", 0L));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(null, "bad sampling field: " + e.getMessage());
+        }
+        List<String> stops = body.strings("stop");
+        if (stops.stream().anyMatch(String::isEmpty)) {
+            throw ApiException.badRequest("stop", "'stop' strings must not be empty");
+        }
+        boolean stream = body.bool("stream", false);
+        boolean includeUsage = false;
+        var options = body.node("stream_options");
+        if (options != null) {
+            if (!options.isObject()) {
+                throw RequestBody.wrongType("stream_options", "an object", options);
+            }
+            var include = options.get("include_usage");
+            if (include != null && !include.isNull() && !include.isBoolean()) {
+                throw RequestBody.wrongType("stream_options.include_usage", "true or false", include);
+            }
+            includeUsage = include != null && include.asBoolean();
+        }
+        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage);
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tailor.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A request's JSON object with typed field reads; each read refuses (400) a field of the wrong type, naming the field
+ * and what was expected. A field given as {@code null} counts as absent, as in OpenAI's API.
+ */
+final class RequestBody {
+    private final JsonNode root;
+
+    private RequestBody(JsonNode root) {
+        this.root = root;
+    }
+
+    /** Parses {@code bytes} as a JSON object, or refuses it (400) saying why. */
+    static RequestBody parse(ObjectMapper json, byte[] bytes) {
+        JsonNode root;
+        try {
+            root = json.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest(null, "the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw ApiException.badRequest(null, "the body cannot be read: " + e.getMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw ApiException.badRequest(null, "the body must be a JSON object, got "
+                    + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
+        }
+        return new RequestBody(root);
+    }
+
+    /** The field's node, or null when absent or null. */
+    JsonNode node(String name) {
+        JsonNode n = root.get(name);
+        return n == null || n.isNull() ? null : n;
+    }
+
+    /** A required string field. */
+    String requiredString(String name) {
+        String s = string(name);
+        if (s == null) {
+            throw ApiException.badRequest(name, "'" + name + "' is required");
+        }
+        return s;
+    }
+
+    /** A string field, or null. */
+    String string(String name) {
+        JsonNode n = node(name);
+        if (n == null) {
+            return null;
+        }
+        if (!n.isTextual()) {
+            throw wrongType(name, "a string", n);
+        }
+        return n.asText();
+    }
+
+    /** An integer field, or {@code absent}. */
+    Integer integer(String name, Integer absent) {
+        JsonNode n = node(name);
+        if (n == null) {
+            return absent;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw wrongType(name, "an integer", n);
+        }
+        return n.asInt();
+    }
+
+    /** A long field, or {@code absent}. */
+    long longInteger(String name, long absent) {
+        JsonNode n = node(name);
+        if (n == null) {
+            return absent;
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToLong()) {
+            throw wrongType(name, "an integer", n);
+        }
+        return n.asLong();
+    }
+
+    /** A number field, or {@code absent}. */
+    float number(String name, float absent) {
+        JsonNode n = node(name);
+        if (n == null) {
+            return absent;
+        }
+        if (!n.isNumber()) {
+            throw wrongType(name, "a number", n);
+        }
+        return (float) n.asDouble();
+    }
+
+    /** A boolean field, or {@code absent}. */
+    boolean bool(String name, boolean absent) {
+        JsonNode n = node(name);
+        if (n == null) {
+            return absent;
+        }
+        if (!n.isBoolean()) {
+            throw wrongType(name, "true or false", n);
+        }
+        return n.asBoolean();
+    }
+
+    /** A field that is a string or a list of strings, as a list (empty when absent). */
+    List<String> strings(String name) {
+        JsonNode n = node(name);
+        List<String> out = new ArrayList<>();
+        if (n == null) {
+            return out;
+        }
+        if (n.isTextual()) {
+            out.add(n.asText());
+            return out;
+        }
+        if (!n.isArray()) {
+            throw wrongType(name, "a string or a list of strings", n);
+        }
+        for (JsonNode item : n) {
+            if (!item.isTextual()) {
+                throw wrongType(name, "a string or a list of strings", n);
+            }
+            out.add(item.asText());
+        }
+        return out;
+    }
+
+    static ApiException wrongType(String name, String expected, JsonNode got) {
+        String shown = got.toString();
+        if (shown.length() > 60) {
+            shown = shown.substring(0, 60) + "…";
+        }
+        return ApiException.badRequest(name, "'" + name + "' must be " + expected + ", got " + shown);
+    }
+}

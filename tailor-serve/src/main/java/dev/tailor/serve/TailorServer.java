@@ -1,0 +1,200 @@
+package dev.tailor.serve;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * An OpenAI-compatible HTTP server (Helidon SE, a virtual thread per request) for one base model and its adapters:
+ * <pre>{@code
+ * try (PretrainedModel base = PretrainedModel.load(dir)) {
+ *     ServedModels models = new ServedModels(base, "tiny");
+ *     models.load("sql", Path.of("adapters/sql"), false);
+ *     try (TailorServer server = TailorServer.start(models, ServerOptions.defaults().withPort(8000))) {
+ *         server.awaitShutdown();    // or serve until close()
+ *     }
+ * }
+ * }</pre>
+ * Endpoints: {@code GET /health}, {@code GET /v1/models}, {@code POST /v1/completions},
+ * {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter}, {@code POST /v1/unload_lora_adapter}.
+ * Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the server keeps serving.
+ */
+public final class TailorServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(TailorServer.class.getName());
+    /** How long {@link #close()} waits for requests in flight before it stops the listener anyway. */
+    public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ServedModels models;
+    private final ServerOptions options;
+    private final ObjectMapper json = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Object stopped = new Object();
+    private volatile boolean draining;
+    private WebServer server;
+
+    private TailorServer(ServedModels models, ServerOptions options) {
+        this.models = models;
+        this.options = options;
+    }
+
+    /** Starts serving {@code models}; {@code GET /health} answers 200 once this returns. */
+    public static TailorServer start(ServedModels models, ServerOptions options) {
+        TailorServer s = new TailorServer(models, options);
+        s.server = WebServer.builder()
+                .host(options.host())
+                .port(options.port())
+                .shutdownHook(false)
+                .routing(s::routes)
+                .build()
+                .start();
+        return s;
+    }
+
+    /** The port served (the one chosen when the options asked for 0). */
+    public int port() {
+        return server.port();
+    }
+
+    /** What is served. */
+    public ServedModels models() {
+        return models;
+    }
+
+    private void routes(HttpRouting.Builder routing) {
+        GenerationGate gate = new GenerationGate();
+        var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, gate, json,
+                options.maxTokensLimit());
+        var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, gate, json,
+                options.maxTokensLimit());
+        routing.get("/health", (req, res) -> res.send("ok"))
+                .get("/v1/models", (req, res) -> guarded(res, () ->
+                        sendJson(res, new ModelCard.ModelList("list", models.cards()))))
+                .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
+                .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
+                .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> load(body(req), res)))
+                .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> unload(body(req), res)));
+    }
+
+    private void load(RequestBody body, ServerResponse res) {
+        String name = body.requiredString("lora_name");
+        String path = body.requiredString("lora_path");
+        models.load(name, Path.of(path), body.bool("load_inplace", false));
+        LOG.info(() -> "loaded adapter '" + name + "' from " + path);
+        res.send("Success: LoRA adapter '" + name + "' added successfully.");
+    }
+
+    private void unload(RequestBody body, ServerResponse res) {
+        String name = body.requiredString("lora_name");
+        models.unload(name);
+        LOG.info(() -> "unloaded adapter '" + name + "'");
+        res.send("Success: LoRA adapter '" + name + "' removed successfully.");
+    }
+
+    /** The request body as JSON, refused (413) past {@link ServerOptions#maxBodyBytes()}. */
+    private RequestBody body(ServerRequest req) throws IOException {
+        long max = options.maxBodyBytes();
+        long declared = req.headers().contentLength().orElse(-1);
+        if (declared > max) {
+            throw tooLarge(declared + " bytes");
+        }
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes((int) Math.min(max + 1, Integer.MAX_VALUE - 8));
+            if (bytes.length > max) {
+                throw tooLarge("more than " + max + " bytes");
+            }
+            return RequestBody.parse(json, bytes);
+        }
+    }
+
+    private ApiException tooLarge(String size) {
+        return new ApiException(413, "invalid_request_error", "request_too_large", null, "the request body is "
+                + size + "; this server accepts at most " + options.maxBodyBytes() + " bytes");
+    }
+
+    /** A step of a handler that may throw. */
+    private interface Step {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs a handler, counting it in flight; answers 503 while draining, an {@link ApiException} with its status and
+     * any other failure with 500 (logged), so no request can take the server down.
+     */
+    private void guarded(ServerResponse res, Step step) {
+        inFlight.incrementAndGet();
+        try {
+            if (draining) {
+                throw new ApiException(503, "server_error", "shutting_down", null, "the server is shutting down");
+            }
+            step.run();
+        } catch (ApiException e) {
+            fail(res, e);
+        } catch (Exception | OutOfMemoryError | StackOverflowError e) {
+            LOG.log(Level.WARNING, "request failed", e);
+            fail(res, ApiException.internal(e));
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void fail(ServerResponse res, ApiException e) {
+        if (res.isSent()) {
+            return;
+        }
+        try {
+            res.status(e.status());
+            sendJson(res, e.body());
+        } catch (IOException | RuntimeException ignored) {
+            // the response had already begun: the client sees the stream end
+        }
+    }
+
+    private void sendJson(ServerResponse res, Object body) throws IOException {
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        res.send(json.writeValueAsBytes(body));
+    }
+
+    /** Blocks until {@link #close()} has stopped the server. */
+    public void awaitShutdown() throws InterruptedException {
+        synchronized (stopped) {
+            while (server.isRunning()) {
+                stopped.wait(1000);
+            }
+        }
+    }
+
+    /**
+     * Stops taking requests (new ones are answered 503), lets those in flight finish (streams included) for up to
+     * {@link #DRAIN_TIMEOUT}, then stops the listener.
+     */
+    @Override
+    public void close() {
+        draining = true;
+        long deadline = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        server.stop();
+        synchronized (stopped) {
+            stopped.notifyAll();
+        }
+    }
+}
