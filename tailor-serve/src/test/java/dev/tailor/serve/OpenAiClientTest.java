@@ -1,0 +1,109 @@
+package dev.tailor.serve;
+
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.NotFoundException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.models.Model;
+import dev.tailor.generate.GenerationResult;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The official OpenAI Java client, pointed at the server with a dummy key, gets the engine's greedy text. */
+class OpenAiClientTest {
+    private static final String PROMPT = "Once upon a time";
+    private static ServerFixture fixture;
+    private static OpenAIClient client;
+
+    @BeforeAll
+    static void start(@TempDir Path tmp) throws Exception {
+        fixture = ServerFixture.start(tmp, ServerOptions.defaults());
+        client = OpenAIOkHttpClient.builder().baseUrl(fixture.baseUrl() + "/v1").apiKey("dummy").maxRetries(0)
+                .build();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (fixture != null) {
+            fixture.close();
+        }
+    }
+
+    private static CompletionCreateParams completion(String model) {
+        return CompletionCreateParams.builder().model(model).prompt(PROMPT).maxTokens(12).temperature(0.0).build();
+    }
+
+    private static ChatCompletionCreateParams chat(String model) {
+        return ChatCompletionCreateParams.builder().model(model).addUserMessage("Tell me a story")
+                .maxCompletionTokens(12).temperature(0.0).build();
+    }
+
+    @Test
+    void completionsGiveTheEngineGreedyText() {
+        GenerationResult expected = fixture.greedy(fixture.pretrained.model(), PROMPT, 12);
+        Completion c = client.completions().create(completion(ServerFixture.BASE));
+        assertEquals(expected.text(), c.choices().getFirst().text());
+        assertEquals(ServerFixture.BASE, c.model());
+        assertEquals(expected.tokenIds().length, c.usage().orElseThrow().completionTokens());
+        assertEquals(expected.promptTokens(), c.usage().orElseThrow().promptTokens());
+        assertEquals(expected.finishReason().name().toLowerCase(), c.choices().getFirst().finishReason().asString());
+    }
+
+    @Test
+    void streamedCompletionsJoinToTheSameText() {
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(completion("a"))) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(choice -> text.append(choice.text())));
+        }
+        assertEquals(client.completions().create(completion("a")).choices().getFirst().text(), text.toString());
+        assertFalse(text.isEmpty());
+    }
+
+    @Test
+    void chatGivesTheEngineGreedyChatText() {
+        GenerationResult expected = fixture.greedyChat(fixture.pretrained.model(), "Tell me a story", 12);
+        ChatCompletion c = client.chat().completions().create(chat(ServerFixture.BASE));
+        assertEquals(expected.text(), c.choices().getFirst().message().content().orElseThrow());
+        assertEquals(expected.tokenIds().length, c.usage().orElseThrow().completionTokens());
+    }
+
+    @Test
+    void streamedChatJoinsToTheSameText() {
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(chat("a+b"))) {
+            stream.stream().forEach(chunk -> chunk.choices()
+                    .forEach(choice -> choice.delta().content().ifPresent(text::append)));
+        }
+        String whole = client.chat().completions().create(chat("a+b")).choices().getFirst().message().content()
+                .orElseThrow();
+        assertEquals(whole, text.toString());
+        assertFalse(text.isEmpty());
+    }
+
+    @Test
+    void modelsListTheBaseAndAdaptersAndUnknownModelsAreNotFound() {
+        List<String> ids = client.models().list().data().stream().map(Model::id).toList();
+        assertEquals(List.of(ServerFixture.BASE, "a", "b"), ids);
+        NotFoundException e = assertThrows(NotFoundException.class,
+                () -> client.completions().create(completion("nope")));
+        assertTrue(e.getMessage().contains("nope"), e.getMessage());
+    }
+}
