@@ -1,0 +1,72 @@
+package dev.tailor.cli;
+
+import dev.tailor.model.PretrainedModel;
+import dev.tailor.serve.ApiException;
+import dev.tailor.serve.ServedModels;
+import dev.tailor.serve.ServerOptions;
+import dev.tailor.serve.TailorServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code tailor serve}: an OpenAI-compatible server for one base model and named adapters, until Ctrl-C or SIGTERM
+ * (requests in flight finish first, for up to {@link TailorServer#DRAIN_TIMEOUT}).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a model and its adapters over an OpenAI-compatible HTTP API.")
+public final class ServeCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--served-model-name", description = "the base's id in requests (default: its directory's name)")
+    String baseId;
+
+    @Option(names = "--host", defaultValue = ServerOptions.LOOPBACK,
+            description = "address to bind (default ${DEFAULT-VALUE}: this machine only)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8000", description = "port (default ${DEFAULT-VALUE}; 0 = any free)")
+    int port;
+
+    @Option(names = "--adapter", paramLabel = "NAME=DIR",
+            description = "serve the PEFT adapter in DIR (any method) as model NAME (repeatable)")
+    Map<String, Path> adapters = new LinkedHashMap<>();
+
+    @Option(names = "--max-tokens-limit", defaultValue = "1024",
+            description = "most max_tokens a request may ask, and the default (default ${DEFAULT-VALUE})")
+    int maxTokensLimit;
+
+    @Option(names = "--max-body-bytes", defaultValue = "1048576",
+            description = "largest request body; larger ones get 413 (default ${DEFAULT-VALUE})")
+    long maxBodyBytes;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes);
+        Path dir = model.resolve();
+        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
+            ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString());
+            adapters.forEach((name, adapterDir) -> {
+                try {
+                    models.load(name, adapterDir, false);
+                } catch (ApiException e) {
+                    throw new IllegalArgumentException("--adapter " + name + "=" + adapterDir + ": " + e.getMessage(), e);
+                }
+            });
+            TailorServer server = TailorServer.start(models, options);
+            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tailor-serve-shutdown"));
+            System.err.printf("serving %s%s at http://%s:%d/v1 (Ctrl-C stops)%n", models.baseId(),
+                    models.adapterNames().isEmpty() ? "" : " with adapters " + String.join(", ", models.adapterNames()),
+                    host, server.port());
+            server.awaitShutdown();
+        }
+        return 0;
+    }
+}
