@@ -37,7 +37,7 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
                     body.number("top_p", 1f), body.number("min_p", 0f), body.number("repetition_penalty", 1f),
                     body.longInteger("seed", 0L));
         } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(null, "bad sampling field: " + e.getMessage());
+            throw samplingField(e.getMessage());
         }
         List<String> stops = body.strings("stop");
         if (stops.stream().anyMatch(String::isEmpty)) {
@@ -57,5 +57,16 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
             includeUsage = include != null && include.asBoolean();
         }
         return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage);
+    }
+
+    /** {@link SamplingParams}'s refusal, with the engine's parameter name spelt as the request's field. */
+    private static ApiException samplingField(String message) {
+        for (String[] names : new String[][] {{"temperature", "temperature"}, {"topK", "top_k"}, {"topP", "top_p"},
+                {"minP", "min_p"}, {"repetitionPenalty", "repetition_penalty"}}) {
+            if (message.startsWith(names[0] + " ")) {
+                return ApiException.badRequest(names[1], "'" + names[1] + "'" + message.substring(names[0].length()));
+            }
+        }
+        return ApiException.badRequest(null, message);
     }
 }

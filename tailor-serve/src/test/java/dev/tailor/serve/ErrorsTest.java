@@ -53,7 +53,9 @@ class ErrorsTest {
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"max_tokens\": \"many\"}",
                 "'max_tokens' must be an integer");
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"temperature\": -1}",
-                "temperature");
+                "'temperature' must be a finite number >= 0");
+        refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"top_p\": 0}",
+                "'top_p' must be in (0, 1]");
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"stop\": 3}",
                 "'stop' must be a string or a list of strings");
         refused(400, "/v1/chat/completions", "{\"model\": \"tiny\", \"messages\": \"hi\"}",
