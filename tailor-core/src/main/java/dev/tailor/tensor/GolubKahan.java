@@ -130,15 +130,26 @@ final class GolubKahan {
      * superdiagonal of B, column j of a from row j on holds the left reflector {@code h} of step j
      * ({@code H = I − h·hᵀ/h[j]}, {@code h[j] >= 1}), and {@code right[j]} the right reflector of step j over
      * indices {@code j + 1 … n − 1} ({@code null} where there is none).
+     *
+     * <p>The arithmetic is JAMA's, but the right reflector of step k − 1 is applied to each column in the same pass
+     * as the left reflector of step k, so that a step reads the trailing matrix twice (that pass, and {@code A·h'})
+     * and writes it once.
      */
     private static void bidiagonalize(double[][] a, int m, int n, double[] s, double[] e, double[][] right) {
         int nct = Math.min(m - 1, n);
         int nrt = Math.max(0, Math.min(n - 2, m));
+        // rows k … m − 1 of A·h' for the right reflector h' of step k − 1, not yet applied to columns k … n − 1
         double[] work = new double[m];
+        // with m >= n, nct > nrt: the last right reflector (step nrt − 1) is applied in step nrt, inside the loop
         for (int k = 0; k < Math.max(nct, nrt); k++) {
             double[] ak = a[k];
             int kk = k;
             boolean parallel = (long) (m - k) * (n - k) >= PARALLEL_ENTRIES;
+            double[] h = k > 0 ? right[k - 1] : null;
+            if (h != null) {
+                // rows i >= k of the columns j >= k: A ← A·H' = A − (A·h')·h'ᵀ / h'_k
+                axpy(-1, work, ak, k, m); // −h'_k / h'_k
+            }
             if (k < nct) {
                 // the reflector taking column k to s[k]·e_k: h = x/(±‖x‖) + e_k, then s[k] = ∓‖x‖
                 s[k] = norm(ak, k, m);
@@ -152,14 +163,18 @@ final class GolubKahan {
                 s[k] = -s[k];
             }
             boolean applyLeft = k < nct && s[k] != 0;
-            // columns j > k: a_j ← H·a_j = a_j − (hᵀa_j / h_k)·h; row k of the result goes to e
+            // columns j > k: the right reflector of step k − 1, then a_j ← H·a_j = a_j − (hᵀa_j / h_k)·h; row k of
+            // the result goes to e
             Parallel.RangeBody left = (from, to) -> {
-                for (int j = from; j < to; j++) {
-                    double[] aj = a[kk + 1 + j];
+                for (int j = kk + 1 + from; j < kk + 1 + to; j++) {
+                    double[] aj = a[j];
+                    if (h != null) {
+                        axpy(-h[j - kk] / h[0], work, aj, kk, m);
+                    }
                     if (applyLeft) {
                         axpy(-dot(ak, aj, kk, m) / ak[kk], ak, aj, kk, m);
                     }
-                    e[kk + 1 + j] = aj[kk];
+                    e[j] = aj[kk];
                 }
             };
             run(n - k - 1, parallel, left);
@@ -172,10 +187,8 @@ final class GolubKahan {
                     }
                     scale(e, k + 1, n, 1 / e[k]);
                     e[k + 1] += 1;
-                }
-                e[k] = -e[k];
-                if (k + 1 < m && e[k] != 0) {
-                    // rows i > k of the columns j > k: A ← A·H' = A − (A·h')·h'ᵀ / h'_{k+1}, with work = A·h'
+                    right[k] = Arrays.copyOfRange(e, k + 1, n);
+                    // work = A·h' over rows k + 1 … m − 1, for step k + 1
                     Arrays.fill(work, k + 1, m, 0);
                     Parallel.RangeBody gaxpy = (from, to) -> {
                         for (int j = kk + 1; j < n; j++) {
@@ -183,17 +196,8 @@ final class GolubKahan {
                         }
                     };
                     run(m - k - 1, parallel, gaxpy);
-                    Parallel.RangeBody update = (from, to) -> {
-                        for (int j = kk + 1 + from; j < kk + 1 + to; j++) {
-                            axpy(-e[j] / e[kk + 1], work, a[j], kk + 1, m);
-                        }
-                    };
-                    run(n - k - 1, parallel, update);
                 }
-                right[k] = Arrays.copyOfRange(e, k + 1, n);
-                if (e[k] == 0) {
-                    right[k] = null;
-                }
+                e[k] = -e[k];
             }
         }
         // the bidiagonal of order n (m >= n): its last diagonal entry and superdiagonal entry
@@ -421,52 +425,69 @@ final class GolubKahan {
 
     /** As {@link #reflect} for a reflector h stored from index 0 that acts on {@code y[from, from + h.length)}. */
     private static void reflectShifted(double[] h, double[] y, int from) {
-        double sum = 0;
-        for (int i = 0; i < h.length; i++) {
-            sum = Math.fma(h[i], y[from + i], sum);
-        }
-        double t = -sum / h[0];
-        for (int i = 0; i < h.length; i++) {
-            y[from + i] = Math.fma(t, h[i], y[from + i]);
-        }
+        axpy(-dot(h, 0, y, from, h.length) / h[0], h, 0, y, from, h.length);
     }
 
-    /** {@code Σ x[i]·y[i]} over {@code [from, to)}: lane sums in a fixed order, so the same bits on every run. */
+    /** {@code Σ x[i]·y[i]} over {@code [from, to)}. */
     private static double dot(double[] x, double[] y, int from, int to) {
-        int i = from;
+        return dot(x, from, y, from, to - from);
+    }
+
+    /** {@code y[i] += alpha·x[i]} over {@code [from, to)}. */
+    private static void axpy(double alpha, double[] x, double[] y, int from, int to) {
+        axpy(alpha, x, from, y, from, to - from);
+    }
+
+    /**
+     * {@code Σ x[xOff + i]·y[yOff + i]} over {@code i < len}: lane sums in a fixed order, so the same bits on every
+     * run.
+     */
+    private static double dot(double[] x, int xOff, double[] y, int yOff, int len) {
+        int i = 0;
         double sum = 0;
-        int bound = from + D.loopBound(to - from);
-        if (bound > from) {
+        int bound = D.loopBound(len);
+        if (bound > 0) {
             DoubleVector acc = DoubleVector.zero(D);
             for (; i < bound; i += D.length()) {
-                acc = DoubleVector.fromArray(D, x, i).fma(DoubleVector.fromArray(D, y, i), acc);
+                acc = DoubleVector.fromArray(D, x, xOff + i).fma(DoubleVector.fromArray(D, y, yOff + i), acc);
             }
             for (int l = 0; l < D.length(); l++) {
                 sum += acc.lane(l);
             }
         }
-        for (; i < to; i++) {
-            sum = Math.fma(x[i], y[i], sum);
+        for (; i < len; i++) {
+            sum = Math.fma(x[xOff + i], y[yOff + i], sum);
         }
         return sum;
     }
 
-    /** {@code y[i] += alpha·x[i]} over {@code [from, to)}. */
-    private static void axpy(double alpha, double[] x, double[] y, int from, int to) {
-        int i = from;
-        int bound = from + D.loopBound(to - from);
+    /** {@code y[yOff + i] += alpha·x[xOff + i]} over {@code i < len}. */
+    private static void axpy(double alpha, double[] x, int xOff, double[] y, int yOff, int len) {
+        int i = 0;
+        int bound = D.loopBound(len);
         DoubleVector va = DoubleVector.broadcast(D, alpha);
         for (; i < bound; i += D.length()) {
-            DoubleVector.fromArray(D, x, i).fma(va, DoubleVector.fromArray(D, y, i)).intoArray(y, i);
+            DoubleVector.fromArray(D, x, xOff + i).fma(va, DoubleVector.fromArray(D, y, yOff + i))
+                    .intoArray(y, yOff + i);
         }
-        for (; i < to; i++) {
-            y[i] = Math.fma(alpha, x[i], y[i]);
+        for (; i < len; i++) {
+            y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
         }
     }
 
     /** {@code x, y ← c·x − s·y, s·x + c·y} over the first k entries. */
     private static void rotateRows(double[] x, double[] y, double c, double s, int k) {
-        for (int i = 0; i < k; i++) {
+        int i = 0;
+        int bound = D.loopBound(k);
+        DoubleVector vc = DoubleVector.broadcast(D, c);
+        DoubleVector vs = DoubleVector.broadcast(D, s);
+        for (; i < bound; i += D.length()) {
+            DoubleVector a = DoubleVector.fromArray(D, x, i);
+            DoubleVector b = DoubleVector.fromArray(D, y, i);
+            a.mul(vc).sub(b.mul(vs)).intoArray(x, i);
+            a.mul(vs).add(b.mul(vc)).intoArray(y, i);
+        }
+        for (; i < k; i++) {
             double a = x[i];
             double b = y[i];
             x[i] = c * a - s * b;
