@@ -36,13 +36,13 @@ class SvdTest {
     }
 
     @Test
-    void jacobiMatchesTheOracleReconstructsAndIsOrthonormal() {
+    void svdMatchesTheOracleReconstructsAndIsOrthonormal() {
         SplittableRandom rnd = new SplittableRandom(1);
         for (int[] shape : SHAPES) {
             int rows = shape[0];
             int cols = shape[1];
             double[] m = random(rows * cols, rnd);
-            Svd svd = Svd.jacobi(m, rows, cols);
+            Svd svd = Svd.of(m, rows, cols);
             double[] oracle = SvdOracle.singularValues(m, rows, cols);
             assertEquals(Math.min(rows, cols), svd.rank());
             for (int i = 0; i < oracle.length; i++) {
@@ -76,7 +76,7 @@ class SvdTest {
             double[] m = random(rows * cols, rnd);
             double[] oracle = SvdOracle.singularValues(m, rows, cols);
             for (int k = 1; k <= oracle.length; k++) {
-                Svd t = Svd.jacobi(m, rows, cols).truncate(k);
+                Svd t = Svd.of(m, rows, cols).truncate(k);
                 assertEquals(SvdOracle.tail(oracle, k), SvdOracle.frobeniusDistance(m, t.reconstruct()),
                         1e-9 * oracle[0], rows + "x" + cols + " rank " + k);
             }
@@ -115,7 +115,7 @@ class SvdTest {
     }
 
     @Test
-    void jacobiIsExactOnLargerAndRankDeficientMatrices() {
+    void svdIsExactOnLargerAndRankDeficientMatrices() {
         SplittableRandom rnd = new SplittableRandom(4);
         // {rows, cols, rank}: full rank, then products of [rows, rank]·[rank, cols] (rank deficient)
         int[][] cases = {{17, 64, 17}, {64, 17, 17}, {64, 176, 64}, {176, 64, 64}, {64, 176, 6}, {7, 3, 1},
@@ -128,7 +128,7 @@ class SvdTest {
             double[] m = inner == Math.min(rows, cols) ? random(rows * cols, rnd)
                     : product(random(rows * inner, rnd), random(inner * cols, rnd), rows, inner, cols);
             double[] oracle = SvdOracle.singularValues(m, rows, cols);
-            Svd svd = Svd.jacobi(m, rows, cols);
+            Svd svd = Svd.of(m, rows, cols);
             assertEquals(Math.min(rows, cols), svd.rank(), what);
             for (int i = 0; i < inner; i++) {
                 assertEquals(oracle[i], svd.s()[i], 1e-9 * oracle[0], what + " σ" + i);
@@ -163,7 +163,7 @@ class SvdTest {
 
     @Test
     void canonicalFormCompletesAZeroMatrixWithTheAxes() {
-        Svd zero = Svd.jacobi(new double[3 * 5], 3, 5).canonical(3, 0x1p-23);
+        Svd zero = Svd.of(new double[3 * 5], 3, 5).canonical(3, 0x1p-23);
         assertEquals(3, zero.rank());
         for (int k = 0; k < 3; k++) {
             assertEquals(0, zero.s()[k]);

@@ -303,7 +303,7 @@ public final class LoraCombine {
             }
             float[] merged = TaskArithmetic.merge(type.merge(), deltas, w, options.density(),
                     options.majoritySignMethod(), random(options.seed(), module, 'W'));
-            svd = Svd.jacobi(doubles(merged), out, in);
+            svd = Svd.top(doubles(merged), out, in, rank);
         }
         // PEFT's full SVD has `rank` triplets even where ΔW has fewer: the extra ones have S = 0, so zero columns of
         // B, but unit rows of A, which enter the clamp's quantile

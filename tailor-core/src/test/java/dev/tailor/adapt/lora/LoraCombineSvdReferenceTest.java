@@ -219,7 +219,7 @@ class LoraCombineSvdReferenceTest {
         }
         // the same matrix decomposed densely gives the same canonical triplets
         double[] m = svd.reconstruct();
-        Svd dense = Svd.jacobi(m, 7, 9).canonical(6, 1e-12);
+        Svd dense = Svd.of(m, 7, 9).canonical(6, 1e-12);
         for (int i = 0; i < svd.u().length; i++) {
             assertEquals(svd.u()[i], dense.u()[i], 1e-9, "U[" + i + "]");
         }
