@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -47,9 +48,23 @@ public final class ServeCommand implements Callable<Integer> {
             description = "largest request body; larger ones get 413 (default ${DEFAULT-VALUE})")
     long maxBodyBytes;
 
+    @Option(names = "--max-queue", defaultValue = "64",
+            description = "most requests waiting for a generation; one more gets 429 (default ${DEFAULT-VALUE})")
+    int maxQueue;
+
+    @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "600",
+            description = "longest a generation request may take, waiting included; past it, 504 or a stream ended "
+                    + "with an error (default ${DEFAULT-VALUE})")
+    double requestTimeout;
+
     @Override
     public Integer call() throws InterruptedException {
-        ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes);
+        if (!(requestTimeout > 0) || Double.isInfinite(requestTimeout)) {
+            throw new IllegalArgumentException("--request-timeout must be a positive number of seconds, got "
+                    + requestTimeout);
+        }
+        ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, maxQueue,
+                Duration.ofNanos(Math.round(requestTimeout * 1e9)));
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString());

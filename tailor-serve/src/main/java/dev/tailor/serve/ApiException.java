@@ -1,5 +1,7 @@
 package dev.tailor.serve;
 
+import java.time.Duration;
+
 /**
  * A request the server refuses, answered as an OpenAI-style error body
  * {@code {"error": {"message", "type", "param", "code"}}} with {@link #status()}.
@@ -9,6 +11,7 @@ public final class ApiException extends RuntimeException {
     private final String type;
     private final String code;
     private final String param;
+    private final int retryAfterSeconds;
 
     /**
      * @param status the HTTP status
@@ -17,11 +20,16 @@ public final class ApiException extends RuntimeException {
      * @param param  the request field at fault, or null
      */
     public ApiException(int status, String type, String code, String param, String message) {
+        this(status, type, code, param, message, 0);
+    }
+
+    private ApiException(int status, String type, String code, String param, String message, int retryAfterSeconds) {
         super(message);
         this.status = status;
         this.type = type;
         this.code = code;
         this.param = param;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     /** 400: the request is malformed or a field is wrong ({@code param} names it, or is null). */
@@ -39,6 +47,24 @@ public final class ApiException extends RuntimeException {
     public static ApiException internal(Throwable cause) {
         return new ApiException(500, "server_error", "internal_error", null, "generation failed: "
                 + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
+    }
+
+    /** 429: {@code waiting} requests already wait for their turn, the most the server queues. */
+    public static ApiException queueFull(int waiting, int retryAfterSeconds) {
+        return new ApiException(429, "rate_limit_error", "queue_full", null, waiting + " requests already wait "
+                + "for a generation, the most this server queues; retry after " + retryAfterSeconds + " s",
+                retryAfterSeconds);
+    }
+
+    /** 504: the request ran past the server's request timeout ({@code what} says where it was). */
+    public static ApiException timedOut(String what, Duration timeout) {
+        return new ApiException(504, "server_error", "request_timeout", null, what + " past the server's request "
+                + "timeout of " + timeout.toNanos() / 1e9 + " s");
+    }
+
+    /** The seconds to answer in a {@code Retry-After} header, or 0 for none. */
+    public int retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     /** The HTTP status. */

@@ -19,13 +19,16 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.OutputStream;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: resolves the model, encodes the prompt, checks
  * it against the context and the token limit, generates (one generation at a time, {@link GenerationGate}) and
- * answers with one JSON body or, with {@code "stream": true}, server-sent events.
+ * answers with one JSON body or, with {@code "stream": true}, server-sent events. A request past the server's
+ * request timeout is stopped: a 504, or a stream that ends with an error event and {@code data: [DONE]}.
  */
 final class CompletionsEndpoint {
     /** Which of the two endpoints. */
@@ -36,19 +39,25 @@ final class CompletionsEndpoint {
     private final GenerationGate gate;
     private final ObjectMapper json;
     private final int maxTokensLimit;
+    private final Duration timeout;
+    private final ServerMetrics metrics;
 
-    CompletionsEndpoint(Kind kind, ServedModels models, GenerationGate gate, ObjectMapper json, int maxTokensLimit) {
+    CompletionsEndpoint(Kind kind, ServedModels models, GenerationGate gate, ObjectMapper json, ServerOptions options,
+                        ServerMetrics metrics) {
         this.kind = kind;
         this.models = models;
         this.gate = gate;
         this.json = json;
-        this.maxTokensLimit = maxTokensLimit;
+        this.maxTokensLimit = options.maxTokensLimit();
+        this.timeout = options.requestTimeout();
+        this.metrics = metrics;
     }
 
     /** Answers one request. */
     void handle(RequestBody body, ServerResponse res) throws IOException {
         String model = body.requiredString("model");
         LlamaModel view = models.resolve(model);
+        AccessRecord.current().model(model);
         PretrainedModel pretrained = models.pretrained();
         int[] prompt = kind == Kind.CHAT ? Prompts.chat(body, pretrained, model) : Prompts.completion(body, pretrained);
         GenerationParams params = GenerationParams.parse(body, maxTokensLimit);
@@ -58,13 +67,24 @@ final class CompletionsEndpoint {
                 .stop(params.stops().toArray(String[]::new));
         Call call = new Call("cmpl-" + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model);
-        if (params.stream()) {
-            stream(call, request, params.includeUsage(), res);
-        } else {
-            GenerationResult r = gate.run(request::run);
-            res.header(HeaderNames.CONTENT_TYPE, "application/json");
-            res.send(json.writeValueAsBytes(whole(call, r)));
+        Pieces pieces = new Pieces(AccessRecord.current().arrival());
+        try (GenerationGate.Place place = gate.queue()) {
+            if (params.stream()) {
+                stream(call, place, request, pieces, params.includeUsage(), res);
+            } else {
+                GenerationResult r = generate(place, request.onToken(pieces), pieces);
+                res.header(HeaderNames.CONTENT_TYPE, "application/json");
+                res.send(json.writeValueAsBytes(whole(call, r)));
+            }
         }
+    }
+
+    /** Generates in turn, noting the token counts for the access log and the metrics. */
+    private GenerationResult generate(GenerationGate.Place place, Generator.Request request, Pieces pieces) {
+        GenerationResult r = place.run(pieces.deadline, timeout, request::run);
+        AccessRecord.current().tokens(r.promptTokens(), r.tokenIds().length);
+        metrics.generated(r.tokenIds().length);
+        return r;
     }
 
     /**
@@ -97,7 +117,8 @@ final class CompletionsEndpoint {
         };
     }
 
-    private void stream(Call call, Generator.Request request, boolean includeUsage, ServerResponse res) {
+    private void stream(Call call, GenerationGate.Place place, Generator.Request request, Pieces pieces,
+                        boolean includeUsage, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (OutputStream out = res.outputStream()) {
@@ -107,8 +128,13 @@ final class CompletionsEndpoint {
             }
             GenerationResult r;
             try {
-                r = gate.run(() -> request.onToken(piece -> sse.send(chunk(call, piece, null))).run());
+                pieces.then(piece -> sse.send(chunk(call, piece, null)));
+                r = generate(place, request.onToken(pieces), pieces);
             } catch (SseStream.ClientGone e) {
+                return;
+            } catch (ApiException e) {
+                sse.send(e.body());
+                sse.done();
                 return;
             } catch (RuntimeException e) {
                 sse.send(ApiException.internal(e).body());
@@ -145,6 +171,44 @@ final class CompletionsEndpoint {
 
     private static String finishReason(GenerationResult r) {
         return r.finishReason().name().toLowerCase();
+    }
+
+    /**
+     * Watches the pieces of text of one generation as they come: times them for the metrics, stops the generation
+     * (504) once past the request's deadline, and passes each on.
+     */
+    private final class Pieces implements Consumer<String> {
+        private final long arrival;
+        private final long deadline;
+        private Consumer<String> next = piece -> { };
+        private boolean started;
+        private long last;
+
+        Pieces(long arrival) {
+            this.arrival = arrival;
+            this.deadline = arrival + timeout.toNanos();
+        }
+
+        /** Passes each piece on to {@code consumer}. */
+        void then(Consumer<String> consumer) {
+            next = consumer;
+        }
+
+        @Override
+        public void accept(String piece) {
+            long now = System.nanoTime();
+            if (now - deadline > 0) {
+                throw ApiException.timedOut("generated for " + (now - arrival) / 1_000_000 + " ms", timeout);
+            }
+            if (!started) {
+                started = true;
+                metrics.firstToken(now - arrival);
+            } else {
+                metrics.interToken(now - last);
+            }
+            last = now;
+            next.accept(piece);
+        }
     }
 
     /** What every chunk of one answer repeats. */

@@ -1,5 +1,7 @@
 package dev.tailor.serve;
 
+import java.time.Duration;
+
 /**
  * Where the server listens and the limits it puts on requests.
  *
@@ -7,8 +9,12 @@ package dev.tailor.serve;
  * @param port           the port; 0 picks a free one ({@link TailorServer#port()} tells which)
  * @param maxTokensLimit the most {@code max_tokens} a request may ask for, and the default when it asks none
  * @param maxBodyBytes   the largest request body accepted; larger ones are answered 413
+ * @param maxQueue       the most generation requests that may wait for their turn; one more is answered 429
+ * @param requestTimeout the longest a generation request may take, waiting included; past it, it is stopped and
+ *                       answered 504 (or, streaming, its stream ends with an error event)
  */
-public record ServerOptions(String host, int port, int maxTokensLimit, long maxBodyBytes) {
+public record ServerOptions(String host, int port, int maxTokensLimit, long maxBodyBytes, int maxQueue,
+                            Duration requestTimeout) {
     /** The host served unless told otherwise: loopback only. */
     public static final String LOOPBACK = "127.0.0.1";
 
@@ -26,15 +32,36 @@ public record ServerOptions(String host, int port, int maxTokensLimit, long maxB
         if (maxBodyBytes < 1) {
             throw new IllegalArgumentException("max body bytes must be >= 1, got " + maxBodyBytes);
         }
+        if (maxQueue < 1) {
+            throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
+        }
+        if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
+        }
     }
 
-    /** Loopback, a free port, at most 1024 tokens per request, bodies up to 1 MiB. */
+    /** With the default queue (64) and request timeout (600 s). */
+    public ServerOptions(String host, int port, int maxTokensLimit, long maxBodyBytes) {
+        this(host, port, maxTokensLimit, maxBodyBytes, 64, Duration.ofSeconds(600));
+    }
+
+    /** Loopback, a free port, at most 1024 tokens per request, bodies up to 1 MiB, 64 waiting, 600 s each. */
     public static ServerOptions defaults() {
         return new ServerOptions(LOOPBACK, 0, 1024, 1 << 20);
     }
 
     /** A copy on another port. */
     public ServerOptions withPort(int value) {
-        return new ServerOptions(host, value, maxTokensLimit, maxBodyBytes);
+        return new ServerOptions(host, value, maxTokensLimit, maxBodyBytes, maxQueue, requestTimeout);
+    }
+
+    /** A copy with another queue limit. */
+    public ServerOptions withMaxQueue(int value) {
+        return new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, value, requestTimeout);
+    }
+
+    /** A copy with another request timeout. */
+    public ServerOptions withRequestTimeout(Duration value) {
+        return new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, maxQueue, value);
     }
 }

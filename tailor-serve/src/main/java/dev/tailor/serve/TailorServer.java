@@ -3,8 +3,12 @@ package dev.tailor.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -12,6 +16,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -27,19 +33,26 @@ import java.util.logging.Logger;
  *     }
  * }
  * }</pre>
- * Endpoints: {@code GET /health}, {@code GET /v1/models}, {@code POST /v1/completions},
- * {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter}, {@code POST /v1/unload_lora_adapter}.
- * Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the server keeps serving.
+ * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models},
+ * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
+ * {@code POST /v1/unload_lora_adapter}. Every refusal is an OpenAI-style error body; an exception inside a request is
+ * a 500 and the server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON
+ * line on the {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
  */
 public final class TailorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TailorServer.class.getName());
     /** How long {@link #close()} waits for requests in flight before it stops the listener anyway. */
     public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(30);
+    /** The logger of the access log, one line per request. */
+    public static final String ACCESS_LOG = "dev.tailor.serve.access";
+    private static final System.Logger ACCESS = System.getLogger(ACCESS_LOG);
 
     private final ServedModels models;
     private final ServerOptions options;
     private final ObjectMapper json = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private final GenerationGate gate;
+    private final ServerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object stopped = new Object();
     private volatile boolean draining;
@@ -48,9 +61,11 @@ public final class TailorServer implements AutoCloseable {
     private TailorServer(ServedModels models, ServerOptions options) {
         this.models = models;
         this.options = options;
+        this.gate = new GenerationGate(options.maxQueue());
+        this.metrics = new ServerMetrics(gate, models);
     }
 
-    /** Starts serving {@code models}; {@code GET /health} answers 200 once this returns. */
+    /** Starts serving {@code models}; {@code GET /health} and {@code GET /ready} answer 200 once this returns. */
     public static TailorServer start(ServedModels models, ServerOptions options) {
         TailorServer s = new TailorServer(models, options);
         s.server = WebServer.builder()
@@ -68,24 +83,69 @@ public final class TailorServer implements AutoCloseable {
         return server.port();
     }
 
+    /** The gate generations take turns at (tests hold it to fill the queue). */
+    GenerationGate gate() {
+        return gate;
+    }
+
     /** What is served. */
     public ServedModels models() {
         return models;
     }
 
     private void routes(HttpRouting.Builder routing) {
-        GenerationGate gate = new GenerationGate();
-        var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, gate, json,
-                options.maxTokensLimit());
-        var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, gate, json,
-                options.maxTokensLimit());
-        routing.get("/health", (req, res) -> res.send("ok"))
+        var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, gate, json, options,
+                metrics);
+        var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, gate, json, options, metrics);
+        routing.addFilter(this::observe)
+                .get("/health", (req, res) -> res.send("ok"))
+                .get("/ready", (req, res) -> {
+                    if (draining) {
+                        res.status(Status.SERVICE_UNAVAILABLE_503).send("shutting down");
+                    } else {
+                        res.send("ready");
+                    }
+                })
+                .get("/metrics", (req, res) -> {
+                    res.header(HeaderNames.CONTENT_TYPE, ServerMetrics.CONTENT_TYPE);
+                    res.send(metrics.scrape());
+                })
                 .get("/v1/models", (req, res) -> guarded(res, () ->
                         sendJson(res, new ModelCard.ModelList("list", models.cards()))))
                 .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
                 .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
                 .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> load(body(req), res)))
                 .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> unload(body(req), res)));
+    }
+
+    /**
+     * Around every request: binds its {@link AccessRecord}, then counts it in the metrics ({@code endpoint} is the
+     * route's pattern, or {@code unmatched}) and writes its access-log line.
+     */
+    private void observe(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        AccessRecord record = new AccessRecord(System.nanoTime());
+        try {
+            ScopedValue.where(AccessRecord.CURRENT, record).run(chain::proceed);
+        } finally {
+            long nanos = System.nanoTime() - record.arrival();
+            int status = res.status().code();
+            metrics.request(req.matchingPattern().orElse("unmatched"), record.model(), status, nanos);
+            if (ACCESS.isLoggable(System.Logger.Level.INFO)) {
+                Map<String, Object> line = new LinkedHashMap<>();
+                line.put("method", req.prologue().method().text());
+                line.put("path", req.path().path());
+                line.put("model", record.model());
+                line.put("status", status);
+                line.put("duration_ms", Math.round(nanos / 1e4) / 100.0);
+                line.put("prompt_tokens", record.promptTokens());
+                line.put("completion_tokens", record.completionTokens());
+                try {
+                    ACCESS.log(System.Logger.Level.INFO, json.writeValueAsString(line));
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "cannot write an access-log line", e);
+                }
+            }
+        }
     }
 
     private void load(RequestBody body, ServerResponse res) {
@@ -156,6 +216,9 @@ public final class TailorServer implements AutoCloseable {
         }
         try {
             res.status(e.status());
+            if (e.retryAfterSeconds() > 0) {
+                res.header(HeaderNames.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
+            }
             sendJson(res, e.body());
         } catch (IOException | RuntimeException ignored) {
             // the response had already begun: the client sees the stream end
@@ -177,7 +240,7 @@ public final class TailorServer implements AutoCloseable {
     }
 
     /**
-     * Stops taking requests (new ones are answered 503), lets those in flight finish (streams included) for up to
+     * Stops taking requests (new ones are answered 503, and {@code GET /ready} too), lets those in flight finish (streams included) for up to
      * {@link #DRAIN_TIMEOUT}, then stops the listener.
      */
     @Override

@@ -1,0 +1,83 @@
+package dev.tailor.serve;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server's Prometheus metrics (Micrometer), scraped at {@code GET /metrics}:
+ * {@code tailor_requests_total{endpoint,model,status}}, the histograms {@code tailor_request_seconds},
+ * {@code tailor_time_to_first_token_seconds} and {@code tailor_inter_token_seconds} (between streamed pieces of
+ * text), {@code tailor_generated_tokens_total} (its rate is the tokens per second), and the gauges
+ * {@code tailor_queue_length} (requests waiting for a generation) and {@code tailor_adapters_loaded}.
+ */
+final class ServerMetrics {
+    /** The Content-Type of a scrape: Prometheus' text format. */
+    static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private static final Duration[] REQUEST_BUCKETS = seconds(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+            300, 600);
+    private static final Duration[] TOKEN_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1, 2.5, 5, 10);
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer firstToken;
+    private final Timer interToken;
+    private final Counter generatedTokens;
+
+    ServerMetrics(GenerationGate gate, ServedModels models) {
+        Gauge.builder("tailor.queue.length", gate, GenerationGate::waiting)
+                .description("requests waiting for a generation").register(registry);
+        Gauge.builder("tailor.adapters.loaded", models, m -> m.adapterNames().size())
+                .description("adapters loaded").register(registry);
+        firstToken = Timer.builder("tailor.time.to.first.token").description("from a request's arrival to its "
+                + "first piece of text").serviceLevelObjectives(REQUEST_BUCKETS).register(registry);
+        interToken = Timer.builder("tailor.inter.token").description("between two pieces of text of one generation")
+                .serviceLevelObjectives(TOKEN_BUCKETS).register(registry);
+        generatedTokens = Counter.builder("tailor.generated.tokens").description("tokens generated")
+                .register(registry);
+    }
+
+    /** Counts one answered request and its duration. */
+    void request(String endpoint, String model, int status, long nanos) {
+        String code = Integer.toString(status);
+        Counter.builder("tailor.requests").description("requests answered")
+                .tags("endpoint", endpoint, "model", model, "status", code).register(registry).increment();
+        Timer.builder("tailor.request").description("from a request's arrival to its last byte")
+                .tags("endpoint", endpoint, "status", code).serviceLevelObjectives(REQUEST_BUCKETS)
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Records the time from a request's arrival to its first piece of text. */
+    void firstToken(long nanos) {
+        firstToken.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Records the time between two pieces of text. */
+    void interToken(long nanos) {
+        interToken.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Counts generated tokens. */
+    void generated(int tokens) {
+        generatedTokens.increment(tokens);
+    }
+
+    /** Every metric in Prometheus' text format. */
+    String scrape() {
+        return registry.scrape();
+    }
+
+    private static Duration[] seconds(double... values) {
+        Duration[] d = new Duration[values.length];
+        for (int i = 0; i < values.length; i++) {
+            d[i] = Duration.ofNanos(Math.round(values[i] * 1e9));
+        }
+        return d;
+    }
+}
