@@ -254,7 +254,8 @@ public final class ServedModels {
         AdapterInfo info = registered.get(name);
         if (info == null) {
             throw new ApiException(404, "NotFoundError", "adapter_not_found", "name", "no adapter named '" + name
-                    + "' is registered (registered: " + String.join(", ", registered.keySet()) + ")");
+                    + "' is registered" + (registered.isEmpty() ? ""
+                    : " (registered: " + String.join(", ", registered.keySet()) + ")"));
         }
         return info;
     }
