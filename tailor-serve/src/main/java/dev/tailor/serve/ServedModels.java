@@ -170,7 +170,7 @@ public final class ServedModels {
      * @throws ApiException 400 naming the cause: a bad name, a name taken without {@code inPlace}, a missing
      *                      directory, or an adapter that cannot be read or does not fit this base
      */
-    public void load(String name, Path dir, boolean inPlace) {
+    public synchronized void load(String name, Path dir, boolean inPlace) {
         checkName("lora_name", name);
         if (name.equals(baseId)) {
             throw ApiException.badRequest("lora_name", "The lora adapter name '" + name
@@ -206,7 +206,7 @@ public final class ServedModels {
      *
      * @throws ApiException 404 when there is no adapter of that name
      */
-    public void unload(String name) {
+    public synchronized void unload(String name) {
         if (!loadedNames().contains(name)) {
             throw new ApiException(404, "NotFoundError", "adapter_not_found", "lora_name",
                     "The lora adapter '" + name + "' cannot be found.");
