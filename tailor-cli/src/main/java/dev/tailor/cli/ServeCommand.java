@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code tailor serve}: an OpenAI-compatible server for one base model and named adapters, until Ctrl-C or SIGTERM
- * (requests in flight finish first, for up to {@link TailorServer#DRAIN_TIMEOUT}).
+ * (requests in flight finish first, for up to {@link TailorServer#DRAIN_TIMEOUT}); with {@code --state DIR}, a
+ * durable adapter registry in DIR.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model and its adapters over an OpenAI-compatible HTTP API.")
@@ -39,6 +40,11 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--adapter", paramLabel = "NAME=DIR",
             description = "serve the PEFT adapter in DIR (any method) as model NAME (repeatable)")
     Map<String, Path> adapters = new LinkedHashMap<>();
+
+    @Option(names = "--state", paramLabel = "DIR",
+            description = "keep an adapter registry in DIR (registry.db and store/), served back after a restart "
+                    + "(default: none, adapters are kept in memory only)")
+    Path state;
 
     @Option(names = "--max-tokens-limit", defaultValue = "1024",
             description = "most max_tokens a request may ask, and the default (default ${DEFAULT-VALUE})")
@@ -67,7 +73,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Duration.ofNanos(Math.round(requestTimeout * 1e9)));
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
-            ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString());
+            ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString(),
+                    state);
             adapters.forEach((name, adapterDir) -> {
                 try {
                     models.load(name, adapterDir, false);

@@ -37,6 +37,11 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "invalid_request_error", "invalid_request", param, message);
     }
 
+    /** 409: the request expected a state ({@code param} names the field, or is null) that is not the current one. */
+    public static ApiException conflict(String param, String message) {
+        return new ApiException(409, "invalid_request_error", "conflict", param, message);
+    }
+
     /** 404: the {@code model} field names neither the base nor a loaded adapter. */
     public static ApiException modelNotFound(String model, String detail) {
         return new ApiException(404, "invalid_request_error", "model_not_found", "model",

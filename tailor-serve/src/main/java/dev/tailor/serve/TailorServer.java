@@ -14,6 +14,7 @@ import io.helidon.webserver.http.ServerResponse;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -35,9 +36,11 @@ import java.util.logging.Logger;
  * }</pre>
  * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models},
  * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
- * {@code POST /v1/unload_lora_adapter}. Every refusal is an OpenAI-style error body; an exception inside a request is
- * a 500 and the server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON
- * line on the {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
+ * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
+ * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback} (with a state directory, see
+ * {@link ServedModels}). Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the
+ * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
+ * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
  */
 public final class TailorServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(TailorServer.class.getName());
@@ -115,7 +118,37 @@ public final class TailorServer implements AutoCloseable {
                 .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
                 .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
                 .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> load(body(req), res)))
-                .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> unload(body(req), res)));
+                .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> unload(body(req), res)))
+                .get("/v1/adapters", (req, res) -> guarded(res, () ->
+                        sendJson(res, new AdapterInfo.AdapterList("list", models.registered()))))
+                .get("/v1/adapters/{name}", (req, res) -> guarded(res, () ->
+                        sendJson(res, models.registered(name(req)))))
+                .put("/v1/adapters/{name}", (req, res) -> guarded(res, () -> register(name(req), body(req), res)))
+                .post("/v1/adapters/{name}/rollback", (req, res) -> guarded(res, () ->
+                        rollback(name(req), req.content().hasEntity() ? body(req) : RequestBody.parse(json,
+                                "{}".getBytes(StandardCharsets.UTF_8)), res)));
+    }
+
+    /** What a registry request answers: the adapter and the version registered, or that prod points at now. */
+    private record Registered(String name, int version) {
+    }
+
+    private void register(String name, RequestBody body, ServerResponse res) throws IOException {
+        String path = body.requiredString("path");
+        int version = models.register(name, Path.of(path), body.bool("promote", true),
+                body.integer("expected_version", null));
+        LOG.info(() -> "registered adapter '" + name + "' version " + version + " from " + path);
+        sendJson(res, new Registered(name, version));
+    }
+
+    private void rollback(String name, RequestBody body, ServerResponse res) throws IOException {
+        int version = models.rollback(name, body.integer("expected_version", null));
+        LOG.info(() -> "rolled adapter '" + name + "' prod back to version " + version);
+        sendJson(res, new Registered(name, version));
+    }
+
+    private static String name(ServerRequest req) {
+        return req.path().pathParameters().get("name");
     }
 
     /**

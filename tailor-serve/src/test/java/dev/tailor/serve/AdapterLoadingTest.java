@@ -111,6 +111,14 @@ class AdapterLoadingTest {
         assertEquals(before, text("a"), "a is untouched");
     }
 
+    @Test
+    void withoutAStateDirectoryThereIsNoRegistry() throws Exception {
+        HttpResponse<String> r = fixture.get("/v1/adapters");
+        assertEquals(404, r.statusCode(), r.body());
+        assertTrue(r.body().contains("--state"), r.body());
+        assertEquals(404, fixture.put("/v1/adapters/c", "{\"path\": \"" + fixture.adapterA + "\"}").statusCode());
+    }
+
     private static Path copy(Path from, String name) throws Exception {
         Path to = Files.createDirectories(tmp.resolve(name));
         try (var files = Files.list(from)) {

@@ -70,6 +70,11 @@ final class ServerFixture implements AutoCloseable {
 
     /** Starts the server on a copy of the tiny Llama (a chat template added) with adapters a and b. */
     static ServerFixture start(Path tmp, ServerOptions options) throws IOException {
+        return start(tmp, options, null);
+    }
+
+    /** As {@link #start(Path, ServerOptions)}, with the adapter registry in {@code state} (or none when null). */
+    static ServerFixture start(Path tmp, ServerOptions options, Path state) throws IOException {
         Path shared = tinyLlama();
         Path model = Files.createDirectories(tmp.resolve("tiny"));
         try (var files = Files.list(shared)) {
@@ -82,7 +87,7 @@ final class ServerFixture implements AutoCloseable {
         PretrainedModel pretrained = PretrainedModel.load(model);
         Path a = saveLora(pretrained, tmp.resolve("a"), List.of("q_proj", "v_proj"), 1, fingerprint);
         Path b = saveLora(pretrained, tmp.resolve("b"), List.of("all-linear"), 2, fingerprint);
-        ServedModels models = new ServedModels(pretrained, BASE);
+        ServedModels models = new ServedModels(pretrained, BASE, state);
         models.load("a", a, false);
         models.load("b", b, false);
         return new ServerFixture(model, a, b, pretrained, TailorServer.start(models, options));
@@ -111,6 +116,13 @@ final class ServerFixture implements AutoCloseable {
         return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** PUTs {@code body} to {@code path}. */
+    HttpResponse<String> put(String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     /** GETs {@code path}. */

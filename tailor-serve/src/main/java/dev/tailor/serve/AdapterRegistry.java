@@ -1,0 +1,183 @@
+package dev.tailor.serve;
+
+import org.flywaydb.core.Flyway;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The registry's metadata in an embedded SQLite database: each adapter name's immutable versions and its aliases
+ * ({@code prod}, {@code canary} …), each alias with the history of its moves so a rollback can undo the last one.
+ * The schema is made by Flyway from {@code db/migration}. Not synchronised: {@link ServedModels} serialises writers.
+ */
+public final class AdapterRegistry {
+    /** The alias a plain adapter name resolves to. */
+    public static final String PROD = "prod";
+
+    private final String url;
+
+    private AdapterRegistry(String url) {
+        this.url = url;
+    }
+
+    /**
+     * Opens (creating or migrating) the registry database {@code file}.
+     *
+     * @throws IllegalStateException naming the file when it cannot be opened or migrated
+     */
+    public static AdapterRegistry open(Path file) {
+        String url = "jdbc:sqlite:" + file.toAbsolutePath();
+        try {
+            Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").load().migrate();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot migrate the adapter registry " + file + ": " + e.getMessage(), e);
+        }
+        return new AdapterRegistry(url);
+    }
+
+    /** Every registered name with its versions, in name order. */
+    public Map<String, List<AdapterVersion>> all() {
+        return query(c -> {
+            Map<String, List<AdapterVersion>> all = new TreeMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT name, version, method, rank, bytes, "
+                    + "base_fingerprint, sha256, created FROM adapter_version ORDER BY name, version");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    all.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(version(r));
+                }
+            }
+            return all;
+        });
+    }
+
+    /** The aliases of {@code name} and the versions they point at, in alias order. */
+    public Map<String, Integer> aliases(String name) {
+        return query(c -> {
+            Map<String, Integer> aliases = new LinkedHashMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT alias, version FROM alias_move m WHERE name = ? "
+                    + "AND undone = 0 AND id = (SELECT max(id) FROM alias_move WHERE name = m.name AND alias = m.alias "
+                    + "AND undone = 0) ORDER BY alias")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        aliases.put(r.getString(1), r.getInt(2));
+                    }
+                }
+            }
+            return aliases;
+        });
+    }
+
+    /** The latest version of {@code name}, or 0 when it has none. */
+    public int latest(String name) {
+        return query(c -> {
+            try (PreparedStatement s = c.prepareStatement("SELECT coalesce(max(version), 0) FROM adapter_version "
+                    + "WHERE name = ?")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    return r.next() ? r.getInt(1) : 0;
+                }
+            }
+        });
+    }
+
+    /** Records {@code v} of {@code name} and, when {@code alias} is not null, moves that alias to it: one transaction. */
+    public void insert(String name, AdapterVersion v, String alias) {
+        transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_version (name, version, sha256, method, "
+                    + "rank, bytes, base_fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                s.setString(1, name);
+                s.setInt(2, v.version());
+                s.setString(3, v.sha256());
+                s.setString(4, v.method());
+                s.setObject(5, v.rank());
+                s.setLong(6, v.bytes());
+                s.setString(7, v.baseFingerprint());
+                s.setLong(8, v.created());
+                s.executeUpdate();
+            }
+            if (alias != null) {
+                try (PreparedStatement s = c.prepareStatement("INSERT INTO alias_move (name, alias, version, moved) "
+                        + "VALUES (?, ?, ?, ?)")) {
+                    s.setString(1, name);
+                    s.setString(2, alias);
+                    s.setInt(3, v.version());
+                    s.setLong(4, v.created());
+                    s.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    /**
+     * Undoes the last move of {@code alias} of {@code name}, so it points where it did before; answers that version,
+     * or 0 (changing nothing) when the alias has no earlier move to go back to.
+     */
+    public int rollback(String name, String alias) {
+        return transaction(c -> {
+            List<long[]> moves = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT id, version FROM alias_move WHERE name = ? "
+                    + "AND alias = ? AND undone = 0 ORDER BY id DESC LIMIT 2")) {
+                s.setString(1, name);
+                s.setString(2, alias);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        moves.add(new long[] {r.getLong(1), r.getInt(2)});
+                    }
+                }
+            }
+            if (moves.size() < 2) {
+                return 0;
+            }
+            try (PreparedStatement s = c.prepareStatement("UPDATE alias_move SET undone = 1 WHERE id = ?")) {
+                s.setLong(1, moves.getFirst()[0]);
+                s.executeUpdate();
+            }
+            return (int) moves.get(1)[1];
+        });
+    }
+
+    private static AdapterVersion version(ResultSet r) throws SQLException {
+        int rank = r.getInt(4);
+        Integer rankOrNull = r.wasNull() ? null : rank;
+        return new AdapterVersion(r.getInt(2), r.getString(3), rankOrNull, r.getLong(5), r.getString(6),
+                r.getString(7), r.getLong(8));
+    }
+
+    /** Work on a connection. */
+    private interface Work<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    private <T> T query(Work<T> work) {
+        try (Connection c = DriverManager.getConnection(url)) {
+            return work.run(c);
+        } catch (SQLException e) {
+            throw new IllegalStateException("the adapter registry failed: " + e.getMessage(), e);
+        }
+    }
+
+    private <T> T transaction(Work<T> work) {
+        return query(c -> {
+            c.setAutoCommit(false);
+            try {
+                T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        });
+    }
+}

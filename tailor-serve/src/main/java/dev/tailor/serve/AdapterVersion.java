@@ -1,0 +1,16 @@
+package dev.tailor.serve;
+
+/**
+ * One immutable version of a registered adapter, as {@code GET /v1/adapters} lists it.
+ *
+ * @param version         its number, from 1 up per name
+ * @param method          the method's {@code peft_type} ({@code LORA}, {@code IA3} …)
+ * @param rank            the rank {@code r} for methods that have one, else null
+ * @param bytes           the size of its files
+ * @param baseFingerprint the base fingerprint its files record, or null
+ * @param sha256          the hash of its files in the adapter store
+ * @param created         when it was registered, in seconds since the epoch
+ */
+public record AdapterVersion(int version, String method, Integer rank, long bytes, String baseFingerprint,
+                             String sha256, long created) {
+}
