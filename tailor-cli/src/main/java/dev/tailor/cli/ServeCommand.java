@@ -1,6 +1,7 @@
 package dev.tailor.cli;
 
 import dev.tailor.model.PretrainedModel;
+import dev.tailor.serve.Access;
 import dev.tailor.serve.ApiException;
 import dev.tailor.serve.ServedModels;
 import dev.tailor.serve.ServerOptions;
@@ -11,6 +12,8 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -46,6 +49,17 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: none, adapters are kept in memory only)")
     Path state;
 
+    @Option(names = "--admin-key", paramLabel = "KEY",
+            description = "require Authorization: Bearer KEY (this admin key, or a tenant's from POST /v1/tenants) "
+                    + "on every request but /health and /ready (default: $TAILOR_ADMIN_KEY; without either, the "
+                    + "server binds loopback only and every caller is the admin)")
+    String adminKey;
+
+    @Option(names = "--adapter-root", paramLabel = "DIR",
+            description = "a directory tenants may register adapters from (repeatable; default: none, only the "
+                    + "admin registers)")
+    List<Path> adapterRoots = new ArrayList<>();
+
     @Option(names = "--max-tokens-limit", defaultValue = "1024",
             description = "most max_tokens a request may ask, and the default (default ${DEFAULT-VALUE})")
     int maxTokensLimit;
@@ -71,6 +85,9 @@ public final class ServeCommand implements Callable<Integer> {
         }
         ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, maxQueue,
                 Duration.ofNanos(Math.round(requestTimeout * 1e9)));
+        String key = adminKey != null ? adminKey : System.getenv("TAILOR_ADMIN_KEY");
+        Access access = new Access(key == null || key.isEmpty() ? null : key, adapterRoots);
+        access.checkBind(host);
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString(),
@@ -82,7 +99,7 @@ public final class ServeCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--adapter " + name + "=" + adapterDir + ": " + e.getMessage(), e);
                 }
             });
-            TailorServer server = TailorServer.start(models, options);
+            TailorServer server = TailorServer.start(models, options, access);
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tailor-serve-shutdown"));
             System.err.printf("serving %s%s at http://%s:%d/v1 (Ctrl-C stops)%n", models.baseId(),
                     models.adapterNames().isEmpty() ? "" : " with adapters " + String.join(", ", models.adapterNames()),

@@ -44,6 +44,11 @@ public final class AdapterRegistry {
         return new AdapterRegistry(url);
     }
 
+    /** The database's JDBC URL, for {@link Tenants} in the same file. */
+    String url() {
+        return url;
+    }
+
     /** Every registered name with its versions, in name order. */
     public Map<String, List<AdapterVersion>> all() {
         return query(c -> {

@@ -37,6 +37,16 @@ public final class ApiException extends RuntimeException {
         return new ApiException(400, "invalid_request_error", "invalid_request", param, message);
     }
 
+    /** 401: the request has no API key, or one the server does not know. */
+    public static ApiException unauthorized(String message) {
+        return new ApiException(401, "authentication_error", "invalid_api_key", null, message);
+    }
+
+    /** 403: the caller's key may not do this ({@code param} names the field at fault, or is null). */
+    public static ApiException forbidden(String param, String message) {
+        return new ApiException(403, "permission_error", "forbidden", param, message);
+    }
+
     /** 409: the request expected a state ({@code param} names the field, or is null) that is not the current one. */
     public static ApiException conflict(String param, String message) {
         return new ApiException(409, "invalid_request_error", "conflict", param, message);

@@ -39,6 +39,9 @@ public final class ServedModels {
     private final long created = System.currentTimeMillis() / 1000;
     private final AdapterRegistry registry;
     private final AdapterStore store;
+    private final Tenants tenants;
+    /** Who owns each registered name that has an owner recorded; empty without a registry. */
+    private volatile Map<String, Ownership> owners = Map.of();
     /** What the registry holds, reread after each change; empty without a registry. */
     private volatile Map<String, AdapterInfo> registered = Map.of();
 
@@ -68,6 +71,7 @@ public final class ServedModels {
         if (state == null) {
             this.registry = null;
             this.store = null;
+            this.tenants = null;
             return;
         }
         try {
@@ -77,6 +81,7 @@ public final class ServedModels {
         }
         this.registry = AdapterRegistry.open(state.resolve("registry.db"));
         this.store = new AdapterStore(state.resolve("store"));
+        this.tenants = new Tenants(registry.url());
         refresh();
         registered.forEach((name, info) -> info.versions().forEach(v -> {
             Path dir = store.dir(v.sha256());
@@ -123,6 +128,27 @@ public final class ServedModels {
      * @throws ApiException 404 naming the model and, for a version or alias that is not there, which
      */
     public LlamaModel resolve(String model) {
+        return resolve(model, Caller.ADMIN);
+    }
+
+    /**
+     * As {@link #resolve(String)} for {@code caller}: an adapter it may not see is answered exactly as one that does
+     * not exist, so a tenant cannot learn another's adapter names.
+     *
+     * @throws ApiException 404 naming the model
+     */
+    public LlamaModel resolve(String model, Caller caller) {
+        if (!caller.admin() && !model.equals(baseId)) {
+            for (String part : model.split("\\" + STACK, -1)) {
+                int at = part.lastIndexOf(VERSION);
+                String name = at < 0 ? part : part.substring(0, at);
+                boolean known = registered.containsKey(name) || (at < 0 && loadedNames().contains(name));
+                if (!known || !visible(name, caller)) {
+                    throw ApiException.modelNotFound(model, "there is no adapter '" + name + "'; the base is '"
+                            + baseId + "'");
+                }
+            }
+        }
         if (model.equals(baseId)) {
             return adapted.base();
         }
@@ -219,12 +245,20 @@ public final class ServedModels {
      * name when it has a {@link AdapterRegistry#PROD} version, and each {@code name@n}.
      */
     public List<ModelCard> cards() {
+        return cards(Caller.ADMIN);
+    }
+
+    /** As {@link #cards()}, only those {@code caller} may see. */
+    public List<ModelCard> cards(Caller caller) {
         List<ModelCard> cards = new ArrayList<>();
         cards.add(ModelCard.of(baseId, created, null, pretrained.dir().toString()));
         for (String name : loadedNames()) {
             cards.add(ModelCard.of(name, created, baseId, null));
         }
         registered.forEach((name, info) -> {
+            if (!visible(name, caller)) {
+                return;
+            }
             Integer prod = info.aliases().get(AdapterRegistry.PROD);
             for (AdapterVersion v : info.versions()) {
                 if (prod != null && v.version() == prod) {
@@ -240,8 +274,13 @@ public final class ServedModels {
 
     /** The registered adapters, in name order. */
     public List<AdapterInfo> registered() {
+        return registered(Caller.ADMIN);
+    }
+
+    /** The registered adapters {@code caller} may see, in name order. */
+    public List<AdapterInfo> registered(Caller caller) {
         requireRegistry();
-        return List.copyOf(registered.values());
+        return registered.values().stream().filter(i -> visible(i.name(), caller)).toList();
     }
 
     /**
@@ -250,14 +289,120 @@ public final class ServedModels {
      * @throws ApiException 404 when there is none of that name
      */
     public AdapterInfo registered(String name) {
+        return registered(name, Caller.ADMIN);
+    }
+
+    /**
+     * The registered adapter {@code name}, when {@code caller} may see it.
+     *
+     * @throws ApiException 404 when there is none of that name or the caller may not see it: the same answer, which
+     *                      lists only what the caller sees
+     */
+    public AdapterInfo registered(String name, Caller caller) {
         requireRegistry();
         AdapterInfo info = registered.get(name);
-        if (info == null) {
+        if (info == null || !visible(name, caller)) {
+            List<String> seen = registered(caller).stream().map(AdapterInfo::name).toList();
             throw new ApiException(404, "NotFoundError", "adapter_not_found", "name", "no adapter named '" + name
-                    + "' is registered" + (registered.isEmpty() ? ""
-                    : " (registered: " + String.join(", ", registered.keySet()) + ")"));
+                    + "' is registered" + (seen.isEmpty() ? "" : " (registered: " + String.join(", ", seen) + ")"));
         }
         return info;
+    }
+
+    /** Who owns {@code name}: the base and loaded adapters are shared, a registered name as recorded. */
+    public Ownership owner(String name) {
+        if (!registered.containsKey(name)) {
+            return Ownership.SHARED;
+        }
+        return owners.getOrDefault(name, Ownership.ADMIN);
+    }
+
+    /** Whether {@code caller} may see and use {@code name} (an unknown name is treated as shared). */
+    private boolean visible(String name, Caller caller) {
+        Ownership o = owner(name);
+        return caller.sees(o.tenant(), o.shared());
+    }
+
+    /**
+     * Creates tenant {@code name} with a new API key, stored hashed; answers the key, the only time it is seen.
+     *
+     * @throws ApiException 400 for a bad name, 409 for a taken one, 404 without a registry
+     */
+    public synchronized String createTenant(String name) {
+        requireRegistry();
+        if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+            throw ApiException.badRequest("name", "'name' must be 1 to 64 letters, digits, '.', '_' or '-', "
+                    + "starting with a letter or digit, got " + (name == null ? "nothing" : "'" + name + "'"));
+        }
+        String key = tenants.create(name);
+        if (key == null) {
+            throw ApiException.conflict("name", "a tenant named '" + name + "' exists already");
+        }
+        return key;
+    }
+
+    /** Every tenant's name. */
+    public List<String> tenants() {
+        requireRegistry();
+        return tenants.names();
+    }
+
+    /** The tenant whose API key is {@code key}, or null (always null without a registry). */
+    public String tenantOf(String key) {
+        return tenants == null ? null : tenants.tenantOf(Tenants.hash(key));
+    }
+
+    /**
+     * Registers as {@link #register(String, Path, boolean, Integer)} for {@code caller}. A tenant registers its own
+     * adapters only (a new name becomes its own; a shared or the admin's name is 403, another tenant's is refused
+     * as taken); the admin may give {@code owner} (null keeps a name's owner, or makes a new one the admin's).
+     *
+     * @throws ApiException 400 for an unknown owning tenant, 403 or 409 as above, or as the other overload
+     */
+    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion, Caller caller,
+                                     Ownership owner) {
+        requireRegistry();
+        Ownership now = registered.containsKey(name) ? owner(name) : null;
+        Ownership next;
+        if (caller.admin()) {
+            if (owner != null && owner.tenant() != null && !tenants.exists(owner.tenant())) {
+                throw ApiException.badRequest("tenant", "there is no tenant '" + owner.tenant() + "'");
+            }
+            next = owner != null ? owner : now != null ? now : Ownership.ADMIN;
+        } else {
+            if (owner != null) {
+                throw ApiException.forbidden(owner.shared() ? "shared" : "tenant", "only the admin may register "
+                        + "an adapter for another tenant or shared");
+            }
+            if (now != null && !caller.tenant().equals(now.tenant())) {
+                if (now.shared()) {
+                    throw ApiException.forbidden("name", "'" + name + "' is a shared adapter; only the admin may "
+                            + "register its versions");
+                }
+                throw ApiException.conflict("name", "the name '" + name + "' is taken; register under another");
+            }
+            next = new Ownership(caller.tenant(), false);
+        }
+        int version = register(name, dir, promote, expectedVersion);
+        if (!next.equals(now)) {
+            tenants.own(name, next);
+            refresh();
+        }
+        return version;
+    }
+
+    /**
+     * Rolls back as {@link #rollback(String, Integer)} for {@code caller}: a tenant only its own adapters.
+     *
+     * @throws ApiException 404 for one the caller may not see, 403 for a shared or the admin's one it sees
+     */
+    public synchronized int rollback(String name, Integer expectedVersion, Caller caller) {
+        registered(name, caller);
+        if (!caller.admin() && !caller.tenant().equals(owner(name).tenant())) {
+            throw ApiException.forbidden("name", "'" + name + "' is a shared adapter; only the admin may roll it "
+                    + "back");
+        }
+        return rollback(name, expectedVersion);
     }
 
     /**
@@ -343,6 +488,7 @@ public final class ServedModels {
     }
 
     private void refresh() {
+        owners = Map.copyOf(tenants.owners());
         Map<String, AdapterInfo> now = new TreeMap<>();
         registry.all().forEach((name, versions) -> now.put(name,
                 new AdapterInfo(name, registry.aliases(name), versions)));

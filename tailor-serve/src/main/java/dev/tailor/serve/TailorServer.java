@@ -38,7 +38,8 @@ import java.util.logging.Logger;
  * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
  * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
  * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback} (with a state directory, see
- * {@link ServedModels}). Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the
+ * {@link ServedModels}), and {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers
+ * authenticate with {@code Authorization: Bearer KEY} and a tenant sees only its own and shared adapters. Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the
  * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
  * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
  */
@@ -52,6 +53,7 @@ public final class TailorServer implements AutoCloseable {
 
     private final ServedModels models;
     private final ServerOptions options;
+    private final Access access;
     private final ObjectMapper json = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     private final GenerationGate gate;
@@ -61,16 +63,27 @@ public final class TailorServer implements AutoCloseable {
     private volatile boolean draining;
     private WebServer server;
 
-    private TailorServer(ServedModels models, ServerOptions options) {
+    private TailorServer(ServedModels models, ServerOptions options, Access access) {
         this.models = models;
         this.options = options;
+        this.access = access;
         this.gate = new GenerationGate(options.maxQueue());
         this.metrics = new ServerMetrics(gate, models);
     }
 
     /** Starts serving {@code models}; {@code GET /health} and {@code GET /ready} answer 200 once this returns. */
     public static TailorServer start(ServedModels models, ServerOptions options) {
-        TailorServer s = new TailorServer(models, options);
+        return start(models, options, Access.open());
+    }
+
+    /**
+     * Starts serving {@code models} to the callers {@code access} lets in.
+     *
+     * @throws IllegalArgumentException when the host is not loopback and there is no admin key
+     */
+    public static TailorServer start(ServedModels models, ServerOptions options, Access access) {
+        access.checkBind(options.host());
+        TailorServer s = new TailorServer(models, options, access);
         s.server = WebServer.builder()
                 .host(options.host())
                 .port(options.port())
@@ -101,6 +114,7 @@ public final class TailorServer implements AutoCloseable {
                 metrics);
         var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, gate, json, options, metrics);
         routing.addFilter(this::observe)
+                .addFilter(this::authenticate)
                 .get("/health", (req, res) -> res.send("ok"))
                 .get("/ready", (req, res) -> {
                     if (draining) {
@@ -110,23 +124,100 @@ public final class TailorServer implements AutoCloseable {
                     }
                 })
                 .get("/metrics", (req, res) -> {
+                    if (!Caller.current().admin()) {
+                        fail(res, adminOnly("the metrics"));
+                        return;
+                    }
                     res.header(HeaderNames.CONTENT_TYPE, ServerMetrics.CONTENT_TYPE);
                     res.send(metrics.scrape());
                 })
                 .get("/v1/models", (req, res) -> guarded(res, () ->
-                        sendJson(res, new ModelCard.ModelList("list", models.cards()))))
+                        sendJson(res, new ModelCard.ModelList("list", models.cards(Caller.current())))))
                 .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
                 .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
-                .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> load(body(req), res)))
-                .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> unload(body(req), res)))
+                .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> {
+                    requireAdmin("loading adapters");
+                    load(body(req), res);
+                }))
+                .post("/v1/unload_lora_adapter", (req, res) -> guarded(res, () -> {
+                    requireAdmin("unloading adapters");
+                    unload(body(req), res);
+                }))
                 .get("/v1/adapters", (req, res) -> guarded(res, () ->
-                        sendJson(res, new AdapterInfo.AdapterList("list", models.registered()))))
+                        sendJson(res, new AdapterInfo.AdapterList("list", models.registered(Caller.current())))))
                 .get("/v1/adapters/{name}", (req, res) -> guarded(res, () ->
-                        sendJson(res, models.registered(name(req)))))
+                        sendJson(res, models.registered(name(req), Caller.current()))))
                 .put("/v1/adapters/{name}", (req, res) -> guarded(res, () -> register(name(req), body(req), res)))
                 .post("/v1/adapters/{name}/rollback", (req, res) -> guarded(res, () ->
                         rollback(name(req), req.content().hasEntity() ? body(req) : RequestBody.parse(json,
-                                "{}".getBytes(StandardCharsets.UTF_8)), res)));
+                                "{}".getBytes(StandardCharsets.UTF_8)), res)))
+                .post("/v1/tenants", (req, res) -> guarded(res, () -> createTenant(body(req), res)))
+                .get("/v1/tenants", (req, res) -> guarded(res, () -> {
+                    requireAdmin("listing tenants");
+                    sendJson(res, new TenantList("list", models.tenants()));
+                }));
+    }
+
+    /** What {@code POST /v1/tenants} answers: the new tenant and its key, which is never shown again. */
+    private record NewTenant(String name, String apiKey) {
+    }
+
+    /** What {@code GET /v1/tenants} answers. */
+    private record TenantList(String object, java.util.List<String> data) {
+    }
+
+    private void createTenant(RequestBody body, ServerResponse res) throws IOException {
+        requireAdmin("creating tenants");
+        String name = body.requiredString("name");
+        String key = models.createTenant(name);
+        LOG.info(() -> "created tenant '" + name + "'");
+        sendJson(res, new NewTenant(name, key));
+    }
+
+    private static void requireAdmin(String what) {
+        if (!Caller.current().admin()) {
+            throw adminOnly(what);
+        }
+    }
+
+    private static ApiException adminOnly(String what) {
+        return ApiException.forbidden(null, "only the admin key allows " + what);
+    }
+
+    /**
+     * After {@link #observe}: with an admin key, lets a request on (but {@code /health} and {@code /ready}) only with
+     * {@code Authorization: Bearer KEY} of the admin or a tenant, bound as its {@link Caller}; 401 otherwise. Without
+     * one, every caller is the admin.
+     */
+    private void authenticate(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        String path = req.path().path();
+        if (!access.keyed() || path.equals("/health") || path.equals("/ready")) {
+            ScopedValue.where(Caller.CURRENT, Caller.ADMIN).run(chain::proceed);
+            return;
+        }
+        String header = req.headers().first(HeaderNames.AUTHORIZATION).orElse(null);
+        Caller caller = null;
+        String problem;
+        if (header == null) {
+            problem = "no API key: send Authorization: Bearer KEY";
+        } else if (!header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
+            problem = "the Authorization header must be Bearer KEY";
+        } else {
+            String key = header.substring(7).trim();
+            if (access.isAdmin(key)) {
+                caller = Caller.ADMIN;
+            } else {
+                String tenant = models.tenantOf(key);
+                caller = tenant == null ? null : new Caller(tenant);
+            }
+            problem = "the API key is not valid";
+        }
+        if (caller == null) {
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+            fail(res, ApiException.unauthorized(problem));
+            return;
+        }
+        ScopedValue.where(Caller.CURRENT, caller).run(chain::proceed);
     }
 
     /** What a registry request answers: the adapter and the version registered, or that prod points at now. */
@@ -135,14 +226,22 @@ public final class TailorServer implements AutoCloseable {
 
     private void register(String name, RequestBody body, ServerResponse res) throws IOException {
         String path = body.requiredString("path");
-        int version = models.register(name, Path.of(path), body.bool("promote", true),
-                body.integer("expected_version", null));
+        Caller caller = Caller.current();
+        String tenant = body.string("tenant");
+        boolean shared = body.bool("shared", false);
+        if (tenant != null && shared) {
+            throw ApiException.badRequest("shared", "an adapter is either a tenant's or shared, not both");
+        }
+        Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
+        Path dir = caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
+        int version = models.register(name, dir, body.bool("promote", true),
+                body.integer("expected_version", null), caller, owner);
         LOG.info(() -> "registered adapter '" + name + "' version " + version + " from " + path);
         sendJson(res, new Registered(name, version));
     }
 
     private void rollback(String name, RequestBody body, ServerResponse res) throws IOException {
-        int version = models.rollback(name, body.integer("expected_version", null));
+        int version = models.rollback(name, body.integer("expected_version", null), Caller.current());
         LOG.info(() -> "rolled adapter '" + name + "' prod back to version " + version);
         sendJson(res, new Registered(name, version));
     }

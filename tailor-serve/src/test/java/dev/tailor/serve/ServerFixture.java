@@ -75,6 +75,11 @@ final class ServerFixture implements AutoCloseable {
 
     /** As {@link #start(Path, ServerOptions)}, with the adapter registry in {@code state} (or none when null). */
     static ServerFixture start(Path tmp, ServerOptions options, Path state) throws IOException {
+        return start(tmp, options, state, Access.open());
+    }
+
+    /** As {@link #start(Path, ServerOptions, Path)}, letting in the callers {@code access} allows. */
+    static ServerFixture start(Path tmp, ServerOptions options, Path state, Access access) throws IOException {
         Path shared = tinyLlama();
         Path model = Files.createDirectories(tmp.resolve("tiny"));
         try (var files = Files.list(shared)) {
@@ -90,7 +95,7 @@ final class ServerFixture implements AutoCloseable {
         ServedModels models = new ServedModels(pretrained, BASE, state);
         models.load("a", a, false);
         models.load("b", b, false);
-        return new ServerFixture(model, a, b, pretrained, TailorServer.start(models, options));
+        return new ServerFixture(model, a, b, pretrained, TailorServer.start(models, options, access));
     }
 
     /** A LoRA adapter on {@code targets} whose B is random enough to change the greedy text, saved in {@code dir}. */
@@ -129,6 +134,19 @@ final class ServerFixture implements AutoCloseable {
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30)).GET()
                 .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Sends {@code method} {@code path} with {@code body} (or none when null) and, when not null, a bearer key. */
+    HttpResponse<String> send(String method, String path, String body, String key)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static JsonNode json(String body) throws IOException {

@@ -1,0 +1,219 @@
+package dev.tailor.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tenants and API keys ({@code --admin-key}, {@code --adapter-root}): 401 without a valid key, 403 for a tenant
+ * doing the admin's work, a tenant's adapters invisible to another (404 exactly as a missing one), registrations
+ * confined to the adapter roots, shared adapters for everyone, keys stored only hashed.
+ */
+class TenantsTest {
+    private static final String ADMIN = "admin-secret-key";
+
+    @TempDir
+    Path tmp;
+
+    private static HttpResponse<String> completion(ServerFixture f, String model, String key) throws Exception {
+        return f.send("POST", "/v1/completions", "{\"model\": \"" + model + "\", \"prompt\": \"Hello\", "
+                + "\"max_tokens\": 4, \"temperature\": 0}", key);
+    }
+
+    private static HttpResponse<String> register(ServerFixture f, String name, String path, String more, String key)
+            throws Exception {
+        return f.send("PUT", "/v1/adapters/" + name, "{\"path\": \"" + path + "\"" + more + "}", key);
+    }
+
+    private static List<String> modelIds(ServerFixture f, String key) throws Exception {
+        HttpResponse<String> r = f.send("GET", "/v1/models", null, key);
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> ids = new ArrayList<>();
+        ServerFixture.json(r.body()).get("data").forEach(m -> ids.add(m.get("id").asText()));
+        return ids;
+    }
+
+    private static List<String> adapterNames(ServerFixture f, String key) throws Exception {
+        HttpResponse<String> r = f.send("GET", "/v1/adapters", null, key);
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> names = new ArrayList<>();
+        ServerFixture.json(r.body()).get("data").forEach(m -> names.add(m.get("name").asText()));
+        return names;
+    }
+
+    private static String tenant(ServerFixture f, String name) throws Exception {
+        HttpResponse<String> r = f.send("POST", "/v1/tenants", "{\"name\": \"" + name + "\"}", ADMIN);
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = ServerFixture.json(r.body());
+        assertEquals(name, body.get("name").asText());
+        return body.get("api_key").asText();
+    }
+
+    private static void copy(Path from, Path to) throws Exception {
+        Files.createDirectories(to);
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, to.resolve(file.getFileName()));
+            }
+        }
+    }
+
+    @Test
+    void tenantsSeeAndUseOnlyTheirOwnAndSharedAdapters() throws Exception {
+        Path state = tmp.resolve("state");
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        Path outsideRoot = tmp.resolve("outside");
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(), state,
+                new Access(ADMIN, List.of(root)))) {
+            Path mine = root.resolve("mine");
+            copy(f.adapterA, mine);
+            Path outside = outsideRoot.resolve("x");
+            copy(f.adapterB, outside);
+
+            // no key, a bad key, a malformed header: 401; health and readiness stay open
+            assertEquals(401, f.send("GET", "/v1/models", null, null).statusCode());
+            HttpResponse<String> bad = f.send("GET", "/v1/models", null, "nope");
+            assertEquals(401, bad.statusCode(), bad.body());
+            assertEquals("invalid_api_key", ServerFixture.json(bad.body()).at("/error/code").asText());
+            assertEquals(401, completion(f, ServerFixture.BASE, null).statusCode());
+            assertEquals(200, f.send("GET", "/health", null, null).statusCode());
+            assertEquals(200, f.send("GET", "/ready", null, null).statusCode());
+
+            String keyA = tenant(f, "alpha");
+            String keyB = tenant(f, "beta");
+            assertNotEquals(keyA, keyB);
+            assertEquals(409, f.send("POST", "/v1/tenants", "{\"name\": \"alpha\"}", ADMIN).statusCode());
+
+            // a tenant may not do the admin's work
+            assertEquals(403, f.send("POST", "/v1/tenants", "{\"name\": \"gamma\"}", keyB).statusCode());
+            assertEquals(403, f.send("GET", "/v1/tenants", null, keyB).statusCode());
+            assertEquals(403, f.send("POST", "/v1/load_lora_adapter", "{\"lora_name\": \"x\", \"lora_path\": \""
+                    + mine + "\"}", keyB).statusCode());
+            assertEquals(403, f.send("POST", "/v1/unload_lora_adapter", "{\"lora_name\": \"a\"}", keyB)
+                    .statusCode());
+            assertEquals(403, f.send("GET", "/metrics", null, keyB).statusCode());
+            assertEquals(403, register(f, "s", mine.toString(), ", \"shared\": true", keyA).statusCode());
+            assertEquals(403, register(f, "s", mine.toString(), ", \"tenant\": \"beta\"", keyA).statusCode());
+
+            // a tenant registers only from under the roots
+            HttpResponse<String> out = register(f, "esc", outside.toString(), "", keyA);
+            assertEquals(403, out.statusCode(), out.body());
+            assertEquals(403, register(f, "esc", root + "/../outside/x", "", keyA).statusCode());
+            Files.createSymbolicLink(root.resolve("link"), outside);
+            assertEquals(403, register(f, "esc", root.resolve("link").toString(), "", keyA).statusCode());
+            Path sneaky = Files.createDirectories(root.resolve("sneaky"));
+            Files.copy(mine.resolve("adapter_config.json"), sneaky.resolve("adapter_config.json"));
+            Files.createSymbolicLink(sneaky.resolve("adapter_model.safetensors"),
+                    outside.resolve("adapter_model.safetensors"));
+            assertEquals(403, register(f, "esc", sneaky.toString(), "", keyA).statusCode(),
+                    "a file linking outside the roots is refused");
+            assertEquals(400, register(f, "esc", "relative/dir", "", keyA).statusCode());
+            assertFalse(adapterNames(f, ADMIN).contains("esc"), "nothing was registered");
+
+            HttpResponse<String> reg = register(f, "mine", mine.toString(), "", keyA);
+            assertEquals(200, reg.statusCode(), reg.body());
+            assertEquals(200, completion(f, "mine", keyA).statusCode());
+            assertEquals(200, completion(f, "mine@1+a", keyA).statusCode());
+            assertTrue(modelIds(f, keyA).containsAll(List.of("mine", "mine@1", "a", "b", ServerFixture.BASE)));
+            assertEquals(List.of("mine"), adapterNames(f, keyA));
+            assertTrue(modelIds(f, ADMIN).contains("mine"), "the admin sees everything");
+
+            // beta cannot learn that alpha's adapter exists: the same 404 as for a name nobody has
+            for (String model : List.of("mine", "mine@1", "a+mine")) {
+                HttpResponse<String> hidden = completion(f, model, keyB);
+                HttpResponse<String> missing = completion(f, model.replace("mine", "ghost"), keyB);
+                assertEquals(404, hidden.statusCode(), hidden.body());
+                assertEquals(missing.body().replace("ghost", "mine"), hidden.body());
+            }
+            HttpResponse<String> hidden = f.send("GET", "/v1/adapters/mine", null, keyB);
+            HttpResponse<String> missing = f.send("GET", "/v1/adapters/ghost", null, keyB);
+            assertEquals(404, hidden.statusCode(), hidden.body());
+            assertEquals(missing.body().replace("ghost", "mine"), hidden.body());
+            assertEquals(404, f.send("POST", "/v1/adapters/mine/rollback", "{}", keyB).statusCode());
+            assertFalse(modelIds(f, keyB).stream().anyMatch(id -> id.startsWith("mine")), "hidden in /v1/models");
+            assertEquals(List.of(), adapterNames(f, keyB));
+            assertTrue(modelIds(f, keyB).containsAll(List.of("a", "b", ServerFixture.BASE)),
+                    "the base and adapters loaded at start are shared");
+            assertEquals(200, completion(f, "a", keyB).statusCode());
+
+            // the admin registers a shared one, from any path: both tenants see and use it, neither changes it
+            HttpResponse<String> common = register(f, "common", outside.toString(), ", \"shared\": true", ADMIN);
+            assertEquals(200, common.statusCode(), common.body());
+            for (String key : List.of(keyA, keyB)) {
+                assertTrue(modelIds(f, key).containsAll(List.of("common", "common@1")));
+                assertTrue(adapterNames(f, key).contains("common"));
+                assertEquals(200, completion(f, "common", key).statusCode());
+                assertEquals(200, f.send("GET", "/v1/adapters/common", null, key).statusCode());
+            }
+            assertEquals(403, register(f, "common", mine.toString(), "", keyB).statusCode());
+            // the admin registers one for a tenant
+            assertEquals(200, register(f, "betas", outside.toString(), ", \"tenant\": \"beta\"", ADMIN)
+                    .statusCode());
+            assertTrue(adapterNames(f, keyB).contains("betas"));
+            assertFalse(adapterNames(f, keyA).contains("betas"));
+            assertEquals(400, register(f, "x", outside.toString(), ", \"tenant\": \"nobody\"", ADMIN).statusCode());
+
+            // keys are stored only as SHA-256 hashes
+            List<String> stored = new ArrayList<>();
+            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + state.resolve("registry.db"));
+                 Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("SELECT key_sha256 FROM api_key ORDER BY tenant")) {
+                while (r.next()) {
+                    stored.add(r.getString(1));
+                }
+            }
+            assertEquals(List.of(Tenants.hash(keyA), Tenants.hash(keyB)), stored);
+            for (Path file : Files.list(state).filter(p -> p.getFileName().toString().startsWith("registry.db"))
+                    .toList()) {
+                String raw = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
+                assertFalse(raw.contains(keyA) || raw.contains(keyB) || raw.contains(ADMIN), file.toString());
+            }
+        }
+
+        // after a restart the keys and ownership hold
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("again"), ServerOptions.defaults(), state,
+                new Access(ADMIN, List.of(root)))) {
+            assertEquals(List.of("alpha", "beta"), List.copyOf(f.server.models().tenants()));
+            assertEquals(401, f.send("GET", "/v1/adapters", null, "tailor-unknown").statusCode());
+            assertTrue(adapterNames(f, ADMIN).containsAll(List.of("betas", "common", "mine")));
+        }
+    }
+
+    @Test
+    void withoutAnAdminKeyOnlyLoopbackIsServedAndEveryoneIsAdmin() throws Exception {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Access.open().checkBind("0.0.0.0"));
+        assertTrue(e.getMessage().contains("0.0.0.0") && e.getMessage().contains("--admin-key"), e.getMessage());
+        assertDoesNotThrow(() -> Access.open().checkBind("127.0.0.1"));
+        assertDoesNotThrow(() -> Access.open().checkBind("localhost"));
+        assertDoesNotThrow(() -> new Access("k", List.of()).checkBind("0.0.0.0"));
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(),
+                tmp.resolve("state"))) {
+            assertEquals(200, f.send("GET", "/metrics", null, null).statusCode());
+            HttpResponse<String> t = f.send("POST", "/v1/tenants", "{\"name\": \"t1\"}", null);
+            assertEquals(200, t.statusCode(), t.body());
+            assertTrue(ServerFixture.json(t.body()).get("api_key").asText().startsWith(Tenants.KEY_PREFIX));
+            assertEquals(200, register(f, "any", f.adapterA.toString(), "", null).statusCode());
+            assertTrue(modelIds(f, null).contains("any"));
+        }
+    }
+}
