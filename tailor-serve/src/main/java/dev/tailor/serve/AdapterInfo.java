@@ -6,15 +6,45 @@ import java.util.Map;
 /**
  * A registered adapter, as {@code GET /v1/adapters/{name}} answers it.
  *
- * @param name     its name
- * @param aliases  each alias ({@code prod} …) and the version it points at
- * @param versions its versions, oldest first
+ * @param name        its name
+ * @param aliases     each alias ({@code prod}, {@code canary} …) and the version it points at
+ * @param versions    its versions, oldest first
+ * @param traffic     its traffic split (revision 0 and no versions when it never had one)
+ * @param evaluations its versions' stored evaluations, oldest first
  */
-public record AdapterInfo(String name, Map<String, Integer> aliases, List<AdapterVersion> versions) {
+public record AdapterInfo(String name, Map<String, Integer> aliases, List<AdapterVersion> versions,
+                          TrafficSplit traffic, List<Evaluation> evaluations) {
 
     /** The version numbers, for messages: {@code 1, 2, 3}. */
     String numbers() {
         return String.join(", ", versions.stream().map(v -> String.valueOf(v.version())).toList());
+    }
+
+    /** Whether version {@code n} exists. */
+    boolean has(int n) {
+        return versions.stream().anyMatch(v -> v.version() == n);
+    }
+
+    /** The latest evaluation of version {@code n}, or null. */
+    Evaluation latestEvaluation(int n) {
+        Evaluation last = null;
+        for (Evaluation e : evaluations) {
+            if (e.version() == n) {
+                last = e;
+            }
+        }
+        return last;
+    }
+
+    /** The latest evaluation of version {@code n} on the same data as {@code like}, or null. */
+    Evaluation latestEvaluation(int n, Evaluation like) {
+        Evaluation last = null;
+        for (Evaluation e : evaluations) {
+            if (e.version() == n && e.sameData(like)) {
+                last = e;
+            }
+        }
+        return last;
     }
 
     /** The body of {@code GET /v1/adapters}. */

@@ -9,9 +9,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -150,6 +152,133 @@ public final class AdapterRegistry {
             }
             return (int) moves.get(1)[1];
         });
+    }
+
+    /** Moves {@code alias} of {@code name} to {@code version} (one more move, so a rollback can undo it). */
+    public void moveAlias(String name, String alias, int version) {
+        transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO alias_move (name, alias, version, moved) "
+                    + "VALUES (?, ?, ?, ?)")) {
+                s.setString(1, name);
+                s.setString(2, alias);
+                s.setInt(3, version);
+                s.setLong(4, System.currentTimeMillis() / 1000);
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The traffic split of {@code name}: revision 0 and no weights when it never had one. */
+    public TrafficSplit traffic(String name) {
+        return query(c -> {
+            int revision = 0;
+            try (PreparedStatement s = c.prepareStatement("SELECT revision FROM traffic_split WHERE name = ?")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    if (r.next()) {
+                        revision = r.getInt(1);
+                    }
+                }
+            }
+            SortedMap<Integer, Double> weights = new TreeMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT version, weight FROM traffic_weight WHERE name = ? "
+                    + "ORDER BY version")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        weights.put(r.getInt(1), r.getDouble(2));
+                    }
+                }
+            }
+            return new TrafficSplit(revision, Collections.unmodifiableSortedMap(weights));
+        });
+    }
+
+    /**
+     * Replaces the traffic split of {@code name} by {@code weights} (empty clears it) as revision {@code revision},
+     * in one transaction.
+     */
+    public void setTraffic(String name, Map<Integer, Double> weights, int revision) {
+        transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("DELETE FROM traffic_weight WHERE name = ?")) {
+                s.setString(1, name);
+                s.executeUpdate();
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO traffic_weight (name, version, weight) "
+                    + "VALUES (?, ?, ?)")) {
+                for (Map.Entry<Integer, Double> e : weights.entrySet()) {
+                    s.setString(1, name);
+                    s.setInt(2, e.getKey());
+                    s.setDouble(3, e.getValue());
+                    s.executeUpdate();
+                }
+            }
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO traffic_split (name, revision, changed) "
+                    + "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET revision = excluded.revision, "
+                    + "changed = excluded.changed")) {
+                s.setString(1, name);
+                s.setInt(2, revision);
+                s.setLong(3, System.currentTimeMillis() / 1000);
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** Stores an evaluation of a version of {@code name}. */
+    public void insertEvaluation(String name, Evaluation e) {
+        transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO evaluation (name, version, data, data_sha256, "
+                    + "max_examples, format, loss, perplexity, accuracy, tokens, sequences, seconds, evaluated) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                s.setString(1, name);
+                s.setInt(2, e.version());
+                s.setString(3, e.data());
+                s.setString(4, e.dataSha256());
+                s.setObject(5, e.maxExamples());
+                s.setString(6, e.format());
+                s.setObject(7, e.loss());
+                s.setObject(8, e.perplexity());
+                s.setObject(9, e.accuracy());
+                s.setLong(10, e.tokens());
+                s.setInt(11, e.sequences());
+                s.setDouble(12, e.seconds());
+                s.setLong(13, e.evaluated());
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    /** The stored evaluations of {@code name}'s versions, oldest first. */
+    public List<Evaluation> evaluations(String name) {
+        return query(c -> {
+            List<Evaluation> out = new ArrayList<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT version, data, data_sha256, max_examples, format, "
+                    + "loss, perplexity, accuracy, tokens, sequences, seconds, evaluated FROM evaluation "
+                    + "WHERE name = ? ORDER BY id")) {
+                s.setString(1, name);
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        out.add(new Evaluation(r.getInt(1), r.getString(2), r.getString(3), nullableInt(r, 4),
+                                r.getString(5), nullableDouble(r, 6), nullableDouble(r, 7), nullableDouble(r, 8),
+                                r.getLong(9), r.getInt(10), r.getDouble(11), r.getLong(12)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    private static Integer nullableInt(ResultSet r, int column) throws SQLException {
+        int v = r.getInt(column);
+        return r.wasNull() ? null : v;
+    }
+
+    private static Double nullableDouble(ResultSet r, int column) throws SQLException {
+        double v = r.getDouble(column);
+        return r.wasNull() ? null : v;
     }
 
     private static AdapterVersion version(ResultSet r) throws SQLException {

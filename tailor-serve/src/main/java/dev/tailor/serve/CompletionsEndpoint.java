@@ -56,7 +56,7 @@ final class CompletionsEndpoint {
     /** Answers one request. */
     void handle(RequestBody body, ServerResponse res) throws IOException {
         String model = body.requiredString("model");
-        LlamaModel view = models.resolve(model, Caller.current());
+        LlamaModel view = models.resolve(model, Caller.current(), body.string("user"));
         AccessRecord.current().model(model);
         PretrainedModel pretrained = models.pretrained();
         int[] prompt = kind == Kind.CHAT ? Prompts.chat(body, pretrained, model) : Prompts.completion(body, pretrained);

@@ -8,11 +8,18 @@ import dev.tailor.model.LlamaModel;
 import dev.tailor.model.PretrainedModel;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.train.Evaluator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -128,16 +135,24 @@ public final class ServedModels {
      * @throws ApiException 404 naming the model and, for a version or alias that is not there, which
      */
     public LlamaModel resolve(String model) {
-        return resolve(model, Caller.ADMIN);
+        return resolve(model, Caller.ADMIN, null);
+    }
+
+    /** As {@link #resolve(String, Caller, String)} with no {@code user}. */
+    public LlamaModel resolve(String model, Caller caller) {
+        return resolve(model, caller, null);
     }
 
     /**
-     * As {@link #resolve(String)} for {@code caller}: an adapter it may not see is answered exactly as one that does
-     * not exist, so a tenant cannot learn another's adapter names.
+     * As {@link #resolve(String)}, for {@code caller} and a request from {@code user} (OpenAI's {@code user} field, or
+     * null). An adapter the caller may not see is answered exactly as one that does not exist, so a tenant cannot
+     * learn another's adapter names. A plain registered name with a traffic split serves the version the split gives
+     * that user (the same one every time while the split stands; a random one by weight when {@code user} is null);
+     * {@code name@n} ignores the split.
      *
      * @throws ApiException 404 naming the model
      */
-    public LlamaModel resolve(String model, Caller caller) {
+    public LlamaModel resolve(String model, Caller caller, String user) {
         if (!caller.admin() && !model.equals(baseId)) {
             for (String part : model.split("\\" + STACK, -1)) {
                 int at = part.lastIndexOf(VERSION);
@@ -155,7 +170,7 @@ public final class ServedModels {
         Map<String, AdapterInfo> now = registered;
         List<String> keys = new ArrayList<>();
         for (String part : model.split("\\" + STACK, -1)) {
-            keys.add(key(model, part, now));
+            keys.add(key(model, part, now, user));
         }
         try {
             return adapted.model(keys);
@@ -165,12 +180,16 @@ public final class ServedModels {
     }
 
     /** Where {@code part} of {@code model} is held in the adapted model: a loaded name, or {@code name@n}. */
-    private static String key(String model, String part, Map<String, AdapterInfo> now) {
+    private static String key(String model, String part, Map<String, AdapterInfo> now, String user) {
         int at = part.lastIndexOf(VERSION);
         String name = at < 0 ? part : part.substring(0, at);
         AdapterInfo info = now.get(name);
         if (info == null) {
             return part;
+        }
+        if (at < 0 && info.traffic().active()) {
+            double point = user == null ? ThreadLocalRandom.current().nextDouble() : point(user, name);
+            return name + VERSION + info.traffic().pick(point);
         }
         if (at < 0) {
             Integer prod = info.aliases().get(AdapterRegistry.PROD);
@@ -186,6 +205,21 @@ public final class ServedModels {
                     + "' (versions " + info.numbers() + ")");
         }
         return part;
+    }
+
+    /** Where {@code user}'s requests for {@code name} fall in [0, 1): from SHA-256 of both, so stable. */
+    static double point(String user, String name) {
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest((name + "\u0000" + user)
+                    .getBytes(StandardCharsets.UTF_8));
+            long bits = 0;
+            for (int i = 0; i < 8; i++) {
+                bits = bits << 8 | (h[i] & 0xff);
+            }
+            return (bits >>> 11) * 0x1.0p-53;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -353,14 +387,14 @@ public final class ServedModels {
     }
 
     /**
-     * Registers as {@link #register(String, Path, boolean, Integer)} for {@code caller}. A tenant registers its own
+     * Registers as {@link #register(String, Path, boolean, Integer, boolean)} for {@code caller}. A tenant registers its own
      * adapters only (a new name becomes its own; a shared or the admin's name is 403, another tenant's is refused
      * as taken); the admin may give {@code owner} (null keeps a name's owner, or makes a new one the admin's).
      *
      * @throws ApiException 400 for an unknown owning tenant, 403 or 409 as above, or as the other overload
      */
-    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion, Caller caller,
-                                     Ownership owner) {
+    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                     boolean requireNoWorse, Caller caller, Ownership owner) {
         requireRegistry();
         Ownership now = registered.containsKey(name) ? owner(name) : null;
         Ownership next;
@@ -383,7 +417,7 @@ public final class ServedModels {
             }
             next = new Ownership(caller.tenant(), false);
         }
-        int version = register(name, dir, promote, expectedVersion);
+        int version = register(name, dir, promote, expectedVersion, requireNoWorse);
         if (!next.equals(now)) {
             tenants.own(name, next);
             refresh();
@@ -417,6 +451,17 @@ public final class ServedModels {
      *                      conflict; 404 when the server has no state directory
      */
     public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion) {
+        return register(name, dir, promote, expectedVersion, false);
+    }
+
+    /**
+     * As {@link #register(String, Path, boolean, Integer)}; with {@code requireNoWorse} and {@code promote}, refused
+     * (409, nothing registered) when {@code name} has a {@code prod} version already: a new version has no
+     * evaluation yet, so it cannot be shown no worse. Register it with {@code promote} false, evaluate it, then move
+     * {@code prod} with {@link #moveAlias}.
+     */
+    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                     boolean requireNoWorse) {
         requireRegistry();
         checkName("name", name);
         if (name.equals(baseId) || loadedNames().contains(name)) {
@@ -427,6 +472,15 @@ public final class ServedModels {
         if (expectedVersion != null && expectedVersion != latest) {
             throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion
                     + " but the latest version of '" + name + "' is " + latest);
+        }
+        AdapterInfo current = registered.get(name);
+        Integer prod = current == null ? null : current.aliases().get(AdapterRegistry.PROD);
+        if (promote && requireNoWorse && prod != null) {
+            Evaluation p = current.latestEvaluation(prod);
+            throw ApiException.conflict("require_no_worse", "a new version of '" + name + "' has no evaluation, so "
+                    + "it cannot be shown no worse than " + AdapterRegistry.PROD + " version " + prod
+                    + (p == null ? "" : " (loss " + p.loss() + " on " + p.data() + ")") + "; register it with "
+                    + "\"promote\": false, evaluate it, then move " + AdapterRegistry.PROD + " to it");
         }
         if (!Files.isDirectory(dir)) {
             throw ApiException.badRequest("path", "'path' " + dir + " is not a directory");
@@ -487,11 +541,192 @@ public final class ServedModels {
         return version;
     }
 
+    /**
+     * Moves {@code alias} ({@code prod}, {@code canary} …) of {@code name} to {@code version}; a later rollback of it
+     * undoes this move.
+     *
+     * @param expectedVersion when not null, the version the caller saw the alias point at (0 for unset)
+     * @param requireNoWorse  for {@code prod}: refuse unless {@code version}'s latest evaluation has a loss no worse
+     *                        than the current prod's latest one on the same data
+     * @throws ApiException 400 for a bad alias; 404 for an unknown name or version; 409 on a conflict or a refused
+     *                      promotion, naming both losses (or the evaluation missing)
+     */
+    public synchronized void moveAlias(String name, String alias, int version, Integer expectedVersion,
+                                       boolean requireNoWorse) {
+        AdapterInfo info = registered(name);
+        if (alias == null || !alias.matches("[A-Za-z0-9_-]{1,64}")) {
+            throw ApiException.badRequest("alias", "an alias is 1 to 64 letters, digits, '_' or '-', got '"
+                    + alias + "'");
+        }
+        requireVersion(info, version, "version", true);
+        Integer now = info.aliases().get(alias);
+        int seen = now == null ? 0 : now;
+        if (expectedVersion != null && expectedVersion != seen) {
+            throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion + " but "
+                    + alias + " of '" + name + "' is " + (now == null ? "not set (0)" : "version " + now));
+        }
+        if (requireNoWorse && alias.equals(AdapterRegistry.PROD)) {
+            checkNoWorse(info, version);
+        }
+        registry.moveAlias(name, alias, version);
+        refresh();
+    }
+
+    /**
+     * Refuses (409, with both numbers) promoting {@code candidate} of {@code info} to prod unless its latest
+     * evaluation's loss is no worse than the current prod's latest one on the same data; allowed when there is no
+     * prod or it is {@code candidate} already.
+     */
+    private static void checkNoWorse(AdapterInfo info, int candidate) {
+        Integer prod = info.aliases().get(AdapterRegistry.PROD);
+        if (prod == null || prod == candidate) {
+            return;
+        }
+        String name = info.name();
+        Evaluation c = info.latestEvaluation(candidate);
+        if (c == null) {
+            Evaluation p = info.latestEvaluation(prod);
+            throw ApiException.conflict("require_no_worse", "version " + candidate + " of '" + name + "' has no "
+                    + "evaluation, so it cannot be shown no worse than " + AdapterRegistry.PROD + " version " + prod
+                    + (p == null ? " (which has none either)" : " (loss " + p.loss() + " on " + p.data() + ")")
+                    + "; POST /v1/adapters/" + name + "/versions/" + candidate + "/evaluate first");
+        }
+        Evaluation p = info.latestEvaluation(prod, c);
+        if (p == null) {
+            throw ApiException.conflict("require_no_worse", "version " + candidate + " of '" + name + "' has loss "
+                    + c.loss() + " on " + c.data() + " but " + AdapterRegistry.PROD + " version " + prod
+                    + " has no evaluation on the same data to compare with; evaluate it on " + c.data() + " first");
+        }
+        if (c.loss() == null || (p.loss() != null && c.loss() > p.loss())) {
+            throw ApiException.conflict("require_no_worse", "version " + candidate + " of '" + name + "' is worse "
+                    + "than " + AdapterRegistry.PROD + " version " + prod + " on " + c.data() + ": loss " + c.loss()
+                    + " against " + p.loss() + "; not promoted");
+        }
+    }
+
+    /**
+     * Splits the plain name's traffic between versions by weight, or clears the split when {@code weights} is empty
+     * (then {@code prod} serves the name again).
+     *
+     * @param expectedVersion when not null, the split's revision the caller saw (0 before the first split)
+     * @return the split now
+     * @throws ApiException 400 for a weight below 0 or not finite, weights summing to 0, or a version that does not
+     *                      exist; 404 for an unknown name; 409 on a conflict
+     */
+    public synchronized TrafficSplit split(String name, Map<Integer, Double> weights, Integer expectedVersion) {
+        AdapterInfo info = registered(name);
+        double sum = 0;
+        for (Map.Entry<Integer, Double> e : weights.entrySet()) {
+            requireVersion(info, e.getKey(), "versions", true);
+            double w = e.getValue();
+            if (!Double.isFinite(w) || w < 0) {
+                throw ApiException.badRequest("versions", "the weight of version " + e.getKey() + " must be a "
+                        + "finite number >= 0, got " + w);
+            }
+            sum += w;
+        }
+        if (!weights.isEmpty() && !(sum > 0)) {
+            throw ApiException.badRequest("versions", "the weights must sum to more than 0");
+        }
+        int revision = info.traffic().revision();
+        if (expectedVersion != null && expectedVersion != revision) {
+            throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion + " but the "
+                    + "traffic split of '" + name + "' is at revision " + revision);
+        }
+        registry.setTraffic(name, weights, revision + 1);
+        refresh();
+        return registered.get(name).traffic();
+    }
+
+    /**
+     * Evaluates version {@code version} of {@code name} on the JSON Lines file {@code data} (any training format;
+     * its first {@code maxExamples} lines when not null) with {@code Evaluator}, taking a turn at {@code gate} like a
+     * generation, and stores the result with the version.
+     *
+     * @throws ApiException 404 for an unknown name or version; 400 for data that cannot be read or evaluated
+     */
+    public Evaluation evaluate(String name, int version, Path data, Integer maxExamples, GenerationGate gate) {
+        AdapterInfo info = registered(name);
+        requireVersion(info, version, "version", false);
+        if (maxExamples != null && maxExamples < 1) {
+            throw ApiException.badRequest("max_examples", "'max_examples' must be at least 1, got " + maxExamples);
+        }
+        if (!Files.isRegularFile(data) || !Files.isReadable(data)) {
+            throw ApiException.badRequest("data", "'data' " + data + " is not a readable file");
+        }
+        LlamaModel view = resolve(name + VERSION + version);
+        Path file = data;
+        Path scratch = null;
+        String sha256;
+        try {
+            byte[] bytes = Files.readAllBytes(data);
+            sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            if (maxExamples != null) {
+                List<String> lines = new ArrayList<>();
+                for (String line : new String(bytes, StandardCharsets.UTF_8).split("\\R")) {
+                    if (!line.isBlank() && lines.size() < maxExamples) {
+                        lines.add(line);
+                    }
+                }
+                scratch = Files.createTempFile("tailor-eval-", ".jsonl");
+                Files.write(scratch, lines, StandardCharsets.UTF_8);
+                file = scratch;
+            }
+        } catch (IOException e) {
+            throw ApiException.badRequest("data", "cannot read " + data + ": " + e.getMessage());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (GenerationGate.Place place = gate.queue()) {
+            Path evaluated = file;
+            long t0 = System.nanoTime();
+            Evaluator.Result r;
+            try {
+                r = place.run(Long.MAX_VALUE / 4 + System.nanoTime(), Duration.ofDays(365), () ->
+                        new Evaluator(view, pretrained.tokenizer(), pretrained.chatTemplateIfAny())
+                                .evaluate(evaluated, null, false));
+            } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+                throw ApiException.badRequest("data", "cannot evaluate " + data + ": "
+                        + String.valueOf(e.getMessage()).replace(evaluated.toString(), data.toString()));
+            }
+            Evaluation ev = new Evaluation(version, data.toString(), sha256, maxExamples, r.format().id(),
+                    finite(r.loss()), finite(r.perplexity()), Double.isNaN(r.accuracy()) ? null : r.accuracy(),
+                    r.tokens(), r.sequences(), (System.nanoTime() - t0) / 1e9, System.currentTimeMillis() / 1000);
+            synchronized (this) {
+                registry.insertEvaluation(name, ev);
+                refresh();
+            }
+            return ev;
+        } finally {
+            if (scratch != null) {
+                try {
+                    Files.deleteIfExists(scratch);
+                } catch (IOException ignored) {
+                    // a temporary file
+                }
+            }
+        }
+    }
+
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    /** Refuses a version {@code info} does not have: 404, or 400 when {@code badRequest} (a field's value). */
+    private static void requireVersion(AdapterInfo info, int version, String param, boolean badRequest) {
+        if (!info.has(version)) {
+            String message = "adapter '" + info.name() + "' has no version " + version + " (versions "
+                    + info.numbers() + ")";
+            throw badRequest || version < 1 ? ApiException.badRequest(param, message)
+                    : new ApiException(404, "NotFoundError", "version_not_found", param, message);
+        }
+    }
+
     private void refresh() {
         owners = Map.copyOf(tenants.owners());
         Map<String, AdapterInfo> now = new TreeMap<>();
-        registry.all().forEach((name, versions) -> now.put(name,
-                new AdapterInfo(name, registry.aliases(name), versions)));
+        registry.all().forEach((name, versions) -> now.put(name, new AdapterInfo(name, registry.aliases(name),
+                versions, registry.traffic(name), List.copyOf(registry.evaluations(name)))));
         registered = Collections.unmodifiableMap(now);
     }
 

@@ -1,5 +1,6 @@
 package dev.tailor.serve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import io.helidon.http.HeaderNames;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,9 +39,13 @@ import java.util.logging.Logger;
  * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models},
  * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
  * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
- * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback} (with a state directory, see
- * {@link ServedModels}), and {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers
- * authenticate with {@code Authorization: Bearer KEY} and a tenant sees only its own and shared adapters. Every refusal is an OpenAI-style error body; an exception inside a request is a 500 and the
+ * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback},
+ * {@code POST /v1/adapters/{name}/aliases/{alias}}, {@code POST|DELETE /v1/adapters/{name}/traffic},
+ * {@code POST /v1/adapters/{name}/versions/{v}/evaluate} (with a state directory, see {@link ServedModels}), and
+ * {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers authenticate with
+ * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, and alias moves, traffic splits
+ * and evaluations are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
+ * 500 and the
  * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
  * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
  */
@@ -149,8 +155,15 @@ public final class TailorServer implements AutoCloseable {
                         sendJson(res, models.registered(name(req), Caller.current()))))
                 .put("/v1/adapters/{name}", (req, res) -> guarded(res, () -> register(name(req), body(req), res)))
                 .post("/v1/adapters/{name}/rollback", (req, res) -> guarded(res, () ->
-                        rollback(name(req), req.content().hasEntity() ? body(req) : RequestBody.parse(json,
-                                "{}".getBytes(StandardCharsets.UTF_8)), res)))
+                        rollback(name(req), optionalBody(req), res)))
+                .post("/v1/adapters/{name}/aliases/{alias}", (req, res) -> guarded(res, () ->
+                        moveAlias(name(req), req.path().pathParameters().get("alias"), body(req), res)))
+                .post("/v1/adapters/{name}/traffic", (req, res) -> guarded(res, () ->
+                        split(name(req), body(req), false, res)))
+                .delete("/v1/adapters/{name}/traffic", (req, res) -> guarded(res, () ->
+                        split(name(req), optionalBody(req), true, res)))
+                .post("/v1/adapters/{name}/versions/{version}/evaluate", (req, res) -> guarded(res, () ->
+                        evaluate(name(req), req.path().pathParameters().get("version"), body(req), res)))
                 .post("/v1/tenants", (req, res) -> guarded(res, () -> createTenant(body(req), res)))
                 .get("/v1/tenants", (req, res) -> guarded(res, () -> {
                     requireAdmin("listing tenants");
@@ -220,6 +233,74 @@ public final class TailorServer implements AutoCloseable {
         ScopedValue.where(Caller.CURRENT, caller).run(chain::proceed);
     }
 
+    /** The body, or an empty object when the request has none. */
+    private RequestBody optionalBody(ServerRequest req) throws IOException {
+        return req.content().hasEntity() ? body(req) : RequestBody.parse(json, "{}".getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** What an alias move answers. */
+    private record AliasMoved(String name, String alias, int version) {
+    }
+
+    private void moveAlias(String name, String alias, RequestBody body, ServerResponse res) throws IOException {
+        requireAdmin("moving an alias");
+        Integer version = body.integer("version", null);
+        if (version == null) {
+            throw ApiException.badRequest("version", "'version' is required");
+        }
+        models.moveAlias(name, alias, version, body.integer("expected_version", null),
+                body.bool("require_no_worse", false));
+        LOG.info(() -> "moved alias '" + alias + "' of adapter '" + name + "' to version " + version);
+        sendJson(res, new AliasMoved(name, alias, version));
+    }
+
+    /** What a traffic change answers. */
+    private record Traffic(String name, TrafficSplit traffic) {
+    }
+
+    private void split(String name, RequestBody body, boolean clear, ServerResponse res) throws IOException {
+        requireAdmin("splitting traffic");
+        Map<Integer, Double> weights = new TreeMap<>();
+        if (!clear) {
+            JsonNode versions = body.node("versions");
+            if (versions == null || !versions.isObject()) {
+                throw versions == null ? ApiException.badRequest("versions", "'versions' is required: "
+                        + "{\"VERSION\": WEIGHT, …}, or {} to clear the split")
+                        : RequestBody.wrongType("versions", "an object {\"VERSION\": WEIGHT, …}", versions);
+            }
+            for (Map.Entry<String, JsonNode> e : versions.properties()) {
+                int v;
+                try {
+                    v = Integer.parseInt(e.getKey().trim());
+                } catch (NumberFormatException x) {
+                    throw ApiException.badRequest("versions", "'versions' keys are version numbers, got '"
+                            + e.getKey() + "'");
+                }
+                if (!e.getValue().isNumber()) {
+                    throw RequestBody.wrongType("versions", "an object of numbers", versions);
+                }
+                weights.put(v, e.getValue().asDouble());
+            }
+        }
+        TrafficSplit now = models.split(name, weights, body.integer("expected_version", null));
+        LOG.info(() -> "traffic of adapter '" + name + "' is now " + (now.active() ? now.versions() : "prod only"));
+        sendJson(res, new Traffic(name, now));
+    }
+
+    private void evaluate(String name, String version, RequestBody body, ServerResponse res) throws IOException {
+        requireAdmin("evaluating a version");
+        int v;
+        try {
+            v = Integer.parseInt(version);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("version", "the version must be a number, got '" + version + "'");
+        }
+        Evaluation e = models.evaluate(name, v, Path.of(body.requiredString("data")),
+                body.integer("max_examples", null), gate);
+        LOG.info(() -> "evaluated adapter '" + name + "' version " + v + " on " + e.data() + ": loss " + e.loss());
+        sendJson(res, e);
+    }
+
     /** What a registry request answers: the adapter and the version registered, or that prod points at now. */
     private record Registered(String name, int version) {
     }
@@ -234,8 +315,8 @@ public final class TailorServer implements AutoCloseable {
         }
         Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
         Path dir = caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
-        int version = models.register(name, dir, body.bool("promote", true),
-                body.integer("expected_version", null), caller, owner);
+        int version = models.register(name, dir, body.bool("promote", true), body.integer("expected_version", null),
+                body.bool("require_no_worse", false), caller, owner);
         LOG.info(() -> "registered adapter '" + name + "' version " + version + " from " + path);
         sendJson(res, new Registered(name, version));
     }

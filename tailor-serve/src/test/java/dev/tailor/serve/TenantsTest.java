@@ -136,6 +136,15 @@ class TenantsTest {
             assertTrue(modelIds(f, keyA).containsAll(List.of("mine", "mine@1", "a", "b", ServerFixture.BASE)));
             assertEquals(List.of("mine"), adapterNames(f, keyA));
             assertTrue(modelIds(f, ADMIN).contains("mine"), "the admin sees everything");
+            for (String[] call : new String[][] {{"POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}"},
+                    {"POST", "/v1/adapters/mine/traffic", "{\"versions\": {\"1\": 1}}"},
+                    {"DELETE", "/v1/adapters/mine/traffic", null},
+                    {"POST", "/v1/adapters/mine/versions/1/evaluate", "{\"data\": \"/nonexistent.jsonl\"}"}}) {
+                HttpResponse<String> r = f.send(call[0], call[1], call[2], keyA);
+                assertEquals(403, r.statusCode(), "alias moves, splits and evaluations are the admin's: " + call[1]);
+            }
+            assertEquals(200, f.send("POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}", ADMIN)
+                    .statusCode(), "the admin moves a tenant's alias");
 
             // beta cannot learn that alpha's adapter exists: the same 404 as for a name nobody has
             for (String model : List.of("mine", "mine@1", "a+mine")) {
