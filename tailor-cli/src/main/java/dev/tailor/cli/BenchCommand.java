@@ -4,9 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
+import dev.tailor.bench.ServeBench;
 import dev.tailor.bench.TrainBench;
 import dev.tailor.bench.TrainMethod;
 import dev.tailor.bench.fuzz.FuzzBench;
+import dev.tailor.model.PretrainedModel;
+import dev.tailor.serve.ServedModels;
+import dev.tailor.serve.ServerOptions;
+import dev.tailor.serve.TailorServer;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.FreezePlan;
 import picocli.CommandLine.Command;
@@ -37,8 +42,11 @@ import java.util.concurrent.Callable;
                 + "(prints RESULT {json} lines); fuzz the loaders with hostile input for longer than the tests do.")
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The server's access log, held (so its level stays set) and quieted while {@code bench serve} loads it. */
+    private static final java.util.logging.Logger ACCESS_LOG =
+            java.util.logging.Logger.getLogger(TailorServer.ACCESS_LOG);
 
-    @Parameters(index = "0", description = "matmul, prefill, decode, train, adapters or fuzz")
+    @Parameters(index = "0", description = "matmul, prefill, decode, train, adapters, serve or fuzz")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -80,6 +88,16 @@ public final class BenchCommand implements Callable<Integer> {
     boolean gradientCheckpointing;
     @Option(names = "--count", defaultValue = "100", description = "adapters: how many LoRA adapters (default ${DEFAULT-VALUE})")
     int count;
+    @Option(names = "--streams", split = ",", defaultValue = "1,16",
+            description = "serve: concurrent streams, one run each (default ${DEFAULT-VALUE})")
+    List<Integer> streams;
+    @Option(names = "--adapters", split = ",", defaultValue = "1,16,100",
+            description = "serve: distinct LoRA r=8 adapters the requests go to round-robin, one run each "
+                    + "(default ${DEFAULT-VALUE})")
+    List<Integer> adapterCounts;
+    @Option(names = "--requests", defaultValue = "4",
+            description = "serve: requests each stream sends in turn, per run (default ${DEFAULT-VALUE})")
+    int requests;
     @Option(names = "--train-layers", description = "train: train only these layers (FROM-TO), frozen below")
     String trainLayers;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
@@ -122,12 +140,13 @@ public final class BenchCommand implements Callable<Integer> {
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "matmul" -> MatmulResults.run(threads);
             case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
+            case "serve" -> ServeBench.run(shape, streams, adapterCounts, requests, BenchCommand::serve);
             case "train" -> List.of(TrainBench.run(shape, TrainMethod.of(method, lora), gradientCheckpointing,
                     trainLayers == null
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill, decode, train, adapters or fuzz)");
+                    + "\" (expected matmul, prefill, decode, train, adapters, serve or fuzz)");
         };
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + JSON.writeValueAsString(r));
@@ -136,6 +155,38 @@ public final class BenchCommand implements Callable<Integer> {
             runPeer();
         }
         return 0;
+    }
+
+    /**
+     * {@code bench serve}'s server: {@link TailorServer} in this process on a free loopback port (the bench package
+     * stands below the server's, so the command hands it over).
+     */
+    static ServeBench.Running serve(Path baseDir, String baseId, Map<String, Path> adapters) {
+        ACCESS_LOG.setLevel(java.util.logging.Level.WARNING);
+        PretrainedModel pretrained = PretrainedModel.load(baseDir);
+        try {
+            ServedModels models = new ServedModels(pretrained, baseId);
+            adapters.forEach((name, dir) -> models.load(name, dir, false));
+            TailorServer server = TailorServer.start(models, ServerOptions.defaults().withPort(0));
+            return new ServeBench.Running() {
+                @Override
+                public int port() {
+                    return server.port();
+                }
+
+                @Override
+                public void close() {
+                    try {
+                        server.close();
+                    } finally {
+                        pretrained.close();
+                    }
+                }
+            };
+        } catch (RuntimeException e) {
+            pretrained.close();
+            throw e;
+        }
     }
 
     /** Fuzzes the loaders; exit status 1 when there are findings. */

@@ -1,0 +1,320 @@
+package dev.tailor.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.adapt.lora.LoraConfig;
+import dev.tailor.adapt.lora.LoraLayer;
+import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.cost.ProcessStats;
+import dev.tailor.model.BaseFingerprint;
+import dev.tailor.model.ModelConfig;
+import dev.tailor.tensor.Parameter;
+import dev.tailor.train.ModelExport;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+/**
+ * {@code tailor bench serve}: the random model of a shape written as a servable Hugging Face directory (config, F32
+ * or the shape's dtype safetensors, a generated tokenizer that decodes every id of the vocabulary), LoRA r=8 adapters
+ * on all linear layers saved with the base's fingerprint, a server started on them (by the caller's
+ * {@link Launcher}: this package stands below the server's) and a load generator over loopback: for each number of
+ * concurrent streams and of distinct adapters, every stream sends {@code requests} streaming completions in turn
+ * (prompt {@code shape.prompt()} tokens, {@code shape.newTokens()} new tokens, temperature 0, adapters round-robin)
+ * and times the server-sent chunks as they arrive. One result per configuration; the temporary files are deleted.
+ */
+public final class ServeBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The rank of the adapters. */
+    public static final int RANK = 8;
+    /** How long one request may take before the run fails. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(10);
+
+    private ServeBench() {
+    }
+
+    /** Starts a server on a model directory and named adapter directories. */
+    @FunctionalInterface
+    public interface Launcher {
+        /** Serves {@code baseDir} as model {@code baseId} with {@code adapters} (name → directory) on loopback. */
+        Running start(Path baseDir, String baseId, Map<String, Path> adapters) throws Exception;
+    }
+
+    /** A running server. */
+    public interface Running extends AutoCloseable {
+        /** The loopback port it listens on. */
+        int port();
+
+        @Override
+        void close();
+    }
+
+    /** One request's timings. */
+    record Timing(long ttftNanos, long[] gapsNanos, int tokens) {
+    }
+
+    /**
+     * Runs every (streams, adapters) configuration and returns one result each, in that order (streams outer).
+     *
+     * @param requests requests each stream sends in turn, per configuration
+     */
+    public static List<Map<String, Object>> run(BenchShape shape, List<Integer> streams, List<Integer> adapters,
+                                                int requests, Launcher launcher) throws Exception {
+        if (streams.isEmpty() || adapters.isEmpty() || streams.stream().anyMatch(s -> s < 1)
+                || adapters.stream().anyMatch(a -> a < 1) || requests < 1) {
+            throw new IllegalArgumentException("--streams, --adapters and --requests must be positive");
+        }
+        Map<String, Object> decode = InferenceBench.decode(shape);
+        double decodeTokensPerS = ((Number) decode.get("decode_tokens_per_s")).doubleValue();
+        Path tmp = Files.createTempDirectory("tailor-bench-serve");
+        try {
+            Path base = writeBase(shape, tmp.resolve("base"));
+            String fingerprint = BaseFingerprint.compute(base);
+            int count = adapters.stream().mapToInt(Integer::intValue).max().orElseThrow();
+            Map<String, Path> dirs = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                dirs.put("a" + i, writeAdapter(shape.config(), tmp.resolve("adapter-" + i), i, fingerprint));
+            }
+            List<Map<String, Object>> results = new ArrayList<>();
+            try (Running server = launcher.start(base, "base", dirs)) {
+                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(Duration.ofSeconds(10)).build();
+                URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
+                for (int w = 0; w < 2; w++) {  // warm-up: the server's paths and the adapter's kernels compiled
+                    request(http, uri, "a0", prompt(shape.prompt(), w), shape.newTokens());
+                }
+                for (int s : streams) {
+                    for (int a : adapters) {
+                        results.add(configuration(shape, http, uri, s, a, requests, decodeTokensPerS));
+                    }
+                }
+            }
+            return results;
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private static Map<String, Object> configuration(BenchShape shape, HttpClient http, URI uri, int streams,
+                                                     int adapters, int requests, double decodeTokensPerS)
+            throws Exception {
+        List<Timing> timings = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(streams)) {
+            List<Future<List<Timing>>> futures = new ArrayList<>();
+            for (int s = 0; s < streams; s++) {
+                int stream = s;
+                futures.add(pool.submit(() -> {
+                    List<Timing> mine = new ArrayList<>();
+                    for (int r = 0; r < requests; r++) {
+                        int n = r * streams + stream;
+                        mine.add(request(http, uri, "a" + (n % adapters), prompt(shape.prompt(), n),
+                                shape.newTokens()));
+                    }
+                    return mine;
+                }));
+            }
+            for (Future<List<Timing>> f : futures) {
+                timings.addAll(f.get());
+            }
+        }
+        double wall = (System.nanoTime() - t0) / 1e9;
+        long tokens = timings.stream().mapToLong(Timing::tokens).sum();
+        double[] ttft = timings.stream().mapToDouble(t -> t.ttftNanos() / 1e6).sorted().toArray();
+        double[] itl = timings.stream().flatMapToLong(t -> Arrays.stream(t.gapsNanos()))
+                .mapToDouble(g -> g / 1e6).sorted().toArray();
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mode", "serve");
+        r.put("impl", "tailor");
+        r.put("dtype", shape.dtype().name());
+        r.put("layers", shape.layers());
+        r.put("dim", shape.dim());
+        r.put("params", shape.parameters());
+        r.put("lora_r", RANK);
+        r.put("streams", streams);
+        r.put("adapters", adapters);
+        r.put("requests", timings.size());
+        r.put("prompt", shape.prompt());
+        r.put("new_tokens", shape.newTokens());
+        r.put("tokens", tokens);
+        r.put("wall_s", InferenceBench.round(wall, 3));
+        r.put("requests_per_s", InferenceBench.round(timings.size() / wall, 3));
+        r.put("tokens_per_s", InferenceBench.round(tokens / wall, 2));
+        r.put("ttft_p50_ms", InferenceBench.round(percentile(ttft, 50), 2));
+        r.put("ttft_p99_ms", InferenceBench.round(percentile(ttft, 99), 2));
+        r.put("itl_p50_ms", InferenceBench.round(percentile(itl, 50), 2));
+        r.put("itl_p99_ms", InferenceBench.round(percentile(itl, 99), 2));
+        r.put("decode_tokens_per_s", decodeTokensPerS);
+        r.put("peak_rss_mib", InferenceBench.round(ProcessStats.peakRssMib(), 1));
+        r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));
+        return r;
+    }
+
+    /** The nearest-rank percentile of sorted values (0 when there are none). */
+    static double percentile(double[] sorted, double p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        int rank = (int) Math.ceil(p / 100 * sorted.length);
+        return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
+    }
+
+    /**
+     * One streaming completion: the time to the first chunk with text, the gaps between chunks with text, and the
+     * completion tokens the usage chunk counts.
+     */
+    static Timing request(HttpClient http, URI uri, String model, String prompt, int newTokens)
+            throws IOException, InterruptedException {
+        ObjectNode body = JSON.createObjectNode();
+        body.put("model", model);
+        body.put("prompt", prompt);
+        body.put("max_tokens", newTokens);
+        body.put("temperature", 0);
+        body.put("stream", true);
+        body.putObject("stream_options").put("include_usage", true);
+        HttpRequest req = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+        long sent = System.nanoTime();
+        HttpResponse<Stream<String>> res = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        long first = -1;
+        long last = 0;
+        List<Long> gaps = new ArrayList<>();
+        int tokens = -1;
+        boolean done = false;
+        try (Stream<String> lines = res.body()) {
+            if (res.statusCode() != 200) {
+                throw new IllegalStateException("the server answered " + res.statusCode() + ": "
+                        + String.join("\n", lines.toList()));
+            }
+            for (String line : (Iterable<String>) lines::iterator) {
+                if (!line.startsWith("data: ")) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                String data = line.substring(6);
+                if (data.equals("[DONE]")) {
+                    done = true;
+                    break;
+                }
+                JsonNode chunk = JSON.readTree(data);
+                if (chunk.has("error")) {
+                    throw new IllegalStateException("the stream ended with an error: " + data);
+                }
+                JsonNode usage = chunk.get("usage");
+                if (usage != null && !usage.isNull()) {
+                    tokens = usage.path("completion_tokens").asInt(-1);
+                }
+                JsonNode choices = chunk.path("choices");
+                if (choices.size() > 0 && !choices.get(0).path("text").asText("").isEmpty()) {
+                    if (first < 0) {
+                        first = now;
+                    } else {
+                        gaps.add(now - last);
+                    }
+                    last = now;
+                }
+            }
+        }
+        if (!done || first < 0 || tokens < 0) {
+            throw new IllegalStateException("the stream for " + model + " ended early (done " + done
+                    + ", text " + (first >= 0) + ", usage " + (tokens >= 0) + ")");
+        }
+        return new Timing(first - sent, gaps.stream().mapToLong(Long::longValue).toArray(), tokens);
+    }
+
+    /** A prompt of {@code tokens} single-character tokens of the generated tokenizer, different for each {@code n}. */
+    static String prompt(int tokens, int n) {
+        StringBuilder b = new StringBuilder(tokens);
+        SplittableRandom rnd = new SplittableRandom(n);
+        for (int i = 0; i < tokens; i++) {
+            b.append((char) ('a' + rnd.nextInt(26)));
+        }
+        return b.toString();
+    }
+
+    /**
+     * Writes the random model of {@code shape} (seed 0, as {@code tailor bench decode}) into {@code dir} with a
+     * generated tokenizer: ids 0–94 the printable ASCII characters (so a prompt of n letters is n tokens), every
+     * other id a word of its own, no merges, no special tokens (no end of sequence, so every request generates all
+     * its tokens).
+     */
+    static Path writeBase(BenchShape shape, Path dir) throws IOException {
+        ModelConfig c = shape.config();
+        ObjectNode config = JSON.createObjectNode();
+        config.putArray("architectures").add("LlamaForCausalLM");
+        config.put("model_type", "llama");
+        config.put("hidden_size", c.hiddenSize());
+        config.put("intermediate_size", c.intermediateSize());
+        config.put("num_hidden_layers", c.numLayers());
+        config.put("num_attention_heads", shape.heads());
+        config.put("num_key_value_heads", shape.kvHeads());
+        config.put("head_dim", shape.dim() / shape.heads());
+        config.put("rms_norm_eps", 1e-5);
+        config.put("rope_theta", 10000.0);
+        config.put("vocab_size", c.vocabSize());
+        config.put("max_position_embeddings", c.maxPositions());
+        config.put("tie_word_embeddings", true);
+        ModelExport.save(dir, config, RandomModel.weights(shape, 0), shape.dtype(), null);
+        ObjectNode tokenizer = JSON.createObjectNode();
+        tokenizer.put("version", "1.0");
+        tokenizer.putArray("added_tokens");
+        tokenizer.putNull("normalizer");
+        tokenizer.putNull("pre_tokenizer");
+        tokenizer.putNull("post_processor");
+        tokenizer.putNull("decoder");
+        ObjectNode model = tokenizer.putObject("model");
+        model.put("type", "BPE");
+        ObjectNode vocab = model.putObject("vocab");
+        for (int id = 0; id < c.vocabSize(); id++) {
+            vocab.put(id < 95 ? String.valueOf((char) (' ' + id)) : " w" + id, id);
+        }
+        model.putArray("merges");
+        JSON.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);
+        return dir;
+    }
+
+    /** A LoRA adapter (r 8, alpha 16, all linear layers, B small and random) saved with the base's fingerprint. */
+    static Path writeAdapter(ModelConfig config, Path dir, long seed, String fingerprint) {
+        LoraModel m = LoraModel.create(new LoraConfig(RANK, 2.0 * RANK, 0, List.of("all-linear"), false, null),
+                config, seed);
+        SplittableRandom rnd = new SplittableRandom(seed + 1000);
+        for (LoraLayer layer : m.modules().values()) {
+            Parameter b = layer.parameters().get(1);
+            for (int i = 0; i < b.size(); i++) {
+                b.data()[i] = (float) rnd.nextDouble(-0.01, 0.01);
+            }
+        }
+        m.save(dir, "base", fingerprint);
+        return dir;
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package dev.tailor.cli;
+
+import dev.tailor.bench.BenchShape;
+import dev.tailor.bench.ServeBench;
+import dev.tailor.tensor.DType;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tailor bench serve} on a tiny shape: one result per configuration, its counts exact, its times ordered. */
+class BenchServeTest {
+    @Test
+    void measuresEveryConfigurationOfStreamsAndAdapters() throws Exception {
+        BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
+        List<Map<String, Object>> results = ServeBench.run(tiny, List.of(1, 2), List.of(1, 2), 3, BenchCommand::serve);
+        assertEquals(4, results.size());
+        int i = 0;
+        for (int streams : List.of(1, 2)) {
+            for (int adapters : List.of(1, 2)) {
+                Map<String, Object> r = results.get(i++);
+                assertEquals("serve", r.get("mode"));
+                assertEquals(streams, r.get("streams"));
+                assertEquals(adapters, r.get("adapters"));
+                assertEquals(streams * 3, r.get("requests"));
+                assertEquals((long) streams * 3 * 5, ((Number) r.get("tokens")).longValue(), r.toString());
+                for (String field : List.of("requests_per_s", "tokens_per_s", "ttft_p50_ms", "itl_p50_ms",
+                        "decode_tokens_per_s", "peak_rss_mib")) {
+                    assertTrue(number(r, field) > 0, field + " in " + r);
+                }
+                assertTrue(number(r, "ttft_p50_ms") <= number(r, "ttft_p99_ms"), r.toString());
+                assertTrue(number(r, "itl_p50_ms") <= number(r, "itl_p99_ms"), r.toString());
+                double rate = number(r, "tokens") / number(r, "wall_s");
+                assertEquals(rate, number(r, "tokens_per_s"), rate * 0.05 + 0.1, r.toString());
+            }
+        }
+    }
+
+    private static double number(Map<String, Object> r, String field) {
+        return ((Number) r.get(field)).doubleValue();
+    }
+}
