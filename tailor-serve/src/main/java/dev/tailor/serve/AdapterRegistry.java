@@ -4,7 +4,6 @@ import org.flywaydb.core.Flyway;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,10 +24,10 @@ public final class AdapterRegistry {
     /** The alias a plain adapter name resolves to. */
     public static final String PROD = "prod";
 
-    private final String url;
+    private final Database db;
 
     private AdapterRegistry(String url) {
-        this.url = url;
+        this.db = new Database(url, "the adapter registry");
     }
 
     /**
@@ -48,12 +47,12 @@ public final class AdapterRegistry {
 
     /** The database's JDBC URL, for {@link Tenants} in the same file. */
     String url() {
-        return url;
+        return db.url();
     }
 
     /** Every registered name with its versions, in name order. */
     public Map<String, List<AdapterVersion>> all() {
-        return query(c -> {
+        return db.query(c -> {
             Map<String, List<AdapterVersion>> all = new TreeMap<>();
             try (PreparedStatement s = c.prepareStatement("SELECT name, version, method, rank, bytes, "
                     + "base_fingerprint, sha256, created FROM adapter_version ORDER BY name, version");
@@ -68,7 +67,7 @@ public final class AdapterRegistry {
 
     /** The aliases of {@code name} and the versions they point at, in alias order. */
     public Map<String, Integer> aliases(String name) {
-        return query(c -> {
+        return db.query(c -> {
             Map<String, Integer> aliases = new LinkedHashMap<>();
             try (PreparedStatement s = c.prepareStatement("SELECT alias, version FROM alias_move m WHERE name = ? "
                     + "AND undone = 0 AND id = (SELECT max(id) FROM alias_move WHERE name = m.name AND alias = m.alias "
@@ -86,7 +85,7 @@ public final class AdapterRegistry {
 
     /** The latest version of {@code name}, or 0 when it has none. */
     public int latest(String name) {
-        return query(c -> {
+        return db.query(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT coalesce(max(version), 0) FROM adapter_version "
                     + "WHERE name = ?")) {
                 s.setString(1, name);
@@ -99,7 +98,7 @@ public final class AdapterRegistry {
 
     /** Records {@code v} of {@code name} and, when {@code alias} is not null, moves that alias to it: one transaction. */
     public void insert(String name, AdapterVersion v, String alias) {
-        transaction(c -> {
+        db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_version (name, version, sha256, method, "
                     + "rank, bytes, base_fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 s.setString(1, name);
@@ -131,7 +130,7 @@ public final class AdapterRegistry {
      * or 0 (changing nothing) when the alias has no earlier move to go back to.
      */
     public int rollback(String name, String alias) {
-        return transaction(c -> {
+        return db.transaction(c -> {
             List<long[]> moves = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT id, version FROM alias_move WHERE name = ? "
                     + "AND alias = ? AND undone = 0 ORDER BY id DESC LIMIT 2")) {
@@ -156,7 +155,7 @@ public final class AdapterRegistry {
 
     /** Moves {@code alias} of {@code name} to {@code version} (one more move, so a rollback can undo it). */
     public void moveAlias(String name, String alias, int version) {
-        transaction(c -> {
+        db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO alias_move (name, alias, version, moved) "
                     + "VALUES (?, ?, ?, ?)")) {
                 s.setString(1, name);
@@ -171,7 +170,7 @@ public final class AdapterRegistry {
 
     /** The traffic split of {@code name}: revision 0 and no weights when it never had one. */
     public TrafficSplit traffic(String name) {
-        return query(c -> {
+        return db.query(c -> {
             int revision = 0;
             try (PreparedStatement s = c.prepareStatement("SELECT revision FROM traffic_split WHERE name = ?")) {
                 s.setString(1, name);
@@ -200,7 +199,7 @@ public final class AdapterRegistry {
      * in one transaction.
      */
     public void setTraffic(String name, Map<Integer, Double> weights, int revision) {
-        transaction(c -> {
+        db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("DELETE FROM traffic_weight WHERE name = ?")) {
                 s.setString(1, name);
                 s.executeUpdate();
@@ -228,7 +227,7 @@ public final class AdapterRegistry {
 
     /** Stores an evaluation of a version of {@code name}. */
     public void insertEvaluation(String name, Evaluation e) {
-        transaction(c -> {
+        db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO evaluation (name, version, data, data_sha256, "
                     + "max_examples, format, loss, perplexity, accuracy, tokens, sequences, seconds, evaluated) "
                     + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -253,7 +252,7 @@ public final class AdapterRegistry {
 
     /** The stored evaluations of {@code name}'s versions, oldest first. */
     public List<Evaluation> evaluations(String name) {
-        return query(c -> {
+        return db.query(c -> {
             List<Evaluation> out = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT version, data, data_sha256, max_examples, format, "
                     + "loss, perplexity, accuracy, tokens, sequences, seconds, evaluated FROM evaluation "
@@ -286,32 +285,5 @@ public final class AdapterRegistry {
         Integer rankOrNull = r.wasNull() ? null : rank;
         return new AdapterVersion(r.getInt(2), r.getString(3), rankOrNull, r.getLong(5), r.getString(6),
                 r.getString(7), r.getLong(8));
-    }
-
-    /** Work on a connection. */
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private <T> T query(Work<T> work) {
-        try (Connection c = DriverManager.getConnection(url)) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException("the adapter registry failed: " + e.getMessage(), e);
-        }
-    }
-
-    private <T> T transaction(Work<T> work) {
-        return query(c -> {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        });
     }
 }

@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -27,10 +26,10 @@ public final class Tenants {
     static final String KEY_PREFIX = "tailor-";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final String url;
+    private final Database db;
 
     Tenants(String url) {
-        this.url = url;
+        this.db = new Database(url, "the tenant registry");
     }
 
     /** The hex SHA-256 of {@code key}'s UTF-8 bytes, as stored. */
@@ -57,7 +56,7 @@ public final class Tenants {
      */
     String create(String name) {
         String key = newKey();
-        return transaction(c -> {
+        return db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM tenant WHERE name = ?")) {
                 s.setString(1, name);
                 try (ResultSet r = s.executeQuery()) {
@@ -85,7 +84,7 @@ public final class Tenants {
 
     /** Every tenant's name, in order. */
     List<String> names() {
-        return query(c -> {
+        return db.query(c -> {
             List<String> names = new ArrayList<>();
             try (PreparedStatement s = c.prepareStatement("SELECT name FROM tenant ORDER BY name");
                  ResultSet r = s.executeQuery()) {
@@ -104,7 +103,7 @@ public final class Tenants {
 
     /** The tenant whose key hashes to {@code keySha256}, or null. */
     String tenantOf(String keySha256) {
-        return query(c -> {
+        return db.query(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT tenant FROM api_key WHERE key_sha256 = ?")) {
                 s.setString(1, keySha256);
                 try (ResultSet r = s.executeQuery()) {
@@ -116,7 +115,7 @@ public final class Tenants {
 
     /** Who owns each registered name that has an owner row. */
     Map<String, Ownership> owners() {
-        return query(c -> {
+        return db.query(c -> {
             Map<String, Ownership> owners = new TreeMap<>();
             try (PreparedStatement s = c.prepareStatement("SELECT name, tenant, shared FROM adapter_owner");
                  ResultSet r = s.executeQuery()) {
@@ -130,7 +129,7 @@ public final class Tenants {
 
     /** Records who owns adapter name {@code name}, replacing what was recorded. */
     void own(String name, Ownership owner) {
-        transaction(c -> {
+        db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_owner (name, tenant, shared) "
                     + "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET tenant = excluded.tenant, "
                     + "shared = excluded.shared")) {
@@ -140,33 +139,6 @@ public final class Tenants {
                 s.executeUpdate();
             }
             return null;
-        });
-    }
-
-    /** Work on a connection. */
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    private <T> T query(Work<T> work) {
-        try (Connection c = DriverManager.getConnection(url)) {
-            return work.run(c);
-        } catch (SQLException e) {
-            throw new IllegalStateException("the tenant registry failed: " + e.getMessage(), e);
-        }
-    }
-
-    private <T> T transaction(Work<T> work) {
-        return query(c -> {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
         });
     }
 }
