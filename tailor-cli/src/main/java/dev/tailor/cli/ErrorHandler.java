@@ -26,7 +26,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception e, CommandLine cmd, CommandLine.ParseResult parseResult) {
-        return report(e, cmd.getErr());
+        return report(e, cmd.getErr(), cmd.getCommandSpec());
     }
 
     /** {@code strategy}, with an {@link Error} it lets through reported as {@link #report} does. */
@@ -35,14 +35,17 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             try {
                 return strategy.execute(parseResult);
             } catch (Error e) {
-                return report(e, parseResult.commandSpec().commandLine().getErr());
+                return report(e, parseResult.commandSpec().commandLine().getErr(), parseResult.commandSpec());
             }
         };
     }
 
-    /** Prints {@code failure} as one {@code error:} line on {@code err} and returns the exit status. */
-    static int report(Throwable failure, PrintWriter err) {
-        err.println("error: " + describe(failure));
+    /**
+     * Prints {@code failure} as one {@code error:} line on {@code err} and returns the exit status; option names in an
+     * {@link InvalidOptionException} are spelled as the flags of {@code command}, the command that failed.
+     */
+    static int report(Throwable failure, PrintWriter err, CommandLine.Model.CommandSpec command) {
+        err.println("error: " + describe(failure, command));
         if (System.getenv("TAILOR_DEBUG") != null) {
             failure.printStackTrace(err);
         }
@@ -54,7 +57,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
      * The message of {@code failure}, the options of an {@link InvalidOptionException} spelled as flags (other messages
      * name files and their fields, which keep their names); an out-of-memory error anywhere in its causes wins.
      */
-    private static String describe(Throwable failure) {
+    private static String describe(Throwable failure, CommandLine.Model.CommandSpec command) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof OutOfMemoryError oom) {
                 return "out of memory (" + oom.getMessage() + "); give Java more with TAILOR_JAVA_OPTS=-Xmx<size> "
@@ -65,7 +68,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
             return "stack overflow; give threads more stack with TAILOR_JAVA_OPTS=-Xss<size>";
         }
         String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
-        return failure instanceof InvalidOptionException invalid ? MethodFlags.spell(message, invalid.option())
+        return failure instanceof InvalidOptionException invalid ? MethodFlags.spell(message, invalid.option(), command)
                 : message;
     }
 

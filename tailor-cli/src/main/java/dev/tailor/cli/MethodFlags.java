@@ -10,8 +10,10 @@ import picocli.CommandLine.Model.OptionSpec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -89,31 +91,35 @@ final class MethodFlags implements CommandLine.IModelTransformer {
     }
 
     /**
-     * {@code text} with the engine's names of options spelled as flags: every registered method option and every
-     * option of {@code tailor train} whose name has an underscore ({@code phm_dim} becomes {@code --phm-dim}), and
-     * {@code option}, whatever its name, wherever it stands as a word.
+     * {@code text} with the engine's names of options spelled as flags: {@code option} wherever it stands as a word,
+     * and every other option name with an underscore ({@code phm_dim} becomes {@code --phm-dim}) among the registered
+     * methods' options and the options of {@code command} (may be null).
      */
-    static String spell(String text, String option) {
-        String out = text;
-        if (option != null) {
-            out = Pattern.compile("(?<![\\w-])" + Pattern.quote(option) + "(?![\\w-])").matcher(out)
-                    .replaceAll(Matcher.quoteReplacement(MethodOption.flag(option)));
+    static String spell(String text, String option, CommandSpec command) {
+        Set<String> names = new LinkedHashSet<>(names());
+        if (command != null) {
+            command.options().forEach(o -> names.add(o.longestName().replaceFirst("^-+", "").replace('-', '_')));
         }
-        return spell(out);
-    }
-
-    private static String spell(String text) {
+        if (option != null) {
+            names.add(option);
+        }
         String out = text;
-        List<String> names = new ArrayList<>(names());
-        names.addAll(List.of("grad_accum", "warmup_steps", "eval_every", "save_every", "log_every",
-                "keep_checkpoints", "weight_decay", "max_grad_norm", "train_layers", "train_modules", "bias_norm_only",
-                "train_embeddings", "train_head", "svd_rank", "svd_clamp", "eval_split"));
         for (String name : names) {
-            if (name.contains("_")) {
+            if (name.contains("_") || name.equals(option)) {
                 out = Pattern.compile("(?<![\\w-])" + Pattern.quote(name) + "(?![\\w-])").matcher(out)
                         .replaceAll(Matcher.quoteReplacement(MethodOption.flag(name)));
             }
         }
         return out;
+    }
+
+    /** {@link #spell(String, String, CommandSpec)} with the registered methods' options only. */
+    static String spell(String text, String option) {
+        return spell(text, option, null);
+    }
+
+    /** {@link #spell(String, String, CommandSpec)} of a description, which names no option in particular. */
+    private static String spell(String text) {
+        return spell(text, null, null);
     }
 }
