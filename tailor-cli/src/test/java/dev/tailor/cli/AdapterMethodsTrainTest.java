@@ -1,20 +1,15 @@
 package dev.tailor.cli;
 
-import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.AdapterStack;
 import dev.tailor.generate.Generator;
 import dev.tailor.model.PretrainedModel;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,19 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train --method ia3|seq_bn|double_seq_bn}: the loss falls, and {@code tailor generate} loads it. */
-class AdapterMethodsTrainTest {
+class AdapterMethodsTrainTest extends TinyModelCliTest {
 
-    @TempDir
-    Path dir;
-    Path model;
-    Path data;
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void data() throws Exception {
-        model = Shared.require("models/tiny-llama");
-        data = CliFixtures.mobyDick(dir);
-    }
 
     /**
      * The losses of the untrained base on the batches every run sees (same seed, same order): an adapter at its
@@ -64,8 +48,7 @@ class AdapterMethodsTrainTest {
         PrintStream saved = System.out;
         System.setOut(out);
         try {
-            CommandLine cl = TailorCommand.commandLine();
-            cl.setErr(new PrintWriter(err, true));
+            CommandLine cl = cli();
             return cl.execute(args);
         } finally {
             System.setOut(saved);

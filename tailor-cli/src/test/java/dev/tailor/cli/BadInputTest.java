@@ -1,14 +1,9 @@
 package dev.tailor.cli;
 
-import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -27,25 +22,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Bad input is refused with its cause, exit status 2 and nothing written; a run that diverges stops with status 1
  * and keeps its last checkpoint; any failure, out of memory included, is one line.
  */
-class BadInputTest {
+class BadInputTest extends TinyModelCliTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    @TempDir
-    Path dir;
-    Path model;
-    Path data;
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void data() throws Exception {
-        model = Shared.require("models/tiny-llama");
-        data = CliFixtures.mobyDick(dir);
-    }
 
     int run(String... args) {
         err.getBuffer().setLength(0);
-        CommandLine cl = TailorCommand.commandLine();
-        cl.setErr(new PrintWriter(err, true));
+        CommandLine cl = cli();
         return cl.execute(args);
     }
 

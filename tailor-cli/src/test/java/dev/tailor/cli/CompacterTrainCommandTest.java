@@ -1,21 +1,16 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.compacter.CompacterModel;
 import dev.tailor.generate.Generator;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.PretrainedModel;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,20 +23,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train --method compacter|compacter++} on the tiny Llama, and {@code generate --adapter} with the result. */
-class CompacterTrainCommandTest {
+class CompacterTrainCommandTest extends TinyModelCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    Path model;
-    Path data;
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void data() throws Exception {
-        model = Shared.require("models/tiny-llama");
-        data = CliFixtures.mobyDick(dir);
-    }
 
     /** Runs the CLI capturing System.out (generate streams there) and the error writer. */
     private Run run(String... args) {
@@ -49,8 +33,7 @@ class CompacterTrainCommandTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cl = TailorCommand.commandLine();
-            cl.setErr(new PrintWriter(err, true));
+            CommandLine cl = cli();
             return new Run(cl.execute(args), out.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(saved);

@@ -1,6 +1,5 @@
 package dev.tailor.cli;
 
-import dev.tailor.Shared;
 import dev.tailor.adapt.AdapterFiles;
 import dev.tailor.adapt.prefix.PrefixTuningModel;
 import dev.tailor.adapt.prompt.PromptTuningModel;
@@ -9,9 +8,7 @@ import dev.tailor.generate.Generator;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.PretrainedModel;
 import dev.tailor.train.Evaluator;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -29,27 +26,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train --method prompt|prefix} on the tiny Llama, and {@code generate --adapter} with the result. */
-class PromptTrainCommandTest {
+class PromptTrainCommandTest extends TinyModelCliTest {
 
-    @TempDir
-    Path dir;
-    Path model;
-    Path data;
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void data() throws Exception {
-        model = Shared.require("models/tiny-llama");
-        data = CliFixtures.mobyDick(dir);
-    }
 
     private String run(String... args) {
         PrintStream saved = System.out;
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cl = TailorCommand.commandLine();
-            cl.setErr(new PrintWriter(err, true));
+            CommandLine cl = cli();
             assertEquals(0, cl.execute(args), err.toString());
             return out.toString(StandardCharsets.UTF_8);
         } finally {

@@ -2,16 +2,11 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.model.LlamaModel;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,24 +18,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code tailor train}: full and partial fine-tuning on the tiny Llama, recipes, bad data. */
-class TrainCommandTest {
+class TrainCommandTest extends TinyModelCliTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-    Path model;
-    Path data;
-    private final StringWriter err = new StringWriter();
-
-    @BeforeEach
-    void data() throws Exception {
-        model = Shared.require("models/tiny-llama");
-        data = CliFixtures.mobyDick(dir);
-    }
 
     int run(String... args) {
-        CommandLine cl = TailorCommand.commandLine();
-        cl.setErr(new PrintWriter(err, true));
+        CommandLine cl = cli();
         return cl.execute(args);
     }
 

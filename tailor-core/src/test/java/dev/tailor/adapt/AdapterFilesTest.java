@@ -21,11 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -71,27 +67,10 @@ class AdapterFilesTest {
         config.put("some_future_option", true);
         config.put("another_one", 3);
         JSON.writeValue(copy.resolve("adapter_config.json").toFile(), config);
-        List<String> warnings = new ArrayList<>();
-        Logger logger = Logger.getLogger(AdapterFiles.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                warnings.add(r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try {
+        List<String> warnings;
+        try (LogCapture log = LogCapture.of(AdapterFiles.class)) {
             assertInstanceOf(LoraModel.class, AdapterFiles.load(copy));
-        } finally {
-            logger.removeHandler(capture);
+            warnings = log.messages();
         }
         assertEquals(1, warnings.size(), warnings.toString());
         assertTrue(warnings.getFirst().contains("another_one, some_future_option"), warnings.getFirst());

@@ -29,11 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -192,27 +188,10 @@ class HostileAdapterTest {
     @Test
     void anUnknownPeftTypeIsRefusedBeforeAnythingIsLogged() throws Exception {
         Path adapter = peftLoraWith("peft-type-unknown.json");
-        List<String> logged = new ArrayList<>();
-        Logger logger = Logger.getLogger(AdapterFiles.class.getName());
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                logged.add(r.getMessage());
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(capture);
-        try {
+        List<String> logged;
+        try (LogCapture log = LogCapture.of(AdapterFiles.class)) {
             configRefused(adapter, "peft_type \"NOT_A_METHOD\" is not one Tailor reads");
-        } finally {
-            logger.removeHandler(capture);
+            logged = log.messages();
         }
         assertEquals(List.of(), logged);
     }
