@@ -1,5 +1,7 @@
 package dev.tailor.serve;
 
+import dev.tailor.adapt.InvalidOptionException;
+
 import java.time.Duration;
 
 /**
@@ -18,25 +20,29 @@ public record ServerOptions(String host, int port, int maxTokensLimit, long maxB
     /** The host served unless told otherwise: loopback only. */
     public static final String LOOPBACK = "127.0.0.1";
 
-    /** Checks the ranges. */
+    /**
+     * Checks the ranges.
+     *
+     * @throws InvalidOptionException naming the option out of range
+     */
     public ServerOptions {
         if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("host must be an address, got \"" + host + "\"");
+            throw new InvalidOptionException("host", "host must be an address, got \"" + host + "\"");
         }
         if (port < 0 || port > 65_535) {
-            throw new IllegalArgumentException("port must be in [0, 65535], got " + port);
+            throw new InvalidOptionException("port", "port must be in [0, 65535], got " + port);
         }
         if (maxTokensLimit < 1) {
-            throw new IllegalArgumentException("max tokens limit must be >= 1, got " + maxTokensLimit);
+            throw new InvalidOptionException("max_tokens_limit", "max_tokens_limit must be >= 1, got " + maxTokensLimit);
         }
         if (maxBodyBytes < 1) {
-            throw new IllegalArgumentException("max body bytes must be >= 1, got " + maxBodyBytes);
+            throw new InvalidOptionException("max_body_bytes", "max_body_bytes must be >= 1, got " + maxBodyBytes);
         }
         if (maxQueue < 1) {
-            throw new IllegalArgumentException("max queue must be >= 1, got " + maxQueue);
+            throw new InvalidOptionException("max_queue", "max_queue must be >= 1, got " + maxQueue);
         }
         if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
-            throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
+            throw new InvalidOptionException("request_timeout", "request_timeout must be positive, got " + requestTimeout);
         }
     }
 

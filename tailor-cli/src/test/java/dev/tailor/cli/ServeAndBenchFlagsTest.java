@@ -1,0 +1,51 @@
+package dev.tailor.cli;
+
+import dev.tailor.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bad flags of {@code tailor serve} and of {@code tailor bench serve|fuzz} are refused before anything starts: one
+ * line naming the flag, exit status 2.
+ */
+class ServeAndBenchFlagsTest {
+    @TempDir
+    Path dir;
+    private final StringWriter err = new StringWriter();
+
+    private void refused(String expected, String... args) {
+        err.getBuffer().setLength(0);
+        CommandLine cl = TailorCommand.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        assertEquals(2, cl.execute(args), err.toString());
+        assertTrue(err.toString().contains(expected), expected + " in: " + err);
+    }
+
+    @Test
+    void serveRefusesBadLimitsAndAnOpenBindWithoutAKey() {
+        String model = Shared.require("models/tiny-llama").toString();
+        refused("--max-queue must be >= 1, got 0", "serve", "--model", model, "--max-queue", "0");
+        refused("--max-tokens-limit must be >= 1, got 0", "serve", "--model", model, "--max-tokens-limit", "0");
+        refused("--port must be in [0, 65535], got 70000", "serve", "--model", model, "--port", "70000");
+        refused("--request-timeout must be a positive number of seconds", "serve", "--model", model,
+                "--request-timeout", "NaN");
+        refused("--admin-key", "serve", "--model", model, "--host", "0.0.0.0", "--admin-key", "");
+        refused("--adapter missing=", "serve", "--model", model, "--port", "0", "--adapter",
+                "missing=" + dir.resolve("no-such-adapter"));
+    }
+
+    @Test
+    void benchRefusesUnknownFuzzTargetsAndEmptyLoads() {
+        refused("no fuzz target \"nope\"", "bench", "fuzz", "--target", "nope", "--tries", "1");
+        refused("--replay needs --target", "bench", "fuzz", "--replay", "42");
+        refused("--streams, --adapters and --requests must be positive", "bench", "serve", "--streams", "0");
+    }
+}
