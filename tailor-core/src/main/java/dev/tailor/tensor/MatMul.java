@@ -1,6 +1,7 @@
 package dev.tailor.tensor;
 
 import java.util.Arrays;
+import java.util.function.Supplier;
 
 /**
  * Matrix products over activations (float32 arrays, row-major) and weights ({@link WeightMatrix}).
@@ -10,6 +11,10 @@ import java.util.Arrays;
  * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly. Weight segments are read from
  * the pool's threads, so they must not belong to a confined arena (mapped files in a shared, global or
  * automatic arena are fine).
+ *
+ * <p>Inside {@link #batchInvariant(Supplier)} every product takes the streaming kernel, whose result for a row of X
+ * is computed by the same operations in the same order whatever the other rows are: a row's output is then
+ * bit-identical alone or in a batch of any size, which a server batching requests together needs.
  */
 public final class MatMul {
     /**
@@ -18,7 +23,24 @@ public final class MatMul {
      */
     static final int PACKED_MIN_ROWS = 12;
 
+    /** Bound (to true) while products must be batch invariant. */
+    private static final ScopedValue<Boolean> BATCH_INVARIANT = ScopedValue.newInstance();
+
     private MatMul() {
+    }
+
+    /**
+     * Runs {@code task} with batch-invariant products: within it (on this thread), each output row of
+     * {@link #matmulTransposed} depends on its own row of X and on W only, bit for bit, not on how many rows are
+     * multiplied together.
+     */
+    public static <T> T batchInvariant(Supplier<T> task) {
+        return ScopedValue.where(BATCH_INVARIANT, Boolean.TRUE).call(task::get);
+    }
+
+    /** Whether products on this thread are batch invariant now ({@link #batchInvariant(Supplier)}). */
+    public static boolean isBatchInvariant() {
+        return BATCH_INVARIANT.isBound();
     }
 
     /**
@@ -49,7 +71,7 @@ public final class MatMul {
         }
         if (k == 0) {
             Arrays.fill(y, yOff, yOff + m * n, 0f);
-        } else if (m < PACKED_MIN_ROWS) {
+        } else if (m < PACKED_MIN_ROWS || BATCH_INVARIANT.isBound()) {
             Gemv.run(x, xOff, m, w, y, yOff);
         } else {
             PackedGemm.run(x, xOff, m, w, y, yOff);
