@@ -16,7 +16,7 @@ import java.util.Arrays;
  * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)} (the scale applied to Q_g),
  * masked causally, softmaxed by row, and {@code O = P·V_h} (on the row-major product, reading the head's values
  * in place in the cache). Work is split into (KV head, block of query rows) tasks across threads; a block
- * only reads the keys its last row can see.
+ * only reads the keys its last row can see. A batch of sequences, each with its own cache, runs as one set of tasks.
  */
 final class Attention {
     /** Query rows per task: large enough for efficient products, small enough to balance two cores. */
@@ -26,24 +26,52 @@ final class Attention {
     }
 
     /**
-     * For each new row t (stored at position {@code start + t}, virtual tokens included) and query head h,
-     * attends over cache positions {@code [0, start + t]} of KV head {@code h / group}.
+     * For each sequence i of a batch, whose rows are {@code [rowStart[i], rowStart[i] + rows[i])} of {@code q} and
+     * are stored at positions {@code start[i] …} of {@code caches[i]} (virtual tokens included): for each of its rows
+     * t and query head h, attends over its cache's positions {@code [0, start[i] + t]} of KV head {@code h / group}.
+     * Each sequence's work depends on its own rows and cache only.
      *
-     * @param q   [n, heads·headDim] after RoPE
-     * @param out [n, heads·headDim]
+     * @param q   [rows, heads·headDim] after RoPE
+     * @param out [rows, heads·headDim]
      */
-    static void causal(ModelConfig c, float[] q, KvCache cache, int layer, int start, int n, float[] out) {
-        int blocks = (n + BLOCK - 1) / BLOCK;
-        Parallel.parallelFor(c.numKvHeads() * blocks, task -> {
-            int kvh = task / blocks;
-            int from = (task % blocks) * BLOCK;
-            block(c, q, cache, layer, start, kvh, from, Math.min(n, from + BLOCK), out);
+    static void causal(ModelConfig c, float[] q, KvCache[] caches, int[] rowStart, int[] start, int[] rows, int layer,
+                       float[] out) {
+        int kvHeads = c.numKvHeads();
+        int[] firstTask = new int[caches.length + 1];
+        for (int i = 0; i < caches.length; i++) {
+            firstTask[i + 1] = firstTask[i] + kvHeads * ((rows[i] + BLOCK - 1) / BLOCK);
+        }
+        Parallel.parallelFor(firstTask[caches.length], task -> {
+            int i = sequenceOf(firstTask, task);
+            int local = task - firstTask[i];
+            int blocks = (rows[i] + BLOCK - 1) / BLOCK;
+            int kvh = local / blocks;
+            int from = (local % blocks) * BLOCK;
+            block(c, q, rowStart[i], caches[i], layer, start[i], kvh, from, Math.min(rows[i], from + BLOCK), out);
         });
     }
 
-    /** Attention of rows {@code [from, to)} for the query heads of KV head {@code kvh}. */
-    private static void block(ModelConfig c, float[] q, KvCache cache, int layer, int start, int kvh, int from,
-                              int to, float[] out) {
+    /** The sequence whose tasks include {@code task}: the last i with {@code firstTask[i] <= task}. */
+    private static int sequenceOf(int[] firstTask, int task) {
+        int lo = 0;
+        int hi = firstTask.length - 2;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (firstTask[mid] <= task) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    /**
+     * Attention of a sequence's rows {@code [from, to)} (rows {@code rowBase + t} of q and out) for the query heads
+     * of KV head {@code kvh}.
+     */
+    private static void block(ModelConfig c, float[] q, int rowBase, KvCache cache, int layer, int start, int kvh,
+                              int from, int to, float[] out) {
         int hd = c.headDim();
         int group = c.numHeads() / c.numKvHeads();
         int rows = (to - from) * group;
@@ -51,7 +79,7 @@ final class Attention {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float[] qg = new float[rows * hd];
         for (int t = from; t < to; t++) {
-            System.arraycopy(q, t * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
+            System.arraycopy(q, (rowBase + t) * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
         }
         for (int i = 0; i < qg.length; i++) {
             qg[i] *= scale;
@@ -69,7 +97,8 @@ final class Attention {
         float[] og = new float[rows * hd];
         MatMulNN.matmul(scores, 0, len, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, hd, og, 0, hd);
         for (int t = from; t < to; t++) {
-            System.arraycopy(og, (t - from) * group * hd, out, t * c.qDim() + kvh * group * hd, group * hd);
+            System.arraycopy(og, (t - from) * group * hd, out, (rowBase + t) * c.qDim() + kvh * group * hd,
+                    group * hd);
         }
     }
 

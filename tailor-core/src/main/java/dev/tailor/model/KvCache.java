@@ -97,11 +97,17 @@ public final class KvCache {
      * {@code start …} of {@code layer}.
      */
     void store(int layer, int start, int n, float[] k, float[] v) {
+        store(layer, start, n, k, v, 0);
+    }
+
+    /** Stores rows {@code [fromRow, fromRow + n)} of {@code k} and {@code v} at positions {@code start …}. */
+    void store(int layer, int start, int n, float[] k, float[] v, int fromRow) {
         int kvDim = kvHeads * headDim;
         for (int t = 0; t < n; t++) {
+            int row = (fromRow + t) * kvDim;
             for (int h = 0; h < kvHeads; h++) {
-                System.arraycopy(k, t * kvDim + h * headDim, keys[layer], offset(h, start + t), headDim);
-                System.arraycopy(v, t * kvDim + h * headDim, values[layer], offset(h, start + t), headDim);
+                System.arraycopy(k, row + h * headDim, keys[layer], offset(h, start + t), headDim);
+                System.arraycopy(v, row + h * headDim, values[layer], offset(h, start + t), headDim);
             }
         }
     }

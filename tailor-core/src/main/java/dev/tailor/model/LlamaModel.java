@@ -3,6 +3,7 @@ package dev.tailor.model;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.FrozenLinear;
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.OutputStage;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.Site;
 import dev.tailor.model.site.SublayerHook;
@@ -16,9 +17,12 @@ import dev.tailor.tensor.Parameter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -41,6 +45,8 @@ public final class LlamaModel implements AutoCloseable {
     private final RotaryEmbedding rope;
     private final List<AdapterSites> adapters;
     private final Map<String, LinearOp> linearOps;
+    /** Per adapted module whose every hook has an output stage: the stages with what each wraps, innermost first. */
+    private final Map<String, List<StagedHook>> outputStages;
     private final Map<String, List<SublayerHook>> sublayers;
     /** Prompt tuning's embeddings {@code [P, hidden]}, or null. */
     private final Parameter promptEmbeddings;
@@ -62,6 +68,8 @@ public final class LlamaModel implements AutoCloseable {
         this.rope = rope;
         this.adapters = List.copyOf(adapters);
         Map<String, LinearOp> ops = new HashMap<>();
+        Map<String, List<StagedHook>> stages = new HashMap<>();
+        Set<String> unstaged = new HashSet<>();
         Map<String, List<SublayerHook>> subs = new HashMap<>();
         for (AdapterSites sites : adapters) {
             new TreeMap<>(sites.linear()).forEach((module, a) -> {
@@ -71,6 +79,12 @@ public final class LlamaModel implements AutoCloseable {
                 }
                 a.checkFits(module, inner.out(), inner.in());
                 ops.put(module, a.around(inner));
+                OutputStage stage = a.outputStage();
+                if (stage == null) {
+                    unstaged.add(module);
+                } else {
+                    stages.computeIfAbsent(module, k -> new ArrayList<>()).add(new StagedHook(stage, inner));
+                }
             });
             new TreeMap<>(sites.sublayer()).forEach((site, a) -> {
                 checkSublayerSite(site);
@@ -79,6 +93,10 @@ public final class LlamaModel implements AutoCloseable {
             });
         }
         this.linearOps = Map.copyOf(ops);
+        unstaged.forEach(stages::remove);
+        Map<String, List<StagedHook>> staged = new HashMap<>();
+        stages.forEach((module, list) -> staged.put(module, List.copyOf(list)));
+        this.outputStages = Map.copyOf(staged);
         this.sublayers = Map.copyOf(subs);
         Parameter prompt = null;
         Parameter kv = null;
@@ -138,30 +156,40 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** {@code y = x·Wᵀ (+ b)} through the adapters at the site, if any. */
-    private void project(int layer, LinearSite site, float[] x, int n, WeightMatrix w, float[] b, float[] y) {
-        LinearOp op = linearOps.isEmpty() ? null : linearOps.get(site.module(layer));
-        if (op != null) {
-            op.forward(x, n, y);
-            return;
-        }
-        MatMul.matmulTransposed(x, n, w, y);
-        if (b != null) {
-            Ops.addBias(y, n, b);
-        }
+    /** What the adapter at {@code module} wraps it with, or null where the view has none. */
+    LinearOp linearOp(String module) {
+        return linearOps.isEmpty() ? null : linearOps.get(module);
     }
 
-    /** Applies the sublayer adapters at the site (if any) to the sublayer output {@code h [n, hidden]} in place. */
-    private void adaptSublayer(int layer, SublayerSite site, float[] h, int n) {
-        List<SublayerHook> list = sublayers.isEmpty() ? null : sublayers.get(site.module(layer));
-        if (list == null) {
-            return;
-        }
-        float[] out = new float[n * config.hiddenSize()];
-        for (SublayerHook a : list) {
-            a.forward(h, n, out);
-            System.arraycopy(out, 0, h, 0, out.length);
-        }
+    /**
+     * The output stages of the adapters at {@code module}, innermost first, each with what it wraps; null where the
+     * view has no adapter there or one without a stage.
+     */
+    List<StagedHook> outputStages(String module) {
+        return outputStages.isEmpty() ? null : outputStages.get(module);
+    }
+
+    /** Whether rows through this view take the base product at {@code module} as it is (then their stages, if any). */
+    boolean sharesBase(String module) {
+        return linearOp(module) == null || outputStages(module) != null;
+    }
+
+    /** The sublayer adapters at {@code site} in stacking order, or null where there are none. */
+    List<SublayerHook> sublayerHooks(String site) {
+        return sublayers.isEmpty() ? null : sublayers.get(site);
+    }
+
+    /** Prompt tuning's virtual token embeddings {@code [P, hidden]}, or null. */
+    Parameter promptEmbeddings() {
+        return promptEmbeddings;
+    }
+
+    RotaryEmbedding rope() {
+        return rope;
+    }
+
+    /** An adapter's output stage and the op it wraps (the base, or the adapters stacked below it). */
+    record StagedHook(OutputStage stage, LinearOp inner) {
     }
 
     /**
@@ -283,39 +311,46 @@ public final class LlamaModel implements AutoCloseable {
      * returns the hidden states of the last {@code virtualRows} virtual rows and the {@code n} rows.
      */
     private float[] run(KvCache cache, float[] x, int n, int virtualRows) {
-        int virtual = virtualTokens;
-        if (cache.virtualTokens() != virtual) {
-            throw new IllegalArgumentException("a KV cache made for " + cache.virtualTokens() + " virtual tokens "
-                    + "cannot serve a model with " + virtual + "; make it with this model's newCache");
+        return BatchForward.run(this, List.of(new BatchForward.Part(this, cache, x, n, virtualRows)))[0];
+    }
+
+    /**
+     * One step of many sequences at once, each through its own view of this base and its own cache: a decode token
+     * or a chunk of prompt per sequence. The base products read each weight once for the whole batch (see
+     * {@link BatchForward}); inside {@link MatMul#batchInvariant} each sequence's results are bit-identical to
+     * running it alone.
+     *
+     * @return per chunk in order, the logits of its last token {@code [vocab]}, or null where not asked for
+     * @throws IllegalArgumentException when a view is not of this base or a cache does not fit its view
+     * @throws ContextOverflowException if a cache cannot hold its tokens (no cache changes then)
+     */
+    public float[][] forwardBatch(List<SequenceChunk> chunks) {
+        List<BatchForward.Part> parts = new ArrayList<>(chunks.size());
+        for (SequenceChunk c : chunks) {
+            parts.add(new BatchForward.Part(c.model(), c.cache(), embed(c.tokens()), c.tokens().length, 0));
         }
-        if (cache.length() + n > cache.capacity()) {
-            throw new ContextOverflowException(cache.length() + n, cache.capacity());
-        }
+        float[][] hidden = BatchForward.run(this, parts);
         int d = config.hiddenSize();
-        int start = cache.held();
-        int skip = 0;
-        if (start == 0 && virtual > 0) {
-            if (promptEmbeddings != null) {
-                float[] rows = new float[(virtual + n) * d];
-                System.arraycopy(promptEmbeddings.data(), 0, rows, 0, virtual * d);
-                System.arraycopy(x, 0, rows, virtual * d, n * d);
-                x = rows;
-                skip = virtual;
-            } else {
-                storePrefix(cache, virtual);
-                start = virtual;
+        int wanted = 0;
+        for (SequenceChunk c : chunks) {
+            wanted += c.logits() ? 1 : 0;
+        }
+        float[] last = new float[wanted * d];
+        int row = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).logits()) {
+                System.arraycopy(hidden[i], hidden[i].length - d, last, row++ * d, d);
             }
         }
-        int m = n + skip;
-        BlockScratch s = new BlockScratch(config, m);
-        for (int l = 0; l < config.numLayers(); l++) {
-            block(l, weights.layers().get(l), cache, start, m, x, s);
-        }
-        cache.advance(m);
-        float[] out = new float[(virtualRows + n) * d];
-        for (int t = 0; t < virtualRows + n; t++) {
-            Ops.rmsNorm(x, (skip - virtualRows + t) * d, weights.finalNorm(), (float) config.rmsNormEps(), out, t * d,
-                    d);
+        float[] all = logits(last, 0, wanted);
+        float[][] out = new float[chunks.size()][];
+        int vocab = config.vocabSize();
+        row = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).logits()) {
+                out[i] = Arrays.copyOfRange(all, row * vocab, (row + 1) * vocab);
+                row++;
+            }
         }
         return out;
     }
@@ -325,7 +360,8 @@ public final class LlamaModel implements AutoCloseable {
      * {@code past_key_values}: row p holds blocks {@code [layers·2][kvDim]}; layer l's key is block 2l, its value
      * block 2l+1).
      */
-    private void storePrefix(KvCache cache, int virtual) {
+    void storePrefix(KvCache cache) {
+        int virtual = virtualTokens;
         int kvDim = config.kvDim();
         int width = config.numLayers() * 2 * kvDim;
         float[] data = prefix.data();
@@ -365,74 +401,10 @@ public final class LlamaModel implements AutoCloseable {
         return logits(forward(cache, new int[] {token}), 0, 1);
     }
 
-    private void block(int layer, LayerWeights w, KvCache cache, int start, int n, float[] x, BlockScratch s) {
-        int d = config.hiddenSize();
-        float eps = (float) config.rmsNormEps();
-        for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
-        }
-        project(layer, LinearSite.Q_PROJ, s.norm, n, w.q(), w.qBias(), s.q);
-        project(layer, LinearSite.K_PROJ, s.norm, n, w.k(), w.kBias(), s.k);
-        project(layer, LinearSite.V_PROJ, s.norm, n, w.v(), w.vBias(), s.v);
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        int hd = config.headDim();
-        for (int t = 0; t < n; t++) {
-            if (w.qNorm() != null) {
-                for (int h = 0; h < config.numHeads(); h++) {
-                    Ops.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
-                }
-                for (int h = 0; h < config.numKvHeads(); h++) {
-                    Ops.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
-                }
-            }
-            rope.apply(s.q, t * qDim, config.numHeads(), start + t);
-            rope.apply(s.k, t * kvDim, config.numKvHeads(), start + t);
-        }
-        cache.store(layer, start, n, s.k, s.v);
-        Attention.causal(config, s.q, cache, layer, start, n, s.attn);
-        project(layer, LinearSite.O_PROJ, s.attn, n, w.o(), null, s.out);
-        adaptSublayer(layer, SublayerSite.SELF_ATTN, s.out, n);
-        Ops.add(x, s.out, x, n * d);
-
-        for (int t = 0; t < n; t++) {
-            Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
-        }
-        project(layer, LinearSite.GATE_PROJ, s.norm, n, w.gate(), null, s.gate);
-        project(layer, LinearSite.UP_PROJ, s.norm, n, w.up(), null, s.up);
-        Ops.siluMul(s.gate, s.up, s.gate, 0, n * config.intermediateSize());
-        project(layer, LinearSite.DOWN_PROJ, s.gate, n, w.down(), null, s.out);
-        adaptSublayer(layer, SublayerSite.MLP, s.out, n);
-        Ops.add(x, s.out, x, n * d);
-    }
-
     @Override
     public void close() {
         if (source != null) {
             source.close();
-        }
-    }
-
-    /** Work arrays of one forward call, reused across the layers. */
-    private static final class BlockScratch {
-        final float[] norm;
-        final float[] q;
-        final float[] k;
-        final float[] v;
-        final float[] attn;
-        final float[] out;
-        final float[] gate;
-        final float[] up;
-
-        BlockScratch(ModelConfig c, int n) {
-            norm = new float[n * c.hiddenSize()];
-            q = new float[n * c.qDim()];
-            k = new float[n * c.kvDim()];
-            v = new float[n * c.kvDim()];
-            attn = new float[n * c.qDim()];
-            out = new float[n * c.hiddenSize()];
-            gate = new float[n * c.intermediateSize()];
-            up = new float[n * c.intermediateSize()];
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.ia3;
 
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.OutputStage;
 import dev.tailor.adapt.MergeableHook;
 import dev.tailor.tensor.Parameter;
 
@@ -87,6 +88,12 @@ public final class Ia3Layer implements MergeableHook {
             inner.forward(x, m, y);
             scaleInPlace(y, m);
         }
+    }
+
+    /** Scaling an output is a stage; scaling a feed-forward input changes what the base sees, so is none. */
+    @Override
+    public OutputStage outputStage() {
+        return feedforward ? null : (inner, x, m, y) -> scaleInPlace(y, m);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.OutputStage;
 import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.Parameter;
@@ -72,6 +73,19 @@ public final class BiasLayer implements MergeableHook {
             inner.forward(x, m, y);
         }
         replaceBias(y, inner.bias(), m);
+    }
+
+    /** A stage when the wrapped piece (if any) has one: its stage, then the bias replaced. */
+    @Override
+    public OutputStage outputStage() {
+        OutputStage inside = wrapped == null ? (inner, x, m, y) -> { } : wrapped.outputStage();
+        if (inside == null) {
+            return null;
+        }
+        return (inner, x, m, y) -> {
+            inside.apply(inner, x, m, y);
+            replaceBias(y, inner.bias(), m);
+        };
     }
 
     /** Returns what the wrapped piece saved: the bias itself needs only {@code dy}. */

@@ -1,6 +1,7 @@
 package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.OutputStage;
 import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.LinearBackward;
@@ -78,6 +79,16 @@ public final class DoraLayer implements MergeableHook {
     @Override
     public void forward(LinearOp inner, float[] x, int m, float[] y) {
         inner.forward(x, m, y);
+        rescale(inner, x, m, y);
+    }
+
+    @Override
+    public OutputStage outputStage() {
+        return this::rescale;
+    }
+
+    /** Turns {@code inner}'s output {@code y} for {@code x} into DoRA's, in place (inference). */
+    private void rescale(LinearOp inner, float[] x, int m, float[] y) {
         float[] g = factors(inner.weight());
         float[] l = new float[m * lora.out()];
         lora.addProduct(x, m, l);

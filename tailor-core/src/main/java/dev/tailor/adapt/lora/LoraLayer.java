@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.OutputStage;
 import dev.tailor.adapt.MergeableHook;
 import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
@@ -147,6 +148,11 @@ public final class LoraLayer implements MergeableHook {
     public void forward(LinearOp inner, float[] x, int m, float[] y) {
         inner.forward(x, m, y);
         addProduct(x, m, y);
+    }
+
+    @Override
+    public OutputStage outputStage() {
+        return (inner, x, m, y) -> addProduct(x, m, y);
     }
 
     @Override

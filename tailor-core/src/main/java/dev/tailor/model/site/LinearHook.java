@@ -66,6 +66,16 @@ public interface LinearHook {
         backward(inner, dy, x, m, dx);
     }
 
+    /**
+     * The stage this adapter applies to {@code inner}'s output, when its inference forward is {@code inner}'s
+     * forward followed by that stage on the same input; null (the default) when the adapter changes what
+     * {@code inner} sees, such as IA³ scaling a feed-forward input. A batch of rows with different adapters shares
+     * the base product only between adapters that have a stage.
+     */
+    default OutputStage outputStage() {
+        return null;
+    }
+
     /** {@code inner} with this adapter on top, for stacking. */
     default LinearOp around(LinearOp inner) {
         LinearHook self = this;

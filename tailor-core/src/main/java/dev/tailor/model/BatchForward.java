@@ -1,0 +1,304 @@
+package dev.tailor.model;
+
+import dev.tailor.model.site.LinearOp;
+import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.SublayerHook;
+import dev.tailor.model.site.SublayerSite;
+import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.WeightMatrix;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The forward pass of several sequences at once, each with its own KV cache and adapter view of one base: their rows
+ * are stacked into one matrix, so every base product reads its weight once for all of them. Rows are grouped by view;
+ * at each linear site the base product runs once over the rows of every group whose adapters there only act on its
+ * output ({@link dev.tailor.model.site.OutputStage}, e.g. LoRA), then each group applies its adapters' stages to its
+ * own rows; a group whose adapter changes the base's input (IA³ on a feed-forward input) runs its own product on its
+ * rows. Attention and the sublayer adapters run per sequence and per group. Every operation on a row reads that row
+ * (and its own sequence's cache) only, so with {@link MatMul#batchInvariant} products a sequence's results do not
+ * depend on which other sequences share its batch.
+ */
+final class BatchForward {
+    /**
+     * One sequence's rows: {@code x [n, hidden]} (overwritten) after the {@code cache.length()} positions held; on
+     * an empty cache the view's virtual tokens go first. {@code virtualRows} of the virtual rows run through the
+     * blocks (prompt tuning) are returned in front of the n rows.
+     */
+    record Part(LlamaModel view, KvCache cache, float[] x, int n, int virtualRows) {
+    }
+
+    private final LlamaModel base;
+    private final ModelConfig config;
+    private final List<Group> groups = new ArrayList<>();
+    /** Per sequence, in the order of {@link #groups}: its part, first row, rows, first position and skipped rows. */
+    private final Part[] parts;
+    private final int[] rowStart;
+    private final int[] rows;
+    private final int[] start;
+    private final int[] skip;
+    private final int total;
+
+    /** Rows {@code [row0, row0 + rows)} of the batch, all through {@code view}. */
+    private record Group(LlamaModel view, int row0, int rows) {
+    }
+
+    private BatchForward(LlamaModel base, List<Part> input) {
+        this.base = base;
+        this.config = base.config();
+        Map<LlamaModel, List<Part>> byView = new IdentityHashMap<>();
+        List<LlamaModel> order = new ArrayList<>();
+        for (Part p : input) {
+            check(p);
+            byView.computeIfAbsent(p.view(), v -> {
+                order.add(v);
+                return new ArrayList<>();
+            }).add(p);
+        }
+        int count = input.size();
+        parts = new Part[count];
+        rowStart = new int[count];
+        rows = new int[count];
+        start = new int[count];
+        skip = new int[count];
+        int i = 0;
+        int row = 0;
+        for (LlamaModel view : order) {
+            int groupRow = row;
+            for (Part p : byView.get(view)) {
+                parts[i] = p;
+                boolean fresh = p.cache().held() == 0 && view.virtualTokens() > 0;
+                skip[i] = fresh && view.promptEmbeddings() != null ? view.virtualTokens() : 0;
+                start[i] = fresh && view.promptEmbeddings() == null ? view.virtualTokens() : p.cache().held();
+                rowStart[i] = row;
+                rows[i] = p.n() + skip[i];
+                row += rows[i];
+                i++;
+            }
+            groups.add(new Group(view, groupRow, row - groupRow));
+        }
+        total = row;
+    }
+
+    /**
+     * Runs the parts and returns, per part in the order given, the hidden states after the final norm of its last
+     * {@code virtualRows} virtual rows and its n rows.
+     *
+     * @throws ContextOverflowException if a cache cannot hold its rows (before any cache changes)
+     */
+    static float[][] run(LlamaModel base, List<Part> parts) {
+        return new BatchForward(base, parts).run(parts);
+    }
+
+    private void check(Part p) {
+        LlamaModel view = p.view();
+        if (view.weights() != base.weights()) {
+            throw new IllegalArgumentException("a batch runs views of one base; a sequence's model has other weights");
+        }
+        KvCache cache = p.cache();
+        if (cache.virtualTokens() != view.virtualTokens()) {
+            throw new IllegalArgumentException("a KV cache made for " + cache.virtualTokens() + " virtual tokens "
+                    + "cannot serve a model with " + view.virtualTokens() + "; make it with this model's newCache");
+        }
+        if (cache.length() + p.n() > cache.capacity()) {
+            throw new ContextOverflowException(cache.length() + p.n(), cache.capacity());
+        }
+        if (p.virtualRows() > 0 && (view.promptEmbeddings() == null || cache.held() != 0)) {
+            throw new IllegalStateException("only prompt tuning's virtual rows, on an empty cache, run through the "
+                    + "blocks");
+        }
+    }
+
+    private float[][] run(List<Part> input) {
+        int d = config.hiddenSize();
+        float[] x = new float[total * d];
+        for (int i = 0; i < parts.length; i++) {
+            Part p = parts[i];
+            int at = rowStart[i] * d;
+            if (skip[i] > 0) {
+                System.arraycopy(p.view().promptEmbeddings().data(), 0, x, at, skip[i] * d);
+            }
+            System.arraycopy(p.x(), 0, x, at + skip[i] * d, p.n() * d);
+            if (start[i] > 0 && p.cache().held() == 0) {
+                p.view().storePrefix(p.cache());
+            }
+        }
+        Scratch s = new Scratch(config, total);
+        for (int l = 0; l < config.numLayers(); l++) {
+            block(l, base.weights().layers().get(l), x, s);
+        }
+        Map<Part, float[]> out = new IdentityHashMap<>();
+        for (int i = 0; i < parts.length; i++) {
+            Part p = parts[i];
+            p.cache().advance(rows[i]);
+            int keep = p.virtualRows() + p.n();
+            float[] h = new float[keep * d];
+            int from = rowStart[i] + skip[i] - p.virtualRows();
+            for (int t = 0; t < keep; t++) {
+                Ops.rmsNorm(x, (from + t) * d, base.weights().finalNorm(), (float) config.rmsNormEps(), h, t * d, d);
+            }
+            out.put(p, h);
+        }
+        float[][] result = new float[input.size()][];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = out.get(input.get(i));
+        }
+        return result;
+    }
+
+    private void block(int layer, LayerWeights w, float[] x, Scratch s) {
+        int d = config.hiddenSize();
+        float eps = (float) config.rmsNormEps();
+        for (int t = 0; t < total; t++) {
+            Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
+        }
+        project(layer, LinearSite.Q_PROJ, w, s.norm, s.q);
+        project(layer, LinearSite.K_PROJ, w, s.norm, s.k);
+        project(layer, LinearSite.V_PROJ, w, s.norm, s.v);
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int hd = config.headDim();
+        RotaryEmbedding rope = base.rope();
+        KvCache[] caches = new KvCache[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            caches[i] = parts[i].cache();
+            for (int r = 0; r < rows[i]; r++) {
+                int t = rowStart[i] + r;
+                if (w.qNorm() != null) {
+                    for (int h = 0; h < config.numHeads(); h++) {
+                        Ops.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
+                    }
+                    for (int h = 0; h < config.numKvHeads(); h++) {
+                        Ops.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
+                    }
+                }
+                rope.apply(s.q, t * qDim, config.numHeads(), start[i] + r);
+                rope.apply(s.k, t * kvDim, config.numKvHeads(), start[i] + r);
+            }
+            caches[i].store(layer, start[i], rows[i], s.k, s.v, rowStart[i]);
+        }
+        Attention.causal(config, s.q, caches, rowStart, start, rows, layer, s.attn);
+        project(layer, LinearSite.O_PROJ, w, s.attn, s.out);
+        adaptSublayer(layer, SublayerSite.SELF_ATTN, s.out);
+        Ops.add(x, s.out, x, total * d);
+
+        for (int t = 0; t < total; t++) {
+            Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
+        }
+        project(layer, LinearSite.GATE_PROJ, w, s.norm, s.gate);
+        project(layer, LinearSite.UP_PROJ, w, s.norm, s.up);
+        Ops.siluMul(s.gate, s.up, s.gate, 0, total * config.intermediateSize());
+        project(layer, LinearSite.DOWN_PROJ, w, s.gate, s.out);
+        adaptSublayer(layer, SublayerSite.MLP, s.out);
+        Ops.add(x, s.out, x, total * d);
+    }
+
+    /**
+     * {@code y = x·Wᵀ (+ b)} at {@code site} of {@code layer} for every row, each group through its adapters: the
+     * base product once over each run of groups that share it, then each group's stages or own product.
+     */
+    private void project(int layer, LinearSite site, LayerWeights lw, float[] x, float[] y) {
+        String module = site.module(layer);
+        WeightMatrix w = lw.linear(site);
+        float[] bias = lw.bias(site);
+        int in = w.cols();
+        int out = w.rows();
+        int run = -1;
+        for (int g = 0; g <= groups.size(); g++) {
+            boolean shares = g < groups.size() && groups.get(g).view().sharesBase(module);
+            if (shares && run < 0) {
+                run = g;
+            } else if (!shares && run >= 0) {
+                int row0 = groups.get(run).row0();
+                Group last = groups.get(g - 1);
+                baseProduct(x, row0, last.row0() + last.rows() - row0, w, bias, y);
+                run = -1;
+            }
+        }
+        for (Group g : groups) {
+            LinearOp op = g.view().linearOp(module);
+            if (op == null) {
+                continue;
+            }
+            boolean whole = g.rows() == total;
+            float[] xs = whole ? x : slice(x, g.row0(), g.rows(), in);
+            float[] ys = whole ? y : slice(y, g.row0(), g.rows(), out);
+            List<LlamaModel.StagedHook> stages = g.view().outputStages(module);
+            if (stages != null) {
+                for (LlamaModel.StagedHook s : stages) {
+                    s.stage().apply(s.inner(), xs, g.rows(), ys);
+                }
+            } else {
+                op.forward(xs, g.rows(), ys);
+            }
+            if (!whole) {
+                System.arraycopy(ys, 0, y, g.row0() * out, ys.length);
+            }
+        }
+    }
+
+    private static void baseProduct(float[] x, int row0, int m, WeightMatrix w, float[] bias, float[] y) {
+        int in = w.cols();
+        int out = w.rows();
+        MatMul.matmulTransposed(x, row0 * in, m, w, y, row0 * out);
+        if (bias != null) {
+            for (int r = row0; r < row0 + m; r++) {
+                for (int j = 0; j < out; j++) {
+                    y[r * out + j] += bias[j];
+                }
+            }
+        }
+    }
+
+    /** Applies each group's sublayer adapters at the site (if any) to its rows of {@code h} in place. */
+    private void adaptSublayer(int layer, SublayerSite site, float[] h) {
+        int d = config.hiddenSize();
+        String module = site.module(layer);
+        for (Group g : groups) {
+            List<SublayerHook> hooks = g.view().sublayerHooks(module);
+            if (hooks == null) {
+                continue;
+            }
+            float[] rowsIn = slice(h, g.row0(), g.rows(), d);
+            float[] rowsOut = new float[rowsIn.length];
+            for (SublayerHook a : hooks) {
+                a.forward(rowsIn, g.rows(), rowsOut);
+                System.arraycopy(rowsOut, 0, rowsIn, 0, rowsOut.length);
+            }
+            System.arraycopy(rowsIn, 0, h, g.row0() * d, rowsIn.length);
+        }
+    }
+
+    private static float[] slice(float[] a, int row0, int rows, int width) {
+        float[] s = new float[rows * width];
+        System.arraycopy(a, row0 * width, s, 0, s.length);
+        return s;
+    }
+
+    /** Work arrays of one forward call, reused across the layers. */
+    private static final class Scratch {
+        final float[] norm;
+        final float[] q;
+        final float[] k;
+        final float[] v;
+        final float[] attn;
+        final float[] out;
+        final float[] gate;
+        final float[] up;
+
+        Scratch(ModelConfig c, int n) {
+            norm = new float[n * c.hiddenSize()];
+            q = new float[n * c.qDim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            attn = new float[n * c.qDim()];
+            out = new float[n * c.hiddenSize()];
+            gate = new float[n * c.intermediateSize()];
+            up = new float[n * c.intermediateSize()];
+        }
+    }
+}
