@@ -1,5 +1,7 @@
 package dev.tailor.generate;
 
+import java.util.List;
+
 /**
  * The outcome of one generation.
  *
@@ -9,9 +11,11 @@ package dev.tailor.generate;
  * @param finishReason    why it ended
  * @param prefillSeconds  time to process the prompt
  * @param decodeSeconds   time to generate after the first token
+ * @param logprobs        per generated token, its log-probability and the top alternatives, when they were asked
+ *                        for; else empty
  */
 public record GenerationResult(String text, int[] tokenIds, int promptTokens, FinishReason finishReason,
-                               double prefillSeconds, double decodeSeconds) {
+                               double prefillSeconds, double decodeSeconds, List<TokenLogprob> logprobs) {
 
     /** Prompt tokens processed per second. */
     public double prefillTokensPerSecond() {

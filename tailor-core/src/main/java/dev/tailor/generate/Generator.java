@@ -1,10 +1,10 @@
 package dev.tailor.generate;
 
 import dev.tailor.model.ContextOverflowException;
-import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.PretrainedModel;
-import dev.tailor.tokenizer.StreamingDecoder;
+import dev.tailor.model.SequenceChunk;
+import dev.tailor.tensor.MatMul;
 import dev.tailor.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
@@ -22,10 +22,14 @@ import java.util.function.Consumer;
  *         .stop("\n\n").onToken(System.out::print)
  *         .run();
  * }</pre>
- * The prompt is prefilled in one batch; each further token is one cached decode step. Text is streamed in
- * whole characters, and never includes a stop string.
+ * The prompt is prefilled in chunks; each further token is one cached decode step. Text is streamed in whole
+ * characters, and never includes a stop string. A generation here and the same request in a
+ * {@link ContinuousBatcher}'s batch give the same tokens, bit for bit.
  */
 public final class Generator {
+    /** Prompt tokens per prefill step: a server's running streams wait at most one such chunk for a new prompt. */
+    public static final int PREFILL_CHUNK = 64;
+
     private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final Set<Integer> eosIds;
@@ -55,6 +59,8 @@ public final class Generator {
         private final List<String> stops = new ArrayList<>();
         private Consumer<String> onToken = text -> { };
         private boolean ignoreEos;
+        private int topLogprobs = -1;
+        private Consumer<TokenLogprob> onLogprob = lp -> { };
 
         private Request() {
         }
@@ -117,71 +123,43 @@ public final class Generator {
         }
 
         /**
-         * Generates.
+         * Reports each generated token's log-probability and its {@code top} most likely alternatives (0 for none)
+         * in the result and to {@code listener} as the token is sampled.
+         */
+        public Request logprobs(int top, Consumer<TokenLogprob> listener) {
+            if (top < 0) {
+                throw new IllegalArgumentException("top log-probabilities must be >= 0, got " + top);
+            }
+            this.topLogprobs = top;
+            this.onLogprob = Objects.requireNonNull(listener);
+            return this;
+        }
+
+        /**
+         * Generates: the prompt in chunks of {@link #PREFILL_CHUNK} tokens, then one decode step per token, with
+         * batch-invariant products, so the result is bit for bit what a {@link ContinuousBatcher} gives this request
+         * among others.
          *
          * @throws ContextOverflowException if the prompt does not fit the context
          */
         public GenerationResult run() {
+            Sequence s = start(PREFILL_CHUNK);
+            return MatMul.batchInvariant(() -> {
+                while (!s.done()) {
+                    SequenceChunk chunk = s.next();
+                    s.accept(model.forwardBatch(List.of(chunk))[0]);
+                }
+                return s.result();
+            });
+        }
+
+        /** The request as a sequence to run step by step, its prompt cut into chunks of {@code prefillChunk}. */
+        Sequence start(int prefillChunk) {
             if (promptIds == null) {
                 throw new IllegalStateException("no prompt given");
             }
-            int context = model.contextLength();
-            if (promptIds.length > context) {
-                throw new ContextOverflowException(promptIds.length, context);
-            }
-            int budget = Math.min(maxTokens, context - promptIds.length);
-            KvCache cache = model.newCache(Math.min(context, promptIds.length + budget));
-            Sampler sampler = new Sampler(sampling);
-            StreamingDecoder decoder = tokenizer.streamingDecoder(true);
-            StopStrings stopper = new StopStrings(stops);
-            StringBuilder text = new StringBuilder();
-            List<Integer> seen = new ArrayList<>();
-            for (int id : promptIds) {
-                seen.add(id);
-            }
-            List<Integer> generated = new ArrayList<>();
-
-            long t0 = System.nanoTime();
-            float[] logits = budget > 0 ? model.prefill(cache, promptIds) : null;
-            long t1 = System.nanoTime();
-            FinishReason reason = FinishReason.LENGTH;
-            for (int step = 0; step < budget; step++) {
-                if (step > 0) {
-                    logits = model.decode(cache, generated.getLast());
-                }
-                int next = sampler.sample(logits, seen.stream().mapToInt(Integer::intValue).toArray());
-                if (!ignoreEos && eosIds.contains(next)) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                generated.add(next);
-                seen.add(next);
-                StopStrings.Result r = stopper.feed(decoder.next(next));
-                emit(r.emit(), text);
-                if (r.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-            }
-            if (!stopper.stopped()) {
-                StopStrings.Result r = stopper.feed(decoder.flush());
-                emit(r.emit(), text);
-                if (r.stopped()) {
-                    reason = FinishReason.STOP;
-                } else {
-                    emit(stopper.flush(), text);
-                }
-            }
-            long t2 = System.nanoTime();
-            return new GenerationResult(text.toString(), generated.stream().mapToInt(Integer::intValue).toArray(),
-                    promptIds.length, reason, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
-        }
-
-        private void emit(String piece, StringBuilder text) {
-            if (!piece.isEmpty()) {
-                text.append(piece);
-                onToken.accept(piece);
-            }
+            return new Sequence(model, tokenizer, eosIds, promptIds, maxTokens, sampling, List.copyOf(stops), onToken,
+                    ignoreEos, topLogprobs, onLogprob, prefillChunk);
         }
     }
 }

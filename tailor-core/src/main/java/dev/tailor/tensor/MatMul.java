@@ -1,6 +1,7 @@
 package dev.tailor.tensor;
 
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -36,6 +37,17 @@ public final class MatMul {
      */
     public static <T> T batchInvariant(Supplier<T> task) {
         return ScopedValue.where(BATCH_INVARIANT, Boolean.TRUE).call(task::get);
+    }
+
+    /**
+     * {@code body} for the pool's threads of a loop started on this thread: in batch-invariant mode each task runs in
+     * that mode too (a scoped value does not reach other threads by itself), else {@code body} as it is.
+     */
+    static IntConsumer inCallersMode(IntConsumer body) {
+        if (!BATCH_INVARIANT.isBound()) {
+            return body;
+        }
+        return i -> ScopedValue.where(BATCH_INVARIANT, Boolean.TRUE).run(() -> body.accept(i));
     }
 
     /** Whether products on this thread are batch invariant now ({@link #batchInvariant(Supplier)}). */

@@ -15,7 +15,8 @@ import java.util.function.IntConsumer;
  * task indices through one atomic counter; idle workers spin briefly before parking, so the ~60 loops per
  * decoded token pay a wake-up of microseconds, not a ForkJoin submission. Only one loop runs on the pool at a
  * time: a loop started while another runs (from another thread, or nested inside a task) runs on its caller
- * alone, which is always correct and never deadlocks.
+ * alone, which is always correct and never deadlocks. Tasks run in their caller's
+ * {@linkplain MatMul#batchInvariant batch-invariant} mode.
  */
 public final class Parallel {
     /** How long an idle worker spins before parking, in nanoseconds. */
@@ -51,7 +52,7 @@ public final class Parallel {
             return;
         }
         try {
-            Job job = new Job(n, body, Thread.currentThread());
+            Job job = new Job(n, MatMul.inCallersMode(body), Thread.currentThread());
             for (int w = 0; w < Math.min(n, THREADS) - 1; w++) {
                 WORKERS[w].wake(job);
             }

@@ -1,0 +1,261 @@
+package dev.tailor.generate;
+
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.SequenceChunk;
+import dev.tailor.tensor.MatMul;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Continuous batching: one thread keeps a running batch of generations over views of one base (each request with
+ * its own adapters, sampling and KV cache) and advances all of them by one step per forward pass. Requests join and
+ * leave between steps; a new prompt is run in chunks of at most {@link Options#prefillChunk()} tokens per step
+ * beside the decoding ones, so running streams keep flowing; a cancelled request leaves at the next step. Every
+ * step runs with {@link MatMul#batchInvariant} products, so a request's tokens and log-probabilities are the same,
+ * bit for bit, alone or in any batch, and the same as {@link Generator.Request#run()}.
+ *
+ * <p>Callbacks ({@link Generator.Request#onToken}) run on the batch thread: they must be quick and never block
+ * (hand the text to the request's own thread). One that throws fails its request only.
+ */
+public final class ContinuousBatcher implements AutoCloseable {
+    /**
+     * Limits of the batch.
+     *
+     * @param maxBatch     sequences in the running batch at most; more wait in line
+     * @param prefillChunk prompt tokens per step at most, over all sequences being prefilled (at least one chunk
+     *                     runs per step)
+     * @param maxWaiting   requests waiting for a place at most; more are refused
+     */
+    public record Options(int maxBatch, int prefillChunk, int maxWaiting) {
+        /** Checks the limits. */
+        public Options {
+            if (maxBatch < 1 || prefillChunk < 1 || maxWaiting < 0) {
+                throw new IllegalArgumentException("a batch needs maxBatch >= 1, prefillChunk >= 1 and maxWaiting "
+                        + ">= 0, got " + maxBatch + ", " + prefillChunk + " and " + maxWaiting);
+            }
+        }
+    }
+
+    /** Hears about each step, on the batch thread. */
+    @FunctionalInterface
+    public interface StepListener {
+        /** A step ran {@code sequences} sequences ({@code rows} token rows in all) in {@code nanos}. */
+        void step(int sequences, int rows, long nanos);
+    }
+
+    private final LlamaModel base;
+    private final Options options;
+    private final StepListener listener;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final Deque<Submission> waiting = new ArrayDeque<>();
+    private final List<Submission> running = new ArrayList<>();
+    private final Thread thread;
+    private volatile int runningCount;
+    private boolean closed;
+
+    /** A batcher over views of {@code base}, with its own thread, started at once. */
+    public ContinuousBatcher(LlamaModel base, Options options, StepListener listener) {
+        this.base = base;
+        this.options = options;
+        this.listener = listener;
+        this.thread = Thread.ofPlatform().name("tailor-batch").daemon().start(this::loop);
+    }
+
+    /**
+     * Queues a request (made by a {@link Generator} over a view of this batcher's base). Its prompt is checked
+     * against the context now; its KV cache is made when it joins the batch.
+     *
+     * @throws RejectedExecutionException when {@link Options#maxWaiting()} requests already wait, or after close
+     * @throws dev.tailor.model.ContextOverflowException if the prompt does not fit the context
+     */
+    public Submission submit(Generator.Request request) {
+        Submission s = new Submission(request.start(options.prefillChunk()));
+        lock.lock();
+        try {
+            if (closed) {
+                throw new RejectedExecutionException("the batcher is closed");
+            }
+            if (waiting.size() >= options.maxWaiting() + Math.max(0, options.maxBatch() - runningCount)) {
+                throw new RejectedExecutionException(waiting.size() + " requests already wait for a place");
+            }
+            waiting.add(s);
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        return s;
+    }
+
+    /** Requests waiting for a place in the batch. */
+    public int waiting() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sequences in the running batch. */
+    public int running() {
+        return runningCount;
+    }
+
+    /** Stops the batch thread; requests still waiting or running end with a {@link CancellationException}. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        while (admit()) {
+            running.removeIf(s -> {
+                if (s.cancelled) {
+                    s.result.completeExceptionally(new CancellationException("the request was cancelled"));
+                    return true;
+                }
+                return false;
+            });
+            List<Submission> batch = stepMembers();
+            if (!batch.isEmpty()) {
+                step(batch);
+            }
+            runningCount = running.size();
+        }
+        for (Submission s : running) {
+            s.result.completeExceptionally(new CancellationException("the server is shutting down"));
+        }
+        running.clear();
+        runningCount = 0;
+    }
+
+    /** Moves waiting requests into free places, first waiting for work; false once closed. */
+    private boolean admit() {
+        lock.lock();
+        try {
+            while (running.isEmpty() && waiting.isEmpty() && !closed) {
+                work.awaitUninterruptibly();
+            }
+            if (closed) {
+                for (Submission s : waiting) {
+                    s.result.completeExceptionally(new CancellationException("the server is shutting down"));
+                }
+                waiting.clear();
+                return false;
+            }
+            while (running.size() < options.maxBatch() && !waiting.isEmpty()) {
+                Submission s = waiting.poll();
+                if (s.cancelled) {
+                    s.result.completeExceptionally(new CancellationException("the request was cancelled"));
+                } else {
+                    running.add(s);
+                }
+            }
+            runningCount = running.size();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Every decoding sequence, and prompt chunks in order of arrival while they fit the step's prefill budget. */
+    private List<Submission> stepMembers() {
+        List<Submission> batch = new ArrayList<>(running.size());
+        int prefill = 0;
+        for (Submission s : running) {
+            if (s.sequence.promptLeft() == 0) {
+                batch.add(s);
+            } else {
+                int tokens = s.sequence.nextTokens();
+                if (prefill == 0 || prefill + tokens <= options.prefillChunk()) {
+                    batch.add(s);
+                    prefill += tokens;
+                }
+            }
+        }
+        return batch;
+    }
+
+    private void step(List<Submission> batch) {
+        long t0 = System.nanoTime();
+        List<SequenceChunk> chunks = new ArrayList<>(batch.size());
+        int rows = 0;
+        float[][] logits;
+        try {
+            for (Submission s : batch) {
+                SequenceChunk c = s.sequence.next();
+                chunks.add(c);
+                rows += c.tokens().length;
+            }
+            logits = MatMul.batchInvariant(() -> base.forwardBatch(chunks));
+        } catch (RuntimeException e) {
+            for (Submission s : batch) {
+                fail(s, e);
+            }
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Submission s = batch.get(i);
+            try {
+                s.sequence.accept(logits[i]);
+            } catch (RuntimeException e) {
+                fail(s, e);
+                continue;
+            }
+            if (s.sequence.done()) {
+                running.remove(s);
+                s.result.complete(s.sequence.result());
+            }
+        }
+        listener.step(batch.size(), rows, System.nanoTime() - t0);
+    }
+
+    private void fail(Submission s, RuntimeException e) {
+        running.remove(s);
+        s.result.completeExceptionally(e);
+    }
+
+    /** A queued or running request. */
+    public static final class Submission {
+        private final Sequence sequence;
+        private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        private volatile boolean cancelled;
+
+        private Submission(Sequence sequence) {
+            this.sequence = sequence;
+        }
+
+        /**
+         * Completes with the generation, or exceptionally with what failed it (a {@link CancellationException} once
+         * cancelled).
+         */
+        public CompletableFuture<GenerationResult> result() {
+            return result;
+        }
+
+        /** Leaves the batch at the next step (or the line), freeing its place; a finished request is unaffected. */
+        public void cancel() {
+            cancelled = true;
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.tailor.generate;
+
+import dev.tailor.model.ContextOverflowException;
+import dev.tailor.model.KvCache;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.SequenceChunk;
+import dev.tailor.tokenizer.StreamingDecoder;
+import dev.tailor.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * One generation in progress, advanced one step at a time by whoever runs the model: {@link Generator} alone, or
+ * {@link ContinuousBatcher} together with others. {@link #next()} gives the tokens of the next step (a chunk of the
+ * prompt, or the last token generated); {@link #accept} takes that step's logits, samples, and streams text. The
+ * prompt is cut into chunks at fixed positions, so a sequence does the same work whatever runs beside it.
+ */
+final class Sequence {
+    private final LlamaModel model;
+    private final Set<Integer> eosIds;
+    private final int[] promptIds;
+    private final int budget;
+    private final int prefillChunk;
+    private final boolean ignoreEos;
+    private final int topLogprobs;
+    private final Consumer<String> onToken;
+    private final Consumer<TokenLogprob> onLogprob;
+    private final Sampler sampler;
+    private final StreamingDecoder decoder;
+    private final StopStrings stopper;
+    private final StringBuilder text = new StringBuilder();
+    private final List<Integer> generated = new ArrayList<>();
+    private final List<TokenLogprob> logprobs = new ArrayList<>();
+    private int[] seen;
+    private int seenCount;
+    private KvCache cache;
+    private int prefilled;
+    private FinishReason reason;
+    private long started;
+    private long prefillEnd;
+    private long finished;
+
+    /**
+     * A sequence over {@code model} (the view with its adapters).
+     *
+     * @param topLogprobs alternatives to report with each token's log-probability, or -1 for no log-probabilities
+     * @throws ContextOverflowException if the prompt does not fit the context
+     */
+    Sequence(LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds, int[] promptIds, int maxTokens,
+             SamplingParams sampling, List<String> stops, Consumer<String> onToken, boolean ignoreEos,
+             int topLogprobs, Consumer<TokenLogprob> onLogprob, int prefillChunk) {
+        int context = model.contextLength();
+        if (promptIds.length > context) {
+            throw new ContextOverflowException(promptIds.length, context);
+        }
+        if (prefillChunk < 1) {
+            throw new IllegalArgumentException("the prefill chunk must be at least 1 token, got " + prefillChunk);
+        }
+        this.model = model;
+        this.eosIds = eosIds;
+        this.promptIds = promptIds;
+        this.budget = Math.min(maxTokens, context - promptIds.length);
+        this.prefillChunk = prefillChunk;
+        this.ignoreEos = ignoreEos;
+        this.topLogprobs = topLogprobs;
+        this.onToken = onToken;
+        this.onLogprob = onLogprob;
+        this.sampler = new Sampler(sampling);
+        this.decoder = tokenizer.streamingDecoder(true);
+        this.stopper = new StopStrings(stops);
+        this.seen = Arrays.copyOf(promptIds, promptIds.length + Math.max(0, budget));
+        this.seenCount = promptIds.length;
+        if (budget <= 0) {
+            started = System.nanoTime();
+            prefillEnd = started;
+            finish(FinishReason.LENGTH);
+        }
+    }
+
+    /** The view this sequence runs through. */
+    LlamaModel model() {
+        return model;
+    }
+
+    /** Whether it has finished. */
+    boolean done() {
+        return reason != null;
+    }
+
+    /** Prompt tokens not yet run. */
+    int promptLeft() {
+        return promptIds.length - prefilled;
+    }
+
+    /** Tokens the next step runs: the next prompt chunk's length, or 1 when decoding. */
+    int nextTokens() {
+        return promptLeft() > 0 ? Math.min(prefillChunk, promptLeft()) : 1;
+    }
+
+    /** The next step's tokens; the KV cache is made on the first call. */
+    SequenceChunk next() {
+        if (done()) {
+            throw new IllegalStateException("the sequence has finished");
+        }
+        if (cache == null) {
+            started = System.nanoTime();
+            cache = model.newCache(Math.min(model.contextLength(), promptIds.length + budget));
+        }
+        if (promptLeft() > 0) {
+            int end = prefilled + nextTokens();
+            int[] chunk = Arrays.copyOfRange(promptIds, prefilled, end);
+            prefilled = end;
+            return new SequenceChunk(model, cache, chunk, end == promptIds.length);
+        }
+        return new SequenceChunk(model, cache, new int[] {generated.getLast()}, true);
+    }
+
+    /**
+     * Takes the logits of the step {@link #next()} gave (null for a chunk that asked for none): samples the next
+     * token, streams its text, and finishes at EOS, a stop string or the token budget.
+     */
+    void accept(float[] logits) {
+        if (logits == null) {
+            return;
+        }
+        if (generated.isEmpty()) {
+            prefillEnd = System.nanoTime();
+        }
+        float[] raw = topLogprobs >= 0 ? logits.clone() : null;
+        int next = sampler.sample(logits, Arrays.copyOf(seen, seenCount));
+        if (!ignoreEos && eosIds.contains(next)) {
+            finish(FinishReason.STOP);
+            return;
+        }
+        generated.add(next);
+        seen[seenCount++] = next;
+        if (raw != null) {
+            TokenLogprob lp = TokenLogprob.of(raw, next, topLogprobs);
+            logprobs.add(lp);
+            onLogprob.accept(lp);
+        }
+        StopStrings.Result r = stopper.feed(decoder.next(next));
+        emit(r.emit());
+        if (r.stopped()) {
+            finish(FinishReason.STOP);
+        } else if (generated.size() == budget) {
+            finish(FinishReason.LENGTH);
+        }
+    }
+
+    private void finish(FinishReason why) {
+        reason = why;
+        if (!stopper.stopped()) {
+            StopStrings.Result r = stopper.feed(decoder.flush());
+            emit(r.emit());
+            if (r.stopped()) {
+                reason = FinishReason.STOP;
+            } else {
+                emit(stopper.flush());
+            }
+        }
+        finished = System.nanoTime();
+        if (prefillEnd == 0) {
+            prefillEnd = finished;
+        }
+    }
+
+    private void emit(String piece) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            onToken.accept(piece);
+        }
+    }
+
+    /** The outcome, once {@link #done()}. */
+    GenerationResult result() {
+        if (!done()) {
+            throw new IllegalStateException("the sequence has not finished");
+        }
+        return new GenerationResult(text.toString(), generated.stream().mapToInt(Integer::intValue).toArray(),
+                promptIds.length, reason, (prefillEnd - started) / 1e9, (finished - prefillEnd) / 1e9,
+                List.copyOf(logprobs));
+    }
+}

@@ -1,0 +1,236 @@
+package dev.tailor.generate;
+
+import dev.tailor.Shared;
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.MethodVariant;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.PretrainedModel;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.tensor.Parameter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Continuous batching on the tiny Llama: a request's tokens and log-probabilities are bit-identical alone
+ * ({@link Generator}), in a batch of 16 on one adapter, and in a batch mixing adapters of every method; cancelling
+ * frees the place; a full line is refused; a failing callback fails its own request only.
+ */
+class ContinuousBatcherTest {
+    private static PretrainedModel pretrained;
+    private static LlamaModel base;
+    private static List<String> prompts;
+
+    @BeforeAll
+    static void open() throws Exception {
+        pretrained = PretrainedModel.load(Shared.require("models/tiny-llama"));
+        base = pretrained.model();
+        String book = Files.readString(Shared.require("data/moby-dick.txt"));
+        prompts = new ArrayList<>();
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int i = 0; i < 24; i++) {
+            // lengths from a few tokens to past two prefill chunks
+            int chars = 10 + rnd.nextInt(i % 3 == 0 ? 520 : 120);
+            int at = 5000 + rnd.nextInt(book.length() - 10_000);
+            prompts.add(book.substring(at, at + chars));
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        if (pretrained != null) {
+            pretrained.close();
+        }
+    }
+
+    /** A request's outcome down to the bits of its log-probabilities. */
+    private record Outcome(List<Integer> tokens, List<Integer> logprobBits, String text) {
+        static Outcome of(GenerationResult r) {
+            List<Integer> tokens = new ArrayList<>();
+            for (int t : r.tokenIds()) {
+                tokens.add(t);
+            }
+            List<Integer> bits = new ArrayList<>();
+            for (TokenLogprob lp : r.logprobs()) {
+                bits.add(Float.floatToRawIntBits(lp.logprob()));
+                for (int j = 0; j < lp.topIds().length; j++) {
+                    bits.add(lp.topIds()[j]);
+                    bits.add(Float.floatToRawIntBits(lp.topLogprobs()[j]));
+                }
+            }
+            return new Outcome(tokens, bits, r.text());
+        }
+    }
+
+    /** One request: a view, a prompt and a seed (odd seeds sample at temperature 0.9, even ones are greedy). */
+    private record Job(LlamaModel view, String prompt, long seed) {
+        Generator.Request request() {
+            SamplingParams sampling = seed % 2 == 0 ? SamplingParams.GREEDY
+                    : SamplingParams.GREEDY.withTemperature(0.9f).withSeed(seed);
+            return new Generator(view, pretrained.tokenizer(), pretrained.eosIds()).generate()
+                    .prompt(prompt).maxTokens(12).sampling(sampling).ignoreEos(true).logprobs(3, lp -> { });
+        }
+    }
+
+    /** A fresh adapter of {@code variant} with every parameter perturbed, so it changes the model. */
+    private static LlamaModel adapted(MethodVariant variant, long seed) {
+        Adapter a = variant.create(new AdapterBase(base.config(), base.weights(), pretrained.tokenizer(), "tiny"),
+                Map.of(), seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        AdapterSites sites = a.sites();
+        for (Parameter p : sites.parameters()) {
+            for (int i = 0; i < p.size(); i++) {
+                p.data()[i] += (float) rnd.nextDouble(-0.05, 0.05);
+            }
+        }
+        if (sites.prefixEncoder() != null) {
+            sites.prefixEncoder().encode(sites.prefix().data());
+        }
+        return base.withAdapters(List.of(sites));
+    }
+
+    private static MethodVariant variant(String name) {
+        return MethodVariant.all().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static List<Outcome> batched(List<Job> jobs, AtomicInteger widest) throws Exception {
+        ContinuousBatcher.Options options = new ContinuousBatcher.Options(jobs.size(), Generator.PREFILL_CHUNK, 64);
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, options,
+                (sequences, rows, nanos) -> widest.accumulateAndGet(sequences, Math::max))) {
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            for (Job j : jobs) {
+                futures.add(batcher.submit(j.request()).result());
+            }
+            List<Outcome> out = new ArrayList<>();
+            for (CompletableFuture<GenerationResult> f : futures) {
+                out.add(Outcome.of(f.get(60, TimeUnit.SECONDS)));
+            }
+            return out;
+        }
+    }
+
+    private static void assertInvariant(List<Job> jobs) throws Exception {
+        List<Outcome> alone = new ArrayList<>();
+        for (Job j : jobs) {
+            alone.add(Outcome.of(j.request().run()));
+        }
+        AtomicInteger widest = new AtomicInteger();
+        List<Outcome> together = batched(jobs, widest);
+        assertTrue(widest.get() >= jobs.size() / 2, "requests ran together: at most " + widest.get() + " per step");
+        for (int i = 0; i < jobs.size(); i++) {
+            assertEquals(alone.get(i), together.get(i), "request " + i + " alone and in the batch");
+            assertEquals(12, alone.get(i).tokens().size());
+        }
+    }
+
+    @Test
+    void sixteenRequestsOnOneAdapterMatchEachAloneBitForBit() throws Exception {
+        LlamaModel lora = adapted(variant("lora"), 11);
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            jobs.add(new Job(lora, prompts.get(i), i));
+        }
+        assertInvariant(jobs);
+    }
+
+    @Test
+    void aBatchMixingSixteenAdaptersMatchesEachAloneBitForBit() throws Exception {
+        List<Job> jobs = new ArrayList<>();
+        String prompt = prompts.get(3);
+        for (int i = 0; i < 16; i++) {
+            jobs.add(new Job(adapted(variant("lora"), 100 + i), prompt, 2));
+        }
+        assertInvariant(jobs);
+        Set<List<Integer>> distinct = new HashSet<>();
+        for (Job j : jobs) {
+            distinct.add(Outcome.of(j.request().run()).tokens());
+        }
+        assertTrue(distinct.size() > 1, "sixteen adapters on one greedy prompt answer alike: adapters not applied");
+    }
+
+    @Test
+    void aBatchMixingEveryMethodMatchesEachAloneBitForBit() throws Exception {
+        Map<String, LlamaModel> views = new LinkedHashMap<>();
+        views.put("base", base);
+        MethodVariant.all().forEach(v -> views.put(v.name(), adapted(v, v.name().hashCode())));
+        List<Job> jobs = new ArrayList<>();
+        int i = 0;
+        for (LlamaModel view : views.values()) {
+            jobs.add(new Job(view, prompts.get(i % prompts.size()), i));
+            jobs.add(new Job(view, prompts.get((i + 5) % prompts.size()), i + 1));
+            i++;
+        }
+        assertInvariant(jobs);
+    }
+
+    @Test
+    void aCancelledRequestLeavesAndTheNextOneRuns() throws Exception {
+        CountDownLatch first = new CountDownLatch(1);
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(4, 64, 4),
+                (s, r, n) -> { })) {
+            Generator.Request longOne = new Generator(base, pretrained.tokenizer(), Set.of()).generate()
+                    .prompt(prompts.get(0)).maxTokens(200).ignoreEos(true).onToken(t -> first.countDown());
+            ContinuousBatcher.Submission s = batcher.submit(longOne);
+            assertTrue(first.await(30, TimeUnit.SECONDS));
+            s.cancel();
+            assertThrows(CancellationException.class, () -> s.result().get(30, TimeUnit.SECONDS),
+                    "a cancelled request's result is cancelled");
+            GenerationResult next = batcher.submit(new Job(base, prompts.get(1), 4).request()).result()
+                    .get(30, TimeUnit.SECONDS);
+            assertEquals(12, next.tokenIds().length);
+            assertEquals(0, batcher.running());
+        }
+    }
+
+    @Test
+    void aFullLineIsRefused() throws Exception {
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(1, 64, 1),
+                (s, r, n) -> { })) {
+            List<ContinuousBatcher.Submission> accepted = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                accepted.add(batcher.submit(new Generator(base, pretrained.tokenizer(), Set.of()).generate()
+                        .prompt(prompts.get(i)).maxTokens(150).ignoreEos(true)));
+            }
+            RejectedExecutionException e = assertThrows(RejectedExecutionException.class,
+                    () -> batcher.submit(new Job(base, prompts.get(2), 0).request()));
+            assertTrue(e.getMessage().contains("wait"), e.getMessage());
+            accepted.forEach(ContinuousBatcher.Submission::cancel);
+        }
+    }
+
+    @Test
+    void aFailingCallbackFailsItsOwnRequestOnly() throws Exception {
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(4, 64, 4),
+                (s, r, n) -> { })) {
+            ContinuousBatcher.Submission bad = batcher.submit(new Job(base, prompts.get(0), 0).request()
+                    .onToken(t -> {
+                        throw new IllegalStateException("the client went away");
+                    }));
+            ContinuousBatcher.Submission good = batcher.submit(new Job(base, prompts.get(1), 0).request());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.result().get(30, TimeUnit.SECONDS));
+            assertEquals("the client went away", e.getCause().getMessage());
+            assertEquals(12, good.result().get(30, TimeUnit.SECONDS).tokenIds().length);
+        }
+    }
+}
