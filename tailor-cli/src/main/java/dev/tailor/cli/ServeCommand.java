@@ -69,8 +69,12 @@ public final class ServeCommand implements Callable<Integer> {
     long maxBodyBytes;
 
     @Option(names = "--max-queue", defaultValue = "64",
-            description = "most requests waiting for a generation; one more gets 429 (default ${DEFAULT-VALUE})")
+            description = "most requests waiting for a place in the batch; one more gets 429 (default ${DEFAULT-VALUE})")
     int maxQueue;
+
+    @Option(names = "--max-batch", defaultValue = "16",
+            description = "most requests generating together, one forward pass for all (default ${DEFAULT-VALUE})")
+    int maxBatch;
 
     @Option(names = "--request-timeout", paramLabel = "SECONDS", defaultValue = "600",
             description = "longest a generation request may take, waiting included; past it, 504 or a stream ended "
@@ -84,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
                     + requestTimeout);
         }
         ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, maxQueue,
-                Duration.ofNanos(Math.round(requestTimeout * 1e9)));
+                Duration.ofNanos(Math.round(requestTimeout * 1e9)), maxBatch);
         String key = adminKey != null ? adminKey : System.getenv("TAILOR_ADMIN_KEY");
         Access access = new Access(key == null || key.isEmpty() ? null : key, adapterRoots);
         access.checkBind(host);

@@ -32,7 +32,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      * @param maxBatch     sequences in the running batch at most; more wait in line
      * @param prefillChunk prompt tokens per step at most, over all sequences being prefilled (at least one chunk
      *                     runs per step)
-     * @param maxWaiting   requests waiting for a place at most; more are refused
+     * @param maxWaiting   requests not yet in the batch at most; more are refused
      */
     public record Options(int maxBatch, int prefillChunk, int maxWaiting) {
         /** Checks the limits. */
@@ -61,6 +61,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final Thread thread;
     private volatile int runningCount;
     private boolean closed;
+    private int paused;
 
     /** A batcher over views of {@code base}, with its own thread, started at once. */
     public ContinuousBatcher(LlamaModel base, Options options, StepListener listener) {
@@ -84,7 +85,7 @@ public final class ContinuousBatcher implements AutoCloseable {
             if (closed) {
                 throw new RejectedExecutionException("the batcher is closed");
             }
-            if (waiting.size() >= options.maxWaiting() + Math.max(0, options.maxBatch() - runningCount)) {
+            if (waiting.size() >= options.maxWaiting()) {
                 throw new RejectedExecutionException(waiting.size() + " requests already wait for a place");
             }
             waiting.add(s);
@@ -93,6 +94,36 @@ public final class ContinuousBatcher implements AutoCloseable {
             lock.unlock();
         }
         return s;
+    }
+
+    /**
+     * Stops taking steps until the returned pause is closed: running requests hold still and new ones wait in line
+     * (operators use it around maintenance; tests to fill the line).
+     */
+    public AutoCloseable pause() {
+        lock.lock();
+        try {
+            paused++;
+        } finally {
+            lock.unlock();
+        }
+        return new AutoCloseable() {
+            private boolean closed;
+
+            @Override
+            public void close() {
+                lock.lock();
+                try {
+                    if (!closed) {
+                        closed = true;
+                        paused--;
+                        work.signal();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+            }
+        };
     }
 
     /** Requests waiting for a place in the batch. */
@@ -129,13 +160,12 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     private void loop() {
         while (admit()) {
-            running.removeIf(s -> {
+            for (Submission s : List.copyOf(running)) {
                 if (s.cancelled) {
+                    leave(s);
                     s.result.completeExceptionally(new CancellationException("the request was cancelled"));
-                    return true;
                 }
-                return false;
-            });
+            }
             List<Submission> batch = stepMembers();
             if (!batch.isEmpty()) {
                 step(batch);
@@ -153,7 +183,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private boolean admit() {
         lock.lock();
         try {
-            while (running.isEmpty() && waiting.isEmpty() && !closed) {
+            while ((paused > 0 || running.isEmpty() && waiting.isEmpty()) && !closed) {
                 work.awaitUninterruptibly();
             }
             if (closed) {
@@ -223,7 +253,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 continue;
             }
             if (s.sequence.done()) {
-                running.remove(s);
+                leave(s);
                 s.result.complete(s.sequence.result());
             }
         }
@@ -231,8 +261,14 @@ public final class ContinuousBatcher implements AutoCloseable {
     }
 
     private void fail(Submission s, RuntimeException e) {
-        running.remove(s);
+        leave(s);
         s.result.completeExceptionally(e);
+    }
+
+    /** Takes {@code s} out of the running batch (before its result completes, so {@link #running()} agrees). */
+    private void leave(Submission s) {
+        running.remove(s);
+        runningCount = running.size();
     }
 
     /** A queued or running request. */

@@ -1,6 +1,7 @@
 package dev.tailor.serve;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.generate.ContinuousBatcher;
 import dev.tailor.generate.GenerationResult;
 import dev.tailor.generate.Generator;
 import dev.tailor.model.LlamaModel;
@@ -8,7 +9,6 @@ import dev.tailor.model.PretrainedModel;
 import dev.tailor.serve.OpenAiShapes.AssistantMessage;
 import dev.tailor.serve.OpenAiShapes.ChatChoice;
 import dev.tailor.serve.OpenAiShapes.ChatChunk;
-import dev.tailor.serve.OpenAiShapes.ChatCompletion;
 import dev.tailor.serve.OpenAiShapes.ChunkChoice;
 import dev.tailor.serve.OpenAiShapes.Completion;
 import dev.tailor.serve.OpenAiShapes.CompletionChoice;
@@ -17,18 +17,24 @@ import dev.tailor.serve.OpenAiShapes.Usage;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
 
-import java.io.OutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Consumer;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions}: resolves the model, encodes the prompt, checks
- * it against the context and the token limit, generates (one generation at a time, {@link GenerationGate}) and
- * answers with one JSON body or, with {@code "stream": true}, server-sent events. A request past the server's
- * request timeout is stopped: a 504, or a stream that ends with an error event and {@code data: [DONE]}.
+ * it against the context and the token limit, submits the generation to the running batch
+ * ({@link ContinuousBatcher}) and answers with one JSON body or, with {@code "stream": true}, server-sent events
+ * written by this request's own thread as the batch produces them. A client that goes away leaves the batch at its
+ * next step. A request past the server's request timeout is stopped: a 504, or a stream that ends with an error
+ * event and {@code data: [DONE]}.
  */
 final class CompletionsEndpoint {
     /** Which of the two endpoints. */
@@ -36,21 +42,23 @@ final class CompletionsEndpoint {
 
     private final Kind kind;
     private final ServedModels models;
-    private final GenerationGate gate;
+    private final ContinuousBatcher batcher;
     private final ObjectMapper json;
     private final int maxTokensLimit;
     private final Duration timeout;
     private final ServerMetrics metrics;
+    private final LogprobShapes logprobs;
 
-    CompletionsEndpoint(Kind kind, ServedModels models, GenerationGate gate, ObjectMapper json, ServerOptions options,
-                        ServerMetrics metrics) {
+    CompletionsEndpoint(Kind kind, ServedModels models, ContinuousBatcher batcher, ObjectMapper json,
+                        ServerOptions options, ServerMetrics metrics) {
         this.kind = kind;
         this.models = models;
-        this.gate = gate;
+        this.batcher = batcher;
         this.json = json;
         this.maxTokensLimit = options.maxTokensLimit();
         this.timeout = options.requestTimeout();
         this.metrics = metrics;
+        this.logprobs = new LogprobShapes(models.pretrained().tokenizer());
     }
 
     /** Answers one request. */
@@ -60,31 +68,78 @@ final class CompletionsEndpoint {
         AccessRecord.current().model(model);
         PretrainedModel pretrained = models.pretrained();
         int[] prompt = kind == Kind.CHAT ? Prompts.chat(body, pretrained, model) : Prompts.completion(body, pretrained);
-        GenerationParams params = GenerationParams.parse(body, maxTokensLimit);
+        GenerationParams params = GenerationParams.parse(body, maxTokensLimit, kind == Kind.CHAT);
         int maxTokens = budget(prompt.length, view.contextLength(), params.maxTokens());
+        long arrival = AccessRecord.current().arrival();
+        TokenRelay relay = new TokenRelay(arrival, arrival + timeout.toNanos(), timeout, metrics);
         Generator.Request request = new Generator(view, pretrained.tokenizer(), pretrained.eosIds()).generate()
                 .promptIds(prompt).maxTokens(maxTokens).sampling(params.sampling())
-                .stop(params.stops().toArray(String[]::new));
+                .stop(params.stops().toArray(String[]::new)).onToken(relay::piece);
+        if (params.topLogprobs() != null) {
+            request.logprobs(params.topLogprobs(), relay::logprob);
+        }
         Call call = new Call("cmpl-" + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model);
-        Pieces pieces = new Pieces(AccessRecord.current().arrival());
-        try (GenerationGate.Place place = gate.queue()) {
+        ContinuousBatcher.Submission submission = submit(request);
+        submission.result().whenComplete((r, e) -> relay.end());
+        try {
             if (params.stream()) {
-                stream(call, place, request, pieces, params.includeUsage(), res);
+                stream(call, submission, relay, params.includeUsage(), res);
             } else {
-                GenerationResult r = generate(place, request.onToken(pieces), pieces);
+                GenerationResult r = finished(submission, relay);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
                 res.send(json.writeValueAsBytes(whole(call, r)));
             }
+        } finally {
+            submission.cancel();
         }
     }
 
-    /** Generates in turn, noting the token counts for the access log and the metrics. */
-    private GenerationResult generate(GenerationGate.Place place, Generator.Request request, Pieces pieces) {
-        GenerationResult r = place.run(pieces.deadline, timeout, request::run);
+    private ContinuousBatcher.Submission submit(Generator.Request request) {
+        try {
+            return batcher.submit(request);
+        } catch (RejectedExecutionException e) {
+            int waiting = batcher.waiting();
+            long guess = metrics.lastGenerationNanos();
+            throw ApiException.queueFull(waiting, (int) Math.max(1, TimeUnit.NANOSECONDS.toSeconds(guess) + 1));
+        }
+    }
+
+    /**
+     * Waits for the generation until the request's deadline and notes its token counts for the access log and the
+     * metrics.
+     *
+     * @throws ApiException 504 past the deadline, or what failed the generation
+     */
+    private GenerationResult finished(ContinuousBatcher.Submission submission, TokenRelay relay) {
+        GenerationResult r;
+        try {
+            r = submission.result().get(Math.max(0, relay.deadline() - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw relay.timedOut();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiException.internal(e);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause());
+        } catch (CancellationException e) {
+            throw failure(e);
+        }
         AccessRecord.current().tokens(r.promptTokens(), r.tokenIds().length);
         metrics.generated(r.tokenIds().length);
+        metrics.generationTook(System.nanoTime() - relay.arrival());
         return r;
+    }
+
+    /** What a failed generation answers: its own API error, 503 when the server is shutting down, else 500. */
+    private static ApiException failure(Throwable cause) {
+        if (cause instanceof ApiException api) {
+            return api;
+        }
+        if (cause instanceof CancellationException) {
+            return new ApiException(503, "server_error", "shutting_down", null, "the server is shutting down");
+        }
+        return ApiException.internal(cause);
     }
 
     /**
@@ -111,37 +166,47 @@ final class CompletionsEndpoint {
         Usage usage = Usage.of(r.promptTokens(), r.tokenIds().length);
         return switch (kind) {
             case TEXT -> new Completion(call.id, "text_completion", call.created, call.model,
-                    List.of(new CompletionChoice(0, r.text(), null, finish)), usage);
-            case CHAT -> new ChatCompletion(call.id, "chat.completion", call.created, call.model,
-                    List.of(new ChatChoice(0, new AssistantMessage("assistant", r.text()), null, finish)), usage);
+                    List.of(new CompletionChoice(0, r.text(), logprobs.completion(r.logprobs(), 0), finish)), usage);
+            case CHAT -> chatCompletion(call, r, finish, usage);
         };
     }
 
-    private void stream(Call call, GenerationGate.Place place, Generator.Request request, Pieces pieces,
-                        boolean includeUsage, ServerResponse res) {
+    private Object chatCompletion(Call call, GenerationResult r, String finish, Usage usage) {
+        return new OpenAiShapes.ChatCompletion(call.id, "chat.completion", call.created, call.model,
+                List.of(new ChatChoice(0, new AssistantMessage("assistant", r.text()), logprobs.chat(r.logprobs()),
+                        finish)), usage);
+    }
+
+    private void stream(Call call, ContinuousBatcher.Submission submission, TokenRelay relay, boolean includeUsage,
+                        ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (OutputStream out = res.outputStream()) {
             SseStream sse = new SseStream(json, out);
             if (kind == Kind.CHAT) {
-                sse.send(chatChunk(call, new Delta("assistant", ""), null));
+                sse.send(chatChunk(call, new Delta("assistant", ""), null, null));
+            }
+            int offset = 0;
+            TokenRelay.Piece piece;
+            while ((piece = relay.next()) != null) {
+                sse.send(chunk(call, piece.text(), piece, offset, null));
+                offset += piece.text().length();
+            }
+            if (relay.expired()) {
+                sse.send(relay.timedOut().body());
+                sse.done();
+                return;
             }
             GenerationResult r;
             try {
-                pieces.then(piece -> sse.send(chunk(call, piece, null)));
-                r = generate(place, request.onToken(pieces), pieces);
-            } catch (SseStream.ClientGone e) {
-                return;
+                r = finished(submission, relay);
             } catch (ApiException e) {
                 sse.send(e.body());
                 sse.done();
                 return;
-            } catch (RuntimeException e) {
-                sse.send(ApiException.internal(e).body());
-                sse.done();
-                return;
             }
-            sse.send(chunk(call, kind == Kind.CHAT ? null : "", finishReason(r)));
+            TokenRelay.Piece rest = relay.rest();
+            sse.send(chunk(call, kind == Kind.CHAT ? null : "", rest, offset, finishReason(r)));
             if (includeUsage) {
                 Usage usage = Usage.of(r.promptTokens(), r.tokenIds().length);
                 sse.send(switch (kind) {
@@ -152,63 +217,27 @@ final class CompletionsEndpoint {
             }
             sse.done();
         } catch (SseStream.ClientGone | IOException e) {
-            // the client went away: its generation has stopped and there is no one to answer
+            // the client went away: the caller cancels its generation, and there is no one to answer
         }
     }
 
-    private Object chunk(Call call, String piece, String finish) {
+    /** A stream chunk with {@code text} and the log-probabilities of {@code piece}'s tokens (if asked for). */
+    private Object chunk(Call call, String text, TokenRelay.Piece piece, int offset, String finish) {
         return switch (kind) {
             case TEXT -> new Completion(call.id, "text_completion", call.created, call.model,
-                    List.of(new CompletionChoice(0, piece, null, finish)), null);
-            case CHAT -> chatChunk(call, new Delta(null, piece), finish);
+                    List.of(new CompletionChoice(0, text, logprobs.completion(piece.logprobs(), offset), finish)),
+                    null);
+            case CHAT -> chatChunk(call, new Delta(null, text), logprobs.chat(piece.logprobs()), finish);
         };
     }
 
-    private static ChatChunk chatChunk(Call call, Delta delta, String finish) {
+    private static ChatChunk chatChunk(Call call, Delta delta, Object logprobs, String finish) {
         return new ChatChunk(call.id, "chat.completion.chunk", call.created, call.model,
-                List.of(new ChunkChoice(0, delta, null, finish)), null);
+                List.of(new ChunkChoice(0, delta, logprobs, finish)), null);
     }
 
     private static String finishReason(GenerationResult r) {
         return r.finishReason().name().toLowerCase();
-    }
-
-    /**
-     * Watches the pieces of text of one generation as they come: times them for the metrics, stops the generation
-     * (504) once past the request's deadline, and passes each on.
-     */
-    private final class Pieces implements Consumer<String> {
-        private final long arrival;
-        private final long deadline;
-        private Consumer<String> next = piece -> { };
-        private boolean started;
-        private long last;
-
-        Pieces(long arrival) {
-            this.arrival = arrival;
-            this.deadline = arrival + timeout.toNanos();
-        }
-
-        /** Passes each piece on to {@code consumer}. */
-        void then(Consumer<String> consumer) {
-            next = consumer;
-        }
-
-        @Override
-        public void accept(String piece) {
-            long now = System.nanoTime();
-            if (now - deadline > 0) {
-                throw ApiException.timedOut("generated for " + (now - arrival) / 1_000_000 + " ms", timeout);
-            }
-            if (!started) {
-                started = true;
-                metrics.firstToken(now - arrival);
-            } else {
-                metrics.interToken(now - last);
-            }
-            last = now;
-            next.accept(piece);
-        }
     }
 
     /** What every chunk of one answer repeats. */

@@ -13,15 +13,18 @@ import java.util.List;
  * @param stops        {@code stop}: a string or a list of strings
  * @param stream       {@code stream}: answer as server-sent events
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the token counts
+ * @param topLogprobs  how many likely alternatives to report with each token's log-probability, or null for no
+ *                     log-probabilities: chat's {@code logprobs: true} with {@code top_logprobs} (0 to 20),
+ *                     completions' {@code logprobs} (0 to 5)
  */
 record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
-                        boolean includeUsage) {
+                        boolean includeUsage, Integer topLogprobs) {
 
     /**
-     * Reads the fields of {@code body}, refusing (400) a wrong type, a value out of range, {@code n} other than 1 and a
-     * {@code max_tokens} above {@code maxTokensLimit}.
+     * Reads the fields of {@code body} (a chat request's when {@code chat}), refusing (400) a wrong type, a value out
+     * of range, {@code n} other than 1 and a {@code max_tokens} above {@code maxTokensLimit}.
      */
-    static GenerationParams parse(RequestBody body, int maxTokensLimit) {
+    static GenerationParams parse(RequestBody body, int maxTokensLimit, boolean chat) {
         int n = body.integer("n", 1);
         if (n != 1) {
             throw ApiException.badRequest("n", "'n' must be 1 (one choice per request), got " + n);
@@ -56,7 +59,29 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
             }
             includeUsage = include != null && include.asBoolean();
         }
-        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage);
+        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat));
+    }
+
+    /** The alternatives asked for with the log-probabilities, as each endpoint spells it; null for none. */
+    private static Integer topLogprobs(RequestBody body, boolean chat) {
+        if (!chat) {
+            Integer top = body.integer("logprobs", null);
+            if (top != null && (top < 0 || top > 5)) {
+                throw ApiException.badRequest("logprobs", "'logprobs' must be in [0, 5], got " + top);
+            }
+            return top;
+        }
+        Integer top = body.integer("top_logprobs", null);
+        if (!body.bool("logprobs", false)) {
+            if (top != null) {
+                throw ApiException.badRequest("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+            }
+            return null;
+        }
+        if (top != null && (top < 0 || top > 20)) {
+            throw ApiException.badRequest("top_logprobs", "'top_logprobs' must be in [0, 20], got " + top);
+        }
+        return top == null ? 0 : top;
     }
 
     /** {@link SamplingParams}'s refusal, with the engine's parameter name spelt as the request's field. */

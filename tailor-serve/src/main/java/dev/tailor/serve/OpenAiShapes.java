@@ -1,6 +1,7 @@
 package dev.tailor.serve;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The response bodies of OpenAI's completions and chat completions, whole and as stream chunks. Field names are
@@ -50,5 +51,22 @@ public final class OpenAiShapes {
     /** {@code chat.completion.chunk}. */
     public record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices,
                             Usage usage) {
+    }
+
+    /** Chat's {@code logprobs}: one entry per generated token. */
+    public record ChatLogprobs(List<ChatTokenLogprob> content) {
+    }
+
+    /** One token's log-probability in a chat answer, with the most likely alternatives. */
+    public record ChatTokenLogprob(String token, float logprob, List<Integer> bytes, List<TopLogprob> topLogprobs) {
+    }
+
+    /** One of the most likely tokens at a step. */
+    public record TopLogprob(String token, float logprob, List<Integer> bytes) {
+    }
+
+    /** Completions' {@code logprobs}: parallel lists per generated token, as the legacy endpoint answers. */
+    public record CompletionLogprobs(List<String> tokens, List<Float> tokenLogprobs,
+                                     List<Map<String, Float>> topLogprobs, List<Integer> textOffset) {
     }
 }

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.ArrayList;
@@ -640,12 +639,12 @@ public final class ServedModels {
 
     /**
      * Evaluates version {@code version} of {@code name} on the JSON Lines file {@code data} (any training format;
-     * its first {@code maxExamples} lines when not null) with {@code Evaluator}, taking a turn at {@code gate} like a
-     * generation, and stores the result with the version.
+     * its first {@code maxExamples} lines when not null) with {@code Evaluator}, on the caller's thread (beside the
+     * running batch, whose kernels it shares the cores with), and stores the result with the version.
      *
      * @throws ApiException 404 for an unknown name or version; 400 for data that cannot be read or evaluated
      */
-    public Evaluation evaluate(String name, int version, Path data, Integer maxExamples, GenerationGate gate) {
+    public Evaluation evaluate(String name, int version, Path data, Integer maxExamples) {
         AdapterInfo info = registered(name);
         requireVersion(info, version, "version", false);
         if (maxExamples != null && maxExamples < 1) {
@@ -677,17 +676,15 @@ public final class ServedModels {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        try (GenerationGate.Place place = gate.queue()) {
-            Path evaluated = file;
+        try {
             long t0 = System.nanoTime();
             Evaluator.Result r;
             try {
-                r = place.run(Long.MAX_VALUE / 4 + System.nanoTime(), Duration.ofDays(365), () ->
-                        new Evaluator(view, pretrained.tokenizer(), pretrained.chatTemplateIfAny())
-                                .evaluate(evaluated, null, false));
+                r = new Evaluator(view, pretrained.tokenizer(), pretrained.chatTemplateIfAny())
+                        .evaluate(file, null, false);
             } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
                 throw ApiException.badRequest("data", "cannot evaluate " + data + ": "
-                        + String.valueOf(e.getMessage()).replace(evaluated.toString(), data.toString()));
+                        + String.valueOf(e.getMessage()).replace(file.toString(), data.toString()));
             }
             Evaluation ev = new Evaluation(version, data.toString(), sha256, maxExamples, r.format().id(),
                     finite(r.loss()), finite(r.perplexity()), Double.isNaN(r.accuracy()) ? null : r.accuracy(),

@@ -1,6 +1,8 @@
 package dev.tailor.serve;
 
+import dev.tailor.generate.ContinuousBatcher;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -13,8 +15,10 @@ import java.util.concurrent.TimeUnit;
  * The server's Prometheus metrics (Micrometer), scraped at {@code GET /metrics}:
  * {@code tailor_requests_total{endpoint,model,status}}, the histograms {@code tailor_request_seconds},
  * {@code tailor_time_to_first_token_seconds} and {@code tailor_inter_token_seconds} (between streamed pieces of
- * text), {@code tailor_generated_tokens_total} (its rate is the tokens per second), and the gauges
- * {@code tailor_queue_length} (requests waiting for a generation) and {@code tailor_adapters_loaded}.
+ * text), {@code tailor_generated_tokens_total} (its rate is the tokens per second), the running batch's
+ * {@code tailor_batch_sequences} and {@code tailor_batch_rows} (per step: requests and token rows in it) and
+ * {@code tailor_batch_step_seconds}, and the gauges {@code tailor_queue_length} (requests waiting for a place in the
+ * batch), {@code tailor_batch_running} and {@code tailor_adapters_loaded}.
  */
 final class ServerMetrics {
     /** The Content-Type of a scrape: Prometheus' text format. */
@@ -25,14 +29,18 @@ final class ServerMetrics {
     private static final Duration[] TOKEN_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
             1, 2.5, 5, 10);
 
+    private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer firstToken;
     private final Timer interToken;
     private final Counter generatedTokens;
+    private final DistributionSummary batchSequences;
+    private final DistributionSummary batchRows;
+    private final Timer step;
+    private volatile long lastGenerationNanos;
 
-    ServerMetrics(GenerationGate gate, ServedModels models) {
-        Gauge.builder("tailor.queue.length", gate, GenerationGate::waiting)
-                .description("requests waiting for a generation").register(registry);
+    ServerMetrics(ServedModels models) {
         Gauge.builder("tailor.adapters.loaded", models, m -> m.adapterNames().size())
                 .description("adapters loaded").register(registry);
         firstToken = Timer.builder("tailor.time.to.first.token").description("from a request's arrival to its "
@@ -41,6 +49,39 @@ final class ServerMetrics {
                 .serviceLevelObjectives(TOKEN_BUCKETS).register(registry);
         generatedTokens = Counter.builder("tailor.generated.tokens").description("tokens generated")
                 .register(registry);
+        batchSequences = DistributionSummary.builder("tailor.batch.sequences")
+                .description("requests in one step of the running batch").serviceLevelObjectives(BATCH_BUCKETS)
+                .register(registry);
+        batchRows = DistributionSummary.builder("tailor.batch.rows")
+                .description("token rows in one step of the running batch (decode tokens and prompt chunks)")
+                .serviceLevelObjectives(BATCH_BUCKETS).register(registry);
+        step = Timer.builder("tailor.batch.step").description("one forward step of the running batch")
+                .serviceLevelObjectives(TOKEN_BUCKETS).register(registry);
+    }
+
+    /** Adds the gauges of {@code batcher}: requests waiting for a place, and running. */
+    void watch(ContinuousBatcher batcher) {
+        Gauge.builder("tailor.queue.length", batcher, ContinuousBatcher::waiting)
+                .description("requests waiting for a place in the batch").register(registry);
+        Gauge.builder("tailor.batch.running", batcher, ContinuousBatcher::running)
+                .description("requests in the running batch").register(registry);
+    }
+
+    /** Records one step of the running batch. */
+    void step(int sequences, int rows, long nanos) {
+        batchSequences.record(sequences);
+        batchRows.record(rows);
+        step.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Notes how long a finished generation took, waiting included. */
+    void generationTook(long nanos) {
+        lastGenerationNanos = nanos;
+    }
+
+    /** How long the last finished generation took, waiting included (0 before the first). */
+    long lastGenerationNanos() {
+        return lastGenerationNanos;
     }
 
     /** Counts one answered request and its duration. */

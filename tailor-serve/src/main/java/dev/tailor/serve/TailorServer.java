@@ -3,6 +3,8 @@ package dev.tailor.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.tailor.generate.ContinuousBatcher;
+import dev.tailor.generate.Generator;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
@@ -62,7 +64,7 @@ public final class TailorServer implements AutoCloseable {
     private final Access access;
     private final ObjectMapper json = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
-    private final GenerationGate gate;
+    private final ContinuousBatcher batcher;
     private final ServerMetrics metrics;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Object stopped = new Object();
@@ -73,8 +75,10 @@ public final class TailorServer implements AutoCloseable {
         this.models = models;
         this.options = options;
         this.access = access;
-        this.gate = new GenerationGate(options.maxQueue());
-        this.metrics = new ServerMetrics(gate, models);
+        this.metrics = new ServerMetrics(models);
+        this.batcher = new ContinuousBatcher(models.pretrained().model(), new ContinuousBatcher.Options(
+                options.maxBatch(), Generator.PREFILL_CHUNK, options.maxQueue()), metrics::step);
+        metrics.watch(batcher);
     }
 
     /** Starts serving {@code models}; {@code GET /health} and {@code GET /ready} answer 200 once this returns. */
@@ -105,9 +109,9 @@ public final class TailorServer implements AutoCloseable {
         return server.port();
     }
 
-    /** The gate generations take turns at (tests hold it to fill the queue). */
-    GenerationGate gate() {
-        return gate;
+    /** The running batch every generation joins (tests pause it to fill the line). */
+    ContinuousBatcher batcher() {
+        return batcher;
     }
 
     /** What is served. */
@@ -116,9 +120,9 @@ public final class TailorServer implements AutoCloseable {
     }
 
     private void routes(HttpRouting.Builder routing) {
-        var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, gate, json, options,
+        var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, batcher, json, options,
                 metrics);
-        var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, gate, json, options, metrics);
+        var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, batcher, json, options, metrics);
         routing.addFilter(this::observe)
                 .addFilter(this::authenticate)
                 .get("/health", (req, res) -> res.send("ok"))
@@ -296,7 +300,7 @@ public final class TailorServer implements AutoCloseable {
             throw ApiException.badRequest("version", "the version must be a number, got '" + version + "'");
         }
         Evaluation e = models.evaluate(name, v, Path.of(body.requiredString("data")),
-                body.integer("max_examples", null), gate);
+                body.integer("max_examples", null));
         LOG.info(() -> "evaluated adapter '" + name + "' version " + v + " on " + e.data() + ": loss " + e.loss());
         sendJson(res, e);
     }
@@ -469,6 +473,7 @@ public final class TailorServer implements AutoCloseable {
             }
         }
         server.stop();
+        batcher.close();
         synchronized (stopped) {
             stopped.notifyAll();
         }
