@@ -126,6 +126,7 @@ public final class TailorServer implements AutoCloseable {
         routing.addFilter(this::observe)
                 .addFilter(this::authenticate)
                 .get("/health", (req, res) -> res.send("ok"))
+                .register(new AdminPage())
                 .get("/ready", (req, res) -> {
                     if (draining) {
                         res.status(Status.SERVICE_UNAVAILABLE_503).send("shutting down");
@@ -202,13 +203,14 @@ public final class TailorServer implements AutoCloseable {
     }
 
     /**
-     * After {@link #observe}: with an admin key, lets a request on (but {@code /health} and {@code /ready}) only with
+     * After {@link #observe}: with an admin key, lets a request on (but {@code /health}, {@code /ready} and the
+     * {@link AdminPage}, which holds no data) only with
      * {@code Authorization: Bearer KEY} of the admin or a tenant, bound as its {@link Caller}; 401 otherwise. Without
      * one, every caller is the admin.
      */
     private void authenticate(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         String path = req.path().path();
-        if (!access.keyed() || path.equals("/health") || path.equals("/ready")) {
+        if (!access.keyed() || path.equals("/health") || path.equals("/ready") || AdminPage.serves(path)) {
             ScopedValue.where(Caller.CURRENT, Caller.ADMIN).run(chain::proceed);
             return;
         }
