@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -96,6 +97,27 @@ class OpenAiClientTest {
                 .orElseThrow();
         assertEquals(whole, text.toString());
         assertFalse(text.isEmpty());
+    }
+
+    @Test
+    void chatLogprobsParseAndAgreeWithTheStream() {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model("a")
+                .addUserMessage("Tell me a story").maxCompletionTokens(6).temperature(0.0).logprobs(true)
+                .topLogprobs(3).build();
+        ChatCompletion c = client.chat().completions().create(params);
+        var content = c.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+        assertEquals(c.usage().orElseThrow().completionTokens(), content.size());
+        for (var token : content) {
+            assertEquals(3, token.topLogprobs().size());
+            assertEquals(token.topLogprobs().getFirst().logprob(), token.logprob(), "greedy takes the likeliest");
+            assertTrue(token.logprob() < 0);
+        }
+        List<Double> streamed = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(choice -> choice.logprobs()
+                    .flatMap(l -> l.content()).ifPresent(list -> list.forEach(t -> streamed.add(t.logprob())))));
+        }
+        assertEquals(content.stream().map(t -> t.logprob()).toList(), streamed, "the stream carries every token's");
     }
 
     @Test
