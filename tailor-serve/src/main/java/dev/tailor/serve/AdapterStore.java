@@ -44,6 +44,16 @@ public final class AdapterStore {
         return root.resolve("sha256").resolve(sha256);
     }
 
+    /** A fresh directory in the store's scratch space, named {@code prefix…}; the caller deletes it. */
+    public Path scratch(String prefix) {
+        try {
+            return Files.createTempDirectory(root.resolve("tmp"), prefix);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a directory in " + root.resolve("tmp") + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /**
      * A copy of {@code source} in the store's scratch space, with its hash and size: {@link Staged#commit()} puts it in
      * place, {@link Staged#discard()} drops it.

@@ -77,6 +77,22 @@ public final class ApiException extends RuntimeException {
                 + "timeout of " + timeout.toNanos() / 1e9 + " s");
     }
 
+    /** 413: the request body is {@code size} (a phrase: "2048 bytes"), more than the {@code max} bytes accepted. */
+    public static ApiException tooLarge(String size, long max) {
+        return new ApiException(413, "invalid_request_error", "request_too_large", null, "the request body is "
+                + size + "; this server accepts at most " + max + " bytes");
+    }
+
+    /** The same refusal, naming the field {@code param} (or none when null) and saying {@code message}. */
+    public ApiException with(String param, String message) {
+        return new ApiException(status, type, code, param, message, retryAfterSeconds);
+    }
+
+    /** The request field at fault, or null. */
+    public String param() {
+        return param;
+    }
+
     /** The seconds to answer in a {@code Retry-After} header, or 0 for none. */
     public int retryAfterSeconds() {
         return retryAfterSeconds;

@@ -3,6 +3,7 @@ package dev.tailor.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -33,6 +34,11 @@ final class RequestBody {
             throw ApiException.badRequest(null, "the body must be a JSON object, got "
                     + (root == null ? "nothing" : root.getNodeType().name().toLowerCase()));
         }
+        return new RequestBody(root);
+    }
+
+    /** The JSON object {@code root} (a form's fields, typed already). */
+    static RequestBody of(ObjectNode root) {
         return new RequestBody(root);
     }
 

@@ -519,6 +519,17 @@ public final class ServedModels {
     }
 
     /**
+     * A fresh directory in the adapter store's scratch space for an uploaded archive to be unpacked in before it is
+     * registered; the caller deletes it.
+     *
+     * @throws ApiException 404 when the server has no state directory
+     */
+    public Path uploadDirectory() {
+        requireRegistry();
+        return store.scratch("upload-");
+    }
+
+    /**
      * Moves {@code name}'s {@link AdapterRegistry#PROD} back to the version it pointed at before its last move.
      *
      * @param expectedVersion when not null, the prod version the caller saw: another one is a conflict

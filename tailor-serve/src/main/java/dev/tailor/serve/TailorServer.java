@@ -123,6 +123,7 @@ public final class TailorServer implements AutoCloseable {
         var completions = new CompletionsEndpoint(CompletionsEndpoint.Kind.TEXT, models, batcher, json, options,
                 metrics);
         var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, batcher, json, options, metrics);
+        var uploads = new AdapterUpload(models, json, options.maxBodyBytes());
         routing.addFilter(this::observe)
                 .addFilter(this::authenticate)
                 .get("/health", (req, res) -> res.send("ok"))
@@ -158,7 +159,13 @@ public final class TailorServer implements AutoCloseable {
                         sendJson(res, new AdapterInfo.AdapterList("list", models.registered(Caller.current())))))
                 .get("/v1/adapters/{name}", (req, res) -> guarded(res, () ->
                         sendJson(res, models.registered(name(req), Caller.current()))))
-                .put("/v1/adapters/{name}", (req, res) -> guarded(res, () -> register(name(req), body(req), res)))
+                .put("/v1/adapters/{name}", (req, res) -> guarded(res, () -> {
+                    if (AdapterUpload.isUpload(req)) {
+                        uploads.receive(req, (fields, dir) -> register(name(req), fields, dir, res));
+                    } else {
+                        register(name(req), body(req), null, res);
+                    }
+                }))
                 .post("/v1/adapters/{name}/rollback", (req, res) -> guarded(res, () ->
                         rollback(name(req), optionalBody(req), res)))
                 .post("/v1/adapters/{name}/aliases/{alias}", (req, res) -> guarded(res, () ->
@@ -311,8 +318,9 @@ public final class TailorServer implements AutoCloseable {
     private record Registered(String name, int version) {
     }
 
-    private void register(String name, RequestBody body, ServerResponse res) throws IOException {
-        String path = body.requiredString("path");
+    /** Registers the adapter in {@code body}'s {@code path}, or in {@code uploaded} (an unpacked upload) if not null. */
+    private void register(String name, RequestBody body, Path uploaded, ServerResponse res) throws IOException {
+        String path = uploaded == null ? body.requiredString("path") : null;
         Caller caller = Caller.current();
         String tenant = body.string("tenant");
         boolean shared = body.bool("shared", false);
@@ -320,10 +328,12 @@ public final class TailorServer implements AutoCloseable {
             throw ApiException.badRequest("shared", "an adapter is either a tenant's or shared, not both");
         }
         Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
-        Path dir = caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
+        Path dir = uploaded != null ? uploaded
+                : caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
         int version = models.register(name, dir, body.bool("promote", true), body.integer("expected_version", null),
                 body.bool("require_no_worse", false), caller, owner);
-        LOG.info(() -> "registered adapter '" + name + "' version " + version + " from " + path);
+        LOG.info(() -> "registered adapter '" + name + "' version " + version + " from "
+                + (path != null ? path : "an upload"));
         sendJson(res, new Registered(name, version));
     }
 
@@ -399,8 +409,7 @@ public final class TailorServer implements AutoCloseable {
     }
 
     private ApiException tooLarge(String size) {
-        return new ApiException(413, "invalid_request_error", "request_too_large", null, "the request body is "
-                + size + "; this server accepts at most " + options.maxBodyBytes() + " bytes");
+        return ApiException.tooLarge(size, options.maxBodyBytes());
     }
 
     /** A step of a handler that may throw. */
