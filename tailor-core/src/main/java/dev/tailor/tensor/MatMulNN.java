@@ -14,6 +14,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Y lives in 8 registers while p runs over the reduction, with 4 broadcasts of X and 2 loads of W per 8 FMAs;
  * column tails use masked vectors, leftover rows a one-row kernel. Large products split over the kernel threads by
  * rows, or by columns when there are few rows (so a short, wide product still reads W once).
+ *
+ * <p>Batch invariant: every path (4-row or 1-row tiles, masked or scalar column tails, any split) computes an
+ * element by the same operations, a fused multiply-add per p in order then the one addition into y, so a row's
+ * bits do not depend on how many rows are multiplied with it.
  */
 public final class MatMulNN {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -254,14 +258,18 @@ public final class MatMulNN {
         matmulScalar(x, xOff, k, m, k, w, wOff, n, n, y, yOff, n, true);
     }
 
-    /** The scalar twin of the strided {@link #matmul} ({@code add} false) and {@link #matmulAdd} (true). */
+    /**
+     * The scalar twin of the strided {@link #matmul} ({@code add} false) and {@link #matmulAdd} (true), with the
+     * tiles' operations: one fused multiply-add per term in order of p, then the one addition into y. So it gives
+     * their bits exactly, and serves as the kernel's own column tail where a masked tile would pass an array's end.
+     */
     public static void matmulScalar(float[] x, int xOff, int ldx, int m, int k, float[] w, int wOff, int ldw, int n,
                                     float[] y, int yOff, int ldy, boolean add) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float sum = 0f;
                 for (int p = 0; p < k; p++) {
-                    sum += x[xOff + i * ldx + p] * w[wOff + p * ldw + j];
+                    sum = Math.fma(x[xOff + i * ldx + p], w[wOff + p * ldw + j], sum);
                 }
                 int at = yOff + i * ldy + j;
                 y[at] = add ? y[at] + sum : sum;

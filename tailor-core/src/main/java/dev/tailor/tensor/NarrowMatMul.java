@@ -12,8 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  * n = 8 on 16 lanes: 2 rows of X, 10 loads per 16 FMAs). The tile's L accumulators are then summed across lanes
  * all at once, by a butterfly: each stage adds pairs of vectors into one, half of its lanes from each, so four
  * stages turn the 16 accumulators into the single vector of the tile's 16 results, which is stored in one piece (the
- * tile's outputs are contiguous in Y). Other widths of W, rows left over and the p tail take {@link Ops#dot}.
- * Products with many rows split over the kernel threads by rows.
+ * tile's outputs are contiguous in Y). A row left over takes a one-row tile with the same operations for its 8
+ * outputs; other widths of W take {@link Ops#dot} per output. Products with many rows split over the kernel threads
+ * by rows.
+ *
+ * <p>Batch invariant: a row's outputs are computed by the same operations whether the row is paired in a tile or
+ * alone, so they do not depend on how many rows are multiplied together nor on the split over threads.
  */
 public final class NarrowMatMul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -35,6 +39,8 @@ public final class NarrowMatMul {
     private static final FloatVector W2 = butterflyVector(5);
     private static final FloatVector K1 = butterflyVector(6);
     private static final FloatVector W1 = butterflyVector(7);
+    /** The low half of a 16-lane vector: a one-row tile's 8 results. */
+    private static final VectorSpecies<Float> HALF = FloatVector.SPECIES_256;
 
     private NarrowMatMul() {
     }
@@ -53,12 +59,11 @@ public final class NarrowMatMul {
         if (m == 0 || n == 0) {
             return;
         }
-        int tileRows = L == 16 && n == 8 ? 2 : 1;
+        boolean tiles = L == 16 && n == 8;
         if (Parallel.threads() == 1 || (long) m * k * n < PARALLEL_WORK) {
-            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff, tileRows);
+            rows(x, xOff, 0, m, k, w, wOff, n, y, yOff, tiles);
         } else {
-            Parallel.parallelForChunks(0, m, tileRows, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff,
-                    tileRows));
+            Parallel.parallelForChunks(0, m, 2, (i0, i1) -> rows(x, xOff, i0, i1, k, w, wOff, n, y, yOff, tiles));
         }
     }
 
@@ -76,15 +81,20 @@ public final class NarrowMatMul {
         }
     }
 
+    /** Rows {@code [i0, i1)} of X; {@code tiles} when L = 16 and n = 8. */
     private static void rows(float[] x, int xOff, int i0, int i1, int k, float[] w, int wOff, int n, float[] y,
-                             int yOff, int tileRows) {
-        int i = i0;
-        if (tileRows == 2) {
+                             int yOff, boolean tiles) {
+        if (tiles) {
+            int i = i0;
             for (; i + 2 <= i1; i += 2) {
                 tile2x8(x, xOff + i * k, k, w, wOff, y, yOff + i * n);
             }
+            if (i < i1) {
+                tile1x8(x, xOff + i * k, k, w, wOff, y, yOff + i * n);
+            }
+            return;
         }
-        for (; i < i1; i++) {
+        for (int i = i0; i < i1; i++) {
             for (int j = 0; j < n; j++) {
                 y[yOff + i * n + j] = Ops.dot(x, xOff + i * k, w, wOff + j * k, k);
             }
@@ -160,18 +170,74 @@ public final class NarrowMatMul {
         FloatVector f0 = K2.selectFrom(e0, e2).add(W2.selectFrom(e0, e2));
         FloatVector f1 = K2.selectFrom(e1, e3).add(W2.selectFrom(e1, e3));
         FloatVector sums = K1.selectFrom(f0, f1).add(W1.selectFrom(f0, f1));
-        if (bound < k) {
-            float[] tail = new float[L];
-            for (int l = 0; l < L; l++) {
-                int xr = xo + (l / 8) * k;
-                int wr = wo + (l % 8) * k;
-                for (int p = bound; p < k; p++) {
-                    tail[l] += x[xr + p] * w[wr + p];
-                }
-            }
-            sums = sums.add(FloatVector.fromArray(S, tail, 0));
-        }
         sums.intoArray(y, yo);
+        if (bound < k) {
+            addTail(x, xo, 2, k, bound, w, wo, y, yo);
+        }
+    }
+
+    /**
+     * {@link #tile2x8} for one row of X: the same single accumulator per output, fed by the same fused multiply-adds,
+     * and the same butterfly pairs of lanes, so each output gets the bits it gets in a 2-row tile. The first fold
+     * pairs each accumulator with itself (lane q and q + 8 both hold {@code c[q] + c[q + 8]}), the next three pair
+     * outputs as tile2x8's do; lanes 0..7 then hold outputs 0..7.
+     */
+    private static void tile1x8(float[] x, int xo, int k, float[] w, int wo, float[] y, int yo) {
+        FloatVector c0 = FloatVector.zero(S);
+        FloatVector c1 = c0;
+        FloatVector c2 = c0;
+        FloatVector c3 = c0;
+        FloatVector c4 = c0;
+        FloatVector c5 = c0;
+        FloatVector c6 = c0;
+        FloatVector c7 = c0;
+        int bound = S.loopBound(k);
+        for (int p = 0; p < bound; p += L) {
+            FloatVector a0 = FloatVector.fromArray(S, x, xo + p);
+            c0 = a0.fma(FloatVector.fromArray(S, w, wo + p), c0);
+            c1 = a0.fma(FloatVector.fromArray(S, w, wo + k + p), c1);
+            c2 = a0.fma(FloatVector.fromArray(S, w, wo + 2 * k + p), c2);
+            c3 = a0.fma(FloatVector.fromArray(S, w, wo + 3 * k + p), c3);
+            c4 = a0.fma(FloatVector.fromArray(S, w, wo + 4 * k + p), c4);
+            c5 = a0.fma(FloatVector.fromArray(S, w, wo + 5 * k + p), c5);
+            c6 = a0.fma(FloatVector.fromArray(S, w, wo + 6 * k + p), c6);
+            c7 = a0.fma(FloatVector.fromArray(S, w, wo + 7 * k + p), c7);
+        }
+        FloatVector d0 = c0.add(W8.selectFrom(c0, c0));
+        FloatVector d1 = c1.add(W8.selectFrom(c1, c1));
+        FloatVector d2 = c2.add(W8.selectFrom(c2, c2));
+        FloatVector d3 = c3.add(W8.selectFrom(c3, c3));
+        FloatVector d4 = c4.add(W8.selectFrom(c4, c4));
+        FloatVector d5 = c5.add(W8.selectFrom(c5, c5));
+        FloatVector d6 = c6.add(W8.selectFrom(c6, c6));
+        FloatVector d7 = c7.add(W8.selectFrom(c7, c7));
+        FloatVector e0 = K4.selectFrom(d0, d4).add(W4.selectFrom(d0, d4));
+        FloatVector e1 = K4.selectFrom(d1, d5).add(W4.selectFrom(d1, d5));
+        FloatVector e2 = K4.selectFrom(d2, d6).add(W4.selectFrom(d2, d6));
+        FloatVector e3 = K4.selectFrom(d3, d7).add(W4.selectFrom(d3, d7));
+        FloatVector f0 = K2.selectFrom(e0, e2).add(W2.selectFrom(e0, e2));
+        FloatVector f1 = K2.selectFrom(e1, e3).add(W2.selectFrom(e1, e3));
+        FloatVector sums = K1.selectFrom(f0, f1).add(W1.selectFrom(f0, f1));
+        ((FloatVector) sums.reinterpretShape(HALF, 0)).intoArray(y, yo);
+        if (bound < k) {
+            addTail(x, xo, 1, k, bound, w, wo, y, yo);
+        }
+    }
+
+    /**
+     * Adds to each of a tile's outputs {@code y[yo + 8·r + j]} (r < rows, j < 8) the sum, from zero and in order of
+     * p, of its products for p in {@code [bound, k)}: the p tail the vectors left.
+     */
+    private static void addTail(float[] x, int xo, int rows, int k, int bound, float[] w, int wo, float[] y, int yo) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < 8; j++) {
+                float tail = 0f;
+                for (int p = bound; p < k; p++) {
+                    tail += x[xo + r * k + p] * w[wo + j * k + p];
+                }
+                y[yo + 8 * r + j] += tail;
+            }
+        }
     }
 
     /**
