@@ -49,6 +49,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + "(default: none, adapters are kept in memory only)")
     Path state;
 
+    @Option(names = "--adapter-cache-bytes", paramLabel = "N", defaultValue = "1073741824",
+            description = "with --state: most bytes of registered adapters' tensors kept in memory; the least recently "
+                    + "used unpinned ones are evicted past it, and loaded again when next used (default "
+                    + "${DEFAULT-VALUE}, 1 GiB)")
+    long adapterCacheBytes;
+
     @Option(names = "--admin-key", paramLabel = "KEY",
             description = "require Authorization: Bearer KEY (this admin key, or a tenant's from POST /v1/tenants) "
                     + "on every request but /health and /ready (default: $TAILOR_ADMIN_KEY; without either, the "
@@ -95,7 +101,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString(),
-                    state);
+                    state, adapterCacheBytes);
             adapters.forEach((name, adapterDir) -> {
                 try {
                     models.load(name, adapterDir, false);

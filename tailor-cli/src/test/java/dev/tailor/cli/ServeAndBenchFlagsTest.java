@@ -35,6 +35,8 @@ class ServeAndBenchFlagsTest {
         refused("--max-queue must be >= 1, got 0", "serve", "--model", model, "--max-queue", "0");
         refused("--max-tokens-limit must be >= 1, got 0", "serve", "--model", model, "--max-tokens-limit", "0");
         refused("--port must be in [0, 65535], got 70000", "serve", "--model", model, "--port", "70000");
+        refused("--adapter-cache-bytes must be >= 1, got 0", "serve", "--model", model, "--port", "0",
+                "--adapter-cache-bytes", "0");
         refused("--request-timeout must be a positive number of seconds", "serve", "--model", model,
                 "--request-timeout", "NaN");
         refused("--admin-key", "serve", "--model", model, "--host", "0.0.0.0", "--admin-key", "");

@@ -113,7 +113,20 @@ public final class AdaptedModel {
         put(state, name, adapter, adapterFingerprint);
     }
 
-    private void put(State s, String name, Adapter adapter, String adapterFingerprint) {
+    /**
+     * Checks what {@link #add(String, Adapter, String)} checks, adding nothing: that {@code adapter} fits the model
+     * and, when both are known, was trained on this base. A registry checks an adapter so before recording it, to
+     * add it only when it is first used.
+     *
+     * @throws IllegalArgumentException when the fingerprints differ (naming both), or naming the module or site that
+     *                                  does not fit
+     */
+    public void validate(String name, Adapter adapter, String adapterFingerprint) {
+        viewOf(name, adapter, adapterFingerprint);
+    }
+
+    /** The view of {@code adapter} alone, after the checks of {@link #validate}. */
+    private LlamaModel viewOf(String name, Adapter adapter, String adapterFingerprint) {
         if (name == null || name.isBlank()) {
             throw new IllegalArgumentException("an adapter needs a name");
         }
@@ -121,7 +134,11 @@ public final class AdaptedModel {
             throw new IllegalArgumentException("adapter \"" + name + "\" was trained on base " + adapterFingerprint
                     + " but this base is " + baseFingerprint);
         }
-        LlamaModel view = base.withAdapters(List.of(adapter.sites()));
+        return base.withAdapters(List.of(adapter.sites()));
+    }
+
+    private void put(State s, String name, Adapter adapter, String adapterFingerprint) {
+        LlamaModel view = viewOf(name, adapter, adapterFingerprint);
         Map<String, Adapter> adapters = new LinkedHashMap<>(s.adapters);
         adapters.put(name, adapter);
         ConcurrentHashMap<List<String>, LlamaModel> views = viewsWithout(s, name);

@@ -1,14 +1,20 @@
 package dev.tailor.adapt;
 
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.site.AdapterSites;
+import dev.tailor.tensor.Parameter;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Set;
 
 /**
  * The size check a method makes on the options of a fresh adapter before it allocates anything: no tensor may hold
  * more values than a Java array can, and the whole adapter no more than {@value #BASE_MULTIPLE} times the base's own
  * parameters; an option that large (say {@code r 1073741824}) is a slip, and would otherwise end in an overflow or
- * an {@link OutOfMemoryError}. Sizes are counted in {@code double}, which no option can overflow.
+ * an {@link OutOfMemoryError}. Sizes are counted in {@code double}, which no option can overflow. And the memory a
+ * loaded adapter holds ({@link #bytes}), which a server counts against its adapter cache's budget.
  */
 public final class AdapterSize {
     /** The most values one tensor may hold: the largest array a JVM allocates. */
@@ -45,6 +51,26 @@ public final class AdapterSize {
         double d = c.hiddenSize();
         double block = 2 * d * c.qDim() + 2 * d * c.kvDim() + 3 * d * c.intermediateSize() + 2 * d;
         return (c.tieWordEmbeddings() ? 1 : 2) * d * c.vocabSize() + c.numLayers() * block + d;
+    }
+
+    /**
+     * The bytes {@code adapter}'s tensors hold in memory: every float32 array its sites reach (the pieces'
+     * parameters, prompt tuning's embeddings, prefix tuning's prefix and any encoder), each counted once however many
+     * sites share it, at 4 bytes a value.
+     */
+    public static long bytes(Adapter adapter) {
+        AdapterSites sites = adapter.sites();
+        Set<float[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        long bytes = 0;
+        for (Parameter p : sites.parameters()) {
+            if (seen.add(p.data())) {
+                bytes += (long) Float.BYTES * p.size();
+            }
+        }
+        if (sites.prefix() != null && seen.add(sites.prefix().data())) {
+            bytes += (long) Float.BYTES * sites.prefix().size();
+        }
+        return bytes;
     }
 
     private static String count(double n) {

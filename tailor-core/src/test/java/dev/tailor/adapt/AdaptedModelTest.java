@@ -222,10 +222,17 @@ class AdaptedModelTest {
         var e = assertThrows(IllegalArgumentException.class, () -> model.add("wide",
                 random(wider, List.of("q_proj"), 6)));
         assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> model.validate("wide",
+                random(wider, List.of("q_proj"), 6), null));
+        assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> model.add("elsewhere",
                 random(c, List.of("q_proj"), 7), "sha256:other"));
         assertTrue(e.getMessage().contains("sha256:other") && e.getMessage().contains("sha256:tiny"), e.getMessage());
-        assertTrue(model.names().isEmpty());
+        e = assertThrows(IllegalArgumentException.class, () -> model.validate("elsewhere",
+                random(c, List.of("q_proj"), 7), "sha256:other"));
+        assertTrue(e.getMessage().contains("sha256:other") && e.getMessage().contains("sha256:tiny"), e.getMessage());
+        model.validate("fits", random(c, List.of("q_proj"), 7), "sha256:tiny");
+        assertTrue(model.names().isEmpty(), "validate adds nothing");
         model.add("a", random(c, List.of("q_proj"), 8));
         e = assertThrows(IllegalArgumentException.class, () -> model.add("a", random(c, List.of("k_proj"), 9)));
         assertTrue(e.getMessage().contains("exists"), e.getMessage());

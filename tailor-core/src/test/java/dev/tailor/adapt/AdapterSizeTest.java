@@ -1,6 +1,11 @@
 package dev.tailor.adapt;
 
+import dev.tailor.adapt.lora.LoraConfig;
+import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.site.LinearHook;
+import dev.tailor.model.site.SublayerHook;
+import dev.tailor.tensor.Parameter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -14,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Options that would make a fresh adapter too large to allocate (found by fuzzing the method options) are refused
  * naming the option, before anything is allocated, instead of overflowing an array size, running out of memory or
- * searching two billion reduction factors.
+ * searching two billion reduction factors. And the bytes a loaded adapter holds, each shared tensor once.
  */
 class AdapterSizeTest {
     private static final ModelConfig CONFIG = new ModelConfig("llama", 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, null, 64,
@@ -85,5 +90,29 @@ class AdapterSizeTest {
     void tooManyPromptTokensAreRefusedRatherThanOverflowingTheArraySize() {
         refused("prompt", Map.of("num_virtual_tokens", List.of("2147483647")), "num_virtual_tokens",
                 "num_virtual_tokens 2147483647 gives a tensor");
+    }
+
+    @Test
+    void aLoraHoldsFourBytesPerValueOfItsFactors() {
+        // q_proj and v_proj of 2 layers, r 4: A [4, 32] and B [32, 4] on q, A [4, 32] and B [16, 4] on v
+        LoraModel lora = LoraModel.create(new LoraConfig(4, 8, 0, List.of("q_proj", "v_proj"), false, null), CONFIG, 1);
+        assertEquals(4L * 2 * (4 * 32 + 32 * 4 + 4 * 32 + 16 * 4), AdapterSize.bytes(lora));
+    }
+
+    @Test
+    void compacterRuleMatricesSharedByEverySiteAreCountedOnce() {
+        AdapterMethod method = AdapterMethods.byName("compacter");
+        Adapter compacter = method.create("compacter", MethodOptions.of(method.options(),
+                Map.of("reduction_factor", List.of("4"))), BASE, 1);
+        long perSite = 0;
+        for (SublayerHook hook : compacter.sites().sublayer().values()) {
+            perSite += hook.parameters().stream().mapToLong(Parameter::size).sum();
+        }
+        for (LinearHook hook : compacter.sites().linear().values()) {
+            perSite += hook.parameters().stream().mapToLong(Parameter::size).sum();
+        }
+        long distinct = compacter.parameters().stream().mapToLong(Parameter::size).sum();
+        assertTrue(distinct < perSite, "the rule matrices are shared: " + distinct + " against " + perSite);
+        assertEquals(4L * distinct, AdapterSize.bytes(compacter));
     }
 }

@@ -2,6 +2,7 @@ package dev.tailor.serve;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 
 /**
  * A registered adapter, as {@code GET /v1/adapters/{name}} answers it.
@@ -15,6 +16,12 @@ import java.util.Map;
 public record AdapterInfo(String name, Map<String, Integer> aliases, List<AdapterVersion> versions,
                           TrafficSplit traffic, List<Evaluation> evaluations) {
 
+    /** This adapter with each version's {@link AdapterVersion#loaded()} as {@code loaded} says of its number. */
+    AdapterInfo withLoaded(IntPredicate loaded) {
+        return new AdapterInfo(name, aliases, versions.stream().map(v -> v.withLoaded(loaded.test(v.version())))
+                .toList(), traffic, evaluations);
+    }
+
     /** The version numbers, for messages: {@code 1, 2, 3}. */
     String numbers() {
         return String.join(", ", versions.stream().map(v -> String.valueOf(v.version())).toList());
@@ -22,7 +29,17 @@ public record AdapterInfo(String name, Map<String, Integer> aliases, List<Adapte
 
     /** Whether version {@code n} exists. */
     boolean has(int n) {
-        return versions.stream().anyMatch(v -> v.version() == n);
+        return version(n) != null;
+    }
+
+    /** Version {@code n}, or null when there is none. */
+    AdapterVersion version(int n) {
+        for (AdapterVersion v : versions) {
+            if (v.version() == n) {
+                return v;
+            }
+        }
+        return null;
     }
 
     /** The latest evaluation of version {@code n}, or null. */

@@ -9,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,8 @@ import java.util.TreeMap;
 
 /**
  * The registry's metadata in an embedded SQLite database: each adapter name's immutable versions and its aliases
- * ({@code prod}, {@code canary} …), each alias with the history of its moves so a rollback can undo the last one.
+ * ({@code prod}, {@code canary} …), each alias with the history of its moves so a rollback can undo the last one,
+ * each version's traffic weight, evaluations and whether it is pinned.
  * The schema is made by Flyway from {@code db/migration}. Not synchronised: {@link ServedModels} serialises writers.
  */
 public final class AdapterRegistry {
@@ -50,37 +52,72 @@ public final class AdapterRegistry {
         return db.url();
     }
 
-    /** Every registered name with its versions, in name order. */
-    public Map<String, List<AdapterVersion>> all() {
+    /**
+     * What the registry holds of {@code name} (every name when null), in name order: versions, aliases, traffic split
+     * and evaluations, read on one connection in five queries however many names there are.
+     */
+    public Map<String, AdapterInfo> infos(String name) {
         return db.query(c -> {
-            Map<String, List<AdapterVersion>> all = new TreeMap<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT name, version, method, rank, bytes, "
-                    + "base_fingerprint, sha256, created FROM adapter_version ORDER BY name, version");
+            Map<String, List<AdapterVersion>> versions = new TreeMap<>();
+            try (PreparedStatement s = select(c, "SELECT name, version, method, rank, bytes, base_fingerprint, sha256, "
+                    + "created, pinned FROM adapter_version WHERE %s ORDER BY name, version", name);
                  ResultSet r = s.executeQuery()) {
                 while (r.next()) {
-                    all.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(version(r));
+                    versions.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(version(r));
                 }
             }
-            return all;
+            Map<String, Map<String, Integer>> aliases = new HashMap<>();
+            try (PreparedStatement s = select(c, "SELECT name, alias, version FROM alias_move m WHERE undone = 0 AND id "
+                    + "= (SELECT max(id) FROM alias_move WHERE name = m.name AND alias = m.alias AND undone = 0) AND %s "
+                    + "ORDER BY name, alias", name);
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    aliases.computeIfAbsent(r.getString(1), k -> new LinkedHashMap<>()).put(r.getString(2), r.getInt(3));
+                }
+            }
+            Map<String, Integer> revisions = new HashMap<>();
+            try (PreparedStatement s = select(c, "SELECT name, revision FROM traffic_split WHERE %s", name);
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    revisions.put(r.getString(1), r.getInt(2));
+                }
+            }
+            Map<String, SortedMap<Integer, Double>> weights = new HashMap<>();
+            try (PreparedStatement s = select(c, "SELECT name, version, weight FROM traffic_weight WHERE %s "
+                    + "ORDER BY name, version", name);
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    weights.computeIfAbsent(r.getString(1), k -> new TreeMap<>()).put(r.getInt(2), r.getDouble(3));
+                }
+            }
+            Map<String, List<Evaluation>> evaluations = new HashMap<>();
+            try (PreparedStatement s = select(c, "SELECT name, version, data, data_sha256, max_examples, format, loss, "
+                    + "perplexity, accuracy, tokens, sequences, seconds, evaluated FROM evaluation WHERE %s "
+                    + "ORDER BY name, id", name);
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    evaluations.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(new Evaluation(
+                            r.getInt(2), r.getString(3), r.getString(4), nullableInt(r, 5), r.getString(6),
+                            nullableDouble(r, 7), nullableDouble(r, 8), nullableDouble(r, 9), r.getLong(10),
+                            r.getInt(11), r.getDouble(12), r.getLong(13)));
+                }
+            }
+            Map<String, AdapterInfo> infos = new TreeMap<>();
+            versions.forEach((n, v) -> infos.put(n, new AdapterInfo(n, aliases.getOrDefault(n, Map.of()),
+                    List.copyOf(v), new TrafficSplit(revisions.getOrDefault(n, 0),
+                    Collections.unmodifiableSortedMap(weights.getOrDefault(n, new TreeMap<>()))),
+                    List.copyOf(evaluations.getOrDefault(n, List.of())))));
+            return infos;
         });
     }
 
-    /** The aliases of {@code name} and the versions they point at, in alias order. */
-    public Map<String, Integer> aliases(String name) {
-        return db.query(c -> {
-            Map<String, Integer> aliases = new LinkedHashMap<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT alias, version FROM alias_move m WHERE name = ? "
-                    + "AND undone = 0 AND id = (SELECT max(id) FROM alias_move WHERE name = m.name AND alias = m.alias "
-                    + "AND undone = 0) ORDER BY alias")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        aliases.put(r.getString(1), r.getInt(2));
-                    }
-                }
-            }
-            return aliases;
-        });
+    /** {@code sql} with its {@code %s} the filter on {@code name} (every row when null), prepared and bound. */
+    private static PreparedStatement select(Connection c, String sql, String name) throws SQLException {
+        PreparedStatement s = c.prepareStatement(sql.formatted(name == null ? "1 = 1" : "name = ?"));
+        if (name != null) {
+            s.setString(1, name);
+        }
+        return s;
     }
 
     /** The latest version of {@code name}, or 0 when it has none. */
@@ -100,7 +137,7 @@ public final class AdapterRegistry {
     public void insert(String name, AdapterVersion v, String alias) {
         db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_version (name, version, sha256, method, "
-                    + "rank, bytes, base_fingerprint, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + "rank, bytes, base_fingerprint, created, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 s.setString(1, name);
                 s.setInt(2, v.version());
                 s.setString(3, v.sha256());
@@ -109,6 +146,7 @@ public final class AdapterRegistry {
                 s.setLong(6, v.bytes());
                 s.setString(7, v.baseFingerprint());
                 s.setLong(8, v.created());
+                s.setInt(9, v.pinned() ? 1 : 0);
                 s.executeUpdate();
             }
             if (alias != null) {
@@ -168,32 +206,6 @@ public final class AdapterRegistry {
         });
     }
 
-    /** The traffic split of {@code name}: revision 0 and no weights when it never had one. */
-    public TrafficSplit traffic(String name) {
-        return db.query(c -> {
-            int revision = 0;
-            try (PreparedStatement s = c.prepareStatement("SELECT revision FROM traffic_split WHERE name = ?")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    if (r.next()) {
-                        revision = r.getInt(1);
-                    }
-                }
-            }
-            SortedMap<Integer, Double> weights = new TreeMap<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT version, weight FROM traffic_weight WHERE name = ? "
-                    + "ORDER BY version")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        weights.put(r.getInt(1), r.getDouble(2));
-                    }
-                }
-            }
-            return new TrafficSplit(revision, Collections.unmodifiableSortedMap(weights));
-        });
-    }
-
     /**
      * Replaces the traffic split of {@code name} by {@code weights} (empty clears it) as revision {@code revision},
      * in one transaction.
@@ -225,6 +237,20 @@ public final class AdapterRegistry {
         });
     }
 
+    /** Pins or unpins version {@code version} of {@code name}. */
+    public void setPinned(String name, int version, boolean pinned) {
+        db.transaction(c -> {
+            try (PreparedStatement s = c.prepareStatement("UPDATE adapter_version SET pinned = ? WHERE name = ? "
+                    + "AND version = ?")) {
+                s.setInt(1, pinned ? 1 : 0);
+                s.setString(2, name);
+                s.setInt(3, version);
+                s.executeUpdate();
+            }
+            return null;
+        });
+    }
+
     /** Stores an evaluation of a version of {@code name}. */
     public void insertEvaluation(String name, Evaluation e) {
         db.transaction(c -> {
@@ -250,26 +276,6 @@ public final class AdapterRegistry {
         });
     }
 
-    /** The stored evaluations of {@code name}'s versions, oldest first. */
-    public List<Evaluation> evaluations(String name) {
-        return db.query(c -> {
-            List<Evaluation> out = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT version, data, data_sha256, max_examples, format, "
-                    + "loss, perplexity, accuracy, tokens, sequences, seconds, evaluated FROM evaluation "
-                    + "WHERE name = ? ORDER BY id")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    while (r.next()) {
-                        out.add(new Evaluation(r.getInt(1), r.getString(2), r.getString(3), nullableInt(r, 4),
-                                r.getString(5), nullableDouble(r, 6), nullableDouble(r, 7), nullableDouble(r, 8),
-                                r.getLong(9), r.getInt(10), r.getDouble(11), r.getLong(12)));
-                    }
-                }
-            }
-            return out;
-        });
-    }
-
     private static Integer nullableInt(ResultSet r, int column) throws SQLException {
         int v = r.getInt(column);
         return r.wasNull() ? null : v;
@@ -284,6 +290,6 @@ public final class AdapterRegistry {
         int rank = r.getInt(4);
         Integer rankOrNull = r.wasNull() ? null : rank;
         return new AdapterVersion(r.getInt(2), r.getString(3), rankOrNull, r.getLong(5), r.getString(6),
-                r.getString(7), r.getLong(8));
+                r.getString(7), r.getLong(8), r.getInt(9) != 0, false);
     }
 }

@@ -23,14 +23,15 @@ import java.util.stream.Stream;
 /**
  * {@code PUT /v1/adapters/{name}} with a {@code multipart/form-data} body: the adapter's PEFT directory as a
  * {@code .tar}, {@code .tar.gz} or {@code .zip} in the part {@code file}, and the JSON form's fields
- * ({@code promote}, {@code expected_version}, {@code require_no_worse}, {@code tenant}, {@code shared}) as form
- * fields. The body is read within {@link ServerOptions#maxBodyBytes()} (413 past it), the archive kept in a fresh
- * directory of the adapter store's scratch space and unpacked there by {@link AdapterArchive}, then registered from
- * there exactly as a JSON {@code path} is; the directory is deleted whatever happens.
+ * ({@code promote}, {@code expected_version}, {@code require_no_worse}, {@code preload}, {@code pin}, {@code tenant},
+ * {@code shared}) as form fields. The body is read within {@link ServerOptions#maxBodyBytes()} (413 past it), the
+ * archive kept in a fresh directory of the adapter store's scratch space and unpacked there by
+ * {@link AdapterArchive}, then registered from there exactly as a JSON {@code path} is; the directory is deleted
+ * whatever happens.
  */
 final class AdapterUpload {
     private static final String FILE = AdapterArchive.FIELD;
-    private static final List<String> BOOLEANS = List.of("promote", "require_no_worse", "shared");
+    private static final List<String> BOOLEANS = List.of("promote", "require_no_worse", "shared", "preload", "pin");
     private static final String INTEGER = "expected_version";
     private static final String STRING = "tenant";
     /** The most bytes of one field's value. */

@@ -3,6 +3,7 @@ package dev.tailor.serve;
 import dev.tailor.adapt.AdaptedModel;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.PretrainedModel;
@@ -31,17 +32,36 @@ import java.util.TreeMap;
  * ({@link #register}): a durable, immutable version {@code name@n}, a plain {@code name} resolving to its
  * {@link AdapterRegistry#PROD} alias. A request's {@code model} is the base's id, an adapter, or adapters joined by
  * {@code +} to stack them in that order ({@code a+b@2}). Resolving gives an immutable view: loading, registering,
- * rolling back or unloading afterwards does not change it.
+ * rolling back, unloading or evicting afterwards does not change it.
+ *
+ * <p>Registered versions are read from the adapter store when a request first names them, into an
+ * {@link AdapterCache} with a byte budget that evicts the least recently used; a version registered or pinned with
+ * {@link Residency#PINNED} stays loaded (and is loaded again when the server restarts), one registered with
+ * {@link Residency#PRELOADED} is loaded at once. Adapters loaded by {@link #load} are outside the cache: they stay
+ * until unloaded.
  */
 public final class ServedModels {
     /** Joins adapter names into a stack in a request's {@code model} field. */
     public static final String STACK = "+";
     /** Joins a registered adapter's name and a version number in a request's {@code model} field. */
     public static final String VERSION = "@";
+    /** The adapter cache's budget when none is given: 1 GiB of adapter tensors. */
+    public static final long DEFAULT_ADAPTER_CACHE_BYTES = 1L << 30;
+
+    /** What registering a version loads. */
+    public enum Residency {
+        /** Nothing: the adapter is checked by loading it, then dropped, and loaded again when first used. */
+        LAZY,
+        /** The adapter stays in the cache, the most recently used, evicted like any other. */
+        PRELOADED,
+        /** The adapter stays in the cache and is never evicted, until unpinned; a restart loads it again. */
+        PINNED
+    }
 
     private final PretrainedModel pretrained;
     private final String baseId;
     private final AdaptedModel adapted;
+    private final AdapterCache cache;
     private final long created = System.currentTimeMillis() / 1000;
     private final AdapterRegistry registry;
     private final AdapterStore store;
@@ -60,20 +80,33 @@ public final class ServedModels {
     }
 
     /**
-     * Serves {@code pretrained} (which stays the caller's to close) under {@code baseId}, with the adapter registry of
-     * {@code state} ({@code registry.db} and the adapter store {@code store/}, created if absent) when it is not null:
-     * every registered version is loaded back.
-     *
-     * @throws IllegalStateException naming the version when a registered adapter no longer loads on this base
+     * As {@link #ServedModels(PretrainedModel, String, Path, long)} with an adapter cache of
+     * {@link #DEFAULT_ADAPTER_CACHE_BYTES}.
      */
     public ServedModels(PretrainedModel pretrained, String baseId, Path state) {
+        this(pretrained, baseId, state, DEFAULT_ADAPTER_CACHE_BYTES);
+    }
+
+    /**
+     * Serves {@code pretrained} (which stays the caller's to close) under {@code baseId}, with the adapter registry of
+     * {@code state} ({@code registry.db} and the adapter store {@code store/}, created if absent) when it is not null:
+     * every registered version is served again, the pinned ones loaded now and the others when first used, within
+     * {@code adapterCacheBytes} bytes of tensors.
+     *
+     * @throws InvalidOptionException naming {@code adapter_cache_bytes} when it is below 1
+     * @throws IllegalStateException  naming the version when a registered adapter's files are missing from the store,
+     *                                were recorded for another base, or (pinned) no longer load on this base
+     */
+    public ServedModels(PretrainedModel pretrained, String baseId, Path state, long adapterCacheBytes) {
         if (baseId == null || baseId.isBlank() || baseId.contains(STACK) || baseId.contains(VERSION)) {
             throw new IllegalArgumentException("the base's id must be a non-blank name without '" + STACK
                     + "' or '" + VERSION + "', got '" + baseId + "'");
         }
         this.pretrained = pretrained;
         this.baseId = baseId;
-        this.adapted = new AdaptedModel(pretrained.model(), BaseFingerprint.compute(pretrained.dir()));
+        String fingerprint = BaseFingerprint.compute(pretrained.dir());
+        this.adapted = new AdaptedModel(pretrained.model(), fingerprint);
+        this.cache = new AdapterCache(adapted, adapterCacheBytes, this::read);
         if (state == null) {
             this.registry = null;
             this.store = null;
@@ -90,14 +123,36 @@ public final class ServedModels {
         this.tenants = new Tenants(registry.url());
         refresh();
         registered.forEach((name, info) -> info.versions().forEach(v -> {
+            String key = name + VERSION + v.version();
             Path dir = store.dir(v.sha256());
-            try {
-                adapted.add(name + VERSION + v.version(), AdapterFiles.load(dir), AdapterFiles.baseFingerprint(dir));
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("registered adapter " + name + VERSION + v.version() + " (" + dir
-                        + ") does not load on this base: " + e.getMessage(), e);
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalStateException("registered adapter " + key + " has no files in the adapter store: "
+                        + dir + " is missing");
+            }
+            if (v.baseFingerprint() != null && !v.baseFingerprint().equals(fingerprint)) {
+                throw new IllegalStateException("registered adapter " + key + " (" + dir + ") was trained on base "
+                        + v.baseFingerprint() + " but this base is " + fingerprint);
+            }
+            if (v.pinned()) {
+                cache.pin(key);
             }
         }));
+    }
+
+    /**
+     * Reads registered version {@code key} ({@code name@n}) from the adapter store, for the cache.
+     *
+     * @throws IllegalArgumentException naming the file when it cannot be read
+     */
+    private AdapterCache.Loaded read(String key) {
+        int at = key.lastIndexOf(VERSION);
+        AdapterInfo info = registered.get(key.substring(0, at));
+        AdapterVersion v = info == null ? null : info.version(Integer.parseInt(key.substring(at + 1)));
+        if (v == null) {
+            throw new IllegalArgumentException("there is no registered version " + key);
+        }
+        Path dir = store.dir(v.sha256());
+        return new AdapterCache.Loaded(AdapterFiles.load(dir), AdapterFiles.baseFingerprint(dir));
     }
 
     /** The base model with its tokenizer and chat template. */
@@ -120,6 +175,16 @@ public final class ServedModels {
     /** The adapters loaded by {@link #load}: the registry's versions are held under {@code name@n}. */
     private List<String> loadedNames() {
         return adapted.names().stream().filter(n -> !n.contains(VERSION)).toList();
+    }
+
+    /** How many adapters are in memory: those loaded by {@link #load} and the registry's versions in the cache. */
+    int adaptersLoaded() {
+        return adapted.names().size();
+    }
+
+    /** The cache of the registry's versions. */
+    AdapterCache cache() {
+        return cache;
     }
 
     /** When the server started serving, in seconds since the epoch (the models' {@code created}). */
@@ -172,10 +237,17 @@ public final class ServedModels {
             keys.add(key(model, part, now, user));
         }
         try {
-            return adapted.model(keys);
+            return cache.view(keys);
         } catch (IllegalArgumentException e) {
             throw ApiException.modelNotFound(model, e.getMessage() + "; the base is '" + baseId + "'");
+        } catch (IllegalStateException e) {
+            throw loadFailed(e);
         }
+    }
+
+    /** A registered version that is in the registry but cannot be loaded: the server's fault, so 500 naming it. */
+    private static ApiException loadFailed(IllegalStateException e) {
+        return new ApiException(500, "server_error", "adapter_load_failed", "model", e.getMessage());
     }
 
     /** Where {@code part} of {@code model} is held in the adapted model: a loaded name, or {@code name@n}. */
@@ -313,7 +385,12 @@ public final class ServedModels {
     /** The registered adapters {@code caller} may see, in name order. */
     public List<AdapterInfo> registered(Caller caller) {
         requireRegistry();
-        return registered.values().stream().filter(i -> visible(i.name(), caller)).toList();
+        return registered.values().stream().filter(i -> visible(i.name(), caller)).map(this::withLoaded).toList();
+    }
+
+    /** {@code info} with each version's {@link AdapterVersion#loaded()} as the cache says now. */
+    private AdapterInfo withLoaded(AdapterInfo info) {
+        return info.withLoaded(v -> cache.loaded(info.name() + VERSION + v));
     }
 
     /**
@@ -339,7 +416,7 @@ public final class ServedModels {
             throw new ApiException(404, "NotFoundError", "adapter_not_found", "name", "no adapter named '" + name
                     + "' is registered" + (seen.isEmpty() ? "" : " (registered: " + String.join(", ", seen) + ")"));
         }
-        return info;
+        return withLoaded(info);
     }
 
     /** Who owns {@code name}: the base and loaded adapters are shared, a registered name as recorded. */
@@ -385,16 +462,26 @@ public final class ServedModels {
         return tenants == null ? null : tenants.tenantOf(Tenants.hash(key));
     }
 
+    /** As {@link #register(String, Path, boolean, Integer, boolean, Caller, Ownership, Residency)}, loading it lazily. */
+    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                     boolean requireNoWorse, Caller caller, Ownership owner) {
+        return register(name, dir, promote, expectedVersion, requireNoWorse, caller, owner, Residency.LAZY);
+    }
+
     /**
-     * Registers as {@link #register(String, Path, boolean, Integer, boolean)} for {@code caller}. A tenant registers its own
-     * adapters only (a new name becomes its own; a shared or the admin's name is 403, another tenant's is refused
-     * as taken); the admin may give {@code owner} (null keeps a name's owner, or makes a new one the admin's).
+     * Registers as {@link #register(String, Path, boolean, Integer, boolean, Residency)} for {@code caller}. A tenant
+     * registers its own adapters only (a new name becomes its own; a shared or the admin's name is 403, another
+     * tenant's is refused as taken) and may not pin them (403: pinned memory is the whole server's); the admin may
+     * give {@code owner} (null keeps a name's owner, or makes a new one the admin's).
      *
      * @throws ApiException 400 for an unknown owning tenant, 403 or 409 as above, or as the other overload
      */
     public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
-                                     boolean requireNoWorse, Caller caller, Ownership owner) {
+                                     boolean requireNoWorse, Caller caller, Ownership owner, Residency residency) {
         requireRegistry();
+        if (residency == Residency.PINNED && !caller.admin()) {
+            throw ApiException.forbidden("pin", "only the admin may pin an adapter");
+        }
         Ownership now = registered.containsKey(name) ? owner(name) : null;
         Ownership next;
         if (caller.admin()) {
@@ -416,10 +503,10 @@ public final class ServedModels {
             }
             next = new Ownership(caller.tenant(), false);
         }
-        int version = register(name, dir, promote, expectedVersion, requireNoWorse);
+        int version = register(name, dir, promote, expectedVersion, requireNoWorse, residency);
         if (!next.equals(now)) {
             tenants.own(name, next);
-            refresh();
+            refresh(name);
         }
         return version;
     }
@@ -441,7 +528,8 @@ public final class ServedModels {
     /**
      * Registers the adapter in {@code dir} as the next version of {@code name}: its files are copied into the
      * store and loaded from the copy (format, method, shapes, base fingerprint checked) before anything is recorded,
-     * so a bad adapter changes nothing. The new version becomes {@link AdapterRegistry#PROD} when {@code promote}.
+     * so a bad adapter changes nothing; then dropped from memory, to be loaded when first used. The new version
+     * becomes {@link AdapterRegistry#PROD} when {@code promote}.
      *
      * @param expectedVersion when not null, the latest version the caller saw (0 for none): another one is a conflict
      * @return the new version's number
@@ -461,6 +549,16 @@ public final class ServedModels {
      */
     public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
                                      boolean requireNoWorse) {
+        return register(name, dir, promote, expectedVersion, requireNoWorse, Residency.LAZY);
+    }
+
+    /**
+     * As {@link #register(String, Path, boolean, Integer, boolean)}, keeping the adapter checked at registration in
+     * the cache as {@code residency} says: dropped ({@link Residency#LAZY}), kept ({@link Residency#PRELOADED}), or
+     * kept and pinned ({@link Residency#PINNED}, recorded with the version).
+     */
+    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                     boolean requireNoWorse, Residency residency) {
         requireRegistry();
         checkName("name", name);
         if (name.equals(baseId) || loadedNames().contains(name)) {
@@ -494,28 +592,64 @@ public final class ServedModels {
         String key = name + VERSION + version;
         JsonNode config;
         String fingerprint;
+        Adapter adapter;
         try {
             config = AdapterFiles.config(staged.dir());
             fingerprint = AdapterFiles.baseFingerprint(staged.dir());
-            adapted.add(key, AdapterFiles.load(staged.dir()), fingerprint);
+            adapter = AdapterFiles.load(staged.dir());
+            adapted.validate(key, adapter, fingerprint);
         } catch (RuntimeException e) {
             store.discard(staged);
             // the staged copy holds the same files as dir: name those the caller knows
             throw ApiException.badRequest("path", "cannot register adapter '" + name + "' from " + dir + ": "
                     + String.valueOf(e.getMessage()).replace(staged.dir().toString(), dir.toString()));
         }
+        store.commit(staged);
+        JsonNode rank = config.path("r");
+        registry.insert(name, new AdapterVersion(version, config.path("peft_type").asText(),
+                rank.canConvertToInt() ? rank.intValue() : null, staged.bytes(), fingerprint, staged.sha256(),
+                System.currentTimeMillis() / 1000, residency == Residency.PINNED, false),
+                promote ? AdapterRegistry.PROD : null);
+        refresh(name);
+        if (residency != Residency.LAZY) {
+            cache.put(key, adapter, residency == Residency.PINNED);
+        }
+        return version;
+    }
+
+    /**
+     * Pins version {@code version} of {@code name} (loading it now when it is not in memory) or unpins it, and records
+     * that in the registry, so a restarted server loads it again. A pinned version is never evicted; an unpinned one
+     * stays in memory until evicted like any other.
+     *
+     * @return the version as {@code GET /v1/adapters/{name}} shows it now
+     * @throws ApiException 404 for an unknown name or version; 500 naming the version when it cannot be loaded (then
+     *                      nothing changes)
+     */
+    public synchronized AdapterVersion pin(String name, int version, boolean pin) {
+        requireVersion(registered(name), version, "version", false);
+        String key = name + VERSION + version;
+        boolean was = cache.pinned(key);
+        if (pin) {
+            try {
+                cache.pin(key);
+            } catch (IllegalStateException e) {
+                throw loadFailed(e);
+            }
+        }
         try {
-            store.commit(staged);
-            JsonNode rank = config.path("r");
-            registry.insert(name, new AdapterVersion(version, config.path("peft_type").asText(),
-                    rank.canConvertToInt() ? rank.intValue() : null, staged.bytes(), fingerprint, staged.sha256(),
-                    System.currentTimeMillis() / 1000), promote ? AdapterRegistry.PROD : null);
+            registry.setPinned(name, version, pin);
         } catch (RuntimeException e) {
-            adapted.delete(key);
+            if (pin && !was) {
+                cache.unpin(key);
+            }
             throw e;
         }
-        refresh();
-        return version;
+        if (!pin) {
+            cache.unpin(key);
+        }
+        refresh(name);
+        return registered(name).version(version);
     }
 
     /**
@@ -547,7 +681,7 @@ public final class ServedModels {
             throw ApiException.conflict(null, AdapterRegistry.PROD + " of '" + name + "' has no earlier version to "
                     + "roll back to");
         }
-        refresh();
+        refresh(name);
         return version;
     }
 
@@ -579,7 +713,7 @@ public final class ServedModels {
             checkNoWorse(info, version);
         }
         registry.moveAlias(name, alias, version);
-        refresh();
+        refresh(name);
     }
 
     /**
@@ -644,7 +778,7 @@ public final class ServedModels {
                     + "traffic split of '" + name + "' is at revision " + revision);
         }
         registry.setTraffic(name, weights, revision + 1);
-        refresh();
+        refresh(name);
         return registered.get(name).traffic();
     }
 
@@ -702,7 +836,7 @@ public final class ServedModels {
                     r.tokens(), r.sequences(), (System.nanoTime() - t0) / 1e9, System.currentTimeMillis() / 1000);
             synchronized (this) {
                 registry.insertEvaluation(name, ev);
-                refresh();
+                refresh(name);
             }
             return ev;
         } finally {
@@ -730,11 +864,22 @@ public final class ServedModels {
         }
     }
 
+    /** Rereads everything the registry holds. */
     private void refresh() {
         owners = Map.copyOf(tenants.owners());
-        Map<String, AdapterInfo> now = new TreeMap<>();
-        registry.all().forEach((name, versions) -> now.put(name, new AdapterInfo(name, registry.aliases(name),
-                versions, registry.traffic(name), List.copyOf(registry.evaluations(name)))));
+        registered = Collections.unmodifiableMap(new TreeMap<>(registry.infos(null)));
+    }
+
+    /** Rereads what the registry holds of {@code name} (and every owner), after a change to it. */
+    private void refresh(String name) {
+        owners = Map.copyOf(tenants.owners());
+        Map<String, AdapterInfo> now = new TreeMap<>(registered);
+        AdapterInfo info = registry.infos(name).get(name);
+        if (info == null) {
+            now.remove(name);
+        } else {
+            now.put(name, info);
+        }
         registered = Collections.unmodifiableMap(now);
     }
 

@@ -3,6 +3,7 @@ package dev.tailor.serve;
 import dev.tailor.generate.ContinuousBatcher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -18,7 +19,10 @@ import java.util.concurrent.TimeUnit;
  * text), {@code tailor_generated_tokens_total} (its rate is the tokens per second), the running batch's
  * {@code tailor_batch_sequences} and {@code tailor_batch_rows} (per step: requests and token rows in it) and
  * {@code tailor_batch_step_seconds}, and the gauges {@code tailor_queue_length} (requests waiting for a place in the
- * batch), {@code tailor_batch_running} and {@code tailor_adapters_loaded}.
+ * batch), {@code tailor_batch_running} and {@code tailor_adapters_loaded} (in memory);
+ * the adapter cache's gauges {@code tailor_adapter_cache_bytes} and {@code tailor_adapter_cache_budget_bytes},
+ * counters {@code tailor_adapter_cache_hits_total}, {@code tailor_adapter_cache_misses_total} and
+ * {@code tailor_adapter_cache_evictions_total}, and the histogram {@code tailor_adapter_load_seconds} (cold loads).
  */
 final class ServerMetrics {
     /** The Content-Type of a scrape: Prometheus' text format. */
@@ -30,6 +34,8 @@ final class ServerMetrics {
             1, 2.5, 5, 10);
 
     private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128};
+    private static final Duration[] LOAD_BUCKETS = seconds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+            1, 2.5, 5, 10, 30);
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer firstToken;
@@ -41,8 +47,10 @@ final class ServerMetrics {
     private volatile long lastGenerationNanos;
 
     ServerMetrics(ServedModels models) {
-        Gauge.builder("tailor.adapters.loaded", models, m -> m.adapterNames().size())
-                .description("adapters loaded").register(registry);
+        Gauge.builder("tailor.adapters.loaded", models, ServedModels::adaptersLoaded)
+                .description("adapters in memory: those loaded by name and the registry's versions in the cache")
+                .register(registry);
+        adapterCache(models.cache());
         firstToken = Timer.builder("tailor.time.to.first.token").description("from a request's arrival to its "
                 + "first piece of text").serviceLevelObjectives(REQUEST_BUCKETS).register(registry);
         interToken = Timer.builder("tailor.inter.token").description("between two pieces of text of one generation")
@@ -82,6 +90,23 @@ final class ServerMetrics {
     /** How long the last finished generation took, waiting included (0 before the first). */
     long lastGenerationNanos() {
         return lastGenerationNanos;
+    }
+
+    /** The metrics of the cache of the registry's versions. */
+    private void adapterCache(AdapterCache cache) {
+        Gauge.builder("tailor.adapter.cache", cache, AdapterCache::bytes).baseUnit("bytes")
+                .description("bytes of the tensors of the registry's versions in memory").register(registry);
+        Gauge.builder("tailor.adapter.cache.budget", cache, AdapterCache::budget).baseUnit("bytes")
+                .description("the adapter cache's budget (--adapter-cache-bytes)").register(registry);
+        FunctionCounter.builder("tailor.adapter.cache.hits", cache, AdapterCache::hits)
+                .description("versions a request named that were in memory").register(registry);
+        FunctionCounter.builder("tailor.adapter.cache.misses", cache, AdapterCache::misses)
+                .description("versions a request named that had to be loaded").register(registry);
+        FunctionCounter.builder("tailor.adapter.cache.evictions", cache, AdapterCache::evictions)
+                .description("versions evicted to keep within the budget").register(registry);
+        Timer load = Timer.builder("tailor.adapter.load").description("reading and checking a version from the "
+                + "adapter store").serviceLevelObjectives(LOAD_BUCKETS).register(registry);
+        cache.onLoad(nanos -> load.record(nanos, TimeUnit.NANOSECONDS));
     }
 
     /** Counts one answered request and its duration. */

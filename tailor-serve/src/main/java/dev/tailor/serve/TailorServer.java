@@ -43,10 +43,11 @@ import java.util.logging.Logger;
  * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
  * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback},
  * {@code POST /v1/adapters/{name}/aliases/{alias}}, {@code POST|DELETE /v1/adapters/{name}/traffic},
- * {@code POST /v1/adapters/{name}/versions/{v}/evaluate} (with a state directory, see {@link ServedModels}), and
+ * {@code POST /v1/adapters/{name}/versions/{v}/evaluate}, {@code POST /v1/adapters/{name}/versions/{v}/pin} and
+ * {@code .../unpin} (with a state directory, see {@link ServedModels}), and
  * {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers authenticate with
- * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, and alias moves, traffic splits
- * and evaluations are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
+ * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, and alias moves, traffic splits,
+ * evaluations and pins are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
  * 500 and the
  * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
  * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
@@ -176,6 +177,10 @@ public final class TailorServer implements AutoCloseable {
                         split(name(req), optionalBody(req), true, res)))
                 .post("/v1/adapters/{name}/versions/{version}/evaluate", (req, res) -> guarded(res, () ->
                         evaluate(name(req), req.path().pathParameters().get("version"), body(req), res)))
+                .post("/v1/adapters/{name}/versions/{version}/pin", (req, res) -> guarded(res, () ->
+                        pin(name(req), req.path().pathParameters().get("version"), true, res)))
+                .post("/v1/adapters/{name}/versions/{version}/unpin", (req, res) -> guarded(res, () ->
+                        pin(name(req), req.path().pathParameters().get("version"), false, res)))
                 .post("/v1/tenants", (req, res) -> guarded(res, () -> createTenant(body(req), res)))
                 .get("/v1/tenants", (req, res) -> guarded(res, () -> {
                     requireAdmin("listing tenants");
@@ -302,16 +307,31 @@ public final class TailorServer implements AutoCloseable {
 
     private void evaluate(String name, String version, RequestBody body, ServerResponse res) throws IOException {
         requireAdmin("evaluating a version");
-        int v;
-        try {
-            v = Integer.parseInt(version);
-        } catch (NumberFormatException e) {
-            throw ApiException.badRequest("version", "the version must be a number, got '" + version + "'");
-        }
+        int v = versionNumber(version);
         Evaluation e = models.evaluate(name, v, Path.of(body.requiredString("data")),
                 body.integer("max_examples", null));
         LOG.info(() -> "evaluated adapter '" + name + "' version " + v + " on " + e.data() + ": loss " + e.loss());
         sendJson(res, e);
+    }
+
+    private static int versionNumber(String version) {
+        try {
+            return Integer.parseInt(version);
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("version", "the version must be a number, got '" + version + "'");
+        }
+    }
+
+    /** What a pin or unpin answers. */
+    private record Pinned(String name, int version, boolean pinned, boolean loaded) {
+    }
+
+    private void pin(String name, String version, boolean pin, ServerResponse res) throws IOException {
+        requireAdmin(pin ? "pinning a version" : "unpinning a version");
+        int v = versionNumber(version);
+        AdapterVersion now = models.pin(name, v, pin);
+        LOG.info(() -> (pin ? "pinned" : "unpinned") + " adapter '" + name + "' version " + v);
+        sendJson(res, new Pinned(name, v, now.pinned(), now.loaded()));
     }
 
     /** What a registry request answers: the adapter and the version registered, or that prod points at now. */
@@ -330,8 +350,10 @@ public final class TailorServer implements AutoCloseable {
         Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
         Path dir = uploaded != null ? uploaded
                 : caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
+        ServedModels.Residency residency = body.bool("pin", false) ? ServedModels.Residency.PINNED
+                : body.bool("preload", false) ? ServedModels.Residency.PRELOADED : ServedModels.Residency.LAZY;
         int version = models.register(name, dir, body.bool("promote", true), body.integer("expected_version", null),
-                body.bool("require_no_worse", false), caller, owner);
+                body.bool("require_no_worse", false), caller, owner, residency);
         LOG.info(() -> "registered adapter '" + name + "' version " + version + " from "
                 + (path != null ? path : "an upload"));
         sendJson(res, new Registered(name, version));

@@ -2,24 +2,29 @@ package dev.tailor.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.model.BaseFingerprint;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The durable adapter registry ({@code --state}): versions and the prod alias survive a restart, {@code name} and
  * {@code name@n} serve what was registered, rollback, compare-and-set conflicts, bad adapters refused with nothing
- * changed, unknown versions named, identical files stored once.
+ * changed, unknown versions named, identical files stored once; a registry made before pins migrates unpinned.
  */
 class RegistryTest {
     private static final String PROMPT = "Hello";
@@ -168,5 +173,21 @@ class RegistryTest {
             HttpResponse<String> loaded = register(f, "a", f.adapterB, "");
             assertEquals(400, loaded.statusCode(), loaded.body());
         }
+    }
+
+    @Test
+    void aRegistryMadeBeforePinsMigratesWithEveryVersionUnpinned() throws Exception {
+        Path file = tmp.resolve("registry.db");
+        String url = "jdbc:sqlite:" + file;
+        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("3").load()
+                .migrate();
+        try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO adapter_version (name, version, sha256, method, rank, bytes, base_fingerprint, "
+                    + "created) VALUES ('old', 1, 'abc', 'LORA', 4, 10, NULL, 1)");
+        }
+        AdapterRegistry registry = AdapterRegistry.open(file);
+        assertFalse(registry.infos("old").get("old").version(1).pinned());
+        registry.setPinned("old", 1, true);
+        assertTrue(registry.infos(null).get("old").version(1).pinned());
     }
 }

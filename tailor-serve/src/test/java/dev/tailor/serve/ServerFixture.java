@@ -80,6 +80,12 @@ final class ServerFixture implements AutoCloseable {
 
     /** As {@link #start(Path, ServerOptions, Path)}, letting in the callers {@code access} allows. */
     static ServerFixture start(Path tmp, ServerOptions options, Path state, Access access) throws IOException {
+        return start(tmp, options, state, access, ServedModels.DEFAULT_ADAPTER_CACHE_BYTES);
+    }
+
+    /** As {@link #start(Path, ServerOptions, Path, Access)}, with an adapter cache of {@code cacheBytes}. */
+    static ServerFixture start(Path tmp, ServerOptions options, Path state, Access access, long cacheBytes)
+            throws IOException {
         Path shared = tinyLlama();
         Path model = Files.createDirectories(tmp.resolve("tiny"));
         try (var files = Files.list(shared)) {
@@ -92,7 +98,7 @@ final class ServerFixture implements AutoCloseable {
         PretrainedModel pretrained = PretrainedModel.load(model);
         Path a = saveLora(pretrained, tmp.resolve("a"), List.of("q_proj", "v_proj"), 1, fingerprint);
         Path b = saveLora(pretrained, tmp.resolve("b"), List.of("all-linear"), 2, fingerprint);
-        ServedModels models = new ServedModels(pretrained, BASE, state);
+        ServedModels models = new ServedModels(pretrained, BASE, state, cacheBytes);
         models.load("a", a, false);
         models.load("b", b, false);
         return new ServerFixture(model, a, b, pretrained, TailorServer.start(models, options, access));

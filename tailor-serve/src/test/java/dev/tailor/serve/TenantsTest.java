@@ -139,10 +139,17 @@ class TenantsTest {
             for (String[] call : new String[][] {{"POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}"},
                     {"POST", "/v1/adapters/mine/traffic", "{\"versions\": {\"1\": 1}}"},
                     {"DELETE", "/v1/adapters/mine/traffic", null},
-                    {"POST", "/v1/adapters/mine/versions/1/evaluate", "{\"data\": \"/nonexistent.jsonl\"}"}}) {
+                    {"POST", "/v1/adapters/mine/versions/1/evaluate", "{\"data\": \"/nonexistent.jsonl\"}"},
+                    {"POST", "/v1/adapters/mine/versions/1/pin", null},
+                    {"POST", "/v1/adapters/mine/versions/1/unpin", null}}) {
                 HttpResponse<String> r = f.send(call[0], call[1], call[2], keyA);
-                assertEquals(403, r.statusCode(), "alias moves, splits and evaluations are the admin's: " + call[1]);
+                assertEquals(403, r.statusCode(), "alias moves, splits, evaluations and pins are the admin's: "
+                        + call[1]);
             }
+            assertEquals(403, register(f, "mine", mine.toString(), ", \"pin\": true", keyA).statusCode(),
+                    "a tenant may not pin");
+            assertEquals(200, register(f, "mine", mine.toString(), ", \"preload\": true, \"promote\": false", keyA)
+                    .statusCode(), "a tenant may preload");
             assertEquals(200, f.send("POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}", ADMIN)
                     .statusCode(), "the admin moves a tenant's alias");
 
