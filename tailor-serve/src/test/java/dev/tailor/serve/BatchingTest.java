@@ -7,8 +7,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.BufferedReader;
-import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -94,12 +95,20 @@ class BatchingTest {
         String before = fixture.get("/metrics").body();
         double steps = sample(before, "tailor_batch_rows_count");
         double generated = sample(before, "tailor_generated_tokens_total");
-        HttpResponse<InputStream> r = fixture.http.send(post(body), HttpResponse.BodyHandlers.ofInputStream());
-        assertEquals(200, r.statusCode());
-        try (InputStream in = r.body()) {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            String first = lines.readLine();
-            assertTrue(first.startsWith("data: "), first);
+        try (Socket socket = new Socket("127.0.0.1", fixture.server.port())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader lines = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            String line;
+            while ((line = lines.readLine()) != null && !line.contains("data: ")) {
+                assertTrue(line.isEmpty() || !line.startsWith("HTTP/1.1 ") || line.contains("200"), line);
+            }
+            assertTrue(line != null, "a first event came");
+            socket.setSoLinger(true, 0);
         }
         await(() -> fixture.server.batcher().running() == 0, "the request left the batch");
         String after = fixture.get("/metrics").body();
