@@ -105,7 +105,7 @@ public final class InferenceBench {
         return best;
     }
 
-    private static Map<String, Object> base(String mode, BenchShape shape) {
+    static Map<String, Object> base(String mode, BenchShape shape) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mode", mode);
         r.put("impl", "tailor");
@@ -116,7 +116,7 @@ public final class InferenceBench {
         return r;
     }
 
-    private static Map<String, Object> finish(Map<String, Object> r) {
+    static Map<String, Object> finish(Map<String, Object> r) {
         r.put("peak_rss_mib", round(ProcessStats.peakRssMib(), 1));
         r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));
         return r;

@@ -1,6 +1,7 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.bench.BatchDecodeBench;
 import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
@@ -46,7 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
     private static final java.util.logging.Logger ACCESS_LOG =
             java.util.logging.Logger.getLogger(TailorServer.ACCESS_LOG);
 
-    @Parameters(index = "0", description = "matmul, prefill, decode, train, adapters, serve or fuzz")
+    @Parameters(index = "0", description = "matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -89,10 +90,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "100", description = "adapters: how many LoRA adapters (default ${DEFAULT-VALUE})")
     int count;
     @Option(names = "--streams", split = ",", defaultValue = "1,16",
-            description = "serve: concurrent streams, one run each (default ${DEFAULT-VALUE})")
+            description = "serve, decode-batch: concurrent streams, one run each (default ${DEFAULT-VALUE})")
     List<Integer> streams;
     @Option(names = "--adapters", split = ",", defaultValue = "1,16,100",
-            description = "serve: distinct LoRA r=8 adapters the requests go to round-robin, one run each "
+            description = "serve, decode-batch: distinct LoRA r=8 adapters the requests go to round-robin (0: the "
+                    + "base alone in decode-batch), one run each "
                     + "(default ${DEFAULT-VALUE})")
     List<Integer> adapterCounts;
     @Option(names = "--requests", defaultValue = "4",
@@ -138,6 +140,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> results = switch (mode) {
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
+            case "decode-batch" -> BatchDecodeBench.run(shape, streams, adapterCounts);
             case "matmul" -> MatmulResults.run(threads);
             case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
             case "serve" -> ServeBench.run(shape, streams, adapterCounts, requests, BenchCommand::serve);
@@ -146,7 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill, decode, train, adapters, serve or fuzz)");
+                    + "\" (expected matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz)");
         };
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + JSON.writeValueAsString(r));

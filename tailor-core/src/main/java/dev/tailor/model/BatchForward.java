@@ -1,17 +1,18 @@
 package dev.tailor.model;
 
-import dev.tailor.model.site.LinearOp;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.SublayerHook;
 import dev.tailor.model.site.SublayerSite;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The forward pass of several sequences at once, each with its own KV cache and adapter view of one base: their rows
@@ -219,25 +220,42 @@ final class BatchForward {
                 run = -1;
             }
         }
+        List<Group> adapted = new ArrayList<>();
         for (Group g : groups) {
-            LinearOp op = g.view().linearOp(module);
-            if (op == null) {
-                continue;
+            if (g.view().linearOp(module) != null) {
+                adapted.add(g);
             }
-            boolean whole = g.rows() == total;
-            float[] xs = whole ? x : slice(x, g.row0(), g.rows(), in);
-            float[] ys = whole ? y : slice(y, g.row0(), g.rows(), out);
-            List<LlamaModel.StagedHook> stages = g.view().outputStages(module);
-            if (stages != null) {
-                for (LlamaModel.StagedHook s : stages) {
-                    s.stage().apply(s.inner(), xs, g.rows(), ys);
-                }
-            } else {
-                op.forward(xs, g.rows(), ys);
+        }
+        eachGroup(adapted, g -> adaptLinear(g, module, x, in, y, out));
+    }
+
+    /** The rows of group {@code g} at {@code module}: its stages over the base product, or its own product. */
+    private void adaptLinear(Group g, String module, float[] x, int in, float[] y, int out) {
+        boolean whole = g.rows() == total;
+        float[] xs = whole ? x : slice(x, g.row0(), g.rows(), in);
+        float[] ys = whole ? y : slice(y, g.row0(), g.rows(), out);
+        List<LlamaModel.StagedHook> stages = g.view().outputStages(module);
+        if (stages != null) {
+            for (LlamaModel.StagedHook s : stages) {
+                s.stage().apply(s.inner(), xs, g.rows(), ys);
             }
-            if (!whole) {
-                System.arraycopy(ys, 0, y, g.row0() * out, ys.length);
-            }
+        } else {
+            g.view().linearOp(module).forward(xs, g.rows(), ys);
+        }
+        if (!whole) {
+            System.arraycopy(ys, 0, y, g.row0() * out, ys.length);
+        }
+    }
+
+    /**
+     * Runs {@code work} for each group: one group with the kernels' threads inside it; several side by side, one
+     * group per task (their rows are disjoint, and each group's work is the same on whichever thread it runs).
+     */
+    private static void eachGroup(List<Group> list, Consumer<Group> work) {
+        if (list.size() == 1) {
+            work.accept(list.getFirst());
+        } else if (!list.isEmpty()) {
+            Parallel.parallelFor(list.size(), i -> work.accept(list.get(i)));
         }
     }
 
@@ -258,19 +276,21 @@ final class BatchForward {
     private void adaptSublayer(int layer, SublayerSite site, float[] h) {
         int d = config.hiddenSize();
         String module = site.module(layer);
+        List<Group> adapted = new ArrayList<>();
         for (Group g : groups) {
-            List<SublayerHook> hooks = g.view().sublayerHooks(module);
-            if (hooks == null) {
-                continue;
+            if (g.view().sublayerHooks(module) != null) {
+                adapted.add(g);
             }
+        }
+        eachGroup(adapted, g -> {
             float[] rowsIn = slice(h, g.row0(), g.rows(), d);
             float[] rowsOut = new float[rowsIn.length];
-            for (SublayerHook a : hooks) {
+            for (SublayerHook a : g.view().sublayerHooks(module)) {
                 a.forward(rowsIn, g.rows(), rowsOut);
                 System.arraycopy(rowsOut, 0, rowsIn, 0, rowsOut.length);
             }
             System.arraycopy(rowsIn, 0, h, g.row0() * d, rowsIn.length);
-        }
+        });
     }
 
     private static float[] slice(float[] a, int row0, int rows, int width) {

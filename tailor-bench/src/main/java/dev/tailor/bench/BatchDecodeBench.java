@@ -1,0 +1,95 @@
+package dev.tailor.bench;
+
+import dev.tailor.adapt.lora.LoraConfig;
+import dev.tailor.adapt.lora.LoraLayer;
+import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.model.KvCache;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.SequenceChunk;
+import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Parameter;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Batched decoding in the engine, without the server: {@code streams} sequences advance one token per step through
+ * {@link LlamaModel#forwardBatch} (batch-invariant products, as the server runs them), each on one of
+ * {@code adapters} LoRA r=8 adapters on all linear layers round-robin (0: the base). Reports tokens per second over
+ * all sequences and the time per step, so the cost of batching and of mixing adapters shows apart from HTTP.
+ */
+public final class BatchDecodeBench {
+    private static final int RANK = 8;
+
+    private BatchDecodeBench() {
+    }
+
+    /** One result per (streams, adapters) pair. */
+    public static List<Map<String, Object>> run(BenchShape shape, List<Integer> streams, List<Integer> adapters) {
+        LlamaModel base = RandomModel.build(shape, 0);
+        int most = adapters.stream().mapToInt(Integer::intValue).max().orElse(0);
+        List<LlamaModel> views = new ArrayList<>();
+        for (int i = 0; i < most; i++) {
+            views.add(base.withAdapters(List.of(lora(base, i).sites())));
+        }
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (int n : streams) {
+            for (int a : adapters) {
+                results.add(measure(shape, base, n, a == 0 ? List.of(base) : views.subList(0, a), a));
+            }
+        }
+        return results;
+    }
+
+    private static Map<String, Object> measure(BenchShape shape, LlamaModel base, int streams,
+                                               List<LlamaModel> views, int adapterCount) {
+        SplittableRandom rnd = new SplittableRandom(1);
+        double seconds = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            List<KvCache> caches = new ArrayList<>();
+            List<SequenceChunk> prompts = new ArrayList<>();
+            for (int s = 0; s < streams; s++) {
+                LlamaModel view = views.get(s % views.size());
+                KvCache cache = view.newCache(shape.prompt() + shape.newTokens() + 1);
+                caches.add(cache);
+                prompts.add(new SequenceChunk(view, cache, rnd.ints(shape.prompt(), 0, shape.vocab()).toArray(),
+                        true));
+            }
+            float[][] logits = MatMul.batchInvariant(() -> base.forwardBatch(prompts));
+            long t0 = System.nanoTime();
+            for (int step = 0; step < shape.newTokens(); step++) {
+                List<SequenceChunk> chunks = new ArrayList<>(streams);
+                for (int s = 0; s < streams; s++) {
+                    chunks.add(new SequenceChunk(prompts.get(s).model(), caches.get(s),
+                            new int[] {InferenceBench.argmax(logits[s])}, true));
+                }
+                logits = MatMul.batchInvariant(() -> base.forwardBatch(chunks));
+            }
+            seconds = (System.nanoTime() - t0) / 1e9;
+        }
+        Map<String, Object> r = InferenceBench.base("decode_batch", shape);
+        r.put("streams", streams);
+        r.put("adapters", adapterCount);
+        r.put("lora_r", adapterCount == 0 ? 0 : RANK);
+        r.put("new_tokens", shape.newTokens());
+        r.put("tokens_per_s", InferenceBench.round(streams * shape.newTokens() / seconds, 2));
+        r.put("ms_per_step", InferenceBench.round(seconds / shape.newTokens() * 1e3, 3));
+        return InferenceBench.finish(r);
+    }
+
+    /** A LoRA adapter (r 8, alpha 16, all linear layers, B small and random). */
+    private static LoraModel lora(LlamaModel base, long seed) {
+        LoraModel m = LoraModel.create(new LoraConfig(RANK, 2.0 * RANK, 0, List.of("all-linear"), false, null),
+                base.config(), seed);
+        SplittableRandom rnd = new SplittableRandom(seed + 1000);
+        for (LoraLayer layer : m.modules().values()) {
+            Parameter b = layer.parameters().get(1);
+            for (int i = 0; i < b.size(); i++) {
+                b.data()[i] = (float) rnd.nextDouble(-0.01, 0.01);
+            }
+        }
+        return m;
+    }
+}
