@@ -3,6 +3,7 @@ package dev.tailor.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -12,12 +13,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * A YAML or JSON file of command options (a training "recipe"): each key is an option's long name without the
  * dashes ({@code lr}, {@code batch-size} or {@code batch_size}); booleans switch flags on or off (or are the value
- * of an option that takes one, such as {@code init_ia3_weights: false}), lists repeat an option. It becomes
- * arguments placed before the command line's, so flags given on the command line win.
+ * of an option that takes one, such as {@code init_ia3_weights: false}), lists repeat an option, and a mapping
+ * gives a {@code KEY=VALUE} option once per entry ({@code adapter: {sql: adapters/sql}}). It becomes arguments
+ * placed before the command line's, so flags given on the command line win (repeatable ones add to the file's).
  */
 final class Recipe {
     private Recipe() {
@@ -53,13 +56,47 @@ final class Recipe {
                     args.add(option);
                     args.add(item.asText());
                 });
+            } else if (v.isObject()) {
+                for (var entry = v.properties().iterator(); entry.hasNext(); ) {
+                    var kv = entry.next();
+                    if (!kv.getValue().isValueNode() || kv.getValue().isNull()) {
+                        throw new IllegalArgumentException(file + ": option " + e.getKey() + "." + kv.getKey()
+                                + " must be a value");
+                    }
+                    args.add(option);
+                    args.add(kv.getKey() + "=" + kv.getValue().asText());
+                }
             } else if (v.isValueNode() && !v.isNull()) {
                 args.add(option);
                 args.add(v.asText());
             } else if (!v.isNull()) {
-                throw new IllegalArgumentException(file + ": option " + e.getKey() + " must be a value, a list or a boolean");
+                throw new IllegalArgumentException(file + ": option " + e.getKey() + " must be a value, a list, a "
+                        + "mapping or a boolean");
             }
         }
         return args;
+    }
+
+    /**
+     * Runs {@code command} again, as a fresh instance from {@code fresh}, on the file's arguments followed by the
+     * command line's (without {@code fileOption} and its value), with the same error handling and streams.
+     *
+     * @return the exit status
+     */
+    static int rerun(Path file, String fileOption, CommandSpec command, Supplier<Object> fresh) {
+        List<String> merged = new ArrayList<>(toArgs(file, command));
+        List<String> original = command.commandLine().getParseResult().originalArgs();
+        for (int i = original.indexOf(command.name()) + 1; i < original.size(); i++) {
+            if (original.get(i).equals(fileOption)) {
+                i++;
+            } else if (!original.get(i).startsWith(fileOption + "=")) {
+                merged.add(original.get(i));
+            }
+        }
+        CommandLine cl = new CommandLine(fresh.get()).setOverwrittenOptionsAllowed(true);
+        cl.setExecutionExceptionHandler(command.commandLine().getExecutionExceptionHandler());
+        cl.setOut(command.commandLine().getOut());
+        cl.setErr(command.commandLine().getErr());
+        return cl.execute(merged.toArray(String[]::new));
     }
 }

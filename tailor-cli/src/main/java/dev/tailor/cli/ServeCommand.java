@@ -7,8 +7,9 @@ import dev.tailor.serve.ServedModels;
 import dev.tailor.serve.ServerOptions;
 import dev.tailor.serve.TailorServer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +28,18 @@ import java.util.concurrent.Callable;
         description = "Serve a model and its adapters over an OpenAI-compatible HTTP API.")
 public final class ServeCommand implements Callable<Integer> {
 
-    @Mixin
-    ModelOption model;
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "<spec>",
+            description = "model directory, or ORG/NAME[@REVISION] already in the Hugging Face cache (required, here "
+                    + "or in --config)")
+    String model;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML/JSON file of these options (keys = option names without dashes; adapter: {NAME: DIR}); "
+                    + "flags override it")
+    Path config;
 
     @Option(names = "--served-model-name", description = "the base's id in requests (default: its directory's name)")
     String baseId;
@@ -89,6 +100,12 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (config != null) {
+            return Recipe.rerun(config, "--config", spec, ServeCommand::new);
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("--model is required (on the command line or as model: in --config)");
+        }
         if (!(requestTimeout > 0) || Double.isInfinite(requestTimeout)) {
             throw new IllegalArgumentException("--request-timeout must be a positive number of seconds, got "
                     + requestTimeout);
@@ -98,7 +115,9 @@ public final class ServeCommand implements Callable<Integer> {
         String key = adminKey != null ? adminKey : System.getenv("TAILOR_ADMIN_KEY");
         Access access = new Access(key == null || key.isEmpty() ? null : key, adapterRoots);
         access.checkBind(host);
-        Path dir = model.resolve();
+        ModelOption option = new ModelOption();
+        option.spec = model;
+        Path dir = option.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
             ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString(),
                     state, adapterCacheBytes);

@@ -110,7 +110,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (recipe != null) {
-            return withRecipe();
+            return Recipe.rerun(recipe, "--recipe", spec, TrainCommand::new);
         }
         PrintWriter err = spec.commandLine().getErr();
         TrainingRun.Base base = switch (init) {
@@ -142,24 +142,6 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingRun.run(new TrainingRun.Spec(base, dataConfig, trainingMethod, options, output, dtype, resume),
                 err, terminal);
         return 0;
-    }
-
-    private Integer withRecipe() {
-        List<String> merged = new ArrayList<>(Recipe.toArgs(recipe, spec));
-        List<String> original = spec.commandLine().getParseResult().originalArgs();
-        for (int i = original.indexOf(spec.name()) + 1; i < original.size(); i++) {
-            if (original.get(i).equals("--recipe")) {
-                i++;
-            } else if (!original.get(i).startsWith("--recipe=")) {
-                merged.add(original.get(i));
-            }
-        }
-        TrainCommand effective = new TrainCommand();
-        CommandLine cl = new CommandLine(effective).setOverwrittenOptionsAllowed(true);
-        cl.setExecutionExceptionHandler(spec.commandLine().getExecutionExceptionHandler());
-        cl.setOut(spec.commandLine().getOut());
-        cl.setErr(spec.commandLine().getErr());
-        return cl.execute(merged.toArray(String[]::new));
     }
 
     /** What {@code --method partial} trains. */

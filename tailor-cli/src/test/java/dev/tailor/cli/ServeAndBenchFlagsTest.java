@@ -45,6 +45,26 @@ class ServeAndBenchFlagsTest {
     }
 
     @Test
+    void serveReadsItsOptionsFromAConfigFileAndFlagsOverrideIt() throws Exception {
+        String model = Shared.require("models/tiny-llama").toString();
+        Path config = dir.resolve("serve.yaml");
+        java.nio.file.Files.writeString(config, """
+                model: %s
+                port: 0
+                max_queue: 0
+                max-batch: 0
+                adapter:
+                  sql: %s
+                """.formatted(model, dir.resolve("no-such-adapter")));
+        refused("--max-queue must be >= 1, got 0", "serve", "--config", config.toString());
+        refused("--max-batch must be >= 1, got 0", "serve", "--config", config.toString(), "--max-queue", "3");
+        refused("--adapter sql=", "serve", "--config", config.toString(), "--max-queue", "3", "--max-batch", "2");
+        java.nio.file.Files.writeString(config, "- not a mapping\n");
+        refused("a recipe is a mapping", "serve", "--config", config.toString());
+        refused("--model is required", "serve", "--port", "0");
+    }
+
+    @Test
     void benchRefusesUnknownFuzzTargetsAndEmptyLoads() {
         refused("no fuzz target \"nope\"", "bench", "fuzz", "--target", "nope", "--tries", "1");
         refused("--replay needs --target", "bench", "fuzz", "--replay", "42");
