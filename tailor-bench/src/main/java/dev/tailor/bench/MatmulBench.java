@@ -62,6 +62,15 @@ public final class MatmulBench {
     /** Times one shape; see {@link #run}. */
     public static Map<String, Object> measure(int m, int k, int n, DType dtype, double warmSeconds,
                                               double measureSeconds) {
+        return measure(m, k, n, dtype, warmSeconds, measureSeconds, false);
+    }
+
+    /**
+     * Times one shape, each call inside {@link MatMul#batchInvariant} when {@code batchInvariant} (the streaming
+     * kernel for every row count, as a server batching requests runs it); see {@link #run}.
+     */
+    public static Map<String, Object> measure(int m, int k, int n, DType dtype, double warmSeconds,
+                                              double measureSeconds, boolean batchInvariant) {
         SplittableRandom rnd = new SplittableRandom(42);
         float[] x = new float[m * k];
         for (int i = 0; i < x.length; i++) {
@@ -70,15 +79,20 @@ public final class MatmulBench {
         float[] y = new float[m * n];
         try (Arena arena = Arena.ofShared()) {
             WeightMatrix w = randomWeight(arena, n, k, dtype, rnd);
+            Runnable product = () -> MatMul.matmulTransposed(x, m, w, y);
+            Runnable call = batchInvariant ? () -> MatMul.batchInvariant(() -> {
+                product.run();
+                return null;
+            }) : product;
             long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
             while (System.nanoTime() < warmEnd) {
-                MatMul.matmulTransposed(x, m, w, y);
+                call.run();
             }
             List<Long> times = new ArrayList<>();
             long end = System.nanoTime() + (long) (measureSeconds * 1e9);
             while (System.nanoTime() < end || times.size() < 5) {
                 long t0 = System.nanoTime();
-                MatMul.matmulTransposed(x, m, w, y);
+                call.run();
                 times.add(System.nanoTime() - t0);
             }
             long[] sorted = times.stream().mapToLong(Long::longValue).sorted().toArray();
@@ -92,6 +106,7 @@ public final class MatmulBench {
             r.put("K", k);
             r.put("N", n);
             r.put("dtype", dtype.name());
+            r.put("batch_invariant", batchInvariant);
             r.put("median_ms", round(med * 1e3, 3));
             r.put("best_ms", round(best * 1e3, 3));
             r.put("gflops_median", round(flops / med / 1e9, 2));
@@ -142,20 +157,27 @@ public final class MatmulBench {
     }
 
     /**
-     * Usage: {@code MatmulBench [warmSeconds] [measureSeconds] [M K N ...]}; with shapes given, times only
-     * those (F32 and BF16). Thread count comes from {@code -Dtailor.threads}.
+     * Usage: {@code MatmulBench [--batch-invariant] [warmSeconds] [measureSeconds] [M K N ...]}; with shapes given,
+     * times only those (F32, BF16 and F16), inside {@link MatMul#batchInvariant} with {@code --batch-invariant}.
+     * Thread count comes from {@code -Dtailor.threads}.
      */
     public static void main(String[] args) {
-        double warm = args.length > 0 ? Double.parseDouble(args[0]) : 1.0;
-        double meas = args.length > 1 ? Double.parseDouble(args[1]) : 2.0;
-        if (args.length > 2) {
-            int[] dims = Arrays.stream(args, 2, args.length).mapToInt(Integer::parseInt).toArray();
+        boolean batchInvariant = args.length > 0 && args[0].equals("--batch-invariant");
+        String[] rest = batchInvariant ? Arrays.copyOfRange(args, 1, args.length) : args;
+        double warm = rest.length > 0 ? Double.parseDouble(rest[0]) : 1.0;
+        double meas = rest.length > 1 ? Double.parseDouble(rest[1]) : 2.0;
+        if (rest.length > 2) {
+            int[] dims = Arrays.stream(rest, 2, rest.length).mapToInt(Integer::parseInt).toArray();
             for (int i = 0; i + 2 < dims.length; i += 3) {
                 for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-                    System.out.println("RESULT " + toJson(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas)));
+                    System.out.println("RESULT " + toJson(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas,
+                            batchInvariant)));
                 }
             }
             return;
+        }
+        if (batchInvariant) {
+            throw new IllegalArgumentException("--batch-invariant times the shapes given after it (M K N ...)");
         }
         run(Parallel.threads(), warm, meas).forEach(r -> System.out.println("RESULT " + toJson(r)));
     }

@@ -14,6 +14,11 @@ import jdk.incubator.vector.FloatVector;
  * caches, especially for short rows), with several independent accumulators along k. Tasks are chunks of W
  * rows small enough to stay in L2 while every X row passes over them. The last {@code k mod L} columns use a
  * scalar tail.
+ *
+ * <p>Several rows of X go through {@link GemvTiles}' register tiles, which load each vector of W once for several
+ * rows (and so read W from L2 once per tile of rows instead of once per row) while every output keeps exactly the
+ * operations of the one-row dot product below: an output has the bits it has when its row is multiplied alone, so
+ * the products are batch invariant ({@link MatMul#batchInvariant}).
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
@@ -38,24 +43,53 @@ final class Gemv {
         int n = w.rows();
         int k = w.cols();
         MemorySegment seg = w.data();
-        for (int i = 0; i < m; i++) {
-            int xo = xOff + i * k;
-            int yo = yOff + i * n;
+        if (m > 1) {
+            // rows in tiles (GemvTiles); a tile short of rows repeats the last one (computed and stored twice)
+            int i = 0;
+            if (w.dtype() != DType.F32) {
+                for (; m - i >= 3; i += 4) {
+                    int x0 = xOff + i * k;
+                    int y0 = yOff + i * n;
+                    int x3 = xOff + Math.min(i + 3, m - 1) * k;
+                    int y3 = yOff + Math.min(i + 3, m - 1) * n;
+                    if (w.dtype() == DType.BF16) {
+                        GemvTiles.tile4x1Bf16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n, y0 + 2 * n,
+                                y3);
+                    } else {
+                        GemvTiles.tile4x1F16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n, y0 + 2 * n,
+                                y3);
+                    }
+                }
+            }
+            for (; i < m; i += 2) {
+                int i1 = Math.min(i + 1, m - 1);
+                int x0 = xOff + i * k;
+                int x1 = xOff + i1 * k;
+                int y0 = yOff + i * n;
+                int y1 = yOff + i1 * n;
+                switch (w.dtype()) {
+                    case F32 -> GemvTiles.tile2x2F32(x, x0, x1, seg, k, j0, j1, y, y0, y1);
+                    case BF16 -> GemvTiles.tile2x1Bf16(x, x0, x1, seg, k, j0, j1, y, y0, y1);
+                    case F16 -> GemvTiles.tile2x1F16(x, x0, x1, seg, k, j0, j1, y, y0, y1);
+                    default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
+                }
+            }
+        } else {
             // one loop per type (rather than a switch inside the loop) so each compiles to straight vector code
             switch (w.dtype()) {
                 case F32 -> {
                     for (int j = j0; j < j1; j++) {
-                        y[yo + j] = dotF32(x, xo, seg, (long) j * k, k);
+                        y[yOff + j] = dotF32(x, xOff, seg, (long) j * k, k);
                     }
                 }
                 case BF16 -> {
                     for (int j = j0; j < j1; j++) {
-                        y[yo + j] = dotBf16(x, xo, seg, (long) j * k, k);
+                        y[yOff + j] = dotBf16(x, xOff, seg, (long) j * k, k);
                     }
                 }
                 case F16 -> {
                     for (int j = j0; j < j1; j++) {
-                        y[yo + j] = dotF16(x, xo, seg, (long) j * k, k);
+                        y[yOff + j] = dotF16(x, xOff, seg, (long) j * k, k);
                     }
                 }
                 default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());

@@ -21,8 +21,11 @@ public final class VectorMath {
     private static final float MAX = 88.3762626647949f;
     private static final float MIN = -87.3365447505531f;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** {@code ROTATE[j]} moves lane i + 2^j to lane i: the steps of a fixed-order tree sum. */
-    private static final VectorShuffle<Float>[] ROTATE = rotations();
+    /**
+     * {@code ROTATE[j]} moves lane i + 2^j to lane i: the steps of a fixed-order tree sum, taken from the last to
+     * the first by {@link #sum(FloatVector)} (and by kernels that sum several vectors' lanes side by side).
+     */
+    static final VectorShuffle<Float>[] ROTATE = rotations();
 
     private VectorMath() {
     }
