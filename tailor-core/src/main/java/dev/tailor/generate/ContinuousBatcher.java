@@ -77,6 +77,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      *
      * @throws RejectedExecutionException when {@link Options#maxWaiting()} requests already wait, or after close
      * @throws dev.tailor.model.ContextOverflowException if the prompt does not fit the context
+     * @throws IllegalArgumentException                  if a prompt id is outside the vocabulary
      */
     public Submission submit(Generator.Request request) {
         Submission s = new Submission(request.start(options.prefillChunk()));

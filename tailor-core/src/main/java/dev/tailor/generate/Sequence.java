@@ -49,6 +49,8 @@ final class Sequence {
      *
      * @param topLogprobs alternatives to report with each token's log-probability, or -1 for no log-probabilities
      * @throws ContextOverflowException if the prompt does not fit the context
+     * @throws IllegalArgumentException if a prompt id is outside the vocabulary (checked here, so that a batch never
+     *                                  meets it)
      */
     Sequence(LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds, int[] promptIds, int maxTokens,
              SamplingParams sampling, List<String> stops, Consumer<String> onToken, boolean ignoreEos,
@@ -56,6 +58,13 @@ final class Sequence {
         int context = model.contextLength();
         if (promptIds.length > context) {
             throw new ContextOverflowException(promptIds.length, context);
+        }
+        int vocab = model.config().vocabSize();
+        for (int id : promptIds) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("prompt token id " + id + " is outside the model's vocabulary [0, "
+                        + vocab + ")");
+            }
         }
         if (prefillChunk < 1) {
             throw new IllegalArgumentException("the prefill chunk must be at least 1 token, got " + prefillChunk);

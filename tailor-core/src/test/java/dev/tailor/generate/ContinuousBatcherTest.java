@@ -224,6 +224,17 @@ class ContinuousBatcherTest {
     }
 
     @Test
+    void aPromptOutsideTheVocabularyIsRefusedAtSubmission() {
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(4, 64, 4),
+                (s, r, n) -> { })) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> batcher.submit(
+                    new Generator(base, pretrained.tokenizer(), Set.of()).generate().promptIds(new int[] {1, 32000})));
+            assertEquals("prompt token id 32000 is outside the model's vocabulary [0, 32000)", e.getMessage());
+            assertEquals(0, batcher.waiting());
+        }
+    }
+
+    @Test
     void aFailingCallbackFailsItsOwnRequestOnly() throws Exception {
         try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(4, 64, 4),
                 (s, r, n) -> { })) {

@@ -98,6 +98,8 @@ final class CompletionsEndpoint {
     private ContinuousBatcher.Submission submit(Generator.Request request) {
         try {
             return batcher.submit(request);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("prompt", e.getMessage());
         } catch (RejectedExecutionException e) {
             int waiting = batcher.waiting();
             long guess = metrics.lastGenerationNanos();
