@@ -100,6 +100,7 @@ final class Database implements AutoCloseable {
                 config.setJdbcUrl(url);
                 config.setMaximumPoolSize(POOL_SIZE);
                 config.setPoolName("tailor-registry");
+                config.addDataSourceProperty("ApplicationName", "tailor-registry");
                 pool = new HikariDataSource(config);
                 flyway.dataSource(pool);
             } else {

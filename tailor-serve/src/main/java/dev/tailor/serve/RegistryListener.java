@@ -8,6 +8,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.LinkedHashSet;
+import java.util.Properties;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.logging.Level;
@@ -26,6 +27,8 @@ import java.util.logging.Logger;
  * 30 s without a notification, so a silently dropped one is noticed too.
  */
 final class RegistryListener implements AutoCloseable {
+    /** What the listening connection calls itself to the database ({@code pg_stat_activity.application_name}). */
+    static final String APPLICATION_NAME = "tailor-registry-listener";
     private static final Logger LOG = Logger.getLogger(RegistryListener.class.getName());
     /** How long one wait for notifications lasts before the thread looks whether it should stop. */
     private static final int WAIT_MILLIS = 250;
@@ -59,7 +62,7 @@ final class RegistryListener implements AutoCloseable {
         long pause = FIRST_PAUSE_MILLIS;
         boolean lost = false;
         while (!closed) {
-            try (Connection c = DriverManager.getConnection(url)) {
+            try (Connection c = DriverManager.getConnection(url, properties())) {
                 try (Statement s = c.createStatement()) {
                     s.execute("LISTEN " + Database.CHANNEL);
                 }
@@ -88,6 +91,13 @@ final class RegistryListener implements AutoCloseable {
                 pause = Math.min(2 * pause, LONGEST_PAUSE_MILLIS);
             }
         }
+    }
+
+    /** The listening connection's name in {@code pg_stat_activity}: {@link #APPLICATION_NAME}. */
+    private static Properties properties() {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", APPLICATION_NAME);
+        return p;
     }
 
     /** Hands on the names notified on {@code pg} (the connection {@code c}) until closed or the connection fails. */

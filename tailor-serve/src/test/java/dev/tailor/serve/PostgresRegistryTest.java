@@ -18,7 +18,9 @@ class PostgresRegistryTest extends RegistryTest {
 
     @AfterEach
     void dropSchema() {
-        schema.close();
+        if (schema != null) {
+            schema.close();
+        }
     }
 
     @Override

@@ -18,7 +18,9 @@ class PostgresTenantsTest extends TenantsTest {
 
     @AfterEach
     void dropSchema() {
-        schema.close();
+        if (schema != null) {
+            schema.close();
+        }
     }
 
     @Override

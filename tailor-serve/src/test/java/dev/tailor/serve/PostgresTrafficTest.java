@@ -18,7 +18,9 @@ class PostgresTrafficTest extends TrafficTest {
 
     @AfterEach
     void dropSchema() {
-        schema.close();
+        if (schema != null) {
+            schema.close();
+        }
     }
 
     @Override
