@@ -181,20 +181,28 @@ public final class ServedModels implements AutoCloseable {
         } else {
             refresh(name);
         }
+        Map<String, AdapterInfo> now = registered;
         synchronized (this) {
-            for (AdapterInfo info : name == null ? registered.values() : List.of(registered.get(name))) {
-                for (AdapterVersion v : info == null ? List.<AdapterVersion>of() : info.versions()) {
-                    String key = info.name() + VERSION + v.version();
-                    if (v.pinned() && !cache.pinned(key)) {
-                        try {
-                            cache.pin(key);
-                        } catch (IllegalStateException | IllegalArgumentException e) {
-                            LOG.warning("cannot load pinned adapter " + key + ": " + e.getMessage());
-                        }
-                    } else if (!v.pinned() && cache.pinned(key)) {
-                        cache.unpin(key);
-                    }
+            if (name == null) {
+                now.values().forEach(this::followPins);
+            } else if (now.containsKey(name)) {
+                followPins(now.get(name));
+            }
+        }
+    }
+
+    /** Pins the versions of {@code info} the registry marks pinned, loading them, and unpins the others. */
+    private void followPins(AdapterInfo info) {
+        for (AdapterVersion v : info.versions()) {
+            String key = info.name() + VERSION + v.version();
+            if (v.pinned() && !cache.pinned(key)) {
+                try {
+                    cache.pin(key);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    LOG.warning("cannot load pinned adapter " + key + ": " + e.getMessage());
                 }
+            } else if (!v.pinned() && cache.pinned(key)) {
+                cache.unpin(key);
             }
         }
     }
