@@ -149,24 +149,29 @@ public final class ServedModels implements AutoCloseable {
         }
         this.registry = database == null ? AdapterRegistry.open(state.resolve("registry.db"))
                 : AdapterRegistry.open(database);
-        this.store = new AdapterStore(state.resolve("store"));
-        this.tenants = new Tenants(registry.database());
-        refresh();
-        registered.forEach((name, info) -> info.versions().forEach(v -> {
-            String key = name + VERSION + v.version();
-            Path dir = store.dir(v.sha256());
-            if (!Files.isDirectory(dir)) {
-                throw new IllegalStateException("registered adapter " + key + " has no files in the adapter store: "
-                        + dir + " is missing");
-            }
-            if (v.baseFingerprint() != null && !v.baseFingerprint().equals(fingerprint)) {
-                throw new IllegalStateException("registered adapter " + key + " (" + dir + ") was trained on base "
-                        + v.baseFingerprint() + " but this base is " + fingerprint);
-            }
-            if (v.pinned()) {
-                cache.pin(key);
-            }
-        }));
+        try {
+            this.store = new AdapterStore(state.resolve("store"));
+            this.tenants = new Tenants(registry.database());
+            refresh();
+            registered.forEach((name, info) -> info.versions().forEach(v -> {
+                String key = name + VERSION + v.version();
+                Path dir = store.dir(v.sha256());
+                if (!Files.isDirectory(dir)) {
+                    throw new IllegalStateException("registered adapter " + key + " has no files in the adapter store: "
+                            + dir + " is missing");
+                }
+                if (v.baseFingerprint() != null && !v.baseFingerprint().equals(fingerprint)) {
+                    throw new IllegalStateException("registered adapter " + key + " (" + dir + ") was trained on base "
+                            + v.baseFingerprint() + " but this base is " + fingerprint);
+                }
+                if (v.pinned()) {
+                    cache.pin(key);
+                }
+            }));
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
         this.listener = registry.database().dialect() == Database.Dialect.POSTGRESQL
                 ? RegistryListener.start(database, this::registryChanged) : null;
     }
