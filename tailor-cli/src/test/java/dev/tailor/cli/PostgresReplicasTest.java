@@ -45,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Two {@code tailor serve} processes on one PostgreSQL registry ({@code TAILOR_TEST_POSTGRES_URL}, a fresh schema)
  * and one {@code --state} store act as one service: what one registers, rolls back, splits, pins or creates, the
  * other serves or knows within a second, told by the database's notifications; two of them racing on one
- * {@code expected_version} give one 200 and one 409.
+ * {@code expected_version} (or one new tenant's name) give one 200 and one 409.
  */
 class PostgresReplicasTest {
     private static final String ADMIN = "replica-admin-key";
@@ -317,6 +317,11 @@ class PostgresReplicasTest {
             for (Replica r : List.of(a, b)) {
                 r.await("/v1/adapters/race", j -> j.at("/aliases/prod").asInt() == 1, "prod rolled back once");
             }
+            List<Integer> splits = race(pool, r -> r.request("POST", "/v1/adapters/race/traffic", "{\"versions\": "
+                    + (r == a ? "{\"1\": 1}" : "{\"2\": 1}") + ", \"expected_version\": 0}", ADMIN));
+            assertEquals(List.of(200, 409), splits.stream().sorted().toList(), "two first splits");
+            List<Integer> tenants = race(pool, r -> r.request("POST", "/v1/tenants", "{\"name\": \"racer\"}", ADMIN));
+            assertEquals(List.of(200, 409), tenants.stream().sorted().toList(), "two tenants of one name");
         }
     }
 
