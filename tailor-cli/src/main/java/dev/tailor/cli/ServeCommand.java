@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code tailor serve}: an OpenAI-compatible server for one base model and named adapters, until Ctrl-C or SIGTERM
  * (requests in flight finish first, for up to {@link TailorServer#DRAIN_TIMEOUT}); with {@code --state DIR}, a
- * durable adapter registry in DIR.
+ * durable adapter registry in DIR, its metadata in SQLite there or in the PostgreSQL database of {@code --database},
+ * which replicas share.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model and its adapters over an OpenAI-compatible HTTP API.")
@@ -59,6 +60,13 @@ public final class ServeCommand implements Callable<Integer> {
             description = "keep an adapter registry in DIR (registry.db and store/), served back after a restart "
                     + "(default: none, adapters are kept in memory only)")
     Path state;
+
+    @Option(names = "--database", paramLabel = "JDBC_URL",
+            description = "with --state: keep the registry's metadata in this database, not DIR/registry.db: "
+                    + "jdbc:postgresql://HOST[:PORT]/NAME?user=U (the password from ~/.pgpass, or &password=P), which "
+                    + "servers sharing it and one --state store serve as one, each seeing the others' changes at once "
+                    + "(default: $TAILOR_DATABASE_URL; without either, SQLite in DIR)")
+    String database;
 
     @Option(names = "--adapter-cache-bytes", paramLabel = "N", defaultValue = "1073741824",
             description = "with --state: most bytes of registered adapters' tensors kept in memory; the least recently "
@@ -118,9 +126,11 @@ public final class ServeCommand implements Callable<Integer> {
         ModelOption option = new ModelOption();
         option.spec = model;
         Path dir = option.resolve();
-        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
-            ServedModels models = new ServedModels(pretrained, baseId != null ? baseId : dir.getFileName().toString(),
-                    state, adapterCacheBytes);
+        String databaseUrl = database != null ? database : System.getenv("TAILOR_DATABASE_URL");
+        try (PretrainedModel pretrained = PretrainedModel.load(dir);
+             ServedModels models = new ServedModels(pretrained, baseId != null ? baseId
+                     : dir.getFileName().toString(), state, databaseUrl == null || databaseUrl.isEmpty() ? null
+                     : databaseUrl, adapterCacheBytes)) {
             adapters.forEach((name, adapterDir) -> {
                 try {
                     models.load(name, adapterDir, false);

@@ -42,6 +42,11 @@ class ServeAndBenchFlagsTest {
         refused("--admin-key", "serve", "--model", model, "--host", "0.0.0.0", "--admin-key", "");
         refused("--adapter missing=", "serve", "--model", model, "--port", "0", "--adapter",
                 "missing=" + dir.resolve("no-such-adapter"));
+        refused("--database needs a state directory", "serve", "--model", model, "--port", "0", "--database",
+                "jdbc:postgresql://127.0.0.1/tailor");
+        refused("--database must be a jdbc:postgresql://", "serve", "--model", model, "--port", "0", "--state",
+                dir.resolve("state").toString(), "--database", "jdbc:mysql://127.0.0.1/tailor?password=secret");
+        assertTrue(!err.toString().contains("secret"), "the password is left out: " + err);
     }
 
     @Test

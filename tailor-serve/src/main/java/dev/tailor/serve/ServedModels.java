@@ -25,6 +25,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.logging.Logger;
 
 /**
  * The models a server answers to: one base, under its id, and adapters on it, by name. An adapter is either loaded
@@ -39,8 +40,13 @@ import java.util.TreeMap;
  * {@link Residency#PINNED} stays loaded (and is loaded again when the server restarts), one registered with
  * {@link Residency#PRELOADED} is loaded at once. Adapters loaded by {@link #load} are outside the cache: they stay
  * until unloaded.
+ *
+ * <p>The registry is SQLite in the state directory, or a PostgreSQL database that several servers (replicas) share
+ * with one adapter store: then a {@link RegistryListener} rereads what another server changed, so each serves what
+ * the others registered, moved, split or pinned within moments. Compare-and-set is checked by the database.
  */
-public final class ServedModels {
+public final class ServedModels implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ServedModels.class.getName());
     /** Joins adapter names into a stack in a request's {@code model} field. */
     public static final String STACK = "+";
     /** Joins a registered adapter's name and a version number in a request's {@code model} field. */
@@ -66,6 +72,10 @@ public final class ServedModels {
     private final AdapterRegistry registry;
     private final AdapterStore store;
     private final Tenants tenants;
+    /** Keeps the snapshot in step with other servers on a PostgreSQL registry; null otherwise. */
+    private final RegistryListener listener;
+    /** Held while the snapshot below is reread and replaced, so no reread overwrites a later one. */
+    private final Object snapshotLock = new Object();
     /** Who owns each registered name that has an owner recorded; empty without a registry. */
     private volatile Map<String, Ownership> owners = Map.of();
     /** What the registry holds, reread after each change; empty without a registry. */
@@ -98,6 +108,24 @@ public final class ServedModels {
      *                                were recorded for another base, or (pinned) no longer load on this base
      */
     public ServedModels(PretrainedModel pretrained, String baseId, Path state, long adapterCacheBytes) {
+        this(pretrained, baseId, state, null, adapterCacheBytes);
+    }
+
+    /**
+     * As {@link #ServedModels(PretrainedModel, String, Path, long)}, with the registry's metadata in the database at
+     * JDBC URL {@code database} (SQLite's {@code state/registry.db} when null) and the adapter store in
+     * {@code state}. On PostgreSQL ({@code jdbc:postgresql://…}) servers sharing the database and the store serve as
+     * one: each listens for the others' changes until {@link #close()}.
+     *
+     * @throws InvalidOptionException naming {@code database} when it is given without {@code state} or is not a
+     *                                PostgreSQL or SQLite URL
+     */
+    public ServedModels(PretrainedModel pretrained, String baseId, Path state, String database,
+                        long adapterCacheBytes) {
+        if (database != null && state == null) {
+            throw new InvalidOptionException("database", "database needs a state directory for the adapter store, "
+                    + "shared by every server on the database");
+        }
         if (baseId == null || baseId.isBlank() || baseId.contains(STACK) || baseId.contains(VERSION)) {
             throw new IllegalArgumentException("the base's id must be a non-blank name without '" + STACK
                     + "' or '" + VERSION + "', got '" + baseId + "'");
@@ -111,6 +139,7 @@ public final class ServedModels {
             this.registry = null;
             this.store = null;
             this.tenants = null;
+            this.listener = null;
             return;
         }
         try {
@@ -118,25 +147,80 @@ public final class ServedModels {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the state directory " + state + ": " + e.getMessage(), e);
         }
-        this.registry = AdapterRegistry.open(state.resolve("registry.db"));
-        this.store = new AdapterStore(state.resolve("store"));
-        this.tenants = new Tenants(registry.url());
-        refresh();
-        registered.forEach((name, info) -> info.versions().forEach(v -> {
-            String key = name + VERSION + v.version();
-            Path dir = store.dir(v.sha256());
-            if (!Files.isDirectory(dir)) {
-                throw new IllegalStateException("registered adapter " + key + " has no files in the adapter store: "
-                        + dir + " is missing");
+        this.registry = database == null ? AdapterRegistry.open(state.resolve("registry.db"))
+                : AdapterRegistry.open(database);
+        try {
+            this.store = new AdapterStore(state.resolve("store"));
+            this.tenants = new Tenants(registry.database());
+            refresh();
+            registered.forEach((name, info) -> info.versions().forEach(v -> {
+                String key = name + VERSION + v.version();
+                Path dir = store.dir(v.sha256());
+                if (!Files.isDirectory(dir)) {
+                    throw new IllegalStateException("registered adapter " + key + " has no files in the adapter store: "
+                            + dir + " is missing");
+                }
+                if (v.baseFingerprint() != null && !v.baseFingerprint().equals(fingerprint)) {
+                    throw new IllegalStateException("registered adapter " + key + " (" + dir + ") was trained on base "
+                            + v.baseFingerprint() + " but this base is " + fingerprint);
+                }
+                if (v.pinned()) {
+                    cache.pin(key);
+                }
+            }));
+        } catch (RuntimeException e) {
+            registry.close();
+            throw e;
+        }
+        this.listener = registry.database().dialect() == Database.Dialect.POSTGRESQL
+                ? RegistryListener.start(database, this::registryChanged) : null;
+    }
+
+    /**
+     * Rereads what another server changed of {@code name} (everything when null), then pins and unpins versions in
+     * the cache as the registry now says.
+     */
+    private void registryChanged(String name) {
+        if (name == null) {
+            refresh();
+        } else {
+            refresh(name);
+        }
+        Map<String, AdapterInfo> now = registered;
+        synchronized (this) {
+            if (name == null) {
+                now.values().forEach(this::followPins);
+            } else if (now.containsKey(name)) {
+                followPins(now.get(name));
             }
-            if (v.baseFingerprint() != null && !v.baseFingerprint().equals(fingerprint)) {
-                throw new IllegalStateException("registered adapter " + key + " (" + dir + ") was trained on base "
-                        + v.baseFingerprint() + " but this base is " + fingerprint);
+        }
+    }
+
+    /** Pins the versions of {@code info} the registry marks pinned, loading them, and unpins the others. */
+    private void followPins(AdapterInfo info) {
+        for (AdapterVersion v : info.versions()) {
+            String key = info.name() + VERSION + v.version();
+            if (v.pinned() && !cache.pinned(key)) {
+                try {
+                    cache.pin(key);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    LOG.warning("cannot load pinned adapter " + key + ": " + e.getMessage());
+                }
+            } else if (!v.pinned() && cache.pinned(key)) {
+                cache.unpin(key);
             }
-            if (v.pinned()) {
-                cache.pin(key);
-            }
-        }));
+        }
+    }
+
+    /** Stops listening for other servers' changes and closes the registry's connections. */
+    @Override
+    public void close() {
+        if (listener != null) {
+            listener.close();
+        }
+        if (registry != null) {
+            registry.close();
+        }
     }
 
     /**
@@ -609,7 +693,7 @@ public final class ServedModels {
         registry.insert(name, new AdapterVersion(version, config.path("peft_type").asText(),
                 rank.canConvertToInt() ? rank.intValue() : null, staged.bytes(), fingerprint, staged.sha256(),
                 System.currentTimeMillis() / 1000, residency == Residency.PINNED, false),
-                promote ? AdapterRegistry.PROD : null);
+                promote ? AdapterRegistry.PROD : null, expectedVersion);
         refresh(name);
         if (residency != Residency.LAZY) {
             cache.put(key, adapter, residency == Residency.PINNED);
@@ -671,12 +755,8 @@ public final class ServedModels {
      * @throws ApiException 404 for an unknown name; 409 on a conflict or when prod has no earlier version
      */
     public synchronized int rollback(String name, Integer expectedVersion) {
-        Integer prod = registered(name).aliases().get(AdapterRegistry.PROD);
-        if (expectedVersion != null && !expectedVersion.equals(prod)) {
-            throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion + " but "
-                    + AdapterRegistry.PROD + " of '" + name + "' is " + (prod == null ? "not set" : "version " + prod));
-        }
-        int version = registry.rollback(name, AdapterRegistry.PROD);
+        registered(name);
+        int version = registry.rollback(name, AdapterRegistry.PROD, expectedVersion);
         if (version == 0) {
             throw ApiException.conflict(null, AdapterRegistry.PROD + " of '" + name + "' has no earlier version to "
                     + "roll back to");
@@ -703,16 +783,10 @@ public final class ServedModels {
                     + alias + "'");
         }
         requireVersion(info, version, "version", true);
-        Integer now = info.aliases().get(alias);
-        int seen = now == null ? 0 : now;
-        if (expectedVersion != null && expectedVersion != seen) {
-            throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion + " but "
-                    + alias + " of '" + name + "' is " + (now == null ? "not set (0)" : "version " + now));
-        }
         if (requireNoWorse && alias.equals(AdapterRegistry.PROD)) {
             checkNoWorse(info, version);
         }
-        registry.moveAlias(name, alias, version);
+        registry.moveAlias(name, alias, version, expectedVersion);
         refresh(name);
     }
 
@@ -772,12 +846,7 @@ public final class ServedModels {
         if (!weights.isEmpty() && !(sum > 0)) {
             throw ApiException.badRequest("versions", "the weights must sum to more than 0");
         }
-        int revision = info.traffic().revision();
-        if (expectedVersion != null && expectedVersion != revision) {
-            throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion + " but the "
-                    + "traffic split of '" + name + "' is at revision " + revision);
-        }
-        registry.setTraffic(name, weights, revision + 1);
+        registry.setTraffic(name, weights, expectedVersion);
         refresh(name);
         return registered.get(name).traffic();
     }
@@ -866,21 +935,25 @@ public final class ServedModels {
 
     /** Rereads everything the registry holds. */
     private void refresh() {
-        owners = Map.copyOf(tenants.owners());
-        registered = Collections.unmodifiableMap(new TreeMap<>(registry.infos(null)));
+        synchronized (snapshotLock) {
+            owners = Map.copyOf(tenants.owners());
+            registered = Collections.unmodifiableMap(new TreeMap<>(registry.infos(null)));
+        }
     }
 
     /** Rereads what the registry holds of {@code name} (and every owner), after a change to it. */
     private void refresh(String name) {
-        owners = Map.copyOf(tenants.owners());
-        Map<String, AdapterInfo> now = new TreeMap<>(registered);
-        AdapterInfo info = registry.infos(name).get(name);
-        if (info == null) {
-            now.remove(name);
-        } else {
-            now.put(name, info);
+        synchronized (snapshotLock) {
+            owners = Map.copyOf(tenants.owners());
+            Map<String, AdapterInfo> now = new TreeMap<>(registered);
+            AdapterInfo info = registry.infos(name).get(name);
+            if (info == null) {
+                now.remove(name);
+            } else {
+                now.put(name, info);
+            }
+            registered = Collections.unmodifiableMap(now);
         }
-        registered = Collections.unmodifiableMap(now);
     }
 
     private void requireRegistry() {

@@ -19,7 +19,9 @@ import java.util.TreeMap;
  * Tenants, their API keys and who owns each registered adapter name, in the registry's database (tables of
  * {@code V2__tenants.sql}). A key is 32 random bytes made here and is stored only as its SHA-256: keys are random
  * tokens, not chosen passwords, so a fast hash is enough (nothing to guess), and the database never holds one in
- * clear. Not synchronised: {@link ServedModels} serialises writers.
+ * clear. Tenants and keys are read from the database whenever they are needed, so servers sharing a PostgreSQL
+ * database see a tenant as soon as it is created; owners are kept in {@link ServedModels}' snapshot, so a change of
+ * owner is a change of the adapter name ({@link Database#changing}).
  */
 public final class Tenants {
     /** What every key this server makes starts with, so a leaked one is recognisable. */
@@ -28,8 +30,9 @@ public final class Tenants {
 
     private final Database db;
 
-    Tenants(String url) {
-        this.db = new Database(url, "the tenant registry");
+    /** The tenants in {@code db}, the registry's database. */
+    Tenants(Database db) {
+        this.db = db;
     }
 
     /** The hex SHA-256 of {@code key}'s UTF-8 bytes, as stored. */
@@ -57,19 +60,15 @@ public final class Tenants {
     String create(String name) {
         String key = newKey();
         return db.transaction(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM tenant WHERE name = ?")) {
-                s.setString(1, name);
-                try (ResultSet r = s.executeQuery()) {
-                    if (r.next()) {
-                        return null;
-                    }
-                }
-            }
             long now = System.currentTimeMillis() / 1000;
-            try (PreparedStatement s = c.prepareStatement("INSERT INTO tenant (name, created) VALUES (?, ?)")) {
+            // a tenant of that name created meanwhile, here or by another server, makes this insert nothing
+            try (PreparedStatement s = c.prepareStatement("INSERT INTO tenant (name, created) VALUES (?, ?) "
+                    + "ON CONFLICT (name) DO NOTHING")) {
                 s.setString(1, name);
                 s.setLong(2, now);
-                s.executeUpdate();
+                if (s.executeUpdate() == 0) {
+                    return null;
+                }
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO api_key (key_sha256, tenant, created) "
                     + "VALUES (?, ?, ?)")) {
@@ -130,6 +129,7 @@ public final class Tenants {
     /** Records who owns adapter name {@code name}, replacing what was recorded. */
     void own(String name, Ownership owner) {
         db.transaction(c -> {
+            db.changing(c, name);
             try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_owner (name, tenant, shared) "
                     + "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET tenant = excluded.tenant, "
                     + "shared = excluded.shared")) {

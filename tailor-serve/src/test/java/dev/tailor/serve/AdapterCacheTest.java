@@ -40,7 +40,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * while the cache never holds more than its budget; a pinned version is never evicted; a cold request is a miss and
  * a warm one a hit; a request keeps its view when its version is evicted; a restarted server comes back with every
  * version, its pins loaded and the rest loaded lazily; a budget smaller than one adapter fails no request; and a
- * version whose stored files went bad fails only its own requests, naming it.
+ * version whose stored files went bad fails only its own requests, naming it. In SQLite here;
+ * {@link PostgresAdapterCacheTest} runs the same on PostgreSQL.
  */
 class AdapterCacheTest {
     private static final int REGISTERED = 1000;
@@ -49,6 +50,11 @@ class AdapterCacheTest {
 
     @TempDir
     Path tmp;
+
+    /** The registry database's JDBC URL, or null for SQLite in the state directory. */
+    String database() {
+        return null;
+    }
 
     /** A LoRA of rank 1 on layer 0's q_proj, B random enough to change the greedy text, saved in {@code dir}. */
     private static Path smallLora(PretrainedModel base, Path dir, long seed) {
@@ -112,8 +118,9 @@ class AdapterCacheTest {
      * registration commits twice to SQLite and takes 10 to 25 ms here, too slow for a thousand in a unit test. The
      * registry then holds what registering the same files under those names would have recorded.
      */
-    private static void registerCopies(Path state, int from) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + state.resolve("registry.db"))) {
+    private void registerCopies(Path state, int from) throws Exception {
+        try (Connection c = DriverManager.getConnection(database() != null ? database()
+                : "jdbc:sqlite:" + state.resolve("registry.db"))) {
             c.setAutoCommit(false);
             try (PreparedStatement version = c.prepareStatement("INSERT INTO adapter_version (name, version, "
                     + "sha256, method, rank, bytes, base_fingerprint, created) SELECT ?, 1, sha256, method, rank, "
@@ -161,7 +168,8 @@ class AdapterCacheTest {
         String textX;
         String textY;
         String textXY;
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("first"), ServerOptions.defaults(), state)) {
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("first"), ServerOptions.defaults(), state, database(),
+                Access.open(), ServedModels.DEFAULT_ADAPTER_CACHE_BYTES)) {
             Path x = smallLora(f.pretrained, tmp.resolve("x"), 1);
             Path y = smallLora(f.pretrained, tmp.resolve("y"), 2);
             each = AdapterSize.bytes(AdapterFiles.load(x));
@@ -184,7 +192,7 @@ class AdapterCacheTest {
         registerCopies(state, 3);
 
         long budget = 4 * each + each / 2;
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("second"), ServerOptions.defaults(), state,
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("second"), ServerOptions.defaults(), state, database(),
                 Access.open(), budget)) {
             ServedModels models = f.server.models();
             AdapterCache cache = models.cache();
@@ -258,7 +266,7 @@ class AdapterCacheTest {
             assertEquals(404, f.post("/v1/adapters/nope/versions/1/pin", "").statusCode());
         }
 
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("third"), ServerOptions.defaults(), state,
+        try (ServerFixture f = ServerFixture.start(tmp.resolve("third"), ServerOptions.defaults(), state, database(),
                 Access.open(), 1)) {
             AdapterCache cache = f.server.models().cache();
             assertState(f, "n5", true, true);

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The durable adapter registry ({@code --state}): versions and the prod alias survive a restart, {@code name} and
  * {@code name@n} serve what was registered, rollback, compare-and-set conflicts, bad adapters refused with nothing
  * changed, unknown versions named, identical files stored once; a registry made before pins migrates unpinned.
+ * In SQLite here; {@link PostgresRegistryTest} runs the same on PostgreSQL.
  */
 class RegistryTest {
     private static final String PROMPT = "Hello";
@@ -32,6 +33,16 @@ class RegistryTest {
 
     @TempDir
     Path tmp;
+
+    /** The registry database's JDBC URL, or null for SQLite in the state directory. */
+    String database() {
+        return null;
+    }
+
+    private ServerFixture start(String dir, Path state) throws Exception {
+        return ServerFixture.start(tmp.resolve(dir), ServerOptions.defaults(), state, database(), Access.open(),
+                ServedModels.DEFAULT_ADAPTER_CACHE_BYTES);
+    }
 
     private static HttpResponse<String> register(ServerFixture f, String name, Path dir, String more)
             throws Exception {
@@ -69,7 +80,7 @@ class RegistryTest {
         Path state = tmp.resolve("state");
         String textA;
         String textB;
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("first"), ServerOptions.defaults(), state)) {
+        try (ServerFixture f = start("first", state)) {
             textA = engine(f, "a");
             textB = engine(f, "b");
             assertNotEquals(textA, textB, "the two adapters answer differently");
@@ -91,7 +102,7 @@ class RegistryTest {
             assertTrue(error(noEarlier).contains("no earlier version"), noEarlier.body());
         }
 
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("second"), ServerOptions.defaults(), state)) {
+        try (ServerFixture f = start("second", state)) {
             JsonNode reg = ServerFixture.json(f.get("/v1/adapters/reg").body());
             assertEquals(1, reg.at("/aliases/prod").asInt(), reg.toString());
             assertEquals(2, reg.get("versions").size(), reg.toString());
@@ -134,7 +145,7 @@ class RegistryTest {
     @Test
     void conflictsBadAdaptersAndUnknownVersionsAreRefusedNamingTheCause() throws Exception {
         Path state = tmp.resolve("state");
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(), state)) {
+        try (ServerFixture f = start("server", state)) {
             assertEquals(200, register(f, "reg", f.adapterA, ", \"expected_version\": 0").statusCode());
             String before = text(f, "reg");
             String listed = f.get("/v1/adapters").body();
@@ -177,17 +188,17 @@ class RegistryTest {
 
     @Test
     void aRegistryMadeBeforePinsMigratesWithEveryVersionUnpinned() throws Exception {
-        Path file = tmp.resolve("registry.db");
-        String url = "jdbc:sqlite:" + file;
-        Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("3").load()
-                .migrate();
+        String url = database() != null ? database() : "jdbc:sqlite:" + tmp.resolve("registry.db");
+        Flyway.configure().dataSource(url, null, null).locations(Database.Dialect.of(url).locations()).target("3")
+                .load().migrate();
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
             s.executeUpdate("INSERT INTO adapter_version (name, version, sha256, method, rank, bytes, base_fingerprint, "
                     + "created) VALUES ('old', 1, 'abc', 'LORA', 4, 10, NULL, 1)");
         }
-        AdapterRegistry registry = AdapterRegistry.open(file);
-        assertFalse(registry.infos("old").get("old").version(1).pinned());
-        registry.setPinned("old", 1, true);
-        assertTrue(registry.infos(null).get("old").version(1).pinned());
+        try (AdapterRegistry registry = AdapterRegistry.open(url)) {
+            assertFalse(registry.infos("old").get("old").version(1).pinned());
+            registry.setPinned("old", 1, true);
+            assertTrue(registry.infos(null).get("old").version(1).pinned());
+        }
     }
 }

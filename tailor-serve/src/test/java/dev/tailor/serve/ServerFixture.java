@@ -86,6 +86,15 @@ final class ServerFixture implements AutoCloseable {
     /** As {@link #start(Path, ServerOptions, Path, Access)}, with an adapter cache of {@code cacheBytes}. */
     static ServerFixture start(Path tmp, ServerOptions options, Path state, Access access, long cacheBytes)
             throws IOException {
+        return start(tmp, options, state, null, access, cacheBytes);
+    }
+
+    /**
+     * As {@link #start(Path, ServerOptions, Path, Access, long)}, with the registry's metadata in the database at JDBC
+     * URL {@code database} (SQLite in {@code state} when null).
+     */
+    static ServerFixture start(Path tmp, ServerOptions options, Path state, String database, Access access,
+                               long cacheBytes) throws IOException {
         Path shared = tinyLlama();
         Path model = Files.createDirectories(tmp.resolve("tiny"));
         try (var files = Files.list(shared)) {
@@ -98,7 +107,7 @@ final class ServerFixture implements AutoCloseable {
         PretrainedModel pretrained = PretrainedModel.load(model);
         Path a = saveLora(pretrained, tmp.resolve("a"), List.of("q_proj", "v_proj"), 1, fingerprint);
         Path b = saveLora(pretrained, tmp.resolve("b"), List.of("all-linear"), 2, fingerprint);
-        ServedModels models = new ServedModels(pretrained, BASE, state, cacheBytes);
+        ServedModels models = new ServedModels(pretrained, BASE, state, database, cacheBytes);
         models.load("a", a, false);
         models.load("b", b, false);
         return new ServerFixture(model, a, b, pretrained, TailorServer.start(models, options, access));
@@ -177,6 +186,7 @@ final class ServerFixture implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        server.models().close();
         pretrained.close();
     }
 }

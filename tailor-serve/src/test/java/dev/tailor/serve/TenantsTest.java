@@ -26,13 +26,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Tenants and API keys ({@code --admin-key}, {@code --adapter-root}): 401 without a valid key, 403 for a tenant
  * doing the admin's work, a tenant's adapters invisible to another (404 exactly as a missing one), registrations
- * confined to the adapter roots, shared adapters for everyone, keys stored only hashed.
+ * confined to the adapter roots, shared adapters for everyone, keys stored only hashed. In SQLite here;
+ * {@link PostgresTenantsTest} runs the same on PostgreSQL.
  */
 class TenantsTest {
     private static final String ADMIN = "admin-secret-key";
 
     @TempDir
     Path tmp;
+
+    /** The registry database's JDBC URL, or null for SQLite in the state directory. */
+    String database() {
+        return null;
+    }
+
+    private ServerFixture start(String dir, Path state, Access access) throws Exception {
+        return ServerFixture.start(tmp.resolve(dir), ServerOptions.defaults(), state, database(), access,
+                ServedModels.DEFAULT_ADAPTER_CACHE_BYTES);
+    }
 
     private static HttpResponse<String> completion(ServerFixture f, String model, String key) throws Exception {
         return f.send("POST", "/v1/completions", "{\"model\": \"" + model + "\", \"prompt\": \"Hello\", "
@@ -82,8 +93,7 @@ class TenantsTest {
         Path state = tmp.resolve("state");
         Path root = Files.createDirectories(tmp.resolve("root"));
         Path outsideRoot = tmp.resolve("outside");
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(), state,
-                new Access(ADMIN, List.of(root)))) {
+        try (ServerFixture f = start("server", state, new Access(ADMIN, List.of(root)))) {
             Path mine = root.resolve("mine");
             copy(f.adapterA, mine);
             Path outside = outsideRoot.resolve("x");
@@ -190,7 +200,8 @@ class TenantsTest {
 
             // keys are stored only as SHA-256 hashes
             List<String> stored = new ArrayList<>();
-            try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + state.resolve("registry.db"));
+            try (Connection c = DriverManager.getConnection(database() != null ? database()
+                    : "jdbc:sqlite:" + state.resolve("registry.db"));
                  Statement s = c.createStatement();
                  ResultSet r = s.executeQuery("SELECT key_sha256 FROM api_key ORDER BY tenant")) {
                 while (r.next()) {
@@ -206,8 +217,7 @@ class TenantsTest {
         }
 
         // after a restart the keys and ownership hold
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("again"), ServerOptions.defaults(), state,
-                new Access(ADMIN, List.of(root)))) {
+        try (ServerFixture f = start("again", state, new Access(ADMIN, List.of(root)))) {
             assertEquals(List.of("alpha", "beta"), List.copyOf(f.server.models().tenants()));
             assertEquals(401, f.send("GET", "/v1/adapters", null, "tailor-unknown").statusCode());
             assertTrue(adapterNames(f, ADMIN).containsAll(List.of("betas", "common", "mine")));
@@ -222,8 +232,7 @@ class TenantsTest {
         assertDoesNotThrow(() -> Access.open().checkBind("127.0.0.1"));
         assertDoesNotThrow(() -> Access.open().checkBind("localhost"));
         assertDoesNotThrow(() -> new Access("k", List.of()).checkBind("0.0.0.0"));
-        try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(),
-                tmp.resolve("state"))) {
+        try (ServerFixture f = start("server", tmp.resolve("state"), Access.open())) {
             assertEquals(200, f.send("GET", "/metrics", null, null).statusCode());
             HttpResponse<String> t = f.send("POST", "/v1/tenants", "{\"name\": \"t1\"}", null);
             assertEquals(200, t.statusCode(), t.body());
