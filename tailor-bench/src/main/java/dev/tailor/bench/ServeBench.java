@@ -55,8 +55,11 @@ public final class ServeBench {
     /** Starts a server on a model directory and named adapter directories. */
     @FunctionalInterface
     public interface Launcher {
-        /** Serves {@code baseDir} as model {@code baseId} with {@code adapters} (name → directory) on loopback. */
-        Running start(Path baseDir, String baseId, Map<String, Path> adapters) throws Exception;
+        /**
+         * Serves {@code baseDir} as model {@code baseId} with {@code adapters} (name → directory) on loopback: loaded
+         * at start, or, when {@code registered}, registered in a fresh registry and loaded on first use.
+         */
+        Running start(Path baseDir, String baseId, Map<String, Path> adapters, boolean registered) throws Exception;
     }
 
     /** A running server. */
@@ -95,7 +98,7 @@ public final class ServeBench {
                 dirs.put("a" + i, writeAdapter(shape.config(), tmp.resolve("adapter-" + i), i, fingerprint));
             }
             List<Map<String, Object>> results = new ArrayList<>();
-            try (Running server = launcher.start(base, "base", dirs)) {
+            try (Running server = launcher.start(base, "base", dirs, false)) {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                         .connectTimeout(Duration.ofSeconds(10)).build();
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
@@ -108,10 +111,57 @@ public final class ServeBench {
                     }
                 }
             }
+            results.add(coldStart(shape, launcher, base, dirs));
             return results;
         } finally {
             deleteTree(tmp);
         }
+    }
+
+    /**
+     * A cold adapter against a warm one: a server whose adapters are registered and load on first use; for each of
+     * up to 8 adapters, one request (cold: the adapter's files are read and checked first) then another (warm). The
+     * load times come from the server's own {@code tailor_adapter_load_seconds}.
+     */
+    private static Map<String, Object> coldStart(BenchShape shape, Launcher launcher, Path base,
+                                                 Map<String, Path> dirs) throws Exception {
+        List<String> names = dirs.keySet().stream().limit(8).toList();
+        double[] cold = new double[names.size()];
+        double[] warm = new double[names.size()];
+        double loadMs;
+        try (Running server = launcher.start(base, "base", dirs, true)) {
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(Duration.ofSeconds(10)).build();
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
+            request(http, uri, "base", prompt(shape.prompt(), 0), 4);
+            for (int i = 0; i < names.size(); i++) {
+                cold[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
+                warm[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
+            }
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+            loadMs = 1e3 * metric(metrics, "tailor_adapter_load_seconds_sum")
+                    / Math.max(1, metric(metrics, "tailor_adapter_load_seconds_count"));
+        }
+        Arrays.sort(cold);
+        Arrays.sort(warm);
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("mode", "serve_cold_start");
+        r.put("impl", "tailor");
+        r.put("lora_r", RANK);
+        r.put("adapters", names.size());
+        r.put("ttft_cold_p50_ms", InferenceBench.round(percentile(cold, 50), 2));
+        r.put("ttft_warm_p50_ms", InferenceBench.round(percentile(warm, 50), 2));
+        r.put("adapter_load_mean_ms", InferenceBench.round(loadMs, 2));
+        r.put("cold_over_2warm_plus_load", InferenceBench.round(percentile(cold, 50)
+                / (2 * percentile(warm, 50) + loadMs), 3));
+        return r;
+    }
+
+    /** The value of an unlabelled metric in a Prometheus scrape (0 when absent). */
+    private static double metric(String scrape, String name) {
+        return scrape.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
+                l.substring(name.length() + 1).trim())).findFirst().orElse(0);
     }
 
     private static Map<String, Object> configuration(BenchShape shape, HttpClient http, URI uri, int streams,

@@ -1,8 +1,8 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tailor.bench.BatchDecodeBench;
 import dev.tailor.bench.AdapterMemoryBench;
+import dev.tailor.bench.BatchDecodeBench;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.ServeBench;
@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -162,14 +163,23 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * {@code bench serve}'s server: {@link TailorServer} in this process on a free loopback port (the bench package
-     * stands below the server's, so the command hands it over).
+     * stands below the server's, so the command hands it over); registered adapters go into a registry in a
+     * temporary state directory, deleted with the server.
      */
-    static ServeBench.Running serve(Path baseDir, String baseId, Map<String, Path> adapters) {
+    static ServeBench.Running serve(Path baseDir, String baseId, Map<String, Path> adapters, boolean registered)
+            throws IOException {
         ACCESS_LOG.setLevel(java.util.logging.Level.WARNING);
+        Path state = registered ? Files.createTempDirectory("tailor-bench-state") : null;
         PretrainedModel pretrained = PretrainedModel.load(baseDir);
         try {
-            ServedModels models = new ServedModels(pretrained, baseId);
-            adapters.forEach((name, dir) -> models.load(name, dir, false));
+            ServedModels models = new ServedModels(pretrained, baseId, state);
+            adapters.forEach((name, dir) -> {
+                if (registered) {
+                    models.register(name, dir, true, null);
+                } else {
+                    models.load(name, dir, false);
+                }
+            });
             TailorServer server = TailorServer.start(models, ServerOptions.defaults().withPort(0));
             return new ServeBench.Running() {
                 @Override
@@ -181,14 +191,30 @@ public final class BenchCommand implements Callable<Integer> {
                 public void close() {
                     try {
                         server.close();
+                        models.close();
                     } finally {
                         pretrained.close();
+                        deleteQuietly(state);
                     }
                 }
             };
         } catch (RuntimeException e) {
             pretrained.close();
+            deleteQuietly(state);
             throw e;
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            System.err.println("tailor: could not delete " + dir + ": " + e.getMessage());
         }
     }
 

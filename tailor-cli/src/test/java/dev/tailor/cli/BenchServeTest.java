@@ -11,13 +11,16 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** {@code tailor bench serve} on a tiny shape: one result per configuration, its counts exact, its times ordered. */
+/**
+ * {@code tailor bench serve} on a tiny shape: one result per configuration, its counts exact, its times ordered, then
+ * the cold-start comparison.
+ */
 class BenchServeTest {
     @Test
     void measuresEveryConfigurationOfStreamsAndAdapters() throws Exception {
         BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
         List<Map<String, Object>> results = ServeBench.run(tiny, List.of(1, 2), List.of(1, 2), 3, BenchCommand::serve);
-        assertEquals(4, results.size());
+        assertEquals(5, results.size());
         int i = 0;
         for (int streams : List.of(1, 2)) {
             for (int adapters : List.of(1, 2)) {
@@ -36,6 +39,17 @@ class BenchServeTest {
                 double rate = number(r, "tokens") / number(r, "wall_s");
                 assertEquals(rate, number(r, "tokens_per_s"), rate * 0.05 + 0.1, r.toString());
             }
+        }
+    }
+
+    @Test
+    void theLastResultComparesColdAndWarmAdapters() throws Exception {
+        BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
+        Map<String, Object> r = ServeBench.run(tiny, List.of(1), List.of(3), 1, BenchCommand::serve).getLast();
+        assertEquals("serve_cold_start", r.get("mode"));
+        assertEquals(3, r.get("adapters"));
+        for (String field : List.of("ttft_cold_p50_ms", "ttft_warm_p50_ms", "adapter_load_mean_ms")) {
+            assertTrue(number(r, field) > 0, field + " in " + r);
         }
     }
 
