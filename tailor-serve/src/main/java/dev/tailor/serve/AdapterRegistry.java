@@ -72,7 +72,7 @@ public final class AdapterRegistry implements AutoCloseable {
         return db.snapshot(c -> {
             Map<String, List<AdapterVersion>> versions = new TreeMap<>();
             try (PreparedStatement s = select(c, "SELECT name, version, method, rank, bytes, base_fingerprint, sha256, "
-                    + "created, pinned FROM adapter_version WHERE %s ORDER BY name, version", name);
+                    + "created, pinned, creator FROM adapter_version WHERE %s ORDER BY name, version", name);
                  ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     versions.computeIfAbsent(r.getString(1), k -> new ArrayList<>()).add(version(r));
@@ -167,7 +167,7 @@ public final class AdapterRegistry implements AutoCloseable {
                         + latest + "); register again");
             }
             try (PreparedStatement s = c.prepareStatement("INSERT INTO adapter_version (name, version, sha256, method, "
-                    + "rank, bytes, base_fingerprint, created, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + "rank, bytes, base_fingerprint, created, pinned, creator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 s.setString(1, name);
                 s.setInt(2, v.version());
                 s.setString(3, v.sha256());
@@ -177,6 +177,7 @@ public final class AdapterRegistry implements AutoCloseable {
                 s.setString(7, v.baseFingerprint());
                 s.setLong(8, v.created());
                 s.setInt(9, v.pinned() ? 1 : 0);
+                s.setString(10, v.creator());
                 s.executeUpdate();
             }
             if (alias != null) {
@@ -365,6 +366,6 @@ public final class AdapterRegistry implements AutoCloseable {
         int rank = r.getInt(4);
         Integer rankOrNull = r.wasNull() ? null : rank;
         return new AdapterVersion(r.getInt(2), r.getString(3), rankOrNull, r.getLong(5), r.getString(6),
-                r.getString(7), r.getLong(8), r.getInt(9) != 0, false);
+                r.getString(7), r.getLong(8), r.getString(10), r.getInt(9) != 0, false);
     }
 }

@@ -587,7 +587,8 @@ public final class ServedModels implements AutoCloseable {
             }
             next = new Ownership(caller.tenant(), false);
         }
-        int version = register(name, dir, promote, expectedVersion, requireNoWorse, residency);
+        int version = register(name, dir, promote, expectedVersion, requireNoWorse, residency,
+                AdapterVersion.creator(caller));
         if (!next.equals(now)) {
             tenants.own(name, next);
             refresh(name);
@@ -643,6 +644,12 @@ public final class ServedModels implements AutoCloseable {
      */
     public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
                                      boolean requireNoWorse, Residency residency) {
+        return register(name, dir, promote, expectedVersion, requireNoWorse, residency,
+                AdapterVersion.creator(Caller.ADMIN));
+    }
+
+    private int register(String name, Path dir, boolean promote, Integer expectedVersion, boolean requireNoWorse,
+                         Residency residency, String creator) {
         requireRegistry();
         checkName("name", name);
         if (name.equals(baseId) || loadedNames().contains(name)) {
@@ -692,7 +699,7 @@ public final class ServedModels implements AutoCloseable {
         JsonNode rank = config.path("r");
         registry.insert(name, new AdapterVersion(version, config.path("peft_type").asText(),
                 rank.canConvertToInt() ? rank.intValue() : null, staged.bytes(), fingerprint, staged.sha256(),
-                System.currentTimeMillis() / 1000, residency == Residency.PINNED, false),
+                System.currentTimeMillis() / 1000, creator, residency == Residency.PINNED, false),
                 promote ? AdapterRegistry.PROD : null, expectedVersion);
         refresh(name);
         if (residency != Residency.LAZY) {

@@ -115,6 +115,7 @@ class RegistryTest {
                 assertTrue(v.get("bytes").asLong() > 0, v.toString());
                 assertEquals(fingerprint, v.get("base_fingerprint").asText());
                 assertTrue(v.get("created").asLong() > 0, v.toString());
+                assertEquals("admin", v.get("creator").asText(), v.toString());
             }
             assertEquals(textA, text(f, "reg"), "the rolled-back prod is back");
             assertEquals(textA, text(f, "reg@1"));

@@ -145,6 +145,8 @@ class TenantsTest {
             assertEquals(200, completion(f, "mine@1+a", keyA).statusCode());
             assertTrue(modelIds(f, keyA).containsAll(List.of("mine", "mine@1", "a", "b", ServerFixture.BASE)));
             assertEquals(List.of("mine"), adapterNames(f, keyA));
+            assertEquals("tenant:alpha", ServerFixture.json(f.send("GET", "/v1/adapters/mine", null, keyA).body())
+                    .at("/versions/0/creator").asText(), "the version records who registered it");
             assertTrue(modelIds(f, ADMIN).contains("mine"), "the admin sees everything");
             for (String[] call : new String[][] {{"POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}"},
                     {"POST", "/v1/adapters/mine/traffic", "{\"versions\": {\"1\": 1}}"},

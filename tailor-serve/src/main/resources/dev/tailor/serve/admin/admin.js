@@ -196,10 +196,12 @@ function versionsTable(info) {
     el('td', {}, shortHash(v.base_fingerprint)),
     el('td', {}, shortHash(v.sha256)),
     el('td', {}, time(v.created)),
+    el('td', {}, v.creator || '—'),
     evaluationCell(latestEvaluation(info, v.version))));
   return el('table', { className: 'versions' },
     el('thead', {}, el('tr', {},
-      ['version', 'aliases', 'traffic', 'method', 'rank', 'size', 'base', 'sha256', 'registered', 'latest evaluation']
+      ['version', 'aliases', 'traffic', 'method', 'rank', 'size', 'base', 'sha256', 'registered', 'by',
+        'latest evaluation']
         .map((h) => el('th', {}, h)))),
     el('tbody', {}, rows));
 }
