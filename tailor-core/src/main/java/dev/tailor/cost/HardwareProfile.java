@@ -31,7 +31,7 @@ public record HardwareProfile(String name, String description, double bf16Tflops
         }
         positive(name, "bf16_tflops", bf16Tflops);
         positive(name, "fp32_tflops", fp32Tflops);
-        positive(name, "memory_gib", memoryBytes);
+        positive(name, "memory_gb", memoryBytes);
         positive(name, "bandwidth_gb_s", bandwidth);
         if (!(pricePerHour >= 0) || Double.isInfinite(pricePerHour)) {
             throw new IllegalArgumentException("hardware profile " + name + ": price_per_hour must be >= 0, got "

@@ -61,7 +61,6 @@ public final class HardwareProfiles {
         Map<String, HardwareProfile> out = new LinkedHashMap<>(byName);
         for (int i = 0; i < list.size(); i++) {
             HardwareProfile p = profile(file, i, list.get(i));
-            out.remove(key(p.name()));
             out.put(key(p.name()), p);
         }
         return new HardwareProfiles(out);

@@ -5,19 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.io.AtomicFiles;
-import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
-import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -29,10 +23,12 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The {@code this-machine} profile: this machine measured with Tailor's own kernels in about a second and a half (a
- * float32 and a BF16-weight product of a training pass's shape through {@link MatMul}, and a read of 64 MiB on every
- * kernel thread), then cached under the user's cache directory so the next run reads it. A cached measurement is used
- * while the processor and the kernel thread count are the same.
+ * The {@code this-machine} profile: this machine measured with Tailor's own kernels (a float32 product of a training
+ * pass's shape through {@link MatMul}, timed once the just-in-time compiler is done with it, and a read of 64 MiB on
+ * every kernel thread; under two seconds in a fresh JVM, most of it the compiler's), then cached under the user's
+ * cache directory so the next run reads it. Tailor computes in float32 whatever its weights' type (BF16 weights are
+ * widened as they are packed for the product), so the profile's 16-bit peak is the float32 product's rate too. A
+ * cached measurement is used while the processor and the kernel thread count are the same.
  */
 public final class MachineCalibration {
     /** The profile's name. */
@@ -41,10 +37,12 @@ public final class MachineCalibration {
     static final double UTILIZATION = 0.5;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Rows, inner size and outputs of the timed product: a linear of a training pass. */
-    private static final int M = 512;
+    private static final int M = 256;
     private static final int K = 1024;
     private static final int N = 1024;
     private static final long READ_BYTES = 64L << 20;
+    private static final double MAX_WARM_SECONDS = 1.5;
+    private static final double SETTLE_SECONDS = 0.15;
 
     private MachineCalibration() {
     }
@@ -54,21 +52,20 @@ public final class MachineCalibration {
      *
      * @param cpu          the processor's model name
      * @param threads      the kernel threads it ran on
-     * @param fp32Gflops   the float32 product's rate
-     * @param bf16Gflops   the rate of the product with BF16 weights
+     * @param gflops       the float32 product's rate
      * @param bandwidth    the read rate in bytes per second
      * @param memoryBytes  the physical memory
      * @param measuredAt   when
      */
-    public record Measurement(String cpu, int threads, double fp32Gflops, double bf16Gflops, double bandwidth,
-                              long memoryBytes, String measuredAt) {
+    public record Measurement(String cpu, int threads, double gflops, double bandwidth, long memoryBytes,
+                              String measuredAt) {
 
         /** This machine as a profile; {@code cacheFile} (may be null) is named in its source. */
         public HardwareProfile profile(Path cacheFile) {
-            return new HardwareProfile(NAME, cpu + ", " + threads + " kernel threads", bf16Gflops / 1e3,
-                    fp32Gflops / 1e3, memoryBytes, bandwidth, 0, UTILIZATION,
+            return new HardwareProfile(NAME, cpu + ", " + threads + " kernel threads", gflops / 1e3, gflops / 1e3,
+                    memoryBytes, bandwidth, 0, UTILIZATION,
                     "measured with Tailor's kernels at " + measuredAt + ": a [" + M + "x" + K + "]x[" + K + "x" + N
-                            + "] product (float32 and BF16 weights) and a " + (READ_BYTES >> 20) + " MiB read"
+                            + "] float32 product and a " + (READ_BYTES >> 20) + " MiB read"
                             + (cacheFile == null ? "" : "; cached in " + cacheFile));
         }
     }
@@ -105,38 +102,27 @@ public final class MachineCalibration {
         return m.profile(write(file, m) ? file : null);
     }
 
-    /** Measures this machine now (about a second and a half). */
+    /** Measures this machine now. */
     public static Measurement measure() {
-        double f32 = productGflops(DType.F32);
-        double bf16 = productGflops(DType.BF16);
-        return new Measurement(cpuModel(), Parallel.threads(), f32, bf16, readBandwidth(), physicalMemory(),
+        return new Measurement(cpuModel(), Parallel.threads(), productGflops(), readBandwidth(), physicalMemory(),
                 Instant.now().toString());
     }
 
-    /** The median rate of {@code MatMul.matmulTransposed} on the training shape with weights stored as {@code dtype}. */
-    private static double productGflops(DType dtype) {
+    /** The median rate of {@code MatMul.matmulTransposed} on the training shape, float32 weights. */
+    private static double productGflops() {
         SplittableRandom rnd = new SplittableRandom(7);
         float[] x = new float[M * K];
+        float[] w = new float[N * K];
         for (int i = 0; i < x.length; i++) {
-            x[i] = (float) rnd.nextGaussian();
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextDouble(-1, 1);
         }
         float[] y = new float[M * N];
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate((long) N * K * dtype.byteSize(), 64);
-            ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-            ValueLayout.OfShort i16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-            for (long i = 0; i < (long) N * K; i++) {
-                float v = (float) rnd.nextGaussian();
-                if (dtype == DType.F32) {
-                    seg.setAtIndex(f32, i, v);
-                } else {
-                    seg.setAtIndex(i16, i, Numerics.floatToBf16(v));
-                }
-            }
-            WeightMatrix w = new WeightMatrix(seg, dtype, N, K);
-            List<Long> times = timed(() -> MatMul.matmulTransposed(x, M, w, y), 0.25, 0.35);
-            return 2.0 * M * N * K / median(times);
-        }
+        WeightMatrix weight = WeightMatrix.of(w, N, K);
+        List<Long> times = timed(() -> MatMul.matmulTransposed(x, M, weight, y), 0.15, 0.15);
+        return 2.0 * M * N * K / median(times) / 1e9;
     }
 
     /** The best rate of summing {@value #READ_BYTES} bytes split over the kernel threads, in bytes per second. */
@@ -152,15 +138,32 @@ public final class MachineCalibration {
                 sum += data[i];
             }
             sink.addAndGet(sum);
-        }), 0.1, 0.15);
+        }), 0.05, 0.1);
         return READ_BYTES / (times.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
     }
 
-    /** Runs {@code call} for {@code warmSeconds}, then times it for {@code seconds} (at least 3 calls), in ns. */
+    /**
+     * Warms {@code call} up until the just-in-time compiler is done with it (its fastest call no faster than it was
+     * {@value #SETTLE_SECONDS} s before, after at least {@code warmSeconds}, at most {@value #MAX_WARM_SECONDS} s),
+     * then times it for {@code seconds} (at least 3 calls), in ns.
+     */
     private static List<Long> timed(Runnable call, double warmSeconds, double seconds) {
-        long warmEnd = System.nanoTime() + (long) (warmSeconds * 1e9);
-        while (System.nanoTime() < warmEnd) {
+        long start = System.nanoTime();
+        long minEnd = start + (long) (warmSeconds * 1e9);
+        long maxEnd = start + (long) (MAX_WARM_SECONDS * 1e9);
+        long best = Long.MAX_VALUE;
+        long improvedAt = start;
+        while (System.nanoTime() < maxEnd) {
+            long t0 = System.nanoTime();
             call.run();
+            long t = System.nanoTime() - t0;
+            if (t < best * 0.95) {
+                improvedAt = System.nanoTime();
+            }
+            best = Math.min(best, t);
+            if (System.nanoTime() >= minEnd && System.nanoTime() - improvedAt > SETTLE_SECONDS * 1e9) {
+                break;
+            }
         }
         List<Long> times = new ArrayList<>();
         long end = System.nanoTime() + (long) (seconds * 1e9);
@@ -203,9 +206,8 @@ public final class MachineCalibration {
         try {
             JsonNode n = JSON.readTree(file.toFile());
             Measurement m = new Measurement(n.path("cpu").asText(), n.path("threads").asInt(),
-                    n.path("fp32_gflops").asDouble(), n.path("bf16_gflops").asDouble(),
-                    n.path("bandwidth_gb_s").asDouble() * 1e9, n.path("memory_bytes").asLong(),
-                    n.path("measured_at").asText());
+                    n.path("gflops").asDouble(), n.path("bandwidth_gb_s").asDouble() * 1e9,
+                    n.path("memory_bytes").asLong(), n.path("measured_at").asText());
             m.profile(file);
             return Optional.of(m);
         } catch (IOException | RuntimeException e) {
@@ -217,8 +219,7 @@ public final class MachineCalibration {
         ObjectNode n = JSON.createObjectNode();
         n.put("cpu", m.cpu());
         n.put("threads", m.threads());
-        n.put("fp32_gflops", m.fp32Gflops());
-        n.put("bf16_gflops", m.bf16Gflops());
+        n.put("gflops", m.gflops());
         n.put("bandwidth_gb_s", m.bandwidth() / 1e9);
         n.put("memory_bytes", m.memoryBytes());
         n.put("measured_at", m.measuredAt());
