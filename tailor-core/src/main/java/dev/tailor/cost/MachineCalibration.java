@@ -10,6 +10,7 @@ import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The {@code this-machine} profile: this machine measured with Tailor's own kernels (a float32 product of a training
  * pass's shape through {@link MatMul}, timed once the just-in-time compiler is done with it, and a read of 64 MiB on
- * every kernel thread; under two seconds in a fresh JVM, most of it the compiler's), then cached under the user's
+ * every kernel thread; about a second and a half in a fresh JVM, most of it the compiler's), then cached under the user's
  * cache directory so the next run reads it. Tailor computes in float32 whatever its weights' type (BF16 weights are
  * widened as they are packed for the product), so the profile's 16-bit peak is the float32 product's rate too. A
  * cached measurement is used while the processor and the kernel thread count are the same.
@@ -41,8 +42,9 @@ public final class MachineCalibration {
     private static final int K = 1024;
     private static final int N = 1024;
     private static final long READ_BYTES = 64L << 20;
-    private static final double MAX_WARM_SECONDS = 1.5;
-    private static final double SETTLE_SECONDS = 0.15;
+    private static final double MAX_WARM_SECONDS = 2.5;
+    private static final double QUIET_WINDOW_SECONDS = 0.25;
+    private static final long QUIET_MILLIS = 5;
 
     private MachineCalibration() {
     }
@@ -121,7 +123,7 @@ public final class MachineCalibration {
         }
         float[] y = new float[M * N];
         WeightMatrix weight = WeightMatrix.of(w, N, K);
-        List<Long> times = timed(() -> MatMul.matmulTransposed(x, M, weight, y), 0.15, 0.15);
+        List<Long> times = timed(() -> MatMul.matmulTransposed(x, M, weight, y), 0.15);
         return 2.0 * M * N * K / median(times) / 1e9;
     }
 
@@ -138,30 +140,37 @@ public final class MachineCalibration {
                 sum += data[i];
             }
             sink.addAndGet(sum);
-        }), 0.05, 0.1);
+        }), 0.1);
         return READ_BYTES / (times.stream().mapToLong(Long::longValue).min().orElseThrow() / 1e9);
     }
 
     /**
-     * Warms {@code call} up until the just-in-time compiler is done with it (its fastest call no faster than it was
-     * {@value #SETTLE_SECONDS} s before, after at least {@code warmSeconds}, at most {@value #MAX_WARM_SECONDS} s),
-     * then times it for {@code seconds} (at least 3 calls), in ns.
+     * Warms {@code call} up until the just-in-time compiler is done with it, then times it for {@code seconds} (at
+     * least 3 calls), in ns. A fresh JVM's first calls run interpreted or half-compiled, several times slower, and the
+     * compiler's tiers finish one after another, each a plateau; so the warm-up lasts until the compiler has spent less
+     * than {@value #QUIET_MILLIS} ms of the last {@value #QUIET_WINDOW_SECONDS} s (or, where the JVM does not report
+     * its compilation time, for {@value #MAX_WARM_SECONDS} s), at most {@value #MAX_WARM_SECONDS} s.
      */
-    private static List<Long> timed(Runnable call, double warmSeconds, double seconds) {
+    private static List<Long> timed(Runnable call, double seconds) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watched = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
-        long minEnd = start + (long) (warmSeconds * 1e9);
         long maxEnd = start + (long) (MAX_WARM_SECONDS * 1e9);
-        long best = Long.MAX_VALUE;
-        long improvedAt = start;
+        long window = (long) (QUIET_WINDOW_SECONDS * 1e9);
+        List<long[]> samples = new ArrayList<>();
+        int first = 0;
         while (System.nanoTime() < maxEnd) {
-            long t0 = System.nanoTime();
             call.run();
-            long t = System.nanoTime() - t0;
-            if (t < best * 0.95) {
-                improvedAt = System.nanoTime();
+            if (!watched) {
+                continue;
             }
-            best = Math.min(best, t);
-            if (System.nanoTime() >= minEnd && System.nanoTime() - improvedAt > SETTLE_SECONDS * 1e9) {
+            long now = System.nanoTime();
+            long compiled = jit.getTotalCompilationTime();
+            samples.add(new long[] {now, compiled});
+            while (first + 1 < samples.size() && now - samples.get(first + 1)[0] >= window) {
+                first++;
+            }
+            if (now - samples.get(first)[0] >= window && compiled - samples.get(first)[1] < QUIET_MILLIS) {
                 break;
             }
         }

@@ -92,8 +92,8 @@ class CostHardwareTest {
     }
 
     /**
-     * The measurement takes under 3 s (under 2 s in a fresh JVM on an idle machine, most of it the just-in-time
-     * compiler's; this test allows for a machine shared with other work), is cached, and is read back
+     * The measurement takes under 3.5 s (about 1.5 s in a fresh JVM, most of it the just-in-time compiler's, whose
+     * wait is capped at 2.5 s; the bound allows for a machine shared with other work), is cached, and is read back
      * while the processor and thread count are this machine's; a cache of another processor is measured again.
      */
     @Test
@@ -101,7 +101,7 @@ class CostHardwareTest {
         long t0 = System.nanoTime();
         HardwareProfile measured = MachineCalibration.profile(cache, false);
         double seconds = (System.nanoTime() - t0) / 1e9;
-        assertTrue(seconds < 3, "measuring took " + seconds + " s");
+        assertTrue(seconds < 3.5, "measuring took " + seconds + " s");
         assertTrue(measured.fp32Tflops() > 1e-3 && measured.bf16Tflops() > 1e-3 && measured.bandwidth() > 1e8,
                 measured.toString());
         assertTrue(measured.description().contains(MachineCalibration.cpuModel()), measured.description());
