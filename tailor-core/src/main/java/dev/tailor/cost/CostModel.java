@@ -169,7 +169,7 @@ public final class CostModel {
         }
         TrainingMethod.AdapterTraining a = (TrainingMethod.AdapterTraining) method;
         int virtual = adapter.promptTokens() + adapter.prefixTokens();
-        return a.method().summary() + (adapter.pieces().isEmpty() ? " (" + virtual + " virtual tokens)"
-                : " (" + adapter.pieces().size() + " sites)");
+        return a.method().summary() + (adapter.pieces().isEmpty() ? "; " + virtual + " virtual tokens"
+                : "; " + adapter.pieces().size() + " sites");
     }
 }
