@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.cost.CostBase;
 import dev.tailor.cost.DatasetTokens;
+import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.data.DataConfig;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -125,10 +126,10 @@ class CostCommandTest extends TinyModelCliTest {
         assertEquals(2 * once, tokens);
         assertTrue(once > 0);
         assertEquals(0, run("cost", "--model", model.toString(), "--method", String.join(",",
-                dev.tailor.train.TrainingMethod.names().stream().filter(m -> !m.equals("partial")).toList()),
+                TrainingMethod.names().stream().filter(m -> !m.equals("partial")).toList()),
                 "--reduction-factor", "4", "--hardware", "T4", "--json"), err.toString());
         JsonNode methods = JSON.readTree(out.toString()).path("methods");
-        assertEquals(dev.tailor.train.TrainingMethod.names().size() - 1, methods.size());
+        assertEquals(TrainingMethod.names().size() - 1, methods.size());
         assertEquals(CostBase.read(model, null).parameters(), methods.path(0).path("trainable_parameters").asLong());
     }
 

@@ -3,9 +3,11 @@ package dev.tailor.adapt;
 import dev.tailor.model.site.Site;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * A fresh adapter as {@link AdapterMethod#shape} works it out from the method's options and the base's config alone,
@@ -33,7 +35,7 @@ public record AdapterShape(List<Tensor> trainable, List<Tensor> saved, Map<Strin
     public AdapterShape {
         trainable = List.copyOf(trainable);
         saved = List.copyOf(saved);
-        config = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(config));
+        config = Collections.unmodifiableMap(new LinkedHashMap<>(config));
         pieces = List.copyOf(pieces);
     }
 
@@ -119,7 +121,7 @@ public record AdapterShape(List<Tensor> trainable, List<Tensor> saved, Map<Strin
 
     /** The values of the largest tensor. */
     public long largestTensor() {
-        return java.util.stream.Stream.concat(trainable.stream(), saved.stream()).mapToLong(Tensor::size).max()
+        return Stream.concat(trainable.stream(), saved.stream()).mapToLong(Tensor::size).max()
                 .orElse(0);
     }
 

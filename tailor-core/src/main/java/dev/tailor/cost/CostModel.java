@@ -8,6 +8,7 @@ import dev.tailor.train.TrainingMethod;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -156,7 +157,7 @@ public final class CostModel {
             return modelBytes(base, p);
         }
         try {
-            return servedBytes(base.config(), p) + base.configJson().toString().length()
+            return servedBytes(base.config(), p) + base.configJson().toString().getBytes(StandardCharsets.UTF_8).length
                     + ModelExport.tokenizerBytes(base.tokenizerDir());
         } catch (IOException e) {
             throw new UncheckedIOException(base.tokenizerDir() + ": " + e.getMessage(), e);

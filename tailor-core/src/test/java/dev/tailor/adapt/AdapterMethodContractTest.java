@@ -16,6 +16,7 @@ import dev.tailor.train.optim.OptimizerType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -140,10 +142,10 @@ class AdapterMethodContractTest {
             "prefix", List.of(Map.of("prefix_projection", List.of("true"), "encoder_hidden_size", List.of("12"))),
             "prompt", List.of(Map.of("num_virtual_tokens", List.of("3"))));
 
-    static Stream<org.junit.jupiter.params.provider.Arguments> shapeCases() {
+    static Stream<Arguments> shapeCases() {
         return MethodVariant.all().flatMap(v -> Stream.concat(Stream.of(Map.<String, List<String>>of()),
                         SHAPE_OPTIONS.getOrDefault(v.name(), List.of()).stream())
-                .map(options -> org.junit.jupiter.params.provider.Arguments.of(v, options)));
+                .map(options -> Arguments.of(v, options)));
     }
 
     /**
@@ -160,8 +162,8 @@ class AdapterMethodContractTest {
         AdapterShape shape = variant.method().shape(variant.name(), options, CONFIG, BASE.name());
         assertEquals(tensors(adapter.parameters()), shape.trainable(), variant + ": trainable tensors");
         assertEquals(adapter.parameterCount(), shape.trainableCount());
-        assertEquals(new java.util.TreeSet<>(tensors(adapter.savedTensors()).stream().map(Object::toString).toList()),
-                new java.util.TreeSet<>(shape.saved().stream().map(Object::toString).toList()), variant + ": saved");
+        assertEquals(new TreeSet<>(tensors(adapter.savedTensors()).stream().map(Object::toString).toList()),
+                new TreeSet<>(shape.saved().stream().map(Object::toString).toList()), variant + ": saved");
         assertEquals(adapter.config(BASE.name()), shape.config(), variant + ": config");
         adapter.save(dir, BASE.name(), "sha256:" + "0".repeat(64));
         assertEquals(Files.size(dir.resolve("adapter_config.json")) + Files.size(dir.resolve(
