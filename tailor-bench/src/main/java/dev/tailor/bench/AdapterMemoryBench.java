@@ -2,7 +2,7 @@ package dev.tailor.bench;
 
 import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.adapt.lora.LoraModel;
-import dev.tailor.cost.ProcessStats;
+import dev.tailor.train.ProcessStats;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.ModelConfig;
 

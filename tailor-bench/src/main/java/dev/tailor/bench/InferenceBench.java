@@ -1,6 +1,6 @@
 package dev.tailor.bench;
 
-import dev.tailor.cost.ProcessStats;
+import dev.tailor.train.ProcessStats;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
 

@@ -1,6 +1,6 @@
 package dev.tailor.bench;
 
-import dev.tailor.cost.ProcessStats;
+import dev.tailor.train.ProcessStats;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Numerics;

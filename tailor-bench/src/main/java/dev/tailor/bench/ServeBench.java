@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.adapt.lora.LoraLayer;
 import dev.tailor.adapt.lora.LoraModel;
-import dev.tailor.cost.ProcessStats;
+import dev.tailor.train.ProcessStats;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;

@@ -1,7 +1,7 @@
 package dev.tailor.bench;
 
 import dev.tailor.adapt.Adapter;
-import dev.tailor.cost.ProcessStats;
+import dev.tailor.train.ProcessStats;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.train.FreezePlan;

@@ -18,7 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The flags of the registered adapter methods' options on {@code tailor train}: added to the command when picocli
+ * The flags of the registered adapter methods' options on {@code tailor train} and {@code tailor cost}: added to the command when picocli
  * builds it, one per option name ({@code lora_alpha} is {@code --lora-alpha}), and read back as the values the chosen
  * method is given. Also spells the engine's option names as flags in messages and help.
  */
@@ -56,17 +56,26 @@ final class MethodFlags implements CommandLine.IModelTransformer {
      * {@code err}.
      */
     static Map<String, List<String>> given(CommandSpec command, String method, PrintWriter err) {
-        List<String> taken = !AdapterMethods.names().contains(method) ? List.of()
-                : AdapterMethods.byName(method).options().stream().map(MethodOption::name).toList();
-        Map<String, List<String>> given = new LinkedHashMap<>();
+        return given(command, List.of(method), err).get(method);
+    }
+
+    /**
+     * Per method of {@code methods} (as {@link #given(CommandSpec, String, PrintWriter)}), the method options given on
+     * the command line that it takes; those none of them takes are ignored with a warning on {@code err}.
+     */
+    static Map<String, Map<String, List<String>>> given(CommandSpec command, List<String> methods, PrintWriter err) {
+        Map<String, Map<String, List<String>>> byMethod = new LinkedHashMap<>();
+        methods.forEach(m -> byMethod.put(m, new LinkedHashMap<>()));
         CommandLine.ParseResult parsed = command.commandLine().getParseResult();
         for (MethodOption o : AdapterMethods.options()) {
             OptionSpec matched = parsed.matchedOption(o.flag());
             if (matched == null) {
                 continue;
             }
-            if (!taken.contains(o.name())) {
-                err.println("warning: " + o.flag() + " is not an option of --method " + method + "; ignored");
+            List<String> takers = methods.stream().filter(m -> takes(m, o)).toList();
+            if (takers.isEmpty()) {
+                err.println("warning: " + o.flag() + " is not an option of --method " + String.join(",", methods)
+                        + "; ignored");
                 continue;
             }
             Object value = matched.getValue();
@@ -76,9 +85,15 @@ final class MethodFlags implements CommandLine.IModelTransformer {
             } else {
                 texts.add(String.valueOf(value));
             }
-            given.put(o.name(), texts);
+            takers.forEach(m -> byMethod.get(m).put(o.name(), texts));
         }
-        return given;
+        return byMethod;
+    }
+
+    /** Whether the adapter method called {@code method} takes option {@code o} ({@code full}, {@code partial}: none). */
+    private static boolean takes(String method, MethodOption o) {
+        return AdapterMethods.names().contains(method)
+                && AdapterMethods.byName(method).options().stream().anyMatch(m -> m.name().equals(o.name()));
     }
 
     /** The names of every registered method option, for messages: {@code lora_alpha} and so on. */

@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -106,22 +107,44 @@ public final class AdapterFiles {
      * ({@code tailor.base_fingerprint}). Both files are written atomically.
      */
     public static void write(Path dir, Map<String, Object> config, List<Parameter> tensors, String baseFingerprint) {
-        String json = PythonJson.of(false, 2, null, true).dumps(config);
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        if (baseFingerprint != null) {
-            writer.metadata("tailor.base_fingerprint", baseFingerprint);
-        }
+        SafetensorsWriter writer = new SafetensorsWriter();
+        metadata(baseFingerprint).forEach(writer::metadata);
         for (Parameter p : tensors) {
             writer.add(p.name(), DType.F32, p.shape(), p.data());
         }
         try {
             Files.createDirectories(dir);
             writer.write(dir.resolve("adapter_model.safetensors"));
-            byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = configJson(config);
             AtomicFiles.write(dir.resolve("adapter_config.json"), ch -> ch.write(ByteBuffer.wrap(bytes)));
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot save the adapter: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The bytes {@link #write} writes for an adapter with {@code config} and float32 tensors of these names and
+     * {@code shapes}, worked out without their values: both files, the fingerprint (may be null) included.
+     */
+    public static long savedBytes(Map<String, Object> config, Map<String, long[]> shapes, String baseFingerprint) {
+        List<SafetensorsWriter.Planned> tensors = new ArrayList<>();
+        shapes.forEach((name, shape) -> tensors.add(new SafetensorsWriter.Planned(name, DType.F32, shape)));
+        return SafetensorsWriter.fileSize(metadata(baseFingerprint), tensors) + configJson(config).length;
+    }
+
+    /** The safetensors metadata of a saved adapter. */
+    private static Map<String, String> metadata(String baseFingerprint) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        if (baseFingerprint != null) {
+            metadata.put("tailor.base_fingerprint", baseFingerprint);
+        }
+        return metadata;
+    }
+
+    /** {@code adapter_config.json}'s bytes: keys sorted, indented by 2, as Python's {@code json.dumps}. */
+    private static byte[] configJson(Map<String, Object> config) {
+        return PythonJson.of(false, 2, null, true).dumps(config).getBytes(StandardCharsets.UTF_8);
     }
 
     /**

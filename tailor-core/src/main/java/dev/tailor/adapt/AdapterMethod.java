@@ -75,6 +75,17 @@ public interface AdapterMethod {
     Adapter create(String name, MethodOptions options, AdapterBase base, long seed);
 
     /**
+     * The shape of the adapter {@link #create} makes of variant {@code name} with {@code options} on a base of
+     * {@code config} named {@code baseName} (its {@code base_model_name_or_path}, may be null), worked out without
+     * making it: its tensors by name and shape, its saved config, and what its pieces compute (for the cost model;
+     * the base need not be on disk).
+     *
+     * @throws InvalidOptionException   naming an option whose value is wrong, as {@link #create} would
+     * @throws IllegalArgumentException when the adapter does not fit the base
+     */
+    AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName);
+
+    /**
      * Reads the adapter saved in {@code dir}, whose parsed {@code adapter_config.json} is {@code config}.
      *
      * @throws IllegalArgumentException naming the file and key when the config is not one of this method

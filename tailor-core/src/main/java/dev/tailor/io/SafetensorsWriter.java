@@ -30,11 +30,46 @@ import java.util.Map;
  */
 public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The layout order of the Python library: by element size, largest first, then by name. */
+    private static final Comparator<Planned> LAYOUT = Comparator.comparingInt((Planned t) -> -t.dtype().byteSize())
+            .thenComparing(Planned::name);
 
     private final Map<String, Entry> tensors = new LinkedHashMap<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
     private record Entry(String name, DType dtype, long[] shape, TensorPayload payload) {
+    }
+
+    /**
+     * A tensor as a file lays it out, without its values.
+     *
+     * @param name  its name
+     * @param dtype its element type
+     * @param shape its dimensions, outermost first
+     */
+    public record Planned(String name, DType dtype, long[] shape) {
+        /** Number of elements. */
+        public long elements() {
+            long n = 1;
+            for (long d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            return n;
+        }
+    }
+
+    /**
+     * The size in bytes of the file {@link #write} writes for {@code tensors} and {@code metadata}, worked out from
+     * their names, types and shapes alone: the 8-byte header length, the padded header, the data.
+     */
+    public static long fileSize(Map<String, String> metadata, List<Planned> tensors) {
+        List<Planned> order = new ArrayList<>(tensors);
+        order.sort(LAYOUT);
+        long data = 0;
+        for (Planned t : order) {
+            data = Math.addExact(data, Math.multiplyExact(t.elements(), t.dtype().byteSize()));
+        }
+        return 8 + header(metadata, order).length + data;
     }
 
     /** Adds a {@code __metadata__} entry (string to string). */
@@ -113,8 +148,8 @@ public final class SafetensorsWriter {
      */
     public void write(Path target) {
         List<Entry> order = new ArrayList<>(tensors.values());
-        order.sort(Comparator.comparingInt((Entry e) -> -e.dtype().byteSize()).thenComparing(Entry::name));
-        byte[] header = header(order);
+        order.sort(Comparator.comparing(SafetensorsWriter::planned, LAYOUT));
+        byte[] header = header(metadata, order.stream().map(SafetensorsWriter::planned).toList());
         try {
             AtomicFiles.write(target, ch -> {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
@@ -129,22 +164,26 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** The header JSON, space-padded to a multiple of 8 bytes. */
-    private byte[] header(List<Entry> order) {
+    private static Planned planned(Entry e) {
+        return new Planned(e.name(), e.dtype(), e.shape());
+    }
+
+    /** The header JSON of tensors in layout order, space-padded to a multiple of 8 bytes. */
+    private static byte[] header(Map<String, String> metadata, List<Planned> order) {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject("__metadata__");
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Entry e : order) {
-            ObjectNode node = root.putObject(e.name());
-            node.put("dtype", e.dtype().name());
+        for (Planned t : order) {
+            ObjectNode node = root.putObject(t.name());
+            node.put("dtype", t.dtype().name());
             ArrayNode shape = node.putArray("shape");
-            for (long d : e.shape()) {
+            for (long d : t.shape()) {
                 shape.add(d);
             }
-            long end = offset + e.payload().elements() * e.dtype().byteSize();
+            long end = offset + t.elements() * t.dtype().byteSize();
             node.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }

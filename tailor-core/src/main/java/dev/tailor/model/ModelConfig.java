@@ -73,6 +73,11 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         return new int[] {width(site.out()), width(site.in())};
     }
 
+    /** Whether linear {@code site} has a bias: q, k and v with {@code attention_bias} (qwen2 always). */
+    public boolean hasBias(LinearSite site) {
+        return attentionBias && (site == LinearSite.Q_PROJ || site == LinearSite.K_PROJ || site == LinearSite.V_PROJ);
+    }
+
     /** Reads {@code dir/config.json}; anything after its one JSON object is an error. */
     public static ModelConfig load(Path dir) {
         Path file = dir.resolve("config.json");

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -48,9 +49,7 @@ public final class ModelExport {
                 written = add(writer, e.getKey(), e.getValue(), dtype);
             }
             writer.write(dir.resolve("model.safetensors"));
-            ObjectNode out = config.deepCopy();
-            out.put("torch_dtype", torchName(dtype != null ? dtype : written));
-            byte[] json = JSON.writeValueAsBytes(out);
+            byte[] json = configJson(config, dtype != null ? dtype : written);
             AtomicFiles.write(dir.resolve("config.json"), ch -> ch.write(ByteBuffer.wrap(json)));
             if (tokenizerDir != null && !tokenizerDir.toAbsolutePath().normalize().equals(dir.toAbsolutePath().normalize())) {
                 for (String name : TOKENIZER_FILES) {
@@ -64,6 +63,43 @@ public final class ModelExport {
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot save the model: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The bytes {@link #save} writes for a model of {@code config} whose tensors have these names and {@code shapes},
+     * every tensor stored as {@code dtype}, worked out without their values: {@code model.safetensors},
+     * {@code config.json} and the tokenizer files of {@code tokenizerDir} (may be null) it copies.
+     */
+    public static long savedBytes(ObjectNode config, Map<String, long[]> shapes, DType dtype, Path tokenizerDir) {
+        List<SafetensorsWriter.Planned> tensors = new ArrayList<>();
+        shapes.forEach((name, shape) -> tensors.add(new SafetensorsWriter.Planned(name, dtype, shape)));
+        try {
+            long bytes = SafetensorsWriter.fileSize(Map.of("format", "pt"), tensors) + configJson(config, dtype).length;
+            return bytes + tokenizerBytes(tokenizerDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(tokenizerDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bytes of the tokenizer files of {@code dir} (may be null) that {@link #save} copies. */
+    public static long tokenizerBytes(Path dir) throws IOException {
+        long bytes = 0;
+        if (dir != null) {
+            for (String name : TOKENIZER_FILES) {
+                Path src = dir.resolve(name);
+                if (Files.isRegularFile(src)) {
+                    bytes += Files.size(src);
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /** The saved {@code config.json}: the base's with {@code torch_dtype} set to what is written. */
+    private static byte[] configJson(ObjectNode config, DType written) throws IOException {
+        ObjectNode out = config.deepCopy();
+        out.put("torch_dtype", torchName(written));
+        return JSON.writeValueAsBytes(out);
     }
 
     private static DType add(SafetensorsWriter writer, String name, Object tensor, DType dtype) {

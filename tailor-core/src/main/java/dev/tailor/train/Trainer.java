@@ -2,7 +2,6 @@ package dev.tailor.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tailor.cost.ProcessStats;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.train.checkpoint.CheckpointStore;
 import dev.tailor.train.checkpoint.TrainerState;

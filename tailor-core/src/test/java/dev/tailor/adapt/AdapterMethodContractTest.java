@@ -16,6 +16,7 @@ import dev.tailor.train.optim.OptimizerType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -46,6 +48,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Qwen2-style model (hidden 32, q/k/v biases, 64-token vocabulary), then moved away from its initialisation (fresh
  * adapters are mostly the identity, which would make the comparisons below vacuous):
  * <ol>
+ *   <li>its {@link AdapterMethod#shape shape}, worked out without making it, is the adapter made (tensors, config,
+ *   saved bytes, sites), with its defaults and with the options of {@code SHAPE_OPTIONS};</li>
  *   <li>saving and {@link AdapterFiles#load loading} gives an adapter whose files re-save byte for byte and whose
  *   logits are the original's exactly;</li>
  *   <li>an adapter made only of {@link MergeableHook}s at linear sites merges into the base with the adapted
@@ -119,6 +123,64 @@ class AdapterMethodContractTest {
             assertTrue(e.getMessage().contains(type), "the error names every type read, " + type + " missing: "
                     + e.getMessage());
         }
+    }
+
+    /**
+     * Options beyond the defaults under which a variant's {@link AdapterMethod#shape shape} is also checked: each
+     * changes which tensors there are or what their shapes or names are.
+     */
+    private static final Map<String, List<Map<String, List<String>>>> SHAPE_OPTIONS = Map.of(
+            "lora", List.of(Map.of("bias", List.of("all")), Map.of("bias", List.of("lora_only"),
+                            "target_modules", List.of("all-linear")),
+                    Map.of("rank_pattern", List.of("v_proj=3", "model.layers.1.mlp.up_proj=5"),
+                            "target_modules", List.of("v_proj", "up_proj", "o_proj")),
+                    Map.of("layers_to_transform", List.of("1"), "r", List.of("2"))),
+            "dora", List.of(Map.of("lora_dropout", List.of("0.1"), "bias", List.of("all"))),
+            "ia3", List.of(Map.of("target_modules", List.of("all-linear"), "feedforward_modules",
+                    List.of("up_proj", "down_proj"))),
+            "seq_bn", List.of(Map.of("reduction_factor", List.of("4"))),
+            "prefix", List.of(Map.of("prefix_projection", List.of("true"), "encoder_hidden_size", List.of("12"))),
+            "prompt", List.of(Map.of("num_virtual_tokens", List.of("3"))));
+
+    static Stream<Arguments> shapeCases() {
+        return MethodVariant.all().flatMap(v -> Stream.concat(Stream.of(Map.<String, List<String>>of()),
+                        SHAPE_OPTIONS.getOrDefault(v.name(), List.of()).stream())
+                .map(options -> Arguments.of(v, options)));
+    }
+
+    /**
+     * A method's {@link AdapterMethod#shape} is the adapter {@link AdapterMethod#create} makes: the same trainable
+     * tensors in the same order, the same saved tensors, the same config, exactly the bytes {@link Adapter#save}
+     * writes, pieces at exactly the adapter's sites, and its virtual tokens.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("shapeCases")
+    void theShapeIsTheAdapterItCreates(MethodVariant variant, Map<String, List<String>> extra, @TempDir Path dir)
+            throws Exception {
+        Adapter adapter = variant.create(BASE, extra, 7);
+        MethodOptions options = MethodOptions.of(variant.method().options(), variant.given(CONFIG, extra));
+        AdapterShape shape = variant.method().shape(variant.name(), options, CONFIG, BASE.name());
+        assertEquals(tensors(adapter.parameters()), shape.trainable(), variant + ": trainable tensors");
+        assertEquals(adapter.parameterCount(), shape.trainableCount());
+        assertEquals(new TreeSet<>(tensors(adapter.savedTensors()).stream().map(Object::toString).toList()),
+                new TreeSet<>(shape.saved().stream().map(Object::toString).toList()), variant + ": saved");
+        assertEquals(adapter.config(BASE.name()), shape.config(), variant + ": config");
+        adapter.save(dir, BASE.name(), "sha256:" + "0".repeat(64));
+        assertEquals(Files.size(dir.resolve("adapter_config.json")) + Files.size(dir.resolve(
+                "adapter_model.safetensors")), shape.savedBytes("sha256:" + "0".repeat(64)), variant + ": saved bytes");
+        assertEquals(AdapterSize.bytes(adapter), 4 * shape.trainingCount(), variant + ": values held");
+        Set<String> sites = new HashSet<>(adapter.sites().linear().keySet());
+        sites.addAll(adapter.sites().sublayer().keySet());
+        assertEquals(sites, new HashSet<>(shape.pieces().stream().map(p -> p.site().module(p.layer())).toList()),
+                variant + ": the pieces' sites");
+        assertEquals(shape.pieces().size(), sites.size(), variant + ": one piece per site");
+        assertEquals(adapter.sites().promptEmbeddings() == null ? 0 : adapter.sites().virtualTokens(),
+                shape.promptTokens());
+        assertEquals(adapter.sites().prefix() == null ? 0 : adapter.sites().virtualTokens(), shape.prefixTokens());
+    }
+
+    private static List<AdapterShape.Tensor> tensors(List<Parameter> parameters) {
+        return parameters.stream().map(p -> new AdapterShape.Tensor(p.name(), p.shape())).toList();
     }
 
     @ParameterizedTest(name = "{0}")

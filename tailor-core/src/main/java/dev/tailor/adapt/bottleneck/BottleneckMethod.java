@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
@@ -38,15 +39,29 @@ public final class BottleneckMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
-        BottleneckConfig settings = BottleneckConfig.defaults(Architecture.parse(name),
-                options.decimal("reduction_factor"), options.text("non_linearity"));
-        ModelConfig config = base.config();
+        BottleneckConfig settings = settings(name, options);
+        checkSize(settings, base.config());
+        return BottleneckModel.create(settings, base.config(), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        BottleneckConfig settings = settings(name, options);
+        checkSize(settings, config);
+        return BottleneckModel.shape(settings, config, baseName);
+    }
+
+    private static BottleneckConfig settings(String name, MethodOptions options) {
+        return BottleneckConfig.defaults(Architecture.parse(name), options.decimal("reduction_factor"),
+                options.text("non_linearity"));
+    }
+
+    private static void checkSize(BottleneckConfig settings, ModelConfig config) {
         double d = config.hiddenSize();
         double bottleneck = Math.max(1, Math.floor(d / settings.reductionFactor()));
         AdapterSize.check("reduction_factor", "reduction_factor " + settings.reductionFactor(),
                 config.numLayers() * settings.architecture().sublayers().size() * (2 * bottleneck * d + bottleneck + d),
                 bottleneck * d, config);
-        return BottleneckModel.create(settings, config, seed);
     }
 
     @Override

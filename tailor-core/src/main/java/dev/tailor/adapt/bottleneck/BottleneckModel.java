@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.Site;
+import dev.tailor.model.site.SublayerSite;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.model.ModelConfig;
@@ -19,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Bottleneck adapters of a whole model, one {@link BottleneckLayer} per sublayer site of its architecture, saved in
@@ -67,6 +70,31 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
         return new BottleneckModel(settings, hidden, config.numLayers(), sites);
     }
 
+    /**
+     * The shape of what {@link #create} makes, from the config alone. Per row and site, with bottleneck b on hidden
+     * size d: the forward's down and up products, {@code 4·d·b}; the backward recomputes the down product and forms
+     * the gradients of both weights and of the input, {@code 10·d·b}. It keeps nothing itself (the training network
+     * keeps the sublayer's output it reads).
+     */
+    public static AdapterShape shape(BottleneckConfig settings, ModelConfig config, String baseName) {
+        int d = config.hiddenSize();
+        long b = settings.bottleneck(d);
+        List<AdapterShape.Tensor> tensors = new ArrayList<>();
+        List<AdapterShape.Piece> pieces = new ArrayList<>();
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (SublayerSite sublayer : settings.architecture().sublayers()) {
+                pieces.add(new AdapterShape.Piece(layer, sublayer, 4.0 * d * b, 10.0 * d * b, 0, 0, 0));
+            }
+        }
+        for (String site : new TreeSet<>(siteNames(settings.architecture(), config.numLayers()))) {
+            tensors.add(new AdapterShape.Tensor(site + ".adapter_down.weight", new long[] {b, d}));
+            tensors.add(new AdapterShape.Tensor(site + ".adapter_down.bias", new long[] {b}));
+            tensors.add(new AdapterShape.Tensor(site + ".adapter_up.weight", new long[] {d, b}));
+            tensors.add(new AdapterShape.Tensor(site + ".adapter_up.bias", new long[] {d}));
+        }
+        return new AdapterShape(tensors, tensors, config(settings, d, config.numLayers(), baseName), pieces, 0, 0, 0);
+    }
+
     private static List<String> siteNames(Architecture architecture, int numLayers) {
         return Site.modules(numLayers, architecture.sublayers());
     }
@@ -90,6 +118,12 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
 
     @Override
     public Map<String, Object> config(String baseModel) {
+        return config(settings, hiddenSize, numLayers, baseModel);
+    }
+
+    /** The {@code adapter_config.json} of adapters of {@code settings} on a model of this size. */
+    private static Map<String, Object> config(BottleneckConfig settings, int hiddenSize, int numLayers,
+                                              String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         config.put("architecture", settings.architecture().configName());
         config.put("base_model_name_or_path", baseModel);

@@ -58,14 +58,18 @@ public final class CompacterFiles {
 
     /** The {@code adapter_config.json} of {@code adapter}: AdapterHub's Compacter keys. */
     static Map<String, Object> config(CompacterModel adapter, String baseModel) {
-        CompacterConfig s = adapter.settings();
+        return config(adapter.settings(), adapter.hiddenSize(), adapter.numLayers(), baseModel);
+    }
+
+    /** The {@code adapter_config.json} of a Compacter of {@code s} on a model of this size. */
+    static Map<String, Object> config(CompacterConfig s, int hiddenSize, int numLayers, String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         config.put("architecture", s.architecture().configName());
         config.put("base_model_name_or_path", baseModel);
         config.put("factorized_phm_W", true);
-        config.put("hidden_size", adapter.hiddenSize());
+        config.put("hidden_size", hiddenSize);
         config.put("non_linearity", CompacterConfig.NON_LINEARITY);
-        config.put("num_layers", adapter.numLayers());
+        config.put("num_layers", numLayers);
         config.put("peft_type", PEFT_TYPE);
         config.put("phm_dim", s.phmDim());
         config.put("phm_rank", s.phmRank());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
@@ -42,6 +43,17 @@ public final class CompacterMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        CompacterConfig settings = settings(name, options, base.config());
+        return CompacterModel.create(settings, base.config(), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        return CompacterModel.shape(settings(name, options, config), config, baseName);
+    }
+
+    /** The settings of {@code options}, refused when the adapter would be too large for {@code config}. */
+    private static CompacterConfig settings(String name, MethodOptions options, ModelConfig config) {
         Double factor = options.decimal("reduction_factor");
         if (factor != null && (factor != Math.rint(factor) || factor < 1)) {
             throw new InvalidOptionException("reduction_factor", "reduction_factor must be a whole number >= 1 for Compacter, got "
@@ -50,7 +62,6 @@ public final class CompacterMethod implements AdapterMethod {
         CompacterConfig settings = new CompacterConfig(CompacterArchitecture.parse(name),
                 factor == null ? CompacterConfig.DEFAULT_REDUCTION_FACTOR : factor.intValue(),
                 options.integer("phm_dim"), options.integer("phm_rank"));
-        ModelConfig config = base.config();
         double d = config.hiddenSize();
         double k = settings.bottleneck(config.hiddenSize());
         double n = settings.phmDim();
@@ -58,7 +69,7 @@ public final class CompacterMethod implements AdapterMethod {
         AdapterSize.check("phm_rank", "phm_dim " + settings.phmDim() + " and phm_rank " + settings.phmRank(),
                 n * n * n + config.numLayers() * settings.architecture().sublayers().size() * (2 * rank + 1) * (d + k),
                 Math.max(n * n * n, rank * d), config);
-        return CompacterModel.create(settings, config, seed);
+        return settings;
     }
 
     @Override

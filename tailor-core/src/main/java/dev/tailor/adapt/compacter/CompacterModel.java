@@ -2,11 +2,13 @@ package dev.tailor.adapt.compacter;
 
 import java.util.List;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.SublayerSite;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.Parameter;
 
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
@@ -75,6 +77,42 @@ public record CompacterModel(CompacterConfig settings, int hiddenSize, int numLa
             }
         }
         return new CompacterModel(settings, d, config.numLayers(), phmRule, layers);
+    }
+
+    /**
+     * The shape of what {@link #create} makes, from the config alone. Per row and site, with bottleneck k on hidden
+     * size d: the forward's two PHM products, {@code 4·d·k}; the backward recomputes the down product and forms both
+     * layers' input gradients and {@code dH = xᵀ·dY}, {@code 10·d·k}. Per pass each PHM layer builds its weight from
+     * the factors ({@code 2·n·in·out}, n = {@code phm_dim}) for the forward, the down recomputation and the backward,
+     * and follows the chain rule from {@code dH} to the rule and the factors (about {@code 4·n·in·out}): about
+     * {@code 18·n·d·k} per site. It keeps nothing itself (the training network keeps the sublayer's output).
+     */
+    public static AdapterShape shape(CompacterConfig settings, ModelConfig config, String baseName) {
+        int d = config.hiddenSize();
+        int k = settings.bottleneck(d);
+        int n = settings.phmDim();
+        int rank = settings.phmRank();
+        List<AdapterShape.Tensor> tensors = new ArrayList<>();
+        tensors.add(new AdapterShape.Tensor(CompacterFiles.RULE, new long[] {n, n, n}));
+        Map<String, List<AdapterShape.Tensor>> sites = new TreeMap<>();
+        List<AdapterShape.Piece> pieces = new ArrayList<>();
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            for (SublayerSite sublayer : settings.architecture().sublayers()) {
+                String prefix = CompacterFiles.prefix(layer, sublayer);
+                sites.put(sublayer.module(layer), List.of(
+                        new AdapterShape.Tensor(prefix + "adapter_down.0.W_left", new long[] {n, d / n, rank}),
+                        new AdapterShape.Tensor(prefix + "adapter_down.0.W_right", new long[] {n, rank, k / n}),
+                        new AdapterShape.Tensor(prefix + "adapter_down.0.b", new long[] {k}),
+                        new AdapterShape.Tensor(prefix + "adapter_up.W_left", new long[] {n, k / n, rank}),
+                        new AdapterShape.Tensor(prefix + "adapter_up.W_right", new long[] {n, rank, d / n}),
+                        new AdapterShape.Tensor(prefix + "adapter_up.b", new long[] {d})));
+                double dk = (double) d * k;
+                pieces.add(new AdapterShape.Piece(layer, sublayer, 4 * dk, 10 * dk, 0, 0, 18.0 * n * dk));
+            }
+        }
+        sites.values().forEach(tensors::addAll);
+        return new AdapterShape(tensors, tensors, CompacterFiles.config(settings, d, config.numLayers(), baseName),
+                pieces, 0, 0, 0);
     }
 
     /** {@code [n, rows, cols]}, each {@code [rows, cols]} slice Xavier-uniform: {@code U(±sqrt(6 / (rows + cols)))}. */

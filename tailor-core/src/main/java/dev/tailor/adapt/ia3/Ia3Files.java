@@ -119,17 +119,22 @@ public final class Ia3Files {
 
     /** The {@code adapter_config.json} PEFT writes for {@code model}: exactly {@link #CONFIG_KEYS}. */
     static Map<String, Object> config(Ia3Model model, String baseModel) {
+        return config(model.settings(), baseModel);
+    }
+
+    /** The {@code adapter_config.json} PEFT writes for an adapter of {@code settings}. */
+    static Map<String, Object> config(Ia3Config settings, String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         config.put("auto_mapping", null);
         config.put("base_model_name_or_path", baseModel);
         config.put("fan_in_fan_out", false);
-        config.put("feedforward_modules", model.settings().feedforwardModules().stream().sorted().toList());
+        config.put("feedforward_modules", settings.feedforwardModules().stream().sorted().toList());
         config.put("inference_mode", true);
-        config.put("init_ia3_weights", model.settings().initIa3Weights());
+        config.put("init_ia3_weights", settings.initIa3Weights());
         config.put("modules_to_save", null);
         config.put("peft_type", "IA3");
         config.put("revision", null);
-        config.put("target_modules", model.settings().projections());
+        config.put("target_modules", settings.projections());
         config.put("task_type", "CAUSAL_LM");
         return config;
     }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -34,9 +36,17 @@ public final class Ia3Method implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        return Ia3Model.create(settings(options), base.config(), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        return Ia3Model.shape(settings(options), config, baseName);
+    }
+
+    private static Ia3Config settings(MethodOptions options) {
         Ia3Config defaults = Ia3Config.defaults(options.list("target_modules"), options.list("feedforward_modules"));
-        return Ia3Model.create(new Ia3Config(defaults.targetModules(), defaults.feedforwardModules(),
-                options.bool("init_ia3_weights")), base.config(), seed);
+        return new Ia3Config(defaults.targetModules(), defaults.feedforwardModules(), options.bool("init_ia3_weights"));
     }
 
     @Override

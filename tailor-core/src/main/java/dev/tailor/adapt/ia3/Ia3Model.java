@@ -4,13 +4,16 @@ import dev.tailor.tensor.Parameter;
 import java.util.ArrayList;
 import java.util.List;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearSite;
+import dev.tailor.model.site.Site;
 import dev.tailor.model.ModelConfig;
 
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * An (IA)³ adapter of a whole model: its options and one {@link Ia3Layer} per targeted module.
@@ -45,6 +48,27 @@ public record Ia3Model(Ia3Config settings, Map<String, Ia3Layer> modules) implem
             modules.put(module, a);
         }
         return new Ia3Model(settings, modules);
+    }
+
+    /**
+     * The shape of what {@link #create} makes, from the config alone. Per row a vector scales {@code n} values
+     * (n FLOPs); the backward of an output scaling recomputes the base product {@code x·Wᵀ} for its vector's
+     * gradient ({@code 2·in·out}).
+     */
+    public static AdapterShape shape(Ia3Config settings, ModelConfig config, String baseName) {
+        List<AdapterShape.Tensor> tensors = new ArrayList<>();
+        List<AdapterShape.Piece> pieces = new ArrayList<>();
+        for (String module : new TreeSet<>(settings.modules(config))) {
+            Site.At<LinearSite> at = LinearSite.parse(module);
+            int[] shape = Ia3Config.shape(config, at.site().shortName());
+            boolean feedforward = settings.isFeedforward(at.site().shortName());
+            long n = feedforward ? shape[1] : shape[0];
+            tensors.add(new AdapterShape.Tensor("base_model.model." + module + ".ia3_l",
+                    feedforward ? new long[] {1, n} : new long[] {n, 1}));
+            pieces.add(new AdapterShape.Piece(at.layer(), at.site(), n,
+                    feedforward ? 2.0 * n : 2.0 * shape[0] * shape[1] + 2.0 * n, 0, 0, 0));
+        }
+        return new AdapterShape(tensors, tensors, Ia3Files.config(settings, baseName), pieces, 0, 0, 0);
     }
 
     @Override

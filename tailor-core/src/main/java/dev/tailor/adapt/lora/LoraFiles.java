@@ -260,10 +260,15 @@ public final class LoraFiles {
 
     /** The {@code adapter_config.json} PEFT writes for {@code model} (see {@link #save(Path, LoraModel, String, String)}). */
     static Map<String, Object> config(LoraModel model, String baseModel) {
-        LoraConfig settings = model.settings();
+        return config(model.settings(), model.rankPattern(), model.alphaPattern(), baseModel);
+    }
+
+    /** The {@code adapter_config.json} PEFT writes for a model of these settings and patterns. */
+    static Map<String, Object> config(LoraConfig settings, Map<String, Integer> rankPattern,
+                                      Map<String, Double> alphaPattern, String baseModel) {
         Map<String, Object> config = new TreeMap<>();
         Map<String, Object> alphas = new TreeMap<>();
-        model.alphaPattern().forEach((k, v) -> alphas.put(k, whole(v)));
+        alphaPattern.forEach((k, v) -> alphas.put(k, whole(v)));
         config.put("alpha_pattern", alphas);
         config.put("auto_mapping", null);
         config.put("base_model_name_or_path", baseModel);
@@ -282,7 +287,7 @@ public final class LoraFiles {
         config.put("modules_to_save", null);
         config.put("peft_type", "LORA");
         config.put("r", settings.r());
-        config.put("rank_pattern", new TreeMap<>(model.rankPattern()));
+        config.put("rank_pattern", new TreeMap<>(rankPattern));
         config.put("revision", null);
         config.put("target_modules", settings.targetModulesJson());
         config.put("task_type", "CAUSAL_LM");

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
@@ -66,6 +67,14 @@ public final class LoraMethod implements AdapterMethod {
         LoraPatterns patterns = patterns(options);
         checkSize(settings, patterns, base.config());
         return LoraModel.create(settings, patterns, base.config(), base.weights(), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        LoraConfig settings = settings(name.equals("dora"), options);
+        LoraPatterns patterns = patterns(options);
+        checkSize(settings, patterns, config);
+        return LoraModel.shape(settings, patterns, config, baseName);
     }
 
     /** Refuses a rank too large to allocate, counting every linear of every layer at the largest rank given. */

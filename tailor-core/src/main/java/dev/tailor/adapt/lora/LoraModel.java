@@ -2,6 +2,7 @@ package dev.tailor.adapt.lora;
 
 import java.util.List;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.LinearSite;
@@ -11,6 +12,7 @@ import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -109,6 +111,65 @@ public record LoraModel(LoraConfig settings, Map<String, LoraLayer> modules, Map
             }
         }
         return new LoraModel(settings, pairs, magnitudes, biases, patterns.rankPattern(), patterns.alphaPattern());
+    }
+
+    /**
+     * The shape of what {@link #create(LoraConfig, LoraPatterns, ModelConfig, LlamaWeights, long)} makes, from the
+     * config alone. What each piece computes per row, for a pair of rank r on an {@code [out, in]} linear: forward
+     * {@code x·Aᵀ} and {@code h·Bᵀ}, {@code 2r(in + out)}; backward {@code dB}, {@code dh}, {@code dA} and
+     * {@code dX}, {@code 4r(in + out)}; it keeps {@code s·x·Aᵀ} (r per row) and {@code Bᵀ} ({@code r·out}). DoRA
+     * keeps nothing: its backward recomputes the pair's forward and the base product {@code x·W0ᵀ}
+     * ({@code 2·in·out}, which its forward also computes under dropout), and each forward and backward computes the
+     * row norms of {@code W0 + s·B·A} ({@code 2r·in·out + 2·in·out} per pass each). A trained bias computes nothing
+     * worth counting.
+     *
+     * @throws IllegalArgumentException when a pattern key matches no target, or overlapping keys disagree
+     */
+    public static AdapterShape shape(LoraConfig settings, LoraPatterns patterns, ModelConfig config, String baseName) {
+        List<String> targets = settings.modules(config);
+        patterns.check(targets);
+        Map<String, List<AdapterShape.Tensor>> tensors = new TreeMap<>();
+        Map<String, AdapterShape.Piece> pieces = new TreeMap<>();
+        for (String module : targets) {
+            int[] shape = LoraConfig.shape(config, module);
+            long out = shape[0];
+            long in = shape[1];
+            int r = patterns.rank(module, settings.r());
+            String prefix = "base_model.model." + module;
+            List<AdapterShape.Tensor> list = tensors.computeIfAbsent(module, m -> new ArrayList<>());
+            list.add(new AdapterShape.Tensor(prefix + ".lora_A.weight", new long[] {r, in}));
+            list.add(new AdapterShape.Tensor(prefix + ".lora_B.weight", new long[] {out, r}));
+            double pair = 2.0 * r * (in + out);
+            Site.At<LinearSite> at = LinearSite.parse(module);
+            if (settings.useDora()) {
+                list.add(new AdapterShape.Tensor(prefix + ".lora_magnitude_vector", new long[] {out}));
+                double base = 2.0 * in * out;
+                pieces.put(module, new AdapterShape.Piece(at.layer(), at.site(),
+                        pair + (settings.loraDropout() > 0 ? base : 0), 2 * pair + pair + base, 0, 0,
+                        2 * (r * base + base)));
+            } else {
+                pieces.put(module, new AdapterShape.Piece(at.layer(), at.site(), pair, 2 * pair, r, (double) r * out,
+                        0));
+            }
+        }
+        for (String module : LoraConfig.linears(config)) {
+            Site.At<LinearSite> at = LinearSite.parse(module);
+            boolean targeted = tensors.containsKey(module);
+            boolean trained = switch (settings.bias()) {
+                case NONE -> false;
+                case LORA_ONLY -> targeted;
+                case ALL -> true;
+            };
+            if (config.hasBias(at.site()) && trained) {
+                String name = "base_model.model." + module + (targeted ? ".base_layer.bias" : ".bias");
+                tensors.computeIfAbsent(module, m -> new ArrayList<>())
+                        .add(new AdapterShape.Tensor(name, new long[] {config.shape(at.site())[0]}));
+                pieces.putIfAbsent(module, new AdapterShape.Piece(at.layer(), at.site(), 0, 0, 0, 0, 0));
+            }
+        }
+        List<AdapterShape.Tensor> all = tensors.values().stream().flatMap(List::stream).toList();
+        return new AdapterShape(all, all, LoraFiles.config(settings, patterns.rankPattern(), patterns.alphaPattern(),
+                baseName), List.copyOf(pieces.values()), 0, 0, 0);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tailor.adapt.prefix;
 
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.site.PrefixEncoder;
 import dev.tailor.tensor.LinearBackward;
 import dev.tailor.tensor.MatMul;
@@ -45,6 +46,19 @@ public record PrefixProjection(Parameter embedding, Parameter w1, Parameter b1, 
                 new Parameter(PREFIX + "transform.0.bias", new long[] {h}, uniform(h, d, rnd)),
                 new Parameter(PREFIX + "transform.2.weight", new long[] {width, h}, uniform(width * h, h, rnd)),
                 new Parameter(PREFIX + "transform.2.bias", new long[] {width}, uniform(width, h, rnd)));
+    }
+
+    /** The shapes of the tensors {@link #create} makes for {@code config}, in {@link #parameters()}'s order. */
+    static List<AdapterShape.Tensor> shapes(PrefixTuningConfig config) {
+        long p = config.numVirtualTokens();
+        long d = config.tokenDim();
+        long h = config.encoderHiddenSize();
+        long width = config.width();
+        return List.of(new AdapterShape.Tensor(PREFIX + "embedding.weight", new long[] {p, d}),
+                new AdapterShape.Tensor(PREFIX + "transform.0.weight", new long[] {h, d}),
+                new AdapterShape.Tensor(PREFIX + "transform.0.bias", new long[] {h}),
+                new AdapterShape.Tensor(PREFIX + "transform.2.weight", new long[] {width, h}),
+                new AdapterShape.Tensor(PREFIX + "transform.2.bias", new long[] {width}));
     }
 
     private static float[] uniform(int count, int fanIn, SplittableRandom rnd) {

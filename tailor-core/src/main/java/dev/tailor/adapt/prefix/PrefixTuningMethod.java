@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -38,12 +40,22 @@ public final class PrefixTuningMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        return PrefixTuningModel.create(settings(options, base.config()), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        return PrefixTuningModel.shape(settings(options, config), baseName);
+    }
+
+    /** The settings of {@code options} on {@code model}, refused when the adapter would be too large. */
+    private static PrefixTuningConfig settings(MethodOptions options, ModelConfig model) {
         boolean projection = options.bool("prefix_projection");
         Integer hidden = options.integer("encoder_hidden_size");
         if (hidden != null && !projection) {
             throw new InvalidOptionException("encoder_hidden_size", "encoder_hidden_size needs prefix_projection");
         }
-        PrefixTuningConfig settings = PrefixTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
+        PrefixTuningConfig settings = PrefixTuningConfig.forModel(model, options.integer("num_virtual_tokens"),
                 projection, hidden);
         double p = settings.numVirtualTokens();
         double width = (double) settings.numLayers() * 2 * settings.tokenDim();
@@ -52,8 +64,8 @@ public final class PrefixTuningMethod implements AdapterMethod {
                 + width : 0;
         AdapterSize.check(projection ? "encoder_hidden_size" : "num_virtual_tokens", "num_virtual_tokens "
                         + settings.numVirtualTokens() + (projection ? " and encoder_hidden_size " + (long) h : ""),
-                p * width + projectionParameters, Math.max(p * width, h * width), base.config());
-        return PrefixTuningModel.create(settings, seed);
+                p * width + projectionParameters, Math.max(p * width, h * width), model);
+        return settings;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.tailor.adapt.prefix;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
@@ -109,11 +110,36 @@ public record PrefixTuningModel(PrefixTuningConfig config, Parameter prefix, Pre
     /** PEFT's keys for {@code PrefixTuningConfig}. */
     @Override
     public Map<String, Object> config(String baseModel) {
+        return savedConfig(config, baseModel);
+    }
+
+    private static Map<String, Object> savedConfig(PrefixTuningConfig config, String baseModel) {
         Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
                 config.tokenDim(), config.numLayers(), config.numAttentionHeads());
         json.put("encoder_hidden_size", config.encoderHiddenSize());
         json.put("prefix_projection", config.prefixProjection());
         return json;
+    }
+
+    /**
+     * The shape of what {@link #create} makes for {@code config}: the prefix {@code [P, layers·2·token_dim]}, P keys
+     * and values in front of every attention's own; with a projection, the encoder is trained instead (its forward
+     * {@code P·(2·token_dim·h + 2·h·width)} FLOPs per pass, its backward twice that) and the prefix it writes is
+     * saved.
+     */
+    public static AdapterShape shape(PrefixTuningConfig config, String baseName) {
+        long p = config.numVirtualTokens();
+        long width = config.width();
+        List<AdapterShape.Tensor> saved = List.of(new AdapterShape.Tensor(PromptLearning.TENSOR, new long[] {p, width}));
+        if (!config.prefixProjection()) {
+            return new AdapterShape(saved, saved, savedConfig(config, baseName), List.of(), 0, config.numVirtualTokens(),
+                    0);
+        }
+        long d = config.tokenDim();
+        long h = config.encoderHiddenSize();
+        double encoder = p * (2.0 * d * h + 2.0 * h * width);
+        return new AdapterShape(PrefixProjection.shapes(config), saved, savedConfig(config, baseName), List.of(), 0,
+                config.numVirtualTokens(), 3 * encoder);
     }
 
     /**

@@ -4,11 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.AdapterMethod;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterSize;
 import dev.tailor.adapt.InvalidOptionException;
 import dev.tailor.adapt.MethodOption;
 import dev.tailor.adapt.MethodOption.Kind;
 import dev.tailor.adapt.MethodOptions;
+import dev.tailor.model.ModelConfig;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -39,17 +41,28 @@ public final class PromptTuningMethod implements AdapterMethod {
 
     @Override
     public Adapter create(String name, MethodOptions options, AdapterBase base, long seed) {
+        PromptTuningConfig settings = settings(options, base.config(), base.name());
+        return PromptTuningModel.create(settings, base.weights().embed(), base.tokenizer(), seed);
+    }
+
+    @Override
+    public AdapterShape shape(String name, MethodOptions options, ModelConfig config, String baseName) {
+        return PromptTuningModel.shape(settings(options, config, baseName), baseName);
+    }
+
+    /** The settings of {@code options} on {@code model}, refused when the adapter would be too large. */
+    private static PromptTuningConfig settings(MethodOptions options, ModelConfig model, String baseName) {
         PromptTuningInit init = PromptTuningInit.parse(options.text("prompt_tuning_init"));
         String text = options.text("prompt_tuning_init_text");
         if (init == PromptTuningInit.TEXT && text == null) {
             throw new InvalidOptionException("prompt_tuning_init", "prompt_tuning_init TEXT needs prompt_tuning_init_text");
         }
-        PromptTuningConfig settings = PromptTuningConfig.forModel(base.config(), options.integer("num_virtual_tokens"),
-                init, text, base.name());
+        PromptTuningConfig settings = PromptTuningConfig.forModel(model, options.integer("num_virtual_tokens"),
+                init, text, baseName);
         double values = (double) settings.numVirtualTokens() * settings.tokenDim();
         AdapterSize.check("num_virtual_tokens", "num_virtual_tokens " + settings.numVirtualTokens(), values, values,
-                base.config());
-        return PromptTuningModel.create(settings, base.weights().embed(), base.tokenizer(), seed);
+                model);
+        return settings;
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.tailor.adapt.prompt;
 import java.util.List;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.adapt.AdapterConfigFields;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.adapt.PromptLearning;
@@ -107,6 +108,10 @@ public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings)
     /** PEFT's keys for {@code PromptTuningConfig}. */
     @Override
     public Map<String, Object> config(String baseModel) {
+        return savedConfig(config, baseModel);
+    }
+
+    private static Map<String, Object> savedConfig(PromptTuningConfig config, String baseModel) {
         Map<String, Object> json = PromptLearning.configKeys(TYPE, baseModel, config.numVirtualTokens(),
                 config.tokenDim(), config.numLayers(), config.numAttentionHeads());
         json.put("prompt_tuning_init", config.init().name());
@@ -114,6 +119,17 @@ public record PromptTuningModel(PromptTuningConfig config, Parameter embeddings)
         json.put("tokenizer_kwargs", null);
         json.put("tokenizer_name_or_path", config.tokenizerNameOrPath());
         return json;
+    }
+
+    /**
+     * The shape of what {@link #create} makes for {@code config}, without the base: the P embeddings, and P
+     * virtual tokens in front of the input, which every layer computes as rows of its own.
+     */
+    public static AdapterShape shape(PromptTuningConfig config, String baseName) {
+        List<AdapterShape.Tensor> tensors = List.of(new AdapterShape.Tensor(PromptLearning.TENSOR,
+                new long[] {config.numVirtualTokens(), config.tokenDim()}));
+        return new AdapterShape(tensors, tensors, savedConfig(config, baseName), List.of(), config.numVirtualTokens(),
+                0, 0);
     }
 
     /** The virtual tokens' embeddings as {@code prompt_embeddings}. */

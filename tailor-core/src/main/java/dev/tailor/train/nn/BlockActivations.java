@@ -42,25 +42,41 @@ final class BlockActivations {
     /** With {@code prefix} keys (prefix tuning) before the sequence's in the attention probabilities. */
     BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
                      boolean sublayerAdapters, int prefix) {
+        this(n, d, qDim, kvDim, heads, kvHeads, ffn, qkNorm, sublayerAdapters, prefix, false);
+    }
+
+    /** Only a block's input {@code xIn [n, d]} (every other buffer empty): what gradient checkpointing keeps. */
+    static BlockActivations inputOnly(int n, int d) {
+        return new BlockActivations(n, d, 0, 0, 0, 0, 0, false, false, 0, true);
+    }
+
+    /**
+     * With {@code prefix} keys (prefix tuning) before the sequence's in the attention probabilities. With
+     * {@code inputOnly} only {@code xIn} has rows (what gradient checkpointing keeps of a block; see
+     * {@link #inputOnly}).
+     */
+    private BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
+                             boolean sublayerAdapters, int prefix, boolean inputOnly) {
         xIn = new float[n * d];
-        n1 = new float[n * d];
-        rstd1 = new float[n];
-        qRaw = qkNorm ? new float[n * qDim] : null;
-        qRstd = qkNorm ? new float[n * heads] : null;
-        kRaw = qkNorm ? new float[n * kvDim] : null;
-        kRstd = qkNorm ? new float[n * kvHeads] : null;
-        q = new float[n * qDim];
-        k = new float[n * kvDim];
-        v = new float[n * kvDim];
-        probs = new float[heads * n * (prefix + n)];
-        attn = new float[n * qDim];
-        xMid = new float[n * d];
-        n2 = new float[n * d];
-        rstd2 = new float[n];
-        gate = new float[n * ffn];
-        up = new float[n * ffn];
-        act = new float[n * ffn];
-        attnOut = sublayerAdapters ? new float[n * d] : null;
-        mlpOut = sublayerAdapters ? new float[n * d] : null;
+        int rows = inputOnly ? 0 : n;
+        n1 = new float[rows * d];
+        rstd1 = new float[rows];
+        qRaw = qkNorm ? new float[rows * qDim] : null;
+        qRstd = qkNorm ? new float[rows * heads] : null;
+        kRaw = qkNorm ? new float[rows * kvDim] : null;
+        kRstd = qkNorm ? new float[rows * kvHeads] : null;
+        q = new float[rows * qDim];
+        k = new float[rows * kvDim];
+        v = new float[rows * kvDim];
+        probs = new float[heads * rows * (prefix + rows)];
+        attn = new float[rows * qDim];
+        xMid = new float[rows * d];
+        n2 = new float[rows * d];
+        rstd2 = new float[rows];
+        gate = new float[rows * ffn];
+        up = new float[rows * ffn];
+        act = new float[rows * ffn];
+        attnOut = sublayerAdapters ? new float[rows * d] : null;
+        mlpOut = sublayerAdapters ? new float[rows * d] : null;
     }
 }

@@ -395,7 +395,7 @@ public final class TrainableLlama {
             BlockActivations[] layers = new BlockActivations[blocks.size()];
             for (int l = stopLayer; l < blocks.size(); l++) {
                 layers[l] = checkpointing
-                        ? new BlockActivations(rows, config.hiddenSize(), 0, 0, 0, 0, 0, false, false)
+                        ? BlockActivations.inputOnly(rows, config.hiddenSize())
                         : activations(rows);
             }
             BlockGradients grads = new BlockGradients(rows, config.hiddenSize(), config.qDim(), config.kvDim(),

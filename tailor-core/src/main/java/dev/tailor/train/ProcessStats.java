@@ -1,4 +1,4 @@
-package dev.tailor.cost;
+package dev.tailor.train;
 
 import java.io.IOException;
 import java.nio.file.Files;
