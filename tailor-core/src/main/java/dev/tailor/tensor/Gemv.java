@@ -9,16 +9,20 @@ import jdk.incubator.vector.FloatVector;
 /**
  * {@code Y = X·Wᵀ} for a few rows of X (decode): every output is a dot product of an X row with a W row.
  *
- * <p>Memory-bound: W is streamed straight from its segment, widened in-register, one row at a time so the
- * reads form a single sequential stream (measured faster than interleaving four rows once W exceeds the
- * caches, especially for short rows), with several independent accumulators along k. Tasks are chunks of W
- * rows small enough to stay in L2 while every X row passes over them. The last {@code k mod L} columns use a
- * scalar tail.
+ * <p>Every output is computed in one order, whatever the row count: one vector accumulator takes the products of
+ * the whole vectors of the row by fused multiply-adds ({@code a = w[c, c + L)·x[c, c + L) + a} for c = 0, L, 2L …),
+ * its lanes are summed by the fixed tree of {@link VectorMath#sum}, and the last {@code k mod L} columns are added
+ * one product at a time. An output then has the bits it has when its row is multiplied alone, so the products are
+ * batch invariant ({@link MatMul#batchInvariant}); {@link ScalarKernels#matmulTransposedStreamingOrder} is the
+ * order's scalar twin.
  *
- * <p>Several rows of X go through {@link GemvTiles}' register tiles, which load each vector of W once for several
- * rows (and so read W from L2 once per tile of rows instead of once per row) while every output keeps exactly the
- * operations of the one-row dot product below: an output has the bits it has when its row is multiplied alone, so
- * the products are batch invariant ({@link MatMul#batchInvariant}).
+ * <p>With one accumulator per output, independent work comes from several outputs side by side: one row of X goes
+ * against four W rows at a time (two for F16, whose widening is longer), each X vector loaded once for them. The
+ * four interleaved streams of W measured no slower than one row at a time (with four accumulators along k), also for
+ * a W far larger than the caches. Several rows of X go through {@link GemvTiles}' register tiles, which also load
+ * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
+ * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
+ * while every X row passes over them.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
@@ -33,7 +37,8 @@ final class Gemv {
         long rowBytes = (long) w.cols() * w.dtype().byteSize();
         int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));
         int byThreads = PackedGemm.ceilDiv(n, 8 * Parallel.threads());
-        int chunk = Math.max(1, Math.min(byCache, byThreads));
+        // a multiple of 4, the W rows of a tile, so that only the last chunk has a short tile
+        int chunk = (Math.min(byCache, byThreads) + 3) & ~3;
         int tasks = PackedGemm.ceilDiv(n, chunk);
         Parallel.parallelFor(tasks, t -> rows(x, xOff, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
     }
@@ -43,117 +48,172 @@ final class Gemv {
         int n = w.rows();
         int k = w.cols();
         MemorySegment seg = w.data();
-        if (m > 1) {
-            // rows in tiles (GemvTiles); a tile short of rows repeats the last one (computed and stored twice)
-            int i = 0;
-            if (w.dtype() != DType.F32) {
-                for (; m - i >= 3; i += 4) {
-                    int x0 = xOff + i * k;
-                    int y0 = yOff + i * n;
-                    int x3 = xOff + Math.min(i + 3, m - 1) * k;
-                    int y3 = yOff + Math.min(i + 3, m - 1) * n;
-                    if (w.dtype() == DType.BF16) {
-                        GemvTiles.tile4x1Bf16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n, y0 + 2 * n,
-                                y3);
-                    } else {
-                        GemvTiles.tile4x1F16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n, y0 + 2 * n,
-                                y3);
-                    }
-                }
+        DType dtype = w.dtype();
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
+            throw new IllegalArgumentException("not a float weight type: " + dtype);
+        }
+        // rows of X by four (three take the last one again, computed and stored twice), then two, then one
+        int i = 0;
+        for (; m - i >= 3; i += 4) {
+            int x0 = xOff + i * k;
+            int y0 = yOff + i * n;
+            int x3 = xOff + Math.min(i + 3, m - 1) * k;
+            int y3 = yOff + Math.min(i + 3, m - 1) * n;
+            switch (dtype) {
+                case F32 -> GemvTiles.tile4x4F32(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n,
+                        y0 + 2 * n, y3);
+                case BF16 -> GemvTiles.tile4x4Bf16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n,
+                        y0 + 2 * n, y3);
+                default -> GemvTiles.tile4x2F16(x, x0, x0 + k, x0 + 2 * k, x3, seg, k, j0, j1, y, y0, y0 + n,
+                        y0 + 2 * n, y3);
             }
-            for (; i < m; i += 2) {
-                int i1 = Math.min(i + 1, m - 1);
-                int x0 = xOff + i * k;
-                int x1 = xOff + i1 * k;
-                int y0 = yOff + i * n;
-                int y1 = yOff + i1 * n;
-                switch (w.dtype()) {
-                    case F32 -> GemvTiles.tile2x2F32(x, x0, x1, seg, k, j0, j1, y, y0, y1);
-                    case BF16 -> GemvTiles.tile2x1Bf16(x, x0, x1, seg, k, j0, j1, y, y0, y1);
-                    case F16 -> GemvTiles.tile2x1F16(x, x0, x1, seg, k, j0, j1, y, y0, y1);
-                    default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
-                }
+        }
+        if (m - i == 2) {
+            int x0 = xOff + i * k;
+            int y0 = yOff + i * n;
+            switch (dtype) {
+                case F32 -> GemvTiles.tile2x4F32(x, x0, x0 + k, seg, k, j0, j1, y, y0, y0 + n);
+                case BF16 -> GemvTiles.tile2x4Bf16(x, x0, x0 + k, seg, k, j0, j1, y, y0, y0 + n);
+                default -> GemvTiles.tile2x2F16(x, x0, x0 + k, seg, k, j0, j1, y, y0, y0 + n);
             }
-        } else {
-            // one loop per type (rather than a switch inside the loop) so each compiles to straight vector code
-            switch (w.dtype()) {
-                case F32 -> {
-                    for (int j = j0; j < j1; j++) {
-                        y[yOff + j] = dotF32(x, xOff, seg, (long) j * k, k);
-                    }
-                }
-                case BF16 -> {
-                    for (int j = j0; j < j1; j++) {
-                        y[yOff + j] = dotBf16(x, xOff, seg, (long) j * k, k);
-                    }
-                }
-                case F16 -> {
-                    for (int j = j0; j < j1; j++) {
-                        y[yOff + j] = dotF16(x, xOff, seg, (long) j * k, k);
-                    }
-                }
-                default -> throw new IllegalArgumentException("not a float weight type: " + w.dtype());
+        } else if (m - i == 1) {
+            int x0 = xOff + i * k;
+            int y0 = yOff + i * n;
+            switch (dtype) {
+                case F32 -> rowF32(x, x0, seg, k, j0, j1, y, y0);
+                case BF16 -> rowBf16(x, x0, seg, k, j0, j1, y, y0);
+                default -> rowF16(x, x0, seg, k, j0, j1, y, y0);
             }
         }
     }
 
-    private static float dotF32(float[] x, int xo, MemorySegment w, long r, int k) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int c = 0;
-        for (; c + 4 * L <= k; c += 4 * L) {
-            a0 = WeightVectors.f32(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = WeightVectors.f32(w, r + c + L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
-            a2 = WeightVectors.f32(w, r + c + 2 * L).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
-            a3 = WeightVectors.f32(w, r + c + 3 * L).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+    /**
+     * The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time (the last one repeated when fewer are
+     * left): {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]}.
+     */
+    private static void rowF32(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector aa = FloatVector.zero(F);
+            FloatVector ab = aa;
+            FloatVector ac = aa;
+            FloatVector ad = aa;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+                aa = WeightVectors.f32(w, ra + c).fma(xv, aa);
+                ab = WeightVectors.f32(w, rb + c).fma(xv, ab);
+                ac = WeightVectors.f32(w, rc + c).fma(xv, ac);
+                ad = WeightVectors.f32(w, rd + c).fma(xv, ad);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            }
+            float ta = aa.lane(0);
+            float tb = ab.lane(0);
+            float tc = ac.lane(0);
+            float td = ad.lane(0);
+            for (; c < k; c++) {
+                float xc = x[xo + c];
+                ta += xc * Numerics.load(w, DType.F32, ra + c);
+                tb += xc * Numerics.load(w, DType.F32, rb + c);
+                tc += xc * Numerics.load(w, DType.F32, rc + c);
+                td += xc * Numerics.load(w, DType.F32, rd + c);
+            }
+            y[yo + j] = ta;
+            y[yo + jb] = tb;
+            y[yo + jc] = tc;
+            y[yo + jd] = td;
         }
-        for (; c + L <= k; c += L) {
-            a0 = WeightVectors.f32(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        }
-        return dotScalar(x, xo, w, DType.F32, r, c, k, VectorMath.sum(a0.add(a1).add(a2.add(a3))));
     }
 
-    private static float dotBf16(float[] x, int xo, MemorySegment w, long r, int k) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
-        int c = 0;
-        for (; c + 4 * L <= k; c += 4 * L) {
-            a0 = WeightVectors.bf16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = WeightVectors.bf16(w, r + c + L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
-            a2 = WeightVectors.bf16(w, r + c + 2 * L).fma(FloatVector.fromArray(F, x, xo + c + 2 * L), a2);
-            a3 = WeightVectors.bf16(w, r + c + 3 * L).fma(FloatVector.fromArray(F, x, xo + c + 3 * L), a3);
+    /** {@link #rowF32} for BF16 weights. */
+    private static void rowBf16(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector aa = FloatVector.zero(F);
+            FloatVector ab = aa;
+            FloatVector ac = aa;
+            FloatVector ad = aa;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+                aa = WeightVectors.bf16(w, ra + c).fma(xv, aa);
+                ab = WeightVectors.bf16(w, rb + c).fma(xv, ab);
+                ac = WeightVectors.bf16(w, rc + c).fma(xv, ac);
+                ad = WeightVectors.bf16(w, rd + c).fma(xv, ad);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            }
+            float ta = aa.lane(0);
+            float tb = ab.lane(0);
+            float tc = ac.lane(0);
+            float td = ad.lane(0);
+            for (; c < k; c++) {
+                float xc = x[xo + c];
+                ta += xc * Numerics.load(w, DType.BF16, ra + c);
+                tb += xc * Numerics.load(w, DType.BF16, rb + c);
+                tc += xc * Numerics.load(w, DType.BF16, rc + c);
+                td += xc * Numerics.load(w, DType.BF16, rd + c);
+            }
+            y[yo + j] = ta;
+            y[yo + jb] = tb;
+            y[yo + jc] = tc;
+            y[yo + jd] = td;
         }
-        for (; c + L <= k; c += L) {
-            a0 = WeightVectors.bf16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        }
-        return dotScalar(x, xo, w, DType.BF16, r, c, k, VectorMath.sum(a0.add(a1).add(a2.add(a3))));
     }
 
-    /** Two accumulators, not four: four F16 widenings per step exceed C2's inlining node budget. */
-    private static float dotF16(float[] x, int xo, MemorySegment w, long r, int k) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = a0;
-        int c = 0;
-        for (; c + 2 * L <= k; c += 2 * L) {
-            a0 = WeightVectors.f16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-            a1 = WeightVectors.f16(w, r + c + L).fma(FloatVector.fromArray(F, x, xo + c + L), a1);
+    /**
+     * {@link #rowF32} for F16 weights, two W rows at a time: four F16 widenings in one loop pass C2's inlining budget.
+     */
+    private static void rowF16(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 2) {
+            int jb = Math.min(j + 1, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            FloatVector aa = FloatVector.zero(F);
+            FloatVector ab = aa;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+                aa = WeightVectors.f16(w, ra + c).fma(xv, aa);
+                ab = WeightVectors.f16(w, rb + c).fma(xv, ab);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+            }
+            float ta = aa.lane(0);
+            float tb = ab.lane(0);
+            for (; c < k; c++) {
+                float xc = x[xo + c];
+                ta += xc * Numerics.load(w, DType.F16, ra + c);
+                tb += xc * Numerics.load(w, DType.F16, rb + c);
+            }
+            y[yo + j] = ta;
+            y[yo + jb] = tb;
         }
-        for (; c + L <= k; c += L) {
-            a0 = WeightVectors.f16(w, r + c).fma(FloatVector.fromArray(F, x, xo + c), a0);
-        }
-        return dotScalar(x, xo, w, DType.F16, r, c, k, VectorMath.sum(a0.add(a1)));
-    }
-
-    /** {@code sum + Σ_{c ∈ [from, to)} x[xo + c] · w[row + c]}, scalar. */
-    private static float dotScalar(float[] x, int xo, MemorySegment w, DType dtype, long row, int from, int to,
-                                   float sum) {
-        for (int c = from; c < to; c++) {
-            sum += x[xo + c] * Numerics.load(w, dtype, row + c);
-        }
-        return sum;
     }
 }

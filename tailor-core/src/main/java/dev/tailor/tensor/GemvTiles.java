@@ -7,371 +7,570 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Gemv}'s kernels for several rows of X: register tiles in which each loaded (and widened) vector of W, and
- * of X, serves several outputs, where the one-row dot products load both for every output.
+ * {@link Gemv}'s kernels for several rows of X: register tiles of X rows × W rows in which each loaded (and widened)
+ * vector of W, and of X, serves several outputs.
  *
- * <p>Every output keeps exactly the operations of Gemv's one-row dot product for its weight type: the same
- * accumulators ({@code a<q>}) fed the same fused multiply-adds over the same columns (groups of 4 vectors, 2 for
- * F16, then single vectors into the first), the same combination of the accumulators, the lane sum by the steps of
- * {@link VectorMath#sum} and the {@code k mod L} tail added one product at a time. So an output has the bits it has
- * when its row is multiplied alone, whatever tile it lands in: the products are batch invariant
- * ({@link MatMul#batchInvariant}). The lane sums and tails are written out in each kernel, side by side for its
- * outputs, rather than called: a call per output would pass C2's inlining budget in kernels this size and box its
- * vector.
+ * <p>Every output is computed in {@link Gemv}'s order, the one its row gets when multiplied alone: one accumulator
+ * ({@code a<r><s>}) fed the products of the whole vectors by fused multiply-adds, its lanes summed by the steps of
+ * {@link VectorMath#sum} and the {@code k mod L} tail added one product at a time. So an output has the same bits
+ * whatever tile it lands in, and the products are batch invariant ({@link MatMul#batchInvariant}). The lane sums and
+ * tails are written out in each kernel, side by side for its outputs, rather than called: a call per output would
+ * pass C2's inlining budget in kernels this size and box its vector.
  *
- * <p>Tile shapes (X rows × W rows) are chosen by loads: F32 takes 2×2 (one load per FMA; loads, not FMAs, bound
- * these products). BF16 and F16 take 4×1 and, for the rows left over, 2×1: each W vector is widened once for several
- * X rows, and a second W row's widenings in the same loop would pass C2's inlining budget and box the vectors.
- * The loops run to precomputed bounds (not {@code c + 4L <= k}), so C2 removes their range checks.
+ * <p>Tile shapes are chosen by loads, which bound these products more than the FMAs do. F32 and BF16 take 4×4: per
+ * step, 4 W and 4 X vectors loaded for 16 fused multiply-adds into 16 accumulators (with the 4 W and 1 X vectors
+ * live, 21 of AVX-512's 32 registers); taller tiles (8×2, 16×1) load W less often but measured no faster while W's
+ * chunk stays in L2. F16 takes 4×2: four F16 widenings in one loop pass C2's inlining budget, and a 4×4 F16 tile,
+ * its vectors boxed, measured at less than half the speed. The rows of X left over from groups of four take the
+ * 2-row tiles. The loops run to a precomputed bound (not {@code c + L <= k}), so C2 removes their range checks.
  */
 final class GemvTiles {
     private GemvTiles() {
     }
 
     /**
-     * Gemv's {@code dotF32} for X rows {@code x0, x1} (offsets, possibly equal) against W rows {@code [j0, j1)} two at
-     * a time (the last one twice when they are odd): each X and W vector is loaded once for the tile's four outputs.
-     * Accumulator {@code a<r><s><q>} is dotF32's {@code a<q>} for X row r and W row s.
+     * X rows {@code x0..x3} (offsets, possibly repeated) against W rows {@code [j0, j1)} four at a time (the last one
+     * repeated when fewer are left): each X and W vector is loaded once for the tile's 16 outputs. Accumulator
+     * {@code a<r><s>} is the output of X row r and W row s.
      */
-    static void tile2x2F32(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
+    static void tile4x4F32(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1, float[] y,
+                           int y0, int y1, int y2, int y3) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a0c = a0a;
+            FloatVector a0d = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
+            FloatVector a1c = a0a;
+            FloatVector a1d = a0a;
+            FloatVector a2a = a0a;
+            FloatVector a2b = a0a;
+            FloatVector a2c = a0a;
+            FloatVector a2d = a0a;
+            FloatVector a3a = a0a;
+            FloatVector a3b = a0a;
+            FloatVector a3c = a0a;
+            FloatVector a3d = a0a;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector wa = WeightVectors.f32(w, ra + c);
+                FloatVector wb = WeightVectors.f32(w, rb + c);
+                FloatVector wc = WeightVectors.f32(w, rc + c);
+                FloatVector wd = WeightVectors.f32(w, rd + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+                xv = FloatVector.fromArray(F, x, x2 + c);
+                a2a = wa.fma(xv, a2a);
+                a2b = wb.fma(xv, a2b);
+                a2c = wc.fma(xv, a2c);
+                a2d = wd.fma(xv, a2d);
+                xv = FloatVector.fromArray(F, x, x3 + c);
+                a3a = wa.fma(xv, a3a);
+                a3b = wb.fma(xv, a3b);
+                a3c = wc.fma(xv, a3c);
+                a3d = wd.fma(xv, a3d);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE[t]));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE[t]));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE[t]));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE[t]));
+            }
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t0c = a0c.lane(0);
+            float t0d = a0d.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
+            float t1c = a1c.lane(0);
+            float t1d = a1d.lane(0);
+            float t2a = a2a.lane(0);
+            float t2b = a2b.lane(0);
+            float t2c = a2c.lane(0);
+            float t2d = a2d.lane(0);
+            float t3a = a3a.lane(0);
+            float t3b = a3b.lane(0);
+            float t3c = a3c.lane(0);
+            float t3d = a3d.lane(0);
+            for (; c < k; c++) {
+                float wa = Numerics.load(w, DType.F32, ra + c);
+                float wb = Numerics.load(w, DType.F32, rb + c);
+                float wc = Numerics.load(w, DType.F32, rc + c);
+                float wd = Numerics.load(w, DType.F32, rd + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t0c += x[x0 + c] * wc;
+                t0d += x[x0 + c] * wd;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
+                t1c += x[x1 + c] * wc;
+                t1d += x[x1 + c] * wd;
+                t2a += x[x2 + c] * wa;
+                t2b += x[x2 + c] * wb;
+                t2c += x[x2 + c] * wc;
+                t2d += x[x2 + c] * wd;
+                t3a += x[x3 + c] * wa;
+                t3b += x[x3 + c] * wb;
+                t3c += x[x3 + c] * wc;
+                t3d += x[x3 + c] * wd;
+            }
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y0 + jc] = t0c;
+            y[y0 + jd] = t0d;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
+            y[y1 + jc] = t1c;
+            y[y1 + jd] = t1d;
+            y[y2 + j] = t2a;
+            y[y2 + jb] = t2b;
+            y[y2 + jc] = t2c;
+            y[y2 + jd] = t2d;
+            y[y3 + j] = t3a;
+            y[y3 + jb] = t3b;
+            y[y3 + jc] = t3c;
+            y[y3 + jd] = t3d;
+        }
+    }
+
+    /** {@link #tile4x4F32} for two X rows {@code x0, x1}: the rows left over from groups of four. */
+    static void tile2x4F32(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                            int y1) {
-        int groups = k / (4 * L) * (4 * L);
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a0c = a0a;
+            FloatVector a0d = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
+            FloatVector a1c = a0a;
+            FloatVector a1d = a0a;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector wa = WeightVectors.f32(w, ra + c);
+                FloatVector wb = WeightVectors.f32(w, rb + c);
+                FloatVector wc = WeightVectors.f32(w, rc + c);
+                FloatVector wd = WeightVectors.f32(w, rd + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+            }
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t0c = a0c.lane(0);
+            float t0d = a0d.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
+            float t1c = a1c.lane(0);
+            float t1d = a1d.lane(0);
+            for (; c < k; c++) {
+                float wa = Numerics.load(w, DType.F32, ra + c);
+                float wb = Numerics.load(w, DType.F32, rb + c);
+                float wc = Numerics.load(w, DType.F32, rc + c);
+                float wd = Numerics.load(w, DType.F32, rd + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t0c += x[x0 + c] * wc;
+                t0d += x[x0 + c] * wd;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
+                t1c += x[x1 + c] * wc;
+                t1d += x[x1 + c] * wd;
+            }
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y0 + jc] = t0c;
+            y[y0 + jd] = t0d;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
+            y[y1 + jc] = t1c;
+            y[y1 + jd] = t1d;
+        }
+    }
+
+    /** {@link #tile4x4F32} for BF16 weights, each W vector widened once for the tile. */
+    static void tile4x4Bf16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1,
+                            float[] y, int y0, int y1, int y2, int y3) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a0c = a0a;
+            FloatVector a0d = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
+            FloatVector a1c = a0a;
+            FloatVector a1d = a0a;
+            FloatVector a2a = a0a;
+            FloatVector a2b = a0a;
+            FloatVector a2c = a0a;
+            FloatVector a2d = a0a;
+            FloatVector a3a = a0a;
+            FloatVector a3b = a0a;
+            FloatVector a3c = a0a;
+            FloatVector a3d = a0a;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector wa = WeightVectors.bf16(w, ra + c);
+                FloatVector wb = WeightVectors.bf16(w, rb + c);
+                FloatVector wc = WeightVectors.bf16(w, rc + c);
+                FloatVector wd = WeightVectors.bf16(w, rd + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+                xv = FloatVector.fromArray(F, x, x2 + c);
+                a2a = wa.fma(xv, a2a);
+                a2b = wb.fma(xv, a2b);
+                a2c = wc.fma(xv, a2c);
+                a2d = wd.fma(xv, a2d);
+                xv = FloatVector.fromArray(F, x, x3 + c);
+                a3a = wa.fma(xv, a3a);
+                a3b = wb.fma(xv, a3b);
+                a3c = wc.fma(xv, a3c);
+                a3d = wd.fma(xv, a3d);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE[t]));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE[t]));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE[t]));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE[t]));
+            }
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t0c = a0c.lane(0);
+            float t0d = a0d.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
+            float t1c = a1c.lane(0);
+            float t1d = a1d.lane(0);
+            float t2a = a2a.lane(0);
+            float t2b = a2b.lane(0);
+            float t2c = a2c.lane(0);
+            float t2d = a2d.lane(0);
+            float t3a = a3a.lane(0);
+            float t3b = a3b.lane(0);
+            float t3c = a3c.lane(0);
+            float t3d = a3d.lane(0);
+            for (; c < k; c++) {
+                float wa = Numerics.load(w, DType.BF16, ra + c);
+                float wb = Numerics.load(w, DType.BF16, rb + c);
+                float wc = Numerics.load(w, DType.BF16, rc + c);
+                float wd = Numerics.load(w, DType.BF16, rd + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t0c += x[x0 + c] * wc;
+                t0d += x[x0 + c] * wd;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
+                t1c += x[x1 + c] * wc;
+                t1d += x[x1 + c] * wd;
+                t2a += x[x2 + c] * wa;
+                t2b += x[x2 + c] * wb;
+                t2c += x[x2 + c] * wc;
+                t2d += x[x2 + c] * wd;
+                t3a += x[x3 + c] * wa;
+                t3b += x[x3 + c] * wb;
+                t3c += x[x3 + c] * wc;
+                t3d += x[x3 + c] * wd;
+            }
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y0 + jc] = t0c;
+            y[y0 + jd] = t0d;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
+            y[y1 + jc] = t1c;
+            y[y1 + jd] = t1d;
+            y[y2 + j] = t2a;
+            y[y2 + jb] = t2b;
+            y[y2 + jc] = t2c;
+            y[y2 + jd] = t2d;
+            y[y3 + j] = t3a;
+            y[y3 + jb] = t3b;
+            y[y3 + jc] = t3c;
+            y[y3 + jd] = t3d;
+        }
+    }
+
+    /** {@link #tile2x4F32} for BF16 weights. */
+    static void tile2x4Bf16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
+                            int y1) {
+        int vectors = k / L * L;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            long rc = (long) jc * k;
+            long rd = (long) jd * k;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a0c = a0a;
+            FloatVector a0d = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
+            FloatVector a1c = a0a;
+            FloatVector a1d = a0a;
+            int c = 0;
+            for (; c < vectors; c += L) {
+                FloatVector wa = WeightVectors.bf16(w, ra + c);
+                FloatVector wb = WeightVectors.bf16(w, rb + c);
+                FloatVector wc = WeightVectors.bf16(w, rc + c);
+                FloatVector wd = WeightVectors.bf16(w, rd + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+            }
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t0c = a0c.lane(0);
+            float t0d = a0d.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
+            float t1c = a1c.lane(0);
+            float t1d = a1d.lane(0);
+            for (; c < k; c++) {
+                float wa = Numerics.load(w, DType.BF16, ra + c);
+                float wb = Numerics.load(w, DType.BF16, rb + c);
+                float wc = Numerics.load(w, DType.BF16, rc + c);
+                float wd = Numerics.load(w, DType.BF16, rd + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t0c += x[x0 + c] * wc;
+                t0d += x[x0 + c] * wd;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
+                t1c += x[x1 + c] * wc;
+                t1d += x[x1 + c] * wd;
+            }
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y0 + jc] = t0c;
+            y[y0 + jd] = t0d;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
+            y[y1 + jc] = t1c;
+            y[y1 + jd] = t1d;
+        }
+    }
+
+    /** {@link #tile4x4F32} for F16 weights, two W rows at a time (see the class comment). */
+    static void tile4x2F16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1, float[] y,
+                           int y0, int y1, int y2, int y3) {
         int vectors = k / L * L;
         for (int j = j0; j < j1; j += 2) {
             int jb = Math.min(j + 1, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
-            FloatVector a000 = FloatVector.zero(F);
-            FloatVector a001 = a000;
-            FloatVector a002 = a000;
-            FloatVector a003 = a000;
-            FloatVector a010 = a000;
-            FloatVector a011 = a000;
-            FloatVector a012 = a000;
-            FloatVector a013 = a000;
-            FloatVector a100 = a000;
-            FloatVector a101 = a000;
-            FloatVector a102 = a000;
-            FloatVector a103 = a000;
-            FloatVector a110 = a000;
-            FloatVector a111 = a000;
-            FloatVector a112 = a000;
-            FloatVector a113 = a000;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
+            FloatVector a2a = a0a;
+            FloatVector a2b = a0a;
+            FloatVector a3a = a0a;
+            FloatVector a3b = a0a;
             int c = 0;
-            for (; c < groups; c += 4 * L) {
-                FloatVector wa = WeightVectors.f32(w, ra + c);
-                FloatVector wb = WeightVectors.f32(w, rb + c);
-                FloatVector xa = FloatVector.fromArray(F, x, x0 + c);
-                FloatVector xb = FloatVector.fromArray(F, x, x1 + c);
-                a000 = wa.fma(xa, a000);
-                a010 = wb.fma(xa, a010);
-                a100 = wa.fma(xb, a100);
-                a110 = wb.fma(xb, a110);
-                wa = WeightVectors.f32(w, ra + c + L);
-                wb = WeightVectors.f32(w, rb + c + L);
-                xa = FloatVector.fromArray(F, x, x0 + c + L);
-                xb = FloatVector.fromArray(F, x, x1 + c + L);
-                a001 = wa.fma(xa, a001);
-                a011 = wb.fma(xa, a011);
-                a101 = wa.fma(xb, a101);
-                a111 = wb.fma(xb, a111);
-                wa = WeightVectors.f32(w, ra + c + 2 * L);
-                wb = WeightVectors.f32(w, rb + c + 2 * L);
-                xa = FloatVector.fromArray(F, x, x0 + c + 2 * L);
-                xb = FloatVector.fromArray(F, x, x1 + c + 2 * L);
-                a002 = wa.fma(xa, a002);
-                a012 = wb.fma(xa, a012);
-                a102 = wa.fma(xb, a102);
-                a112 = wb.fma(xb, a112);
-                wa = WeightVectors.f32(w, ra + c + 3 * L);
-                wb = WeightVectors.f32(w, rb + c + 3 * L);
-                xa = FloatVector.fromArray(F, x, x0 + c + 3 * L);
-                xb = FloatVector.fromArray(F, x, x1 + c + 3 * L);
-                a003 = wa.fma(xa, a003);
-                a013 = wb.fma(xa, a013);
-                a103 = wa.fma(xb, a103);
-                a113 = wb.fma(xb, a113);
-            }
             for (; c < vectors; c += L) {
-                FloatVector wa = WeightVectors.f32(w, ra + c);
-                FloatVector wb = WeightVectors.f32(w, rb + c);
-                FloatVector xa = FloatVector.fromArray(F, x, x0 + c);
-                FloatVector xb = FloatVector.fromArray(F, x, x1 + c);
-                a000 = wa.fma(xa, a000);
-                a010 = wb.fma(xa, a010);
-                a100 = wa.fma(xb, a100);
-                a110 = wb.fma(xb, a110);
+                FloatVector wa = WeightVectors.f16(w, ra + c);
+                FloatVector wb = WeightVectors.f16(w, rb + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                xv = FloatVector.fromArray(F, x, x2 + c);
+                a2a = wa.fma(xv, a2a);
+                a2b = wb.fma(xv, a2b);
+                xv = FloatVector.fromArray(F, x, x3 + c);
+                a3a = wa.fma(xv, a3a);
+                a3b = wb.fma(xv, a3b);
             }
-            FloatVector s00 = a000.add(a001).add(a002.add(a003));
-            FloatVector s01 = a010.add(a011).add(a012.add(a013));
-            FloatVector s10 = a100.add(a101).add(a102.add(a103));
-            FloatVector s11 = a110.add(a111).add(a112.add(a113));
             for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                s00 = s00.add(s00.rearrange(VectorMath.ROTATE[t]));
-                s01 = s01.add(s01.rearrange(VectorMath.ROTATE[t]));
-                s10 = s10.add(s10.rearrange(VectorMath.ROTATE[t]));
-                s11 = s11.add(s11.rearrange(VectorMath.ROTATE[t]));
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
             }
-            float t00 = s00.lane(0);
-            float t01 = s01.lane(0);
-            float t10 = s10.lane(0);
-            float t11 = s11.lane(0);
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
+            float t2a = a2a.lane(0);
+            float t2b = a2b.lane(0);
+            float t3a = a3a.lane(0);
+            float t3b = a3b.lane(0);
             for (; c < k; c++) {
-                float wa = Numerics.load(w, DType.F32, ra + c);
-                float wb = Numerics.load(w, DType.F32, rb + c);
-                t00 += x[x0 + c] * wa;
-                t01 += x[x0 + c] * wb;
-                t10 += x[x1 + c] * wa;
-                t11 += x[x1 + c] * wb;
+                float wa = Numerics.load(w, DType.F16, ra + c);
+                float wb = Numerics.load(w, DType.F16, rb + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
+                t2a += x[x2 + c] * wa;
+                t2b += x[x2 + c] * wb;
+                t3a += x[x3 + c] * wa;
+                t3b += x[x3 + c] * wb;
             }
-            y[y0 + j] = t00;
-            y[y0 + jb] = t01;
-            y[y1 + j] = t10;
-            y[y1 + jb] = t11;
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
+            y[y2 + j] = t2a;
+            y[y2 + jb] = t2b;
+            y[y3 + j] = t3a;
+            y[y3 + jb] = t3b;
         }
     }
 
-    /**
-     * Gemv's {@code dotBf16} for X rows {@code x0..x3} (offsets, possibly repeated) against W rows {@code [j0, j1)}:
-     * each W vector is loaded and widened once for the four rows. Accumulator {@code a<r><q>} is dotBf16's
-     * {@code a<q>} for X row r.
-     */
-    static void tile4x1Bf16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1,
-                            float[] y, int y0, int y1, int y2, int y3) {
-        int groups = k / (4 * L) * (4 * L);
-        int vectors = k / L * L;
-        for (int j = j0; j < j1; j++) {
-            long r = (long) j * k;
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00;
-            FloatVector a02 = a00;
-            FloatVector a03 = a00;
-            FloatVector a10 = a00;
-            FloatVector a11 = a00;
-            FloatVector a12 = a00;
-            FloatVector a13 = a00;
-            FloatVector a20 = a00;
-            FloatVector a21 = a00;
-            FloatVector a22 = a00;
-            FloatVector a23 = a00;
-            FloatVector a30 = a00;
-            FloatVector a31 = a00;
-            FloatVector a32 = a00;
-            FloatVector a33 = a00;
-            int c = 0;
-            for (; c < groups; c += 4 * L) {
-                FloatVector v = WeightVectors.bf16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                a20 = v.fma(FloatVector.fromArray(F, x, x2 + c), a20);
-                a30 = v.fma(FloatVector.fromArray(F, x, x3 + c), a30);
-                v = WeightVectors.bf16(w, r + c + L);
-                a01 = v.fma(FloatVector.fromArray(F, x, x0 + c + L), a01);
-                a11 = v.fma(FloatVector.fromArray(F, x, x1 + c + L), a11);
-                a21 = v.fma(FloatVector.fromArray(F, x, x2 + c + L), a21);
-                a31 = v.fma(FloatVector.fromArray(F, x, x3 + c + L), a31);
-                v = WeightVectors.bf16(w, r + c + 2 * L);
-                a02 = v.fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a02);
-                a12 = v.fma(FloatVector.fromArray(F, x, x1 + c + 2 * L), a12);
-                a22 = v.fma(FloatVector.fromArray(F, x, x2 + c + 2 * L), a22);
-                a32 = v.fma(FloatVector.fromArray(F, x, x3 + c + 2 * L), a32);
-                v = WeightVectors.bf16(w, r + c + 3 * L);
-                a03 = v.fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a03);
-                a13 = v.fma(FloatVector.fromArray(F, x, x1 + c + 3 * L), a13);
-                a23 = v.fma(FloatVector.fromArray(F, x, x2 + c + 3 * L), a23);
-                a33 = v.fma(FloatVector.fromArray(F, x, x3 + c + 3 * L), a33);
-            }
-            for (; c < vectors; c += L) {
-                FloatVector v = WeightVectors.bf16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                a20 = v.fma(FloatVector.fromArray(F, x, x2 + c), a20);
-                a30 = v.fma(FloatVector.fromArray(F, x, x3 + c), a30);
-            }
-            FloatVector s0 = a00.add(a01).add(a02.add(a03));
-            FloatVector s1 = a10.add(a11).add(a12.add(a13));
-            FloatVector s2 = a20.add(a21).add(a22.add(a23));
-            FloatVector s3 = a30.add(a31).add(a32.add(a33));
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                s0 = s0.add(s0.rearrange(VectorMath.ROTATE[t]));
-                s1 = s1.add(s1.rearrange(VectorMath.ROTATE[t]));
-                s2 = s2.add(s2.rearrange(VectorMath.ROTATE[t]));
-                s3 = s3.add(s3.rearrange(VectorMath.ROTATE[t]));
-            }
-            float t0 = s0.lane(0);
-            float t1 = s1.lane(0);
-            float t2 = s2.lane(0);
-            float t3 = s3.lane(0);
-            for (; c < k; c++) {
-                float wc = Numerics.load(w, DType.BF16, r + c);
-                t0 += x[x0 + c] * wc;
-                t1 += x[x1 + c] * wc;
-                t2 += x[x2 + c] * wc;
-                t3 += x[x3 + c] * wc;
-            }
-            y[y0 + j] = t0;
-            y[y1 + j] = t1;
-            y[y2 + j] = t2;
-            y[y3 + j] = t3;
-        }
-    }
-
-    /** {@link #tile4x1Bf16} for F16 weights: Gemv's {@code dotF16}, two accumulators per output. */
-    static void tile4x1F16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1,
-                           float[] y, int y0, int y1, int y2, int y3) {
-        int groups = k / (2 * L) * (2 * L);
-        int vectors = k / L * L;
-        for (int j = j0; j < j1; j++) {
-            long r = (long) j * k;
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00;
-            FloatVector a10 = a00;
-            FloatVector a11 = a00;
-            FloatVector a20 = a00;
-            FloatVector a21 = a00;
-            FloatVector a30 = a00;
-            FloatVector a31 = a00;
-            int c = 0;
-            for (; c < groups; c += 2 * L) {
-                FloatVector v = WeightVectors.f16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                a20 = v.fma(FloatVector.fromArray(F, x, x2 + c), a20);
-                a30 = v.fma(FloatVector.fromArray(F, x, x3 + c), a30);
-                v = WeightVectors.f16(w, r + c + L);
-                a01 = v.fma(FloatVector.fromArray(F, x, x0 + c + L), a01);
-                a11 = v.fma(FloatVector.fromArray(F, x, x1 + c + L), a11);
-                a21 = v.fma(FloatVector.fromArray(F, x, x2 + c + L), a21);
-                a31 = v.fma(FloatVector.fromArray(F, x, x3 + c + L), a31);
-            }
-            for (; c < vectors; c += L) {
-                FloatVector v = WeightVectors.f16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                a20 = v.fma(FloatVector.fromArray(F, x, x2 + c), a20);
-                a30 = v.fma(FloatVector.fromArray(F, x, x3 + c), a30);
-            }
-            FloatVector s0 = a00.add(a01);
-            FloatVector s1 = a10.add(a11);
-            FloatVector s2 = a20.add(a21);
-            FloatVector s3 = a30.add(a31);
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                s0 = s0.add(s0.rearrange(VectorMath.ROTATE[t]));
-                s1 = s1.add(s1.rearrange(VectorMath.ROTATE[t]));
-                s2 = s2.add(s2.rearrange(VectorMath.ROTATE[t]));
-                s3 = s3.add(s3.rearrange(VectorMath.ROTATE[t]));
-            }
-            float t0 = s0.lane(0);
-            float t1 = s1.lane(0);
-            float t2 = s2.lane(0);
-            float t3 = s3.lane(0);
-            for (; c < k; c++) {
-                float wc = Numerics.load(w, DType.F16, r + c);
-                t0 += x[x0 + c] * wc;
-                t1 += x[x1 + c] * wc;
-                t2 += x[x2 + c] * wc;
-                t3 += x[x3 + c] * wc;
-            }
-            y[y0 + j] = t0;
-            y[y1 + j] = t1;
-            y[y2 + j] = t2;
-            y[y3 + j] = t3;
-        }
-    }
-
-    /** {@link #tile4x1Bf16} for two X rows {@code x0, x1} (possibly equal): the rows left over from groups of 4. */
-    static void tile2x1Bf16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
-                            int y1) {
-        int groups = k / (4 * L) * (4 * L);
-        int vectors = k / L * L;
-        for (int j = j0; j < j1; j++) {
-            long r = (long) j * k;
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00;
-            FloatVector a02 = a00;
-            FloatVector a03 = a00;
-            FloatVector a10 = a00;
-            FloatVector a11 = a00;
-            FloatVector a12 = a00;
-            FloatVector a13 = a00;
-            int c = 0;
-            for (; c < groups; c += 4 * L) {
-                FloatVector v = WeightVectors.bf16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                v = WeightVectors.bf16(w, r + c + L);
-                a01 = v.fma(FloatVector.fromArray(F, x, x0 + c + L), a01);
-                a11 = v.fma(FloatVector.fromArray(F, x, x1 + c + L), a11);
-                v = WeightVectors.bf16(w, r + c + 2 * L);
-                a02 = v.fma(FloatVector.fromArray(F, x, x0 + c + 2 * L), a02);
-                a12 = v.fma(FloatVector.fromArray(F, x, x1 + c + 2 * L), a12);
-                v = WeightVectors.bf16(w, r + c + 3 * L);
-                a03 = v.fma(FloatVector.fromArray(F, x, x0 + c + 3 * L), a03);
-                a13 = v.fma(FloatVector.fromArray(F, x, x1 + c + 3 * L), a13);
-            }
-            for (; c < vectors; c += L) {
-                FloatVector v = WeightVectors.bf16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-            }
-            FloatVector s0 = a00.add(a01).add(a02.add(a03));
-            FloatVector s1 = a10.add(a11).add(a12.add(a13));
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                s0 = s0.add(s0.rearrange(VectorMath.ROTATE[t]));
-                s1 = s1.add(s1.rearrange(VectorMath.ROTATE[t]));
-            }
-            float t0 = s0.lane(0);
-            float t1 = s1.lane(0);
-            for (; c < k; c++) {
-                float wc = Numerics.load(w, DType.BF16, r + c);
-                t0 += x[x0 + c] * wc;
-                t1 += x[x1 + c] * wc;
-            }
-            y[y0 + j] = t0;
-            y[y1 + j] = t1;
-        }
-    }
-
-    /** {@link #tile4x1F16} for two X rows {@code x0, x1} (possibly equal). */
-    static void tile2x1F16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
+    /** {@link #tile4x2F16} for two X rows {@code x0, x1}. */
+    static void tile2x2F16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                            int y1) {
-        int groups = k / (2 * L) * (2 * L);
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j++) {
-            long r = (long) j * k;
-            FloatVector a00 = FloatVector.zero(F);
-            FloatVector a01 = a00;
-            FloatVector a10 = a00;
-            FloatVector a11 = a00;
+        for (int j = j0; j < j1; j += 2) {
+            int jb = Math.min(j + 1, j1 - 1);
+            long ra = (long) j * k;
+            long rb = (long) jb * k;
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a0b = a0a;
+            FloatVector a1a = a0a;
+            FloatVector a1b = a0a;
             int c = 0;
-            for (; c < groups; c += 2 * L) {
-                FloatVector v = WeightVectors.f16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
-                v = WeightVectors.f16(w, r + c + L);
-                a01 = v.fma(FloatVector.fromArray(F, x, x0 + c + L), a01);
-                a11 = v.fma(FloatVector.fromArray(F, x, x1 + c + L), a11);
-            }
             for (; c < vectors; c += L) {
-                FloatVector v = WeightVectors.f16(w, r + c);
-                a00 = v.fma(FloatVector.fromArray(F, x, x0 + c), a00);
-                a10 = v.fma(FloatVector.fromArray(F, x, x1 + c), a10);
+                FloatVector wa = WeightVectors.f16(w, ra + c);
+                FloatVector wb = WeightVectors.f16(w, rb + c);
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
             }
-            FloatVector s0 = a00.add(a01);
-            FloatVector s1 = a10.add(a11);
             for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                s0 = s0.add(s0.rearrange(VectorMath.ROTATE[t]));
-                s1 = s1.add(s1.rearrange(VectorMath.ROTATE[t]));
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
             }
-            float t0 = s0.lane(0);
-            float t1 = s1.lane(0);
+            float t0a = a0a.lane(0);
+            float t0b = a0b.lane(0);
+            float t1a = a1a.lane(0);
+            float t1b = a1b.lane(0);
             for (; c < k; c++) {
-                float wc = Numerics.load(w, DType.F16, r + c);
-                t0 += x[x0 + c] * wc;
-                t1 += x[x1 + c] * wc;
+                float wa = Numerics.load(w, DType.F16, ra + c);
+                float wb = Numerics.load(w, DType.F16, rb + c);
+                t0a += x[x0 + c] * wa;
+                t0b += x[x0 + c] * wb;
+                t1a += x[x1 + c] * wa;
+                t1b += x[x1 + c] * wb;
             }
-            y[y0 + j] = t0;
-            y[y1 + j] = t1;
+            y[y0 + j] = t0a;
+            y[y0 + jb] = t0b;
+            y[y1 + j] = t1a;
+            y[y1 + jb] = t1b;
         }
     }
 }

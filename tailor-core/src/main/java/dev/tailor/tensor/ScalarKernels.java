@@ -24,44 +24,29 @@ public final class ScalarKernels {
 
     /**
      * {@link MatMul#matmulTransposed} with exactly the operations of its streaming kernel ({@link Gemv}) on vectors of
-     * {@code lanes} floats, one lane at a time, so the two agree bit for bit. Per output, {@code acc} accumulators of
-     * {@code lanes} floats (4; 2 for F16 weights) take column c in accumulator {@code (c / lanes) mod acc}, lane
-     * {@code c mod lanes}, by fused multiply-adds while a whole group of {@code acc·lanes} columns is left; then whole
-     * vectors go to the first accumulator; the accumulators are added lane by lane ({@code (a0 + a1) + (a2 + a3)}),
-     * their lanes summed by halves ({@link VectorMath#sum}), and the last {@code k mod lanes} columns added one
-     * product at a time.
+     * {@code lanes} floats, one lane at a time, so the two agree bit for bit. Per output, one accumulator of
+     * {@code lanes} floats takes column c in lane {@code c mod lanes} by fused multiply-adds while a whole vector of
+     * columns is left; its lanes are summed by halves ({@link VectorMath#sum}), and the last {@code k mod lanes}
+     * columns added one product at a time.
      */
     public static void matmulTransposedStreamingOrder(float[] x, int m, WeightMatrix w, float[] y, int lanes) {
         int n = w.rows();
         int k = w.cols();
-        int accs = w.dtype() == DType.F16 ? 2 : 4;
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
-                float[][] a = new float[accs][lanes];
+                float[] a = new float[lanes];
                 int c = 0;
-                for (; c + accs * lanes <= k; c += accs * lanes) {
-                    for (int q = 0; q < accs; q++) {
-                        for (int l = 0; l < lanes; l++) {
-                            int col = c + q * lanes + l;
-                            a[q][l] = Math.fma(w.get(j, col), x[i * k + col], a[q][l]);
-                        }
-                    }
-                }
                 for (; c + lanes <= k; c += lanes) {
                     for (int l = 0; l < lanes; l++) {
-                        a[0][l] = Math.fma(w.get(j, c + l), x[i * k + c + l], a[0][l]);
+                        a[l] = Math.fma(w.get(j, c + l), x[i * k + c + l], a[l]);
                     }
-                }
-                float[] v = new float[lanes];
-                for (int l = 0; l < lanes; l++) {
-                    v[l] = accs == 4 ? (a[0][l] + a[1][l]) + (a[2][l] + a[3][l]) : a[0][l] + a[1][l];
                 }
                 for (int half = lanes / 2; half >= 1; half /= 2) {
                     for (int l = 0; l < half; l++) {
-                        v[l] += v[l + half];
+                        a[l] += a[l + half];
                     }
                 }
-                float sum = v[0];
+                float sum = a[0];
                 for (; c < k; c++) {
                     sum += x[i * k + c] * w.get(j, c);
                 }
