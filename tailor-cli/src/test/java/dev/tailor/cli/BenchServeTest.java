@@ -30,10 +30,12 @@ class BenchServeTest {
                 assertEquals(adapters, r.get("adapters"));
                 assertEquals(streams * 3, r.get("requests"));
                 assertEquals((long) streams * 3 * 5, ((Number) r.get("tokens")).longValue(), r.toString());
-                for (String field : List.of("requests_per_s", "tokens_per_s", "ttft_p50_ms", "itl_p50_ms",
-                        "decode_tokens_per_s", "peak_rss_mib")) {
+                for (String field : List.of("requests_per_s", "tokens_per_s", "ttft_p50_ms", "decode_tokens_per_s",
+                        "peak_rss_mib")) {
                     assertTrue(number(r, field) > 0, field + " in " + r);
                 }
+                // the tiny model's tokens can reach the client together (gaps below the 10 µs the result keeps)
+                assertTrue(number(r, "itl_p50_ms") >= 0, r.toString());
                 assertTrue(number(r, "ttft_p50_ms") <= number(r, "ttft_p99_ms"), r.toString());
                 assertTrue(number(r, "itl_p50_ms") <= number(r, "itl_p99_ms"), r.toString());
                 double rate = number(r, "tokens") / number(r, "wall_s");
