@@ -236,7 +236,7 @@ class UploadTest {
             byte[] damaged = new Archives.Tar().file("adapter_config.json", config).file(model, weights).bytes();
             damaged[512 + (config.length + 511) / 512 * 512 + 150]++; // the second header's checksum
             List<Hostile> hostile = List.of(
-                    new Hostile("absolute.tar", new Archives.Tar().file("/tmp/adapter_config.json", config).bytes(),
+                    new Hostile("absolute.tar", new Archives.Tar().file("/adapter_config.json", config).bytes(),
                             "absolute path"),
                     new Hostile("absolute.zip", Archives.zip(Map.of("/etc/adapter_config.json", config)),
                             "absolute path"),
