@@ -253,7 +253,8 @@ class PostgresReplicasTest {
 
         HttpResponse<String> mine = b.send("PUT", "/v1/adapters/acmes", "{\"path\": \"" + adapterOne + "\"}", key);
         assertEquals(200, mine.statusCode(), mine.body());
-        a.await("/v1/adapters/acmes", j -> j.at("/aliases/prod").asInt() == 1, "the tenant's adapter registered on b");
+        a.await("/v1/adapters/acme:acmes", j -> j.at("/aliases/prod").asInt() == 1,
+                "the tenant's adapter registered on b, under its key");
         assertEquals(200, a.send("GET", "/v1/adapters/acmes", null, key).statusCode());
         assertEquals(404, a.send("GET", "/v1/adapters/acmes", null, other).statusCode(),
                 "a knows whose it is: another tenant does not see it");

@@ -22,6 +22,11 @@ public record AdapterInfo(String name, Map<String, Integer> aliases, List<Adapte
                 .toList(), traffic, evaluations);
     }
 
+    /** This adapter under {@code name}: what a caller who calls it so is shown. */
+    AdapterInfo named(String name) {
+        return new AdapterInfo(name, aliases, versions, traffic, evaluations);
+    }
+
     /** The version numbers, for messages: {@code 1, 2, 3}. */
     String numbers() {
         return String.join(", ", versions.stream().map(v -> String.valueOf(v.version())).toList());

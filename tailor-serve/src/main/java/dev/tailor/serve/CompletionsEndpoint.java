@@ -64,8 +64,9 @@ final class CompletionsEndpoint {
     /** Answers one request. */
     void handle(RequestBody body, ServerResponse res) throws IOException {
         String model = body.requiredString("model");
-        LlamaModel view = models.resolve(model, Caller.current(), body.string("user"));
-        AccessRecord.current().model(model);
+        Caller caller = Caller.current();
+        LlamaModel view = models.resolve(model, caller, body.string("user"));
+        AccessRecord.current().model(models.qualified(model, caller));
         PretrainedModel pretrained = models.pretrained();
         int[] prompt = kind == Kind.CHAT ? Prompts.chat(body, pretrained, model) : Prompts.completion(body, pretrained);
         GenerationParams params = GenerationParams.parse(body, maxTokensLimit, kind == Kind.CHAT);

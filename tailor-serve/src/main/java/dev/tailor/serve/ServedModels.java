@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.logging.Logger;
 
@@ -293,7 +295,8 @@ public final class ServedModels implements AutoCloseable {
 
     /**
      * As {@link #resolve(String)}, for {@code caller} and a request from {@code user} (OpenAI's {@code user} field, or
-     * null). An adapter the caller may not see is answered exactly as one that does not exist, so a tenant cannot
+     * null). The caller names adapters as {@link Namespace} says: a tenant its own by their names without its prefix,
+     * and the shared ones; another tenant's adapter is answered exactly as one that does not exist, so a tenant cannot
      * learn another's adapter names. A plain registered name with a traffic split serves the version the split gives
      * that user (the same one every time while the split stands; a random one by weight when {@code user} is null);
      * {@code name@n} ignores the split.
@@ -301,50 +304,70 @@ public final class ServedModels implements AutoCloseable {
      * @throws ApiException 404 naming the model
      */
     public LlamaModel resolve(String model, Caller caller, String user) {
-        if (!caller.admin() && !model.equals(baseId)) {
-            for (String part : model.split("\\" + STACK, -1)) {
-                int at = part.lastIndexOf(VERSION);
-                String name = at < 0 ? part : part.substring(0, at);
-                boolean known = registered.containsKey(name) || (at < 0 && loadedNames().contains(name));
-                if (!known || !visible(name, caller)) {
-                    throw ApiException.modelNotFound(model, "there is no adapter '" + name + "'; the base is '"
-                            + baseId + "'");
-                }
-            }
-        }
         if (model.equals(baseId)) {
             return adapted.base();
         }
         Map<String, AdapterInfo> now = registered;
+        Namespace names = namespace(caller, now);
+        List<String> parts = List.of(model.split("\\" + STACK, -1));
         List<String> keys = new ArrayList<>();
-        for (String part : model.split("\\" + STACK, -1)) {
-            keys.add(key(model, part, now, user));
+        for (String part : parts) {
+            keys.add(key(model, part, names, now, user));
+        }
+        // a tenant's stack is checked here: the adapted model's refusal would name every adapter in memory
+        for (int i = 0; i < keys.size() && !caller.admin(); i++) {
+            if (keys.subList(0, i).contains(keys.get(i))) {
+                throw ApiException.modelNotFound(model, "'" + parts.get(i) + "' is stacked twice");
+            }
         }
         try {
             return cache.view(keys);
         } catch (IllegalArgumentException e) {
-            throw ApiException.modelNotFound(model, e.getMessage() + "; the base is '" + baseId + "'");
+            // only the admin may read the adapted model's message: it lists every adapter in memory
+            throw ApiException.modelNotFound(model, (caller.admin() ? e.getMessage()
+                    : "an adapter it names was unloaded meanwhile") + "; the base is '" + baseId + "'");
         } catch (IllegalStateException e) {
-            throw loadFailed(e);
+            String message = e.getMessage();
+            for (int i = 0; i < parts.size(); i++) {
+                message = Namespace.speak(message, unversioned(keys.get(i)), unversioned(parts.get(i)));
+            }
+            throw loadFailed(message);
         }
+    }
+
+    /** {@code name} or {@code name@n} without its version. */
+    private static String unversioned(String part) {
+        int at = part.lastIndexOf(VERSION);
+        return at < 0 ? part : part.substring(0, at);
     }
 
     /** A registered version that is in the registry but cannot be loaded: the server's fault, so 500 naming it. */
-    private static ApiException loadFailed(IllegalStateException e) {
-        return new ApiException(500, "server_error", "adapter_load_failed", "model", e.getMessage());
+    private static ApiException loadFailed(String message) {
+        return new ApiException(500, "server_error", "adapter_load_failed", "model", message);
     }
 
-    /** Where {@code part} of {@code model} is held in the adapted model: a loaded name, or {@code name@n}. */
-    private static String key(String model, String part, Map<String, AdapterInfo> now, String user) {
+    /**
+     * Where {@code part} of {@code model}, as {@code names}' caller names it, is held in the adapted model: a loaded
+     * name, or a registered key and version {@code key@n}.
+     *
+     * @throws ApiException 404 for a registered name without the version asked for (or a prod), and for a tenant,
+     *                      for an adapter it does not see, in the words used for one that does not exist
+     */
+    private String key(String model, String part, Namespace names, Map<String, AdapterInfo> now, String user) {
         int at = part.lastIndexOf(VERSION);
         String name = at < 0 ? part : part.substring(0, at);
-        AdapterInfo info = now.get(name);
-        if (info == null) {
-            return part;
+        String key = names.key(name);
+        if (key == null) {
+            if (names.caller().admin() || (at < 0 && loadedNames().contains(name))) {
+                return part;
+            }
+            throw ApiException.modelNotFound(model, "there is no adapter '" + name + "'; the base is '" + baseId
+                    + "'");
         }
+        AdapterInfo info = now.get(key);
         if (at < 0 && info.traffic().active()) {
-            double point = user == null ? ThreadLocalRandom.current().nextDouble() : point(user, name);
-            return name + VERSION + info.traffic().pick(point);
+            double point = user == null ? ThreadLocalRandom.current().nextDouble() : point(user, key);
+            return key + VERSION + info.traffic().pick(point);
         }
         if (at < 0) {
             Integer prod = info.aliases().get(AdapterRegistry.PROD);
@@ -352,14 +375,32 @@ public final class ServedModels implements AutoCloseable {
                 throw ApiException.modelNotFound(model, "adapter '" + name + "' has no " + AdapterRegistry.PROD
                         + " version; name one as " + name + VERSION + "N (versions " + info.numbers() + ")");
             }
-            return name + VERSION + prod;
+            return key + VERSION + prod;
         }
         String number = part.substring(at + 1);
         if (info.versions().stream().noneMatch(v -> String.valueOf(v.version()).equals(number))) {
             throw ApiException.modelNotFound(model, "adapter '" + name + "' has no version '" + number
                     + "' (versions " + info.numbers() + ")");
         }
-        return part;
+        return key + VERSION + number;
+    }
+
+    /**
+     * {@code model} (resolved for {@code caller}) as the admin names it: each registered adapter by its key. What
+     * the metrics and the access log record, so two tenants' adapters of one name are told apart there.
+     */
+    String qualified(String model, Caller caller) {
+        if (caller.admin() || model.equals(baseId)) {
+            return model;
+        }
+        Namespace names = namespace(caller, registered);
+        List<String> parts = new ArrayList<>();
+        for (String part : model.split("\\" + STACK, -1)) {
+            int at = part.lastIndexOf(VERSION);
+            String key = names.key(at < 0 ? part : part.substring(0, at));
+            parts.add(key == null ? part : at < 0 ? key : key + part.substring(at));
+        }
+        return String.join(STACK, parts);
     }
 
     /** Where {@code user}'s requests for {@code name} fall in [0, 1): from SHA-256 of both, so stable. */
@@ -387,6 +428,10 @@ public final class ServedModels implements AutoCloseable {
      */
     public synchronized void load(String name, Path dir, boolean inPlace) {
         checkName("lora_name", name);
+        if (name.contains(Namespace.SEPARATOR)) {
+            throw ApiException.badRequest("lora_name", "'lora_name' must not contain '" + Namespace.SEPARATOR
+                    + "', which separates a tenant's name from its adapter's in the registry, got '" + name + "'");
+        }
         if (name.equals(baseId)) {
             throw ApiException.badRequest("lora_name", "The lora adapter name '" + name
                     + "' conflicts with the served base model.");
@@ -437,17 +482,22 @@ public final class ServedModels implements AutoCloseable {
         return cards(Caller.ADMIN);
     }
 
-    /** As {@link #cards()}, only those {@code caller} may see. */
+    /**
+     * As {@link #cards()}, only those {@code caller} may see, by the names it gives them ({@link Namespace}); a
+     * registered adapter hides a loaded one of the same name, as it does when resolved.
+     */
     public List<ModelCard> cards(Caller caller) {
+        Map<String, AdapterInfo> now = registered;
+        SortedMap<String, String> names = namespace(caller, now).visible();
         List<ModelCard> cards = new ArrayList<>();
         cards.add(ModelCard.of(baseId, created, null, pretrained.dir().toString()));
         for (String name : loadedNames()) {
-            cards.add(ModelCard.of(name, created, baseId, null));
-        }
-        registered.forEach((name, info) -> {
-            if (!visible(name, caller)) {
-                return;
+            if (!names.containsKey(name)) {
+                cards.add(ModelCard.of(name, created, baseId, null));
             }
+        }
+        names.forEach((name, key) -> {
+            AdapterInfo info = now.get(key);
             Integer prod = info.aliases().get(AdapterRegistry.PROD);
             for (AdapterVersion v : info.versions()) {
                 if (prod != null && v.version() == prod) {
@@ -466,10 +516,12 @@ public final class ServedModels implements AutoCloseable {
         return registered(Caller.ADMIN);
     }
 
-    /** The registered adapters {@code caller} may see, in name order. */
+    /** The registered adapters {@code caller} may see, each under the name it gives it, in name order. */
     public List<AdapterInfo> registered(Caller caller) {
         requireRegistry();
-        return registered.values().stream().filter(i -> visible(i.name(), caller)).map(this::withLoaded).toList();
+        Map<String, AdapterInfo> now = registered;
+        return namespace(caller, now).visible().entrySet().stream()
+                .map(e -> withLoaded(now.get(e.getValue())).named(e.getKey())).toList();
     }
 
     /** {@code info} with each version's {@link AdapterVersion#loaded()} as the cache says now. */
@@ -487,23 +539,25 @@ public final class ServedModels implements AutoCloseable {
     }
 
     /**
-     * The registered adapter {@code name}, when {@code caller} may see it.
+     * The registered adapter {@code caller} calls {@code name} ({@link Namespace}), under that name.
      *
      * @throws ApiException 404 when there is none of that name or the caller may not see it: the same answer, which
-     *                      lists only what the caller sees
+     *                      lists only what the caller sees, by its names
      */
     public AdapterInfo registered(String name, Caller caller) {
         requireRegistry();
-        AdapterInfo info = registered.get(name);
-        if (info == null || !visible(name, caller)) {
-            List<String> seen = registered(caller).stream().map(AdapterInfo::name).toList();
+        Map<String, AdapterInfo> now = registered;
+        Namespace names = namespace(caller, now);
+        String key = names.key(name);
+        if (key == null) {
+            Set<String> seen = names.visible().keySet();
             throw new ApiException(404, "NotFoundError", "adapter_not_found", "name", "no adapter named '" + name
                     + "' is registered" + (seen.isEmpty() ? "" : " (registered: " + String.join(", ", seen) + ")"));
         }
-        return withLoaded(info);
+        return withLoaded(now.get(key)).named(name);
     }
 
-    /** Who owns {@code name}: the base and loaded adapters are shared, a registered name as recorded. */
+    /** Who owns {@code name}: the base and loaded adapters are shared, a registered name (a key) as recorded. */
     public Ownership owner(String name) {
         if (!registered.containsKey(name)) {
             return Ownership.SHARED;
@@ -511,22 +565,38 @@ public final class ServedModels implements AutoCloseable {
         return owners.getOrDefault(name, Ownership.ADMIN);
     }
 
-    /** Whether {@code caller} may see and use {@code name} (an unknown name is treated as shared). */
-    private boolean visible(String name, Caller caller) {
-        Ownership o = owner(name);
-        return caller.sees(o.tenant(), o.shared());
+    /** The names {@code caller} gives the adapters registered in {@code now}. */
+    private Namespace namespace(Caller caller, Map<String, AdapterInfo> now) {
+        return new Namespace(caller, now.keySet(), owners);
+    }
+
+    /**
+     * The registry key of the adapter {@code caller} calls {@code name}, or {@code name} itself when it names no
+     * registered adapter the caller sees; what the server's log names.
+     */
+    String key(String name, Caller caller) {
+        String key = namespace(caller, registered).key(name);
+        return key == null ? name : key;
     }
 
     /**
      * Creates tenant {@code name} with a new API key, stored hashed; answers the key, the only time it is seen.
      *
-     * @throws ApiException 400 for a bad name, 409 for a taken one, 404 without a registry
+     * @throws ApiException 400 for a bad name; 409 for a taken one, or one whose namespace {@code name:} holds keys
+     *                      registered before tenants had namespaces; 404 without a registry
      */
     public synchronized String createTenant(String name) {
         requireRegistry();
         if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
             throw ApiException.badRequest("name", "'name' must be 1 to 64 letters, digits, '.', '_' or '-', "
                     + "starting with a letter or digit, got " + (name == null ? "nothing" : "'" + name + "'"));
+        }
+        List<String> taken = registered.keySet().stream()
+                .filter(k -> k.startsWith(Namespace.key(name, "")) && !name.equals(owner(k).tenant())).toList();
+        if (!taken.isEmpty()) {
+            throw ApiException.conflict("name", "adapters registered before tenants had namespaces hold keys in "
+                    + "the namespace of a tenant '" + name + "' (" + String.join(", ", taken) + "); name the tenant "
+                    + "otherwise");
         }
         String key = tenants.create(name);
         if (key == null) {
@@ -547,67 +617,151 @@ public final class ServedModels implements AutoCloseable {
     }
 
     /** As {@link #register(String, Path, boolean, Integer, boolean, Caller, Ownership, Residency)}, loading it lazily. */
-    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
-                                     boolean requireNoWorse, Caller caller, Ownership owner) {
+    public synchronized Registration register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                              boolean requireNoWorse, Caller caller, Ownership owner) {
         return register(name, dir, promote, expectedVersion, requireNoWorse, caller, owner, Residency.LAZY);
     }
 
     /**
-     * Registers as {@link #register(String, Path, boolean, Integer, boolean, Residency)} for {@code caller}. A tenant
-     * registers its own adapters only (a new name becomes its own; a shared or the admin's name is 403, another
-     * tenant's is refused as taken) and may not pin them (403: pinned memory is the whole server's); the admin may
-     * give {@code owner} (null keeps a name's owner, or makes a new one the admin's).
+     * Registers as {@link #register(String, Path, boolean, Integer, boolean, Residency)} for {@code caller}, who
+     * names the adapter as {@link Namespace} says.
      *
-     * @throws ApiException 400 for an unknown owning tenant, 403 or 409 as above, or as the other overload
+     * <p>A tenant registers its own adapters only, and may not pin them (403: pinned memory is the whole server's).
+     * Its {@code name} (without {@code :}) is its own adapter of that name if it has one, else a new one under the
+     * key {@code TENANT:name}; the name of a shared adapter is 403, of the base or a loaded adapter 400. Another
+     * tenant's adapter of the same name is another adapter, which the tenant never learns of.
+     *
+     * <p>The admin names the key. {@code TENANT:NAME} is tenant {@code TENANT}'s adapter (a new one needs the tenant
+     * to exist); a plain name with {@code owner} a tenant means that tenant's adapter {@code NAME} (its legacy plain
+     * key if it has one, else {@code TENANT:NAME}); otherwise {@code owner} null keeps a plain name's owner or makes a
+     * new one the admin's, and {@link Ownership#SHARED} shares it.
+     *
+     * @return the adapter as the caller names it (the admin: its key) and the version registered
+     * @throws ApiException 400 for a bad name, an unknown owning tenant or one that contradicts the key's; 403 or
+     *                      409 as above; or as the other overload
      */
-    public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
-                                     boolean requireNoWorse, Caller caller, Ownership owner, Residency residency) {
+    public synchronized Registration register(String name, Path dir, boolean promote, Integer expectedVersion,
+                                              boolean requireNoWorse, Caller caller, Ownership owner,
+                                              Residency residency) {
         requireRegistry();
         if (residency == Residency.PINNED && !caller.admin()) {
             throw ApiException.forbidden("pin", "only the admin may pin an adapter");
         }
-        Ownership now = registered.containsKey(name) ? owner(name) : null;
-        Ownership next;
-        if (caller.admin()) {
-            if (owner != null && owner.tenant() != null && !tenants.exists(owner.tenant())) {
+        Target target = caller.admin() ? adminTarget(name, owner) : tenantTarget(name, owner, caller);
+        Ownership now = registered.containsKey(target.key()) ? owner(target.key()) : null;
+        int version;
+        try {
+            version = register(target.key(), dir, promote, expectedVersion, requireNoWorse, residency,
+                    AdapterVersion.creator(caller));
+        } catch (ApiException e) {
+            throw caller.admin() ? e : Namespace.speak(e, target.key(), name);
+        }
+        if (!target.owner().equals(now == null ? Ownership.ADMIN : now)) {
+            tenants.own(target.key(), target.owner());
+            refresh(target.key());
+        }
+        return new Registration(caller.admin() ? target.key() : name, version);
+    }
+
+    /** Where a registration goes: the registry key, and who owns it afterwards. */
+    private record Target(String key, Ownership owner) {
+    }
+
+    /** Where the admin's registration of {@code key} for {@code owner} (or null) goes. */
+    private Target adminTarget(String key, Ownership owner) {
+        int colon = key.indexOf(Namespace.SEPARATOR);
+        if (colon >= 0) {
+            String tenant = key.substring(0, colon);
+            if (owner != null && (owner.shared() || !tenant.equals(owner.tenant()))) {
+                throw ApiException.badRequest(owner.shared() ? "shared" : "tenant", "'" + key + "' is tenant '"
+                        + tenant + "''s adapter " + key.substring(colon + 1) + ", not " + (owner.shared()
+                        ? "a shared one" : "tenant '" + owner.tenant() + "''s"));
+            }
+            if (registered.containsKey(key)) {
+                return new Target(key, owner != null ? owner : owner(key));
+            }
+            String name = key.substring(colon + 1);
+            if (!tenants.exists(tenant)) {
+                throw ApiException.badRequest("name", "there is no tenant '" + tenant + "': '" + Namespace.SEPARATOR
+                        + "' in an adapter's name separates the tenant that owns it from the adapter's own name");
+            }
+            checkTenantName(name);
+            return new Target(key, new Ownership(tenant, false));
+        }
+        if (owner != null && owner.tenant() != null) {
+            if (!tenants.exists(owner.tenant())) {
                 throw ApiException.badRequest("tenant", "there is no tenant '" + owner.tenant() + "'");
             }
-            next = owner != null ? owner : now != null ? now : Ownership.ADMIN;
-        } else {
-            if (owner != null) {
-                throw ApiException.forbidden(owner.shared() ? "shared" : "tenant", "only the admin may register "
-                        + "an adapter for another tenant or shared");
-            }
-            if (now != null && !caller.tenant().equals(now.tenant())) {
-                if (now.shared()) {
-                    throw ApiException.forbidden("name", "'" + name + "' is a shared adapter; only the admin may "
-                            + "register its versions");
-                }
-                throw ApiException.conflict("name", "the name '" + name + "' is taken; register under another");
-            }
-            next = new Ownership(caller.tenant(), false);
+            checkTenantName(key);
+            String own = namespace(new Caller(owner.tenant()), registered).own(key);
+            return new Target(own != null ? own : Namespace.key(owner.tenant(), key), owner);
         }
-        int version = register(name, dir, promote, expectedVersion, requireNoWorse, residency,
-                AdapterVersion.creator(caller));
-        if (!next.equals(now)) {
-            tenants.own(name, next);
-            refresh(name);
+        return new Target(key, owner != null ? owner : registered.containsKey(key) ? owner(key) : Ownership.ADMIN);
+    }
+
+    /** Where tenant {@code caller}'s registration of its adapter {@code name} goes. */
+    private Target tenantTarget(String name, Ownership owner, Caller caller) {
+        if (owner != null) {
+            throw ApiException.forbidden(owner.shared() ? "shared" : "tenant", "only the admin may register "
+                    + "an adapter for another tenant or shared");
         }
-        return version;
+        checkTenantName(name);
+        Namespace names = namespace(caller, registered);
+        String key = names.own(name);
+        if (key == null) {
+            if (names.key(name) != null) {
+                throw ApiException.forbidden("name", "'" + name + "' is a shared adapter; only the admin may "
+                        + "register its versions");
+            }
+            key = Namespace.key(caller.tenant(), name);
+            if (registered.containsKey(key)) {
+                // another's key made before names had namespaces: refused without saying whose it is
+                throw ApiException.conflict("name", "'" + name + "' cannot be registered: its key '" + key + "' "
+                        + "was taken before tenants had namespaces; register under another name, or ask the admin");
+            }
+        }
+        return new Target(key, new Ownership(caller.tenant(), false));
     }
 
     /**
-     * Rolls back as {@link #rollback(String, Integer)} for {@code caller}: a tenant only its own adapters.
+     * Refuses a name a tenant calls its adapter: one that {@link #checkName} refuses, one with {@code :}, the base's
+     * id or a loaded adapter's name (which the tenant sees).
+     */
+    private void checkTenantName(String name) {
+        checkName("name", name);
+        if (name.contains(Namespace.SEPARATOR)) {
+            throw ApiException.badRequest("name", "a tenant's adapter name must not contain '" + Namespace.SEPARATOR
+                    + "', which separates the tenant's name from the adapter's, got '" + name + "'");
+        }
+        checkFree(name);
+    }
+
+    /** Refuses (400) a name the base or a loaded adapter has. */
+    private void checkFree(String name) {
+        if (name.equals(baseId) || loadedNames().contains(name)) {
+            throw ApiException.badRequest("name", "'" + name + "' is " + (name.equals(baseId) ? "the base's id"
+                    : "an adapter loaded with /v1/load_lora_adapter") + "; register under another name");
+        }
+    }
+
+    /**
+     * Rolls back as {@link #rollback(String, Integer)} for {@code caller}, who names the adapter as
+     * {@link Namespace} says: a tenant only its own adapters.
      *
-     * @throws ApiException 404 for one the caller may not see, 403 for a shared or the admin's one it sees
+     * @throws ApiException 404 for one the caller does not see, 403 for a shared or the admin's one it sees
      */
     public synchronized int rollback(String name, Integer expectedVersion, Caller caller) {
         registered(name, caller);
-        if (!caller.admin() && !caller.tenant().equals(owner(name).tenant())) {
+        String key = key(name, caller);
+        if (!caller.admin() && !caller.tenant().equals(owner(key).tenant())) {
             throw ApiException.forbidden("name", "'" + name + "' is a shared adapter; only the admin may roll it "
                     + "back");
         }
-        return rollback(name, expectedVersion);
+        try {
+            return rollback(key, expectedVersion);
+        } catch (ApiException e) {
+            throw Namespace.speak(e, key, name);
+        }
     }
 
     /**
@@ -640,22 +794,20 @@ public final class ServedModels implements AutoCloseable {
     /**
      * As {@link #register(String, Path, boolean, Integer, boolean)}, keeping the adapter checked at registration in
      * the cache as {@code residency} says: dropped ({@link Residency#LAZY}), kept ({@link Residency#PRELOADED}), or
-     * kept and pinned ({@link Residency#PINNED}, recorded with the version).
+     * kept and pinned ({@link Residency#PINNED}, recorded with the version). These overloads register as the admin,
+     * who names a key: {@code name} with {@code :} is a tenant's adapter ({@link Namespace}).
      */
     public synchronized int register(String name, Path dir, boolean promote, Integer expectedVersion,
                                      boolean requireNoWorse, Residency residency) {
-        return register(name, dir, promote, expectedVersion, requireNoWorse, residency,
-                AdapterVersion.creator(Caller.ADMIN));
+        return register(name, dir, promote, expectedVersion, requireNoWorse, Caller.ADMIN, null, residency)
+                .version();
     }
 
     private int register(String name, Path dir, boolean promote, Integer expectedVersion, boolean requireNoWorse,
                          Residency residency, String creator) {
         requireRegistry();
         checkName("name", name);
-        if (name.equals(baseId) || loadedNames().contains(name)) {
-            throw ApiException.badRequest("name", "'" + name + "' is " + (name.equals(baseId) ? "the base's id"
-                    : "an adapter loaded with /v1/load_lora_adapter") + "; register under another name");
-        }
+        checkFree(name);
         int latest = registry.latest(name);
         if (expectedVersion != null && expectedVersion != latest) {
             throw ApiException.conflict("expected_version", "expected_version is " + expectedVersion
@@ -725,7 +877,7 @@ public final class ServedModels implements AutoCloseable {
             try {
                 cache.pin(key);
             } catch (IllegalStateException e) {
-                throw loadFailed(e);
+                throw loadFailed(e.getMessage());
             }
         }
         try {

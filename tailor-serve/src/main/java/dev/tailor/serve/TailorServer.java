@@ -46,8 +46,9 @@ import java.util.logging.Logger;
  * {@code POST /v1/adapters/{name}/versions/{v}/evaluate}, {@code POST /v1/adapters/{name}/versions/{v}/pin} and
  * {@code .../unpin} (with a state directory, see {@link ServedModels}), and
  * {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers authenticate with
- * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, and alias moves, traffic splits,
- * evaluations and pins are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
+ * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, its own by names of its own
+ * ({@link Namespace}: two tenants may each have one of the same name), and alias moves, traffic splits, evaluations
+ * and pins are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
  * 500 and the
  * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
  * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
@@ -334,10 +335,6 @@ public final class TailorServer implements AutoCloseable {
         sendJson(res, new Pinned(name, v, now.pinned(), now.loaded()));
     }
 
-    /** What a registry request answers: the adapter and the version registered, or that prod points at now. */
-    private record Registered(String name, int version) {
-    }
-
     /** Registers the adapter in {@code body}'s {@code path}, or in {@code uploaded} (an unpacked upload) if not null. */
     private void register(String name, RequestBody body, Path uploaded, ServerResponse res) throws IOException {
         String path = uploaded == null ? body.requiredString("path") : null;
@@ -352,17 +349,21 @@ public final class TailorServer implements AutoCloseable {
                 : caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
         ServedModels.Residency residency = body.bool("pin", false) ? ServedModels.Residency.PINNED
                 : body.bool("preload", false) ? ServedModels.Residency.PRELOADED : ServedModels.Residency.LAZY;
-        int version = models.register(name, dir, body.bool("promote", true), body.integer("expected_version", null),
-                body.bool("require_no_worse", false), caller, owner, residency);
-        LOG.info(() -> "registered adapter '" + name + "' version " + version + " from "
+        Registration done = models.register(name, dir, body.bool("promote", true),
+                body.integer("expected_version", null), body.bool("require_no_worse", false), caller, owner,
+                residency);
+        String key = models.key(done.name(), caller);
+        LOG.info(() -> "registered adapter '" + key + "' version " + done.version() + " from "
                 + (path != null ? path : "an upload"));
-        sendJson(res, new Registered(name, version));
+        sendJson(res, done);
     }
 
     private void rollback(String name, RequestBody body, ServerResponse res) throws IOException {
-        int version = models.rollback(name, body.integer("expected_version", null), Caller.current());
-        LOG.info(() -> "rolled adapter '" + name + "' prod back to version " + version);
-        sendJson(res, new Registered(name, version));
+        Caller caller = Caller.current();
+        int version = models.rollback(name, body.integer("expected_version", null), caller);
+        String key = models.key(name, caller);
+        LOG.info(() -> "rolled adapter '" + key + "' prod back to version " + version);
+        sendJson(res, new Registration(name, version));
     }
 
     private static String name(ServerRequest req) {

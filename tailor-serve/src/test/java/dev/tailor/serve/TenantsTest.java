@@ -147,7 +147,8 @@ class TenantsTest {
             assertEquals(List.of("mine"), adapterNames(f, keyA));
             assertEquals("tenant:alpha", ServerFixture.json(f.send("GET", "/v1/adapters/mine", null, keyA).body())
                     .at("/versions/0/creator").asText(), "the version records who registered it");
-            assertTrue(modelIds(f, ADMIN).contains("mine"), "the admin sees everything");
+            assertTrue(modelIds(f, ADMIN).containsAll(List.of("alpha:mine", "alpha:mine@1")),
+                    "the admin sees everything, a tenant's adapters under their keys");
             for (String[] call : new String[][] {{"POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}"},
                     {"POST", "/v1/adapters/mine/traffic", "{\"versions\": {\"1\": 1}}"},
                     {"DELETE", "/v1/adapters/mine/traffic", null},
@@ -162,7 +163,7 @@ class TenantsTest {
                     "a tenant may not pin");
             assertEquals(200, register(f, "mine", mine.toString(), ", \"preload\": true, \"promote\": false", keyA)
                     .statusCode(), "a tenant may preload");
-            assertEquals(200, f.send("POST", "/v1/adapters/mine/aliases/canary", "{\"version\": 1}", ADMIN)
+            assertEquals(200, f.send("POST", "/v1/adapters/alpha:mine/aliases/canary", "{\"version\": 1}", ADMIN)
                     .statusCode(), "the admin moves a tenant's alias");
 
             // beta cannot learn that alpha's adapter exists: the same 404 as for a name nobody has
@@ -222,7 +223,199 @@ class TenantsTest {
         try (ServerFixture f = start("again", state, new Access(ADMIN, List.of(root)))) {
             assertEquals(List.of("alpha", "beta"), List.copyOf(f.server.models().tenants()));
             assertEquals(401, f.send("GET", "/v1/adapters", null, "tailor-unknown").statusCode());
-            assertTrue(adapterNames(f, ADMIN).containsAll(List.of("betas", "common", "mine")));
+            assertTrue(adapterNames(f, ADMIN).containsAll(List.of("beta:betas", "common", "alpha:mine")));
+        }
+    }
+
+    private static String text(ServerFixture f, String model, String key) throws Exception {
+        HttpResponse<String> r = f.send("POST", "/v1/completions", "{\"model\": \"" + model + "\", \"prompt\": "
+                + "\"Hello\", \"max_tokens\": 8, \"temperature\": 0}", key);
+        assertEquals(200, r.statusCode(), model + ": " + r.body());
+        return ServerFixture.json(r.body()).at("/choices/0/text").asText();
+    }
+
+    /** Asserts {@code hidden} is answered exactly as {@code missing}, a name nobody has, but for the name. */
+    private static void sameAsMissing(HttpResponse<String> hidden, HttpResponse<String> missing, String hiddenName,
+                                      String missingName) {
+        assertEquals(404, hidden.statusCode(), hidden.body());
+        assertEquals(missing.statusCode(), hidden.statusCode());
+        assertEquals(missing.body().replace(missingName, hiddenName), hidden.body());
+    }
+
+    @Test
+    void twoTenantsEachHaveTheirOwnAdapterOfOneName() throws Exception {
+        Path state = tmp.resolve("state");
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        String textA;
+        String textB;
+        String keyA;
+        String keyB;
+        try (ServerFixture f = start("server", state, new Access(ADMIN, List.of(root)))) {
+            Path one = root.resolve("one");
+            copy(f.adapterA, one);
+            Path two = root.resolve("two");
+            copy(f.adapterB, two);
+            textA = text(f, "a", ADMIN);
+            textB = text(f, "b", ADMIN);
+            assertNotEquals(textA, textB, "adapters a and b answer differently");
+            keyA = tenant(f, "alpha");
+            keyB = tenant(f, "beta");
+            assertEquals(400, f.send("POST", "/v1/tenants", "{\"name\": \"gam:ma\"}", ADMIN).statusCode());
+
+            // each registers 'support' as its own version 1, from different files
+            for (String[] reg : new String[][] {{keyA, one.toString()}, {keyB, two.toString()}}) {
+                HttpResponse<String> r = register(f, "support", reg[1], "", reg[0]);
+                assertEquals(200, r.statusCode(), r.body());
+                assertEquals("support", ServerFixture.json(r.body()).get("name").asText());
+                assertEquals(1, ServerFixture.json(r.body()).get("version").asInt());
+            }
+            assertEquals(textA, text(f, "support", keyA));
+            assertEquals(textA, text(f, "support@1", keyA));
+            assertEquals(textB, text(f, "support", keyB));
+            HttpResponse<String> own = f.send("GET", "/v1/adapters/support", null, keyB);
+            assertEquals(200, own.statusCode(), own.body());
+            assertEquals("support", ServerFixture.json(own.body()).get("name").asText());
+            assertEquals("tenant:beta", ServerFixture.json(own.body()).at("/versions/0/creator").asText());
+
+            // beta's other adapter is, to alpha, a name nobody has: in models, stacks and routes, by any spelling
+            assertEquals(200, register(f, "private", two.toString(), "", keyB).statusCode());
+            for (String hidden : List.of("private", "beta:private", "beta:support", "alpha:support")) {
+                for (String model : List.of(hidden, hidden + "@1", "support+" + hidden)) {
+                    sameAsMissing(completion(f, model, keyA), completion(f, model.replace(hidden, "ghost"), keyA),
+                            hidden, "ghost");
+                }
+                sameAsMissing(f.send("GET", "/v1/adapters/" + hidden, null, keyA),
+                        f.send("GET", "/v1/adapters/ghost", null, keyA), hidden, "ghost");
+                sameAsMissing(f.send("POST", "/v1/adapters/" + hidden + "/rollback", "{}", keyA),
+                        f.send("POST", "/v1/adapters/ghost/rollback", "{}", keyA), hidden, "ghost");
+            }
+            HttpResponse<String> twice = completion(f, "support+support", keyA);
+            assertEquals(404, twice.statusCode(), twice.body());
+            assertFalse(twice.body().contains("alpha:") || twice.body().contains("beta"), twice.body());
+
+            // a tenant lists its own and the shared ones, by the names it gives them; its own hides a shared one
+            HttpResponse<String> shared = register(f, "support", f.adapterB.toString(), ", \"shared\": true", ADMIN);
+            assertEquals(200, shared.statusCode(), shared.body());
+            assertEquals(200, register(f, "common", f.adapterB.toString(), ", \"shared\": true", ADMIN)
+                    .statusCode());
+            assertEquals(List.of("common", "support"), adapterNames(f, keyA));
+            assertEquals(List.of("common", "private", "support"), adapterNames(f, keyB));
+            assertEquals(List.of(ServerFixture.BASE, "a", "b", "common", "common@1", "support", "support@1"),
+                    modelIds(f, keyA));
+            assertEquals(textA, text(f, "support", keyA), "its own before the shared one");
+            HttpResponse<String> sharedName = register(f, "common", one.toString(), "", keyA);
+            assertEquals(403, sharedName.statusCode(), sharedName.body());
+
+            // a ':' is the namespace's: a tenant may not put one in a name
+            HttpResponse<String> colon = register(f, "x:y", one.toString(), "", keyA);
+            assertEquals(400, colon.statusCode(), colon.body());
+            assertEquals("name", ServerFixture.json(colon.body()).at("/error/param").asText());
+            assertTrue(ServerFixture.json(colon.body()).at("/error/message").asText().contains("':'"));
+
+            // the admin names every adapter by its key, serves and registers by it
+            assertEquals(List.of("alpha:support", "beta:private", "beta:support", "common", "support"),
+                    adapterNames(f, ADMIN));
+            assertTrue(modelIds(f, ADMIN).containsAll(List.of("alpha:support", "beta:support@1", "support")));
+            assertEquals(textA, text(f, "alpha:support", ADMIN));
+            assertEquals(textB, text(f, "beta:support@1", ADMIN));
+            assertEquals("alpha:support", ServerFixture.json(f.send("GET", "/v1/adapters/alpha%3Asupport", null,
+                    ADMIN).body()).get("name").asText(), "the admin page's escaped ':' names the key too");
+            HttpResponse<String> forAlpha = register(f, "support", two.toString(), ", \"tenant\": \"alpha\"", ADMIN);
+            assertEquals(200, forAlpha.statusCode(), forAlpha.body());
+            assertEquals("alpha:support", ServerFixture.json(forAlpha.body()).get("name").asText());
+            assertEquals(2, ServerFixture.json(forAlpha.body()).get("version").asInt());
+            assertEquals(textB, text(f, "support", keyA), "alpha's prod is the version the admin registered");
+            HttpResponse<String> byKey = register(f, "beta:support", one.toString(), "", ADMIN);
+            assertEquals(200, byKey.statusCode(), byKey.body());
+            assertEquals("beta:support", ServerFixture.json(byKey.body()).get("name").asText());
+            assertEquals(2, ServerFixture.json(byKey.body()).get("version").asInt());
+            assertEquals(textA, text(f, "support", keyB));
+            HttpResponse<String> rolled = f.send("POST", "/v1/adapters/support/rollback", "{}", keyB);
+            assertEquals(200, rolled.statusCode(), rolled.body());
+            assertEquals("{\"name\":\"support\",\"version\":1}", rolled.body());
+            assertEquals(400, register(f, "beta:support", one.toString(), ", \"tenant\": \"alpha\"", ADMIN)
+                    .statusCode(), "a tenant that contradicts the key's");
+            assertEquals(400, register(f, "beta:other", one.toString(), ", \"shared\": true", ADMIN).statusCode());
+            assertEquals(400, register(f, "nobody:x", one.toString(), "", ADMIN).statusCode(), "no such tenant");
+            assertFalse(adapterNames(f, ADMIN).contains("beta:other"));
+
+            // the metrics, the admin's, tell the two tenants' requests for 'support' apart
+            String metrics = f.send("GET", "/metrics", null, ADMIN).body();
+            assertTrue(metrics.contains("model=\"alpha:support@1\"") && metrics.contains("model=\"beta:support\""),
+                    metrics);
+            assertFalse(metrics.contains("model=\"support\""), metrics);
+        }
+
+        // after a restart each tenant's 'support' is still its own
+        try (ServerFixture f = start("again", state, new Access(ADMIN, List.of(root)))) {
+            assertEquals(List.of("alpha:support", "beta:private", "beta:support", "common", "support"),
+                    adapterNames(f, ADMIN));
+            assertEquals(List.of("common", "support"), adapterNames(f, keyA));
+            assertEquals(textB, text(f, "support", keyA));
+            assertEquals(textA, text(f, "support@1", keyA));
+            assertEquals(textB, text(f, "support", keyB), "beta's prod rolled back to its version 1");
+            assertEquals(textA, text(f, "beta:support@2", ADMIN));
+            sameAsMissing(completion(f, "private", keyA), completion(f, "ghost", keyA), "private", "ghost");
+        }
+    }
+
+    /** Runs {@code statements} on the registry's database, as someone editing it by hand (or an older server). */
+    private void sql(Path state, String... statements) throws Exception {
+        try (Connection c = DriverManager.getConnection(database() != null ? database()
+                : "jdbc:sqlite:" + state.resolve("registry.db"));
+             Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.executeUpdate(statement);
+            }
+        }
+    }
+
+    /** A copy of version 1 of {@code from} as version 1 of {@code to}, as a server before namespaces made it. */
+    private static String copyVersion(String from, String to) {
+        return "INSERT INTO adapter_version (name, version, sha256, method, rank, bytes, base_fingerprint, created, "
+                + "pinned, creator) SELECT '" + to + "', version, sha256, method, rank, bytes, base_fingerprint, "
+                + "created, pinned, creator FROM adapter_version WHERE name = '" + from + "' AND version = 1";
+    }
+
+    @Test
+    void namesRegisteredBeforeNamespacesKeepServing() throws Exception {
+        Path state = tmp.resolve("state");
+        Path root = Files.createDirectories(tmp.resolve("root"));
+        String keyA;
+        String keyB;
+        String textA;
+        try (ServerFixture f = start("server", state, new Access(ADMIN, List.of(root)))) {
+            keyA = tenant(f, "alpha");
+            keyB = tenant(f, "beta");
+            textA = text(f, "a", ADMIN);
+            assertEquals(200, register(f, "old", f.adapterA.toString(), "", ADMIN).statusCode());
+        }
+        // as registered before: alpha's plain 'old', a plain 'gamma:x', and beta's 'alpha:z' in alpha's namespace
+        sql(state, "INSERT INTO adapter_owner (name, tenant, shared) VALUES ('old', 'alpha', 0)",
+                copyVersion("old", "gamma:x"), copyVersion("old", "alpha:z"),
+                "INSERT INTO adapter_owner (name, tenant, shared) VALUES ('alpha:z', 'beta', 0)");
+        try (ServerFixture f = start("again", state, new Access(ADMIN, List.of(root)))) {
+            Path one = root.resolve("one");
+            copy(f.adapterB, one);
+            assertEquals(List.of("old"), adapterNames(f, keyA), "alpha's plain name stays its own");
+            assertEquals(textA, text(f, "old", keyA));
+            HttpResponse<String> next = register(f, "old", one.toString(), "", keyA);
+            assertEquals(200, next.statusCode(), next.body());
+            assertEquals("{\"name\":\"old\",\"version\":2}", next.body(), "a new version of its plain key");
+            assertEquals(List.of("alpha:z", "gamma:x", "old"), adapterNames(f, ADMIN));
+            assertEquals(List.of("alpha:z"), adapterNames(f, keyB), "beta's key from before is its name");
+
+            sameAsMissing(completion(f, "old", keyB), completion(f, "ghost", keyB), "old", "ghost");
+            sameAsMissing(completion(f, "z", keyA), completion(f, "ghost", keyA), "z", "ghost");
+            HttpResponse<String> taken = register(f, "z", one.toString(), "", keyA);
+            assertEquals(409, taken.statusCode(), taken.body());
+            assertFalse(taken.body().contains("beta"), taken.body());
+            HttpResponse<String> gamma = f.send("POST", "/v1/tenants", "{\"name\": \"gamma\"}", ADMIN);
+            assertEquals(409, gamma.statusCode(), gamma.body());
+            assertTrue(gamma.body().contains("gamma:x"), gamma.body());
+            HttpResponse<String> betaOld = register(f, "old", one.toString(), "", keyB);
+            assertEquals("{\"name\":\"old\",\"version\":1}", betaOld.body(), "beta's own 'old' is another");
+            assertEquals(List.of("alpha:z", "beta:old", "gamma:x", "old"), adapterNames(f, ADMIN));
         }
     }
 

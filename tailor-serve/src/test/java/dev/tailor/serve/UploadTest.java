@@ -330,8 +330,11 @@ class UploadTest {
             assertEquals(200, forBeta.statusCode(), forBeta.body());
             assertEquals(List.of("theirs"), adapterNames(f, beta));
             assertEquals(List.of("mine"), adapterNames(f, alpha));
-            assertEquals(409, upload(f, "mine", "a.tar", a, Map.of(), beta).statusCode(),
-                    "a tenant cannot add versions to another's name");
+            HttpResponse<String> same = upload(f, "mine", "b.zip", Archives.zip(f.adapterB, null), Map.of(), beta);
+            assertEquals(200, same.statusCode(), same.body());
+            assertEquals("{\"name\":\"mine\",\"version\":1}", same.body(), "beta's own 'mine', beside alpha's");
+            assertEquals(engine(f, "a"), text(f, "mine", alpha));
+            assertEquals(engine(f, "b"), text(f, "mine", beta));
             assertNothingLeft(state);
         }
     }
