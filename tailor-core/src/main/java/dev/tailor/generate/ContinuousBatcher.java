@@ -17,8 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Continuous batching: one thread keeps a running batch of generations over views of one base (each request with
  * its own adapters, sampling and KV cache) and advances all of them by one step per forward pass. Requests join and
- * leave between steps; a new prompt is run in chunks of at most {@link Options#prefillChunk()} tokens per step
- * beside the decoding ones, so running streams keep flowing; a cancelled request leaves at the next step. Every
+ * leave between steps; a new prompt is run in chunks beside the decoding ones, a whole {@link Options#prefillChunk()}
+ * per step when nothing decodes and a smaller share while streams decode ({@link #prefillBudget}), so running streams
+ * keep flowing; a cancelled request leaves at the next step. Every
  * step runs with {@link MatMul#batchInvariant} products, so a request's tokens and log-probabilities are the same,
  * bit for bit, alone or in any batch, and the same as {@link Generator.Request#run()}.
  *
@@ -30,8 +31,8 @@ public final class ContinuousBatcher implements AutoCloseable {
      * Limits of the batch.
      *
      * @param maxBatch     sequences in the running batch at most; more wait in line
-     * @param prefillChunk prompt tokens per step at most, over all sequences being prefilled (at least one chunk
-     *                     runs per step)
+     * @param prefillChunk prompt tokens per step at most, over all sequences being prefilled, when no sequence
+     *                     decodes; fewer while some do ({@link #prefillBudget})
      * @param maxWaiting   requests not yet in the batch at most; more are refused
      */
     public record Options(int maxBatch, int prefillChunk, int maxWaiting) {
@@ -50,6 +51,14 @@ public final class ContinuousBatcher implements AutoCloseable {
         /** A step ran {@code sequences} sequences ({@code rows} token rows in all) in {@code nanos}. */
         void step(int sequences, int rows, long nanos);
     }
+
+    /**
+     * Rows a step takes prompt tokens up to, decoding rows included: a step of this many rows costs about what a
+     * decoding step of a few rows does, as long as reading the weights takes longer than the arithmetic.
+     */
+    static final int STEP_ROWS = 24;
+    /** Prompt tokens a step always may run beside decoding sequences, however many decode, so prompts never stall. */
+    static final int MIN_PREFILL = 8;
 
     private final LlamaModel base;
     private final Options options;
@@ -167,7 +176,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                     s.result.completeExceptionally(new CancellationException("the request was cancelled"));
                 }
             }
-            List<Submission> batch = stepMembers();
+            List<Member> batch = stepMembers();
             if (!batch.isEmpty()) {
                 step(batch);
             }
@@ -209,44 +218,66 @@ public final class ContinuousBatcher implements AutoCloseable {
         }
     }
 
-    /** Every decoding sequence, and prompt chunks in order of arrival while they fit the step's prefill budget. */
-    private List<Submission> stepMembers() {
-        List<Submission> batch = new ArrayList<>(running.size());
-        int prefill = 0;
+    /**
+     * Prompt tokens one step may run beside {@code decoding} decoding sequences: a whole {@code chunk} when none decode
+     * (the first token as soon as possible); otherwise what fills the step up to {@link #STEP_ROWS} rows, at least
+     * {@link #MIN_PREFILL} and at most a chunk. A prompt row costs a step what a decoding row does, so a step that
+     * takes in a new prompt delays the streams in it by a few rows' worth, not by a whole prompt's (the tail of the
+     * inter-token latency), as vLLM's chunked prefill fills a token budget per step.
+     */
+    static int prefillBudget(int decoding, int chunk) {
+        return decoding == 0 ? chunk : Math.clamp(STEP_ROWS - decoding, Math.min(MIN_PREFILL, chunk), chunk);
+    }
+
+    /** A sequence in the next step, with the prompt tokens it may run there (0 when it decodes). */
+    private record Member(Submission submission, int promptTokens) {
+    }
+
+    /**
+     * Every decoding sequence, and prompt chunks in order of arrival within the step's {@link #prefillBudget} (the
+     * last one cut to fit; how a prompt is cut does not change its results).
+     */
+    private List<Member> stepMembers() {
+        int decoding = 0;
         for (Submission s : running) {
             if (s.sequence.promptLeft() == 0) {
-                batch.add(s);
-            } else {
-                int tokens = s.sequence.nextTokens();
-                if (prefill == 0 || prefill + tokens <= options.prefillChunk()) {
-                    batch.add(s);
-                    prefill += tokens;
-                }
+                decoding++;
+            }
+        }
+        int budget = prefillBudget(decoding, options.prefillChunk());
+        List<Member> batch = new ArrayList<>(running.size());
+        for (Submission s : running) {
+            if (s.sequence.promptLeft() == 0) {
+                batch.add(new Member(s, 0));
+            } else if (budget > 0) {
+                int tokens = s.sequence.nextTokens(budget);
+                batch.add(new Member(s, tokens));
+                budget -= tokens;
             }
         }
         return batch;
     }
 
-    private void step(List<Submission> batch) {
+    private void step(List<Member> members) {
         long t0 = System.nanoTime();
-        List<SequenceChunk> chunks = new ArrayList<>(batch.size());
+        List<SequenceChunk> chunks = new ArrayList<>(members.size());
         int rows = 0;
         float[][] logits;
         try {
-            for (Submission s : batch) {
-                SequenceChunk c = s.sequence.next();
+            for (Member m : members) {
+                SequenceChunk c = m.submission().sequence.next(Math.max(1, m.promptTokens()));
                 chunks.add(c);
                 rows += c.tokens().length;
             }
             logits = MatMul.batchInvariant(() -> base.forwardBatch(chunks));
         } catch (RuntimeException e) {
-            for (Submission s : batch) {
-                fail(s, e);
+            for (Member m : members) {
+                fail(m.submission(), e);
             }
             return;
         }
-        for (int i = 0; i < batch.size(); i++) {
-            Submission s = batch.get(i);
+        for (int i = 0; i < members.size(); i++) {
+            Submission s = members.get(i).submission();
             try {
                 s.sequence.accept(logits[i]);
             } catch (RuntimeException e) {
@@ -258,7 +289,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 s.result.complete(s.sequence.result());
             }
         }
-        listener.step(batch.size(), rows, System.nanoTime() - t0);
+        listener.step(members.size(), rows, System.nanoTime() - t0);
     }
 
     private void fail(Submission s, RuntimeException e) {

@@ -107,11 +107,25 @@ final class Sequence {
 
     /** Tokens the next step runs: the next prompt chunk's length, or 1 when decoding. */
     int nextTokens() {
-        return promptLeft() > 0 ? Math.min(prefillChunk, promptLeft()) : 1;
+        return nextTokens(prefillChunk);
+    }
+
+    /** Tokens the next step runs when its prompt chunk may have at most {@code maxPrompt} tokens. */
+    int nextTokens(int maxPrompt) {
+        return promptLeft() > 0 ? Math.min(Math.min(prefillChunk, maxPrompt), promptLeft()) : 1;
     }
 
     /** The next step's tokens; the KV cache is made on the first call. */
     SequenceChunk next() {
+        return next(prefillChunk);
+    }
+
+    /**
+     * The next step's tokens, a prompt chunk of at most {@code maxPrompt} tokens. How the prompt is cut does not
+     * change any result: every product computes a row the same way whatever the rows beside it, and attention reads a
+     * position's keys and values from the cache whichever chunk wrote them.
+     */
+    SequenceChunk next(int maxPrompt) {
         if (done()) {
             throw new IllegalStateException("the sequence has finished");
         }
@@ -120,7 +134,7 @@ final class Sequence {
             cache = model.newCache(Math.min(model.contextLength(), promptIds.length + budget));
         }
         if (promptLeft() > 0) {
-            int end = prefilled + nextTokens();
+            int end = prefilled + nextTokens(maxPrompt);
             int[] chunk = Arrays.copyOfRange(promptIds, prefilled, end);
             prefilled = end;
             return new SequenceChunk(model, cache, chunk, end == promptIds.length);

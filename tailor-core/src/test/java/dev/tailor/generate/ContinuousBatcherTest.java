@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -115,7 +116,8 @@ class ContinuousBatcherTest {
     }
 
     private static List<Outcome> batched(List<Job> jobs, AtomicInteger widest) throws Exception {
-        ContinuousBatcher.Options options = new ContinuousBatcher.Options(jobs.size(), Generator.PREFILL_CHUNK, 64);
+        // a chunk that lets the first step take in every prompt, so that they all decode side by side
+        ContinuousBatcher.Options options = new ContinuousBatcher.Options(jobs.size(), 4096, 64);
         try (ContinuousBatcher batcher = new ContinuousBatcher(base, options,
                 (sequences, rows, nanos) -> widest.accumulateAndGet(sequences, Math::max))) {
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
@@ -182,6 +184,75 @@ class ContinuousBatcherTest {
             i++;
         }
         assertInvariant(jobs);
+    }
+
+    @Test
+    void howAPromptIsCutChangesNothing() throws Exception {
+        LlamaModel lora = adapted(variant("lora"), 5);
+        for (int i = 0; i < 3; i++) {
+            Job job = new Job(i == 1 ? base : lora, prompts.get(3 * i), i);
+            Outcome whole = Outcome.of(job.request().run());
+            for (int chunk : new int[] {1, 3, 17}) {
+                try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(1, chunk, 1),
+                        (s, r, n) -> { })) {
+                    Outcome cut = Outcome.of(batcher.submit(job.request()).result().get(60, TimeUnit.SECONDS));
+                    assertEquals(whole, cut, "prompt " + 3 * i + " in chunks of " + chunk + " and of "
+                            + Generator.PREFILL_CHUNK);
+                }
+            }
+        }
+    }
+
+    @Test
+    void thePrefillBudgetIsAChunkAloneAndAShareBesideDecodingStreams() {
+        assertEquals(64, ContinuousBatcher.prefillBudget(0, 64), "nothing decodes: a whole chunk");
+        assertEquals(ContinuousBatcher.STEP_ROWS - 1, ContinuousBatcher.prefillBudget(1, 64), "the step filled up");
+        assertEquals(ContinuousBatcher.STEP_ROWS - 10, ContinuousBatcher.prefillBudget(10, 64));
+        assertEquals(ContinuousBatcher.MIN_PREFILL, ContinuousBatcher.prefillBudget(ContinuousBatcher.STEP_ROWS, 64),
+                "a few prompt tokens however many decode");
+        assertEquals(ContinuousBatcher.MIN_PREFILL, ContinuousBatcher.prefillBudget(500, 64));
+        assertEquals(4, ContinuousBatcher.prefillBudget(1, 4), "never more than a chunk");
+        assertEquals(4, ContinuousBatcher.prefillBudget(500, 4));
+    }
+
+    @Test
+    void aNewPromptJoinsDecodingStreamsAFewRowsPerStep() throws Exception {
+        int streams = 6;
+        List<int[]> steps = new CopyOnWriteArrayList<>();
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(streams + 1,
+                Generator.PREFILL_CHUNK, 8), (sequences, rows, nanos) -> steps.add(new int[] {sequences, rows}))) {
+            CountDownLatch decoding = new CountDownLatch(streams);
+            List<ContinuousBatcher.Submission> running = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                running.add(batcher.submit(new Generator(base, pretrained.tokenizer(), Set.of()).generate()
+                        .promptIds(new int[] {1, 100 + i}).maxTokens(400).ignoreEos(true)
+                        .onToken(t -> decoding.countDown())));
+            }
+            assertTrue(decoding.await(30, TimeUnit.SECONDS));
+            int before = steps.size();
+            int[] prompt = new SplittableRandom(3).ints(90, 3, 32000).toArray();
+            GenerationResult joined = batcher.submit(new Generator(base, pretrained.tokenizer(), Set.of()).generate()
+                    .promptIds(prompt).maxTokens(2).ignoreEos(true)).result().get(60, TimeUnit.SECONDS);
+            assertEquals(2, joined.tokenIds().length);
+            List<int[]> after = steps.subList(before, steps.size());
+            int promptRows = 0;
+            int promptSteps = 0;
+            for (int[] step : after) {
+                if (step[0] == streams + 1 && step[1] > streams + 1) {
+                    int rows = step[1] - streams;
+                    assertTrue(rows <= ContinuousBatcher.prefillBudget(streams, Generator.PREFILL_CHUNK),
+                            rows + " prompt rows in one step beside " + streams + " decoding streams");
+                    promptRows += rows;
+                    promptSteps++;
+                }
+            }
+            int budget = ContinuousBatcher.prefillBudget(streams, Generator.PREFILL_CHUNK);
+            assertTrue(promptRows >= prompt.length - budget && promptSteps >= prompt.length / budget,
+                    "the prompt ran a few rows at a time: " + promptRows + " rows in " + promptSteps + " steps");
+            for (ContinuousBatcher.Submission s : running) {
+                s.cancel();
+            }
+        }
     }
 
     @Test
