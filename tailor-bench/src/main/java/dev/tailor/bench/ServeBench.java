@@ -138,8 +138,7 @@ public final class ServeBench {
                 cold[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
                 warm[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
             }
-            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                    + "/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+            String metrics = scrape(http, URI.create("http://127.0.0.1:" + server.port() + "/metrics"));
             loadMs = 1e3 * metric(metrics, "tailor_adapter_load_seconds_sum")
                     / Math.max(1, metric(metrics, "tailor_adapter_load_seconds_count"));
         }
@@ -158,6 +157,11 @@ public final class ServeBench {
         return r;
     }
 
+    /** The server's Prometheus scrape. */
+    private static String scrape(HttpClient http, URI metrics) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     /** The value of an unlabelled metric in a Prometheus scrape (0 when absent). */
     private static double metric(String scrape, String name) {
         return scrape.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(
@@ -168,6 +172,8 @@ public final class ServeBench {
                                                      int adapters, int requests, double decodeTokensPerS)
             throws Exception {
         List<Timing> timings = new ArrayList<>();
+        URI metricsUri = uri.resolve("/metrics");
+        String before = scrape(http, metricsUri);
         long t0 = System.nanoTime();
         try (ExecutorService pool = Executors.newFixedThreadPool(streams)) {
             List<Future<List<Timing>>> futures = new ArrayList<>();
@@ -188,6 +194,10 @@ public final class ServeBench {
             }
         }
         double wall = (System.nanoTime() - t0) / 1e9;
+        String after = scrape(http, metricsUri);
+        double steps = metric(after, "tailor_batch_step_seconds_count") - metric(before, "tailor_batch_step_seconds_count");
+        double stepSeconds = metric(after, "tailor_batch_step_seconds_sum") - metric(before, "tailor_batch_step_seconds_sum");
+        double rows = metric(after, "tailor_batch_rows_sum") - metric(before, "tailor_batch_rows_sum");
         long tokens = timings.stream().mapToLong(Timing::tokens).sum();
         double[] ttft = timings.stream().mapToDouble(t -> t.ttftNanos() / 1e6).sorted().toArray();
         double[] itl = timings.stream().flatMapToLong(t -> Arrays.stream(t.gapsNanos()))
@@ -213,6 +223,10 @@ public final class ServeBench {
         r.put("ttft_p99_ms", InferenceBench.round(percentile(ttft, 99), 2));
         r.put("itl_p50_ms", InferenceBench.round(percentile(itl, 50), 2));
         r.put("itl_p99_ms", InferenceBench.round(percentile(itl, 99), 2));
+        r.put("steps", (long) steps);
+        r.put("step_mean_ms", InferenceBench.round(1e3 * stepSeconds / Math.max(1, steps), 2));
+        r.put("rows_per_step", InferenceBench.round(rows / Math.max(1, steps), 2));
+        r.put("batch_busy", InferenceBench.round(stepSeconds / wall, 3));
         r.put("decode_tokens_per_s", decodeTokensPerS);
         r.put("peak_rss_mib", InferenceBench.round(ProcessStats.peakRssMib(), 1));
         r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));

@@ -38,6 +38,10 @@ class BenchServeTest {
                 assertTrue(number(r, "itl_p50_ms") >= 0, r.toString());
                 assertTrue(number(r, "ttft_p50_ms") <= number(r, "ttft_p99_ms"), r.toString());
                 assertTrue(number(r, "itl_p50_ms") <= number(r, "itl_p99_ms"), r.toString());
+                // each stream's 3 requests of 5 tokens take a step per token at least, from the server's own metrics
+                assertTrue(number(r, "steps") >= 15, r.toString());
+                assertTrue(number(r, "rows_per_step") >= 1 && number(r, "step_mean_ms") > 0, r.toString());
+                assertTrue(number(r, "batch_busy") > 0 && number(r, "batch_busy") <= 1, r.toString());
                 double rate = number(r, "tokens") / number(r, "wall_s");
                 assertEquals(rate, number(r, "tokens_per_s"), rate * 0.05 + 0.1, r.toString());
             }
