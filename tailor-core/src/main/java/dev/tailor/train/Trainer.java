@@ -57,14 +57,14 @@ public final class Trainer {
     /**
      * What a run did.
      *
-     * @param steps           updates done in total
-     * @param trainLoss       loss of the last update
-     * @param evalLoss        final eval loss (NaN without eval data)
-     * @param evalAccuracy    final classification accuracy, or NaN
-     * @param tokens          tokens processed by this process
-     * @param seconds         wall time of this process's updates
-     * @param peakRssMib      peak resident memory
-     * @param resumedFrom     the step resumed from, or 0
+     * @param steps               updates done in total
+     * @param trainLoss           loss of the last update
+     * @param evalLoss            final eval loss (NaN without eval data)
+     * @param evalAccuracy        final classification accuracy, or NaN
+     * @param tokens              tokens processed by this process
+     * @param seconds             wall time of this process's updates
+     * @param peakRssMib          peak resident memory
+     * @param resumedFrom         the step resumed from, or 0
      * @param trainableParameters the values trained (every trainable parameter's size)
      */
     public record Summary(long steps, double trainLoss, double evalLoss, double evalAccuracy, long tokens,

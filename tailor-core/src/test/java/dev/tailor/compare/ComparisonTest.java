@@ -163,7 +163,12 @@ class ComparisonTest {
         assertTrue(resumed.resumedFrom() >= 10 && resumed.resumedFrom() < 100, "resumed from its checkpoint at "
                 + resumed.resumedFrom());
         assertEquals(100, resumed.losses().size(), "the loss of every update, before and after the stop");
-        assertEquals(100 - resumed.resumedFrom(), resumed.tokens() / (2L * 32), "this process's updates' tokens");
+        long after = 0;
+        for (String line : Files.readAllLines(lora.resolve("metrics.jsonl"))) {
+            JsonNode n = JSON.readTree(line);
+            after += n.path("step").asLong() > resumed.resumedFrom() ? n.path("tokens").asLong() : 0;
+        }
+        assertEquals(after, resumed.tokens(), "the tokens of this process's updates (an epoch's last batch may be short)");
         try (Stream<String> log = Files.lines(lora.resolve("train.log"))) {
             assertTrue(log.anyMatch(l -> l.contains("resumed from checkpoint-")));
         }
