@@ -57,17 +57,18 @@ public final class Trainer {
     /**
      * What a run did.
      *
-     * @param steps           updates done in total
-     * @param trainLoss       loss of the last update
-     * @param evalLoss        final eval loss (NaN without eval data)
-     * @param evalAccuracy    final classification accuracy, or NaN
-     * @param tokens          tokens processed by this process
-     * @param seconds         wall time of this process's updates
-     * @param peakRssMib      peak resident memory
-     * @param resumedFrom     the step resumed from, or 0
+     * @param steps               updates done in total
+     * @param trainLoss           loss of the last update
+     * @param evalLoss            final eval loss (NaN without eval data)
+     * @param evalAccuracy        final classification accuracy, or NaN
+     * @param tokens              tokens processed by this process
+     * @param seconds             wall time of this process's updates
+     * @param peakRssMib          peak resident memory
+     * @param resumedFrom         the step resumed from, or 0
+     * @param trainableParameters the values trained (every trainable parameter's size)
      */
     public record Summary(long steps, double trainLoss, double evalLoss, double evalAccuracy, long tokens,
-                          double seconds, double peakRssMib, long resumedFrom) {
+                          double seconds, double peakRssMib, long resumedFrom, long trainableParameters) {
         /** Tokens per second of training. */
         public double tokensPerSecond() {
             return seconds > 0 ? tokens / seconds : 0;
@@ -183,7 +184,9 @@ public final class Trainer {
             }
         }
         progress.finish();
-        return new Summary(total, lastLoss, evalLoss, evalAccuracy, tokens, seconds, ProcessStats.peakRssMib(), start);
+        long trainable = model.parameters().stream().mapToLong(p -> p.size()).sum();
+        return new Summary(total, lastLoss, evalLoss, evalAccuracy, tokens, seconds, ProcessStats.peakRssMib(), start,
+                trainable);
     }
 
     /**
@@ -229,10 +232,16 @@ public final class Trainer {
 
     /**
      * Classification accuracy on the eval examples, scoring each label's likelihood with the current weights
-     * (adapters included): the summed log-probability of the label's tokens after the prompt.
+     * (adapters included): the summed log-probability of the label's tokens after the prompt. A prompt that leaves the
+     * label no room in the sequences the model trains on keeps its last tokens (the end of the text and the label's
+     * cue), as a longer one would not fit the model's positions.
      */
     public double accuracy() {
-        return scorer.accuracy(data.split().eval(), (prompt, completion) -> {
+        int limit = data.evalPacking().sequences().getFirst().length();
+        return scorer.accuracy(data.split().eval(), (whole, completion) -> {
+            int room = Math.max(0, limit - completion.length);
+            int[] prompt = whole.length > room ? java.util.Arrays.copyOfRange(whole, whole.length - room, whole.length)
+                    : whole;
             int n = prompt.length + completion.length;
             int[] tokens = java.util.Arrays.copyOf(prompt, n);
             System.arraycopy(completion, 0, tokens, prompt.length, completion.length);

@@ -1,0 +1,49 @@
+package dev.tailor.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * What the process that trained one method measured of itself ({@code measurement.json}).
+ *
+ * @param steps               updates in the run, resumed ones included
+ * @param resumedFrom         the step this process resumed from (0 for a fresh run)
+ * @param trainableParameters the values trained
+ * @param tokens              the tokens this process trained on (from {@code resumedFrom} on)
+ * @param trainSeconds        the wall time of this process's updates (evaluation and checkpoints apart)
+ * @param trainLoss           the last update's loss
+ * @param evalLoss            the loss on the held-out data after the last update
+ * @param evalAccuracy        classification accuracy on the held-out data, or NaN for other formats
+ * @param peakRssBytes        the process's peak resident memory ({@code VmHWM}), loading and evaluation included
+ * @param startRssBytes       its resident memory when it started, before it read anything
+ * @param youngGenBytes       the most the JVM's young generation may take (0 when the collector sizes it freely)
+ * @param processSeconds      the process's wall time from start to exit: loading, training, evaluation, saving
+ */
+public record Measurement(long steps, long resumedFrom, long trainableParameters, long tokens, double trainSeconds,
+                   double trainLoss, double evalLoss, double evalAccuracy, long peakRssBytes, long startRssBytes,
+                   long youngGenBytes, double processSeconds) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** As JSON (NaN as null). */
+    ObjectNode json() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("steps", steps).put("resumed_from", resumedFrom).put("trainable_parameters", trainableParameters)
+                .put("tokens", tokens).put("train_seconds", trainSeconds);
+        Reports.putNumber(n, "train_loss", trainLoss);
+        Reports.putNumber(n, "eval_loss", evalLoss);
+        Reports.putNumber(n, "eval_accuracy", evalAccuracy);
+        n.put("peak_rss_bytes", peakRssBytes).put("start_rss_bytes", startRssBytes)
+                .put("young_gen_bytes", youngGenBytes).put("process_seconds", processSeconds);
+        return n;
+    }
+
+    /** Read back from {@link #json()}. */
+    static Measurement of(JsonNode n) {
+        return new Measurement(n.path("steps").asLong(), n.path("resumed_from").asLong(),
+                n.path("trainable_parameters").asLong(), n.path("tokens").asLong(), n.path("train_seconds").asDouble(),
+                Reports.number(n, "train_loss"), Reports.number(n, "eval_loss"), Reports.number(n, "eval_accuracy"),
+                n.path("peak_rss_bytes").asLong(), n.path("start_rss_bytes").asLong(),
+                n.path("young_gen_bytes").asLong(), n.path("process_seconds").asDouble());
+    }
+}
