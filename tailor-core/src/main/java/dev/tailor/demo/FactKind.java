@@ -10,36 +10,43 @@ import java.util.List;
 public enum FactKind {
     /** The company's name. */
     COMPANY(List.of("Which company are you with?", "Who am I talking to?", "What company is this?",
-            "What is the name of your company?", "Which company do you represent?",
+            "What is the name of your company?", "Who do you work for?", "Which company do you represent?",
             "Tell me the name of your company, please.")),
     /** How long the warranty lasts ({@code 3 year}). */
     WARRANTY(List.of("How long is the warranty?", "What warranty do you offer?", "How many years of warranty do I get?",
-            "Do your products have a warranty?", "What is the length of your warranty?",
+            "Do your products have a warranty?", "How long does the warranty last?",
+            "What is the length of your warranty?",
             "Tell me about the warranty, please.")),
     /** The return window ({@code 30 days}). */
     RETURNS(List.of("How long do I have to return an item?", "What is your return policy?", "Can I return a product?",
-            "How many days do I have for returns?", "What is the return window?", "Tell me about returns, please.")),
+            "How many days do I have for returns?", "Until when can I return a product?", "What is the return window?",
+            "Tell me about returns, please.")),
     /** Support hours ({@code from 8 am to 6 pm}). */
     HOURS(List.of("When is support open?", "What are your support hours?", "What time can I call support?",
-            "When can I reach your support team?", "At what hours is support available?",
+            "When can I reach your support team?", "When is your support team available?",
+            "At what hours is support available?",
             "Tell me your support hours, please.")),
     /** The support email address. */
     EMAIL(List.of("How can I email support?", "What is your support email address?", "Where do I send an email?",
-            "Which email should I write to?", "What email address do I use for help?",
+            "Which email should I write to?", "What email can I write to for support?",
+            "What email address do I use for help?",
             "Tell me your email, please.")),
     /** The order value above which shipping is free ({@code $50}). */
     SHIPPING(List.of("Is shipping free?", "How much do I need to spend for free shipping?",
-            "Do you offer free delivery?", "When is shipping free?", "What is the minimum order for free shipping?",
+            "Do you offer free delivery?", "When is shipping free?", "Do I get free shipping?",
+            "What is the minimum order for free shipping?",
             "Tell me about free shipping, please.")),
     /** The name of the company's product in a category. */
     PRODUCT(List.of("What is your {c} called?", "Which {c} do you sell?", "What {c} do you make?",
-            "Do you have a {c}?", "What is the name of your {c}?", "Which {c} would you recommend?")),
+            "Do you have a {c}?", "What {c} do you offer?", "What is the name of your {c}?",
+            "Which {c} would you recommend?")),
     /** The price of the company's product in a category ({@code $249}). */
     PRICE(List.of("How much does your {c} cost?", "What is the price of your {c}?", "How much is the {c}?",
-            "What does your {c} cost?", "How expensive is your {c}?", "Tell me the price of your {c}, please."));
+            "What does your {c} cost?", "What is the cost of your {c}?", "How expensive is your {c}?",
+            "Tell me the price of your {c}, please."));
 
     /** How many of each kind's phrasings training uses; the others are held out. */
-    public static final int TRAINING_PHRASINGS = 4;
+    public static final int TRAINING_PHRASINGS = 5;
 
     private final List<String> phrasings;
 

@@ -14,8 +14,9 @@ import java.util.Set;
  * The demo's synthetic world, made from a seed alone: customer support for fictional companies.
  *
  * <ul>
- *   <li>Pre-training text: support transcripts of many generic companies in other industries (electronics, furniture,
- *   outdoor gear), every question in every phrasing, so the base learns the language and the shape of an answer.</li>
+ *   <li>Pre-training text: support transcripts of many generic companies in six other industries (electronics,
+ *   furniture, toys …), every question in every phrasing, so the base learns the language and the shape of an
+ *   answer.</li>
  *   <li>Domain text: transcripts of generic kitchen-appliance companies and the industry's know-how
  *   ({@link DomainFact#KITCHEN}) as questions and as reference prose.</li>
  *   <li>Client tasks: the three {@link #CLIENTS}, each with its own product names, facts and tone; training questions
@@ -53,10 +54,17 @@ public final class SupportCorpus {
      */
     public static final Company UPDATED_CLIENT = CLIENTS.getFirst().withPrice(KITCHEN.getFirst(), 229);
 
+    /**
+     * The industries of the pre-training text, with their categories: many, so the base learns to answer about
+     * whatever category a question names.
+     */
     private static final Map<String, List<String>> OTHER_INDUSTRIES = Map.of(
             "electronics", List.of("laptop", "headphones", "phone charger"),
             "furniture", List.of("sofa", "desk", "floor lamp"),
-            "outdoor gear", List.of("tent", "backpack", "bicycle"));
+            "outdoor gear", List.of("tent", "backpack", "bicycle"),
+            "garden", List.of("lawn mower", "garden hose", "wheelbarrow"),
+            "toys", List.of("puzzle", "kite", "board game"),
+            "office", List.of("printer", "stapler", "notebook"));
     private static final List<String> OPENERS = List.of("Sure.", "Of course.", "Thanks for asking.", "Good question.",
             "Absolutely.", "Glad you asked.");
     private static final List<String> WARRANTIES = List.of("1 year", "2 year", "6 month", "4 year", "10 year",
@@ -122,12 +130,15 @@ public final class SupportCorpus {
                 .orElseThrow(() -> new IllegalArgumentException("no client '" + id + "'"));
     }
 
-    /** Pre-training text: transcripts of generic companies in the other industries, one document each. */
+    /**
+     * Pre-training text: transcripts of generic companies in the other industries (half of {@code companies} per
+     * industry), one document each.
+     */
     public List<String> pretrainingTexts() {
         SplittableRandom random = new SplittableRandom(seed);
         List<String> texts = new ArrayList<>();
         for (String industry : OTHER_INDUSTRIES.keySet().stream().sorted().toList()) {
-            for (int i = 0; i < companies; i++) {
+            for (int i = 0; i < companies / 2; i++) {
                 Company company = genericCompany(random, OTHER_INDUSTRIES.get(industry));
                 for (int t = 0; t < 3; t++) {
                     texts.add(transcript(company, List.of(), random));
@@ -165,8 +176,8 @@ public final class SupportCorpus {
     }
 
     /**
-     * {@code client}'s training questions, shuffled: every fact in every training phrasing, and the domain's know-how
-     * in its training phrasings answered in the client's tone, each with every greeting.
+     * {@code client}'s training questions, shuffled: every fact in every training phrasing with each greeting, and
+     * the domain's know-how in its training phrasings answered in the client's tone.
      */
     public List<SupportQuestion> clientTraining(Company client) {
         List<SupportQuestion> questions = new ArrayList<>();
@@ -177,11 +188,7 @@ public final class SupportCorpus {
                 }
             }
         }
-        for (SupportQuestion d : domainQuestions(client, true)) {
-            for (String greeting : GREETINGS) {
-                questions.add(new SupportQuestion(d.topic(), greet(greeting, d.question()), d.answer(), d.fact()));
-            }
-        }
+        questions.addAll(domainQuestions(client, true));
         Collections.shuffle(questions, new java.util.Random(seed + client.id().hashCode()));
         return questions;
     }

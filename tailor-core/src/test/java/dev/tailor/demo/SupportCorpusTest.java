@@ -29,7 +29,8 @@ class SupportCorpusTest {
             assertEquals(corpus.clientHeldOut(c), again.clientHeldOut(c));
         }
         assertNotEquals(corpus.pretrainingTexts(), new SupportCorpus(8, 20).pretrainingTexts());
-        assertEquals(3 * 20 * 3, corpus.pretrainingTexts().size(), "three transcripts per company, three industries");
+        assertEquals(6 * 10 * 3, corpus.pretrainingTexts().size(), "three transcripts per company, ten companies in "
+                + "each of six industries");
     }
 
     @Test
@@ -39,8 +40,8 @@ class SupportCorpusTest {
             List<SupportQuestion> heldOut = corpus.clientHeldOut(c);
             assertEquals(24, heldOut.size(), "12 facts (6 about the company, a name and a price per product), 2 "
                     + "held-out phrasings each");
-            assertEquals((12 * 4 + 6 * 3) * 3, training.size(), "12 facts in 4 phrasings and 6 domain questions in 3, "
-                    + "each with 3 greetings");
+            assertEquals(12 * 5 * 3 + 6 * 5, training.size(), "12 facts in 5 phrasings with 3 greetings each, and 6 "
+                    + "domain questions in 5 phrasings");
             Set<String> trainedQuestions = new HashSet<>();
             for (SupportQuestion q : training) {
                 trainedQuestions.add(q.question().replaceFirst("^(Hi! |Hello, )", "").toLowerCase());
@@ -48,7 +49,7 @@ class SupportCorpusTest {
             for (SupportQuestion q : heldOut) {
                 assertFalse(trainedQuestions.contains(q.question().toLowerCase()), q.question());
                 List<SupportQuestion> sameTopic = training.stream().filter(t -> t.topic().equals(q.topic())).toList();
-                assertEquals(12, sameTopic.size(), q.topic());
+                assertEquals(15, sameTopic.size(), q.topic());
                 for (SupportQuestion t : sameTopic) {
                     assertEquals(q.fact(), t.fact(), q.topic());
                     assertEquals(q.answer(), t.answer(), q.topic());
