@@ -116,7 +116,8 @@ final class DemoServing {
      */
     private static SupportQuestion question(Company client) {
         String category = SupportCorpus.KITCHEN.getFirst();
-        return SupportCorpus.ask(client, FactKind.PRICE, category, FactKind.PRICE.trainingQuestions(category).getFirst());
+        String phrasing = FactKind.PRICE.trainingQuestions(category).getFirst();
+        return SupportCorpus.ask(client, FactKind.PRICE, category, phrasing);
     }
 
     private ServingRecord.Canary canary(DemoResult result) throws IOException, InterruptedException {

@@ -98,52 +98,60 @@ public final class Demo {
                 new DemoTraining.Job(pretrained(base.dir()), corpus.domain, null, DatasetFormat.TEXT,
                         fullFineTuning(), settings.domainSteps(), settings.batchSize(), settings.fineTuneLr()));
 
-        Map<String, Path> adapters = new LinkedHashMap<>();
-        List<String> trained = new ArrayList<>();
-        for (Company client : SupportCorpus.CLIENTS) {
-            trained.add(client.id());
-        }
-        trained.add(UPDATED);
-        for (String id : trained) {
-            DemoSteps.Done adapter = train("adapters/" + id, key(domainKey, "lora", id, settings.adapterSteps(),
-                            settings.taskBatchSize(), settings.adapterLr()), "LoRA adapter on the domain model for "
-                            + (id.equals(UPDATED) ? FIRST_CLIENT + "'s updated facts" : id),
-                    new DemoTraining.Job(pretrained(domain.dir()), corpus.train.get(id), corpus.eval.get(id),
-                            DatasetFormat.COMPLETION, lora("lora"), settings.adapterSteps(), settings.taskBatchSize(),
-                            settings.adapterLr()));
-            adapters.put(id, adapter.dir());
-        }
-        Map<String, Path> methods = new LinkedHashMap<>();
-        for (String method : settings.methods()) {
-            DemoSteps.Done m = train("methods/" + method, key(domainKey, method, settings.adapterSteps(),
-                            settings.taskBatchSize(), learningRate(method)), describe(method) + " on the domain model for " + FIRST_CLIENT,
-                    new DemoTraining.Job(pretrained(domain.dir()), corpus.train.get(FIRST_CLIENT),
-                            corpus.eval.get(FIRST_CLIENT), DatasetFormat.COMPLETION, method(method),
-                            settings.adapterSteps(), settings.taskBatchSize(), learningRate(method)));
-            methods.put(method, m.dir());
-        }
+        Map<String, Path> adapters = trainAdapters(corpus, domain.dir(), domainKey);
+        Map<String, Path> methods = trainMethods(corpus, domain.dir(), domainKey);
 
         long scoring = System.nanoTime();
         double scoringCpu = DemoSteps.cpuSeconds();
         DemoScoring scores = new DemoScoring(new SupportCorpus(settings.seed(), settings.companies()));
         scores.scoreAll(base.dir(), domain.dir(), adapters, methods);
-        done.add(new DemoResult.Step("scores", "every model asked every client's held-out questions",
-                (System.nanoTime() - scoring) / 1e9, DemoSteps.cpuSeconds() - scoringCpu, false, Double.NaN,
-                Double.NaN, 0));
-        out.printf("%-10s %s (%.1f s)%n", "scores", "every model asked every client's held-out questions",
-                (System.nanoTime() - scoring) / 1e9);
-        out.println();
-        DemoResult result = new DemoResult(settings, output, describeModel(vocab), done, domain.dir(), adapters
-                .entrySet().stream().filter(e -> !e.getKey().equals(UPDATED))
-                .collect(LinkedHashMap::new, (m, e) -> m.put(e.getKey(), e.getValue()), Map::putAll),
-                adapters.get(UPDATED), scores.scores(), scores.sideBySide(), seconds(), cpuSeconds());
+        double scoringSeconds = (System.nanoTime() - scoring) / 1e9;
+        String what = "every model asked every client's held-out questions";
+        done.add(new DemoResult.Step("scores", what, scoringSeconds, DemoSteps.cpuSeconds() - scoringCpu, false,
+                Double.NaN, Double.NaN, 0));
+        out.printf("%-18s %s (%.1f s)%n%n", "scores", what, scoringSeconds);
+        Map<String, Path> clients = new LinkedHashMap<>(adapters);
+        Path updated = clients.remove(UPDATED);
+        DemoResult result = new DemoResult(settings, output, describeModel(vocab), done, domain.dir(), clients,
+                updated, scores.scores(), scores.sideBySide(), seconds(), cpuSeconds());
         DemoTable.print(result, out);
         compareMethods(result, domain.dir(), corpus.train.get(FIRST_CLIENT), corpus.eval.get(FIRST_CLIENT), output);
         return result;
     }
 
+    /** A LoRA adapter per client on the domain model, and the first client's second one, by client id. */
+    private Map<String, Path> trainAdapters(Corpus corpus, Path domain, String domainKey) throws IOException {
+        List<String> ids = new ArrayList<>(SupportCorpus.CLIENTS.stream().map(Company::id).toList());
+        ids.add(UPDATED);
+        Map<String, Path> adapters = new LinkedHashMap<>();
+        for (String id : ids) {
+            String key = key(domainKey, "lora", id, settings.adapterSteps(), settings.taskBatchSize(),
+                    settings.adapterLr());
+            String what = "LoRA adapter on the domain model for "
+                    + (id.equals(UPDATED) ? FIRST_CLIENT + "'s updated facts" : id);
+            adapters.put(id, train("adapters/" + id, key, what, new DemoTraining.Job(pretrained(domain),
+                    corpus.train.get(id), corpus.eval.get(id), DatasetFormat.COMPLETION, lora("lora"),
+                    settings.adapterSteps(), settings.taskBatchSize(), settings.adapterLr())).dir());
+        }
+        return adapters;
+    }
+
+    /** Every other method on the first client's task from the domain model, by method. */
+    private Map<String, Path> trainMethods(Corpus corpus, Path domain, String domainKey) throws IOException {
+        Map<String, Path> methods = new LinkedHashMap<>();
+        for (String method : settings.methods()) {
+            String key = key(domainKey, method, settings.adapterSteps(), settings.taskBatchSize(),
+                    learningRate(method));
+            String what = describe(method) + " on the domain model for " + FIRST_CLIENT;
+            methods.put(method, train("methods/" + method, key, what, new DemoTraining.Job(pretrained(domain),
+                    corpus.train.get(FIRST_CLIENT), corpus.eval.get(FIRST_CLIENT), DatasetFormat.COMPLETION,
+                    method(method), settings.adapterSteps(), settings.taskBatchSize(), learningRate(method))).dir());
+        }
+        return methods;
+    }
+
     /**
-     * The seam where {@code tailor compare} plugs in: the comparison of methods on one base and one task. It receives
+     * The seam where the comparison of methods on one base and one task ({@code tailor compare}) plugs in. It receives
      * the base every method starts from (the domain model), the first client's training and held-out JSON Lines
      * (prompt/completion; the held-out lines also carry {@code fact}) and the output directory. For now it writes
      * {@code report.json} and {@code report.html} of the demo's own results ({@link DemoReport}): every model's
@@ -205,7 +213,7 @@ public final class Demo {
         }
         texts.forEach(all::append);
         String key = DemoFiles.sha256(all.toString());
-        out.printf("%-10s %,d pre-training and %,d domain documents, %d clients' questions (%.1f s)%n", "corpus",
+        out.printf("%-18s %,d pre-training and %,d domain documents, %d clients' questions (%.1f s)%n", "corpus",
                 pretraining.size(), domain.size(), SupportCorpus.CLIENTS.size(), (System.nanoTime() - t) / 1e9);
         return new Corpus(pretrainingFile, domainFile, train, eval, texts, key);
     }

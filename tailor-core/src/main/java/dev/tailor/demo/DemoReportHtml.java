@@ -14,9 +14,13 @@ final class DemoReportHtml {
                 .append("table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;")
                 .append("text-align:left;vertical-align:top}th{background:#f3f3f3}.num{text-align:right}")
                 .append(".right{color:#176117}.wrong{color:#9b1c1c}code{font-size:.9em}</style></head><body>\n");
+        long reused = result.steps().stream().filter(DemoResult.Step::reused).count();
         h.append("<h1>Tailor demo: one base, client-specific adapters</h1>\n<p>")
                 .append(esc(result.model())).append(". Size <code>").append(esc(result.settings().name()))
-                .append("</code>, ").append(String.format("%.1f", result.seconds())).append(" s.</p>\n");
+                .append("</code>; this run took ").append(String.format("%.1f s (%.1f processor seconds)",
+                        result.seconds(), result.cpuSeconds()))
+                .append(reused == 0 ? "" : ", reusing " + reused + " finished steps (their own times below)")
+                .append(".</p>\n");
         accuracy(h, result);
         sideBySide(h, result);
         steps(h, result);

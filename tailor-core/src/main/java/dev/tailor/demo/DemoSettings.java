@@ -30,9 +30,9 @@ import java.util.List;
  * @param methods       the methods compared on the first client besides its LoRA adapter
  */
 public record DemoSettings(String name, long seed, int companies, int vocabSize, int hidden, int layers, int heads,
-                           int kvHeads, int intermediate, int seqLen, int batchSize, int taskBatchSize, int baseSteps, int domainSteps,
-                           int adapterSteps, double baseLr, double fineTuneLr, double adapterLr, double ia3Lr,
-                           List<String> methods) {
+                           int kvHeads, int intermediate, int seqLen, int batchSize, int taskBatchSize, int baseSteps,
+                           int domainSteps, int adapterSteps, double baseLr, double fineTuneLr, double adapterLr,
+                           double ia3Lr, List<String> methods) {
 
     /** What {@code tailor demo} runs. */
     public static final DemoSettings FULL = new DemoSettings("full", 7, 120, 1024, 128, 4, 4, 2, 352, 256, 8, 4, 250,

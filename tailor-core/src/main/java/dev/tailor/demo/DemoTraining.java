@@ -63,7 +63,10 @@ final class DemoTraining {
     record Numbers(long steps, double trainLoss, double evalLoss, double tokensPerSecond) {
     }
 
-    /** Runs {@code job} into {@code dir} (continuing a stopped run there when {@code resume}), logging as {@code step}. */
+    /**
+     * Runs {@code job} into {@code dir}, continuing a stopped run there when {@code resume}, its log in
+     * {@code logs/STEP.log}.
+     */
     void run(String step, Job job, Path dir, boolean resume) throws IOException {
         Files.createDirectories(logs);
         Path logFile = logs.resolve(step.replace('/', '-') + ".log");

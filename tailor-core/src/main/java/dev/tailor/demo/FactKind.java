@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A kind of fact a company's support assistant answers, with the phrasings of its question. The first
- * {@link #TRAINING_PHRASINGS} phrasings are the ones a client's training data uses; the rest are held out, so a client's
- * accuracy is measured on questions phrased as it never saw them. {@code {c}} stands for a product category.
+ * {@link #TRAINING_PHRASINGS} phrasings are the ones a client's training data uses; the rest are held out, so a
+ * client's accuracy is measured on questions phrased as it never saw them. {@code {c}} stands for a product category.
  */
 public enum FactKind {
     /** The company's name. */

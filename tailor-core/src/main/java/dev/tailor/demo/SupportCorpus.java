@@ -226,7 +226,7 @@ public final class SupportCorpus {
         return questions;
     }
 
-    /** {@code company}'s answer to a question about {@code kind} ({@code category} for a product) in {@code phrasing}. */
+    /** {@code company}'s answer to a question on {@code kind} ({@code category} for a product) in {@code phrasing}. */
     public static SupportQuestion ask(Company company, FactKind kind, String category, String phrasing) {
         return new FactQuestion(company, kind, category).ask(phrasing);
     }

@@ -76,7 +76,8 @@ class FactScorerTest {
         ModelExport.save(random, json, RandomInit.weights(ModelConfig.parse(config, json), 1), DType.F32, tokenizer);
         try (PretrainedModel untrained = PretrainedModel.load(random)) {
             FactScorer scorer = new FactScorer(untrained.model(), untrained.tokenizer(), untrained.eosIds());
-            assertEquals(0, FactScorer.score(questions, scorer.answers(questions)).right(), "random weights know nothing");
+            assertEquals(0, FactScorer.score(questions, scorer.answers(questions)).right(),
+                    "random weights know nothing");
         }
     }
 

@@ -39,7 +39,8 @@ class WordVocabularyTrainerTest {
         int kettle = json.at("/model/vocab/Ġkettle").intValue();
         List<String> tokens = new java.util.ArrayList<>();
         json.at("/model/vocab").fieldNames().forEachRemaining(tokens::add);
-        assertEquals(List.of("Ġkettle", "The", "Ġcosts", "Ġ$", "ĠThe", "Ġblender"), tokens.subList(2 + 256, tokens.size()),
+        assertEquals(List.of("Ġkettle", "The", "Ġcosts", "Ġ$", "ĠThe", "Ġblender"),
+                tokens.subList(2 + 256, tokens.size()),
                 "after the specials and the bytes, the words used twice or more by count (kettle 4, then the ones "
                         + "used twice in the order they first came)");
         assertArrayEquals(new int[] {kettle}, t.encode(" kettle", false));
