@@ -6,9 +6,9 @@ import picocli.CommandLine.Command;
 /** The {@code tailor} command: customizes open-weight LLMs and serves them. */
 @Command(name = "tailor", mixinStandardHelpOptions = true, version = "tailor 0.1.0",
         description = "Fine-tune, adapt, evaluate and serve open-weight LLMs, in pure Java.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, EvalCommand.class, TrainCommand.class,
-                CostCommand.class, CompareCommand.class, AdaptersCommand.class, MergeCommand.class, PullCommand.class,
-                BenchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, GenerateCommand.class, TokenizeCommand.class, EvalCommand.class,
+                TrainCommand.class, CostCommand.class, CompareCommand.class, AdaptersCommand.class, MergeCommand.class,
+                PullCommand.class, BenchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class TailorCommand implements Runnable {
 
     @CommandLine.Spec
