@@ -47,16 +47,25 @@ class DemoCommandTest {
         assertTrue(Files.size(output.resolve("report.html")) > 1000);
         String html = Files.readString(output.resolve("report.html"));
         assertTrue(html.contains("Kestrel Kitchen") && html.contains("Canary") && html.contains("Rollback"), html);
+        assertTrue(html.contains("The methods compared") && html.contains("compare/report.html"), html);
 
         JsonNode report = JSON.readTree(output.resolve("report.json").toFile());
         assertEquals("quick", report.at("/demo/size").asText());
         JsonNode steps = report.get("steps");
         for (String name : new String[] {"tokenizer", "base", "domain", "adapters/kestrel", "adapters/northwind",
                 "adapters/pebble", "adapters/kestrel-v2", "methods/full", "methods/partial", "methods/ia3",
-                "scores"}) {
+                "scores", "compare"}) {
             assertTrue(find(steps, name) != null, "step " + name + " in " + steps);
             assertFalse(find(steps, name).get("reused").asBoolean(), name);
         }
+        JsonNode compared = report.at("/comparison/methods");
+        assertEquals(2, compared.size(), "the quick size compares lora and ia3: " + compared);
+        for (JsonNode m : compared) {
+            assertTrue(m.get("seconds").asDouble() > 0 && m.get("peak_rss_bytes").asLong() > 0
+                    && m.get("trainable_parameters").asLong() > 0 && m.get("predicted_seconds").asDouble() > 0, m.toString());
+        }
+        assertTrue(Files.readString(output.resolve(report.at("/comparison/report").asText())).contains("<svg"));
+        assertTrue(out.toString().contains("| lora |") || out.toString().contains("| lora"), out.toString());
         assertTrue(find(steps, "adapters/kestrel").get("bytes").asLong()
                 < find(steps, "methods/full").get("bytes").asLong(), "an adapter is smaller than a model");
         JsonNode scores = report.get("scores");

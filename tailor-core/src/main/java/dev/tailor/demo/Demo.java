@@ -1,11 +1,21 @@
 package dev.tailor.demo;
 
+import dev.tailor.cost.MachineCalibration;
+import dev.tailor.cost.HardwareProfile;
+import dev.tailor.compare.ReportWriter;
+import dev.tailor.compare.ProgressListener;
+import dev.tailor.compare.MethodSpec;
+import dev.tailor.compare.MethodRun;
+import dev.tailor.compare.ComparisonSpec;
+import dev.tailor.compare.ComparisonResult;
+import dev.tailor.compare.Comparison;
 import dev.tailor.train.FreezePlan;
 import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.TrainingRun;
 import dev.tailor.train.data.DatasetFormat;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +49,8 @@ public final class Demo {
      * tokenizer, the training recipe) raises it, so an output made before is made again rather than reused.
      */
     static final int STEP_FORMAT = 1;
+    /** The directory, under the output, of the comparison of methods and its reports. */
+    static final String COMPARE = "compare";
     /** The id of the first client's updated facts and of its second adapter. */
     public static final String UPDATED = FIRST_CLIENT + "-v2";
 
@@ -151,18 +163,58 @@ public final class Demo {
     }
 
     /**
-     * The seam where the comparison of methods on one base and one task ({@code tailor compare}) plugs in. It receives
-     * the base every method starts from (the domain model), the first client's training and held-out JSON Lines
-     * (prompt/completion; the held-out lines also carry {@code fact}) and the output directory. For now it writes
-     * {@code report.json} and {@code report.html} of the demo's own results ({@link DemoReport}): every model's
-     * accuracy per client, the side-by-side answers, the steps and their times. Once the comparison exists, it runs
-     * here on these four arguments and writes its report into {@code output}, and the demo's results join it as a
-     * section.
+     * Compares the methods of {@link DemoSettings#compared()} on the first client's task from the domain model with
+     * {@code tailor compare}'s engine (each trained in its own process, measured beside the cost model's prediction on
+     * this machine; finished ones reused), writes its reports into {@code compare/}, prints its table, and writes the
+     * demo's {@code report.json} and {@code report.html} with the comparison's results in them.
      */
     void compareMethods(DemoResult result, Path baseDir, Path trainJsonl, Path evalJsonl, Path outputDir)
             throws IOException {
-        comparison = new DemoReport.Comparison(baseDir, trainJsonl, evalJsonl);
-        DemoReport.write(outputDir, result, comparison, null);
+        long t = System.nanoTime();
+        double cpu = DemoSteps.cpuSeconds();
+        List<MethodSpec> methods = new ArrayList<>();
+        for (String m : settings.compared()) {
+            methods.add(new MethodSpec(m, m.equals("partial") ? partialPlan() : null, Map.of(),
+                    m.startsWith("prompt") ? MethodSpec.defaultLr(m) : learningRate(m)));
+        }
+        HardwareProfile machine = MachineCalibration.profile(MachineCalibration.cacheDir(System.getenv(),
+                Path.of(System.getProperty("user.home"))), false);
+        Path dir = outputDir.resolve(COMPARE);
+        ComparisonSpec spec = new ComparisonSpec(baseDir, "domain", trainJsonl, evalJsonl, methods,
+                settings.compareSteps(), settings.seqLen(), settings.taskBatchSize(), settings.seed(), dir, machine,
+                null);
+        ComparisonResult compared;
+        int[] trained = {0};
+        try {
+            compared = Comparison.run(spec, new ProgressListener() {
+                @Override
+                public void finished(int index, int count, MethodRun run, boolean reused) {
+                    trained[0] += reused ? 0 : 1;
+                    out.printf("%-18s %s (%d of %d%s)%n", COMPARE, run.method(), index + 1, count,
+                            reused ? ", reused" : "");
+                    out.flush();
+                }
+            });
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("the comparison of methods was interrupted");
+        }
+        ReportWriter.write(compared, dir);
+        double seconds = (System.nanoTime() - t) / 1e9;
+        String what = "the methods compared on " + FIRST_CLIENT + "'s task, measured beside the cost model";
+        done.add(new DemoResult.Step(COMPARE, what, seconds, DemoSteps.cpuSeconds() - cpu, trained[0] == 0,
+                Double.NaN, Double.NaN, 0));
+        out.printf("%n%s%n", what);
+        out.print(ReportWriter.table(compared));
+        out.printf("%-18s %s (%.1f s)%n%n", COMPARE, dir.resolve(ReportWriter.HTML), seconds);
+        comparison = new DemoReport.Comparison(baseDir, trainJsonl, evalJsonl, dir, compared);
+        DemoReport.write(outputDir, withTimes(result), comparison, null);
+    }
+
+    /** {@code r} with every step done so far and the time taken so far. */
+    private DemoResult withTimes(DemoResult r) {
+        return new DemoResult(r.settings(), r.output(), r.model(), done, r.domainModel(), r.clientAdapters(),
+                r.updatedAdapter(), r.scores(), r.sideBySide(), seconds(), cpuSeconds());
     }
 
     /**
@@ -174,9 +226,7 @@ public final class Demo {
         if (comparison == null) {
             throw new IllegalStateException("the demo has not run yet");
         }
-        DemoReport.write(output, new DemoResult(result.settings(), result.output(), result.model(), result.steps(),
-                result.domainModel(), result.clientAdapters(), result.updatedAdapter(), result.scores(),
-                result.sideBySide(), seconds(), cpuSeconds()), comparison, serving);
+        DemoReport.write(output, withTimes(result), comparison, serving);
     }
 
     private Corpus writeCorpus() throws IOException {

@@ -1,5 +1,8 @@
 package dev.tailor.demo;
 
+import dev.tailor.compare.ComparisonResult;
+import dev.tailor.compare.MethodRun;
+import dev.tailor.compare.ReportWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -21,20 +24,22 @@ public final class DemoReport {
     }
 
     /**
-     * The inputs of the comparison of methods: the base every method starts from and the task's data.
+     * The comparison of methods: its inputs, where its reports are, and its results.
      *
-     * @param base  the base model's directory
-     * @param train the training JSON Lines
-     * @param eval  the held-out JSON Lines
+     * @param base   the base model's directory
+     * @param train  the training JSON Lines
+     * @param eval   the held-out JSON Lines
+     * @param dir    the directory of its runs and reports
+     * @param result its measured runs and predictions
      */
-    public record Comparison(Path base, Path train, Path eval) {
+    public record Comparison(Path base, Path train, Path eval, Path dir, ComparisonResult result) {
     }
 
     /** Writes both files into {@code dir}; {@code serving} is null until the server part has run. */
     public static void write(Path dir, DemoResult result, Comparison comparison, ServingRecord serving)
             throws IOException {
         DemoFiles.writeJson(dir.resolve(JSON), json(dir, result, comparison, serving));
-        DemoFiles.writeText(dir.resolve(HTML), DemoReportHtml.render(result, serving));
+        DemoFiles.writeText(dir.resolve(HTML), DemoReportHtml.render(result, comparison, serving));
     }
 
     static ObjectNode json(Path dir, DemoResult result, Comparison comparison, ServingRecord serving) {
@@ -100,6 +105,19 @@ public final class DemoReport {
         compared.put("base", relative(dir, comparison.base()));
         compared.put("train", relative(dir, comparison.train()));
         compared.put("eval", relative(dir, comparison.eval()));
+        compared.put("report", relative(dir, comparison.dir().resolve(ReportWriter.HTML)));
+        ArrayNode runs = compared.putArray("methods");
+        for (MethodRun run : comparison.result().runs()) {
+            ObjectNode n = runs.addObject();
+            n.put("method", run.method());
+            n.put("trainable_parameters", run.trainableParameters());
+            n.put("seconds", round(run.measured().trainSeconds()));
+            n.put("peak_rss_bytes", run.measured().peakRssBytes());
+            n.put("artifact_bytes", run.artifactBytes());
+            number(n, "eval_loss", run.measured().evalLoss());
+            number(n, "predicted_seconds", run.predicted().seconds());
+            number(n, "predicted_peak_bytes", run.predicted().peakBytes());
+        }
         if (serving == null) {
             root.putNull("serving");
         } else {

@@ -1,5 +1,8 @@
 package dev.tailor.demo;
 
+import dev.tailor.compare.MethodRun;
+import dev.tailor.compare.ReportWriter;
+
 import java.util.Map;
 
 /** The demo's report as one self-contained HTML page (no scripts, no external files). */
@@ -7,7 +10,7 @@ final class DemoReportHtml {
     private DemoReportHtml() {
     }
 
-    static String render(DemoResult result, ServingRecord serving) {
+    static String render(DemoResult result, DemoReport.Comparison comparison, ServingRecord serving) {
         StringBuilder h = new StringBuilder();
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tailor demo</title>\n<style>")
                 .append("body{font-family:system-ui,sans-serif;margin:2em;max-width:72em;color:#222}")
@@ -23,6 +26,7 @@ final class DemoReportHtml {
                 .append(".</p>\n");
         accuracy(h, result);
         sideBySide(h, result);
+        compared(h, result, comparison);
         steps(h, result);
         if (serving != null) {
             serving(h, serving);
@@ -71,6 +75,28 @@ final class DemoReportHtml {
                 h.append("<td").append(css).append(">").append(esc(a.getValue())).append("</td>");
             }
             h.append("</tr>\n");
+        }
+        h.append("</table>\n");
+    }
+
+    private static void compared(StringBuilder h, DemoResult result, DemoReport.Comparison comparison) {
+        String report = result.output().relativize(comparison.dir().resolve(ReportWriter.HTML)).toString();
+        h.append("<h2>The methods compared, measured and predicted</h2>\n<p>Each trained in its own process on ")
+                .append(esc(Demo.FIRST_CLIENT)).append("'s task from the domain model; the cost model's prediction ")
+                .append("for this machine beside what was measured. The whole comparison, with its charts: <a href=\"")
+                .append(esc(report)).append("\">").append(esc(report)).append("</a>.</p>\n<table><tr><th>method</th>")
+                .append("<th>trainable</th><th>seconds</th><th>predicted</th><th>peak RSS (MiB)</th>")
+                .append("<th>predicted</th><th>artifact bytes</th><th>held-out loss</th></tr>\n");
+        for (MethodRun r : comparison.result().runs()) {
+            h.append("<tr><td>").append(esc(r.method())).append("</td><td class=\"num\">")
+                    .append(String.format("%,d", r.trainableParameters())).append("</td><td class=\"num\">")
+                    .append(String.format("%.1f", r.measured().trainSeconds())).append("</td><td class=\"num\">")
+                    .append(String.format("%.1f", r.predicted().seconds())).append("</td><td class=\"num\">")
+                    .append(String.format("%.0f", r.measured().peakRssBytes() / 1048576.0))
+                    .append("</td><td class=\"num\">")
+                    .append(String.format("%.0f", r.predicted().peakBytes() / 1048576.0))
+                    .append("</td><td class=\"num\">").append(String.format("%,d", r.artifactBytes()))
+                    .append("</td><td class=\"num\">").append(number(r.measured().evalLoss())).append("</td></tr>\n");
         }
         h.append("</table>\n");
     }

@@ -1,5 +1,6 @@
 package dev.tailor.demo;
 
+import dev.tailor.compare.MethodSpec;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.util.List;
@@ -27,24 +28,27 @@ import java.util.List;
  * @param fineTuneLr    full and partial fine-tuning's
  * @param adapterLr     LoRA's and DoRA's
  * @param ia3Lr         IA³'s (it scales activations, so it moves slowly at an adapter's rate)
- * @param methods       the methods compared on the first client besides its LoRA adapter
+ * @param methods       the methods trained on the first client besides its LoRA adapter, scored on its held-out facts
+ * @param compared      the methods {@code tailor compare}'s engine measures on the first client's task
+ * @param compareSteps  the updates of each compared method
  */
 public record DemoSettings(String name, long seed, int companies, int vocabSize, int hidden, int layers, int heads,
                            int kvHeads, int intermediate, int seqLen, int batchSize, int taskBatchSize, int baseSteps,
                            int domainSteps, int adapterSteps, double baseLr, double fineTuneLr, double adapterLr,
-                           double ia3Lr, List<String> methods) {
+                           double ia3Lr, List<String> methods, List<String> compared, int compareSteps) {
 
     /** What {@code tailor demo} runs. */
     public static final DemoSettings FULL = new DemoSettings("full", 7, 120, 1024, 128, 4, 4, 2, 352, 256, 8, 4, 250,
-            100, 120, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"));
+            100, 120, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"), MethodSpec.DEFAULT_METHODS, 40);
 
     /** Every step, smaller and shorter: a model of 2 layers of 64, tens of updates. */
     public static final DemoSettings QUICK = new DemoSettings("quick", 7, 12, 512, 64, 2, 2, 1, 176, 128, 4, 4, 40,
-            10, 10, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"));
+            10, 10, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"), List.of("lora", "ia3"), 4);
 
     /** Copies the method list. */
     public DemoSettings {
         methods = List.copyOf(methods);
+        compared = List.copyOf(compared);
     }
 
     /** The model's {@code config.json} for a vocabulary of {@code vocab} tokens ({@code <s>} 0, {@code </s>} 1). */
