@@ -39,7 +39,7 @@ public record DemoSettings(String name, long seed, int companies, int vocabSize,
 
     /** What {@code tailor demo} runs. */
     public static final DemoSettings FULL = new DemoSettings("full", 7, 120, 1024, 128, 4, 4, 2, 352, 256, 8, 4, 250,
-            100, 120, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"), MethodSpec.DEFAULT_METHODS, 40);
+            100, 120, 3e-3, 1e-3, 1e-2, 3e-2, List.of("full", "partial", "ia3"), MethodSpec.DEFAULT_METHODS, 30);
 
     /** Every step, smaller and shorter: a model of 2 layers of 64, tens of updates. */
     public static final DemoSettings QUICK = new DemoSettings("quick", 7, 12, 512, 64, 2, 2, 1, 176, 128, 4, 4, 40,
