@@ -196,6 +196,17 @@ public final class ServedModels implements AutoCloseable {
         }
     }
 
+    /**
+     * Rereads what the registry holds of {@code name} (everything when null), as after a change another process made
+     * (a fine-tuning worker's registration), and follows its pins. On PostgreSQL the {@link RegistryListener} does
+     * this by itself; a SQLite registry changed by another process needs it.
+     */
+    public void reread(String name) {
+        if (registry != null) {
+            registryChanged(name);
+        }
+    }
+
     /** Pins the versions of {@code info} the registry marks pinned, loading them, and unpins the others. */
     private void followPins(AdapterInfo info) {
         for (AdapterVersion v : info.versions()) {
