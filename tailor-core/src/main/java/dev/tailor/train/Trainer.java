@@ -122,10 +122,10 @@ public final class Trainer {
             data.train().seek(JSON.convertValue(state.dataPosition(), DataPosition.class));
             metrics.truncateAfter(start);
             progress.message("resumed from " + latest.get().getFileName() + " at step " + start);
-            listener.resumed(start, latest.get());
         } else {
             metrics.truncateAfter(0);
         }
+        listener.started(start, total, latest.orElse(null));
         long tokens = 0;
         double seconds = 0;
         double lastLoss = Double.NaN;

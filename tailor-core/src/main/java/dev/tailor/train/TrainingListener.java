@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 
 /**
- * What a training run tells as it goes, on the training thread, between updates: its metrics as they are logged and
- * its checkpoints as they are saved. An exception thrown by a method here stops the run there (it leaves
+ * What a training run tells as it goes, on the training thread, between updates: where it starts, its metrics as they
+ * are logged and its checkpoints as they are saved. An exception thrown by a method here stops the run there (it leaves
  * {@link Trainer#run} and {@link TrainingRun#run}); the checkpoints saved before stay, so a later run resumes from
  * them.
  */
@@ -16,10 +16,11 @@ public interface TrainingListener {
     };
 
     /**
-     * The run resumed from {@code checkpoint}, whose update is {@code step}; metrics and checkpoints of later updates
+     * The run starts after update {@code step} of {@code totalSteps}: 0 for a fresh run, else the update of
+     * {@code checkpoint}, the one it resumed from (null for a fresh run); metrics and checkpoints of later updates
      * follow.
      */
-    default void resumed(long step, Path checkpoint) {
+    default void started(long step, long totalSteps, Path checkpoint) {
     }
 
     /**

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A {@link TrainingListener} hears every line of {@code metrics.jsonl} and every checkpoint as the run makes them; an
- * exception it throws stops the run there, and a resumed run tells it where it resumed and then gives the very
+ * exception it throws stops the run there, and a resumed run tells it where it starts and then gives the very
  * metrics the uninterrupted run gave.
  */
 class TrainingListenerTest {
@@ -61,8 +61,8 @@ class TrainingListenerTest {
         }
 
         @Override
-        public void resumed(long step, Path checkpoint) {
-            heard.add("resumed " + step + " " + checkpoint.getFileName());
+        public void started(long step, long totalSteps, Path checkpoint) {
+            heard.add("started " + step + "/" + totalSteps + (checkpoint == null ? "" : " " + checkpoint.getFileName()));
         }
 
         @Override
@@ -108,7 +108,7 @@ class TrainingListenerTest {
                 .toList(), "an update's line each step, an evaluation's after steps 3 and 6");
         assertTrue(all.metrics.get(3).has("eval_loss"));
         assertEquals(List.of(2L, 4L, 6L), all.checkpoints);
-        assertEquals(List.of(), all.heard);
+        assertEquals(List.of("started 0/6"), all.heard);
 
         Path cut = dir.resolve("cut");
         Recorder first = new Recorder(4);
@@ -120,7 +120,8 @@ class TrainingListenerTest {
 
         Recorder second = new Recorder(-1);
         TrainingRun.run(spec(cut, true), quiet(), false, second);
-        assertEquals(List.of("resumed 4 " + CheckpointStore.PREFIX + 4), second.heard);
+        assertEquals(List.of("started 0/6"), first.heard);
+        assertEquals(List.of("started 4/6 " + CheckpointStore.PREFIX + 4), second.heard);
         assertEquals(List.of(6L), second.checkpoints);
         List<ObjectNode> after = all.metrics.stream().filter(m -> m.get("step").asLong() > 4).toList();
         assertEquals(after.size(), second.metrics.size());

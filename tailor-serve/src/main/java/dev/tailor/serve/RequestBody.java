@@ -42,6 +42,13 @@ public final class RequestBody {
         return new RequestBody(root);
     }
 
+    /** The names of the object's fields, in order. */
+    public List<String> fields() {
+        List<String> names = new ArrayList<>();
+        root.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
     /** The field's node, or null when absent or null. */
     public JsonNode node(String name) {
         JsonNode n = root.get(name);

@@ -66,6 +66,7 @@ public final class ServedModels implements AutoCloseable {
 
     private final PretrainedModel pretrained;
     private final String baseId;
+    private final String baseFingerprint;
     private final AdaptedModel adapted;
     private final AdapterCache cache;
     private final long created = System.currentTimeMillis() / 1000;
@@ -133,6 +134,7 @@ public final class ServedModels implements AutoCloseable {
         this.pretrained = pretrained;
         this.baseId = baseId;
         String fingerprint = BaseFingerprint.compute(pretrained.dir());
+        this.baseFingerprint = fingerprint;
         this.adapted = new AdaptedModel(pretrained.model(), fingerprint);
         this.cache = new AdapterCache(adapted, adapterCacheBytes, this::read);
         if (state == null) {
@@ -258,6 +260,11 @@ public final class ServedModels implements AutoCloseable {
     /** The base's id. */
     public String baseId() {
         return baseId;
+    }
+
+    /** The base's {@link BaseFingerprint}. */
+    public String baseFingerprint() {
+        return baseFingerprint;
     }
 
     /** The loaded adapters' names, in the order loaded, then the registered ones', in name order. */

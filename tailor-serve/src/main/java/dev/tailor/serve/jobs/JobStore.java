@@ -16,8 +16,10 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Fine-tuning's files, jobs, events and checkpoints in the registry's database (the tables of
@@ -618,6 +620,20 @@ public final class JobStore implements AutoCloseable {
                     return tokens;
                 }
             }
+        });
+    }
+
+    /** How many changes each adapter name of the registry has had ({@code adapter_change}). */
+    public Map<String, Long> registryChanges() {
+        return db.query(c -> {
+            Map<String, Long> changes = new HashMap<>();
+            try (PreparedStatement s = c.prepareStatement("SELECT name, changes FROM adapter_change");
+                 ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    changes.put(r.getString(1), r.getLong(2));
+                }
+            }
+            return changes;
         });
     }
 
