@@ -366,7 +366,8 @@ public final class JobStore implements AutoCloseable {
     public boolean validated(String id, JobError error) {
         return db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("UPDATE ft_job SET status = ?, finished_at = ?, "
-                    + "error_code = ?, error_message = ?, error_param = ? WHERE id = ? AND status = 'validating_files'")) {
+                    + "error_code = ?, error_message = ?, error_param = ? "
+                    + "WHERE id = ? AND status = 'validating_files'")) {
                 s.setString(1, error == null ? JobStatus.QUEUED.id() : JobStatus.FAILED.id());
                 if (error == null) {
                     s.setNull(2, Types.BIGINT);
@@ -420,7 +421,7 @@ public final class JobStore implements AutoCloseable {
     private static Job job(ResultSet r) throws SQLException {
         String code = r.getString(17);
         return new Job(r.getString(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5),
-                r.getString(6), r.getString(7), r.getLong(8), read(r.getString(9), new TypeReference<JobSettings>() { }),
+                r.getString(6), r.getString(7), r.getLong(8), read(r.getString(9), new TypeReference<>() { }),
                 JobStatus.of(r.getString(10)), r.getLong(11), nullableLong(r, 12), nullableLong(r, 13), r.getLong(14),
                 nullableLong(r, 15), r.getString(16), code == null ? null : new JobError(code, r.getString(18),
                 r.getString(19)), r.getString(20), r.getInt(21));
@@ -587,11 +588,14 @@ public final class JobStore implements AutoCloseable {
         });
     }
 
-    /** The checkpoints of {@code job}, newest first, older than the checkpoint {@code after} (from the newest when null). */
+    /**
+     * The checkpoints of {@code job}, newest first, older than the checkpoint {@code after} (from the newest when
+     * null).
+     */
     public Page<JobCheckpoint> checkpoints(String job, Long after, int limit) {
         return db.query(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT id, job, step, created_at, metrics FROM ft_checkpoint "
-                    + "WHERE job = ? AND id < ? ORDER BY step DESC LIMIT ?")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT id, job, step, created_at, metrics "
+                    + "FROM ft_checkpoint WHERE job = ? AND id < ? ORDER BY step DESC LIMIT ?")) {
                 s.setString(1, job);
                 s.setLong(2, after == null ? Long.MAX_VALUE : after);
                 s.setInt(3, limit + 1);
@@ -610,7 +614,8 @@ public final class JobStore implements AutoCloseable {
     /** The tokens {@code job}'s training steps trained: the sum over its metrics events, each step counted once. */
     public long trainedTokens(String job) {
         return db.query(c -> {
-            try (PreparedStatement s = c.prepareStatement("SELECT data FROM ft_event WHERE job = ? AND type = 'metrics'")) {
+            try (PreparedStatement s = c.prepareStatement("SELECT data FROM ft_event "
+                    + "WHERE job = ? AND type = 'metrics'")) {
                 s.setString(1, job);
                 try (ResultSet r = s.executeQuery()) {
                     long tokens = 0;

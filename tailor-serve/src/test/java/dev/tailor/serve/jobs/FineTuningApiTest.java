@@ -188,7 +188,8 @@ class FineTuningApiTest {
         assertTrue(toTwo > 0 && toTwo < 40, "the canary serves some users, prod the others: " + toTwo + " of 40");
 
         f.ok("DELETE", "/v1/adapters/support/traffic", null, JobsFixture.ADMIN);
-        String promoted = job(acme, "{" + spec.replace("\"seed\": 7", "\"seed\": 8") + ", \"hyperparameters\": {\"n_epochs\": 4, \"batch_size\": 2, "
+        String promoted = job(acme, "{" + spec.replace("\"seed\": 7", "\"seed\": 8")
+                + ", \"hyperparameters\": {\"n_epochs\": 4, \"batch_size\": 2, "
                 + "\"learning_rate_multiplier\": 100}}");
         f.validated(promoted, acme);
         assertTrue(f.worker.runOne());

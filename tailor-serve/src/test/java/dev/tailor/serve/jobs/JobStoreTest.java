@@ -93,7 +93,8 @@ class JobStoreTest {
         assertEquals(new Claim(first.id(), "w1", 1), c1);
         Claim c2 = store.claim("w2", BASE, LONG);
         assertEquals(new Claim(second.id(), "w2", 1), c2);
-        assertNull(store.claim("w3", BASE, LONG), "the job validating, the other base's and the held ones are not taken");
+        assertNull(store.claim("w3", BASE, LONG), "the job validating, the other base's and the held ones are not "
+                + "taken");
         Job running = store.job(first.id());
         assertEquals(JobStatus.RUNNING, running.status());
         assertEquals("w1", running.worker());
