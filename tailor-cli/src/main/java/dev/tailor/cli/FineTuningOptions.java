@@ -14,7 +14,7 @@ import java.util.List;
  * {@code tailor serve}'s fine-tuning options: OpenAI's files and fine-tuning jobs API on the server
  * ({@code --fine-tuning}), each tenant's limits, and one local worker process ({@code --local-worker}).
  */
-public final class FineTuningOptions {
+final class FineTuningOptions {
     @Option(names = "--fine-tuning",
             description = "with --state: answer /v1/files and /v1/fine_tuning/jobs; the jobs are trained by "
                     + "tailor worker processes (or --local-worker) on the same registry")
@@ -44,7 +44,7 @@ public final class FineTuningOptions {
     long maxTrainingTokens;
 
     /** What runs while the server does: the API's routes and the local worker, if any. */
-    public record Running(FineTuningApi api, JobStore store, LocalWorker worker) implements AutoCloseable {
+    record Running(FineTuningApi api, JobStore store, LocalWorker worker) implements AutoCloseable {
         /** The routes to mount: the API's, or none. */
         public List<ApiRoutes> routes() {
             return api == null ? List.of() : List.of(api);

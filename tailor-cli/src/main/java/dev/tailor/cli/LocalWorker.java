@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * and, where {@code nice} exists, at niceness {@value #NICENESS}, so that the scheduler runs serving first. It stops
  * when the server does (and by itself if the server dies).
  */
-public final class LocalWorker implements AutoCloseable {
+final class LocalWorker implements AutoCloseable {
     /** The niceness the worker runs at: below serving's priority. */
     static final int NICENESS = 10;
 
@@ -54,11 +54,6 @@ public final class LocalWorker implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the local worker: " + e.getMessage(), e);
         }
-    }
-
-    /** The worker's process id. */
-    public long pid() {
-        return process.pid();
     }
 
     /** Asks the worker to stop (it leaves its job for another worker) and waits for it, 60 s at most. */

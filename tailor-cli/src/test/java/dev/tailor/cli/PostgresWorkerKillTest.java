@@ -162,7 +162,7 @@ class PostgresWorkerKillTest {
             data.append(JSON.writeValueAsString(Map.of("prompt", "Customer: where is order " + i + "?\nAgent:",
                     "completion", " Order " + i + " ships today."))).append('\n');
         }
-        String spec = "\"model\": \"tiny\", \"seed\": 3, \"hyperparameters\": {\"n_epochs\": 10, "
+        String spec = "\"model\": \"tiny\", \"seed\": 3, \"hyperparameters\": {\"n_epochs\": 5, "
                 + "\"batch_size\": 2, \"learning_rate_multiplier\": 20}, \"training\": {\"seq_len\": 64, "
                 + "\"checkpoint_every\": 5}";
         String killed = send("POST", "/v1/fine_tuning/jobs", "{\"training_file\": \"" + upload(data.toString(), acme)
@@ -206,7 +206,7 @@ class PostgresWorkerKillTest {
                 + "checkpoint of step")).findFirst().orElseThrow();
         long resumedAt = resumed.at("/data/step").asLong();
         long total = resumed.at("/data/total_steps").asLong();
-        assertEquals(80, total);
+        assertEquals(40, total);
         assertTrue(resumedAt >= 5 && resumedAt % 5 == 0 && resumedAt < total, "resumed from a checkpoint: "
                 + resumedAt);
         assertTrue(events.stream().anyMatch(e -> e.get("message").asText().equals("Worker " + survivor

@@ -121,7 +121,7 @@ public final class Database implements AutoCloseable {
     }
 
     /** {@code text} with the value of any {@code password=} parameter of a JDBC URL in it left out. */
-    public static String redact(String text) {
+    static String redact(String text) {
         return text.replaceAll("(?i)(password=)[^&\\s]*", "$1***");
     }
 
@@ -163,7 +163,7 @@ public final class Database implements AutoCloseable {
      * Runs {@code work}, which only reads, on one snapshot of the database: what one committed change did is seen
      * whole or not at all, whatever commits meanwhile.
      */
-    public <T> T snapshot(Work<T> work) {
+    <T> T snapshot(Work<T> work) {
         return query(c -> {
             if (dialect == Dialect.POSTGRESQL) {
                 c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);

@@ -101,7 +101,7 @@ public final class RequestBody {
     }
 
     /** A number field, or {@code absent}. */
-    public float number(String name, float absent) {
+    float number(String name, float absent) {
         JsonNode n = node(name);
         if (n == null) {
             return absent;

@@ -177,7 +177,7 @@ class FineTuningApiTest {
         String two = f.chat("support@2", "my order 5 is late", acme);
         assertNotEquals(tuned, two);
         int toTwo = 0;
-        for (int u = 0; u < 40; u++) {
+        for (int u = 0; u < 24; u++) {
             JsonNode r = f.ok("POST", "/v1/chat/completions", "{\"model\": \"support\", \"user\": \"u" + u + "\", "
                     + "\"messages\": [{\"role\": \"user\", \"content\": \"my order 5 is late\"}], \"max_tokens\": 8, "
                     + "\"temperature\": 0}", acme);
@@ -185,7 +185,7 @@ class FineTuningApiTest {
             assertTrue(text.equals(tuned) || text.equals(two), text);
             toTwo += text.equals(two) ? 1 : 0;
         }
-        assertTrue(toTwo > 0 && toTwo < 40, "the canary serves some users, prod the others: " + toTwo + " of 40");
+        assertTrue(toTwo > 0 && toTwo < 24, "the canary serves some users, prod the others: " + toTwo + " of 24");
 
         f.ok("DELETE", "/v1/adapters/support/traffic", null, JobsFixture.ADMIN);
         String promoted = job(acme, "{" + spec.replace("\"seed\": 7", "\"seed\": 8")

@@ -2,9 +2,11 @@ package dev.tailor.serve.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.serve.ApiException;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -30,33 +32,47 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The jobs' table as workers use it: a claim takes the oldest queued job on the worker's base, never one another
  * worker holds, and a job whose lease ran out is taken over (the old claim then changes nothing); concurrent claims
  * never give one job twice; events are kept once per key; the limits hold; cancelling stops a claim. In SQLite here;
- * {@link PostgresJobStoreTest} runs the same on PostgreSQL.
+ * {@link PostgresJobStoreTest} runs the same on PostgreSQL. The tests share one database: each has a base and owners
+ * of its own.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class JobStoreTest {
-    static final String BASE = "sha256:base";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LONG = Duration.ofMinutes(5);
 
     @TempDir
-    Path tmp;
+    static Path tmp;
     JobStore store;
     private long clock = 1_000;
+    /** This test's base fingerprint. */
+    private String base;
+    /** This test's two owners. */
+    private String a;
+    private String b;
 
     /** The database's JDBC URL. */
     String database() {
         return JobStore.sqliteUrl(tmp);
     }
 
-    @BeforeEach
+    @BeforeAll
     void open() {
         store = JobStore.open(database());
     }
 
-    @AfterEach
+    @AfterAll
     void close() {
         if (store != null) {
             store.close();
         }
+    }
+
+    @BeforeEach
+    void names() {
+        String tag = JobStore.newId("");
+        base = "sha256:" + tag;
+        a = "tenant:a" + tag;
+        b = "tenant:b" + tag;
     }
 
     private TrainingFile file(String owner, long tokens) {
@@ -83,17 +99,18 @@ class JobStoreTest {
 
     @Test
     void aClaimTakesTheOldestQueuedJobOnItsBaseAndALapsedLeaseIsTakenOver() throws Exception {
-        Job validating = job("tenant:a", BASE, 100, null);
-        Job first = queued("tenant:a", BASE);
-        Job other = queued("tenant:a", "sha256:other");
-        Job second = queued("tenant:b", BASE);
-        assertEquals(List.of(validating.id()), store.validating());
+        Job validating = job(a, base, 100, null);
+        Job first = queued(a, base);
+        Job other = queued(a, "sha256:other");
+        Job second = queued(b, base);
+        assertTrue(store.validating().contains(validating.id()));
+        assertFalse(store.validating().contains(first.id()));
 
-        Claim c1 = store.claim("w1", BASE, Duration.ofMillis(300));
+        Claim c1 = store.claim("w1", base, Duration.ofMillis(300));
         assertEquals(new Claim(first.id(), "w1", 1), c1);
-        Claim c2 = store.claim("w2", BASE, LONG);
+        Claim c2 = store.claim("w2", base, LONG);
         assertEquals(new Claim(second.id(), "w2", 1), c2);
-        assertNull(store.claim("w3", BASE, LONG), "the job validating, the other base's and the held ones are not "
+        assertNull(store.claim("w3", base, LONG), "the job validating, the other base's and the held ones are not "
                 + "taken");
         Job running = store.job(first.id());
         assertEquals(JobStatus.RUNNING, running.status());
@@ -104,7 +121,7 @@ class JobStoreTest {
         assertTrue(store.renew(c1, Duration.ofMillis(300)));
         store.event(c1, first.id(), "step:1", "info", "metrics", "step 1", JSON.readTree("{\"tokens\": 64}"));
         Thread.sleep(400);
-        Claim c3 = store.claim("w3", BASE, LONG);
+        Claim c3 = store.claim("w3", base, LONG);
         assertEquals(new Claim(first.id(), "w3", 2), c3, "the lapsed lease is taken over, as attempt 2");
         assertFalse(store.renew(c1, LONG), "the first claim no longer holds");
         assertFalse(store.holds(c1));
@@ -138,7 +155,7 @@ class JobStoreTest {
     void workersClaimingAtOnceNeverTakeOneJobTwice() throws Exception {
         Set<String> ids = ConcurrentHashMap.newKeySet();
         for (int i = 0; i < 12; i++) {
-            ids.add(queued("tenant:a", BASE).id());
+            ids.add(queued(a, base).id());
         }
         int workers = 4;
         CyclicBarrier start = new CyclicBarrier(workers);
@@ -149,7 +166,7 @@ class JobStoreTest {
                 taken.add(pool.submit(() -> {
                     start.await();
                     List<String> mine = new ArrayList<>();
-                    for (Claim c = store.claim(worker, BASE, LONG); c != null; c = store.claim(worker, BASE, LONG)) {
+                    for (Claim c = store.claim(worker, base, LONG); c != null; c = store.claim(worker, base, LONG)) {
                         mine.add(c.job());
                     }
                     return mine;
@@ -166,8 +183,8 @@ class JobStoreTest {
 
     @Test
     void eventsArePagedNewestFirst() {
-        Job job = queued("tenant:a", BASE);
-        Claim c = store.claim("w", BASE, LONG);
+        Job job = queued(a, base);
+        Claim c = store.claim("w", base, LONG);
         for (int step = 1; step <= 5; step++) {
             store.event(c, job.id(), "step:" + step, "info", "metrics", "step " + step, null);
         }
@@ -183,33 +200,34 @@ class JobStoreTest {
     @Test
     void aTenantsConcurrentJobsAndTrainingTokensAreLimited() {
         JobLimits limits = new JobLimits(1000, 2, 1000);
-        job("tenant:a", BASE, 400, limits);
-        Job second = job("tenant:a", BASE, 400, limits);
-        ApiException busy = assertThrows(ApiException.class, () -> job("tenant:a", BASE, 100, limits));
+        job(a, base, 400, limits);
+        Job second = job(a, base, 400, limits);
+        ApiException busy = assertThrows(ApiException.class, () -> job(a, base, 100, limits));
         assertEquals(429, busy.status());
-        assertTrue(busy.getMessage().contains("tenant 'a' has 2 fine-tuning jobs"), busy.getMessage());
-        job("tenant:b", BASE, 100, limits);
+        assertTrue(busy.getMessage().contains("tenant '" + a.substring(7) + "' has 2 fine-tuning jobs"),
+                busy.getMessage());
+        job(b, base, 100, limits);
 
         store.cancel(second.id());
-        ApiException spent = assertThrows(ApiException.class, () -> job("tenant:a", BASE, 700, limits));
+        ApiException spent = assertThrows(ApiException.class, () -> job(a, base, 700, limits));
         assertEquals(429, spent.status());
         assertTrue(spent.getMessage().contains("has used or reserved 400 of its 1000 training tokens; this job would "
                 + "train 700 more"), spent.getMessage());
-        ApiException never = assertThrows(ApiException.class, () -> job("tenant:a", BASE, 1001, limits));
+        ApiException never = assertThrows(ApiException.class, () -> job(a, base, 1001, limits));
         assertEquals(400, never.status());
-        assertTrue(never.getMessage().contains("more than the 1000 training tokens tenant 'a' may use"),
-                never.getMessage());
-        job("tenant:a", BASE, 600, limits);
-        assertEquals(3, store.jobs("tenant:a", null, 10).data().size(), "the refused ones were not recorded");
+        assertTrue(never.getMessage().contains("more than the 1000 training tokens tenant '" + a.substring(7)
+                + "' may use"), never.getMessage());
+        job(a, base, 600, limits);
+        assertEquals(3, store.jobs(a, null, 10).data().size(), "the refused ones were not recorded");
     }
 
     @Test
     void cancellingEndsAQueuedOrRunningJobAndItsClaimButNotAFinishedOne() {
-        Job queued = queued("tenant:a", BASE);
-        Job running = queued("tenant:a", BASE);
-        Job done = queued("tenant:a", BASE);
-        Claim r = store.claim("w", BASE, LONG);
-        Claim d = store.claim("w", BASE, LONG);
+        Job queued = queued(a, base);
+        Job running = queued(a, base);
+        Job done = queued(a, base);
+        Claim r = store.claim("w", base, LONG);
+        Claim d = store.claim("w", base, LONG);
         assertEquals(queued.id(), r.job());
         assertEquals(running.id(), d.job());
         assertEquals(JobStatus.CANCELLED, store.cancel(queued.id()).status());
@@ -220,23 +238,23 @@ class JobStoreTest {
         assertTrue(late.getMessage().contains("has succeeded already"), late.getMessage());
         assertEquals(JobStatus.CANCELLED, store.cancel(queued.id()).status(), "cancelling twice is no error");
         assertNull(store.cancel("ftjob-none"));
-        assertEquals(done.id(), store.claim("w", BASE, LONG).job());
+        assertEquals(done.id(), store.claim("w", base, LONG).job());
     }
 
     @Test
     void aFileUsedByAJobThatMayStillRunIsNotDeleted() {
-        Job job = queued("tenant:a", BASE);
+        Job job = queued(a, base);
         assertEquals(job.id(), store.deleteFile(job.trainingFile()));
         assertNotNull(store.file(job.trainingFile()));
         store.cancel(job.id());
         assertNull(store.deleteFile(job.trainingFile()));
         assertNull(store.file(job.trainingFile()));
-        TrainingFile a = file("tenant:a", 1);
-        TrainingFile b = file("tenant:a", 1);
-        file("tenant:b", 1);
-        assertEquals(List.of(b.id(), a.id()), store.files("tenant:a", "fine-tune", null, 10, false).data().stream()
+        TrainingFile first = file(a, 1);
+        TrainingFile second = file(a, 1);
+        file(b, 1);
+        assertEquals(List.of(second.id(), first.id()), store.files(a, "fine-tune", null, 10, false).data().stream()
                 .map(TrainingFile::id).toList());
-        assertEquals(List.of(b.id()), store.files("tenant:a", null, a.id(), 10, true).data().stream()
+        assertEquals(List.of(second.id()), store.files(a, null, first.id(), 10, true).data().stream()
                 .map(TrainingFile::id).toList());
     }
 }

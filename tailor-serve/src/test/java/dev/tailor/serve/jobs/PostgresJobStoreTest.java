@@ -1,25 +1,25 @@
 package dev.tailor.serve.jobs;
 
 import dev.tailor.PostgresSchema;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * {@link JobStoreTest}'s checks with the jobs in PostgreSQL ({@code TAILOR_TEST_POSTGRES_URL}), where claims take
- * their row with {@code FOR UPDATE SKIP LOCKED}, in a fresh schema for each test.
+ * their row with {@code FOR UPDATE SKIP LOCKED}, in a fresh schema.
  */
 class PostgresJobStoreTest extends JobStoreTest {
     private PostgresSchema schema;
 
     @Override
-    @BeforeEach
+    @BeforeAll
     void open() {
         schema = PostgresSchema.create();
         super.open();
     }
 
     @Override
-    @AfterEach
+    @AfterAll
     void close() {
         super.close();
         if (schema != null) {
