@@ -4,9 +4,10 @@
 -- seeds and times, and identity columns for AUTOINCREMENT.
 
 -- A JSON Lines file uploaded for fine-tuning, checked when uploaded; its bytes are the state directory's
--- files/<id>.jsonl. owner is 'admin' or 'tenant:' and the tenant's name.
+-- files/<id>.jsonl. owner is 'admin' or 'tenant:' and the tenant's name; seq orders the files as uploaded.
 CREATE TABLE ft_file (
-    id         TEXT    NOT NULL PRIMARY KEY,
+    seq        BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         TEXT    NOT NULL UNIQUE,
     owner      TEXT    NOT NULL,
     filename   TEXT    NOT NULL,
     purpose    TEXT    NOT NULL,
@@ -19,7 +20,7 @@ CREATE TABLE ft_file (
     created_at BIGINT  NOT NULL
 );
 
-CREATE INDEX ft_file_by_owner ON ft_file (owner, created_at);
+CREATE INDEX ft_file_by_owner ON ft_file (owner, seq);
 
 -- A row per owner that has created a job: creating one first updates it, which serialises an owner's job creations
 -- (their limits are checked inside that transaction).
@@ -30,9 +31,11 @@ CREATE TABLE ft_owner (
 
 -- A fine-tuning job. settings holds what it trains as JSON (hyperparameters, adapter method and options, training
 -- extensions, rollout). worker, attempt and lease_until are the claim of the worker running it: a worker holds it
--- while it renews the lease, and another claims it (attempt + 1) once the lease has run out.
+-- while it renews the lease, and another claims it (attempt + 1) once the lease has run out. seq orders the jobs as
+-- created.
 CREATE TABLE ft_job (
-    id               TEXT    NOT NULL PRIMARY KEY,
+    seq              BIGINT  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id               TEXT    NOT NULL UNIQUE,
     owner            TEXT    NOT NULL,
     model            TEXT    NOT NULL,
     base_fingerprint TEXT    NOT NULL,
@@ -57,8 +60,8 @@ CREATE TABLE ft_job (
     lease_until      BIGINT
 );
 
-CREATE INDEX ft_job_by_status ON ft_job (status, created_at);
-CREATE INDEX ft_job_by_owner ON ft_job (owner, created_at);
+CREATE INDEX ft_job_by_status ON ft_job (status, seq);
+CREATE INDEX ft_job_by_owner ON ft_job (owner, seq);
 
 -- What happened to a job, in order of id. event_key names each event once (a step's metrics, a message of one
 -- attempt), so a worker that redoes steps after taking over a job adds no event twice.

@@ -150,17 +150,12 @@ public final class JobStore implements AutoCloseable {
                 sql.append(" AND purpose = ?");
                 args.add(purpose);
             }
-            TrainingFile cursor = after == null ? null : file(after);
+            Long cursor = after == null ? null : seq(c, "ft_file", after);
             if (cursor != null) {
-                String op = ascending ? ">" : "<";
-                sql.append(" AND (created_at ").append(op).append(" ? OR (created_at = ? AND id ").append(op)
-                        .append(" ?))");
-                args.add(cursor.createdAt());
-                args.add(cursor.createdAt());
-                args.add(cursor.id());
+                sql.append(" AND seq ").append(ascending ? ">" : "<").append(" ?");
+                args.add(cursor);
             }
-            String order = ascending ? "ASC" : "DESC";
-            sql.append(" ORDER BY created_at ").append(order).append(", id ").append(order).append(" LIMIT ?");
+            sql.append(" ORDER BY seq ").append(ascending ? "ASC" : "DESC").append(" LIMIT ?");
             args.add(limit + 1);
             try (PreparedStatement s = bind(c.prepareStatement(sql.toString()), args);
                  ResultSet r = s.executeQuery()) {
@@ -189,7 +184,7 @@ public final class JobStore implements AutoCloseable {
                 }
             }
             try (PreparedStatement s = c.prepareStatement("SELECT id FROM ft_job WHERE (training_file = ? OR "
-                    + "validation_file = ?) AND status IN " + JobStatus.activeSql() + " ORDER BY created_at LIMIT 1")) {
+                    + "validation_file = ?) AND status IN " + JobStatus.activeSql() + " ORDER BY seq LIMIT 1")) {
                 s.setString(1, id);
                 s.setString(2, id);
                 try (ResultSet r = s.executeQuery()) {
@@ -324,14 +319,12 @@ public final class JobStore implements AutoCloseable {
                 sql.append(" AND owner = ?");
                 args.add(owner);
             }
-            Job cursor = after == null ? null : job(c, after);
+            Long cursor = after == null ? null : seq(c, "ft_job", after);
             if (cursor != null) {
-                sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
-                args.add(cursor.createdAt());
-                args.add(cursor.createdAt());
-                args.add(cursor.id());
+                sql.append(" AND seq < ?");
+                args.add(cursor);
             }
-            sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+            sql.append(" ORDER BY seq DESC LIMIT ?");
             args.add(limit + 1);
             try (PreparedStatement s = bind(c.prepareStatement(sql.toString()), args);
                  ResultSet r = s.executeQuery()) {
@@ -348,7 +341,7 @@ public final class JobStore implements AutoCloseable {
     public List<String> validating() {
         return db.query(c -> {
             try (PreparedStatement s = c.prepareStatement("SELECT id FROM ft_job WHERE status = 'validating_files' "
-                    + "ORDER BY created_at, id"); ResultSet r = s.executeQuery()) {
+                    + "ORDER BY seq"); ResultSet r = s.executeQuery()) {
                 List<String> ids = new ArrayList<>();
                 while (r.next()) {
                     ids.add(r.getString(1));
@@ -437,7 +430,7 @@ public final class JobStore implements AutoCloseable {
      */
     public Claim claim(String worker, String fingerprint, Duration lease) {
         String pick = "SELECT id FROM ft_job WHERE base_fingerprint = ? AND (status = 'queued' OR (status = 'running' "
-                + "AND lease_until < " + nowMillis + ")) ORDER BY created_at, id LIMIT 1"
+                + "AND lease_until < " + nowMillis + ")) ORDER BY seq LIMIT 1"
                 + (db.dialect() == Database.Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "");
         return db.transaction(c -> {
             try (PreparedStatement s = c.prepareStatement("UPDATE ft_job SET status = 'running', worker = ?, "
@@ -643,6 +636,16 @@ public final class JobStore implements AutoCloseable {
     }
 
     // ---- helpers
+
+    /** The place of row {@code id} of {@code table} ({@code ft_file} or {@code ft_job}) in its order, or null. */
+    private static Long seq(Connection c, String table, String id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT seq FROM " + table + " WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getLong(1) : null;
+            }
+        }
+    }
 
     private static void bindClaim(PreparedStatement s, int first, Claim claim) throws SQLException {
         s.setString(first, claim.job());

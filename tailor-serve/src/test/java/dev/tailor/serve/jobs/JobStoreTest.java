@@ -39,11 +39,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class JobStoreTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LONG = Duration.ofMinutes(5);
+    /** Every file and job is made in the same second: they are listed in the order made all the same. */
+    private static final long NOW = 1_000;
 
     @TempDir
     static Path tmp;
     JobStore store;
-    private long clock = 1_000;
     /** This test's base fingerprint. */
     private String base;
     /** This test's two owners. */
@@ -77,7 +78,7 @@ class JobStoreTest {
 
     private TrainingFile file(String owner, long tokens) {
         TrainingFile f = new TrainingFile(JobStore.newId("file-"), owner, "data.jsonl", "fine-tune", 100, "abc",
-                "text", 10, tokens, List.of(), clock++);
+                "text", 10, tokens, List.of(), NOW);
         store.insertFile(f);
         return f;
     }
@@ -87,7 +88,7 @@ class JobStoreTest {
         TrainingFile f = file(owner, tokens);
         Job job = new Job(JobStore.newId("ftjob-"), owner, "tiny", base, f.id(), null, "support", 42,
                 new JobSettings(1, 2, 1, "lora", Map.of("r", List.of("4")), 64, 10, null, true),
-                JobStatus.VALIDATING_FILES, clock++, null, null, tokens, null, null, null, null, 0);
+                JobStatus.VALIDATING_FILES, NOW, null, null, tokens, null, null, null, null, 0);
         return store.createJob(job, limits);
     }
 
