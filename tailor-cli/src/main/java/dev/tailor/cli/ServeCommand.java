@@ -7,6 +7,7 @@ import dev.tailor.serve.ServedModels;
 import dev.tailor.serve.ServerOptions;
 import dev.tailor.serve.TailorServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -106,6 +107,9 @@ public final class ServeCommand implements Callable<Integer> {
                     + "with an error (default ${DEFAULT-VALUE})")
     double requestTimeout;
 
+    @Mixin
+    FineTuningOptions fineTuning = new FineTuningOptions();
+
     @Override
     public Integer call() throws InterruptedException {
         if (config != null) {
@@ -118,6 +122,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--request-timeout must be a positive number of seconds, got "
                     + requestTimeout);
         }
+        fineTuning.check(state);
         ServerOptions options = new ServerOptions(host, port, maxTokensLimit, maxBodyBytes, maxQueue,
                 Duration.ofNanos(Math.round(requestTimeout * 1e9)), maxBatch);
         String key = adminKey != null ? adminKey : System.getenv("TAILOR_ADMIN_KEY");
@@ -127,10 +132,11 @@ public final class ServeCommand implements Callable<Integer> {
         option.spec = model;
         Path dir = option.resolve();
         String databaseUrl = database != null ? database : System.getenv("TAILOR_DATABASE_URL");
+        String registry = databaseUrl == null || databaseUrl.isEmpty() ? null : databaseUrl;
         try (PretrainedModel pretrained = PretrainedModel.load(dir);
              ServedModels models = new ServedModels(pretrained, baseId != null ? baseId
-                     : dir.getFileName().toString(), state, databaseUrl == null || databaseUrl.isEmpty() ? null
-                     : databaseUrl, adapterCacheBytes)) {
+                     : dir.getFileName().toString(), state, registry, adapterCacheBytes);
+             FineTuningOptions.Running jobs = fineTuning.start(models, dir, state, registry)) {
             adapters.forEach((name, adapterDir) -> {
                 try {
                     models.load(name, adapterDir, false);
@@ -138,7 +144,7 @@ public final class ServeCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--adapter " + name + "=" + adapterDir + ": " + e.getMessage(), e);
                 }
             });
-            TailorServer server = TailorServer.start(models, options, access);
+            TailorServer server = TailorServer.start(models, options, access, jobs.routes());
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "tailor-serve-shutdown"));
             System.err.printf("serving %s%s at http://%s:%d/v1 (Ctrl-C stops)%n", models.baseId(),
                     models.adapterNames().isEmpty() ? "" : " with adapters " + String.join(", ", models.adapterNames()),

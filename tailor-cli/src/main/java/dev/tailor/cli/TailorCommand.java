@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Fine-tune, adapt, evaluate and serve open-weight LLMs, in pure Java.",
         subcommands = {DemoCommand.class, GenerateCommand.class, TokenizeCommand.class, EvalCommand.class,
                 TrainCommand.class, CostCommand.class, CompareCommand.class, AdaptersCommand.class, MergeCommand.class,
-                PullCommand.class, BenchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+                PullCommand.class, BenchCommand.class, ServeCommand.class, WorkerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class TailorCommand implements Runnable {
 
     @CommandLine.Spec

@@ -37,7 +37,7 @@ class FloorPlanTest {
             List.of("dev.tailor.adapt.*"),
             List.of("dev.tailor.train", "dev.tailor.train.*", "dev.tailor.cost", "dev.tailor.compare"),
             List.of("dev.tailor.bench", "dev.tailor.bench.*", "dev.tailor.demo"),
-            List.of("dev.tailor.serve"),
+            List.of("dev.tailor.serve", "dev.tailor.serve.jobs"),
             List.of("dev.tailor.cli"));
 
     private static JavaClasses classes;

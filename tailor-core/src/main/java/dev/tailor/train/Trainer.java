@@ -35,6 +35,7 @@ public final class Trainer {
     private final ClassificationScorer scorer;
     private final ProgressReporter progress;
     private final String configHash;
+    private final TrainingListener listener;
 
     /**
      * A trainer writing {@code metrics.jsonl} and {@code training_state/} into {@code outputDir}.
@@ -44,6 +45,16 @@ public final class Trainer {
      */
     public Trainer(TrainableLlama model, TrainingData data, TrainOptions options, Path outputDir,
                    ClassificationScorer scorer, ProgressReporter progress, String configHash) {
+        this(model, data, options, outputDir, scorer, progress, configHash, TrainingListener.NONE);
+    }
+
+    /**
+     * As {@link #Trainer(TrainableLlama, TrainingData, TrainOptions, Path, ClassificationScorer, ProgressReporter,
+     * String)}, telling {@code listener} of the resume, every metrics line and every checkpoint.
+     */
+    public Trainer(TrainableLlama model, TrainingData data, TrainOptions options, Path outputDir,
+                   ClassificationScorer scorer, ProgressReporter progress, String configHash,
+                   TrainingListener listener) {
         this.model = model;
         this.data = data;
         this.options = options;
@@ -51,6 +62,7 @@ public final class Trainer {
         this.scorer = scorer;
         this.progress = progress;
         this.configHash = configHash;
+        this.listener = listener;
         model.setGradientCheckpointing(options.gradientCheckpointing());
     }
 
@@ -114,6 +126,7 @@ public final class Trainer {
         } else {
             metrics.truncateAfter(0);
         }
+        listener.started(start, total, latest.orElse(null));
         long tokens = 0;
         double seconds = 0;
         double lastLoss = Double.NaN;
@@ -159,6 +172,7 @@ public final class Trainer {
                         .put("grad_norm", norm).put("tokens", updateTokens).put("tokens_per_s", updateTokens / dt)
                         .put("epoch", epoch()).put("rss_mib", ProcessStats.rssMib());
                 metrics.append(line);
+                listener.metrics(line.deepCopy());
             }
             progress.step(done, total, lastLoss, updateTokens / dt, ProcessStats.rssMib());
             boolean last = done == total;
@@ -170,6 +184,7 @@ public final class Trainer {
                     line.put("eval_accuracy", evalAccuracy);
                 }
                 metrics.append(line);
+                listener.metrics(line.deepCopy());
                 progress.message(String.format("step %d: eval loss %.4f%s", done, evalLoss,
                         scorer != null ? String.format(", accuracy %.3f", evalAccuracy) : ""));
             }
@@ -180,7 +195,7 @@ public final class Trainer {
                 }
                 TrainerState state = new TrainerState(done, epoch(), JSON.valueToTree(data.train().position()),
                         schedule.toJson(), 0L, history, configHash);
-                store.save(model.parameters(), optimizer.state(), state);
+                listener.checkpointSaved(done, store.save(model.parameters(), optimizer.state(), state));
             }
         }
         progress.finish();

@@ -98,6 +98,16 @@ public final class TrainingRun {
      *                                   fine-tuned model or adapter is then not saved
      */
     public static Trainer.Summary run(Spec spec, PrintWriter log, boolean terminal) throws IOException {
+        return run(spec, log, terminal, TrainingListener.NONE);
+    }
+
+    /**
+     * As {@link #run(Spec, PrintWriter, boolean)}, telling {@code listener} of the resume, every metrics line and
+     * every checkpoint as they happen; an exception it throws stops the run there, nothing saved but the checkpoints
+     * before.
+     */
+    public static Trainer.Summary run(Spec spec, PrintWriter log, boolean terminal, TrainingListener listener)
+            throws IOException {
         JsonLines.requireReadableFile(spec.data().trainFile());
         if (spec.data().evalFile() != null) {
             JsonLines.requireReadableFile(spec.data().evalFile());
@@ -139,7 +149,7 @@ public final class TrainingRun {
                     ? new ClassificationScorer(new ExampleEncoder(base.tokenizer, base.chatTemplate,
                     DatasetFormat.CLASSIFICATION), trainingData.labels()) : null;
             Trainer trainer = new Trainer(trainable, trainingData, spec.options(), spec.output(), scorer,
-                    new ProgressReporter(log, terminal, 10), identity(spec, adapter));
+                    new ProgressReporter(log, terminal, 10), identity(spec, adapter), listener);
             training = true;
             Trainer.Summary s = trainer.run(spec.resume());
             if (adapter != null) {

@@ -13,7 +13,7 @@ public record Caller(String tenant) {
     static final ScopedValue<Caller> CURRENT = ScopedValue.newInstance();
 
     /** The caller of the request being handled; the admin outside a request. */
-    static Caller current() {
+    public static Caller current() {
         return CURRENT.orElse(ADMIN);
     }
 

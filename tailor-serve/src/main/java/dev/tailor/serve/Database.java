@@ -21,15 +21,17 @@ import java.sql.SQLException;
  * change before it committed, and (on PostgreSQL) sends the name on {@link #CHANNEL} when the transaction commits,
  * which {@link RegistryListener} turns into a reread on the other replicas.
  */
-final class Database implements AutoCloseable {
+public final class Database implements AutoCloseable {
     /** The PostgreSQL channel that carries the names of changed adapters; an empty payload means everything. */
     static final String CHANNEL = "tailor_registry";
     /** Connections the pool keeps to PostgreSQL per server (the listener holds one more). */
     private static final int POOL_SIZE = 4;
 
     /** The SQL the database speaks, where the schema's column types differ. */
-    enum Dialect {
+    public enum Dialect {
+        /** SQLite: a file, one writer at a time. */
         SQLITE("jdbc:sqlite:", "sqlite"),
+        /** PostgreSQL: shared by every server and worker on it. */
         POSTGRESQL("jdbc:postgresql:", "postgresql");
 
         private final String prefix;
@@ -60,7 +62,8 @@ final class Database implements AutoCloseable {
     }
 
     /** Work on a connection. */
-    interface Work<T> {
+    public interface Work<T> {
+        /** Does the work on {@code c}. */
         T run(Connection c) throws SQLException;
     }
 
@@ -86,7 +89,7 @@ final class Database implements AutoCloseable {
      * @throws IllegalStateException  naming the database (its password left out) when it cannot be reached or
      *                                migrated
      */
-    static Database open(String url, String what) {
+    public static Database open(String url, String what) {
         Dialect dialect = Dialect.of(url);
         if (dialect == null) {
             throw new InvalidOptionException("database", "database must be a jdbc:postgresql://HOST[:PORT]/NAME or "
@@ -128,12 +131,12 @@ final class Database implements AutoCloseable {
     }
 
     /** The database's dialect. */
-    Dialect dialect() {
+    public Dialect dialect() {
         return dialect;
     }
 
     /** Runs {@code work} on a connection of its own, committing each statement. */
-    <T> T query(Work<T> work) {
+    public <T> T query(Work<T> work) {
         try (Connection c = pool != null ? pool.getConnection() : DriverManager.getConnection(url)) {
             return work.run(c);
         } catch (SQLException e) {
@@ -142,7 +145,7 @@ final class Database implements AutoCloseable {
     }
 
     /** Runs {@code work} in one transaction, committed when it returns and rolled back when it throws. */
-    <T> T transaction(Work<T> work) {
+    public <T> T transaction(Work<T> work) {
         return query(c -> {
             c.setAutoCommit(false);
             try {

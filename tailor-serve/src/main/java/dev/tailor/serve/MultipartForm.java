@@ -21,7 +21,7 @@ import java.util.Map;
  * }
  * }</pre>
  */
-final class MultipartForm {
+public final class MultipartForm {
     /** The most bytes of one part's header lines. */
     static final int MAX_HEADER_BYTES = 8 * 1024;
     /** The most parts a form may have. */
@@ -43,11 +43,11 @@ final class MultipartForm {
      * One part: its {@code name} and, for a file, its {@code filename} (null when the part gives none), and its
      * content, readable once, until the next call of {@link #next()}.
      */
-    record Part(String name, String filename, InputStream content) {
+    public record Part(String name, String filename, InputStream content) {
     }
 
     /** A form read from {@code in}, whose parts are delimited by {@code boundary}. */
-    MultipartForm(InputStream in, String boundary) {
+    public MultipartForm(InputStream in, String boundary) {
         this.in = in;
         this.delimiter = ("\r\n--" + boundary).getBytes(StandardCharsets.ISO_8859_1);
         this.buf = new byte[BUFFER + delimiter.length];
@@ -59,7 +59,7 @@ final class MultipartForm {
     }
 
     /** Whether {@code contentType} is {@code multipart/form-data}. */
-    static boolean isFormData(String contentType) {
+    public static boolean isFormData(String contentType) {
         return contentType != null && contentType.strip().toLowerCase(Locale.ROOT).startsWith("multipart/form-data");
     }
 
@@ -68,7 +68,7 @@ final class MultipartForm {
      *
      * @throws ApiException 400 when it is missing or not a valid boundary (1 to 70 characters, RFC 2046)
      */
-    static String boundary(String contentType) {
+    public static String boundary(String contentType) {
         String boundary = parameters(contentType).get("boundary");
         if (boundary == null || boundary.isEmpty() || boundary.length() > 70 || boundary.endsWith(" ")
                 || !boundary.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
@@ -84,7 +84,7 @@ final class MultipartForm {
      * @throws ApiException 400 when the body is not a well-formed form, or has more than {@value #MAX_PARTS} parts
      * @throws IOException  when the body cannot be read
      */
-    Part next() throws IOException {
+    public Part next() throws IOException {
         if (closed) {
             return null;
         }

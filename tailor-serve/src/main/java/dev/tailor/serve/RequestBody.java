@@ -13,7 +13,7 @@ import java.util.List;
  * A request's JSON object with typed field reads; each read refuses (400) a field of the wrong type, naming the field
  * and what was expected. A field given as {@code null} counts as absent, as in OpenAI's API.
  */
-final class RequestBody {
+public final class RequestBody {
     private final JsonNode root;
 
     private RequestBody(JsonNode root) {
@@ -21,7 +21,7 @@ final class RequestBody {
     }
 
     /** Parses {@code bytes} as a JSON object, or refuses it (400) saying why. */
-    static RequestBody parse(ObjectMapper json, byte[] bytes) {
+    public static RequestBody parse(ObjectMapper json, byte[] bytes) {
         JsonNode root;
         try {
             root = json.readTree(bytes);
@@ -42,14 +42,21 @@ final class RequestBody {
         return new RequestBody(root);
     }
 
+    /** The names of the object's fields, in order. */
+    public List<String> fields() {
+        List<String> names = new ArrayList<>();
+        root.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
     /** The field's node, or null when absent or null. */
-    JsonNode node(String name) {
+    public JsonNode node(String name) {
         JsonNode n = root.get(name);
         return n == null || n.isNull() ? null : n;
     }
 
     /** A required string field. */
-    String requiredString(String name) {
+    public String requiredString(String name) {
         String s = string(name);
         if (s == null) {
             throw ApiException.badRequest(name, "'" + name + "' is required");
@@ -58,7 +65,7 @@ final class RequestBody {
     }
 
     /** A string field, or null. */
-    String string(String name) {
+    public String string(String name) {
         JsonNode n = node(name);
         if (n == null) {
             return null;
@@ -70,7 +77,7 @@ final class RequestBody {
     }
 
     /** An integer field, or {@code absent}. */
-    Integer integer(String name, Integer absent) {
+    public Integer integer(String name, Integer absent) {
         JsonNode n = node(name);
         if (n == null) {
             return absent;
@@ -82,7 +89,7 @@ final class RequestBody {
     }
 
     /** A long field, or {@code absent}. */
-    long longInteger(String name, long absent) {
+    public long longInteger(String name, long absent) {
         JsonNode n = node(name);
         if (n == null) {
             return absent;
@@ -106,7 +113,7 @@ final class RequestBody {
     }
 
     /** A boolean field, or {@code absent}. */
-    boolean bool(String name, boolean absent) {
+    public boolean bool(String name, boolean absent) {
         JsonNode n = node(name);
         if (n == null) {
             return absent;
@@ -140,7 +147,8 @@ final class RequestBody {
         return out;
     }
 
-    static ApiException wrongType(String name, String expected, JsonNode got) {
+    /** 400: field {@code name} is not {@code expected} but {@code got}. */
+    public static ApiException wrongType(String name, String expected, JsonNode got) {
         String shown = got.toString();
         if (shown.length() > 60) {
             shown = shown.substring(0, 60) + "…";

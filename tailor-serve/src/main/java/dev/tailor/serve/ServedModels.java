@@ -68,6 +68,7 @@ public final class ServedModels implements AutoCloseable {
 
     private final PretrainedModel pretrained;
     private final String baseId;
+    private final String baseFingerprint;
     private final AdaptedModel adapted;
     private final AdapterCache cache;
     private final long created = System.currentTimeMillis() / 1000;
@@ -135,6 +136,7 @@ public final class ServedModels implements AutoCloseable {
         this.pretrained = pretrained;
         this.baseId = baseId;
         String fingerprint = BaseFingerprint.compute(pretrained.dir());
+        this.baseFingerprint = fingerprint;
         this.adapted = new AdaptedModel(pretrained.model(), fingerprint);
         this.cache = new AdapterCache(adapted, adapterCacheBytes, this::read);
         if (state == null) {
@@ -198,6 +200,17 @@ public final class ServedModels implements AutoCloseable {
         }
     }
 
+    /**
+     * Rereads what the registry holds of {@code name} (everything when null), as after a change another process made
+     * (a fine-tuning worker's registration), and follows its pins. On PostgreSQL the {@link RegistryListener} does
+     * this by itself; a SQLite registry changed by another process needs it.
+     */
+    public void reread(String name) {
+        if (registry != null) {
+            registryChanged(name);
+        }
+    }
+
     /** Pins the versions of {@code info} the registry marks pinned, loading them, and unpins the others. */
     private void followPins(AdapterInfo info) {
         for (AdapterVersion v : info.versions()) {
@@ -249,6 +262,11 @@ public final class ServedModels implements AutoCloseable {
     /** The base's id. */
     public String baseId() {
         return baseId;
+    }
+
+    /** The base's {@link BaseFingerprint}. */
+    public String baseFingerprint() {
+        return baseFingerprint;
     }
 
     /** The loaded adapters' names, in the order loaded, then the registered ones', in name order. */
@@ -527,6 +545,19 @@ public final class ServedModels implements AutoCloseable {
     /** {@code info} with each version's {@link AdapterVersion#loaded()} as the cache says now. */
     private AdapterInfo withLoaded(AdapterInfo info) {
         return info.withLoaded(v -> cache.loaded(info.name() + VERSION + v));
+    }
+
+    /**
+     * The registry key of {@code caller}'s own adapter {@code name} (for the admin, {@code name} itself): the one it has,
+     * or the one its registering {@code name} would make ({@code TENANT:NAME}). Another process (a fine-tuning worker)
+     * registers for a caller by name and then works on the key, as the admin does.
+     */
+    public String ownKey(String name, Caller caller) {
+        if (caller.admin()) {
+            return name;
+        }
+        String own = namespace(caller, registered).own(name);
+        return own != null ? own : Namespace.key(caller.tenant(), name);
     }
 
     /**

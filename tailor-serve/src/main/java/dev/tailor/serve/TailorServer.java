@@ -9,6 +9,7 @@ import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,12 +47,11 @@ import java.util.logging.Logger;
  * {@code POST /v1/adapters/{name}/aliases/{alias}}, {@code POST|DELETE /v1/adapters/{name}/traffic},
  * {@code POST /v1/adapters/{name}/versions/{v}/evaluate}, {@code POST /v1/adapters/{name}/versions/{v}/pin} and
  * {@code .../unpin} (with a state directory, see {@link ServedModels}), and
- * {@code GET|POST /v1/tenants}; with an admin key ({@link Access}) callers authenticate with
- * {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, its own by names of its own
- * ({@link Namespace}: two tenants may each have one of the same name), and alias moves, traffic splits, evaluations
- * and pins are the admin's. Every refusal is an OpenAI-style error body; an exception inside a request is a
- * 500 and the
- * server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
+ * {@code GET|POST /v1/tenants}, and those of any {@link ApiRoutes} given; with an admin key ({@link Access}) callers
+ * authenticate with {@code Authorization: Bearer KEY}, a tenant sees only its own and shared adapters, its own by
+ * names of its own ({@link Namespace}: two tenants may each have one of the same name), and alias moves, traffic
+ * splits, evaluations and pins are the admin's. Every refusal is an OpenAI-style error body; an exception inside a
+ * request is a 500 and the server keeps serving. Every request is counted in the {@link ServerMetrics} and logged as one JSON line on the
  * {@value #ACCESS_LOG} logger (method, path, model, status, duration, prompt and completion tokens).
  */
 public final class TailorServer implements AutoCloseable {
@@ -64,6 +65,7 @@ public final class TailorServer implements AutoCloseable {
     private final ServedModels models;
     private final ServerOptions options;
     private final Access access;
+    private final List<ApiRoutes> extensions;
     private final ObjectMapper json = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
     private final ContinuousBatcher batcher;
@@ -73,10 +75,12 @@ public final class TailorServer implements AutoCloseable {
     private volatile boolean draining;
     private WebServer server;
 
-    private TailorServer(ServedModels models, ServerOptions options, Access access) {
+    private TailorServer(ServedModels models, ServerOptions options, Access access,
+                         List<ApiRoutes> extensions) {
         this.models = models;
         this.options = options;
         this.access = access;
+        this.extensions = List.copyOf(extensions);
         this.metrics = new ServerMetrics(models);
         this.batcher = new ContinuousBatcher(models.pretrained().model(), new ContinuousBatcher.Options(
                 options.maxBatch(), Generator.PREFILL_CHUNK, options.maxQueue()), metrics::step);
@@ -94,8 +98,18 @@ public final class TailorServer implements AutoCloseable {
      * @throws IllegalArgumentException when the host is not loopback and there is no admin key
      */
     public static TailorServer start(ServedModels models, ServerOptions options, Access access) {
+        return start(models, options, access, List.of());
+    }
+
+    /**
+     * As {@link #start(ServedModels, ServerOptions, Access)}, answering the endpoints of {@code extensions} too.
+     *
+     * @throws IllegalArgumentException when the host is not loopback and there is no admin key
+     */
+    public static TailorServer start(ServedModels models, ServerOptions options, Access access,
+                                     List<ApiRoutes> extensions) {
         access.checkBind(options.host());
-        TailorServer s = new TailorServer(models, options, access);
+        TailorServer s = new TailorServer(models, options, access, extensions);
         s.server = WebServer.builder()
                 .host(options.host())
                 .port(options.port())
@@ -187,6 +201,39 @@ public final class TailorServer implements AutoCloseable {
                     requireAdmin("listing tenants");
                     sendJson(res, new TenantList("list", models.tenants()));
                 }));
+        extensions.forEach(e -> e.register(new ExtensionRoutes(routing)));
+    }
+
+    /** Mounts an {@link ApiRoutes}' endpoints, each run as the server's own. */
+    private final class ExtensionRoutes implements ApiRoutes.Routes {
+        private final HttpRouting.Builder routing;
+
+        ExtensionRoutes(HttpRouting.Builder routing) {
+            this.routing = routing;
+        }
+
+        private Handler handler(ApiRoutes.Handler h) {
+            return (req, res) -> guarded(res, () ->
+                    sendJson(res, h.handle(new ApiRequest(req, TailorServer.this::body))));
+        }
+
+        @Override
+        public ApiRoutes.Routes get(String path, ApiRoutes.Handler h) {
+            routing.get(path, handler(h));
+            return this;
+        }
+
+        @Override
+        public ApiRoutes.Routes post(String path, ApiRoutes.Handler h) {
+            routing.post(path, handler(h));
+            return this;
+        }
+
+        @Override
+        public ApiRoutes.Routes delete(String path, ApiRoutes.Handler h) {
+            routing.delete(path, handler(h));
+            return this;
+        }
     }
 
     /** What {@code POST /v1/tenants} answers: the new tenant and its key, which is never shown again. */

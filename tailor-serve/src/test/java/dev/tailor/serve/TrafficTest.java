@@ -270,7 +270,7 @@ class TrafficTest {
                 while (r.next()) {
                     applied.add(r.getString(1));
                 }
-                assertEquals(List.of("1", "2", "3", "4", "5", "6"), applied);
+                assertEquals(List.of("1", "2", "3", "4", "5", "6", "7"), applied);
             }
         }
     }
