@@ -139,7 +139,8 @@ public final class CostCommand implements Callable<Integer> {
             profiles = profiles.with(hardwareFile, readProfiles(hardwareFile));
         }
         Path cache = MachineCalibration.cacheDir(System.getenv(), Path.of(System.getProperty("user.home")));
-        HardwareProfile machine = profiles.get(hardware, () -> MachineCalibration.profile(cache, remeasure));
+        HardwareProfile machine = profiles.get(hardware, () -> MachineCalibration.profile(cache, remeasure,
+                err::println));
         CostSettings settings = new CostSettings(seqLen, batchSize, gradAccum, trainingTokens(modelDir),
                 baseDtype == null ? null : Precision.parse("base_dtype", baseDtype, false),
                 Precision.parse("trainable_dtype", trainableDtype, true),
