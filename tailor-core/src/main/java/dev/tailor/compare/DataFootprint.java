@@ -1,6 +1,6 @@
 package dev.tailor.compare;
 
-import dev.tailor.model.CausalLmLoss;
+import dev.tailor.cost.DatasetTokens;
 import dev.tailor.tokenizer.ChatTemplate;
 import dev.tailor.tokenizer.ChatTemplateException;
 import dev.tailor.tokenizer.Tokenizer;
@@ -44,24 +44,11 @@ public record DataFootprint(double lossShare, long heldBytes) {
         long counted = 0;
         for (PackedSequence s : loaded.train().packing().sequences()) {
             tokens += s.length();
-            counted += countedRows(s);
+            counted += DatasetTokens.lossRows(s);
         }
         Reference.reachabilityFence(loaded);
         Reference.reachabilityFence(tokenizer);
         return new DataFootprint(tokens == 0 ? 1 : Math.max(1e-9, (double) counted / tokens), held);
-    }
-
-    /** The rows of {@code s} whose next label counts in the loss: not ignored and in the same segment. */
-    static long countedRows(PackedSequence s) {
-        int[] labels = s.labels();
-        int[] starts = s.segmentStarts();
-        long count = 0;
-        for (int t = 0; t + 1 < labels.length; t++) {
-            if (labels[t + 1] != CausalLmLoss.IGNORE_INDEX && starts[t + 1] != t + 1) {
-                count++;
-            }
-        }
-        return count;
     }
 
     /** The heap in use after a full collection. */

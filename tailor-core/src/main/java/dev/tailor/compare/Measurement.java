@@ -28,7 +28,8 @@ public record Measurement(long steps, long resumedFrom, long trainableParameters
     /**
      * The parts of a process's memory it can see itself, each at its own peak.
      *
-     * @param youngPeakBytes the most of the heap's young generation (eden and survivors) in use at once
+     * @param youngPeakBytes the peaks of the heap's young generation's spaces (eden and survivors) summed, at most its
+ *                       size
      * @param oldPeakBytes   the most of its old generation in use at once (live objects and those not collected yet)
      * @param mappedBytes    the resident pages of the base's weight files it mapped, at the end
      */

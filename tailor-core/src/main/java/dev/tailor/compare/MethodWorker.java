@@ -81,7 +81,11 @@ public final class MethodWorker {
         return sum;
     }
 
-    /** The peaks of the heap's generations, with {@code mappedBytes} of the base's weight files. */
+    /**
+     * The peaks of the heap's generations, with {@code mappedBytes} of the base's weight files. The young generation's
+     * is its pools' peaks summed, at most its size (its spaces peak at different times, and the collector resizes
+     * them within that size).
+     */
     static Measurement.MemoryParts memoryParts(long mappedBytes) {
         long young = 0;
         long old = 0;
@@ -97,7 +101,8 @@ public final class MethodWorker {
                 old += used;
             }
         }
-        return new Measurement.MemoryParts(young, old, mappedBytes);
+        long youngMax = youngGenBytes();
+        return new Measurement.MemoryParts(youngMax > 0 ? Math.min(young, youngMax) : young, old, mappedBytes);
     }
 
     /**

@@ -183,6 +183,8 @@ final class KernelCalibration {
      * element-wise kernels on their serial and parallel paths) until the compiler is done with them ({@link #untilQuiet}).
      */
     private void warm() {
+        List<Parameter> warmParams = List.of(new Parameter("a", new long[] {4096}, new float[4096]),
+                new Parameter("b", new long[] {64}, new float[64]));
         untilQuiet(() -> {
             for (int m : ROWS) {
                 for (int[] s : WARM_SHAPES) {
@@ -203,6 +205,7 @@ final class KernelCalibration {
             softmax(true);
             silu(true);
             add(true);
+            update(warmParams);
         }, MIN_WARM_ROUNDS);
     }
 
@@ -346,25 +349,26 @@ final class KernelCalibration {
         return Math.max(0, update(params) / tensors - size * perValue);
     }
 
-    /** The best seconds of one update of {@code params}: their gradients set above the clipping limit beforehand. */
+    /**
+     * The best seconds of one update of {@code params}, their gradients set above the clipping limit beforehand (the
+     * setting timed apart and taken off).
+     */
     private static double update(List<Parameter> params) {
         AdamW adam = new AdamW(AdamW.Config.defaults());
-        double best = Double.POSITIVE_INFINITY;
-        for (int t = 0; t < 2 + FAST_TRIES; t++) {
+        Runnable fill = () -> {
             for (Parameter p : params) {
                 Arrays.fill(p.grad(), 0.5f);
             }
-            long s = System.nanoTime();
+        };
+        double updated = best(() -> {
+            fill.run();
             GradClip.clipGlobalNorm(params, 1.0);
             adam.step(params, 1e-4);
             for (Parameter p : params) {
                 p.zeroGrad();
             }
-            if (t >= 2) {
-                best = Math.min(best, (System.nanoTime() - s) / 1e9);
-            }
-        }
-        return best;
+        });
+        return Math.max(0, updated - best(fill));
     }
 
     /**
