@@ -7,8 +7,8 @@ import dev.tailor.cost.CostEstimate;
 
 /**
  * What was predicted for one measured run before it ran, on this machine's profile and for the tokens it trained on:
- * the cost model's time (on {@code this-machine}, from its measured kernels, product by product) and the process's peak
- * resident memory, as the sum of
+ * the time (the cost model's, on {@code this-machine} from its measured kernels product by product, and the process's
+ * warm-up, {@link RuntimeBaseline}) and the process's peak resident memory, as the sum of
  * <ul>
  *   <li>the Java runtime's own memory outside the heap ({@link RuntimeBaseline}, measured once);</li>
  *   <li>the young generation, which a training run fills with short-lived temporaries again and again (fixed by the
@@ -22,7 +22,8 @@ import dev.tailor.cost.CostEstimate;
  * @param trainableParameters the values trained
  * @param flopsPerToken       training FLOPs per token
  * @param lossShare           the share of the training tokens that carry a loss (from the data)
- * @param seconds             training time for the run's tokens
+ * @param seconds             training time for the run's tokens: the cost model's, and the process's warm-up
+ * @param warmupSeconds       of that, the warm-up: a fresh process's first updates before the compiler is done
  * @param weightsBytes        training memory: weights
  * @param gradientsBytes      gradients
  * @param optimizerBytes      optimizer state
@@ -34,7 +35,8 @@ import dev.tailor.cost.CostEstimate;
  * @param youngBytes          the young generation's size
  * @param artifactBytes       what the run saves
  */
-public record Prediction(long trainableParameters, double flopsPerToken, double lossShare, double seconds, long weightsBytes,
+public record Prediction(long trainableParameters, double flopsPerToken, double lossShare, double seconds, double warmupSeconds,
+                         long weightsBytes,
                          long gradientsBytes, long optimizerBytes, long activationsBytes, long frozenInPlaceBytes,
                          long dataBytes, long mappedBytes, long outsideHeapBytes, long youngBytes,
                          long artifactBytes) {
@@ -43,8 +45,8 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
     /** The prediction from {@code e} with the process's other parts. */
     static Prediction of(CostEstimate e, DataFootprint data, long mappedBytes, RuntimeBaseline runtime) {
         CostEstimate.Memory m = e.memory();
-        return new Prediction(e.trainableParameters(), e.flops().perToken(), data.lossShare(), e.time().seconds(),
-                m.weights(),
+        return new Prediction(e.trainableParameters(), e.flops().perToken(), data.lossShare(),
+                e.time().seconds() + runtime.warmupSeconds(), runtime.warmupSeconds(), m.weights(),
                 m.gradients(), m.optimizer(), m.activations(), m.frozenInPlace(), data.heldBytes(), mappedBytes,
                 runtime.outsideHeapBytes(), runtime.youngGenBytes(), e.artifactBytes());
     }
@@ -73,7 +75,7 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
     ObjectNode json() {
         ObjectNode n = JSON.createObjectNode();
         n.put("trainable_parameters", trainableParameters).put("flops_per_token", flopsPerToken)
-                .put("loss_share", lossShare).put("seconds", seconds);
+                .put("loss_share", lossShare).put("seconds", seconds).put("warmup_seconds", warmupSeconds);
         n.putObject("memory_bytes").put("weights", weightsBytes).put("gradients", gradientsBytes)
                 .put("optimizer", optimizerBytes).put("activations", activationsBytes).put("training", trainingBytes())
                 .put("frozen_in_place", frozenInPlaceBytes).put("data", dataBytes).put("old_generation", oldBytes())
@@ -87,7 +89,7 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
     static Prediction of(JsonNode n) {
         JsonNode m = n.path("memory_bytes");
         return new Prediction(n.path("trainable_parameters").asLong(), n.path("flops_per_token").asDouble(),
-                n.path("loss_share").asDouble(1), n.path("seconds").asDouble(), m.path("weights").asLong(), m.path("gradients").asLong(),
+                n.path("loss_share").asDouble(1), n.path("seconds").asDouble(), n.path("warmup_seconds").asDouble(), m.path("weights").asLong(), m.path("gradients").asLong(),
                 m.path("optimizer").asLong(), m.path("activations").asLong(), m.path("frozen_in_place").asLong(),
                 m.path("data").asLong(), m.path("mapped").asLong(), m.path("outside_heap").asLong(),
                 m.path("young_generation").asLong(), n.path("artifact_bytes").asLong());

@@ -8,6 +8,8 @@ import dev.tailor.cost.CostEstimate;
 import dev.tailor.cost.CostModel;
 import dev.tailor.cost.CostSettings;
 import dev.tailor.cost.HardwareProfile;
+import dev.tailor.cost.Precision;
+import dev.tailor.train.optim.OptimizerType;
 import dev.tailor.cost.TestKernels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,8 +39,7 @@ class ComparisonTest {
     /** A profile with round figures and kernel times, so the test does not measure the machine. */
     static final HardwareProfile MACHINE = TestKernels.profile(TestKernels.machine());
     /** The runtime's own memory with round figures, so the test does not measure it. */
-    static final RuntimeBaseline RUNTIME = new RuntimeBaseline(90L << 20, 128L << 20, "25", List.of(), "test",
-            "2026-01-01T00:00:00Z");
+    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75);
 
     @TempDir
     Path dir;
@@ -117,11 +118,16 @@ class ComparisonTest {
             assertEquals(3L * 2 * 32, r.tokens(), r.method() + ": every update's two sequences of 32");
             assertTrue(r.trainSeconds() > 0 && r.measured().processSeconds() > r.trainSeconds(), r.method());
             assertEquals(data.lossShare(), r.predicted().lossShare(), 1e-12, r.method() + ": the share of the data");
-            assertEquals(e.time().seconds(), r.predicted().seconds(), 1e-9 * e.time().seconds());
+            assertEquals(e.time().seconds() + 0.75, r.predicted().seconds(), 1e-9 * e.time().seconds());
+            assertEquals(0.75, r.predicted().warmupSeconds());
+            CostSettings atUtilisation = new CostSettings(32, 2, 1, r.tokens(), null, Precision.F32, Precision.F32,
+                    false, OptimizerType.ADAMW, null, MACHINE, null, 0.5, 1, r.predicted().lossShare());
+            assertTrue(Math.abs(CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
+                    atUtilisation).time().seconds() - e.time().seconds()) > 0.01 * e.time().seconds(),
+                    r.method() + ": priced from the kernels, not at a utilisation of the peak");
             CostEstimate everyRow = CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
                     CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens()));
-            assertTrue(everyRow.time().seconds() > r.predicted().seconds(), r.method() + ": logits for every row cost "
-                    + "more");
+            assertTrue(everyRow.time().seconds() > e.time().seconds(), r.method() + ": logits for every row cost more");
             assertEquals(100 * (r.predicted().seconds() - r.trainSeconds()) / r.trainSeconds(), r.timeErrorPercent(),
                     1e-9);
             assertTrue(r.measured().startRssBytes() > 0 && r.peakRssBytes() > r.measured().startRssBytes(), r.method());
@@ -200,15 +206,27 @@ class ComparisonTest {
         assertTrue(refused.getMessage().contains("with other settings"), refused.getMessage());
     }
 
+    /** A process's warm-up: its updates' time beyond as many at the pace of its last ten (their median). */
+    @Test
+    void theWarmUpIsWhatTheFirstUpdatesTakeBeyondTheSteadyPace() {
+        List<Double> updates = new ArrayList<>(List.of(2.0, 0.5, 0.3));
+        for (int i = 0; i < 20; i++) {
+            updates.add(i % 2 == 0 ? 0.1 : 0.12);
+        }
+        assertEquals(2.0 + 0.5 + 0.3 + 10 * 0.1 + 10 * 0.12 - 23 * 0.12, RuntimeBaseline.warmup(updates), 1e-9);
+        assertEquals(0, RuntimeBaseline.warmup(List.of(1.0, 0.1)), "too few updates to tell");
+    }
+
     /**
-     * The Java runtime's own memory is measured once by a tiny training run in a child process like a method's, as its
-     * peak resident memory less its heap generations and the base's mapped pages, and read back from the cache after.
+     * The Java runtime's own memory and a fresh process's warm-up are measured once by a tiny training run in a child
+     * process like a method's (its peak resident memory less its heap generations and the base's mapped pages; its
+     * updates' time beyond their steady pace), and read back from the cache after for the same shape.
      */
     @Test
-    void theRuntimesOwnMemoryIsMeasuredOnceByATinyRunAndCached() throws Exception {
+    void theRuntimesOwnMemoryAndWarmUpAreMeasuredOnceByATinyRunAndCached() throws Exception {
         Path cache = dir.resolve("cache");
         List<String> notes = new ArrayList<>();
-        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, false, notes::add);
+        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add);
         assertEquals(1, notes.size(), notes.toString());
         assertTrue(b.outsideHeapBytes() > (16L << 20) && b.outsideHeapBytes() < (1L << 30), b.toString());
         assertEquals(WorkerProcess.jvmOptions(), b.jvmOptions());
@@ -217,7 +235,8 @@ class ComparisonTest {
         try (Stream<Path> left = Files.list(cache)) {
             assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
         }
-        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, false, notes::add));
+        assertTrue(b.warmupSeconds() > 0, "the first updates run before the compiler is done: " + b);
+        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add));
         assertEquals(1, notes.size(), "read from the cache");
     }
 
