@@ -8,6 +8,7 @@ import dev.tailor.compare.MethodRun;
 import dev.tailor.compare.MethodSpec;
 import dev.tailor.compare.ProgressListener;
 import dev.tailor.compare.ReportWriter;
+import dev.tailor.compare.RuntimeBaseline;
 import dev.tailor.cost.CostBase;
 import dev.tailor.cost.HardwareProfile;
 import dev.tailor.cost.HardwareProfiles;
@@ -72,7 +73,8 @@ public final class CompareCommand implements Callable<Integer> {
             + "default 1e-4 for full and partial, 1e-3 for LoRA, DoRA, bottlenecks and Compacter, 3e-3 for IA3, 3e-2 "
             + "for prompt and prefix tuning")
     List<String> lr = new ArrayList<>();
-    @Option(names = "--remeasure", description = "measure this machine again instead of reading the cached measurement")
+    @Option(names = "--remeasure", description = "measure this machine (its kernels and the Java runtime's own memory) "
+            + "again instead of reading the cached measurements")
     boolean remeasure;
     @Option(names = "--project-hardware", description = "also price the methods on this hardware profile: A100-40, "
             + "A100-80, H100, H200, L4, T4")
@@ -107,10 +109,11 @@ public final class CompareCommand implements Callable<Integer> {
             }
         }
         Path cache = MachineCalibration.cacheDir(System.getenv(), Path.of(System.getProperty("user.home")));
-        err.println("measuring this machine" + (remeasure ? "" : " (or reading its cached measurement)") + "...");
-        HardwareProfile machine = MachineCalibration.profile(cache, remeasure);
+        HardwareProfile machine = MachineCalibration.profile(cache, remeasure, err::println);
+        RuntimeBaseline runtime = RuntimeBaseline.of(cache, dir, model.spec, machine, seqLen, batchSize, remeasure,
+                err::println);
         ComparisonSpec comparison = new ComparisonSpec(dir, model.spec, data, evalData, specs, steps, seqLen, batchSize,
-                seed, output, machine, projection(dir));
+                seed, output, machine, runtime, projection(dir));
         boolean terminal = System.console() != null && System.console().isTerminal();
         ComparisonResult result = Comparison.run(comparison, new Progress(err, terminal));
         ReportWriter.write(result, output);

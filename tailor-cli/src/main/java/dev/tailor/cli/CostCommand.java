@@ -139,14 +139,16 @@ public final class CostCommand implements Callable<Integer> {
             profiles = profiles.with(hardwareFile, readProfiles(hardwareFile));
         }
         Path cache = MachineCalibration.cacheDir(System.getenv(), Path.of(System.getProperty("user.home")));
-        HardwareProfile machine = profiles.get(hardware, () -> MachineCalibration.profile(cache, remeasure));
-        CostSettings settings = new CostSettings(seqLen, batchSize, gradAccum, trainingTokens(modelDir),
+        HardwareProfile machine = profiles.get(hardware, () -> MachineCalibration.profile(cache, remeasure,
+                err::println));
+        DatasetTokens.Counted counted = trainingTokens(modelDir);
+        CostSettings settings = new CostSettings(seqLen, batchSize, gradAccum, counted.tokens(),
                 baseDtype == null ? null : Precision.parse("base_dtype", baseDtype, false),
                 Precision.parse("trainable_dtype", trainableDtype, true),
                 Precision.parse("activation_dtype", activationDtype, true), gradientCheckpointing,
                 OptimizerType.parse(optimizer),
                 saveDtype.equalsIgnoreCase("base") ? null : Precision.parse("save_dtype", saveDtype, true), machine,
-                pricePerHour, utilization, tenants);
+                pricePerHour, utilization, tenants, counted.lossShare());
         Map<String, Map<String, List<String>>> given = MethodFlags.given(spec, methods, err);
         List<CostEstimate> estimates = new ArrayList<>();
         for (String name : methods) {
@@ -160,10 +162,13 @@ public final class CostCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The training tokens: {@code --tokens}, those of {@code --data}, or the default. */
-    private long trainingTokens(Path modelDir) {
+    /**
+     * The training tokens: {@code --tokens}, those of {@code --data}, or the default; with the share that carry a loss
+     * ({@code --data}'s, else every token's).
+     */
+    private DatasetTokens.Counted trainingTokens(Path modelDir) {
         if (data == null) {
-            return tokens != null ? tokens : CostSettings.DEFAULT_TOKENS;
+            return new DatasetTokens.Counted(tokens != null ? tokens : CostSettings.DEFAULT_TOKENS, 1);
         }
         if (tokens != null) {
             throw new IllegalArgumentException("give --tokens or --data, not both");
@@ -177,7 +182,7 @@ public final class CostCommand implements Callable<Integer> {
         }
         DataConfig dataConfig = new DataConfig(data, null, format == null ? null : DatasetFormat.parse(format),
                 evalSplit, seqLen, batchSize, 42, true, false);
-        return DatasetTokens.count(dataConfig, modelDir, epochs);
+        return DatasetTokens.counted(dataConfig, modelDir, epochs);
     }
 
     /** A JSON or YAML file of hardware profiles. */

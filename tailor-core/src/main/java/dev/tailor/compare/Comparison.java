@@ -6,13 +6,13 @@ import dev.tailor.cost.CostBase;
 import dev.tailor.cost.CostEstimate;
 import dev.tailor.cost.CostModel;
 import dev.tailor.cost.CostSettings;
+import dev.tailor.cost.MachineCalibration;
 import dev.tailor.cost.Precision;
 import dev.tailor.io.AtomicFiles;
 import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.data.JsonLines;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,11 +64,12 @@ public final class Comparison {
         int layers = base.config().numLayers();
         List<MethodJob> jobs = new ArrayList<>();
         for (MethodSpec m : spec.methods()) {
-            estimate(base, m.method(layers), spec, 1);
+            estimate(base, m.method(layers), spec, 1, 1);
             MethodJob job = MethodJob.of(spec, m, layers);
             checkSameSettings(spec.runDir(m.name()), job);
             jobs.add(job);
         }
+        DataFootprint data = null;
         List<MethodRun> runs = new ArrayList<>();
         int count = jobs.size();
         for (int i = 0; i < count; i++) {
@@ -88,14 +89,17 @@ public final class Comparison {
                 listener.started(i, count, m.name(), spec.steps());
                 WorkerProcess.run(dir, m.name(), spec.steps(), listener);
             }
-            MethodRun run = result(spec, base, m, job, dir, layers);
+            if (data == null) {
+                data = DataFootprint.of(job.trainingSpec().data(), spec.model());
+            }
+            MethodRun run = result(spec, base, m, job, dir, layers, data);
             write(result, Reports.pretty(run.json()));
             listener.finished(i, count, run, false);
             runs.add(run);
         }
         return new ComparisonResult(settings(spec, base), spec.machine(), List.copyOf(runs), project(spec),
                 new ComparisonResult.Environment(Runtime.getRuntime().availableProcessors(),
-                        System.getProperty("java.version"), jvmOptions(), Instant.now().toString()));
+                        System.getProperty("java.version"), WorkerProcess.jvmOptions(), Instant.now().toString()));
     }
 
     /** A method's directory may only hold a run of the same job. */
@@ -110,11 +114,11 @@ public final class Comparison {
 
     /** The result of the method whose process has finished in {@code dir}. */
     private static MethodRun result(ComparisonSpec spec, CostBase base, MethodSpec m, MethodJob job, Path dir,
-                                    int layers) throws IOException {
+                                    int layers, DataFootprint data) throws IOException {
         Measurement measured = Measurement.of(JSON.readTree(dir.resolve(MethodWorker.MEASUREMENT).toFile()));
         TrainingMethod method = m.method(layers);
-        CostEstimate e = estimate(base, method, spec, measured.tokens());
-        Prediction predicted = Prediction.of(e, measured.startRssBytes() + measured.youngGenBytes());
+        CostEstimate e = estimate(base, method, spec, measured.tokens(), data.lossShare());
+        Prediction predicted = Prediction.of(e, data, weightFileBytes(spec.model()), spec.runtime());
         List<MethodRun.LossPoint> losses = new ArrayList<>();
         for (JsonNode line : metrics(dir)) {
             if (line.has("loss")) {
@@ -122,14 +126,31 @@ public final class Comparison {
             }
         }
         return new MethodRun(m.name(), e.description(), job.key(), m.lr(), e.totalParameters(), measured,
-                artifactBytes(dir), List.copyOf(losses), predicted, loadAverage());
+                artifactBytes(dir), List.copyOf(losses), predicted, MachineCalibration.loadAverage());
     }
 
-    /** The cost model's estimate of {@code method} trained on {@code tokens} tokens of {@code spec} on its machine. */
-    private static CostEstimate estimate(CostBase base, TrainingMethod method, ComparisonSpec spec, long tokens) {
+    /**
+     * The cost model's estimate of {@code method} trained on {@code tokens} tokens of {@code spec} on its machine,
+     * {@code lossShare} of them carrying a loss.
+     */
+    static CostEstimate estimate(CostBase base, TrainingMethod method, ComparisonSpec spec, long tokens,
+                                 double lossShare) {
         CostSettings settings = CostSettings.defaults(spec.machine()).withShape(spec.seqLen(), spec.batchSize())
-                .withTokens(tokens);
+                .withTokens(tokens).withLossShare(lossShare);
         return CostModel.estimate(base, method, settings);
+    }
+
+    /** The bytes of the base's weight files ({@code *.safetensors} in its directory), which a run maps and reads. */
+    static long weightFileBytes(Path model) throws IOException {
+        long sum = 0;
+        try (Stream<Path> files = Files.list(model)) {
+            for (Path f : files.toList()) {
+                if (f.getFileName().toString().endsWith(".safetensors") && Files.isRegularFile(f)) {
+                    sum += Files.size(f);
+                }
+            }
+        }
+        return sum;
     }
 
     /** The methods priced on the projection's machine and model, BF16 activations and F32 trainable weights. */
@@ -187,21 +208,6 @@ public final class Comparison {
             throw new java.io.UncheckedIOException(dir.resolve(METRICS) + ": " + e.getMessage(), e);
         }
         return lines;
-    }
-
-    /** The JVM options each method's process runs with. */
-    private static List<String> jvmOptions() {
-        List<String> cmd = WorkerProcess.command(Path.of(JOB));
-        return List.copyOf(cmd.subList(1, cmd.indexOf("-cp")));
-    }
-
-    /** The one-minute load average ({@code /proc/loadavg}), or NaN where there is none. */
-    private static double loadAverage() {
-        try {
-            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            return Double.NaN;
-        }
     }
 
     private static void write(Path file, byte[] bytes) throws IOException {

@@ -23,11 +23,13 @@ import java.util.Set;
  * @param seed       seeds the data order, the held-out split and fresh adapters
  * @param output     the comparison's directory: {@code runs/<method>/} for each method
  * @param machine    the profile the cost model predicts each run on: this machine's ({@code this-machine})
+ * @param runtime    the Java runtime's own memory in a training process on this machine, which the predicted peak
+ *                   memory adds
  * @param projection the machine and model the methods are also priced on, or null
  */
 public record ComparisonSpec(Path model, String modelName, Path trainData, Path evalData, List<MethodSpec> methods,
                              int steps, int seqLen, int batchSize, long seed, Path output, HardwareProfile machine,
-                             Projection projection) {
+                             RuntimeBaseline runtime, Projection projection) {
 
     /**
      * Checks the budget and that no method appears twice.
@@ -50,6 +52,10 @@ public record ComparisonSpec(Path model, String modelName, Path trainData, Path 
         atLeastOne("batch_size", batchSize);
         if (machine == null) {
             throw new InvalidOptionException("hardware", "a hardware profile to predict on is needed");
+        }
+        if (runtime == null) {
+            throw new IllegalArgumentException("the Java runtime's own memory (a RuntimeBaseline) is needed to predict "
+                    + "peak memory");
         }
     }
 

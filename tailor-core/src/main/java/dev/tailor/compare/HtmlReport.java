@@ -55,7 +55,8 @@ final class HtmlReport {
         h.append(figure(Charts.measuredVsPredicted("memory-prediction", "peak memory", runs,
                 runs.stream().mapToDouble(MethodRun::peakRssBytes).toArray(),
                 runs.stream().mapToDouble(r -> r.predicted().peakBytes()).toArray(), Reports::bytes),
-                "The predicted peak (training memory and the Java runtime's own) against the process's peak RSS."));
+                "The predicted peak (the runtime's own memory, the heap's generations, the mapped weights) against the "
+                        + "process's peak RSS."));
         h.append(notes(result));
         if (result.projection() != null) {
             h.append(projection(result.projection()));

@@ -29,13 +29,15 @@ final class MarkdownReport {
 
     static String settingsLine(ComparisonResult result) {
         ComparisonResult.Settings s = result.settings();
+        String timeModel = result.machine().kernels() != null ? "time from its measured kernels, product by product"
+                : String.format(Locale.ROOT, "%.0f%% utilisation assumed", 100 * result.machine().utilization());
         return String.format(Locale.ROOT, "Base `%s` (%s parameters, %d layers, hidden %d); data `%s`%s; %d updates "
                         + "of %d sequences of %d tokens per method, seed %d; predicted on %s (%s, %.1f GFLOP/s measured, "
-                        + "%.0f%% utilisation assumed).", s.model(), Reports.count(s.baseParameters()), s.layers(),
+                        + "%s).", s.model(), Reports.count(s.baseParameters()), s.layers(),
                 s.hiddenSize(), s.trainData(), s.evalData() == null ? " (a tenth held out)"
                         : ", evaluated on `" + s.evalData() + "`", s.steps(), s.batchSize(), s.seqLen(), s.seed(),
                 result.machine().name(), result.machine().description(), result.machine().fp32Tflops() * 1e3,
-                100 * result.machine().utilization());
+                timeModel);
     }
 
     /** The table of every method: measured, then predicted with the error. */
@@ -65,10 +67,11 @@ final class MarkdownReport {
         return "Each method trained in a process of its own. *time* is the wall time of its updates (loading, "
                 + "evaluation and checkpoints apart); *peak RSS* the process's peak resident memory, loading and "
                 + "evaluation included; *artifact* the bytes of the files it saved. The predictions are the cost "
-                + "model's for the same tokens on `" + result.machine().name() + "`; the predicted peak adds to its "
-                + "training memory (weights, gradients, optimizer state, activations) the Java runtime's own: the "
-                + "process's resident memory at its start and its young generation's maximum. Error = (predicted - "
-                + "measured) / measured.";
+                + "model's for the same tokens on `" + result.machine().name() + "`, made before the method ran; the "
+                + "predicted peak is the Java runtime's own memory outside the heap (measured once with a tiny "
+                + "training run), its young generation, the old generation's live objects (the cost model's training "
+                + "memory less the frozen weights read in place from the mapped file, the tokenizer and the loaded "
+                + "data) and the base's mapped weight files. Error = (predicted - measured) / measured.";
     }
 
     /** The projection's table. */

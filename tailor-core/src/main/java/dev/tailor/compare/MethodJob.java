@@ -92,6 +92,11 @@ record MethodJob(ObjectNode json) {
         return json.path("method").asText();
     }
 
+    /** The base model's directory. */
+    Path model() {
+        return Path.of(json.path("model").asText());
+    }
+
     /** The output directory. */
     Path output() {
         return Path.of(json.path("output").asText());

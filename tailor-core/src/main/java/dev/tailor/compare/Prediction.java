@@ -6,32 +6,49 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.cost.CostEstimate;
 
 /**
- * What the cost model predicted for one measured run, on this machine's profile and for the tokens the run trained
- * on. The peak memory of the process is the model's training memory plus the Java runtime's own: the process's
- * resident memory when it started and its young generation, which a collector fills with short-lived temporaries
- * before it collects them; both are known before training starts.
+ * What was predicted for one measured run before it ran, on this machine's profile and for the tokens it trained on:
+ * the time (the cost model's, on {@code this-machine} from its measured kernels product by product, and the process's
+ * warm-up, {@link RuntimeBaseline}) and the process's peak resident memory, as the sum of
+ * <ul>
+ *   <li>the Java runtime's own memory outside the heap ({@link RuntimeBaseline}, measured once);</li>
+ *   <li>the young generation, which a training run fills with short-lived temporaries again and again (fixed by the
+ *   child's {@code -Xmn});</li>
+ *   <li>the old generation's live objects: the cost model's training memory (weights, gradients, optimizer state,
+ *   activations) less the frozen weights read in place from the base's mapping, and the tokenizer and loaded data
+ *   ({@link DataFootprint});</li>
+ *   <li>the base's weight files, mapped and read.</li>
+ * </ul>
  *
  * @param trainableParameters the values trained
  * @param flopsPerToken       training FLOPs per token
- * @param seconds             training time for the run's tokens: its FLOPs at the profile's product rate times its
- *                            utilisation, plus the optimizer's memory traffic
+ * @param lossShare           the share of the training tokens that carry a loss (from the data)
+ * @param seconds             training time for the run's tokens: the cost model's, and the process's warm-up
+ * @param warmupSeconds       of that, the warm-up: a fresh process's first updates before the compiler is done
  * @param weightsBytes        training memory: weights
  * @param gradientsBytes      gradients
  * @param optimizerBytes      optimizer state
  * @param activationsBytes    activations
- * @param runtimeBytes        the Java runtime's own memory: the process's start and its young generation
+ * @param frozenInPlaceBytes  of the weights, the frozen ones read in place from the base's mapping (not on the heap)
+ * @param dataBytes           the heap the tokenizer and the loaded data hold
+ * @param mappedBytes         the base's weight files, mapped
+ * @param outsideHeapBytes    the Java runtime's own memory outside the heap
+ * @param youngBytes          the young generation's size
  * @param artifactBytes       what the run saves
  */
-public record Prediction(long trainableParameters, double flopsPerToken, double seconds, long weightsBytes,
-                         long gradientsBytes, long optimizerBytes, long activationsBytes, long runtimeBytes,
+public record Prediction(long trainableParameters, double flopsPerToken, double lossShare, double seconds, double warmupSeconds,
+                         long weightsBytes,
+                         long gradientsBytes, long optimizerBytes, long activationsBytes, long frozenInPlaceBytes,
+                         long dataBytes, long mappedBytes, long outsideHeapBytes, long youngBytes,
                          long artifactBytes) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The prediction from {@code e}, with {@code runtimeBytes} of the runtime's own memory. */
-    static Prediction of(CostEstimate e, long runtimeBytes) {
+    /** The prediction from {@code e} with the process's other parts. */
+    static Prediction of(CostEstimate e, DataFootprint data, long mappedBytes, RuntimeBaseline runtime) {
         CostEstimate.Memory m = e.memory();
-        return new Prediction(e.trainableParameters(), e.flops().perToken(), e.time().seconds(), m.weights(),
-                m.gradients(), m.optimizer(), m.activations(), runtimeBytes, e.artifactBytes());
+        return new Prediction(e.trainableParameters(), e.flops().perToken(), data.lossShare(),
+                e.time().seconds() + runtime.warmupSeconds(), runtime.warmupSeconds(), m.weights(),
+                m.gradients(), m.optimizer(), m.activations(), m.frozenInPlace(), data.heldBytes(), mappedBytes,
+                runtime.outsideHeapBytes(), runtime.youngGenBytes(), e.artifactBytes());
     }
 
     /** The training memory the cost model counts: weights, gradients, optimizer state and activations. */
@@ -39,19 +56,31 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
         return weightsBytes + gradientsBytes + optimizerBytes + activationsBytes;
     }
 
-    /** The process's peak resident memory: the training memory and the runtime's. */
+    /** The old generation's live objects: the training memory on the heap, the tokenizer and the data. */
+    public long oldBytes() {
+        return trainingBytes() - frozenInPlaceBytes + dataBytes;
+    }
+
+    /** The Java runtime's own: its memory outside the heap and its young generation. */
+    public long runtimeBytes() {
+        return outsideHeapBytes + youngBytes;
+    }
+
+    /** The process's peak resident memory. */
     public long peakBytes() {
-        return trainingBytes() + runtimeBytes;
+        return runtimeBytes() + oldBytes() + mappedBytes;
     }
 
     /** As JSON. */
     ObjectNode json() {
         ObjectNode n = JSON.createObjectNode();
         n.put("trainable_parameters", trainableParameters).put("flops_per_token", flopsPerToken)
-                .put("seconds", seconds);
+                .put("loss_share", lossShare).put("seconds", seconds).put("warmup_seconds", warmupSeconds);
         n.putObject("memory_bytes").put("weights", weightsBytes).put("gradients", gradientsBytes)
                 .put("optimizer", optimizerBytes).put("activations", activationsBytes).put("training", trainingBytes())
-                .put("runtime", runtimeBytes).put("peak", peakBytes());
+                .put("frozen_in_place", frozenInPlaceBytes).put("data", dataBytes).put("old_generation", oldBytes())
+                .put("mapped", mappedBytes).put("outside_heap", outsideHeapBytes).put("young_generation", youngBytes)
+                .put("peak", peakBytes());
         n.put("artifact_bytes", artifactBytes);
         return n;
     }
@@ -60,8 +89,9 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
     static Prediction of(JsonNode n) {
         JsonNode m = n.path("memory_bytes");
         return new Prediction(n.path("trainable_parameters").asLong(), n.path("flops_per_token").asDouble(),
-                n.path("seconds").asDouble(), m.path("weights").asLong(), m.path("gradients").asLong(),
-                m.path("optimizer").asLong(), m.path("activations").asLong(), m.path("runtime").asLong(),
-                n.path("artifact_bytes").asLong());
+                n.path("loss_share").asDouble(1), n.path("seconds").asDouble(), n.path("warmup_seconds").asDouble(), m.path("weights").asLong(), m.path("gradients").asLong(),
+                m.path("optimizer").asLong(), m.path("activations").asLong(), m.path("frozen_in_place").asLong(),
+                m.path("data").asLong(), m.path("mapped").asLong(), m.path("outside_heap").asLong(),
+                m.path("young_generation").asLong(), n.path("artifact_bytes").asLong());
     }
 }

@@ -5,15 +5,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Why a prediction missed the goal ({@value MethodRun#GOAL_PERCENT}%), from the run's own numbers: for time, the
- * share of the machine's measured product rate the run reached against the share the profile assumes, the base's
- * size and the machine's load; for memory, what the process held beyond the runtime's own memory against the cost
- * model's training memory.
+ * Why a prediction missed the goal ({@value MethodRun#GOAL_PERCENT}%), from the run's own numbers set beside the
+ * prediction's parts: for time, the seconds per update predicted and measured (and, on a profile priced at a
+ * utilisation, the share of the peak the run reached), and the machine's load; for memory, each part of the process
+ * as it measured it (its heap generations at their peaks, the base's mapped pages, the rest outside the heap) against
+ * the part predicted, the largest difference first.
  */
 final class PredictionNotes {
-    /** Below this hidden size products are too small to run at the rate measured on the calibration's product. */
-    private static final int SMALL_HIDDEN = 512;
-
     private PredictionNotes() {
     }
 
@@ -32,24 +30,19 @@ final class PredictionNotes {
     }
 
     private static String time(ComparisonResult result, MethodRun run, double error) {
-        double peak = result.machine().fp32Tflops() * 1e12;
-        double reached = run.achievedUtilization(peak);
-        double assumed = result.machine().utilization();
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT,
-                "time %s: the run computed at %.0f%% of this machine's measured product rate (%.1f GFLOP/s), the "
-                        + "profile assumes %.0f%%", Reports.percent(error), 100 * reached, peak / 1e9, 100 * assumed));
-        if (reached < assumed) {
-            if (result.settings().hiddenSize() < SMALL_HIDDEN) {
-                s.append(String.format(Locale.ROOT, "; with a hidden size of %d the products are far smaller than the "
-                        + "calibration's [256x1024]x[1024x1024], and the work the FLOP count leaves out (norms, "
-                        + "softmax, the loss over the vocabulary, the optimizer, per-step overhead) weighs more",
-                        result.settings().hiddenSize()));
-            } else {
-                s.append("; the work the FLOP count leaves out (norms, softmax, the loss, the optimizer) took longer "
-                        + "than the assumed share");
-            }
+        long ran = Math.max(1, run.steps() - run.resumedFrom());
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "time %s: %.1f ms an update predicted, %.1f ms "
+                        + "measured", Reports.percent(error), 1e3 * run.predicted().seconds() / ran,
+                1e3 * run.trainSeconds() / ran));
+        if (result.machine().kernels() != null) {
+            s.append(error < 0 ? "; the run spent longer than this machine's measured kernels account for (work "
+                    + "between the kernels, the collector, the compiler still at work on the first updates)"
+                    : "; the run's kernels ran faster than when they were measured");
         } else {
-            s.append("; this run's products ran closer to the calibration's rate than the profile assumes");
+            double peak = result.machine().fp32Tflops() * 1e12;
+            s.append(String.format(Locale.ROOT, "; the run computed at %.0f%% of this machine's measured product rate, "
+                    + "the profile assumes %.0f%%", 100 * run.achievedUtilization(peak),
+                    100 * result.machine().utilization()));
         }
         if (run.loadAverage() > result.environment().processors()) {
             s.append(String.format(Locale.ROOT, "; the machine was shared (load average %.1f on %d processors), which "
@@ -60,16 +53,30 @@ final class PredictionNotes {
 
     private static String memory(MethodRun run, double error) {
         Prediction p = run.predicted();
-        long beyond = run.peakRssBytes() - p.runtimeBytes();
-        long training = p.trainingBytes();
-        String s = String.format(Locale.ROOT, "peak memory %s: beyond the runtime's %s (its start and young "
-                        + "generation) the process held %s where the cost model counts %s of training memory",
-                Reports.percent(error), Reports.bytes(p.runtimeBytes()), Reports.bytes(beyond), Reports.bytes(training));
-        if (beyond > training) {
-            return s + "; the rest is what the model leaves out: the tokenized data, the compiled code and class "
-                    + "metadata of training, objects the collector has not reclaimed yet in the old generation, the "
-                    + "evaluation's scoring";
+        Measurement m = run.measured();
+        Measurement.MemoryParts parts = m.memory();
+        List<Part> all = List.of(
+                new Part("the old generation", parts.oldPeakBytes(), p.oldBytes(), "training memory on the heap "
+                        + Reports.bytes(p.oldBytes() - p.dataBytes()) + ", tokenizer and data "
+                        + Reports.bytes(p.dataBytes())),
+                new Part("the young generation", parts.youngPeakBytes(), p.youngBytes(), null),
+                new Part("the mapped weight files", parts.mappedBytes(), p.mappedBytes(), null),
+                new Part("the runtime outside the heap", parts.outsideHeap(m.peakRssBytes()), p.outsideHeapBytes(),
+                        null));
+        List<Part> sorted = new ArrayList<>(all);
+        sorted.sort((a, b) -> Long.compare(Math.abs(b.measured - b.predicted), Math.abs(a.measured - a.predicted)));
+        StringBuilder s = new StringBuilder("peak memory " + Reports.percent(error) + ":");
+        String sep = " ";
+        for (Part part : sorted) {
+            s.append(sep).append(part.name).append(" held ").append(Reports.bytes(part.measured)).append(" at its peak")
+                    .append(", predicted ").append(Reports.bytes(part.predicted))
+                    .append(part.detail == null ? "" : " (" + part.detail + ")");
+            sep = "; ";
         }
-        return s + "; the collector's young generation was not filled to its maximum before it collected";
+        return s.append(" (each part at its own peak; the process's peak is where they met)").toString();
+    }
+
+    /** One part of the process's memory, measured and predicted. */
+    private record Part(String name, long measured, long predicted, String detail) {
     }
 }

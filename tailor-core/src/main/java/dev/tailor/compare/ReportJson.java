@@ -73,6 +73,7 @@ final class ReportJson {
         return JSON.createObjectNode().put("name", h.name()).put("description", h.description())
                 .put("fp32_tflops", h.fp32Tflops()).put("bf16_tflops", h.bf16Tflops())
                 .put("memory_bytes", h.memoryBytes()).put("bandwidth_gb_s", h.bandwidth() / 1e9)
-                .put("utilization", h.utilization()).put("price_per_hour", h.pricePerHour()).put("source", h.source());
+                .put("utilization", h.utilization()).put("price_per_hour", h.pricePerHour()).put("source", h.source())
+                .put("time_model", h.kernels() != null ? "kernels" : "utilization");
     }
 }

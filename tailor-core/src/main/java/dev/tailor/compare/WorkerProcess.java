@@ -13,25 +13,50 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Runs {@link MethodWorker} in a child JVM — the same Java, class path and JVM options as this one (debugging agents
- * apart) — so each method's peak memory is its own process's. Its output goes to {@code train.log}; its progress is
- * read from the {@code metrics.jsonl} the trainer appends to, and handed to a {@link ProgressListener}.
+ * apart) — so each method's peak memory is its own process's. The child's heap is governed as the launcher's is: the
+ * parallel collector (unless the parent's options choose one) and a fixed young generation, the parent's {@code -Xmn},
+ * else {@value #YOUNG_GEN} (the collector would otherwise size it freely, up to gigabytes of short-lived temporaries
+ * before it collects), so the heap a run touches is known before it runs. Its output goes to
+ * {@code train.log}; its progress is read from the {@code metrics.jsonl} the trainer appends to, and handed to a
+ * {@link ProgressListener}.
  */
 final class WorkerProcess {
     static final String LOG = "train.log";
+    /** The child's young generation unless the parent's options set one. */
+    static final String YOUNG_GEN = "-Xmn128m";
+    /** The child's collector unless the parent's options choose one. */
+    static final String COLLECTOR = "-XX:+UseParallelGC";
     private static final long POLL_MILLIS = 200;
 
     private WorkerProcess() {
+    }
+
+    /**
+     * The JVM options a child runs with: this JVM's (debugging agents apart), with the parallel collector and a fixed
+     * young generation unless they choose otherwise.
+     */
+    static List<String> jvmOptions() {
+        List<String> options = new ArrayList<>();
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!arg.startsWith("-agentlib:") && !arg.startsWith("-javaagent:") && !arg.startsWith("-Xrunjdwp")) {
+                options.add(arg);
+            }
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("-XX:+Use") && o.endsWith("GC"))) {
+            options.add(COLLECTOR);
+        }
+        if (options.stream().noneMatch(o -> o.startsWith("-Xmn") || o.startsWith("-XX:NewSize")
+                || o.startsWith("-XX:MaxNewSize"))) {
+            options.add(YOUNG_GEN);
+        }
+        return options;
     }
 
     /** The command that runs the worker on {@code jobFile}. */
     static List<String> command(Path jobFile) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-agentlib:") && !arg.startsWith("-javaagent:") && !arg.startsWith("-Xrunjdwp")) {
-                cmd.add(arg);
-            }
-        }
+        cmd.addAll(jvmOptions());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MethodWorker.class.getName(),
                 jobFile.toAbsolutePath().toString()));
         return cmd;

@@ -41,9 +41,11 @@ public record CostEstimate(String method, String description, long baseParameter
      * @param withoutCheckpointing   the activations without gradient checkpointing
      * @param withCheckpointing      the activations with it
      * @param available              the hardware's memory
+     * @param frozenInPlace          of the weights, the frozen matrices of a base in its own float type, which Tailor
+     *                               reads in place from the file's mapping (outside the Java heap)
      */
     public record Memory(long weights, long gradients, long optimizer, long activations, long withoutCheckpointing,
-                         long withCheckpointing, long available) {
+                         long withCheckpointing, long available, long frozenInPlace) {
         /** The sum of the four. */
         public long total() {
             return weights + gradients + optimizer + activations;

@@ -28,9 +28,12 @@ import java.util.Set;
  *   <li>Optimizer state, float32 whatever the weights: AdamW keeps two moments (m and v), 8 bytes a trainable value;
  *   SGD with momentum one buffer, 4 bytes.</li>
  *   <li>Activations: {@link ActivationMemory}; FLOPs: {@link TrainingFlops}.</li>
- *   <li>Time: the FLOPs at the hardware's peak for the activations' precision times the utilisation, plus each
- *   update's optimizer traffic (weights read and written, gradients read, the state read and written) at its memory
- *   bandwidth. Money: the hours at the price.</li>
+ *   <li>Time: on a profile of datasheet figures (a GPU's), the FLOPs at the hardware's peak for the activations'
+ *   precision times the utilisation, plus each update's optimizer traffic (weights read and written, gradients read,
+ *   the state read and written) at its memory bandwidth. On {@code this-machine}, whose kernels were measured, every
+ *   sequence's pass priced product by product at its own shape, with its element-wise work and overheads, plus each
+ *   update's optimizer step ({@link PassTime}); a utilisation given explicitly prices it as a datasheet profile.
+ *   Money: the hours at the price.</li>
  *   <li>Artifact: what {@code tailor train} saves — an adapter's {@code adapter_model.safetensors} (float32) and
  *   {@code adapter_config.json}, worked out to the byte from the method's {@link AdapterShape}; or, for full and partial
  *   fine-tuning, the whole model ({@code model.safetensors} in the save precision, {@code config.json}, the tokenizer
@@ -69,8 +72,14 @@ public final class CostModel {
         long trainableValues = parts.trainableValues();
         Set<String> trained = new HashSet<>(parts.trainableBase().stream().map(BaseTensors.Tensor::name).toList());
         long weights = 0;
+        long inPlace = 0;
+        boolean mapped = frozen == base.dtype() && frozen.isFloat();
         for (BaseTensors.Tensor t : BaseTensors.of(config)) {
-            weights += trained.contains(t.name()) ? trainable.bytes(t.size()) : frozenBytes(t, frozen);
+            boolean trains = trained.contains(t.name());
+            weights += trains ? trainable.bytes(t.size()) : frozenBytes(t, frozen);
+            if (!trains && mapped && t.isMatrix()) {
+                inPlace += frozenBytes(t, frozen);
+            }
         }
         if (adapter != null) {
             weights += trainable.bytes(adapter.trainingCount());
@@ -84,10 +93,14 @@ public final class CostModel {
         long without = settings.activationDtype().bytes(ActivationMemory.values(parts, n, false));
         long with = settings.activationDtype().bytes(ActivationMemory.values(parts, n, true));
         CostEstimate.Memory memory = new CostEstimate.Memory(weights, gradients, optimizer,
-                settings.gradientCheckpointing() ? with : without, without, with, settings.hardware().memoryBytes());
+                settings.gradientCheckpointing() ? with : without, without, with, settings.hardware().memoryBytes(),
+                inPlace);
 
-        CostEstimate.Flops flops = TrainingFlops.perToken(parts, n, settings.gradientCheckpointing());
-        CostEstimate.Time time = time(settings, flops, trainableValues);
+        double lossRows = settings.lossShare() * n;
+        CostEstimate.Flops flops = TrainingFlops.perToken(parts, n, lossRows, settings.gradientCheckpointing());
+        CostEstimate.Time time = settings.kernelPriced()
+                ? kernelTime(settings, parts, n, lossRows, flops)
+                : time(settings, flops, trainableValues);
 
         Precision saved = settings.saveDtype() != null ? settings.saveDtype() : frozen.isFloat() ? frozen
                 : Precision.BF16;
@@ -124,6 +137,23 @@ public final class CostModel {
         double traffic = trainableValues * (2 * weightBytes + weightBytes + stateTraffic);
         double optimizer = updates * traffic / settings.hardware().bandwidth();
         return new CostEstimate.Time(tokens, total, updates, compute, optimizer,
+                (compute + optimizer) / 3600 * settings.price());
+    }
+
+    /**
+     * The time on a machine whose kernels were measured: every sequence's pass as {@link PassTime} prices it, by the
+     * shapes of its products, and every update's optimizer step.
+     */
+    private static CostEstimate.Time kernelTime(CostSettings settings, TrainedParts parts, int n, double lossRows,
+                                                CostEstimate.Flops flops) {
+        long tokens = settings.tokens();
+        KernelTimes kernels = settings.hardware().kernels();
+        long perUpdate = (long) settings.seqLen() * settings.batchSize() * settings.gradAccum();
+        long updates = (tokens + perUpdate - 1) / perUpdate;
+        double passes = (double) tokens / n;
+        double compute = passes * PassTime.perSequence(parts, n, lossRows, settings.gradientCheckpointing(), kernels);
+        double optimizer = updates * PassTime.perUpdate(parts, kernels);
+        return new CostEstimate.Time(tokens, flops.perToken() * tokens, updates, compute, optimizer,
                 (compute + optimizer) / 3600 * settings.price());
     }
 

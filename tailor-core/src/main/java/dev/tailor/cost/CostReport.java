@@ -58,6 +58,8 @@ public record CostReport(CostBase base, CostSettings settings, List<CostEstimate
         s.put("optimizer_state", optimizerState());
         s.put("tenants", settings.tenants());
         s.put("utilization", settings.effectiveUtilization());
+        s.put("time_model", settings.kernelPriced() ? "kernels" : "utilization");
+        s.put("loss_share", settings.lossShare());
         s.put("price_per_hour", settings.price());
         root.put("settings", s);
         root.put("methods", estimates.stream().map(CostReport::json).toList());
@@ -138,9 +140,10 @@ public record CostReport(CostBase base, CostSettings settings, List<CostEstimate
         StringBuilder out = new StringBuilder();
         out.append(String.format(Locale.ROOT, "%s: %s parameters, %d layers, hidden %d, %s%n", base.name(),
                 count(base.parameters()), base.config().numLayers(), base.config().hiddenSize(), base.dtype()));
-        out.append(String.format(Locale.ROOT, "on %s (%s): peak %s TFLOP/s 16-bit, %s F32; %s; %s/hour; %.0f%% "
-                        + "utilisation%n", h.name(), h.description(), number(h.bf16Tflops()), number(h.fp32Tflops()),
-                bytes(h.memoryBytes()), money(settings.price()), 100 * settings.effectiveUtilization()));
+        out.append(String.format(Locale.ROOT, "on %s (%s): peak %s TFLOP/s 16-bit, %s F32; %s; %s/hour; %s%n",
+                h.name(), h.description(), number(h.bf16Tflops()), number(h.fp32Tflops()), bytes(h.memoryBytes()),
+                money(settings.price()), settings.kernelPriced() ? "time from its measured kernels, shape by shape"
+                        : String.format(Locale.ROOT, "%.0f%% utilisation", 100 * settings.effectiveUtilization())));
         out.append(String.format(Locale.ROOT, "%,d training tokens, sequences of %d in batches of %d%s%s%n",
                 settings.tokens(), settings.seqLen(), settings.batchSize(),
                 settings.gradAccum() > 1 ? ", " + settings.gradAccum() + " accumulated per update" : "",

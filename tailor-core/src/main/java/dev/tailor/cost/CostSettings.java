@@ -26,11 +26,14 @@ import dev.tailor.train.optim.OptimizerType;
  * @param pricePerHour          its price per hour, or null for the profile's
  * @param utilization           the share of its peak the run reaches, or null for the profile's
  * @param tenants               the customized models served and stored side by side
+ * @param lossShare             the share of a sequence's tokens that carry a loss, in (0, 1]: 1 for text, less for
+ *                              prompt-completion, chat and classification data, whose prompts carry none (the head
+ *                              computes logits only for the tokens that do)
  */
 public record CostSettings(int seqLen, int batchSize, int gradAccum, long tokens, Precision baseDtype,
                            Precision trainableDtype, Precision activationDtype, boolean gradientCheckpointing,
                            OptimizerType optimizer, Precision saveDtype, HardwareProfile hardware, Double pricePerHour,
-                           Double utilization, int tenants) {
+                           Double utilization, int tenants, double lossShare) {
 
     /** The training tokens when none are given: a million, a round figure to scale from. */
     public static final long DEFAULT_TOKENS = 1_000_000;
@@ -68,6 +71,18 @@ public record CostSettings(int seqLen, int batchSize, int gradAccum, long tokens
         if (hardware == null) {
             throw new InvalidOptionException("hardware", "a hardware profile is needed");
         }
+        if (!(lossShare > 0 && lossShare <= 1)) {
+            throw new InvalidOptionException("loss_share", "loss_share must be in (0, 1], got " + lossShare);
+        }
+    }
+
+    /** These settings with every token carrying a loss (text). */
+    public CostSettings(int seqLen, int batchSize, int gradAccum, long tokens, Precision baseDtype,
+                        Precision trainableDtype, Precision activationDtype, boolean gradientCheckpointing,
+                        OptimizerType optimizer, Precision saveDtype, HardwareProfile hardware, Double pricePerHour,
+                        Double utilization, int tenants) {
+        this(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype, gradientCheckpointing,
+                optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, 1);
     }
 
     /**
@@ -83,31 +98,45 @@ public record CostSettings(int seqLen, int batchSize, int gradAccum, long tokens
     /** These settings with {@code seqLen} and {@code batchSize}. */
     public CostSettings withShape(int seqLen, int batchSize) {
         return new CostSettings(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype,
-                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants);
+                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, lossShare);
     }
 
     /** These settings with the precisions of frozen weights (null: the base's), trainable weights and activations. */
     public CostSettings withPrecisions(Precision base, Precision trainable, Precision activations) {
         return new CostSettings(seqLen, batchSize, gradAccum, tokens, base, trainable, activations,
-                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants);
+                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, lossShare);
     }
 
     /** These settings with gradient checkpointing on or off. */
     public CostSettings withCheckpointing(boolean on) {
         return new CostSettings(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype, on,
-                optimizer, saveDtype, hardware, pricePerHour, utilization, tenants);
+                optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, lossShare);
     }
 
     /** These settings with {@code tokens} training tokens. */
     public CostSettings withTokens(long tokens) {
         return new CostSettings(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype,
-                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants);
+                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, lossShare);
     }
 
     /** These settings with {@code tenants} tenants. */
     public CostSettings withTenants(int tenants) {
         return new CostSettings(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype,
-                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants);
+                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, lossShare);
+    }
+
+    /** These settings with {@code share} of every sequence's tokens carrying a loss. */
+    public CostSettings withLossShare(double share) {
+        return new CostSettings(seqLen, batchSize, gradAccum, tokens, baseDtype, trainableDtype, activationDtype,
+                gradientCheckpointing, optimizer, saveDtype, hardware, pricePerHour, utilization, tenants, share);
+    }
+
+    /**
+     * Whether the time is priced from the machine's measured kernels, shape by shape: on a profile that has them
+     * ({@code this-machine}) unless a utilisation is given, which prices it at the peak times that utilisation.
+     */
+    public boolean kernelPriced() {
+        return hardware.kernels() != null && utilization == null;
     }
 
     /** The price per hour used: the given one, else the profile's. */

@@ -14,10 +14,20 @@ package dev.tailor.cost;
  * @param pricePerHour   what an hour costs, in the currency of the profile's source (0 when unknown)
  * @param utilization    the share of the peak a training run reaches by default (model FLOPs utilisation)
  * @param source         where the figures come from
+ * @param kernels        for {@code this-machine}, Tailor's kernels measured on it, which price a run shape by shape
+ *                       ({@link PassTime}) instead of at the peak times the utilisation; null for a profile of
+ *                       datasheet figures
  */
 public record HardwareProfile(String name, String description, double bf16Tflops, double fp32Tflops,
                               long memoryBytes, double bandwidth, double pricePerHour, double utilization,
-                              String source) {
+                              String source, KernelTimes kernels) {
+
+    /** A profile of datasheet figures, without kernel times. */
+    public HardwareProfile(String name, String description, double bf16Tflops, double fp32Tflops, long memoryBytes,
+                           double bandwidth, double pricePerHour, double utilization, String source) {
+        this(name, description, bf16Tflops, fp32Tflops, memoryBytes, bandwidth, pricePerHour, utilization, source,
+                null);
+    }
 
     /**
      * Checks the figures.

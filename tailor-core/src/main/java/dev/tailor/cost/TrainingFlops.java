@@ -16,13 +16,14 @@ import dev.tailor.model.ModelConfig;
  *   forward (the two products {@code Q·Kᵀ} and {@code P·V}), {@code 8·qD·K} backward ({@code dP}, {@code dV},
  *   {@code dQ}, {@code dK}); the implementation's blocks of 64 queries compute a little of the masked square, which is
  *   not counted;</li>
- *   <li>the head, {@code 2·n·d·V} forward (logits only for rows with a label: about n);</li>
+ *   <li>the head, {@code 2·k·d·V} forward for the k rows with a label (about n for text; only the answers' for
+ *   prompt-completion and classification data);</li>
  *   <li>the backward runs only from the top down to the lowest trained block (below it nothing): there the input
  *   gradients of every linear, {@code 2·m·W}, and attention's backward; in the lowest block, unless the embeddings or a
  *   prompt train (or its input norm), the q, k and v products skip their input gradient,
- *   {@code 2·m·(d·qD + 2·d·kvD)} less; the head's input gradient {@code 2·n·d·V} when any block or the final norm
+ *   {@code 2·m·(d·qD + 2·d·kvD)} less; the head's input gradient {@code 2·k·d·V} when any block or the final norm
  *   trains;</li>
- *   <li>weight gradients {@code 2·m·w} for the w trainable linear weights of a block, and {@code 2·n·d·V} for a
+ *   <li>weight gradients {@code 2·m·w} for the w trainable linear weights of a block, and {@code 2·k·d·V} for a
  *   trainable head;</li>
  *   <li>gradient checkpointing runs the forward of every trained block a second time;</li>
  *   <li>an adapter adds its pieces' forward and backward FLOPs per row ({@link AdapterShape.Piece}; the forward twice
@@ -35,8 +36,8 @@ final class TrainingFlops {
     private TrainingFlops() {
     }
 
-    /** The FLOPs per token of one pass over {@code n} tokens. */
-    static CostEstimate.Flops perToken(TrainedParts parts, int n, boolean checkpointing) {
+    /** The FLOPs per token of one pass over {@code n} tokens of which {@code lossRows} carry a loss. */
+    static CostEstimate.Flops perToken(TrainedParts parts, int n, double lossRows, boolean checkpointing) {
         ModelConfig c = parts.config();
         double d = c.hiddenSize();
         double qD = c.qDim();
@@ -46,7 +47,7 @@ final class TrainingFlops {
         double m = n + parts.promptTokens();
         double pairs = m * (m + 1) / 2 + m * parts.prefixTokens();
         double attentionForward = 4 * qD * pairs;
-        double head = 2.0 * n * d * c.vocabSize();
+        double head = 2.0 * Math.min(n, lossRows) * d * c.vocabSize();
         int layers = c.numLayers();
         int stop = parts.stopLayer();
 

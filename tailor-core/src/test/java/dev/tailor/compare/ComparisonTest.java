@@ -8,6 +8,9 @@ import dev.tailor.cost.CostEstimate;
 import dev.tailor.cost.CostModel;
 import dev.tailor.cost.CostSettings;
 import dev.tailor.cost.HardwareProfile;
+import dev.tailor.cost.Precision;
+import dev.tailor.train.optim.OptimizerType;
+import dev.tailor.cost.TestKernels;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ComparisonTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** A profile with round figures, so the test does not measure the machine. */
-    static final HardwareProfile MACHINE = new HardwareProfile("this-machine", "the test's machine", 0.02, 0.02,
-            24_000_000_000L, 5e9, 0, 0.5, "the test");
+    /** A profile with round figures and kernel times, so the test does not measure the machine. */
+    static final HardwareProfile MACHINE = TestKernels.profile(TestKernels.machine());
+    /** The runtime's own memory with round figures, so the test does not measure it. */
+    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75);
 
     @TempDir
     Path dir;
@@ -66,7 +70,7 @@ class ComparisonTest {
     ComparisonSpec spec(List<String> methods, int steps) {
         List<MethodSpec> specs = methods.stream().map(m -> MethodSpec.of(m, null, Map.of())).toList();
         return new ComparisonSpec(model, "tiny-llama", train, eval, specs, steps, 32, 2, 7, dir.resolve("out"), MACHINE,
-                null);
+                RUNTIME, null);
     }
 
     @Test
@@ -87,10 +91,17 @@ class ComparisonTest {
         assertEquals(List.of("start lora", "done lora", "start prompt", "done prompt"), events);
         assertEquals(2, result.runs().size());
         CostBase base = CostBase.read(model, "tiny-llama");
+        DataFootprint data = DataFootprint.of(MethodJob.of(spec, spec.methods().getFirst(), 2).trainingSpec().data(),
+                model);
+        assertTrue(data.lossShare() > 0.02 && data.lossShare() < 0.5, "only the labels carry a loss: "
+                + data.lossShare());
+        assertTrue(data.heldBytes() > 0, "the tokenizer and the data take heap");
+        long weightFiles = Files.size(model.resolve("model.safetensors"));
         for (MethodRun r : result.runs()) {
             Path runDir = spec.runDir(r.method());
             CostEstimate e = CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
-                    CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens()));
+                    CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens())
+                            .withLossShare(r.predicted().lossShare()));
             assertEquals(e.trainableParameters(), r.trainableParameters(), r.method() + ": trained as counted");
             assertTrue(r.trainableParameters() > 0 && r.trainableParameters() < base.parameters() / 10, r.method());
             long onDisk = Files.size(runDir.resolve("adapter_model.safetensors"))
@@ -106,12 +117,27 @@ class ComparisonTest {
             assertTrue(r.evalAccuracy() >= 0 && r.evalAccuracy() <= 1, r.method());
             assertEquals(3L * 2 * 32, r.tokens(), r.method() + ": every update's two sequences of 32");
             assertTrue(r.trainSeconds() > 0 && r.measured().processSeconds() > r.trainSeconds(), r.method());
-            assertEquals(e.time().seconds(), r.predicted().seconds(), 1e-9 * e.time().seconds());
+            assertEquals(data.lossShare(), r.predicted().lossShare(), 1e-12, r.method() + ": the share of the data");
+            assertEquals(e.time().seconds() + 0.75, r.predicted().seconds(), 1e-9 * e.time().seconds());
+            assertEquals(0.75, r.predicted().warmupSeconds());
+            CostSettings atUtilisation = new CostSettings(32, 2, 1, r.tokens(), null, Precision.F32, Precision.F32,
+                    false, OptimizerType.ADAMW, null, MACHINE, null, 0.5, 1, r.predicted().lossShare());
+            assertTrue(Math.abs(CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
+                    atUtilisation).time().seconds() - e.time().seconds()) > 0.01 * e.time().seconds(),
+                    r.method() + ": priced from the kernels, not at a utilisation of the peak");
+            CostEstimate everyRow = CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
+                    CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens()));
+            assertTrue(everyRow.time().seconds() > e.time().seconds(), r.method() + ": logits for every row cost more");
             assertEquals(100 * (r.predicted().seconds() - r.trainSeconds()) / r.trainSeconds(), r.timeErrorPercent(),
                     1e-9);
             assertTrue(r.measured().startRssBytes() > 0 && r.peakRssBytes() > r.measured().startRssBytes(), r.method());
-            assertEquals(e.memory().total() + r.measured().startRssBytes() + r.measured().youngGenBytes(),
-                    r.predicted().peakBytes());
+            assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + e.memory().total()
+                    - e.memory().frozenInPlace() + r.predicted().dataBytes() + weightFiles, r.predicted().peakBytes());
+            assertTrue(e.memory().frozenInPlace() > 0.9 * weightFiles, r.method() + ": the frozen matrices are read in "
+                    + "place");
+            Measurement.MemoryParts parts = r.measured().memory();
+            assertTrue(parts.youngPeakBytes() > 0 && parts.oldPeakBytes() > 0, parts.toString());
+            assertTrue(parts.mappedBytes() > weightFiles / 2, parts.toString());
             assertEquals(100.0 * (r.predicted().peakBytes() - r.peakRssBytes()) / r.peakRssBytes(),
                     r.memoryErrorPercent(), 1e-9);
             JsonNode saved = JSON.readTree(runDir.resolve("result.json").toFile());
@@ -174,17 +200,52 @@ class ComparisonTest {
         }
 
         ComparisonSpec changed = new ComparisonSpec(model, "tiny-llama", train, eval, spec.methods(), 101, 32, 2, 7,
-                spec.output(), MACHINE, null);
+                spec.output(), MACHINE, RUNTIME, null);
         IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
                 () -> Comparison.run(changed, ProgressListener.NONE));
         assertTrue(refused.getMessage().contains("with other settings"), refused.getMessage());
+    }
+
+    /** A process's warm-up: its updates' time beyond as many at the pace of its last ten (their median). */
+    @Test
+    void theWarmUpIsWhatTheFirstUpdatesTakeBeyondTheSteadyPace() {
+        List<Double> updates = new ArrayList<>(List.of(2.0, 0.5, 0.3));
+        for (int i = 0; i < 20; i++) {
+            updates.add(i % 2 == 0 ? 0.1 : 0.12);
+        }
+        assertEquals(2.0 + 0.5 + 0.3 + 10 * 0.1 + 10 * 0.12 - 23 * 0.12, RuntimeBaseline.warmup(updates), 1e-9);
+        assertEquals(0, RuntimeBaseline.warmup(List.of(1.0, 0.1)), "too few updates to tell");
+    }
+
+    /**
+     * The Java runtime's own memory and a fresh process's warm-up are measured once by a tiny training run in a child
+     * process like a method's (its peak resident memory less its heap generations and the base's mapped pages; its
+     * updates' time beyond their steady pace), and read back from the cache after for the same shape.
+     */
+    @Test
+    void theRuntimesOwnMemoryAndWarmUpAreMeasuredOnceByATinyRunAndCached() throws Exception {
+        Path cache = dir.resolve("cache");
+        List<String> notes = new ArrayList<>();
+        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add);
+        assertEquals(1, notes.size(), notes.toString());
+        assertTrue(b.outsideHeapBytes() > (16L << 20) && b.outsideHeapBytes() < (1L << 30), b.toString());
+        assertEquals(WorkerProcess.jvmOptions(), b.jvmOptions());
+        assertTrue(b.jvmOptions().stream().anyMatch(o -> o.startsWith("-Xmn")), b.jvmOptions().toString());
+        assertTrue(b.youngGenBytes() > (64L << 20) && b.youngGenBytes() <= (256L << 20), b.toString());
+        try (Stream<Path> left = Files.list(cache)) {
+            assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
+        }
+        assertTrue(b.warmupSeconds() > 0, "the first updates run before the compiler is done: " + b);
+        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add));
+        assertEquals(1, notes.size(), "read from the cache");
     }
 
     @Test
     void aMethodWhoseTrainingRefusesItsInputIsNamed() throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"text\": \"fine\", \"label\": \"a\"}\n{\"text\": 3}\n");
         ComparisonSpec spec = new ComparisonSpec(model, "tiny-llama", bad, null,
-                List.of(MethodSpec.of("lora", null, Map.of())), 2, 32, 2, 7, dir.resolve("bad-out"), MACHINE, null);
+                List.of(MethodSpec.of("lora", null, Map.of())), 2, 32, 2, 7, dir.resolve("bad-out"), MACHINE, RUNTIME,
+                null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Comparison.run(spec, ProgressListener.NONE));
         assertTrue(e.getMessage().startsWith("lora: ") && e.getMessage().contains("bad.jsonl:2"), e.getMessage());

@@ -19,9 +19,11 @@ final class SampleResults {
             losses.add(new MethodRun.LossPoint(s, firstLoss * (1 - 0.02 * s)));
         }
         Measurement measured = new Measurement(20, 0, trainable, 20 * 4 * 128, seconds, losses.getLast().loss(),
-                evalLoss, accuracy, peak, 48L << 20, 128L << 20, seconds + 5);
-        Prediction predicted = new Prediction(trainable, 1.2e7, predictedSeconds, 16L << 20, predictedTraining / 4,
-                predictedTraining / 2, predictedTraining / 4 - (16L << 20) / 2, 176L << 20, artifact);
+                evalLoss, accuracy, peak, 48L << 20, 128L << 20, seconds + 5,
+                new Measurement.MemoryParts(120L << 20, peak - (230L << 20), 16L << 20));
+        Prediction predicted = new Prediction(trainable, 1.2e7, 0.03, predictedSeconds, 1.5, 16L << 20,
+                predictedTraining / 4, predictedTraining / 2, predictedTraining / 4 - (16L << 20) / 2, 16L << 20,
+                20L << 20, 16L << 20, 28L << 20, 128L << 20, artifact);
         return new MethodRun(method, method + " training", "key-" + method, 1e-3, 4_188_480 + trainable, measured,
                 artifact, List.copyOf(losses), predicted, 1.5);
     }

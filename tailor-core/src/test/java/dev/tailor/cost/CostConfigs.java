@@ -44,6 +44,13 @@ final class CostConfigs {
                 "torch_dtype", "float16"), "meta-llama/Llama-2-7b-hf");
     }
 
+    /** A small Llama whose every width is a multiple of 16: 4 layers, d 256, 8 heads of 32, 4 KV heads, F32. */
+    static CostBase small() {
+        return base(Map.of("hidden_size", 256, "intermediate_size", 688, "num_hidden_layers", 4,
+                "num_attention_heads", 8, "num_key_value_heads", 4, "vocab_size", 8000, "max_position_embeddings",
+                2048, "torch_dtype", "float32"), "small");
+    }
+
     private static CostBase base(Map<String, Object> fields, String name) {
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("model_type", "llama");

@@ -1,0 +1,197 @@
+package dev.tailor.compare;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.cost.HardwareProfile;
+import dev.tailor.cost.MachineCalibration;
+import dev.tailor.io.AtomicFiles;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * What a comparison's training process costs beyond what the cost model counts, measured once on this machine by a
+ * child process exactly like a method's ({@link WorkerProcess}: the same Java, options and worker) training a tiny
+ * LoRA run on the base ({@value #STEPS} updates of a small classification set, evaluated, in the comparison's sequence
+ * length and batch), then cached beside the machine's kernel times for this Java, these options, this processor and
+ * shape:
+ * <ul>
+ *   <li>the Java runtime's own memory — its code and class metadata, the compiled code, the collector's tables, thread
+ *   stacks, the native allocator's arenas: the run's peak resident memory less its heap generations' peaks and the
+ *   base's resident mapped pages;</li>
+ *   <li>the most its young generation may take (the {@code -Xmn} the children run with);</li>
+ *   <li>the warm-up: a fresh process's first updates run before the just-in-time compiler is done with Tailor's
+ *   kernels, many times slower: the run's updates' time less as many updates at the pace of its last
+ *   {@value #STEADY} (a method's process pays it once, whatever its budget).</li>
+ * </ul>
+ *
+ * @param outsideHeapBytes the runtime's own memory outside the heap
+ * @param youngGenBytes    the most the young generation may take
+ * @param warmupSeconds    what a process's first updates take beyond their steady pace
+ * @param java             the Java runtime's version it was measured with
+ * @param jvmOptions       the children's options it was measured with
+ * @param cpu              the processor
+ * @param seqLen           the sequence length it was measured with
+ * @param batchSize        the batch it was measured with
+ * @param measuredAt       when
+ */
+public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double warmupSeconds, String java,
+                              List<String> jvmOptions, String cpu, int seqLen, int batchSize, String measuredAt) {
+    static final String FILE = MachineCalibration.NAME + "-runtime.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int STEPS = 40;
+    private static final int STEADY = 10;
+
+    /** Copies the options. */
+    public RuntimeBaseline {
+        jvmOptions = List.copyOf(jvmOptions);
+    }
+
+    /**
+     * The baseline cached in {@code cacheDir} for this Java, these children's options and this processor (unless
+     * {@code remeasure}), else measured now on {@code model} (in a directory under {@code cacheDir}, removed after) and
+     * cached; {@code notes} hears that it is being measured.
+     *
+     * @throws IllegalStateException when the measuring process fails
+     */
+    public static RuntimeBaseline of(Path cacheDir, Path model, String modelName, HardwareProfile machine, int seqLen,
+                                     int batchSize, boolean remeasure, Consumer<String> notes)
+            throws IOException, InterruptedException {
+        Path file = cacheDir.resolve(FILE);
+        String java = System.getProperty("java.version");
+        List<String> options = WorkerProcess.jvmOptions();
+        String cpu = machine.description();
+        if (!remeasure) {
+            Optional<RuntimeBaseline> cached = read(file);
+            if (cached.isPresent() && cached.get().java().equals(java) && cached.get().jvmOptions().equals(options)
+                    && cached.get().cpu().equals(cpu) && cached.get().seqLen() == seqLen
+                    && cached.get().batchSize() == batchSize) {
+                return cached.get();
+            }
+        }
+        notes.accept("measuring the Java runtime's own memory and warm-up with a tiny training run (once, then cached "
+                + "in " + file + ")...");
+        Files.createDirectories(cacheDir);
+        Path dir = Files.createTempDirectory(cacheDir, "runtime-");
+        try {
+            Path run = measure(dir, model, modelName, machine, seqLen, batchSize);
+            Measurement m = Measurement.of(JSON.readTree(run.resolve(MethodWorker.MEASUREMENT).toFile()));
+            RuntimeBaseline b = new RuntimeBaseline(m.memory().outsideHeap(m.peakRssBytes()), m.youngGenBytes(),
+                    warmup(updateSeconds(run)), java, options, cpu, seqLen, batchSize, Instant.now().toString());
+            write(file, b);
+            return b;
+        } finally {
+            delete(dir);
+        }
+    }
+
+    /** A baseline of set figures (no measuring), for a comparison told them. */
+    public static RuntimeBaseline of(long outsideHeapBytes, long youngGenBytes, double warmupSeconds) {
+        return new RuntimeBaseline(outsideHeapBytes, youngGenBytes, warmupSeconds, "", List.of(), "", 0, 0, "");
+    }
+
+    /** The tiny run in a directory under {@code dir}, which it returns. */
+    private static Path measure(Path dir, Path model, String modelName, HardwareProfile machine, int seqLen,
+                                int batchSize) throws IOException, InterruptedException {
+        Path train = classification(dir.resolve("train.jsonl"), 64, 0);
+        Path eval = classification(dir.resolve("eval.jsonl"), 8, 64);
+        MethodSpec lora = MethodSpec.of("lora", null, Map.of());
+        ComparisonSpec spec = new ComparisonSpec(model, modelName, train, eval, List.of(lora), STEPS, seqLen,
+                batchSize, 1, dir.resolve("out"), machine, of(0, 0, 0), null);
+        Path run = spec.runDir(lora.name());
+        Files.createDirectories(run);
+        int layers = dev.tailor.cost.CostBase.read(model, modelName).config().numLayers();
+        byte[] job = MethodJob.of(spec, lora, layers).bytes();
+        AtomicFiles.write(run.resolve(Comparison.JOB), ch -> ch.write(ByteBuffer.wrap(job)));
+        WorkerProcess.run(run, lora.name(), STEPS, ProgressListener.NONE);
+        return run;
+    }
+
+    /** The wall time of every update of the run in {@code dir}, in order, from its {@code metrics.jsonl}. */
+    static List<Double> updateSeconds(Path dir) {
+        List<Double> seconds = new ArrayList<>();
+        for (JsonNode line : Comparison.metrics(dir)) {
+            if (line.has("loss") && line.path("tokens_per_s").asDouble() > 0) {
+                seconds.add(line.path("tokens").asDouble() / line.path("tokens_per_s").asDouble());
+            }
+        }
+        return seconds;
+    }
+
+    /**
+     * What {@code updates} (seconds each, in order) took beyond as many updates at the pace of the last
+     * {@value #STEADY} (their median); 0 when there are too few to tell.
+     */
+    static double warmup(List<Double> updates) {
+        if (updates.size() < 2 * STEADY) {
+            return 0;
+        }
+        double[] last = updates.subList(updates.size() - STEADY, updates.size()).stream().mapToDouble(Double::doubleValue)
+                .sorted().toArray();
+        double steady = last[STEADY / 2];
+        return Math.max(0, updates.stream().mapToDouble(Double::doubleValue).sum() - updates.size() * steady);
+    }
+
+    /** {@code n} short texts labelled {@code yes} or {@code no}, from the {@code from}-th. */
+    private static Path classification(Path file, int n, int from) throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (int i = from; i < from + n; i++) {
+            lines.add(JSON.writeValueAsString(Map.of("text", "message " + i + " about " + (i % 2 == 0 ? "a meeting"
+                    : "a prize you have won"), "label", i % 2 == 0 ? "no" : "yes")));
+        }
+        return Files.write(file, lines);
+    }
+
+    private static Optional<RuntimeBaseline> read(Path file) {
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            List<String> options = new ArrayList<>();
+            n.path("jvm_options").forEach(o -> options.add(o.asText()));
+            if (!n.path("outside_heap_bytes").isNumber() || !n.path("young_gen_bytes").isNumber()
+                    || !n.path("warmup_seconds").isNumber()) {
+                return Optional.empty();
+            }
+            return Optional.of(new RuntimeBaseline(n.path("outside_heap_bytes").asLong(),
+                    n.path("young_gen_bytes").asLong(), n.path("warmup_seconds").asDouble(), n.path("java").asText(),
+                    options, n.path("cpu").asText(), n.path("seq_len").asInt(), n.path("batch_size").asInt(),
+                    n.path("measured_at").asText()));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void write(Path file, RuntimeBaseline b) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("outside_heap_bytes", b.outsideHeapBytes()).put("young_gen_bytes", b.youngGenBytes())
+                .put("warmup_seconds", b.warmupSeconds()).put("java", b.java()).put("cpu", b.cpu())
+                .put("seq_len", b.seqLen()).put("batch_size", b.batchSize()).put("measured_at", b.measuredAt());
+        ArrayNode options = n.putArray("jvm_options");
+        b.jvmOptions().forEach(options::add);
+        try {
+            byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(n);
+            AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
+        } catch (IOException | RuntimeException e) {
+            // not cached: measured again next time
+        }
+    }
+
+    private static void delete(Path dir) throws IOException {
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
