@@ -3,6 +3,7 @@ package dev.tailor.demo;
 import dev.tailor.cost.MachineCalibration;
 import dev.tailor.cost.HardwareProfile;
 import dev.tailor.compare.ReportWriter;
+import dev.tailor.compare.RuntimeBaseline;
 import dev.tailor.compare.ProgressListener;
 import dev.tailor.compare.MethodSpec;
 import dev.tailor.compare.MethodRun;
@@ -177,15 +178,17 @@ public final class Demo {
             methods.add(new MethodSpec(m, m.equals("partial") ? partialPlan() : null, Map.of(),
                     m.startsWith("prompt") ? MethodSpec.defaultLr(m) : learningRate(m)));
         }
-        HardwareProfile machine = MachineCalibration.profile(MachineCalibration.cacheDir(System.getenv(),
-                Path.of(System.getProperty("user.home"))), false);
+        Path cache = MachineCalibration.cacheDir(System.getenv(), Path.of(System.getProperty("user.home")));
         Path dir = outputDir.resolve(COMPARE);
-        ComparisonSpec spec = new ComparisonSpec(baseDir, "domain", trainJsonl, evalJsonl, methods,
-                settings.compareSteps(), settings.seqLen(), settings.taskBatchSize(), settings.seed(), dir, machine,
-                null);
         ComparisonResult compared;
         int[] trained = {0};
         try {
+            HardwareProfile machine = MachineCalibration.profile(cache, false, this::note);
+            RuntimeBaseline runtime = RuntimeBaseline.of(cache, baseDir, "domain", machine, settings.seqLen(),
+                    settings.taskBatchSize(), false, this::note);
+            ComparisonSpec spec = new ComparisonSpec(baseDir, "domain", trainJsonl, evalJsonl, methods,
+                    settings.compareSteps(), settings.seqLen(), settings.taskBatchSize(), settings.seed(), dir,
+                    machine, runtime, null);
             compared = Comparison.run(spec, new ProgressListener() {
                 @Override
                 public void finished(int index, int count, MethodRun run, boolean reused) {
@@ -209,6 +212,12 @@ public final class Demo {
         out.printf("%-18s %s (%.1f s)%n%n", COMPARE, dir.resolve(ReportWriter.HTML), seconds);
         comparison = new DemoReport.Comparison(baseDir, trainJsonl, evalJsonl, dir, compared);
         DemoReport.write(outputDir, withTimes(result), comparison, null);
+    }
+
+    /** Prints a note of the comparison's measurements of this machine. */
+    private void note(String line) {
+        out.printf("%-18s %s%n", COMPARE, line);
+        out.flush();
     }
 
     /** {@code r} with every step done so far and the time taken so far. */
