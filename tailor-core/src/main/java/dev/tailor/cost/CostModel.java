@@ -99,7 +99,7 @@ public final class CostModel {
         double lossRows = settings.lossShare() * n;
         CostEstimate.Flops flops = TrainingFlops.perToken(parts, n, lossRows, settings.gradientCheckpointing());
         CostEstimate.Time time = settings.kernelPriced()
-                ? kernelTime(settings, parts, n, lossRows, flops)
+                ? kernelTime(settings, parts, method.name(), n, lossRows, flops)
                 : time(settings, flops, trainableValues);
 
         Precision saved = settings.saveDtype() != null ? settings.saveDtype() : frozen.isFloat() ? frozen
@@ -144,14 +144,15 @@ public final class CostModel {
      * The time on a machine whose kernels were measured: every sequence's pass as {@link PassTime} prices it, by the
      * shapes of its products, and every update's optimizer step.
      */
-    private static CostEstimate.Time kernelTime(CostSettings settings, TrainedParts parts, int n, double lossRows,
-                                                CostEstimate.Flops flops) {
+    private static CostEstimate.Time kernelTime(CostSettings settings, TrainedParts parts, String method, int n,
+                                                double lossRows, CostEstimate.Flops flops) {
         long tokens = settings.tokens();
         KernelTimes kernels = settings.hardware().kernels();
         long perUpdate = (long) settings.seqLen() * settings.batchSize() * settings.gradAccum();
         long updates = (tokens + perUpdate - 1) / perUpdate;
         double passes = (double) tokens / n;
-        double compute = passes * PassTime.perSequence(parts, n, lossRows, settings.gradientCheckpointing(), kernels);
+        double compute = passes * PassTime.perSequence(parts, method, n, lossRows, settings.gradientCheckpointing(),
+                kernels);
         double optimizer = updates * PassTime.perUpdate(parts, kernels);
         return new CostEstimate.Time(tokens, flops.perToken() * tokens, updates, compute, optimizer,
                 (compute + optimizer) / 3600 * settings.price());

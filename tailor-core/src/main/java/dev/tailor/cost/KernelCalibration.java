@@ -1,5 +1,9 @@
 package dev.tailor.cost;
 
+import dev.tailor.adapt.Adapter;
+import dev.tailor.adapt.AdapterBase;
+import dev.tailor.adapt.AdapterMethods;
+import dev.tailor.adapt.AdapterShape;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.model.RotaryEmbedding;
@@ -13,6 +17,7 @@ import dev.tailor.tensor.Parameter;
 import dev.tailor.tensor.VectorMath;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.train.RandomInit;
+import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.Norm;
 import dev.tailor.train.nn.TrainableLlama;
@@ -25,6 +30,9 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
@@ -42,9 +50,12 @@ import java.util.function.Predicate;
  *   exponentials ({@code 4096} values, one thread), SwiGLU's forward and a sum ({@code 256·1024} values).</li>
  *   <li>The optimizer per value (a tensor of 2²⁰ values: its gradient clipped, AdamW's step, the gradient zeroed) and
  *   per tensor (256 tensors of 64 values).</li>
- *   <li>What a pass and a block cost beyond all that: training passes of two small random models (hidden 64, 1 and 3
- *   blocks, a 512-token vocabulary, 64 tokens, every block's linears trained) timed, less what {@link PassTime}
- *   prices them at without overheads; the difference between the two is three blocks' less one's.</li>
+ *   <li>What a pass, a block and a frozen head's chunk cost beyond all that: training passes of small random models
+ *   (hidden 128, 64 tokens, every block's linears trained; 1 and 3 blocks with a 512-token vocabulary, 1 block with
+ *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: the difference
+ *   between 3 blocks and 1 is two blocks', between four chunks and one three chunks'.</li>
+ *   <li>What each registered adapter method costs beyond its pieces' FLOPs (its own calls): a 2-block small model
+ *   with the method's defaults timed, less its price, per piece (or per pass when it has none).</li>
  * </ul>
  * The element-wise rates are measured twice, after the grids and after the small models have run, and the better
  * kept: the compiler, busy with the products, may finish their kernels late. About ten seconds in a fresh JVM, most
@@ -109,8 +120,9 @@ final class KernelCalibration {
         ProductGrid weightGrad = grid(ROWS, (m, j, l) -> LinearBackward.weightGrad(x, y, m, OUTS[j], INS[l], grad));
         ProductGrid attention = grid(ATTENTION_ROWS, (m, j, l) -> MatMulNN.matmul(x, 0, m, INS[l], w, 0, OUTS[j], y,
                 0));
-        SmallModel one = new SmallModel(1);
-        SmallModel three = new SmallModel(3);
+        SmallModel one = SmallModel.linears(1, SmallModel.VOCAB);
+        SmallModel three = SmallModel.linears(3, SmallModel.VOCAB);
+        SmallModel chunks = SmallModel.linears(1, SmallModel.CHUNKED_VOCAB);
         KernelTimes rates = rates(forward, inputGrad, weightGrad, attention);
         KernelTimes again = rates(forward, inputGrad, weightGrad, attention);
         KernelTimes best = new KernelTimes(forward, inputGrad, weightGrad, attention,
@@ -120,9 +132,20 @@ final class KernelCalibration {
                 Math.min(rates.optimizerValue(), again.optimizerValue()),
                 Math.min(rates.optimizerTensor(), again.optimizerTensor()), 0, 0);
         double residualOne = one.residual(best);
-        double residualThree = three.residual(best);
-        double block = Math.max(0, (residualThree - residualOne) / 2);
-        return best.withOverheads(Math.max(0, residualOne - block), block);
+        double block = Math.max(0, (three.residual(best) - residualOne) / 2);
+        double pass = Math.max(0, residualOne - block);
+        double chunk = Math.max(0, (chunks.residual(best) - residualOne) / (SmallModel.CHUNKS - 1));
+        KernelTimes base = best.withOverheads(pass, block, chunk, Map.of());
+        Map<String, KernelTimes.AdapterOverhead> adapters = new TreeMap<>();
+        for (String name : AdapterMethods.names()) {
+            SmallModel.adapter(name).ifPresent(m -> {
+                double residual = Math.max(0, m.residual(base));
+                int pieces = m.parts.adapter().pieces().size();
+                adapters.put(name, pieces > 0 ? new KernelTimes.AdapterOverhead(0, residual / pieces)
+                        : new KernelTimes.AdapterOverhead(residual, 0));
+            });
+        }
+        return best.withOverheads(pass, block, chunk, adapters);
     }
 
     /** The element-wise and optimizer rates measured now, with {@code grids}, no overheads. */
@@ -407,21 +430,25 @@ final class KernelCalibration {
     }
 
     /**
-     * A random model of some blocks (hidden 64, 4 heads of 16, 2 key-value heads, intermediate 128, vocabulary 512,
-     * every block's linears trained) and a sequence of 64 tokens, its training pass run a few hundred times when made.
+     * A random model (hidden 128, 4 heads of 32, 2 key-value heads, intermediate 256) of some blocks and vocabulary, with
+     * what trains, and a sequence of 64 tokens; its training pass run a few hundred times when made.
      */
     private static final class SmallModel {
+        static final int VOCAB = 512;
+        /** A vocabulary of {@value #CHUNKS} chunks of the frozen head's loss at hidden 128 (2048 rows each). */
+        static final int CHUNKED_VOCAB = 8192;
+        static final int CHUNKS = 4;
         private static final int N = 64;
+        private static final int ADAPTER_LAYERS = 2;
         private final TrainableLlama model;
         private final TrainedParts parts;
+        private final String method;
         private final PackedSequence seq;
 
-        SmallModel(int layers) {
-            ModelConfig config = new ModelConfig("llama", 64, 128, layers, 4, 2, 16, 1e-5, 10000, null, 512, N, false,
-                    false, false, 1, List.of(2));
-            Predicate<String> linears = name -> name.contains(".layers.") && name.endsWith("_proj.weight");
-            model = TrainableLlama.create(config, RandomInit.weights(config, 5), linears);
-            parts = TrainedParts.of(config, linears, null);
+        private SmallModel(ModelConfig config, TrainableLlama model, TrainedParts parts, String method, int warm) {
+            this.model = model;
+            this.parts = parts;
+            this.method = method;
             int[] tokens = new int[N];
             int[] positions = new int[N];
             SplittableRandom rnd = new SplittableRandom(3);
@@ -430,15 +457,46 @@ final class KernelCalibration {
                 positions[i] = i;
             }
             seq = new PackedSequence(tokens, tokens.clone(), positions, new int[N]);
-            for (int i = 0; i < WARM_PASSES; i++) {
-                model.forwardBackward(seq, 1f / N);
+            for (int i = 0; i < warm; i++) {
+                model.forwardBackward(seq, 1f / N, i);
+            }
+        }
+
+        private static ModelConfig config(int layers, int vocab) {
+            return new ModelConfig("llama", 128, 256, layers, 4, 2, 32, 1e-5, 10000, null, vocab, 2 * N, false, false,
+                    false, 1, List.of(2));
+        }
+
+        /** Every block's linears trained. */
+        static SmallModel linears(int layers, int vocab) {
+            ModelConfig config = config(layers, vocab);
+            Predicate<String> linears = name -> name.contains(".layers.") && name.endsWith("_proj.weight");
+            return new SmallModel(config, TrainableLlama.create(config, RandomInit.weights(config, 5), linears),
+                    TrainedParts.of(config, linears, null), "partial", WARM_PASSES);
+        }
+
+        /** Adapter method {@code name} with its default options, if it can train this small model without a tokenizer. */
+        static Optional<SmallModel> adapter(String name) {
+            ModelConfig config = config(ADAPTER_LAYERS, VOCAB);
+            try {
+                TrainingMethod.AdapterTraining a = (TrainingMethod.AdapterTraining) TrainingMethod.of(name, null,
+                        Map.of());
+                LlamaWeights weights = RandomInit.weights(config, 5);
+                Adapter adapter = a.method().create(a.name(), a.options(), new AdapterBase(config, weights, null,
+                        "small"), 5);
+                AdapterShape shape = a.method().shape(a.name(), a.options(), config, "small");
+                return Optional.of(new SmallModel(config, TrainableLlama.create(config, weights, n -> false,
+                        adapter.sites()), TrainedParts.of(config, n -> false, shape), name, WARM_PASSES / 2));
+            } catch (RuntimeException e) {
+                return Optional.empty();
             }
         }
 
         /** Its pass timed, less what {@code times} prices it at. */
         double residual(KernelTimes times) {
-            double measured = best(() -> model.forwardBackward(seq, 1f / N), SETTLE_NANOS);
-            return measured - PassTime.perSequence(parts, N, N - 1, false, times);
+            long[] generation = {WARM_PASSES};
+            double measured = best(() -> model.forwardBackward(seq, 1f / N, generation[0]++), SETTLE_NANOS);
+            return measured - PassTime.perSequence(parts, method, N, N - 1, false, times);
         }
     }
 

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import java.util.Map;
+import java.util.TreeMap;
+
 /**
  * What Tailor's own training kernels take on this machine, measured once ({@link KernelCalibration}): the matrix
  * products of a linear layer's forward, input gradient and weight gradient over a grid of shapes, the seconds per
@@ -31,10 +34,35 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param pass             seconds of a training pass over one sequence beyond what the rest prices (allocation,
  *                         copies, the loss's bookkeeping), measured on small models
  * @param block            seconds of one trained block's pass beyond what the rest prices
+ * @param headChunk        seconds of each chunk of a frozen head's loss beyond its products and softmax
+ * @param adapters         by adapter method, what its pieces cost beyond their FLOPs (their own calls)
  */
 public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGrid weightGrad, ProductGrid attention,
                           double normForward, double normBackward, double rope, double softmax, double silu, double add,
-                          double optimizerValue, double optimizerTensor, double pass, double block) {
+                          double optimizerValue, double optimizerTensor, double pass, double block, double headChunk,
+                          Map<String, AdapterOverhead> adapters) {
+
+    /**
+     * What an adapter method's training costs beyond the FLOPs of its pieces.
+     *
+     * @param pass  seconds per training pass
+     * @param piece seconds per piece per training pass
+     */
+    public record AdapterOverhead(double pass, double piece) {
+    }
+
+    /** Kernel times without head-chunk or adapter overheads. */
+    public KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGrid weightGrad, ProductGrid attention,
+                       double normForward, double normBackward, double rope, double softmax, double silu, double add,
+                       double optimizerValue, double optimizerTensor, double pass, double block) {
+        this(forward, inputGrad, weightGrad, attention, normForward, normBackward, rope, softmax, silu, add,
+                optimizerValue, optimizerTensor, pass, block, 0, Map.of());
+    }
+
+    /** What adapter method {@code name} costs beyond its FLOPs; nothing for a method not measured. */
+    public AdapterOverhead adapter(String name) {
+        return adapters.getOrDefault(name, new AdapterOverhead(0, 0));
+    }
 
     /**
      * Checks the rates.
@@ -56,6 +84,12 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
         nonNegative("optimizer_tensor", optimizerTensor);
         nonNegative("pass", pass);
         nonNegative("block", block);
+        nonNegative("head_chunk", headChunk);
+        adapters = Map.copyOf(adapters);
+        adapters.forEach((name, o) -> {
+            nonNegative(name + ".pass", o.pass());
+            nonNegative(name + ".piece", o.piece());
+        });
     }
 
     private static void nonNegative(String field, double value) {
@@ -65,10 +99,11 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
         }
     }
 
-    /** These times with the overheads of a pass and of a block set. */
-    KernelTimes withOverheads(double passSeconds, double blockSeconds) {
+    /** These times with the overheads of a pass, a block, a head chunk and the adapters set. */
+    KernelTimes withOverheads(double passSeconds, double blockSeconds, double chunkSeconds,
+                              Map<String, AdapterOverhead> adapterOverheads) {
         return new KernelTimes(forward, inputGrad, weightGrad, attention, normForward, normBackward, rope, softmax,
-                silu, add, optimizerValue, optimizerTensor, passSeconds, blockSeconds);
+                silu, add, optimizerValue, optimizerTensor, passSeconds, blockSeconds, chunkSeconds, adapterOverheads);
     }
 
     /** As JSON, rates in seconds. */
@@ -80,7 +115,10 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
         n.set("attention", attention.json());
         n.put("norm_forward", normForward).put("norm_backward", normBackward).put("rope", rope)
                 .put("softmax", softmax).put("silu", silu).put("add", add).put("optimizer_value", optimizerValue)
-                .put("optimizer_tensor", optimizerTensor).put("pass", pass).put("block", block);
+                .put("optimizer_tensor", optimizerTensor).put("pass", pass).put("block", block)
+                .put("head_chunk", headChunk);
+        ObjectNode a = n.putObject("adapters");
+        new TreeMap<>(adapters).forEach((name, o) -> a.putObject(name).put("pass", o.pass()).put("piece", o.piece()));
         return n;
     }
 
@@ -94,7 +132,17 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
                 ProductGrid.of(n.path("weight_grad")), ProductGrid.of(n.path("attention")),
                 number(n, "norm_forward"), number(n, "norm_backward"), number(n, "rope"), number(n, "softmax"),
                 number(n, "silu"), number(n, "add"), number(n, "optimizer_value"), number(n, "optimizer_tensor"),
-                number(n, "pass"), number(n, "block"));
+                number(n, "pass"), number(n, "block"), number(n, "head_chunk"), adapters(n.path("adapters")));
+    }
+
+    private static Map<String, AdapterOverhead> adapters(JsonNode n) {
+        if (!n.isObject()) {
+            throw new IllegalArgumentException("kernel times: adapters must be an object, got " + n);
+        }
+        Map<String, AdapterOverhead> out = new TreeMap<>();
+        n.properties().forEach(e -> out.put(e.getKey(), new AdapterOverhead(number(e.getValue(), "pass"),
+                number(e.getValue(), "piece"))));
+        return out;
     }
 
     private static double number(JsonNode n, String field) {

@@ -22,9 +22,11 @@ import java.util.Set;
  *   <li>the backward of every trained block from the top down: each linear's input gradient (the lowest block's q, k
  *   and v skip it when nothing below trains), the weight gradients of its trainable linears, the norms', SwiGLU's,
  *   RoPE's and attention's backward; gradient checkpointing runs each trained block's forward again;</li>
- *   <li>an adapter's pieces, their FLOPs at the rate of a narrow product (16 outputs) on the same rows;</li>
- *   <li>what a pass and a trained block cost beyond all of that (measured on small models), and per update the
- *   optimizer: the gradients zeroed and clipped and AdamW's step, per trainable value and tensor.</li>
+ *   <li>an adapter's pieces, their FLOPs at the rate of a narrow product (16 outputs) on the same rows, and what its
+ *   method's pieces were measured to cost beyond that;</li>
+ *   <li>what a pass, a trained block and a frozen head's chunk cost beyond all of that (measured on small models),
+ *   and per update the optimizer: the gradients zeroed and clipped and AdamW's step, per trainable value and
+ *   tensor.</li>
  * </ul>
  */
 final class PassTime {
@@ -37,22 +39,25 @@ final class PassTime {
 
     private final TrainedParts parts;
     private final KernelTimes t;
+    private final KernelTimes.AdapterOverhead adapter;
     private final ModelConfig c;
     private final Set<String> trainedNames = new HashSet<>();
 
-    private PassTime(TrainedParts parts, KernelTimes times) {
+    private PassTime(TrainedParts parts, KernelTimes times, String method) {
         this.parts = parts;
         this.t = times;
+        this.adapter = parts.adapter() == null ? new KernelTimes.AdapterOverhead(0, 0) : times.adapter(method);
         this.c = parts.config();
         parts.trainableBase().forEach(x -> trainedNames.add(x.name()));
     }
 
     /**
-     * The seconds of one training pass (forward, loss and backward) over a sequence of {@code n} tokens of which
-     * {@code lossRows} carry a loss.
+     * The seconds of one training pass (forward, loss and backward) of method {@code method} over a sequence of
+     * {@code n} tokens of which {@code lossRows} carry a loss.
      */
-    static double perSequence(TrainedParts parts, int n, double lossRows, boolean checkpointing, KernelTimes times) {
-        return new PassTime(parts, times).sequence(n, lossRows, checkpointing);
+    static double perSequence(TrainedParts parts, String method, int n, double lossRows, boolean checkpointing,
+                              KernelTimes times) {
+        return new PassTime(parts, times, method).sequence(n, lossRows, checkpointing);
     }
 
     /** The seconds of one optimizer update over the trainable values and tensors. */
@@ -83,7 +88,8 @@ final class PassTime {
             seconds += (double) n * c.hiddenSize() * t.add();
         }
         if (parts.adapter() != null) {
-            seconds += narrow(m, parts.adapter().passFlops());
+            seconds += narrow(m, parts.adapter().passFlops()) + adapter.pass()
+                    + parts.adapter().pieces().size() * adapter.piece();
         }
         return seconds;
     }
@@ -174,7 +180,7 @@ final class PassTime {
             double full = Math.floor((double) vocab / chunk);
             int rest = vocab - (int) full * chunk;
             double s = full * chunkSeconds(k, chunk, d, input) + (rest > 0 ? chunkSeconds(k, rest, d, input) : 0);
-            return s + softmax;
+            return s + softmax + (full + (rest > 0 ? 1 : 0)) * t.headChunk();
         }
         double s = t.forward().seconds(k, vocab, d) + 2 * softmax + t.weightGrad().seconds(k, vocab, d);
         return s + (input ? t.inputGrad().seconds(k, vocab, d) : 0);

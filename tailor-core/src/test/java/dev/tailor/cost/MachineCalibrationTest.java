@@ -82,7 +82,8 @@ class MachineCalibrationTest {
                 Thread.onSpinWait();
             }
         });
-        assertTrue(best >= 1e-3 && best < 2e-3, "the fastest try, not the first or the mean: " + best);
+        assertTrue(best >= 1e-3 && best < 2.9e-3, "the fastest try (1 ms), not the first (6 ms), the slow one (3 ms) "
+                + "or the mean: " + best);
     }
 
     @Test
