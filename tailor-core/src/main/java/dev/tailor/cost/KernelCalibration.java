@@ -53,7 +53,8 @@ import java.util.function.Predicate;
  *   <li>What a pass, a block and a frozen head's chunk cost beyond all that: training passes of small random models
  *   (hidden 128, 64 tokens, every block's linears trained; 1 and 3 blocks with a 512-token vocabulary, 1 block with
  *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: the difference
- *   between 3 blocks and 1 is two blocks', between four chunks and one three chunks'.</li>
+ *   between 3 blocks and 1 is two blocks', between four chunks and one three chunks' (with every token labelled and
+ *   with the last four only, which splits a chunk's cost into a part per chunk and a part per row with a loss).</li>
  *   <li>What each registered adapter method costs beyond its pieces' FLOPs (its own calls): a 2-block small model
  *   with the method's defaults timed, less its price, per piece (or per pass when it has none).</li>
  * </ul>
@@ -131,21 +132,24 @@ final class KernelCalibration {
                 Math.min(rates.silu(), again.silu()), Math.min(rates.add(), again.add()),
                 Math.min(rates.optimizerValue(), again.optimizerValue()),
                 Math.min(rates.optimizerTensor(), again.optimizerTensor()), 0, 0);
-        double residualOne = one.residual(best);
-        double block = Math.max(0, (three.residual(best) - residualOne) / 2);
+        double residualOne = one.residual(best, false);
+        double block = Math.max(0, (three.residual(best, false) - residualOne) / 2);
         double pass = Math.max(0, residualOne - block);
-        double chunk = Math.max(0, (chunks.residual(best) - residualOne) / (SmallModel.CHUNKS - 1));
-        KernelTimes base = best.withOverheads(pass, block, chunk, Map.of());
+        double chunkAll = (chunks.residual(best, false) - residualOne) / (SmallModel.CHUNKS - 1);
+        double chunkFew = (chunks.residual(best, true) - one.residual(best, true)) / (SmallModel.CHUNKS - 1);
+        double chunkRow = Math.max(0, (chunkAll - chunkFew) / (SmallModel.N - 1 - SmallModel.FEW));
+        double chunk = Math.max(0, chunkFew - SmallModel.FEW * chunkRow);
+        KernelTimes base = best.withOverheads(pass, block, chunk, chunkRow, Map.of());
         Map<String, KernelTimes.AdapterOverhead> adapters = new TreeMap<>();
         for (String name : AdapterMethods.names()) {
             SmallModel.adapter(name).ifPresent(m -> {
-                double residual = Math.max(0, m.residual(base));
+                double residual = Math.max(0, m.residual(base, false));
                 int pieces = m.parts.adapter().pieces().size();
                 adapters.put(name, pieces > 0 ? new KernelTimes.AdapterOverhead(0, residual / pieces)
                         : new KernelTimes.AdapterOverhead(residual, 0));
             });
         }
-        return best.withOverheads(pass, block, chunk, adapters);
+        return best.withOverheads(pass, block, chunk, chunkRow, adapters);
     }
 
     /** The element-wise and optimizer rates measured now, with {@code grids}, no overheads. */
@@ -438,12 +442,15 @@ final class KernelCalibration {
         /** A vocabulary of {@value #CHUNKS} chunks of the frozen head's loss at hidden 128 (2048 rows each). */
         static final int CHUNKED_VOCAB = 8192;
         static final int CHUNKS = 4;
-        private static final int N = 64;
+        static final int N = 64;
+        /** Tokens with a label in the sequence whose loss is its last few (as an answer's). */
+        static final int FEW = 4;
         private static final int ADAPTER_LAYERS = 2;
         private final TrainableLlama model;
         private final TrainedParts parts;
         private final String method;
         private final PackedSequence seq;
+        private final PackedSequence few;
 
         private SmallModel(ModelConfig config, TrainableLlama model, TrainedParts parts, String method, int warm) {
             this.model = model;
@@ -457,8 +464,12 @@ final class KernelCalibration {
                 positions[i] = i;
             }
             seq = new PackedSequence(tokens, tokens.clone(), positions, new int[N]);
+            int[] labels = new int[N];
+            java.util.Arrays.fill(labels, dev.tailor.model.CausalLmLoss.IGNORE_INDEX);
+            System.arraycopy(tokens, N - FEW, labels, N - FEW, FEW);
+            few = new PackedSequence(tokens, labels, positions, new int[N]);
             for (int i = 0; i < warm; i++) {
-                model.forwardBackward(seq, 1f / N, i);
+                model.forwardBackward(i % 2 == 0 ? seq : few, 1f / N, i);
             }
         }
 
@@ -492,11 +503,15 @@ final class KernelCalibration {
             }
         }
 
-        /** Its pass timed, less what {@code times} prices it at. */
-        double residual(KernelTimes times) {
+        /**
+         * Its pass timed, less what {@code times} prices it at: over the sequence whose every token has a label, or
+         * ({@code answers}) whose last {@value #FEW} only.
+         */
+        double residual(KernelTimes times, boolean answers) {
             long[] generation = {WARM_PASSES};
-            double measured = best(() -> model.forwardBackward(seq, 1f / N, generation[0]++), SETTLE_NANOS);
-            return measured - PassTime.perSequence(parts, method, N, N - 1, false, times);
+            PackedSequence s = answers ? few : seq;
+            double measured = best(() -> model.forwardBackward(s, 1f / N, generation[0]++), SETTLE_NANOS);
+            return measured - PassTime.perSequence(parts, method, N, answers ? FEW : N - 1, false, times);
         }
     }
 
