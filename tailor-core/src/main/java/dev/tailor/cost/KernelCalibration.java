@@ -51,10 +51,11 @@ import java.util.function.Predicate;
  *   <li>The optimizer per value (a tensor of 2²⁰ values: its gradient clipped, AdamW's step, the gradient zeroed) and
  *   per tensor (256 tensors of 64 values).</li>
  *   <li>What a pass, a block and a frozen head's chunk cost beyond all that: training passes of small random models
- *   (hidden 128, 64 tokens, every block's linears trained; 1 and 3 blocks with a 512-token vocabulary, 1 block with
- *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: the difference
- *   between 3 blocks and 1 is two blocks', between four chunks and one three chunks' (with every token labelled and
- *   with the last four only, which splits a chunk's cost into a part per chunk and a part per row with a loss).</li>
+ *   (hidden 128, 64 tokens, every block's linears trained; 1 to 4 blocks with a 512-token vocabulary, 1 block with
+ *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: a line through the
+ *   depths' residuals (each the least of two, measured in turn) gives a pass's and a block's, the difference between
+ *   four chunks and one three chunks' (with every token labelled and with the last four only, which splits a chunk's
+ *   cost into a part per chunk and a part per row with a loss).</li>
  *   <li>What each registered adapter method costs beyond its pieces' FLOPs (its own calls): a 2-block small model
  *   with the method's defaults timed, less its price, per piece (or per pass when it has none).</li>
  * </ul>
@@ -86,6 +87,10 @@ final class KernelCalibration {
     private static final double QUIET_WINDOW_SECONDS = 0.25;
     private static final long QUIET_MILLIS = 5;
     private static final int MAX = 4096;
+    /** The small models' depths, 1 to this many blocks, whose residuals a line through gives a pass's and a block's. */
+    private static final int DEPTHS = 4;
+    /** Each depth's residual is the least of this many, measured in turn. */
+    private static final int ROUNDS = 2;
     /** Training passes each small model runs before it is timed. */
     private static final int WARM_PASSES = 300;
     /** The values of a warm-up's serial call of an element-wise kernel. */
@@ -121,8 +126,10 @@ final class KernelCalibration {
         ProductGrid weightGrad = grid(ROWS, (m, j, l) -> LinearBackward.weightGrad(x, y, m, OUTS[j], INS[l], grad));
         ProductGrid attention = grid(ATTENTION_ROWS, (m, j, l) -> MatMulNN.matmul(x, 0, m, INS[l], w, 0, OUTS[j], y,
                 0));
-        SmallModel one = SmallModel.linears(1, SmallModel.VOCAB);
-        SmallModel three = SmallModel.linears(3, SmallModel.VOCAB);
+        List<SmallModel> depths = new ArrayList<>();
+        for (int layers = 1; layers <= DEPTHS; layers++) {
+            depths.add(SmallModel.linears(layers, SmallModel.VOCAB));
+        }
         SmallModel chunks = SmallModel.linears(1, SmallModel.CHUNKED_VOCAB);
         KernelTimes rates = rates(forward, inputGrad, weightGrad, attention);
         KernelTimes again = rates(forward, inputGrad, weightGrad, attention);
@@ -132,11 +139,20 @@ final class KernelCalibration {
                 Math.min(rates.silu(), again.silu()), Math.min(rates.add(), again.add()),
                 Math.min(rates.optimizerValue(), again.optimizerValue()),
                 Math.min(rates.optimizerTensor(), again.optimizerTensor()), 0, 0);
-        double residualOne = one.residual(best, false);
-        double block = Math.max(0, (three.residual(best, false) - residualOne) / 2);
-        double pass = Math.max(0, residualOne - block);
+        double[] residuals = new double[DEPTHS];
+        Arrays.fill(residuals, Double.POSITIVE_INFINITY);
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int l = 0; l < DEPTHS; l++) {
+                residuals[l] = Math.min(residuals[l], depths.get(l).residual(best, false));
+            }
+        }
+        double[] fit = line(residuals);
+        double block = Math.max(0, fit[1]);
+        double pass = Math.max(0, block == fit[1] ? fit[0] : Arrays.stream(residuals).average().orElse(0));
+        double residualOne = residuals[0];
         double chunkAll = (chunks.residual(best, false) - residualOne) / (SmallModel.CHUNKS - 1);
-        double chunkFew = (chunks.residual(best, true) - one.residual(best, true)) / (SmallModel.CHUNKS - 1);
+        double chunkFew = (chunks.residual(best, true) - depths.getFirst().residual(best, true))
+                / (SmallModel.CHUNKS - 1);
         double chunkRow = Math.max(0, (chunkAll - chunkFew) / (SmallModel.N - 1 - SmallModel.FEW));
         double chunk = Math.max(0, chunkFew - SmallModel.FEW * chunkRow);
         KernelTimes base = best.withOverheads(pass, block, chunk, chunkRow, Map.of());
@@ -150,6 +166,24 @@ final class KernelCalibration {
             });
         }
         return best.withOverheads(pass, block, chunk, chunkRow, adapters);
+    }
+
+    /**
+     * The least-squares line {@code a + b·L} through {@code y[L − 1]} for {@code L = 1 … y.length}, as
+     * {@code {a, b}}.
+     */
+    static double[] line(double[] y) {
+        int n = y.length;
+        double mx = (n + 1) / 2.0;
+        double my = Arrays.stream(y).average().orElse(0);
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < n; i++) {
+            sxy += (i + 1 - mx) * (y[i] - my);
+            sxx += (i + 1 - mx) * (i + 1 - mx);
+        }
+        double b = sxx == 0 ? 0 : sxy / sxx;
+        return new double[] {my - b * mx, b};
     }
 
     /** The element-wise and optimizer rates measured now, with {@code grids}, no overheads. */
