@@ -57,8 +57,9 @@ final class PredictionNotes {
         Measurement.MemoryParts parts = m.memory();
         List<Part> all = List.of(
                 new Part("the old generation", parts.oldPeakBytes(), p.oldBytes(), "training memory on the heap "
-                        + Reports.bytes(p.oldBytes() - p.dataBytes()) + ", tokenizer and data "
-                        + Reports.bytes(p.dataBytes())),
+                        + Reports.bytes(p.liveBytes() - p.dataBytes()) + ", tokenizer and data "
+                        + Reports.bytes(p.dataBytes()) + ", headroom up to the heap's cap "
+                        + Reports.bytes(p.headroomBytes())),
                 new Part("the young generation", parts.youngPeakBytes(), p.youngBytes(), null),
                 new Part("the mapped weight files", parts.mappedBytes(), p.mappedBytes(), null),
                 new Part("the runtime outside the heap", parts.outsideHeap(m.peakRssBytes()), p.outsideHeapBytes(),

@@ -125,17 +125,22 @@ class ComparisonTest {
             assertTrue(Math.abs(CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
                     atUtilisation).time().seconds() - e.time().seconds()) > 0.01 * e.time().seconds(),
                     r.method() + ": priced from the kernels, not at a utilisation of the peak");
+            Measurement.MemoryParts parts = r.measured().memory();
             CostEstimate everyRow = CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
                     CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens()));
             assertTrue(everyRow.time().seconds() > e.time().seconds(), r.method() + ": logits for every row cost more");
             assertEquals(100 * (r.predicted().seconds() - r.trainSeconds()) / r.trainSeconds(), r.timeErrorPercent(),
                     1e-9);
             assertTrue(r.measured().startRssBytes() > 0 && r.peakRssBytes() > r.measured().startRssBytes(), r.method());
-            assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + e.memory().total()
-                    - e.memory().frozenInPlace() + r.predicted().dataBytes() + weightFiles, r.predicted().peakBytes());
+            long live = e.memory().total() - e.memory().frozenInPlace() + r.predicted().dataBytes();
+            assertEquals(live, r.predicted().liveBytes());
+            assertEquals(Math.max(64L << 20, live / 2), r.predicted().headroomBytes(), "the old generation's room");
+            assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + live + r.predicted().headroomBytes()
+                    + weightFiles, r.predicted().peakBytes());
+            assertTrue(parts.oldPeakBytes() <= r.predicted().oldBytes(), r.method() + ": the old generation stays "
+                    + "within the heap's cap");
             assertTrue(e.memory().frozenInPlace() > 0.9 * weightFiles, r.method() + ": the frozen matrices are read in "
                     + "place");
-            Measurement.MemoryParts parts = r.measured().memory();
             assertTrue(parts.youngPeakBytes() > 0 && parts.oldPeakBytes() > 0, parts.toString());
             assertTrue(parts.mappedBytes() > weightFiles / 2, parts.toString());
             assertEquals(100.0 * (r.predicted().peakBytes() - r.peakRssBytes()) / r.peakRssBytes(),
@@ -226,7 +231,7 @@ class ComparisonTest {
     void theRuntimesOwnMemoryAndWarmUpAreMeasuredOnceByATinyRunAndCached() throws Exception {
         Path cache = dir.resolve("cache");
         List<String> notes = new ArrayList<>();
-        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add);
+        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, train, 32, 2, false, notes::add);
         assertEquals(1, notes.size(), notes.toString());
         assertTrue(b.outsideHeapBytes() > (16L << 20) && b.outsideHeapBytes() < (1L << 30), b.toString());
         assertEquals(WorkerProcess.jvmOptions(), b.jvmOptions());
@@ -236,18 +241,20 @@ class ComparisonTest {
             assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
         }
         assertTrue(b.warmupSeconds() > 0, "the first updates run before the compiler is done: " + b);
-        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add));
+        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, train, 32, 2, false, notes::add));
         assertEquals(1, notes.size(), "read from the cache");
     }
 
+    /** The data is loaded (to predict) before any method trains, so bad data is refused first, naming its line. */
     @Test
-    void aMethodWhoseTrainingRefusesItsInputIsNamed() throws Exception {
+    void badDataIsRefusedNamingItsLineBeforeAnyMethodTrains() throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"text\": \"fine\", \"label\": \"a\"}\n{\"text\": 3}\n");
         ComparisonSpec spec = new ComparisonSpec(model, "tiny-llama", bad, null,
                 List.of(MethodSpec.of("lora", null, Map.of())), 2, 32, 2, 7, dir.resolve("bad-out"), MACHINE, RUNTIME,
                 null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Comparison.run(spec, ProgressListener.NONE));
-        assertTrue(e.getMessage().startsWith("lora: ") && e.getMessage().contains("bad.jsonl:2"), e.getMessage());
+        assertTrue(e.getMessage().contains("bad.jsonl:2"), e.getMessage());
+        assertFalse(Files.exists(spec.runDir("lora").resolve(Comparison.JOB)), "nothing trained");
     }
 }
