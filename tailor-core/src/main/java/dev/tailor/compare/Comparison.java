@@ -134,7 +134,8 @@ public final class Comparison {
             }
         }
         return new MethodRun(m.name(), e.description(), job.key(), m.lr(), e.totalParameters(), measured,
-                artifactBytes(dir), List.copyOf(losses), predicted, MachineCalibration.loadAverage());
+                artifactBytes(dir), List.copyOf(losses), predicted, MachineCalibration.loadAverage(),
+                updates(dir));
     }
 
     /**
@@ -146,6 +147,12 @@ public final class Comparison {
         CostSettings settings = CostSettings.defaults(spec.machine()).withShape(spec.seqLen(), spec.batchSize())
                 .withTokens(tokens).withLossShare(lossShare);
         return CostModel.estimate(base, method, settings);
+    }
+
+    /** What the updates of the run in {@code dir} took beyond their steady pace, or NaN when too few to tell. */
+    private static double updates(Path dir) {
+        List<Double> seconds = RuntimeBaseline.updateSeconds(dir);
+        return seconds.size() >= 2 * RuntimeBaseline.STEADY ? RuntimeBaseline.warmup(seconds) : Double.NaN;
     }
 
     /** The bytes of the base's weight files ({@code *.safetensors} in its directory), which a run maps and reads. */

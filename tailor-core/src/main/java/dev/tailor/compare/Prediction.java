@@ -44,8 +44,8 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
                          long dataBytes, long mappedBytes, long outsideHeapBytes, long youngBytes, long headroomBytes,
                          long artifactBytes) {
     /** The old generation's headroom: half its live objects, at least {@value #MIN_HEADROOM_MIB} MiB. */
-    static final String HEADROOM = "max(64 MiB, live / 2)";
-    static final long MIN_HEADROOM_MIB = 64;
+    static final String HEADROOM = "max(32 MiB, live / 2)";
+    static final long MIN_HEADROOM_MIB = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The prediction from {@code e} with the process's other parts. */

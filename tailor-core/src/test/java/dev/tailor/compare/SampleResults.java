@@ -25,7 +25,7 @@ final class SampleResults {
                 predictedTraining / 4, predictedTraining / 2, predictedTraining / 4 - (16L << 20) / 2, 16L << 20,
                 20L << 20, 16L << 20, 28L << 20, 64L << 20, 64L << 20, artifact);
         return new MethodRun(method, method + " training", "key-" + method, 1e-3, 4_188_480 + trainable, measured,
-                artifact, List.copyOf(losses), predicted, 1.5);
+                artifact, List.copyOf(losses), predicted, 1.5, 1.2);
     }
 
     /** Three methods, the middle one on no Pareto front, and a projection onto an H100. */
