@@ -97,7 +97,7 @@ public final class Comparison {
                 write(dir.resolve(JOB), job.bytes());
                 listener.started(i, count, m.name(), spec.steps());
                 Prediction before = Prediction.of(estimate(base, m.method(layers), spec, spec.tokens(),
-                        data.lossShare()), data, weightFiles, spec.runtime());
+                        data.lossShare()), m.method(layers), data, weightFiles, spec.runtime());
                 WorkerProcess.run(dir, m.name(), spec.steps(), before.heapBytes(), listener);
             }
             MethodRun run = result(spec, base, m, job, dir, layers, data, weightFiles);
@@ -126,7 +126,7 @@ public final class Comparison {
         Measurement measured = Measurement.of(JSON.readTree(dir.resolve(MethodWorker.MEASUREMENT).toFile()));
         TrainingMethod method = m.method(layers);
         CostEstimate e = estimate(base, method, spec, measured.tokens(), data.lossShare());
-        Prediction predicted = Prediction.of(e, data, weightFiles, spec.runtime());
+        Prediction predicted = Prediction.of(e, method, data, weightFiles, spec.runtime());
         List<MethodRun.LossPoint> losses = new ArrayList<>();
         for (JsonNode line : metrics(dir)) {
             if (line.has("loss")) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.cost.CostEstimate;
+import dev.tailor.train.TrainingMethod;
 
 /**
  * What was predicted for one measured run before it ran, on this machine's profile and for the tokens it trained on:
@@ -48,12 +49,14 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
     static final long MIN_HEADROOM_MIB = 32;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** The prediction from {@code e} with the process's other parts. */
-    static Prediction of(CostEstimate e, DataFootprint data, long mappedBytes, RuntimeBaseline runtime) {
+    /** The prediction from {@code e} of {@code method} with the process's other parts. */
+    static Prediction of(CostEstimate e, TrainingMethod method, DataFootprint data, long mappedBytes,
+                         RuntimeBaseline runtime) {
         CostEstimate.Memory m = e.memory();
         long live = m.total() - m.frozenInPlace() + data.heldBytes();
+        double warmup = runtime.warmupSeconds(method);
         return new Prediction(e.trainableParameters(), e.flops().perToken(), data.lossShare(),
-                e.time().seconds() + runtime.warmupSeconds(), runtime.warmupSeconds(), m.weights(),
+                e.time().seconds() + warmup, warmup, m.weights(),
                 m.gradients(), m.optimizer(), m.activations(), m.frozenInPlace(), data.heldBytes(), mappedBytes,
                 runtime.outsideHeapBytes(), runtime.youngGenBytes(), Math.max(MIN_HEADROOM_MIB << 20, live / 2),
                 e.artifactBytes());

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.cost.HardwareProfile;
 import dev.tailor.cost.MachineCalibration;
 import dev.tailor.io.AtomicFiles;
+import dev.tailor.train.TrainingMethod;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -34,12 +35,15 @@ import java.util.stream.Stream;
  *   <li>the most its young generation may take (the {@code -Xmn} the children run with);</li>
  *   <li>the warm-up: a fresh process's first updates run before the just-in-time compiler is done with Tailor's
  *   kernels, many times slower: the run's updates' time less as many updates at the pace of its last
- *   {@value #STEADY} (a method's process pays it once, whatever its budget).</li>
+ *   {@value #STEADY} (a method's process pays it once, whatever its budget); measured for an adapter by the LoRA run
+ *   and for fine-tuning by a second tiny run, of full fine-tuning.</li>
  * </ul>
  *
  * @param outsideHeapBytes the runtime's own memory outside the heap
  * @param youngGenBytes    the most the young generation may take
- * @param warmupSeconds    what a process's first updates take beyond their steady pace
+ * @param warmupSeconds    what a process's first updates take beyond their steady pace, training an adapter
+ * @param fineTuningWarmupSeconds and fine-tuning (which runs more of Tailor's code: weight gradients, a trainable
+ *                         head and embeddings), from a second tiny run, of full fine-tuning
  * @param java             the Java runtime's version it was measured with
  * @param jvmOptions       the children's options it was measured with
  * @param cpu              the processor
@@ -48,7 +52,8 @@ import java.util.stream.Stream;
  * @param data             the data it was measured on (its file and size)
  * @param measuredAt       when
  */
-public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double warmupSeconds, String java,
+public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double warmupSeconds,
+                              double fineTuningWarmupSeconds, String java,
                               List<String> jvmOptions, String cpu, int seqLen, int batchSize, String data,
                               String measuredAt) {
     static final String FILE = MachineCalibration.NAME + "-runtime.json";
@@ -91,11 +96,12 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
         Files.createDirectories(cacheDir);
         Path dir = Files.createTempDirectory(cacheDir, "runtime-");
         try {
-            Path run = measure(dir, model, modelName, machine, data, seqLen, batchSize);
+            Path run = measure(dir, model, modelName, machine, data, seqLen, batchSize, "lora");
             Measurement m = Measurement.of(JSON.readTree(run.resolve(MethodWorker.MEASUREMENT).toFile()));
+            Path full = measure(dir, model, modelName, machine, data, seqLen, batchSize, "full");
             RuntimeBaseline b = new RuntimeBaseline(m.memory().outsideHeap(m.peakRssBytes()), m.youngGenBytes(),
-                    warmup(updateSeconds(run)), java, options, cpu, seqLen, batchSize, dataKey(data),
-                    Instant.now().toString());
+                    warmup(updateSeconds(run)), warmup(updateSeconds(full)), java, options, cpu, seqLen, batchSize,
+                    dataKey(data), Instant.now().toString());
             write(file, b);
             return b;
         } finally {
@@ -104,8 +110,18 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
     }
 
     /** A baseline of set figures (no measuring), for a comparison told them. */
-    public static RuntimeBaseline of(long outsideHeapBytes, long youngGenBytes, double warmupSeconds) {
-        return new RuntimeBaseline(outsideHeapBytes, youngGenBytes, warmupSeconds, "", List.of(), "", 0, 0, "", "");
+    public static RuntimeBaseline of(long outsideHeapBytes, long youngGenBytes, double warmupSeconds,
+                                     double fineTuningWarmupSeconds) {
+        return new RuntimeBaseline(outsideHeapBytes, youngGenBytes, warmupSeconds, fineTuningWarmupSeconds, "",
+                List.of(), "", 0, 0, "", "");
+    }
+
+    /**
+     * The warm-up of a process training {@code method}: the fine-tuning run's for {@code full} and {@code partial},
+     * the LoRA run's for an adapter.
+     */
+    public double warmupSeconds(TrainingMethod method) {
+        return method instanceof TrainingMethod.FineTuning ? fineTuningWarmupSeconds : warmupSeconds;
     }
 
     /** The data a baseline was measured on: its file and size. */
@@ -113,9 +129,12 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
         return data.toAbsolutePath() + " " + Files.size(data);
     }
 
-    /** The tiny run, on the first lines of {@code data}, in a directory under {@code dir}, which it returns. */
+    /**
+     * The tiny run of {@code method}, on the first lines of {@code data}, in a directory under {@code dir}, which it
+     * returns.
+     */
     private static Path measure(Path dir, Path model, String modelName, HardwareProfile machine, Path data, int seqLen,
-                                int batchSize) throws IOException, InterruptedException {
+                                int batchSize, String method) throws IOException, InterruptedException {
         List<String> lines;
         try (Stream<String> all = Files.lines(data)) {
             lines = all.filter(l -> !l.isBlank()).limit(SAMPLE + HELD_OUT).toList();
@@ -123,15 +142,15 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
         Path train = Files.write(dir.resolve("train.jsonl"), lines.subList(0, Math.min(SAMPLE, lines.size())));
         Path eval = lines.size() > SAMPLE ? Files.write(dir.resolve("eval.jsonl"), lines.subList(SAMPLE, lines.size()))
                 : null;
-        MethodSpec lora = MethodSpec.of("lora", null, Map.of());
-        ComparisonSpec spec = new ComparisonSpec(model, modelName, train, eval, List.of(lora), STEPS, seqLen,
-                batchSize, 1, dir.resolve("out"), machine, of(0, 0, 0), null);
-        Path run = spec.runDir(lora.name());
+        MethodSpec spec = MethodSpec.of(method, null, Map.of());
+        ComparisonSpec comparison = new ComparisonSpec(model, modelName, train, eval, List.of(spec), STEPS, seqLen,
+                batchSize, 1, dir.resolve("out"), machine, of(0, 0, 0, 0), null);
+        Path run = comparison.runDir(spec.name());
         Files.createDirectories(run);
         int layers = dev.tailor.cost.CostBase.read(model, modelName).config().numLayers();
-        byte[] job = MethodJob.of(spec, lora, layers).bytes();
+        byte[] job = MethodJob.of(comparison, spec, layers).bytes();
         AtomicFiles.write(run.resolve(Comparison.JOB), ch -> ch.write(ByteBuffer.wrap(job)));
-        WorkerProcess.run(run, lora.name(), STEPS, 0, ProgressListener.NONE);
+        WorkerProcess.run(run, spec.name(), STEPS, 0, ProgressListener.NONE);
         return run;
     }
 
@@ -166,11 +185,12 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
             List<String> options = new ArrayList<>();
             n.path("jvm_options").forEach(o -> options.add(o.asText()));
             if (!n.path("outside_heap_bytes").isNumber() || !n.path("young_gen_bytes").isNumber()
-                    || !n.path("warmup_seconds").isNumber()) {
+                    || !n.path("warmup_seconds").isNumber() || !n.path("fine_tuning_warmup_seconds").isNumber()) {
                 return Optional.empty();
             }
             return Optional.of(new RuntimeBaseline(n.path("outside_heap_bytes").asLong(),
-                    n.path("young_gen_bytes").asLong(), n.path("warmup_seconds").asDouble(), n.path("java").asText(),
+                    n.path("young_gen_bytes").asLong(), n.path("warmup_seconds").asDouble(),
+                    n.path("fine_tuning_warmup_seconds").asDouble(), n.path("java").asText(),
                     options, n.path("cpu").asText(), n.path("seq_len").asInt(), n.path("batch_size").asInt(),
                     n.path("data").asText(), n.path("measured_at").asText()));
         } catch (IOException | RuntimeException e) {
@@ -181,7 +201,8 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
     private static void write(Path file, RuntimeBaseline b) {
         ObjectNode n = JSON.createObjectNode();
         n.put("outside_heap_bytes", b.outsideHeapBytes()).put("young_gen_bytes", b.youngGenBytes())
-                .put("warmup_seconds", b.warmupSeconds()).put("java", b.java()).put("cpu", b.cpu())
+                .put("warmup_seconds", b.warmupSeconds())
+                .put("fine_tuning_warmup_seconds", b.fineTuningWarmupSeconds()).put("java", b.java()).put("cpu", b.cpu())
                 .put("seq_len", b.seqLen()).put("batch_size", b.batchSize()).put("data", b.data())
                 .put("measured_at", b.measuredAt());
         ArrayNode options = n.putArray("jvm_options");

@@ -39,7 +39,7 @@ class ComparisonTest {
     /** A profile with round figures and kernel times, so the test does not measure the machine. */
     static final HardwareProfile MACHINE = TestKernels.profile(TestKernels.machine());
     /** The runtime's own memory with round figures, so the test does not measure it. */
-    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75);
+    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75, 1.25);
 
     @TempDir
     Path dir;
@@ -220,6 +220,8 @@ class ComparisonTest {
         }
         assertEquals(2.0 + 0.5 + 0.3 + 20 * 0.1 + 20 * 0.12 - 43 * 0.12, RuntimeBaseline.warmup(updates), 1e-9);
         assertEquals(0, RuntimeBaseline.warmup(List.of(1.0, 0.1)), "too few updates to tell");
+        assertEquals(1.25, RUNTIME.warmupSeconds(MethodSpec.of("partial", null, Map.of()).method(2)), "fine-tuning's");
+        assertEquals(0.75, RUNTIME.warmupSeconds(MethodSpec.of("ia3", null, Map.of()).method(2)), "an adapter's");
     }
 
     /**
@@ -240,7 +242,8 @@ class ComparisonTest {
         try (Stream<Path> left = Files.list(cache)) {
             assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
         }
-        assertTrue(b.warmupSeconds() > 0, "the first updates run before the compiler is done: " + b);
+        assertTrue(b.warmupSeconds() > 0 && b.fineTuningWarmupSeconds() > 0, "the first updates run before the "
+                + "compiler is done: " + b);
         assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, train, 32, 2, false, notes::add));
         assertEquals(1, notes.size(), "read from the cache");
     }
