@@ -58,7 +58,7 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
                               String measuredAt) {
     static final String FILE = MachineCalibration.NAME + "-runtime.json";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int STEPS = 60;
+    private static final int STEPS = 120;
     /** Lines of the comparison's data the tiny run trains on, and holds out after them. */
     private static final int SAMPLE = 128;
     private static final int HELD_OUT = 16;
