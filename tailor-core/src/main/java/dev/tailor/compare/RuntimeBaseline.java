@@ -60,8 +60,8 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int STEPS = 120;
     /** Lines of the comparison's data the tiny run trains on, and holds out after them. */
-    private static final int SAMPLE = 128;
-    private static final int HELD_OUT = 16;
+    private static final int SAMPLE = 4096;
+    private static final int HELD_OUT = 64;
     static final int STEADY = 20;
 
     /** Copies the options. */
