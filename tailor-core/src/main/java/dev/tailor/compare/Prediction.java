@@ -16,7 +16,8 @@ import dev.tailor.train.TrainingMethod;
  *   child's {@code -Xmn});</li>
  *   <li>the old generation: its live objects — the cost model's training memory (weights, gradients, optimizer state,
  *   activations) less the frozen weights read in place from the base's mapping, and the tokenizer and loaded data
- *   ({@link DataFootprint}) — and the headroom the comparison gives it ({@link #HEADROOM}), where objects the
+ *   ({@link DataFootprint}) — and the headroom the comparison gives it (half of them, at least
+ *   {@value #MIN_HEADROOM_MIB} MiB), where objects the
  *   collector has not reclaimed yet gather until a full collection: the child's heap is capped at the young
  *   generation and this ({@link #heapBytes()}), and a run long enough fills it;</li>
  *   <li>the base's weight files, mapped and read.</li>
@@ -44,9 +45,8 @@ public record Prediction(long trainableParameters, double flopsPerToken, double 
                          long gradientsBytes, long optimizerBytes, long activationsBytes, long frozenInPlaceBytes,
                          long dataBytes, long mappedBytes, long outsideHeapBytes, long youngBytes, long headroomBytes,
                          long artifactBytes) {
-    /** The old generation's headroom: half its live objects, at least {@value #MIN_HEADROOM_MIB} MiB. */
-    static final String HEADROOM = "max(32 MiB, live / 2)";
-    static final long MIN_HEADROOM_MIB = 32;
+    /** The old generation's headroom is half its live objects, at least this many MiB. */
+    static final long MIN_HEADROOM_MIB = 16;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The prediction from {@code e} of {@code method} with the process's other parts. */

@@ -134,7 +134,7 @@ class ComparisonTest {
             assertTrue(r.measured().startRssBytes() > 0 && r.peakRssBytes() > r.measured().startRssBytes(), r.method());
             long live = e.memory().total() - e.memory().frozenInPlace() + r.predicted().dataBytes();
             assertEquals(live, r.predicted().liveBytes());
-            assertEquals(Math.max(32L << 20, live / 2), r.predicted().headroomBytes(), "the old generation's room");
+            assertEquals(Math.max(16L << 20, live / 2), r.predicted().headroomBytes(), "the old generation's room");
             assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + live + r.predicted().headroomBytes()
                     + weightFiles, r.predicted().peakBytes());
             assertTrue(parts.oldPeakBytes() <= r.predicted().oldBytes(), r.method() + ": the old generation stays "
