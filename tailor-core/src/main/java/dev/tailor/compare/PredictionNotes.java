@@ -41,9 +41,9 @@ final class PredictionNotes {
             double warm = run.warmupSeconds() - p.warmupSeconds();
             double steady = (run.steadySecondsPerUpdate() - (p.seconds() - p.warmupSeconds()) / ran) * ran;
             if (Math.abs(warm) >= Math.abs(steady)) {
-                s.append(warm > 0 ? "; most of the miss is the warm-up: the process compiled more of Tailor's code "
-                        + "than the tiny LoRA run that measured it" : "; most of the miss is the warm-up, shorter "
-                        + "than the tiny LoRA run's that measured it");
+                s.append(warm > 0 ? "; most of the miss is the warm-up, longer than in the tiny run that measured it "
+                        + "(the compiler's work varies from process to process, and with each method's own code)"
+                        : "; most of the miss is the warm-up, shorter than in the tiny run that measured it");
             } else {
                 s.append(steady > 0 ? "; most of the miss is the steady pace: beyond the kernels this machine "
                         + "measured, a run pays the collector for what it allocates" : "; most of the miss is the "
@@ -59,9 +59,10 @@ final class PredictionNotes {
                     1e3 * run.trainSeconds() / ran, 100 * run.achievedUtilization(peak),
                     100 * result.machine().utilization()));
         }
-        if (run.loadAverage() > result.environment().processors()) {
-            s.append(String.format(Locale.ROOT, "; the machine was shared (load average %.1f on %d processors), which "
-                    + "slows a run and its measurement alike", run.loadAverage(), result.environment().processors()));
+        if (run.loadAverage() > result.environment().processors() + 1) {
+            s.append(String.format(Locale.ROOT, "; the machine was shared (load average %.1f on %d processors, the "
+                    + "run's own threads included), which slows a run and its measurement alike", run.loadAverage(),
+                    result.environment().processors()));
         }
         return s.toString();
     }
