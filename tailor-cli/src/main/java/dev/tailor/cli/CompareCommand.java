@@ -110,8 +110,8 @@ public final class CompareCommand implements Callable<Integer> {
         }
         Path cache = MachineCalibration.cacheDir(System.getenv(), Path.of(System.getProperty("user.home")));
         HardwareProfile machine = MachineCalibration.profile(cache, remeasure, err::println);
-        RuntimeBaseline runtime = RuntimeBaseline.of(cache, dir, model.spec, machine, seqLen, batchSize, remeasure,
-                err::println);
+        RuntimeBaseline runtime = RuntimeBaseline.of(cache, dir, model.spec, machine, data, seqLen, batchSize,
+                remeasure, err::println);
         ComparisonSpec comparison = new ComparisonSpec(dir, model.spec, data, evalData, specs, steps, seqLen, batchSize,
                 seed, output, machine, runtime, projection(dir));
         boolean terminal = System.console() != null && System.console().isTerminal();

@@ -10,6 +10,9 @@ import dev.tailor.cost.MachineCalibration;
 import dev.tailor.cost.Precision;
 import dev.tailor.io.AtomicFiles;
 import dev.tailor.train.TrainingMethod;
+import dev.tailor.tokenizer.ChatTemplateException;
+import dev.tailor.tokenizer.TokenizerException;
+import dev.tailor.train.data.DataFormatException;
 import dev.tailor.train.data.JsonLines;
 
 import java.io.IOException;
@@ -69,7 +72,13 @@ public final class Comparison {
             checkSameSettings(spec.runDir(m.name()), job);
             jobs.add(job);
         }
-        DataFootprint data = null;
+        DataFootprint data;
+        try {
+            data = DataFootprint.of(jobs.getFirst().trainingSpec().data(), spec.model());
+        } catch (DataFormatException | TokenizerException | ChatTemplateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        long weightFiles = weightFileBytes(spec.model());
         List<MethodRun> runs = new ArrayList<>();
         int count = jobs.size();
         for (int i = 0; i < count; i++) {
@@ -87,12 +96,11 @@ public final class Comparison {
             if (!Files.exists(dir.resolve(MethodWorker.MEASUREMENT))) {
                 write(dir.resolve(JOB), job.bytes());
                 listener.started(i, count, m.name(), spec.steps());
-                WorkerProcess.run(dir, m.name(), spec.steps(), listener);
+                Prediction before = Prediction.of(estimate(base, m.method(layers), spec, spec.tokens(),
+                        data.lossShare()), m.method(layers), data, weightFiles, spec.runtime());
+                WorkerProcess.run(dir, m.name(), spec.steps(), before.heapBytes(), listener);
             }
-            if (data == null) {
-                data = DataFootprint.of(job.trainingSpec().data(), spec.model());
-            }
-            MethodRun run = result(spec, base, m, job, dir, layers, data);
+            MethodRun run = result(spec, base, m, job, dir, layers, data, weightFiles);
             write(result, Reports.pretty(run.json()));
             listener.finished(i, count, run, false);
             runs.add(run);
@@ -114,11 +122,11 @@ public final class Comparison {
 
     /** The result of the method whose process has finished in {@code dir}. */
     private static MethodRun result(ComparisonSpec spec, CostBase base, MethodSpec m, MethodJob job, Path dir,
-                                    int layers, DataFootprint data) throws IOException {
+                                    int layers, DataFootprint data, long weightFiles) throws IOException {
         Measurement measured = Measurement.of(JSON.readTree(dir.resolve(MethodWorker.MEASUREMENT).toFile()));
         TrainingMethod method = m.method(layers);
         CostEstimate e = estimate(base, method, spec, measured.tokens(), data.lossShare());
-        Prediction predicted = Prediction.of(e, data, weightFileBytes(spec.model()), spec.runtime());
+        Prediction predicted = Prediction.of(e, method, data, weightFiles, spec.runtime());
         List<MethodRun.LossPoint> losses = new ArrayList<>();
         for (JsonNode line : metrics(dir)) {
             if (line.has("loss")) {
@@ -126,7 +134,8 @@ public final class Comparison {
             }
         }
         return new MethodRun(m.name(), e.description(), job.key(), m.lr(), e.totalParameters(), measured,
-                artifactBytes(dir), List.copyOf(losses), predicted, MachineCalibration.loadAverage());
+                artifactBytes(dir), List.copyOf(losses), predicted, MachineCalibration.loadAverage(),
+                updates(dir));
     }
 
     /**
@@ -138,6 +147,12 @@ public final class Comparison {
         CostSettings settings = CostSettings.defaults(spec.machine()).withShape(spec.seqLen(), spec.batchSize())
                 .withTokens(tokens).withLossShare(lossShare);
         return CostModel.estimate(base, method, settings);
+    }
+
+    /** What the updates of the run in {@code dir} took beyond their steady pace, or NaN when too few to tell. */
+    private static double updates(Path dir) {
+        List<Double> seconds = RuntimeBaseline.updateSeconds(dir);
+        return seconds.size() >= 2 * RuntimeBaseline.STEADY ? RuntimeBaseline.warmup(seconds) : Double.NaN;
     }
 
     /** The bytes of the base's weight files ({@code *.safetensors} in its directory), which a run maps and reads. */

@@ -21,10 +21,12 @@ import java.util.List;
  * @param losses              the training loss of every update
  * @param predicted           the cost model's prediction of the same run on this machine
  * @param loadAverage         the machine's one-minute load average when it finished (other work slows it)
+ * @param warmupSeconds       what its first updates took beyond its steady pace ({@link RuntimeBaseline#warmup}), or
+ *                            NaN when it ran too few to tell
  */
 public record MethodRun(String method, String description, String key, double lr, long totalParameters,
                         Measurement measured, long artifactBytes, List<LossPoint> losses, Prediction predicted,
-                        double loadAverage) {
+                        double loadAverage, double warmupSeconds) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The goal: time and peak memory predicted within this many percent. */
@@ -139,6 +141,7 @@ public record MethodRun(String method, String description, String key, double lr
         Reports.putNumber(errors, "peak_memory", memoryErrorPercent());
         Reports.putNumber(errors, "artifact", artifactErrorPercent());
         n.put("load_average", loadAverage);
+        Reports.putNumber(n, "warmup_seconds", warmupSeconds);
         ArrayNode curve = n.putArray("losses");
         losses.forEach(p -> curve.addArray().add(p.step()).add(p.loss()));
         return n;
@@ -151,6 +154,12 @@ public record MethodRun(String method, String description, String key, double lr
         return new MethodRun(n.path("method").asText(), n.path("description").asText(), n.path("key").asText(),
                 n.path("lr").asDouble(), n.path("total_parameters").asLong(), Measurement.of(n.path("measured")),
                 n.path("artifact_bytes").asLong(), List.copyOf(losses), Prediction.of(n.path("predicted")),
-                n.path("load_average").asDouble());
+                n.path("load_average").asDouble(), Reports.number(n, "warmup_seconds"));
+    }
+
+    /** The steady pace of its updates: their time, its warm-up apart, per update (NaN without a warm-up). */
+    public double steadySecondsPerUpdate() {
+        long ran = measured.steps() - measured.resumedFrom();
+        return ran > 0 ? (measured.trainSeconds() - warmupSeconds) / ran : Double.NaN;
     }
 }

@@ -31,22 +31,38 @@ final class PredictionNotes {
 
     private static String time(ComparisonResult result, MethodRun run, double error) {
         long ran = Math.max(1, run.steps() - run.resumedFrom());
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "time %s: %.1f ms an update predicted, %.1f ms "
-                        + "measured", Reports.percent(error), 1e3 * run.predicted().seconds() / ran,
-                1e3 * run.trainSeconds() / ran));
-        if (result.machine().kernels() != null) {
-            s.append(error < 0 ? "; the run spent longer than this machine's measured kernels account for (work "
-                    + "between the kernels, the collector, the compiler still at work on the first updates)"
-                    : "; the run's kernels ran faster than when they were measured");
+        Prediction p = run.predicted();
+        StringBuilder s = new StringBuilder("time " + Reports.percent(error) + ": ");
+        if (result.machine().kernels() != null && Double.isFinite(run.warmupSeconds())) {
+            s.append(String.format(Locale.ROOT, "the first updates took %.2f s beyond the steady pace (the warm-up "
+                            + "predicted %.2f s), the steady pace was %.1f ms an update (predicted %.1f ms)",
+                    run.warmupSeconds(), p.warmupSeconds(), 1e3 * run.steadySecondsPerUpdate(),
+                    1e3 * (p.seconds() - p.warmupSeconds()) / ran));
+            double warm = run.warmupSeconds() - p.warmupSeconds();
+            double steady = (run.steadySecondsPerUpdate() - (p.seconds() - p.warmupSeconds()) / ran) * ran;
+            if (Math.abs(warm) >= Math.abs(steady)) {
+                s.append(warm > 0 ? "; most of the miss is the warm-up, longer than in the tiny run that measured it "
+                        + "(the compiler's work varies from process to process, and with each method's own code)"
+                        : "; most of the miss is the warm-up, shorter than in the tiny run that measured it");
+            } else {
+                s.append(steady > 0 ? "; most of the miss is the steady pace: beyond the kernels this machine "
+                        + "measured, a run pays the collector for what it allocates" : "; most of the miss is the "
+                        + "steady pace: the run's kernels ran faster than when they were measured");
+            }
+        } else if (result.machine().kernels() != null) {
+            s.append(String.format(Locale.ROOT, "%.1f ms an update predicted, %.1f ms measured",
+                    1e3 * p.seconds() / ran, 1e3 * run.trainSeconds() / ran));
         } else {
             double peak = result.machine().fp32Tflops() * 1e12;
-            s.append(String.format(Locale.ROOT, "; the run computed at %.0f%% of this machine's measured product rate, "
-                    + "the profile assumes %.0f%%", 100 * run.achievedUtilization(peak),
+            s.append(String.format(Locale.ROOT, "%.1f ms an update predicted, %.1f ms measured; the run computed at "
+                    + "%.0f%% of this machine's measured product rate, the profile assumes %.0f%%", 1e3 * p.seconds() / ran,
+                    1e3 * run.trainSeconds() / ran, 100 * run.achievedUtilization(peak),
                     100 * result.machine().utilization()));
         }
-        if (run.loadAverage() > result.environment().processors()) {
-            s.append(String.format(Locale.ROOT, "; the machine was shared (load average %.1f on %d processors), which "
-                    + "slows a run and its measurement alike", run.loadAverage(), result.environment().processors()));
+        if (run.loadAverage() > result.environment().processors() + 1) {
+            s.append(String.format(Locale.ROOT, "; the machine was shared (load average %.1f on %d processors, the "
+                    + "run's own threads included), which slows a run and its measurement alike", run.loadAverage(),
+                    result.environment().processors()));
         }
         return s.toString();
     }
@@ -57,8 +73,9 @@ final class PredictionNotes {
         Measurement.MemoryParts parts = m.memory();
         List<Part> all = List.of(
                 new Part("the old generation", parts.oldPeakBytes(), p.oldBytes(), "training memory on the heap "
-                        + Reports.bytes(p.oldBytes() - p.dataBytes()) + ", tokenizer and data "
-                        + Reports.bytes(p.dataBytes())),
+                        + Reports.bytes(p.liveBytes() - p.dataBytes()) + ", tokenizer and data "
+                        + Reports.bytes(p.dataBytes()) + ", headroom up to the heap's cap "
+                        + Reports.bytes(p.headroomBytes())),
                 new Part("the young generation", parts.youngPeakBytes(), p.youngBytes(), null),
                 new Part("the mapped weight files", parts.mappedBytes(), p.mappedBytes(), null),
                 new Part("the runtime outside the heap", parts.outsideHeap(m.peakRssBytes()), p.outsideHeapBytes(),

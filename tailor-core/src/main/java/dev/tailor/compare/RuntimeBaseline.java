@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.cost.HardwareProfile;
 import dev.tailor.cost.MachineCalibration;
 import dev.tailor.io.AtomicFiles;
+import dev.tailor.train.TrainingMethod;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,9 +25,9 @@ import java.util.stream.Stream;
 /**
  * What a comparison's training process costs beyond what the cost model counts, measured once on this machine by a
  * child process exactly like a method's ({@link WorkerProcess}: the same Java, options and worker) training a tiny
- * LoRA run on the base ({@value #STEPS} updates of a small classification set, evaluated, in the comparison's sequence
- * length and batch), then cached beside the machine's kernel times for this Java, these options, this processor and
- * shape:
+ * LoRA run on the base ({@value #STEPS} updates on the first {@value #SAMPLE} lines of the comparison's data, evaluated
+ * on the next {@value #HELD_OUT}, in its sequence length and batch), then cached beside the machine's kernel times for
+ * this Java, these options, this processor, shape and data:
  * <ul>
  *   <li>the Java runtime's own memory — its code and class metadata, the compiled code, the collector's tables, thread
  *   stacks, the native allocator's arenas: the run's peak resident memory less its heap generations' peaks and the
@@ -34,25 +35,34 @@ import java.util.stream.Stream;
  *   <li>the most its young generation may take (the {@code -Xmn} the children run with);</li>
  *   <li>the warm-up: a fresh process's first updates run before the just-in-time compiler is done with Tailor's
  *   kernels, many times slower: the run's updates' time less as many updates at the pace of its last
- *   {@value #STEADY} (a method's process pays it once, whatever its budget).</li>
+ *   {@value #STEADY} (a method's process pays it once, whatever its budget); measured for an adapter by the LoRA run
+ *   and for fine-tuning by a second tiny run, of full fine-tuning.</li>
  * </ul>
  *
  * @param outsideHeapBytes the runtime's own memory outside the heap
  * @param youngGenBytes    the most the young generation may take
- * @param warmupSeconds    what a process's first updates take beyond their steady pace
+ * @param warmupSeconds    what a process's first updates take beyond their steady pace, training an adapter
+ * @param fineTuningWarmupSeconds and fine-tuning (which runs more of Tailor's code: weight gradients, a trainable
+ *                         head and embeddings), from a second tiny run, of full fine-tuning
  * @param java             the Java runtime's version it was measured with
  * @param jvmOptions       the children's options it was measured with
  * @param cpu              the processor
  * @param seqLen           the sequence length it was measured with
  * @param batchSize        the batch it was measured with
+ * @param data             the data it was measured on (its file and size)
  * @param measuredAt       when
  */
-public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double warmupSeconds, String java,
-                              List<String> jvmOptions, String cpu, int seqLen, int batchSize, String measuredAt) {
+public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double warmupSeconds,
+                              double fineTuningWarmupSeconds, String java,
+                              List<String> jvmOptions, String cpu, int seqLen, int batchSize, String data,
+                              String measuredAt) {
     static final String FILE = MachineCalibration.NAME + "-runtime.json";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int STEPS = 40;
-    private static final int STEADY = 10;
+    private static final int STEPS = 120;
+    /** Lines of the comparison's data the tiny run trains on, and holds out after them. */
+    private static final int SAMPLE = 4096;
+    private static final int HELD_OUT = 64;
+    static final int STEADY = 20;
 
     /** Copies the options. */
     public RuntimeBaseline {
@@ -66,8 +76,8 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
      *
      * @throws IllegalStateException when the measuring process fails
      */
-    public static RuntimeBaseline of(Path cacheDir, Path model, String modelName, HardwareProfile machine, int seqLen,
-                                     int batchSize, boolean remeasure, Consumer<String> notes)
+    public static RuntimeBaseline of(Path cacheDir, Path model, String modelName, HardwareProfile machine, Path data,
+                                     int seqLen, int batchSize, boolean remeasure, Consumer<String> notes)
             throws IOException, InterruptedException {
         Path file = cacheDir.resolve(FILE);
         String java = System.getProperty("java.version");
@@ -77,7 +87,7 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
             Optional<RuntimeBaseline> cached = read(file);
             if (cached.isPresent() && cached.get().java().equals(java) && cached.get().jvmOptions().equals(options)
                     && cached.get().cpu().equals(cpu) && cached.get().seqLen() == seqLen
-                    && cached.get().batchSize() == batchSize) {
+                    && cached.get().batchSize() == batchSize && cached.get().data().equals(dataKey(data))) {
                 return cached.get();
             }
         }
@@ -86,10 +96,12 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
         Files.createDirectories(cacheDir);
         Path dir = Files.createTempDirectory(cacheDir, "runtime-");
         try {
-            Path run = measure(dir, model, modelName, machine, seqLen, batchSize);
+            Path run = measure(dir, model, modelName, machine, data, seqLen, batchSize, "lora");
             Measurement m = Measurement.of(JSON.readTree(run.resolve(MethodWorker.MEASUREMENT).toFile()));
+            Path full = measure(dir, model, modelName, machine, data, seqLen, batchSize, "full");
             RuntimeBaseline b = new RuntimeBaseline(m.memory().outsideHeap(m.peakRssBytes()), m.youngGenBytes(),
-                    warmup(updateSeconds(run)), java, options, cpu, seqLen, batchSize, Instant.now().toString());
+                    warmup(updateSeconds(run)), warmup(updateSeconds(full)), java, options, cpu, seqLen, batchSize,
+                    dataKey(data), Instant.now().toString());
             write(file, b);
             return b;
         } finally {
@@ -98,24 +110,47 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
     }
 
     /** A baseline of set figures (no measuring), for a comparison told them. */
-    public static RuntimeBaseline of(long outsideHeapBytes, long youngGenBytes, double warmupSeconds) {
-        return new RuntimeBaseline(outsideHeapBytes, youngGenBytes, warmupSeconds, "", List.of(), "", 0, 0, "");
+    public static RuntimeBaseline of(long outsideHeapBytes, long youngGenBytes, double warmupSeconds,
+                                     double fineTuningWarmupSeconds) {
+        return new RuntimeBaseline(outsideHeapBytes, youngGenBytes, warmupSeconds, fineTuningWarmupSeconds, "",
+                List.of(), "", 0, 0, "", "");
     }
 
-    /** The tiny run in a directory under {@code dir}, which it returns. */
-    private static Path measure(Path dir, Path model, String modelName, HardwareProfile machine, int seqLen,
-                                int batchSize) throws IOException, InterruptedException {
-        Path train = classification(dir.resolve("train.jsonl"), 64, 0);
-        Path eval = classification(dir.resolve("eval.jsonl"), 8, 64);
-        MethodSpec lora = MethodSpec.of("lora", null, Map.of());
-        ComparisonSpec spec = new ComparisonSpec(model, modelName, train, eval, List.of(lora), STEPS, seqLen,
-                batchSize, 1, dir.resolve("out"), machine, of(0, 0, 0), null);
-        Path run = spec.runDir(lora.name());
+    /**
+     * The warm-up of a process training {@code method}: the fine-tuning run's for {@code full} and {@code partial},
+     * the LoRA run's for an adapter.
+     */
+    public double warmupSeconds(TrainingMethod method) {
+        return method instanceof TrainingMethod.FineTuning ? fineTuningWarmupSeconds : warmupSeconds;
+    }
+
+    /** The data a baseline was measured on: its file and size. */
+    static String dataKey(Path data) throws IOException {
+        return data.toAbsolutePath() + " " + Files.size(data);
+    }
+
+    /**
+     * The tiny run of {@code method}, on the first lines of {@code data}, in a directory under {@code dir}, which it
+     * returns.
+     */
+    private static Path measure(Path dir, Path model, String modelName, HardwareProfile machine, Path data, int seqLen,
+                                int batchSize, String method) throws IOException, InterruptedException {
+        List<String> lines;
+        try (Stream<String> all = Files.lines(data)) {
+            lines = all.filter(l -> !l.isBlank()).limit(SAMPLE + HELD_OUT).toList();
+        }
+        Path train = Files.write(dir.resolve("train.jsonl"), lines.subList(0, Math.min(SAMPLE, lines.size())));
+        Path eval = lines.size() > SAMPLE ? Files.write(dir.resolve("eval.jsonl"), lines.subList(SAMPLE, lines.size()))
+                : null;
+        MethodSpec spec = MethodSpec.of(method, null, Map.of());
+        ComparisonSpec comparison = new ComparisonSpec(model, modelName, train, eval, List.of(spec), STEPS, seqLen,
+                batchSize, 1, dir.resolve("out"), machine, of(0, 0, 0, 0), null);
+        Path run = comparison.runDir(spec.name());
         Files.createDirectories(run);
         int layers = dev.tailor.cost.CostBase.read(model, modelName).config().numLayers();
-        byte[] job = MethodJob.of(spec, lora, layers).bytes();
+        byte[] job = MethodJob.of(comparison, spec, layers).bytes();
         AtomicFiles.write(run.resolve(Comparison.JOB), ch -> ch.write(ByteBuffer.wrap(job)));
-        WorkerProcess.run(run, lora.name(), STEPS, ProgressListener.NONE);
+        WorkerProcess.run(run, spec.name(), STEPS, 0, ProgressListener.NONE);
         return run;
     }
 
@@ -144,29 +179,20 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
         return Math.max(0, updates.stream().mapToDouble(Double::doubleValue).sum() - updates.size() * steady);
     }
 
-    /** {@code n} short texts labelled {@code yes} or {@code no}, from the {@code from}-th. */
-    private static Path classification(Path file, int n, int from) throws IOException {
-        List<String> lines = new ArrayList<>();
-        for (int i = from; i < from + n; i++) {
-            lines.add(JSON.writeValueAsString(Map.of("text", "message " + i + " about " + (i % 2 == 0 ? "a meeting"
-                    : "a prize you have won"), "label", i % 2 == 0 ? "no" : "yes")));
-        }
-        return Files.write(file, lines);
-    }
-
     private static Optional<RuntimeBaseline> read(Path file) {
         try {
             JsonNode n = JSON.readTree(file.toFile());
             List<String> options = new ArrayList<>();
             n.path("jvm_options").forEach(o -> options.add(o.asText()));
             if (!n.path("outside_heap_bytes").isNumber() || !n.path("young_gen_bytes").isNumber()
-                    || !n.path("warmup_seconds").isNumber()) {
+                    || !n.path("warmup_seconds").isNumber() || !n.path("fine_tuning_warmup_seconds").isNumber()) {
                 return Optional.empty();
             }
             return Optional.of(new RuntimeBaseline(n.path("outside_heap_bytes").asLong(),
-                    n.path("young_gen_bytes").asLong(), n.path("warmup_seconds").asDouble(), n.path("java").asText(),
+                    n.path("young_gen_bytes").asLong(), n.path("warmup_seconds").asDouble(),
+                    n.path("fine_tuning_warmup_seconds").asDouble(), n.path("java").asText(),
                     options, n.path("cpu").asText(), n.path("seq_len").asInt(), n.path("batch_size").asInt(),
-                    n.path("measured_at").asText()));
+                    n.path("data").asText(), n.path("measured_at").asText()));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -175,8 +201,10 @@ public record RuntimeBaseline(long outsideHeapBytes, long youngGenBytes, double 
     private static void write(Path file, RuntimeBaseline b) {
         ObjectNode n = JSON.createObjectNode();
         n.put("outside_heap_bytes", b.outsideHeapBytes()).put("young_gen_bytes", b.youngGenBytes())
-                .put("warmup_seconds", b.warmupSeconds()).put("java", b.java()).put("cpu", b.cpu())
-                .put("seq_len", b.seqLen()).put("batch_size", b.batchSize()).put("measured_at", b.measuredAt());
+                .put("warmup_seconds", b.warmupSeconds())
+                .put("fine_tuning_warmup_seconds", b.fineTuningWarmupSeconds()).put("java", b.java()).put("cpu", b.cpu())
+                .put("seq_len", b.seqLen()).put("batch_size", b.batchSize()).put("data", b.data())
+                .put("measured_at", b.measuredAt());
         ArrayNode options = n.putArray("jvm_options");
         b.jvmOptions().forEach(options::add);
         try {

@@ -16,7 +16,9 @@ import java.util.concurrent.TimeUnit;
  * apart) — so each method's peak memory is its own process's. The child's heap is governed as the launcher's is: the
  * parallel collector (unless the parent's options choose one) and a fixed young generation, the parent's {@code -Xmn},
  * else {@value #YOUNG_GEN} (the collector would otherwise size it freely, up to gigabytes of short-lived temporaries
- * before it collects), so the heap a run touches is known before it runs. Its output goes to
+ * before it collects), so the heap a run touches is known before it runs; a comparison also caps each child's heap
+ * from its prediction ({@link Prediction#heapBytes()}), so that objects the collector has not reclaimed yet gather in
+ * the old generation up to a known bound, not up to a quarter of the machine's memory. Its output goes to
  * {@code train.log}; its progress is read from the {@code metrics.jsonl} the trainer appends to, and handed to a
  * {@link ProgressListener}.
  */
@@ -52,28 +54,31 @@ final class WorkerProcess {
         return options;
     }
 
-    /** The command that runs the worker on {@code jobFile}. */
-    static List<String> command(Path jobFile) {
+    /** The command that runs the worker on {@code jobFile}, its heap capped at {@code heapBytes} (0: not capped). */
+    static List<String> command(Path jobFile, long heapBytes) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions());
+        if (heapBytes > 0) {
+            cmd.add("-Xmx" + Math.ceilDiv(heapBytes, 1L << 20) + "m");
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MethodWorker.class.getName(),
                 jobFile.toAbsolutePath().toString()));
         return cmd;
     }
 
     /**
-     * Runs the job written in {@code dir/job.json} to its end, telling {@code listener} of every update; when the
-     * listener throws, or this thread is interrupted, the child is stopped (keeping its last checkpoint) and the
-     * exception goes on.
+     * Runs the job written in {@code dir/job.json} to its end, its heap capped at {@code heapBytes} (0: as this JVM's
+     * options say), telling {@code listener} of every update; when the listener throws, or this thread is interrupted,
+     * the child is stopped (keeping its last checkpoint) and the exception goes on.
      *
      * @throws IllegalArgumentException when the worker refused its input (the message is its error line)
      * @throws IllegalStateException    when it failed otherwise
      */
-    static void run(Path dir, String method, long steps, ProgressListener listener)
+    static void run(Path dir, String method, long steps, long heapBytes, ProgressListener listener)
             throws IOException, InterruptedException {
         Path log = dir.resolve(LOG);
-        Process child = new ProcessBuilder(command(dir.resolve(Comparison.JOB)))
+        Process child = new ProcessBuilder(command(dir.resolve(Comparison.JOB), heapBytes))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .start();

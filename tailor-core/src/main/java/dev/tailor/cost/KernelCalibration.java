@@ -51,9 +51,11 @@ import java.util.function.Predicate;
  *   <li>The optimizer per value (a tensor of 2²⁰ values: its gradient clipped, AdamW's step, the gradient zeroed) and
  *   per tensor (256 tensors of 64 values).</li>
  *   <li>What a pass, a block and a frozen head's chunk cost beyond all that: training passes of small random models
- *   (hidden 128, 64 tokens, every block's linears trained; 1 and 3 blocks with a 512-token vocabulary, 1 block with
- *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: the difference
- *   between 3 blocks and 1 is two blocks', between four chunks and one three chunks'.</li>
+ *   (hidden 128, 64 tokens, every block's linears trained; 1 to 4 blocks with a 512-token vocabulary, 1 block with
+ *   four chunks' worth) timed, less what {@link PassTime} prices them at without these overheads: a line through the
+ *   depths' residuals (each the least of two, measured in turn) gives a pass's and a block's, the difference between
+ *   four chunks and one three chunks' (with every token labelled and with the last four only, which splits a chunk's
+ *   cost into a part per chunk and a part per row with a loss).</li>
  *   <li>What each registered adapter method costs beyond its pieces' FLOPs (its own calls): a 2-block small model
  *   with the method's defaults timed, less its price, per piece (or per pass when it has none).</li>
  * </ul>
@@ -85,6 +87,10 @@ final class KernelCalibration {
     private static final double QUIET_WINDOW_SECONDS = 0.25;
     private static final long QUIET_MILLIS = 5;
     private static final int MAX = 4096;
+    /** The small models' depths, 1 to this many blocks, whose residuals a line through gives a pass's and a block's. */
+    private static final int DEPTHS = 4;
+    /** Each depth's residual is the least of this many, measured in turn. */
+    private static final int ROUNDS = 2;
     /** Training passes each small model runs before it is timed. */
     private static final int WARM_PASSES = 300;
     /** The values of a warm-up's serial call of an element-wise kernel. */
@@ -120,8 +126,10 @@ final class KernelCalibration {
         ProductGrid weightGrad = grid(ROWS, (m, j, l) -> LinearBackward.weightGrad(x, y, m, OUTS[j], INS[l], grad));
         ProductGrid attention = grid(ATTENTION_ROWS, (m, j, l) -> MatMulNN.matmul(x, 0, m, INS[l], w, 0, OUTS[j], y,
                 0));
-        SmallModel one = SmallModel.linears(1, SmallModel.VOCAB);
-        SmallModel three = SmallModel.linears(3, SmallModel.VOCAB);
+        List<SmallModel> depths = new ArrayList<>();
+        for (int layers = 1; layers <= DEPTHS; layers++) {
+            depths.add(SmallModel.linears(layers, SmallModel.VOCAB));
+        }
         SmallModel chunks = SmallModel.linears(1, SmallModel.CHUNKED_VOCAB);
         KernelTimes rates = rates(forward, inputGrad, weightGrad, attention);
         KernelTimes again = rates(forward, inputGrad, weightGrad, attention);
@@ -131,21 +139,51 @@ final class KernelCalibration {
                 Math.min(rates.silu(), again.silu()), Math.min(rates.add(), again.add()),
                 Math.min(rates.optimizerValue(), again.optimizerValue()),
                 Math.min(rates.optimizerTensor(), again.optimizerTensor()), 0, 0);
-        double residualOne = one.residual(best);
-        double block = Math.max(0, (three.residual(best) - residualOne) / 2);
-        double pass = Math.max(0, residualOne - block);
-        double chunk = Math.max(0, (chunks.residual(best) - residualOne) / (SmallModel.CHUNKS - 1));
-        KernelTimes base = best.withOverheads(pass, block, chunk, Map.of());
+        double[] residuals = new double[DEPTHS];
+        Arrays.fill(residuals, Double.POSITIVE_INFINITY);
+        for (int round = 0; round < ROUNDS; round++) {
+            for (int l = 0; l < DEPTHS; l++) {
+                residuals[l] = Math.min(residuals[l], depths.get(l).residual(best, false));
+            }
+        }
+        double[] fit = line(residuals);
+        double block = Math.max(0, fit[1]);
+        double pass = Math.max(0, block == fit[1] ? fit[0] : Arrays.stream(residuals).average().orElse(0));
+        double residualOne = residuals[0];
+        double chunkAll = (chunks.residual(best, false) - residualOne) / (SmallModel.CHUNKS - 1);
+        double chunkFew = (chunks.residual(best, true) - depths.getFirst().residual(best, true))
+                / (SmallModel.CHUNKS - 1);
+        double chunkRow = Math.max(0, (chunkAll - chunkFew) / (SmallModel.N - 1 - SmallModel.FEW));
+        double chunk = Math.max(0, chunkFew - SmallModel.FEW * chunkRow);
+        KernelTimes base = best.withOverheads(pass, block, chunk, chunkRow, Map.of());
         Map<String, KernelTimes.AdapterOverhead> adapters = new TreeMap<>();
         for (String name : AdapterMethods.names()) {
             SmallModel.adapter(name).ifPresent(m -> {
-                double residual = Math.max(0, m.residual(base));
+                double residual = Math.max(0, m.residual(base, false));
                 int pieces = m.parts.adapter().pieces().size();
                 adapters.put(name, pieces > 0 ? new KernelTimes.AdapterOverhead(0, residual / pieces)
                         : new KernelTimes.AdapterOverhead(residual, 0));
             });
         }
-        return best.withOverheads(pass, block, chunk, adapters);
+        return best.withOverheads(pass, block, chunk, chunkRow, adapters);
+    }
+
+    /**
+     * The least-squares line {@code a + b·L} through {@code y[L − 1]} for {@code L = 1 … y.length}, as
+     * {@code {a, b}}.
+     */
+    static double[] line(double[] y) {
+        int n = y.length;
+        double mx = (n + 1) / 2.0;
+        double my = Arrays.stream(y).average().orElse(0);
+        double sxy = 0;
+        double sxx = 0;
+        for (int i = 0; i < n; i++) {
+            sxy += (i + 1 - mx) * (y[i] - my);
+            sxx += (i + 1 - mx) * (i + 1 - mx);
+        }
+        double b = sxx == 0 ? 0 : sxy / sxx;
+        return new double[] {my - b * mx, b};
     }
 
     /** The element-wise and optimizer rates measured now, with {@code grids}, no overheads. */
@@ -438,12 +476,15 @@ final class KernelCalibration {
         /** A vocabulary of {@value #CHUNKS} chunks of the frozen head's loss at hidden 128 (2048 rows each). */
         static final int CHUNKED_VOCAB = 8192;
         static final int CHUNKS = 4;
-        private static final int N = 64;
+        static final int N = 64;
+        /** Tokens with a label in the sequence whose loss is its last few (as an answer's). */
+        static final int FEW = 4;
         private static final int ADAPTER_LAYERS = 2;
         private final TrainableLlama model;
         private final TrainedParts parts;
         private final String method;
         private final PackedSequence seq;
+        private final PackedSequence few;
 
         private SmallModel(ModelConfig config, TrainableLlama model, TrainedParts parts, String method, int warm) {
             this.model = model;
@@ -457,8 +498,12 @@ final class KernelCalibration {
                 positions[i] = i;
             }
             seq = new PackedSequence(tokens, tokens.clone(), positions, new int[N]);
+            int[] labels = new int[N];
+            java.util.Arrays.fill(labels, dev.tailor.model.CausalLmLoss.IGNORE_INDEX);
+            System.arraycopy(tokens, N - FEW, labels, N - FEW, FEW);
+            few = new PackedSequence(tokens, labels, positions, new int[N]);
             for (int i = 0; i < warm; i++) {
-                model.forwardBackward(seq, 1f / N, i);
+                model.forwardBackward(i % 2 == 0 ? seq : few, 1f / N, i);
             }
         }
 
@@ -492,11 +537,15 @@ final class KernelCalibration {
             }
         }
 
-        /** Its pass timed, less what {@code times} prices it at. */
-        double residual(KernelTimes times) {
+        /**
+         * Its pass timed, less what {@code times} prices it at: over the sequence whose every token has a label, or
+         * ({@code answers}) whose last {@value #FEW} only.
+         */
+        double residual(KernelTimes times, boolean answers) {
             long[] generation = {WARM_PASSES};
-            double measured = best(() -> model.forwardBackward(seq, 1f / N, generation[0]++), SETTLE_NANOS);
-            return measured - PassTime.perSequence(parts, method, N, N - 1, false, times);
+            PackedSequence s = answers ? few : seq;
+            double measured = best(() -> model.forwardBackward(s, 1f / N, generation[0]++), SETTLE_NANOS);
+            return measured - PassTime.perSequence(parts, method, N, answers ? FEW : N - 1, false, times);
         }
     }
 

@@ -35,12 +35,13 @@ import java.util.TreeMap;
  *                         copies, the loss's bookkeeping), measured on small models
  * @param block            seconds of one trained block's pass beyond what the rest prices
  * @param headChunk        seconds of each chunk of a frozen head's loss beyond its products and softmax
+ * @param headChunkRow     and per row with a loss in it
  * @param adapters         by adapter method, what its pieces cost beyond their FLOPs (their own calls)
  */
 public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGrid weightGrad, ProductGrid attention,
                           double normForward, double normBackward, double rope, double softmax, double silu, double add,
                           double optimizerValue, double optimizerTensor, double pass, double block, double headChunk,
-                          Map<String, AdapterOverhead> adapters) {
+                          double headChunkRow, Map<String, AdapterOverhead> adapters) {
 
     /**
      * What an adapter method's training costs beyond the FLOPs of its pieces.
@@ -56,7 +57,7 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
                        double normForward, double normBackward, double rope, double softmax, double silu, double add,
                        double optimizerValue, double optimizerTensor, double pass, double block) {
         this(forward, inputGrad, weightGrad, attention, normForward, normBackward, rope, softmax, silu, add,
-                optimizerValue, optimizerTensor, pass, block, 0, Map.of());
+                optimizerValue, optimizerTensor, pass, block, 0, 0, Map.of());
     }
 
     /** What adapter method {@code name} costs beyond its FLOPs; nothing for a method not measured. */
@@ -85,6 +86,7 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
         nonNegative("pass", pass);
         nonNegative("block", block);
         nonNegative("head_chunk", headChunk);
+        nonNegative("head_chunk_row", headChunkRow);
         adapters = Map.copyOf(adapters);
         adapters.forEach((name, o) -> {
             nonNegative(name + ".pass", o.pass());
@@ -100,10 +102,11 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
     }
 
     /** These times with the overheads of a pass, a block, a head chunk and the adapters set. */
-    KernelTimes withOverheads(double passSeconds, double blockSeconds, double chunkSeconds,
+    KernelTimes withOverheads(double passSeconds, double blockSeconds, double chunkSeconds, double chunkRowSeconds,
                               Map<String, AdapterOverhead> adapterOverheads) {
         return new KernelTimes(forward, inputGrad, weightGrad, attention, normForward, normBackward, rope, softmax,
-                silu, add, optimizerValue, optimizerTensor, passSeconds, blockSeconds, chunkSeconds, adapterOverheads);
+                silu, add, optimizerValue, optimizerTensor, passSeconds, blockSeconds, chunkSeconds, chunkRowSeconds,
+                adapterOverheads);
     }
 
     /** As JSON, rates in seconds. */
@@ -116,7 +119,7 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
         n.put("norm_forward", normForward).put("norm_backward", normBackward).put("rope", rope)
                 .put("softmax", softmax).put("silu", silu).put("add", add).put("optimizer_value", optimizerValue)
                 .put("optimizer_tensor", optimizerTensor).put("pass", pass).put("block", block)
-                .put("head_chunk", headChunk);
+                .put("head_chunk", headChunk).put("head_chunk_row", headChunkRow);
         ObjectNode a = n.putObject("adapters");
         new TreeMap<>(adapters).forEach((name, o) -> a.putObject(name).put("pass", o.pass()).put("piece", o.piece()));
         return n;
@@ -132,7 +135,8 @@ public record KernelTimes(ProductGrid forward, ProductGrid inputGrad, ProductGri
                 ProductGrid.of(n.path("weight_grad")), ProductGrid.of(n.path("attention")),
                 number(n, "norm_forward"), number(n, "norm_backward"), number(n, "rope"), number(n, "softmax"),
                 number(n, "silu"), number(n, "add"), number(n, "optimizer_value"), number(n, "optimizer_tensor"),
-                number(n, "pass"), number(n, "block"), number(n, "head_chunk"), adapters(n.path("adapters")));
+                number(n, "pass"), number(n, "block"), number(n, "head_chunk"), number(n, "head_chunk_row"),
+                adapters(n.path("adapters")));
     }
 
     private static Map<String, AdapterOverhead> adapters(JsonNode n) {

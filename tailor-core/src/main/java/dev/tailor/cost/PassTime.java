@@ -180,7 +180,7 @@ final class PassTime {
             double full = Math.floor((double) vocab / chunk);
             int rest = vocab - (int) full * chunk;
             double s = full * chunkSeconds(k, chunk, d, input) + (rest > 0 ? chunkSeconds(k, rest, d, input) : 0);
-            return s + softmax + (full + (rest > 0 ? 1 : 0)) * t.headChunk();
+            return s + softmax + (full + (rest > 0 ? 1 : 0)) * (t.headChunk() + k * t.headChunkRow());
         }
         double s = t.forward().seconds(k, vocab, d) + 2 * softmax + t.weightGrad().seconds(k, vocab, d);
         return s + (input ? t.inputGrad().seconds(k, vocab, d) : 0);

@@ -39,7 +39,7 @@ class ComparisonTest {
     /** A profile with round figures and kernel times, so the test does not measure the machine. */
     static final HardwareProfile MACHINE = TestKernels.profile(TestKernels.machine());
     /** The runtime's own memory with round figures, so the test does not measure it. */
-    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75);
+    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 128L << 20, 0.75, 1.25);
 
     @TempDir
     Path dir;
@@ -125,17 +125,22 @@ class ComparisonTest {
             assertTrue(Math.abs(CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
                     atUtilisation).time().seconds() - e.time().seconds()) > 0.01 * e.time().seconds(),
                     r.method() + ": priced from the kernels, not at a utilisation of the peak");
+            Measurement.MemoryParts parts = r.measured().memory();
             CostEstimate everyRow = CostModel.estimate(base, MethodSpec.of(r.method(), null, Map.of()).method(2),
                     CostSettings.defaults(MACHINE).withShape(32, 2).withTokens(r.tokens()));
             assertTrue(everyRow.time().seconds() > e.time().seconds(), r.method() + ": logits for every row cost more");
             assertEquals(100 * (r.predicted().seconds() - r.trainSeconds()) / r.trainSeconds(), r.timeErrorPercent(),
                     1e-9);
             assertTrue(r.measured().startRssBytes() > 0 && r.peakRssBytes() > r.measured().startRssBytes(), r.method());
-            assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + e.memory().total()
-                    - e.memory().frozenInPlace() + r.predicted().dataBytes() + weightFiles, r.predicted().peakBytes());
+            long live = e.memory().total() - e.memory().frozenInPlace() + r.predicted().dataBytes();
+            assertEquals(live, r.predicted().liveBytes());
+            assertEquals(Math.max(16L << 20, live / 2), r.predicted().headroomBytes(), "the old generation's room");
+            assertEquals(RUNTIME.outsideHeapBytes() + RUNTIME.youngGenBytes() + live + r.predicted().headroomBytes()
+                    + weightFiles, r.predicted().peakBytes());
+            assertTrue(parts.oldPeakBytes() <= r.predicted().oldBytes(), r.method() + ": the old generation stays "
+                    + "within the heap's cap");
             assertTrue(e.memory().frozenInPlace() > 0.9 * weightFiles, r.method() + ": the frozen matrices are read in "
                     + "place");
-            Measurement.MemoryParts parts = r.measured().memory();
             assertTrue(parts.youngPeakBytes() > 0 && parts.oldPeakBytes() > 0, parts.toString());
             assertTrue(parts.mappedBytes() > weightFiles / 2, parts.toString());
             assertEquals(100.0 * (r.predicted().peakBytes() - r.peakRssBytes()) / r.peakRssBytes(),
@@ -206,15 +211,17 @@ class ComparisonTest {
         assertTrue(refused.getMessage().contains("with other settings"), refused.getMessage());
     }
 
-    /** A process's warm-up: its updates' time beyond as many at the pace of its last ten (their median). */
+    /** A process's warm-up: its updates' time beyond as many at the pace of its last twenty (their median). */
     @Test
     void theWarmUpIsWhatTheFirstUpdatesTakeBeyondTheSteadyPace() {
         List<Double> updates = new ArrayList<>(List.of(2.0, 0.5, 0.3));
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 40; i++) {
             updates.add(i % 2 == 0 ? 0.1 : 0.12);
         }
-        assertEquals(2.0 + 0.5 + 0.3 + 10 * 0.1 + 10 * 0.12 - 23 * 0.12, RuntimeBaseline.warmup(updates), 1e-9);
+        assertEquals(2.0 + 0.5 + 0.3 + 20 * 0.1 + 20 * 0.12 - 43 * 0.12, RuntimeBaseline.warmup(updates), 1e-9);
         assertEquals(0, RuntimeBaseline.warmup(List.of(1.0, 0.1)), "too few updates to tell");
+        assertEquals(1.25, RUNTIME.warmupSeconds(MethodSpec.of("partial", null, Map.of()).method(2)), "fine-tuning's");
+        assertEquals(0.75, RUNTIME.warmupSeconds(MethodSpec.of("ia3", null, Map.of()).method(2)), "an adapter's");
     }
 
     /**
@@ -226,7 +233,7 @@ class ComparisonTest {
     void theRuntimesOwnMemoryAndWarmUpAreMeasuredOnceByATinyRunAndCached() throws Exception {
         Path cache = dir.resolve("cache");
         List<String> notes = new ArrayList<>();
-        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add);
+        RuntimeBaseline b = RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, train, 32, 2, false, notes::add);
         assertEquals(1, notes.size(), notes.toString());
         assertTrue(b.outsideHeapBytes() > (16L << 20) && b.outsideHeapBytes() < (1L << 30), b.toString());
         assertEquals(WorkerProcess.jvmOptions(), b.jvmOptions());
@@ -235,19 +242,22 @@ class ComparisonTest {
         try (Stream<Path> left = Files.list(cache)) {
             assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
         }
-        assertTrue(b.warmupSeconds() > 0, "the first updates run before the compiler is done: " + b);
-        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, 32, 2, false, notes::add));
+        assertTrue(b.warmupSeconds() > 0 && b.fineTuningWarmupSeconds() > 0, "the first updates run before the "
+                + "compiler is done: " + b);
+        assertEquals(b, RuntimeBaseline.of(cache, model, "tiny-llama", MACHINE, train, 32, 2, false, notes::add));
         assertEquals(1, notes.size(), "read from the cache");
     }
 
+    /** The data is loaded (to predict) before any method trains, so bad data is refused first, naming its line. */
     @Test
-    void aMethodWhoseTrainingRefusesItsInputIsNamed() throws Exception {
+    void badDataIsRefusedNamingItsLineBeforeAnyMethodTrains() throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"text\": \"fine\", \"label\": \"a\"}\n{\"text\": 3}\n");
         ComparisonSpec spec = new ComparisonSpec(model, "tiny-llama", bad, null,
                 List.of(MethodSpec.of("lora", null, Map.of())), 2, 32, 2, 7, dir.resolve("bad-out"), MACHINE, RUNTIME,
                 null);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Comparison.run(spec, ProgressListener.NONE));
-        assertTrue(e.getMessage().startsWith("lora: ") && e.getMessage().contains("bad.jsonl:2"), e.getMessage());
+        assertTrue(e.getMessage().contains("bad.jsonl:2"), e.getMessage());
+        assertFalse(Files.exists(spec.runDir("lora").resolve(Comparison.JOB)), "nothing trained");
     }
 }

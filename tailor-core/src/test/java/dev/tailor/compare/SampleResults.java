@@ -23,9 +23,9 @@ final class SampleResults {
                 new Measurement.MemoryParts(120L << 20, peak - (230L << 20), 16L << 20));
         Prediction predicted = new Prediction(trainable, 1.2e7, 0.03, predictedSeconds, 1.5, 16L << 20,
                 predictedTraining / 4, predictedTraining / 2, predictedTraining / 4 - (16L << 20) / 2, 16L << 20,
-                20L << 20, 16L << 20, 28L << 20, 128L << 20, artifact);
+                20L << 20, 16L << 20, 28L << 20, 64L << 20, 64L << 20, artifact);
         return new MethodRun(method, method + " training", "key-" + method, 1e-3, 4_188_480 + trainable, measured,
-                artifact, List.copyOf(losses), predicted, 1.5);
+                artifact, List.copyOf(losses), predicted, 1.5, 1.2);
     }
 
     /** Three methods, the middle one on no Pareto front, and a projection onto an H100. */

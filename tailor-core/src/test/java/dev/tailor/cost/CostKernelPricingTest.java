@@ -5,6 +5,7 @@ import dev.tailor.train.TrainingMethod;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -94,6 +95,25 @@ class CostKernelPricingTest {
                 "40 sequences: a pass's overhead and one per trained block");
         CostEstimate upper = CostModel.estimate(SMALL, METHODS.get(1), s);
         assertEquals(40 * (3e-3 + 2 * 1e-3), upper.time().computeSeconds(), 1e-9, "two blocks trained");
+    }
+
+    @Test
+    void aFrozenHeadsChunksAndAnAdaptersPiecesArePricedBeyondTheirProducts() {
+        KernelTimes k = TestKernels.perMac(1e-30);
+        KernelTimes chunks = new KernelTimes(k.forward(), k.inputGrad(), k.weightGrad(), k.attention(), 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 1e-4, 1e-5, Map.of("lora", new KernelTimes.AdapterOverhead(2e-4, 3e-5)));
+        CostSettings s = settings(chunks).withLossShare(0.0625);
+        TrainingMethod lora = CostConfigs.method("lora");
+        double loraSeconds = CostModel.estimate(SMALL, lora, s).time().computeSeconds();
+        int pieces = ((TrainingMethod.AdapterTraining) lora).method().shape("lora",
+                ((TrainingMethod.AdapterTraining) lora).options(), SMALL.config(), "small").pieces().size();
+        assertEquals(8, pieces, "q and v of 4 blocks");
+        assertEquals(40 * (8 * (1e-4 + 16 * 1e-5) + 2e-4 + pieces * 3e-5), loraSeconds, 1e-9,
+                "40 passes: 8 chunks of 1024 rows of the 8000-token head, 16 rows with a loss in each; the adapter");
+        double ia3Seconds = CostModel.estimate(SMALL, CostConfigs.method("ia3"), s).time().computeSeconds();
+        assertEquals(40 * 8 * (1e-4 + 16 * 1e-5), ia3Seconds, 1e-9, "no overhead measured for ia3");
+        double fullSeconds = CostModel.estimate(SMALL, CostConfigs.full(), s).time().computeSeconds();
+        assertEquals(0, fullSeconds, 1e-9, "a trainable head is one product, not chunks");
     }
 
     @Test

@@ -87,6 +87,15 @@ class MachineCalibrationTest {
     }
 
     @Test
+    void aPassesAndABlocksOverheadsAreTheLineThroughTheDepthsResiduals() {
+        double[] fit = KernelCalibration.line(new double[] {3e-4, 5e-4, 7e-4, 9e-4});
+        assertEquals(1e-4, fit[0], 1e-12);
+        assertEquals(2e-4, fit[1], 1e-12);
+        fit = KernelCalibration.line(new double[] {4e-4, 2e-4, 5e-4, 3e-4});
+        assertEquals(0, fit[1], 1e-4, "noise without a trend: " + fit[1]);
+    }
+
+    @Test
     void aCacheIsReadBackOnlyInItsOwnFormForThisProcessorAndThreads(@TempDir Path cache) throws Exception {
         Path file = cache.resolve("this-machine.json");
         MachineCalibration.Measurement m = measurement(new MachineCalibration.Headline(150, 300, 0.2));
