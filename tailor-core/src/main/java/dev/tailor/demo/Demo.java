@@ -184,7 +184,7 @@ public final class Demo {
         int[] trained = {0};
         try {
             HardwareProfile machine = MachineCalibration.profile(cache, false, this::note);
-            RuntimeBaseline runtime = RuntimeBaseline.of(cache, baseDir, "domain", machine, settings.seqLen(),
+            RuntimeBaseline runtime = RuntimeBaseline.of(cache, baseDir, "domain", machine, trainJsonl, settings.seqLen(),
                     settings.taskBatchSize(), false, this::note);
             ComparisonSpec spec = new ComparisonSpec(baseDir, "domain", trainJsonl, evalJsonl, methods,
                     settings.compareSteps(), settings.seqLen(), settings.taskBatchSize(), settings.seed(), dir,
