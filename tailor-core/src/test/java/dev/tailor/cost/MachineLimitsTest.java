@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -66,7 +67,7 @@ class MachineLimitsTest {
 
     @Test
     void aShortMeasurementIsPlausible() {
-        MachineLimits m = MachineLimits.measure(48L << 20);
+        MachineLimits m = MachineLimits.measure(48L << 20, note -> { });
         double[] rates = {m.fmaGflopsOne(), m.fmaGflopsAll(), m.readGbOne(), m.readGbAll(), m.copyGbAll(),
             m.triadGbAll()};
         for (double r : rates) {
@@ -82,7 +83,7 @@ class MachineLimitsTest {
 
     @Test
     void cachedLimitsAreUsedWithoutMeasuringAndAskedForTheirThreadCount(@TempDir Path cache) {
-        MachineLimits cached = new MachineLimits(MachineCalibration.cpuModel(), Parallel.threads(), 41.2, 80.5,
+        MachineLimits cached = new MachineLimits(MachineCalibration.cpuModel(), Parallel.threads(), 1, 41.2, 80.5,
                 99.0, 12.3, 20.1, 18.4, 19.9, 1L << 30, 0.5, "2026-01-01T00:00:00Z");
         assertTrue(cached.write(MachineLimits.cacheFile(cache, Parallel.threads())));
         List<String> notes = new ArrayList<>();
@@ -93,6 +94,19 @@ class MachineLimitsTest {
         assertEquals(20.1, loaded.readGbPerS(Parallel.threads()).orElseThrow());
         assertEquals(12.3, loaded.readGbPerS(1).orElseThrow());
         assertTrue(loaded.fmaGflops(Parallel.threads() + 1).isEmpty());
+    }
+
+    @Test
+    void allThreadsNearOneThreadsPeakOnSeveralCoresIsDisturbed() {
+        assertTrue(limits(2, 2, 100, 110).disturbed());
+        assertFalse(limits(2, 2, 100, 190).disturbed());
+        assertFalse(limits(2, 1, 100, 100).disturbed(), "two threads on one core share its units");
+        assertTrue(limits(8, 4, 100, 250).disturbed());
+        assertFalse(limits(1, 1, 100, 98).disturbed());
+    }
+
+    private static MachineLimits limits(int threads, int cores, double one, double all) {
+        return new MachineLimits("cpu", threads, cores, one, all, 0, 10, 20, 20, 20, 1L << 30, Double.NaN, "");
     }
 
     @Test
