@@ -67,7 +67,7 @@ public final class BackwardBench {
     }
 
     private static Map<String, Object> print(Map<String, Object> r) {
-        System.out.println("RESULT " + MatmulBench.toJson(r));
+        System.out.println(MatmulBench.resultLine(r));
         return r;
     }
 

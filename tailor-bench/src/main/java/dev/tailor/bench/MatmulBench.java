@@ -137,6 +137,11 @@ public final class MatmulBench {
         return new WeightMatrix(seg, dtype, n, k);
     }
 
+    /** {@code RESULT {json}} of {@code r} finished by {@link BenchResults} (the processor, the limits' fractions). */
+    static String resultLine(Map<String, Object> r) {
+        return "RESULT " + toJson(BenchResults.ofThisMachine(System.err::println).finish(r));
+    }
+
     /** A flat JSON object of numbers and strings, in insertion order. */
     static String toJson(Map<String, Object> r) {
         StringBuilder sb = new StringBuilder("{");
@@ -170,7 +175,7 @@ public final class MatmulBench {
             int[] dims = Arrays.stream(rest, 2, rest.length).mapToInt(Integer::parseInt).toArray();
             for (int i = 0; i + 2 < dims.length; i += 3) {
                 for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-                    System.out.println("RESULT " + toJson(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas,
+                    System.out.println(resultLine(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas,
                             batchInvariant)));
                 }
             }
@@ -179,6 +184,6 @@ public final class MatmulBench {
         if (batchInvariant) {
             throw new IllegalArgumentException("--batch-invariant times the shapes given after it (M K N ...)");
         }
-        run(Parallel.threads(), warm, meas).forEach(r -> System.out.println("RESULT " + toJson(r)));
+        run(Parallel.threads(), warm, meas).forEach(r -> System.out.println(resultLine(r)));
     }
 }

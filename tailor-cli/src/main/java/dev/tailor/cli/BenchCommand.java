@@ -1,10 +1,13 @@
 package dev.tailor.cli;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BatchDecodeBench;
+import dev.tailor.bench.BenchResults;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
+import dev.tailor.bench.MachineBench;
 import dev.tailor.bench.ServeBench;
 import dev.tailor.bench.TrainBench;
 import dev.tailor.bench.TrainMethod;
@@ -29,6 +32,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,19 +40,25 @@ import java.util.concurrent.Callable;
 /**
  * {@code tailor bench MODE}: builds a random model and prints one {@code RESULT {json}} line per run, taking the
  * flags of the PyTorch peer ({@code torch_peer.py}) so both run with the same arguments; {@code --peer} runs the
- * peer too and prints its line beside Tailor's. {@code tailor bench fuzz} runs the fuzz targets of the test suite's
- * properties for longer, with a fresh seed.
+ * peer too and prints its line beside Tailor's. {@code tailor bench machine} measures this processor's FMA peak and
+ * memory bandwidth; every line, the peer's too, is finished by {@link BenchResults} (the processor's model, and each
+ * rate's fraction of those limits). {@code tailor bench fuzz} runs the fuzz targets of the test suite's properties for
+ * longer, with a fresh seed.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark kernels, inference, training steps and adapter memory on a random model "
-                + "(prints RESULT {json} lines); fuzz the loaders with hostile input for longer than the tests do.")
+                + "(prints RESULT {json} lines, each with the CPU model and its rates' fractions of this machine's "
+                + "measured limits); measure those limits (machine); fuzz the loaders with hostile input for longer "
+                + "than the tests do.")
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Finishes every printed line; measures this machine's limits, once, on the first line with a rate. */
+    private final BenchResults finished = BenchResults.ofThisMachine(System.err::println);
     /** The server's access log, held (so its level stays set) and quieted while {@code bench serve} loads it. */
     private static final java.util.logging.Logger ACCESS_LOG =
             java.util.logging.Logger.getLogger(TailorServer.ACCESS_LOG);
 
-    @Parameters(index = "0", description = "matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz")
+    @Parameters(index = "0", description = "machine, matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz")
     String mode;
 
     @Option(names = "--dim", description = "hidden size (default ${DEFAULT-VALUE})", defaultValue = "576")
@@ -139,6 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchShape shape = new BenchShape(dim, layers, heads, kvHeads, ffn, vocab, seq, batch, prompt, newTokens,
                 steps, warmup, dtype);
         List<Map<String, Object>> results = switch (mode) {
+            case "machine" -> List.of(MachineBench.run(System.err::println));
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "decode-batch" -> BatchDecodeBench.run(shape, streams, adapterCounts);
@@ -150,10 +161,10 @@ public final class BenchCommand implements Callable<Integer> {
                     ? FreezePlan.fullFineTuning()
                     : new FreezePlan(false, FreezePlan.parseLayers(trainLayers), List.of(), false, false, false)));
             default -> throw new IllegalArgumentException("unknown bench mode \"" + mode
-                    + "\" (expected matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz)");
+                    + "\" (expected machine, matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz)");
         };
         for (Map<String, Object> r : results) {
-            System.out.println("RESULT " + JSON.writeValueAsString(r));
+            System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(r)));
         }
         if (peer != null) {
             runPeer();
@@ -224,7 +235,7 @@ public final class BenchCommand implements Callable<Integer> {
                 : FuzzBench.run(target, tries, Duration.ofSeconds(seconds),
                 seed != null ? seed : new SecureRandom().nextLong(), System.out);
         for (Map<String, Object> r : run.results()) {
-            System.out.println("RESULT " + JSON.writeValueAsString(r));
+            System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(r)));
         }
         return run.findings() == 0 ? 0 : 1;
     }
@@ -247,7 +258,9 @@ public final class BenchCommand implements Callable<Integer> {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.startsWith("RESULT ")) {
-                    System.out.println("RESULT " + line.substring(7).replaceFirst("^\\{", "{\"impl\": \"torch-peer\", "));
+                    Map<String, Object> result = new LinkedHashMap<>(Map.of("impl", "torch-peer"));
+                    result.putAll(JSON.readValue(line.substring(7), new TypeReference<Map<String, Object>>() { }));
+                    System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(result)));
                 } else {
                     System.err.println("peer: " + line);
                 }

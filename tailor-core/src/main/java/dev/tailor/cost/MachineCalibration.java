@@ -9,6 +9,8 @@ import dev.tailor.tensor.Parallel;
 import jdk.incubator.vector.FloatVector;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -17,7 +19,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -237,25 +239,17 @@ public final class MachineCalibration {
         }
     }
 
-    /** The best rate of summing {@value #READ_BYTES} bytes split over the kernel threads, in bytes per second. */
+    /** The best rate of summing {@value #READ_BYTES} bytes of native memory split over the kernel threads, in bytes per second. */
     private static double readBandwidth() {
-        long[] data = new long[(int) (READ_BYTES / Long.BYTES)];
-        for (int i = 0; i < data.length; i++) {
-            data[i] = i;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment data = arena.allocate(READ_BYTES, 64);
+            DoubleAdder sink = new DoubleAdder();
+            return READ_BYTES / KernelCalibration.best(() -> sink.add(PeakKernels.readAllThreads(data)));
         }
-        AtomicLong sink = new AtomicLong();
-        double seconds = KernelCalibration.best(() -> Parallel.parallelForRange(data.length, (from, to) -> {
-            long sum = 0;
-            for (int i = from; i < to; i++) {
-                sum += data[i];
-            }
-            sink.addAndGet(sum);
-        }));
-        return READ_BYTES / seconds;
     }
 
     /** The processor's model name ({@code /proc/cpuinfo}), else the architecture. */
-    static String cpuModel() {
+    public static String cpuModel() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
                 if (line.startsWith("model name")) {
@@ -268,7 +262,8 @@ public final class MachineCalibration {
         return System.getProperty("os.arch");
     }
 
-    private static long physicalMemory() {
+    /** The physical memory in bytes (the heap's limit where the platform does not say). */
+    static long physicalMemory() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getTotalMemorySize();
         }
@@ -309,6 +304,11 @@ public final class MachineCalibration {
         }
         n.put("measured_at", m.measuredAt());
         n.set("kernels", m.kernels().json());
+        return writeJson(file, n);
+    }
+
+    /** Writes {@code n} to {@code file} atomically, its directory created; false when it cannot be written. */
+    static boolean writeJson(Path file, ObjectNode n) {
         try {
             Files.createDirectories(file.getParent());
             byte[] bytes = JSON.writeValueAsBytes(n);
