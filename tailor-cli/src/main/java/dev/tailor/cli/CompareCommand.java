@@ -50,16 +50,8 @@ public final class CompareCommand implements Callable<Integer> {
             + "full,partial,lora,dora,ia3,seq_bn,compacter,prompt); any of ${COMPLETION-CANDIDATES}",
             completionCandidates = TrainCommand.MethodNames.class)
     List<String> methods = new ArrayList<>(MethodSpec.DEFAULT_METHODS);
-    @Option(names = "--train-layers", description = "partial: layer range FROM-TO (default: the upper half)")
-    String trainLayers;
-    @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
-    List<String> trainModules = new ArrayList<>();
-    @Option(names = "--bias-norm-only", description = "partial: train only norms and biases (BitFit)")
-    boolean biasNormOnly;
-    @Option(names = "--train-embeddings", description = "partial: also train the input embeddings")
-    boolean trainEmbeddings;
-    @Option(names = "--train-head", description = "partial: also train the final norm and lm_head")
-    boolean trainHead;
+    @Mixin
+    PartialPlanOptions partial = new PartialPlanOptions();
     @Option(names = "--steps", defaultValue = "100", description = "updates per method (default ${DEFAULT-VALUE})")
     int steps;
     @Option(names = "--seq-len", defaultValue = "128", description = "tokens per packed sequence (default ${DEFAULT-VALUE})")
@@ -142,11 +134,7 @@ public final class CompareCommand implements Callable<Integer> {
 
     /** What {@code --method partial} trains: the flags' plan, or null for the default (the upper half). */
     private FreezePlan partialPlan() {
-        if (trainLayers == null && trainModules.isEmpty() && !biasNormOnly && !trainEmbeddings && !trainHead) {
-            return null;
-        }
-        return new FreezePlan(false, trainLayers == null ? null : FreezePlan.parseLayers(trainLayers), trainModules,
-                biasNormOnly, trainEmbeddings, trainHead);
+        return partial.unset() ? null : partial.plan();
     }
 
     private ComparisonSpec.Projection projection(Path modelDir) {

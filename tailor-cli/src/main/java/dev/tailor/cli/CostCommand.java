@@ -14,13 +14,13 @@ import dev.tailor.cost.HardwareProfile;
 import dev.tailor.cost.HardwareProfiles;
 import dev.tailor.cost.MachineCalibration;
 import dev.tailor.cost.Precision;
-import dev.tailor.train.FreezePlan;
 import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.data.DataConfig;
 import dev.tailor.train.data.DatasetFormat;
 import dev.tailor.train.optim.OptimizerType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -51,16 +51,8 @@ public final class CostCommand implements Callable<Integer> {
             + "${COMPLETION-CANDIDATES}; repeat it or give a comma list to compare several (default full); each method's "
             + "options follow the others", completionCandidates = TrainCommand.MethodNames.class)
     List<String> methods = new ArrayList<>(List.of("full"));
-    @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
-    String trainLayers;
-    @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
-    List<String> trainModules = new ArrayList<>();
-    @Option(names = "--bias-norm-only", description = "partial: train only norms and biases (BitFit)")
-    boolean biasNormOnly;
-    @Option(names = "--train-embeddings", description = "partial: also train the input embeddings")
-    boolean trainEmbeddings;
-    @Option(names = "--train-head", description = "partial: also train the final norm and lm_head")
-    boolean trainHead;
+    @Mixin
+    PartialPlanOptions partial = new PartialPlanOptions();
     @Option(names = "--seq-len", defaultValue = "512", description = "tokens per packed sequence (default ${DEFAULT-VALUE})")
     int seqLen;
     @Option(names = "--batch-size", defaultValue = "4", description = "sequences per micro-batch (default ${DEFAULT-VALUE})")
@@ -152,7 +144,7 @@ public final class CostCommand implements Callable<Integer> {
         Map<String, Map<String, List<String>>> given = MethodFlags.given(spec, methods, err);
         List<CostEstimate> estimates = new ArrayList<>();
         for (String name : methods) {
-            TrainingMethod method = TrainingMethod.of(name, name.equals("partial") ? partialPlan() : null,
+            TrainingMethod method = TrainingMethod.of(name, name.equals("partial") ? partial.plan() : null,
                     given.get(name));
             estimates.add(CostModel.estimate(base, method, settings));
         }
@@ -194,9 +186,4 @@ public final class CostCommand implements Callable<Integer> {
         }
     }
 
-    /** What {@code --method partial} trains. */
-    private FreezePlan partialPlan() {
-        return new FreezePlan(false, trainLayers == null ? null : FreezePlan.parseLayers(trainLayers), trainModules,
-                biasNormOnly, trainEmbeddings, trainHead);
-    }
 }

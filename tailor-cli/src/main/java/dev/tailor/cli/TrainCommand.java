@@ -6,19 +6,17 @@ import dev.tailor.train.optim.OptimizerType;
 import dev.tailor.train.optim.ScheduleType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.tensor.DType;
-import dev.tailor.train.FreezePlan;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.TrainOptions;
 import dev.tailor.train.data.DataConfig;
 import dev.tailor.train.data.DatasetFormat;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code tailor train}: full or partial fine-tuning, or training from scratch. */
@@ -55,16 +53,8 @@ public final class TrainCommand implements Callable<Integer> {
             + "${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}); each method's options follow the others",
             completionCandidates = MethodNames.class)
     String method;
-    @Option(names = "--train-layers", description = "partial: layer range FROM-TO, e.g. 6-7")
-    String trainLayers;
-    @Option(names = "--train-modules", split = ",", description = "partial: module globs, e.g. mlp.*,self_attn.o_proj")
-    List<String> trainModules = new ArrayList<>();
-    @Option(names = "--bias-norm-only", description = "partial: train only norms and biases (BitFit)")
-    boolean biasNormOnly;
-    @Option(names = "--train-embeddings", description = "partial: also train the input embeddings")
-    boolean trainEmbeddings;
-    @Option(names = "--train-head", description = "partial: also train the final norm and lm_head")
-    boolean trainHead;
+    @Mixin
+    PartialPlanOptions partial = new PartialPlanOptions();
     @Option(names = {"-o", "--output"}, required = true, description = "output directory")
     Path output;
     @Option(names = "--lr", defaultValue = "1e-4", description = "peak learning rate (default ${DEFAULT-VALUE})")
@@ -130,7 +120,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             default -> throw new IllegalArgumentException("--init must be pretrained or random, got " + init);
         };
-        TrainingMethod trainingMethod = TrainingMethod.of(method, method.equals("partial") ? partialPlan() : null,
+        TrainingMethod trainingMethod = TrainingMethod.of(method, method.equals("partial") ? partial.plan() : null,
                 MethodFlags.given(spec, method, err));
         TrainOptions options = new TrainOptions(steps, epochs, gradAccum, lr, warmupSteps, ScheduleType.parse(schedule),
                 weightDecay, maxGradNorm, OptimizerType.parse(optimizer), evalEvery, saveEvery, keepCheckpoints,
@@ -144,11 +134,6 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** What {@code --method partial} trains. */
-    private FreezePlan partialPlan() {
-        return new FreezePlan(false, trainLayers == null ? null : FreezePlan.parseLayers(trainLayers), trainModules,
-                biasNormOnly, trainEmbeddings, trainHead);
-    }
 
     /** The names {@code --method} accepts, for its help. */
     static final class MethodNames implements Iterable<String> {
