@@ -7,6 +7,7 @@ import dev.tailor.Shared;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorSource;
+import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.ModelConfig;
@@ -88,12 +89,16 @@ class GgufModelTest {
         assertEquals(20, checked);
     }
 
-    /** The F32 file's tensors, Q/K rows put back in Hugging Face's order, are the safetensors model's, bit for bit. */
+    /**
+     * The F32 file's config and tensors, Q/K rows put back in Hugging Face's order, are the safetensors model's, bit
+     * for bit, so the two have one base fingerprint.
+     */
     @Test
     void f32GgufEqualsTheSafetensorsModel() {
         Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-f32.gguf");
         Path hf = Shared.require("models/tiny-llama");
         assertEquals(ModelConfig.load(hf), ModelConfig.load(gguf));
+        assertEquals(BaseFingerprint.compute(hf), BaseFingerprint.compute(gguf));
         try (TensorSource a = ModelFiles.open(hf); TensorSource b = GgufTensorSource.open(gguf)) {
             assertEquals(a.names(), b.names());
             for (String name : a.names()) {
