@@ -15,6 +15,7 @@ import dev.tailor.adapt.lora.LoraCombine;
 import dev.tailor.adapt.lora.LoraModel;
 import dev.tailor.adapt.lora.MajoritySignMethod;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.ModelExport;
 import picocli.CommandLine;
@@ -183,7 +184,7 @@ public final class AdaptersCommand implements Runnable {
                 var merged = AdapterMerge.merge(base.weights(), AdapterStack.sites(AdapterStack.load(adapters, dir, force)));
                 DType dtype = saveDtype.equalsIgnoreCase("base") ? base.weights().embed().dtype()
                         : DType.fromSafetensors(saveDtype.toUpperCase());
-                ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("config.json").toFile());
+                ObjectNode config = ModelConfig.json(dir);
                 ModelExport.save(output, config, merged, dtype, dir);
             }
             System.err.println("merged model saved to " + output);

@@ -45,7 +45,8 @@ public final class CostCommand implements Callable<Integer> {
 
     @Option(names = "--config", description = "the model's config.json (the weights need not exist)")
     Path config;
-    @Option(names = {"-m", "--model"}, description = "model directory or cached ORG/NAME[@REVISION]")
+    @Option(names = {"-m", "--model"},
+            description = "model directory, GGUF file, cached ORG/NAME[@REVISION] or ollama:NAME[:TAG]")
     String model;
     @Option(names = "--method", split = ",", description = "full, partial, or an adapter method: "
             + "${COMPLETION-CANDIDATES}; repeat it or give a comma list to compare several (default full); each method's "

@@ -34,8 +34,8 @@ public final class ServeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = {"-m", "--model"}, paramLabel = "<spec>",
-            description = "model directory, or ORG/NAME[@REVISION] already in the Hugging Face cache (required, here "
-                    + "or in --config)")
+            description = "model directory, GGUF file, ORG/NAME[@REVISION] already in the Hugging Face cache or "
+                    + "ollama:NAME[:TAG] (required, here or in --config)")
     String model;
 
     @Option(names = "--config", paramLabel = "FILE",

@@ -30,7 +30,7 @@ class FloorPlanTest {
     /** From the ground up; a package may depend on its own floor and the ones below. */
     private static final List<List<String>> FLOORS = List.of(
             List.of("dev.tailor.tensor"),
-            List.of("dev.tailor.io"),
+            List.of("dev.tailor.io", "dev.tailor.io.gguf"),
             List.of("dev.tailor.tokenizer"),
             List.of("dev.tailor.model", "dev.tailor.model.site", "dev.tailor.hub"),
             List.of("dev.tailor.adapt", "dev.tailor.generate"),

@@ -3,6 +3,7 @@ package dev.tailor.cost;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.model.ConfigException;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.train.ModelExport;
@@ -25,12 +26,16 @@ public record CostBase(ModelConfig config, ObjectNode configJson, String name, P
 
     /**
      * The base at {@code path}: a model directory (its {@code config.json}; its tokenizer files count in a fine-tuned
-     * model's size) or a bare {@code config.json}.
+     * model's size), a GGUF file (the config its metadata describes) or a bare {@code config.json}.
      *
      * @param name how adapters would record it, or null for the path
      * @throws ConfigException naming the file and the field that is missing, wrong or unsupported
      */
     public static CostBase read(Path path, String name) {
+        if (GgufFile.isGguf(path)) {
+            ObjectNode json = ModelConfig.json(path);
+            return new CostBase(ModelConfig.parse(path, json), json, name != null ? name : path.toString(), null);
+        }
         boolean dir = Files.isDirectory(path);
         Path file = dir ? path.resolve("config.json") : path;
         JsonNode root;

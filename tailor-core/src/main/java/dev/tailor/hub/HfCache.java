@@ -45,7 +45,7 @@ public record HfCache(Path root) {
         return Optional.ofNullable(env.get(key)).filter(v -> !v.isBlank());
     }
 
-    private static Path expandHome(String path, Path home) {
+    static Path expandHome(String path, Path home) {
         if (path.equals("~")) {
             return home;
         }

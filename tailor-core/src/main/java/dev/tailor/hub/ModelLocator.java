@@ -1,5 +1,7 @@
 package dev.tailor.hub;
 
+import dev.tailor.io.gguf.GgufFile;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,28 +9,43 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Turns what a user typed for a model into a directory: a path to a model directory, or a repo id
- * {@code org/name} (optionally {@code org/name@revision}) found in the Hugging Face cache.
+ * Turns what a user typed for a model into the path of its files: a model directory, a GGUF file, a repo id
+ * {@code org/name} (optionally {@code org/name@revision}) found in the Hugging Face cache, or
+ * {@code ollama:NAME[:TAG]}, the GGUF file of a model in Ollama's store.
  *
- * @param cache the hub cache to look in
+ * @param cache  the hub cache to look in
+ * @param ollama Ollama's model store, or null when {@code ollama:} names are not looked up
  */
-public record ModelLocator(HfCache cache) {
+public record ModelLocator(HfCache cache, OllamaStore ollama) {
+
+    /** A locator of directories, GGUF files and the Hugging Face cache, without an Ollama store. */
+    public ModelLocator(HfCache cache) {
+        this(cache, null);
+    }
 
     /**
      * Resolves a model spec.
      *
-     * @param spec a directory, {@code org/name} or {@code org/name@revision}
-     * @return the directory holding the model's files
-     * @throws HubException saying the spec is neither a directory nor a cached repo, and how to download it
+     * @param spec a directory, a GGUF file, {@code org/name}, {@code org/name@revision} or
+     *             {@code ollama:NAME[:TAG]}
+     * @return the directory holding the model's files, or the GGUF file
+     * @throws HubException saying the spec is neither a directory, a GGUF file nor a cached repo or Ollama model, and
+     *                      how to download it
      */
     public Path resolve(String spec) {
+        if (spec.startsWith(OllamaStore.PREFIX)) {
+            if (ollama == null) {
+                throw new HubException("\"" + spec + "\": no Ollama store is configured");
+            }
+            return ollama.resolve(spec.substring(OllamaStore.PREFIX.length()));
+        }
         Path asPath = Path.of(spec);
-        if (Files.isDirectory(asPath)) {
+        if (Files.isDirectory(asPath) || GgufFile.isGguf(asPath)) {
             return asPath;
         }
         if (Files.exists(asPath)) {
-            throw new HubException(spec + ": is a file; a model is a directory (config.json, *.safetensors, "
-                    + "tokenizer.json) or a repo id ORG/NAME");
+            throw new HubException(spec + ": is neither a GGUF file nor a model directory (config.json, "
+                    + "*.safetensors, tokenizer.json); a model is one of those, a repo id ORG/NAME or ollama:NAME[:TAG]");
         }
         int at = spec.indexOf('@');
         String id = at < 0 ? spec : spec.substring(0, at);

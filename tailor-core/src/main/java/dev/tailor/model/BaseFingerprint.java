@@ -1,6 +1,5 @@
 package dev.tailor.model;
 
-import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,10 +47,10 @@ public final class BaseFingerprint {
     private BaseFingerprint() {
     }
 
-    /** Fingerprint of the model in {@code dir} ({@code config.json} and its safetensors weights). */
+    /** Fingerprint of the model in {@code dir} ({@code config.json} and its safetensors weights), or of a GGUF file. */
     public static String compute(Path dir) {
         ModelConfig config = ModelConfig.load(dir);
-        try (TensorSource tensors = ModelFiles.open(dir)) {
+        try (TensorSource tensors = LlamaModel.openWeights(dir)) {
             return compute(config, tensors);
         }
     }

@@ -10,6 +10,8 @@ import dev.tailor.model.site.SublayerHook;
 import dev.tailor.model.site.SublayerSite;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.TensorSource;
+import dev.tailor.io.gguf.GgufFile;
+import dev.tailor.io.gguf.GgufTensorSource;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
@@ -201,13 +203,23 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static LlamaModel load(Path dir) {
         ModelConfig config = ModelConfig.load(dir);
-        TensorSource source = ModelFiles.open(dir);
+        TensorSource source = openWeights(dir);
         try {
             return new LlamaModel(config, LlamaWeights.bind(config, source), source);
         } catch (RuntimeException e) {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * The weights of a model: the safetensors of a model directory, or the tensors of a GGUF file under their
+     * Hugging Face names ({@link GgufTensorSource}).
+     *
+     * @throws dev.tailor.io.TensorFormatException naming the file and what is wrong with it
+     */
+    public static TensorSource openWeights(Path dir) {
+        return GgufFile.isGguf(dir) ? GgufTensorSource.open(dir) : ModelFiles.open(dir);
     }
 
     /** The architecture. */

@@ -3,6 +3,9 @@ package dev.tailor.model;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.io.gguf.GgufConfig;
+import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.model.site.LinearSite;
 import dev.tailor.model.site.Width;
 
@@ -78,14 +81,47 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         return attentionBias && (site == LinearSite.Q_PROJ || site == LinearSite.K_PROJ || site == LinearSite.V_PROJ);
     }
 
-    /** Reads {@code dir/config.json}; anything after its one JSON object is an error. */
+    /**
+     * Reads {@code dir/config.json} (anything after its one JSON object is an error), or the metadata of a GGUF file
+     * when {@code dir} is one.
+     */
     public static ModelConfig load(Path dir) {
+        if (GgufFile.isGguf(dir)) {
+            return parse(dir, json(dir));
+        }
         Path file = dir.resolve("config.json");
         if (Files.isDirectory(file)) {
             throw new ConfigException(file + ": is a directory, not a file");
         }
         try {
             return parse(file, JSON.readTree(Files.readAllBytes(file)));
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": not found (a model directory needs config.json)");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The {@code config.json} of a model directory as JSON, or the one a GGUF file's metadata describes
+     * ({@link GgufConfig#huggingFace}).
+     *
+     * @throws ConfigException naming the file when it is missing or not a JSON object
+     * @throws dev.tailor.io.TensorFormatException naming the GGUF file and what is wrong with it
+     */
+    public static ObjectNode json(Path dir) {
+        if (GgufFile.isGguf(dir)) {
+            try (GgufFile gguf = GgufFile.open(dir)) {
+                return GgufConfig.huggingFace(gguf);
+            }
+        }
+        Path file = dir.resolve("config.json");
+        try {
+            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+            if (root instanceof ObjectNode object) {
+                return object;
+            }
+            throw new ConfigException(file + ": not a JSON object");
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": not found (a model directory needs config.json)");
         } catch (IOException e) {

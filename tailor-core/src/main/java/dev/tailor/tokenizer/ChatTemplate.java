@@ -9,6 +9,8 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.gguf.GgufFile;
 import jinjava.javax.el.CompositeELResolver;
 
 import java.io.IOException;
@@ -115,6 +117,9 @@ public final class ChatTemplate {
      * @throws ChatTemplateException naming the file when it is missing, unreadable or has no template
      */
     public static ChatTemplate load(Path tokenizerConfigDir, Clock clock) {
+        if (GgufFile.isGguf(tokenizerConfigDir)) {
+            return loadGguf(tokenizerConfigDir, clock);
+        }
         Path configFile = tokenizerConfigDir.resolve("tokenizer_config.json");
         Path jinjaFile = tokenizerConfigDir.resolve("chat_template.jinja");
         JsonNode config = JSON.createObjectNode();
@@ -142,6 +147,22 @@ public final class ChatTemplate {
         throw new ChatTemplateException("no chat template: " + configFile
                 + (Files.exists(configFile) ? " has no \"chat_template\"" : " does not exist")
                 + " and there is no " + jinjaFile);
+    }
+
+    /**
+     * The template of a GGUF file: {@code tokenizer.chat_template}, with its special tokens from
+     * {@code tokenizer.ggml.*}.
+     */
+    private static ChatTemplate loadGguf(Path path, Clock clock) {
+        try (GgufFile file = GgufFile.open(path)) {
+            if (!file.metadata().has("tokenizer.chat_template")) {
+                throw new ChatTemplateException("no chat template: " + path + " has no tokenizer.chat_template");
+            }
+            return new ChatTemplate(path + " (tokenizer.chat_template)", file.metadata().string(
+                    "tokenizer.chat_template"), GgufVocabulary.specialTokens(file), clock, Limits.fromSystemProperties());
+        } catch (TensorFormatException | TokenizerException e) {
+            throw new ChatTemplateException(e.getMessage(), e);
+        }
     }
 
     /**

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.gguf.GgufFile;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,7 +13,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** Loads tokenizers from a model directory ({@code tokenizer.json} and, if present, {@code tokenizer_config.json}). */
+/**
+ * Loads tokenizers from a model directory ({@code tokenizer.json} and, if present, {@code tokenizer_config.json}), or
+ * from a GGUF file's metadata.
+ */
 public final class Tokenizers {
     /** The file name of the tokenizer definition. */
     public static final String TOKENIZER_JSON = "tokenizer.json";
@@ -35,6 +40,9 @@ public final class Tokenizers {
      *                            the vocabulary does not have; the message names the file and field
      */
     public static BpeTokenizer load(Path dir) {
+        if (GgufFile.isGguf(dir)) {
+            return loadGguf(dir);
+        }
         Path file = dir.resolve(TOKENIZER_JSON);
         if (!Files.isRegularFile(file)) {
             throw new TokenizerException(file + ": not found (a tokenizer directory must hold " + TOKENIZER_JSON + ")");
@@ -52,6 +60,21 @@ public final class Tokenizers {
         }
         Path configFile = dir.resolve(TOKENIZER_CONFIG_JSON);
         return build(new TokenizerJson(file), root, TokenizerConfig.read(configFile, JSON), configFile);
+    }
+
+    /**
+     * The tokenizer of a GGUF file, built from its {@code tokenizer.ggml.*} metadata as the model's own
+     * {@code tokenizer.json} would build it ({@link GgufVocabulary}).
+     *
+     * @throws TokenizerException naming the file and the key that is missing or unsupported
+     */
+    private static BpeTokenizer loadGguf(Path path) {
+        try (GgufFile file = GgufFile.open(path)) {
+            GgufVocabulary.Built built = GgufVocabulary.build(file);
+            return build(new TokenizerJson(path), built.tokenizerJson(), built.config(), path);
+        } catch (TensorFormatException e) {
+            throw new TokenizerException(e.getMessage(), e);
+        }
     }
 
     private static BpeTokenizer build(TokenizerJson reader, JsonNode root, TokenizerConfig config, Path configFile) {

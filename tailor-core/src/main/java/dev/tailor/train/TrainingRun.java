@@ -263,7 +263,7 @@ public final class TrainingRun {
             }
             case Base.Pretrained p -> {
                 LlamaModel llama = LlamaModel.load(p.dir());
-                ObjectNode json = (ObjectNode) JSON.readTree(p.dir().resolve("config.json").toFile());
+                ObjectNode json = ModelConfig.json(p.dir());
                 yield new OpenBase(llama.config(), json, llama.weights(), Tokenizers.load(p.dir()), chatTemplate(p.dir()),
                         p.dir(), llama.weights().embed().dtype(), p.name(), llama);
             }

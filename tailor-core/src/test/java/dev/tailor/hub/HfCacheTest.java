@@ -89,7 +89,7 @@ class HfCacheTest {
                 assertThrows(HubException.class, () -> locator.resolve("no-such-dir")).getMessage());
         Path file = Files.writeString(tmp.resolve("f.txt"), "x");
         assertTrue(assertThrows(HubException.class, () -> locator.resolve(file.toString())).getMessage()
-                .contains("is a file"));
+                .contains("is neither a GGUF file nor a model directory"));
         assertThrows(HubException.class, () -> cache.refFile(RepoId.parse("org/name"), "../../../etc"));
     }
 

@@ -1,0 +1,72 @@
+package dev.tailor.cli;
+
+import dev.tailor.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code --model FILE.gguf} on the command line. */
+class GgufCommandTest {
+    @TempDir
+    Path dir;
+
+    private final StringWriter err = new StringWriter();
+
+    private Run run(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            CommandLine cl = TailorCommand.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            return new Run(cl.execute(args), out.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    private record Run(int code, String out) {
+    }
+
+    /** The F32 GGUF holds the safetensors model's weights and vocabulary, so it continues a prompt identically. */
+    @Test
+    void generateFromAGgufFileContinuesAsTheSafetensorsModel() {
+        Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-f32.gguf");
+        Path hf = Shared.require("models/tiny-llama");
+        Run fromGguf = run("generate", "--model", gguf.toString(), "--prompt", "Once upon a time", "--max-tokens", "12");
+        assertEquals(0, fromGguf.code(), err.toString());
+        Run fromHf = run("generate", "--model", hf.toString(), "--prompt", "Once upon a time", "--max-tokens", "12");
+        assertEquals(0, fromHf.code(), err.toString());
+        assertFalse(fromGguf.out().isBlank());
+        assertEquals(fromHf.out(), fromGguf.out());
+    }
+
+    @Test
+    void costReadsTheConfigOfAGgufFile() {
+        Path gguf = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-q4_k_m.gguf");
+        Run r = run("cost", "--model", gguf.toString(), "--method", "lora", "--json");
+        assertEquals(0, r.code(), err.toString());
+        assertTrue(r.out().contains("\"lora\""), r.out());
+    }
+
+    @Test
+    void aDamagedGgufFileIsOneLineOfBadInput() throws Exception {
+        Path bad = Files.writeString(dir.resolve("broken.gguf"), "GGUF but not really");
+        Run r = run("generate", "--model", bad.toString(), "--prompt", "hi");
+        assertEquals(2, r.code(), err.toString());
+        assertTrue(err.toString().contains(bad.toString()), err.toString());
+        assertEquals(1, err.toString().strip().lines().count(), err.toString());
+    }
+}

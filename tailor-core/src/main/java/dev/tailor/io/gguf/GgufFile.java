@@ -1,0 +1,144 @@
+package dev.tailor.io.gguf;
+
+import dev.tailor.io.TensorFormatException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A memory-mapped GGUF file (version 3, little-endian): header, typed metadata, tensor infos, then the tensor data
+ * at {@code general.alignment} (default 32). Tensors are sliced out of the mapping, never copied.
+ */
+public final class GgufFile implements AutoCloseable {
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final GgufMetadata metadata;
+    private final Map<String, GgufTensor> tensors;
+    private final int alignment;
+
+    private GgufFile(Path path, Arena arena, MemorySegment data, GgufParser.Header header) {
+        this.path = path;
+        this.arena = arena;
+        this.data = data;
+        this.metadata = header.metadata();
+        this.tensors = header.tensors();
+        this.alignment = header.alignment();
+    }
+
+    /**
+     * True if {@code path} is a regular file that is, or says it is, a GGUF file: it starts with {@code GGUF} or its
+     * name ends in {@code .gguf} (so a damaged {@code .gguf} file is reported as a damaged GGUF file).
+     */
+    public static boolean isGguf(Path path) {
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
+        if (path.getFileName() != null
+                && path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")) {
+            return true;
+        }
+        try (InputStream in = Files.newInputStream(path)) {
+            return Arrays.equals(in.readNBytes(4), "GGUF".getBytes(StandardCharsets.US_ASCII));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Maps and validates a GGUF file: every count, length and offset of the header is checked against the file's
+     * size, and every tensor's data against the data section, before anything is used.
+     *
+     * @throws TensorFormatException naming the file (and the key or tensor) and what is wrong
+     */
+    public static GgufFile open(Path path) {
+        if (Files.isDirectory(path)) {
+            throw new TensorFormatException(path + ": is a directory, not a GGUF file");
+        }
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment all = size == 0 ? MemorySegment.NULL.reinterpret(0)
+                    : plainView(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena);
+            GgufParser.Header header = GgufParser.parse(path, all);
+            MemorySegment data = header.dataStart() >= size ? all.asSlice(size) : all.asSlice(header.dataStart());
+            return new GgufFile(path, arena, data, header);
+        } catch (IOException e) {
+            arena.close();
+            throw new TensorFormatException(path + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The mapping seen as a plain native segment of the same memory and lifetime, as
+     * {@code SafetensorsFile} maps: the kernels' vector loads are compiled for the segment classes they meet, and a
+     * mapped segment beside the native and heap ones makes every load slower. Weights are only ever native segments
+     * of one class, or heap arrays.
+     */
+    private static MemorySegment plainView(MemorySegment mapped, Arena arena) {
+        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null);
+    }
+
+    /** The path this file was mapped from. */
+    public Path path() {
+        return path;
+    }
+
+    /** The metadata. */
+    public GgufMetadata metadata() {
+        return metadata;
+    }
+
+    /** The alignment of the tensor data. */
+    public int alignment() {
+        return alignment;
+    }
+
+    /** The tensor infos, in file order. */
+    public Collection<GgufTensor> tensors() {
+        return tensors.values();
+    }
+
+    /** True if a tensor of that name exists. */
+    public boolean contains(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /**
+     * The info of a tensor.
+     *
+     * @throws TensorFormatException naming the file and the tensor when it is missing
+     */
+    public GgufTensor tensor(String name) {
+        GgufTensor t = tensors.get(name);
+        if (t == null) {
+            throw new TensorFormatException(path + ": missing tensor " + name);
+        }
+        return t;
+    }
+
+    /** The tensor's bytes, in place (memory-mapped). */
+    public MemorySegment data(GgufTensor tensor) {
+        return data.asSlice(tensor.offset(), tensor.bytes());
+    }
+
+    /** Unmaps the file. */
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

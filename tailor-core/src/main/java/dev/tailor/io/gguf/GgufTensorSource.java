@@ -1,0 +1,173 @@
+package dev.tailor.io.gguf;
+
+import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.TensorInfo;
+import dev.tailor.io.TensorSource;
+import dev.tailor.tensor.DType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The tensors of a GGUF model under their Hugging Face names and in Hugging Face's layout, so the model binds as a
+ * safetensors checkpoint does. F32, F16 and BF16 tensors are read in place from the mapping; quantized ones are
+ * widened to F32 once, when first read ({@link GgmlDequantizer}); for llama and mistral the rows of Q and K are put
+ * back in Hugging Face's order (llama.cpp's converter interleaves each head's two RoPE halves), a copy of the
+ * permuted tensors only.
+ */
+public final class GgufTensorSource implements TensorSource {
+    private final GgufFile file;
+    private final Map<String, Entry> entries;
+    private final Arena arena = Arena.ofShared();
+    private final Map<String, MemorySegment> materialized = new HashMap<>();
+
+    /** One tensor: its GGUF info, its Hugging Face info, and how many rows make one head when permuted (else 0). */
+    private record Entry(GgufTensor gguf, TensorInfo info, int permutedHeads) {
+        boolean inPlace() {
+            return gguf.type().isFloat() && permutedHeads == 0;
+        }
+    }
+
+    private GgufTensorSource(GgufFile file, Map<String, Entry> entries) {
+        this.file = file;
+        this.entries = entries;
+    }
+
+    /**
+     * Opens a GGUF model file.
+     *
+     * @throws TensorFormatException naming the file and what is wrong with it, or the tensor whose rows cannot be
+     *                               split into its heads
+     */
+    public static GgufTensorSource open(Path path) {
+        GgufFile file = GgufFile.open(path);
+        try {
+            return new GgufTensorSource(file, entries(file));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    private static Map<String, Entry> entries(GgufFile file) {
+        String arch = GgufConfig.architecture(file);
+        boolean permuted = GgufConfig.permutesQueryKey(arch);
+        int heads = file.metadata().positiveInt(arch + ".attention.head_count");
+        int kvHeads = file.metadata().has(arch + ".attention.head_count_kv")
+                ? file.metadata().positiveInt(arch + ".attention.head_count_kv") : heads;
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (GgufTensor t : file.tensors()) {
+            if (t.name().equals(GgufNames.ROPE_FREQS)) {
+                continue;
+            }
+            String name = GgufNames.huggingFace(t.name());
+            int permutedHeads = 0;
+            if (permuted && GgufNames.isQueryOrKey(t.name())) {
+                permutedHeads = GgufNames.isKey(t.name()) ? kvHeads : heads;
+                long rows = t.shape()[0];
+                if (rows % (2L * permutedHeads) != 0) {
+                    throw new TensorFormatException(file.path() + ": tensor " + t.name() + " has " + rows
+                            + " rows, which do not split into " + permutedHeads + " heads of two RoPE halves");
+                }
+            }
+            DType dtype = switch (t.type()) {
+                case F16 -> DType.F16;
+                case BF16 -> DType.BF16;
+                default -> DType.F32;
+            };
+            long bytes = t.type().isFloat() ? t.bytes() : Math.multiplyExact(t.elementCount(), 4L);
+            long begin = t.type().isFloat() && permutedHeads == 0 ? t.offset() : 0;
+            entries.put(name, new Entry(t, new TensorInfo(name, dtype, t.shape(), begin, begin + bytes),
+                    permutedHeads));
+        }
+        return Collections.unmodifiableMap(entries);
+    }
+
+    /** The GGUF file. */
+    public GgufFile file() {
+        return file;
+    }
+
+    @Override
+    public Set<String> names() {
+        return entries.keySet();
+    }
+
+    @Override
+    public boolean contains(String name) {
+        return entries.containsKey(name);
+    }
+
+    @Override
+    public TensorInfo info(String name) {
+        return entry(name).info();
+    }
+
+    @Override
+    public MemorySegment data(String name) {
+        Entry e = entry(name);
+        if (e.inPlace()) {
+            return file.data(e.gguf());
+        }
+        synchronized (materialized) {
+            return materialized.computeIfAbsent(name, n -> materialize(e));
+        }
+    }
+
+    private MemorySegment materialize(Entry e) {
+        GgufTensor t = e.gguf();
+        MemorySegment src = file.data(t);
+        MemorySegment dst = arena.allocate(e.info().byteSize(), 64);
+        long rows = t.elementCount() / t.dims()[0];
+        long cols = t.dims()[0];
+        long srcRow = t.type().bytesFor(cols);
+        long dstRow = e.info().byteSize() / rows;
+        for (long r = 0; r < rows; r++) {
+            long from = e.permutedHeads() == 0 ? r : storedRow(r, rows / e.permutedHeads());
+            MemorySegment in = src.asSlice(from * srcRow, srcRow);
+            MemorySegment out = dst.asSlice(r * dstRow, dstRow);
+            if (t.type().isFloat()) {
+                out.copyFrom(in);
+            } else {
+                GgmlDequantizer.toFloat(in, t.type(), cols, out);
+            }
+        }
+        return dst;
+    }
+
+    /**
+     * The stored row of Hugging Face row {@code row}: the converter reshapes each head's rows as [2, half] and
+     * stores them as [half, 2], so row {@code i} of half {@code j} is stored at {@code 2i + j}.
+     */
+    static long storedRow(long row, long rowsPerHead) {
+        long half = rowsPerHead / 2;
+        long head = row / rowsPerHead;
+        long within = row % rowsPerHead;
+        return head * rowsPerHead + 2 * (within % half) + within / half;
+    }
+
+    private Entry entry(String name) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            throw new TensorFormatException(file.path() + ": missing tensor " + name);
+        }
+        return e;
+    }
+
+    @Override
+    public Path file(String name) {
+        return file.path();
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+        file.close();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.tailor.io.gguf;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.GoldenTensors;
+import dev.tailor.Shared;
+import dev.tailor.io.ModelFiles;
+import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.TensorSource;
+import dev.tailor.model.BaseFingerprint;
+import dev.tailor.model.CausalLmLoss;
+import dev.tailor.model.LlamaModel;
+import dev.tailor.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * GGUF models made by llama.cpp's converter and quantizer against logits and losses computed from the same files
+ * by independent implementations, and against the safetensors model they were converted from.
+ */
+class GgufModelTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The F32 file against the safetensors model's golden (its README: they are identical), the others their own. */
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "f16", "q8_0", "q4_0"})
+    void tinyLlamaLogitsAndLossMatchTheGoldens(String type) throws Exception {
+        Path model = Shared.require("models/tiny-llama-gguf/tiny-llama-" + type + ".gguf");
+        boolean f32 = type.equals("f32");
+        Path golden = Shared.require(f32 ? "golden/tiny-llama/forward.safetensors"
+                : "golden/tiny-llama-gguf/golden-" + type + ".safetensors");
+        double loss = JSON.readTree(Shared.require(f32 ? "golden/tiny-llama/forward.json"
+                : "golden/tiny-llama-gguf/golden-" + type + ".json").toFile()).get("loss").asDouble();
+        checkForward(model, golden, loss, 1e-4, 1e-5);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"q4_k_m", "q5_k_m", "q6_k"})
+    void kQuantLogitsAndLossMatchTheGoldens(String type) throws Exception {
+        Path model = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-" + type + ".gguf");
+        Path golden = Shared.require("golden/tiny-llama-256-gguf-kquants/golden-" + type + ".safetensors");
+        double loss = JSON.readTree(Shared.require("golden/tiny-llama-256-gguf-kquants/golden-" + type + ".json")
+                .toFile()).get("loss").asDouble();
+        checkForward(model, golden, loss, 1e-4, 1e-5);
+    }
+
+    /**
+     * Every tensor of the K-quant files, widened to float32 in ggml's order, hashes to the SHA-256 of the values
+     * ggml's own {@code to_float} gives (and its first values and sum agree), so the widening is bit-exact.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"q4_k_m", "q5_k_m", "q6_k"})
+    void everyKQuantTensorDequantizesBitExactly(String type) throws Exception {
+        Path model = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-" + type + ".gguf");
+        JsonNode table = JSON.readTree(Shared.require("golden/tiny-llama-256-gguf-kquants/golden-" + type + ".json")
+                .toFile()).get("tensor_types");
+        int checked = 0;
+        try (GgufFile file = GgufFile.open(model); Arena arena = Arena.ofConfined()) {
+            for (JsonNode expected : table) {
+                GgufTensor t = file.tensor(expected.get("name").asText());
+                assertEquals(expected.get("type").asText(), t.type().name(), t.name());
+                MemorySegment values = arena.allocate(t.elementCount() * 4);
+                GgmlDequantizer.toFloat(file.data(t), t.type(), t.elementCount(), values);
+                float[] floats = values.toArray(ValueLayout.JAVA_FLOAT);
+                MemorySegment le = MemorySegment.ofArray(new byte[floats.length * 4]);
+                MemorySegment.copy(floats, 0, le, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
+                        java.nio.ByteOrder.LITTLE_ENDIAN), 0, floats.length);
+                String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                        .digest(le.toArray(ValueLayout.JAVA_BYTE)));
+                for (int i = 0; i < 4; i++) {
+                    assertEquals((float) expected.get("dequant_first4").get(i).asDouble(), floats[i], t.name());
+                }
+                assertEquals(expected.get("dequant_sha256").asText(), hash, t.name() + " " + t.type());
+                checked++;
+            }
+        }
+        assertEquals(20, checked);
+    }
+
+    /**
+     * The F32 file's config and tensors, Q/K rows put back in Hugging Face's order, are the safetensors model's, bit
+     * for bit, so the two have one base fingerprint.
+     */
+    @Test
+    void f32GgufEqualsTheSafetensorsModel() {
+        Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-f32.gguf");
+        Path hf = Shared.require("models/tiny-llama");
+        assertEquals(ModelConfig.load(hf), ModelConfig.load(gguf));
+        assertEquals(BaseFingerprint.compute(hf), BaseFingerprint.compute(gguf));
+        try (TensorSource a = ModelFiles.open(hf); TensorSource b = GgufTensorSource.open(gguf)) {
+            assertEquals(a.names(), b.names());
+            for (String name : a.names()) {
+                assertArrayEquals(a.info(name).shape(), b.info(name).shape(), name);
+                assertEquals(a.info(name).dtype(), b.info(name).dtype(), name);
+                assertEquals(-1, a.data(name).mismatch(b.data(name)), name);
+            }
+        }
+    }
+
+    private static void checkForward(Path modelFile, Path golden, double goldenLoss, double logitTolerance,
+                                     double lossTolerance) {
+        try (LlamaModel model = LlamaModel.load(modelFile); SafetensorsFile g = SafetensorsFile.open(golden)) {
+            int[][] ids = GoldenTensors.longs(g, "ids");
+            int[][] labels = GoldenTensors.longs(g, "labels");
+            int vocab = model.config().vocabSize();
+            var expected = g.data("logits");
+            double maxErr = 0;
+            CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+            for (int b = 0; b < ids.length; b++) {
+                int seq = ids[b].length;
+                float[] logits = model.logits(model.forward(model.newCache(seq), ids[b]), 0, seq);
+                for (int i = 0; i < seq * vocab; i++) {
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) b * seq * vocab + i);
+                    maxErr = Math.max(maxErr, Math.abs(e - logits[i]));
+                }
+                total = total.plus(CausalLmLoss.total(logits, vocab, labels[b]));
+            }
+            assertTrue(maxErr <= logitTolerance, modelFile.getFileName() + ": max abs logit error " + maxErr);
+            assertEquals(goldenLoss, total.mean(), lossTolerance, modelFile.getFileName() + ": loss");
+        }
+    }
+}
