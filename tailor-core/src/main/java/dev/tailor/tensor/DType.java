@@ -97,6 +97,31 @@ public enum DType {
     }
 
     /**
+     * The type of a GGUF tensor by its {@code ggml_type} id (ggml.h): F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q5_K 13,
+     * Q6_K 14, I8 24, I16 25, I32 26, I64 27, F64 28, BF16 30.
+     *
+     * @throws IllegalArgumentException naming an id this enum has no type for
+     */
+    public static DType fromGgml(int id) {
+        return switch (id) {
+            case 0 -> F32;
+            case 1 -> F16;
+            case 2 -> Q4_0;
+            case 8 -> Q8_0;
+            case 12 -> Q4_K;
+            case 13 -> Q5_K;
+            case 14 -> Q6_K;
+            case 24 -> I8;
+            case 25 -> I16;
+            case 26 -> I32;
+            case 27 -> I64;
+            case 28 -> F64;
+            case 30 -> BF16;
+            default -> throw new IllegalArgumentException("unsupported ggml tensor type " + id);
+        };
+    }
+
+    /**
      * The type named by a safetensors header ({@code "F32"}, {@code "BF16"} …).
      *
      * @throws IllegalArgumentException naming the unknown type (block-quantized names included: safetensors has none)

@@ -126,6 +126,12 @@ class QuantizationTest {
         assertFalse(DType.Q8_0.isWeightType());
         assertTrue(DType.Q8_0.hasKernels());
         assertFalse(DType.Q6_K.hasKernels());
+        assertEquals(DType.Q8_0, DType.fromGgml(8));
+        assertEquals(DType.Q4_0, DType.fromGgml(2));
+        assertEquals(DType.Q6_K, DType.fromGgml(14));
+        assertEquals(DType.BF16, DType.fromGgml(30));
+        IllegalArgumentException q41 = assertThrows(IllegalArgumentException.class, () -> DType.fromGgml(3));
+        assertTrue(q41.getMessage().contains("3"), q41.getMessage());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DType.fromSafetensors("Q8_0"));
         assertTrue(e.getMessage().contains("Q8_0"), e.getMessage());
