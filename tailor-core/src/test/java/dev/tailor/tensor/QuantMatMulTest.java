@@ -31,6 +31,9 @@ class QuantMatMulTest {
                     }
                 }
             }
+            for (int m = 1; m <= 70; m++) {
+                cases.add(Arguments.of(type, m, 160, 33));
+            }
             cases.add(Arguments.of(type, 64, 1536, 127));
             cases.add(Arguments.of(type, 1, 1536, 1537));
             cases.add(Arguments.of(type, 19, 1184, 45));
