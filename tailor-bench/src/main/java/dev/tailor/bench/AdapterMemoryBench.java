@@ -38,7 +38,7 @@ public final class AdapterMemoryBench {
             views.add(view);
         }
         double after = settledRssMib();
-        double baseMib = (double) shape.parameters() * shape.dtype().byteSize() / (1 << 20);
+        double baseMib = (double) shape.parameters() * shape.dtype().blockBytes() / shape.dtype().blockSize() / (1 << 20);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("mode", "adapters");
         r.put("impl", "tailor");

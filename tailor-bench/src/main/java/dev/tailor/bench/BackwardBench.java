@@ -17,8 +17,8 @@ import java.util.SplittableRandom;
  * model (sequence 256, batch 1): the attention projections, the MLP and the tied lm_head. Reports one
  * {@code RESULT {json}} line per op, shape and weight type, counting {@code 2·M·N·K} flops.
  *
- * <p>{@code inputGrad} is timed with F32 weights on the heap (trainable) and with F32 and BF16 weights in
- * native memory (as a memory-mapped base model); {@code weightGrad} has no weight operand and is timed once.
+ * <p>{@code inputGrad} is timed with F32 weights on the heap (trainable) and with F32, BF16, Q8_0 and Q4_0 weights
+ * in native memory (as a memory-mapped base model, quantized ones frozen); {@code weightGrad} has no weight operand and is timed once.
  * Each case is run for {@code warmSeconds}, then timed call by call for {@code measureSeconds} (at least
  * five calls), reporting the median and the best call.
  */
@@ -33,7 +33,8 @@ public final class BackwardBench {
 
     /** Where a case's weight lives and in which type. */
     private enum Weights {
-        HEAP_F32(DType.F32), NATIVE_F32(DType.F32), NATIVE_BF16(DType.BF16);
+        HEAP_F32(DType.F32), NATIVE_F32(DType.F32), NATIVE_BF16(DType.BF16), NATIVE_Q8_0(DType.Q8_0),
+        NATIVE_Q4_0(DType.Q4_0);
 
         final DType dtype;
 

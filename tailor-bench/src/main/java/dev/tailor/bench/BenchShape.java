@@ -21,7 +21,7 @@ import java.util.List;
  * @param newTokens decode: generated tokens
  * @param steps     measured repetitions
  * @param warmup    unmeasured repetitions first
- * @param dtype     weight type (F32, BF16, F16)
+ * @param dtype     weight type (F32, BF16, F16, or Q8_0/Q4_0: random weights quantized by ggml's reference quantizer)
  */
 public record BenchShape(int dim, int layers, int heads, int kvHeads, int ffn, int vocab, int seq, int batch,
                          int prompt, int newTokens, int steps, int warmup, DType dtype) {

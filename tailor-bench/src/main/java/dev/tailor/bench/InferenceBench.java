@@ -77,7 +77,7 @@ public final class InferenceBench {
         r.put("prompt_s", round(promptSeconds, 4));
         r.put("decode_tokens_per_s", round(shape.newTokens() / decodeSeconds, 2));
         r.put("ms_per_token", round(decodeSeconds / shape.newTokens() * 1e3, 3));
-        double bytesPerToken = (double) shape.parameters() * shape.dtype().byteSize();
+        double bytesPerToken = (double) shape.parameters() * shape.dtype().blockBytes() / shape.dtype().blockSize();
         r.put("weight_gb_per_s", round(bytesPerToken * shape.newTokens() / decodeSeconds / 1e9, 1));
         return finish(r);
     }

@@ -46,13 +46,19 @@ public final class MatmulBench {
      * @return the results, one map per shape and dtype, in print order
      */
     public static List<Map<String, Object>> run(int threads, double warmSeconds, double measureSeconds) {
+        return run(threads, warmSeconds, measureSeconds, List.of(DType.F32, DType.BF16));
+    }
+
+    /** {@link #run(int, double, double)} for the given weight types (float or Q8_0/Q4_0), each shape in each. */
+    public static List<Map<String, Object>> run(int threads, double warmSeconds, double measureSeconds,
+                                                List<DType> dtypes) {
         if (threads != Parallel.threads()) {
             throw new IllegalArgumentException("the kernel pool has " + Parallel.threads()
                     + " threads; start the JVM with -Dtailor.threads=" + threads + " to measure " + threads);
         }
         List<Map<String, Object>> results = new ArrayList<>();
         for (int[] s : SHAPES) {
-            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            for (DType dtype : dtypes) {
                 results.add(measure(s[0], s[1], s[2], dtype, warmSeconds, measureSeconds));
             }
         }
@@ -111,7 +117,7 @@ public final class MatmulBench {
             r.put("best_ms", round(best * 1e3, 3));
             r.put("gflops_median", round(flops / med / 1e9, 2));
             r.put("gflops_best", round(flops / best / 1e9, 2));
-            r.put("gbps_weights_median", round((double) n * k * dtype.byteSize() / med / 1e9, 2));
+            r.put("gbps_weights_median", round((double) n * dtype.bytesFor(k) / med / 1e9, 2));
             r.put("iters", sorted.length);
             r.put("threads", Parallel.threads());
             r.put("peak_rss_mib", round(ProcessStats.peakRssMib(), 1));
@@ -119,8 +125,14 @@ public final class MatmulBench {
         }
     }
 
-    /** A {@code [n, k]} weight with N(0, 1) entries in native memory, stored as {@code dtype}. */
+    /**
+     * A {@code [n, k]} weight with N(0, 1) entries in native memory, stored as {@code dtype} (Q8_0/Q4_0: quantized by
+     * ggml's reference quantizer).
+     */
     static WeightMatrix randomWeight(Arena arena, int n, int k, DType dtype, SplittableRandom rnd) {
+        if (dtype.isQuantized()) {
+            return WeightMatrix.quantize(randomWeight(arena, n, k, DType.F32, rnd), dtype, arena);
+        }
         long count = (long) n * k;
         MemorySegment seg = arena.allocate(count * dtype.byteSize(), 64);
         ValueLayout.OfFloat f32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -162,19 +174,25 @@ public final class MatmulBench {
     }
 
     /**
-     * Usage: {@code MatmulBench [--batch-invariant] [warmSeconds] [measureSeconds] [M K N ...]}; with shapes given,
-     * times only those (F32, BF16 and F16), inside {@link MatMul#batchInvariant} with {@code --batch-invariant}.
-     * Thread count comes from {@code -Dtailor.threads}.
+     * Usage: {@code MatmulBench [--batch-invariant] [--dtypes T,T…] [warmSeconds] [measureSeconds] [M K N ...]};
+     * with shapes given, times only those (in F32, BF16 and F16 unless {@code --dtypes} names others, e.g.
+     * {@code F32,Q8_0,Q4_0}), inside {@link MatMul#batchInvariant} with {@code --batch-invariant}. Thread count comes
+     * from {@code -Dtailor.threads}.
      */
     public static void main(String[] args) {
         boolean batchInvariant = args.length > 0 && args[0].equals("--batch-invariant");
         String[] rest = batchInvariant ? Arrays.copyOfRange(args, 1, args.length) : args;
+        List<DType> dtypes = List.of(DType.F32, DType.BF16, DType.F16);
+        if (rest.length > 1 && rest[0].equals("--dtypes")) {
+            dtypes = Arrays.stream(rest[1].split(",")).map(DType::valueOf).toList();
+            rest = Arrays.copyOfRange(rest, 2, rest.length);
+        }
         double warm = rest.length > 0 ? Double.parseDouble(rest[0]) : 1.0;
         double meas = rest.length > 1 ? Double.parseDouble(rest[1]) : 2.0;
         if (rest.length > 2) {
             int[] dims = Arrays.stream(rest, 2, rest.length).mapToInt(Integer::parseInt).toArray();
             for (int i = 0; i + 2 < dims.length; i += 3) {
-                for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+                for (DType dtype : dtypes) {
                     System.out.println(resultLine(measure(dims[i], dims[i + 1], dims[i + 2], dtype, warm, meas,
                             batchInvariant)));
                 }

@@ -6,6 +6,7 @@ import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
+import dev.tailor.tensor.Quantization;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.lang.foreign.Arena;
@@ -58,6 +59,9 @@ public final class RandomModel {
     }
 
     private static WeightMatrix matrix(Arena arena, SplittableRandom rnd, int rows, int cols, DType dtype) {
+        if (dtype.isQuantized()) {
+            return quantized(arena, rnd, rows, cols, dtype);
+        }
         long count = (long) rows * cols;
         MemorySegment seg = arena.allocate(count * dtype.byteSize(), 64);
         for (long i = 0; i < count; i++) {
@@ -66,8 +70,23 @@ public final class RandomModel {
                 case F32 -> seg.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
                 case BF16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Numerics.floatToBf16(v));
                 case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Numerics.floatToF16(v));
-                default -> throw new IllegalArgumentException("benchmark weights must be F32, BF16 or F16, not " + dtype);
+                default -> throw new IllegalArgumentException("benchmark weights must be F32, BF16, F16, Q8_0 or Q4_0, "
+                        + "not " + dtype);
             }
+        }
+        return new WeightMatrix(seg, dtype, rows, cols);
+    }
+
+    /** Rows of N(0, 0.02²) values quantized as {@code llama-quantize} would ({@link Quantization#quantizeRow}). */
+    private static WeightMatrix quantized(Arena arena, SplittableRandom rnd, int rows, int cols, DType dtype) {
+        long rowBytes = dtype.bytesFor(cols);
+        MemorySegment seg = arena.allocate(rows * rowBytes, 64);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) (gaussian(rnd) * 0.02);
+            }
+            Quantization.quantizeRow(dtype, row, 0, cols, seg, r * rowBytes);
         }
         return new WeightMatrix(seg, dtype, rows, cols);
     }

@@ -113,7 +113,9 @@ public final class BenchCommand implements Callable<Integer> {
     int requests;
     @Option(names = "--train-layers", description = "train: train only these layers (FROM-TO), frozen below")
     String trainLayers;
-    @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16 (default ${DEFAULT-VALUE})")
+    @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16, Q8_0, Q4_0 (random "
+            + "weights quantized as llama-quantize does); matmul times F32 and BF16, or F32 and this type when it is "
+            + "another (default ${DEFAULT-VALUE})")
     DType dtype;
     @Option(names = "--tries", defaultValue = "100000", description = "fuzz: trials of each target, at most "
             + "(default ${DEFAULT-VALUE})")
@@ -143,8 +145,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (mode.equals("fuzz")) {
             return fuzz();
         }
-        if (!List.of(DType.F32, DType.BF16, DType.F16).contains(dtype)) {
-            throw new IllegalArgumentException("--dtype must be F32, BF16 or F16, not " + dtype);
+        if (!dtype.hasKernels()) {
+            throw new IllegalArgumentException("--dtype must be F32, BF16, F16, Q8_0 or Q4_0, not " + dtype);
         }
         BenchShape shape = new BenchShape(dim, layers, heads, kvHeads, ffn, vocab, seq, batch, prompt, newTokens,
                 steps, warmup, dtype);
@@ -153,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "prefill" -> List.of(InferenceBench.prefill(shape));
             case "decode" -> List.of(InferenceBench.decode(shape));
             case "decode-batch" -> BatchDecodeBench.run(shape, streams, adapterCounts);
-            case "matmul" -> MatmulResults.run(threads);
+            case "matmul" -> MatmulResults.run(threads, dtype);
             case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
             case "serve" -> ServeBench.run(shape, streams, adapterCounts, requests, BenchCommand::serve);
             case "train" -> List.of(TrainBench.run(shape, TrainMethod.of(method, lora), gradientCheckpointing,

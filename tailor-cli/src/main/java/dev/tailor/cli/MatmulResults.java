@@ -1,6 +1,7 @@
 package dev.tailor.cli;
 
 import dev.tailor.bench.MatmulBench;
+import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Parallel;
 
 import java.util.List;
@@ -11,7 +12,9 @@ final class MatmulResults {
     private MatmulResults() {
     }
 
-    static List<Map<String, Object>> run(Integer threads) {
-        return MatmulBench.run(threads != null ? threads : Parallel.threads(), 1.0, 2.0);
+    /** Every shape in F32 and BF16, or in F32 and {@code dtype} when it is another type. */
+    static List<Map<String, Object>> run(Integer threads, DType dtype) {
+        List<DType> dtypes = dtype == DType.F32 ? List.of(DType.F32, DType.BF16) : List.of(DType.F32, dtype);
+        return MatmulBench.run(threads != null ? threads : Parallel.threads(), 1.0, 2.0, dtypes);
     }
 }

@@ -22,7 +22,7 @@ import jdk.incubator.vector.FloatVector;
  * a W far larger than the caches. Several rows of X go through {@link GemvTiles}' register tiles, which also load
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
  * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
- * while every X row passes over them.
+ * while every X row passes over them. Q8_0 and Q4_0 weights go to {@link QuantGemv}, in the same order.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
@@ -34,7 +34,7 @@ final class Gemv {
     /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}. */
     static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
         int n = w.rows();
-        long rowBytes = (long) w.cols() * w.dtype().byteSize();
+        long rowBytes = w.rowBytes();
         int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));
         int byThreads = PackedGemm.ceilDiv(n, 8 * Parallel.threads());
         // a multiple of 4, the W rows of a tile, so that only the last chunk has a short tile
@@ -45,7 +45,18 @@ final class Gemv {
 
     /** Rows {@code [j0, j1)} of W against every row of X. */
     static void rows(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff, int j0, int j1) {
-        int n = w.rows();
+        if (w.dtype().isQuantized()) {
+            QuantGemv.rows(x, xOff, m, w, y, yOff, j0, j1);
+        } else {
+            rows(x, xOff, m, w, w.rows(), y, yOff, j0, j1);
+        }
+    }
+
+    /**
+     * Rows {@code [j0, j1)} of float W against every row of X, into Y of row stride {@code n}:
+     * {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]}.
+     */
+    static void rows(float[] x, int xOff, int m, WeightMatrix w, int n, float[] y, int yOff, int j0, int j1) {
         int k = w.cols();
         MemorySegment seg = w.data();
         DType dtype = w.dtype();

@@ -17,6 +17,9 @@ import java.lang.foreign.MemorySegment;
  * rows, so packing is a run of contiguous two-vector copies per W row, widened from BF16/F16 in-register
  * ({@link WeightVectors}); only a ragged last panel is copied element by element and zero-padded.
  *
+ * <p>A frozen Q8_0 or Q4_0 W is dequantized into the panels ({@link QuantPack#packRows}), two vectors per panel
+ * row as for BF16.
+ *
  * <p>That loop nest parallelizes over columns of dX, so every task reads all of dY and strided pieces of
  * every W row. For a long reduction (the lm_head, 49152 rows of W against 576 columns) this costs memory
  * traffic, so there the reduction is split instead: see {@link #splitRows}.
@@ -113,6 +116,10 @@ final class InputGradGemm {
      * of {@link PackedGemm.PanelPacker} with B = W.
      */
     static void pack(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
+        if (w.dtype().isQuantized()) {
+            QuantPack.packRows(w, c0, c1, p0, kb, dst);
+            return;
+        }
         int full = (c1 - c0) / NR;
         switch (w.dtype()) {
             case F32 -> packF32(w.data(), w.cols(), c0, full, p0, kb, dst);

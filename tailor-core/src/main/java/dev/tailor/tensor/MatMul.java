@@ -9,7 +9,9 @@ import java.util.function.Supplier;
  *
  * <p>Few rows of X (decode) go to a streaming dot-product kernel that reads W once in place; many rows
  * (prefill, training) go to a packed, register-blocked GEMM. Both split the rows of W across
- * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly. Weight segments are read from
+ * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly; Q8_0/Q4_0 weights are dequantized on the
+ * fly (in registers for one row of X, into the packed panels for many), with the bits of the same path over the
+ * dequantized weights. K-quant weights are rejected: dequantize them first. Weight segments are read from
  * the pool's threads, so they must not belong to a confined arena (mapped files in a shared, global or
  * automatic arena are fine).
  *
@@ -76,6 +78,9 @@ public final class MatMul {
     public static void matmulTransposed(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
         int n = w.rows();
         int k = w.cols();
+        if (!w.dtype().hasKernels()) {
+            throw new IllegalArgumentException("no kernels for " + w.dtype() + " weights; dequantize them first");
+        }
         checkRange("x", x.length, xOff, (long) m * k, m, k);
         checkRange("y", y.length, yOff, (long) m * n, m, n);
         if (m == 0 || n == 0) {

@@ -23,6 +23,9 @@ import jdk.incubator.vector.FloatVector;
  * scratch tile whose valid columns are copied. Leftover rows use a 2-row kernel and {@link MatMulNN}'s 4- and 1-row
  * tiles, which read the packed panel as a row-major matrix with row stride {@link #NR}.
  *
+ * <p>Q8_0 and Q4_0 weights are dequantized into the packing buffer ({@link QuantPack#packTransposed}), k blocks
+ * then covering whole quantization blocks; the micro-kernels are the same.
+ *
  * <p>The loop nest takes the right operand through a {@link PanelPacker}, so the backward pass's
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
  */
@@ -63,7 +66,8 @@ final class PackedGemm {
 
     /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}. */
     static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
-        run(x, xOff, m, w.rows(), w.cols(), (j0, j1, k0, kb, dst) -> pack(w, j0, j1, k0, kb, dst), y, yOff);
+        run(x, xOff, m, w.rows(), w.cols(), (j0, j1, k0, kb, dst) -> pack(w, j0, j1, k0, kb, dst), y, yOff, false,
+                w.dtype().blockSize());
     }
 
     /**
@@ -77,7 +81,16 @@ final class PackedGemm {
     /** {@link #run(float[], int, int, int, int, PanelPacker, float[], int)}, adding into y when {@code accumulate}. */
     static void run(float[] x, int xOff, int m, int n, int k, PanelPacker packer, float[] y, int yOff,
                     boolean accumulate) {
-        int kc = ceilDiv(k, ceilDiv(k, KC_MAX));
+        run(x, xOff, m, n, k, packer, y, yOff, accumulate, 1);
+    }
+
+    /**
+     * {@link #run(float[], int, int, int, int, PanelPacker, float[], int, boolean)} with k blocks a multiple of
+     * {@code kStep} long (but the last), so that a block-quantized W is packed in whole quantization blocks.
+     */
+    static void run(float[] x, int xOff, int m, int n, int k, PanelPacker packer, float[] y, int yOff,
+                    boolean accumulate, int kStep) {
+        int kc = ceilDiv(ceilDiv(k, ceilDiv(k, KC_MAX)), kStep) * kStep;
         int panels = ceilDiv(n, NR);
         int threads = Parallel.threads();
         int maxPanels = Math.max(1, GROUP_BYTES / (kc * NR * Float.BYTES));
@@ -142,6 +155,10 @@ final class PackedGemm {
      * and the k tail are copied one by one.
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
+        if (w.dtype().isQuantized()) {
+            QuantPack.packTransposed(w, j0, j1, k0, kb, dst);
+            return;
+        }
         int np = ceilDiv(j1 - j0, NR);
         boolean direct = L == 16 && w.dtype() == DType.F32 && w.data().isNative();
         MemorySegment block = direct ? null : BLOCK.get();
@@ -209,7 +226,7 @@ final class PackedGemm {
      * (16 rows, 4 stages: {@code L == 16}, AVX-512) so that every row stays in a local the compiler keeps in a
      * register; each line is one butterfly, the pair of new rows made from rows {@code i} and {@code i|s}.
      */
-    private static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
+    static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
         FloatVector r0 = FloatVector.fromMemorySegment(F, seg, off, LE);
         FloatVector r1 = FloatVector.fromMemorySegment(F, seg, off + 1 * stride, LE);
         FloatVector r2 = FloatVector.fromMemorySegment(F, seg, off + 2 * stride, LE);
@@ -280,7 +297,7 @@ final class PackedGemm {
      * {@link #transposeBlock} for any vector width, one stage at a time through the block itself (slower; for
      * machines whose preferred vectors are not 16 floats wide).
      */
-    private static void transposeAnyWidth(MemorySegment block, float[] dst, int d) {
+    static void transposeAnyWidth(MemorySegment block, float[] dst, int d) {
         long row = (long) L * Float.BYTES;
         for (int stage = 0, s = L / 2; s >= 1; stage++, s /= 2) {
             FloatVector lo = FloatVector.fromArray(F, SWAP_INDEX, 2 * stage * L);

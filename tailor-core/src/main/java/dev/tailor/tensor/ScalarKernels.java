@@ -2,7 +2,10 @@ package dev.tailor.tensor;
 
 import java.lang.foreign.MemorySegment;
 
-/** Plain scalar twins of the optimized kernels: the test oracles. */
+/**
+ * Plain scalar twins of the optimized kernels: the test oracles. Weights are read element by element through
+ * {@link WeightMatrix#get}, so the products are also the twins of the Q8_0/Q4_0 kernels.
+ */
 public final class ScalarKernels {
     private ScalarKernels() {
     }

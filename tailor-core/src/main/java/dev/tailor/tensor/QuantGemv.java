@@ -1,0 +1,156 @@
+package dev.tailor.tensor;
+
+import static dev.tailor.tensor.WeightVectors.F;
+import static dev.tailor.tensor.WeightVectors.L;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * {@link Gemv} for Q8_0 and Q4_0 weights: {@code Y = X·Wᵀ} for a few rows of X (decode), and every product in
+ * batch-invariant mode.
+ *
+ * <p>Every output is computed in {@link Gemv}'s order on the dequantized weights, whose values are exact
+ * ({@link Quantization}): a quantized product has the bits of the F32 product over {@link WeightMatrix#dequantize}d
+ * weights, and is batch invariant as that one is. One row of X (decode, memory-bound) dequantizes W in registers: four
+ * W rows at a time, per 32-element block one F16 scale each and {@link QuantVectors#CHUNKS} byte-vector loads,
+ * conversions and multiplications by the scale, each dequantized vector then fed to its row's accumulator by one fused
+ * multiply-add with the X vector loaded once for the four. W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of
+ * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
+ * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
+ * once per group, not once per X row.
+ */
+final class QuantGemv {
+    /** Target size of a dequantized group of W rows. */
+    private static final int GROUP_BYTES = 32 * 1024;
+    private static final ThreadLocal<MemorySegment> SCRATCH = ThreadLocal.withInitial(() -> MemorySegment.NULL);
+
+    private QuantGemv() {
+    }
+
+    /** Rows {@code [j0, j1)} of W against every row of X: {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]}. */
+    static void rows(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff, int j0, int j1) {
+        DType type = w.dtype();
+        if (type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException("no kernels for " + type + " weights; dequantize them first");
+        }
+        if (m == 1 && QuantVectors.SUPPORTED) {
+            if (type == DType.Q8_0) {
+                rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+            } else {
+                rowQ4(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+            }
+            return;
+        }
+        int k = w.cols();
+        int group = Math.max(4, (GROUP_BYTES / (k * Float.BYTES)) & ~3);
+        MemorySegment s = scratch((long) group * k * Float.BYTES);
+        for (int g = j0; g < j1; g += group) {
+            int rows = Math.min(j1, g + group) - g;
+            MemorySegment f = s.asSlice(0, (long) rows * k * Float.BYTES);
+            QuantPack.dequantizeRows(w, g, g + rows, f);
+            Gemv.rows(x, xOff, m, new WeightMatrix(f, DType.F32, rows, k), w.rows(), y, yOff + g, 0, rows);
+        }
+    }
+
+    private static MemorySegment scratch(long bytes) {
+        MemorySegment s = SCRATCH.get();
+        if (s.byteSize() < bytes) {
+            s = Arena.ofAuto().allocate(bytes, 64);
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /**
+     * The X row at {@code xo} against Q8_0 W rows {@code [j0, j1)}, four at a time (the last one repeated when fewer
+     * are left), in {@link Gemv}'s order.
+     */
+    private static void rowQ8(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
+                              int yo) {
+        int blocks = k >>> 5;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = j * rowBytes;
+            long rb = jb * rowBytes;
+            long rc = jc * rowBytes;
+            long rd = jd * rowBytes;
+            FloatVector aa = FloatVector.zero(F);
+            FloatVector ab = aa;
+            FloatVector ac = aa;
+            FloatVector ad = aa;
+            for (int b = 0; b < blocks; b++) {
+                long o = b * 34L;
+                float da = QuantVectors.scale(w, ra + o);
+                float db = QuantVectors.scale(w, rb + o);
+                float dc = QuantVectors.scale(w, rc + o);
+                float dd = QuantVectors.scale(w, rd + o);
+                int xc = xo + (b << 5);
+                for (int h = 0; h < QuantVectors.CHUNKS; h++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xc + h * L);
+                    aa = QuantVectors.q8(w, ra + o, h, da).fma(xv, aa);
+                    ab = QuantVectors.q8(w, rb + o, h, db).fma(xv, ab);
+                    ac = QuantVectors.q8(w, rc + o, h, dc).fma(xv, ac);
+                    ad = QuantVectors.q8(w, rd + o, h, dd).fma(xv, ad);
+                }
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            }
+            y[yo + j] = aa.lane(0);
+            y[yo + jb] = ab.lane(0);
+            y[yo + jc] = ac.lane(0);
+            y[yo + jd] = ad.lane(0);
+        }
+    }
+
+    /** {@link #rowQ8} for Q4_0 weights. */
+    private static void rowQ4(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
+                              int yo) {
+        int blocks = k >>> 5;
+        for (int j = j0; j < j1; j += 4) {
+            int jb = Math.min(j + 1, j1 - 1);
+            int jc = Math.min(j + 2, j1 - 1);
+            int jd = Math.min(j + 3, j1 - 1);
+            long ra = j * rowBytes;
+            long rb = jb * rowBytes;
+            long rc = jc * rowBytes;
+            long rd = jd * rowBytes;
+            FloatVector aa = FloatVector.zero(F);
+            FloatVector ab = aa;
+            FloatVector ac = aa;
+            FloatVector ad = aa;
+            for (int b = 0; b < blocks; b++) {
+                long o = b * 18L;
+                float da = QuantVectors.scale(w, ra + o);
+                float db = QuantVectors.scale(w, rb + o);
+                float dc = QuantVectors.scale(w, rc + o);
+                float dd = QuantVectors.scale(w, rd + o);
+                int xc = xo + (b << 5);
+                for (int h = 0; h < QuantVectors.CHUNKS; h++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xc + h * L);
+                    aa = QuantVectors.q4(w, ra + o, h, da).fma(xv, aa);
+                    ab = QuantVectors.q4(w, rb + o, h, db).fma(xv, ab);
+                    ac = QuantVectors.q4(w, rc + o, h, dc).fma(xv, ac);
+                    ad = QuantVectors.q4(w, rd + o, h, dd).fma(xv, ad);
+                }
+            }
+            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            }
+            y[yo + j] = aa.lane(0);
+            y[yo + jb] = ab.lane(0);
+            y[yo + jc] = ac.lane(0);
+            y[yo + jd] = ad.lane(0);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.tailor.tensor;
+
+import static dev.tailor.tensor.PackedGemm.NR;
+import static dev.tailor.tensor.PackedGemm.ceilDiv;
+import static dev.tailor.tensor.WeightVectors.L;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Dequantizing Q8_0 and Q4_0 weights into float buffers for the float kernels: whole rows into a native scratch
+ * ({@link QuantGemv}'s several-row path), and panels into {@link PackedGemm}'s packing buffer, for the forward
+ * product ({@link #packTransposed}, W's rows become the panel's columns) and for the input gradient
+ * ({@link #packRows}, W's rows are the panel's rows). Packing is where the floats are made: the micro-kernels then
+ * run unchanged, so a packed quantized product has the bits of the packed F32 product over the dequantized weights.
+ * Vectors come from {@link QuantVectors}; where it has none ({@link QuantVectors#SUPPORTED} false), or for ragged
+ * pieces, elements are dequantized one by one with {@link Quantization}.
+ */
+final class QuantPack {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Per-thread native scratch for one dequantized {@code L × L} block (native, as {@link PackedGemm#pack} explains). */
+    private static final ThreadLocal<MemorySegment> BLOCK =
+            ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
+
+    private QuantPack() {
+    }
+
+    /** Rows {@code [r0, r1)} of W dequantized into {@code dst} as row-major floats {@code [r1 - r0, cols]}. */
+    static void dequantizeRows(WeightMatrix w, int r0, int r1, MemorySegment dst) {
+        int k = w.cols();
+        long rowBytes = w.rowBytes();
+        MemorySegment seg = w.data();
+        if (!QuantVectors.SUPPORTED) {
+            float[] row = new float[k];
+            for (int r = r0; r < r1; r++) {
+                w.copyRow(r, row, 0);
+                MemorySegment.copy(row, 0, dst, Numerics.F32_LE, (long) (r - r0) * k * Float.BYTES, k);
+            }
+            return;
+        }
+        int blocks = k >>> 5;
+        for (int r = r0; r < r1; r++) {
+            long src = r * rowBytes;
+            long out = (long) (r - r0) * k * Float.BYTES;
+            if (w.dtype() == DType.Q8_0) {
+                for (int b = 0; b < blocks; b++) {
+                    long at = src + b * 34L;
+                    float d = QuantVectors.scale(seg, at);
+                    for (int h = 0; h < QuantVectors.CHUNKS; h++) {
+                        QuantVectors.q8(seg, at, h, d).intoMemorySegment(dst, out + (b * 32L + h * L) * Float.BYTES, LE);
+                    }
+                }
+            } else {
+                for (int b = 0; b < blocks; b++) {
+                    long at = src + b * 18L;
+                    float d = QuantVectors.scale(seg, at);
+                    for (int h = 0; h < QuantVectors.CHUNKS; h++) {
+                        QuantVectors.q4(seg, at, h, d).intoMemorySegment(dst, out + (b * 32L + h * L) * Float.BYTES, LE);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link PackedGemm#pack} for Q8_0/Q4_0 W: rows {@code [j0, j1)}, columns {@code [k0, k0 + kb)} as
+     * {@code [panel][p][NR]}, zero-padded. Full {@code L × L} blocks (k0 a multiple of L, as {@link PackedGemm}
+     * aligns its k blocks to whole quantization blocks) are dequantized into a per-thread native block and transposed
+     * in registers; ragged rows and a k tail are dequantized element by element.
+     */
+    static void packTransposed(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
+        int np = ceilDiv(j1 - j0, NR);
+        boolean vectors = QuantVectors.SUPPORTED && k0 % L == 0;
+        int kFull = vectors ? kb / L * L : 0;
+        MemorySegment block = BLOCK.get();
+        long rowBytes = w.rowBytes();
+        for (int panel = 0; panel < np; panel++) {
+            int base = panel * kb * NR;
+            for (int half = 0; half < NR; half += L) {
+                int r0 = j0 + panel * NR + half;
+                int p0 = 0;
+                if (r0 + L <= j1) {
+                    for (; p0 < kFull; p0 += L) {
+                        for (int r = 0; r < L; r++) {
+                            QuantVectors.at(w.data(), w.dtype(), (r0 + r) * rowBytes, k0 + p0)
+                                    .intoMemorySegment(block, (long) r * L * Float.BYTES, LE);
+                        }
+                        int d = base + p0 * NR + half;
+                        if (L == 16) {
+                            PackedGemm.transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                        } else {
+                            PackedGemm.transposeAnyWidth(block, dst, d);
+                        }
+                    }
+                }
+                for (int c = 0; c < L; c++) {
+                    int j = r0 + c;
+                    for (int p = p0, d = base + p0 * NR + half + c; p < kb; p++, d += NR) {
+                        dst[d] = j < j1 ? w.get(j, k0 + p) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link InputGradGemm#pack} for Q8_0/Q4_0 W: W rows {@code [p0, p0 + kb)}, columns {@code [c0, c1)} as
+     * {@code [panel][p][NR]} ({@code c0} a multiple of {@link PackedGemm#NR}), each panel row two dequantized vectors
+     * of one W row; a ragged last panel element by element, zero-padded.
+     */
+    static void packRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
+        int full = QuantVectors.SUPPORTED && c0 % L == 0 ? (c1 - c0) / NR : 0;
+        long rowBytes = w.rowBytes();
+        MemorySegment seg = w.data();
+        DType type = w.dtype();
+        for (int p = 0; p < kb; p++) {
+            long row = (p0 + p) * rowBytes;
+            for (int q = 0; q < full; q++) {
+                int d = q * kb * NR + p * NR;
+                int c = c0 + q * NR;
+                FloatVector lo = QuantVectors.at(seg, type, row, c);
+                FloatVector hi = QuantVectors.at(seg, type, row, c + L);
+                lo.intoArray(dst, d);
+                hi.intoArray(dst, d + L);
+            }
+        }
+        for (int q = full; q * NR < c1 - c0; q++) {
+            int base = q * kb * NR;
+            for (int p = 0; p < kb; p++) {
+                int d = base + p * NR;
+                for (int jj = 0; jj < NR; jj++) {
+                    int c = c0 + q * NR + jj;
+                    dst[d + jj] = c < c1 ? w.get(p0 + p, c) : 0f;
+                }
+            }
+        }
+    }
+}
