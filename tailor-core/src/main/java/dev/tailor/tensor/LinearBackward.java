@@ -25,6 +25,9 @@ public final class LinearBackward {
     public static void inputGrad(float[] dy, int m, WeightMatrix w, float[] dx) {
         int n = w.rows();
         int k = w.cols();
+        if (!w.dtype().hasKernels()) {
+            throw new IllegalArgumentException("no kernels for " + w.dtype() + " weights; dequantize them first");
+        }
         checkLength("dy", dy.length, m, n);
         checkLength("dx", dx.length, m, k);
         if (m == 0 || k == 0) {
@@ -45,6 +48,9 @@ public final class LinearBackward {
     public static void inputGradAdd(float[] dy, int m, WeightMatrix w, float[] dx) {
         int n = w.rows();
         int k = w.cols();
+        if (!w.dtype().hasKernels()) {
+            throw new IllegalArgumentException("no kernels for " + w.dtype() + " weights; dequantize them first");
+        }
         checkLength("dy", dy.length, m, n);
         checkLength("dx", dx.length, m, k);
         if (m == 0 || k == 0 || n == 0) {

@@ -76,6 +76,9 @@ public final class MatMul {
     public static void matmulTransposed(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
         int n = w.rows();
         int k = w.cols();
+        if (!w.dtype().hasKernels()) {
+            throw new IllegalArgumentException("no kernels for " + w.dtype() + " weights; dequantize them first");
+        }
         checkRange("x", x.length, xOff, (long) m * k, m, k);
         checkRange("y", y.length, yOff, (long) m * n, m, n);
         if (m == 0 || n == 0) {

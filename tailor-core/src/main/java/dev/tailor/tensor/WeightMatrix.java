@@ -1,5 +1,6 @@
 package dev.tailor.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -9,8 +10,14 @@ import java.nio.ByteOrder;
  * file): a linear layer's weight is {@code [out_features, in_features]}. Elements stay in their
  * file's type and are widened to float inside the kernels.
  *
- * @param data  the bytes, {@code rows * cols * dtype.byteSize()} long
- * @param dtype F32, F16 or BF16
+ * <p>A block-quantized matrix ({@link DType#isQuantized()}) stores each row as its {@code cols / blockSize} blocks,
+ * rows back to back, as GGUF files do; its {@code cols} must be a multiple of the block size, and its bytes must be
+ * native memory (an arena allocation or a plain view of a mapped file): the kernels' vector loads are compiled against
+ * the segment classes a process uses, and heap-array segments of bytes would add a class to every weight load. Q8_0
+ * and Q4_0 matrices are multiplied in place ({@link DType#hasKernels()}); K-quant ones are {@link #dequantize}d first.
+ *
+ * @param data  the bytes, {@code rows · dtype.bytesFor(cols)} long
+ * @param dtype F32, F16, BF16 or a block-quantized type
  * @param rows  number of rows (output features)
  * @param cols  number of columns (input features)
  */
@@ -19,10 +26,21 @@ public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) 
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public WeightMatrix {
-        if (!dtype.isWeightType()) {
-            throw new IllegalArgumentException("weights must be F32, F16 or BF16, not " + dtype);
+        if (!dtype.isWeightType() && !dtype.isQuantized()) {
+            throw new IllegalArgumentException("weights must be F32, F16, BF16 or block-quantized, not " + dtype);
         }
-        long expected = (long) rows * cols * dtype.byteSize();
+        if (rows < 0 || cols < 0) {
+            throw new IllegalArgumentException("weight shape [" + rows + ", " + cols + "] is negative");
+        }
+        if (cols % dtype.blockSize() != 0) {
+            throw new IllegalArgumentException("a " + dtype + " weight's rows are blocks of " + dtype.blockSize()
+                    + " elements, but it has " + cols + " columns");
+        }
+        if (dtype.isQuantized() && !data.isNative()) {
+            throw new IllegalArgumentException("a " + dtype + " weight must be in native memory (an arena or a "
+                    + "mapped file), not a heap segment");
+        }
+        long expected = rows * dtype.bytesFor(cols);
         if (data.byteSize() != expected) {
             throw new IllegalArgumentException("weight [" + rows + ", " + cols + "] " + dtype + " needs "
                     + expected + " bytes, got " + data.byteSize());
@@ -34,23 +52,67 @@ public record WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) 
         return new WeightMatrix(MemorySegment.ofArray(values), DType.F32, rows, cols);
     }
 
+    /**
+     * {@code source} quantized row by row to {@code type} (Q8_0 or Q4_0) with ggml's reference quantizers
+     * ({@link Quantization#quantizeRow}), in native memory from {@code arena}.
+     *
+     * @throws IllegalArgumentException if {@code type} is not Q8_0 or Q4_0, or the columns are not a multiple of 32
+     */
+    public static WeightMatrix quantize(WeightMatrix source, DType type, Arena arena) {
+        if (type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException("can quantize to Q8_0 or Q4_0, not " + type);
+        }
+        long rowBytes = type.bytesFor(source.cols);
+        MemorySegment out = arena.allocate(source.rows * rowBytes, 64);
+        float[] row = new float[source.cols];
+        for (int r = 0; r < source.rows; r++) {
+            source.copyRow(r, row, 0);
+            Quantization.quantizeRow(type, row, 0, source.cols, out, r * rowBytes);
+        }
+        return new WeightMatrix(out, type, source.rows, source.cols);
+    }
+
+    /** This matrix widened to F32 in native memory from {@code arena} (a copy, whatever the type). */
+    public WeightMatrix dequantize(Arena arena) {
+        long bytes = (long) rows * cols * Float.BYTES;
+        MemorySegment out = arena.allocate(bytes, 64);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            copyRow(r, row, 0);
+            MemorySegment.copy(row, 0, out, F32_LE, (long) r * cols * Float.BYTES, cols);
+        }
+        return new WeightMatrix(out, DType.F32, rows, cols);
+    }
+
+    /** Bytes per row: {@code dtype.bytesFor(cols)}. */
+    public long rowBytes() {
+        return dtype.bytesFor(cols);
+    }
+
     /** Rows {@code [from, to)} as a matrix of their own, a view of the same memory. */
     public WeightMatrix rows(int from, int to) {
         if (from < 0 || to < from || to > rows) {
             throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a [" + rows + ", " + cols
                     + "] weight");
         }
-        long row = (long) cols * dtype.byteSize();
+        long row = rowBytes();
         return new WeightMatrix(data.asSlice(from * row, (to - from) * row), dtype, to - from, cols);
     }
 
     /** Element {@code (r, c)} widened to float (slow path: tests, embeddings lookups). */
     public float get(int r, int c) {
+        if (dtype.isQuantized()) {
+            return Quantization.element(dtype, data, r * rowBytes(), c);
+        }
         return Numerics.load(data, dtype, (long) r * cols + c);
     }
 
     /** Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float. */
     public void copyRow(int r, float[] dst, int dstOff) {
+        if (dtype.isQuantized()) {
+            Quantization.dequantizeRow(dtype, data, r * rowBytes(), cols, dst, dstOff);
+            return;
+        }
         long base = (long) r * cols;
         if (dtype == DType.F32) {
             MemorySegment.copy(data, F32_LE, base * Float.BYTES, dst, dstOff, cols);
