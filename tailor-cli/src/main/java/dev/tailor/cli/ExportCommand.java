@@ -40,7 +40,7 @@ public final class ExportCommand implements Callable<Integer> {
                     + "the output head Q8_0, rows not a multiple of 32 F16)")
     String type;
 
-    @Option(names = "--name", description = "general.name (default: from the model's directory or file name)")
+    @Option(names = "--name", description = "general.name (default: a GGUF model's own, else from the model directory's name)")
     String name;
 
     @Option(names = {"-o", "--output"}, required = true, description = "the GGUF file to write")
@@ -68,8 +68,7 @@ public final class ExportCommand implements Callable<Integer> {
         try (LlamaModel base = LlamaModel.load(dir)) {
             LlamaWeights weights = adapters.isEmpty() ? base.weights()
                     : AdapterMerge.merge(base.weights(), AdapterStack.sites(AdapterStack.load(adapters, dir, force)));
-            String title = name != null ? name
-                    : GgufExport.nameFromDirectory(dir.toAbsolutePath().normalize().getFileName().toString());
+            String title = name != null ? name : GgufExport.defaultName(dir);
             GgufExport.write(output, base.config(), weights, dir, title, fileType);
         }
         System.err.println("GGUF " + fileType + " model written to " + output);

@@ -1,6 +1,7 @@
 package dev.tailor.model;
 
 import dev.tailor.io.gguf.GgmlType;
+import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.io.gguf.GgufTensorLayout;
 import dev.tailor.io.gguf.GgufWriter;
 import dev.tailor.tensor.WeightMatrix;
@@ -84,6 +85,21 @@ public final class GgufExport {
         } catch (IOException e) {
             throw new UncheckedIOException(output + ": cannot write: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The {@code general.name} of a model: a GGUF file's own, else as the converter derives it from the directory's
+     * (or file's) name ({@link #nameFromDirectory}).
+     */
+    public static String defaultName(Path model) {
+        if (GgufFile.isGguf(model)) {
+            try (GgufFile file = GgufFile.open(model)) {
+                if (file.metadata().get("general.name") instanceof String name) {
+                    return name;
+                }
+            }
+        }
+        return nameFromDirectory(model.toAbsolutePath().normalize().getFileName().toString());
     }
 
     /** {@code general.name} as the converter derives it from a model directory's name: words, lower-case ones titled. */

@@ -1,12 +1,17 @@
 package dev.tailor.model;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
+import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.io.gguf.GgufTensor;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,12 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GGUF files Tailor writes against the ones llama.cpp's converter and {@code llama-quantize} wrote. */
 class GgufExportTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     @TempDir
     Path tmp;
 
     /**
      * Every tensor's name, type, shape and bytes, every metadata key and value, in the reference's order, and so the
-     * whole file, equal llama.cpp's for the tiny model.
+     * whole file, equal llama.cpp's for the tiny model; read back, the file gives the type's golden logits.
      */
     @ParameterizedTest
     @ValueSource(strings = {"f32", "f16", "q8_0", "q4_0"})
@@ -55,6 +62,35 @@ class GgufExportTest {
             }
         }
         assertEquals(-1, Files.mismatch(reference, out), "the whole file");
+        checkGoldenForward(out, type);
+    }
+
+    /** The written file, read back by Tailor's GGUF reader, gives the logits and loss of the type's golden. */
+    private static void checkGoldenForward(Path file, String type) throws Exception {
+        boolean f32 = type.equals("f32");
+        Path golden = Shared.require(f32 ? "golden/tiny-llama/forward.safetensors"
+                : "golden/tiny-llama-gguf/golden-" + type + ".safetensors");
+        double goldenLoss = JSON.readTree(Shared.require(f32 ? "golden/tiny-llama/forward.json"
+                : "golden/tiny-llama-gguf/golden-" + type + ".json").toFile()).get("loss").asDouble();
+        try (LlamaModel model = LlamaModel.load(file); SafetensorsFile g = SafetensorsFile.open(golden)) {
+            int[][] ids = GoldenTensors.longs(g, "ids");
+            int[][] labels = GoldenTensors.longs(g, "labels");
+            int vocab = model.config().vocabSize();
+            MemorySegment expected = g.data("logits");
+            double maxErr = 0;
+            CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+            for (int b = 0; b < ids.length; b++) {
+                int seq = ids[b].length;
+                float[] logits = model.logits(model.forward(model.newCache(seq), ids[b]), 0, seq);
+                for (int i = 0; i < seq * vocab; i++) {
+                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) b * seq * vocab + i);
+                    maxErr = Math.max(maxErr, Math.abs(e - logits[i]));
+                }
+                total = total.plus(CausalLmLoss.total(logits, vocab, labels[b]));
+            }
+            assertTrue(maxErr <= 1e-4, type + ": max abs logit error " + maxErr);
+            assertEquals(goldenLoss, total.mean(), 1e-5, type + ": loss");
+        }
     }
 
     private static boolean deepEquals(Object a, Object b) {
