@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.gguf.GgmlType;
 import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.io.gguf.GgufTensor;
+import dev.tailor.train.RandomInit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,6 +24,7 @@ import java.util.Objects;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GGUF files Tailor writes against the ones llama.cpp's converter and {@code llama-quantize} wrote. */
@@ -63,6 +67,35 @@ class GgufExportTest {
         }
         assertEquals(-1, Files.mismatch(reference, out), "the whole file");
         checkGoldenForward(out, type);
+    }
+
+    /**
+     * A model with tied embeddings and Llama 3's RoPE scaling: no {@code output.weight} (the embedding is Q8_0 in Q4_0,
+     * as llama-quantize treats a tied head), the scaling as the {@code rope_freqs} tensor; read back, the F32 file is
+     * the same model, computing the same logits bit for bit.
+     */
+    @Test
+    void tiedEmbeddingsAndLlama3RopeScalingRoundTrip() throws Exception {
+        Path tokenizer = Shared.require("models/tiny-llama");
+        ModelConfig c = new ModelConfig("llama", 64, 96, 2, 4, 2, 16, 1e-5, 500000.0,
+                new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), 32000, 128, true, false, false, 1, List.of(2));
+        LlamaWeights w = RandomInit.weights(c, 11);
+        Path f32 = tmp.resolve("tied-f32.gguf");
+        Path q4 = tmp.resolve("tied-q4_0.gguf");
+        GgufExport.write(f32, c, w, tokenizer, "Tied", GgufExport.fileType("F32"));
+        GgufExport.write(q4, c, w, tokenizer, "Tied", GgufExport.fileType("q4_0"));
+        try (GgufFile file = GgufFile.open(q4)) {
+            assertFalse(file.contains("output.weight"));
+            assertEquals(GgmlType.Q8_0, file.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.Q4_0, file.tensor("blk.1.ffn_down.weight").type());
+            assertEquals(GgmlType.F32, file.tensor("rope_freqs.weight").type());
+        }
+        assertEquals(c, ModelConfig.load(f32));
+        int[] ids = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203};
+        try (LlamaModel original = new LlamaModel(c, w, null); LlamaModel read = LlamaModel.load(f32)) {
+            assertArrayEquals(original.logits(original.forward(original.newCache(ids.length), ids), 0, ids.length),
+                    read.logits(read.forward(read.newCache(ids.length), ids), 0, ids.length));
+        }
     }
 
     /** The written file, read back by Tailor's GGUF reader, gives the logits and loss of the type's golden. */
