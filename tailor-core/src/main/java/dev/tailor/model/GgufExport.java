@@ -22,16 +22,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Writes a Llama or Mistral model as a GGUF file llama.cpp runs, laid out as llama.cpp's Hugging Face converter
+ * Writes a Llama, Mistral or Qwen model as a GGUF file llama.cpp runs, laid out as llama.cpp's Hugging Face converter
  * ({@code convert_hf_to_gguf.py}) writes it and, for Q8_0 and Q4_0, as {@code llama-quantize} then rewrites it:
- * architecture {@code llama}, the {@code general.*} and {@code llama.*} metadata, the tokenizer
+ * architecture {@code llama} (for Mistral too), {@code qwen2} or {@code qwen3}, the {@code general.*} and
+ * {@code <arch>.*} metadata, the tokenizer
  * ({@link GgufTokenizerMetadata}), the tensors under their GGUF names with Q and K rows interleaved, each of the type
  * {@link GgufTensorLayout#tensorType} gives, in the converter's order (the checkpoint's names sorted) or, quantized,
  * in {@code llama-quantize}'s (the model's tensors, then each block's, by name).
  */
 public final class GgufExport {
     private static final Pattern BLOCK = Pattern.compile("blk\\.(\\d+)\\..*");
-    private static final String ARCH = "llama";
 
     private GgufExport() {
     }
@@ -51,33 +51,34 @@ public final class GgufExport {
      * Writes the model.
      *
      * @param output    the GGUF file (written atomically)
-     * @param config    the model's architecture (llama or mistral)
+     * @param config    the model's architecture (llama, mistral, qwen2 or qwen3)
      * @param weights   its weights (adapters already merged into them)
      * @param tokenizer the model the tokenizer comes from (a directory or a GGUF file)
      * @param name      {@code general.name}
      * @param fileType  F32, F16, Q8_0 or Q4_0
      * @throws IllegalArgumentException naming what the file cannot hold (another architecture, a RoPE scaling
-     *                                  llama.cpp's llama does not read)
+     *                                  llama.cpp does not read, a tokenizer of another size than the embedding)
      * @throws dev.tailor.tokenizer.TokenizerException naming the tokenizer file and what is wrong with it
      * @throws UncheckedIOException from the file system; the output is then unchanged
      */
     public static void write(Path output, ModelConfig config, LlamaWeights weights, Path tokenizer, String name,
                              GgmlType fileType) {
-        if (!config.modelType().equals("llama") && !config.modelType().equals("mistral")) {
-            throw new IllegalArgumentException("GGUF export writes llama and mistral models, not "
-                    + config.modelType());
-        }
+        String arch = architecture(config);
         GgufTensorLayout.fileTypeId(fileType);
         GgufWriter out = new GgufWriter();
         Map<String, Object> named = NamedTensors.of(weights);
-        metadata(out, config, name, parameters(named), fileType);
-        GgufTokenizerMetadata.put(tokenizer, config.vocabSize(), out);
+        metadata(out, arch, config, name, parameters(named), fileType);
+        int tokens = GgufTokenizerMetadata.put(tokenizer, config.vocabSize(), out);
+        if (tokens != config.vocabSize()) {
+            throw new IllegalArgumentException("the tokenizer of " + tokenizer + " has " + tokens
+                    + " tokens for an embedding of " + config.vocabSize() + " rows");
+        }
         if (fileType == GgmlType.Q8_0 || fileType == GgmlType.Q4_0) {
             out.putUint32("general.quantization_version", 2);
             out.putUint32("general.file_type", GgufTensorLayout.fileTypeId(fileType));
         }
         ropeFrequencies(out, config);
-        for (Tensor t : tensors(named, config, fileType)) {
+        for (Tensor t : tensors(named, arch, config, fileType)) {
             out.addTensor(t.gguf(), t.type(), t.dims(), t::fill);
         }
         try {
@@ -139,9 +140,20 @@ public final class GgufExport {
         return String.format(Locale.ROOT, "%." + fix + "f", scaled) + suffix;
     }
 
-    private static void metadata(GgufWriter out, ModelConfig c, String name, long parameters, GgmlType fileType) {
-        String p = ARCH + ".";
-        out.putString("general.architecture", ARCH);
+    /** llama.cpp's architecture of a model type: Mistral's is llama (the converter writes it so), Qwen's its own. */
+    private static String architecture(ModelConfig c) {
+        return switch (c.modelType()) {
+            case "llama", "mistral" -> "llama";
+            case "qwen2", "qwen3" -> c.modelType();
+            default -> throw new IllegalArgumentException("GGUF export writes llama, mistral, qwen2 and qwen3 models, "
+                    + "not " + c.modelType());
+        };
+    }
+
+    private static void metadata(GgufWriter out, String arch, ModelConfig c, String name, long parameters,
+                                 GgmlType fileType) {
+        String p = arch + ".";
+        out.putString("general.architecture", arch);
         out.putString("general.type", "model");
         out.putString("general.name", name);
         out.putString("general.size_label", sizeLabel(parameters));
@@ -164,9 +176,9 @@ public final class GgufExport {
         if (s != null && s.type().equals("linear")) {
             out.putString(p + "rope.scaling.type", "linear");
             out.putFloat32(p + "rope.scaling.factor", (float) s.factor());
-        } else if (s != null && !s.type().equals("llama3")) {
-            throw new IllegalArgumentException("rope_scaling " + s.type() + " has no GGUF form Tailor writes "
-                    + "(linear, llama3)");
+        } else if (s != null && !(s.type().equals("llama3") && arch.equals("llama"))) {
+            throw new IllegalArgumentException("rope_scaling " + s.type() + " of a " + c.modelType()
+                    + " model has no GGUF form Tailor writes (linear; llama3 for llama)");
         }
         out.putUint32("general.quantization_version", 2);
     }
@@ -226,14 +238,14 @@ public final class GgufExport {
         }
     }
 
-    private static List<Tensor> tensors(Map<String, Object> named, ModelConfig c, GgmlType fileType) {
+    private static List<Tensor> tensors(Map<String, Object> named, String arch, ModelConfig c, GgmlType fileType) {
         boolean tied = !named.containsKey("lm_head.weight");
         List<Tensor> tensors = new ArrayList<>();
         for (Map.Entry<String, Object> e : named.entrySet()) {
             String gguf = GgufTensorLayout.ggufName(e.getKey());
             long[] dims = e.getValue() instanceof WeightMatrix w ? new long[] {w.cols(), w.rows()}
                     : new long[] {((float[]) e.getValue()).length};
-            int heads = GgufTensorLayout.permutedHeads(ARCH, gguf, c.numHeads(), c.numKvHeads());
+            int heads = GgufTensorLayout.permutedHeads(arch, gguf, c.numHeads(), c.numKvHeads());
             tensors.add(new Tensor(e.getKey(), gguf, GgufTensorLayout.tensorType(gguf, dims, fileType, tied), dims,
                     heads, e.getValue()));
         }

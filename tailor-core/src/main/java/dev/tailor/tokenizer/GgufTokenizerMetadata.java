@@ -51,14 +51,16 @@ public final class GgufTokenizerMetadata {
      * Puts the tokenizer of the model at {@code model} (a directory or a GGUF file) into {@code out}.
      *
      * @param vocabSize the embedding's rows: a vocabulary with fewer tokens is padded with {@code [PADn]} tokens
+     * @return the tokens written
      * @throws TokenizerException naming the file and what is missing or not supported
      */
-    public static void put(Path model, int vocabSize, GgufWriter out) {
+    public static int put(Path model, int vocabSize, GgufWriter out) {
         if (GgufFile.isGguf(model)) {
             try (GgufFile file = GgufFile.open(model)) {
                 copy(file.metadata(), out);
+                return file.metadata().has("tokenizer.ggml.tokens")
+                        ? file.metadata().strings("tokenizer.ggml.tokens").length : 0;
             }
-            return;
         }
         JsonNode tokenizer = readJson(model.resolve(Tokenizers.TOKENIZER_JSON), true);
         JsonNode config = readJson(model.resolve(Tokenizers.TOKENIZER_CONFIG_JSON), false);
@@ -78,6 +80,7 @@ public final class GgufTokenizerMetadata {
         }
         specialTokens(tokenizer, config, modelConfig, tokens, out);
         chatTemplate(model, config, out);
+        return tokens.size();
     }
 
     private static void copy(GgufMetadata m, GgufWriter out) {

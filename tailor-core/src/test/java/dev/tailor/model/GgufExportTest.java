@@ -98,6 +98,34 @@ class GgufExportTest {
         }
     }
 
+    /**
+     * Qwen2 (q/k/v biases) and Qwen3 (per-head q/k norms, a head width of its own) are written under their own
+     * architectures, rows in order; read back, the F32 file is the same model, computing the same logits bit for bit.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen2", "qwen3"})
+    void qwenRoundTrips(String type) throws Exception {
+        Path tokenizer = Shared.require("tokenizers/qwen3");
+        boolean qwen3 = type.equals("qwen3");
+        ModelConfig c = new ModelConfig(type, 32, 64, 2, 4, 2, qwen3 ? 16 : 8, 1e-6, 1000000.0, null, 151669, 128,
+                true, !qwen3, qwen3, -1, List.of(151645));
+        LlamaWeights w = RandomInit.weights(c, 5);
+        Path f32 = tmp.resolve(type + ".gguf");
+        GgufExport.write(f32, c, w, tokenizer, "Qwen", GgufExport.fileType("F32"));
+        ModelConfig read = ModelConfig.load(f32);
+        assertEquals(new ModelConfig(type, 32, 64, 2, 4, 2, qwen3 ? 16 : 8, 1e-6, 1000000.0, null, 151669, 128,
+                true, !qwen3, qwen3, read.bosTokenId(), read.eosTokenIds()), read);
+        try (GgufFile file = GgufFile.open(f32)) {
+            assertEquals(type, file.metadata().string("general.architecture"));
+            assertEquals("qwen2", file.metadata().string("tokenizer.ggml.pre"));
+        }
+        int[] ids = {9707, 1879, 11, 1246, 525, 498, 30};
+        try (LlamaModel original = new LlamaModel(c, w, null); LlamaModel back = LlamaModel.load(f32)) {
+            assertArrayEquals(original.logits(original.forward(original.newCache(ids.length), ids), 0, ids.length),
+                    back.logits(back.forward(back.newCache(ids.length), ids), 0, ids.length));
+        }
+    }
+
     /** The written file, read back by Tailor's GGUF reader, gives the logits and loss of the type's golden. */
     private static void checkGoldenForward(Path file, String type) throws Exception {
         boolean f32 = type.equals("f32");

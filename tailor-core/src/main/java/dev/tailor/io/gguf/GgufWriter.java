@@ -197,9 +197,9 @@ public final class GgufWriter {
         if (v == null) {
             return DEFAULT_ALIGNMENT;
         }
-        int a = ByteBuffer.wrap(v.bytes()).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        if (v.type() != UINT32 || a <= 0 || Integer.bitCount(a) != 1) {
-            throw new IllegalArgumentException("general.alignment must be a uint32 power of two, is " + a);
+        int a = v.type() == UINT32 ? ByteBuffer.wrap(v.bytes()).order(ByteOrder.LITTLE_ENDIAN).getInt() : 0;
+        if (a <= 0 || Integer.bitCount(a) != 1) {
+            throw new IllegalArgumentException("general.alignment must be a uint32 power of two");
         }
         return a;
     }
