@@ -25,6 +25,7 @@ import java.util.Objects;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** GGUF files Tailor writes against the ones llama.cpp's converter and {@code llama-quantize} wrote. */
@@ -123,6 +124,21 @@ class GgufExportTest {
         try (LlamaModel original = new LlamaModel(c, w, null); LlamaModel back = LlamaModel.load(f32)) {
             assertArrayEquals(original.logits(original.forward(original.newCache(ids.length), ids), 0, ids.length),
                     back.logits(back.forward(back.newCache(ids.length), ids), 0, ids.length));
+        }
+    }
+
+    @Test
+    void aTokenizerLargerThanTheEmbeddingIsRefusedAndNothingIsWritten() throws Exception {
+        Path model = Shared.require("models/tiny-llama");
+        Path out = tmp.resolve("out.gguf");
+        try (LlamaModel m = LlamaModel.load(model)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> GgufExport.write(out, m.config(), m.weights(), Shared.require("tokenizers/qwen3"), "x",
+                            GgmlType.F16));
+            assertTrue(e.getMessage().contains("has 151669 tokens for an embedding of 32000 rows"), e.getMessage());
+        }
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(), files.toList());
         }
     }
 
