@@ -103,16 +103,33 @@ public final class GgufExport {
         return nameFromDirectory(model.toAbsolutePath().normalize().getFileName().toString());
     }
 
-    /** {@code general.name} as the converter derives it from a model directory's name: words, lower-case ones titled. */
+    /**
+     * {@code general.name} as the converter derives it from a model directory's name: hyphens become spaces and
+     * lower-case words are titled, version numbers ({@code v2}) and words starting with a digit kept
+     * ({@code tiny-llama} → {@code Tiny Llama}, {@code qwen2.5-0.5b-instruct} → {@code Qwen2.5 0.5b Instruct}).
+     */
     public static String nameFromDirectory(String directory) {
         String stem = directory.replaceFirst("(?i)\\.gguf$", "");
         List<String> words = new ArrayList<>();
         for (String w : stem.strip().replace('-', ' ').split("\\s+")) {
             boolean titled = w.equals(w.toLowerCase(Locale.ROOT)) && !w.equals(w.toUpperCase(Locale.ROOT))
                     && !w.matches("v\\d+(?:\\.\\d+)*|\\d.*");
-            words.add(titled ? Character.toUpperCase(w.charAt(0)) + w.substring(1) : w);
+            words.add(titled ? title(w) : w);
         }
         return String.join(" ", words);
+    }
+
+    /** Python's {@code str.title} of a lower-case word: each letter that follows no letter upper-cased. */
+    private static String title(String word) {
+        StringBuilder b = new StringBuilder(word.length());
+        boolean afterLetter = false;
+        for (int i = 0; i < word.length(); ) {
+            int cp = word.codePointAt(i);
+            b.appendCodePoint(afterLetter ? cp : Character.toTitleCase(cp));
+            afterLetter = Character.isLetter(cp);
+            i += Character.charCount(cp);
+        }
+        return b.toString();
     }
 
     /**

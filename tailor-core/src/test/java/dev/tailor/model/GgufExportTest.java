@@ -127,6 +127,18 @@ class GgufExportTest {
         }
     }
 
+    /** {@code general.name} and {@code general.size_label} as gguf-py derives them. */
+    @Test
+    void nameAndSizeLabel() {
+        assertEquals("Tiny Llama", GgufExport.nameFromDirectory("tiny-llama"));
+        assertEquals("Qwen2.5 0.5b Instruct", GgufExport.nameFromDirectory("qwen2.5-0.5b-instruct"));
+        assertEquals("Llama 3.2 1B v2 Tiny_Llama", GgufExport.nameFromDirectory("llama-3.2-1B-v2-tiny_llama"));
+        assertEquals("4.2M", GgufExport.sizeLabel(4_188_480));
+        assertEquals("135M", GgufExport.sizeLabel(134_515_008));
+        assertEquals("1.1B", GgufExport.sizeLabel(1_100_048_384));
+        assertEquals("70K", GgufExport.sizeLabel(70_000));
+    }
+
     @Test
     void aTokenizerLargerThanTheEmbeddingIsRefusedAndNothingIsWritten() throws Exception {
         Path model = Shared.require("models/tiny-llama");
