@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tailor", mixinStandardHelpOptions = true, version = "tailor 0.1.0",
         description = "Fine-tune, adapt, evaluate and serve open-weight LLMs, in pure Java.",
         subcommands = {DemoCommand.class, GenerateCommand.class, TokenizeCommand.class, EvalCommand.class,
-                TrainCommand.class, CostCommand.class, CompareCommand.class, AdaptersCommand.class, MergeCommand.class,
+                TrainCommand.class, CostCommand.class, CompareCommand.class, AdaptersCommand.class, MergeCommand.class, ExportCommand.class,
                 PullCommand.class, BenchCommand.class, ServeCommand.class, WorkerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TailorCommand implements Runnable {

@@ -25,7 +25,7 @@ import java.util.Map;
  *       ordered by the whole piece's score, highest first), {@code ▁} for spaces and a prefix space;</li>
  *   <li>{@code gpt2} (byte-level BPE): the vocabulary and {@code tokenizer.ggml.merges}, split first by the regex
  *       of the pre-tokenizer {@code tokenizer.ggml.pre} names (llama.cpp's names: {@code llama-bpe} for Llama 3,
- *       {@code qwen2} for Qwen2 and Qwen3, {@code gpt2} or {@code default} for GPT-2's).</li>
+ *       {@code qwen2} for Qwen2 and Qwen3, {@code gpt-2}, {@code gpt2} or {@code default} for GPT-2's).</li>
  * </ul>
  * Control and unknown tokens ({@code token_type} 3 and 2) are special added tokens, user-defined ones (4) plain
  * added tokens; {@code add_bos_token} and {@code add_eos_token} put the ids around each sequence.
@@ -37,7 +37,7 @@ final class GgufVocabulary {
     private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     /** llama.cpp's pre-tokenizer names and Hugging Face's regexes for them. */
-    private static final Map<String, String> PRE_TOKENIZERS = Map.of(
+    static final Map<String, String> PRE_TOKENIZERS = Map.of(
             "llama-bpe", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
                     + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
             "qwen2", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
@@ -220,11 +220,11 @@ final class GgufVocabulary {
             split.putObject("pattern").put("Regex", regex);
             split.put("behavior", "Isolated").put("invert", false);
             steps.add(byteLevel.put("use_regex", false));
-        } else if (pre.equals("gpt2") || pre.equals("default")) {
+        } else if (pre.equals("gpt2") || pre.equals("gpt-2") || pre.equals("default")) {
             root.set("pre_tokenizer", byteLevel.put("use_regex", true));
         } else {
             throw new TokenizerException(path + ": tokenizer.ggml.pre \"" + pre + "\" is not supported (llama-bpe, "
-                    + "qwen2, gpt2, default)");
+                    + "qwen2, gpt-2, gpt2, default)");
         }
         root.putObject("decoder").put("type", "ByteLevel");
     }

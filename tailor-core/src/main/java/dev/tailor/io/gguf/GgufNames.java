@@ -28,6 +28,7 @@ final class GgufNames {
             Map.entry("ffn_up.weight", "mlp.up_proj.weight"),
             Map.entry("ffn_down.weight", "mlp.down_proj.weight"));
     private static final Pattern BLOCK_NAME = Pattern.compile("blk\\.(\\d{1,9})\\.(.+)");
+    private static final Pattern HF_BLOCK_NAME = Pattern.compile("model\\.layers\\.(\\d{1,9})\\.(.+)");
 
     /** llama.cpp's per-dimension RoPE frequency factors (Llama 3.1 and later), read into the config. */
     static final String ROPE_FREQS = "rope_freqs.weight";
@@ -49,6 +50,24 @@ final class GgufNames {
             }
         }
         return gguf;
+    }
+
+    /** The GGUF name of a Hugging Face tensor, or null when GGUF has no name for it. */
+    static String gguf(String huggingFace) {
+        for (Map.Entry<String, String> e : MODEL.entrySet()) {
+            if (e.getValue().equals(huggingFace)) {
+                return e.getKey();
+            }
+        }
+        Matcher m = HF_BLOCK_NAME.matcher(huggingFace);
+        if (m.matches()) {
+            for (Map.Entry<String, String> e : BLOCK.entrySet()) {
+                if (e.getValue().equals(m.group(2))) {
+                    return "blk." + Integer.parseInt(m.group(1)) + "." + e.getKey();
+                }
+            }
+        }
+        return null;
     }
 
     /** Whether the GGUF tensor holds rows of Q or K whose order llama.cpp's converter permuted ({@code attn_q/k}). */
