@@ -33,8 +33,13 @@ public final class PretrainedModel implements AutoCloseable {
 
     /** Opens {@code dir} (config, weights memory-mapped, tokenizer). */
     public static PretrainedModel load(Path dir) {
+        return load(dir, LoadOptions.DEFAULT);
+    }
+
+    /** Opens {@code dir} with its weights loaded as {@code options} says. */
+    public static PretrainedModel load(Path dir, LoadOptions options) {
         Tokenizer tokenizer = Tokenizers.load(dir);
-        LlamaModel model = LlamaModel.load(dir);
+        LlamaModel model = LlamaModel.load(dir, options);
         Set<Integer> eos = new LinkedHashSet<>(model.config().eosTokenIds());
         eos.addAll(generationConfigEos(dir));
         eos.addAll(tokenizer.eosIds());
