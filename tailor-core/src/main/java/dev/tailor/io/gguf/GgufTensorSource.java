@@ -23,15 +23,19 @@ import java.util.Set;
  * own type (a Q8_0 or Q4_0 weight stays quantized: {@link DType#hasKernels()}); K-quant ones (Q4_K, Q5_K, Q6_K) are
  * widened to F32 once, when first read ({@link Quantization#dequantizeRow}, ggml's values bit for bit). For llama
  * and mistral the rows of Q and K are put back in Hugging Face's order (llama.cpp's converter interleaves each head's
- * two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type.
+ * two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type. The file's pages of a copied tensor are
+ * {@linkplain GgufFile#release released}.
  */
 public final class GgufTensorSource implements TensorSource {
     private static final ValueLayout.OfFloat F32_LE =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgufFile file;
     private final Map<String, Entry> entries;
-    private final Arena arena = Arena.ofShared();
-    private final Map<String, MemorySegment> materialized = new HashMap<>();
+    /** The copied tensors (widened or un-permuted), each in its own arena so that {@link #release} can free it. */
+    private final Map<String, Copy> materialized = new HashMap<>();
+
+    private record Copy(Arena arena, MemorySegment data) {
+    }
 
     /** One tensor: its GGUF info, its Hugging Face info, and how many rows make one head when permuted (else 0). */
     private record Entry(GgufTensor gguf, TensorInfo info, int permutedHeads) {
@@ -124,14 +128,27 @@ public final class GgufTensorSource implements TensorSource {
             return file.data(e.gguf());
         }
         synchronized (materialized) {
-            return materialized.computeIfAbsent(name, n -> materialize(e));
+            return materialized.computeIfAbsent(name, n -> materialize(e)).data();
         }
     }
 
-    private MemorySegment materialize(Entry e) {
+    private Copy materialize(Entry e) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment dst = arena.allocate(e.info().byteSize(), 64);
+            copyRows(e, dst);
+            file.release(e.gguf());
+            return new Copy(arena, dst);
+        } catch (RuntimeException ex) {
+            arena.close();
+            throw ex;
+        }
+    }
+
+    /** Writes {@code e}'s rows into {@code dst} in Hugging Face's order, in its own type or widened to F32. */
+    private void copyRows(Entry e, MemorySegment dst) {
         GgufTensor t = e.gguf();
         MemorySegment src = file.data(t);
-        MemorySegment dst = arena.allocate(e.info().byteSize(), 64);
         long rows = t.elementCount() / t.dims()[0];
         int cols = Math.toIntExact(t.dims()[0]);
         long srcRow = t.type().bytesFor(cols);
@@ -147,7 +164,6 @@ public final class GgufTensorSource implements TensorSource {
                 MemorySegment.copy(values, 0, dst, F32_LE, r * dstRow, cols);
             }
         }
-        return dst;
     }
 
     /**
@@ -169,6 +185,18 @@ public final class GgufTensorSource implements TensorSource {
         return e;
     }
 
+    /** Releases the file's pages of the tensor and frees its copy, if it has one (made again if it is read). */
+    @Override
+    public void release(String name) {
+        file.release(entry(name).gguf());
+        synchronized (materialized) {
+            Copy copy = materialized.remove(name);
+            if (copy != null) {
+                copy.arena().close();
+            }
+        }
+    }
+
     @Override
     public Path file(String name) {
         return file.path();
@@ -176,7 +204,10 @@ public final class GgufTensorSource implements TensorSource {
 
     @Override
     public void close() {
-        arena.close();
+        synchronized (materialized) {
+            materialized.values().forEach(c -> c.arena().close());
+            materialized.clear();
+        }
         file.close();
     }
 }
