@@ -10,20 +10,21 @@
 set -euo pipefail
 shared="$(cd "$1" && pwd)"
 work="$2"
-pretrain_steps="${3:-300}"
-steps="${4:-250}"
+pretrain_steps="${3:-400}"
+steps="${4:-400}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tailor="$here/../../tailor"
 export TAILOR_JAVA_OPTS="${TAILOR_JAVA_OPTS:--Xmx1536m}"
 mkdir -p "$work"
 # The data, the base and the F32 LoRA run, exactly as spam-proof.sh makes them.
 "$here/spam-proof.sh" "$shared" "$work" "$pretrain_steps" "$steps" lora > "$work/spam-proof.log"
+rm -rf "$work/lora-F32"
 mv "$work/lora" "$work/lora-F32"
-cp "$work/spam-proof.log" "$work/lora-F32.log"
+grep '^done:' "$work/spam-proof.log" | tail -1 > "$work/lora-F32.log"
 
 results="$work/qlora.md"
 {
-    echo "| base | eval loss | test accuracy | accuracy applied to the F32 base | s/step | peak RSS, MiB | RSS while training, MiB |"
+    echo "| base | eval loss | test accuracy | applied to the F32 base: loss, accuracy | s/step | peak RSS, MiB | RSS while training, MiB |"
     echo "|---|---|---|---|---|---|---|"
 } > "$results"
 for type in F32 Q8_0 Q4_0; do
@@ -36,7 +37,7 @@ for type in F32 Q8_0 Q4_0; do
             --method lora --r 8 --lora-alpha 16 --target-modules all-linear --lr 2e-3 2>&1 | grep -v '^step' \
             > "$work/lora-$type.log"
     fi
-    done_line=$(grep '^done:' "$work/lora-$type.log")
+    done_line=$(grep '^done:' "$work/lora-$type.log" | tail -1)
     n=$(echo "$done_line" | sed -n 's/^done: \([0-9]*\) steps in \([0-9.]*\) s.*/\1/p')
     secs=$(echo "$done_line" | sed -n 's/^done: \([0-9]*\) steps in \([0-9.]*\) s.*/\2/p')
     peak=$(echo "$done_line" | sed -n 's/.*peak RSS \([0-9]*\) MiB.*/\1/p')
@@ -44,9 +45,9 @@ for type in F32 Q8_0 Q4_0; do
     loss=$(echo "$done_line" | sed -n 's/.*eval loss \([0-9.]*\).*/\1/p')
     acc=$(echo "$done_line" | sed -n 's/.*eval accuracy \([0-9.]*\).*/\1/p')
     on_f32=$("$tailor" eval --model "$work/base" --adapter "$out" --data "$work/spam-test.jsonl" --json)
-    f32acc=$(echo "$on_f32" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("accuracy"))')
-    step=$(python3 -c "print(f'{$secs / $n:.3f}')")
-    echo "| $type | $loss | $acc | $f32acc | $step | $peak | $rss |" >> "$results"
+    f32=$(echo "$on_f32" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{r[\"loss\"]:.4f}, {r[\"accuracy\"]:.3f}")')
+    step=$(python3 -c "print(round($secs / $n, 3))")
+    echo "| $type | $loss | $acc | $f32 | $step | $peak | $rss |" >> "$results"
 done
 echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$results"
 cat "$results"

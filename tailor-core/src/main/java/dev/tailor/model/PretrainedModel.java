@@ -19,13 +19,16 @@ import java.util.Set;
  */
 public final class PretrainedModel implements AutoCloseable {
     private final Path dir;
+    private final LoadOptions loading;
     private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final Set<Integer> eosIds;
     private ChatTemplate chatTemplate;
 
-    private PretrainedModel(Path dir, LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds) {
+    private PretrainedModel(Path dir, LoadOptions loading, LlamaModel model, Tokenizer tokenizer,
+                            Set<Integer> eosIds) {
         this.dir = dir;
+        this.loading = loading;
         this.model = model;
         this.tokenizer = tokenizer;
         this.eosIds = Set.copyOf(eosIds);
@@ -43,7 +46,7 @@ public final class PretrainedModel implements AutoCloseable {
         Set<Integer> eos = new LinkedHashSet<>(model.config().eosTokenIds());
         eos.addAll(generationConfigEos(dir));
         eos.addAll(tokenizer.eosIds());
-        return new PretrainedModel(dir, model, tokenizer, eos);
+        return new PretrainedModel(dir, options, model, tokenizer, eos);
     }
 
     private static Set<Integer> generationConfigEos(Path dir) {
@@ -68,6 +71,11 @@ public final class PretrainedModel implements AutoCloseable {
     /** The directory the model came from. */
     public Path dir() {
         return dir;
+    }
+
+    /** How the weights were loaded (so a training run on this base loads them alike). */
+    public LoadOptions loading() {
+        return loading;
     }
 
     /** The network. */
