@@ -45,7 +45,7 @@ for type in F32 Q8_0 Q4_0; do
     loss=$(echo "$done_line" | sed -n 's/.*eval loss \([0-9.]*\).*/\1/p')
     acc=$(echo "$done_line" | sed -n 's/.*eval accuracy \([0-9.]*\).*/\1/p')
     on_f32=$("$tailor" eval --model "$work/base" --adapter "$out" --data "$work/spam-test.jsonl" --json)
-    f32=$(echo "$on_f32" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{r[\"loss\"]:.4f}, {r[\"accuracy\"]:.3f}")')
+    f32=$(echo "$on_f32" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.4f, %.3f" % (r["loss"], r["accuracy"]))')
     step=$(python3 -c "print(round($secs / $n, 3))")
     echo "| $type | $loss | $acc | $f32 | $step | $peak | $rss |" >> "$results"
 done
