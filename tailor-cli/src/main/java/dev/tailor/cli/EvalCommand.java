@@ -20,6 +20,9 @@ import java.util.concurrent.Callable;
         description = "Compute the causal-LM loss and perplexity of a model on JSON Lines data in any training format "
                 + "(and accuracy for classification data).")
 public final class EvalCommand implements Callable<Integer> {
+    @Mixin
+    QuantizeOption quantize;
+
 
     @Mixin
     ModelOption model;
@@ -44,7 +47,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         JsonLines.requireReadableFile(data);
         Path dir = model.resolve();
-        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
+        try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading())) {
             long t0 = System.nanoTime();
             ChatTemplate template = pretrained.chatTemplateIfAny();
             Evaluator.Result r = new Evaluator(adapters.apply(pretrained.model(), dir), pretrained.tokenizer(), template)

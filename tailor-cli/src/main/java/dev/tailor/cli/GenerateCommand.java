@@ -21,6 +21,9 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generate text from a prompt, streaming it to the terminal.")
 public final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    QuantizeOption quantize;
+
 
     @Mixin
     ModelOption model;
@@ -68,7 +71,7 @@ public final class GenerateCommand implements Callable<Integer> {
         SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Path dir = model.resolve();
-        try (PretrainedModel pretrained = PretrainedModel.load(dir)) {
+        try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading())) {
             Generator generator = new Generator(adapters.apply(pretrained.model(), dir), pretrained.tokenizer(),
                     pretrained.eosIds());
             Generator.Request request = generator.generate()

@@ -29,6 +29,9 @@ import java.util.concurrent.Callable;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve a model and its adapters over an OpenAI-compatible HTTP API.")
 public final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    QuantizeOption quantize;
+
 
     @Spec
     CommandSpec spec;
@@ -133,7 +136,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path dir = option.resolve();
         String databaseUrl = database != null ? database : System.getenv("TAILOR_DATABASE_URL");
         String registry = databaseUrl == null || databaseUrl.isEmpty() ? null : databaseUrl;
-        try (PretrainedModel pretrained = PretrainedModel.load(dir);
+        try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading());
              ServedModels models = new ServedModels(pretrained, baseId != null ? baseId
                      : dir.getFileName().toString(), state, registry, adapterCacheBytes);
              FineTuningOptions.Running jobs = fineTuning.start(models, dir, state, registry)) {

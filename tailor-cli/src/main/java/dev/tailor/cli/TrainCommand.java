@@ -26,6 +26,9 @@ import java.util.concurrent.Callable;
 public final class TrainCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    @Mixin
+    QuantizeOption quantize;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -108,6 +111,10 @@ public final class TrainCommand implements Callable<Integer> {
                 if (modelConfig == null || tokenizerDir == null) {
                     throw new IllegalArgumentException("--init random needs --config CONFIG.json and --tokenizer DIR");
                 }
+                if (quantize.type != null) {
+                    throw new IllegalArgumentException("--quantize quantizes a pretrained --model's weights; "
+                            + "--init random trains every weight in F32");
+                }
                 yield new TrainingRun.Base.RandomInit(modelConfig, tokenizerDir);
             }
             case "pretrained" -> {
@@ -116,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
                 }
                 ModelOption option = new ModelOption();
                 option.spec = model;
-                yield new TrainingRun.Base.Pretrained(option.resolve(), model);
+                yield new TrainingRun.Base.Pretrained(option.resolve(), model, quantize.loading());
             }
             default -> throw new IllegalArgumentException("--init must be pretrained or random, got " + init);
         };

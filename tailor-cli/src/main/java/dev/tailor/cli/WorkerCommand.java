@@ -28,6 +28,9 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "worker", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train the fine-tuning jobs of a registry, one at a time, until stopped.")
 public final class WorkerCommand implements Callable<Integer> {
+    @Mixin
+    QuantizeOption quantize;
+
     /** The system property of the kernels' thread count ({@code dev.tailor.tensor.Parallel}). */
     static final String THREADS_PROPERTY = "tailor.threads";
 
@@ -93,7 +96,7 @@ public final class WorkerCommand implements Callable<Integer> {
         Path dir = model.resolve();
         String url = registry != null ? registry : System.getenv("TAILOR_DATABASE_URL");
         String database = url == null || url.isEmpty() ? null : url;
-        try (PretrainedModel pretrained = PretrainedModel.load(dir);
+        try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading());
              ServedModels models = new ServedModels(pretrained, dir.getFileName().toString(), state, database,
                      ServedModels.DEFAULT_ADAPTER_CACHE_BYTES);
              JobStore store = JobStore.open(database != null ? database : JobStore.sqliteUrl(state));

@@ -53,6 +53,31 @@ class GgufCommandTest {
         assertEquals(fromHf.out(), fromGguf.out());
     }
 
+    /**
+     * {@code --quantize Q4_0} makes the same weights from the F32 GGUF as from the safetensors model (so the same
+     * continuation), and changes them (another continuation than F32's, as the quantization error moves the logits).
+     */
+    @Test
+    void quantizeAtLoadGivesOneModelFromEitherFile() {
+        Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-f32.gguf");
+        Path hf = Shared.require("models/tiny-llama");
+        String[] tail = {"--prompt", "Once upon a time", "--max-tokens", "12", "--quantize", "Q4_0"};
+        Run fromGguf = run(concat(new String[] {"generate", "--model", gguf.toString()}, tail));
+        assertEquals(0, fromGguf.code(), err.toString());
+        Run fromHf = run(concat(new String[] {"generate", "--model", hf.toString()}, tail));
+        assertEquals(0, fromHf.code(), err.toString());
+        assertEquals(fromHf.out(), fromGguf.out());
+        Run bad = run("generate", "--model", hf.toString(), "--prompt", "hi", "--quantize", "Q5_0");
+        assertEquals(2, bad.code());
+        assertTrue(err.toString().contains("--quantize must be Q8_0 or Q4_0, got \"Q5_0\""), err.toString());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void costReadsTheConfigOfAGgufFile() {
         Path gguf = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-q4_k_m.gguf");

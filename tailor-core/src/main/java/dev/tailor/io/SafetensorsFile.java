@@ -20,14 +20,17 @@ public final class SafetensorsFile implements TensorSource {
     private final Path path;
     private final Arena arena;
     private final MemorySegment data;
+    /** The same bytes as {@link #data} as the mapped segment, to {@linkplain #release release} pages through. */
+    private final MemorySegment mappedData;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment data, Map<String, TensorInfo> tensors,
-                            Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment data, MemorySegment mappedData,
+                            Map<String, TensorInfo> tensors, Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
         this.data = data;
+        this.mappedData = mappedData;
         this.tensors = tensors;
         this.metadata = metadata;
     }
@@ -48,7 +51,8 @@ public final class SafetensorsFile implements TensorSource {
             if (size < 8) {
                 throw new TensorFormatException(path + ": too short for a safetensors file (" + size + " bytes)");
             }
-            MemorySegment all = plainView(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena);
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment all = plainView(mapped, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLen < 2 || headerLen > size - 8) {
                 throw new TensorFormatException(path + ": header length " + Long.toUnsignedString(headerLen)
@@ -61,7 +65,8 @@ public final class SafetensorsFile implements TensorSource {
             byte[] headerBytes = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
             MemorySegment data = all.asSlice(8 + headerLen);
             SafetensorsHeader header = SafetensorsHeader.parse(path, headerBytes, data.byteSize());
-            return new SafetensorsFile(path, arena, data, header.tensors(), header.metadata());
+            return new SafetensorsFile(path, arena, data, mapped.asSlice(8 + headerLen), header.tensors(),
+                    header.metadata());
         } catch (IOException e) {
             arena.close();
             throw new TensorFormatException(path + ": cannot read: " + e.getMessage(), e);
@@ -115,6 +120,15 @@ public final class SafetensorsFile implements TensorSource {
     public MemorySegment data(String name) {
         TensorInfo info = info(name);
         return data.asSlice(info.begin(), info.byteSize());
+    }
+
+    /** Drops the tensor's pages from this process's memory ({@code madvise(MADV_DONTNEED)}); they read back on use. */
+    @Override
+    public void release(String name) {
+        TensorInfo info = info(name);
+        if (info.byteSize() > 0) {
+            mappedData.asSlice(info.begin(), info.byteSize()).unload();
+        }
     }
 
     @Override

@@ -137,6 +137,11 @@ final class ShardedTensorSource implements TensorSource {
     }
 
     @Override
+    public void release(String name) {
+        shardOf(name).release(name);
+    }
+
+    @Override
     public Path file(String name) {
         return shardOf(name).path();
     }

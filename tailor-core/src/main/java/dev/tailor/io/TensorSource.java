@@ -26,6 +26,13 @@ public interface TensorSource extends AutoCloseable {
     /** The tensor's bytes, in place (memory-mapped); never copied. */
     MemorySegment data(String name);
 
+    /**
+     * Tells the source that the tensor's bytes were copied and are not needed in memory: a mapped file may drop its
+     * pages from the process's resident memory (they are read again if the tensor is). Does nothing by default.
+     */
+    default void release(String name) {
+    }
+
     /** The file holding the tensor (for error messages). */
     Path file(String name);
 

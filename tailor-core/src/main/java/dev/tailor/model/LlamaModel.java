@@ -202,8 +202,21 @@ public final class LlamaModel implements AutoCloseable {
      * @throws dev.tailor.io.TensorFormatException if the weights are malformed or contradict the config
      */
     public static LlamaModel load(Path dir) {
+        return load(dir, LoadOptions.DEFAULT);
+    }
+
+    /**
+     * {@link #load(Path)} with the weights loaded as {@code options} says (quantized at load, say).
+     *
+     * @throws ConfigException                         if the config is invalid or unsupported
+     * @throws dev.tailor.io.TensorFormatException if the weights are malformed or contradict the config
+     */
+    public static LlamaModel load(Path dir, LoadOptions options) {
         ModelConfig config = ModelConfig.load(dir);
         TensorSource source = openWeights(dir);
+        if (options.quantize() != null) {
+            source = new QuantizingSource(source, config, options);
+        }
         try {
             return new LlamaModel(config, LlamaWeights.bind(config, source), source);
         } catch (RuntimeException e) {

@@ -121,12 +121,12 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         }
 
         WeightMatrix matrix(String name, int rows, int cols) {
-            TensorInfo info = checked(name, rows, cols);
+            TensorInfo info = checked(name, true, rows, cols);
             return new WeightMatrix(source.data(name), info.dtype(), rows, cols);
         }
 
         float[] vector(String name, int length) {
-            TensorInfo info = checked(name, length);
+            TensorInfo info = checked(name, false, length);
             var data = source.data(name);
             float[] out = new float[length];
             for (int i = 0; i < length; i++) {
@@ -135,7 +135,8 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
             return out;
         }
 
-        private TensorInfo checked(String name, long... shape) {
+        /** The tensor's info, checked: shape, a type the kernels read ({@code matrix}: also Q8_0/Q4_0), finite. */
+        private TensorInfo checked(String name, boolean matrix, long... shape) {
             bound.add(name);
             if (!source.contains(name)) {
                 throw new TensorFormatException(source.file(name) + ": missing tensor " + name
@@ -146,14 +147,15 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has shape "
                         + info.shapeString() + " but config.json implies " + Arrays.toString(shape));
             }
-            if (!info.dtype().isWeightType()) {
+            if (!info.dtype().isWeightType() && !(matrix && info.dtype().hasKernels())) {
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has dtype "
-                        + info.dtype() + "; weights must be " + DType.F32 + ", " + DType.F16 + " or " + DType.BF16);
+                        + info.dtype() + "; " + (matrix ? "weight matrices must be F32, F16, BF16, Q8_0 or Q4_0"
+                        : "weights must be " + DType.F32 + ", " + DType.F16 + " or " + DType.BF16));
             }
             long bad = FiniteScan.firstNonFinite(source.data(name), info.dtype());
             if (bad >= 0) {
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has a non-finite value ("
-                        + Numerics.load(source.data(name), info.dtype(), bad) + ") at element " + bad);
+                        + FiniteScan.valueAt(source.data(name), info.dtype(), bad) + ") at element " + bad);
             }
             return info;
         }

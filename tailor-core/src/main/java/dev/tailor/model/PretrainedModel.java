@@ -19,13 +19,16 @@ import java.util.Set;
  */
 public final class PretrainedModel implements AutoCloseable {
     private final Path dir;
+    private final LoadOptions loading;
     private final LlamaModel model;
     private final Tokenizer tokenizer;
     private final Set<Integer> eosIds;
     private ChatTemplate chatTemplate;
 
-    private PretrainedModel(Path dir, LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds) {
+    private PretrainedModel(Path dir, LoadOptions loading, LlamaModel model, Tokenizer tokenizer,
+                            Set<Integer> eosIds) {
         this.dir = dir;
+        this.loading = loading;
         this.model = model;
         this.tokenizer = tokenizer;
         this.eosIds = Set.copyOf(eosIds);
@@ -33,12 +36,17 @@ public final class PretrainedModel implements AutoCloseable {
 
     /** Opens {@code dir} (config, weights memory-mapped, tokenizer). */
     public static PretrainedModel load(Path dir) {
+        return load(dir, LoadOptions.DEFAULT);
+    }
+
+    /** Opens {@code dir} with its weights loaded as {@code options} says. */
+    public static PretrainedModel load(Path dir, LoadOptions options) {
         Tokenizer tokenizer = Tokenizers.load(dir);
-        LlamaModel model = LlamaModel.load(dir);
+        LlamaModel model = LlamaModel.load(dir, options);
         Set<Integer> eos = new LinkedHashSet<>(model.config().eosTokenIds());
         eos.addAll(generationConfigEos(dir));
         eos.addAll(tokenizer.eosIds());
-        return new PretrainedModel(dir, model, tokenizer, eos);
+        return new PretrainedModel(dir, options, model, tokenizer, eos);
     }
 
     private static Set<Integer> generationConfigEos(Path dir) {
@@ -63,6 +71,11 @@ public final class PretrainedModel implements AutoCloseable {
     /** The directory the model came from. */
     public Path dir() {
         return dir;
+    }
+
+    /** How the weights were loaded (so a training run on this base loads them alike). */
+    public LoadOptions loading() {
+        return loading;
     }
 
     /** The network. */

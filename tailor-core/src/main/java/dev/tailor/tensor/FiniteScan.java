@@ -25,12 +25,23 @@ public final class FiniteScan {
     }
 
     /**
-     * The index of the first non-finite element of {@code data} (little-endian {@code dtype} values), or -1 when
-     * all are finite.
+     * The index of the first non-finite element of {@code data} (little-endian {@code dtype} values, or whole
+     * Q8_0/Q4_0 blocks), or -1 when all are finite. A Q8_0 or Q4_0 value is a small integer times its block's F16
+     * scale, so the block's values are all finite exactly when its scale is; the first element of the first block
+     * whose scale is not is returned.
      *
-     * @throws IllegalArgumentException when {@code dtype} is not F32, F16 or BF16
+     * @throws IllegalArgumentException when {@code dtype} is not F32, F16, BF16, Q8_0 or Q4_0
      */
     public static long firstNonFinite(MemorySegment data, DType dtype) {
+        if (dtype == DType.Q8_0 || dtype == DType.Q4_0) {
+            long blocks = data.byteSize() / dtype.blockBytes();
+            for (long b = 0; b < blocks; b++) {
+                if ((data.get(Numerics.I16_LE, b * dtype.blockBytes()) & 0x7C00) == 0x7C00) {
+                    return b * dtype.blockSize();
+                }
+            }
+            return -1;
+        }
         long exponents;
         long ones;
         long tops;
@@ -65,6 +76,15 @@ public final class FiniteScan {
             }
         }
         return firstByBits(data, dtype, words * perWord, data.byteSize() / dtype.byteSize());
+    }
+
+    /** Element {@code index} of {@code data} as {@link #firstNonFinite} reads it (for messages). */
+    public static float valueAt(MemorySegment data, DType dtype, long index) {
+        if (dtype.isQuantized()) {
+            return Quantization.element(dtype, data, index / dtype.blockSize() * dtype.blockBytes(),
+                    (int) (index % dtype.blockSize()));
+        }
+        return Numerics.load(data, dtype, index);
     }
 
     /** The first element in {@code [from, to)} whose exponent bits are all ones, or -1. */

@@ -110,6 +110,9 @@ public final class ModelExport {
         }
         WeightMatrix w = (WeightMatrix) tensor;
         long[] shape = {w.rows(), w.cols()};
+        if (dtype == null && w.dtype().isQuantized()) {
+            dtype = DType.F32;
+        }
         if (dtype == null || dtype == w.dtype()) {
             writer.add(name, w.dtype(), shape, w.data());
             return w.dtype();

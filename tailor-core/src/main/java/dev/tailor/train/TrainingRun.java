@@ -9,6 +9,7 @@ import dev.tailor.io.PythonJson;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
+import dev.tailor.model.LoadOptions;
 import dev.tailor.model.ModelConfig;
 import dev.tailor.model.NamedTensors;
 import dev.tailor.model.site.AdapterSites;
@@ -56,10 +57,15 @@ public final class TrainingRun {
          * A Hugging Face model directory.
          *
          * @param dir  the directory
-         * @param name how the user named it (a path or a repo id), recorded in adapters as
-         *             {@code base_model_name_or_path}
+         * @param name    how the user named it (a path or a repo id), recorded in adapters as
+         *                {@code base_model_name_or_path}
+         * @param loading how its weights are loaded (quantized at load for QLoRA-style training, say)
          */
-        record Pretrained(Path dir, String name) implements Base {
+        record Pretrained(Path dir, String name, LoadOptions loading) implements Base {
+            /** A base loaded in its stored types. */
+            public Pretrained(Path dir, String name) {
+                this(dir, name, LoadOptions.DEFAULT);
+            }
         }
 
         /**
@@ -262,10 +268,11 @@ public final class TrainingRun {
                         null, null);
             }
             case Base.Pretrained p -> {
-                LlamaModel llama = LlamaModel.load(p.dir());
+                LlamaModel llama = LlamaModel.load(p.dir(), p.loading());
                 ObjectNode json = ModelConfig.json(p.dir());
+                DType stored = llama.weights().embed().dtype();
                 yield new OpenBase(llama.config(), json, llama.weights(), Tokenizers.load(p.dir()), chatTemplate(p.dir()),
-                        p.dir(), llama.weights().embed().dtype(), p.name(), llama);
+                        p.dir(), stored.isQuantized() ? DType.F32 : stored, p.name(), llama);
             }
         };
     }

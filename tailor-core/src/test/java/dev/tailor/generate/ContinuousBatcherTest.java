@@ -5,6 +5,7 @@ import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterBase;
 import dev.tailor.adapt.MethodVariant;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.model.LoadOptions;
 import dev.tailor.model.PretrainedModel;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.tensor.Parameter;
@@ -96,7 +97,12 @@ class ContinuousBatcherTest {
 
     /** A fresh adapter of {@code variant} with every parameter perturbed, so it changes the model. */
     private static LlamaModel adapted(MethodVariant variant, long seed) {
-        Adapter a = variant.create(new AdapterBase(base.config(), base.weights(), pretrained.tokenizer(), "tiny"),
+        return adapted(base, variant, seed);
+    }
+
+    /** {@link #adapted(MethodVariant, long)} on {@code on}. */
+    private static LlamaModel adapted(LlamaModel on, MethodVariant variant, long seed) {
+        Adapter a = variant.create(new AdapterBase(on.config(), on.weights(), pretrained.tokenizer(), "tiny"),
                 Map.of(), seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         AdapterSites sites = a.sites();
@@ -108,17 +114,17 @@ class ContinuousBatcherTest {
         if (sites.prefixEncoder() != null) {
             sites.prefixEncoder().encode(sites.prefix().data());
         }
-        return base.withAdapters(List.of(sites));
+        return on.withAdapters(List.of(sites));
     }
 
     private static MethodVariant variant(String name) {
         return MethodVariant.all().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
     }
 
-    private static List<Outcome> batched(List<Job> jobs, AtomicInteger widest) throws Exception {
+    private static List<Outcome> batched(LlamaModel on, List<Job> jobs, AtomicInteger widest) throws Exception {
         // a chunk that lets the first step take in every prompt, so that they all decode side by side
         ContinuousBatcher.Options options = new ContinuousBatcher.Options(jobs.size(), 4096, 64);
-        try (ContinuousBatcher batcher = new ContinuousBatcher(base, options,
+        try (ContinuousBatcher batcher = new ContinuousBatcher(on, options,
                 (sequences, rows, nanos) -> widest.accumulateAndGet(sequences, Math::max))) {
             List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
             for (Job j : jobs) {
@@ -133,12 +139,16 @@ class ContinuousBatcherTest {
     }
 
     private static void assertInvariant(List<Job> jobs) throws Exception {
+        assertInvariant(base, jobs);
+    }
+
+    private static void assertInvariant(LlamaModel on, List<Job> jobs) throws Exception {
         List<Outcome> alone = new ArrayList<>();
         for (Job j : jobs) {
             alone.add(Outcome.of(j.request().run()));
         }
         AtomicInteger widest = new AtomicInteger();
-        List<Outcome> together = batched(jobs, widest);
+        List<Outcome> together = batched(on, jobs, widest);
         assertTrue(widest.get() >= jobs.size() / 2, "requests ran together: at most " + widest.get() + " per step");
         for (int i = 0; i < jobs.size(); i++) {
             assertEquals(alone.get(i), together.get(i), "request " + i + " alone and in the batch");
@@ -184,6 +194,22 @@ class ContinuousBatcherTest {
             i++;
         }
         assertInvariant(jobs);
+    }
+
+    /** A base quantized at load to Q4_0 (its lm_head Q8_0) serves every method batch-invariantly too. */
+    @Test
+    void aBatchMixingEveryMethodOnAQ4_0BaseMatchesEachAloneBitForBit() throws Exception {
+        try (LlamaModel q4 = LlamaModel.load(Shared.require("models/tiny-llama"), LoadOptions.quantized("Q4_0"))) {
+            List<Job> jobs = new ArrayList<>();
+            jobs.add(new Job(q4, prompts.get(0), 0));
+            jobs.add(new Job(q4, prompts.get(1), 1));
+            int i = 2;
+            for (MethodVariant v : MethodVariant.all().toList()) {
+                jobs.add(new Job(adapted(q4, v, v.name().hashCode()), prompts.get(i % prompts.size()), i));
+                i++;
+            }
+            assertInvariant(q4, jobs);
+        }
     }
 
     @Test

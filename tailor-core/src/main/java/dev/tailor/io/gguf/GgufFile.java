@@ -24,14 +24,17 @@ public final class GgufFile implements AutoCloseable {
     private final Path path;
     private final Arena arena;
     private final MemorySegment data;
+    /** The same bytes as {@link #data} as the mapped segment (null for an empty file), to release pages through. */
+    private final MemorySegment mappedData;
     private final GgufMetadata metadata;
     private final Map<String, GgufTensor> tensors;
     private final int alignment;
 
-    private GgufFile(Path path, Arena arena, MemorySegment data, GgufParser.Header header) {
+    private GgufFile(Path path, Arena arena, MemorySegment data, MemorySegment mappedData, GgufParser.Header header) {
         this.path = path;
         this.arena = arena;
         this.data = data;
+        this.mappedData = mappedData;
         this.metadata = header.metadata();
         this.tensors = header.tensors();
         this.alignment = header.alignment();
@@ -69,11 +72,12 @@ public final class GgufFile implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment all = size == 0 ? MemorySegment.NULL.reinterpret(0)
-                    : plainView(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena);
+            MemorySegment mapped = size == 0 ? null : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment all = mapped == null ? MemorySegment.NULL.reinterpret(0) : plainView(mapped, arena);
             GgufParser.Header header = GgufParser.parse(path, all);
-            MemorySegment data = header.dataStart() >= size ? all.asSlice(size) : all.asSlice(header.dataStart());
-            return new GgufFile(path, arena, data, header);
+            long dataStart = Math.min(header.dataStart(), size);
+            MemorySegment data = all.asSlice(dataStart);
+            return new GgufFile(path, arena, data, mapped == null ? null : mapped.asSlice(dataStart), header);
         } catch (IOException e) {
             arena.close();
             throw new TensorFormatException(path + ": cannot read: " + e.getMessage(), e);
@@ -134,6 +138,16 @@ public final class GgufFile implements AutoCloseable {
     /** The tensor's bytes, in place (memory-mapped). */
     public MemorySegment data(GgufTensor tensor) {
         return data.asSlice(tensor.offset(), tensor.bytes());
+    }
+
+    /**
+     * Drops the tensor's pages from this process's memory ({@code madvise(MADV_DONTNEED)}), once its bytes were
+     * copied; they are read again from the file if the tensor is.
+     */
+    public void release(GgufTensor tensor) {
+        if (mappedData != null && tensor.bytes() > 0) {
+            mappedData.asSlice(tensor.offset(), tensor.bytes()).unload();
+        }
     }
 
     /** Unmaps the file. */

@@ -4,9 +4,12 @@ import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Quantization;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
@@ -16,22 +19,34 @@ import java.util.Set;
 
 /**
  * The tensors of a GGUF model under their Hugging Face names and in Hugging Face's layout, so the model binds as a
- * safetensors checkpoint does. F32, F16 and BF16 tensors are read in place from the mapping; quantized ones are
- * widened to F32 once, when first read ({@link GgmlDequantizer}); for llama and mistral the rows of Q and K are put
- * back in Hugging Face's order (llama.cpp's converter interleaves each head's two RoPE halves), a copy of the
- * permuted tensors only.
+ * safetensors checkpoint does. F32, F16, BF16, Q8_0 and Q4_0 tensors are read in place from the mapping, in their
+ * own type (a Q8_0 or Q4_0 weight stays quantized: {@link DType#hasKernels()}); K-quant ones (Q4_K, Q5_K, Q6_K) are
+ * widened to F32 once, when first read ({@link Quantization#dequantizeRow}, ggml's values bit for bit). For llama
+ * and mistral the rows of Q and K are put back in Hugging Face's order (llama.cpp's converter interleaves each head's
+ * two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type. The file's pages of a copied tensor are
+ * {@linkplain GgufFile#release released}.
  */
 public final class GgufTensorSource implements TensorSource {
+    private static final ValueLayout.OfFloat F32_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgufFile file;
     private final Map<String, Entry> entries;
-    private final Arena arena = Arena.ofShared();
-    private final Map<String, MemorySegment> materialized = new HashMap<>();
+    /** The copied tensors (widened or un-permuted), each in its own arena so that {@link #release} can free it. */
+    private final Map<String, Copy> materialized = new HashMap<>();
+
+    private record Copy(Arena arena, MemorySegment data) {
+    }
 
     /** One tensor: its GGUF info, its Hugging Face info, and how many rows make one head when permuted (else 0). */
     private record Entry(GgufTensor gguf, TensorInfo info, int permutedHeads) {
         boolean inPlace() {
-            return gguf.type().isFloat() && permutedHeads == 0;
+            return keepsType(gguf.type()) && permutedHeads == 0;
         }
+    }
+
+    /** Whether tensors of {@code type} are presented in their own type (else widened to F32). */
+    private static boolean keepsType(GgmlType type) {
+        return DType.fromGgml(type.id()).hasKernels();
     }
 
     private GgufTensorSource(GgufFile file, Map<String, Entry> entries) {
@@ -76,13 +91,10 @@ public final class GgufTensorSource implements TensorSource {
                             + " rows, which do not split into " + permutedHeads + " heads of two RoPE halves");
                 }
             }
-            DType dtype = switch (t.type()) {
-                case F16 -> DType.F16;
-                case BF16 -> DType.BF16;
-                default -> DType.F32;
-            };
-            long bytes = t.type().isFloat() ? t.bytes() : Math.multiplyExact(t.elementCount(), 4L);
-            long begin = t.type().isFloat() && permutedHeads == 0 ? t.offset() : 0;
+            boolean kept = keepsType(t.type());
+            DType dtype = kept ? DType.fromGgml(t.type().id()) : DType.F32;
+            long bytes = kept ? t.bytes() : Math.multiplyExact(t.elementCount(), 4L);
+            long begin = kept && permutedHeads == 0 ? t.offset() : 0;
             entries.put(name, new Entry(t, new TensorInfo(name, dtype, t.shape(), begin, begin + bytes),
                     permutedHeads));
         }
@@ -116,29 +128,42 @@ public final class GgufTensorSource implements TensorSource {
             return file.data(e.gguf());
         }
         synchronized (materialized) {
-            return materialized.computeIfAbsent(name, n -> materialize(e));
+            return materialized.computeIfAbsent(name, n -> materialize(e)).data();
         }
     }
 
-    private MemorySegment materialize(Entry e) {
+    private Copy materialize(Entry e) {
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment dst = arena.allocate(e.info().byteSize(), 64);
+            copyRows(e, dst);
+            file.release(e.gguf());
+            return new Copy(arena, dst);
+        } catch (RuntimeException ex) {
+            arena.close();
+            throw ex;
+        }
+    }
+
+    /** Writes {@code e}'s rows into {@code dst} in Hugging Face's order, in its own type or widened to F32. */
+    private void copyRows(Entry e, MemorySegment dst) {
         GgufTensor t = e.gguf();
         MemorySegment src = file.data(t);
-        MemorySegment dst = arena.allocate(e.info().byteSize(), 64);
         long rows = t.elementCount() / t.dims()[0];
-        long cols = t.dims()[0];
+        int cols = Math.toIntExact(t.dims()[0]);
         long srcRow = t.type().bytesFor(cols);
         long dstRow = e.info().byteSize() / rows;
+        DType type = DType.fromGgml(t.type().id());
+        float[] values = keepsType(t.type()) ? null : new float[cols];
         for (long r = 0; r < rows; r++) {
             long from = e.permutedHeads() == 0 ? r : storedRow(r, rows / e.permutedHeads());
-            MemorySegment in = src.asSlice(from * srcRow, srcRow);
-            MemorySegment out = dst.asSlice(r * dstRow, dstRow);
-            if (t.type().isFloat()) {
-                out.copyFrom(in);
+            if (values == null) {
+                MemorySegment.copy(src, from * srcRow, dst, r * dstRow, srcRow);
             } else {
-                GgmlDequantizer.toFloat(in, t.type(), cols, out);
+                Quantization.dequantizeRow(type, src, from * srcRow, cols, values, 0);
+                MemorySegment.copy(values, 0, dst, F32_LE, r * dstRow, cols);
             }
         }
-        return dst;
     }
 
     /**
@@ -160,6 +185,18 @@ public final class GgufTensorSource implements TensorSource {
         return e;
     }
 
+    /** Releases the file's pages of the tensor and frees its copy, if it has one (made again if it is read). */
+    @Override
+    public void release(String name) {
+        file.release(entry(name).gguf());
+        synchronized (materialized) {
+            Copy copy = materialized.remove(name);
+            if (copy != null) {
+                copy.arena().close();
+            }
+        }
+    }
+
     @Override
     public Path file(String name) {
         return file.path();
@@ -167,7 +204,10 @@ public final class GgufTensorSource implements TensorSource {
 
     @Override
     public void close() {
-        arena.close();
+        synchronized (materialized) {
+            materialized.values().forEach(c -> c.arena().close());
+            materialized.clear();
+        }
         file.close();
     }
 }

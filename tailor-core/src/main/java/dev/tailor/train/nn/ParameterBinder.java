@@ -4,7 +4,6 @@ import dev.tailor.model.site.AdapterSites;
 import dev.tailor.model.site.LinearHook;
 import dev.tailor.model.site.SublayerHook;
 import dev.tailor.tensor.DType;
-import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
 
@@ -87,7 +86,10 @@ record ParameterBinder(Predicate<String> trainable, List<Parameter> params, Adap
         return new Norm(p.data(), p, eps);
     }
 
-    /** The weight as a float array: adopted when it already is a whole heap float array, else widened. */
+    /**
+     * The weight as a float array: adopted when it already is a whole heap float array, else widened (a quantized
+     * weight is dequantized: it then trains in F32 from its quantized values).
+     */
     private static float[] floats(WeightMatrix w) {
         long count = (long) w.rows() * w.cols();
         Optional<Object> heap = w.data().heapBase();
@@ -96,8 +98,8 @@ record ParameterBinder(Predicate<String> trainable, List<Parameter> params, Adap
             return arr;
         }
         float[] out = new float[Math.toIntExact(count)];
-        for (long i = 0; i < count; i++) {
-            out[(int) i] = Numerics.load(w.data(), w.dtype(), i);
+        for (int r = 0; r < w.rows(); r++) {
+            w.copyRow(r, out, r * w.cols());
         }
         return out;
     }

@@ -10,12 +10,17 @@ import dev.tailor.io.TensorSource;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
+import dev.tailor.model.NamedTensors;
+import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.tensor.DType;
+import dev.tailor.tensor.Numerics;
+import dev.tailor.tensor.Quantization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -57,6 +62,52 @@ class GgufModelTest {
     }
 
     /**
+     * A Q8_0 or Q4_0 file's quantized weights stay quantized: each bound matrix has the file's type and exactly the
+     * file's bytes for it (so the resident weights are the quantized size), read in place from the mapping except
+     * the un-permuted Q and K, which are copies of the same size; the F16 ones stay F16.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"q8_0", "q4_0"})
+    void quantizedWeightsStayQuantizedAtTheirFileSize(String type) {
+        Path path = Shared.require("models/tiny-llama-gguf/tiny-llama-" + type + ".gguf");
+        try (GgufTensorSource source = GgufTensorSource.open(path)) {
+            LlamaWeights weights = LlamaWeights.bind(ModelConfig.load(path), source);
+            GgufFile file = source.file();
+            long fileBytes = 0;
+            long boundBytes = 0;
+            int quantized = 0;
+            for (var e : NamedTensors.of(weights).entrySet()) {
+                if (!(e.getValue() instanceof WeightMatrix w)) {
+                    continue;
+                }
+                GgufTensor t = file.tensors().stream()
+                        .filter(g -> GgufNames.huggingFace(g.name()).equals(e.getKey())).findFirst().orElseThrow();
+                assertEquals(DType.fromGgml(t.type().id()), w.dtype(), e.getKey());
+                assertEquals(t.bytes(), w.data().byteSize(), e.getKey());
+                assertEquals(!GgufNames.isQueryOrKey(t.name()), w.data().address() == file.data(t).address(),
+                        e.getKey() + " in place");
+                fileBytes += t.bytes();
+                boundBytes += w.data().byteSize();
+                quantized += w.dtype().isQuantized() ? 1 : 0;
+            }
+            assertEquals(fileBytes, boundBytes);
+            assertEquals(14, quantized);
+            assertTrue(boundBytes < (type.equals("q8_0") ? 0.3 : 0.25) * f32MatrixBytes(weights),
+                    type + ": " + boundBytes + " bytes of weight matrices");
+        }
+    }
+
+    private static long f32MatrixBytes(LlamaWeights weights) {
+        long n = 0;
+        for (Object t : NamedTensors.of(weights).values()) {
+            if (t instanceof WeightMatrix w) {
+                n += 4L * w.rows() * w.cols();
+            }
+        }
+        return n;
+    }
+
+    /**
      * Every tensor of the K-quant files, widened to float32 in ggml's order, hashes to the SHA-256 of the values
      * ggml's own {@code to_float} gives (and its first values and sum agree), so the widening is bit-exact.
      */
@@ -67,13 +118,11 @@ class GgufModelTest {
         JsonNode table = JSON.readTree(Shared.require("golden/tiny-llama-256-gguf-kquants/golden-" + type + ".json")
                 .toFile()).get("tensor_types");
         int checked = 0;
-        try (GgufFile file = GgufFile.open(model); Arena arena = Arena.ofConfined()) {
+        try (GgufFile file = GgufFile.open(model)) {
             for (JsonNode expected : table) {
                 GgufTensor t = file.tensor(expected.get("name").asText());
                 assertEquals(expected.get("type").asText(), t.type().name(), t.name());
-                MemorySegment values = arena.allocate(t.elementCount() * 4);
-                GgmlDequantizer.toFloat(file.data(t), t.type(), t.elementCount(), values);
-                float[] floats = values.toArray(ValueLayout.JAVA_FLOAT);
+                float[] floats = widened(file, t);
                 MemorySegment le = MemorySegment.ofArray(new byte[floats.length * 4]);
                 MemorySegment.copy(floats, 0, le, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
                         java.nio.ByteOrder.LITTLE_ENDIAN), 0, floats.length);
@@ -107,6 +156,20 @@ class GgufModelTest {
                 assertEquals(-1, a.data(name).mismatch(b.data(name)), name);
             }
         }
+    }
+
+    /** The values of {@code t} as float32: K-quants through {@link Quantization}, float types as they are. */
+    private static float[] widened(GgufFile file, GgufTensor t) {
+        DType type = DType.fromGgml(t.type().id());
+        float[] floats = new float[Math.toIntExact(t.elementCount())];
+        if (type.isQuantized()) {
+            Quantization.dequantizeRow(type, file.data(t), 0, floats.length, floats, 0);
+        } else {
+            for (int i = 0; i < floats.length; i++) {
+                floats[i] = Numerics.load(file.data(t), type, i);
+            }
+        }
+        return floats;
     }
 
     private static void checkForward(Path modelFile, Path golden, double goldenLoss, double logitTolerance,

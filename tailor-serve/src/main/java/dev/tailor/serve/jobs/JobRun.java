@@ -2,6 +2,7 @@ package dev.tailor.serve.jobs;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tailor.model.LoadOptions;
 import dev.tailor.serve.ApiException;
 import dev.tailor.train.TrainOptions;
 import dev.tailor.train.TrainingDivergedException;
@@ -50,21 +51,24 @@ final class JobRun {
     private final Release release;
     private final Path state;
     private final Path modelDir;
+    private final LoadOptions loading;
     private final Claim claim;
     private final Job job;
     private final BooleanSupplier lost;
     private final BooleanSupplier stopping;
 
     /**
+     * @param loading  how the base's weights are loaded for training (as the served base's: quantized or not)
      * @param lost     whether the claim is known to hold no more (the heartbeat's finding)
      * @param stopping whether the worker is stopping
      */
-    JobRun(JobStore store, Release release, Path state, Path modelDir, Claim claim, Job job, BooleanSupplier lost,
+    JobRun(JobStore store, Release release, Path state, Path modelDir, LoadOptions loading, Claim claim, Job job, BooleanSupplier lost,
            BooleanSupplier stopping) {
         this.store = store;
         this.release = release;
         this.state = state;
         this.modelDir = modelDir;
+        this.loading = loading;
         this.claim = claim;
         this.job = job;
         this.lost = lost;
@@ -133,7 +137,7 @@ final class JobRun {
         JobSettings s = job.settings();
         Path training = FileStore.path(state, job.trainingFile());
         Path validation = job.validationFile() == null ? null : FileStore.path(state, job.validationFile());
-        TrainingRun.Spec spec = new TrainingRun.Spec(new TrainingRun.Base.Pretrained(modelDir, job.model()),
+        TrainingRun.Spec spec = new TrainingRun.Spec(new TrainingRun.Base.Pretrained(modelDir, job.model(), loading),
                 new DataConfig(training, validation, null, 0, s.seqLen(), s.batchSize(), job.seed(), true, false),
                 TrainingMethod.of(s.method(), null, s.options()),
                 new TrainOptions(null, s.nEpochs(), 1, s.learningRate(), 0, ScheduleType.LINEAR, 0, 1.0,

@@ -137,7 +137,8 @@ public final class Worker implements AutoCloseable {
             }
         }, every, every, TimeUnit.MILLISECONDS);
         try {
-            new JobRun(store, release, state, models.pretrained().dir(), claim, job, lost::get, stopping::get).run();
+            new JobRun(store, release, state, models.pretrained().dir(), models.pretrained().loading(), claim, job,
+                    lost::get, stopping::get).run();
         } finally {
             renewal.cancel(false);
         }
