@@ -52,7 +52,7 @@ public final class SafetensorsFile implements TensorSource {
                 throw new TensorFormatException(path + ": too short for a safetensors file (" + size + " bytes)");
             }
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            MemorySegment all = plainView(mapped, arena);
+            MemorySegment all = PlainSegments.plainView(mapped, arena);
             long headerLen = all.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLen < 2 || headerLen > size - 8) {
                 throw new TensorFormatException(path + ": header length " + Long.toUnsignedString(headerLen)
@@ -76,16 +76,6 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
-    /**
-     * The mapping seen as a plain native segment of the same memory and lifetime (closing {@code arena} still ends
-     * every access). The kernels' vector loads from segments are compiled for the segment classes they have met in
-     * the whole process: with a mapped segment beside native and heap ones they meet three, and every load then pays
-     * virtual calls and memory barriers (a decoding step took twice as long). Weights are therefore only ever native
-     * segments of one class, or heap arrays.
-     */
-    private static MemorySegment plainView(MemorySegment mapped, Arena arena) {
-        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null);
-    }
 
     /** The path this file was mapped from. */
     public Path path() {

@@ -1,5 +1,6 @@
 package dev.tailor.io.gguf;
 
+import dev.tailor.io.PlainSegments;
 import dev.tailor.io.TensorFormatException;
 
 import java.io.IOException;
@@ -73,7 +74,8 @@ public final class GgufFile implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment mapped = size == 0 ? null : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            MemorySegment all = mapped == null ? MemorySegment.NULL.reinterpret(0) : plainView(mapped, arena);
+            MemorySegment all = mapped == null ? MemorySegment.NULL.reinterpret(0)
+                    : PlainSegments.plainView(mapped, arena);
             GgufParser.Header header = GgufParser.parse(path, all);
             long dataStart = Math.min(header.dataStart(), size);
             MemorySegment data = all.asSlice(dataStart);
@@ -87,15 +89,6 @@ public final class GgufFile implements AutoCloseable {
         }
     }
 
-    /**
-     * The mapping seen as a plain native segment of the same memory and lifetime, as
-     * {@code SafetensorsFile} maps: the kernels' vector loads are compiled for the segment classes they meet, and a
-     * mapped segment beside the native and heap ones makes every load slower. Weights are only ever native segments
-     * of one class, or heap arrays.
-     */
-    private static MemorySegment plainView(MemorySegment mapped, Arena arena) {
-        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null);
-    }
 
     /** The path this file was mapped from. */
     public Path path() {
