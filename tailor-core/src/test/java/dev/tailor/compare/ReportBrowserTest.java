@@ -1,6 +1,6 @@
 package dev.tailor.compare;
 
-import org.junit.jupiter.api.Assumptions;
+import dev.tailor.HeadlessChromium;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -8,11 +8,8 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,57 +18,23 @@ import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code report.html} in a real browser: Debian's headless Chromium, driven through Debian's chromedriver by Selenium,
  * loads the page from disk, logs no console error, draws every chart (each {@code <svg>} has shapes with a size on
- * the page), and a screenshot is written to {@code target/compare-report.png}. Without {@value #CHROMIUM} or
- * {@value #CHROMEDRIVER} it is skipped, except under {@code CI=true}, where it fails.
+ * the page), and a screenshot is written to {@code target/compare-report.png}. Without the browser or its driver it
+ * is skipped, except under {@code CI=true}, where it fails ({@link HeadlessChromium}).
  */
 class ReportBrowserTest {
-    private static final String CHROMIUM = "/usr/bin/chromium";
-    private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-
     @TempDir
     Path tmp;
 
-    private static void requireChromium() {
-        if (Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER))) {
-            return;
-        }
-        String message = "the comparison report's browser test needs Debian's chromium and chromium-driver ("
-                + CHROMIUM + " and " + CHROMEDRIVER + "): apt-get install chromium chromium-driver";
-        if ("true".equals(System.getenv("CI"))) {
-            fail(message);
-        }
-        Assumptions.abort(message);
-    }
-
-    /** Headless Chromium with a fresh profile and its console log kept; driver and browser named by path. */
-    private ChromeDriver browser() throws Exception {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM);
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1200,900", "--allow-file-access-from-files",
-                "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium-profile")));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
-    }
-
     @Test
     void theReportLoadsWithoutErrorsAndDrawsEveryChart() throws Exception {
-        requireChromium();
+        HeadlessChromium.require("the comparison report's browser test");
         Path reports = tmp.resolve("reports");
         ReportWriter.write(SampleResults.sample(true), reports);
-        ChromeDriver driver = browser();
+        ChromeDriver driver = HeadlessChromium.start(tmp, "1200,900", "--allow-file-access-from-files");
         try {
             driver.get(reports.resolve(ReportWriter.HTML).toUri().toString());
             assertEquals("Tailor method comparison", driver.getTitle());

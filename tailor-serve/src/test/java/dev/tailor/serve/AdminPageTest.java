@@ -1,7 +1,7 @@
 package dev.tailor.serve;
 
+import dev.tailor.HeadlessChromium;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
@@ -11,11 +11,8 @@ import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.logging.LogEntry;
 import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -30,57 +27,20 @@ import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The admin page ({@code GET /admin}) in a real browser: Debian's headless Chromium driven through Debian's
  * chromedriver by Selenium. It shows a registered adapter's versions and {@code prod}, rolls {@code prod} back and
  * sets a 90/10 traffic split as the API then reports, says so when it was stale (409), asks for the admin key when
- * the server has one, and logs no console errors. Without {@value #CHROMIUM} or {@value #CHROMEDRIVER} the browser
- * tests are skipped, except under {@code CI=true}, where they fail.
+ * the server has one, and logs no console errors. Without the browser or its driver the browser
+ * tests are skipped, except under {@code CI=true}, where they fail ({@link HeadlessChromium}).
  */
 class AdminPageTest {
-    private static final String CHROMIUM = "/usr/bin/chromium";
-    private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String KEY = "admin-key-for-the-page-test";
 
     @TempDir
     Path tmp;
-
-    /** Skips (or fails under CI) when Debian's chromium or chromedriver is missing. */
-    private static void requireChromium() {
-        if (Files.isExecutable(Path.of(CHROMIUM)) && Files.isExecutable(Path.of(CHROMEDRIVER))) {
-            return;
-        }
-        String message = "the admin page's browser test needs Debian's chromium and chromium-driver (" + CHROMIUM
-                + " and " + CHROMEDRIVER + "): apt-get install chromium chromium-driver";
-        if ("true".equals(System.getenv("CI"))) {
-            fail(message);
-        }
-        Assumptions.abort(message);
-    }
-
-    /**
-     * Headless Chromium with the flags this machine's closed network needs, a fresh profile, its console log kept;
-     * the driver and the browser named by path, so Selenium Manager never runs.
-     */
-    private ChromeDriver browser() throws Exception {
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM);
-        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1400,1000",
-                "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium-profile")));
-        LoggingPreferences logs = new LoggingPreferences();
-        logs.enable(LogType.BROWSER, Level.ALL);
-        options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(Path.of(CHROMEDRIVER).toFile())
-                .usingAnyFreePort()
-                .build();
-        return new ChromeDriver(service, options);
-    }
 
     private static void registerBoth(ServerFixture f, String key) throws Exception {
         for (Path dir : List.of(f.adapterA, f.adapterB)) {
@@ -129,7 +89,7 @@ class AdminPageTest {
 
     @Test
     void showsVersionsRollsBackSplitsTrafficAndSaysWhenItWasStale() throws Exception {
-        requireChromium();
+        HeadlessChromium.require("the admin page's browser test");
         try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(),
                 tmp.resolve("state"))) {
             registerBoth(f, null);
@@ -141,7 +101,7 @@ class AdminPageTest {
                     "{\"data\": \"" + data + "\"}");
             assertEquals(200, evaluated.statusCode(), evaluated.body());
             double loss = ServerFixture.json(evaluated.body()).get("loss").asDouble();
-            ChromeDriver driver = browser();
+            ChromeDriver driver = HeadlessChromium.start(tmp, "1400,1000");
             try {
                 WebDriverWait wait = new WebDriverWait(driver, WAIT);
                 driver.get(f.baseUrl() + "/admin");
@@ -202,12 +162,12 @@ class AdminPageTest {
 
     @Test
     void asksForTheAdminKeyKeepsItInTheTabAndShowsTheApisErrors() throws Exception {
-        requireChromium();
+        HeadlessChromium.require("the admin page's browser test");
         Access access = new Access(KEY, List.of());
         try (ServerFixture f = ServerFixture.start(tmp.resolve("server"), ServerOptions.defaults(),
                 tmp.resolve("state"), access)) {
             registerBoth(f, KEY);
-            ChromeDriver driver = browser();
+            ChromeDriver driver = HeadlessChromium.start(tmp, "1400,1000");
             try {
                 WebDriverWait wait = new WebDriverWait(driver, WAIT);
                 driver.get(f.baseUrl() + "/admin");
