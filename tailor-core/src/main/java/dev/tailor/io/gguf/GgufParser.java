@@ -201,16 +201,16 @@ final class GgufParser {
         return switch ((int) Math.min(type, Integer.MAX_VALUE)) {
             case 0 -> (long) u8(key);
             case 1 -> (long) (byte) u8(key);
-            case 2 -> (long) (Short.toUnsignedInt(read(SHORT, 2, key)));
-            case 3 -> (long) read(SHORT, 2, key);
+            case 2 -> (long) (Short.toUnsignedInt(all.get(SHORT, take(2, key))));
+            case 3 -> (long) all.get(SHORT, take(2, key));
             case 4 -> u32(key);
-            case 5 -> (long) read(INT, 4, key);
-            case 6 -> read(FLOAT, 4, key);
+            case 5 -> (long) all.get(INT, take(4, key));
+            case 6 -> all.get(FLOAT, take(4, key));
             case 7 -> bool(key);
             case 8 -> string(key);
             case 9 -> array(key, depth);
-            case 10, 11 -> read(LONG, 8, key);
-            case 12 -> read(DOUBLE, 8, key);
+            case 10, 11 -> all.get(LONG, take(8, key));
+            case 12 -> all.get(DOUBLE, take(8, key));
             default -> throw fail("metadata " + key + " has unknown value type " + type);
         };
     }
@@ -301,51 +301,23 @@ final class GgufParser {
     }
 
     private int u8(String what) {
-        need(1, what);
-        return Byte.toUnsignedInt(all.get(ValueLayout.JAVA_BYTE, pos++));
+        return Byte.toUnsignedInt(all.get(ValueLayout.JAVA_BYTE, take(1, what)));
     }
 
     private long u32(String what) {
-        return Integer.toUnsignedLong(read(INT, 4, what));
+        return Integer.toUnsignedLong(all.get(INT, take(4, what)));
     }
 
     private long u64(String what) {
-        return read(LONG, 8, what);
+        return all.get(LONG, take(8, what));
     }
 
-    private int read(ValueLayout.OfInt layout, int bytes, String what) {
+    /** The position of the next {@code bytes} bytes, which are then passed; checked against the file's end. */
+    private long take(int bytes, String what) {
         need(bytes, what);
-        int v = all.get(layout, pos);
+        long at = pos;
         pos += bytes;
-        return v;
-    }
-
-    private short read(ValueLayout.OfShort layout, int bytes, String what) {
-        need(bytes, what);
-        short v = all.get(layout, pos);
-        pos += bytes;
-        return v;
-    }
-
-    private long read(ValueLayout.OfLong layout, int bytes, String what) {
-        need(bytes, what);
-        long v = all.get(layout, pos);
-        pos += bytes;
-        return v;
-    }
-
-    private float read(ValueLayout.OfFloat layout, int bytes, String what) {
-        need(bytes, what);
-        float v = all.get(layout, pos);
-        pos += bytes;
-        return v;
-    }
-
-    private double read(ValueLayout.OfDouble layout, int bytes, String what) {
-        need(bytes, what);
-        double v = all.get(layout, pos);
-        pos += bytes;
-        return v;
+        return at;
     }
 
     private void need(int bytes, String what) {
