@@ -1,18 +1,21 @@
 package dev.tailor.io.gguf;
 
+import dev.tailor.tensor.DType;
+
 /**
- * The ggml tensor types Tailor reads from GGUF files, with their ids ({@code enum ggml_type} in ggml.h) and block
- * layouts: a block holds {@link #blockValues} consecutive values of a row in {@link #blockBytes} bytes.
+ * The ggml tensor types Tailor reads from GGUF files, with their ids ({@code enum ggml_type} in ggml.h); each is the
+ * {@link DType} of that id, whose block layout it has: a block holds {@link #blockValues} consecutive values of a row
+ * in {@link #blockBytes} bytes.
  */
 public enum GgmlType {
-    F32(0, 1, 4),
-    F16(1, 1, 2),
-    Q4_0(2, 32, 18),
-    Q8_0(8, 32, 34),
-    Q4_K(12, 256, 144),
-    Q5_K(13, 256, 176),
-    Q6_K(14, 256, 210),
-    BF16(30, 1, 2);
+    F32(0),
+    F16(1),
+    Q4_0(2),
+    Q8_0(8),
+    Q4_K(12),
+    Q5_K(13),
+    Q6_K(14),
+    BF16(30);
 
     /** Names of the ggml types Tailor does not read, by id, for messages. */
     private static final String[] OTHER_NAMES = {null, null, null, "Q4_1", "Q4_2", "Q4_3", "Q5_0", "Q5_1", null,
@@ -21,13 +24,11 @@ public enum GgmlType {
         "TQ1_0", "TQ2_0", "IQ4_NL_4_4", "IQ4_NL_4_8", "IQ4_NL_8_8", "MXFP4"};
 
     private final int id;
-    private final int blockValues;
-    private final int blockBytes;
+    private final DType dtype;
 
-    GgmlType(int id, int blockValues, int blockBytes) {
+    GgmlType(int id) {
         this.id = id;
-        this.blockValues = blockValues;
-        this.blockBytes = blockBytes;
+        this.dtype = DType.fromGgml(id);
     }
 
     /** The id stored in a GGUF tensor info. */
@@ -35,19 +36,24 @@ public enum GgmlType {
         return id;
     }
 
+    /** The element type of the tensor's values as they are stored. */
+    public DType dtype() {
+        return dtype;
+    }
+
     /** Values per block (1 for the float types). */
     public int blockValues() {
-        return blockValues;
+        return dtype.blockSize();
     }
 
     /** Bytes per block. */
     public int blockBytes() {
-        return blockBytes;
+        return dtype.blockBytes();
     }
 
     /** True for the plain float types Tailor's kernels read in place (F32, F16, BF16). */
     public boolean isFloat() {
-        return blockValues == 1;
+        return blockValues() == 1;
     }
 
     /** The type of id {@code id}, or null when Tailor does not read it. */
@@ -72,6 +78,6 @@ public enum GgmlType {
 
     /** Bytes of {@code values} values laid out in rows of this type (whole blocks). */
     public long bytesFor(long values) {
-        return Math.multiplyExact(values / blockValues, (long) blockBytes);
+        return Math.multiplyExact(values / blockValues(), (long) blockBytes());
     }
 }

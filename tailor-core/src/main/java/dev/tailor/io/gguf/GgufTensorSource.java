@@ -46,7 +46,7 @@ public final class GgufTensorSource implements TensorSource {
 
     /** Whether tensors of {@code type} are presented in their own type (else widened to F32). */
     private static boolean keepsType(GgmlType type) {
-        return DType.fromGgml(type.id()).hasKernels();
+        return type.dtype().hasKernels();
     }
 
     private GgufTensorSource(GgufFile file, Map<String, Entry> entries) {
@@ -92,7 +92,7 @@ public final class GgufTensorSource implements TensorSource {
                 }
             }
             boolean kept = keepsType(t.type());
-            DType dtype = kept ? DType.fromGgml(t.type().id()) : DType.F32;
+            DType dtype = kept ? t.type().dtype() : DType.F32;
             long bytes = kept ? t.bytes() : Math.multiplyExact(t.elementCount(), 4L);
             long begin = kept && permutedHeads == 0 ? t.offset() : 0;
             entries.put(name, new Entry(t, new TensorInfo(name, dtype, t.shape(), begin, begin + bytes),
@@ -153,7 +153,7 @@ public final class GgufTensorSource implements TensorSource {
         int cols = Math.toIntExact(t.dims()[0]);
         long srcRow = t.type().bytesFor(cols);
         long dstRow = e.info().byteSize() / rows;
-        DType type = DType.fromGgml(t.type().id());
+        DType type = t.type().dtype();
         float[] values = keepsType(t.type()) ? null : new float[cols];
         for (long r = 0; r < rows; r++) {
             long from = e.permutedHeads() == 0 ? r : storedRow(r, rows / e.permutedHeads());
