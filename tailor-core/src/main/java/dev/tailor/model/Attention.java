@@ -102,9 +102,8 @@ final class Attention {
         }
     }
 
-    private static WeightMatrix headMatrix(float[] data, int offset, int rows, int cols) {
-        MemorySegment seg = MemorySegment.ofArray(data).asSlice((long) offset * Float.BYTES,
-                (long) rows * cols * Float.BYTES);
+    private static WeightMatrix headMatrix(MemorySegment data, int offset, int rows, int cols) {
+        MemorySegment seg = data.asSlice((long) offset * Float.BYTES, (long) rows * cols * Float.BYTES);
         return new WeightMatrix(seg, DType.F32, rows, cols);
     }
 }

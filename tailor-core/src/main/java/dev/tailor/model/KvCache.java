@@ -1,5 +1,9 @@
 package dev.tailor.model;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Keys and values of every layer for the positions processed so far, laid out per KV head so that each
  * head's keys and values are contiguous matrices: {@code keys[layer]} is {@code [kvHeads, size, headDim]},
@@ -11,7 +15,7 @@ package dev.tailor.model;
  * tokens only.
  */
 public final class KvCache {
-    private final float[][] keys;
+    private final MemorySegment[] keys;
     private final float[][] values;
     private final int size;
     private final int virtualTokens;
@@ -36,7 +40,11 @@ public final class KvCache {
         this.kvHeads = config.numKvHeads();
         this.headDim = config.headDim();
         int floats = Math.multiplyExact(size, config.kvDim());
-        this.keys = new float[config.numLayers()][floats];
+        Arena arena = Arena.ofAuto();
+        this.keys = new MemorySegment[config.numLayers()];
+        for (int l = 0; l < keys.length; l++) {
+            keys[l] = arena.allocate((long) floats * Float.BYTES, 64);
+        }
         this.values = new float[config.numLayers()][floats];
     }
 
@@ -79,7 +87,8 @@ public final class KvCache {
         return held;
     }
 
-    float[] keys(int layer) {
+    /** A layer's keys, {@code [kvHeads, size, headDim]} floats. */
+    MemorySegment keys(int layer) {
         return keys[layer];
     }
 
@@ -106,7 +115,8 @@ public final class KvCache {
         for (int t = 0; t < n; t++) {
             int row = (fromRow + t) * kvDim;
             for (int h = 0; h < kvHeads; h++) {
-                System.arraycopy(k, row + h * headDim, keys[layer], offset(h, start + t), headDim);
+                MemorySegment.copy(k, row + h * headDim, keys[layer], ValueLayout.JAVA_FLOAT,
+                        (long) offset(h, start + t) * Float.BYTES, headDim);
                 System.arraycopy(v, row + h * headDim, values[layer], offset(h, start + t), headDim);
             }
         }
