@@ -22,7 +22,8 @@ import jdk.incubator.vector.FloatVector;
  * a W far larger than the caches. Several rows of X go through {@link GemvTiles}' register tiles, which also load
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
  * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
- * while every X row passes over them. Q8_0 and Q4_0 weights go to {@link QuantGemv}, in the same order.
+ * while every X row passes over them. Q8_0 and Q4_0 weights go to {@link QuantGemv}, and F32 weights on the heap to
+ * {@link HeapGemv}, in the same order.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
@@ -62,6 +63,11 @@ final class Gemv {
         DType dtype = w.dtype();
         if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) {
             throw new IllegalArgumentException("not a float weight type: " + dtype);
+        }
+        float[] heap = dtype == DType.F32 ? WeightVectors.heapFloats(seg) : null;
+        if (heap != null) {
+            HeapGemv.rows(x, xOff, m, heap, WeightVectors.heapIndex(seg), k, n, y, yOff, j0, j1);
+            return;
         }
         // rows of X by four (three take the last one again, computed and stored twice), then two, then one
         int i = 0;

@@ -4,9 +4,11 @@ import static dev.tailor.tensor.PackedGemm.KC_MAX;
 import static dev.tailor.tensor.PackedGemm.MR;
 import static dev.tailor.tensor.PackedGemm.NR;
 import static dev.tailor.tensor.PackedGemm.ceilDiv;
+import static dev.tailor.tensor.WeightVectors.F;
 import static dev.tailor.tensor.WeightVectors.L;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * {@code dX = dY·W} for a linear layer's backward pass: an NN product whose right operand is W itself,
@@ -144,12 +146,29 @@ final class InputGradGemm {
     // One loop per type, as in Gemv, so each compiles to straight vector code.
 
     private static void packF32(MemorySegment w, long k, int c0, int full, int p0, int kb, float[] dst) {
+        float[] heap = WeightVectors.heapFloats(w);
+        if (heap != null) {
+            packF32(heap, WeightVectors.heapIndex(w), (int) k, c0, full, p0, kb, dst);
+            return;
+        }
         for (int p = 0; p < kb; p++) {
             long src = (p0 + p) * k + c0;
             for (int q = 0; q < full; q++) {
                 int d = q * kb * NR + p * NR;
                 WeightVectors.f32(w, src + (long) q * NR).intoArray(dst, d);
                 WeightVectors.f32(w, src + (long) q * NR + L).intoArray(dst, d + L);
+            }
+        }
+    }
+
+    /** {@link #packF32} for a W on the heap, read through its array ({@link WeightVectors#heapFloats}). */
+    private static void packF32(float[] w, int wOff, int k, int c0, int full, int p0, int kb, float[] dst) {
+        for (int p = 0; p < kb; p++) {
+            int src = wOff + (p0 + p) * k + c0;
+            for (int q = 0; q < full; q++) {
+                int d = q * kb * NR + p * NR;
+                FloatVector.fromArray(F, w, src + q * NR).intoArray(dst, d);
+                FloatVector.fromArray(F, w, src + q * NR + L).intoArray(dst, d + L);
             }
         }
     }

@@ -194,14 +194,26 @@ final class PackedGemm {
         }
     }
 
-    /** {@code block[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block. */
+    /**
+     * {@code block[r·L + l] = w[src + r·k + l]} widened, for an {@code L × L} block; an F32 W on the heap is read
+     * through its array ({@link WeightVectors#heapFloats}).
+     */
     private static void loadBlock(WeightMatrix w, long src, MemorySegment block) {
         MemorySegment seg = w.data();
         long k = w.cols();
         switch (w.dtype()) {
             case F32 -> {
-                for (int r = 0; r < L; r++) {
-                    WeightVectors.f32(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
+                float[] heap = WeightVectors.heapFloats(seg);
+                if (heap != null) {
+                    int at = Math.toIntExact(WeightVectors.heapIndex(seg) + src);
+                    for (int r = 0; r < L; r++) {
+                        FloatVector.fromArray(F, heap, at + r * (int) k).intoMemorySegment(block, r * L * Float.BYTES,
+                                LE);
+                    }
+                } else {
+                    for (int r = 0; r < L; r++) {
+                        WeightVectors.f32(seg, src + r * k).intoMemorySegment(block, r * L * Float.BYTES, LE);
+                    }
                 }
             }
             case BF16 -> {

@@ -37,6 +37,26 @@ final class WeightVectors {
         return FloatVector.fromMemorySegment(F, data, index << 2, LE);
     }
 
+    /**
+     * The float array behind a heap segment of floats ({@link WeightMatrix#of}: trainable weights, adapters' small
+     * matrices), or null when {@code data} is native memory (or, in tests, a heap segment over another array type or
+     * not at a float boundary, read as a segment). The kernels read an F32 W that has such an array through it
+     * ({@code FloatVector.fromArray}), never through segment loads: the JIT compiles the JDK's segment loads for every
+     * segment class the process has passed them, and one heap segment among the native ones slowed every weight load
+     * of every product.
+     */
+    static float[] heapFloats(MemorySegment data) {
+        if (data.isNative() || data.address() % Float.BYTES != 0) {
+            return null;
+        }
+        return data.heapBase().orElseThrow() instanceof float[] floats ? floats : null;
+    }
+
+    /** The index in {@link #heapFloats} of a heap segment's first float. */
+    static int heapIndex(MemorySegment data) {
+        return Math.toIntExact(data.address() / Float.BYTES);
+    }
+
     /** {@link #L} BF16 elements starting at element {@code index}, widened. */
     static FloatVector bf16(MemorySegment data, long index) {
         IntVector h = halves(data, index);
