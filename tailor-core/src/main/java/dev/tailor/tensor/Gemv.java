@@ -5,6 +5,7 @@ import static dev.tailor.tensor.WeightVectors.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * {@code Y = X·Wᵀ} for a few rows of X (decode): every output is a dot product of an X row with a W row.
@@ -12,7 +13,10 @@ import jdk.incubator.vector.FloatVector;
  * <p>Every output is computed in one order, whatever the row count: one vector accumulator takes the products of
  * the whole vectors of the row by fused multiply-adds ({@code a = w[c, c + L)·x[c, c + L) + a} for c = 0, L, 2L …),
  * its lanes are summed by the fixed tree of {@link VectorMath#sum}, and the last {@code k mod L} columns are added
- * one product at a time. An output then has the bits it has when its row is multiplied alone, so the products are
+ * one product at a time (BF16 takes its columns in blocks of 2L instead, lane l column c + 2l then c + 2l + 1
+ * ({@link WeightVectors#bf16Pairs}), the last {@code k mod 2L} one at a time, X reordered to match once per product
+ * by {@link WeightVectors#pairSplit}). An output then has the bits it has when its row is multiplied alone, so the
+ * products are
  * batch invariant ({@link MatMul#batchInvariant}); {@link ScalarKernels#matmulTransposedStreamingOrder} is the
  * order's scalar twin.
  *
@@ -41,11 +45,23 @@ final class Gemv {
         // a multiple of 4, the W rows of a tile, so that only the last chunk has a short tile
         int chunk = (Math.min(byCache, byThreads) + 3) & ~3;
         int tasks = PackedGemm.ceilDiv(n, chunk);
-        Parallel.parallelFor(tasks, t -> rows(x, xOff, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
+        boolean split = w.dtype() == DType.BF16;
+        float[] xs = split ? WeightVectors.pairSplit(x, xOff, m, w.cols()) : x;
+        int xo = split ? 0 : xOff;
+        Parallel.parallelFor(tasks, t -> kernelRows(xs, xo, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
     }
 
     /** Rows {@code [j0, j1)} of W against every row of X. */
     static void rows(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff, int j0, int j1) {
+        if (w.dtype() == DType.BF16) {
+            kernelRows(WeightVectors.pairSplit(x, xOff, m, w.cols()), 0, m, w, y, yOff, j0, j1);
+        } else {
+            kernelRows(x, xOff, m, w, y, yOff, j0, j1);
+        }
+    }
+
+    /** {@link #rows(float[], int, int, WeightMatrix, float[], int, int, int)} with X in the kernels' order. */
+    private static void kernelRows(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff, int j0, int j1) {
         if (w.dtype().isQuantized()) {
             QuantGemv.rows(x, xOff, m, w, y, yOff, j0, j1);
         } else {
@@ -55,7 +71,8 @@ final class Gemv {
 
     /**
      * Rows {@code [j0, j1)} of float W against every row of X, into Y of row stride {@code n}:
-     * {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]}.
+     * {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]}, X in the kernels' order for W's type (for BF16,
+     * {@link WeightVectors#pairSplit}).
      */
     static void rows(float[] x, int xOff, int m, WeightMatrix w, int n, float[] y, int yOff, int j0, int j1) {
         int k = w.cols();
@@ -156,7 +173,7 @@ final class Gemv {
 
     /** {@link #rowF32} for BF16 weights. */
     private static void rowBf16(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
-        int vectors = k / L * L;
+        int pairs = k / (2 * L) * (2 * L);
         for (int j = j0; j < j1; j += 4) {
             int jb = Math.min(j + 1, j1 - 1);
             int jc = Math.min(j + 2, j1 - 1);
@@ -170,12 +187,21 @@ final class Gemv {
             FloatVector ac = aa;
             FloatVector ad = aa;
             int c = 0;
-            for (; c < vectors; c += L) {
+            for (; c < pairs; c += 2 * L) {
+                IntVector va = WeightVectors.bf16Pairs(w, ra + c);
+                IntVector vb = WeightVectors.bf16Pairs(w, rb + c);
+                IntVector vc = WeightVectors.bf16Pairs(w, rc + c);
+                IntVector vd = WeightVectors.bf16Pairs(w, rd + c);
                 FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-                aa = WeightVectors.bf16(w, ra + c).fma(xv, aa);
-                ab = WeightVectors.bf16(w, rb + c).fma(xv, ab);
-                ac = WeightVectors.bf16(w, rc + c).fma(xv, ac);
-                ad = WeightVectors.bf16(w, rd + c).fma(xv, ad);
+                aa = WeightVectors.bf16Even(va).fma(xv, aa);
+                ab = WeightVectors.bf16Even(vb).fma(xv, ab);
+                ac = WeightVectors.bf16Even(vc).fma(xv, ac);
+                ad = WeightVectors.bf16Even(vd).fma(xv, ad);
+                xv = FloatVector.fromArray(F, x, xo + c + L);
+                aa = WeightVectors.bf16Odd(va).fma(xv, aa);
+                ab = WeightVectors.bf16Odd(vb).fma(xv, ab);
+                ac = WeightVectors.bf16Odd(vc).fma(xv, ac);
+                ad = WeightVectors.bf16Odd(vd).fma(xv, ad);
             }
             for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
                 aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));

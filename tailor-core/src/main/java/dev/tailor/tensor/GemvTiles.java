@@ -5,6 +5,7 @@ import static dev.tailor.tensor.WeightVectors.L;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * {@link Gemv}'s kernels for several rows of X: register tiles of X rows × W rows in which each loaded (and widened)
@@ -245,7 +246,7 @@ final class GemvTiles {
     /** {@link #tile4x4F32} for BF16 weights, each W vector widened once for the tile. */
     static void tile4x4Bf16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1,
                             float[] y, int y0, int y1, int y2, int y3) {
-        int vectors = k / L * L;
+        int pairs = k / (2 * L) * (2 * L);
         for (int j = j0; j < j1; j += 4) {
             int jb = Math.min(j + 1, j1 - 1);
             int jc = Math.min(j + 2, j1 - 1);
@@ -271,11 +272,15 @@ final class GemvTiles {
             FloatVector a3c = a0a;
             FloatVector a3d = a0a;
             int c = 0;
-            for (; c < vectors; c += L) {
-                FloatVector wa = WeightVectors.bf16(w, ra + c);
-                FloatVector wb = WeightVectors.bf16(w, rb + c);
-                FloatVector wc = WeightVectors.bf16(w, rc + c);
-                FloatVector wd = WeightVectors.bf16(w, rd + c);
+            for (; c < pairs; c += 2 * L) {
+                IntVector va = WeightVectors.bf16Pairs(w, ra + c);
+                IntVector vb = WeightVectors.bf16Pairs(w, rb + c);
+                IntVector vc = WeightVectors.bf16Pairs(w, rc + c);
+                IntVector vd = WeightVectors.bf16Pairs(w, rd + c);
+                FloatVector wa = WeightVectors.bf16Even(va);
+                FloatVector wb = WeightVectors.bf16Even(vb);
+                FloatVector wc = WeightVectors.bf16Even(vc);
+                FloatVector wd = WeightVectors.bf16Even(vd);
                 FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
                 a0a = wa.fma(xv, a0a);
                 a0b = wb.fma(xv, a0b);
@@ -292,6 +297,30 @@ final class GemvTiles {
                 a2c = wc.fma(xv, a2c);
                 a2d = wd.fma(xv, a2d);
                 xv = FloatVector.fromArray(F, x, x3 + c);
+                a3a = wa.fma(xv, a3a);
+                a3b = wb.fma(xv, a3b);
+                a3c = wc.fma(xv, a3c);
+                a3d = wd.fma(xv, a3d);
+                wa = WeightVectors.bf16Odd(va);
+                wb = WeightVectors.bf16Odd(vb);
+                wc = WeightVectors.bf16Odd(vc);
+                wd = WeightVectors.bf16Odd(vd);
+                xv = FloatVector.fromArray(F, x, x0 + c + L);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c + L);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+                xv = FloatVector.fromArray(F, x, x2 + c + L);
+                a2a = wa.fma(xv, a2a);
+                a2b = wb.fma(xv, a2b);
+                a2c = wc.fma(xv, a2c);
+                a2d = wd.fma(xv, a2d);
+                xv = FloatVector.fromArray(F, x, x3 + c + L);
                 a3a = wa.fma(xv, a3a);
                 a3b = wb.fma(xv, a3b);
                 a3c = wc.fma(xv, a3c);
@@ -375,7 +404,7 @@ final class GemvTiles {
     /** {@link #tile2x4F32} for BF16 weights. */
     static void tile2x4Bf16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                             int y1) {
-        int vectors = k / L * L;
+        int pairs = k / (2 * L) * (2 * L);
         for (int j = j0; j < j1; j += 4) {
             int jb = Math.min(j + 1, j1 - 1);
             int jc = Math.min(j + 2, j1 - 1);
@@ -393,17 +422,35 @@ final class GemvTiles {
             FloatVector a1c = a0a;
             FloatVector a1d = a0a;
             int c = 0;
-            for (; c < vectors; c += L) {
-                FloatVector wa = WeightVectors.bf16(w, ra + c);
-                FloatVector wb = WeightVectors.bf16(w, rb + c);
-                FloatVector wc = WeightVectors.bf16(w, rc + c);
-                FloatVector wd = WeightVectors.bf16(w, rd + c);
+            for (; c < pairs; c += 2 * L) {
+                IntVector va = WeightVectors.bf16Pairs(w, ra + c);
+                IntVector vb = WeightVectors.bf16Pairs(w, rb + c);
+                IntVector vc = WeightVectors.bf16Pairs(w, rc + c);
+                IntVector vd = WeightVectors.bf16Pairs(w, rd + c);
+                FloatVector wa = WeightVectors.bf16Even(va);
+                FloatVector wb = WeightVectors.bf16Even(vb);
+                FloatVector wc = WeightVectors.bf16Even(vc);
+                FloatVector wd = WeightVectors.bf16Even(vd);
                 FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
                 a0a = wa.fma(xv, a0a);
                 a0b = wb.fma(xv, a0b);
                 a0c = wc.fma(xv, a0c);
                 a0d = wd.fma(xv, a0d);
                 xv = FloatVector.fromArray(F, x, x1 + c);
+                a1a = wa.fma(xv, a1a);
+                a1b = wb.fma(xv, a1b);
+                a1c = wc.fma(xv, a1c);
+                a1d = wd.fma(xv, a1d);
+                wa = WeightVectors.bf16Odd(va);
+                wb = WeightVectors.bf16Odd(vb);
+                wc = WeightVectors.bf16Odd(vc);
+                wd = WeightVectors.bf16Odd(vd);
+                xv = FloatVector.fromArray(F, x, x0 + c + L);
+                a0a = wa.fma(xv, a0a);
+                a0b = wb.fma(xv, a0b);
+                a0c = wc.fma(xv, a0c);
+                a0d = wd.fma(xv, a0d);
+                xv = FloatVector.fromArray(F, x, x1 + c + L);
                 a1a = wa.fma(xv, a1a);
                 a1b = wb.fma(xv, a1b);
                 a1c = wc.fma(xv, a1c);

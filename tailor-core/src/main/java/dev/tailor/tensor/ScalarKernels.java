@@ -30,7 +30,8 @@ public final class ScalarKernels {
      * {@code lanes} floats, one lane at a time, so the two agree bit for bit. Per output, one accumulator of
      * {@code lanes} floats takes column c in lane {@code c mod lanes} by fused multiply-adds while a whole vector of
      * columns is left; its lanes are summed by halves ({@link VectorMath#sum}), and the last {@code k mod lanes}
-     * columns added one product at a time.
+     * columns added one product at a time. BF16 weights take their columns in blocks of {@code 2·lanes} (lane l
+     * column {@code c + 2l}, then {@code c + 2l + 1}) and the last {@code k mod 2·lanes} one at a time.
      */
     public static void matmulTransposedStreamingOrder(float[] x, int m, WeightMatrix w, float[] y, int lanes) {
         int n = w.rows();
@@ -39,9 +40,18 @@ public final class ScalarKernels {
             for (int j = 0; j < n; j++) {
                 float[] a = new float[lanes];
                 int c = 0;
-                for (; c + lanes <= k; c += lanes) {
-                    for (int l = 0; l < lanes; l++) {
-                        a[l] = Math.fma(w.get(j, c + l), x[i * k + c + l], a[l]);
+                if (w.dtype() == DType.BF16) {
+                    for (; c + 2 * lanes <= k; c += 2 * lanes) {
+                        for (int l = 0; l < lanes; l++) {
+                            a[l] = Math.fma(w.get(j, c + 2 * l), x[i * k + c + 2 * l], a[l]);
+                            a[l] = Math.fma(w.get(j, c + 2 * l + 1), x[i * k + c + 2 * l + 1], a[l]);
+                        }
+                    }
+                } else {
+                    for (; c + lanes <= k; c += lanes) {
+                        for (int l = 0; l < lanes; l++) {
+                            a[l] = Math.fma(w.get(j, c + l), x[i * k + c + l], a[l]);
+                        }
                     }
                 }
                 for (int half = lanes / 2; half >= 1; half /= 2) {

@@ -63,6 +63,48 @@ final class WeightVectors {
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
+    /**
+     * {@code 2·L} BF16 elements starting at element {@code index}, as {@link #L} ints: lane l holds element
+     * {@code index + 2l} in its low half and {@code index + 2l + 1} in its high half ({@link #bf16Even},
+     * {@link #bf16Odd}). One load and one operation widen each vector, where {@link #bf16} takes a load, a conversion
+     * and a shift.
+     */
+    static IntVector bf16Pairs(MemorySegment data, long index) {
+        return IntVector.fromMemorySegment(I, data, index << 1, LE);
+    }
+
+    /** The even elements of {@link #bf16Pairs}, widened: lane l is element {@code index + 2l}. */
+    static FloatVector bf16Even(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd elements of {@link #bf16Pairs}, widened: lane l is element {@code index + 2l + 1}. */
+    static FloatVector bf16Odd(IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /**
+     * The {@code m} rows of X ({@code [m, k]} at {@code x[xOff]}) in the order the BF16 kernels read them against
+     * {@link #bf16Pairs}: in each whole block of {@code 2·L} columns, the even columns, then the odd ones; the
+     * {@code k mod 2L} columns after the last block as they are.
+     */
+    static float[] pairSplit(float[] x, int xOff, int m, int k) {
+        float[] out = new float[m * k];
+        int blocks = k / (2 * L) * (2 * L);
+        for (int i = 0; i < m; i++) {
+            int src = xOff + i * k;
+            int dst = i * k;
+            for (int c = 0; c < blocks; c += 2 * L) {
+                for (int l = 0; l < L; l++) {
+                    out[dst + c + l] = x[src + c + 2 * l];
+                    out[dst + c + L + l] = x[src + c + 2 * l + 1];
+                }
+            }
+            System.arraycopy(x, src + blocks, out, dst + blocks, k - blocks);
+        }
+        return out;
+    }
+
     /** {@link #L} F16 elements starting at element {@code index}, widened. */
     static FloatVector f16(MemorySegment data, long index) {
         return f16Widen(halves(data, index));
