@@ -145,7 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (mode.equals("fuzz")) {
             return fuzz();
         }
-        if (!dtype.hasKernels()) {
+        if (!dtype.isWeightType() && dtype != DType.Q8_0 && dtype != DType.Q4_0) {
             throw new IllegalArgumentException("--dtype must be F32, BF16, F16, Q8_0 or Q4_0, not " + dtype);
         }
         BenchShape shape = new BenchShape(dim, layers, heads, kvHeads, ffn, vocab, seq, batch, prompt, newTokens,

@@ -135,7 +135,7 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
             return out;
         }
 
-        /** The tensor's info, checked: shape, a type the kernels read ({@code matrix}: also Q8_0/Q4_0), finite. */
+        /** The tensor's info, checked: shape, a type the kernels read ({@code matrix}: also quantized), finite. */
         private TensorInfo checked(String name, boolean matrix, long... shape) {
             bound.add(name);
             if (!source.contains(name)) {
@@ -149,7 +149,8 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
             }
             if (!info.dtype().isWeightType() && !(matrix && info.dtype().hasKernels())) {
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has dtype "
-                        + info.dtype() + "; " + (matrix ? "weight matrices must be F32, F16, BF16, Q8_0 or Q4_0"
+                        + info.dtype() + "; " + (matrix
+                        ? "weight matrices must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K"
                         : "weights must be " + DType.F32 + ", " + DType.F16 + " or " + DType.BF16));
             }
             long bad = FiniteScan.firstNonFinite(source.data(name), info.dtype());

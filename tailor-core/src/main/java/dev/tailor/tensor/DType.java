@@ -90,10 +90,11 @@ public enum DType {
 
     /**
      * True for the types {@link MatMul} and {@link LinearBackward#inputGrad} multiply in place: the float weight
-     * types, Q8_0 and Q4_0. A K-quant matrix is dequantized first ({@link WeightMatrix#dequantize}).
+     * types and the block-quantized ones (Q8_0 and Q4_0 dequantized in registers, the K-quants a few rows or a
+     * panel at a time, see {@link QuantGemv}).
      */
     public boolean hasKernels() {
-        return isWeightType() || this == Q8_0 || this == Q4_0;
+        return isWeightType() || isQuantized();
     }
 
     /**

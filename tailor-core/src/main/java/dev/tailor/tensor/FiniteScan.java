@@ -26,18 +26,26 @@ public final class FiniteScan {
 
     /**
      * The index of the first non-finite element of {@code data} (little-endian {@code dtype} values, or whole
-     * Q8_0/Q4_0 blocks), or -1 when all are finite. A Q8_0 or Q4_0 value is a small integer times its block's F16
-     * scale, so the block's values are all finite exactly when its scale is; the first element of the first block
-     * whose scale is not is returned.
+     * blocks), or -1 when all are finite. A block-quantized value is small integers times its block's F16 scales
+     * (Q8_0, Q4_0: one, at the block's start; Q4_K, Q5_K: the scale and the minimum's scale, at its start; Q6_K: one,
+     * at its end), so the block's values are all finite exactly when those scales are; the first element of the first
+     * block with one that is not is returned.
      *
-     * @throws IllegalArgumentException when {@code dtype} is not F32, F16, BF16, Q8_0 or Q4_0
+     * @throws IllegalArgumentException when {@code dtype} is none of the weight types
      */
     public static long firstNonFinite(MemorySegment data, DType dtype) {
-        if (dtype == DType.Q8_0 || dtype == DType.Q4_0) {
+        if (dtype.isQuantized()) {
+            long[] scales = switch (dtype) {
+                case Q8_0, Q4_0 -> new long[] {0};
+                case Q4_K, Q5_K -> new long[] {0, 2};
+                default -> new long[] {dtype.blockBytes() - 2};
+            };
             long blocks = data.byteSize() / dtype.blockBytes();
             for (long b = 0; b < blocks; b++) {
-                if ((data.get(Numerics.I16_LE, b * dtype.blockBytes()) & 0x7C00) == 0x7C00) {
-                    return b * dtype.blockSize();
+                for (long at : scales) {
+                    if ((data.get(Numerics.I16_LE, b * dtype.blockBytes() + at) & 0x7C00) == 0x7C00) {
+                        return b * dtype.blockSize();
+                    }
                 }
             }
             return -1;

@@ -19,7 +19,9 @@ import jdk.incubator.vector.FloatVector;
  * multiply-add with the X vector loaded once for the four. W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of
  * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
  * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
- * once per group, not once per X row.
+ * once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K: super-blocks of 256 with packed sub-block
+ * scales) take that group path for every row count, their groups dequantized by {@link Quantization}'s exact scalar
+ * code: they stay in their file's bytes in memory, and multiply at a fraction of the register-dequantized types' speed.
  */
 final class QuantGemv {
     /** Target size of a dequantized group of W rows. */
@@ -32,10 +34,11 @@ final class QuantGemv {
     /** Rows {@code [j0, j1)} of W against every row of X: {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]}. */
     static void rows(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff, int j0, int j1) {
         DType type = w.dtype();
-        if (type != DType.Q8_0 && type != DType.Q4_0) {
-            throw new IllegalArgumentException("no kernels for " + type + " weights; dequantize them first");
+        if (!type.isQuantized()) {
+            throw new IllegalArgumentException("not a block-quantized weight type: " + type);
         }
-        if (m == 1 && QuantVectors.SUPPORTED) {
+        boolean registers = type == DType.Q8_0 || type == DType.Q4_0;
+        if (m == 1 && registers && QuantVectors.SUPPORTED) {
             if (type == DType.Q8_0) {
                 rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
             } else {

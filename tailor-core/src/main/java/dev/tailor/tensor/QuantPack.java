@@ -23,6 +23,8 @@ final class QuantPack {
     /** Per-thread native scratch for one dequantized {@code L × L} block (native, as {@link PackedGemm#pack} explains). */
     private static final ThreadLocal<MemorySegment> BLOCK =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
+    /** Per-thread scratch for one row dequantized by {@link Quantization} (the K-quants). */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     private QuantPack() {
     }
@@ -32,7 +34,7 @@ final class QuantPack {
         int k = w.cols();
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
-        if (!QuantVectors.SUPPORTED) {
+        if (!QuantVectors.SUPPORTED || !inRegisters(w.dtype())) {
             float[] row = new float[k];
             for (int r = r0; r < r1; r++) {
                 w.copyRow(r, row, 0);
@@ -71,6 +73,10 @@ final class QuantPack {
      * in registers; ragged rows and a k tail are dequantized element by element.
      */
     static void packTransposed(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
+        if (!inRegisters(w.dtype())) {
+            packTransposedByRows(w, j0, j1, k0, kb, dst);
+            return;
+        }
         int np = ceilDiv(j1 - j0, NR);
         boolean vectors = QuantVectors.SUPPORTED && k0 % L == 0;
         int kFull = vectors ? kb / L * L : 0;
@@ -111,6 +117,10 @@ final class QuantPack {
      * of one W row; a ragged last panel element by element, zero-padded.
      */
     static void packRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
+        if (!inRegisters(w.dtype())) {
+            packRowsByRows(w, c0, c1, p0, kb, dst);
+            return;
+        }
         int full = QuantVectors.SUPPORTED && c0 % L == 0 ? (c1 - c0) / NR : 0;
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
@@ -133,6 +143,67 @@ final class QuantPack {
                 for (int jj = 0; jj < NR; jj++) {
                     int c = c0 + q * NR + jj;
                     dst[d + jj] = c < c1 ? w.get(p0 + p, c) : 0f;
+                }
+            }
+        }
+    }
+
+    /** Whether {@link QuantVectors} dequantizes {@code type} in registers (Q8_0, Q4_0); else rows are dequantized. */
+    private static boolean inRegisters(DType type) {
+        return type == DType.Q8_0 || type == DType.Q4_0;
+    }
+
+    /**
+     * {@link #packTransposed} for a type dequantized by rows (the K-quants): each W row's columns
+     * {@code [k0, k0 + kb)} (whole blocks but at the row's end: {@link PackedGemm} aligns k blocks to the type's
+     * block) dequantized into a per-thread row, then scattered into its panel column.
+     */
+    private static void packTransposedByRows(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
+        int np = ceilDiv(j1 - j0, NR);
+        float[] row = ROW.get();
+        if (row.length < kb) {
+            row = new float[kb];
+            ROW.set(row);
+        }
+        DType type = w.dtype();
+        long start = (long) (k0 / type.blockSize()) * type.blockBytes();
+        for (int panel = 0; panel < np; panel++) {
+            int base = panel * kb * NR;
+            for (int c = 0; c < NR; c++) {
+                int j = j0 + panel * NR + c;
+                if (j < j1) {
+                    Quantization.dequantizeRow(type, w.data(), j * w.rowBytes() + start, kb, row, 0);
+                    for (int p = 0, d = base + c; p < kb; p++, d += NR) {
+                        dst[d] = row[p];
+                    }
+                } else {
+                    for (int p = 0, d = base + c; p < kb; p++, d += NR) {
+                        dst[d] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #packRows} for a type dequantized by rows (the K-quants): each W row {@code p0 + p} dequantized whole
+     * into a per-thread row, its columns {@code [c0, c1)} copied into the panels.
+     */
+    private static void packRowsByRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
+        int cols = w.cols();
+        float[] row = ROW.get();
+        if (row.length < cols) {
+            row = new float[cols];
+            ROW.set(row);
+        }
+        int panels = ceilDiv(c1 - c0, NR);
+        for (int p = 0; p < kb; p++) {
+            w.copyRow(p0 + p, row, 0);
+            for (int q = 0; q < panels; q++) {
+                int d = q * kb * NR + p * NR;
+                for (int jj = 0; jj < NR; jj++) {
+                    int c = c0 + q * NR + jj;
+                    dst[d + jj] = c < c1 ? row[c] : 0f;
                 }
             }
         }

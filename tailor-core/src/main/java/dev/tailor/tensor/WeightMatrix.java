@@ -13,8 +13,9 @@ import java.nio.ByteOrder;
  * <p>A block-quantized matrix ({@link DType#isQuantized()}) stores each row as its {@code cols / blockSize} blocks,
  * rows back to back, as GGUF files do; its {@code cols} must be a multiple of the block size, and its bytes must be
  * native memory (an arena allocation or a plain view of a mapped file): the kernels' vector loads are compiled against
- * the segment classes a process uses, and heap-array segments of bytes would add a class to every weight load. Q8_0
- * and Q4_0 matrices are multiplied in place ({@link DType#hasKernels()}); K-quant ones are {@link #dequantize}d first.
+ * the segment classes a process uses, and heap-array segments of bytes would add a class to every weight load. All
+ * are multiplied in place ({@link DType#hasKernels()}): Q8_0 and Q4_0 dequantized in registers, K-quants a few rows or
+ * a panel at a time.
  *
  * @param data  the bytes, {@code rows · dtype.bytesFor(cols)} long
  * @param dtype F32, F16, BF16 or a block-quantized type

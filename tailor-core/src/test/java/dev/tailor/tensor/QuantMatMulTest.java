@@ -3,6 +3,8 @@ package dev.tailor.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -13,13 +15,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The Q8_0 and Q4_0 kernels ({@link QuantGemv}, {@link QuantPack} under {@link MatMul} and {@link LinearBackward})
- * against their twins: bit for bit against the same path on the F32 {@link WeightMatrix#dequantize}d weights (the
- * dequantized values are exact, so the paths must agree exactly), against {@link ScalarKernels} (exactly for the
- * streaming order, within rounding for the packed one), and for batch invariance.
+ * The block-quantized kernels (Q8_0, Q4_0 and the K-quants: {@link QuantGemv}, {@link QuantPack} under
+ * {@link MatMul} and {@link LinearBackward}) against their twins: bit for bit against the same path on the F32
+ * {@link WeightMatrix#dequantize}d weights (the dequantized values are exact, so the paths must agree exactly), against
+ * {@link ScalarKernels} (exactly for the streaming order, within rounding for the packed one), and for batch
+ * invariance.
  */
 class QuantMatMulTest {
     private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0};
+    private static final DType[] K_TYPES = {DType.Q4_K, DType.Q5_K, DType.Q6_K};
 
     static Stream<Arguments> shapes() {
         List<Arguments> cases = new ArrayList<>();
@@ -38,7 +42,40 @@ class QuantMatMulTest {
             cases.add(Arguments.of(type, 1, 1536, 1537));
             cases.add(Arguments.of(type, 19, 1184, 45));
         }
+        for (DType type : K_TYPES) {
+            for (int k : new int[] {256, 768, 1536}) {
+                for (int n : new int[] {1, 5, 33}) {
+                    for (int m : new int[] {1, 2, 4, 5, 12, 13, 40}) {
+                        cases.add(Arguments.of(type, m, k, n));
+                    }
+                }
+            }
+        }
         return cases.stream();
+    }
+
+    /**
+     * An {@code [n, k]} matrix of {@code type}: random quantized values and sub-block scales (every bit pattern is a
+     * valid one) under random finite F16 super-block scales, for the block types {@link WeightMatrix#quantize} does
+     * not write (the K-quants); Q8_0 and Q4_0 quantized from random floats.
+     */
+    static WeightMatrix randomQuantized(DType type, int n, int k, SplittableRandom rnd, Arena arena) {
+        if (type == DType.Q8_0 || type == DType.Q4_0) {
+            return WeightMatrix.quantize(WeightMatrix.of(randoms(rnd, n * k), n, k), type, arena);
+        }
+        long bytes = n * type.bytesFor(k);
+        MemorySegment data = arena.allocate(bytes, 64);
+        for (long i = 0; i < bytes; i++) {
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+        }
+        long[] scales = type == DType.Q6_K ? new long[] {type.blockBytes() - 2} : new long[] {0, 2};
+        for (long b = 0; b < bytes / type.blockBytes(); b++) {
+            for (long at : scales) {
+                short half = Float.floatToFloat16((float) (0.01 * rnd.nextGaussian()));
+                data.set(ValueLayout.JAVA_SHORT_UNALIGNED, b * type.blockBytes() + at, half);
+            }
+        }
+        return new WeightMatrix(data, type, n, k);
     }
 
     @ParameterizedTest(name = "{0} m={1} k={2} n={3}")
@@ -46,7 +83,7 @@ class QuantMatMulTest {
     void forwardMatchesDequantizedF32AndScalarTwin(DType type, int m, int k, int n) {
         SplittableRandom rnd = new SplittableRandom(31L * m + 7L * k + n);
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix q = WeightMatrix.quantize(WeightMatrix.of(randoms(rnd, n * k), n, k), type, arena);
+            WeightMatrix q = randomQuantized(type, n, k, rnd, arena);
             WeightMatrix f = q.dequantize(arena);
             float[] x = randoms(rnd, m * k);
             float[] got = new float[m * n];
@@ -54,7 +91,7 @@ class QuantMatMulTest {
             MatMul.matmulTransposed(x, m, q, got);
             MatMul.matmulTransposed(x, m, f, viaF32);
             int kc = PackedGemm.ceilDiv(k, PackedGemm.ceilDiv(k, PackedGemm.KC_MAX));
-            if (m >= MatMul.PACKED_MIN_ROWS && kc % 32 != 0) {
+            if (m >= MatMul.PACKED_MIN_ROWS && kc % type.blockSize() != 0) {
                 // the quantized packing rounds its k blocks up to whole blocks, so the sums split differently
                 assertClose(viaF32, got, k, "vs F32 path, other k blocks");
             } else {
@@ -74,13 +111,13 @@ class QuantMatMulTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(names = {"Q8_0", "Q4_0"})
+    @EnumSource(names = {"Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void batchInvariant(DType type) {
         SplittableRandom rnd = new SplittableRandom(5);
-        int k = 576;
+        int k = type.blockSize() == 32 ? 576 : 768;
         int n = 37;
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix q = WeightMatrix.quantize(WeightMatrix.of(randoms(rnd, n * k), n, k), type, arena);
+            WeightMatrix q = randomQuantized(type, n, k, rnd, arena);
             float[] x = randoms(rnd, 70 * k);
             float[] alone = new float[70 * n];
             for (int i = 0; i < 70; i++) {
@@ -112,6 +149,11 @@ class QuantMatMulTest {
                 cases.add(Arguments.of(type, s[0], s[1], s[2]));
             }
         }
+        for (DType type : K_TYPES) {
+            for (int[] s : new int[][] {{1, 256, 1}, {7, 256, 33}, {13, 768, 17}, {40, 512, 70}}) {
+                cases.add(Arguments.of(type, s[0], s[1], s[2]));
+            }
+        }
         return cases.stream();
     }
 
@@ -120,7 +162,7 @@ class QuantMatMulTest {
     void inputGradMatchesDequantizedF32AndScalarTwin(DType type, int m, int k, int n) {
         SplittableRandom rnd = new SplittableRandom(17L * m + k + 3L * n);
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix q = WeightMatrix.quantize(WeightMatrix.of(randoms(rnd, n * k), n, k), type, arena);
+            WeightMatrix q = randomQuantized(type, n, k, rnd, arena);
             WeightMatrix f = q.dequantize(arena);
             float[] dy = randoms(rnd, m * n);
             float[] got = randoms(rnd, m * k);

@@ -68,8 +68,16 @@ class QuantizationTest {
             WeightMatrix f = w.dequantize(arena);
             assertEquals(DType.F32, f.dtype());
             assertEquals(Float.floatToRawIntBits(expected[2047]), Float.floatToRawIntBits(f.get(1, 1023)));
-            assertThrows(IllegalArgumentException.class,
-                    () -> MatMul.matmulTransposed(new float[1024], 1, w, new float[2]));
+            // multiplied in place, with the bits of the product over the F32 copy
+            float[] x = new float[1024];
+            for (int c = 0; c < x.length; c++) {
+                x[c] = (float) Math.sin(c);
+            }
+            float[] inPlace = new float[2];
+            float[] overCopy = new float[2];
+            MatMul.matmulTransposed(x, 1, w, inPlace);
+            MatMul.matmulTransposed(x, 1, f, overCopy);
+            assertBitsEqual(overCopy, inPlace, type + " product");
         }
     }
 
@@ -125,7 +133,8 @@ class QuantizationTest {
         assertFalse(DType.F16.isQuantized());
         assertFalse(DType.Q8_0.isWeightType());
         assertTrue(DType.Q8_0.hasKernels());
-        assertFalse(DType.Q6_K.hasKernels());
+        assertTrue(DType.Q6_K.hasKernels());
+        assertFalse(DType.I32.hasKernels());
         assertEquals(DType.Q8_0, DType.fromGgml(8));
         assertEquals(DType.Q4_0, DType.fromGgml(2));
         assertEquals(DType.Q6_K, DType.fromGgml(14));

@@ -44,9 +44,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Adapters on a quantized frozen base (QLoRA-style): every method's gradients on a Q8_0 or Q4_0 base are those on the
- * F32 base holding the quantized values, a few steps on a Q4_0 base lower the loss, and the adapter a run saves on a
- * base quantized at load applies to the full-precision base.
+ * Adapters on a quantized frozen base (QLoRA-style): every method's gradients on a Q8_0 or Q4_0 base, and on a GGUF
+ * file's K-quant mix (Q4_K_M), are those on the F32 base holding the quantized values, a few steps on a Q4_0 base
+ * lower the loss, and the adapter a run saves on a base quantized at load applies to the full-precision base.
  */
 class QuantizedBaseTrainingTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -103,9 +103,12 @@ class QuantizedBaseTrainingTest {
     @MethodSource("variants")
     void gradientsOnAQuantizedBaseAreThoseOnItsDequantizedValues(MethodVariant variant) {
         Path hf = Shared.require("models/tiny-llama");
+        Path kQuants = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-q4_k_m.gguf");
         PackedSequence seq = sequence(12, 5);
-        for (String type : List.of("Q8_0", "Q4_0")) {
-            try (LlamaModel base = LlamaModel.load(hf, LoadOptions.quantized(type)); Arena arena = Arena.ofShared()) {
+        for (String type : List.of("Q8_0", "Q4_0", "Q4_K")) {
+            boolean gguf = type.equals("Q4_K");
+            try (LlamaModel base = gguf ? LlamaModel.load(kQuants) : LlamaModel.load(hf, LoadOptions.quantized(type));
+                 Arena arena = Arena.ofShared()) {
                 assertEquals(DType.valueOf(type), base.weights().layers().get(0).q().dtype());
                 double[] quantizedLoss = new double[1];
                 double[] floatLoss = new double[1];

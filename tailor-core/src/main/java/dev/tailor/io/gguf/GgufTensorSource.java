@@ -4,12 +4,9 @@ import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
 import dev.tailor.tensor.DType;
-import dev.tailor.tensor.Quantization;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
@@ -19,19 +16,16 @@ import java.util.Set;
 
 /**
  * The tensors of a GGUF model under their Hugging Face names and in Hugging Face's layout, so the model binds as a
- * safetensors checkpoint does. F32, F16, BF16, Q8_0 and Q4_0 tensors are read in place from the mapping, in their
- * own type (a Q8_0 or Q4_0 weight stays quantized: {@link DType#hasKernels()}); K-quant ones (Q4_K, Q5_K, Q6_K) are
- * widened to F32 once, when first read ({@link Quantization#dequantizeRow}, ggml's values bit for bit). For llama
- * and mistral the rows of Q and K are put back in Hugging Face's order (llama.cpp's converter interleaves each head's
- * two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type. The file's pages of a copied tensor are
- * {@linkplain GgufFile#release released}.
+ * safetensors checkpoint does. Tensors of every type the kernels multiply (F32, F16, BF16, Q8_0, Q4_0 and the
+ * K-quants Q4_K, Q5_K, Q6_K: {@link DType#hasKernels()}) are read in place from the mapping, in their own type.
+ * For llama and mistral the rows of Q and K are put back in Hugging Face's order (llama.cpp's converter interleaves
+ * each head's two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type.
+ * The file's pages of a copied tensor are {@linkplain GgufFile#release released}.
  */
 public final class GgufTensorSource implements TensorSource {
-    private static final ValueLayout.OfFloat F32_LE =
-            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private final GgufFile file;
     private final Map<String, Entry> entries;
-    /** The copied tensors (widened or un-permuted), each in its own arena so that {@link #release} can free it. */
+    /** The copied (un-permuted) tensors, each in its own arena so that {@link #release} can free it. */
     private final Map<String, Copy> materialized = new HashMap<>();
 
     private record Copy(Arena arena, MemorySegment data) {
@@ -40,13 +34,8 @@ public final class GgufTensorSource implements TensorSource {
     /** One tensor: its GGUF info, its Hugging Face info, and how many rows make one head when permuted (else 0). */
     private record Entry(GgufTensor gguf, TensorInfo info, int permutedHeads) {
         boolean inPlace() {
-            return keepsType(gguf.type()) && permutedHeads == 0;
+            return permutedHeads == 0;
         }
-    }
-
-    /** Whether tensors of {@code type} are presented in their own type (else widened to F32). */
-    private static boolean keepsType(GgmlType type) {
-        return type.dtype().hasKernels();
     }
 
     private GgufTensorSource(GgufFile file, Map<String, Entry> entries) {
@@ -91,12 +80,9 @@ public final class GgufTensorSource implements TensorSource {
                             + " rows, which do not split into " + permutedHeads + " heads of two RoPE halves");
                 }
             }
-            boolean kept = keepsType(t.type());
-            DType dtype = kept ? t.type().dtype() : DType.F32;
-            long bytes = kept ? t.bytes() : Math.multiplyExact(t.elementCount(), 4L);
-            long begin = kept && permutedHeads == 0 ? t.offset() : 0;
-            entries.put(name, new Entry(t, new TensorInfo(name, dtype, t.shape(), begin, begin + bytes),
-                    permutedHeads));
+            long begin = permutedHeads == 0 ? t.offset() : 0;
+            entries.put(name, new Entry(t, new TensorInfo(name, t.type().dtype(), t.shape(), begin,
+                    begin + t.bytes()), permutedHeads));
         }
         return Collections.unmodifiableMap(entries);
     }
@@ -145,24 +131,16 @@ public final class GgufTensorSource implements TensorSource {
         }
     }
 
-    /** Writes {@code e}'s rows into {@code dst} in Hugging Face's order, in its own type or widened to F32. */
+    /** Writes {@code e}'s rows into {@code dst} in Hugging Face's order, in their own type. */
     private void copyRows(Entry e, MemorySegment dst) {
         GgufTensor t = e.gguf();
         MemorySegment src = file.data(t);
         long rows = t.elementCount() / t.dims()[0];
         int cols = Math.toIntExact(t.dims()[0]);
-        long srcRow = t.type().bytesFor(cols);
-        long dstRow = e.info().byteSize() / rows;
-        DType type = t.type().dtype();
-        float[] values = keepsType(t.type()) ? null : new float[cols];
+        long rowBytes = t.type().bytesFor(cols);
         for (long r = 0; r < rows; r++) {
             long from = e.permutedHeads() == 0 ? r : storedRow(r, rows / e.permutedHeads());
-            if (values == null) {
-                MemorySegment.copy(src, from * srcRow, dst, r * dstRow, srcRow);
-            } else {
-                Quantization.dequantizeRow(type, src, from * srcRow, cols, values, 0);
-                MemorySegment.copy(values, 0, dst, F32_LE, r * dstRow, cols);
-            }
+            MemorySegment.copy(src, from * rowBytes, dst, r * rowBytes, rowBytes);
         }
     }
 
