@@ -90,8 +90,8 @@ public enum DType {
 
     /**
      * True for the types {@link MatMul} and {@link LinearBackward#inputGrad} multiply in place: the float weight
-     * types and the block-quantized ones (Q8_0 and Q4_0 dequantized in registers, the K-quants a few rows or a
-     * panel at a time, see {@link QuantGemv}).
+     * types and the block-quantized ones (Q8_0 and Q4_0 dequantized in registers, the K-quants a row at a time by
+     * {@link KQuantRows}, see {@link QuantGemv}).
      */
     public boolean hasKernels() {
         return isWeightType() || isQuantized();

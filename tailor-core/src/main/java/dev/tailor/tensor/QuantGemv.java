@@ -20,8 +20,8 @@ import jdk.incubator.vector.FloatVector;
  * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
  * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
  * once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K: super-blocks of 256 with packed sub-block
- * scales) take that group path for every row count, their groups dequantized by {@link Quantization}'s exact scalar
- * code: they stay in their file's bytes in memory, and multiply at a fraction of the register-dequantized types' speed.
+ * scales) take that group path for every row count, their groups dequantized by {@link KQuantRows} (ggml's exact
+ * arithmetic on vectors): they stay in their file's bytes in memory.
  */
 final class QuantGemv {
     /** Target size of a dequantized group of W rows. */

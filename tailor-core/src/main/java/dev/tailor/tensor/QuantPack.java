@@ -35,9 +35,9 @@ final class QuantPack {
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
         if (!QuantVectors.SUPPORTED || !inRegisters(w.dtype())) {
-            float[] row = new float[k];
+            float[] row = row(k);
             for (int r = r0; r < r1; r++) {
-                w.copyRow(r, row, 0);
+                dequantizeRow(w, r, 0, k, row);
                 MemorySegment.copy(row, 0, dst, Numerics.F32_LE, (long) (r - r0) * k * Float.BYTES, k);
             }
             return;
@@ -160,19 +160,13 @@ final class QuantPack {
      */
     private static void packTransposedByRows(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         int np = ceilDiv(j1 - j0, NR);
-        float[] row = ROW.get();
-        if (row.length < kb) {
-            row = new float[kb];
-            ROW.set(row);
-        }
-        DType type = w.dtype();
-        long start = (long) (k0 / type.blockSize()) * type.blockBytes();
+        float[] row = row(kb);
         for (int panel = 0; panel < np; panel++) {
             int base = panel * kb * NR;
             for (int c = 0; c < NR; c++) {
                 int j = j0 + panel * NR + c;
                 if (j < j1) {
-                    Quantization.dequantizeRow(type, w.data(), j * w.rowBytes() + start, kb, row, 0);
+                    dequantizeRow(w, j, k0, kb, row);
                     for (int p = 0, d = base + c; p < kb; p++, d += NR) {
                         dst[d] = row[p];
                     }
@@ -191,14 +185,10 @@ final class QuantPack {
      */
     private static void packRowsByRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
         int cols = w.cols();
-        float[] row = ROW.get();
-        if (row.length < cols) {
-            row = new float[cols];
-            ROW.set(row);
-        }
+        float[] row = row(cols);
         int panels = ceilDiv(c1 - c0, NR);
         for (int p = 0; p < kb; p++) {
-            w.copyRow(p0 + p, row, 0);
+            dequantizeRow(w, p0 + p, 0, cols, row);
             for (int q = 0; q < panels; q++) {
                 int d = q * kb * NR + p * NR;
                 for (int jj = 0; jj < NR; jj++) {
@@ -206,6 +196,30 @@ final class QuantPack {
                     dst[d + jj] = c < c1 ? row[c] : 0f;
                 }
             }
+        }
+    }
+
+    /** This thread's row scratch, at least {@code n} floats. */
+    private static float[] row(int n) {
+        float[] row = ROW.get();
+        if (row.length < n) {
+            row = new float[n];
+            ROW.set(row);
+        }
+        return row;
+    }
+
+    /**
+     * Columns {@code [c0, c0 + n)} of W's row {@code r} into {@code dst[0, n)} ({@code c0} and {@code n} whole
+     * blocks): by {@link KQuantRows} for the K-quants, by {@link Quantization} for the others.
+     */
+    private static void dequantizeRow(WeightMatrix w, int r, int c0, int n, float[] dst) {
+        DType type = w.dtype();
+        long at = r * w.rowBytes() + (long) (c0 / type.blockSize()) * type.blockBytes();
+        if (inRegisters(type)) {
+            Quantization.dequantizeRow(type, w.data(), at, n, dst, 0);
+        } else {
+            KQuantRows.dequantize(type, w.data(), at, n, dst, 0);
         }
     }
 }

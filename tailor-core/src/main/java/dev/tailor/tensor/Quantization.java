@@ -153,7 +153,7 @@ public final class Quantization {
     }
 
     /** ggml's {@code get_scale_min_k4}: the 6-bit scale (index 0) and min (index 1) of sub-block {@code j}. */
-    private static int scaleMinK4(MemorySegment src, long scales, int j, boolean min) {
+    static int scaleMinK4(MemorySegment src, long scales, int j, boolean min) {
         if (j < 4) {
             return u8(src, scales + j + (min ? 4 : 0)) & 63;
         }
