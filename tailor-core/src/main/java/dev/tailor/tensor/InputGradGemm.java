@@ -64,7 +64,7 @@ final class InputGradGemm {
         // partial dX buffers stay below half of W's float count
         int parts = Math.max(1, Math.min(Math.min(SPLIT_TASKS_PER_THREAD * Parallel.threads(), n / KC_MIN),
                 1 + n / (2 * m)));
-        float[] partials = buffer(PARTIALS, (parts - 1) * size);
+        float[] partials = Scratch.floats(PARTIALS, (parts - 1) * size);
         int panels = ceilDiv(k, NR);
         int kc = Math.max(KC_MIN, Math.min(KC_MAX, PackedGemm.GROUP_BYTES / (panels * NR * Float.BYTES)));
         Parallel.parallelFor(parts, t -> {
@@ -92,7 +92,7 @@ final class InputGradGemm {
         int n = w.rows();
         int k = w.cols();
         int np = ceilDiv(k, NR);
-        float[] b = buffer(PACK, np * kc * NR);
+        float[] b = Scratch.floats(PACK, np * kc * NR);
         for (int p0 = j0; p0 < j1; p0 += kc) {
             int kb = Math.min(kc, j1 - p0);
             pack(w, 0, k, p0, kb, b);
@@ -193,14 +193,5 @@ final class InputGradGemm {
                 WeightVectors.f16(w, src + (long) q * NR + L).intoArray(dst, d + L);
             }
         }
-    }
-
-    private static float[] buffer(ThreadLocal<float[]> local, int size) {
-        float[] buf = local.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            local.set(buf);
-        }
-        return buf;
     }
 }

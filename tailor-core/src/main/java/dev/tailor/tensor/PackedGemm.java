@@ -123,7 +123,7 @@ final class PackedGemm {
     private static void block(float[] x, int xOff, int n, int k, PanelPacker packer, float[] y, int yOff,
                               int i0, int i1, int j0, int j1, int kc, boolean accumulate) {
         int np = ceilDiv(j1 - j0, NR);
-        float[] pack = buffer(np * kc * NR);
+        float[] pack = Scratch.floats(PACK, np * kc * NR);
         for (int k0 = 0; k0 < k; k0 += kc) {
             int kb = Math.min(kc, k - k0);
             packer.pack(j0, j1, k0, kb, pack);
@@ -513,15 +513,6 @@ final class PackedGemm {
         c01.intoArray(y, yo + L);
         c10.intoArray(y, yo + n);
         c11.intoArray(y, yo + n + L);
-    }
-
-    private static float[] buffer(int size) {
-        float[] b = PACK.get();
-        if (b.length < size) {
-            b = new float[size];
-            PACK.set(b);
-        }
-        return b;
     }
 
     static int ceilDiv(int a, int b) {

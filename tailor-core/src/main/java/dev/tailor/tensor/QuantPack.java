@@ -35,7 +35,7 @@ final class QuantPack {
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
         if (!QuantVectors.SUPPORTED || !inRegisters(w.dtype())) {
-            float[] row = row(k);
+            float[] row = Scratch.floats(ROW, k);
             for (int r = r0; r < r1; r++) {
                 dequantizeRow(w, r, 0, k, row);
                 MemorySegment.copy(row, 0, dst, Numerics.F32_LE, (long) (r - r0) * k * Float.BYTES, k);
@@ -160,7 +160,7 @@ final class QuantPack {
      */
     private static void packTransposedByRows(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         int np = ceilDiv(j1 - j0, NR);
-        float[] row = row(kb);
+        float[] row = Scratch.floats(ROW, kb);
         for (int panel = 0; panel < np; panel++) {
             int base = panel * kb * NR;
             for (int c = 0; c < NR; c++) {
@@ -185,7 +185,7 @@ final class QuantPack {
      */
     private static void packRowsByRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
         int cols = w.cols();
-        float[] row = row(cols);
+        float[] row = Scratch.floats(ROW, cols);
         int panels = ceilDiv(c1 - c0, NR);
         for (int p = 0; p < kb; p++) {
             dequantizeRow(w, p0 + p, 0, cols, row);
@@ -197,16 +197,6 @@ final class QuantPack {
                 }
             }
         }
-    }
-
-    /** This thread's row scratch, at least {@code n} floats. */
-    private static float[] row(int n) {
-        float[] row = ROW.get();
-        if (row.length < n) {
-            row = new float[n];
-            ROW.set(row);
-        }
-        return row;
     }
 
     /**

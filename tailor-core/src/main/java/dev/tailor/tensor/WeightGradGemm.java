@@ -37,7 +37,7 @@ final class WeightGradGemm {
     static void run(float[] dy, float[] x, int m, int n, int k, float[] dw) {
         int kc = ceilDiv(m, ceilDiv(m, KC_MAX));
         int panels = ceilDiv(k, NR);
-        float[] b = buffer(PANELS, panels * kc * NR);
+        float[] b = Scratch.floats(PANELS, panels * kc * NR);
         int byThreads = ceilDiv(n, 4 * Parallel.threads());
         int byCache = Math.max(MR, STRIP_BYTES / (kc * Float.BYTES));
         int rows = ceilDiv(Math.min(byThreads, byCache), MR) * MR;
@@ -77,7 +77,7 @@ final class WeightGradGemm {
     private static void strip(float[] dy, int n, int k, int i0, int kb, float[] b, int panels, float[] dw,
                               int j0, int j1) {
         int rows = j1 - j0;
-        float[] a = buffer(STRIP, rows * kb);
+        float[] a = Scratch.floats(STRIP, rows * kb);
         transpose(dy, n, i0, kb, j0, rows, a);
         int perGroup = Math.max(1, GROUP_BYTES / (kb * NR * Float.BYTES));
         for (int g0 = 0; g0 < panels; g0 += perGroup) {
@@ -109,14 +109,5 @@ final class WeightGradGemm {
                 }
             }
         }
-    }
-
-    private static float[] buffer(ThreadLocal<float[]> local, int size) {
-        float[] buf = local.get();
-        if (buf.length < size) {
-            buf = new float[size];
-            local.set(buf);
-        }
-        return buf;
     }
 }
