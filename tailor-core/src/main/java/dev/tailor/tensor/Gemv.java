@@ -16,9 +16,8 @@ import jdk.incubator.vector.IntVector;
  * one product at a time (BF16 takes its columns in blocks of 2L instead, lane l column c + 2l then c + 2l + 1
  * ({@link WeightVectors#bf16Pairs}), the last {@code k mod 2L} one at a time, X reordered to match once per product
  * by {@link WeightVectors#pairSplit}). An output then has the bits it has when its row is multiplied alone, so the
- * products are
- * batch invariant ({@link MatMul#batchInvariant}); {@link ScalarKernels#matmulTransposedStreamingOrder} is the
- * order's scalar twin.
+ * products are batch invariant ({@link MatMul#batchInvariant}); {@link ScalarKernels#matmulTransposedStreamingOrder}
+ * is the order's scalar twin.
  *
  * <p>With one accumulator per output, independent work comes from several outputs side by side: one row of X goes
  * against four W rows at a time (two for F16, whose widening is longer), each X vector loaded once for them. The
@@ -26,7 +25,7 @@ import jdk.incubator.vector.IntVector;
  * a W far larger than the caches. Several rows of X go through {@link GemvTiles}' register tiles, which also load
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
  * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
- * while every X row passes over them. Q8_0 and Q4_0 weights go to {@link QuantGemv}, and F32 weights on the heap to
+ * while every X row passes over them. Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to
  * {@link HeapGemv}, in the same order.
  */
 final class Gemv {

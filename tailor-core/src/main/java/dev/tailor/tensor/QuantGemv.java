@@ -37,8 +37,7 @@ final class QuantGemv {
         if (!type.isQuantized()) {
             throw new IllegalArgumentException("not a block-quantized weight type: " + type);
         }
-        boolean registers = type == DType.Q8_0 || type == DType.Q4_0;
-        if (m == 1 && registers && QuantVectors.SUPPORTED) {
+        if (m == 1 && QuantVectors.inRegisters(type) && QuantVectors.SUPPORTED) {
             if (type == DType.Q8_0) {
                 rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
             } else {

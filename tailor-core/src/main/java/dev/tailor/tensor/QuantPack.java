@@ -23,7 +23,7 @@ final class QuantPack {
     /** Per-thread native scratch for one dequantized {@code L × L} block (native, as {@link PackedGemm#pack} explains). */
     private static final ThreadLocal<MemorySegment> BLOCK =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate((long) L * L * Float.BYTES, 64));
-    /** Per-thread scratch for one row dequantized by {@link Quantization} (the K-quants). */
+    /** Per-thread scratch for one dequantized row ({@link #dequantizeRow}). */
     private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
 
     private QuantPack() {
@@ -34,7 +34,7 @@ final class QuantPack {
         int k = w.cols();
         long rowBytes = w.rowBytes();
         MemorySegment seg = w.data();
-        if (!QuantVectors.SUPPORTED || !inRegisters(w.dtype())) {
+        if (!QuantVectors.SUPPORTED || !QuantVectors.inRegisters(w.dtype())) {
             float[] row = Scratch.floats(ROW, k);
             for (int r = r0; r < r1; r++) {
                 dequantizeRow(w, r, 0, k, row);
@@ -73,7 +73,7 @@ final class QuantPack {
      * in registers; ragged rows and a k tail are dequantized element by element.
      */
     static void packTransposed(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
-        if (!inRegisters(w.dtype())) {
+        if (!QuantVectors.inRegisters(w.dtype())) {
             packTransposedByRows(w, j0, j1, k0, kb, dst);
             return;
         }
@@ -117,7 +117,7 @@ final class QuantPack {
      * of one W row; a ragged last panel element by element, zero-padded.
      */
     static void packRows(WeightMatrix w, int c0, int c1, int p0, int kb, float[] dst) {
-        if (!inRegisters(w.dtype())) {
+        if (!QuantVectors.inRegisters(w.dtype())) {
             packRowsByRows(w, c0, c1, p0, kb, dst);
             return;
         }
@@ -146,11 +146,6 @@ final class QuantPack {
                 }
             }
         }
-    }
-
-    /** Whether {@link QuantVectors} dequantizes {@code type} in registers (Q8_0, Q4_0); else rows are dequantized. */
-    private static boolean inRegisters(DType type) {
-        return type == DType.Q8_0 || type == DType.Q4_0;
     }
 
     /**
@@ -206,7 +201,7 @@ final class QuantPack {
     private static void dequantizeRow(WeightMatrix w, int r, int c0, int n, float[] dst) {
         DType type = w.dtype();
         long at = r * w.rowBytes() + (long) (c0 / type.blockSize()) * type.blockBytes();
-        if (inRegisters(type)) {
+        if (QuantVectors.inRegisters(type)) {
             Quantization.dequantizeRow(type, w.data(), at, n, dst, 0);
         } else {
             KQuantRows.dequantize(type, w.data(), at, n, dst, 0);

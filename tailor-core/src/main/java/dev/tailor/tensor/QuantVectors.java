@@ -35,6 +35,11 @@ final class QuantVectors {
     private QuantVectors() {
     }
 
+    /** Whether these loads dequantize {@code type} (Q8_0, Q4_0); the K-quants are dequantized a row at a time. */
+    static boolean inRegisters(DType type) {
+        return type == DType.Q8_0 || type == DType.Q4_0;
+    }
+
     /** The F16 scale of the block at byte {@code at}, widened. */
     static float scale(MemorySegment w, long at) {
         return Float.float16ToFloat(w.get(Numerics.I16_LE, at));

@@ -8,6 +8,7 @@ import dev.tailor.model.site.TrainingPass;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.NarrowMatMul;
 import dev.tailor.tensor.Parameter;
+import dev.tailor.tensor.Scratch;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -210,11 +211,7 @@ public final class LoraLayer implements MergeableHook {
      * 40% of a 16-adapter server's allocations.
      */
     void addProduct(float[] x, int m, float[] y) {
-        float[] bt = BT_SCRATCH.get();
-        if (bt.length < out * r) {
-            bt = new float[out * r];
-            BT_SCRATCH.set(bt);
-        }
+        float[] bt = Scratch.floats(BT_SCRATCH, out * r);
         transposeInto(b.data(), out, r, bt);
         addScaledHidden(scaledHidden(x, m), m, bt, y);
     }
