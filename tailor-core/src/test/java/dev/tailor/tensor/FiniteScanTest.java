@@ -1,6 +1,8 @@
 package dev.tailor.tensor;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,6 +63,37 @@ class FiniteScanTest {
         put(seg, DType.F16, 999, 70000f);
         assertEquals(999, FiniteScan.firstNonFinite(seg, DType.F16));
         assertEquals(-1, FiniteScan.firstNonFinite(seg.asSlice(0, 999 * 2), DType.F16));
+    }
+
+    /**
+     * A K-quant block is finite exactly when its F16 super-block scales are (Q4_K, Q5_K: the scale and the minimum's
+     * scale at its start; Q6_K: the scale at its end): a NaN or infinity planted in any of them names the block's
+     * first element, one planted anywhere else (quantized values, sub-block scales) is not a float at all.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q4_K", "Q5_K", "Q6_K"})
+    void aKQuantBlockIsNonFiniteWhereAScaleIs(DType type) {
+        SplittableRandom rnd = new SplittableRandom(13);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = QuantMatMulTest.randomQuantized(type, 3, 2 * type.blockSize(), rnd, arena);
+            MemorySegment seg = w.data();
+            assertEquals(-1, FiniteScan.firstNonFinite(seg, type));
+            long[] scales = type == DType.Q6_K ? new long[] {type.blockBytes() - 2} : new long[] {0, 2};
+            long block = 3;
+            for (long at : scales) {
+                for (short bad : new short[] {(short) 0x7C00, (short) 0xFC00, (short) 0x7E00}) {
+                    long where = block * type.blockBytes() + at;
+                    short kept = seg.get(I16, where);
+                    seg.set(I16, where, bad);
+                    assertEquals(block * type.blockSize(), FiniteScan.firstNonFinite(seg, type),
+                            type + " scale at byte " + at);
+                    seg.set(I16, where, kept);
+                }
+            }
+            long quantByte = type == DType.Q6_K ? 5 : 40;
+            seg.set(I16, block * type.blockBytes() + quantByte, (short) 0x7C00);
+            assertEquals(-1, FiniteScan.firstNonFinite(seg, type), type + ": quantized values are integers");
+        }
     }
 
     private static void put(MemorySegment seg, DType dtype, long i, float v) {

@@ -6,6 +6,7 @@ import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorSource;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.CausalLmLoss;
@@ -18,17 +19,20 @@ import dev.tailor.tensor.DType;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.Quantization;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -99,6 +103,46 @@ class GgufModelTest {
             assertTrue(boundBytes < (type.endsWith("q4_0") ? 0.25 : 0.3) * f32MatrixBytes(weights),
                     type + ": " + boundBytes + " bytes of weight matrices");
         }
+    }
+
+    /**
+     * A K-quant tensor whose super-block scale is not finite (a corrupt download) is refused when the model loads,
+     * naming the file, the tensor and the element, before any product reads it.
+     */
+    @Test
+    void aKQuantTensorWithANonFiniteScaleIsRefusedNamingIt(@TempDir Path dir) throws Exception {
+        Path original = Shared.require("models/tiny-llama-256-gguf/tiny-llama-256-q4_k_m.gguf");
+        byte[] bytes = Files.readAllBytes(original);
+        String victim;
+        byte[] head;
+        try (GgufFile file = GgufFile.open(original)) {
+            GgufTensor t = file.tensors().stream()
+                    .filter(g -> g.type() == GgmlType.Q4_K && !GgufNames.isQueryOrKey(g.name()))
+                    .findFirst().orElseThrow();
+            victim = GgufNames.huggingFace(t.name());
+            head = file.data(t).asSlice(0, 64).toArray(ValueLayout.JAVA_BYTE);
+        }
+        int at = indexOf(bytes, head);
+        bytes[at + 2] = 0x00;
+        bytes[at + 3] = 0x7C;
+        Path corrupt = dir.resolve("corrupt.gguf");
+        Files.write(corrupt, bytes);
+        TensorFormatException e = assertThrows(TensorFormatException.class, () -> LlamaModel.load(corrupt).close());
+        assertTrue(e.getMessage().contains(victim) && e.getMessage().contains("non-finite")
+                && e.getMessage().contains("at element 0"), e.getMessage());
+    }
+
+    /** The one place {@code needle} stands in {@code hay}. */
+    private static int indexOf(byte[] hay, byte[] needle) {
+        int found = -1;
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            if (java.util.Arrays.equals(hay, i, i + needle.length, needle, 0, needle.length)) {
+                assertEquals(-1, found, "the tensor's first bytes stand twice in the file");
+                found = i;
+            }
+        }
+        assertTrue(found >= 0);
+        return found;
     }
 
     private static long f32MatrixBytes(LlamaWeights weights) {
