@@ -20,8 +20,9 @@ import jdk.incubator.vector.FloatVector;
  * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
  * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
  * once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K: super-blocks of 256 with packed sub-block
- * scales) take that group path for every row count, their groups dequantized by {@link KQuantRows} (ggml's exact
- * arithmetic on vectors): they stay in their file's bytes in memory.
+ * scales) stay in their file's bytes in memory: one row of X goes through {@link KQuantGemv}'s kernels, which
+ * dequantize in registers as these do, and several rows take the group path, their groups dequantized by
+ * {@link KQuantRows} (ggml's exact arithmetic on vectors).
  */
 final class QuantGemv {
     /** Target size of a dequantized group of W rows. */
@@ -37,11 +38,11 @@ final class QuantGemv {
         if (!type.isQuantized()) {
             throw new IllegalArgumentException("not a block-quantized weight type: " + type);
         }
-        if (m == 1 && QuantVectors.inRegisters(type) && QuantVectors.SUPPORTED) {
-            if (type == DType.Q8_0) {
-                rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
-            } else {
-                rowQ4(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+        if (m == 1 && QuantVectors.SUPPORTED) {
+            switch (type) {
+                case Q8_0 -> rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+                case Q4_0 -> rowQ4(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+                default -> KQuantGemv.row(type, x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
             }
             return;
         }
