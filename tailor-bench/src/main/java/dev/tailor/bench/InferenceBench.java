@@ -52,14 +52,19 @@ public final class InferenceBench {
         return finish(r);
     }
 
-    /** Runs the decode benchmark and returns its result fields. */
+    /**
+     * Runs the decode benchmark and returns its result fields: a repetition prefills a random prompt and decodes
+     * {@code newTokens} greedily; repetitions run until the compiler has settled ({@link Warmup}), then the medians of
+     * {@code steps} measured ones are reported, as the llama.cpp peer reports the median of its measured repetitions
+     * after its warm-up.
+     */
     public static Map<String, Object> decode(BenchShape shape) {
         LlamaModel model = RandomModel.build(shape, 0);
         SplittableRandom rnd = new SplittableRandom(1);
-        double promptSeconds = 0;
-        double decodeSeconds = 0;
-        for (int rep = 0; rep < 2; rep++) {
-            KvCache cache = model.newCache(shape.prompt() + shape.newTokens() + 1);
+        KvCache cache = model.newCache(shape.prompt() + shape.newTokens() + 1);
+        double[] seconds = new double[2];
+        DoubleSupplier repetition = () -> {
+            cache.clear();
             int[] prompt = rnd.ints(shape.prompt(), 0, shape.vocab()).toArray();
             long t0 = System.nanoTime();
             float[] logits = model.prefill(cache, prompt);
@@ -68,12 +73,24 @@ public final class InferenceBench {
                 logits = model.decode(cache, argmax(logits));
             }
             long t2 = System.nanoTime();
-            promptSeconds = (t1 - t0) / 1e9;
-            decodeSeconds = (t2 - t1) / 1e9;
+            seconds[0] = (t1 - t0) / 1e9;
+            seconds[1] = (t2 - t1) / 1e9;
+            return seconds[1];
+        };
+        int warmup = Warmup.run(shape.warmup(), repetition);
+        List<Double> prompts = new ArrayList<>();
+        List<Double> decodes = new ArrayList<>();
+        for (int i = 0; i < shape.steps(); i++) {
+            decodes.add(repetition.getAsDouble());
+            prompts.add(seconds[0]);
         }
+        double promptSeconds = median(prompts);
+        double decodeSeconds = median(decodes);
         Map<String, Object> r = base("decode", shape);
         r.put("prompt", shape.prompt());
         r.put("new_tokens", shape.newTokens());
+        r.put("warmup_steps", warmup);
+        r.put("steps", shape.steps());
         r.put("prompt_s", round(promptSeconds, 4));
         r.put("decode_tokens_per_s", round(shape.newTokens() / decodeSeconds, 2));
         r.put("ms_per_token", round(decodeSeconds / shape.newTokens() * 1e3, 3));
