@@ -102,9 +102,10 @@ public final class ServeBench {
                 HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                         .connectTimeout(Duration.ofSeconds(10)).build();
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
-                for (int w = 0; w < 2; w++) {  // warm-up: the server's paths and the adapter's kernels compiled
-                    request(http, uri, "a0", prompt(shape.prompt(), w), shape.newTokens());
-                }
+                // warm-up, as bench decode's: requests until the server's paths and the adapter's kernels are compiled
+                int[] warmups = {0};
+                Warmup.run(shape.warmup(), () -> warmupRequest(http, uri, prompt(shape.prompt(), warmups[0]++),
+                        shape.newTokens()));
                 for (int s : streams) {
                     for (int a : adapters) {
                         results.add(configuration(shape, http, uri, s, a, requests, decodeTokensPerS));
@@ -246,6 +247,20 @@ public final class ServeBench {
      * One streaming completion: the time to the first chunk with text, the gaps between chunks with text, and the
      * completion tokens the usage chunk counts.
      */
+    /** One warm-up request to adapter {@code a0}; returns its seconds. */
+    private static double warmupRequest(HttpClient http, URI uri, String prompt, int newTokens) {
+        long t0 = System.nanoTime();
+        try {
+            request(http, uri, "a0", prompt, newTokens);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while warming up the server", e);
+        }
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
     static Timing request(HttpClient http, URI uri, String model, String prompt, int newTokens)
             throws IOException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
