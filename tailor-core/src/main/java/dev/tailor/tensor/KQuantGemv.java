@@ -41,29 +41,32 @@ final class KQuantGemv {
     private KQuantGemv() {
     }
 
-    /** The X row at {@code xo} against K-quant W rows {@code [j0, j1)}: {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]}. */
+    /**
+     * The X row at {@code xo} against K-quant W rows {@code [j0, j1)}: {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]},
+     * four rows at a time (the last one repeated when fewer are left).
+     *
+     * <p>Q4_K and Q5_K (their scales are packed alike; Q5_K adds a fifth bit per element from its {@code qh} bytes):
+     * {@code s[(sub·4 + r)·2]} holds row r's {@code d·scale} of sub-block {@code sub}, the next entry its
+     * {@code dmin·min}; sub-block {@code 2c} is the low nibbles of the 32 bytes of chunk c, sub-block {@code 2c + 1}
+     * their high nibbles; Q5_K's fifth bit of sub-block {@code sub} is bit {@code sub} of {@code qh[l]}.
+     *
+     * <p>Q6_K: {@code s[sub·4 + r]} holds row r's {@code d·scale} of 16-element sub-block {@code sub}. Element e of a
+     * super-block lies in half {@code n = e / 128}, quarter {@code r} of 32 within it and offset l in the quarter:
+     * four bits of {@code ql} (low nibbles for quarters 0 and 1, high for 2 and 3, of the bytes from
+     * {@code 64n + 32·(r & 1)}) and bits {@code 2r, 2r + 1} of {@code qh[32n + l]}, minus 32.
+     *
+     * <p>The element vectors are written out per row, not returned by a helper: a helper that C2 does not inline boxes
+     * its vector, several times slower.
+     */
     static void row(DType type, float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
                     int yo) {
-        switch (type) {
-            case Q4_K, Q5_K -> rowQ45K(type == DType.Q5_K, x, xo, w, rowBytes, k, j0, j1, y, yo);
-            case Q6_K -> rowQ6K(x, xo, w, rowBytes, k, j0, j1, y, yo);
-            default -> throw new IllegalArgumentException("not a K-quant type: " + type);
+        if (type != DType.Q4_K && type != DType.Q5_K && type != DType.Q6_K) {
+            throw new IllegalArgumentException("not a K-quant type: " + type);
         }
-    }
-
-    /**
-     * Q4_K and Q5_K (their scales are packed alike; Q5_K adds a fifth bit per element from its {@code qh} bytes), four
-     * rows at a time, the last one repeated when fewer are left. {@code s[(sub·4 + r)·2]} holds row r's {@code d·scale}
-     * of sub-block {@code sub}, the next entry its {@code dmin·min}. Sub-block {@code 2c} is the low nibbles of the 32
-     * bytes of chunk c, sub-block {@code 2c + 1} their high nibbles; Q5_K's fifth bit of sub-block {@code sub} is bit
-     * {@code sub} of {@code qh[l]}. (The element vectors are written out per row, not returned by a helper: a helper
-     * C2 does not inline boxes its vector, several times slower.)
-     */
-    private static void rowQ45K(boolean five, float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0,
-                                int j1, float[] y, int yo) {
-        DType type = five ? DType.Q5_K : DType.Q4_K;
-        int supers = k / Quantization.QK_K;
+        boolean six = type == DType.Q6_K;
+        boolean five = type == DType.Q5_K;
         long qs = five ? 48 : 16;
+        int supers = k / Quantization.QK_K;
         float[] s = Scratch.floats(SCALES, SUBS * 4 * 2);
         for (int j = j0; j < j1; j += 4) {
             int jb = Math.min(j + 1, j1 - 1);
@@ -79,65 +82,114 @@ final class KQuantGemv {
                 long rb = jb * rowBytes + off;
                 long rc = jc * rowBytes + off;
                 long rd = jd * rowBytes + off;
-                scalesQ45K(w, ra, s, 0);
-                scalesQ45K(w, rb, s, 1);
-                scalesQ45K(w, rc, s, 2);
-                scalesQ45K(w, rd, s, 3);
                 int xb = xo + sb * Quantization.QK_K;
-                for (int sub = 0; sub < 8; sub += 2) {
-                    long q = qs + sub * 16L;
-                    int p = sub * 8;
-                    for (int l = 0; l < 32; l += L) {
-                        FloatVector xv = FloatVector.fromArray(F, x, xb + sub * 32 + l);
-                        IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
-                        IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
-                        IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
-                        IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
-                        if (five) {
-                            va = va.or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
-                            vb = vb.or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
-                            vc = vc.or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
-                            vd = vd.or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
-                        }
-                        aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).sub(s[p + 1]).fma(xv, aa);
-                        ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 2]).sub(s[p + 3]).fma(xv, ab);
-                        ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 4]).sub(s[p + 5]).fma(xv, ac);
-                        ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 6]).sub(s[p + 7]).fma(xv, ad);
+                if (six) {
+                    scalesQ6K(w, ra, s, 0);
+                    scalesQ6K(w, rb, s, 1);
+                    scalesQ6K(w, rc, s, 2);
+                    scalesQ6K(w, rd, s, 3);
+                    for (int e = 0; e < Quantization.QK_K; e += L) {
+                        int n = e >>> 7;
+                        int r = (e >>> 5) & 3;
+                        int l = e & 31;
+                        int p = (n * 8 + l / 16 + 2 * r) * 4;
+                        long lo = n * 64L + (r & 1) * 32L + l;
+                        long hi = 128 + n * 32L + l;
+                        int nibble = (r >>> 1) * 4;
+                        FloatVector xv = FloatVector.fromArray(F, x, xb + e);
+                        IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + lo, LE)
+                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
+                                .or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + hi, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
+                                        .lanewise(LSHL, 4)).sub(32);
+                        IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + lo, LE)
+                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
+                                .or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + hi, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
+                                        .lanewise(LSHL, 4)).sub(32);
+                        IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + lo, LE)
+                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
+                                .or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + hi, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
+                                        .lanewise(LSHL, 4)).sub(32);
+                        IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + lo, LE)
+                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
+                                .or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + hi, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
+                                        .lanewise(LSHL, 4)).sub(32);
+                        aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).fma(xv, aa);
+                        ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 1]).fma(xv, ab);
+                        ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 2]).fma(xv, ac);
+                        ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 3]).fma(xv, ad);
                     }
-                    p += 8;
-                    int hi = sub + 1;
-                    for (int l = 0; l < 32; l += L) {
-                        FloatVector xv = FloatVector.fromArray(F, x, xb + sub * 32 + 32 + l);
-                        IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
-                        IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
-                        IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
-                        IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + q + l, LE)
-                                .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
-                        if (five) {
-                            va = va.or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
-                            vb = vb.or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
-                            vc = vc.or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
-                            vd = vd.or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + 16 + l, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
+                } else {
+                    scalesQ45K(w, ra, s, 0);
+                    scalesQ45K(w, rb, s, 1);
+                    scalesQ45K(w, rc, s, 2);
+                    scalesQ45K(w, rd, s, 3);
+                    for (int sub = 0; sub < 8; sub += 2) {
+                        long q = qs + sub * 16L;
+                        int p = sub * 8;
+                        for (int l = 0; l < 32; l += L) {
+                            FloatVector xv = FloatVector.fromArray(F, x, xb + sub * 32 + l);
+                            IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
+                            IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
+                            IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
+                            IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).and(0xF);
+                            if (five) {
+                                va = va.or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
+                                vb = vb.or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
+                                vc = vc.or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
+                                vd = vd.or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, sub).and(1).lanewise(LSHL, 4));
+                            }
+                            aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).sub(s[p + 1]).fma(xv, aa);
+                            ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 2]).sub(s[p + 3]).fma(xv, ab);
+                            ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 4]).sub(s[p + 5]).fma(xv, ac);
+                            ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 6]).sub(s[p + 7]).fma(xv, ad);
                         }
-                        aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).sub(s[p + 1]).fma(xv, aa);
-                        ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 2]).sub(s[p + 3]).fma(xv, ab);
-                        ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 4]).sub(s[p + 5]).fma(xv, ac);
-                        ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 6]).sub(s[p + 7]).fma(xv, ad);
+                        p += 8;
+                        int hi = sub + 1;
+                        for (int l = 0; l < 32; l += L) {
+                            FloatVector xv = FloatVector.fromArray(F, x, xb + sub * 32 + 32 + l);
+                            IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
+                            IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
+                            IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
+                            IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + q + l, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 4);
+                            if (five) {
+                                va = va.or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
+                                vb = vb.or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
+                                vc = vc.or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
+                                vd = vd.or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + 16 + l, LE)
+                                        .convertShape(ZERO_EXTEND_B2I, I, 0))
+                                                .lanewise(LSHR, hi).and(1).lanewise(LSHL, 4));
+                            }
+                            aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).sub(s[p + 1]).fma(xv, aa);
+                            ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 2]).sub(s[p + 3]).fma(xv, ab);
+                            ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 4]).sub(s[p + 5]).fma(xv, ac);
+                            ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 6]).sub(s[p + 7]).fma(xv, ad);
+                        }
                     }
                 }
             }
@@ -161,84 +213,6 @@ final class KQuantGemv {
         for (int sub = 0; sub < 8; sub++) {
             s[(sub * 4 + r) * 2] = d * Quantization.scaleMinK4(w, at + 4, sub, false);
             s[(sub * 4 + r) * 2 + 1] = min * Quantization.scaleMinK4(w, at + 4, sub, true);
-        }
-    }
-
-    /**
-     * Q6_K, four rows at a time, the last one repeated when fewer are left. {@code s[sub·4 + r]} holds row r's
-     * {@code d·scale} of 16-element sub-block {@code sub}. Element e of a super-block lies in half {@code n = e / 128},
-     * quarter {@code r} of 32 within it and offset l in the quarter: four bits of {@code ql} (low nibbles for quarters
-     * 0 and 1, high for 2 and 3, of the bytes from {@code 64n + 32·(r & 1)}) and bits {@code 2r, 2r + 1} of
-     * {@code qh[32n + l]}, minus 32.
-     */
-    private static void rowQ6K(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
-                               int yo) {
-        int supers = k / Quantization.QK_K;
-        float[] s = Scratch.floats(SCALES, SUBS * 4);
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
-            FloatVector aa = FloatVector.zero(F);
-            FloatVector ab = aa;
-            FloatVector ac = aa;
-            FloatVector ad = aa;
-            for (int sb = 0; sb < supers; sb++) {
-                long off = (long) sb * DType.Q6_K.blockBytes();
-                long ra = j * rowBytes + off;
-                long rb = jb * rowBytes + off;
-                long rc = jc * rowBytes + off;
-                long rd = jd * rowBytes + off;
-                scalesQ6K(w, ra, s, 0);
-                scalesQ6K(w, rb, s, 1);
-                scalesQ6K(w, rc, s, 2);
-                scalesQ6K(w, rd, s, 3);
-                int xb = xo + sb * Quantization.QK_K;
-                for (int e = 0; e < Quantization.QK_K; e += L) {
-                    int n = e >>> 7;
-                    int r = (e >>> 5) & 3;
-                    int l = e & 31;
-                    int p = (n * 8 + l / 16 + 2 * r) * 4;
-                    long lo = n * 64L + (r & 1) * 32L + l;
-                    long hi = 128 + n * 32L + l;
-                    int nibble = (r >>> 1) * 4;
-                    FloatVector xv = FloatVector.fromArray(F, x, xb + e);
-                    IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + lo, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
-                            .or(((IntVector) ByteVector.fromMemorySegment(B, w, ra + hi, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
-                                    .lanewise(LSHL, 4)).sub(32);
-                    IntVector vb = ((IntVector) ByteVector.fromMemorySegment(B, w, rb + lo, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
-                            .or(((IntVector) ByteVector.fromMemorySegment(B, w, rb + hi, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
-                                    .lanewise(LSHL, 4)).sub(32);
-                    IntVector vc = ((IntVector) ByteVector.fromMemorySegment(B, w, rc + lo, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
-                            .or(((IntVector) ByteVector.fromMemorySegment(B, w, rc + hi, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
-                                    .lanewise(LSHL, 4)).sub(32);
-                    IntVector vd = ((IntVector) ByteVector.fromMemorySegment(B, w, rd + lo, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, nibble).and(0xF)
-                            .or(((IntVector) ByteVector.fromMemorySegment(B, w, rd + hi, LE)
-                                    .convertShape(ZERO_EXTEND_B2I, I, 0)).lanewise(LSHR, 2 * r).and(3)
-                                    .lanewise(LSHL, 4)).sub(32);
-                    aa = ((FloatVector) va.convert(I2F, 0)).mul(s[p]).fma(xv, aa);
-                    ab = ((FloatVector) vb.convert(I2F, 0)).mul(s[p + 1]).fma(xv, ab);
-                    ac = ((FloatVector) vc.convert(I2F, 0)).mul(s[p + 2]).fma(xv, ac);
-                    ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 3]).fma(xv, ad);
-                }
-            }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
-                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
-                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
-            }
-            y[yo + j] = aa.lane(0);
-            y[yo + jb] = ab.lane(0);
-            y[yo + jc] = ac.lane(0);
-            y[yo + jd] = ad.lane(0);
         }
     }
 
