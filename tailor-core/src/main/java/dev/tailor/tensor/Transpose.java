@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Whole 16 × 16 tiles (16-lane vectors) are transposed in registers by four butterfly stages of two-vector
  * {@code selectFrom}s, as {@link PackedGemm}'s pack does (there from a memory segment); adding goes through a
  * per-thread 16 × 16 scratch tile, which keeps the register tile small enough for the JIT to compile it well.
- * Ragged edges, and machines with other vector lengths, take the scalar loop.
+ * A block narrower than a vector gathers its columns instead. Ragged edges, and machines with other vector lengths,
+ * take the scalar loop.
  */
 public final class Transpose {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,7 +37,9 @@ public final class Transpose {
     public static void transpose(float[] src, int srcOff, int ldSrc, int rows, int cols, float[] dst, int dstOff,
                                  int ldDst, boolean add) {
         int r0 = 0;
-        if (L == 16) {
+        if (cols < L) {
+            r0 = narrow(src, srcOff, ldSrc, rows, cols, dst, dstOff, ldDst, add);
+        } else if (L == 16) {
             float[] scratch = add ? SCRATCH.get() : null;
             for (; r0 + L <= rows; r0 += L) {
                 int c0 = 0;
@@ -58,6 +61,34 @@ public final class Transpose {
             }
         }
         transposeScalar(src, srcOff + r0 * ldSrc, ldSrc, rows - r0, cols, dst, dstOff + r0, ldDst, add);
+    }
+
+    /**
+     * {@link #transpose} of a block narrower than a vector (LoRA's {@code B [out, r]}, r = 8 or 16): each of the few
+     * columns is gathered L rows at a time (one strided vector load) and stored as L contiguous destination elements.
+     * Returns the rows done, a multiple of L; the caller transposes the rest.
+     */
+    private static int narrow(float[] src, int srcOff, int ldSrc, int rows, int cols, float[] dst, int dstOff,
+                              int ldDst, boolean add) {
+        int whole = rows / L * L;
+        if (whole == 0 || (long) (L - 1) * ldSrc > Integer.MAX_VALUE) {
+            return 0;
+        }
+        int[] stride = new int[L];
+        for (int l = 0; l < L; l++) {
+            stride[l] = l * ldSrc;
+        }
+        for (int c = 0; c < cols; c++) {
+            for (int r0 = 0; r0 < whole; r0 += L) {
+                FloatVector v = FloatVector.fromArray(S, src, srcOff + r0 * ldSrc + c, stride, 0);
+                int d = dstOff + c * ldDst + r0;
+                if (add) {
+                    v = v.add(FloatVector.fromArray(S, dst, d));
+                }
+                v.intoArray(dst, d);
+            }
+        }
+        return whole;
     }
 
     /** The scalar twin of {@link #transpose}. */

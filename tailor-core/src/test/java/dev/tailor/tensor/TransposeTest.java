@@ -11,7 +11,8 @@ class TransposeTest {
 
     @ParameterizedTest
     @CsvSource({"16,16,false", "16,16,true", "64,256,false", "64,256,true", "17,33,false", "33,17,true", "1,40,false",
-            "40,1,true", "0,5,false", "31,64,true"})
+            "40,1,true", "0,5,false", "31,64,true", "1536,8,false", "576,8,true", "37,8,false", "200,3,true", "15,8,false",
+            "48,16,false"})
     void matchesScalarTwin(int rows, int cols, boolean add) {
         SplittableRandom rnd = new SplittableRandom(rows * 100L + cols);
         int ldSrc = cols + 3;

@@ -9,6 +9,7 @@ import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.NarrowMatMul;
 import dev.tailor.tensor.Parameter;
 import dev.tailor.tensor.Scratch;
+import dev.tailor.tensor.Transpose;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -312,18 +313,11 @@ public final class LoraLayer implements MergeableHook {
 
     /** {@code t[j·rows + i] = src[i·cols + j]}: {@code src [rows, cols]} transposed into {@code t}. */
     private static void transposeInto(float[] src, int rows, int cols, float[] t) {
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                t[j * rows + i] = src[i * cols + j];
-            }
-        }
+        Transpose.transpose(src, 0, cols, rows, cols, t, 0, rows, false);
     }
 
+    /** {@code dst[j·rows + i] += src[i·cols + j]}. */
     private static void addTransposed(float[] src, int rows, int cols, float[] dst) {
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                dst[j * rows + i] += src[i * cols + j];
-            }
-        }
+        Transpose.transpose(src, 0, cols, rows, cols, dst, 0, rows, true);
     }
 }
