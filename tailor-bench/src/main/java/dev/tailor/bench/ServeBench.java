@@ -243,10 +243,6 @@ public final class ServeBench {
         return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
     }
 
-    /**
-     * One streaming completion: the time to the first chunk with text, the gaps between chunks with text, and the
-     * completion tokens the usage chunk counts.
-     */
     /** One warm-up request to adapter {@code a0}; returns its seconds. */
     private static double warmupRequest(HttpClient http, URI uri, String prompt, int newTokens) {
         long t0 = System.nanoTime();
@@ -261,6 +257,10 @@ public final class ServeBench {
         return (System.nanoTime() - t0) / 1e9;
     }
 
+    /**
+     * One streaming completion: the time to the first chunk with text, the gaps between chunks with text, and the
+     * completion tokens the usage chunk counts.
+     */
     static Timing request(HttpClient http, URI uri, String model, String prompt, int newTokens)
             throws IOException, InterruptedException {
         ObjectNode body = JSON.createObjectNode();
