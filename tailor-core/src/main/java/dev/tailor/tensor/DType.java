@@ -90,8 +90,8 @@ public enum DType {
 
     /**
      * True for the types {@link MatMul} and {@link LinearBackward#inputGrad} multiply in place: the float weight
-     * types and the block-quantized ones (Q8_0 and Q4_0 dequantized in registers, the K-quants a row at a time by
-     * {@link KQuantRows}, see {@link QuantGemv}).
+     * types and the block-quantized ones (dequantized in registers for one row of X, into scratch rows or packed
+     * panels for several, see {@link QuantGemv}).
      */
     public boolean hasKernels() {
         return isWeightType() || isQuantized();

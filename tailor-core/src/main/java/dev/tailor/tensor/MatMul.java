@@ -11,8 +11,8 @@ import java.util.function.Supplier;
  * (prefill, training) go to a packed, register-blocked GEMM. Both split the rows of W across
  * {@link Parallel}'s threads and widen BF16/F16 weights to float on the fly; Q8_0/Q4_0 weights are dequantized on the
  * fly (in registers for one row of X, into the packed panels for many), with the bits of the same path over the
- * dequantized weights; K-quant weights (Q4_K, Q5_K, Q6_K) a row at a time ({@link KQuantRows}), with the same bits
- * too. Weight segments are read from
+ * dequantized weights; K-quant weights (Q4_K, Q5_K, Q6_K) likewise, in registers for one row ({@link KQuantGemv})
+ * and a row at a time for many ({@link KQuantRows}), with the same bits too. Weight segments are read from
  * the pool's threads, so they must not belong to a confined arena (mapped files in a shared, global or
  * automatic arena are fine).
  *

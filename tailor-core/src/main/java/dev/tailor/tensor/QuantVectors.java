@@ -35,7 +35,10 @@ final class QuantVectors {
     private QuantVectors() {
     }
 
-    /** Whether these loads dequantize {@code type} (Q8_0, Q4_0); the K-quants are dequantized a row at a time. */
+    /**
+     * Whether these loads dequantize {@code type} (Q8_0, Q4_0); the K-quants' packed sub-block scales take
+     * {@link KQuantGemv} and {@link KQuantRows} instead.
+     */
     static boolean inRegisters(DType type) {
         return type == DType.Q8_0 || type == DType.Q4_0;
     }
