@@ -26,6 +26,20 @@ import java.util.List;
 public record BenchShape(int dim, int layers, int heads, int kvHeads, int ffn, int vocab, int seq, int batch,
                          int prompt, int newTokens, int steps, int warmup, DType dtype) {
 
+    /** Refuses repetition and token counts no benchmark can run, naming the flag. */
+    public BenchShape {
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+        }
+        if (warmup < 0) {
+            throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
+        }
+        if (prompt < 1 || newTokens < 1) {
+            throw new IllegalArgumentException("--prompt and --new-tokens must be >= 1, got " + prompt + " and "
+                    + newTokens);
+        }
+    }
+
     /** The peer's defaults. */
     public static BenchShape defaults() {
         return new BenchShape(576, 8, 9, 3, 1536, 49152, 256, 1, 32, 64, 6, 2, DType.F32);
