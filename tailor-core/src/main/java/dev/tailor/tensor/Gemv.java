@@ -126,10 +126,11 @@ final class Gemv {
      */
     private static void rowF32(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -173,10 +174,11 @@ final class Gemv {
     /** {@link #rowF32} for BF16 weights. */
     private static void rowBf16(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
         int pairs = k / (2 * L) * (2 * L);
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -231,8 +233,9 @@ final class Gemv {
      */
     private static void rowF16(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 2) {
-            int jb = Math.min(j + 1, j1 - 1);
+        int sweep = RowSweeps.half(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             FloatVector aa = FloatVector.zero(F);

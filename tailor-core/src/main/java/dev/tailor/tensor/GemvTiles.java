@@ -37,10 +37,11 @@ final class GemvTiles {
     static void tile4x4F32(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1, float[] y,
                            int y0, int y1, int y2, int y3) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -167,10 +168,11 @@ final class GemvTiles {
     static void tile2x4F32(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                            int y1) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -247,10 +249,11 @@ final class GemvTiles {
     static void tile4x4Bf16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1,
                             float[] y, int y0, int y1, int y2, int y3) {
         int pairs = k / (2 * L) * (2 * L);
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -405,10 +408,11 @@ final class GemvTiles {
     static void tile2x4Bf16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                             int y1) {
         int pairs = k / (2 * L) * (2 * L);
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             long rc = (long) jc * k;
@@ -503,8 +507,9 @@ final class GemvTiles {
     static void tile4x2F16(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1, float[] y,
                            int y0, int y1, int y2, int y3) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 2) {
-            int jb = Math.min(j + 1, j1 - 1);
+        int sweep = RowSweeps.half(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             FloatVector a0a = FloatVector.zero(F);
@@ -577,8 +582,9 @@ final class GemvTiles {
     static void tile2x2F16(float[] x, int x0, int x1, MemorySegment w, int k, int j0, int j1, float[] y, int y0,
                            int y1) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 2) {
-            int jb = Math.min(j + 1, j1 - 1);
+        int sweep = RowSweeps.half(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
             long ra = (long) j * k;
             long rb = (long) jb * k;
             FloatVector a0a = FloatVector.zero(F);

@@ -34,10 +34,11 @@ final class HeapGemv {
     /** The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time (the last one repeated). */
     private static void row(float[] x, int xo, float[] w, int wOff, int k, int j0, int j1, float[] y, int yo) {
         int vectors = k / L * L;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             int ra = wOff + j * k;
             int rb = wOff + jb * k;
             int rc = wOff + jc * k;

@@ -70,10 +70,11 @@ final class KQuantGemv {
         long qs = five ? 48 : 16;
         int supers = k / Quantization.QK_K;
         float[] s = Scratch.floats(SCALES, SUBS * 4 * 2);
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             FloatVector aa = FloatVector.zero(F);
             FloatVector ab = aa;
             FloatVector ac = aa;

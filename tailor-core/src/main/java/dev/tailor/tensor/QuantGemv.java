@@ -73,10 +73,11 @@ final class QuantGemv {
     private static void rowQ8(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
                               int yo) {
         int blocks = k >>> 5;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = j * rowBytes;
             long rb = jb * rowBytes;
             long rc = jc * rowBytes;
@@ -117,10 +118,11 @@ final class QuantGemv {
     private static void rowQ4(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
                               int yo) {
         int blocks = k >>> 5;
-        for (int j = j0; j < j1; j += 4) {
-            int jb = Math.min(j + 1, j1 - 1);
-            int jc = Math.min(j + 2, j1 - 1);
-            int jd = Math.min(j + 3, j1 - 1);
+        int sweep = RowSweeps.quarter(j0, j1);
+        for (int j = j0; j < j0 + sweep; j++) {
+            int jb = Math.min(j + sweep, j1 - 1);
+            int jc = Math.min(j + 2 * sweep, j1 - 1);
+            int jd = Math.min(j + 3 * sweep, j1 - 1);
             long ra = j * rowBytes;
             long rb = jb * rowBytes;
             long rc = jc * rowBytes;
