@@ -16,7 +16,10 @@ final class RowSweeps {
     private RowSweeps() {
     }
 
-    /** Rows per sweep when rows {@code [j0, j1)} are taken four at a time: row {@code j} goes with {@code j + q}, {@code j + 2q}, {@code j + 3q}. */
+    /**
+     * Rows per sweep when rows {@code [j0, j1)} are taken four at a time: row {@code j} of the first quarter goes with
+     * {@code j + q}, {@code j + 2q} and {@code j + 3q} (each capped at {@code j1 - 1}).
+     */
     static int quarter(int j0, int j1) {
         return (j1 - j0 + 3) >>> 2;
     }
