@@ -20,7 +20,8 @@ import jdk.incubator.vector.IntVector;
  * is the order's scalar twin.
  *
  * <p>With one accumulator per output, independent work comes from several outputs side by side: one row of X goes
- * against four W rows at a time (two for F16, whose widening is longer), each X vector loaded once for them. The
+ * against four W rows at a time (two for F16, whose widening is longer), each X vector loaded once for them; the four
+ * are a quarter of the task's rows apart ({@link RowSweeps}), so that each is a sequential sweep through W. The
  * four interleaved streams of W measured no slower than one row at a time (with four accumulators along k), also for
  * a W far larger than the caches. Several rows of X go through {@link GemvTiles}' register tiles, which also load
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
