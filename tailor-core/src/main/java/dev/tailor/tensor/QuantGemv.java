@@ -13,10 +13,10 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Every output is computed in {@link Gemv}'s order on the dequantized weights, whose values are exact
  * ({@link Quantization}): a quantized product has the bits of the F32 product over {@link WeightMatrix#dequantize}d
- * weights, and is batch invariant as that one is. One row of X (decode, memory-bound) dequantizes W in registers: four
- * W rows at a time, per 32-element block one F16 scale each and {@link QuantVectors#CHUNKS} byte-vector loads,
- * conversions and multiplications by the scale, each dequantized vector then fed to its row's accumulator by one fused
- * multiply-add with the X vector loaded once for the four. W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of
+ * weights, and is batch invariant as that one is. One row of X (decode) dequantizes W in registers: four W rows at a
+ * time, per 32-element block one scale each (from {@link WeightMatrix#blockScales}, widened once per matrix) and
+ * {@link QuantVectors#CHUNKS} byte-vector loads, conversions and multiplications by the scale, each dequantized vector
+ * then fed to its row's accumulator by one fused multiply-add with the X vector loaded once for the four. W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of
  * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
  * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
  * once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K: super-blocks of 256 with packed sub-block
@@ -40,8 +40,8 @@ final class QuantGemv {
         }
         if (m == 1 && QuantVectors.SUPPORTED) {
             switch (type) {
-                case Q8_0 -> rowQ8(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
-                case Q4_0 -> rowQ4(x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
+                case Q8_0 -> rowQ8(x, xOff, w.data(), w.rowBytes(), w.blockScales(), w.cols(), j0, j1, y, yOff);
+                case Q4_0 -> rowQ4(x, xOff, w.data(), w.rowBytes(), w.blockScales(), w.cols(), j0, j1, y, yOff);
                 default -> KQuantGemv.row(type, x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
             }
             return;
@@ -70,8 +70,8 @@ final class QuantGemv {
      * The X row at {@code xo} against Q8_0 W rows {@code [j0, j1)}, four at a time (the last one repeated when fewer
      * are left), in {@link Gemv}'s order.
      */
-    private static void rowQ8(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
-                              int yo) {
+    private static void rowQ8(float[] x, int xo, MemorySegment w, long rowBytes, float[] scales, int k, int j0,
+                              int j1, float[] y, int yo) {
         int blocks = k >>> 5;
         int sweep = RowSweeps.quarter(j0, j1);
         for (int j = j0; j < j0 + sweep; j++) {
@@ -82,16 +82,20 @@ final class QuantGemv {
             long rb = jb * rowBytes;
             long rc = jc * rowBytes;
             long rd = jd * rowBytes;
+            int sa = j * blocks;
+            int sb = jb * blocks;
+            int sc = jc * blocks;
+            int sd = jd * blocks;
             FloatVector aa = FloatVector.zero(F);
             FloatVector ab = aa;
             FloatVector ac = aa;
             FloatVector ad = aa;
             for (int b = 0; b < blocks; b++) {
                 long o = b * 34L;
-                float da = QuantVectors.scale(w, ra + o);
-                float db = QuantVectors.scale(w, rb + o);
-                float dc = QuantVectors.scale(w, rc + o);
-                float dd = QuantVectors.scale(w, rd + o);
+                float da = scales[sa + b];
+                float db = scales[sb + b];
+                float dc = scales[sc + b];
+                float dd = scales[sd + b];
                 int xc = xo + (b << 5);
                 for (int h = 0; h < QuantVectors.CHUNKS; h++) {
                     FloatVector xv = FloatVector.fromArray(F, x, xc + h * L);
@@ -115,8 +119,8 @@ final class QuantGemv {
     }
 
     /** {@link #rowQ8} for Q4_0 weights. */
-    private static void rowQ4(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
-                              int yo) {
+    private static void rowQ4(float[] x, int xo, MemorySegment w, long rowBytes, float[] scales, int k, int j0,
+                              int j1, float[] y, int yo) {
         int blocks = k >>> 5;
         int sweep = RowSweeps.quarter(j0, j1);
         for (int j = j0; j < j0 + sweep; j++) {
@@ -127,16 +131,20 @@ final class QuantGemv {
             long rb = jb * rowBytes;
             long rc = jc * rowBytes;
             long rd = jd * rowBytes;
+            int sa = j * blocks;
+            int sb = jb * blocks;
+            int sc = jc * blocks;
+            int sd = jd * blocks;
             FloatVector aa = FloatVector.zero(F);
             FloatVector ab = aa;
             FloatVector ac = aa;
             FloatVector ad = aa;
             for (int b = 0; b < blocks; b++) {
                 long o = b * 18L;
-                float da = QuantVectors.scale(w, ra + o);
-                float db = QuantVectors.scale(w, rb + o);
-                float dc = QuantVectors.scale(w, rc + o);
-                float dd = QuantVectors.scale(w, rd + o);
+                float da = scales[sa + b];
+                float db = scales[sb + b];
+                float dc = scales[sc + b];
+                float dd = scales[sd + b];
                 int xc = xo + (b << 5);
                 for (int h = 0; h < QuantVectors.CHUNKS; h++) {
                     FloatVector xv = FloatVector.fromArray(F, x, xc + h * L);

@@ -128,6 +128,27 @@ public final class Quantization {
         };
     }
 
+    /**
+     * The F16 scale of every block of a {@code [rows, cols]} Q8_0 or Q4_0 matrix at {@code src}, widened:
+     * {@code [rows, cols / 32]} row-major.
+     *
+     * @throws IllegalArgumentException if {@code type} is not Q8_0 or Q4_0
+     */
+    static float[] blockScales(DType type, MemorySegment src, int rows, int cols) {
+        if (type != DType.Q8_0 && type != DType.Q4_0) {
+            throw new IllegalArgumentException("only Q8_0 and Q4_0 blocks have one scale each, not " + type);
+        }
+        int blocks = cols / QK;
+        long rowBytes = type.bytesFor(cols);
+        float[] scales = new float[Math.multiplyExact(rows, blocks)];
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < blocks; b++) {
+                scales[r * blocks + b] = scale(src, r * rowBytes + (long) b * type.blockBytes());
+            }
+        }
+        return scales;
+    }
+
     private static float scale(MemorySegment src, long at) {
         return Float.float16ToFloat(src.get(Numerics.I16_LE, at));
     }

@@ -163,6 +163,43 @@ class QuantizationTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"Q8_0", "Q4_0"})
+    void blockScalesAreEachBlocksF16ScaleWidenedOnce(DType type) {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int rows = 7;
+        int cols = 160;
+        short[] bits = {0x0000, (short) 0x8000, 0x0001, 0x03FF, 0x3C00, (short) 0xBC00, 0x7BFF, 0x2E66};
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate(rows * type.bytesFor(cols));
+            for (long i = 0; i < data.byteSize(); i++) {
+                data.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+            }
+            int blocks = rows * cols / 32;
+            for (int b = 0; b < blocks; b++) {
+                short h = b < bits.length ? bits[b] : (short) rnd.nextInt(0x7C00);
+                data.set(Numerics.I16_LE, (long) b * type.blockBytes(), h);
+            }
+            WeightMatrix w = new WeightMatrix(data, type, rows, cols);
+            float[] scales = w.blockScales();
+            assertEquals(blocks, scales.length);
+            for (int b = 0; b < blocks; b++) {
+                float expected = Float.float16ToFloat(data.get(Numerics.I16_LE, (long) b * type.blockBytes()));
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(scales[b]), "block " + b);
+            }
+            assertTrue(scales == w.blockScales(), "made once and kept");
+            float[] tail = w.rows(3, 7).blockScales();
+            assertArrayEquals(java.util.Arrays.copyOfRange(scales, 3 * cols / 32, blocks), tail);
+            WeightMatrix same = new WeightMatrix(data, type, rows, cols);
+            assertEquals(w, same);
+            assertEquals(w.hashCode(), same.hashCode());
+            assertFalse(w.equals(w.rows(0, 6)));
+        }
+        IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+                () -> Quantization.blockScales(DType.Q4_K, MemorySegment.NULL, 0, 256));
+        assertTrue(other.getMessage().contains("Q4_K"), other.getMessage());
+    }
+
     @Test
     void roundsHalvesAwayFromZeroAsRoundf() {
         assertEquals(1f, Quantization.roundHalfAway(0.5f));
