@@ -122,8 +122,9 @@ final class Gemv {
     }
 
     /**
-     * The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time (the last one repeated when fewer are
-     * left): {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]}.
+     * The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time a quarter of the range apart
+     * ({@link RowSweeps}; the last one repeated when the range is not a multiple of four):
+     * {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]}.
      */
     private static void rowF32(float[] x, int xo, MemorySegment w, int k, int j0, int j1, float[] y, int yo) {
         int vectors = k / L * L;

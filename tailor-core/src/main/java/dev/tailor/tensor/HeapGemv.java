@@ -31,7 +31,7 @@ final class HeapGemv {
         }
     }
 
-    /** The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time (the last one repeated). */
+    /** The X row at {@code xo} against W rows {@code [j0, j1)}, four at a time as {@link Gemv}'s rows are. */
     private static void row(float[] x, int xo, float[] w, int wOff, int k, int j0, int j1, float[] y, int yo) {
         int vectors = k / L * L;
         int sweep = RowSweeps.quarter(j0, j1);

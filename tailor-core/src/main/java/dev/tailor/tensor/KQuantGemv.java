@@ -43,7 +43,7 @@ final class KQuantGemv {
 
     /**
      * The X row at {@code xo} against K-quant W rows {@code [j0, j1)}: {@code y[yo + j] = Σ_c x[xo + c] · w[j, c]},
-     * four rows at a time (the last one repeated when fewer are left).
+     * four rows at a time, a quarter of the range apart as {@link Gemv}'s rows are.
      *
      * <p>Q4_K and Q5_K (their scales are packed alike; Q5_K adds a fifth bit per element from its {@code qh} bytes):
      * {@code s[(sub·4 + r)·2]} holds row r's {@code d·scale} of sub-block {@code sub}, the next entry its

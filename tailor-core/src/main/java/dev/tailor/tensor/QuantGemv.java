@@ -16,13 +16,13 @@ import jdk.incubator.vector.FloatVector;
  * weights, and is batch invariant as that one is. One row of X (decode) dequantizes W in registers: four W rows at a
  * time, per 32-element block one scale each (from {@link WeightMatrix#blockScales}, widened once per matrix) and
  * {@link QuantVectors#CHUNKS} byte-vector loads, conversions and multiplications by the scale, each dequantized vector
- * then fed to its row's accumulator by one fused multiply-add with the X vector loaded once for the four. W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of
- * F32's bytes, plus the scales. Several rows of X dequantize a group of W rows at a time into a per-thread native
- * scratch of floats (sized for L1) and run {@link GemvTiles}' register tiles over it, so the dequantization is paid
- * once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K: super-blocks of 256 with packed sub-block
- * scales) stay in their file's bytes in memory: one row of X goes through {@link KQuantGemv}'s kernels, which
- * dequantize in registers as these do, and several rows take the group path, their groups dequantized by
- * {@link KQuantRows} (ggml's exact arithmetic on vectors).
+ * then fed to its row's accumulator by one fused multiply-add with the X vector loaded once for the four. W is read
+ * once, at a quarter (Q8_0) or an eighth (Q4_0) of F32's bytes, plus the scales. Several rows of X dequantize a group
+ * of W rows at a time into a per-thread native scratch of floats (sized for L1) and run {@link GemvTiles}' register
+ * tiles over it, so the dequantization is paid once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K:
+ * super-blocks of 256 with packed sub-block scales) stay in their file's bytes in memory: one row of X goes through
+ * {@link KQuantGemv}'s kernels, which dequantize in registers as these do, and several rows take the group path, their
+ * groups dequantized by {@link KQuantRows} (ggml's exact arithmetic on vectors).
  */
 final class QuantGemv {
     /** Target size of a dequantized group of W rows. */
@@ -67,8 +67,8 @@ final class QuantGemv {
     }
 
     /**
-     * The X row at {@code xo} against Q8_0 W rows {@code [j0, j1)}, four at a time (the last one repeated when fewer
-     * are left), in {@link Gemv}'s order.
+     * The X row at {@code xo} against Q8_0 W rows {@code [j0, j1)}, four at a time a quarter of the range apart
+     * ({@link RowSweeps}; the last one repeated when the range is not a multiple of four), in {@link Gemv}'s order.
      */
     private static void rowQ8(float[] x, int xo, MemorySegment w, long rowBytes, float[] scales, int k, int j0,
                               int j1, float[] y, int yo) {
