@@ -31,8 +31,8 @@ final class GemvTiles {
 
     /**
      * X rows {@code x0..x3} (offsets, possibly repeated) against W rows {@code [j0, j1)} four at a time, a quarter of
-     * the range apart as {@link Gemv}'s rows are: each X and W vector is loaded once for the tile's 16 outputs. Accumulator
-     * {@code a<r><s>} is the output of X row r and W row s.
+     * the range apart as {@link Gemv}'s rows are: each X and W vector is loaded once for the tile's 16 outputs.
+     * Accumulator {@code a<r><s>} is the output of X row r and W row s.
      */
     static void tile4x4F32(float[] x, int x0, int x1, int x2, int x3, MemorySegment w, int k, int j0, int j1, float[] y,
                            int y0, int y1, int y2, int y3) {
