@@ -13,12 +13,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
 
 /**
  * Batched decoding in the engine, without the server: {@code streams} sequences advance one token per step through
  * {@link LlamaModel#forwardBatch} (batch-invariant products, as the server runs them), each on one of
  * {@code adapters} LoRA r=8 adapters on all linear layers round-robin (0: the base). Reports tokens per second over
- * all sequences and the time per step, so the cost of batching and of mixing adapters shows apart from HTTP.
+ * all sequences and the time per step, so the cost of batching and of mixing adapters shows apart from HTTP, each
+ * after the same warm-up as {@code bench decode}'s.
  */
 public final class BatchDecodeBench {
     private static final int RANK = 8;
@@ -43,11 +45,16 @@ public final class BatchDecodeBench {
         return results;
     }
 
+    /**
+     * One configuration: a repetition prefills every stream's random prompt, then decodes {@code newTokens} steps;
+     * repetitions run until the compiler has settled ({@link Warmup}: the adapters' paths are compiled later than the
+     * base's, so a fixed count of repetitions measured the adapters less warmed up), then the median of
+     * {@code steps} measured ones is reported.
+     */
     private static Map<String, Object> measure(BenchShape shape, LlamaModel base, int streams,
                                                List<LlamaModel> views, int adapterCount) {
         SplittableRandom rnd = new SplittableRandom(1);
-        double seconds = 0;
-        for (int rep = 0; rep < 2; rep++) {
+        DoubleSupplier repetition = () -> {
             List<KvCache> caches = new ArrayList<>();
             List<SequenceChunk> prompts = new ArrayList<>();
             for (int s = 0; s < streams; s++) {
@@ -67,13 +74,21 @@ public final class BatchDecodeBench {
                 }
                 logits = MatMul.batchInvariant(() -> base.forwardBatch(chunks));
             }
-            seconds = (System.nanoTime() - t0) / 1e9;
+            return (System.nanoTime() - t0) / 1e9;
+        };
+        int warmup = Warmup.run(shape.warmup(), repetition);
+        List<Double> measured = new ArrayList<>();
+        for (int i = 0; i < shape.steps(); i++) {
+            measured.add(repetition.getAsDouble());
         }
+        double seconds = InferenceBench.median(measured);
         Map<String, Object> r = InferenceBench.base("decode_batch", shape);
         r.put("streams", streams);
         r.put("adapters", adapterCount);
         r.put("lora_r", adapterCount == 0 ? 0 : RANK);
         r.put("new_tokens", shape.newTokens());
+        r.put("warmup_steps", warmup);
+        r.put("steps", shape.steps());
         r.put("tokens_per_s", InferenceBench.round(streams * shape.newTokens() / seconds, 2));
         r.put("ms_per_step", InferenceBench.round(seconds / shape.newTokens() * 1e3, 3));
         return InferenceBench.finish(r);
