@@ -91,7 +91,9 @@ public final class WeightMatrix {
     /**
      * The F16 scales of a Q8_0 or Q4_0 matrix's blocks widened to float, row-major {@code [rows, cols / 32]}, made on
      * first use and kept. The one-row kernels read them instead of widening each block's scale per product: widening
-     * four rows' scales per block was a third of the Q8_0 kernel's work (and more of Q4_0's).
+     * four rows' scales per block was a third of the Q8_0 kernel's work (and more of Q4_0's). Like the kernels'
+     * other reads, they assume a quantized matrix's bytes no longer change once it is multiplied (they are written when
+     * it is made: quantized at load or mapped from a file).
      */
     float[] blockScales() {
         float[] s = blockScales;
