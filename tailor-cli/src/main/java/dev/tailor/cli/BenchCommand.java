@@ -86,8 +86,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "6", description = "measured repetitions (default ${DEFAULT-VALUE})")
     int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "warm-up repetitions, at least (default "
-            + "${DEFAULT-VALUE}); prefill and train go on while repetitions still get faster (the JIT compiling), "
-            + "and report the count as warmup_steps")
+            + "${DEFAULT-VALUE}); prefill, decode, decode-batch, serve and train go on while repetitions still get "
+            + "faster (the JIT compiling), and all but serve report the count as warmup_steps")
     int warmup;
     @Option(names = "--lora", defaultValue = "0", description = "train: LoRA rank; 0 = full fine-tuning (default); "
             + "with --method lora or dora, their rank (default 8)")
