@@ -224,6 +224,7 @@ public final class ServeBench {
         r.put("ttft_p99_ms", InferenceBench.round(percentile(ttft, 99), 2));
         r.put("itl_p50_ms", InferenceBench.round(percentile(itl, 50), 2));
         r.put("itl_p99_ms", InferenceBench.round(percentile(itl, 99), 2));
+        r.put("stream_decode_tokens_per_s", InferenceBench.round(streamDecodeTokensPerS(timings), 2));
         r.put("steps", (long) steps);
         r.put("step_mean_ms", InferenceBench.round(1e3 * stepSeconds / Math.max(1, steps), 2));
         r.put("rows_per_step", InferenceBench.round(rows / Math.max(1, steps), 2));
@@ -232,6 +233,21 @@ public final class ServeBench {
         r.put("peak_rss_mib", InferenceBench.round(ProcessStats.peakRssMib(), 1));
         r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));
         return r;
+    }
+
+    /**
+     * A stream's decoding rate, as {@code bench decode} measures the engine's: the tokens after each request's first
+     * over the time from its first to its last, summed over the requests (so, with several streams, the rate of one
+     * of them; the prompt and the first token, which {@code tokens_per_s} counts, are left out).
+     */
+    static double streamDecodeTokensPerS(List<Timing> timings) {
+        long tokens = 0;
+        long nanos = 0;
+        for (Timing t : timings) {
+            tokens += t.tokens() - 1;
+            nanos += Arrays.stream(t.gapsNanos()).sum();
+        }
+        return nanos == 0 ? 0 : tokens / (nanos / 1e9);
     }
 
     /** The nearest-rank percentile of sorted values (0 when there are none). */
