@@ -172,6 +172,11 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         if (headDim % 2 != 0) {
             throw new ConfigException(file + ": head_dim " + headDim + " must be even for RoPE");
         }
+        if ((long) heads * headDim > Integer.MAX_VALUE) {
+            throw new ConfigException(file + ": num_attention_heads " + heads + " × head_dim " + headDim + " = "
+                    + (long) heads * headDim + " query features, more than a tensor dimension holds ("
+                    + Integer.MAX_VALUE + ")");
+        }
         int maxPositions = root.hasNonNull("max_position_embeddings") ? f.positiveInt("max_position_embeddings") : 2048;
         if (root.hasNonNull("sliding_window")) {
             maxPositions = Math.min(maxPositions, f.positiveInt("sliding_window"));

@@ -103,6 +103,11 @@ class ModelConfigTest {
         assertTrue(e5.getMessage().contains("hidden_size") && e5.getMessage().contains("config.json"), e5.getMessage());
         var e6 = assertThrows(ConfigException.class, () -> ModelConfig.parse(FILE, llama().put("vocab_size", -5)));
         assertTrue(e6.getMessage().contains("vocab_size"), e6.getMessage());
+        // heads × head_dim past an int (once a config whose query projection was [-4, hidden] or [0, hidden])
+        var e7 = assertThrows(ConfigException.class, () -> ModelConfig.parse(FILE,
+                llama().put("num_attention_heads", 1 << 30).put("num_key_value_heads", 2).put("head_dim", 4)));
+        assertTrue(e7.getMessage().contains("num_attention_heads 1073741824") && e7.getMessage().contains("head_dim 4")
+                && e7.getMessage().contains("config.json"), e7.getMessage());
     }
 
     @Test

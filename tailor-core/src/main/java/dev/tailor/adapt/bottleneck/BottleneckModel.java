@@ -175,30 +175,34 @@ public record BottleneckModel(BottleneckConfig settings, int hiddenSize, int num
         Path weights = dir.resolve("adapter_model.safetensors");
         Map<String, BottleneckLayer> sites = new TreeMap<>();
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
-            for (String site : siteNames(settings.architecture(), layers)) {
-                Parameter[] p = new Parameter[TENSORS.length];
-                for (int i = 0; i < TENSORS.length; i++) {
-                    String name = site + "." + TENSORS[i];
-                    if (!file.contains(name)) {
-                        throw new TensorFormatException(weights + ": missing " + name + " (" + settings.architecture()
-                                .configName() + " has adapters at "
-                                + settings.architecture().sublayers().stream().map(Site::path).toList()
-                                + " of each of " + layers + " layers)");
+            // layer by layer, not from a list of every site: num_layers may be far more than the file holds
+            for (int layer = 0; layer < layers; layer++) {
+                for (SublayerSite at : settings.architecture().sublayers()) {
+                    String site = at.module(layer);
+                    Parameter[] p = new Parameter[TENSORS.length];
+                    for (int i = 0; i < TENSORS.length; i++) {
+                        String name = site + "." + TENSORS[i];
+                        if (!file.contains(name)) {
+                            throw new TensorFormatException(weights + ": missing " + name + " ("
+                                    + settings.architecture().configName() + " has adapters at "
+                                    + settings.architecture().sublayers().stream().map(Site::path).toList()
+                                    + " of each of " + layers + " layers)");
+                        }
+                        p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);
+                        read.add(name);
                     }
-                    p[i] = AdapterFiles.readParameter(file, name, TENSORS[i].endsWith("weight") ? 2 : 1);
-                    read.add(name);
+                    BottleneckLayer a;
+                    try {
+                        a = new BottleneckLayer(p[0], p[1], p[2], p[3], settings.nonLinearity());
+                    } catch (IllegalArgumentException e) {
+                        throw new TensorFormatException(weights + ": " + e.getMessage());
+                    }
+                    if (a.hidden() != hidden) {
+                        throw new TensorFormatException(weights + ": " + p[0].name() + " is for hidden size "
+                                + a.hidden() + " but " + configFile + " says hidden_size " + hidden);
+                    }
+                    sites.put(site, a);
                 }
-                BottleneckLayer a;
-                try {
-                    a = new BottleneckLayer(p[0], p[1], p[2], p[3], settings.nonLinearity());
-                } catch (IllegalArgumentException e) {
-                    throw new TensorFormatException(weights + ": " + e.getMessage());
-                }
-                if (a.hidden() != hidden) {
-                    throw new TensorFormatException(weights + ": " + p[0].name() + " is for hidden size "
-                            + a.hidden() + " but " + configFile + " says hidden_size " + hidden);
-                }
-                sites.put(site, a);
             }
             AdapterFiles.checkNoOtherTensors(file, read, "architecture " + architecture + ", num_layers " + layers);
         }

@@ -6,6 +6,7 @@ import dev.tailor.Shared;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterChecks;
 import dev.tailor.adapt.AdapterFiles;
+import dev.tailor.io.TensorFormatException;
 import dev.tailor.adapt.AdapterMerge;
 import dev.tailor.model.site.AdapterSites;
 import dev.tailor.io.SafetensorsFile;
@@ -149,6 +150,14 @@ class BottleneckModelTest {
             var f = assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir));
             assertTrue(f.getMessage().contains("adapter_config.json") && f.getMessage().contains("mish"),
                     f.getMessage());
+            // far more layers than the file holds: the first missing one is named (once, an unnamed "Illegal
+            // Capacity" from a list of every site the config claimed)
+            int layers = base.config().numLayers();
+            Files.writeString(dir.resolve("adapter_config.json"),
+                    config.replaceAll("\"num_layers\"\\s*:\\s*" + layers, "\"num_layers\": 1073741824"));
+            var g = assertThrows(TensorFormatException.class, () -> AdapterFiles.load(dir));
+            assertTrue(g.getMessage().contains("adapter_model.safetensors")
+                    && g.getMessage().contains("missing model.layers." + layers + "."), g.getMessage());
         }
     }
 }
