@@ -44,7 +44,7 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         Binder b = new Binder(config, source, new HashSet<>());
         int d = config.hiddenSize();
         WeightMatrix embed = b.matrix("model.embed_tokens.weight", config.vocabSize(), d);
-        List<LayerWeights> layers = new ArrayList<>(config.numLayers());
+        List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             String p = Site.block(i) + ".";
             String a = SublayerSite.SELF_ATTN.module(i) + ".";

@@ -1,6 +1,5 @@
 package dev.tailor.model;
 
-
 /**
  * Rotary embedding tables {@code cos[pos][i]}, {@code sin[pos][i]} for {@code i < half}, flattened row-major,
  * computed in float32 the way Hugging Face does: {@code inv_freq} as a float tensor, {@code t · inv_freq} as
@@ -41,9 +40,17 @@ public record RopeTables(int positions, int half, float[] cos, float[] sin) {
         return inv;
     }
 
-    /** Tables for positions {@code [0, positions)} from (possibly scaled) inverse frequencies. */
+    /**
+     * Tables for positions {@code [0, positions)} from (possibly scaled) inverse frequencies.
+     *
+     * @throws IllegalArgumentException if the tables would not fit in an array
+     */
     public static RopeTables build(double[] invFreq, int positions) {
         int half = invFreq.length;
+        if (positions < 0 || (long) positions * half > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("rope tables for " + positions + " positions of " + half
+                    + " frequencies do not fit in an array");
+        }
         float[] cos = new float[positions * half];
         float[] sin = new float[positions * half];
         for (int p = 0; p < positions; p++) {

@@ -42,6 +42,25 @@ class ModelLoadErrorsTest {
     }
 
     @Test
+    void farMoreLayersThanAnyModelNamesTheMissingTensor(@TempDir Path dir) throws Exception {
+        // once an OutOfMemoryError: the list of layers was sized for the config's count before any was bound
+        copyWithConfig(dir, c -> c.put("num_hidden_layers", Integer.MAX_VALUE));
+        var e = assertThrows(TensorFormatException.class, () -> LlamaModel.load(dir));
+        assertTrue(e.getMessage().contains("model.layers.2.") && e.getMessage().contains("missing"), e.getMessage());
+    }
+
+    @Test
+    void aContextOfEveryIntPositionLoadsAndRuns(@TempDir Path dir) throws Exception {
+        // once an exception from RoPE tables sized for every position of the context
+        copyWithConfig(dir, c -> c.put("max_position_embeddings", Integer.MAX_VALUE));
+        try (LlamaModel model = LlamaModel.load(dir)) {
+            assertTrue(model.contextLength() > 1_000_000_000);
+            float[] logits = model.forward(model.newCache(8), new int[] {1, 2, 3});
+            assertTrue(Float.isFinite(logits[0]));
+        }
+    }
+
+    @Test
     void qwen2ConfigOnLlamaWeightsNamesTheMissingBias(@TempDir Path dir) throws Exception {
         copyWithConfig(dir, c -> c.put("model_type", "qwen2"));
         var e = assertThrows(TensorFormatException.class, () -> LlamaModel.load(dir));

@@ -70,6 +70,8 @@ import java.util.stream.Stream;
  *       {@link DataFormatException} naming the file.</li>
  *   <li>{@code chat-template}: templates pieced together from Jinja syntax, rendered: text or a
  *       {@link ChatTemplateException}.</li>
+ *   <li>{@code gguf}: a tiny model's GGUF files damaged or with a number overwritten, loaded and run
+ *       ({@link GgufTarget}).</li>
  * </ul>
  */
 public final class Targets {
@@ -108,7 +110,7 @@ public final class Targets {
         return List.of(target("model-config", Targets::modelConfig), target("tokenizer", Targets::tokenizer),
                 target("safetensors", Targets::safetensors), target("adapter-config", Targets::adapterConfig),
                 target("method-options", Targets::methodOptions), target("jsonl", Targets::jsonLines),
-                target("chat-template", Targets::chatTemplate));
+                target("chat-template", Targets::chatTemplate), target("gguf", GgufTarget::draw));
     }
 
     /** The target called {@code name}. */

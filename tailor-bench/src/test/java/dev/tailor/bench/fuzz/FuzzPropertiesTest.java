@@ -58,4 +58,9 @@ class FuzzPropertiesTest {
     void chatTemplatesRenderOrAreRefused(@ForAll long seed) {
         holds("chat-template", seed);
     }
+
+    @Property(tries = 400, seed = "20250108")
+    void ggufFilesLoadAndRunOrAreRefusedNamingTheFile(@ForAll long seed) {
+        holds("gguf", seed);
+    }
 }
