@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -85,7 +86,12 @@ public record Access(String adminKey, List<Path> adapterRoots) {
      * @throws ApiException 403 for a path outside every root, 400 for one that is not a directory
      */
     Path tenantPath(String path) {
-        Path given = Path.of(path);
+        Path given;
+        try {
+            given = Path.of(path);
+        } catch (InvalidPathException e) {
+            throw ApiException.badRequest("path", "'path' is not a path: " + e.getReason());
+        }
         if (!given.isAbsolute()) {
             throw ApiException.badRequest("path", "'path' must be absolute, got '" + path + "'");
         }

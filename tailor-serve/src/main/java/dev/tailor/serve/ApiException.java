@@ -58,9 +58,14 @@ public final class ApiException extends RuntimeException {
                 "The model '" + model + "' does not exist: " + detail);
     }
 
-    /** 500: generation failed with {@code cause}; the server keeps serving. */
+    /** 500: a generation failed with {@code cause}; the server keeps serving. */
     public static ApiException internal(Throwable cause) {
-        return new ApiException(500, "server_error", "internal_error", null, "generation failed: "
+        return internal("generation", cause);
+    }
+
+    /** 500: {@code what} (a generation, a request) failed with {@code cause}; the server keeps serving. */
+    public static ApiException internal(String what, Throwable cause) {
+        return new ApiException(500, "server_error", "internal_error", null, what + " failed: "
                 + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()));
     }
 

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -62,6 +64,21 @@ public final class RequestBody {
             throw ApiException.badRequest(name, "'" + name + "' is required");
         }
         return s;
+    }
+
+    /**
+     * A required string field naming a file or directory, as a path.
+     *
+     * @throws ApiException 400 naming the field when it is absent, not a string, or no path this system can name (a
+     *                      NUL character, say)
+     */
+    public Path requiredPath(String name) {
+        String s = requiredString(name);
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            throw ApiException.badRequest(name, "'" + name + "' is not a path: " + e.getReason());
+        }
     }
 
     /** A string field, or null. */

@@ -376,8 +376,12 @@ public final class ServedModels implements AutoCloseable {
         String name = at < 0 ? part : part.substring(0, at);
         String key = names.key(name);
         if (key == null) {
-            if (names.caller().admin() || (at < 0 && loadedNames().contains(name))) {
+            if (at < 0 && (names.caller().admin() || loadedNames().contains(name))) {
                 return part;
+            }
+            if (at >= 0 && loadedNames().contains(name)) {
+                throw ApiException.modelNotFound(model, "adapter '" + name + "' was loaded by name, not registered, "
+                        + "so it has no version '" + part.substring(at + 1) + "'; ask for '" + name + "'");
             }
             throw ApiException.modelNotFound(model, "there is no adapter '" + name + "'; the base is '" + baseId
                     + "'");

@@ -356,7 +356,7 @@ public final class TailorServer implements AutoCloseable {
     private void evaluate(String name, String version, RequestBody body, ServerResponse res) throws IOException {
         requireAdmin("evaluating a version");
         int v = versionNumber(version);
-        Evaluation e = models.evaluate(name, v, Path.of(body.requiredString("data")),
+        Evaluation e = models.evaluate(name, v, body.requiredPath("data"),
                 body.integer("max_examples", null));
         LOG.info(() -> "evaluated adapter '" + name + "' version " + v + " on " + e.data() + ": loss " + e.loss());
         sendJson(res, e);
@@ -393,7 +393,7 @@ public final class TailorServer implements AutoCloseable {
         }
         Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
         Path dir = uploaded != null ? uploaded
-                : caller.admin() || owner != null ? Path.of(path) : access.tenantPath(path);
+                : caller.admin() || owner != null ? body.requiredPath("path") : access.tenantPath(path);
         ServedModels.Residency residency = body.bool("pin", false) ? ServedModels.Residency.PINNED
                 : body.bool("preload", false) ? ServedModels.Residency.PRELOADED : ServedModels.Residency.LAZY;
         Registration done = models.register(name, dir, body.bool("promote", true),
@@ -449,8 +449,8 @@ public final class TailorServer implements AutoCloseable {
 
     private void load(RequestBody body, ServerResponse res) {
         String name = body.requiredString("lora_name");
-        String path = body.requiredString("lora_path");
-        models.load(name, Path.of(path), body.bool("load_inplace", false));
+        Path path = body.requiredPath("lora_path");
+        models.load(name, path, body.bool("load_inplace", false));
         LOG.info(() -> "loaded adapter '" + name + "' from " + path);
         res.send("Success: LoRA adapter '" + name + "' added successfully.");
     }
@@ -502,7 +502,7 @@ public final class TailorServer implements AutoCloseable {
             fail(res, e);
         } catch (Exception | OutOfMemoryError | StackOverflowError e) {
             LOG.log(Level.WARNING, "request failed", e);
-            fail(res, ApiException.internal(e));
+            fail(res, ApiException.internal("the request", e));
         } finally {
             inFlight.decrementAndGet();
         }

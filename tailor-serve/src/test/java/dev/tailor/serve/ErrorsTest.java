@@ -43,6 +43,12 @@ class ErrorsTest {
         refused(404, "/v1/completions", "{\"model\": \"nope\", \"prompt\": \"hi\"}", "'nope'");
         refused(404, "/v1/completions", "{\"model\": \"a+nope\", \"prompt\": \"hi\"}", "\"nope\"");
         refused(404, "/v1/completions", "{\"model\": \"a+a\", \"prompt\": \"hi\"}", "twice");
+        // a version of an adapter loaded by name, or of none (once a 500 from the cache looking for it)
+        refused(404, "/v1/completions", "{\"model\": \"a@1\", \"prompt\": \"hi\"}", "loaded by name");
+        refused(404, "/v1/completions", "{\"model\": \"nope@1\", \"prompt\": \"hi\"}", "no adapter 'nope'");
+        // a path no file system can name (once a 500)
+        refused(400, "/v1/load_lora_adapter", "{\"lora_name\": \"c\", \"lora_path\": \"x\\u0000y\"}",
+                "'lora_path' is not a path");
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": ", "not valid JSON");
         refused(400, "/v1/completions", "[1, 2]", "must be a JSON object");
         refused(400, "/v1/completions", "{\"prompt\": \"hi\"}", "'model' is required");
