@@ -10,10 +10,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,17 +29,21 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Hundreds of hostile bodies for the generation, vLLM, registry and tenant endpoints, drawn from a fixed seed: valid requests with one to
  * three fields replaced by a value at an edge (numbers past every limit, wrong types, nested lists and objects, long or
  * strange strings, null) or removed, and unknown fields added. Each is answered 200 (a stream then ends with
- * {@code data: [DONE]}) or 4xx with OpenAI's error body and a message; never 5xx. The server serves afterwards.
+ * {@code data: [DONE]}) or 4xx with OpenAI's error body and a message; never 5xx. So is every upload of an adapter
+ * archive (tar, tar under a directory, zip, gzip'd tar) cut short, with bytes flipped or a number written over its
+ * headers. The server serves afterwards.
  */
 class HostileRequestsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
     private static final int TRIALS = 300;
+    private static final int ARCHIVE_TRIALS = 150;
     private static ServerFixture fixture;
 
     @BeforeAll
     static void start(@TempDir Path tmp) throws Exception {
-        fixture = ServerFixture.start(tmp, new ServerOptions(ServerOptions.LOOPBACK, 0, 8, 4096), tmp.resolve("state"));
+        fixture = ServerFixture.start(tmp, new ServerOptions(ServerOptions.LOOPBACK, 0, 8, 1 << 20),
+                tmp.resolve("state"));
         // two versions of adapter x, for the traffic, rollback and evaluation endpoints
         for (int v = 0; v < 2; v++) {
             assertEquals(200, fixture.put("/v1/adapters/x", registration()).statusCode());
@@ -81,6 +90,64 @@ class HostileRequestsTest {
         assertEquals(200, fixture.post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"max_tokens\": 2}")
                 .statusCode(), "the server still serves");
         assertEquals(200, fixture.get("/health").statusCode());
+    }
+
+    @Test
+    void everyDamagedArchiveIsRegisteredOrRefusedWithAnErrorBody() throws Exception {
+        SplittableRandom rnd = new SplittableRandom(20251203);
+        List<byte[]> archives = List.of(Archives.tar(fixture.adapterA, null), Archives.tar(fixture.adapterA, "top"),
+                Archives.zip(fixture.adapterA, null), Archives.gzip(Archives.tar(fixture.adapterA, null)));
+        List<String> names = List.of("a.tar", "a.tar", "a.zip", "a.tar.gz");
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < ARCHIVE_TRIALS; i++) {
+            int which = rnd.nextInt(archives.size());
+            byte[] archive = damage(archives.get(which).clone(), rnd);
+            byte[] form = Archives.form(Map.of(), names.get(which), archive);
+            if (rnd.nextInt(8) == 0) {
+                form = Arrays.copyOf(form, rnd.nextInt(form.length));
+            }
+            HttpResponse<String> r = fixture.http.send(HttpRequest.newBuilder(
+                            URI.create(fixture.baseUrl() + "/v1/adapters/up")).timeout(Duration.ofSeconds(60))
+                    .header("Content-Type", "multipart/form-data; boundary=" + Archives.BOUNDARY)
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(form)).build(), HttpResponse.BodyHandlers.ofString());
+            String problem = problem(r);
+            if (problem != null) {
+                failures.add(names.get(which) + " trial " + i + " -> " + r.statusCode() + " " + problem + ": "
+                        + r.body());
+            }
+        }
+        if (!failures.isEmpty()) {
+            fail(failures.size() + " of " + ARCHIVE_TRIALS + " damaged archives broke the contract, first: "
+                    + String.join("\n", failures.subList(0, Math.min(3, failures.size()))));
+        }
+        assertEquals(200, fixture.get("/health").statusCode());
+    }
+
+    /** The archive with bytes flipped, a number written over some, or cut short. */
+    private static byte[] damage(byte[] archive, SplittableRandom rnd) {
+        switch (rnd.nextInt(3)) {
+            case 0 -> {
+                return Arrays.copyOf(archive, rnd.nextInt(archive.length));
+            }
+            case 1 -> {
+                int n = rnd.nextInt(1, 6);
+                for (int i = 0; i < n; i++) {
+                    archive[rnd.nextInt(archive.length)] = (byte) rnd.nextInt(256);
+                }
+                return archive;
+            }
+            default -> {
+                // headers sit at the start (and, in a zip, the end): aim there more often
+                int at = rnd.nextBoolean() ? rnd.nextInt(Math.min(archive.length, 600))
+                        : rnd.nextInt(Math.max(1, archive.length - 8));
+                long value = EDGES[rnd.nextInt(EDGES.length)];
+                int width = rnd.nextBoolean() ? 4 : 8;
+                for (int b = 0; b < width && at + b < archive.length; b++) {
+                    archive[at + b] = (byte) (value >>> (8 * b));
+                }
+                return archive;
+            }
+        }
     }
 
     /** What is wrong with the answer, or null. */
