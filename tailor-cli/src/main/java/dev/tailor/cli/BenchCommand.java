@@ -124,7 +124,7 @@ public final class BenchCommand implements Callable<Integer> {
             + "(default ${DEFAULT-VALUE})")
     long seconds;
     @Option(names = "--target", description = "fuzz: only this target (model-config, tokenizer, safetensors, "
-            + "adapter-config, method-options, jsonl, chat-template, gguf; default all)")
+            + "adapter-config, method-options, jsonl, chat-template, gguf, checkpoint; default all)")
     String target;
     @Option(names = "--seed", description = "fuzz: the seed the trials' seeds are drawn from (default: a fresh one)")
     Long seed;

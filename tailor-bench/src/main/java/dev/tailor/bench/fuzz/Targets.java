@@ -72,6 +72,8 @@ import java.util.stream.Stream;
  *       {@link ChatTemplateException}.</li>
  *   <li>{@code gguf}: a tiny model's GGUF files damaged or with a number overwritten, loaded and run
  *       ({@link GgufTarget}).</li>
+ *   <li>{@code checkpoint}: a training checkpoint with a file damaged, missing or its trainer state mutated,
+ *       resumed ({@link CheckpointTarget}).</li>
  * </ul>
  */
 public final class Targets {
@@ -110,7 +112,8 @@ public final class Targets {
         return List.of(target("model-config", Targets::modelConfig), target("tokenizer", Targets::tokenizer),
                 target("safetensors", Targets::safetensors), target("adapter-config", Targets::adapterConfig),
                 target("method-options", Targets::methodOptions), target("jsonl", Targets::jsonLines),
-                target("chat-template", Targets::chatTemplate), target("gguf", GgufTarget::draw));
+                target("chat-template", Targets::chatTemplate), target("gguf", GgufTarget::draw),
+                target("checkpoint", CheckpointTarget::draw));
     }
 
     /** The target called {@code name}. */

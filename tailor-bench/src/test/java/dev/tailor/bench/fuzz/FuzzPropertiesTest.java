@@ -63,4 +63,9 @@ class FuzzPropertiesTest {
     void ggufFilesLoadAndRunOrAreRefusedNamingTheFile(@ForAll long seed) {
         holds("gguf", seed);
     }
+
+    @Property(tries = 300, seed = "20250109")
+    void checkpointsResumeOrAreRefusedNamingTheFile(@ForAll long seed) {
+        holds("checkpoint", seed);
+    }
 }
