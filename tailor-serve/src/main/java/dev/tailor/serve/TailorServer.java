@@ -202,6 +202,11 @@ public final class TailorServer implements AutoCloseable {
                     sendJson(res, new TenantList("list", models.tenants()));
                 }));
         extensions.forEach(e -> e.register(new ExtensionRoutes(routing)));
+        // last: any other method and path gets OpenAI's answer to an unknown URL, in its error body
+        routing.any((req, res) -> guarded(res, () -> {
+            throw new ApiException(404, "invalid_request_error", "unknown_url", null, "Invalid URL ("
+                    + req.prologue().method().text() + " " + req.path().path() + ")");
+        }));
     }
 
     /** Mounts an {@link ApiRoutes}' endpoints, each run as the server's own. */

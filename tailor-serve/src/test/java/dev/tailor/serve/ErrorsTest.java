@@ -46,6 +46,9 @@ class ErrorsTest {
         // a version of an adapter loaded by name, or of none (once a 500 from the cache looking for it)
         refused(404, "/v1/completions", "{\"model\": \"a@1\", \"prompt\": \"hi\"}", "loaded by name");
         refused(404, "/v1/completions", "{\"model\": \"nope@1\", \"prompt\": \"hi\"}", "no adapter 'nope'");
+        // an unknown URL or method: OpenAI's answer, as JSON (once Helidon's plain text)
+        refused(404, "/v1/nothing/here", "{}", "Invalid URL (POST /v1/nothing/here)");
+        refused(404, "/v1/models", "{}", "Invalid URL (POST /v1/models)");
         // a path no file system can name (once a 500)
         refused(400, "/v1/load_lora_adapter", "{\"lora_name\": \"c\", \"lora_path\": \"x\\u0000y\"}",
                 "'lora_path' is not a path");

@@ -95,8 +95,7 @@ public final class FileStore {
                         if (bytes >= 0) {
                             throw ApiException.badRequest("file", "the form has more than one 'file' part");
                         }
-                        filename = part.filename() == null || part.filename().isBlank() ? "upload.jsonl"
-                                : Path.of(part.filename().replace('\\', '/')).getFileName().toString();
+                        filename = baseName(part.filename());
                         MessageDigest digest = sha256();
                         try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp,
                                 StandardOpenOption.CREATE_NEW), digest)) {
@@ -136,6 +135,19 @@ public final class FileStore {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "cannot delete the bytes of file " + id, e);
         }
+    }
+
+    /**
+     * The name an upload is kept under: the last component of the name the client gave (after a {@code /} or
+     * {@code \}), its control characters dropped (a NUL names no file, and PostgreSQL stores
+     * none); {@code upload.jsonl} when nothing is left.
+     */
+    static String baseName(String given) {
+        String name = given == null ? ""
+                : given.substring(Math.max(given.lastIndexOf('/'), given.lastIndexOf('\\')) + 1);
+        StringBuilder kept = new StringBuilder();
+        name.codePoints().filter(c -> !Character.isISOControl(c)).forEach(kept::appendCodePoint);
+        return kept.toString().isBlank() ? "upload.jsonl" : kept.toString();
     }
 
     /**
