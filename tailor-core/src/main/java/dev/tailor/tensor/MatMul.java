@@ -1,7 +1,6 @@
 package dev.tailor.tensor;
 
 import java.util.Arrays;
-import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -43,14 +42,16 @@ public final class MatMul {
     }
 
     /**
-     * {@code body} for the pool's threads of a loop started on this thread: in batch-invariant mode each task runs in
-     * that mode too (a scoped value does not reach other threads by itself), else {@code body} as it is.
+     * Runs {@code work} (a pool thread's share of a loop started on another thread) in batch-invariant mode when
+     * {@code batchInvariant} (the mode of the thread that started the loop: a scoped value does not reach other
+     * threads by itself), else as it is. Bound once for the share, not once a task.
      */
-    static IntConsumer inCallersMode(IntConsumer body) {
-        if (!BATCH_INVARIANT.isBound()) {
-            return body;
+    static void runInMode(boolean batchInvariant, Runnable work) {
+        if (batchInvariant && !BATCH_INVARIANT.isBound()) {
+            ScopedValue.where(BATCH_INVARIANT, Boolean.TRUE).run(work);
+        } else {
+            work.run();
         }
-        return i -> ScopedValue.where(BATCH_INVARIANT, Boolean.TRUE).run(() -> body.accept(i));
     }
 
     /** Whether products on this thread are batch invariant now ({@link #batchInvariant(Supplier)}). */

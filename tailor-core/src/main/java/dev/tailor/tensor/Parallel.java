@@ -52,7 +52,7 @@ public final class Parallel {
             return;
         }
         try {
-            Job job = new Job(n, MatMul.inCallersMode(body), Thread.currentThread());
+            Job job = new Job(n, body, Thread.currentThread(), MatMul.isBatchInvariant());
             for (int w = 0; w < Math.min(n, THREADS) - 1; w++) {
                 WORKERS[w].wake(job);
             }
@@ -156,15 +156,18 @@ public final class Parallel {
         final int n;
         final IntConsumer body;
         final Thread caller;
+        /** Whether the caller's products are batch invariant; the workers run their share in that mode too. */
+        final boolean batchInvariant;
         final AtomicInteger next = new AtomicInteger();
         /** Workers that joined and are still running, or {@link #CLOSED}. */
         final AtomicInteger joined = new AtomicInteger();
         volatile Throwable error;
 
-        Job(int n, IntConsumer body, Thread caller) {
+        Job(int n, IntConsumer body, Thread caller, boolean batchInvariant) {
             this.n = n;
             this.body = body;
             this.caller = caller;
+            this.batchInvariant = batchInvariant;
         }
 
         void work() {
@@ -238,7 +241,7 @@ public final class Parallel {
             while (true) {
                 Job job = awaitJob();
                 if (job.tryJoin()) {
-                    job.work();
+                    MatMul.runInMode(job.batchInvariant, job::work);
                     job.leave();
                 }
             }

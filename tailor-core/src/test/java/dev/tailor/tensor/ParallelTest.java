@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** {@link Parallel}: every index runs once, errors surface, nested loops complete. */
@@ -101,5 +102,28 @@ class ParallelTest {
             assertEquals(1, hits.get(i));
         }
         assertTrue(Parallel.threads() >= 1);
+    }
+
+    @Test
+    void everyTaskRunsInItsCallersBatchInvarianceMode() {
+        // each task sleeps a little, so that the pool's threads take some of them, not only the caller
+        int n = 64;
+        AtomicIntegerArray inMode = new AtomicIntegerArray(n);
+        MatMul.batchInvariant(() -> {
+            Parallel.parallelFor(n, i -> {
+                inMode.set(i, MatMul.isBatchInvariant() ? 1 : 0);
+                LockSupport.parkNanos(200_000);
+            });
+            return null;
+        });
+        AtomicIntegerArray outside = new AtomicIntegerArray(n);
+        Parallel.parallelFor(n, i -> {
+            outside.set(i, MatMul.isBatchInvariant() ? 1 : 0);
+            LockSupport.parkNanos(200_000);
+        });
+        for (int i = 0; i < n; i++) {
+            assertEquals(1, inMode.get(i), "task " + i + " inside batchInvariant");
+            assertEquals(0, outside.get(i), "task " + i + " outside");
+        }
     }
 }
