@@ -24,6 +24,11 @@ class ChatTemplateSandboxTest {
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
     /** Tight limits so the tests are quick: 300 ms and 1 Mi characters. */
     private static final ChatTemplate.Limits TIGHT = new ChatTemplate.Limits(Duration.ofMillis(300), 1 << 20);
+    /**
+     * The output budget with time to reach it: building a megabyte of text took more than 300 ms on a slow, shared
+     * machine, so the time budget, not the one under test, refused it.
+     */
+    private static final ChatTemplate.Limits OUTPUT = new ChatTemplate.Limits(Duration.ofSeconds(5), 1 << 20);
     /** Far above TIGHT's time budget: a render that takes this long was not stopped. */
     private static final Duration HANG = Duration.ofSeconds(10);
     private static final List<ChatMessage> CHAT = List.of(new ChatMessage("user", "hi"));
@@ -31,8 +36,8 @@ class ChatTemplateSandboxTest {
     @Test
     void aStringDoubledFortyTimesExceedsTheOutputBudget() {
         assertRefused("{% set ns = namespace(s='ab') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}"
-                + "{% endfor %}{{ ns.s }}", "exceeded its output budget of 1048576 characters");
-        assertRefused("{% set s = 'ab' %}{% for i in range(40) %}{% set s = s + s %}{% endfor %}{{ s }}",
+                + "{% endfor %}{{ ns.s }}", OUTPUT, "exceeded its output budget of 1048576 characters");
+        assertRefused("{% set s = 'ab' %}{% for i in range(40) %}{% set s = s + s %}{% endfor %}{{ s }}", OUTPUT,
                 "exceeded its output budget of 1048576 characters");
     }
 
@@ -109,7 +114,7 @@ class ChatTemplateSandboxTest {
                 "{{ ''.join([" + thousand + "]) }}", "{{ [" + thousand + "]|tojson }}",
                 "{{ ('x' + [" + thousand + "])|length }}", "{{ [" + thousand + "]|string|length }}",
                 "{{ s|replace('a', s) }}", "{{ s.replace('a', s) }}", "{{ s.replace('', s) }}")) {
-            assertRefused(longString + payload, "exceeded its output budget of 1048576 characters");
+            assertRefused(longString + payload, OUTPUT, "exceeded its output budget of 1048576 characters");
         }
     }
 
@@ -156,13 +161,22 @@ class ChatTemplateSandboxTest {
     }
 
     private static String render(String template) {
-        return ChatTemplate.of("test", template, Map.of(), CLOCK).withLimits(TIGHT).render(CHAT, false, Map.of());
+        return render(template, TIGHT);
+    }
+
+    private static String render(String template, ChatTemplate.Limits limits) {
+        return ChatTemplate.of("test", template, Map.of(), CLOCK).withLimits(limits).render(CHAT, false, Map.of());
     }
 
     /** Renders {@code template} within {@link #TIGHT}, expecting a failure whose message contains {@code expected}. */
     private static void assertRefused(String template, String expected) {
+        assertRefused(template, TIGHT, expected);
+    }
+
+    /** Renders {@code template} within {@code limits}, expecting a failure whose message contains {@code expected}. */
+    private static void assertRefused(String template, ChatTemplate.Limits limits, String expected) {
         ChatTemplateException e = assertTimeoutPreemptively(HANG,
-                () -> assertThrows(ChatTemplateException.class, () -> render(template)), template);
+                () -> assertThrows(ChatTemplateException.class, () -> render(template, limits)), template);
         assertTrue(e.getMessage().startsWith("chat template of test "), e.getMessage());
         assertTrue(e.getMessage().contains(expected), "expected \"" + expected + "\" in: " + e.getMessage());
     }
