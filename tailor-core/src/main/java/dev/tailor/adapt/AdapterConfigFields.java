@@ -187,14 +187,31 @@ public record AdapterConfigFields(Path file, JsonNode config) {
         return out;
     }
 
-    /** An object of positive ints by key ({@code rank_pattern}), in the file's order; empty when missing or null. */
+    /**
+     * An object of positive ints by regular expression ({@code rank_pattern}), in the file's order; empty when missing
+     * or null.
+     */
     public Map<String, Integer> integerMap(String key, int min) {
-        return map(key, (k, v) -> integer(key + "[\"" + k + "\"]", v, min));
+        return map(key, (k, v) -> integer(patternKey(key, k), v, min));
     }
 
-    /** An object of finite numbers by key ({@code alpha_pattern}), in the file's order; empty when missing or null. */
+    /**
+     * An object of finite numbers by regular expression ({@code alpha_pattern}), in the file's order; empty when
+     * missing or null.
+     */
     public Map<String, Double> numberMap(String key) {
-        return map(key, (k, v) -> number(key + "[\"" + k + "\"]", v));
+        return map(key, (k, v) -> number(patternKey(key, k), v));
+    }
+
+    /** How entry {@code k} of the map {@code key} is named, once {@code k} is checked to be a regular expression. */
+    private String patternKey(String key, String k) {
+        String name = key + "[\"" + k + "\"]";
+        try {
+            Pattern.compile(k);
+        } catch (PatternSyntaxException e) {
+            throw error(name, "is not a regular expression: " + e.getDescription());
+        }
+        return name;
     }
 
     private <V> Map<String, V> map(String key, BiFunction<String, JsonNode, V> value) {

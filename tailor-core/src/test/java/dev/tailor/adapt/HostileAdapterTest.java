@@ -126,6 +126,15 @@ class HostileAdapterTest {
     }
 
     @Test
+    void patternKeysThatAreNoRegularExpressionAreRefused() throws Exception {
+        // found by bench fuzz: the key reached Pattern.compile unchecked, and its PatternSyntaxException named no file
+        configRefused(peftLoraWith("lora-alpha-pattern-not-a-regex.json"),
+                "alpha_pattern[\"+q_proj\"] is not a regular expression: Dangling meta character '+'");
+        Hostile.copy("adapter/lora-rank-pattern-not-a-regex.json", dir, "adapter_config.json");
+        configRefused(dir, "rank_pattern[\"q_proj(\"] is not a regular expression: Unclosed group");
+    }
+
+    @Test
     void aLoraFlagOfTheWrongTypeIsRefused() throws Exception {
         configRefused(peftLoraWith("lora-use-dora-string.json"), "use_dora must be true or false, got \"no\"");
     }
