@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -80,18 +79,13 @@ public record Access(String adminKey, List<Path> adapterRoots) {
     }
 
     /**
-     * The real directory a tenant's {@code path} names, after checking it and every file in it lie under an
+     * The real directory a tenant's {@code given} path names, after checking it and every file in it lie under an
      * adapter root (lexically first, so nothing is told about paths outside them; then with symlinks resolved).
      *
      * @throws ApiException 403 for a path outside every root, 400 for one that is not a directory
      */
-    Path tenantPath(String path) {
-        Path given;
-        try {
-            given = Path.of(path);
-        } catch (InvalidPathException e) {
-            throw ApiException.badRequest("path", "'path' is not a path: " + e.getReason());
-        }
+    Path tenantPath(Path given) {
+        String path = given.toString();
         if (!given.isAbsolute()) {
             throw ApiException.badRequest("path", "'path' must be absolute, got '" + path + "'");
         }

@@ -389,7 +389,7 @@ public final class TailorServer implements AutoCloseable {
 
     /** Registers the adapter in {@code body}'s {@code path}, or in {@code uploaded} (an unpacked upload) if not null. */
     private void register(String name, RequestBody body, Path uploaded, ServerResponse res) throws IOException {
-        String path = uploaded == null ? body.requiredString("path") : null;
+        Path given = uploaded == null ? body.requiredPath("path") : null;
         Caller caller = Caller.current();
         String tenant = body.string("tenant");
         boolean shared = body.bool("shared", false);
@@ -398,7 +398,7 @@ public final class TailorServer implements AutoCloseable {
         }
         Ownership owner = tenant != null ? new Ownership(tenant, false) : shared ? Ownership.SHARED : null;
         Path dir = uploaded != null ? uploaded
-                : caller.admin() || owner != null ? body.requiredPath("path") : access.tenantPath(path);
+                : caller.admin() || owner != null ? given : access.tenantPath(given);
         ServedModels.Residency residency = body.bool("pin", false) ? ServedModels.Residency.PINNED
                 : body.bool("preload", false) ? ServedModels.Residency.PRELOADED : ServedModels.Residency.LAZY;
         Registration done = models.register(name, dir, body.bool("promote", true),
@@ -406,7 +406,7 @@ public final class TailorServer implements AutoCloseable {
                 residency);
         String key = models.key(done.name(), caller);
         LOG.info(() -> "registered adapter '" + key + "' version " + done.version() + " from "
-                + (path != null ? path : "an upload"));
+                + (given != null ? given : "an upload"));
         sendJson(res, done);
     }
 
