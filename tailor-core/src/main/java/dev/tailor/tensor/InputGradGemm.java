@@ -100,7 +100,7 @@ final class InputGradGemm {
             int i = 0;
             for (; i + MR <= m; i += MR) {
                 for (int q = 0; q < np; q++) {
-                    PackedGemm.kernel6(dy, i * n + p0, n, b, q * kb * NR, kb,
+                    PackedGemm.kernel(dy, i * n + p0, n, b, q * kb * NR, kb,
                             y, yOff + i * k + q * NR, k, Math.min(NR, k - q * NR), first);
                 }
             }

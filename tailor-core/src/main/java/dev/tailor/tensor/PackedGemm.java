@@ -30,12 +30,12 @@ import jdk.incubator.vector.FloatVector;
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
  */
 final class PackedGemm {
-    /** Rows of X per micro-tile. */
-    static final int MR = 6;
+    /** Rows of X per micro-tile: 14 with AVX-512's 32 vector registers ({@link #micro14}), else 6. */
+    static final int MR = L == 16 ? 14 : 6;
     /** Columns of Y per micro-tile (two vectors). */
     static final int NR = 2 * L;
     /**
-     * Largest k block: an MR-row tile of X (14 KB) stays within L1, and a product over a 576-wide hidden state (the
+     * Largest k block: an MR-row tile of X (32 KB at 14 rows) stays within L1, and a product over a 576-wide hidden state (the
      * reference shape's attention projections, MLP inputs and lm_head) is one block, so Y is written once instead
      * of written, read back and written again (for the lm_head, 50 MB of logits); a LoRA step is ~5% faster than
      * with 512.
@@ -132,7 +132,7 @@ final class PackedGemm {
             for (; i + MR <= i1; i += MR) {
                 for (int p = 0; p < np; p++) {
                     int jp = j0 + p * NR;
-                    kernel6(x, xOff + i * k + k0, k, pack, p * kb * NR, kb,
+                    kernel(x, xOff + i * k + k0, k, pack, p * kb * NR, kb,
                             y, yOff + i * n + jp, n, Math.min(NR, j1 - jp), first);
                 }
             }
@@ -352,27 +352,37 @@ final class PackedGemm {
     }
 
     /**
-     * Y tile {@code [6, cols]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}, {@code cols ≤ NR}. The
+     * Y tile {@code [MR, cols]} (+)= X rows {@code [MR, kb]} · packed panel {@code [kb, NR]}, {@code cols ≤ NR}. The
      * micro-kernels only ever store whole vectors: a ragged tile is computed into a padded per-thread scratch tile
      * whose first {@code cols} columns are copied. (A ragged store inside the micro-kernel, through
      * {@code lane(c)}, once taken, left the compiled kernel with boxed vectors, slowing every later product two- to
-     * tenfold.)
+     * tenfold.) Every kernel here sums each output over k in order, from zero, and adds Y last, so a row's values do
+     * not depend on the tile it falls in.
      */
-    static void kernel6(float[] x, int xo, int k, float[] b, int bo, int kb,
-                        float[] y, int yo, int n, int cols, boolean first) {
+    static void kernel(float[] x, int xo, int k, float[] b, int bo, int kb,
+                       float[] y, int yo, int n, int cols, boolean first) {
         if (cols == NR) {
-            micro6(x, xo, k, b, bo, kb, y, yo, n, first);
+            microMR(x, xo, k, b, bo, kb, y, yo, n, first);
         } else {
             float[] t = TILE.get();
-            micro6(x, xo, k, b, bo, kb, t, 0, NR, true);
+            microMR(x, xo, k, b, bo, kb, t, 0, NR, true);
             copyRows(t, MR, y, yo, n, cols, first);
+        }
+    }
+
+    private static void microMR(float[] x, int xo, int k, float[] b, int bo, int kb,
+                                float[] y, int yo, int n, boolean first) {
+        if (MR == 14) {
+            micro14(x, xo, k, b, bo, kb, y, yo, n, first);
+        } else {
+            micro6(x, xo, k, b, bo, kb, y, yo, n, first);
         }
     }
 
     /**
      * Y tile {@code [rows, cols]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
-     * than {@link #MR} ({@code rows < MR}): as 4-, 2- and 1-row micro-kernels, so that a sequence length like 256
-     * ({@code 42·6 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
+     * than {@link #MR} ({@code rows < MR}): as 6-, 4-, 2- and 1-row micro-kernels, so that a sequence length like 256
+     * ({@code 18·14 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
      * Ragged columns as in {@link #kernel6}.
      */
     static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
@@ -389,8 +399,11 @@ final class PackedGemm {
     private static void tailRows(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
                                  float[] y, int yo, int n, boolean first) {
         int i = 0;
+        for (; rows - i >= 6; i += 6) {
+            micro6(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, first);
+        }
         if (rows - i >= 4) {
-            MatMulNN.tile4x2(x, xo, k, kb, b, bo, NR, y, yo, n, !first);
+            MatMulNN.tile4x2(x, xo + i * k, k, kb, b, bo, NR, y, yo + i * n, n, !first);
             i += 4;
         }
         if (rows - i >= 2) {
@@ -410,6 +423,162 @@ final class PackedGemm {
                 y[d] = first ? t[r * NR + c] : y[d] + t[r * NR + c];
             }
         }
+    }
+
+    /**
+     * Y tile {@code [14, NR]} (+)= X rows {@code [14, kb]} · packed panel {@code [kb, NR]}: 28 accumulators, two W
+     * vectors and a broadcast fill AVX-512's 32 registers, and each W vector loaded serves 14 FMAs (the panel streams
+     * from L2, so the loads per FMA bound the kernel: 6 rows ran at ~0.7 of one core's FMA peak, 14 at ~0.8).
+     */
+    private static void micro14(float[] x, int xo, int k, float[] b, int bo, int kb,
+                                float[] y, int yo, int n, boolean first) {
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        FloatVector c80 = c00;
+        FloatVector c81 = c00;
+        FloatVector c90 = c00;
+        FloatVector c91 = c00;
+        FloatVector ca0 = c00;
+        FloatVector ca1 = c00;
+        FloatVector cb0 = c00;
+        FloatVector cb1 = c00;
+        FloatVector cc0 = c00;
+        FloatVector cc1 = c00;
+        FloatVector cd0 = c00;
+        FloatVector cd1 = c00;
+        int x0 = xo;
+        int x1 = x0 + k;
+        int x2 = x1 + k;
+        int x3 = x2 + k;
+        int x4 = x3 + k;
+        int x5 = x4 + k;
+        int x6 = x5 + k;
+        int x7 = x6 + k;
+        int x8 = x7 + k;
+        int x9 = x8 + k;
+        int xa = x9 + k;
+        int xb = xa + k;
+        int xc = xb + k;
+        int xd = xc + k;
+        for (int p = 0; p < kb; p++) {
+            int bp = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector a = FloatVector.broadcast(F, x[x0 + p]);
+            c00 = b0.fma(a, c00);
+            c01 = b1.fma(a, c01);
+            a = FloatVector.broadcast(F, x[x1 + p]);
+            c10 = b0.fma(a, c10);
+            c11 = b1.fma(a, c11);
+            a = FloatVector.broadcast(F, x[x2 + p]);
+            c20 = b0.fma(a, c20);
+            c21 = b1.fma(a, c21);
+            a = FloatVector.broadcast(F, x[x3 + p]);
+            c30 = b0.fma(a, c30);
+            c31 = b1.fma(a, c31);
+            a = FloatVector.broadcast(F, x[x4 + p]);
+            c40 = b0.fma(a, c40);
+            c41 = b1.fma(a, c41);
+            a = FloatVector.broadcast(F, x[x5 + p]);
+            c50 = b0.fma(a, c50);
+            c51 = b1.fma(a, c51);
+            a = FloatVector.broadcast(F, x[x6 + p]);
+            c60 = b0.fma(a, c60);
+            c61 = b1.fma(a, c61);
+            a = FloatVector.broadcast(F, x[x7 + p]);
+            c70 = b0.fma(a, c70);
+            c71 = b1.fma(a, c71);
+            a = FloatVector.broadcast(F, x[x8 + p]);
+            c80 = b0.fma(a, c80);
+            c81 = b1.fma(a, c81);
+            a = FloatVector.broadcast(F, x[x9 + p]);
+            c90 = b0.fma(a, c90);
+            c91 = b1.fma(a, c91);
+            a = FloatVector.broadcast(F, x[xa + p]);
+            ca0 = b0.fma(a, ca0);
+            ca1 = b1.fma(a, ca1);
+            a = FloatVector.broadcast(F, x[xb + p]);
+            cb0 = b0.fma(a, cb0);
+            cb1 = b1.fma(a, cb1);
+            a = FloatVector.broadcast(F, x[xc + p]);
+            cc0 = b0.fma(a, cc0);
+            cc1 = b1.fma(a, cc1);
+            a = FloatVector.broadcast(F, x[xd + p]);
+            cd0 = b0.fma(a, cd0);
+            cd1 = b1.fma(a, cd1);
+        }
+        if (!first) {
+            c00 = c00.add(FloatVector.fromArray(F, y, yo));
+            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
+            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
+            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
+            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
+            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
+            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
+            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
+            c40 = c40.add(FloatVector.fromArray(F, y, yo + 4 * n));
+            c41 = c41.add(FloatVector.fromArray(F, y, yo + 4 * n + L));
+            c50 = c50.add(FloatVector.fromArray(F, y, yo + 5 * n));
+            c51 = c51.add(FloatVector.fromArray(F, y, yo + 5 * n + L));
+            c60 = c60.add(FloatVector.fromArray(F, y, yo + 6 * n));
+            c61 = c61.add(FloatVector.fromArray(F, y, yo + 6 * n + L));
+            c70 = c70.add(FloatVector.fromArray(F, y, yo + 7 * n));
+            c71 = c71.add(FloatVector.fromArray(F, y, yo + 7 * n + L));
+            c80 = c80.add(FloatVector.fromArray(F, y, yo + 8 * n));
+            c81 = c81.add(FloatVector.fromArray(F, y, yo + 8 * n + L));
+            c90 = c90.add(FloatVector.fromArray(F, y, yo + 9 * n));
+            c91 = c91.add(FloatVector.fromArray(F, y, yo + 9 * n + L));
+            ca0 = ca0.add(FloatVector.fromArray(F, y, yo + 10 * n));
+            ca1 = ca1.add(FloatVector.fromArray(F, y, yo + 10 * n + L));
+            cb0 = cb0.add(FloatVector.fromArray(F, y, yo + 11 * n));
+            cb1 = cb1.add(FloatVector.fromArray(F, y, yo + 11 * n + L));
+            cc0 = cc0.add(FloatVector.fromArray(F, y, yo + 12 * n));
+            cc1 = cc1.add(FloatVector.fromArray(F, y, yo + 12 * n + L));
+            cd0 = cd0.add(FloatVector.fromArray(F, y, yo + 13 * n));
+            cd1 = cd1.add(FloatVector.fromArray(F, y, yo + 13 * n + L));
+        }
+        c00.intoArray(y, yo);
+        c01.intoArray(y, yo + L);
+        c10.intoArray(y, yo + n);
+        c11.intoArray(y, yo + n + L);
+        c20.intoArray(y, yo + 2 * n);
+        c21.intoArray(y, yo + 2 * n + L);
+        c30.intoArray(y, yo + 3 * n);
+        c31.intoArray(y, yo + 3 * n + L);
+        c40.intoArray(y, yo + 4 * n);
+        c41.intoArray(y, yo + 4 * n + L);
+        c50.intoArray(y, yo + 5 * n);
+        c51.intoArray(y, yo + 5 * n + L);
+        c60.intoArray(y, yo + 6 * n);
+        c61.intoArray(y, yo + 6 * n + L);
+        c70.intoArray(y, yo + 7 * n);
+        c71.intoArray(y, yo + 7 * n + L);
+        c80.intoArray(y, yo + 8 * n);
+        c81.intoArray(y, yo + 8 * n + L);
+        c90.intoArray(y, yo + 9 * n);
+        c91.intoArray(y, yo + 9 * n + L);
+        ca0.intoArray(y, yo + 10 * n);
+        ca1.intoArray(y, yo + 10 * n + L);
+        cb0.intoArray(y, yo + 11 * n);
+        cb1.intoArray(y, yo + 11 * n + L);
+        cc0.intoArray(y, yo + 12 * n);
+        cc1.intoArray(y, yo + 12 * n + L);
+        cd0.intoArray(y, yo + 13 * n);
+        cd1.intoArray(y, yo + 13 * n + L);
     }
 
     /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */

@@ -85,7 +85,7 @@ final class WeightGradGemm {
             int r = 0;
             for (; r + MR <= rows; r += MR) {
                 for (int q = g0; q < g1; q++) {
-                    PackedGemm.kernel6(a, r * kb, kb, b, q * kb * NR, kb,
+                    PackedGemm.kernel(a, r * kb, kb, b, q * kb * NR, kb,
                             dw, (j0 + r) * k + q * NR, k, Math.min(NR, k - q * NR), false);
                 }
             }

@@ -71,7 +71,7 @@ class LinearBackwardTest {
     }
 
     private static final int[] SIZES = {1, 7, 17, 1023};
-    private static final int[] ROWS = {1, 7, 15, 17, 64};
+    private static final int[] ROWS = {1, 7, 15, 17, 27, 64};
 
     @TempDir
     static Path dir;

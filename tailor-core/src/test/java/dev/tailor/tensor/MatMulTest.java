@@ -37,7 +37,7 @@ class MatMulTest {
     static Stream<Arguments> shapes() {
         List<Arguments> cases = new ArrayList<>();
         for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
-            for (int m : new int[] {1, 2, 5, 7, 15, 16, 17}) {
+            for (int m : new int[] {1, 2, 5, 7, 13, 15, 16, 17, 27}) {
                 for (int k : new int[] {1, 7, 17, 64, 1023}) {
                     for (int n : new int[] {1, 7, 17, 1023}) {
                         cases.add(Arguments.of(dtype, m, k, n));
@@ -60,11 +60,31 @@ class MatMulTest {
     @Test
     void largeBlockedShapeMatches() {
         SplittableRandom rnd = new SplittableRandom(5);
-        int m = 70;
+        int m = 75;
         int k = 1100;
         int n = 300;
         WeightMatrix w = WeightMatrix.of(randoms(rnd, n * k), n, k);
         assertMatches(randoms(rnd, m * k), m, w);
+    }
+
+    @Test
+    void packedGemmRowsDoNotDependOnTheirTile() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        int k = 300;
+        int n = 70;
+        int all = 41;
+        WeightMatrix w = WeightMatrix.of(randoms(rnd, n * k), n, k);
+        float[] x = randoms(rnd, all * k);
+        float[] expected = new float[all * n];
+        PackedGemm.run(x, 0, all, w, expected, 0);
+        for (int m : new int[] {1, 2, 5, 6, 13, 14, 15, 27}) {
+            float[] y = new float[m * n];
+            PackedGemm.run(x, 0, m, w, y, 0);
+            for (int i = 0; i < m * n; i++) {
+                assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(y[i]),
+                        "m=" + m + " row " + i / n + " col " + i % n);
+            }
+        }
     }
 
     @ParameterizedTest
