@@ -35,10 +35,10 @@ final class PackedGemm {
     /** Columns of Y per micro-tile (two vectors). */
     static final int NR = 2 * L;
     /**
-     * Largest k block: an MR-row tile of X (32 KB at 14 rows) stays within L1, and a product over a 576-wide hidden state (the
-     * reference shape's attention projections, MLP inputs and lm_head) is one block, so Y is written once instead
-     * of written, read back and written again (for the lm_head, 50 MB of logits); a LoRA step is ~5% faster than
-     * with 512.
+     * Largest k block: a product over a 576-wide hidden state (the reference shape's attention projections, MLP
+     * inputs and lm_head) is one block, so Y is written once instead of written, read back and written again (for the
+     * lm_head, 50 MB of logits); a LoRA step is ~5% faster than with 512. An MR-row tile of X is then 32 KB at 14 rows
+     * (half of it with blocks of 288, which measured no faster).
      */
     static final int KC_MAX = 576;
     /** Target size of one task's packed W group (half of a 1 MiB L2). */
@@ -383,7 +383,7 @@ final class PackedGemm {
      * Y tile {@code [rows, cols]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
      * than {@link #MR} ({@code rows < MR}): as 6-, 4-, 2- and 1-row micro-kernels, so that a sequence length like 256
      * ({@code 18·14 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
-     * Ragged columns as in {@link #kernel6}.
+     * Ragged columns as in {@link #kernel}.
      */
     static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
                            float[] y, int yo, int n, int cols, boolean first) {
@@ -427,8 +427,8 @@ final class PackedGemm {
 
     /**
      * Y tile {@code [14, NR]} (+)= X rows {@code [14, kb]} · packed panel {@code [kb, NR]}: 28 accumulators, two W
-     * vectors and a broadcast fill AVX-512's 32 registers, and each W vector loaded serves 14 FMAs (the panel streams
-     * from L2, so the loads per FMA bound the kernel: 6 rows ran at ~0.7 of one core's FMA peak, 14 at ~0.8).
+     * vectors and a broadcast fill AVX-512's 32 registers, and each W vector loaded from the panel (which streams from
+     * L2) serves 14 FMAs instead of 6: on one core ~0.8 of the FMA peak against 6 rows' ~0.7.
      */
     private static void micro14(float[] x, int xo, int k, float[] b, int bo, int kb,
                                 float[] y, int yo, int n, boolean first) {
