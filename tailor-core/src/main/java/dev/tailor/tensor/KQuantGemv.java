@@ -312,27 +312,18 @@ final class KQuantGemv {
     }
 
     /**
-     * Row {@code r}'s eight {@code (d·scale, dmin·min)} pairs of the Q4_K/Q5_K super-block at {@code at}: the twelve
-     * bytes of 6-bit scales and mins read as three ints and unpacked four at a time, one per byte (as ggml's
-     * {@code ggml_vec_dot_q4_K_q8_K} does; {@link Quantization#scaleMinK4} takes them one by one). Per element of a
-     * one-row product the scalar work of the scales was more than the vector work of the elements.
+     * Row {@code r}'s eight {@code (d·scale, dmin·min)} pairs of the Q4_K/Q5_K super-block at {@code at}, the 6-bit
+     * scales and mins unpacked from three ints, four per operation ({@link Quantization#scalesMinsK4}): one by one,
+     * per element of a one-row product their scalar work was more than the vector work of the elements.
      */
     private static void scalesQ45K(MemorySegment w, long at, float[] s, int r) {
         float d = QuantVectors.scale(w, at);
         float min = QuantVectors.scale(w, at + 2);
-        int a = w.get(Numerics.I32_LE, at + 4);
-        int b = w.get(Numerics.I32_LE, at + 8);
-        int c = w.get(Numerics.I32_LE, at + 12);
-        int scalesLow = a & 0x3F3F3F3F;
-        int minsLow = b & 0x3F3F3F3F;
-        int scalesHigh = (c & 0x0F0F0F0F) | ((a >>> 2) & 0x30303030);
-        int minsHigh = ((c >>> 4) & 0x0F0F0F0F) | ((b >>> 2) & 0x30303030);
-        for (int i = 0; i < 4; i++) {
-            int shift = 8 * i;
-            s[(i * 4 + r) * 2] = d * ((scalesLow >>> shift) & 0xFF);
-            s[(i * 4 + r) * 2 + 1] = min * ((minsLow >>> shift) & 0xFF);
-            s[((i + 4) * 4 + r) * 2] = d * ((scalesHigh >>> shift) & 0xFF);
-            s[((i + 4) * 4 + r) * 2 + 1] = min * ((minsHigh >>> shift) & 0xFF);
+        long scales = Quantization.scalesMinsK4(w, at + 4, false);
+        long mins = Quantization.scalesMinsK4(w, at + 4, true);
+        for (int sub = 0; sub < 8; sub++) {
+            s[(sub * 4 + r) * 2] = d * Quantization.subBlockByte(scales, sub);
+            s[(sub * 4 + r) * 2 + 1] = min * Quantization.subBlockByte(mins, sub);
         }
     }
 

@@ -63,13 +63,14 @@ final class KQuantRows {
     private static void q4k(MemorySegment src, long at, float[] y, int o) {
         float d = scale(src, at);
         float min = scale(src, at + 2);
-        long scales = at + 4;
+        long scales = Quantization.scalesMinsK4(src, at + 4, false);
+        long mins = Quantization.scalesMinsK4(src, at + 4, true);
         long q = at + 16;
         for (int j = 0, is = 0; j < Quantization.QK_K; j += 64, is += 2, q += 32) {
-            float d1 = d * Quantization.scaleMinK4(src, scales, is, false);
-            float m1 = min * Quantization.scaleMinK4(src, scales, is, true);
-            float d2 = d * Quantization.scaleMinK4(src, scales, is + 1, false);
-            float m2 = min * Quantization.scaleMinK4(src, scales, is + 1, true);
+            float d1 = d * Quantization.subBlockByte(scales, is);
+            float m1 = min * Quantization.subBlockByte(mins, is);
+            float d2 = d * Quantization.subBlockByte(scales, is + 1);
+            float m2 = min * Quantization.subBlockByte(mins, is + 1);
             for (int l = 0; l < 32; l += L) {
                 IntVector b = bytes(src, q + l);
                 ((FloatVector) b.and(0xF).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
@@ -83,15 +84,16 @@ final class KQuantRows {
     private static void q5k(MemorySegment src, long at, float[] y, int o) {
         float d = scale(src, at);
         float min = scale(src, at + 2);
-        long scales = at + 4;
+        long scales = Quantization.scalesMinsK4(src, at + 4, false);
+        long mins = Quantization.scalesMinsK4(src, at + 4, true);
         long qh = at + 16;
         long ql = at + 48;
         int shift = 0;
         for (int j = 0, is = 0; j < Quantization.QK_K; j += 64, is += 2, ql += 32, shift += 2) {
-            float d1 = d * Quantization.scaleMinK4(src, scales, is, false);
-            float m1 = min * Quantization.scaleMinK4(src, scales, is, true);
-            float d2 = d * Quantization.scaleMinK4(src, scales, is + 1, false);
-            float m2 = min * Quantization.scaleMinK4(src, scales, is + 1, true);
+            float d1 = d * Quantization.subBlockByte(scales, is);
+            float m1 = min * Quantization.subBlockByte(mins, is);
+            float d2 = d * Quantization.subBlockByte(scales, is + 1);
+            float m2 = min * Quantization.subBlockByte(mins, is + 1);
             for (int l = 0; l < 32; l += L) {
                 IntVector b = bytes(src, ql + l);
                 IntVector h = bytes(src, qh + l);

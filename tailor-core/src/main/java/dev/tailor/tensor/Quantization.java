@@ -173,6 +173,23 @@ public final class Quantization {
         }
     }
 
+    /**
+     * {@link #scaleMinK4} for all eight sub-blocks at once, as ggml's vector dot products unpack them: the 6-bit scales
+     * ({@code mins} false) or mins from the twelve bytes at {@code scales}, sub-block j's in byte j of the result
+     * ({@link #subBlockByte}).
+     */
+    static long scalesMinsK4(MemorySegment src, long scales, boolean mins) {
+        int low = src.get(Numerics.I32_LE, scales + (mins ? 4 : 0));
+        int nibbles = src.get(Numerics.I32_LE, scales + 8);
+        int high = ((mins ? nibbles >>> 4 : nibbles) & 0x0F0F0F0F) | ((low >>> 2) & 0x30303030);
+        return (low & 0x3F3F3F3FL) | ((long) high << 32);
+    }
+
+    /** Byte {@code j} of {@link #scalesMinsK4}'s result: sub-block j's scale or min. */
+    static int subBlockByte(long packed, int j) {
+        return (int) (packed >>> (8 * j)) & 0xFF;
+    }
+
     /** ggml's {@code get_scale_min_k4}: the 6-bit scale (index 0) and min (index 1) of sub-block {@code j}. */
     static int scaleMinK4(MemorySegment src, long scales, int j, boolean min) {
         if (j < 4) {

@@ -117,6 +117,25 @@ class QuantizationTest {
     }
 
     @Test
+    void packedKQuantScalesAndMinsEqualGgmlsOneByOne() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        MemorySegment bytes = MemorySegment.ofArray(new byte[12]);
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int i = 0; i < 12; i++) {
+                bytes.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+            }
+            long scales = Quantization.scalesMinsK4(bytes, 0, false);
+            long mins = Quantization.scalesMinsK4(bytes, 0, true);
+            for (int j = 0; j < 8; j++) {
+                assertEquals(Quantization.scaleMinK4(bytes, 0, j, false), Quantization.subBlockByte(scales, j),
+                        "scale of sub-block " + j);
+                assertEquals(Quantization.scaleMinK4(bytes, 0, j, true), Quantization.subBlockByte(mins, j),
+                        "min of sub-block " + j);
+            }
+        }
+    }
+
+    @Test
     void blockTypesHaveBlockSizesNotElementSizes() {
         assertEquals(32, DType.Q8_0.blockSize());
         assertEquals(34, DType.Q8_0.blockBytes());
