@@ -32,8 +32,9 @@ final class QuantVectors {
             VectorShape.forBitSize(Math.max(64, Math.min(128, L * 8))));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
-     * Whether a Q4_0 block dequantizes by table lookup ({@link #q4Levels}, {@link #q4Lookup}): where a vector holds 16
-     * floats, it holds all 16 values a block's nibbles can stand for.
+     * Whether 4-bit blocks (Q4_0's, and Q4_K's sub-blocks in {@link KQuantGemv}) dequantize by table lookup
+     * ({@link #q4Levels}, {@link #q4Lookup}): where a vector holds 16 floats, it holds all 16 values a block's nibbles
+     * can stand for.
      */
     static final boolean Q4_LOOKUP = L == 16;
     private static final FloatVector Q4_OFFSET_NIBBLES = Q4_LOOKUP
@@ -94,8 +95,8 @@ final class QuantVectors {
 
     /**
      * Elements 0..15 ({@code high} false) or 16..31 of a block from its {@link #q4Bytes} and {@link #q4Levels}: each
-     * lane's nibble picks its value from the levels (one permutation, which reads only an index's low four bits),
-     * in place of converting the nibbles and scaling them.
+     * lane's nibble picks its value from the levels (one permutation: {@code selectFrom} wraps an index to its low four
+     * bits, so the other bits need no mask), in place of converting the nibbles and scaling them.
      */
     static FloatVector q4Lookup(IntVector bytes, boolean high, IntVector levels) {
         IntVector nibbles = high ? bytes.lanewise(VectorOperators.LSHR, 4) : bytes;
