@@ -28,8 +28,11 @@ import jdk.incubator.vector.VectorSpecies;
  * exact dequantized values, and fed in increasing element order to its row's accumulator by one fused multiply-add.
  * That is {@link Gemv}'s order on the dequantized row: the result has the bits of the group path (a few rows
  * dequantized into scratch, then {@link Gemv}), and of the F32 product over {@link WeightMatrix#dequantize}d weights,
- * without writing and re-reading the dequantized rows. Where a vector holds 16 floats, Q4_K's elements are looked up
- * among their sub-block's 16 possible values instead ({@link #rowQ4KLookup}). Needs {@link QuantVectors#SUPPORTED}.
+ * without writing and re-reading the dequantized rows. Where a vector holds 16 floats ({@link QuantVectors#Q4_LOOKUP})
+ * Q4_K's elements are looked up instead: per sub-block and W row the 16 values its nibbles stand for,
+ * {@code q·(d·scale) - dmin·min} for q = 0..15, are made once with the per-element code's own multiplication and
+ * subtraction, and each vector of elements is one permutation of them by its nibbles; the same values meet X in the
+ * same order, so the bits are the same. Needs {@link QuantVectors#SUPPORTED}.
  */
 final class KQuantGemv {
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
@@ -70,12 +73,9 @@ final class KQuantGemv {
         if (type != DType.Q4_K && type != DType.Q5_K && type != DType.Q6_K) {
             throw new IllegalArgumentException("not a K-quant type: " + type);
         }
-        if (type == DType.Q4_K && QuantVectors.Q4_LOOKUP) {
-            rowQ4KLookup(x, xo, w, rowBytes, k, j0, j1, y, yo);
-            return;
-        }
         boolean six = type == DType.Q6_K;
         boolean five = type == DType.Q5_K;
+        boolean lookup = type == DType.Q4_K && QuantVectors.Q4_LOOKUP;
         long qs = five ? 48 : 16;
         int supers = k / Quantization.QK_K;
         float[] s = Scratch.floats(SCALES, SUBS * 4 * 2);
@@ -142,6 +142,54 @@ final class KQuantGemv {
                     for (int sub = 0; sub < 8; sub += 2) {
                         long q = qs + sub * 16L;
                         int p = sub * 8;
+                        if (lookup) {
+                            int xs = xb + sub * 32;
+                            IntVector qa0 = (IntVector) ByteVector.fromMemorySegment(B, w, ra + q, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qa1 = (IntVector) ByteVector.fromMemorySegment(B, w, ra + q + L, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qb0 = (IntVector) ByteVector.fromMemorySegment(B, w, rb + q, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qb1 = (IntVector) ByteVector.fromMemorySegment(B, w, rb + q + L, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qc0 = (IntVector) ByteVector.fromMemorySegment(B, w, rc + q, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qc1 = (IntVector) ByteVector.fromMemorySegment(B, w, rc + q + L, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qd0 = (IntVector) ByteVector.fromMemorySegment(B, w, rd + q, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector qd1 = (IntVector) ByteVector.fromMemorySegment(B, w, rd + q + L, LE)
+                                    .convertShape(ZERO_EXTEND_B2I, I, 0);
+                            IntVector la = NIBBLE_VALUES.mul(s[p]).sub(s[p + 1]).reinterpretAsInts();
+                            IntVector lb = NIBBLE_VALUES.mul(s[p + 2]).sub(s[p + 3]).reinterpretAsInts();
+                            IntVector lc = NIBBLE_VALUES.mul(s[p + 4]).sub(s[p + 5]).reinterpretAsInts();
+                            IntVector ld = NIBBLE_VALUES.mul(s[p + 6]).sub(s[p + 7]).reinterpretAsInts();
+                            FloatVector xv = FloatVector.fromArray(F, x, xs);
+                            aa = qa0.selectFrom(la).reinterpretAsFloats().fma(xv, aa);
+                            ab = qb0.selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
+                            ac = qc0.selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
+                            ad = qd0.selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
+                            xv = FloatVector.fromArray(F, x, xs + L);
+                            aa = qa1.selectFrom(la).reinterpretAsFloats().fma(xv, aa);
+                            ab = qb1.selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
+                            ac = qc1.selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
+                            ad = qd1.selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
+                            la = NIBBLE_VALUES.mul(s[p + 8]).sub(s[p + 9]).reinterpretAsInts();
+                            lb = NIBBLE_VALUES.mul(s[p + 10]).sub(s[p + 11]).reinterpretAsInts();
+                            lc = NIBBLE_VALUES.mul(s[p + 12]).sub(s[p + 13]).reinterpretAsInts();
+                            ld = NIBBLE_VALUES.mul(s[p + 14]).sub(s[p + 15]).reinterpretAsInts();
+                            xv = FloatVector.fromArray(F, x, xs + 2 * L);
+                            aa = qa0.lanewise(LSHR, 4).selectFrom(la).reinterpretAsFloats().fma(xv, aa);
+                            ab = qb0.lanewise(LSHR, 4).selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
+                            ac = qc0.lanewise(LSHR, 4).selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
+                            ad = qd0.lanewise(LSHR, 4).selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
+                            xv = FloatVector.fromArray(F, x, xs + 3 * L);
+                            aa = qa1.lanewise(LSHR, 4).selectFrom(la).reinterpretAsFloats().fma(xv, aa);
+                            ab = qb1.lanewise(LSHR, 4).selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
+                            ac = qc1.lanewise(LSHR, 4).selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
+                            ad = qd1.lanewise(LSHR, 4).selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
+                            continue;
+                        }
                         for (int l = 0; l < 32; l += L) {
                             FloatVector xv = FloatVector.fromArray(F, x, xb + sub * 32 + l);
                             IntVector va = ((IntVector) ByteVector.fromMemorySegment(B, w, ra + q + l, LE)
@@ -203,99 +251,6 @@ final class KQuantGemv {
                             ad = ((FloatVector) vd.convert(I2F, 0)).mul(s[p + 6]).sub(s[p + 7]).fma(xv, ad);
                         }
                     }
-                }
-            }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
-                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
-                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
-            }
-            y[yo + j] = aa.lane(0);
-            y[yo + jb] = ab.lane(0);
-            y[yo + jc] = ac.lane(0);
-            y[yo + jd] = ad.lane(0);
-        }
-    }
-
-    /**
-     * {@link #row} for Q4_K where a vector holds 16 floats ({@link QuantVectors#Q4_LOOKUP}): per sub-block and W row
-     * the 16 values its nibbles stand for, {@code q·(d·scale) - dmin·min} for q = 0..15, are computed once, as the
-     * per-element code computes each element (a multiplication, then a subtraction), and each vector of elements is
-     * one permutation of them by its nibbles. The same values meet X in the same order, so the bits are unchanged.
-     */
-    private static void rowQ4KLookup(float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1,
-                                     float[] y, int yo) {
-        int supers = k / Quantization.QK_K;
-        float[] s = Scratch.floats(SCALES, SUBS * 4 * 2);
-        int sweep = RowSweeps.quarter(j0, j1);
-        for (int j = j0; j < j0 + sweep; j++) {
-            int jb = Math.min(j + sweep, j1 - 1);
-            int jc = Math.min(j + 2 * sweep, j1 - 1);
-            int jd = Math.min(j + 3 * sweep, j1 - 1);
-            FloatVector aa = FloatVector.zero(F);
-            FloatVector ab = aa;
-            FloatVector ac = aa;
-            FloatVector ad = aa;
-            for (int sb = 0; sb < supers; sb++) {
-                long off = (long) sb * DType.Q4_K.blockBytes();
-                long ra = j * rowBytes + off;
-                long rb = jb * rowBytes + off;
-                long rc = jc * rowBytes + off;
-                long rd = jd * rowBytes + off;
-                int xb = xo + sb * Quantization.QK_K;
-                scalesQ45K(w, ra, s, 0);
-                scalesQ45K(w, rb, s, 1);
-                scalesQ45K(w, rc, s, 2);
-                scalesQ45K(w, rd, s, 3);
-                for (int sub = 0; sub < 8; sub += 2) {
-                    long q = 16 + sub * 16L;
-                    int p = sub * 8;
-                    int xs = xb + sub * 32;
-                    IntVector qa0 = (IntVector) ByteVector.fromMemorySegment(B, w, ra + q, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qa1 = (IntVector) ByteVector.fromMemorySegment(B, w, ra + q + L, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qb0 = (IntVector) ByteVector.fromMemorySegment(B, w, rb + q, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qb1 = (IntVector) ByteVector.fromMemorySegment(B, w, rb + q + L, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qc0 = (IntVector) ByteVector.fromMemorySegment(B, w, rc + q, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qc1 = (IntVector) ByteVector.fromMemorySegment(B, w, rc + q + L, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qd0 = (IntVector) ByteVector.fromMemorySegment(B, w, rd + q, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector qd1 = (IntVector) ByteVector.fromMemorySegment(B, w, rd + q + L, LE)
-                            .convertShape(ZERO_EXTEND_B2I, I, 0);
-                    IntVector la = NIBBLE_VALUES.mul(s[p]).sub(s[p + 1]).reinterpretAsInts();
-                    IntVector lb = NIBBLE_VALUES.mul(s[p + 2]).sub(s[p + 3]).reinterpretAsInts();
-                    IntVector lc = NIBBLE_VALUES.mul(s[p + 4]).sub(s[p + 5]).reinterpretAsInts();
-                    IntVector ld = NIBBLE_VALUES.mul(s[p + 6]).sub(s[p + 7]).reinterpretAsInts();
-                    FloatVector xv = FloatVector.fromArray(F, x, xs);
-                    aa = qa0.selectFrom(la).reinterpretAsFloats().fma(xv, aa);
-                    ab = qb0.selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
-                    ac = qc0.selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
-                    ad = qd0.selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
-                    xv = FloatVector.fromArray(F, x, xs + L);
-                    aa = qa1.selectFrom(la).reinterpretAsFloats().fma(xv, aa);
-                    ab = qb1.selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
-                    ac = qc1.selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
-                    ad = qd1.selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
-                    la = NIBBLE_VALUES.mul(s[p + 8]).sub(s[p + 9]).reinterpretAsInts();
-                    lb = NIBBLE_VALUES.mul(s[p + 10]).sub(s[p + 11]).reinterpretAsInts();
-                    lc = NIBBLE_VALUES.mul(s[p + 12]).sub(s[p + 13]).reinterpretAsInts();
-                    ld = NIBBLE_VALUES.mul(s[p + 14]).sub(s[p + 15]).reinterpretAsInts();
-                    xv = FloatVector.fromArray(F, x, xs + 2 * L);
-                    aa = qa0.lanewise(LSHR, 4).selectFrom(la).reinterpretAsFloats().fma(xv, aa);
-                    ab = qb0.lanewise(LSHR, 4).selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
-                    ac = qc0.lanewise(LSHR, 4).selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
-                    ad = qd0.lanewise(LSHR, 4).selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
-                    xv = FloatVector.fromArray(F, x, xs + 3 * L);
-                    aa = qa1.lanewise(LSHR, 4).selectFrom(la).reinterpretAsFloats().fma(xv, aa);
-                    ab = qb1.lanewise(LSHR, 4).selectFrom(lb).reinterpretAsFloats().fma(xv, ab);
-                    ac = qc1.lanewise(LSHR, 4).selectFrom(lc).reinterpretAsFloats().fma(xv, ac);
-                    ad = qd1.lanewise(LSHR, 4).selectFrom(ld).reinterpretAsFloats().fma(xv, ad);
                 }
             }
             for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
