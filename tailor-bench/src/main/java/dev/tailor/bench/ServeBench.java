@@ -71,8 +71,15 @@ public final class ServeBench {
         void close();
     }
 
-    /** One request's timings. */
-    record Timing(long ttftNanos, long[] gapsNanos, int tokens) {
+    /**
+     * One request's timings: to its first chunk with text, between such chunks, the completion tokens counted, and
+     * when (on {@link System#nanoTime}) the first text chunk arrived.
+     */
+    record Timing(long ttftNanos, long[] gapsNanos, int tokens, long firstAtNanos) {
+        /** When the last text chunk arrived. */
+        long lastAtNanos() {
+            return firstAtNanos + Arrays.stream(gapsNanos).sum();
+        }
     }
 
     /**
@@ -173,6 +180,7 @@ public final class ServeBench {
                                                      int adapters, int requests, double decodeTokensPerS)
             throws Exception {
         List<Timing> timings = new ArrayList<>();
+        List<List<Timing>> byStream = new ArrayList<>();
         URI metricsUri = uri.resolve("/metrics");
         String before = scrape(http, metricsUri);
         long t0 = System.nanoTime();
@@ -191,7 +199,8 @@ public final class ServeBench {
                 }));
             }
             for (Future<List<Timing>> f : futures) {
-                timings.addAll(f.get());
+                byStream.add(f.get());
+                timings.addAll(byStream.getLast());
             }
         }
         double wall = (System.nanoTime() - t0) / 1e9;
@@ -225,6 +234,9 @@ public final class ServeBench {
         r.put("itl_p50_ms", InferenceBench.round(percentile(itl, 50), 2));
         r.put("itl_p99_ms", InferenceBench.round(percentile(itl, 99), 2));
         r.put("stream_decode_tokens_per_s", InferenceBench.round(streamDecodeTokensPerS(timings), 2));
+        double[] allStreams = allStreamsTokensPerS(byStream);
+        r.put("all_streams_tokens_per_s", InferenceBench.round(allStreams[0], 2));
+        r.put("all_streams_window_s", InferenceBench.round(allStreams[1], 3));
         r.put("steps", (long) steps);
         r.put("step_mean_ms", InferenceBench.round(1e3 * stepSeconds / Math.max(1, steps), 2));
         r.put("rows_per_step", InferenceBench.round(rows / Math.max(1, steps), 2));
@@ -248,6 +260,39 @@ public final class ServeBench {
             nanos += Arrays.stream(t.gapsNanos()).sum();
         }
         return nanos == 0 ? 0 : tokens / (nanos / 1e9);
+    }
+
+    /**
+     * The rate while every stream is in flight, without the start (the streams' first prompts arriving together) and
+     * the end (streams that finished early leaving the others to run in smaller batches): text chunks that arrived
+     * after the last stream's first text chunk and up to the first stream's last one, over that window's seconds.
+     *
+     * @param streams each stream's requests, in the order it sent them
+     * @return the rate (0 when the window is empty) and the window's seconds
+     */
+    static double[] allStreamsTokensPerS(List<List<Timing>> streams) {
+        long start = Long.MIN_VALUE;
+        long end = Long.MAX_VALUE;
+        for (List<Timing> s : streams) {
+            start = Math.max(start, s.getFirst().firstAtNanos());
+            end = Math.min(end, s.getLast().lastAtNanos());
+        }
+        if (streams.isEmpty() || end <= start) {
+            return new double[] {0, 0};
+        }
+        long chunks = 0;
+        for (List<Timing> s : streams) {
+            for (Timing t : s) {
+                long at = t.firstAtNanos();
+                chunks += at > start && at <= end ? 1 : 0;
+                for (long gap : t.gapsNanos()) {
+                    at += gap;
+                    chunks += at > start && at <= end ? 1 : 0;
+                }
+            }
+        }
+        double seconds = (end - start) / 1e9;
+        return new double[] {chunks / seconds, seconds};
     }
 
     /** The nearest-rank percentile of sorted values (0 when there are none). */
@@ -334,7 +379,7 @@ public final class ServeBench {
             throw new IllegalStateException("the stream for " + model + " ended early (done " + done
                     + ", text " + (first >= 0) + ", usage " + (tokens >= 0) + ")");
         }
-        return new Timing(first - sent, gaps.stream().mapToLong(Long::longValue).toArray(), tokens);
+        return new Timing(first - sent, gaps.stream().mapToLong(Long::longValue).toArray(), tokens, first);
     }
 
     /** A prompt of {@code tokens} single-character tokens of the generated tokenizer, different for each {@code n}. */

@@ -37,6 +37,9 @@ class BenchServeTest {
                 // the tiny model's tokens can reach the client together (gaps below the 10 µs the result keeps)
                 assertTrue(number(r, "itl_p50_ms") >= 0, r.toString());
                 assertTrue(number(r, "stream_decode_tokens_per_s") >= 0, r.toString());
+                // while every stream is in flight: within the run, so no longer than it
+                assertTrue(number(r, "all_streams_tokens_per_s") >= 0, r.toString());
+                assertTrue(number(r, "all_streams_window_s") <= number(r, "wall_s"), r.toString());
                 assertTrue(number(r, "ttft_p50_ms") <= number(r, "ttft_p99_ms"), r.toString());
                 assertTrue(number(r, "itl_p50_ms") <= number(r, "itl_p99_ms"), r.toString());
                 // each stream's 3 requests of 5 tokens take a step per token at least, from the server's own metrics
