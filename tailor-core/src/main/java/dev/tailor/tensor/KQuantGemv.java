@@ -65,8 +65,10 @@ final class KQuantGemv {
      *
      * <p>The element vectors and the four lane sums are written out per row, not passed to or returned by helpers: a
      * helper that C2 does not inline boxes its vectors (a byte-loading helper made this kernel three times slower, a
-     * helper summing the four accumulators 1.7 times). The low and high nibbles of Q4_K/Q5_K take two loops so that
-     * their shifts are constants (one loop with a variable shift measured 10–20% slower for Q4_K).
+     * helper summing the four accumulators 1.7 times; Q4_K's lookup through {@link QuantVectors}' byte-loading, levels
+     * and lookup helpers, which {@code QuantGemv}'s smaller Q4_0 kernel inlines, ten times). The low and high nibbles
+     * of Q4_K/Q5_K take two loops so that their shifts are constants (one loop with a variable shift measured 10–20%
+     * slower for Q4_K).
      */
     static void row(DType type, float[] x, int xo, MemorySegment w, long rowBytes, int k, int j0, int j1, float[] y,
                     int yo) {
