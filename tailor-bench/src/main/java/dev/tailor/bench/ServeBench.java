@@ -179,7 +179,6 @@ public final class ServeBench {
     private static Map<String, Object> configuration(BenchShape shape, HttpClient http, URI uri, int streams,
                                                      int adapters, int requests, double decodeTokensPerS)
             throws Exception {
-        List<Timing> timings = new ArrayList<>();
         List<List<Timing>> byStream = new ArrayList<>();
         URI metricsUri = uri.resolve("/metrics");
         String before = scrape(http, metricsUri);
@@ -200,9 +199,9 @@ public final class ServeBench {
             }
             for (Future<List<Timing>> f : futures) {
                 byStream.add(f.get());
-                timings.addAll(byStream.getLast());
             }
         }
+        List<Timing> timings = byStream.stream().flatMap(List::stream).toList();
         double wall = (System.nanoTime() - t0) / 1e9;
         String after = scrape(http, metricsUri);
         double steps = metric(after, "tailor_batch_step_seconds_count") - metric(before, "tailor_batch_step_seconds_count");
