@@ -3,6 +3,7 @@ package dev.tailor;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.model.CausalLmLoss;
+import dev.tailor.model.LlamaModel;
 import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 import dev.tailor.train.nn.TrainableLlama;
@@ -63,6 +64,38 @@ public final class GoldenTensors {
             total = total.plus(model.forwardBackward(s, 1f / count));
         }
         return total;
+    }
+
+    /**
+     * The model's forward over the golden batch ({@code ids}, {@code labels}, {@code logits} of {@code g}), each row
+     * in a fresh cache: its largest absolute logit error and its mean loss.
+     */
+    public static Forward forward(LlamaModel model, SafetensorsFile g) {
+        int[][] ids = longs(g, "ids");
+        int[][] labels = longs(g, "labels");
+        int vocab = model.config().vocabSize();
+        var expected = g.data("logits");
+        double maxErr = 0;
+        CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
+        for (int b = 0; b < ids.length; b++) {
+            int seq = ids[b].length;
+            float[] logits = model.logits(model.forward(model.newCache(seq), ids[b]), 0, seq);
+            for (int i = 0; i < seq * vocab; i++) {
+                float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) b * seq * vocab + i);
+                maxErr = Math.max(maxErr, Math.abs(e - logits[i]));
+            }
+            total = total.plus(CausalLmLoss.total(logits, vocab, labels[b]));
+        }
+        return new Forward(maxErr, total.mean());
+    }
+
+    /**
+     * What {@link #forward} measured.
+     *
+     * @param maxLogitError largest {@code |logit − golden logit|}
+     * @param loss          mean loss over the batch's counted tokens
+     */
+    public record Forward(double maxLogitError, double loss) {
     }
 
     /** {@code max |actual − ref| / max |ref|} over the F32 tensor {@code name} of {@code ref}. */

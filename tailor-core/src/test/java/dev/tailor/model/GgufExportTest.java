@@ -13,8 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.lang.reflect.Array;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,23 +160,9 @@ class GgufExportTest {
         double goldenLoss = JSON.readTree(Shared.require(f32 ? "golden/tiny-llama/forward.json"
                 : "golden/tiny-llama-gguf/golden-" + type + ".json").toFile()).get("loss").asDouble();
         try (LlamaModel model = LlamaModel.load(file); SafetensorsFile g = SafetensorsFile.open(golden)) {
-            int[][] ids = GoldenTensors.longs(g, "ids");
-            int[][] labels = GoldenTensors.longs(g, "labels");
-            int vocab = model.config().vocabSize();
-            MemorySegment expected = g.data("logits");
-            double maxErr = 0;
-            CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
-            for (int b = 0; b < ids.length; b++) {
-                int seq = ids[b].length;
-                float[] logits = model.logits(model.forward(model.newCache(seq), ids[b]), 0, seq);
-                for (int i = 0; i < seq * vocab; i++) {
-                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) b * seq * vocab + i);
-                    maxErr = Math.max(maxErr, Math.abs(e - logits[i]));
-                }
-                total = total.plus(CausalLmLoss.total(logits, vocab, labels[b]));
-            }
-            assertTrue(maxErr <= 1e-4, type + ": max abs logit error " + maxErr);
-            assertEquals(goldenLoss, total.mean(), 1e-5, type + ": loss");
+            GoldenTensors.Forward f = GoldenTensors.forward(model, g);
+            assertTrue(f.maxLogitError() <= 1e-4, type + ": max abs logit error " + f.maxLogitError());
+            assertEquals(goldenLoss, f.loss(), 1e-5, type + ": loss");
         }
     }
 

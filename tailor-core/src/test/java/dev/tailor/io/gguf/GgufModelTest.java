@@ -9,7 +9,6 @@ import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorSource;
 import dev.tailor.model.BaseFingerprint;
-import dev.tailor.model.CausalLmLoss;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
 import dev.tailor.model.ModelConfig;
@@ -223,23 +222,10 @@ class GgufModelTest {
     private static void checkForward(Path modelFile, Path golden, double goldenLoss, double logitTolerance,
                                      double lossTolerance) {
         try (LlamaModel model = LlamaModel.load(modelFile); SafetensorsFile g = SafetensorsFile.open(golden)) {
-            int[][] ids = GoldenTensors.longs(g, "ids");
-            int[][] labels = GoldenTensors.longs(g, "labels");
-            int vocab = model.config().vocabSize();
-            var expected = g.data("logits");
-            double maxErr = 0;
-            CausalLmLoss.Total total = new CausalLmLoss.Total(0, 0);
-            for (int b = 0; b < ids.length; b++) {
-                int seq = ids[b].length;
-                float[] logits = model.logits(model.forward(model.newCache(seq), ids[b]), 0, seq);
-                for (int i = 0; i < seq * vocab; i++) {
-                    float e = expected.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) b * seq * vocab + i);
-                    maxErr = Math.max(maxErr, Math.abs(e - logits[i]));
-                }
-                total = total.plus(CausalLmLoss.total(logits, vocab, labels[b]));
-            }
-            assertTrue(maxErr <= logitTolerance, modelFile.getFileName() + ": max abs logit error " + maxErr);
-            assertEquals(goldenLoss, total.mean(), lossTolerance, modelFile.getFileName() + ": loss");
+            GoldenTensors.Forward f = GoldenTensors.forward(model, g);
+            assertTrue(f.maxLogitError() <= logitTolerance,
+                    modelFile.getFileName() + ": max abs logit error " + f.maxLogitError());
+            assertEquals(goldenLoss, f.loss(), lossTolerance, modelFile.getFileName() + ": loss");
         }
     }
 }
