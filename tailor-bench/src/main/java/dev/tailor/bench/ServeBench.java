@@ -40,7 +40,8 @@ import java.util.stream.Stream;
  * {@link Launcher}: this package stands below the server's) and a load generator over loopback: for each number of
  * concurrent streams and of distinct adapters, every stream sends {@code requests} streaming completions in turn
  * (prompt {@code shape.prompt()} tokens, {@code shape.newTokens()} new tokens, temperature 0, adapters round-robin)
- * and times the server-sent chunks as they arrive. One result per configuration; the temporary files are deleted.
+ * and times the server-sent chunks as they arrive. One result per configuration and round (and, with several rounds,
+ * their medians); the temporary files are deleted.
  */
 public final class ServeBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,18 +84,20 @@ public final class ServeBench {
     }
 
     /**
-     * Runs every (streams, adapters) configuration and returns one result each, in that order (streams outer).
+     * Runs every (streams, adapters) configuration, {@code rounds} times over, each round after a {@code bench decode}
+     * of its own (the reference its results carry), and returns one result per configuration and round, in that order
+     * (rounds outer, then streams, then adapters); with several rounds, then {@link ServeRounds#medians}; last, the
+     * cold-start comparison.
      *
      * @param requests requests each stream sends in turn, per configuration
+     * @param rounds   times every configuration runs
      */
     public static List<Map<String, Object>> run(BenchShape shape, List<Integer> streams, List<Integer> adapters,
-                                                int requests, Launcher launcher) throws Exception {
+                                                int requests, int rounds, Launcher launcher) throws Exception {
         if (streams.isEmpty() || adapters.isEmpty() || streams.stream().anyMatch(s -> s < 1)
-                || adapters.stream().anyMatch(a -> a < 1) || requests < 1) {
-            throw new IllegalArgumentException("--streams, --adapters and --requests must be positive");
+                || adapters.stream().anyMatch(a -> a < 1) || requests < 1 || rounds < 1) {
+            throw new IllegalArgumentException("--streams, --adapters, --requests and --rounds must be positive");
         }
-        Map<String, Object> decode = InferenceBench.decode(shape);
-        double decodeTokensPerS = ((Number) decode.get("decode_tokens_per_s")).doubleValue();
         Path tmp = Files.createTempDirectory("tailor-bench-serve");
         try {
             Path base = writeBase(shape, tmp.resolve("base"));
@@ -113,11 +116,20 @@ public final class ServeBench {
                 int[] warmups = {0};
                 Warmup.run(shape.warmup(), () -> warmupRequest(http, uri, prompt(shape.prompt(), warmups[0]++),
                         shape.newTokens()));
-                for (int s : streams) {
-                    for (int a : adapters) {
-                        results.add(configuration(shape, http, uri, s, a, requests, decodeTokensPerS));
+                for (int round = 1; round <= rounds; round++) {
+                    double decodeTokensPerS = ((Number) InferenceBench.decode(shape).get("decode_tokens_per_s"))
+                            .doubleValue();
+                    for (int s : streams) {
+                        for (int a : adapters) {
+                            Map<String, Object> r = configuration(shape, http, uri, s, a, requests, decodeTokensPerS);
+                            r.put("round", round);
+                            results.add(r);
+                        }
                     }
                 }
+            }
+            if (rounds > 1) {
+                results.addAll(ServeRounds.medians(results));
             }
             results.add(coldStart(shape, launcher, base, dirs));
             return results;

@@ -111,6 +111,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "4",
             description = "serve: requests each stream sends in turn, per run (default ${DEFAULT-VALUE})")
     int requests;
+    @Option(names = "--rounds", defaultValue = "1", description = "serve: times every configuration runs, each round "
+            + "after a bench decode of its own; with more than one, also each configuration's medians over the rounds "
+            + "of its goal ratios, taken within each round (default ${DEFAULT-VALUE})")
+    int rounds;
     @Option(names = "--train-layers", description = "train: train only these layers (FROM-TO), frozen below")
     String trainLayers;
     @Option(names = "--dtype", defaultValue = "F32", description = "weight type: F32, BF16, F16, Q8_0, Q4_0 (random "
@@ -157,7 +161,8 @@ public final class BenchCommand implements Callable<Integer> {
             case "decode-batch" -> BatchDecodeBench.run(shape, streams, adapterCounts);
             case "matmul" -> MatmulResults.run(threads, dtype);
             case "adapters" -> List.of(AdapterMemoryBench.run(shape, count, lora == 0 ? 8 : lora));
-            case "serve" -> ServeBench.run(shape, streams, adapterCounts, requests, BenchCommand::serve);
+            case "serve" -> ServeBench.run(shape, streams, adapterCounts, requests, rounds,
+                    BenchCommand::serve);
             case "train" -> List.of(TrainBench.run(shape, TrainMethod.of(method, lora), gradientCheckpointing,
                     trainLayers == null
                     ? FreezePlan.fullFineTuning()

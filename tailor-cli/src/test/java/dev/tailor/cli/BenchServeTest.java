@@ -19,7 +19,8 @@ class BenchServeTest {
     @Test
     void measuresEveryConfigurationOfStreamsAndAdapters() throws Exception {
         BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
-        List<Map<String, Object>> results = ServeBench.run(tiny, List.of(1, 2), List.of(1, 2), 3, BenchCommand::serve);
+        List<Map<String, Object>> results = ServeBench.run(tiny, List.of(1, 2), List.of(1, 2), 3, 1,
+                BenchCommand::serve);
         assertEquals(5, results.size());
         int i = 0;
         for (int streams : List.of(1, 2)) {
@@ -53,9 +54,31 @@ class BenchServeTest {
     }
 
     @Test
+    void severalRoundsRunEveryConfigurationAgainThenReportTheirMedians() throws Exception {
+        BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
+        List<Map<String, Object>> results = ServeBench.run(tiny, List.of(1, 2), List.of(1), 2, 2,
+                BenchCommand::serve);
+        // rounds 1 and 2 of (1, 1) and (2, 1), then the two medians, then the cold start
+        assertEquals(7, results.size());
+        assertEquals(List.of(1, 1, 2, 2), results.subList(0, 4).stream().map(r -> r.get("round")).toList());
+        assertEquals(List.of(1, 2, 1, 2), results.subList(0, 4).stream().map(r -> r.get("streams")).toList());
+        Map<String, Object> two = results.get(5);
+        assertEquals("serve_median", two.get("mode"));
+        assertEquals(2, two.get("streams"));
+        assertEquals(2, two.get("rounds"));
+        double[] rates = {number(results.get(1), "tokens_per_s"), number(results.get(3), "tokens_per_s")};
+        assertEquals((rates[0] + rates[1]) / 2, number(two, "tokens_per_s"), 0.002, two.toString());
+        double overOne = (rates[0] / number(results.get(0), "tokens_per_s")
+                + rates[1] / number(results.get(2), "tokens_per_s")) / 2;
+        assertEquals(overOne, number(two, "over_one_stream"), 0.002, two.toString());
+        assertTrue(number(two, "of_decode") > 0, two.toString());
+        assertEquals("serve_cold_start", results.getLast().get("mode"));
+    }
+
+    @Test
     void theLastResultComparesColdAndWarmAdapters() throws Exception {
         BenchShape tiny = new BenchShape(64, 2, 4, 2, 128, 512, 16, 1, 8, 5, 1, 1, DType.F32);
-        Map<String, Object> r = ServeBench.run(tiny, List.of(1), List.of(3), 1, BenchCommand::serve).getLast();
+        Map<String, Object> r = ServeBench.run(tiny, List.of(1), List.of(3), 1, 1, BenchCommand::serve).getLast();
         assertEquals("serve_cold_start", r.get("mode"));
         assertEquals(3, r.get("adapters"));
         for (String field : List.of("ttft_cold_p50_ms", "ttft_warm_p50_ms", "adapter_load_mean_ms")) {

@@ -73,7 +73,8 @@ class ServeAndBenchFlagsTest {
     void benchRefusesUnknownFuzzTargetsAndEmptyLoads() {
         refused("no fuzz target \"nope\"", "bench", "fuzz", "--target", "nope", "--tries", "1");
         refused("--replay needs --target", "bench", "fuzz", "--replay", "42");
-        refused("--streams, --adapters and --requests must be positive", "bench", "serve", "--streams", "0");
+        refused("--streams, --adapters, --requests and --rounds must be positive", "bench", "serve", "--streams", "0");
+        refused("--streams, --adapters, --requests and --rounds must be positive", "bench", "serve", "--rounds", "0");
         refused("--steps must be >= 1, got 0", "bench", "decode", "--steps", "0");
         refused("--warmup must be >= 0, got -1", "bench", "prefill", "--warmup", "-1");
         refused("--prompt and --new-tokens must be >= 1, got 32 and 0", "bench", "decode", "--new-tokens", "0");
