@@ -43,8 +43,9 @@ final class ServeRounds {
             m.put("itl_p99_ms", round(median(mine, r -> number(r, "itl_p99_ms"))));
             m.put("of_decode", round(median(mine, r -> number(r, "tokens_per_s") / number(r, "decode_tokens_per_s"))));
             if (streams != 1) {
-                ratio(m, "over_one_stream", mine, matching(results, 1, adapters), "tokens_per_s");
-                ratio(m, "itl_p99_over_one_stream", mine, matching(results, 1, adapters), "itl_p99_ms");
+                List<Map<String, Object>> oneStream = matching(results, 1, adapters);
+                ratio(m, "over_one_stream", mine, oneStream, "tokens_per_s");
+                ratio(m, "itl_p99_over_one_stream", mine, oneStream, "itl_p99_ms");
             }
             if (adapters != 1) {
                 ratio(m, "of_one_adapter", mine, matching(results, streams, 1), "tokens_per_s");
