@@ -27,7 +27,8 @@ import jdk.incubator.vector.IntVector;
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
  * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
  * while every X row passes over them. Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to
- * {@link HeapGemv}, in the same order.
+ * {@link HeapGemv}, in the same order; Q4_0 weights go to {@link IntegerGemv}, which multiplies them in integers by
+ * 8-bit activations, in an order of its own that is batch invariant too.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
@@ -38,6 +39,10 @@ final class Gemv {
 
     /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}. */
     static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
+        if (w.dtype() == DType.Q4_0 && IntegerGemv.SUPPORTED) {
+            IntegerGemv.run(x, xOff, m, w, y, yOff);
+            return;
+        }
         int n = w.rows();
         long rowBytes = w.rowBytes();
         int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));

@@ -9,17 +9,16 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * {@link Gemv} for Q8_0 and Q4_0 weights: {@code Y = X·Wᵀ} for a few rows of X (decode), and every product in
- * batch-invariant mode.
+ * {@link Gemv} for Q8_0 and K-quant weights (and Q4_0 where {@link IntegerGemv}, which multiplies Q4_0 in integers,
+ * lacks the vectors): {@code Y = X·Wᵀ} for a few rows of X (decode), and every product in batch-invariant mode.
  *
  * <p>Every output is computed in {@link Gemv}'s order on the dequantized weights, whose values are exact
  * ({@link Quantization}): a quantized product has the bits of the F32 product over {@link WeightMatrix#dequantize}d
- * weights, and is batch invariant as that one is. One row of X (decode) dequantizes W in registers: four W rows at a
- * time, per 32-element block one scale each (from {@link WeightMatrix#blockScales}, widened once per matrix) and
+ * weights, and is batch invariant as that one is. One row of X (decode) dequantizes Q8_0 W in registers: four W rows
+ * at a time, per 32-element block one scale each (from {@link WeightMatrix#blockScales}, widened once per matrix) and
  * {@link QuantVectors#CHUNKS} byte-vector loads, conversions and multiplications by the scale, each dequantized vector
- * then fed to its row's accumulator by one fused multiply-add with the X vector loaded once for the four. Where a
- * vector holds 16 floats, a Q4_0 block's elements are instead looked up among its 16 possible values, computed once
- * per block ({@link #rowQ4}). W is read once, at a quarter (Q8_0) or an eighth (Q4_0) of F32's bytes, plus the
+ * then fed to its row's accumulator by one fused multiply-add with the X vector loaded once for the four. W is read
+ * once, at a quarter of F32's bytes, plus the
  * scales. Several rows of X dequantize a group
  * of W rows at a time into a per-thread native scratch of floats (sized for L1) and run {@link GemvTiles}' register
  * tiles over it, so the dequantization is paid once per group, not once per X row. K-quant weights (Q4_K, Q5_K, Q6_K:
@@ -41,10 +40,9 @@ final class QuantGemv {
         if (!type.isQuantized()) {
             throw new IllegalArgumentException("not a block-quantized weight type: " + type);
         }
-        if (m == 1 && QuantVectors.SUPPORTED) {
+        if (m == 1 && QuantVectors.SUPPORTED && type != DType.Q4_0) {
             switch (type) {
                 case Q8_0 -> rowQ8(x, xOff, w.data(), w.rowBytes(), w.blockScales(), w.cols(), j0, j1, y, yOff);
-                case Q4_0 -> rowQ4(x, xOff, w.data(), w.rowBytes(), w.blockScales(), w.cols(), j0, j1, y, yOff);
                 default -> KQuantGemv.row(type, x, xOff, w.data(), w.rowBytes(), w.cols(), j0, j1, y, yOff);
             }
             return;
@@ -106,82 +104,6 @@ final class QuantGemv {
                     ab = QuantVectors.q8(w, rb + o, h, db).fma(xv, ab);
                     ac = QuantVectors.q8(w, rc + o, h, dc).fma(xv, ac);
                     ad = QuantVectors.q8(w, rd + o, h, dd).fma(xv, ad);
-                }
-            }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
-                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
-                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
-            }
-            y[yo + j] = aa.lane(0);
-            y[yo + jb] = ab.lane(0);
-            y[yo + jc] = ac.lane(0);
-            y[yo + jd] = ad.lane(0);
-        }
-    }
-
-    /**
-     * {@link #rowQ8} for Q4_0 weights. Where a vector holds 16 floats ({@link QuantVectors#Q4_LOOKUP}, a constant, so
-     * the compiled kernel keeps one branch) a block's elements are looked up: per block and W row one multiplication
-     * makes the levels (q - 8)·d, and each half of the block is one permutation of them by its nibbles, where the
-     * other branch converts and scales every element. The same exact values meet X in the same order: the same bits.
-     */
-    private static void rowQ4(float[] x, int xo, MemorySegment w, long rowBytes, float[] scales, int k, int j0,
-                              int j1, float[] y, int yo) {
-        int blocks = k >>> 5;
-        int sweep = RowSweeps.quarter(j0, j1);
-        for (int j = j0; j < j0 + sweep; j++) {
-            int jb = Math.min(j + sweep, j1 - 1);
-            int jc = Math.min(j + 2 * sweep, j1 - 1);
-            int jd = Math.min(j + 3 * sweep, j1 - 1);
-            long ra = j * rowBytes;
-            long rb = jb * rowBytes;
-            long rc = jc * rowBytes;
-            long rd = jd * rowBytes;
-            int sa = j * blocks;
-            int sb = jb * blocks;
-            int sc = jc * blocks;
-            int sd = jd * blocks;
-            FloatVector aa = FloatVector.zero(F);
-            FloatVector ab = aa;
-            FloatVector ac = aa;
-            FloatVector ad = aa;
-            for (int b = 0; b < blocks; b++) {
-                long o = b * 18L;
-                if (QuantVectors.Q4_LOOKUP) {
-                    int xc = xo + (b << 5);
-                    IntVector la = QuantVectors.q4Levels(scales[sa + b]);
-                    IntVector lb = QuantVectors.q4Levels(scales[sb + b]);
-                    IntVector lc = QuantVectors.q4Levels(scales[sc + b]);
-                    IntVector ld = QuantVectors.q4Levels(scales[sd + b]);
-                    IntVector qa = QuantVectors.q4Bytes(w, ra + o);
-                    IntVector qb = QuantVectors.q4Bytes(w, rb + o);
-                    IntVector qc = QuantVectors.q4Bytes(w, rc + o);
-                    IntVector qd = QuantVectors.q4Bytes(w, rd + o);
-                    FloatVector xv = FloatVector.fromArray(F, x, xc);
-                    aa = QuantVectors.q4Lookup(qa, false, la).fma(xv, aa);
-                    ab = QuantVectors.q4Lookup(qb, false, lb).fma(xv, ab);
-                    ac = QuantVectors.q4Lookup(qc, false, lc).fma(xv, ac);
-                    ad = QuantVectors.q4Lookup(qd, false, ld).fma(xv, ad);
-                    xv = FloatVector.fromArray(F, x, xc + L);
-                    aa = QuantVectors.q4Lookup(qa, true, la).fma(xv, aa);
-                    ab = QuantVectors.q4Lookup(qb, true, lb).fma(xv, ab);
-                    ac = QuantVectors.q4Lookup(qc, true, lc).fma(xv, ac);
-                    ad = QuantVectors.q4Lookup(qd, true, ld).fma(xv, ad);
-                    continue;
-                }
-                float da = scales[sa + b];
-                float db = scales[sb + b];
-                float dc = scales[sc + b];
-                float dd = scales[sd + b];
-                int xc = xo + (b << 5);
-                for (int h = 0; h < QuantVectors.CHUNKS; h++) {
-                    FloatVector xv = FloatVector.fromArray(F, x, xc + h * L);
-                    aa = QuantVectors.q4(w, ra + o, h, da).fma(xv, aa);
-                    ab = QuantVectors.q4(w, rb + o, h, db).fma(xv, ab);
-                    ac = QuantVectors.q4(w, rc + o, h, dc).fma(xv, ac);
-                    ad = QuantVectors.q4(w, rd + o, h, dd).fma(xv, ad);
                 }
             }
             for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {

@@ -32,14 +32,10 @@ final class QuantVectors {
             VectorShape.forBitSize(Math.max(64, Math.min(128, L * 8))));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
-     * Whether 4-bit blocks (Q4_0's, and Q4_K's sub-blocks in {@link KQuantGemv}) dequantize by table lookup
-     * ({@link #q4Levels}, {@link #q4Lookup}): where a vector holds 16 floats, it holds all 16 values a block's nibbles
-     * can stand for.
+     * Whether Q4_K's 4-bit sub-blocks dequantize by table lookup in {@link KQuantGemv}: where a vector holds 16
+     * floats, it holds all 16 values a sub-block's nibbles can stand for.
      */
     static final boolean Q4_LOOKUP = L == 16;
-    private static final FloatVector Q4_OFFSET_NIBBLES = Q4_LOOKUP
-            ? FloatVector.fromArray(F, new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7}, 0)
-            : null;
 
     private QuantVectors() {
     }
@@ -74,33 +70,6 @@ final class QuantVectors {
                 .convertShape(VectorOperators.B2I, WeightVectors.I, 0);
         IntVector q = (e < 16 ? b : b.lanewise(VectorOperators.ASHR, 4)).and(0xF);
         return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, -8f * d);
-    }
-
-    /**
-     * The 16 values {@code (q - 8)·d} of a Q4_0 block with scale {@code d}, for q = 0..15, as the bits of lane q
-     * ({@link #Q4_LOOKUP} only): the exact dequantized values, as {@link #q4} computes them.
-     */
-    static IntVector q4Levels(float d) {
-        return Q4_OFFSET_NIBBLES.mul(d).reinterpretAsInts();
-    }
-
-    /**
-     * The 16 bytes of the Q4_0 block at byte {@code at}, sign-extended to int lanes ({@link #Q4_LOOKUP} only): lane i
-     * holds element i in its low four bits and element 16 + i in the four above.
-     */
-    static IntVector q4Bytes(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, w, at + 2, LE).convertShape(VectorOperators.B2I,
-                WeightVectors.I, 0);
-    }
-
-    /**
-     * Elements 0..15 ({@code high} false) or 16..31 of a block from its {@link #q4Bytes} and {@link #q4Levels}: each
-     * lane's nibble picks its value from the levels (one permutation: {@code selectFrom} wraps an index to its low four
-     * bits, so the other bits need no mask), in place of converting the nibbles and scaling them.
-     */
-    static FloatVector q4Lookup(IntVector bytes, boolean high, IntVector levels) {
-        IntVector nibbles = high ? bytes.lanewise(VectorOperators.LSHR, 4) : bytes;
-        return nibbles.selectFrom(levels).reinterpretAsFloats();
     }
 
     /** The L elements of row byte offset {@code row} from column {@code c} (a multiple of L) of a Q8_0/Q4_0 matrix. */

@@ -1,6 +1,7 @@
 package dev.tailor.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Plain scalar twins of the optimized kernels: the test oracles. Weights are read element by element through
@@ -19,6 +20,42 @@ public final class ScalarKernels {
                 float sum = 0f;
                 for (int c = 0; c < k; c++) {
                     sum += x[i * k + c] * w.get(j, c);
+                }
+                y[i * n + j] = sum;
+            }
+        }
+    }
+
+    /**
+     * {@link IntegerGemv}'s product over Q4_0 weights, one output at a time from the weights' own bytes: X quantized
+     * by {@link ActivationBlocks}; per block, the integer sums of nibble times q over its first and last 16
+     * elements, added as floats, {@code t = fma(S, x_d, x_offset)}, then {@code y = fma(t, w_d, y)}.
+     */
+    public static void matmulTransposedQ4Integer(float[] x, int m, WeightMatrix w, float[] y) {
+        if (w.dtype() != DType.Q4_0) {
+            throw new IllegalArgumentException("not a Q4_0 matrix: " + w.dtype());
+        }
+        int n = w.rows();
+        int k = w.cols();
+        int blocks = k / Quantization.QK;
+        ActivationBlocks a = ActivationBlocks.of(x, 0, m, k);
+        MemorySegment data = w.data();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) {
+                    long at = j * w.rowBytes() + (long) b * DType.Q4_0.blockBytes();
+                    int q = (i * blocks + b) * Quantization.QK;
+                    int low = 0;
+                    int high = 0;
+                    for (int e = 0; e < 16; e++) {
+                        int nibbles = data.get(ValueLayout.JAVA_BYTE, at + 2 + e) & 0xFF;
+                        low += (nibbles & 15) * a.q[q + e];
+                        high += (nibbles >>> 4) * a.q[q + 16 + e];
+                    }
+                    float scale = Float.float16ToFloat(data.get(Numerics.I16_LE, at));
+                    float t = Math.fma((float) low + (float) high, a.d[i * blocks + b], a.offset[i * blocks + b]);
+                    sum = Math.fma(t, scale, sum);
                 }
                 y[i * n + j] = sum;
             }

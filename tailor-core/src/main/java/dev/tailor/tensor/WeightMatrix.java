@@ -31,6 +31,8 @@ public final class WeightMatrix {
     private final int cols;
     /** {@link #blockScales}, once made. */
     private volatile float[] blockScales;
+    /** {@link #interleavedQ4}, once made. */
+    private volatile InterleavedQ4 interleavedQ4;
 
     /**
      * A matrix over {@code data}.
@@ -107,6 +109,24 @@ public final class WeightMatrix {
             }
         }
         return s;
+    }
+
+    /**
+     * A Q4_0 matrix's rows regrouped for the integer products ({@link IntegerGemv}), made on first use and kept: a
+     * second copy of the weights in memory, as {@link #blockScales} assumes the bytes no longer change.
+     */
+    InterleavedQ4 interleavedQ4() {
+        InterleavedQ4 g = interleavedQ4;
+        if (g == null) {
+            synchronized (this) {
+                g = interleavedQ4;
+                if (g == null) {
+                    g = InterleavedQ4.of(this);
+                    interleavedQ4 = g;
+                }
+            }
+        }
+        return g;
     }
 
     @Override

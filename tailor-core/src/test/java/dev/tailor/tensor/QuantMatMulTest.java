@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link MatMul} and {@link LinearBackward}) against their twins: bit for bit against the same path on the F32
  * {@link WeightMatrix#dequantize}d weights (the dequantized values are exact, so the paths must agree exactly), against
  * {@link ScalarKernels} (exactly for the streaming order, within rounding for the packed one), and for batch
- * invariance.
+ * invariance. Q4_0's few-row products, in integers over 8-bit activations ({@link IntegerGemv}), match their own
+ * twin bit for bit and the F32 path within the activations' rounding.
  */
 class QuantMatMulTest {
     private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0};
@@ -90,6 +91,13 @@ class QuantMatMulTest {
             float[] viaF32 = new float[m * n];
             MatMul.matmulTransposed(x, m, q, got);
             MatMul.matmulTransposed(x, m, f, viaF32);
+            if (type == DType.Q4_0 && m < MatMul.PACKED_MIN_ROWS && IntegerGemv.SUPPORTED) {
+                IntegerGemvTest.assertWithinActivationRounding(x, m, f, viaF32, got);
+                float[] twin = new float[m * n];
+                ScalarKernels.matmulTransposedQ4Integer(x, m, q, twin);
+                assertBitsEqual(twin, got, "vs integer twin");
+                return;
+            }
             int kc = PackedGemm.ceilDiv(k, PackedGemm.ceilDiv(k, PackedGemm.KC_MAX));
             if (m >= MatMul.PACKED_MIN_ROWS && kc % type.blockSize() != 0) {
                 // the quantized packing rounds its k blocks up to whole blocks, so the sums split differently

@@ -1,0 +1,190 @@
+package dev.tailor.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Q4_0 products in integers over 8-bit activations ({@link IntegerGemv}, {@link ActivationBlocks},
+ * {@link InterleavedQ4}): the activations' quantization value by value, the largest sums 16-bit lanes must hold, the
+ * padded last group, non-finite activations, and the error against the float product. {@link QuantMatMulTest} checks
+ * the kernel against its scalar twin over many shapes, and its batch invariance.
+ */
+class IntegerGemvTest {
+
+    @Test
+    void activationsAreRoundedHalfAwayFromZeroOnTheBlocksScale() {
+        float[] x = new float[64];
+        x[0] = 127f;
+        x[1] = 2.5f;
+        x[2] = -2.5f;
+        x[3] = -127f;
+        x[4] = 0.49f;
+        x[5] = 100.6f;
+        // the second block: all zeros
+        ActivationBlocks a = ActivationBlocks.of(x, 0, 1, 64);
+        assertEquals(1f, a.d[0]);
+        assertArrayEquals(new short[] {127, 3, -3, -127, 0, 101, 0}, Arrays.copyOf(a.q, 7));
+        assertEquals(-8f * (127 + 3 - 3 - 127 + 101), a.offset[0]);
+        assertEquals(0f, a.d[1]);
+        assertEquals(0f, a.offset[1], 0f);
+        for (int c = 32; c < 64; c++) {
+            assertEquals(0, a.q[c]);
+        }
+    }
+
+    @Test
+    void activationsOfASecondRowStartAtItsOwnOffset() {
+        float[] x = new float[3 + 64];
+        x[3] = -0.5f;
+        x[3 + 32 + 7] = 4f;
+        x[3 + 32 + 8] = 1f;
+        ActivationBlocks a = ActivationBlocks.of(x, 3, 2, 32);
+        assertEquals(0.5f / 127, a.d[0]);
+        assertEquals(-127, a.q[0]);
+        assertEquals(4f / 127, a.d[1]);
+        assertEquals(127, a.q[32 + 7]);
+        assertEquals(32, a.q[32 + 8], "1 / (4 / 127) = 31.75 rounds to 32");
+        assertThrows(IllegalArgumentException.class, () -> ActivationBlocks.of(x, 0, 1, 48));
+    }
+
+    /** Nibbles of 0 and 15 against activations of ±amax: the largest 16-bit sums, which must not wrap. */
+    @ParameterizedTest(name = "nibble {0}, sign {1}")
+    @CsvSource({"15, 1", "15, -1", "0, 1", "0, -1"})
+    void extremeSumsStayExact(int nibble, int sign) {
+        int n = 70;
+        int k = 128;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = filledQ4(n, k, nibble, arena);
+            float[] x = new float[k];
+            Arrays.fill(x, sign * 3f);
+            float[] y = new float[n];
+            MatMul.matmulTransposed(x, 1, w, y);
+            // every weight is (nibble - 8)·0.5, every activation ±3 = ±127 · (3 / 127): exact in doubles
+            double expected = k * (nibble - 8) * 0.5 * sign * 127 * (3.0 / 127);
+            for (int j = 0; j < n; j++) {
+                assertEquals(expected, y[j], Math.abs(expected) * 1e-6, "row " + j);
+            }
+        }
+    }
+
+    @Test
+    void aNonFiniteActivationMakesItsRowNaN() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, 40 * 64), 40, 64),
+                    DType.Q4_0, arena);
+            float[] x = QuantMatMulTest.randoms(rnd, 3 * 64);
+            x[64 + 5] = Float.NaN;
+            x[2 * 64 + 40] = Float.POSITIVE_INFINITY;
+            float[] y = new float[3 * 40];
+            MatMul.matmulTransposed(x, 3, w, y);
+            for (int j = 0; j < 40; j++) {
+                assertTrue(Float.isFinite(y[j]), "row 0 is finite");
+                assertTrue(Float.isNaN(y[40 + j]), "row 1 has a NaN");
+                assertTrue(Float.isNaN(y[80 + j]), "row 2 has an infinity");
+            }
+        }
+    }
+
+    @Test
+    void regroupedRowsKeepEveryByteAndScaleAndPadTheLastGroup() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = InterleavedQ4.ROWS + 3;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, n * 96), n, 96),
+                    DType.Q4_0, arena);
+            InterleavedQ4 g = InterleavedQ4.of(w);
+            assertEquals(2, g.groups);
+            assertEquals(3, g.blocks);
+            for (int row = 0; row < 2 * InterleavedQ4.ROWS; row++) {
+                int group = row / InterleavedQ4.ROWS;
+                int r = row % InterleavedQ4.ROWS;
+                for (int b = 0; b < 3; b++) {
+                    long at = row * w.rowBytes() + b * 18L;
+                    float scale = g.scales[(group * 3 + b) * InterleavedQ4.ROWS + r];
+                    assertEquals(row < n ? Float.float16ToFloat(w.data().get(Numerics.I16_LE, at)) : 0f, scale);
+                    for (int j = 0; j < 16; j++) {
+                        byte got = g.nibbles.get(ValueLayout.JAVA_BYTE,
+                                ((group * 3L + b) * 16 + j) * InterleavedQ4.ROWS + r);
+                        assertEquals(row < n ? w.data().get(ValueLayout.JAVA_BYTE, at + 2 + j) : 0, got);
+                    }
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> InterleavedQ4.of(w.dequantize(arena)));
+        }
+    }
+
+    @Test
+    void theLastGroupWritesOnlyItsRows() {
+        SplittableRandom rnd = new SplittableRandom(4);
+        int n = 2 * InterleavedQ4.ROWS + 5;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, n * 64), n, 64),
+                    DType.Q4_0, arena);
+            float[] x = QuantMatMulTest.randoms(rnd, 2 * 64);
+            float[] y = new float[2 * n + 11];
+            Arrays.fill(y, 7f);
+            MatMul.matmulTransposed(x, 0, 2, w, y, 3);
+            float[] twin = new float[2 * n];
+            ScalarKernels.matmulTransposedQ4Integer(x, 2, w, twin);
+            assertArrayEquals(twin, Arrays.copyOfRange(y, 3, 3 + 2 * n));
+            assertArrayEquals(new float[] {7f, 7f, 7f}, Arrays.copyOf(y, 3));
+            for (int i = 3 + 2 * n; i < y.length; i++) {
+                assertEquals(7f, y[i], "past the output at " + i);
+            }
+        }
+    }
+
+    /**
+     * {@code got} within the error 8-bit activations allow of the float product {@code viaF32} over the same
+     * (dequantized) weights: per block, half a step of its activations' scale times the block's sum of |w|, plus float
+     * rounding.
+     */
+    static void assertWithinActivationRounding(float[] x, int m, WeightMatrix dequantized, float[] viaF32,
+                                               float[] got) {
+        int n = dequantized.rows();
+        int k = dequantized.cols();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double bound = 0;
+                double magnitude = 0;
+                for (int b = 0; b < k / 32; b++) {
+                    double amax = 0;
+                    double wsum = 0;
+                    for (int c = b * 32; c < b * 32 + 32; c++) {
+                        amax = Math.max(amax, Math.abs(x[i * k + c]));
+                        wsum += Math.abs(dequantized.get(j, c));
+                        magnitude += Math.abs(x[i * k + c] * dequantized.get(j, c));
+                    }
+                    bound += amax / 254 * wsum;
+                }
+                double tolerance = bound * 1.001 + 1e-5 * magnitude + 1e-6;
+                assertEquals(viaF32[i * n + j], got[i * n + j], tolerance, "row " + i + " output " + j);
+            }
+        }
+    }
+
+    /** A Q4_0 matrix whose every nibble is {@code nibble} and every scale 0.5. */
+    private static WeightMatrix filledQ4(int n, int k, int nibble, Arena arena) {
+        long bytes = n * DType.Q4_0.bytesFor(k);
+        MemorySegment data = arena.allocate(bytes, 64);
+        for (long b = 0; b < bytes / 18; b++) {
+            data.set(Numerics.I16_LE, b * 18, Float.floatToFloat16(0.5f));
+            for (int j = 0; j < 16; j++) {
+                data.set(ValueLayout.JAVA_BYTE, b * 18 + 2 + j, (byte) (nibble | nibble << 4));
+            }
+        }
+        return new WeightMatrix(data, DType.Q4_0, n, k);
+    }
+}
