@@ -157,9 +157,8 @@ final class BatchForward {
         for (int t = 0; t < total; t++) {
             Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
         }
-        project(layer, LinearSite.Q_PROJ, w, s.norm, s.q);
-        project(layer, LinearSite.K_PROJ, w, s.norm, s.k);
-        project(layer, LinearSite.V_PROJ, w, s.norm, s.v);
+        project(layer, new LinearSite[] {LinearSite.Q_PROJ, LinearSite.K_PROJ, LinearSite.V_PROJ}, w, s.norm,
+                new float[][] {s.q, s.k, s.v});
         int qDim = config.qDim();
         int kvDim = config.kvDim();
         int hd = config.headDim();
@@ -190,43 +189,69 @@ final class BatchForward {
         for (int t = 0; t < total; t++) {
             Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
         }
-        project(layer, LinearSite.GATE_PROJ, w, s.norm, s.gate);
-        project(layer, LinearSite.UP_PROJ, w, s.norm, s.up);
+        project(layer, new LinearSite[] {LinearSite.GATE_PROJ, LinearSite.UP_PROJ}, w, s.norm,
+                new float[][] {s.gate, s.up});
         Ops.siluMul(s.gate, s.up, s.gate, 0, total * config.intermediateSize());
         project(layer, LinearSite.DOWN_PROJ, w, s.gate, s.out);
         adaptSublayer(layer, SublayerSite.MLP, s.out);
         Ops.add(x, s.out, x, total * d);
     }
 
-    /**
-     * {@code y = x·Wᵀ (+ b)} at {@code site} of {@code layer} for every row, each group through its adapters: the
-     * base product once over each run of groups that share it, then each group's stages or own product.
-     */
+    /** {@link #project(int, LinearSite[], LayerWeights, float[], float[][])} at one site. */
     private void project(int layer, LinearSite site, LayerWeights lw, float[] x, float[] y) {
-        String module = site.module(layer);
-        WeightMatrix w = lw.linear(site);
-        float[] bias = lw.bias(site);
-        int in = w.cols();
-        int out = w.rows();
+        project(layer, new LinearSite[] {site}, lw, x, new float[][] {y});
+    }
+
+    /**
+     * {@code y_i = x·W_iᵀ (+ b_i)} at each of {@code sites} of {@code layer} for every row (sites whose weights take
+     * the same input), each group through its adapters: the base products once over each run of groups that share
+     * them, all sites' together (one parallel loop), then each group's stages or own product per site. Where a group
+     * shares the base at some of the sites but not at others, the sites run one by one.
+     */
+    private void project(int layer, LinearSite[] sites, LayerWeights lw, float[] x, float[][] ys) {
+        String[] modules = new String[sites.length];
+        WeightMatrix[] ws = new WeightMatrix[sites.length];
+        float[][] biases = new float[sites.length][];
+        for (int i = 0; i < sites.length; i++) {
+            modules[i] = sites[i].module(layer);
+            ws[i] = lw.linear(sites[i]);
+            biases[i] = lw.bias(sites[i]);
+        }
+        for (Group g : groups) {
+            for (String module : modules) {
+                if (sites.length > 1 && g.view().sharesBase(module) != g.view().sharesBase(modules[0])) {
+                    for (int i = 0; i < sites.length; i++) {
+                        project(layer, sites[i], lw, x, ys[i]);
+                    }
+                    return;
+                }
+            }
+        }
         int run = -1;
         for (int g = 0; g <= groups.size(); g++) {
-            boolean shares = g < groups.size() && groups.get(g).view().sharesBase(module);
+            boolean shares = g < groups.size() && groups.get(g).view().sharesBase(modules[0]);
             if (shares && run < 0) {
                 run = g;
             } else if (!shares && run >= 0) {
                 int row0 = groups.get(run).row0();
                 Group last = groups.get(g - 1);
-                baseProduct(x, row0, last.row0() + last.rows() - row0, w, bias, y);
+                baseProducts(x, row0, last.row0() + last.rows() - row0, ws, biases, ys);
                 run = -1;
             }
         }
-        List<Group> adapted = new ArrayList<>();
-        for (Group g : groups) {
-            if (g.view().linearOp(module) != null) {
-                adapted.add(g);
+        for (int i = 0; i < sites.length; i++) {
+            String module = modules[i];
+            int in = ws[i].cols();
+            int out = ws[i].rows();
+            float[] y = ys[i];
+            List<Group> adapted = new ArrayList<>();
+            for (Group g : groups) {
+                if (g.view().linearOp(module) != null) {
+                    adapted.add(g);
+                }
             }
+            eachGroup(adapted, g -> adaptLinear(g, module, x, in, y, out));
         }
-        eachGroup(adapted, g -> adaptLinear(g, module, x, in, y, out));
     }
 
     /** The rows of group {@code g} at {@code module}: its stages over the base product, or its own product. */
@@ -259,14 +284,21 @@ final class BatchForward {
         }
     }
 
-    private static void baseProduct(float[] x, int row0, int m, WeightMatrix w, float[] bias, float[] y) {
-        int in = w.cols();
-        int out = w.rows();
-        MatMul.matmulTransposed(x, row0 * in, m, w, y, row0 * out);
-        if (bias != null) {
-            for (int r = row0; r < row0 + m; r++) {
-                for (int j = 0; j < out; j++) {
-                    y[r * out + j] += bias[j];
+    /** Rows {@code [row0, row0 + m)} of {@code y_i = x·W_iᵀ (+ b_i)} for every weight, the products in one call. */
+    private static void baseProducts(float[] x, int row0, int m, WeightMatrix[] ws, float[][] biases, float[][] ys) {
+        int[] yOffs = new int[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            yOffs[i] = row0 * ws[i].rows();
+        }
+        MatMul.matmulTransposedEach(x, row0 * ws[0].cols(), m, ws, ys, yOffs);
+        for (int i = 0; i < ws.length; i++) {
+            float[] bias = biases[i];
+            int out = ws[i].rows();
+            if (bias != null) {
+                for (int r = row0; r < row0 + m; r++) {
+                    for (int j = 0; j < out; j++) {
+                        ys[i][r * out + j] += bias[j];
+                    }
                 }
             }
         }

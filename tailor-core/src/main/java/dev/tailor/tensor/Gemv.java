@@ -4,6 +4,7 @@ import static dev.tailor.tensor.WeightVectors.F;
 import static dev.tailor.tensor.WeightVectors.L;
 
 import java.lang.foreign.MemorySegment;
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
@@ -39,21 +40,56 @@ final class Gemv {
 
     /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}. */
     static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
-        if (w.dtype() == DType.Q4_0 && IntegerGemv.SUPPORTED) {
-            IntegerGemv.run(x, xOff, m, w, y, yOff);
-            return;
+        runEach(x, xOff, m, new WeightMatrix[] {w}, new float[][] {y}, new int[] {yOff});
+    }
+
+    /**
+     * {@link #run} for each of several weights of the same columns against the same rows of X, as one parallel loop
+     * over all their tasks: one wait for the threads instead of one per product, and the tasks of a small matrix
+     * share the threads with the others'. Each output has the bits {@link #run} gives it.
+     */
+    static void runEach(float[] x, int xOff, int m, WeightMatrix[] ws, float[][] ys, int[] yOffs) {
+        Tasks[] plans = new Tasks[ws.length];
+        int[] first = new int[ws.length + 1];
+        ActivationBlocks bytes = null;
+        for (int i = 0; i < ws.length; i++) {
+            WeightMatrix w = ws[i];
+            if (w.dtype() == DType.Q4_0 && IntegerGemv.SUPPORTED) {
+                if (bytes == null) {
+                    bytes = ActivationBlocks.of(x, xOff, m, w.cols());
+                }
+                plans[i] = IntegerGemv.tasks(bytes, m, w, ys[i], yOffs[i]);
+            } else {
+                plans[i] = tasks(x, xOff, m, w, ys[i], yOffs[i]);
+            }
+            first[i + 1] = first[i] + plans[i].count();
         }
+        Parallel.parallelFor(first[ws.length], t -> {
+            int i = 0;
+            while (t >= first[i + 1]) {
+                i++;
+            }
+            plans[i].task().accept(t - first[i]);
+        });
+    }
+
+    /** One product's tasks in a parallel loop: {@code count} of them, run by index. */
+    record Tasks(int count, IntConsumer task) {
+    }
+
+    /** The product's tasks: chunks of W rows, each small enough to stay in L2 while every X row passes over it. */
+    private static Tasks tasks(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
         int n = w.rows();
         long rowBytes = w.rowBytes();
         int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));
         int byThreads = PackedGemm.ceilDiv(n, 8 * Parallel.threads());
         // a multiple of 4, the W rows of a tile, so that only the last chunk has a short tile
         int chunk = (Math.min(byCache, byThreads) + 3) & ~3;
-        int tasks = PackedGemm.ceilDiv(n, chunk);
         boolean split = w.dtype() == DType.BF16;
         float[] xs = split ? WeightVectors.pairSplit(x, xOff, m, w.cols()) : x;
         int xo = split ? 0 : xOff;
-        Parallel.parallelFor(tasks, t -> kernelRows(xs, xo, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
+        return new Tasks(PackedGemm.ceilDiv(n, chunk),
+                t -> kernelRows(xs, xo, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
     }
 
     /** Rows {@code [j0, j1)} of W against every row of X. */

@@ -45,21 +45,23 @@ final class IntegerGemv {
     private IntegerGemv() {
     }
 
-    /** {@code y[yOff + i·n + j] = Σ_c x[xOff + i·k + c] · w[j, c]} for {@code i < m}, W Q4_0. */
-    static void run(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
+    /**
+     * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 and X given by its
+     * 8-bit {@code blocks}: runs of an even number of W's row groups, each small enough to stay in L2 while every X
+     * row passes over it.
+     */
+    static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
         InterleavedQ4 g = w.interleavedQ4();
-        ActivationBlocks a = ActivationBlocks.of(x, xOff, m, w.cols());
         int byCache = (int) Math.max(1, CHUNK_BYTES / g.groupBytes());
         int byThreads = PackedGemm.ceilDiv(g.groups, 8 * Parallel.threads());
         // an even number of groups, so that only the last task may repeat one
         int chunk = (Math.max(2, Math.min(byCache, byThreads)) + 1) & ~1;
-        int tasks = PackedGemm.ceilDiv(g.groups, chunk);
         int n = w.rows();
-        Parallel.parallelFor(tasks, t -> {
+        return new Gemv.Tasks(PackedGemm.ceilDiv(g.groups, chunk), t -> {
             int g0 = t * chunk;
             int g1 = Math.min(g.groups, g0 + chunk);
             for (int i = 0; i < m; i++) {
-                groups(g, a, i, g0, g1, y, yOff + i * n);
+                groups(g, blocks, i, g0, g1, y, yOff + i * n);
             }
         });
     }

@@ -97,6 +97,44 @@ public final class MatMul {
         }
     }
 
+    /**
+     * {@link #matmulTransposed(float[], int, int, WeightMatrix, float[], int)} for each weight {@code ws[i]} into
+     * {@code ys[i]} from {@code yOffs[i]}, all against the same rows of X (the query, key and value projections of a
+     * block, say). Few rows of X run the streaming products of all the weights as one parallel loop (one wait for the
+     * threads, not one per weight); each output has the bits its own product gives it.
+     *
+     * @throws IllegalArgumentException if the weights' columns differ, the arrays' lengths do not match, or an array
+     *                                  is too short for the shapes
+     */
+    public static void matmulTransposedEach(float[] x, int xOff, int m, WeightMatrix[] ws, float[][] ys,
+                                            int[] yOffs) {
+        if (ys.length != ws.length || yOffs.length != ws.length) {
+            throw new IllegalArgumentException(ws.length + " weights need as many outputs and offsets, got "
+                    + ys.length + " and " + yOffs.length);
+        }
+        boolean streaming = m > 0 && (m < PACKED_MIN_ROWS || BATCH_INVARIANT.isBound());
+        for (int i = 0; i < ws.length; i++) {
+            WeightMatrix w = ws[i];
+            if (w.cols() != ws[0].cols()) {
+                throw new IllegalArgumentException("weights multiplied by the same X need the same columns, got "
+                        + ws[0].cols() + " and " + w.cols());
+            }
+            if (!w.dtype().hasKernels()) {
+                throw new IllegalArgumentException("no kernels for " + w.dtype() + " weights; dequantize them first");
+            }
+            checkRange("x", x.length, xOff, (long) m * w.cols(), m, w.cols());
+            checkRange("y", ys[i].length, yOffs[i], (long) m * w.rows(), m, w.rows());
+            streaming &= w.rows() > 0 && w.cols() > 0;
+        }
+        if (streaming) {
+            Gemv.runEach(x, xOff, m, ws, ys, yOffs);
+            return;
+        }
+        for (int i = 0; i < ws.length; i++) {
+            matmulTransposed(x, xOff, m, ws[i], ys[i], yOffs[i]);
+        }
+    }
+
     private static void checkRange(String name, int length, int off, long size, int rows, int cols) {
         if (off < 0 || rows < 0 || off + size > length) {
             throw new IllegalArgumentException(name + " needs " + size + " floats ([" + rows + ", " + cols
