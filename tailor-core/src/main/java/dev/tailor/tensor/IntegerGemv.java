@@ -30,6 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * q of elements j and j + 16 and added to two accumulators. That is 8 vector operations per 64 weights, where
  * dequantizing to float ({@link QuantGemv}) takes 8 per 32, and no lane sums at the end. Two groups go side by side,
  * half of a task's groups apart (as {@link RowSweeps} places rows), so that W is read as two sequential streams.
+ * The loads, conversions and sums are written out in the one kernel: where C2 did not inline a helper returning a
+ * vector, or compiled a rarely used second kernel with too little profile to bind its vector calls, the vectors were
+ * boxed and decoding ran several times slower.
  */
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
@@ -112,14 +115,18 @@ final class IntegerGemv {
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             FloatVector offset = FloatVector.broadcast(F, a.offset[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
-            g0 = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 0)).add(
-                    (FloatVector) gh.convertShape(VectorOperators.S2F, F, 0)).fma(d, offset).fma(FloatVector.fromArray(F, scales, s), g0);
-            g1 = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 1)).add(
-                    (FloatVector) gh.convertShape(VectorOperators.S2F, F, 1)).fma(d, offset).fma(FloatVector.fromArray(F, scales, s + L), g1);
-            h0 = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 0)).add(
-                    (FloatVector) hh.convertShape(VectorOperators.S2F, F, 0)).fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart), h0);
-            h1 = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 1)).add(
-                    (FloatVector) hh.convertShape(VectorOperators.S2F, F, 1)).fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
+            FloatVector sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 0))
+                    .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 0));
+            g0 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s), g0);
+            sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 1))
+                    .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 1));
+            g1 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + L), g1);
+            sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 0))
+                    .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 0));
+            h0 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart), h0);
+            sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 1))
+                    .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 1));
+            h1 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);
