@@ -1,28 +1,38 @@
 package dev.tailor.tensor;
 
+import static dev.tailor.tensor.WeightVectors.F;
+import static dev.tailor.tensor.WeightVectors.I;
+import static dev.tailor.tensor.WeightVectors.L;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
 /**
  * Rows of X quantized to 8 bits per block of 32, as llama.cpp quantizes the activations it multiplies with
  * block-quantized weights (its {@code block_q8_0}): per block, the scale {@code d = amax / 127} and the values
- * {@code q = round(x / d)}, rounded half away from zero, so {@code |q| ≤ 127}. The scale stays a float (llama.cpp
+ * {@code q = round(x · (1 / d))}, rounded half away from zero, so {@code |q| ≤ 127}. The scale stays a float (llama.cpp
  * rounds it to F16). Each block also keeps {@code -8·d·Σq}, the term a Q4_0 block's offset of 8 adds to its sum
- * ({@link IntegerGemv}). A block of zeros has scale 0; a block with an infinite or NaN value has a NaN scale, so the
- * products it enters are NaN, as the float products would be non-finite.
+ * ({@link IntegerGemv}). A block whose scale is zero or subnormal (its largest |x| below about 1.5e-36) has all q zero;
+ * a block with an infinite or NaN value has a NaN scale, so the products it enters are NaN, as the float products would
+ * be non-finite. {@link #of} works on vectors, {@link #scalar} one value at a time, with the same results.
  */
 final class ActivationBlocks {
     /** The largest |q|. */
     static final int Q_MAX = 127;
+    private static final int QK = Quantization.QK;
 
     /** The quantized values, {@code [m, k]} row-major. */
-    final short[] q;
+    final int[] q;
     /** Per block of 32 ({@code [m, k / 32]}), its scale. */
     final float[] d;
     /** Per block, {@code -8·d·Σq}. */
     final float[] offset;
 
-    private ActivationBlocks(int values, int blocks) {
-        q = new short[values];
-        d = new float[blocks];
-        offset = new float[blocks];
+    private ActivationBlocks(int values) {
+        q = new int[values];
+        d = new float[values / QK];
+        offset = new float[values / QK];
     }
 
     /**
@@ -31,33 +41,78 @@ final class ActivationBlocks {
      * @throws IllegalArgumentException if {@code k} is not a multiple of 32
      */
     static ActivationBlocks of(float[] x, int xOff, int m, int k) {
-        if (k % Quantization.QK != 0) {
-            throw new IllegalArgumentException("8-bit activation blocks need a multiple of 32 columns, got " + k);
-        }
-        ActivationBlocks a = new ActivationBlocks(m * k, m * k / Quantization.QK);
+        ActivationBlocks a = new ActivationBlocks(checked(m, k));
         for (int i = 0; i < m; i++) {
-            for (int b = 0; b < k / Quantization.QK; b++) {
-                a.quantize(x, xOff + i * k + b * Quantization.QK, i * k + b * Quantization.QK,
-                        (i * k + b * Quantization.QK) / Quantization.QK);
+            for (int c = 0; c < k; c += QK) {
+                a.quantizeVectors(x, xOff + i * k + c, i * k + c);
             }
         }
         return a;
     }
 
-    private void quantize(float[] x, int from, int to, int block) {
+    /** {@link #of}, one value at a time: the reference the vectors are checked against. */
+    static ActivationBlocks scalar(float[] x, int xOff, int m, int k) {
+        ActivationBlocks a = new ActivationBlocks(checked(m, k));
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < k; c += QK) {
+                a.quantizeScalar(x, xOff + i * k + c, i * k + c);
+            }
+        }
+        return a;
+    }
+
+    private static int checked(int m, int k) {
+        if (k % QK != 0) {
+            throw new IllegalArgumentException("8-bit activation blocks need a multiple of 32 columns, got " + k);
+        }
+        return m * k;
+    }
+
+    /** The block's {@code 1 / d}, or 0 where d is zero or subnormal (its inverse would overflow). */
+    private static float inverse(float scale) {
+        return scale < Float.MIN_NORMAL ? 0f : 1f / scale;
+    }
+
+    private void quantizeScalar(float[] x, int from, int to) {
         float amax = 0f;
-        for (int c = 0; c < Quantization.QK; c++) {
+        for (int c = 0; c < QK; c++) {
             amax = Math.max(amax, Math.abs(x[from + c]));
         }
         float scale = amax / Q_MAX;
-        float inverse = scale == 0f ? 0f : 1f / scale;
+        float inverse = inverse(scale);
         int sum = 0;
-        for (int c = 0; c < Quantization.QK; c++) {
+        for (int c = 0; c < QK; c++) {
             int v = (int) Quantization.roundHalfAway(x[from + c] * inverse);
-            q[to + c] = (short) v;
+            q[to + c] = v;
             sum += v;
         }
-        d[block] = scale;
-        offset[block] = -8f * scale * sum;
+        d[to / QK] = scale;
+        offset[to / QK] = -8f * scale * sum;
+    }
+
+    /**
+     * {@link #quantizeScalar} on vectors. Rounding half away from zero as {@code t + (|v| - t ≥ 0.5)} with
+     * {@code t = trunc(|v|)}, the sign put back after: exact where {@code |v| + 0.5} in floats would round 0.49999997 up.
+     */
+    private void quantizeVectors(float[] x, int from, int to) {
+        FloatVector amax = FloatVector.zero(F);
+        for (int c = 0; c < QK; c += L) {
+            amax = amax.max(FloatVector.fromArray(F, x, from + c).abs());
+        }
+        float scale = amax.reduceLanes(VectorOperators.MAX) / Q_MAX;
+        float inverse = inverse(scale);
+        IntVector sum = IntVector.zero(I);
+        for (int c = 0; c < QK; c += L) {
+            FloatVector v = FloatVector.fromArray(F, x, from + c).mul(inverse);
+            FloatVector a = v.abs();
+            IntVector t = (IntVector) a.convert(VectorOperators.F2I, 0);
+            FloatVector fraction = a.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+            t = t.add(1, fraction.compare(VectorOperators.GE, 0.5f).cast(I));
+            t = t.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(I));
+            t.intoArray(q, to + c);
+            sum = sum.add(t);
+        }
+        d[to / QK] = scale;
+        offset[to / QK] = -8f * scale * sum.reduceLanes(VectorOperators.ADD);
     }
 }

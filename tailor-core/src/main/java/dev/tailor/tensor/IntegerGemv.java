@@ -84,7 +84,7 @@ final class IntegerGemv {
     /** Groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
     private static void pair(InterleavedQ4 w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
-        short[] q = a.q;
+        int[] q = a.q;
         float[] scales = w.scales;
         MemorySegment nibbles = w.nibbles;
         long apart = (long) (h - g) * blocks * 16 * ROWS;
@@ -101,8 +101,8 @@ final class IntegerGemv {
             long at = ((long) g * blocks + b) * 16 * ROWS;
             int qi = (i * blocks + b) * Quantization.QK;
             for (int j = 0; j < 16; j++) {
-                short ql = q[qi + j];
-                short qh = q[qi + j + 16];
+                short ql = (short) q[qi + j];
+                short qh = (short) q[qi + j + 16];
                 ShortVector wg = (ShortVector) ByteVector.fromMemorySegment(B, nibbles, at + (long) j * ROWS, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
                 ShortVector wh = (ShortVector) ByteVector.fromMemorySegment(B, nibbles, at + apart + (long) j * ROWS,

@@ -38,7 +38,7 @@ public final class ScalarKernels {
         int n = w.rows();
         int k = w.cols();
         int blocks = k / Quantization.QK;
-        ActivationBlocks a = ActivationBlocks.of(x, 0, m, k);
+        ActivationBlocks a = ActivationBlocks.scalar(x, 0, m, k);
         MemorySegment data = w.data();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {

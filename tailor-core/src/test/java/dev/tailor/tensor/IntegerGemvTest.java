@@ -34,7 +34,7 @@ class IntegerGemvTest {
         // the second block: all zeros
         ActivationBlocks a = ActivationBlocks.of(x, 0, 1, 64);
         assertEquals(1f, a.d[0]);
-        assertArrayEquals(new short[] {127, 3, -3, -127, 0, 101, 0}, Arrays.copyOf(a.q, 7));
+        assertArrayEquals(new int[] {127, 3, -3, -127, 0, 101, 0}, Arrays.copyOf(a.q, 7));
         assertEquals(-8f * (127 + 3 - 3 - 127 + 101), a.offset[0]);
         assertEquals(0f, a.d[1]);
         assertEquals(0f, a.offset[1], 0f);
@@ -56,6 +56,42 @@ class IntegerGemvTest {
         assertEquals(127, a.q[32 + 7]);
         assertEquals(32, a.q[32 + 8], "1 / (4 / 127) = 31.75 rounds to 32");
         assertThrows(IllegalArgumentException.class, () -> ActivationBlocks.of(x, 0, 1, 48));
+    }
+
+    @Test
+    void vectorsQuantizeAsTheScalarReference() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int k = 32 * 40;
+        float[] x = new float[3 + 2 * k];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-3, 4)));
+        }
+        // blocks whose scale is exactly 1 (amax 127), so x / d is x: halves, and 0.49999997, which |v| + 0.5 in
+        // floats would round up
+        float[] edges = {0.49999997f, -0.49999997f, 0.5f, -0.5f, 1.5f, -2.5f, 126.5f, -126.49999f, 63.500004f};
+        for (int b = 0; b < 4; b++) {
+            int at = 3 + b * 32;
+            Arrays.fill(x, at, at + 32, 0.25f);
+            x[at + 31] = b % 2 == 0 ? 127f : -127f;
+            for (int e = 0; e < edges.length; e++) {
+                x[at + e] = edges[(e + b) % edges.length];
+            }
+        }
+        Arrays.fill(x, 3 + 4 * 32, 3 + 5 * 32, 0f);
+        Arrays.fill(x, 3 + 5 * 32, 3 + 6 * 32, 1e-39f);
+        x[3 + 6 * 32 + 4] = Float.NaN;
+        x[3 + 7 * 32 + 9] = Float.NEGATIVE_INFINITY;
+        ActivationBlocks vectors = ActivationBlocks.of(x, 3, 2, k);
+        ActivationBlocks scalar = ActivationBlocks.scalar(x, 3, 2, k);
+        assertArrayEquals(scalar.q, vectors.q);
+        QuantizationTest.assertBitsEqual(scalar.d, vectors.d, "scales");
+        QuantizationTest.assertBitsEqual(scalar.offset, vectors.offset, "offsets");
+        assertEquals(0, scalar.q[1], "0.49999997 rounds to 0");
+        assertEquals(1, scalar.q[2], "0.5 rounds away from zero");
+        for (int c = 5 * 32; c < 6 * 32; c++) {
+            assertEquals(0, scalar.q[c], "a subnormal scale's block is zeros");
+        }
+        assertTrue(Float.isNaN(scalar.d[6]) && Float.isNaN(scalar.offset[7]));
     }
 
     /** Nibbles of 0 and 15 against activations of ±amax: the largest 16-bit sums, which must not wrap. */
