@@ -41,31 +41,29 @@ final class ActivationBlocks {
      * @throws IllegalArgumentException if {@code k} is not a multiple of 32
      */
     static ActivationBlocks of(float[] x, int xOff, int m, int k) {
-        ActivationBlocks a = new ActivationBlocks(checked(m, k));
-        for (int i = 0; i < m; i++) {
-            for (int c = 0; c < k; c += QK) {
-                a.quantizeVectors(x, xOff + i * k + c, i * k + c);
-            }
-        }
-        return a;
+        return quantized(x, xOff, m, k, true);
     }
 
     /** {@link #of}, one value at a time: the reference the vectors are checked against. */
     static ActivationBlocks scalar(float[] x, int xOff, int m, int k) {
-        ActivationBlocks a = new ActivationBlocks(checked(m, k));
-        for (int i = 0; i < m; i++) {
-            for (int c = 0; c < k; c += QK) {
-                a.quantizeScalar(x, xOff + i * k + c, i * k + c);
-            }
-        }
-        return a;
+        return quantized(x, xOff, m, k, false);
     }
 
-    private static int checked(int m, int k) {
+    private static ActivationBlocks quantized(float[] x, int xOff, int m, int k, boolean vectors) {
         if (k % QK != 0) {
             throw new IllegalArgumentException("8-bit activation blocks need a multiple of 32 columns, got " + k);
         }
-        return m * k;
+        ActivationBlocks a = new ActivationBlocks(m * k);
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < k; c += QK) {
+                if (vectors) {
+                    a.quantizeVectors(x, xOff + i * k + c, i * k + c);
+                } else {
+                    a.quantizeScalar(x, xOff + i * k + c, i * k + c);
+                }
+            }
+        }
+        return a;
     }
 
     /** The block's {@code 1 / d}, or 0 where d is zero or subnormal (its inverse would overflow). */
