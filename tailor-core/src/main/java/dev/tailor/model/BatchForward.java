@@ -217,15 +217,11 @@ final class BatchForward {
             ws[i] = lw.linear(sites[i]);
             biases[i] = lw.bias(sites[i]);
         }
-        for (Group g : groups) {
-            for (String module : modules) {
-                if (sites.length > 1 && g.view().sharesBase(module) != g.view().sharesBase(modules[0])) {
-                    for (int i = 0; i < sites.length; i++) {
-                        project(layer, sites[i], lw, x, ys[i]);
-                    }
-                    return;
-                }
+        if (sites.length > 1 && !sharedAlike(modules)) {
+            for (int i = 0; i < sites.length; i++) {
+                project(layer, sites[i], lw, x, ys[i]);
             }
+            return;
         }
         int run = -1;
         for (int g = 0; g <= groups.size(); g++) {
@@ -282,6 +278,18 @@ final class BatchForward {
         } else if (!list.isEmpty()) {
             Parallel.parallelFor(list.size(), i -> work.accept(list.get(i)));
         }
+    }
+
+    /** Whether every group shares the base at all of {@code modules} or at none of them. */
+    private boolean sharedAlike(String[] modules) {
+        for (Group g : groups) {
+            for (String module : modules) {
+                if (g.view().sharesBase(module) != g.view().sharesBase(modules[0])) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Rows {@code [row0, row0 + m)} of {@code y_i = x·W_iᵀ (+ b_i)} for every weight, the products in one call. */

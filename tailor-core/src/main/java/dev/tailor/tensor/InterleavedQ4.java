@@ -44,6 +44,7 @@ final class InterleavedQ4 {
         int groups = (w.rows() + ROWS - 1) / ROWS;
         MemorySegment src = w.data();
         MemorySegment dst = Arena.ofAuto().allocate(Math.max(1, (long) groups * blocks * 16 * ROWS), 64);
+        float[] rowScales = Quantization.blockScales(DType.Q4_0, src, w.rows(), w.cols());
         float[] scales = new float[groups * blocks * ROWS];
         long blockBytes = DType.Q4_0.blockBytes();
         for (int row = 0; row < w.rows(); row++) {
@@ -51,7 +52,7 @@ final class InterleavedQ4 {
             int r = row % ROWS;
             for (int b = 0; b < blocks; b++) {
                 long at = row * w.rowBytes() + b * blockBytes;
-                scales[(g * blocks + b) * ROWS + r] = Float.float16ToFloat(src.get(Numerics.I16_LE, at));
+                scales[(g * blocks + b) * ROWS + r] = rowScales[row * blocks + b];
                 long to = ((long) g * blocks + b) * 16 * ROWS + r;
                 for (int j = 0; j < 16; j++) {
                     dst.set(ValueLayout.JAVA_BYTE, to + (long) j * ROWS, src.get(ValueLayout.JAVA_BYTE, at + 2 + j));

@@ -16,8 +16,9 @@ import java.util.Objects;
  * native memory (an arena allocation or a plain view of a mapped file): the kernels' vector loads are compiled against
  * the segment classes a process uses, and heap-array segments of bytes would add a class to every weight load. All
  * are multiplied in place ({@link DType#hasKernels()}): Q8_0 and Q4_0 dequantized in registers, K-quants a few rows or
- * a panel at a time. A Q8_0 or Q4_0 matrix multiplied one row of X at a time (decoding) also keeps its blocks' F16
- * scales widened to floats ({@link #blockScales}), 4 bytes per 32 weights, made on first use.
+ * a panel at a time. A Q8_0 matrix multiplied one row of X at a time (decoding) also keeps its blocks' F16 scales
+ * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix multiplied by few rows keeps a
+ * regrouped copy of its blocks for the integer products ({@link #interleavedQ4}), both made on first use.
  *
  * <p>Two matrices are equal when they have the same memory, type and shape.
  */
@@ -92,8 +93,8 @@ public final class WeightMatrix {
 
     /**
      * The F16 scales of a Q8_0 or Q4_0 matrix's blocks widened to float, row-major {@code [rows, cols / 32]}, made on
-     * first use and kept. The one-row kernels read them instead of widening each block's scale per product: widening
-     * four rows' scales per block was a third of the Q8_0 kernel's work (and more of Q4_0's). Like the kernels'
+     * first use and kept. The Q8_0 one-row kernel reads them instead of widening each block's scale per product:
+     * widening four rows' scales per block was a third of its work. Like the kernels'
      * other reads, they assume a quantized matrix's bytes no longer change once it is multiplied (they are written when
      * it is made: quantized at load or mapped from a file).
      */
