@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,8 +103,14 @@ class ContinuousBatcherTest {
 
     /** {@link #adapted(MethodVariant, long)} on {@code on}. */
     private static LlamaModel adapted(LlamaModel on, MethodVariant variant, long seed) {
+        return adapted(on, variant, Map.of(), seed);
+    }
+
+    /** {@link #adapted(LlamaModel, MethodVariant, long)} with options beyond the variant's own. */
+    private static LlamaModel adapted(LlamaModel on, MethodVariant variant, Map<String, List<String>> options,
+                                      long seed) {
         Adapter a = variant.create(new AdapterBase(on.config(), on.weights(), pretrained.tokenizer(), "tiny"),
-                Map.of(), seed);
+                options, seed);
         SplittableRandom rnd = new SplittableRandom(seed);
         AdapterSites sites = a.sites();
         for (Parameter p : sites.parameters()) {
@@ -194,6 +201,24 @@ class ContinuousBatcherTest {
             i++;
         }
         assertInvariant(jobs);
+    }
+
+    /**
+     * IA³ scaling up_proj's input runs its own up_proj product while gate_proj's is the base's: the sites whose base
+     * products run together (gate and up) then run one by one, alone and batched alike.
+     */
+    @Test
+    void anAdapterOwningOneOfTheSitesThatShareAnInputMatchesAloneBitForBit() throws Exception {
+        LlamaModel ia3 = adapted(base, variant("ia3"), Map.of("target_modules", List.of("all-linear"),
+                "feedforward_modules", List.of("up_proj", "down_proj")), 21);
+        LlamaModel lora = adapted(variant("lora"), 22);
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            jobs.add(new Job(List.of(ia3, lora, base).get(i % 3), prompts.get(i), i));
+        }
+        assertInvariant(jobs);
+        assertNotEquals(Outcome.of(new Job(base, prompts.get(0), 0).request().run()),
+                Outcome.of(jobs.getFirst().request().run()), "the IA³ adapter changes the answer");
     }
 
     /** A base quantized at load to Q4_0 (its lm_head Q8_0) serves every method batch-invariantly too. */
