@@ -121,6 +121,12 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
+    /** The same as {@link #release}: this file's tensors are always in place. */
+    @Override
+    public void dropMappedPages(String name) {
+        release(name);
+    }
+
     @Override
     public Path file(String name) {
         return path;

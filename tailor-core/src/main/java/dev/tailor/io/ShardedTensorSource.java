@@ -142,6 +142,11 @@ final class ShardedTensorSource implements TensorSource {
     }
 
     @Override
+    public void dropMappedPages(String name) {
+        shardOf(name).dropMappedPages(name);
+    }
+
+    @Override
     public Path file(String name) {
         return shardOf(name).path();
     }

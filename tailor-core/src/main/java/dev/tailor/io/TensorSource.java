@@ -33,6 +33,15 @@ public interface TensorSource extends AutoCloseable {
     default void release(String name) {
     }
 
+    /**
+     * Drops the tensor's pages from the process's resident memory where its bytes are mapped in place from a file
+     * ({@code madvise(MADV_DONTNEED)}), for a caller that keeps its own copy in another layout: the bytes stay valid
+     * and are read again from the file if used. Unlike {@link #release}, never frees anything; does nothing for bytes
+     * held in memory (copies, quantized tensors) and by default.
+     */
+    default void dropMappedPages(String name) {
+    }
+
     /** The file holding the tensor (for error messages). */
     Path file(String name);
 

@@ -122,7 +122,8 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
 
         WeightMatrix matrix(String name, int rows, int cols) {
             TensorInfo info = checked(name, true, rows, cols);
-            return new WeightMatrix(source.data(name), info.dtype(), rows, cols);
+            return new WeightMatrix(source.data(name), info.dtype(), rows, cols)
+                    .droppingMappedPages(() -> source.dropMappedPages(name));
         }
 
         float[] vector(String name, int length) {

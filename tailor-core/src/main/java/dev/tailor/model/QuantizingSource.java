@@ -89,6 +89,14 @@ final class QuantizingSource implements TensorSource {
         return out;
     }
 
+    /** Passes to the file for a tensor it does not quantize; a quantized one is held in memory. */
+    @Override
+    public void dropMappedPages(String name) {
+        if (!targets.containsKey(name)) {
+            inner.dropMappedPages(name);
+        }
+    }
+
     @Override
     public Path file(String name) {
         return inner.file(name);

@@ -34,6 +34,8 @@ public final class WeightMatrix {
     private volatile float[] blockScales;
     /** {@link #interleavedQ4}, once made. */
     private volatile InterleavedQ4 interleavedQ4;
+    /** Drops the mapped file pages {@link #data} lies in, once a regrouped copy is made; null for none. */
+    private final Runnable dropMappedPages;
 
     /**
      * A matrix over {@code data}.
@@ -46,6 +48,10 @@ public final class WeightMatrix {
      *                                  a quantized matrix is not in native memory, or {@code data} has the wrong size
      */
     public WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) {
+        this(data, dtype, rows, cols, null);
+    }
+
+    private WeightMatrix(MemorySegment data, DType dtype, int rows, int cols, Runnable dropMappedPages) {
         if (!dtype.isWeightType() && !dtype.isQuantized()) {
             throw new IllegalArgumentException("weights must be F32, F16, BF16 or block-quantized, not " + dtype);
         }
@@ -69,6 +75,18 @@ public final class WeightMatrix {
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
+        this.dropMappedPages = dropMappedPages;
+    }
+
+    /**
+     * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
+     * memory (a tensor source's {@code dropMappedPages}): run once the products have made their regrouped copy
+     * of a Q4_0 matrix ({@link #interleavedQ4}), so that decoding does not hold the weights twice. The bytes stay valid;
+     * what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A slice
+     * ({@link #rows(int, int)}) does not drop them.
+     */
+    public WeightMatrix droppingMappedPages(Runnable drop) {
+        return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));
     }
 
     /** The bytes, {@code rows · dtype.bytesFor(cols)} long. */
@@ -114,7 +132,8 @@ public final class WeightMatrix {
 
     /**
      * A Q4_0 matrix's rows regrouped for the integer products ({@link IntegerGemv}), made on first use and kept: a
-     * second copy of the weights in memory, as {@link #blockScales} assumes the bytes no longer change.
+     * second copy of the weights in memory (the first one's mapped pages are then dropped, see
+     * {@link #droppingMappedPages}), as {@link #blockScales} assumes the bytes no longer change.
      */
     InterleavedQ4 interleavedQ4() {
         InterleavedQ4 g = interleavedQ4;
@@ -124,6 +143,9 @@ public final class WeightMatrix {
                 if (g == null) {
                     g = InterleavedQ4.of(this);
                     interleavedQ4 = g;
+                    if (dropMappedPages != null) {
+                        dropMappedPages.run();
+                    }
                 }
             }
         }

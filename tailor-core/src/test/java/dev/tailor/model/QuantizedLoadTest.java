@@ -12,11 +12,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,6 +92,27 @@ class QuantizedLoadTest {
         }
     }
 
+    /**
+     * A tensor quantized at load is held in memory, so dropping its mapped pages is not passed to the file (whose
+     * stored tensor was released when it was quantized); any other tensor's is.
+     */
+    @Test
+    void onlyTensorsUsedInPlaceDropTheirMappedPages() {
+        Path hf = Shared.require("models/tiny-llama");
+        ModelConfig c = ModelConfig.load(hf);
+        try (TensorSource stored = ModelFiles.open(hf)) {
+            Without files = new Without(stored, "none");
+            QuantizingSource q4 = new QuantizingSource(files, c, LoadOptions.quantized("Q4_0"));
+            String up = "model.layers.0.mlp.up_proj.weight";
+            MemorySegment quantized = q4.data(up);
+            byte[] bytes = quantized.toArray(ValueLayout.JAVA_BYTE);
+            q4.dropMappedPages(up);
+            q4.dropMappedPages("model.norm.weight");
+            assertEquals(List.of("model.norm.weight"), files.dropped());
+            assertArrayEquals(bytes, quantized.toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
     @Test
     void onlyQ8_0AndQ4_0AreLoadTypes() {
         assertEquals(LoadOptions.DEFAULT, LoadOptions.quantized(null));
@@ -99,7 +124,17 @@ class QuantizedLoadTest {
     }
 
     /** {@code inner} without one tensor. */
-    private record Without(TensorSource inner, String hidden) implements TensorSource {
+    /** {@code inner} without the tensor {@code hidden}, recording the tensors whose mapped pages it was asked to drop. */
+    private record Without(TensorSource inner, String hidden, List<String> dropped) implements TensorSource {
+        Without(TensorSource inner, String hidden) {
+            this(inner, hidden, new ArrayList<>());
+        }
+
+        @Override
+        public void dropMappedPages(String name) {
+            dropped.add(name);
+        }
+
         @Override
         public Set<String> names() {
             Set<String> names = new LinkedHashSet<>(inner.names());

@@ -161,6 +161,36 @@ class IntegerGemvTest {
         }
     }
 
+    /**
+     * A matrix mapped from a file drops its pages once, when its products have made their regrouped copy; a slice
+     * never drops the whole tensor's, and the products keep their bits.
+     */
+    @Test
+    void theRegroupedCopyDropsTheMappedPagesOnce() {
+        SplittableRandom rnd = new SplittableRandom(6);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix plain = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, 70 * 64), 70, 64),
+                    DType.Q4_0, arena);
+            int[] drops = new int[1];
+            WeightMatrix mapped = plain.droppingMappedPages(() -> drops[0]++);
+            assertEquals(plain, mapped);
+            float[] x = QuantMatMulTest.randoms(rnd, 64);
+            WeightMatrix slice = mapped.rows(0, 35);
+            MatMul.matmulTransposed(x, 1, slice, new float[35]);
+            assertEquals(0, drops[0], "a slice does not drop the tensor's pages");
+            float[] y = new float[70];
+            MatMul.matmulTransposed(x, 1, mapped, y);
+            assertEquals(1, drops[0]);
+            float[] again = new float[70];
+            MatMul.matmulTransposed(x, 1, mapped, again);
+            assertEquals(1, drops[0], "made once");
+            float[] twin = new float[70];
+            ScalarKernels.matmulTransposedQ4Integer(x, 1, plain, twin);
+            assertArrayEquals(twin, y);
+            assertArrayEquals(twin, again);
+        }
+    }
+
     @Test
     void theLastGroupWritesOnlyItsRows() {
         SplittableRandom rnd = new SplittableRandom(4);

@@ -175,6 +175,15 @@ public final class GgufTensorSource implements TensorSource {
         }
     }
 
+    /** Drops the file's pages of a tensor used in place; a copy (un-permuted rows) is kept. */
+    @Override
+    public void dropMappedPages(String name) {
+        Entry e = entry(name);
+        if (e.inPlace()) {
+            file.release(e.gguf());
+        }
+    }
+
     @Override
     public Path file(String name) {
         return file.path();

@@ -105,6 +105,76 @@ class GgufModelTest {
     }
 
     /**
+     * Dropping a tensor's mapped pages takes them out of the process's resident memory and keeps its bytes: read
+     * again, they come back from the file. A tensor the source holds as a copy (GGUF's permuted Q and K, un-permuted)
+     * keeps its copy.
+     */
+    @Test
+    void droppedMappedPagesLeaveResidentMemoryAndReadBackTheSame() throws Exception {
+        Path path = Shared.require("models/tiny-llama-gguf/tiny-llama-q4_0.gguf");
+        try (GgufTensorSource source = GgufTensorSource.open(path)) {
+            String embed = "model.embed_tokens.weight";
+            MemorySegment data = source.data(embed);
+            assertTrue(data.byteSize() > 1 << 20, "a tensor of several hundred pages: " + data.byteSize());
+            byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
+            long before = residentBytesOf(path);
+            source.dropMappedPages(embed);
+            long after = residentBytesOf(path);
+            assertTrue(after <= before - data.byteSize() + 2 * 4096,
+                    "resident bytes of the file: " + before + " before, " + after + " after");
+            assertArrayEquals(bytes, source.data(embed).toArray(ValueLayout.JAVA_BYTE));
+            String query = "model.layers.0.self_attn.q_proj.weight";
+            byte[] copied = source.data(query).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment copy = source.data(query);
+            source.dropMappedPages(query);
+            assertArrayEquals(copied, copy.toArray(ValueLayout.JAVA_BYTE), "the copy is still there");
+        }
+    }
+
+    /**
+     * Decoding on a Q4_0 file regroups its matrices for the integer products and drops the file's pages it copied
+     * from; a second prompt and decode (its prefill, the embedding rows) read the file again and give the same logits.
+     */
+    @Test
+    void q4_0DecodingReadsDroppedPagesBackTheSame() {
+        Path path = Shared.require("models/tiny-llama-gguf/tiny-llama-q4_0.gguf");
+        try (LlamaModel model = LlamaModel.load(path)) {
+            int[] prompt = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 3, 29871, 13};
+            float[] first = promptThenDecode(model, prompt);
+            assertArrayEquals(first, promptThenDecode(model, prompt));
+        }
+    }
+
+    /** The logits after a prefill of {@code prompt} and three greedy decode steps. */
+    private static float[] promptThenDecode(LlamaModel model, int[] prompt) {
+        var cache = model.newCache(prompt.length + 4);
+        float[] logits = model.prefill(cache, prompt);
+        for (int i = 0; i < 3; i++) {
+            int next = 0;
+            for (int v = 1; v < logits.length; v++) {
+                next = logits[v] > logits[next] ? v : next;
+            }
+            logits = model.decode(cache, next);
+        }
+        return logits;
+    }
+
+    /** Bytes of this process's mappings of {@code file} that are resident ({@code /proc/self/smaps}). */
+    private static long residentBytesOf(Path file) throws java.io.IOException {
+        String name = file.toRealPath().toString();
+        long kib = 0;
+        boolean inFile = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                inFile = line.endsWith(" " + name);
+            } else if (inFile && line.startsWith("Rss:")) {
+                kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return kib * 1024;
+    }
+
+    /**
      * A K-quant tensor whose super-block scale is not finite (a corrupt download) is refused when the model loads,
      * naming the file, the tensor and the element, before any product reads it.
      */
