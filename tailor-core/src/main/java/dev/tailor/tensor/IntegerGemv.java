@@ -7,40 +7,45 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Gemv} for Q4_0 weights in integers, as llama.cpp multiplies them: each row of X is quantized to 8 bits per
- * block of 32 ({@link ActivationBlocks}), and a block's 32 products of 4-bit weights and 8-bit activations are summed
- * exactly in 16-bit integers, then scaled once.
+ * {@link Gemv} for Q4_0 and Q8_0 weights in integers, as llama.cpp multiplies them: each row of X is quantized to 8
+ * bits per block of 32 ({@link ActivationBlocks}), and a block's 32 products of the weights' quants and the 8-bit
+ * activations are summed exactly in integers, then scaled once.
  *
  * <p>Output j is {@code Σ_b w_d[j, b]·(S·x_d[b] + x_offset[b])} over the blocks in order, each step two fused
- * multiply-adds ({@code t = S·x_d + x_offset}, then {@code y = t·w_d + y}), where {@code S} is the block's sum of
- * nibble times q as a float: the sum over its first 16 elements plus the sum over its last 16, each exact in 16 bits
- * (at most {@code 16·15·127 = 30480}); the nibbles' offset of 8 is in {@code x_offset = -8·x_d·Σq}. Integer sums do
- * not depend on their order, so an output has the same bits whatever the rows, the batch, the task split or the vector
- * width: the products are batch invariant ({@link MatMul#batchInvariant}), and
- * {@link ScalarKernels#matmulTransposedQ4Integer} is their scalar twin.
+ * multiply-adds ({@code t = S·x_d + x_offset}, then {@code y = t·w_d + y}), where {@code S} is the block's integer sum
+ * of quant times q as a float. Q4_0: the sum over its first 16 elements plus the sum over its last 16, each exact in
+ * 16 bits (at most {@code 16·15·127 = 30480}), and the nibbles' offset of 8 in {@code x_offset = -8·x_d·Σq}. Q8_0:
+ * products summed in pairs in 16 bits (at most {@code 2·128·127 = 32512}), the pairs in 32, and no offset
+ * ({@code y = (S·x_d)·w_d + y}). Integer sums do not depend on their order, so an output has the same bits whatever
+ * the rows, the batch, the task split or the vector width: the products are batch invariant
+ * ({@link MatMul#batchInvariant}), and {@link ScalarKernels#matmulTransposedQ4Integer} and
+ * {@link ScalarKernels#matmulTransposedQ8Integer} are their scalar twins.
  *
- * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedQ4}) so that one load holds
- * byte j of a block of 2L rows; widened to 16-bit lanes, its low and high nibbles are multiplied by the broadcast
- * q of elements j and j + 16 and added to two accumulators. That is 8 vector operations per 64 weights, where
- * dequantizing to float ({@link QuantGemv}) takes 8 per 32, and no lane sums at the end. Two groups go side by side,
- * half of a task's groups apart (as {@link RowSweeps} places rows), so that W is read as two sequential streams.
- * The loads, conversions and sums are written out in the one kernel: where C2 did not inline a helper returning a
+ * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedBlocks}) so that one load holds
+ * byte j of a block of 2L rows, widened to 16-bit lanes and multiplied by the broadcast q of its element. Q4_0 takes
+ * the low and high nibbles of a load (elements j and j + 16) into two accumulators: 8 vector operations per 64
+ * weights, where dequantizing to float takes 8 per 32, and no lane sums at the end. Q8_0 adds two loads' products
+ * in 16 bits and widens the sum into two 32-bit accumulators: 9 operations per 64 weights. Two groups go side by
+ * side, half of a task's groups apart (as {@link RowSweeps} places rows), so that W is read as two sequential streams.
+ * The loads, conversions and sums are written out in each kernel: where C2 did not inline a helper returning a
  * vector, or compiled a rarely used second kernel with too little profile to bind its vector calls, the vectors were
  * boxed and decoding ran several times slower.
  */
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
     static final boolean SUPPORTED = L >= 4;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
-    private static final int ROWS = InterleavedQ4.ROWS;
+    private static final int ROWS = InterleavedBlocks.ROWS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
     private static final int CHUNK_BYTES = 256 * 1024;
@@ -49,44 +54,72 @@ final class IntegerGemv {
     }
 
     /**
-     * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 and X given by its
+     * Whether W is multiplied here: Q4_0 always, where the integer products are about twice the float ones; Q8_0 when
+     * its bytes are mapped from a file, whose pages the regrouped copy then replaces in memory
+     * ({@link WeightMatrix#droppingMappedPages}), since for a tenth to a quarter more speed it would otherwise hold
+     * the weights twice.
+     */
+    static boolean handles(WeightMatrix w) {
+        return SUPPORTED && (w.dtype() == DType.Q4_0 || w.dtype() == DType.Q8_0 && w.dropsMappedPages());
+    }
+
+    /**
+     * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 or Q8_0 and X given by its
      * 8-bit {@code blocks}: runs of an even number of W's row groups, each small enough to stay in L2 while every X
      * row passes over it.
      */
     static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
-        InterleavedQ4 g = w.interleavedQ4();
+        InterleavedBlocks g = w.interleaved();
         int byCache = (int) Math.max(1, CHUNK_BYTES / g.groupBytes());
         int byThreads = PackedGemm.ceilDiv(g.groups, 8 * Parallel.threads());
         // an even number of groups, so that only the last task may repeat one
         int chunk = (Math.max(2, Math.min(byCache, byThreads)) + 1) & ~1;
         int n = w.rows();
-        return new Gemv.Tasks(PackedGemm.ceilDiv(g.groups, chunk), t -> {
+        int count = PackedGemm.ceilDiv(g.groups, chunk);
+        if (g.dtype == DType.Q4_0) {
+            return new Gemv.Tasks(count, t -> {
+                int g0 = t * chunk;
+                int g1 = Math.min(g.groups, g0 + chunk);
+                for (int i = 0; i < m; i++) {
+                    groupsQ4(g, blocks, i, g0, g1, y, yOff + i * n);
+                }
+            });
+        }
+        return new Gemv.Tasks(count, t -> {
             int g0 = t * chunk;
             int g1 = Math.min(g.groups, g0 + chunk);
             for (int i = 0; i < m; i++) {
-                groups(g, blocks, i, g0, g1, y, yOff + i * n);
+                groupsQ8(g, blocks, i, g0, g1, y, yOff + i * n);
             }
         });
     }
 
     /**
-     * Groups {@code [g0, g1)} against row {@code i} of the quantized X, into {@code y[yo + j]} for their rows j: two
+     * Q4_0 groups {@code [g0, g1)} against row {@code i} of the quantized X, into {@code y[yo + j]} for their rows j: two
      * at a time, half the range apart, the last group repeated when the range is odd (its outputs computed and stored
-     * twice).
+     * twice). Q4_0 and Q8_0 have a loop each, so that each kernel is compiled with its own profile.
      */
-    private static void groups(InterleavedQ4 w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo) {
+    private static void groupsQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo) {
         int half = RowSweeps.half(g0, g1);
         for (int g = g0; g < g0 + half; g++) {
-            pair(w, a, i, g, Math.min(g + half, g1 - 1), y, yo);
+            pairQ4(w, a, i, g, Math.min(g + half, g1 - 1), y, yo);
         }
     }
 
-    /** Groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
-    private static void pair(InterleavedQ4 w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
+    /** {@link #groupsQ4} for Q8_0. */
+    private static void groupsQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo) {
+        int half = RowSweeps.half(g0, g1);
+        for (int g = g0; g < g0 + half; g++) {
+            pairQ8(w, a, i, g, Math.min(g + half, g1 - 1), y, yo);
+        }
+    }
+
+    /** Q4_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
+    private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
         int[] q = a.q;
         float[] scales = w.scales;
-        MemorySegment nibbles = w.nibbles;
+        MemorySegment nibbles = w.quants;
         long apart = (long) (h - g) * blocks * 16 * ROWS;
         int scalesApart = (h - g) * blocks * ROWS;
         FloatVector g0 = FloatVector.zero(F);
@@ -127,6 +160,64 @@ final class IntegerGemv {
             sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 1))
                     .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 1));
             h1 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
+        }
+        if (h * ROWS + ROWS <= w.rows) {
+            g0.intoArray(y, yo + g * ROWS);
+            g1.intoArray(y, yo + g * ROWS + L);
+            h0.intoArray(y, yo + h * ROWS);
+            h1.intoArray(y, yo + h * ROWS + L);
+        } else {
+            store(g0, g1, w.rows, g, y, yo);
+            store(h0, h1, w.rows, h, y, yo);
+        }
+    }
+
+    /** Q8_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
+    private static void pairQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
+        int blocks = w.blocks;
+        int[] q = a.q;
+        float[] scales = w.scales;
+        MemorySegment quants = w.quants;
+        long apart = (long) (h - g) * blocks * Quantization.QK * ROWS;
+        int scalesApart = (h - g) * blocks * ROWS;
+        FloatVector g0 = FloatVector.zero(F);
+        FloatVector g1 = g0;
+        FloatVector h0 = g0;
+        FloatVector h1 = g0;
+        for (int b = 0; b < blocks; b++) {
+            IntVector sg0 = IntVector.zero(I);
+            IntVector sg1 = sg0;
+            IntVector sh0 = sg0;
+            IntVector sh1 = sg0;
+            long at = ((long) g * blocks + b) * Quantization.QK * ROWS;
+            int qi = (i * blocks + b) * Quantization.QK;
+            for (int j = 0; j < Quantization.QK; j += 2) {
+                short q0 = (short) q[qi + j];
+                short q1 = (short) q[qi + j + 1];
+                long o = at + (long) j * ROWS;
+                ShortVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1));
+                ShortVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1));
+                sg0 = sg0.add((IntVector) pg.convertShape(VectorOperators.S2I, I, 0));
+                sg1 = sg1.add((IntVector) pg.convertShape(VectorOperators.S2I, I, 1));
+                sh0 = sh0.add((IntVector) ph.convertShape(VectorOperators.S2I, I, 0));
+                sh1 = sh1.add((IntVector) ph.convertShape(VectorOperators.S2I, I, 1));
+            }
+            FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
+            int s = (g * blocks + b) * ROWS;
+            g0 = ((FloatVector) sg0.convert(VectorOperators.I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, scales, s), g0);
+            g1 = ((FloatVector) sg1.convert(VectorOperators.I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, scales, s + L), g1);
+            h0 = ((FloatVector) sh0.convert(VectorOperators.I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, scales, s + scalesApart), h0);
+            h1 = ((FloatVector) sh1.convert(VectorOperators.I2F, 0)).mul(d)
+                    .fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);

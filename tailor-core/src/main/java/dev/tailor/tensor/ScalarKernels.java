@@ -63,6 +63,38 @@ public final class ScalarKernels {
     }
 
     /**
+     * {@link IntegerGemv}'s product over Q8_0 weights, one output at a time from the weights' own bytes: X quantized
+     * by {@link ActivationBlocks}; per block, the integer sum of quant times q over its 32 elements as a float,
+     * {@code t = S·x_d}, then {@code y = fma(t, w_d, y)}.
+     */
+    public static void matmulTransposedQ8Integer(float[] x, int m, WeightMatrix w, float[] y) {
+        if (w.dtype() != DType.Q8_0) {
+            throw new IllegalArgumentException("not a Q8_0 matrix: " + w.dtype());
+        }
+        int n = w.rows();
+        int k = w.cols();
+        int blocks = k / Quantization.QK;
+        ActivationBlocks a = ActivationBlocks.scalar(x, 0, m, k);
+        MemorySegment data = w.data();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int b = 0; b < blocks; b++) {
+                    long at = j * w.rowBytes() + (long) b * DType.Q8_0.blockBytes();
+                    int q = (i * blocks + b) * Quantization.QK;
+                    int s = 0;
+                    for (int e = 0; e < Quantization.QK; e++) {
+                        s += data.get(ValueLayout.JAVA_BYTE, at + 2 + e) * a.q[q + e];
+                    }
+                    float scale = Float.float16ToFloat(data.get(Numerics.I16_LE, at));
+                    sum = Math.fma((float) s * a.d[i * blocks + b], scale, sum);
+                }
+                y[i * n + j] = sum;
+            }
+        }
+    }
+
+    /**
      * {@link MatMul#matmulTransposed} with exactly the operations of its streaming kernel ({@link Gemv}) on vectors of
      * {@code lanes} floats, one lane at a time, so the two agree bit for bit. Per output, one accumulator of
      * {@code lanes} floats takes column c in lane {@code c mod lanes} by fused multiply-adds while a whole vector of

@@ -17,8 +17,9 @@ import java.util.Objects;
  * the segment classes a process uses, and heap-array segments of bytes would add a class to every weight load. All
  * are multiplied in place ({@link DType#hasKernels()}): Q8_0 and Q4_0 dequantized in registers, K-quants a few rows or
  * a panel at a time. A Q8_0 matrix multiplied one row of X at a time (decoding) also keeps its blocks' F16 scales
- * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix multiplied by few rows keeps a
- * regrouped copy of its blocks for the integer products ({@link #interleavedQ4}), both made on first use.
+ * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix (or a Q8_0 one mapped from a
+ * file) multiplied by few rows keeps a regrouped copy of its blocks for the integer products ({@link #interleaved}),
+ * both made on first use.
  *
  * <p>Two matrices are equal when they have the same memory, type and shape.
  */
@@ -32,8 +33,8 @@ public final class WeightMatrix {
     private final int cols;
     /** {@link #blockScales}, once made. */
     private volatile float[] blockScales;
-    /** {@link #interleavedQ4}, once made. */
-    private volatile InterleavedQ4 interleavedQ4;
+    /** {@link #interleaved}, once made. */
+    private volatile InterleavedBlocks interleaved;
     /** Drops the mapped file pages {@link #data} lies in, once a regrouped copy is made; null for none. */
     private final Runnable dropMappedPages;
 
@@ -81,12 +82,17 @@ public final class WeightMatrix {
     /**
      * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
      * memory (a tensor source's {@code dropMappedPages}): run once the products have made their regrouped copy
-     * of a Q4_0 matrix ({@link #interleavedQ4}), so that decoding does not hold the weights twice. The bytes stay valid;
+     * of a Q4_0 or Q8_0 matrix ({@link #interleaved}), so that decoding does not hold the weights twice. The bytes stay valid;
      * what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A slice
      * ({@link #rows(int, int)}) does not drop them.
      */
     public WeightMatrix droppingMappedPages(Runnable drop) {
         return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));
+    }
+
+    /** Whether this matrix drops its mapped pages once regrouped ({@link #droppingMappedPages}). */
+    boolean dropsMappedPages() {
+        return dropMappedPages != null;
     }
 
     /** The bytes, {@code rows · dtype.bytesFor(cols)} long. */
@@ -131,18 +137,18 @@ public final class WeightMatrix {
     }
 
     /**
-     * A Q4_0 matrix's rows regrouped for the integer products ({@link IntegerGemv}), made on first use and kept: a
-     * second copy of the weights in memory (the first one's mapped pages are then dropped, see
+     * A Q4_0 or Q8_0 matrix's rows regrouped for the integer products ({@link IntegerGemv}), made on first use and
+     * kept: a second copy of the weights in memory (the first one's mapped pages are then dropped, see
      * {@link #droppingMappedPages}), as {@link #blockScales} assumes the bytes no longer change.
      */
-    InterleavedQ4 interleavedQ4() {
-        InterleavedQ4 g = interleavedQ4;
+    InterleavedBlocks interleaved() {
+        InterleavedBlocks g = interleaved;
         if (g == null) {
             synchronized (this) {
-                g = interleavedQ4;
+                g = interleaved;
                 if (g == null) {
-                    g = InterleavedQ4.of(this);
-                    interleavedQ4 = g;
+                    g = InterleavedBlocks.of(this);
+                    interleaved = g;
                     if (dropMappedPages != null) {
                         dropMappedPages.run();
                     }

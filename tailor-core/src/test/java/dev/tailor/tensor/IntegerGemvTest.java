@@ -13,12 +13,13 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0 products in integers over 8-bit activations ({@link IntegerGemv}, {@link ActivationBlocks},
- * {@link InterleavedQ4}): the activations' quantization value by value, the largest sums 16-bit lanes must hold, the
- * padded last group, non-finite activations, and the error against the float product. {@link QuantMatMulTest} checks
- * the kernel against its scalar twin over many shapes, and its batch invariance.
+ * Q4_0 and Q8_0 products in integers over 8-bit activations ({@link IntegerGemv}, {@link ActivationBlocks},
+ * {@link InterleavedBlocks}): the activations' quantization value by value, the largest sums 16-bit lanes must hold,
+ * the padded last group, non-finite activations, and the error against the float product. {@link QuantMatMulTest}
+ * checks the kernels against their scalar twins over many shapes, and their batch invariance.
  */
 class IntegerGemvTest {
 
@@ -114,12 +115,43 @@ class IntegerGemvTest {
         }
     }
 
-    @Test
-    void aNonFiniteActivationMakesItsRowNaN() {
+    /**
+     * Q8_0 quants of -128 or 127 against activations of ±amax: pairs of products reach 2·128·127 = 32512 in a 16-bit
+     * lane, which must not wrap.
+     */
+    @ParameterizedTest(name = "quant {0}, sign {1}")
+    @CsvSource({"-128, 1", "-128, -1", "127, 1", "127, -1"})
+    void extremeQ8SumsStayExact(int quant, int sign) {
+        int n = 70;
+        int k = 128;
+        try (Arena arena = Arena.ofShared()) {
+            long bytes = n * DType.Q8_0.bytesFor(k);
+            MemorySegment data = arena.allocate(bytes, 64);
+            for (long b = 0; b < bytes / 34; b++) {
+                data.set(Numerics.I16_LE, b * 34, Float.floatToFloat16(0.5f));
+                for (int j = 0; j < 32; j++) {
+                    data.set(ValueLayout.JAVA_BYTE, b * 34 + 2 + j, (byte) quant);
+                }
+            }
+            WeightMatrix w = inIntegers(new WeightMatrix(data, DType.Q8_0, n, k));
+            float[] x = new float[k];
+            Arrays.fill(x, sign * 3f);
+            float[] y = new float[n];
+            MatMul.matmulTransposed(x, 1, w, y);
+            double expected = k * quant * 0.5 * sign * 127 * (3.0 / 127);
+            for (int j = 0; j < n; j++) {
+                assertEquals(expected, y[j], Math.abs(expected) * 1e-6, "row " + j);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void aNonFiniteActivationMakesItsRowNaN(DType type) {
         SplittableRandom rnd = new SplittableRandom(3);
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, 40 * 64), 40, 64),
-                    DType.Q4_0, arena);
+            WeightMatrix w = inIntegers(WeightMatrix.quantize(
+                    WeightMatrix.of(QuantMatMulTest.randoms(rnd, 40 * 64), 40, 64), type, arena));
             float[] x = QuantMatMulTest.randoms(rnd, 3 * 64);
             x[64 + 5] = Float.NaN;
             x[2 * 64 + 40] = Float.POSITIVE_INFINITY;
@@ -133,31 +165,34 @@ class IntegerGemvTest {
         }
     }
 
-    @Test
-    void regroupedRowsKeepEveryByteAndScaleAndPadTheLastGroup() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void regroupedRowsKeepEveryByteAndScaleAndPadTheLastGroup(DType type) {
         SplittableRandom rnd = new SplittableRandom(9);
-        int n = InterleavedQ4.ROWS + 3;
+        int n = InterleavedBlocks.ROWS + 3;
+        int quants = type.blockBytes() - 2;
         try (Arena arena = Arena.ofShared()) {
             WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, n * 96), n, 96),
-                    DType.Q4_0, arena);
-            InterleavedQ4 g = InterleavedQ4.of(w);
+                    type, arena);
+            InterleavedBlocks g = InterleavedBlocks.of(w);
             assertEquals(2, g.groups);
             assertEquals(3, g.blocks);
-            for (int row = 0; row < 2 * InterleavedQ4.ROWS; row++) {
-                int group = row / InterleavedQ4.ROWS;
-                int r = row % InterleavedQ4.ROWS;
+            assertEquals(quants, g.blockQuants);
+            for (int row = 0; row < 2 * InterleavedBlocks.ROWS; row++) {
+                int group = row / InterleavedBlocks.ROWS;
+                int r = row % InterleavedBlocks.ROWS;
                 for (int b = 0; b < 3; b++) {
-                    long at = row * w.rowBytes() + b * 18L;
-                    float scale = g.scales[(group * 3 + b) * InterleavedQ4.ROWS + r];
+                    long at = row * w.rowBytes() + b * (long) type.blockBytes();
+                    float scale = g.scales[(group * 3 + b) * InterleavedBlocks.ROWS + r];
                     assertEquals(row < n ? Float.float16ToFloat(w.data().get(Numerics.I16_LE, at)) : 0f, scale);
-                    for (int j = 0; j < 16; j++) {
-                        byte got = g.nibbles.get(ValueLayout.JAVA_BYTE,
-                                ((group * 3L + b) * 16 + j) * InterleavedQ4.ROWS + r);
+                    for (int j = 0; j < quants; j++) {
+                        byte got = g.quants.get(ValueLayout.JAVA_BYTE,
+                                ((group * 3L + b) * quants + j) * InterleavedBlocks.ROWS + r);
                         assertEquals(row < n ? w.data().get(ValueLayout.JAVA_BYTE, at + 2 + j) : 0, got);
                     }
                 }
             }
-            assertThrows(IllegalArgumentException.class, () -> InterleavedQ4.of(w.dequantize(arena)));
+            assertThrows(IllegalArgumentException.class, () -> InterleavedBlocks.of(w.dequantize(arena)));
         }
     }
 
@@ -165,12 +200,13 @@ class IntegerGemvTest {
      * A matrix mapped from a file drops its pages once, when its products have made their regrouped copy; a slice
      * never drops the whole tensor's, and the products keep their bits.
      */
-    @Test
-    void theRegroupedCopyDropsTheMappedPagesOnce() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void theRegroupedCopyDropsTheMappedPagesOnce(DType type) {
         SplittableRandom rnd = new SplittableRandom(6);
         try (Arena arena = Arena.ofShared()) {
             WeightMatrix plain = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, 70 * 64), 70, 64),
-                    DType.Q4_0, arena);
+                    type, arena);
             int[] drops = new int[1];
             WeightMatrix mapped = plain.droppingMappedPages(() -> drops[0]++);
             assertEquals(plain, mapped);
@@ -185,30 +221,45 @@ class IntegerGemvTest {
             MatMul.matmulTransposed(x, 1, mapped, again);
             assertEquals(1, drops[0], "made once");
             float[] twin = new float[70];
-            ScalarKernels.matmulTransposedQ4Integer(x, 1, plain, twin);
+            integerTwin(x, 1, plain, twin);
             assertArrayEquals(twin, y);
             assertArrayEquals(twin, again);
         }
     }
 
-    @Test
-    void theLastGroupWritesOnlyItsRows() {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void theLastGroupWritesOnlyItsRows(DType type) {
         SplittableRandom rnd = new SplittableRandom(4);
-        int n = 2 * InterleavedQ4.ROWS + 5;
+        int n = 2 * InterleavedBlocks.ROWS + 5;
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, n * 64), n, 64),
-                    DType.Q4_0, arena);
+            WeightMatrix w = inIntegers(WeightMatrix.quantize(
+                    WeightMatrix.of(QuantMatMulTest.randoms(rnd, n * 64), n, 64), type, arena));
             float[] x = QuantMatMulTest.randoms(rnd, 2 * 64);
             float[] y = new float[2 * n + 11];
             Arrays.fill(y, 7f);
             MatMul.matmulTransposed(x, 0, 2, w, y, 3);
             float[] twin = new float[2 * n];
-            ScalarKernels.matmulTransposedQ4Integer(x, 2, w, twin);
+            integerTwin(x, 2, w, twin);
             assertArrayEquals(twin, Arrays.copyOfRange(y, 3, 3 + 2 * n));
             assertArrayEquals(new float[] {7f, 7f, 7f}, Arrays.copyOf(y, 3));
             for (int i = 3 + 2 * n; i < y.length; i++) {
                 assertEquals(7f, y[i], "past the output at " + i);
             }
+        }
+    }
+
+    /** {@code w} as {@link IntegerGemv} multiplies it: a Q8_0 matrix as if mapped from a file. */
+    static WeightMatrix inIntegers(WeightMatrix w) {
+        return w.dtype() == DType.Q8_0 ? w.droppingMappedPages(() -> { }) : w;
+    }
+
+    /** The scalar twin of {@link IntegerGemv}'s product for W's type. */
+    static void integerTwin(float[] x, int m, WeightMatrix w, float[] y) {
+        if (w.dtype() == DType.Q4_0) {
+            ScalarKernels.matmulTransposedQ4Integer(x, m, w, y);
+        } else {
+            ScalarKernels.matmulTransposedQ8Integer(x, m, w, y);
         }
     }
 

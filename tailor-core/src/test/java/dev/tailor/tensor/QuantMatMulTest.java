@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -19,8 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link MatMul} and {@link LinearBackward}) against their twins: bit for bit against the same path on the F32
  * {@link WeightMatrix#dequantize}d weights (the dequantized values are exact, so the paths must agree exactly), against
  * {@link ScalarKernels} (exactly for the streaming order, within rounding for the packed one), and for batch
- * invariance. Q4_0's few-row products, in integers over 8-bit activations ({@link IntegerGemv}), match their own
- * twin bit for bit and the F32 path within the activations' rounding.
+ * invariance. Q4_0's few-row products, and those of Q8_0 mapped from a file, in integers over 8-bit activations
+ * ({@link IntegerGemv}), match their own twins bit for bit and the F32 path within the activations' rounding.
  */
 class QuantMatMulTest {
     private static final DType[] TYPES = {DType.Q8_0, DType.Q4_0};
@@ -91,10 +92,10 @@ class QuantMatMulTest {
             float[] viaF32 = new float[m * n];
             MatMul.matmulTransposed(x, m, q, got);
             MatMul.matmulTransposed(x, m, f, viaF32);
-            if (type == DType.Q4_0 && m < MatMul.PACKED_MIN_ROWS && IntegerGemv.SUPPORTED) {
+            if (m < MatMul.PACKED_MIN_ROWS && IntegerGemv.handles(q)) {
                 IntegerGemvTest.assertWithinActivationRounding(x, m, f, viaF32, got);
                 float[] twin = new float[m * n];
-                ScalarKernels.matmulTransposedQ4Integer(x, m, q, twin);
+                IntegerGemvTest.integerTwin(x, m, q, twin);
                 assertBitsEqual(twin, got, "vs integer twin");
                 return;
             }
@@ -123,29 +124,83 @@ class QuantMatMulTest {
     void batchInvariant(DType type) {
         SplittableRandom rnd = new SplittableRandom(5);
         int k = type.blockSize() == 32 ? 576 : 768;
-        int n = 37;
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix q = randomQuantized(type, n, k, rnd, arena);
-            float[] x = randoms(rnd, 70 * k);
-            float[] alone = new float[70 * n];
-            for (int i = 0; i < 70; i++) {
-                float[] y = new float[n];
-                float[] row = java.util.Arrays.copyOfRange(x, i * k, (i + 1) * k);
-                MatMul.batchInvariant(() -> {
-                    MatMul.matmulTransposed(row, 1, q, y);
-                    return null;
-                });
-                System.arraycopy(y, 0, alone, i * n, n);
+            assertBatchInvariant(randomQuantized(type, 37, k, rnd, arena), rnd);
+        }
+    }
+
+    /** Q8_0 mapped from a file multiplies in integers, batch invariant too. */
+    @Test
+    void mappedQ8_0IsBatchInvariant() {
+        SplittableRandom rnd = new SplittableRandom(15);
+        try (Arena arena = Arena.ofShared()) {
+            assertBatchInvariant(randomQuantized(DType.Q8_0, 37, 576, rnd, arena).droppingMappedPages(() -> { }),
+                    rnd);
+        }
+    }
+
+    /** Every row of 70 has the same bits in batches of 1 to 70 rows, in batch-invariant mode. */
+    private static void assertBatchInvariant(WeightMatrix q, SplittableRandom rnd) {
+        int k = q.cols();
+        int n = q.rows();
+        float[] x = randoms(rnd, 70 * k);
+        float[] alone = new float[70 * n];
+        for (int i = 0; i < 70; i++) {
+            float[] y = new float[n];
+            float[] row = java.util.Arrays.copyOfRange(x, i * k, (i + 1) * k);
+            MatMul.batchInvariant(() -> {
+                MatMul.matmulTransposed(row, 1, q, y);
+                return null;
+            });
+            System.arraycopy(y, 0, alone, i * n, n);
+        }
+        for (int m = 1; m <= 70; m++) {
+            float[] y = new float[m * n];
+            int rows = m;
+            MatMul.batchInvariant(() -> {
+                MatMul.matmulTransposed(x, rows, q, y);
+                return null;
+            });
+            assertBitsEqual(java.util.Arrays.copyOf(alone, m * n), y, "m=" + m);
+        }
+    }
+
+    static Stream<Arguments> mappedQ8Shapes() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int k : new int[] {32, 96, 576, 4096}) {
+            for (int n : new int[] {1, 3, 17, 65, 1537}) {
+                for (int m : new int[] {1, 2, 5, 11}) {
+                    cases.add(Arguments.of(m, k, n));
+                }
             }
-            for (int m = 1; m <= 70; m++) {
-                float[] y = new float[m * n];
-                int rows = m;
-                MatMul.batchInvariant(() -> {
-                    MatMul.matmulTransposed(x, rows, q, y);
-                    return null;
-                });
-                assertBitsEqual(java.util.Arrays.copyOf(alone, m * n), y, "m=" + m);
-            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * Q8_0 mapped from a file (its pages dropped once regrouped) multiplies few rows in integers: bit for bit its
+     * scalar twin, and the F32 path within the activations' rounding; held in memory, it keeps the float path.
+     */
+    @ParameterizedTest(name = "m={0} k={1} n={2}")
+    @MethodSource("mappedQ8Shapes")
+    void mappedQ8_0MultipliesInIntegers(int m, int k, int n) {
+        SplittableRandom rnd = new SplittableRandom(17L * m + 5L * k + n);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix plain = randomQuantized(DType.Q8_0, n, k, rnd, arena);
+            WeightMatrix mapped = plain.droppingMappedPages(() -> { });
+            WeightMatrix f = plain.dequantize(arena);
+            float[] x = randoms(rnd, m * k);
+            float[] got = new float[m * n];
+            float[] viaF32 = new float[m * n];
+            MatMul.matmulTransposed(x, m, mapped, got);
+            MatMul.matmulTransposed(x, m, f, viaF32);
+            IntegerGemvTest.assertWithinActivationRounding(x, m, f, viaF32, got);
+            float[] twin = new float[m * n];
+            ScalarKernels.matmulTransposedQ8Integer(x, m, plain, twin);
+            assertBitsEqual(twin, got, "vs integer twin");
+            float[] held = new float[m * n];
+            MatMul.matmulTransposed(x, m, plain, held);
+            assertBitsEqual(viaF32, held, "held in memory: the float path");
         }
     }
 

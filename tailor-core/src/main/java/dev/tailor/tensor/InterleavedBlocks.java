@@ -1,0 +1,77 @@
+package dev.tailor.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A Q4_0 or Q8_0 matrix's rows regrouped for {@link IntegerGemv}: rows in groups of {@link #ROWS} (a short vector's
+ * lanes), and within a group, block by block, quant byte j of the block of every row side by side, so that one vector
+ * load holds byte j of {@code ROWS} rows. A block has {@link #blockQuants} quant bytes (16 for Q4_0, two nibbles
+ * each; 32 for Q8_0). Group g, block b, byte j, row {@code g·ROWS + r} is at byte
+ * {@code ((g·blocks + b)·blockQuants + j)·ROWS + r}; the blocks' F16 scales, widened to floats, are in {@link #scales}
+ * at {@code (g·blocks + b)·ROWS + r}. A last group short of rows is padded with zero bytes and zero scales. Made once
+ * per matrix ({@link WeightMatrix#interleaved}), in native memory the garbage collector frees with it.
+ */
+final class InterleavedBlocks {
+    /** Rows per group: the lanes of a short vector at the float kernels' width. */
+    static final int ROWS = 2 * WeightVectors.L;
+
+    /** The weight type, Q4_0 or Q8_0. */
+    final DType dtype;
+    /** The quant bytes, regrouped. */
+    final MemorySegment quants;
+    /** The scales, regrouped, as floats. */
+    final float[] scales;
+    /** Rows of the matrix. */
+    final int rows;
+    /** Blocks of 32 per row. */
+    final int blocks;
+    /** Quant bytes per block. */
+    final int blockQuants;
+    /** Groups of {@link #ROWS} rows, the last one maybe padded. */
+    final int groups;
+
+    private InterleavedBlocks(DType dtype, MemorySegment quants, float[] scales, int rows, int blocks, int groups) {
+        this.dtype = dtype;
+        this.quants = quants;
+        this.scales = scales;
+        this.rows = rows;
+        this.blocks = blocks;
+        this.blockQuants = (int) dtype.blockBytes() - Short.BYTES;
+        this.groups = groups;
+    }
+
+    /** {@code w} (Q4_0 or Q8_0) regrouped. */
+    static InterleavedBlocks of(WeightMatrix w) {
+        DType dtype = w.dtype();
+        if (dtype != DType.Q4_0 && dtype != DType.Q8_0) {
+            throw new IllegalArgumentException("not a Q4_0 or Q8_0 matrix: " + dtype);
+        }
+        int quantBytes = (int) dtype.blockBytes() - Short.BYTES;
+        int blocks = w.cols() / Quantization.QK;
+        int groups = (w.rows() + ROWS - 1) / ROWS;
+        MemorySegment src = w.data();
+        MemorySegment dst = Arena.ofAuto().allocate(Math.max(1, (long) groups * blocks * quantBytes * ROWS), 64);
+        float[] rowScales = Quantization.blockScales(dtype, src, w.rows(), w.cols());
+        float[] scales = new float[groups * blocks * ROWS];
+        for (int row = 0; row < w.rows(); row++) {
+            int g = row / ROWS;
+            int r = row % ROWS;
+            for (int b = 0; b < blocks; b++) {
+                long at = row * w.rowBytes() + b * dtype.blockBytes() + Short.BYTES;
+                scales[(g * blocks + b) * ROWS + r] = rowScales[row * blocks + b];
+                long to = ((long) g * blocks + b) * quantBytes * ROWS + r;
+                for (int j = 0; j < quantBytes; j++) {
+                    dst.set(ValueLayout.JAVA_BYTE, to + (long) j * ROWS, src.get(ValueLayout.JAVA_BYTE, at + j));
+                }
+            }
+        }
+        return new InterleavedBlocks(dtype, dst, scales, w.rows(), blocks, groups);
+    }
+
+    /** Bytes per group, quants and scales. */
+    long groupBytes() {
+        return (long) blocks * ROWS * (blockQuants + Float.BYTES);
+    }
+}
