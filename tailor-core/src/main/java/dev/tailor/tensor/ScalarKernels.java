@@ -32,34 +32,16 @@ public final class ScalarKernels {
      * elements, added as floats, {@code t = fma(S, x_d, x_offset)}, then {@code y = fma(t, w_d, y)}.
      */
     public static void matmulTransposedQ4Integer(float[] x, int m, WeightMatrix w, float[] y) {
-        if (w.dtype() != DType.Q4_0) {
-            throw new IllegalArgumentException("not a Q4_0 matrix: " + w.dtype());
-        }
-        int n = w.rows();
-        int k = w.cols();
-        int blocks = k / Quantization.QK;
-        ActivationBlocks a = ActivationBlocks.scalar(x, 0, m, k);
-        MemorySegment data = w.data();
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                float sum = 0f;
-                for (int b = 0; b < blocks; b++) {
-                    long at = j * w.rowBytes() + (long) b * DType.Q4_0.blockBytes();
-                    int q = (i * blocks + b) * Quantization.QK;
-                    int low = 0;
-                    int high = 0;
-                    for (int e = 0; e < 16; e++) {
-                        int nibbles = data.get(ValueLayout.JAVA_BYTE, at + 2 + e) & 0xFF;
-                        low += (nibbles & 15) * a.q[q + e];
-                        high += (nibbles >>> 4) * a.q[q + 16 + e];
-                    }
-                    float scale = Float.float16ToFloat(data.get(Numerics.I16_LE, at));
-                    float t = Math.fma((float) low + (float) high, a.d[i * blocks + b], a.offset[i * blocks + b]);
-                    sum = Math.fma(t, scale, sum);
-                }
-                y[i * n + j] = sum;
+        integerProduct(x, m, w, y, DType.Q4_0, (data, at, a, q, block) -> {
+            int low = 0;
+            int high = 0;
+            for (int e = 0; e < 16; e++) {
+                int nibbles = data.get(ValueLayout.JAVA_BYTE, at + 2 + e) & 0xFF;
+                low += (nibbles & 15) * a.q[q + e];
+                high += (nibbles >>> 4) * a.q[q + 16 + e];
             }
-        }
+            return Math.fma((float) low + (float) high, a.d[block], a.offset[block]);
+        });
     }
 
     /**
@@ -68,8 +50,24 @@ public final class ScalarKernels {
      * {@code t = S·x_d}, then {@code y = fma(t, w_d, y)}.
      */
     public static void matmulTransposedQ8Integer(float[] x, int m, WeightMatrix w, float[] y) {
-        if (w.dtype() != DType.Q8_0) {
-            throw new IllegalArgumentException("not a Q8_0 matrix: " + w.dtype());
+        integerProduct(x, m, w, y, DType.Q8_0, (data, at, a, q, block) -> {
+            int s = 0;
+            for (int e = 0; e < Quantization.QK; e++) {
+                s += data.get(ValueLayout.JAVA_BYTE, at + 2 + e) * a.q[q + e];
+            }
+            return (float) s * a.d[block];
+        });
+    }
+
+    /** A block's term {@code t} of an integer product: W's block at byte {@code at}, X's block {@code block}. */
+    private interface BlockTerm {
+        float of(MemorySegment data, long at, ActivationBlocks a, int q, int block);
+    }
+
+    /** The integer products' common loop: {@code y = fma(t, w_d, y)} over the blocks in order. */
+    private static void integerProduct(float[] x, int m, WeightMatrix w, float[] y, DType type, BlockTerm term) {
+        if (w.dtype() != type) {
+            throw new IllegalArgumentException("not a " + type + " matrix: " + w.dtype());
         }
         int n = w.rows();
         int k = w.cols();
@@ -80,14 +78,9 @@ public final class ScalarKernels {
             for (int j = 0; j < n; j++) {
                 float sum = 0f;
                 for (int b = 0; b < blocks; b++) {
-                    long at = j * w.rowBytes() + (long) b * DType.Q8_0.blockBytes();
-                    int q = (i * blocks + b) * Quantization.QK;
-                    int s = 0;
-                    for (int e = 0; e < Quantization.QK; e++) {
-                        s += data.get(ValueLayout.JAVA_BYTE, at + 2 + e) * a.q[q + e];
-                    }
-                    float scale = Float.float16ToFloat(data.get(Numerics.I16_LE, at));
-                    sum = Math.fma((float) s * a.d[i * blocks + b], scale, sum);
+                    long at = j * w.rowBytes() + (long) b * type.blockBytes();
+                    float t = term.of(data, at, a, (i * blocks + b) * Quantization.QK, i * blocks + b);
+                    sum = Math.fma(t, Float.float16ToFloat(data.get(Numerics.I16_LE, at)), sum);
                 }
                 y[i * n + j] = sum;
             }
