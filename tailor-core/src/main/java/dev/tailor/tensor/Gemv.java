@@ -28,8 +28,8 @@ import jdk.incubator.vector.IntVector;
  * each W vector once for several rows (and so read W from L2 once per tile of rows instead of once per row). W is
  * streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in L2
  * while every X row passes over them. Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to
- * {@link HeapGemv}, in the same order; Q4_0 weights (and Q8_0 mapped from a file) go to {@link IntegerGemv}, which multiplies them in integers by
- * 8-bit activations, in an order of its own that is batch invariant too.
+ * {@link HeapGemv}, in the same order; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv},
+ * which multiplies them in integers by 8-bit activations, in an order of its own that is batch invariant too.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */

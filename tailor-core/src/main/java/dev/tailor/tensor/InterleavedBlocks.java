@@ -32,13 +32,14 @@ final class InterleavedBlocks {
     /** Groups of {@link #ROWS} rows, the last one maybe padded. */
     final int groups;
 
-    private InterleavedBlocks(DType dtype, MemorySegment quants, float[] scales, int rows, int blocks, int groups) {
+    private InterleavedBlocks(DType dtype, MemorySegment quants, float[] scales, int rows, int blocks,
+                              int blockQuants, int groups) {
         this.dtype = dtype;
         this.quants = quants;
         this.scales = scales;
         this.rows = rows;
         this.blocks = blocks;
-        this.blockQuants = (int) dtype.blockBytes() - Short.BYTES;
+        this.blockQuants = blockQuants;
         this.groups = groups;
     }
 
@@ -48,7 +49,7 @@ final class InterleavedBlocks {
         if (dtype != DType.Q4_0 && dtype != DType.Q8_0) {
             throw new IllegalArgumentException("not a Q4_0 or Q8_0 matrix: " + dtype);
         }
-        int quantBytes = (int) dtype.blockBytes() - Short.BYTES;
+        int quantBytes = dtype.blockBytes() - Short.BYTES;
         int blocks = w.cols() / Quantization.QK;
         int groups = (w.rows() + ROWS - 1) / ROWS;
         MemorySegment src = w.data();
@@ -67,7 +68,7 @@ final class InterleavedBlocks {
                 }
             }
         }
-        return new InterleavedBlocks(dtype, dst, scales, w.rows(), blocks, groups);
+        return new InterleavedBlocks(dtype, dst, scales, w.rows(), blocks, quantBytes, groups);
     }
 
     /** Bytes per group, quants and scales. */

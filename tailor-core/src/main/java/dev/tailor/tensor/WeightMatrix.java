@@ -81,10 +81,10 @@ public final class WeightMatrix {
 
     /**
      * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
-     * memory (a tensor source's {@code dropMappedPages}): run once the products have made their regrouped copy
-     * of a Q4_0 or Q8_0 matrix ({@link #interleaved}), so that decoding does not hold the weights twice. The bytes stay valid;
-     * what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A slice
-     * ({@link #rows(int, int)}) does not drop them.
+     * memory (a tensor source's {@code dropMappedPages}): run once the products have made their regrouped copy of a
+     * Q4_0 or Q8_0 matrix ({@link #interleaved}), so that decoding does not hold the weights twice. The bytes stay
+     * valid; what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A
+     * slice ({@link #rows(int, int)}) does not drop them.
      */
     public WeightMatrix droppingMappedPages(Runnable drop) {
         return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));

@@ -124,7 +124,7 @@ class QuantizedLoadTest {
     }
 
     /** {@code inner} without one tensor. */
-    /** {@code inner} without the tensor {@code hidden}, recording the tensors whose mapped pages it was asked to drop. */
+    /** {@code inner} without the tensor {@code hidden}, recording the tensors it was asked to drop the pages of. */
     private record Without(TensorSource inner, String hidden, List<String> dropped) implements TensorSource {
         Without(TensorSource inner, String hidden) {
             this(inner, hidden, new ArrayList<>());

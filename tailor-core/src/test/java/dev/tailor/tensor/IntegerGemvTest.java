@@ -210,6 +210,7 @@ class IntegerGemvTest {
             int[] drops = new int[1];
             WeightMatrix mapped = plain.droppingMappedPages(() -> drops[0]++);
             assertEquals(plain, mapped);
+            assertThrows(NullPointerException.class, () -> plain.droppingMappedPages(null));
             float[] x = QuantMatMulTest.randoms(rnd, 64);
             WeightMatrix slice = mapped.rows(0, 35);
             MatMul.matmulTransposed(x, 1, slice, new float[35]);

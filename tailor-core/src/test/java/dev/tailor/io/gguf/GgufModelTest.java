@@ -128,6 +128,9 @@ class GgufModelTest {
             MemorySegment copy = source.data(query);
             source.dropMappedPages(query);
             assertArrayEquals(copied, copy.toArray(ValueLayout.JAVA_BYTE), "the copy is still there");
+            TensorFormatException missing = assertThrows(TensorFormatException.class,
+                    () -> source.dropMappedPages("model.layers.9.mlp.up_proj.weight"));
+            assertTrue(missing.getMessage().contains("model.layers.9.mlp.up_proj.weight"), missing.getMessage());
         }
     }
 
