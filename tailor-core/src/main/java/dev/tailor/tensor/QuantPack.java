@@ -19,6 +19,11 @@ import jdk.incubator.vector.FloatVector;
  * pieces, elements are dequantized one by one with {@link Quantization}.
  */
 final class QuantPack {
+    /**
+     * Whether a mapped Q4_0 or Q8_0 matrix packs from its regrouped copy ({@link #regrouped}): where the copy's
+     * groups are the panels' width and vectors of bytes dequantize them (not with vectors of 4 floats).
+     */
+    static final boolean PACKS_REGROUPED = QuantVectors.SUPPORTED && InterleavedBlocks.ROWS == NR;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Per-thread native scratch for one dequantized {@code L × L} block (native, as {@link PackedGemm#pack} explains). */
     private static final ThreadLocal<MemorySegment> BLOCK =
@@ -73,6 +78,11 @@ final class QuantPack {
      * in registers; ragged rows and a k tail are dequantized element by element.
      */
     static void packTransposed(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
+        InterleavedBlocks regrouped = regrouped(w);
+        if (regrouped != null && j0 % NR == 0 && k0 % Quantization.QK == 0 && kb % Quantization.QK == 0) {
+            packRegrouped(regrouped, j0, j1, k0, kb, dst);
+            return;
+        }
         if (!QuantVectors.inRegisters(w.dtype())) {
             packTransposedByRows(w, j0, j1, k0, kb, dst);
             return;
@@ -105,6 +115,50 @@ final class QuantPack {
                     int j = r0 + c;
                     for (int p = p0, d = base + p0 * NR + half + c; p < kb; p++, d += NR) {
                         dst[d] = j < j1 ? w.get(j, k0 + p) : 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The regrouped copy to pack a mapped Q4_0 or Q8_0 matrix from ({@link WeightMatrix#droppingMappedPages}): the
+     * copy decoding makes replaces the mapped pages, and packing from it does not read them back into memory. Its
+     * groups of {@link InterleavedBlocks#ROWS} rows are the panels' {@link PackedGemm#NR} columns. Null for any other
+     * matrix, which packs from its own bytes.
+     */
+    private static InterleavedBlocks regrouped(WeightMatrix w) {
+        return PACKS_REGROUPED && w.dropsMappedPages() && IntegerGemv.handles(w) ? w.interleaved() : null;
+    }
+
+    /**
+     * {@link #packTransposed} from the regrouped copy: panel p is group {@code j0 / NR + p}, and each of its rows
+     * (one element of the panel's W rows) two vectors of bytes dequantized with the rows' block scales, the values
+     * and bits of packing from the matrix's own bytes. Rows past the matrix's last are zero bytes with zero scales,
+     * so a last panel's columns past {@code j1} come out zero.
+     */
+    private static void packRegrouped(InterleavedBlocks g, int j0, int j1, int k0, int kb, float[] dst) {
+        int np = ceilDiv(j1 - j0, NR);
+        int rows = InterleavedBlocks.ROWS;
+        boolean q8 = g.dtype == DType.Q8_0;
+        for (int panel = 0; panel < np; panel++) {
+            int group = j0 / NR + panel;
+            int base = panel * kb * NR;
+            for (int p0 = 0; p0 < kb; p0 += Quantization.QK) {
+                int block = group * g.blocks + (k0 + p0) / Quantization.QK;
+                FloatVector d0 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows);
+                FloatVector d1 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows + L);
+                long at = (long) block * g.blockQuants * rows;
+                for (int e = 0; e < Quantization.QK; e++) {
+                    int d = base + (p0 + e) * NR;
+                    if (q8) {
+                        long q = at + (long) e * rows;
+                        QuantVectors.q8Rows(g.quants, q, d0).intoArray(dst, d);
+                        QuantVectors.q8Rows(g.quants, q + L, d1).intoArray(dst, d + L);
+                    } else {
+                        long q = at + (long) (e & 15) * rows;
+                        QuantVectors.q4Rows(g.quants, q, e >= 16, d0).intoArray(dst, d);
+                        QuantVectors.q4Rows(g.quants, q + L, e >= 16, d1).intoArray(dst, d + L);
                     }
                 }
             }

@@ -72,6 +72,26 @@ final class QuantVectors {
         return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, -8f * d);
     }
 
+    /**
+     * One element of L rows of a regrouped Q8_0 matrix ({@link InterleavedBlocks}): their L quant bytes at byte
+     * {@code at}, times their blocks' scales {@code d}, lane by lane as {@link #q8} computes them.
+     */
+    static FloatVector q8Rows(MemorySegment quants, long at, FloatVector d) {
+        ByteVector q = ByteVector.fromMemorySegment(B, quants, at, LE);
+        return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d);
+    }
+
+    /**
+     * One element of L rows of a regrouped Q4_0 matrix: the low (or, for an element of a block's second half,
+     * {@code high}) nibbles of their L bytes at byte {@code at}, {@code (q - 8)·d} as {@link #q4} computes it.
+     */
+    static FloatVector q4Rows(MemorySegment quants, long at, boolean high, FloatVector d) {
+        IntVector b = (IntVector) ByteVector.fromMemorySegment(B, quants, at, LE)
+                .convertShape(VectorOperators.B2I, WeightVectors.I, 0);
+        IntVector q = (high ? b.lanewise(VectorOperators.ASHR, 4) : b).and(0xF);
+        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, d.mul(-8f));
+    }
+
     /** The L elements of row byte offset {@code row} from column {@code c} (a multiple of L) of a Q8_0/Q4_0 matrix. */
     static FloatVector at(MemorySegment w, DType type, long row, int c) {
         long at = row + (long) (c >>> 5) * type.blockBytes();

@@ -6,8 +6,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -201,6 +203,49 @@ class QuantMatMulTest {
             float[] held = new float[m * n];
             MatMul.matmulTransposed(x, m, plain, held);
             assertBitsEqual(viaF32, held, "held in memory: the float path");
+        }
+    }
+
+    static Stream<Arguments> regroupedPackShapes() {
+        List<Arguments> cases = new ArrayList<>();
+        for (DType type : TYPES) {
+            for (int[] s : new int[][] {{12, 32, 1}, {12, 64, 32}, {20, 576, 37}, {33, 1536, 96}, {14, 4096, 50},
+                    {64, 96, 200}}) {
+                cases.add(Arguments.of(type, s[0], s[1], s[2]));
+            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * A mapped Q4_0 or Q8_0 matrix packs many rows' panels from its regrouped copy, not from its bytes (whose pages
+     * the copy replaced): the same bits as packing the bytes, still after the bytes are overwritten, and the pages
+     * dropped once. Vectors of 4 floats have no byte loads to dequantize with, and pack from the bytes.
+     */
+    @ParameterizedTest(name = "{0} m={1} k={2} n={3}")
+    @MethodSource("regroupedPackShapes")
+    void mappedMatricesPackFromTheirRegroupedCopy(DType type, int m, int k, int n) {
+        SplittableRandom rnd = new SplittableRandom(29L * m + 7L * k + n);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix plain = randomQuantized(type, n, k, rnd, arena);
+            AtomicInteger drops = new AtomicInteger();
+            WeightMatrix mapped = plain.droppingMappedPages(drops::incrementAndGet);
+            float[] x = randoms(rnd, m * k);
+            float[] expected = new float[m * n];
+            MatMul.matmulTransposed(x, m, plain, expected);
+            float[] got = new float[m * n];
+            MatMul.matmulTransposed(x, m, mapped, got);
+            assertBitsEqual(expected, got, "packed from the regrouped copy");
+            if (!QuantPack.PACKS_REGROUPED) {
+                assertEquals(0, drops.get(), "packed from the bytes, so no copy made");
+                return;
+            }
+            assertEquals(1, drops.get(), "pages dropped once");
+            plain.data().fill((byte) 0x7F);
+            Arrays.fill(got, Float.NaN);
+            MatMul.matmulTransposed(x, m, mapped, got);
+            assertBitsEqual(expected, got, "with the bytes overwritten");
+            assertEquals(1, drops.get(), "pages dropped once");
         }
     }
 
