@@ -4,6 +4,10 @@ import dev.tailor.train.ProcessStats;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,11 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.DoubleSupplier;
+import java.util.function.Function;
 
 /**
  * Prefill and decode benchmarks on a random model, measured as the PyTorch peer measures them:
  * prefill = a forward over {@code seq} tokens per sequence (median of {@code steps} after {@code warmup});
- * decode = greedy generation of {@code newTokens} after a {@code prompt}-token prefill, second of two runs.
+ * decode = greedy generation of {@code newTokens} after a {@code prompt}-token prefill, second of two runs. Both
+ * map the model from a GGUF file, as the llama.cpp peer maps its own ({@link RandomModel#mapped}).
  */
 public final class InferenceBench {
     private InferenceBench() {
@@ -23,7 +29,10 @@ public final class InferenceBench {
 
     /** Runs the prefill benchmark and returns its result fields. */
     public static Map<String, Object> prefill(BenchShape shape) {
-        LlamaModel model = RandomModel.build(shape, 0);
+        return onMappedModel(shape, model -> prefill(shape, model));
+    }
+
+    private static Map<String, Object> prefill(BenchShape shape, LlamaModel model) {
         SplittableRandom rnd = new SplittableRandom(1);
         int[][] batch = new int[shape.batch()][];
         for (int b = 0; b < batch.length; b++) {
@@ -59,7 +68,34 @@ public final class InferenceBench {
      * after its warm-up.
      */
     public static Map<String, Object> decode(BenchShape shape) {
-        LlamaModel model = RandomModel.build(shape, 0);
+        return onMappedModel(shape, model -> decode(shape, model));
+    }
+
+    /**
+     * Runs {@code bench} on the random model of {@code shape} mapped from a GGUF file in the temporary directory,
+     * deleted afterwards.
+     */
+    private static Map<String, Object> onMappedModel(BenchShape shape, Function<LlamaModel, Map<String, Object>> bench) {
+        Path file;
+        try {
+            file = Files.createTempFile("tailor-bench-", ".gguf");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the benchmark's model file: " + e.getMessage(), e);
+        }
+        try (LlamaModel model = RandomModel.mapped(shape, 0, file)) {
+            Map<String, Object> r = bench.apply(model);
+            r.put("weights", "mapped GGUF");
+            return r;
+        } finally {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                System.err.println("warning: cannot delete " + file + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private static Map<String, Object> decode(BenchShape shape, LlamaModel model) {
         SplittableRandom rnd = new SplittableRandom(1);
         KvCache cache = model.newCache(shape.prompt() + shape.newTokens() + 1);
         double[] seconds = new double[2];

@@ -1,5 +1,8 @@
 package dev.tailor.bench;
 
+import dev.tailor.io.gguf.GgmlType;
+import dev.tailor.io.gguf.GgufTensorLayout;
+import dev.tailor.io.gguf.GgufWriter;
 import dev.tailor.model.LayerWeights;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.LlamaWeights;
@@ -12,16 +15,24 @@ import dev.tailor.tensor.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A model with random weights in off-heap memory (as a memory-mapped file would be), for benchmarks:
- * matrices ~ N(0, 0.02²) stored in the shape's dtype, norms one.
+ * A model with random weights for benchmarks: matrices ~ N(0, 0.02²) stored in the shape's dtype, norms one; in
+ * off-heap memory ({@link #build}), or written as a GGUF file and mapped from it as a downloaded model is
+ * ({@link #mapped}).
  */
 public final class RandomModel {
+    private static final ValueLayout.OfFloat F32_LE =
+            ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private RandomModel() {
     }
 
@@ -50,6 +61,90 @@ public final class RandomModel {
                     matrix(arena, rnd, d, c.intermediateSize(), shape.dtype())));
         }
         return new LlamaWeights(embed, layers, ones(d), embed);
+    }
+
+    /**
+     * The model {@link #build} makes for {@code seed}, written to {@code file} as GGUF ({@link #writeGguf}) and loaded
+     * from it memory-mapped, as {@code tailor generate --model FILE.gguf} loads a downloaded model: its Q4_0 and Q8_0
+     * matrices then drop their mapped pages once regrouped for the integer products. Close it, then delete the file.
+     */
+    public static LlamaModel mapped(BenchShape shape, long seed, Path file) {
+        writeGguf(shape, seed, file);
+        return LlamaModel.load(file);
+    }
+
+    /**
+     * Writes the weights {@link #weights} makes for {@code seed} as a GGUF file as llama.cpp lays one out
+     * (architecture llama, GGUF tensor names, every matrix of the shape's type, Q and K rows in llama.cpp's RoPE
+     * order), without a tokenizer. Each matrix is made as it is written, so the process never holds the whole model.
+     */
+    public static void writeGguf(BenchShape shape, long seed, Path file) {
+        ModelConfig c = shape.config();
+        GgmlType type = ggmlType(shape.dtype());
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int d = c.hiddenSize();
+        GgufWriter out = new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putUint32("llama.context_length", c.maxPositions())
+                .putUint32("llama.embedding_length", d)
+                .putUint32("llama.feed_forward_length", c.intermediateSize())
+                .putUint32("llama.block_count", c.numLayers())
+                .putUint32("llama.attention.head_count", c.numHeads())
+                .putUint32("llama.attention.head_count_kv", c.numKvHeads())
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", (float) c.rmsNormEps())
+                .putFloat32("llama.rope.freq_base", (float) c.ropeTheta())
+                .putUint32("tokenizer.ggml.bos_token_id", c.bosTokenId())
+                .putUint32("tokenizer.ggml.eos_token_id", c.eosTokenIds().getFirst());
+        // in the order weights() draws them, so that both make the same values
+        addMatrix(out, "token_embd.weight", rnd, c.vocabSize(), d, shape.dtype(), type, 0);
+        for (int l = 0; l < c.numLayers(); l++) {
+            String blk = "blk." + l + ".";
+            addOnes(out, blk + "attn_norm.weight", d);
+            addMatrix(out, blk + "attn_q.weight", rnd, c.qDim(), d, shape.dtype(), type, c.numHeads());
+            addMatrix(out, blk + "attn_k.weight", rnd, c.kvDim(), d, shape.dtype(), type, c.numKvHeads());
+            addMatrix(out, blk + "attn_v.weight", rnd, c.kvDim(), d, shape.dtype(), type, 0);
+            addMatrix(out, blk + "attn_output.weight", rnd, d, c.qDim(), shape.dtype(), type, 0);
+            addOnes(out, blk + "ffn_norm.weight", d);
+            addMatrix(out, blk + "ffn_gate.weight", rnd, c.intermediateSize(), d, shape.dtype(), type, 0);
+            addMatrix(out, blk + "ffn_up.weight", rnd, c.intermediateSize(), d, shape.dtype(), type, 0);
+            addMatrix(out, blk + "ffn_down.weight", rnd, d, c.intermediateSize(), shape.dtype(), type, 0);
+        }
+        addOnes(out, "output_norm.weight", d);
+        try {
+            out.write(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(file + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    /** A matrix drawn when the file is written, its rows stored in llama.cpp's order for {@code permutedHeads}. */
+    private static void addMatrix(GgufWriter out, String name, SplittableRandom rnd, int rows, int cols, DType dtype,
+                                  GgmlType type, int permutedHeads) {
+        out.addTensor(name, type, new long[] {cols, rows}, dst -> {
+            try (Arena arena = Arena.ofConfined()) {
+                WeightMatrix w = matrix(arena, rnd, rows, cols, dtype);
+                long rowBytes = w.rowBytes();
+                for (int r = 0; r < rows; r++) {
+                    long stored = permutedHeads == 0 ? r : GgufTensorLayout.storedRow(r, rows / permutedHeads);
+                    MemorySegment.copy(w.data(), r * rowBytes, dst, stored * rowBytes, rowBytes);
+                }
+            }
+        });
+    }
+
+    private static void addOnes(GgufWriter out, String name, int n) {
+        float[] ones = ones(n);
+        out.addTensor(name, GgmlType.F32, new long[] {n},
+                dst -> MemorySegment.copy(ones, 0, dst, F32_LE, 0, n));
+    }
+
+    private static GgmlType ggmlType(DType dtype) {
+        for (GgmlType t : GgmlType.values()) {
+            if (t.dtype() == dtype) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("GGUF has no type for " + dtype);
     }
 
     private static float[] ones(int n) {

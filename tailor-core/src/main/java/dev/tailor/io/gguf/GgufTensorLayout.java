@@ -100,6 +100,18 @@ public final class GgufTensorLayout {
     }
 
     /**
+     * The stored row of Hugging Face row {@code row} of a permuted Q or K matrix with {@code rowsPerHead} rows per
+     * head: the converter reshapes each head's rows as [2, half] and stores them as [half, 2], so row {@code i} of
+     * half {@code j} is stored at {@code 2i + j}.
+     */
+    public static long storedRow(long row, long rowsPerHead) {
+        long half = rowsPerHead / 2;
+        long head = row / rowsPerHead;
+        long within = row % rowsPerHead;
+        return head * rowsPerHead + 2 * (within % half) + within / half;
+    }
+
+    /**
      * Encodes a tensor of {@code rowCount} rows of {@code cols} values as {@code type} into {@code dst}, the rows of
      * each of {@code permutedHeads} heads interleaved when it is not 0 (row {@code i} of a head's first half is
      * stored at {@code 2i}, of its second half at {@code 2i + 1}).
@@ -118,7 +130,7 @@ public final class GgufTensorLayout {
         int rowsPerHead = permutedHeads == 0 ? 0 : rowCount / permutedHeads;
         for (int r = 0; r < rowCount; r++) {
             rows.row(r, row);
-            long stored = permutedHeads == 0 ? r : GgufTensorSource.storedRow(r, rowsPerHead);
+            long stored = permutedHeads == 0 ? r : storedRow(r, rowsPerHead);
             long at = stored * rowBytes;
             switch (type) {
                 case F32 -> MemorySegment.copy(row, 0, dst, F32_LE, at, cols);

@@ -139,20 +139,9 @@ public final class GgufTensorSource implements TensorSource {
         int cols = Math.toIntExact(t.dims()[0]);
         long rowBytes = t.type().bytesFor(cols);
         for (long r = 0; r < rows; r++) {
-            long from = e.permutedHeads() == 0 ? r : storedRow(r, rows / e.permutedHeads());
+            long from = e.permutedHeads() == 0 ? r : GgufTensorLayout.storedRow(r, rows / e.permutedHeads());
             MemorySegment.copy(src, from * rowBytes, dst, r * rowBytes, rowBytes);
         }
-    }
-
-    /**
-     * The stored row of Hugging Face row {@code row}: the converter reshapes each head's rows as [2, half] and
-     * stores them as [half, 2], so row {@code i} of half {@code j} is stored at {@code 2i + j}.
-     */
-    static long storedRow(long row, long rowsPerHead) {
-        long half = rowsPerHead / 2;
-        long head = row / rowsPerHead;
-        long within = row % rowsPerHead;
-        return head * rowsPerHead + 2 * (within % half) + within / half;
     }
 
     private Entry entry(String name) {

@@ -109,7 +109,7 @@ class GgufHostileTest {
     void storedRowUndoesTheConvertersPermutation() {
         long[] expected = {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15};
         for (int r = 0; r < 16; r++) {
-            assertEquals(expected[r], GgufTensorSource.storedRow(r, 8), "row " + r);
+            assertEquals(expected[r], GgufTensorLayout.storedRow(r, 8), "row " + r);
         }
     }
 
