@@ -71,6 +71,30 @@ final class InterleavedBlocks {
         return new InterleavedBlocks(dtype, dst, scales, w.rows(), blocks, quantBytes, groups);
     }
 
+    /**
+     * Row {@code row} dequantized into {@code dst[dstOff .. dstOff + 32·blocks)}, as {@link Quantization#dequantizeRow}
+     * dequantizes it from the matrix's own bytes (the same values): an embedding lookup of a matrix whose mapped pages
+     * this copy replaced reads it here instead of faulting the file's pages back in.
+     */
+    void copyRow(int row, float[] dst, int dstOff) {
+        int g = row / ROWS;
+        int r = row % ROWS;
+        for (int b = 0; b < blocks; b++) {
+            float d = scales[(g * blocks + b) * ROWS + r];
+            long at = ((long) g * blocks + b) * blockQuants * ROWS + r;
+            int o = dstOff + b * Quantization.QK;
+            for (int j = 0; j < blockQuants; j++) {
+                byte q = quants.get(ValueLayout.JAVA_BYTE, at + (long) j * ROWS);
+                if (dtype == DType.Q8_0) {
+                    dst[o + j] = q * d;
+                } else {
+                    dst[o + j] = ((q & 0xF) - 8) * d;
+                    dst[o + j + Quantization.QK / 2] = (((q & 0xFF) >>> 4) - 8) * d;
+                }
+            }
+        }
+    }
+
     /** Bytes per group, quants and scales. */
     long groupBytes() {
         return (long) blocks * ROWS * (blockQuants + Float.BYTES);

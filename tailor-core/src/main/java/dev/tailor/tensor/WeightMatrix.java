@@ -234,8 +234,17 @@ public final class WeightMatrix {
         return Numerics.load(data, dtype, (long) r * cols + c);
     }
 
-    /** Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float. */
+    /**
+     * Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float; from the regrouped copy once
+     * it is made ({@link #interleaved}), so that a lookup does not read dropped pages back into memory.
+     */
     public void copyRow(int r, float[] dst, int dstOff) {
+        InterleavedBlocks regrouped = interleaved;
+        if (regrouped != null) {
+            Objects.checkIndex(r, rows);
+            regrouped.copyRow(r, dst, dstOff);
+            return;
+        }
         if (dtype.isQuantized()) {
             Quantization.dequantizeRow(dtype, data, r * rowBytes(), cols, dst, dstOff);
             return;

@@ -44,6 +44,37 @@ class IntegerGemvTest {
         }
     }
 
+    /**
+     * Once a matrix is regrouped, its rows are read from the copy (an embedding lookup must not fault dropped pages
+     * back in): the values its own bytes give, every row of a ragged last group included, with the bytes overwritten.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+    void rowsAreReadFromTheRegroupedCopyOnceMade(DType type) {
+        SplittableRandom rnd = new SplittableRandom(41);
+        try (Arena arena = Arena.ofShared()) {
+            int n = 2 * InterleavedBlocks.ROWS + 5;
+            int k = 96;
+            float[] v = new float[n * k];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) rnd.nextGaussian();
+            }
+            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(v, n, k), type, arena);
+            float[][] own = new float[n][k];
+            for (int r = 0; r < n; r++) {
+                w.copyRow(r, own[r], 0);
+            }
+            w.interleaved();
+            w.data().fill((byte) 0x55);
+            float[] row = new float[k + 3];
+            for (int r = 0; r < n; r++) {
+                w.copyRow(r, row, 3);
+                assertArrayEquals(own[r], Arrays.copyOfRange(row, 3, 3 + k), "row " + r);
+            }
+            assertThrows(IndexOutOfBoundsException.class, () -> w.copyRow(n, row, 0));
+        }
+    }
+
     @Test
     void activationsOfASecondRowStartAtItsOwnOffset() {
         float[] x = new float[3 + 64];
