@@ -12,11 +12,11 @@ import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.Quantization;
 import dev.tailor.tensor.WeightMatrix;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
