@@ -15,6 +15,8 @@ import jdk.incubator.vector.FloatVector;
  * product ({@link #packTransposed}, W's rows become the panel's columns) and for the input gradient
  * ({@link #packRows}, W's rows are the panel's rows). Packing is where the floats are made: the micro-kernels then
  * run unchanged, so a packed quantized product has the bits of the packed F32 product over the dequantized weights.
+ * A Q4_0 or Q8_0 matrix mapped from a file packs its forward panels from the regrouped copy decoding makes
+ * ({@link #packRegrouped}), whose pages it replaced.
  * Vectors come from {@link QuantVectors}; where it has none ({@link QuantVectors#SUPPORTED} false), or for ragged
  * pieces, elements are dequantized one by one with {@link Quantization}.
  */
@@ -79,7 +81,8 @@ final class QuantPack {
      */
     static void packTransposed(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         InterleavedBlocks regrouped = regrouped(w);
-        if (regrouped != null && j0 % NR == 0 && k0 % Quantization.QK == 0 && kb % Quantization.QK == 0) {
+        boolean wholeGroups = j0 % NR == 0 && (j1 % NR == 0 || j1 == w.rows());
+        if (regrouped != null && wholeGroups && k0 % Quantization.QK == 0 && kb % Quantization.QK == 0) {
             packRegrouped(regrouped, j0, j1, k0, kb, dst);
             return;
         }

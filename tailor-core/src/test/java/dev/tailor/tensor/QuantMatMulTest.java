@@ -241,6 +241,12 @@ class QuantMatMulTest {
                 return;
             }
             assertEquals(1, drops.get(), "pages dropped once");
+            int cut = Math.min(n, PackedGemm.NR - 3);
+            float[] fromCopy = new float[k * PackedGemm.NR];
+            float[] fromBytes = new float[k * PackedGemm.NR];
+            QuantPack.packTransposed(mapped, 0, cut, 0, k, fromCopy);
+            QuantPack.packTransposed(plain, 0, cut, 0, k, fromBytes);
+            assertBitsEqual(fromBytes, fromCopy, "a panel cut short of its group: zero past its rows");
             plain.data().fill((byte) 0x7F);
             Arrays.fill(got, Float.NaN);
             MatMul.matmulTransposed(x, m, mapped, got);
