@@ -24,7 +24,7 @@ class GemvTest {
         for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int m : new int[] {1, 2, 3, 4, 5, 6, 7, 9}) {
                 for (int k : new int[] {1, L - 1, L, L + 1, 2 * L, 2 * L + 3, 4 * L, 5 * L + 7, 1023}) {
-                    for (int n : new int[] {13, 14, 15, 16}) {
+                    for (int n : new int[] {13, 14, 15, 16, 70}) {
                         cases.add(Arguments.of(dtype, m, k, n));
                     }
                 }
