@@ -75,7 +75,8 @@ public final class InferenceBench {
      * Runs {@code bench} on the random model of {@code shape} mapped from a GGUF file in the temporary directory,
      * deleted afterwards.
      */
-    private static Map<String, Object> onMappedModel(BenchShape shape, Function<LlamaModel, Map<String, Object>> bench) {
+    private static Map<String, Object> onMappedModel(BenchShape shape,
+                                                     Function<LlamaModel, Map<String, Object>> bench) {
         Path file;
         try {
             file = Files.createTempFile("tailor-bench-", ".gguf");

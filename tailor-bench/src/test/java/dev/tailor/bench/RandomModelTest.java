@@ -5,16 +5,21 @@ import dev.tailor.model.LlamaModel;
 import dev.tailor.model.NamedTensors;
 import dev.tailor.tensor.DType;
 import dev.tailor.tensor.WeightMatrix;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The benchmarks' random model written as GGUF and mapped back is the model held in memory. */
 class RandomModelTest {
@@ -54,6 +59,16 @@ class RandomModelTest {
                 assertArrayEquals(decode(held), decode(mapped), "logits after a prompt and two tokens");
             }
         }
+    }
+
+    @Test
+    void aTypeItCannotDrawIsRefusedAndLeavesNoFile() {
+        BenchShape shape = new BenchShape(64, 1, 4, 2, 96, 128, 16, 1, 4, 5, 3, 2, DType.Q4_K);
+        Path file = tmp.resolve("k.gguf");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> RandomModel.writeGguf(shape, 7, file));
+        assertTrue(e.getMessage().contains("Q4_K"), e.getMessage());
+        assertFalse(Files.exists(file), "no half-written file");
     }
 
     private static float[] decode(LlamaModel model) {

@@ -28,8 +28,8 @@ import jdk.incubator.vector.IntVector;
  * each W vector once for several rows (and so read W from the caches once per tile of rows instead of once per
  * row); with more than one tile, every tile passes over 64 KB of W rows before any goes on ({@link #PASS_BYTES}). W
  * is streamed straight from its segment and widened in-register. Tasks are chunks of W rows small enough to stay in
- * L2 while every X row passes over them. Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to
- * {@link HeapGemv}, in the same order; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv},
+ * L2 while every X row passes over them. Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap
+ * to {@link HeapGemv}, in the same order; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv},
  * which multiplies them in integers by 8-bit activations, in an order of its own that is batch invariant too.
  */
 final class Gemv {
@@ -147,7 +147,7 @@ final class Gemv {
         }
     }
 
-    /** {@link #rows(float[], int, int, WeightMatrix, int, float[], int, int, int)}'s tiles over W rows {@code [j0, j1)}. */
+    /** The register tiles of {@code rows} over W rows {@code [j0, j1)}: X rows by four, then two, then one. */
     private static void tiles(float[] x, int xOff, int m, MemorySegment seg, DType dtype, int k, int n, float[] y,
                               int yOff, int j0, int j1) {
         // rows of X by four (three take the last one again, computed and stored twice), then two, then one

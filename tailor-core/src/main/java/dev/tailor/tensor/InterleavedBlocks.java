@@ -72,9 +72,9 @@ final class InterleavedBlocks {
     }
 
     /**
-     * Row {@code row} dequantized into {@code dst[dstOff .. dstOff + 32·blocks)}, as {@link Quantization#dequantizeRow}
-     * dequantizes it from the matrix's own bytes (the same values): an embedding lookup of a matrix whose mapped pages
-     * this copy replaced reads it here instead of faulting the file's pages back in.
+     * Row {@code row} dequantized into {@code dst[dstOff .. dstOff + 32·blocks)}, the values
+     * {@link Quantization#dequantizeRow} makes from the matrix's own bytes: an embedding lookup of a matrix whose
+     * mapped pages this copy replaced reads it here instead of faulting the file's pages back in.
      */
     void copyRow(int row, float[] dst, int dstOff) {
         int g = row / ROWS;

@@ -151,6 +151,8 @@ final class QuantPack {
                 int block = group * g.blocks + (k0 + p0) / Quantization.QK;
                 FloatVector d0 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows);
                 FloatVector d1 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows + L);
+                FloatVector o0 = d0.mul(-8f);
+                FloatVector o1 = d1.mul(-8f);
                 long at = (long) block * g.blockQuants * rows;
                 for (int e = 0; e < Quantization.QK; e++) {
                     int d = base + (p0 + e) * NR;
@@ -160,8 +162,8 @@ final class QuantPack {
                         QuantVectors.q8Rows(g.quants, q + L, d1).intoArray(dst, d + L);
                     } else {
                         long q = at + (long) (e & 15) * rows;
-                        QuantVectors.q4Rows(g.quants, q, e >= 16, d0).intoArray(dst, d);
-                        QuantVectors.q4Rows(g.quants, q + L, e >= 16, d1).intoArray(dst, d + L);
+                        QuantVectors.q4Rows(g.quants, q, e >= 16, d0, o0).intoArray(dst, d);
+                        QuantVectors.q4Rows(g.quants, q + L, e >= 16, d1, o1).intoArray(dst, d + L);
                     }
                 }
             }

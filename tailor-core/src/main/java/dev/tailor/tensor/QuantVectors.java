@@ -83,13 +83,14 @@ final class QuantVectors {
 
     /**
      * One element of L rows of a regrouped Q4_0 matrix: the low (or, for an element of a block's second half,
-     * {@code high}) nibbles of their L bytes at byte {@code at}, {@code (q - 8)·d} as {@link #q4} computes it.
+     * {@code high}) nibbles of their L bytes at byte {@code at}, {@code (q - 8)·d} as {@link #q4} computes it, with
+     * {@code offset} = {@code -8·d} made once per block.
      */
-    static FloatVector q4Rows(MemorySegment quants, long at, boolean high, FloatVector d) {
+    static FloatVector q4Rows(MemorySegment quants, long at, boolean high, FloatVector d, FloatVector offset) {
         IntVector b = (IntVector) ByteVector.fromMemorySegment(B, quants, at, LE)
                 .convertShape(VectorOperators.B2I, WeightVectors.I, 0);
         IntVector q = (high ? b.lanewise(VectorOperators.ASHR, 4) : b).and(0xF);
-        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, d.mul(-8f));
+        return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, offset);
     }
 
     /** The L elements of row byte offset {@code row} from column {@code c} (a multiple of L) of a Q8_0/Q4_0 matrix. */
