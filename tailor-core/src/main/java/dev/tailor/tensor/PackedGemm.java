@@ -353,29 +353,29 @@ final class PackedGemm {
 
     /**
      * Y tile {@code [MR, cols]} (+)= X rows {@code [MR, kb]} · packed panel {@code [kb, NR]}, {@code cols ≤ NR}. The
-     * micro-kernels only ever store whole vectors: a ragged tile is computed into a padded per-thread scratch tile
-     * whose first {@code cols} columns are copied. (A ragged store inside the micro-kernel, through
-     * {@code lane(c)}, once taken, left the compiled kernel with boxed vectors, slowing every later product two- to
-     * tenfold.) Every kernel here sums each output over k in order, from zero, and adds Y last, so a row's values do
-     * not depend on the tile it falls in.
+     * micro-kernels only ever store whole vectors, and only store: a ragged tile, or one added to Y, is computed into
+     * a padded per-thread scratch tile whose first {@code cols} columns are then copied or added. (A ragged store
+     * inside the micro-kernel, through {@code lane(c)}, once taken, left the compiled kernel with boxed vectors,
+     * slowing every later product two- to tenfold; adding Y inside the 14-row kernel made its C2 compilation take
+     * ~50 MB, a spike in the process's peak memory, against ~25 MB without.) Every kernel here sums each output over
+     * k in order, from zero, and adds Y last, so a row's values do not depend on the tile it falls in.
      */
     static void kernel(float[] x, int xo, int k, float[] b, int bo, int kb,
                        float[] y, int yo, int n, int cols, boolean first) {
-        if (cols == NR) {
-            microMR(x, xo, k, b, bo, kb, y, yo, n, first);
+        if (cols == NR && first) {
+            microMR(x, xo, k, b, bo, kb, y, yo, n);
         } else {
             float[] t = TILE.get();
-            microMR(x, xo, k, b, bo, kb, t, 0, NR, true);
-            copyRows(t, MR, y, yo, n, cols, first);
+            microMR(x, xo, k, b, bo, kb, t, 0, NR);
+            storeRows(t, MR, y, yo, n, cols, first);
         }
     }
 
-    private static void microMR(float[] x, int xo, int k, float[] b, int bo, int kb,
-                                float[] y, int yo, int n, boolean first) {
+    private static void microMR(float[] x, int xo, int k, float[] b, int bo, int kb, float[] y, int yo, int n) {
         if (MR == 14) {
-            micro14(x, xo, k, b, bo, kb, y, yo, n, first);
+            micro14(x, xo, k, b, bo, kb, y, yo, n);
         } else {
-            micro6(x, xo, k, b, bo, kb, y, yo, n, first);
+            micro6(x, xo, k, b, bo, kb, y, yo, n);
         }
     }
 
@@ -383,55 +383,64 @@ final class PackedGemm {
      * Y tile {@code [rows, cols]} (+)= X rows {@code [rows, kb]} · packed panel {@code [kb, NR]} for a tile shorter
      * than {@link #MR} ({@code rows < MR}): as 6-, 4-, 2- and 1-row micro-kernels, so that a sequence length like 256
      * ({@code 18·14 + 4}) does not leave its last rows to the one-row kernel, which loads B once per FMA pair.
-     * Ragged columns as in {@link #kernel}.
+     * Ragged columns and adding to Y as in {@link #kernel}.
      */
     static void kernelTail(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
                            float[] y, int yo, int n, int cols, boolean first) {
-        if (cols == NR) {
-            tailRows(rows, x, xo, k, b, bo, kb, y, yo, n, first);
+        if (cols == NR && first) {
+            tailRows(rows, x, xo, k, b, bo, kb, y, yo, n);
         } else {
             float[] t = TILE.get();
-            tailRows(rows, x, xo, k, b, bo, kb, t, 0, NR, true);
-            copyRows(t, rows, y, yo, n, cols, first);
+            tailRows(rows, x, xo, k, b, bo, kb, t, 0, NR);
+            storeRows(t, rows, y, yo, n, cols, first);
         }
     }
 
     private static void tailRows(int rows, float[] x, int xo, int k, float[] b, int bo, int kb,
-                                 float[] y, int yo, int n, boolean first) {
+                                 float[] y, int yo, int n) {
         int i = 0;
         for (; rows - i >= 6; i += 6) {
-            micro6(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, first);
+            micro6(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n);
         }
         if (rows - i >= 4) {
-            MatMulNN.tile4x2(x, xo + i * k, k, kb, b, bo, NR, y, yo + i * n, n, !first);
+            MatMulNN.tile4x2(x, xo + i * k, k, kb, b, bo, NR, y, yo + i * n, n, false);
             i += 4;
         }
         if (rows - i >= 2) {
-            micro2(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n, first);
+            micro2(x, xo + i * k, k, b, bo, kb, y, yo + i * n, n);
             i += 2;
         }
         if (rows - i >= 1) {
-            MatMulNN.tile1x2(x, xo + i * k, kb, b, bo, NR, y, yo + i * n, !first);
+            MatMulNN.tile1x2(x, xo + i * k, kb, b, bo, NR, y, yo + i * n, false);
         }
     }
 
-    /** {@code y[yo + r·n + c] = t[r·NR + c]} ({@code +=} when not {@code first}) for {@code r < rows, c < cols}. */
-    private static void copyRows(float[] t, int rows, float[] y, int yo, int n, int cols, boolean first) {
+    /**
+     * {@code y[yo + r·n + c] = t[r·NR + c]} ({@code +=} when not {@code first}) for {@code r < rows, c < cols}; whole
+     * rows by vectors (the sum {@code y + t} has the bits of {@code t + y}).
+     */
+    private static void storeRows(float[] t, int rows, float[] y, int yo, int n, int cols, boolean first) {
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                int d = yo + r * n + c;
-                y[d] = first ? t[r * NR + c] : y[d] + t[r * NR + c];
+            int d = yo + r * n;
+            int c = 0;
+            if (!first) {
+                for (; c <= cols - L; c += L) {
+                    FloatVector.fromArray(F, y, d + c).add(FloatVector.fromArray(F, t, r * NR + c)).intoArray(y, d + c);
+                }
+            }
+            for (; c < cols; c++) {
+                y[d + c] = first ? t[r * NR + c] : y[d + c] + t[r * NR + c];
             }
         }
     }
 
     /**
-     * Y tile {@code [14, NR]} (+)= X rows {@code [14, kb]} · packed panel {@code [kb, NR]}: 28 accumulators, two W
+     * Y tile {@code [14, NR]} = X rows {@code [14, kb]} · packed panel {@code [kb, NR]}: 28 accumulators, two W
      * vectors and a broadcast fill AVX-512's 32 registers, and each W vector loaded from the panel (which streams from
      * L2) serves 14 FMAs instead of 6: on one core ~0.8 of the FMA peak against 6 rows' ~0.7.
      */
     private static void micro14(float[] x, int xo, int k, float[] b, int bo, int kb,
-                                float[] y, int yo, int n, boolean first) {
+                                float[] y, int yo, int n) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -521,36 +530,6 @@ final class PackedGemm {
             cd0 = b0.fma(a, cd0);
             cd1 = b1.fma(a, cd1);
         }
-        if (!first) {
-            c00 = c00.add(FloatVector.fromArray(F, y, yo));
-            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
-            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
-            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
-            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
-            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
-            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
-            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
-            c40 = c40.add(FloatVector.fromArray(F, y, yo + 4 * n));
-            c41 = c41.add(FloatVector.fromArray(F, y, yo + 4 * n + L));
-            c50 = c50.add(FloatVector.fromArray(F, y, yo + 5 * n));
-            c51 = c51.add(FloatVector.fromArray(F, y, yo + 5 * n + L));
-            c60 = c60.add(FloatVector.fromArray(F, y, yo + 6 * n));
-            c61 = c61.add(FloatVector.fromArray(F, y, yo + 6 * n + L));
-            c70 = c70.add(FloatVector.fromArray(F, y, yo + 7 * n));
-            c71 = c71.add(FloatVector.fromArray(F, y, yo + 7 * n + L));
-            c80 = c80.add(FloatVector.fromArray(F, y, yo + 8 * n));
-            c81 = c81.add(FloatVector.fromArray(F, y, yo + 8 * n + L));
-            c90 = c90.add(FloatVector.fromArray(F, y, yo + 9 * n));
-            c91 = c91.add(FloatVector.fromArray(F, y, yo + 9 * n + L));
-            ca0 = ca0.add(FloatVector.fromArray(F, y, yo + 10 * n));
-            ca1 = ca1.add(FloatVector.fromArray(F, y, yo + 10 * n + L));
-            cb0 = cb0.add(FloatVector.fromArray(F, y, yo + 11 * n));
-            cb1 = cb1.add(FloatVector.fromArray(F, y, yo + 11 * n + L));
-            cc0 = cc0.add(FloatVector.fromArray(F, y, yo + 12 * n));
-            cc1 = cc1.add(FloatVector.fromArray(F, y, yo + 12 * n + L));
-            cd0 = cd0.add(FloatVector.fromArray(F, y, yo + 13 * n));
-            cd1 = cd1.add(FloatVector.fromArray(F, y, yo + 13 * n + L));
-        }
         c00.intoArray(y, yo);
         c01.intoArray(y, yo + L);
         c10.intoArray(y, yo + n);
@@ -581,9 +560,9 @@ final class PackedGemm {
         cd1.intoArray(y, yo + 13 * n + L);
     }
 
-    /** Y tile {@code [6, NR]} (+)= X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
+    /** Y tile {@code [6, NR]} = X rows {@code [6, kb]} · packed panel {@code [kb, NR]}. */
     private static void micro6(float[] x, int xo, int k, float[] b, int bo, int kb,
-                               float[] y, int yo, int n, boolean first) {
+                               float[] y, int yo, int n) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -625,20 +604,6 @@ final class PackedGemm {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        if (!first) {
-            c00 = c00.add(FloatVector.fromArray(F, y, yo));
-            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
-            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
-            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
-            c20 = c20.add(FloatVector.fromArray(F, y, yo + 2 * n));
-            c21 = c21.add(FloatVector.fromArray(F, y, yo + 2 * n + L));
-            c30 = c30.add(FloatVector.fromArray(F, y, yo + 3 * n));
-            c31 = c31.add(FloatVector.fromArray(F, y, yo + 3 * n + L));
-            c40 = c40.add(FloatVector.fromArray(F, y, yo + 4 * n));
-            c41 = c41.add(FloatVector.fromArray(F, y, yo + 4 * n + L));
-            c50 = c50.add(FloatVector.fromArray(F, y, yo + 5 * n));
-            c51 = c51.add(FloatVector.fromArray(F, y, yo + 5 * n + L));
-        }
         c00.intoArray(y, yo);
         c01.intoArray(y, yo + L);
         c10.intoArray(y, yo + n);
@@ -653,9 +618,9 @@ final class PackedGemm {
         c51.intoArray(y, yo + 5 * n + L);
     }
 
-    /** Y tile {@code [2, NR]} (+)= X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
+    /** Y tile {@code [2, NR]} = X rows {@code [2, kb]} · packed panel {@code [kb, NR]}. */
     private static void micro2(float[] x, int xo, int k, float[] b, int bo, int kb,
-                               float[] y, int yo, int n, boolean first) {
+                               float[] y, int yo, int n) {
         FloatVector c00 = FloatVector.zero(F);
         FloatVector c01 = c00;
         FloatVector c10 = c00;
@@ -671,12 +636,6 @@ final class PackedGemm {
             a = FloatVector.broadcast(F, x[x1 + p]);
             c10 = b0.fma(a, c10);
             c11 = b1.fma(a, c11);
-        }
-        if (!first) {
-            c00 = c00.add(FloatVector.fromArray(F, y, yo));
-            c01 = c01.add(FloatVector.fromArray(F, y, yo + L));
-            c10 = c10.add(FloatVector.fromArray(F, y, yo + n));
-            c11 = c11.add(FloatVector.fromArray(F, y, yo + n + L));
         }
         c00.intoArray(y, yo);
         c01.intoArray(y, yo + L);
