@@ -53,6 +53,28 @@ class LinearBackwardTest {
         }
     }
 
+    /**
+     * Within one reduction block the packed kernels compute a tile from zero and add it to Y last, through the
+     * scratch tile, so adding is exactly {@code dx + product}: whole row tiles, the shorter tail tiles and a ragged
+     * column panel alike.
+     */
+    @ParameterizedTest
+    @CsvSource({"31,300,70", "45,64,96", "5,576,33"})
+    void withinOneReductionBlockInputGradAddIsExactlyTheSum(int m, int n, int k) {
+        SplittableRandom rnd = new SplittableRandom(31L * m + n + k);
+        float[] dy = random(rnd, m * n);
+        WeightMatrix w = WeightMatrix.of(random(rnd, n * k), n, k);
+        float[] dx = random(rnd, m * k);
+        float[] product = new float[m * k];
+        LinearBackward.inputGrad(dy, m, w, product);
+        float[] sum = dx.clone();
+        LinearBackward.inputGradAdd(dy, m, w, sum);
+        for (int i = 0; i < sum.length; i++) {
+            assertEquals(Float.floatToRawIntBits(dx[i] + product[i]), Float.floatToRawIntBits(sum[i]),
+                    "element " + i);
+        }
+    }
+
     @Test
     void aRowRangeOfAWeightIsAViewOfThoseRows() {
         float[] w = new float[10 * 3];
