@@ -17,10 +17,10 @@ import jdk.incubator.vector.FloatVector;
  * k in blocks of at most {@link #KC_MAX}; per block it packs its W rows into {@code [panel][p][NR]} floats
  * (widened from BF16/F16 once here), then for every {@link #MR}-row tile of X (which stays in L1) runs the
  * micro-kernel over each panel. The micro-kernel keeps an {@code MR × NR} tile of Y in {@code 2·MR} vector
- * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It stores (or
- * adds) its registers to Y itself, without passing a vector to a call (one that C2 does not inline gets its
- * vectors boxed), and only whole vectors: ragged column panels are zero-padded in the pack and computed into a
- * scratch tile whose valid columns are copied. Leftover rows use a 2-row kernel and {@link MatMulNN}'s 4- and 1-row
+ * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It stores its
+ * registers to Y itself, without passing a vector to a call (one that C2 does not inline gets its vectors boxed),
+ * and only whole vectors: ragged column panels are zero-padded in the pack, and they and tiles to be added to Y are
+ * computed into a scratch tile whose valid columns are then copied or added ({@link #kernel}). Leftover rows use a 2-row kernel and {@link MatMulNN}'s 4- and 1-row
  * tiles, which read the packed panel as a row-major matrix with row stride {@link #NR}.
  *
  * <p>Q8_0 and Q4_0 weights are dequantized into the packing buffer ({@link QuantPack#packTransposed}), k blocks
