@@ -20,8 +20,9 @@ import jdk.incubator.vector.FloatVector;
  * registers and per k step does two vector loads of W, MR broadcasts of X and {@code 2·MR} FMAs. It stores its
  * registers to Y itself, without passing a vector to a call (one that C2 does not inline gets its vectors boxed),
  * and only whole vectors: ragged column panels are zero-padded in the pack, and they and tiles to be added to Y are
- * computed into a scratch tile whose valid columns are then copied or added ({@link #kernel}). Leftover rows use a 2-row kernel and {@link MatMulNN}'s 4- and 1-row
- * tiles, which read the packed panel as a row-major matrix with row stride {@link #NR}.
+ * computed into a scratch tile whose valid columns are then copied or added ({@link #kernel}). Leftover rows use
+ * 6- and 2-row kernels and {@link MatMulNN}'s 4- and 1-row tiles, which read the packed panel as a row-major matrix
+ * with row stride {@link #NR}.
  *
  * <p>Q8_0 and Q4_0 weights are dequantized into the packing buffer ({@link QuantPack#packTransposed}), k blocks
  * then covering whole quantization blocks; the micro-kernels are the same.
