@@ -47,6 +47,10 @@ final class IntegerGemv {
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
     private static final int ROWS = InterleavedBlocks.ROWS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** An F16 scale's sign and magnitude bits in float position, once sign-extended to 32 bits and shifted by 13. */
+    private static final int F16_BITS = 0x8FFFE000;
+    /** What those bits, as a float, are multiplied by to be the F16 value (subnormal halves included). */
+    private static final float F16_REBIAS = 0x1p112f;
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
     private static final int CHUNK_BYTES = 256 * 1024;
 
@@ -119,7 +123,7 @@ final class IntegerGemv {
     private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
         int[] q = a.q;
-        float[] scales = w.scales;
+        MemorySegment scales = w.scales;
         MemorySegment nibbles = w.quants;
         long apart = (long) (h - g) * blocks * 16 * ROWS;
         int scalesApart = (h - g) * blocks * ROWS;
@@ -149,18 +153,24 @@ final class IntegerGemv {
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             FloatVector offset = FloatVector.broadcast(F, a.offset[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
+            ShortVector sg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
+            ShortVector sh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
             FloatVector sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 0))
                     .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 0));
-            g0 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s), g0);
+            g0 = sum.fma(d, offset).fma(((IntVector) sg.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g0);
             sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 1))
                     .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 1));
-            g1 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + L), g1);
+            g1 = sum.fma(d, offset).fma(((IntVector) sg.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g1);
             sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 0))
                     .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 0));
-            h0 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart), h0);
+            h0 = sum.fma(d, offset).fma(((IntVector) sh.convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h0);
             sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 1))
                     .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 1));
-            h1 = sum.fma(d, offset).fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
+            h1 = sum.fma(d, offset).fma(((IntVector) sh.convertShape(VectorOperators.S2I, I, 1))
+                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);
@@ -177,7 +187,7 @@ final class IntegerGemv {
     private static void pairQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
         int[] q = a.q;
-        float[] scales = w.scales;
+        MemorySegment scales = w.scales;
         MemorySegment quants = w.quants;
         long apart = (long) (h - g) * blocks * Quantization.QK * ROWS;
         int scalesApart = (h - g) * blocks * ROWS;
@@ -211,14 +221,20 @@ final class IntegerGemv {
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
-            g0 = ((FloatVector) sg0.convert(VectorOperators.I2F, 0)).mul(d)
-                    .fma(FloatVector.fromArray(F, scales, s), g0);
-            g1 = ((FloatVector) sg1.convert(VectorOperators.I2F, 0)).mul(d)
-                    .fma(FloatVector.fromArray(F, scales, s + L), g1);
-            h0 = ((FloatVector) sh0.convert(VectorOperators.I2F, 0)).mul(d)
-                    .fma(FloatVector.fromArray(F, scales, s + scalesApart), h0);
-            h1 = ((FloatVector) sh1.convert(VectorOperators.I2F, 0)).mul(d)
-                    .fma(FloatVector.fromArray(F, scales, s + scalesApart + L), h1);
+            ShortVector dg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
+            ShortVector dh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
+            g0 = ((FloatVector) sg0.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dg.convertShape(
+                    VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), g0);
+            g1 = ((FloatVector) sg1.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dg.convertShape(
+                    VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), g1);
+            h0 = ((FloatVector) sh0.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dh.convertShape(
+                    VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), h0);
+            h1 = ((FloatVector) sh1.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dh.convertShape(
+                    VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);

@@ -149,8 +149,8 @@ final class QuantPack {
             int base = panel * kb * NR;
             for (int p0 = 0; p0 < kb; p0 += Quantization.QK) {
                 int block = group * g.blocks + (k0 + p0) / Quantization.QK;
-                FloatVector d0 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows);
-                FloatVector d1 = FloatVector.fromArray(WeightVectors.F, g.scales, block * rows + L);
+                FloatVector d0 = WeightVectors.f16Finite(g.scales, (long) block * rows);
+                FloatVector d1 = WeightVectors.f16Finite(g.scales, (long) block * rows + L);
                 FloatVector o0 = d0.mul(-8f);
                 FloatVector o1 = d1.mul(-8f);
                 long at = (long) block * g.blockQuants * rows;

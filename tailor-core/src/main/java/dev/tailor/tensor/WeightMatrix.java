@@ -18,8 +18,8 @@ import java.util.Objects;
  * are multiplied in place ({@link DType#hasKernels()}): Q8_0 and Q4_0 dequantized in registers, K-quants a few rows or
  * a panel at a time. A Q8_0 matrix multiplied one row of X at a time (decoding) also keeps its blocks' F16 scales
  * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix (or a Q8_0 one mapped from a
- * file) multiplied by few rows keeps a regrouped copy of its blocks for the integer products ({@link #interleaved}),
- * both made on first use.
+ * file) multiplied by few rows keeps a regrouped copy of its blocks, the same bytes, for the integer products
+ * ({@link #interleaved}), both made on first use.
  *
  * <p>Two matrices are equal when they have the same memory, type and shape.
  */

@@ -110,6 +110,15 @@ final class WeightVectors {
         return f16Widen(halves(data, index));
     }
 
+    /**
+     * {@link #L} F16 elements starting at element {@code index}, widened, where none is infinite or NaN (block
+     * scales, see {@link InterleavedBlocks}): {@link #f16} without its fix-up of those.
+     */
+    static FloatVector f16Finite(MemorySegment data, long index) {
+        return halves(data, index).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
+                .mul(0x1p112f);
+    }
+
     // Split in two methods under C2's small-method inlining limit: as one method it was left un-inlined in
     // the hot loop and its vectors were boxed.
     private static FloatVector f16Widen(IntVector h) {

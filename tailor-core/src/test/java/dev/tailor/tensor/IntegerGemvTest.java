@@ -214,7 +214,7 @@ class IntegerGemvTest {
                 int r = row % InterleavedBlocks.ROWS;
                 for (int b = 0; b < 3; b++) {
                     long at = row * w.rowBytes() + b * (long) type.blockBytes();
-                    float scale = g.scales[(group * 3 + b) * InterleavedBlocks.ROWS + r];
+                    float scale = g.scale(group, b, r);
                     assertEquals(row < n ? Float.float16ToFloat(w.data().get(Numerics.I16_LE, at)) : 0f, scale);
                     for (int j = 0; j < quants; j++) {
                         byte got = g.quants.get(ValueLayout.JAVA_BYTE,
@@ -224,6 +224,19 @@ class IntegerGemvTest {
                 }
             }
             assertThrows(IllegalArgumentException.class, () -> InterleavedBlocks.of(w.dequantize(arena)));
+        }
+    }
+
+    /** The regrouped copy keeps F16 scales its kernels widen as finite numbers, so it refuses any other. */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void regroupingRefusesANonFiniteScaleNamingItsBlock(DType type) {
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(new SplittableRandom(4),
+                    3 * 64), 3, 64), type, arena);
+            w.data().set(Numerics.I16_LE, w.rowBytes() + type.blockBytes(), (short) 0x7C00);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> InterleavedBlocks.of(w));
+            assertEquals("block 1 of row 1 has a non-finite scale (Infinity)", e.getMessage());
         }
     }
 

@@ -54,6 +54,7 @@ class NumericsTest {
         for (int i = 0; i < 0x10000; i += WeightVectors.L) {
             float[] bf = WeightVectors.bf16(seg, i).toArray();
             float[] hf = WeightVectors.f16(seg, i).toArray();
+            float[] finite = WeightVectors.f16Finite(seg, i).toArray();
             for (int l = 0; l < WeightVectors.L; l++) {
                 short bits = (short) (i + l);
                 assertEquals(Float.floatToRawIntBits(Numerics.bf16ToFloat(bits)), Float.floatToRawIntBits(bf[l]),
@@ -65,6 +66,10 @@ class NumericsTest {
                 } else {
                     assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(hf[l]),
                             "f16 0x" + Integer.toHexString(i + l));
+                }
+                if (Float.isFinite(expected)) {
+                    assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(finite[l]),
+                            "finite f16 0x" + Integer.toHexString(i + l));
                 }
             }
         }
