@@ -121,10 +121,13 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
-    /** The same as {@link #release}: this file's tensors are always in place. */
+    /** As {@link #release} does for a whole tensor: this file's tensors are always in place. */
     @Override
-    public void dropMappedPages(String name) {
-        release(name);
+    public void dropMappedPages(String name, long from, long to) {
+        TensorInfo info = info(name);
+        if (to > from) {
+            mappedData.asSlice(info.begin() + from, to - from).unload();
+        }
     }
 
     @Override

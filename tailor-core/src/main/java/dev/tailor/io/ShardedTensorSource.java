@@ -142,8 +142,8 @@ final class ShardedTensorSource implements TensorSource {
     }
 
     @Override
-    public void dropMappedPages(String name) {
-        shardOf(name).dropMappedPages(name);
+    public void dropMappedPages(String name, long from, long to) {
+        shardOf(name).dropMappedPages(name, from, to);
     }
 
     @Override

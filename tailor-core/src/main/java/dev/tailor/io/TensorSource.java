@@ -40,6 +40,14 @@ public interface TensorSource extends AutoCloseable {
      * held in memory (copies, quantized tensors) and by default.
      */
     default void dropMappedPages(String name) {
+        dropMappedPages(name, 0, info(name).byteSize());
+    }
+
+    /**
+     * {@link #dropMappedPages(String)} for the tensor's bytes {@code [from, to)}, for a copy made a part at a time;
+     * whole pages, so those at the range's ends may hold bytes outside it (read again from the file if used).
+     */
+    default void dropMappedPages(String name, long from, long to) {
     }
 
     /** The file holding the tensor (for error messages). */

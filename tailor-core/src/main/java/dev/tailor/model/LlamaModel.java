@@ -304,6 +304,9 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private float[] embed(int[] tokens) {
+        if (weights.lmHead() == weights.embed()) {
+            weights.embed().prepareIntegerProducts();
+        }
         int n = tokens.length;
         int d = config.hiddenSize();
         float[] x = new float[n * d];

@@ -122,8 +122,13 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
 
         WeightMatrix matrix(String name, int rows, int cols) {
             TensorInfo info = checked(name, true, rows, cols);
+            if (info.dtype() == DType.Q4_0 || info.dtype() == DType.Q8_0) {
+                // their products read a regrouped copy that replaces a mapped file's pages: those the finite scan
+                // just read would only be resident until then, beside the copies made before
+                source.dropMappedPages(name);
+            }
             return new WeightMatrix(source.data(name), info.dtype(), rows, cols)
-                    .droppingMappedPages(() -> source.dropMappedPages(name));
+                    .droppingMappedPages((from, to) -> source.dropMappedPages(name, from, to));
         }
 
         float[] vector(String name, int length) {

@@ -91,9 +91,9 @@ final class QuantizingSource implements TensorSource {
 
     /** Passes to the file for a tensor it does not quantize; a quantized one is held in memory. */
     @Override
-    public void dropMappedPages(String name) {
+    public void dropMappedPages(String name, long from, long to) {
         if (!targets.containsKey(name)) {
-            inner.dropMappedPages(name);
+            inner.dropMappedPages(name, from, to);
         }
     }
 

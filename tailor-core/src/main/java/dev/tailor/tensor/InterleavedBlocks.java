@@ -16,6 +16,12 @@ import java.lang.foreign.ValueLayout;
  * garbage collector frees with it.
  */
 final class InterleavedBlocks {
+    /**
+     * Source bytes read between drops of their mapped pages: the copy replaces them as it is made, so a matrix's
+     * pages and its copy are never both resident (the embedding is half of a small model's weights).
+     */
+    private static final long DROP_BYTES = 1 << 20;
+
     /** Rows per group: the lanes of a short vector at the float kernels' width. */
     static final int ROWS = 2 * WeightVectors.L;
 
@@ -63,9 +69,13 @@ final class InterleavedBlocks {
         Arena arena = Arena.ofAuto();
         MemorySegment dst = arena.allocate(Math.max(1, (long) groups * blocks * quantBytes * ROWS), 64);
         MemorySegment scales = arena.allocate(Math.max(1, (long) groups * blocks * ROWS * Short.BYTES), 64);
+        int dropEvery = (int) Math.max(1, DROP_BYTES / w.rowBytes());
         for (int row = 0; row < w.rows(); row++) {
             int g = row / ROWS;
             int r = row % ROWS;
+            if (row > 0 && row % dropEvery == 0) {
+                w.dropMappedRows(row - dropEvery, row);
+            }
             for (int b = 0; b < blocks; b++) {
                 long at = row * w.rowBytes() + b * dtype.blockBytes();
                 short scale = src.get(Numerics.I16_LE, at);

@@ -35,8 +35,8 @@ public final class WeightMatrix {
     private volatile float[] blockScales;
     /** {@link #interleaved}, once made. */
     private volatile InterleavedBlocks interleaved;
-    /** Drops the mapped file pages {@link #data} lies in, once a regrouped copy is made; null for none. */
-    private final Runnable dropMappedPages;
+    /** Drops the mapped file pages {@link #data} lies in, as a regrouped copy is made; null for none. */
+    private final MappedPages dropMappedPages;
 
     /**
      * A matrix over {@code data}.
@@ -52,7 +52,7 @@ public final class WeightMatrix {
         this(data, dtype, rows, cols, null);
     }
 
-    private WeightMatrix(MemorySegment data, DType dtype, int rows, int cols, Runnable dropMappedPages) {
+    private WeightMatrix(MemorySegment data, DType dtype, int rows, int cols, MappedPages dropMappedPages) {
         if (!dtype.isWeightType() && !dtype.isQuantized()) {
             throw new IllegalArgumentException("weights must be F32, F16, BF16 or block-quantized, not " + dtype);
         }
@@ -81,13 +81,44 @@ public final class WeightMatrix {
 
     /**
      * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
-     * memory (a tensor source's {@code dropMappedPages}): run once the products have made their regrouped copy of a
-     * Q4_0 or Q8_0 matrix ({@link #interleaved}), so that decoding does not hold the weights twice. The bytes stay
+     * memory (a tensor source's {@code dropMappedPages}): used as the products make their regrouped copy of a Q4_0 or
+     * Q8_0 matrix ({@link #interleaved}), a megabyte of rows at a time and the whole matrix once made, so that
+     * decoding does not hold the weights twice, not even while the copy is made. The bytes stay
      * valid; what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A
      * slice ({@link #rows(int, int)}) does not drop them.
      */
-    public WeightMatrix droppingMappedPages(Runnable drop) {
+    public WeightMatrix droppingMappedPages(MappedPages drop) {
         return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));
+    }
+
+    /**
+     * Drops the mapped pages of rows {@code [from, to)} from resident memory where this matrix may drop them
+     * ({@link #droppingMappedPages}): for a copy made row by row, so that the rows copied do not stay resident until
+     * the whole matrix is.
+     */
+    void dropMappedRows(int from, int to) {
+        if (dropMappedPages != null && to > from) {
+            dropMappedPages.drop(from * rowBytes(), to * rowBytes());
+        }
+    }
+
+    /** The way to drop a matrix's mapped file pages: its bytes {@code [from, to)}, whole pages (a tensor source's). */
+    @FunctionalInterface
+    public interface MappedPages {
+        /** Drops the pages holding bytes {@code [from, to)} of the matrix from resident memory. */
+        void drop(long from, long to);
+    }
+
+    /**
+     * Makes now the regrouped copy this matrix's products would make on first use, if they use one (a Q4_0 matrix,
+     * or a Q8_0 one that drops its mapped pages): for a caller about to read rows of a matrix it also multiplies by
+     * (a tied embedding), so that the rows come from the copy and do not fault the dropped pages back in, which on a
+     * kernel with large folios maps up to 2 MiB of the file per row read.
+     */
+    public void prepareIntegerProducts() {
+        if (IntegerGemv.handles(this)) {
+            interleaved();
+        }
     }
 
     /** Whether this matrix drops its mapped pages once regrouped ({@link #droppingMappedPages}). */
@@ -150,7 +181,7 @@ public final class WeightMatrix {
                     g = InterleavedBlocks.of(this);
                     interleaved = g;
                     if (dropMappedPages != null) {
-                        dropMappedPages.run();
+                        dropMappedPages.drop(0, data.byteSize());
                     }
                 }
             }

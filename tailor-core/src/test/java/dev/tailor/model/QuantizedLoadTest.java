@@ -131,7 +131,7 @@ class QuantizedLoadTest {
         }
 
         @Override
-        public void dropMappedPages(String name) {
+        public void dropMappedPages(String name, long from, long to) {
             dropped.add(name);
         }
 

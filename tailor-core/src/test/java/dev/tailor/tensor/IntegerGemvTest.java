@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -244,6 +246,37 @@ class IntegerGemvTest {
      * A matrix mapped from a file drops its pages once, when its products have made their regrouped copy; a slice
      * never drops the whole tensor's, and the products keep their bits.
      */
+    /**
+     * A matrix of more than a megabyte drops its mapped pages as its copy is made, a megabyte of whole rows at a time
+     * in order, then whole, so that its pages and its copy are never both resident.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(names = {"Q8_0", "Q4_0"})
+    void aLargeMatrixDropsItsPagesAsItsCopyIsMade(DType type) {
+        int rows = 1200;
+        int cols = 2048;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix plain = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(new SplittableRandom(8),
+                    rows * cols), rows, cols), type, arena);
+            List<long[]> drops = new ArrayList<>();
+            WeightMatrix mapped = plain.droppingMappedPages((from, to) -> drops.add(new long[] {from, to}));
+            mapped.prepareIntegerProducts();
+            long size = plain.data().byteSize();
+            long step = (1 << 20) / plain.rowBytes() * plain.rowBytes();
+            List<long[]> expected = new ArrayList<>();
+            for (long at = 0; at + step < size; at += step) {
+                expected.add(new long[] {at, at + step});
+            }
+            expected.add(new long[] {0, size});
+            assertEquals(expected.size(), drops.size());
+            for (int i = 0; i < drops.size(); i++) {
+                assertArrayEquals(expected.get(i), drops.get(i), "drop " + i);
+            }
+            mapped.prepareIntegerProducts();
+            assertEquals(expected.size(), drops.size(), "made once");
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(names = {"Q8_0", "Q4_0"})
     void theRegroupedCopyDropsTheMappedPagesOnce(DType type) {
@@ -252,7 +285,11 @@ class IntegerGemvTest {
             WeightMatrix plain = WeightMatrix.quantize(WeightMatrix.of(QuantMatMulTest.randoms(rnd, 70 * 64), 70, 64),
                     type, arena);
             int[] drops = new int[1];
-            WeightMatrix mapped = plain.droppingMappedPages(() -> drops[0]++);
+            WeightMatrix mapped = plain.droppingMappedPages((from, to) -> {
+                assertEquals(0, from);
+                assertEquals(plain.data().byteSize(), to, "a matrix under a megabyte is dropped whole");
+                drops[0]++;
+            });
             assertEquals(plain, mapped);
             assertThrows(NullPointerException.class, () -> plain.droppingMappedPages(null));
             float[] x = QuantMatMulTest.randoms(rnd, 64);
@@ -296,7 +333,7 @@ class IntegerGemvTest {
 
     /** {@code w} as {@link IntegerGemv} multiplies it: a Q8_0 matrix as if mapped from a file. */
     static WeightMatrix inIntegers(WeightMatrix w) {
-        return w.dtype() == DType.Q8_0 ? w.droppingMappedPages(() -> { }) : w;
+        return w.dtype() == DType.Q8_0 ? w.droppingMappedPages((from, to) -> { }) : w;
     }
 
     /** The scalar twin of {@link IntegerGemv}'s product for W's type. */

@@ -138,8 +138,13 @@ public final class GgufFile implements AutoCloseable {
      * copied; they are read again from the file if the tensor is.
      */
     public void release(GgufTensor tensor) {
-        if (mappedData != null && tensor.bytes() > 0) {
-            mappedData.asSlice(tensor.offset(), tensor.bytes()).unload();
+        release(tensor, 0, tensor.bytes());
+    }
+
+    /** {@link #release(GgufTensor)} for the tensor's bytes {@code [from, to)} (whole pages). */
+    public void release(GgufTensor tensor, long from, long to) {
+        if (mappedData != null && to > from) {
+            mappedData.asSlice(tensor.offset() + from, to - from).unload();
         }
     }
 

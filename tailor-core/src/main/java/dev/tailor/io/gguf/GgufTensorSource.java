@@ -166,10 +166,10 @@ public final class GgufTensorSource implements TensorSource {
 
     /** Drops the file's pages of a tensor used in place; a copy (un-permuted rows) is kept. */
     @Override
-    public void dropMappedPages(String name) {
+    public void dropMappedPages(String name, long from, long to) {
         Entry e = entry(name);
         if (e.inPlace()) {
-            file.release(e.gguf());
+            file.release(e.gguf(), from, to);
         }
     }
 
