@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -125,6 +126,7 @@ public final class SafetensorsFile implements TensorSource {
     @Override
     public void dropMappedPages(String name, long from, long to) {
         TensorInfo info = info(name);
+        Objects.checkFromToIndex(from, to, info.byteSize());
         if (to > from) {
             mappedData.asSlice(info.begin() + from, to - from).unload();
         }

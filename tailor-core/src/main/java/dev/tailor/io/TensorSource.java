@@ -46,6 +46,8 @@ public interface TensorSource extends AutoCloseable {
     /**
      * {@link #dropMappedPages(String)} for the tensor's bytes {@code [from, to)}, for a copy made a part at a time;
      * whole pages, so those at the range's ends may hold bytes outside it (read again from the file if used).
+     *
+     * @throws IndexOutOfBoundsException where the source drops pages and the range is not within the tensor
      */
     default void dropMappedPages(String name, long from, long to) {
     }

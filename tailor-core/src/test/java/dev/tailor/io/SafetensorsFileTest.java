@@ -150,4 +150,21 @@ class SafetensorsFileTest {
         MemorySegment closed = t;
         assertThrows(IllegalStateException.class, () -> Numerics.load(closed, DType.F32, 0));
     }
+
+    /** Dropping a range of a tensor's mapped pages keeps its bytes, and a range outside the tensor is refused. */
+    @Test
+    void droppedPagesReadBackAndARangeMustLieInTheTensor() throws IOException {
+        Path file = dir.resolve("drop.safetensors");
+        ByteBuffer data = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        data.putFloat(0.5f).putFloat(-4f).putFloat(8f).putFloat(3f);
+        String header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}";
+        Files.write(file, raw(header.length(), header, data.array()));
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            f.dropMappedPages("t", 4, 12);
+            f.dropMappedPages("t");
+            assertEquals(8f, Numerics.load(f.data("t"), DType.F32, 2));
+            assertThrows(IndexOutOfBoundsException.class, () -> f.dropMappedPages("t", 8, 17));
+            assertThrows(IndexOutOfBoundsException.class, () -> f.dropMappedPages("t", -1, 4));
+        }
+    }
 }

@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A memory-mapped GGUF file (version 3, little-endian): header, typed metadata, tensor infos, then the tensor data
@@ -141,8 +142,13 @@ public final class GgufFile implements AutoCloseable {
         release(tensor, 0, tensor.bytes());
     }
 
-    /** {@link #release(GgufTensor)} for the tensor's bytes {@code [from, to)} (whole pages). */
+    /**
+     * {@link #release(GgufTensor)} for the tensor's bytes {@code [from, to)} (whole pages).
+     *
+     * @throws IndexOutOfBoundsException when the range is not within the tensor
+     */
     public void release(GgufTensor tensor, long from, long to) {
+        Objects.checkFromToIndex(from, to, tensor.bytes());
         if (mappedData != null && to > from) {
             mappedData.asSlice(tensor.offset() + from, to - from).unload();
         }

@@ -105,9 +105,9 @@ class GgufModelTest {
     }
 
     /**
-     * Dropping a tensor's mapped pages takes them out of the process's resident memory and keeps its bytes: read
-     * again, they come back from the file. A tensor the source holds as a copy (GGUF's permuted Q and K, un-permuted)
-     * keeps its copy.
+     * Dropping a tensor's mapped pages (a byte range of them, or all) takes them out of the process's resident memory
+     * and keeps its bytes: read again, they come back from the file. A tensor the source holds as a copy (GGUF's
+     * permuted Q and K, un-permuted) keeps its copy.
      */
     @Test
     void droppedMappedPagesLeaveResidentMemoryAndReadBackTheSame() throws Exception {
@@ -118,6 +118,13 @@ class GgufModelTest {
             assertTrue(data.byteSize() > 1 << 20, "a tensor of several hundred pages: " + data.byteSize());
             byte[] bytes = data.toArray(ValueLayout.JAVA_BYTE);
             long before = residentBytesOf(path);
+            long half = data.byteSize() / 2;
+            source.dropMappedPages(embed, 0, half);
+            long halfway = residentBytesOf(path);
+            assertTrue(halfway <= before - half + 2 * 4096 && halfway >= before - half - 2 * 4096,
+                    "a range drops its pages alone: " + before + " before, " + halfway + " after");
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> source.dropMappedPages(embed, half, data.byteSize() + 1));
             source.dropMappedPages(embed);
             long after = residentBytesOf(path);
             assertTrue(after <= before - data.byteSize() + 2 * 4096,
