@@ -1,6 +1,8 @@
 package dev.tailor.tensor;
 
 import static dev.tailor.tensor.WeightVectors.F;
+import static dev.tailor.tensor.WeightVectors.F16_BITS;
+import static dev.tailor.tensor.WeightVectors.F16_REBIAS;
 import static dev.tailor.tensor.WeightVectors.I;
 import static dev.tailor.tensor.WeightVectors.L;
 
@@ -47,10 +49,6 @@ final class IntegerGemv {
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
     private static final int ROWS = InterleavedBlocks.ROWS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** An F16 scale's sign and magnitude bits in float position, once sign-extended to 32 bits and shifted by 13. */
-    private static final int F16_BITS = 0x8FFFE000;
-    /** What those bits, as a float, are multiplied by to be the F16 value (subnormal halves included). */
-    private static final float F16_REBIAS = 0x1p112f;
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
     private static final int CHUNK_BYTES = 256 * 1024;
 

@@ -26,6 +26,10 @@ final class WeightVectors {
             VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** Floats per vector. */
     static final int L = F.length();
+    /** A half's sign and magnitude bits in float position, once sign-extended to 32 bits and shifted left by 13. */
+    static final int F16_BITS = 0x8FFFE000;
+    /** What those bits, as a float, are multiplied by to be the half's value (subnormal halves included). */
+    static final float F16_REBIAS = 0x1p112f;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -115,15 +119,15 @@ final class WeightVectors {
      * scales, see {@link InterleavedBlocks}): {@link #f16} without its fix-up of those.
      */
     static FloatVector f16Finite(MemorySegment data, long index) {
-        return halves(data, index).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats()
-                .mul(0x1p112f);
+        return halves(data, index).lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats()
+                .mul(F16_REBIAS);
     }
 
     // Split in two methods under C2's small-method inlining limit: as one method it was left un-inlined in
     // the hot loop and its vectors were boxed.
     private static FloatVector f16Widen(IntVector h) {
         // sign (bit 31, h is sign-extended) and the 15 magnitude bits moved to float position
-        return f16InfNan(h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(0x1p112f));
+        return f16InfNan(h.lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS));
     }
 
     /** Sets the float exponent to all ones where the rebiased half is {@code >= 2^16} (it was inf or NaN). */
