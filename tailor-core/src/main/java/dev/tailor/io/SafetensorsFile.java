@@ -132,6 +132,12 @@ public final class SafetensorsFile implements TensorSource {
         }
     }
 
+    /** For every tensor it has: this file's tensors are its mapped bytes. */
+    @Override
+    public boolean mappedInPlace(String name) {
+        return tensors.containsKey(name);
+    }
+
     @Override
     public Path file(String name) {
         return path;

@@ -147,6 +147,11 @@ final class ShardedTensorSource implements TensorSource {
     }
 
     @Override
+    public boolean mappedInPlace(String name) {
+        return shardOf(name).mappedInPlace(name);
+    }
+
+    @Override
     public Path file(String name) {
         return shardOf(name).path();
     }

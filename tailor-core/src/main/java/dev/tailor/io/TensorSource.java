@@ -52,6 +52,15 @@ public interface TensorSource extends AutoCloseable {
     default void dropMappedPages(String name, long from, long to) {
     }
 
+    /**
+     * Whether the tensor's bytes ({@link #data}) are its file's pages mapped in place, so that
+     * {@link #dropMappedPages} takes them out of memory: false for bytes held in memory (copies, tensors quantized at
+     * load) and by default.
+     */
+    default boolean mappedInPlace(String name) {
+        return false;
+    }
+
     /** The file holding the tensor (for error messages). */
     Path file(String name);
 

@@ -120,15 +120,23 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
             return vector(site.module(layer) + ".bias", config.shape(site)[0]);
         }
 
+        /**
+         * The matrix {@code name}; one whose bytes are mapped in place may drop its pages (a Q8_0 one then takes the
+         * integer products, from a regrouped copy that replaces them), one held in memory (a copy, or quantized at
+         * load) may not.
+         */
         WeightMatrix matrix(String name, int rows, int cols) {
             TensorInfo info = checked(name, true, rows, cols);
+            WeightMatrix w = new WeightMatrix(source.data(name), info.dtype(), rows, cols);
+            if (!source.mappedInPlace(name)) {
+                return w;
+            }
             if (info.dtype() == DType.Q4_0 || info.dtype() == DType.Q8_0) {
                 // their products read a regrouped copy that replaces a mapped file's pages: those the finite scan
                 // just read would only be resident until then, beside the copies made before
                 source.dropMappedPages(name);
             }
-            return new WeightMatrix(source.data(name), info.dtype(), rows, cols)
-                    .droppingMappedPages((from, to) -> source.dropMappedPages(name, from, to));
+            return w.droppingMappedPages((from, to) -> source.dropMappedPages(name, from, to));
         }
 
         float[] vector(String name, int length) {

@@ -97,6 +97,12 @@ final class QuantizingSource implements TensorSource {
         }
     }
 
+    /** As the file says for a tensor it does not quantize; a quantized one is held in memory. */
+    @Override
+    public boolean mappedInPlace(String name) {
+        return !targets.containsKey(name) && inner.mappedInPlace(name);
+    }
+
     @Override
     public Path file(String name) {
         return inner.file(name);

@@ -121,8 +121,11 @@ public final class WeightMatrix {
         }
     }
 
-    /** Whether this matrix drops its mapped pages once regrouped ({@link #droppingMappedPages}). */
-    boolean dropsMappedPages() {
+    /**
+     * Whether this matrix's bytes are a file's pages mapped in place, which it drops once regrouped
+     * ({@link #droppingMappedPages}); a Q8_0 matrix takes the integer products only then.
+     */
+    public boolean dropsMappedPages() {
         return dropMappedPages != null;
     }
 

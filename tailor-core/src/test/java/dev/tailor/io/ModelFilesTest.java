@@ -49,6 +49,7 @@ class ModelFilesTest {
             assertEquals(3f, Numerics.load(src.data("b"), DType.BF16, 0));
             assertEquals(5f, Numerics.load(src.data("c"), DType.F16, 1));
             assertEquals(dir.resolve("model-00002-of-00002.safetensors"), src.file("c"));
+            assertTrue(src.mappedInPlace("a") && src.mappedInPlace("c"), "each shard's tensors are its mapped bytes");
             TensorFormatException e = assertThrows(TensorFormatException.class, () -> src.info("d"));
             assertEquals(dir.resolve(ModelFiles.INDEX_FILE) + ": missing tensor d (not in weight_map)", e.getMessage());
         }

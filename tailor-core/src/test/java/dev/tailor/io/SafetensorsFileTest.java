@@ -151,7 +151,10 @@ class SafetensorsFileTest {
         assertThrows(IllegalStateException.class, () -> Numerics.load(closed, DType.F32, 0));
     }
 
-    /** Dropping a range of a tensor's mapped pages keeps its bytes, and a range outside the tensor is refused. */
+    /**
+     * A tensor is mapped in place; dropping a range of its mapped pages keeps its bytes, and a range outside the
+     * tensor is refused.
+     */
     @Test
     void droppedPagesReadBackAndARangeMustLieInTheTensor() throws IOException {
         Path file = dir.resolve("drop.safetensors");
@@ -165,6 +168,7 @@ class SafetensorsFileTest {
             assertEquals(8f, Numerics.load(f.data("t"), DType.F32, 2));
             assertThrows(IndexOutOfBoundsException.class, () -> f.dropMappedPages("t", 8, 17));
             assertThrows(IndexOutOfBoundsException.class, () -> f.dropMappedPages("t", -1, 4));
+            assertTrue(f.mappedInPlace("t"), "a safetensors tensor is the file's mapped bytes");
         }
     }
 }

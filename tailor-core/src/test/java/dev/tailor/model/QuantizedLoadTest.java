@@ -22,6 +22,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,9 +38,12 @@ class QuantizedLoadTest {
     void quantizedAtLoadEqualsLlamaQuantizesFile(String type) {
         Path hf = Shared.require("models/tiny-llama");
         Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-" + type.toLowerCase() + ".gguf");
+        ModelConfig config = ModelConfig.load(gguf);
         try (LlamaModel model = LlamaModel.load(hf, LoadOptions.quantized(type));
-             LlamaModel reference = LlamaModel.load(gguf);
              GgufTensorSource file = GgufTensorSource.open(gguf)) {
+            // the file's tensors seen as held in memory: its Q8_0 matrices take the float products, as ours do
+            TensorSource inMemory = new Without(file, "none");
+            LlamaModel reference = new LlamaModel(config, LlamaWeights.bind(config, inMemory), inMemory);
             Map<String, Object> ours = NamedTensors.of(model.weights());
             int quantized = 0;
             for (var e : ours.entrySet()) {
@@ -50,10 +54,12 @@ class QuantizedLoadTest {
                 if (w.cols() % 32 != 0) {
                     assertEquals(DType.F32, w.dtype(), e.getKey() + " keeps its stored type (its rows are no blocks)");
                     assertEquals(DType.F16, fileType, e.getKey() + ": llama-quantize's F16 fallback");
+                    assertTrue(w.dropsMappedPages(), e.getKey() + " is the safetensors file's mapped bytes");
                     continue;
                 }
                 assertEquals(fileType, w.dtype(), e.getKey());
                 assertEquals(-1, w.data().mismatch(file.data(e.getKey())), e.getKey() + ": llama-quantize's bytes");
+                assertFalse(w.dropsMappedPages(), e.getKey() + " is held in memory, so it has no pages to drop");
                 quantized++;
             }
             assertEquals(14, quantized);
@@ -110,6 +116,9 @@ class QuantizedLoadTest {
             q4.dropMappedPages("model.norm.weight");
             assertEquals(List.of("model.norm.weight"), files.dropped());
             assertArrayEquals(bytes, quantized.toArray(ValueLayout.JAVA_BYTE));
+            QuantizingSource q8 = new QuantizingSource(stored, c, LoadOptions.quantized("Q8_0"));
+            assertFalse(q8.mappedInPlace(up), "quantized at load: held in memory");
+            assertTrue(q8.mappedInPlace("model.norm.weight"), "the safetensors file's bytes");
         }
     }
 
@@ -123,8 +132,10 @@ class QuantizedLoadTest {
         assertThrows(IllegalArgumentException.class, () -> new LoadOptions(DType.F16));
     }
 
-    /** {@code inner} without one tensor. */
-    /** {@code inner} without the tensor {@code hidden}, recording the tensors it was asked to drop the pages of. */
+    /**
+     * {@code inner} without the tensor {@code hidden}, its bytes seen as held in memory (not mapped in place),
+     * recording the tensors it was asked to drop the pages of.
+     */
     private record Without(TensorSource inner, String hidden, List<String> dropped) implements TensorSource {
         Without(TensorSource inner, String hidden) {
             this(inner, hidden, new ArrayList<>());

@@ -173,6 +173,12 @@ public final class GgufTensorSource implements TensorSource {
         }
     }
 
+    /** True but for the tensors whose rows are un-permuted into a copy. */
+    @Override
+    public boolean mappedInPlace(String name) {
+        return entry(name).inPlace();
+    }
+
     @Override
     public Path file(String name) {
         return file.path();

@@ -67,8 +67,8 @@ class GgufModelTest {
     /**
      * A quantized file's weights (Q8_0, Q4_0, and the K-quant mixes llama.cpp writes) stay quantized: each bound
      * matrix has the file's type and exactly the file's bytes for it (so the resident weights are the quantized size),
-     * read in place from the mapping except the un-permuted Q and K, which are copies of the same size; the F16 ones
-     * stay F16.
+     * read in place from the mapping (and so dropping its pages) except the un-permuted Q and K, which are copies of
+     * the same size; the F16 ones stay F16.
      */
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama-gguf/tiny-llama-q8_0", "tiny-llama-gguf/tiny-llama-q4_0",
@@ -90,8 +90,10 @@ class GgufModelTest {
                         .filter(g -> GgufNames.huggingFace(g.name()).equals(e.getKey())).findFirst().orElseThrow();
                 assertEquals(DType.fromGgml(t.type().id()), w.dtype(), e.getKey());
                 assertEquals(t.bytes(), w.data().byteSize(), e.getKey());
-                assertEquals(!GgufNames.isQueryOrKey(t.name()), w.data().address() == file.data(t).address(),
-                        e.getKey() + " in place");
+                boolean inPlace = !GgufNames.isQueryOrKey(t.name());
+                assertEquals(inPlace, w.data().address() == file.data(t).address(), e.getKey() + " in place");
+                assertEquals(inPlace, source.mappedInPlace(e.getKey()), e.getKey() + " mapped in place");
+                assertEquals(inPlace, w.dropsMappedPages(), e.getKey() + " drops its mapped pages (a copy has none)");
                 fileBytes += t.bytes();
                 boundBytes += w.data().byteSize();
                 quantized += w.dtype().isQuantized() ? 1 : 0;
