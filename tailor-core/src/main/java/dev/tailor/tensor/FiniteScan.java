@@ -43,7 +43,7 @@ public final class FiniteScan {
             long blocks = data.byteSize() / dtype.blockBytes();
             for (long b = 0; b < blocks; b++) {
                 for (long at : scales) {
-                    if ((data.get(Numerics.I16_LE, b * dtype.blockBytes() + at) & 0x7C00) == 0x7C00) {
+                    if (nonFiniteHalf(data.get(Numerics.I16_LE, b * dtype.blockBytes() + at))) {
                         return b * dtype.blockSize();
                     }
                 }
@@ -95,12 +95,17 @@ public final class FiniteScan {
         return Numerics.load(data, dtype, index);
     }
 
+    /** Whether the F16 {@code bits} are infinite or NaN: exponent bits all ones. */
+    static boolean nonFiniteHalf(short bits) {
+        return (bits & 0x7C00) == 0x7C00;
+    }
+
     /** The first element in {@code [from, to)} whose exponent bits are all ones, or -1. */
     private static long firstByBits(MemorySegment data, DType dtype, long from, long to) {
         for (long i = from; i < to; i++) {
             boolean nonFinite = switch (dtype) {
                 case F32 -> (data.getAtIndex(Numerics.I32_LE, i) & 0x7F80_0000) == 0x7F80_0000;
-                case F16 -> (data.getAtIndex(Numerics.I16_LE, i) & 0x7C00) == 0x7C00;
+                case F16 -> nonFiniteHalf(data.getAtIndex(Numerics.I16_LE, i));
                 default -> (data.getAtIndex(Numerics.I16_LE, i) & 0x7F80) == 0x7F80;
             };
             if (nonFinite) {

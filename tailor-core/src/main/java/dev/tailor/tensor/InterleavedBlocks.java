@@ -79,7 +79,7 @@ final class InterleavedBlocks {
             for (int b = 0; b < blocks; b++) {
                 long at = row * w.rowBytes() + b * dtype.blockBytes();
                 short scale = src.get(Numerics.I16_LE, at);
-                if ((scale & 0x7C00) == 0x7C00) {
+                if (FiniteScan.nonFiniteHalf(scale)) {
                     throw new IllegalArgumentException("block " + b + " of row " + row + " has a non-finite scale ("
                             + Float.float16ToFloat(scale) + ")");
                 }
