@@ -2,7 +2,6 @@ package dev.tailor.cli;
 
 import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterFiles;
@@ -38,8 +37,6 @@ import java.util.concurrent.Callable;
         description = "Inspect adapters, combine them into one, or merge them into a base.",
         subcommands = {AdaptersCommand.Inspect.class, AdaptersCommand.Merge.class, AdaptersCommand.Combine.class})
 public final class AdaptersCommand implements Runnable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -67,7 +64,7 @@ public final class AdaptersCommand implements Runnable {
             ObjectNode out = summary(AdapterFiles.load(dir), dir);
             PrintWriter w = spec.commandLine().getOut();
             if (json) {
-                w.println(JSON.writeValueAsString(out));
+                w.println(Json.MAPPER.writeValueAsString(out));
             } else {
                 out.properties().forEach(e -> w.printf("%-17s %s%n", e.getKey(),
                         e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
@@ -85,14 +82,14 @@ public final class AdaptersCommand implements Runnable {
          */
         static ObjectNode summary(Adapter adapter, Path dir) throws IOException {
             JsonNode config = AdapterFiles.config(dir);
-            ObjectNode out = JSON.createObjectNode();
+            ObjectNode out = Json.MAPPER.createObjectNode();
             out.put("method", adapter.type());
             out.put("description", adapter.describe());
             Map<String, Object> saved = adapter.config(null);
             for (String key : List.of("r", "lora_alpha", "use_rslora", "target_modules", "rank_pattern",
                     "alpha_pattern")) {
                 JsonNode value = key.equals("target_modules") && config.hasNonNull(key) ? config.get(key)
-                        : JSON.valueToTree(saved.get(key));
+                        : Json.MAPPER.valueToTree(saved.get(key));
                 if (value != null && !value.isNull()) {
                     out.set(key, value);
                 }

@@ -1,7 +1,6 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.bench.AdapterMemoryBench;
 import dev.tailor.bench.BatchDecodeBench;
 import dev.tailor.bench.BenchResults;
@@ -51,7 +50,6 @@ import java.util.concurrent.Callable;
                 + "measured limits); measure those limits (machine); fuzz the loaders with hostile input for longer "
                 + "than the tests do.")
 public final class BenchCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Finishes every printed line; measures this machine's limits, once, on the first line with a rate. */
     private final BenchResults finished = BenchResults.ofThisMachine(System.err::println);
     /** The server's access log, held (so its level stays set) and quieted while {@code bench serve} loads it. */
@@ -171,7 +169,7 @@ public final class BenchCommand implements Callable<Integer> {
                     + "\" (expected machine, matmul, prefill, decode, decode-batch, train, adapters, serve or fuzz)");
         };
         for (Map<String, Object> r : results) {
-            System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(r)));
+            System.out.println("RESULT " + Json.MAPPER.writeValueAsString(finished.finish(r)));
         }
         if (peer != null) {
             runPeer();
@@ -242,7 +240,7 @@ public final class BenchCommand implements Callable<Integer> {
                 : FuzzBench.run(target, tries, Duration.ofSeconds(seconds),
                 seed != null ? seed : new SecureRandom().nextLong(), System.out);
         for (Map<String, Object> r : run.results()) {
-            System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(r)));
+            System.out.println("RESULT " + Json.MAPPER.writeValueAsString(finished.finish(r)));
         }
         return run.findings() == 0 ? 0 : 1;
     }
@@ -266,8 +264,9 @@ public final class BenchCommand implements Callable<Integer> {
             while ((line = r.readLine()) != null) {
                 if (line.startsWith("RESULT ")) {
                     Map<String, Object> result = new LinkedHashMap<>(Map.of("impl", "torch-peer"));
-                    result.putAll(JSON.readValue(line.substring(7), new TypeReference<Map<String, Object>>() { }));
-                    System.out.println("RESULT " + JSON.writeValueAsString(finished.finish(result)));
+                    result.putAll(Json.MAPPER.readValue(line.substring(7),
+                            new TypeReference<Map<String, Object>>() { }));
+                    System.out.println("RESULT " + Json.MAPPER.writeValueAsString(finished.finish(result)));
                 } else {
                     System.err.println("peer: " + line);
                 }

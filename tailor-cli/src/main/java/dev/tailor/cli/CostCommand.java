@@ -2,7 +2,6 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tailor.cost.CostBase;
 import dev.tailor.cost.CostEstimate;
@@ -38,8 +37,6 @@ import java.util.concurrent.Callable;
                 + "bare config.json) and a machine: parameters, memory, FLOPs, time, money, artifact, storage and "
                 + "serving for several tenants.")
 public final class CostCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -150,7 +147,7 @@ public final class CostCommand implements Callable<Integer> {
             estimates.add(CostModel.estimate(base, method, settings));
         }
         CostReport report = new CostReport(base, settings, estimates);
-        out.print(json ? JSON.writeValueAsString(report.json()) + System.lineSeparator() : report.table());
+        out.print(json ? Json.PRETTY.writeValueAsString(report.json()) + System.lineSeparator() : report.table());
         out.flush();
         return 0;
     }

@@ -1,7 +1,6 @@
 package dev.tailor.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.demo.Company;
 import dev.tailor.demo.Demo;
@@ -47,7 +46,6 @@ final class DemoServing {
     static final int CANARY_PERCENT = 10;
     /** How many users ask during the canary. */
     static final int CANARY_USERS = 40;
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_TOKENS = 64;
     /** The server's own loggers, quiet while the demo prints its story (held, so their level holds). */
     private static final List<Logger> QUIET = List.of(Logger.getLogger("dev.tailor.serve"),
@@ -125,8 +123,9 @@ final class DemoServing {
         JsonNode registered = call("PUT", "/v1/adapters/" + name, body("path", result.updatedAdapter().toString())
                 .put("promote", false));
         int candidate = registered.path("version").asInt();
-        call("POST", "/v1/adapters/" + name + "/aliases/canary", JSON.createObjectNode().put("version", candidate));
-        ObjectNode split = JSON.createObjectNode();
+        call("POST", "/v1/adapters/" + name + "/aliases/canary",
+                Json.MAPPER.createObjectNode().put("version", candidate));
+        ObjectNode split = Json.MAPPER.createObjectNode();
         split.putObject("versions").put("1", (100 - CANARY_PERCENT) / 100.0).put(String.valueOf(candidate),
                 CANARY_PERCENT / 100.0);
         call("POST", "/v1/adapters/" + name + "/traffic", split);
@@ -163,7 +162,8 @@ final class DemoServing {
         String name = Demo.FIRST_CLIENT;
         String question = question(SupportCorpus.client(name)).question();
         call("DELETE", "/v1/adapters/" + name + "/traffic", "");
-        call("POST", "/v1/adapters/" + name + "/aliases/prod", JSON.createObjectNode().put("version", candidate));
+        call("POST", "/v1/adapters/" + name + "/aliases/prod",
+                Json.MAPPER.createObjectNode().put("version", candidate));
         String promoted = chat(name, question, null);
         out.printf("Promoted version %d to prod: %s%n", candidate, promoted);
         JsonNode back = call("POST", "/v1/adapters/" + name + "/rollback", "");
@@ -175,7 +175,7 @@ final class DemoServing {
 
     /** One chat completion's reply, greedy; {@code user} (may be null) picks the version under a traffic split. */
     private String chat(String model, String question, String user) throws IOException, InterruptedException {
-        ObjectNode body = JSON.createObjectNode();
+        ObjectNode body = Json.MAPPER.createObjectNode();
         body.put("model", model);
         body.putArray("messages").addObject().put("role", "user").put("content", question);
         body.put("max_tokens", MAX_TOKENS);
@@ -189,7 +189,7 @@ final class DemoServing {
     }
 
     private static ObjectNode body(String field, String value) {
-        return JSON.createObjectNode().put(field, value);
+        return Json.MAPPER.createObjectNode().put(field, value);
     }
 
     /**
@@ -198,7 +198,7 @@ final class DemoServing {
      * @throws IllegalStateException naming the call when the server does not answer 200
      */
     private JsonNode call(String method, String path, Object body) throws IOException, InterruptedException {
-        String text = body instanceof String s ? s : JSON.writeValueAsString(body);
+        String text = body instanceof String s ? s : Json.MAPPER.writeValueAsString(body);
         HttpRequest request = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(120))
                 .header("Content-Type", "application/json")
                 .method(method, text.isEmpty() ? HttpRequest.BodyPublishers.noBody()
@@ -212,7 +212,7 @@ final class DemoServing {
         if (response.statusCode() != 200) {
             throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": " + answer);
         }
-        return answer.isEmpty() ? JSON.createObjectNode() : JSON.readTree(answer);
+        return answer.isEmpty() ? Json.MAPPER.createObjectNode() : Json.MAPPER.readTree(answer);
     }
 
     private static void deleteTree(Path root) throws IOException {

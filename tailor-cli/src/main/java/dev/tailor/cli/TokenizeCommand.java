@@ -2,7 +2,6 @@ package dev.tailor.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.io.AtomicFiles;
@@ -31,8 +30,6 @@ import java.util.stream.Collectors;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = "Print the token ids of TEXT, or tokenize the \"text\" field of each line of a JSON Lines file.")
 public final class TokenizeCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -91,13 +88,13 @@ public final class TokenizeCommand implements Callable<Integer> {
                     continue;
                 }
                 String lineText = textField(line, lineNumber);
-                ObjectNode record = JSON.createObjectNode();
+                ObjectNode record = Json.MAPPER.createObjectNode();
                 record.put("text", lineText);
                 ArrayNode ids = record.putArray("ids");
                 for (int id : tokenizer.encode(lineText, !noSpecial)) {
                     ids.add(id);
                 }
-                out.write(JSON.writeValueAsString(record));
+                out.write(Json.MAPPER.writeValueAsString(record));
                 out.write('\n');
             }
         }
@@ -106,7 +103,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     private String textField(String line, int lineNumber) {
         JsonNode record;
         try {
-            record = JSON.readTree(line);
+            record = Json.MAPPER.readTree(line);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(jsonl + ":" + lineNumber + ": not valid JSON: " + e.getOriginalMessage());
         }

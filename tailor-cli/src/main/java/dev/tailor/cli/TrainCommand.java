@@ -4,7 +4,6 @@ import dev.tailor.train.TrainingMethod;
 import dev.tailor.train.TrainingRun;
 import dev.tailor.train.optim.OptimizerType;
 import dev.tailor.train.optim.ScheduleType;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.tensor.DType;
 import dev.tailor.train.RandomInit;
 import dev.tailor.train.TrainOptions;
@@ -24,8 +23,6 @@ import java.util.concurrent.Callable;
         description = "Fine-tune a model fully or partially, train an adapter (LoRA, prompt or prefix tuning), "
                 + "or train a model from scratch, on JSON Lines data.")
 public final class TrainCommand implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Mixin
     QuantizeOption quantize;
 

@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -84,6 +85,33 @@ class GgufCommandTest {
         Run r = run("cost", "--model", gguf.toString(), "--method", "lora", "--json");
         assertEquals(0, r.code(), err.toString());
         assertTrue(r.out().contains("\"lora\""), r.out());
+    }
+
+    /**
+     * Decoding a GGUF file reads no JSON, so the process never makes a Jackson {@code ObjectMapper} (its data binding
+     * is ~15 MB resident): checked in a child JVM that logs every class it initializes. The same command with a
+     * Hugging Face directory (config.json, tokenizer.json) does make one, so the log is read right.
+     */
+    @Test
+    void generatingFromAGgufFileLoadsNoJsonDataBinding() throws Exception {
+        String mapper = "Initializing 'com/fasterxml/jackson/databind/ObjectMapper'";
+        Path gguf = Shared.require("models/tiny-llama-gguf/tiny-llama-q8_0.gguf");
+        String fromGguf = child("gguf", gguf);
+        assertTrue(fromGguf.lines().anyMatch(l -> l.contains("Initializing 'dev/tailor/model/LlamaModel'")), fromGguf);
+        assertFalse(fromGguf.contains(mapper), fromGguf);
+        assertTrue(child("hf", Shared.require("models/tiny-llama")).contains(mapper));
+    }
+
+    /** Runs {@code generate --model model} in a child JVM and returns its class initialization log and output. */
+    private String child(String name, Path model) throws Exception {
+        List<String> cmd = List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xlog:class+init=info",
+                "-cp", System.getProperty("java.class.path"), TailorCommand.class.getName(), "generate", "--model",
+                model.toString(), "--prompt", "Once upon a time", "--max-tokens", "4", "--temperature", "0");
+        Path log = dir.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertEquals(0, p.waitFor(), Files.readString(log));
+        return Files.readString(log);
     }
 
     @Test

@@ -51,7 +51,6 @@ public final class MachineCalibration {
     /** The cache's form: a cache of another form is measured again. */
     static final int SCHEMA = 2;
     private static final long PAUSE_MILLIS = 3000;
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final long READ_BYTES = 64L << 20;
     private static final int HEADLINE_ROWS = 256;
     private static final int HEADLINE_SIZE = 1024;
@@ -273,7 +272,7 @@ public final class MachineCalibration {
     /** The measurement cached in {@code file}, if it is one of this form. */
     static Optional<Measurement> read(Path file) {
         try {
-            JsonNode n = JSON.readTree(file.toFile());
+            JsonNode n = CacheJson.MAPPER.readTree(file.toFile());
             if (n.path("schema").asInt() != SCHEMA) {
                 return Optional.empty();
             }
@@ -291,7 +290,7 @@ public final class MachineCalibration {
 
     /** Caches {@code m} in {@code file} (atomically); false when it cannot be written. */
     static boolean write(Path file, Measurement m) {
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = CacheJson.MAPPER.createObjectNode();
         n.put("schema", SCHEMA);
         n.put("cpu", m.cpu());
         n.put("threads", m.threads());
@@ -311,11 +310,19 @@ public final class MachineCalibration {
     static boolean writeJson(Path file, ObjectNode n) {
         try {
             Files.createDirectories(file.getParent());
-            byte[] bytes = JSON.writeValueAsBytes(n);
+            byte[] bytes = CacheJson.MAPPER.writeValueAsBytes(n);
             AtomicFiles.write(file, ch -> ch.write(ByteBuffer.wrap(bytes)));
             return true;
         } catch (IOException | RuntimeException e) {
             return false;
         }
+    }
+
+    /**
+     * The cache file's mapper, made when the cache is first read or written: the processor's model is asked for
+     * before every benchmark, which should not load Jackson's data binding (~15 MB resident) while it measures.
+     */
+    private static final class CacheJson {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
 }

@@ -24,7 +24,6 @@ public record OllamaStore(Path root) {
     /** The media type of the layer holding the model's GGUF file. */
     public static final String MODEL_MEDIA_TYPE = "application/vnd.ollama.image.model";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern DIGEST = Pattern.compile("sha256[:-]([0-9a-fA-F]{64})");
     private static final Pattern PART = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
@@ -61,7 +60,7 @@ public record OllamaStore(Path root) {
                 .resolve(tag);
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(manifest));
+            root = ManifestJson.MAPPER.readTree(Files.readAllBytes(manifest));
         } catch (NoSuchFileException e) {
             throw new HubException("\"" + PREFIX + name + "\" is not in the Ollama store " + this.root + " (no "
                     + manifest + "); download it with: ollama pull " + name);
@@ -91,5 +90,10 @@ public record OllamaStore(Path root) {
     private static HubException malformed(String name) {
         return new HubException("\"" + PREFIX + name + "\" is not an Ollama model name of the form "
                 + "[HOST/][NAMESPACE/]NAME[:TAG]");
+    }
+
+    /** The manifests' mapper, made when one is first read: resolving a model path should not load Jackson. */
+    private static final class ManifestJson {
+        static final ObjectMapper MAPPER = new ObjectMapper();
     }
 }

@@ -43,8 +43,6 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
                           int vocabSize, int maxPositions, boolean tieWordEmbeddings, boolean attentionBias,
                           boolean qkNorm, int bosTokenId, List<Integer> eosTokenIds) {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2", "qwen3");
 
     public ModelConfig {
@@ -94,7 +92,7 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
             throw new ConfigException(file + ": is a directory, not a file");
         }
         try {
-            return parse(file, JSON.readTree(Files.readAllBytes(file)));
+            return parse(file, ConfigJson.MAPPER.readTree(Files.readAllBytes(file)));
         } catch (NoSuchFileException e) {
             throw new ConfigException(file + ": not found (a model directory needs config.json)");
         } catch (IOException e) {
@@ -117,7 +115,7 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         }
         Path file = dir.resolve("config.json");
         try {
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+            JsonNode root = ConfigJson.MAPPER.readTree(Files.readAllBytes(file));
             if (root instanceof ObjectNode object) {
                 return object;
             }
@@ -311,5 +309,13 @@ public record ModelConfig(String modelType, int hiddenSize, int intermediateSize
         private static boolean isTokenId(JsonNode n) {
             return n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 0;
         }
+    }
+
+    /**
+     * The mapper for {@code config.json}, made when one is first read: a GGUF model's config comes from its metadata,
+     * and loading Jackson's data binding for nothing costs a decoding process ~15 MB.
+     */
+    private static final class ConfigJson {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 }

@@ -23,13 +23,6 @@ public final class Tokenizers {
     /** The file name of the tokenizer settings written by {@code transformers}. */
     public static final String TOKENIZER_CONFIG_JSON = "tokenizer_config.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    static {
-        JSON.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
-                .maxStringLength(Integer.MAX_VALUE).build());
-    }
-
     private Tokenizers() {
     }
 
@@ -49,7 +42,7 @@ public final class Tokenizers {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = DefinitionJson.MAPPER.readTree(file.toFile());
         } catch (JsonProcessingException e) {
             throw new TokenizerException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
@@ -59,7 +52,7 @@ public final class Tokenizers {
             throw new TokenizerException(file + ": expected a JSON object");
         }
         Path configFile = dir.resolve(TOKENIZER_CONFIG_JSON);
-        return build(new TokenizerJson(file), root, TokenizerConfig.read(configFile, JSON), configFile);
+        return build(new TokenizerJson(file), root, TokenizerConfig.read(configFile, DefinitionJson.MAPPER), configFile);
     }
 
     /**
@@ -134,5 +127,18 @@ public final class Tokenizers {
                     + "' is neither in added_tokens nor in model.vocab of " + TOKENIZER_JSON);
         }
         return id;
+    }
+
+    /**
+     * The mapper for {@code tokenizer.json}, its strings of any length, made when one is first read: a GGUF model's
+     * tokenizer comes from its metadata, without Jackson.
+     */
+    private static final class DefinitionJson {
+        static final ObjectMapper MAPPER = new ObjectMapper();
+
+        static {
+            MAPPER.getFactory().setStreamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength(Integer.MAX_VALUE).build());
+        }
     }
 }
