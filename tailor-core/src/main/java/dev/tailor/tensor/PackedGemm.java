@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * {@code Y = X·Wᵀ} for many rows of X (prefill, training): W packed into cache-sized panels, register-blocked.
@@ -152,7 +153,9 @@ final class PackedGemm {
      * Full {@code L × L} blocks are transposed in registers, read straight from W when it is F32 in native
      * memory (a mapped file), otherwise first widened into a per-thread native block: the transpose then only
      * ever reads native segments, so its loads stay monomorphic, and it holds no widening code (sixteen inlined
-     * BF16/F16 widenings exceed C2's inlining node budget, and the rows left un-inlined are boxed). Ragged rows
+     * BF16/F16 widenings exceed C2's inlining node budget, and the rows left un-inlined are boxed). BF16 in native
+     * memory is read straight too, {@code L × 2L} at a time: its rows' pairs of elements are transposed as 32-bit
+     * lanes into every other panel row, then each pair widened into its two rows ({@link #widenPairs}). Ragged rows
      * and the k tail are copied one by one.
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
@@ -162,6 +165,7 @@ final class PackedGemm {
         }
         int np = ceilDiv(j1 - j0, NR);
         boolean direct = L == 16 && w.dtype() == DType.F32 && w.data().isNative();
+        boolean pairs = L == 16 && w.dtype() == DType.BF16 && w.data().isNative();
         MemorySegment block = direct ? null : BLOCK.get();
         int kFull = F.loopBound(kb);
         for (int panel = 0; panel < np; panel++) {
@@ -170,15 +174,21 @@ final class PackedGemm {
                 int r0 = j0 + panel * NR + half;
                 int p0 = 0;
                 if (r0 + L <= j1) {
+                    for (; pairs && p0 + 2 * L <= kb; p0 += 2 * L) {
+                        long src = (long) r0 * w.cols() + k0 + p0;
+                        int d = base + p0 * NR + half;
+                        transposeBlock(w.data(), src * 2, w.cols() * 2L, dst, d + NR, 2 * NR);
+                        widenPairs(dst, d);
+                    }
                     for (; p0 < kFull; p0 += L) {
                         long src = (long) r0 * w.cols() + k0 + p0;
                         int d = base + p0 * NR + half;
                         if (direct) {
-                            transposeBlock(w.data(), src * Float.BYTES, w.cols() * Float.BYTES, dst, d);
+                            transposeBlock(w.data(), src * Float.BYTES, w.cols() * Float.BYTES, dst, d, NR);
                         } else {
                             loadBlock(w, src, block);
                             if (L == 16) {
-                                transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                                transposeBlock(block, 0, L * Float.BYTES, dst, d, NR);
                             } else {
                                 transposeAnyWidth(block, dst, d);
                             }
@@ -233,13 +243,14 @@ final class PackedGemm {
 
     /**
      * Writes the {@code L × L} float block at byte offset {@code off} of native {@code seg}, rows {@code stride}
-     * bytes apart, transposed to {@code dst[d + l·NR + r]}, in registers. One bit
+     * bytes apart, transposed to {@code dst[d + l·dstStride + r]}, in registers (a permutation moves a lane's bits as
+     * they are, so the lanes may hold other data than floats: {@link #widenPairs}). One bit
      * of (row, lane) is swapped per stage: rows {@code i} and {@code i|s} exchange their lanes with bit
      * {@code s} set / clear, each new row one two-vector {@code selectFrom} of the two. Deliberately unrolled
      * (16 rows, 4 stages: {@code L == 16}, AVX-512) so that every row stays in a local the compiler keeps in a
      * register; each line is one butterfly, the pair of new rows made from rows {@code i} and {@code i|s}.
      */
-    static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d) {
+    static void transposeBlock(MemorySegment seg, long off, long stride, float[] dst, int d, int dstStride) {
         FloatVector r0 = FloatVector.fromMemorySegment(F, seg, off, LE);
         FloatVector r1 = FloatVector.fromMemorySegment(F, seg, off + 1 * stride, LE);
         FloatVector r2 = FloatVector.fromMemorySegment(F, seg, off + 2 * stride, LE);
@@ -289,21 +300,34 @@ final class PackedGemm {
         FloatVector e12 = S1_LO.selectFrom(c12, c13), e13 = S1_HI.selectFrom(c12, c13);
         FloatVector e14 = S1_LO.selectFrom(c14, c15), e15 = S1_HI.selectFrom(c14, c15);
         e0.intoArray(dst, d);
-        e1.intoArray(dst, d + 1 * NR);
-        e2.intoArray(dst, d + 2 * NR);
-        e3.intoArray(dst, d + 3 * NR);
-        e4.intoArray(dst, d + 4 * NR);
-        e5.intoArray(dst, d + 5 * NR);
-        e6.intoArray(dst, d + 6 * NR);
-        e7.intoArray(dst, d + 7 * NR);
-        e8.intoArray(dst, d + 8 * NR);
-        e9.intoArray(dst, d + 9 * NR);
-        e10.intoArray(dst, d + 10 * NR);
-        e11.intoArray(dst, d + 11 * NR);
-        e12.intoArray(dst, d + 12 * NR);
-        e13.intoArray(dst, d + 13 * NR);
-        e14.intoArray(dst, d + 14 * NR);
-        e15.intoArray(dst, d + 15 * NR);
+        e1.intoArray(dst, d + 1 * dstStride);
+        e2.intoArray(dst, d + 2 * dstStride);
+        e3.intoArray(dst, d + 3 * dstStride);
+        e4.intoArray(dst, d + 4 * dstStride);
+        e5.intoArray(dst, d + 5 * dstStride);
+        e6.intoArray(dst, d + 6 * dstStride);
+        e7.intoArray(dst, d + 7 * dstStride);
+        e8.intoArray(dst, d + 8 * dstStride);
+        e9.intoArray(dst, d + 9 * dstStride);
+        e10.intoArray(dst, d + 10 * dstStride);
+        e11.intoArray(dst, d + 11 * dstStride);
+        e12.intoArray(dst, d + 12 * dstStride);
+        e13.intoArray(dst, d + 13 * dstStride);
+        e14.intoArray(dst, d + 14 * dstStride);
+        e15.intoArray(dst, d + 15 * dstStride);
+    }
+
+    /**
+     * Widens {@code L} transposed pairs of BF16 elements ({@link WeightVectors#bf16Pairs}'s lanes) in place: row
+     * {@code dst[d + (2l + 1)·NR …]} of pairs {@code l} becomes the even elements at {@code dst[d + 2l·NR …]} and the
+     * odd ones in its own place.
+     */
+    private static void widenPairs(float[] dst, int d) {
+        for (int l = 0; l < L; l++) {
+            IntVector pairs = FloatVector.fromArray(F, dst, d + (2 * l + 1) * NR).reinterpretAsInts();
+            WeightVectors.bf16Even(pairs).intoArray(dst, d + 2 * l * NR);
+            WeightVectors.bf16Odd(pairs).intoArray(dst, d + (2 * l + 1) * NR);
+        }
     }
 
     /**

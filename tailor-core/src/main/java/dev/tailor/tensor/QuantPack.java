@@ -108,7 +108,7 @@ final class QuantPack {
                         }
                         int d = base + p0 * NR + half;
                         if (L == 16) {
-                            PackedGemm.transposeBlock(block, 0, L * Float.BYTES, dst, d);
+                            PackedGemm.transposeBlock(block, 0, L * Float.BYTES, dst, d, NR);
                         } else {
                             PackedGemm.transposeAnyWidth(block, dst, d);
                         }

@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * {@link PackedGemm#pack} against a naive element-by-element transpose, bit for bit: ragged row groups, k
  * blocks that start off a vector boundary and end in a tail, every weight type, on the heap and in native
- * memory at an odd byte offset (as a tensor inside a memory-mapped safetensors file).
+ * memory at an odd byte offset (as a tensor inside a memory-mapped safetensors file); BF16 in native memory also in
+ * blocks of 2L columns ({@code kb} 48 and 50), whose pairs of elements are transposed as one lane.
  */
 class PackedGemmPackTest {
     private static final int NR = PackedGemm.NR;
@@ -46,6 +47,8 @@ class PackedGemmPackTest {
         float[] values = MatMulTest.randoms(rnd, n * k);
         values[(j0 + rows - 1) * k + k0] = Float.NEGATIVE_INFINITY;
         values[j0 * k + k0 + kb - 1] = -0f;
+        // a signalling NaN (in F32 and BF16 alike), whose bits a transpose must move as they are
+        values[j0 * k + k0 + kb / 2] = Float.intBitsToFloat(0x7F81_0000);
         byte[] bytes = MatMulTest.encode(values, dtype);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment data;
