@@ -52,7 +52,8 @@ public final class Tokenizers {
             throw new TokenizerException(file + ": expected a JSON object");
         }
         Path configFile = dir.resolve(TOKENIZER_CONFIG_JSON);
-        return build(new TokenizerJson(file), root, TokenizerConfig.read(configFile, DefinitionJson.MAPPER), configFile);
+        return build(new TokenizerJson(file), root, TokenizerConfig.read(configFile, DefinitionJson.MAPPER),
+                configFile);
     }
 
     /**
