@@ -1,6 +1,7 @@
 package dev.tailor.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -10,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Whole 16 × 16 tiles (16-lane vectors) are transposed in registers by four butterfly stages of two-vector
  * {@code selectFrom}s, as {@link PackedGemm}'s pack does (there from a memory segment); adding goes through a
  * per-thread 16 × 16 scratch tile, which keeps the register tile small enough for the JIT to compile it well.
- * A block narrower than a vector gathers its columns instead. Ragged edges, and machines with other vector lengths,
- * take the scalar loop.
+ * Contiguous rows of 8 columns (LoRA's {@code B [out, 8]}) go 16 rows at a time through three such stages and a
+ * shuffle ({@link #rowPairs}); other blocks narrower than a vector gather their columns. Ragged edges, and machines
+ * with other vector lengths, take the scalar loop.
  */
 public final class Transpose {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -25,6 +27,8 @@ public final class Transpose {
     private static final FloatVector S2_HI = PackedGemm.swapVector(5);
     private static final FloatVector S1_LO = PackedGemm.swapVector(6);
     private static final FloatVector S1_HI = PackedGemm.swapVector(7);
+    /** Lane {@code l} of a row-pair tile's column takes lane {@code (l & 1)·L/2 + l / 2} (see {@link #rowPairs}). */
+    private static final VectorShuffle<Float> PAIRS = VectorShuffle.fromOp(S, l -> (l & 1) * (L / 2) + l / 2);
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[L * L]);
 
     private Transpose() {
@@ -37,7 +41,9 @@ public final class Transpose {
     public static void transpose(float[] src, int srcOff, int ldSrc, int rows, int cols, float[] dst, int dstOff,
                                  int ldDst, boolean add) {
         int r0 = 0;
-        if (cols < L) {
+        if (L == 16 && cols == L / 2 && ldSrc == cols) {
+            r0 = rowPairs(src, srcOff, rows, dst, dstOff, ldDst, add);
+        } else if (cols < L) {
             r0 = narrow(src, srcOff, ldSrc, rows, cols, dst, dstOff, ldDst, add);
         } else if (L == 16) {
             float[] scratch = add ? SCRATCH.get() : null;
@@ -89,6 +95,56 @@ public final class Transpose {
             }
         }
         return whole;
+    }
+
+    /**
+     * {@link #transpose} of contiguous rows of 8 columns on 16 lanes (LoRA's {@code B [out, 8]}), 16 rows at a time:
+     * the tile's 128 elements are 8 vectors of two rows each, so lane {@code (a, c)} of vector {@code q} holds
+     * element {@code (2q + a, c)}. Three butterflies exchange the column's bits with the vector's, leaving column c
+     * in vector c with lane {@code (a, q)}, and one shuffle per vector puts its lanes in row order {@code 2q + a}.
+     * Three times faster than gathering the columns. Returns the rows done, a multiple of 16.
+     */
+    private static int rowPairs(float[] src, int srcOff, int rows, float[] dst, int dstOff, int ldDst,
+                                boolean add) {
+        int whole = rows / L * L;
+        for (int r0 = 0; r0 < whole; r0 += L) {
+            int s = srcOff + r0 * (L / 2);
+            FloatVector v0 = FloatVector.fromArray(S, src, s);
+            FloatVector v1 = FloatVector.fromArray(S, src, s + L);
+            FloatVector v2 = FloatVector.fromArray(S, src, s + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, src, s + 3 * L);
+            FloatVector v4 = FloatVector.fromArray(S, src, s + 4 * L);
+            FloatVector v5 = FloatVector.fromArray(S, src, s + 5 * L);
+            FloatVector v6 = FloatVector.fromArray(S, src, s + 6 * L);
+            FloatVector v7 = FloatVector.fromArray(S, src, s + 7 * L);
+            FloatVector a0 = S4_LO.selectFrom(v0, v4), a4 = S4_HI.selectFrom(v0, v4);
+            FloatVector a1 = S4_LO.selectFrom(v1, v5), a5 = S4_HI.selectFrom(v1, v5);
+            FloatVector a2 = S4_LO.selectFrom(v2, v6), a6 = S4_HI.selectFrom(v2, v6);
+            FloatVector a3 = S4_LO.selectFrom(v3, v7), a7 = S4_HI.selectFrom(v3, v7);
+            FloatVector b0 = S2_LO.selectFrom(a0, a2), b2 = S2_HI.selectFrom(a0, a2);
+            FloatVector b1 = S2_LO.selectFrom(a1, a3), b3 = S2_HI.selectFrom(a1, a3);
+            FloatVector b4 = S2_LO.selectFrom(a4, a6), b6 = S2_HI.selectFrom(a4, a6);
+            FloatVector b5 = S2_LO.selectFrom(a5, a7), b7 = S2_HI.selectFrom(a5, a7);
+            int d = dstOff + r0;
+            storePairs(S1_LO.selectFrom(b0, b1), dst, d, add);
+            storePairs(S1_HI.selectFrom(b0, b1), dst, d + ldDst, add);
+            storePairs(S1_LO.selectFrom(b2, b3), dst, d + 2 * ldDst, add);
+            storePairs(S1_HI.selectFrom(b2, b3), dst, d + 3 * ldDst, add);
+            storePairs(S1_LO.selectFrom(b4, b5), dst, d + 4 * ldDst, add);
+            storePairs(S1_HI.selectFrom(b4, b5), dst, d + 5 * ldDst, add);
+            storePairs(S1_LO.selectFrom(b6, b7), dst, d + 6 * ldDst, add);
+            storePairs(S1_HI.selectFrom(b6, b7), dst, d + 7 * ldDst, add);
+        }
+        return whole;
+    }
+
+    /** Stores (or adds) one column of a row-pair tile, its lanes put in row order. */
+    private static void storePairs(FloatVector column, float[] dst, int d, boolean add) {
+        FloatVector v = column.rearrange(PAIRS);
+        if (add) {
+            v = v.add(FloatVector.fromArray(S, dst, d));
+        }
+        v.intoArray(dst, d);
     }
 
     /** The scalar twin of {@link #transpose}. */

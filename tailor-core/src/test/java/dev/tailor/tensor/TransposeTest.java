@@ -6,16 +6,20 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The register-tiled transpose against its scalar twin, bit for bit, on strided blocks with ragged edges. */
+/**
+ * The register-tiled transpose against its scalar twin, bit for bit, on strided blocks with ragged edges, and on
+ * contiguous rows (no padding after each row of the source), as LoRA's factors are.
+ */
 class TransposeTest {
 
     @ParameterizedTest
-    @CsvSource({"16,16,false", "16,16,true", "64,256,false", "64,256,true", "17,33,false", "33,17,true", "1,40,false",
-            "40,1,true", "0,5,false", "31,64,true", "1536,8,false", "576,8,true", "37,8,false", "200,3,true", "15,8,false",
-            "48,16,false"})
-    void matchesScalarTwin(int rows, int cols, boolean add) {
+    @CsvSource({"16,16,false,3", "16,16,true,3", "64,256,false,3", "64,256,true,3", "17,33,false,3", "33,17,true,3",
+            "1,40,false,3", "40,1,true,3", "0,5,false,3", "31,64,true,3", "1536,8,false,3", "576,8,true,3",
+            "37,8,false,3", "200,3,true,3", "15,8,false,3", "48,16,false,3", "1536,8,false,0", "576,8,true,0",
+            "40,8,false,0", "15,8,true,0", "1536,4,false,0"})
+    void matchesScalarTwin(int rows, int cols, boolean add, int srcPadding) {
         SplittableRandom rnd = new SplittableRandom(rows * 100L + cols);
-        int ldSrc = cols + 3;
+        int ldSrc = cols + srcPadding;
         int ldDst = rows + 5;
         int srcOff = 7;
         int dstOff = 2;
