@@ -99,9 +99,9 @@ public final class Transpose {
 
     /**
      * {@link #transpose} of contiguous rows of 8 columns on 16 lanes (LoRA's {@code B [out, 8]}), 16 rows at a time:
-     * the tile's 128 elements are 8 vectors of two rows each, so lane {@code (a, c)} of vector {@code q} holds
+     * the tile's 128 elements are 8 vectors of two rows each, so lane {@code 8a + c} of vector {@code q} holds
      * element {@code (2q + a, c)}. Three butterflies exchange the column's bits with the vector's, leaving column c
-     * in vector c with lane {@code (a, q)}, and one shuffle per vector puts its lanes in row order {@code 2q + a}.
+     * in vector c at lane {@code 8a + q}, and one shuffle per vector puts its lanes in row order {@code 2q + a}.
      * Three times faster than gathering the columns. Returns the rows done, a multiple of 16.
      */
     private static int rowPairs(float[] src, int srcOff, int rows, float[] dst, int dstOff, int ldDst,
