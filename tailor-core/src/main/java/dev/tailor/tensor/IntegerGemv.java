@@ -23,23 +23,28 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Output j is {@code Σ_b w_d[j, b]·(S·x_d[b] + x_offset[b])} over the blocks in order, each step two fused
  * multiply-adds ({@code t = S·x_d + x_offset}, then {@code y = t·w_d + y}), where {@code S} is the block's integer sum
- * of quant times q as a float. Q4_0: the sum over its first 16 elements plus the sum over its last 16, each exact in
- * 16 bits (at most {@code 16·15·127 = 30480}), and the nibbles' offset of 8 in {@code x_offset = -8·x_d·Σq}. Q8_0:
- * products summed in pairs in 16 bits (at most {@code 2·128·127 = 32512}), the pairs in 32, and no offset
- * ({@code y = (S·x_d)·w_d + y}). Integer sums do not depend on their order, so an output has the same bits whatever
- * the rows, the batch, the task split or the vector width: the products are batch invariant
- * ({@link MatMul#batchInvariant}), and {@link ScalarKernels#matmulTransposedQ4Integer} and
- * {@link ScalarKernels#matmulTransposedQ8Integer} are their scalar twins.
+ * of quant times q as a float. Q4_0: the sum over the nibbles of its quant bytes 0-7 (elements 0-7 and 16-23) plus
+ * the sum over those of bytes 8-15, each exact in 16 bits (at most {@code 16·15·127 = 30480}), and the nibbles'
+ * offset of 8 in {@code x_offset = -8·x_d·Σq}. Q8_0: products summed in pairs in 16 bits (at most
+ * {@code 2·128·127 = 32512}), the pairs in 32, and no offset ({@code y = (S·x_d)·w_d + y}). Integer sums do not
+ * depend on their order, so an output has the same bits whatever the rows, the batch, the task split or the vector
+ * width: the products are batch invariant ({@link MatMul#batchInvariant}), and
+ * {@link ScalarKernels#matmulTransposedQ4Integer} and {@link ScalarKernels#matmulTransposedQ8Integer} are their scalar
+ * twins.
  *
- * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedBlocks}) so that one load holds
- * byte j of a block of 2L rows, widened to 16-bit lanes and multiplied by the broadcast q of its element. Q4_0 takes
- * the low and high nibbles of a load (elements j and j + 16) into two accumulators: 8 vector operations per 64
- * weights, where dequantizing to float takes 8 per 32, and no lane sums at the end. Q8_0 adds two loads' products
- * in 16 bits and widens the sum into two 32-bit accumulators: 9 operations per 64 weights. Two groups go side by
- * side, half of a task's groups apart (as {@link RowSweeps} places rows), so that W is read as two sequential streams.
- * The loads, conversions and sums are written out in each kernel: where C2 did not inline a helper returning a
- * vector, or compiled a rarely used second kernel with too little profile to bind its vector calls, the vectors were
- * boxed and decoding ran several times slower.
+ * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedBlocks}) so that a load holds the
+ * same quant bytes of a block of 2L rows, one row per 16-bit lane (Q8_0's once widened). Q4_0: a lane holds two bytes
+ * of its row, four nibbles, and the lane shifted right by 0, 4, 8 and 12 bits times four multipliers
+ * ({@link ActivationBlocks#q4Multipliers}, each the element's q less 16 times the previous one's, so that the higher
+ * nibbles a shift leaves in the lane cancel) is the four products' sum, exact modulo 2^16 and so exact where the true
+ * sum fits 16 bits: 12 vector operations per 128 weights, no masking and no widening of the bytes, where dequantizing
+ * to float takes 8 per 32, and no lane sums at the end. Q8_0: a load holds byte j, widened to 16-bit lanes and
+ * multiplied by the broadcast q of its element; two loads' products are added in 16 bits and the sum widened into two
+ * 32-bit accumulators: 9 operations per 64 weights. Two groups go side by side, half of a task's groups apart (as
+ * {@link RowSweeps} places rows), so that W is read as two sequential streams. The loads, conversions and sums are
+ * written out in each kernel: where C2 did not inline a helper returning a vector, or compiled a rarely used second
+ * kernel with too little profile to bind its vector calls, the vectors were boxed and decoding ran several times
+ * slower.
  */
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
@@ -117,10 +122,15 @@ final class IntegerGemv {
         }
     }
 
-    /** Q4_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
+    /**
+     * Q4_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). A load holds four
+     * nibbles of each of the group's rows ({@link InterleavedBlocks}): their products with the activations are the
+     * 16-bit lane shifted by 0, 4, 8 and 12 bits times {@link ActivationBlocks#q4Multipliers}, exact where the sum
+     * fits 16 bits, so four loads (16 elements) go into one 16-bit sum, then into floats.
+     */
     private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
-        int[] q = a.q;
+        short[] m = a.q4Multipliers;
         MemorySegment scales = w.scales;
         MemorySegment nibbles = w.quants;
         long apart = (long) (h - g) * blocks * 16 * ROWS;
@@ -130,46 +140,50 @@ final class IntegerGemv {
         FloatVector h0 = g0;
         FloatVector h1 = g0;
         for (int b = 0; b < blocks; b++) {
-            ShortVector gl = ShortVector.zero(S);
-            ShortVector gh = gl;
-            ShortVector hl = gl;
-            ShortVector hh = gl;
             long at = ((long) g * blocks + b) * 16 * ROWS;
-            int qi = (i * blocks + b) * Quantization.QK;
-            for (int j = 0; j < 16; j++) {
-                short ql = (short) q[qi + j];
-                short qh = (short) q[qi + j + 16];
-                ShortVector wg = (ShortVector) ByteVector.fromMemorySegment(B, nibbles, at + (long) j * ROWS, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                ShortVector wh = (ShortVector) ByteVector.fromMemorySegment(B, nibbles, at + apart + (long) j * ROWS,
-                        LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-                gl = wg.and((short) 15).mul(ql).add(gl);
-                gh = wg.lanewise(VectorOperators.LSHR, 4).mul(qh).add(gh);
-                hl = wh.and((short) 15).mul(ql).add(hl);
-                hh = wh.lanewise(VectorOperators.LSHR, 4).mul(qh).add(hh);
+            int mi = (i * blocks + b) * Quantization.QK;
+            FloatVector sg0 = FloatVector.zero(F);
+            FloatVector sg1 = sg0;
+            FloatVector sh0 = sg0;
+            FloatVector sh1 = sg0;
+            for (int p0 = 0; p0 < 8; p0 += 4) {
+                ShortVector sg = ShortVector.zero(S);
+                ShortVector sh = sg;
+                for (int p = p0; p < p0 + 4; p++) {
+                    long o = at + (long) p * 2 * ROWS;
+                    int c = mi + 4 * p;
+                    short m0 = m[c];
+                    short m1 = m[c + 1];
+                    short m2 = m[c + 2];
+                    short m3 = m[c + 3];
+                    ShortVector wg = ShortVector.fromMemorySegment(S, nibbles, o, LE);
+                    ShortVector wh = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
+                    sg = sg.add(wg.mul(m0).add(wg.lanewise(VectorOperators.LSHR, 4).mul(m1))
+                            .add(wg.lanewise(VectorOperators.LSHR, 8).mul(m2)
+                                    .add(wg.lanewise(VectorOperators.LSHR, 12).mul(m3))));
+                    sh = sh.add(wh.mul(m0).add(wh.lanewise(VectorOperators.LSHR, 4).mul(m1))
+                            .add(wh.lanewise(VectorOperators.LSHR, 8).mul(m2)
+                                    .add(wh.lanewise(VectorOperators.LSHR, 12).mul(m3))));
+                }
+                sg0 = sg0.add((FloatVector) sg.convertShape(VectorOperators.S2F, F, 0));
+                sg1 = sg1.add((FloatVector) sg.convertShape(VectorOperators.S2F, F, 1));
+                sh0 = sh0.add((FloatVector) sh.convertShape(VectorOperators.S2F, F, 0));
+                sh1 = sh1.add((FloatVector) sh.convertShape(VectorOperators.S2F, F, 1));
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             FloatVector offset = FloatVector.broadcast(F, a.offset[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
             // the F16 scales widened written out, as WeightVectors.f16Finite does: called here, C2 does not inline it
             // into a kernel this size and boxes its vector (Q4_0 and Q8_0 decode measured 30-40% slower)
-            ShortVector sg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
-            ShortVector sh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
-            FloatVector sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 0))
-                    .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 0));
-            g0 = sum.fma(d, offset).fma(((IntVector) sg.convertShape(VectorOperators.S2I, I, 0))
+            ShortVector dg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
+            ShortVector dh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
+            g0 = sg0.fma(d, offset).fma(((IntVector) dg.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g0);
-            sum = ((FloatVector) gl.convertShape(VectorOperators.S2F, F, 1))
-                    .add((FloatVector) gh.convertShape(VectorOperators.S2F, F, 1));
-            g1 = sum.fma(d, offset).fma(((IntVector) sg.convertShape(VectorOperators.S2I, I, 1))
+            g1 = sg1.fma(d, offset).fma(((IntVector) dg.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g1);
-            sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 0))
-                    .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 0));
-            h0 = sum.fma(d, offset).fma(((IntVector) sh.convertShape(VectorOperators.S2I, I, 0))
+            h0 = sh0.fma(d, offset).fma(((IntVector) dh.convertShape(VectorOperators.S2I, I, 0))
                     .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h0);
-            sum = ((FloatVector) hl.convertShape(VectorOperators.S2F, F, 1))
-                    .add((FloatVector) hh.convertShape(VectorOperators.S2F, F, 1));
-            h1 = sum.fma(d, offset).fma(((IntVector) sh.convertShape(VectorOperators.S2I, I, 1))
+            h1 = sh1.fma(d, offset).fma(((IntVector) dh.convertShape(VectorOperators.S2I, I, 1))
                     .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {

@@ -6,14 +6,17 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * A Q4_0 or Q8_0 matrix's rows regrouped for {@link IntegerGemv}: rows in groups of {@link #ROWS} (a short vector's
- * lanes), and within a group, block by block, quant byte j of the block of every row side by side, so that one vector
- * load holds byte j of {@code ROWS} rows. A block has {@link #blockQuants} quant bytes (16 for Q4_0, two nibbles
- * each; 32 for Q8_0). Group g, block b, byte j, row {@code g·ROWS + r} is at byte
- * {@code ((g·blocks + b)·blockQuants + j)·ROWS + r}; the blocks' F16 scales, as in the file, are in {@link #scales}
- * at half {@code (g·blocks + b)·ROWS + r}, so the copy is no larger than the matrix (widening them to floats made
- * it 6% larger for Q8_0 and 11% for Q4_0, bytes every decoded token reads). A last group short of rows is padded
- * with zero bytes and zero scales. Made once per matrix ({@link WeightMatrix#interleaved}), in native memory the
- * garbage collector frees with it.
+ * lanes), and within a group, block by block, the quant bytes of the block of every row side by side. A block has
+ * {@link #blockQuants} quant bytes (16 for Q4_0, two nibbles each; 32 for Q8_0). Q8_0: one vector load holds byte j of
+ * {@code ROWS} rows; group g, block b, byte j, row {@code g·ROWS + r} is at byte
+ * {@code ((g·blocks + b)·32 + j)·ROWS + r}. Q4_0: one vector load holds bytes j and j + 1 (j even) of {@code ROWS}
+ * rows, each row's two in one little-endian 16-bit lane (four nibbles: elements j, j + 16, j + 1 and j + 17); byte j
+ * of row {@code g·ROWS + r} is at byte {@code ((g·blocks + b)·16 + j - j % 2)·ROWS + 2r + j % 2}
+ * ({@link #quantOffset}). The blocks' F16 scales, as in the file, are in {@link #scales} at half
+ * {@code (g·blocks + b)·ROWS + r}, so the copy is no larger than the matrix (widening them to floats made it 6%
+ * larger for Q8_0 and 11% for Q4_0, bytes every decoded token reads). A last group short of rows is padded with zero
+ * bytes and zero scales. Made once per matrix ({@link WeightMatrix#interleaved}), in native memory the garbage
+ * collector frees with it.
  */
 final class InterleavedBlocks {
     /**
@@ -85,9 +88,9 @@ final class InterleavedBlocks {
                 }
                 scales.setAtIndex(Numerics.I16_LE, (long) (g * blocks + b) * ROWS + r, scale);
                 at += Short.BYTES;
-                long to = ((long) g * blocks + b) * quantBytes * ROWS + r;
                 for (int j = 0; j < quantBytes; j++) {
-                    dst.set(ValueLayout.JAVA_BYTE, to + (long) j * ROWS, src.get(ValueLayout.JAVA_BYTE, at + j));
+                    dst.set(ValueLayout.JAVA_BYTE, quantOffset(dtype, blocks, g, b, j, r),
+                            src.get(ValueLayout.JAVA_BYTE, at + j));
                 }
             }
         }
@@ -104,10 +107,9 @@ final class InterleavedBlocks {
         int r = row % ROWS;
         for (int b = 0; b < blocks; b++) {
             float d = scale(g, b, r);
-            long at = ((long) g * blocks + b) * blockQuants * ROWS + r;
             int o = dstOff + b * Quantization.QK;
             for (int j = 0; j < blockQuants; j++) {
-                byte q = quants.get(ValueLayout.JAVA_BYTE, at + (long) j * ROWS);
+                byte q = quants.get(ValueLayout.JAVA_BYTE, quantOffset(g, b, j, r));
                 if (dtype == DType.Q8_0) {
                     dst[o + j] = q * d;
                 } else {
@@ -116,6 +118,19 @@ final class InterleavedBlocks {
                 }
             }
         }
+    }
+
+    /** The byte offset in {@link #quants} of quant byte {@code j} of block {@code b} of row {@code r} of group g. */
+    long quantOffset(int g, int b, int j, int r) {
+        return quantOffset(dtype, blocks, g, b, j, r);
+    }
+
+    private static long quantOffset(DType dtype, int blocks, int g, int b, int j, int r) {
+        long block = (long) g * blocks + b;
+        if (dtype == DType.Q8_0) {
+            return (block * Quantization.QK + j) * ROWS + r;
+        }
+        return (block * (Quantization.QK / 2) + (j & ~1)) * ROWS + 2L * r + (j & 1);
     }
 
     /** The scale of block {@code b} of row {@code r} of group {@code g}. */

@@ -161,9 +161,12 @@ final class QuantPack {
                         QuantVectors.q8Rows(g.quants, q, d0).intoArray(dst, d);
                         QuantVectors.q8Rows(g.quants, q + L, d1).intoArray(dst, d + L);
                     } else {
-                        long q = at + (long) (e & 15) * rows;
-                        QuantVectors.q4Rows(g.quants, q, e >= 16, d0, o0).intoArray(dst, d);
-                        QuantVectors.q4Rows(g.quants, q + L, e >= 16, d1, o1).intoArray(dst, d + L);
+                        // byte j of the rows is in the 16-bit lanes of bytes j - j % 2 and j - j % 2 + 1
+                        int j = e & 15;
+                        long q = at + (long) (j & ~1) * rows;
+                        int shift = 8 * (j & 1) + (e >= 16 ? 4 : 0);
+                        QuantVectors.q4Rows(g.quants, q, shift, d0, o0).intoArray(dst, d);
+                        QuantVectors.q4Rows(g.quants, q + 2 * L, shift, d1, o1).intoArray(dst, d + L);
                     }
                 }
             }

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,6 +31,8 @@ final class QuantVectors {
     static final int CHUNKS = SUPPORTED ? Quantization.QK / L : 0;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
             VectorShape.forBitSize(Math.max(64, Math.min(128, L * 8))));
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
+            VectorShape.forBitSize(Math.max(64, Math.min(256, L * 16))));
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
      * Whether Q4_K's 4-bit sub-blocks dequantize by table lookup in {@link KQuantGemv}: where a vector holds 16
@@ -82,14 +85,14 @@ final class QuantVectors {
     }
 
     /**
-     * One element of L rows of a regrouped Q4_0 matrix: the low (or, for an element of a block's second half,
-     * {@code high}) nibbles of their L bytes at byte {@code at}, {@code (q - 8)·d} as {@link #q4} computes it, with
+     * One element of L rows of a regrouped Q4_0 matrix ({@link InterleavedBlocks}): the nibble {@code shift} bits up
+     * (0, 4, 8 or 12) in their L 16-bit lanes at byte {@code at}, {@code (q - 8)·d} as {@link #q4} computes it, with
      * {@code offset} = {@code -8·d} made once per block.
      */
-    static FloatVector q4Rows(MemorySegment quants, long at, boolean high, FloatVector d, FloatVector offset) {
-        IntVector b = (IntVector) ByteVector.fromMemorySegment(B, quants, at, LE)
-                .convertShape(VectorOperators.B2I, WeightVectors.I, 0);
-        IntVector q = (high ? b.lanewise(VectorOperators.ASHR, 4) : b).and(0xF);
+    static FloatVector q4Rows(MemorySegment quants, long at, int shift, FloatVector d, FloatVector offset) {
+        IntVector b = (IntVector) ShortVector.fromMemorySegment(S, quants, at, LE)
+                .convertShape(VectorOperators.S2I, WeightVectors.I, 0);
+        IntVector q = b.lanewise(VectorOperators.ASHR, shift).and(0xF);
         return ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(d, offset);
     }
 

@@ -118,6 +118,7 @@ class IntegerGemvTest {
         ActivationBlocks vectors = ActivationBlocks.of(x, 3, 2, k);
         ActivationBlocks scalar = ActivationBlocks.scalar(x, 3, 2, k);
         assertArrayEquals(scalar.q, vectors.q);
+        assertArrayEquals(scalar.q4Multipliers, vectors.q4Multipliers);
         QuantizationTest.assertBitsEqual(scalar.d, vectors.d, "scales");
         QuantizationTest.assertBitsEqual(scalar.offset, vectors.offset, "offsets");
         assertEquals(0, scalar.q[1], "0.49999997 rounds to 0");
@@ -145,6 +146,39 @@ class IntegerGemvTest {
             for (int j = 0; j < n; j++) {
                 assertEquals(expected, y[j], Math.abs(expected) * 1e-6, "row " + j);
             }
+        }
+    }
+
+    /**
+     * Every byte pattern of Q4_0 quants against activations of ±amax in random signs: the multipliers of a 16-bit lane
+     * ({@link ActivationBlocks#q4Multipliers}) reach 16·127 + 127 and their products wrap, yet the sums are the scalar
+     * twin's to the bit.
+     */
+    @Test
+    void randomNibblesAgainstExtremeActivationsMatchTheTwin() {
+        SplittableRandom rnd = new SplittableRandom(12);
+        int n = 3 * InterleavedBlocks.ROWS + 7;
+        int k = 256;
+        try (Arena arena = Arena.ofShared()) {
+            long bytes = n * DType.Q4_0.bytesFor(k);
+            MemorySegment data = arena.allocate(bytes, 64);
+            for (long b = 0; b < bytes / 18; b++) {
+                data.set(Numerics.I16_LE, b * 18, Float.floatToFloat16((float) (0.01 + rnd.nextDouble())));
+                for (int j = 0; j < 16; j++) {
+                    data.set(ValueLayout.JAVA_BYTE, b * 18 + 2 + j, (byte) rnd.nextInt(256));
+                }
+            }
+            WeightMatrix w = new WeightMatrix(data, DType.Q4_0, n, k);
+            int m = 2;
+            float[] x = new float[m * k];
+            for (int c = 0; c < x.length; c++) {
+                x[c] = rnd.nextBoolean() ? 5f : -5f;
+            }
+            float[] y = new float[m * n];
+            MatMul.matmulTransposed(x, m, w, y);
+            float[] twin = new float[m * n];
+            integerTwin(x, m, w, twin);
+            QuantizationTest.assertBitsEqual(twin, y, "vs integer twin");
         }
     }
 
@@ -219,8 +253,13 @@ class IntegerGemvTest {
                     float scale = g.scale(group, b, r);
                     assertEquals(row < n ? Float.float16ToFloat(w.data().get(Numerics.I16_LE, at)) : 0f, scale);
                     for (int j = 0; j < quants; j++) {
-                        byte got = g.quants.get(ValueLayout.JAVA_BYTE,
-                                ((group * 3L + b) * quants + j) * InterleavedBlocks.ROWS + r);
+                        // Q8_0: byte j of the rows side by side; Q4_0: bytes j and j + 1 (j even) of a row in a
+                        // 16-bit lane, the rows' lanes side by side
+                        long offset = type == DType.Q8_0
+                                ? ((group * 3L + b) * quants + j) * InterleavedBlocks.ROWS + r
+                                : ((group * 3L + b) * quants + j - j % 2) * InterleavedBlocks.ROWS + 2L * r + j % 2;
+                        assertEquals(offset, g.quantOffset(group, b, j, r));
+                        byte got = g.quants.get(ValueLayout.JAVA_BYTE, offset);
                         assertEquals(row < n ? w.data().get(ValueLayout.JAVA_BYTE, at + 2 + j) : 0, got);
                     }
                 }
