@@ -39,12 +39,13 @@ import jdk.incubator.vector.VectorSpecies;
  * nibbles a shift leaves in the lane cancel) is the four products' sum, exact modulo 2^16 and so exact where the true
  * sum fits 16 bits: 12 vector operations per 128 weights, no masking and no widening of the bytes, where dequantizing
  * to float takes 8 per 32, and no lane sums at the end. Q8_0: a load holds byte j, widened to 16-bit lanes and
- * multiplied by the broadcast q of its element; two loads' products are added in 16 bits and the sum widened into two
- * 32-bit accumulators: 9 operations per 64 weights. Two groups go side by side, half of a task's groups apart (as
- * {@link RowSweeps} places rows), so that W is read as two sequential streams. The loads, conversions and sums are
- * written out in each kernel: where C2 did not inline a helper returning a vector, or compiled a rarely used second
- * kernel with too little profile to bind its vector calls, the vectors were boxed and decoding ran several times
- * slower.
+ * multiplied by the broadcast q of its element; two loads' products are added in 16 bits and the sum, viewed as 32-bit
+ * lanes (rows 2u and 2u + 1 in lane u), split by shifts into the even and the odd rows' 32-bit accumulators, put back
+ * in row order once at the end ({@link #FIRST_ROWS}): 9 operations per 64 weights, where widening each half of the sum
+ * took a permutation more. Two groups go side by side, half of a task's groups apart (as {@link RowSweeps} places
+ * rows), so that W is read as two sequential streams. The loads, conversions and sums are written out in each kernel:
+ * where C2 did not inline a helper returning a vector, or compiled a rarely used second kernel with too little profile
+ * to bind its vector calls, the vectors were boxed and decoding ran several times slower.
  */
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
@@ -54,6 +55,13 @@ final class IntegerGemv {
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
     private static final int ROWS = InterleavedBlocks.ROWS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * Lane indices that put a group's first L rows in order from its even-row and odd-row vectors (a 32-bit view of
+     * 16-bit lanes holds rows 2u and 2u + 1 in lane u): {@code FIRST_ROWS.selectFrom(even, odd)}.
+     */
+    private static final FloatVector FIRST_ROWS = rowOrder(0);
+    /** {@link #FIRST_ROWS} for the group's last L rows. */
+    private static final FloatVector LAST_ROWS = rowOrder(L / 2);
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
     private static final int CHUNK_BYTES = 256 * 1024;
 
@@ -205,52 +213,53 @@ final class IntegerGemv {
         MemorySegment quants = w.quants;
         long apart = (long) (h - g) * blocks * Quantization.QK * ROWS;
         int scalesApart = (h - g) * blocks * ROWS;
-        FloatVector g0 = FloatVector.zero(F);
-        FloatVector g1 = g0;
-        FloatVector h0 = g0;
-        FloatVector h1 = g0;
+        FloatVector ge = FloatVector.zero(F);
+        FloatVector go = ge;
+        FloatVector he = ge;
+        FloatVector ho = ge;
         for (int b = 0; b < blocks; b++) {
-            IntVector sg0 = IntVector.zero(I);
-            IntVector sg1 = sg0;
-            IntVector sh0 = sg0;
-            IntVector sh1 = sg0;
+            IntVector sge = IntVector.zero(I);
+            IntVector sgo = sge;
+            IntVector she = sge;
+            IntVector sho = sge;
             long at = ((long) g * blocks + b) * Quantization.QK * ROWS;
             int qi = (i * blocks + b) * Quantization.QK;
             for (int j = 0; j < Quantization.QK; j += 2) {
                 short q0 = (short) q[qi + j];
                 short q1 = (short) q[qi + j + 1];
                 long o = at + (long) j * ROWS;
-                ShortVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
+                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
                         .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1));
-                ShortVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
                         .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1));
-                sg0 = sg0.add((IntVector) pg.convertShape(VectorOperators.S2I, I, 0));
-                sg1 = sg1.add((IntVector) pg.convertShape(VectorOperators.S2I, I, 1));
-                sh0 = sh0.add((IntVector) ph.convertShape(VectorOperators.S2I, I, 0));
-                sh1 = sh1.add((IntVector) ph.convertShape(VectorOperators.S2I, I, 1));
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
+                she = she.add(ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sho = sho.add(ph.lanewise(VectorOperators.ASHR, 16));
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
-            // the scales widened written out, as in pairQ4
-            ShortVector dg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
-            ShortVector dh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
-            g0 = ((FloatVector) sg0.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dg.convertShape(
-                    VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
-                    .reinterpretAsFloats().mul(F16_REBIAS), g0);
-            g1 = ((FloatVector) sg1.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dg.convertShape(
-                    VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
-                    .reinterpretAsFloats().mul(F16_REBIAS), g1);
-            h0 = ((FloatVector) sh0.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dh.convertShape(
-                    VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
-                    .reinterpretAsFloats().mul(F16_REBIAS), h0);
-            h1 = ((FloatVector) sh1.convert(VectorOperators.I2F, 0)).mul(d).fma(((IntVector) dh.convertShape(
-                    VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
-                    .reinterpretAsFloats().mul(F16_REBIAS), h1);
+            // the F16 scales widened written out (see pairQ4), from a 32-bit view: a half shifted up 16 then down 3
+            // (arithmetically) is the half sign-extended, shifted up 13
+            IntVector dg = IntVector.fromMemorySegment(I, scales, (long) s * Short.BYTES, LE);
+            IntVector dh = IntVector.fromMemorySegment(I, scales, (long) (s + scalesApart) * Short.BYTES, LE);
+            ge = ((FloatVector) sge.convert(VectorOperators.I2F, 0)).mul(d).fma(dg.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ge);
+            go = ((FloatVector) sgo.convert(VectorOperators.I2F, 0)).mul(d).fma(dg.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), go);
+            he = ((FloatVector) she.convert(VectorOperators.I2F, 0)).mul(d).fma(dh.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), he);
+            ho = ((FloatVector) sho.convert(VectorOperators.I2F, 0)).mul(d).fma(dh.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ho);
         }
+        FloatVector g0 = FIRST_ROWS.selectFrom(ge, go);
+        FloatVector g1 = LAST_ROWS.selectFrom(ge, go);
+        FloatVector h0 = FIRST_ROWS.selectFrom(he, ho);
+        FloatVector h1 = LAST_ROWS.selectFrom(he, ho);
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);
             g1.intoArray(y, yo + g * ROWS + L);
@@ -260,6 +269,15 @@ final class IntegerGemv {
             store(g0, g1, w.rows, g, y, yo);
             store(h0, h1, w.rows, h, y, yo);
         }
+    }
+
+    /** Indices into (even rows, odd rows) of a group's rows {@code [2·from, 2·from + L)}: row r is lane r / 2. */
+    private static FloatVector rowOrder(int from) {
+        float[] index = new float[L];
+        for (int r = 0; r < L; r++) {
+            index[r] = (r % 2 == 0 ? 0 : L) + from + r / 2;
+        }
+        return FloatVector.fromArray(F, index, 0);
     }
 
     /** The group's outputs, those of rows below {@code rows}. */
