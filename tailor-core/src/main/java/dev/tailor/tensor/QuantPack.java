@@ -161,7 +161,7 @@ final class QuantPack {
                         QuantVectors.q8Rows(g.quants, q, d0).intoArray(dst, d);
                         QuantVectors.q8Rows(g.quants, q + L, d1).intoArray(dst, d + L);
                     } else {
-                        // byte j of the rows is in the 16-bit lanes of bytes j - j % 2 and j - j % 2 + 1
+                        // a row's bytes j - j % 2 and j - j % 2 + 1 share its 16-bit lane, byte j the low or high half
                         int j = e & 15;
                         long q = at + (long) (j & ~1) * rows;
                         int shift = 8 * (j & 1) + (e >= 16 ? 4 : 0);
