@@ -13,10 +13,10 @@ import jdk.incubator.vector.VectorOperators;
  * block-quantized weights (its {@code block_q8_0}): per block, the scale {@code d = amax / 127} and the values
  * {@code q = round(x · (1 / d))}, rounded half away from zero, so {@code |q| ≤ 127}. The scale stays a float (llama.cpp
  * rounds it to F16). Each block also keeps {@code -8·d·Σq}, the term a Q4_0 block's offset of 8 adds to its sum
- * ({@link IntegerGemv}), and the multipliers of its Q4_0 nibbles ({@link #q4Multipliers}). A block whose scale is
- * zero or subnormal (its largest |x| below about 1.5e-36) has all q zero; a block with an infinite or NaN value has a
- * NaN scale, so the products it enters are NaN, as the float products would be non-finite. {@link #of} works on
- * vectors, {@link #scalar} one value at a time, with the same results.
+ * ({@link IntegerGemv}), and on demand the multipliers of its Q4_0 nibbles ({@link #q4Multipliers()}). A block whose
+ * scale is zero or subnormal (its largest |x| below about 1.5e-36) has all q zero; a block with an infinite or NaN
+ * value has a NaN scale, so the products it enters are NaN, as the float products would be non-finite. {@link #of}
+ * works on vectors, {@link #scalar} one value at a time, with the same results.
  */
 final class ActivationBlocks {
     /** The largest |q|. */
@@ -29,20 +29,13 @@ final class ActivationBlocks {
     final float[] d;
     /** Per block, {@code -8·d·Σq}. */
     final float[] offset;
-    /**
-     * Per block, for each pair of a Q4_0 block's quant bytes j and j + 1 (j even: four nibbles, elements
-     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}), the four multipliers {@code q[e0]} and
-     * {@code q[e_t] - 16·q[e_(t-1)]}: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3},
-     * {@code Σ_t (s >>> 4t)·m_t = Σ_t n_t·q[e_t]}, exactly in 16-bit arithmetic where that sum fits 16 bits
-     * ({@link IntegerGemv}). Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}.
-     */
-    final short[] q4Multipliers;
+    /** {@link #q4Multipliers()}, once made. */
+    private short[] q4Multipliers;
 
     private ActivationBlocks(int values) {
         q = new int[values];
         d = new float[values / QK];
         offset = new float[values / QK];
-        q4Multipliers = new short[values];
     }
 
     /**
@@ -96,22 +89,36 @@ final class ActivationBlocks {
         }
         d[to / QK] = scale;
         offset[to / QK] = -8f * scale * sum;
-        multipliers(to);
     }
 
-    /** {@link #q4Multipliers} of the block at {@code q[to]}. */
-    private void multipliers(int to) {
-        for (int j = 0; j < QK / 2; j += 2) {
-            int m = to + 2 * j;
-            int e0 = q[to + j];
-            int e1 = q[to + j + QK / 2];
-            int e2 = q[to + j + 1];
-            int e3 = q[to + j + 1 + QK / 2];
-            q4Multipliers[m] = (short) e0;
-            q4Multipliers[m + 1] = (short) (e1 - 16 * e0);
-            q4Multipliers[m + 2] = (short) (e2 - 16 * e1);
-            q4Multipliers[m + 3] = (short) (e3 - 16 * e2);
+    /**
+     * Per block, for each pair of a Q4_0 block's quant bytes j and j + 1 (j even: four nibbles, elements
+     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}), the four multipliers {@code q[e0]} and
+     * {@code q[e_t] - 16·q[e_(t-1)]}: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3},
+     * {@code Σ_t (s >>> 4t)·m_t = Σ_t n_t·q[e_t]}, exactly in 16-bit arithmetic where that sum fits 16 bits
+     * ({@link IntegerGemv}). Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}. Made on the first
+     * call, only for products over Q4_0 weights; not thread-safe, so called on the thread that shares these blocks
+     * with the product's tasks.
+     */
+    short[] q4Multipliers() {
+        if (q4Multipliers == null) {
+            short[] m = new short[q.length];
+            for (int to = 0; to < q.length; to += QK) {
+                for (int j = 0; j < QK / 2; j += 2) {
+                    int at = to + 2 * j;
+                    int e0 = q[to + j];
+                    int e1 = q[to + j + QK / 2];
+                    int e2 = q[to + j + 1];
+                    int e3 = q[to + j + 1 + QK / 2];
+                    m[at] = (short) e0;
+                    m[at + 1] = (short) (e1 - 16 * e0);
+                    m[at + 2] = (short) (e2 - 16 * e1);
+                    m[at + 3] = (short) (e3 - 16 * e2);
+                }
+            }
+            q4Multipliers = m;
         }
+        return q4Multipliers;
     }
 
     /**
@@ -138,6 +145,5 @@ final class ActivationBlocks {
         }
         d[to / QK] = scale;
         offset[to / QK] = -8f * scale * sum.reduceLanes(VectorOperators.ADD);
-        multipliers(to);
     }
 }

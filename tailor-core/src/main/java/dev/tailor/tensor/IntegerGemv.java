@@ -35,7 +35,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedBlocks}) so that a load holds the
  * same quant bytes of a block of 2L rows, one row per 16-bit lane (Q8_0's once widened). Q4_0: a lane holds two bytes
  * of its row, four nibbles, and the lane shifted right by 0, 4, 8 and 12 bits times four multipliers
- * ({@link ActivationBlocks#q4Multipliers}, each the element's q less 16 times the previous one's, so that the higher
+ * ({@link ActivationBlocks#q4Multipliers()}, each the element's q less 16 times the previous one's, so that the higher
  * nibbles a shift leaves in the lane cancel) is the four products' sum, exact modulo 2^16 and so exact where the true
  * sum fits 16 bits: 12 vector operations per 128 weights, no masking and no widening of the bytes, where dequantizing
  * to float takes 8 per 32, and no lane sums at the end. Q8_0: a load holds byte j, widened to 16-bit lanes and
@@ -93,11 +93,12 @@ final class IntegerGemv {
         int count = PackedGemm.ceilDiv(g.groups, chunk);
         // a task body per type: one body choosing the kernel per row measured 5-15% slower over the Q4_0 products
         if (g.dtype == DType.Q4_0) {
+            short[] multipliers = blocks.q4Multipliers();
             return new Gemv.Tasks(count, t -> {
                 int g0 = t * chunk;
                 int g1 = Math.min(g.groups, g0 + chunk);
                 for (int i = 0; i < m; i++) {
-                    groupsQ4(g, blocks, i, g0, g1, y, yOff + i * n);
+                    groupsQ4(g, blocks, multipliers, i, g0, g1, y, yOff + i * n);
                 }
             });
         }
@@ -115,10 +116,11 @@ final class IntegerGemv {
      * two at a time, half the range apart, the last group repeated when the range is odd (its outputs computed and
      * stored twice).
      */
-    private static void groupsQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo) {
+    private static void groupsQ4(InterleavedBlocks w, ActivationBlocks a, short[] m, int i, int g0, int g1, float[] y,
+                                 int yo) {
         int half = RowSweeps.half(g0, g1);
         for (int g = g0; g < g0 + half; g++) {
-            pairQ4(w, a, i, g, Math.min(g + half, g1 - 1), y, yo);
+            pairQ4(w, a, m, i, g, Math.min(g + half, g1 - 1), y, yo);
         }
     }
 
@@ -133,12 +135,13 @@ final class IntegerGemv {
     /**
      * Q4_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). A load holds four
      * nibbles of each of the group's rows ({@link InterleavedBlocks}): their products with the activations are the
-     * 16-bit lane shifted by 0, 4, 8 and 12 bits times {@link ActivationBlocks#q4Multipliers}, exact where the sum
-     * fits 16 bits, so four loads (16 elements) go into one 16-bit sum, then into floats.
+     * 16-bit lane shifted by 0, 4, 8 and 12 bits times the multipliers {@code m}
+     * ({@link ActivationBlocks#q4Multipliers()}), exact where the sum fits 16 bits, so four loads (16 elements) go
+     * into one 16-bit sum, then into floats.
      */
-    private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
+    private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, short[] m, int i, int g, int h, float[] y,
+                               int yo) {
         int blocks = w.blocks;
-        short[] m = a.q4Multipliers;
         MemorySegment scales = w.scales;
         MemorySegment nibbles = w.quants;
         long apart = (long) (h - g) * blocks * 16 * ROWS;

@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -118,7 +120,7 @@ class IntegerGemvTest {
         ActivationBlocks vectors = ActivationBlocks.of(x, 3, 2, k);
         ActivationBlocks scalar = ActivationBlocks.scalar(x, 3, 2, k);
         assertArrayEquals(scalar.q, vectors.q);
-        assertArrayEquals(scalar.q4Multipliers, vectors.q4Multipliers);
+        assertArrayEquals(scalar.q4Multipliers(), vectors.q4Multipliers());
         QuantizationTest.assertBitsEqual(scalar.d, vectors.d, "scales");
         QuantizationTest.assertBitsEqual(scalar.offset, vectors.offset, "offsets");
         assertEquals(0, scalar.q[1], "0.49999997 rounds to 0");
@@ -136,7 +138,7 @@ class IntegerGemvTest {
         int n = 70;
         int k = 128;
         try (Arena arena = Arena.ofShared()) {
-            WeightMatrix w = filledQ4(n, k, nibble, arena);
+            WeightMatrix w = q4(n, k, arena, () -> 0.5f, () -> nibble | nibble << 4);
             float[] x = new float[k];
             Arrays.fill(x, sign * 3f);
             float[] y = new float[n];
@@ -151,8 +153,8 @@ class IntegerGemvTest {
 
     /**
      * Every byte pattern of Q4_0 quants against activations of ±amax in random signs: the multipliers of a 16-bit lane
-     * ({@link ActivationBlocks#q4Multipliers}) reach 16·127 + 127 and their products wrap, yet the sums are the scalar
-     * twin's to the bit.
+     * ({@link ActivationBlocks#q4Multipliers()}) reach 16·127 + 127 and their products wrap, yet the sums are the
+     * scalar twin's to the bit.
      */
     @Test
     void randomNibblesAgainstExtremeActivationsMatchTheTwin() {
@@ -160,15 +162,7 @@ class IntegerGemvTest {
         int n = 3 * InterleavedBlocks.ROWS + 7;
         int k = 256;
         try (Arena arena = Arena.ofShared()) {
-            long bytes = n * DType.Q4_0.bytesFor(k);
-            MemorySegment data = arena.allocate(bytes, 64);
-            for (long b = 0; b < bytes / 18; b++) {
-                data.set(Numerics.I16_LE, b * 18, Float.floatToFloat16((float) (0.01 + rnd.nextDouble())));
-                for (int j = 0; j < 16; j++) {
-                    data.set(ValueLayout.JAVA_BYTE, b * 18 + 2 + j, (byte) rnd.nextInt(256));
-                }
-            }
-            WeightMatrix w = new WeightMatrix(data, DType.Q4_0, n, k);
+            WeightMatrix w = q4(n, k, arena, () -> (float) (0.01 + rnd.nextDouble()), () -> rnd.nextInt(256));
             int m = 2;
             float[] x = new float[m * k];
             for (int c = 0; c < x.length; c++) {
@@ -413,14 +407,14 @@ class IntegerGemvTest {
         }
     }
 
-    /** A Q4_0 matrix whose every nibble is {@code nibble} and every scale 0.5. */
-    private static WeightMatrix filledQ4(int n, int k, int nibble, Arena arena) {
+    /** A Q4_0 matrix block by block: its scale from {@code scale}, then its 16 quant bytes from {@code quantByte}. */
+    private static WeightMatrix q4(int n, int k, Arena arena, Supplier<Float> scale, IntSupplier quantByte) {
         long bytes = n * DType.Q4_0.bytesFor(k);
         MemorySegment data = arena.allocate(bytes, 64);
         for (long b = 0; b < bytes / 18; b++) {
-            data.set(Numerics.I16_LE, b * 18, Float.floatToFloat16(0.5f));
+            data.set(Numerics.I16_LE, b * 18, Float.floatToFloat16(scale.get()));
             for (int j = 0; j < 16; j++) {
-                data.set(ValueLayout.JAVA_BYTE, b * 18 + 2 + j, (byte) (nibble | nibble << 4));
+                data.set(ValueLayout.JAVA_BYTE, b * 18 + 2 + j, (byte) quantByte.getAsInt());
             }
         }
         return new WeightMatrix(data, DType.Q4_0, n, k);
