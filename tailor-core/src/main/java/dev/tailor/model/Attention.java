@@ -5,6 +5,7 @@ import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.Scratch;
 import dev.tailor.tensor.WeightMatrix;
 
 import java.lang.foreign.MemorySegment;
@@ -21,6 +22,15 @@ import java.util.Arrays;
 final class Attention {
     /** Query rows per task: large enough for efficient products, small enough to balance two cores. */
     private static final int BLOCK = 32;
+    /**
+     * Per-thread work arrays of {@link #block}: a task's stacked queries, scores and outputs. Fresh arrays for every
+     * task and layer were most of what decoding allocated (scores grow with the context), and a long prompt's, alive
+     * when the young generation was collected, were promoted and piled up in the old one. The scores hold
+     * {@code BLOCK · group} rows of the context's length at most.
+     */
+    private static final ThreadLocal<float[]> QUERIES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> OUTPUTS = ThreadLocal.withInitial(() -> new float[0]);
 
     private Attention() {
     }
@@ -77,14 +87,14 @@ final class Attention {
         int rows = (to - from) * group;
         int len = start + to;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] qg = new float[rows * hd];
+        float[] qg = Scratch.floats(QUERIES, rows * hd);
         for (int t = from; t < to; t++) {
             System.arraycopy(q, (rowBase + t) * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
         }
-        for (int i = 0; i < qg.length; i++) {
+        for (int i = 0; i < rows * hd; i++) {
             qg[i] *= scale;
         }
-        float[] scores = new float[rows * len];
+        float[] scores = Scratch.floats(SCORES, rows * len);
         MatMul.matmulTransposed(qg, rows, headMatrix(cache.keys(layer), cache.offset(kvh, 0), len, hd), scores);
         for (int t = from; t < to; t++) {
             int visible = start + t + 1;
@@ -94,7 +104,7 @@ final class Attention {
                 Arrays.fill(scores, row + visible, row + len, 0f);
             }
         }
-        float[] og = new float[rows * hd];
+        float[] og = Scratch.floats(OUTPUTS, rows * hd);
         MatMulNN.matmul(scores, 0, len, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, hd, og, 0, hd);
         for (int t = from; t < to; t++) {
             System.arraycopy(og, (t - from) * group * hd, out, (rowBase + t) * c.qDim() + kvh * group * hd,
