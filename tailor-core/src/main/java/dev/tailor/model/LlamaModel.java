@@ -41,6 +41,11 @@ import java.util.TreeMap;
  * are (no RoPE) at those positions; the caller's tokens follow at positions {@code P …}.
  */
 public final class LlamaModel implements AutoCloseable {
+    /**
+     * Prompt tokens {@link #prefill} runs through the blocks at once (llama.cpp's default micro-batch): enough rows
+     * that the packed products run near their peak rate, few enough that a long prompt's activations stay small.
+     */
+    public static final int PREFILL_ROWS = 512;
     private final ModelConfig config;
     private final LlamaWeights weights;
     private final TensorSource source;
@@ -415,13 +420,27 @@ public final class LlamaModel implements AutoCloseable {
         return out;
     }
 
-    /** Processes a prompt and returns the logits of its last token. */
+    /**
+     * Processes a prompt and returns the logits of its last token: {@link #PREFILL_ROWS} tokens at a time, so that its
+     * work arrays and hidden states take what that many rows need, however long the prompt.
+     *
+     * @throws ContextOverflowException if the cache cannot hold the prompt (before any cache changes)
+     */
     public float[] prefill(KvCache cache, int[] tokens) {
-        if (tokens.length == 0) {
+        int n = tokens.length;
+        if (n == 0) {
             throw new IllegalArgumentException("cannot prefill an empty prompt");
         }
-        float[] hidden = forward(cache, tokens);
-        return logits(hidden, tokens.length - 1, tokens.length);
+        if (cache.length() + n > cache.capacity()) {
+            throw new ContextOverflowException(cache.length() + n, cache.capacity());
+        }
+        float[] hidden = null;
+        int rows = 0;
+        for (int from = 0; from < n; from += PREFILL_ROWS) {
+            rows = Math.min(PREFILL_ROWS, n - from);
+            hidden = forward(cache, Arrays.copyOfRange(tokens, from, from + rows));
+        }
+        return logits(hidden, rows - 1, rows);
     }
 
     /** Processes one token and returns its logits. */
