@@ -23,19 +23,29 @@ final class ActivationBlocks {
     static final int Q_MAX = 127;
     private static final int QK = Quantization.QK;
 
-    /** The quantized values, {@code [m, k]} row-major. */
+    /**
+     * This thread's blocks for {@link #reused}: a decoding step quantizes the input of every product it runs, and
+     * fresh arrays for each were a third of what a step allocated.
+     */
+    private static final ThreadLocal<ActivationBlocks> REUSED = new ThreadLocal<>();
+
+    /** The quantized values, {@code [m, k]} row-major (the arrays may be longer than the rows need). */
     final int[] q;
     /** Per block of 32 ({@code [m, k / 32]}), its scale. */
     final float[] d;
     /** Per block, {@code -8·d·Σq}. */
     final float[] offset;
-    /** {@link #q4Multipliers()}, once made. */
+    /** Values the rows hold, {@code m·k}. */
+    private int values;
+    /** The buffer of {@link #q4Multipliers()}, as long as {@code q}. */
     private short[] q4Multipliers;
+    /** Whether {@link #q4Multipliers} holds the multipliers of the values now held. */
+    private boolean q4Made;
 
-    private ActivationBlocks(int values) {
-        q = new int[values];
-        d = new float[values / QK];
-        offset = new float[values / QK];
+    private ActivationBlocks(int capacity) {
+        q = new int[capacity];
+        d = new float[capacity / QK];
+        offset = new float[capacity / QK];
     }
 
     /**
@@ -52,21 +62,41 @@ final class ActivationBlocks {
         return quantized(x, xOff, m, k, false);
     }
 
+    /**
+     * {@link #of} into this thread's blocks, made again only when they are too small: valid until the thread's next
+     * call, so only for a product that is done with them before it returns (its tasks read them while it waits).
+     *
+     * @throws IllegalArgumentException if {@code k} is not a multiple of 32
+     */
+    static ActivationBlocks reused(float[] x, int xOff, int m, int k) {
+        ActivationBlocks a = REUSED.get();
+        if (a == null || a.q.length < m * k) {
+            a = new ActivationBlocks(m * k);
+            REUSED.set(a);
+        }
+        return a.fill(x, xOff, m, k, true);
+    }
+
     private static ActivationBlocks quantized(float[] x, int xOff, int m, int k, boolean vectors) {
+        return new ActivationBlocks(m * k).fill(x, xOff, m, k, vectors);
+    }
+
+    private ActivationBlocks fill(float[] x, int xOff, int m, int k, boolean vectors) {
         if (k % QK != 0) {
             throw new IllegalArgumentException("8-bit activation blocks need a multiple of 32 columns, got " + k);
         }
-        ActivationBlocks a = new ActivationBlocks(m * k);
+        values = m * k;
+        q4Made = false;
         for (int i = 0; i < m; i++) {
             for (int c = 0; c < k; c += QK) {
                 if (vectors) {
-                    a.quantizeVectors(x, xOff + i * k + c, i * k + c);
+                    quantizeVectors(x, xOff + i * k + c, i * k + c);
                 } else {
-                    a.quantizeScalar(x, xOff + i * k + c, i * k + c);
+                    quantizeScalar(x, xOff + i * k + c, i * k + c);
                 }
             }
         }
-        return a;
+        return this;
     }
 
     /** The block's {@code 1 / d}, or 0 where d is zero or subnormal (its inverse would overflow). */
@@ -97,13 +127,16 @@ final class ActivationBlocks {
      * {@code q[e_t] - 16·q[e_(t-1)]}: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3},
      * {@code Σ_t (s >>> 4t)·m_t = Σ_t n_t·q[e_t]}, exactly in 16-bit arithmetic where that sum fits 16 bits
      * ({@link IntegerGemv}). Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}. Made on the first
-     * call, only for products over Q4_0 weights; not thread-safe, so called on the thread that shares these blocks
-     * with the product's tasks.
+     * call after the values were quantized, only for products over Q4_0 weights; not thread-safe, so called on the
+     * thread that shares these blocks with the product's tasks.
      */
     short[] q4Multipliers() {
-        if (q4Multipliers == null) {
-            short[] m = new short[q.length];
-            for (int to = 0; to < q.length; to += QK) {
+        if (!q4Made) {
+            if (q4Multipliers == null || q4Multipliers.length < q.length) {
+                q4Multipliers = new short[q.length];
+            }
+            short[] m = q4Multipliers;
+            for (int to = 0; to < values; to += QK) {
                 for (int j = 0; j < QK / 2; j += 2) {
                     int at = to + 2 * j;
                     int e0 = q[to + j];
@@ -116,7 +149,7 @@ final class ActivationBlocks {
                     m[at + 3] = (short) (e3 - 16 * e2);
                 }
             }
-            q4Multipliers = m;
+            q4Made = true;
         }
         return q4Multipliers;
     }

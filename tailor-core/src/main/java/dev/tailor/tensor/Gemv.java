@@ -65,7 +65,7 @@ final class Gemv {
             WeightMatrix w = ws[i];
             if (IntegerGemv.handles(w)) {
                 if (bytes == null) {
-                    bytes = ActivationBlocks.of(x, xOff, m, w.cols());
+                    bytes = ActivationBlocks.reused(x, xOff, m, w.cols());
                 }
                 plans[i] = IntegerGemv.tasks(bytes, m, w, ys[i], yOffs[i]);
             } else {

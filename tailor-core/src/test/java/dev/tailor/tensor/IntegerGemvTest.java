@@ -2,6 +2,8 @@ package dev.tailor.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,6 +131,34 @@ class IntegerGemvTest {
             assertEquals(0, scalar.q[c], "a subnormal scale's block is zeros");
         }
         assertTrue(Float.isNaN(scalar.d[6]) && Float.isNaN(scalar.offset[7]));
+    }
+
+    /** A thread's reused blocks, after larger rows, hold what fresh blocks of the new rows hold, multipliers too. */
+    @Test
+    void reusedBlocksAfterLargerRowsMatchFreshOnes() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        float[] large = gaussian(rnd, 3 * 96);
+        float[] small = gaussian(rnd, 64);
+        ActivationBlocks first = ActivationBlocks.reused(large, 0, 3, 96);
+        short[] firstMultipliers = first.q4Multipliers().clone();
+        ActivationBlocks again = ActivationBlocks.reused(small, 0, 1, 64);
+        ActivationBlocks fresh = ActivationBlocks.of(small, 0, 1, 64);
+
+        assertSame(first, again, "the thread's blocks are reused");
+        assertArrayEquals(fresh.q, Arrays.copyOf(again.q, 64));
+        QuantizationTest.assertBitsEqual(fresh.d, Arrays.copyOf(again.d, 2), "scales");
+        QuantizationTest.assertBitsEqual(fresh.offset, Arrays.copyOf(again.offset, 2), "offsets");
+        assertArrayEquals(fresh.q4Multipliers(), Arrays.copyOf(again.q4Multipliers(), 64));
+        assertFalse(Arrays.equals(Arrays.copyOf(firstMultipliers, 64), fresh.q4Multipliers()),
+                "the multipliers were made again for the new values");
+    }
+
+    private static float[] gaussian(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) (rnd.nextGaussian() * 3);
+        }
+        return x;
     }
 
     /** Nibbles of 0 and 15 against activations of ±amax: the largest 16-bit sums, which must not wrap. */
