@@ -252,7 +252,8 @@ final class BatchForward {
 
     /** The rows of group {@code g} at {@code module}: its stages over the base product, or its own product. */
     private void adaptLinear(Group g, String module, float[] x, int in, float[] y, int out) {
-        boolean whole = g.rows() == total && x.length == total * in && y.length == total * out;
+        // a whole batch's rows go as they are: stages and linear ops take the first m rows of longer arrays
+        boolean whole = g.rows() == total;
         float[] xs = whole ? x : slice(x, g.row0(), g.rows(), in);
         float[] ys = whole ? y : slice(y, g.row0(), g.rows(), out);
         List<LlamaModel.StagedHook> stages = g.view().outputStages(module);

@@ -24,7 +24,10 @@ public interface LinearOp {
         return weight().cols();
     }
 
-    /** Writes {@code y [m, out]} for {@code x [m, in]}. */
+    /**
+     * Writes {@code y [m, out]} for {@code x [m, in]}. The arrays may be longer than m rows (a batch's reused work
+     * arrays): only the first m rows are read and written.
+     */
     void forward(float[] x, int m, float[] y);
 
     /**

@@ -10,6 +10,9 @@ package dev.tailor.model.site;
 @FunctionalInterface
 public interface OutputStage {
 
-    /** Turns {@code y [m, out]}, {@code inner}'s output for {@code x [m, in]}, into the adapted output, in place. */
+    /**
+     * Turns {@code y [m, out]}, {@code inner}'s output for {@code x [m, in]}, into the adapted output, in place. The
+     * arrays may be longer than m rows (a batch's reused work arrays): only the first m rows are read and written.
+     */
     void apply(LinearOp inner, float[] x, int m, float[] y);
 }
