@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tailor.tensor.WeightMatrix;
+import dev.tailor.adapt.lora.TinyRandomLlama;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -18,7 +17,7 @@ class PrefillChunksTest {
 
     @Test
     void aPromptOfSeveralChunksGivesTheLogitsAndCacheOfOnePass() {
-        LlamaModel model = new LlamaModel(CONFIG, weights(3), null);
+        LlamaModel model = new LlamaModel(CONFIG, TinyRandomLlama.weights(CONFIG, 3), null);
         int n = 2 * LlamaModel.PREFILL_ROWS + 37;
         int[] prompt = new SplittableRandom(5).ints(n, 0, CONFIG.vocabSize()).toArray();
 
@@ -35,7 +34,7 @@ class PrefillChunksTest {
 
     @Test
     void aPromptTheCacheCannotHoldChangesNothing() {
-        LlamaModel model = new LlamaModel(CONFIG, weights(3), null);
+        LlamaModel model = new LlamaModel(CONFIG, TinyRandomLlama.weights(CONFIG, 3), null);
         KvCache cache = model.newCache(LlamaModel.PREFILL_ROWS + 10);
         int[] prompt = new int[LlamaModel.PREFILL_ROWS + 11];
 
@@ -53,36 +52,5 @@ class PrefillChunksTest {
         }
         assertTrue(scale > 0.1, "the logits are not all near zero");
         assertTrue(diff <= 1e-5 * scale, "largest difference " + diff + " at scale " + scale);
-    }
-
-    private static LlamaWeights weights(long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int d = CONFIG.hiddenSize();
-        int ffn = CONFIG.intermediateSize();
-        List<LayerWeights> layers = new ArrayList<>();
-        for (int l = 0; l < CONFIG.numLayers(); l++) {
-            layers.add(new LayerWeights(vector(rnd, d), matrix(rnd, CONFIG.qDim(), d),
-                    matrix(rnd, CONFIG.kvDim(), d), matrix(rnd, CONFIG.kvDim(), d), matrix(rnd, d, CONFIG.qDim()),
-                    null, null, null, null, null, vector(rnd, d), matrix(rnd, ffn, d), matrix(rnd, ffn, d),
-                    matrix(rnd, d, ffn)));
-        }
-        return new LlamaWeights(matrix(rnd, CONFIG.vocabSize(), d), layers, vector(rnd, d),
-                matrix(rnd, CONFIG.vocabSize(), d));
-    }
-
-    private static WeightMatrix matrix(SplittableRandom rnd, int rows, int cols) {
-        float[] v = new float[rows * cols];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = (float) (rnd.nextDouble(-1, 1) * 0.3);
-        }
-        return WeightMatrix.of(v, rows, cols);
-    }
-
-    private static float[] vector(SplittableRandom rnd, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) rnd.nextDouble(0.5, 1.5);
-        }
-        return v;
     }
 }

@@ -12,15 +12,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** A random two-layer model of hidden size 16 (qwen2: with q/k/v biases) and a packed sequence for it. */
-final class TinyRandomLlama {
+/**
+ * A random two-layer model of hidden size 16 (qwen2: with q/k/v biases) and a packed sequence for it; {@link #weights}
+ * makes random weights for any configuration.
+ */
+public final class TinyRandomLlama {
     static final ModelConfig QWEN2 = new ModelConfig("qwen2", 16, 24, 2, 4, 2, 4, 1e-5, 10000.0, null, 50, 64,
             false, true, false, 1, List.of(2));
 
     private TinyRandomLlama() {
     }
 
-    static LlamaWeights weights(ModelConfig c, long seed) {
+    /** Random weights for {@code c}: matrices uniform in ±0.4, norms in [0.5, 1.5), biases where it has them. */
+    public static LlamaWeights weights(ModelConfig c, long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int d = c.hiddenSize();
         List<LayerWeights> layers = new ArrayList<>();
