@@ -358,7 +358,7 @@ final class BatchForward {
         final float[] gate;
         final float[] up;
 
-        /** This thread's arrays when they fit {@code n} rows of {@code c}'s widths, else new ones (kept for next time). */
+        /** This thread's arrays when they fit n rows of {@code c}'s widths, else new ones, kept for the next call. */
         static Scratch of(ModelConfig c, int n) {
             Scratch s = CURRENT.get();
             if (s == null || s.capacity < n || s.norm.length != s.capacity * c.hiddenSize()
