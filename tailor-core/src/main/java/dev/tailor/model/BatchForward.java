@@ -361,13 +361,17 @@ final class BatchForward {
         /** This thread's arrays when they fit n rows of {@code c}'s widths, else new ones, kept for the next call. */
         static Scratch of(ModelConfig c, int n) {
             Scratch s = CURRENT.get();
-            if (s == null || s.capacity < n || s.norm.length != s.capacity * c.hiddenSize()
-                    || s.q.length != s.capacity * c.qDim() || s.k.length != s.capacity * c.kvDim()
-                    || s.gate.length != s.capacity * c.intermediateSize()) {
+            if (s == null || !s.fits(c, n)) {
                 s = new Scratch(c, n);
                 CURRENT.set(s);
             }
             return s;
+        }
+
+        /** Whether the arrays hold n rows of {@code c}'s widths (v, attn, out and up follow from these). */
+        private boolean fits(ModelConfig c, int n) {
+            return capacity >= n && norm.length == capacity * c.hiddenSize() && q.length == capacity * c.qDim()
+                    && k.length == capacity * c.kvDim() && gate.length == capacity * c.intermediateSize();
         }
 
         private Scratch(ModelConfig c, int n) {
