@@ -1,22 +1,18 @@
 package dev.tailor.model;
 
-import dev.tailor.tensor.DType;
-import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.Scratch;
-import dev.tailor.tensor.WeightMatrix;
 
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
  * Causal grouped-query attention of new query rows against the KV cache, as matrix products per KV head:
  * the {@code group = heads / kvHeads} query heads sharing a KV head are stacked into one matrix
  * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)} (the scale applied to Q_g),
- * masked causally, softmaxed by row, and {@code O = P·V_h} (on the row-major product, reading the head's values
- * in place in the cache). Work is split into (KV head, block of query rows) tasks across threads; a block
+ * masked causally, softmaxed by row, and {@code O = P·V_h}, both on the row-major product ({@link MatMulNN}),
+ * reading the head's transposed keys and its values in place in the cache. Work is split into (KV head, block of query rows) tasks across threads; a block
  * only reads the keys its last row can see. A batch of sequences, each with its own cache, runs as one set of tasks.
  */
 final class Attention {
@@ -31,6 +27,11 @@ final class Attention {
     private static final ThreadLocal<float[]> QUERIES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> OUTPUTS = ThreadLocal.withInitial(() -> new float[0]);
+    /**
+     * Floats after a task's scores, so that the score product's vector-wide stores of a row's last columns stay
+     * inside the array (a masked access past an array's end takes the Vector API's slow path).
+     */
+    private static final int SLACK = 16;
 
     private Attention() {
     }
@@ -78,24 +79,30 @@ final class Attention {
 
     /**
      * Attention of a sequence's rows {@code [from, to)} (rows {@code rowBase + t} of q and out) for the query heads
-     * of KV head {@code kvh}.
+     * of KV head {@code kvh}. The stacked queries are padded with zero rows to whole {@link MatMulNN#TILE_ROWS}-row
+     * tiles, so a decoding row's few query heads take the products' 4-row tiles, whose eight accumulators keep the
+     * multiply-adds flowing, rather than one-row tiles bound by the latency of their two chains; a row's scores and
+     * outputs have the same bits either way.
      */
     private static void block(ModelConfig c, float[] q, int rowBase, KvCache cache, int layer, int start, int kvh,
                               int from, int to, float[] out) {
         int hd = c.headDim();
         int group = c.numHeads() / c.numKvHeads();
         int rows = (to - from) * group;
+        int padded = (rows + MatMulNN.TILE_ROWS - 1) / MatMulNN.TILE_ROWS * MatMulNN.TILE_ROWS;
         int len = start + to;
         float scale = (float) (1.0 / Math.sqrt(hd));
-        float[] qg = Scratch.floats(QUERIES, rows * hd);
+        float[] qg = Scratch.floats(QUERIES, padded * hd);
         for (int t = from; t < to; t++) {
             System.arraycopy(q, (rowBase + t) * c.qDim() + kvh * group * hd, qg, (t - from) * group * hd, group * hd);
         }
         for (int i = 0; i < rows * hd; i++) {
             qg[i] *= scale;
         }
-        float[] scores = Scratch.floats(SCORES, rows * len);
-        MatMul.matmulTransposed(qg, rows, headMatrix(cache.keys(layer), cache.offset(kvh, 0), len, hd), scores);
+        Arrays.fill(qg, rows * hd, padded * hd, 0f);
+        float[] scores = Scratch.floats(SCORES, padded * len + SLACK);
+        MatMulNN.matmul(qg, 0, hd, padded, hd, cache.keys(layer), cache.keyOffset(kvh), cache.size(), len, scores, 0,
+                len);
         for (int t = from; t < to; t++) {
             int visible = start + t + 1;
             for (int g = 0; g < group; g++) {
@@ -104,16 +111,11 @@ final class Attention {
                 Arrays.fill(scores, row + visible, row + len, 0f);
             }
         }
-        float[] og = Scratch.floats(OUTPUTS, rows * hd);
-        MatMulNN.matmul(scores, 0, len, rows, len, cache.values(layer), cache.offset(kvh, 0), hd, hd, og, 0, hd);
+        float[] og = Scratch.floats(OUTPUTS, padded * hd);
+        MatMulNN.matmul(scores, 0, len, padded, len, cache.values(layer), cache.offset(kvh, 0), hd, hd, og, 0, hd);
         for (int t = from; t < to; t++) {
             System.arraycopy(og, (t - from) * group * hd, out, (rowBase + t) * c.qDim() + kvh * group * hd,
                     group * hd);
         }
-    }
-
-    private static WeightMatrix headMatrix(MemorySegment data, int offset, int rows, int cols) {
-        MemorySegment seg = data.asSlice((long) offset * Float.BYTES, (long) rows * cols * Float.BYTES);
-        return new WeightMatrix(seg, DType.F32, rows, cols);
     }
 }

@@ -1,13 +1,13 @@
 package dev.tailor.model;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import dev.tailor.tensor.Transpose;
 
 /**
- * Keys and values of every layer for the positions processed so far, laid out per KV head so that each
- * head's keys and values are contiguous matrices: {@code keys[layer]} is {@code [kvHeads, size, headDim]},
- * row p of head h holding position p (keys after RoPE).
+ * Keys and values of every layer for the positions processed so far, laid out per KV head for attention's two
+ * products: {@code keys[layer]} holds each head's keys transposed, {@code [kvHeads, headDim, size]} (row d of head
+ * h holds dimension d of every position, keys after RoPE), so that the scores {@code Q·Kᵀ} are a plain row-major
+ * product whose every score is one chain of fused multiply-adds over the head's dimensions; {@code values[layer]}
+ * is {@code [kvHeads, size, headDim]}, row p of head h holding position p.
  *
  * <p>A cache made for a model whose adapter adds virtual tokens (prompt or prefix tuning) reserves
  * {@link #virtualTokens()} positions at its front; the model fills them when it starts on the empty cache. They
@@ -15,7 +15,12 @@ import java.lang.foreign.ValueLayout;
  * tokens only.
  */
 public final class KvCache {
-    private final MemorySegment[] keys;
+    /**
+     * Floats after the last head's keys, so that a vector-wide read of the last columns stays inside the array
+     * (a masked access past an array's end takes the Vector API's slow path): the widest vector's lanes.
+     */
+    private static final int SLACK = 16;
+    private final float[][] keys;
     private final float[][] values;
     private final int size;
     private final int virtualTokens;
@@ -40,11 +45,7 @@ public final class KvCache {
         this.kvHeads = config.numKvHeads();
         this.headDim = config.headDim();
         int floats = Math.multiplyExact(size, config.kvDim());
-        Arena arena = Arena.ofAuto();
-        this.keys = new MemorySegment[config.numLayers()];
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = arena.allocate((long) floats * Float.BYTES, 64);
-        }
+        this.keys = new float[config.numLayers()][Math.addExact(floats, SLACK)];
         this.values = new float[config.numLayers()][floats];
     }
 
@@ -87,16 +88,27 @@ public final class KvCache {
         return held;
     }
 
-    /** A layer's keys, {@code [kvHeads, size, headDim]} floats. */
-    MemorySegment keys(int layer) {
+    /** A layer's keys, {@code [kvHeads, headDim, size]}: head h's {@code Kᵀ} from {@link #keyOffset}. */
+    float[] keys(int layer) {
         return keys[layer];
     }
 
+    /** A layer's values, {@code [kvHeads, size, headDim]}: head h's position p at {@link #offset}. */
     float[] values(int layer) {
         return values[layer];
     }
 
-    /** Offset of position {@code pos} of KV head {@code head} in a layer's keys or values. */
+    /** Offset of head {@code head}'s transposed keys in a layer's keys; its rows are {@link #size} apart. */
+    int keyOffset(int head) {
+        return head * headDim * size;
+    }
+
+    /** Positions the arrays hold per head, virtual ones included: the row length of a head's transposed keys. */
+    int size() {
+        return size;
+    }
+
+    /** Offset of position {@code pos} of KV head {@code head} in a layer's values. */
     int offset(int head, int pos) {
         return (head * size + pos) * headDim;
     }
@@ -112,11 +124,13 @@ public final class KvCache {
     /** Stores rows {@code [fromRow, fromRow + n)} of {@code k} and {@code v} at positions {@code start …}. */
     void store(int layer, int start, int n, float[] k, float[] v, int fromRow) {
         int kvDim = kvHeads * headDim;
+        for (int h = 0; h < kvHeads; h++) {
+            Transpose.transpose(k, fromRow * kvDim + h * headDim, kvDim, n, headDim, keys[layer],
+                    keyOffset(h) + start, size, false);
+        }
         for (int t = 0; t < n; t++) {
             int row = (fromRow + t) * kvDim;
             for (int h = 0; h < kvHeads; h++) {
-                MemorySegment.copy(k, row + h * headDim, keys[layer], ValueLayout.JAVA_FLOAT,
-                        (long) offset(h, start + t) * Float.BYTES, headDim);
                 System.arraycopy(v, row + h * headDim, values[layer], offset(h, start + t), headDim);
             }
         }

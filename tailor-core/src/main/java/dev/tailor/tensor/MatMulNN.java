@@ -22,8 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
 public final class MatMulNN {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Rows per register tile. */
-    private static final int MR = 4;
+    /**
+     * Rows of X per register tile. Fewer rows than this take the one-row tiles, whose two accumulator chains leave
+     * the multiply-adds waiting on each other; a caller with a few rows may pad them with zero rows to this.
+     */
+    public static final int TILE_ROWS = 4;
     /** Products of at least this many multiply-adds split across the kernel threads. */
     private static final long PARALLEL_WORK = 1 << 18;
 
@@ -76,8 +79,8 @@ public final class MatMulNN {
         int threads = Parallel.threads();
         if (threads == 1 || (long) m * k * n < PARALLEL_WORK) {
             rows(x, xOff, ldx, 0, m, k, w, wOff, ldw, 0, n, y, yOff, ldy, add);
-        } else if (m >= 4 * MR * threads) {
-            Parallel.parallelForChunks(0, m, MR,
+        } else if (m >= 4 * TILE_ROWS * threads) {
+            Parallel.parallelForChunks(0, m, TILE_ROWS,
                     (i0, i1) -> rows(x, xOff, ldx, i0, i1, k, w, wOff, ldw, 0, n, y, yOff, ldy, add));
         } else {
             Parallel.parallelForChunks(0, n, 2 * L,
@@ -91,7 +94,7 @@ public final class MatMulNN {
         boolean maskedTail = jv < j1 && tailInBounds(w.length, wOff, ldw, k, y.length, yOff, ldy, i1, jv);
         int jm = maskedTail ? j1 : jv;
         int i = i0;
-        for (; i + MR <= i1; i += MR) {
+        for (; i + TILE_ROWS <= i1; i += TILE_ROWS) {
             int j = j0;
             for (; j + 2 * L <= jv; j += 2 * L) {
                 tile4x2(x, xOff + i * ldx, ldx, k, w, wOff + j, ldw, y, yOff + i * ldy + j, ldy, add);

@@ -18,8 +18,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -111,8 +109,10 @@ class VirtualTokenSemanticsTest {
                 for (int h = 0; h < c.numKvHeads(); h++) {
                     int src = cache.offset(h, pos);
                     int dst = pos * width + h * c.headDim();
-                    MemorySegment.copy(cache.keys(l), ValueLayout.JAVA_FLOAT, (long) src * Float.BYTES, values,
-                            dst + VirtualTokens.keyOffset(l, kvDim), c.headDim());
+                    for (int d = 0; d < c.headDim(); d++) {
+                        values[dst + VirtualTokens.keyOffset(l, kvDim) + d] =
+                                cache.keys(l)[cache.keyOffset(h) + d * cache.size() + pos];
+                    }
                     System.arraycopy(cache.values(l), src, values, dst + VirtualTokens.valueOffset(l, kvDim),
                             c.headDim());
                 }
