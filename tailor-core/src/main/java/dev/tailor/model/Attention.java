@@ -12,8 +12,9 @@ import java.util.Arrays;
  * the {@code group = heads / kvHeads} query heads sharing a KV head are stacked into one matrix
  * {@code Q_g [rows·group, headDim]}, then {@code S = Q_g·K_hᵀ / sqrt(headDim)} (the scale applied to Q_g),
  * masked causally, softmaxed by row, and {@code O = P·V_h}, both on the row-major product ({@link MatMulNN}),
- * reading the head's transposed keys and its values in place in the cache. Work is split into (KV head, block of query rows) tasks across threads; a block
- * only reads the keys its last row can see. A batch of sequences, each with its own cache, runs as one set of tasks.
+ * reading the head's transposed keys and its values in place in the cache. Work is split into (KV head, block of
+ * query rows) tasks across threads; a block only reads the keys its last row can see. A batch of sequences, each
+ * with its own cache, runs as one set of tasks.
  */
 final class Attention {
     /** Query rows per task: large enough for efficient products, small enough to balance two cores. */
