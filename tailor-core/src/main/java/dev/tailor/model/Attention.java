@@ -28,11 +28,6 @@ final class Attention {
     private static final ThreadLocal<float[]> QUERIES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> OUTPUTS = ThreadLocal.withInitial(() -> new float[0]);
-    /**
-     * Floats after a task's scores, so that the score product's vector-wide stores of a row's last columns stay
-     * inside the array (a masked access past an array's end takes the Vector API's slow path).
-     */
-    private static final int SLACK = 16;
 
     private Attention() {
     }
@@ -101,7 +96,7 @@ final class Attention {
             qg[i] *= scale;
         }
         Arrays.fill(qg, rows * hd, padded * hd, 0f);
-        float[] scores = Scratch.floats(SCORES, padded * len + SLACK);
+        float[] scores = Scratch.floats(SCORES, padded * len + MatMulNN.SLACK);
         MatMulNN.matmul(qg, 0, hd, padded, hd, cache.keys(layer), cache.keyOffset(kvh), cache.size(), len, scores, 0,
                 len);
         for (int t = from; t < to; t++) {

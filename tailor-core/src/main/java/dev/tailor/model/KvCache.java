@@ -1,5 +1,6 @@
 package dev.tailor.model;
 
+import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Transpose;
 
 /**
@@ -7,7 +8,8 @@ import dev.tailor.tensor.Transpose;
  * products: {@code keys[layer]} holds each head's keys transposed, {@code [kvHeads, headDim, size]} (row d of head
  * h holds dimension d of every position, keys after RoPE), so that the scores {@code Q·Kᵀ} are a plain row-major
  * product whose every score is one chain of fused multiply-adds over the head's dimensions; {@code values[layer]}
- * is {@code [kvHeads, size, headDim]}, row p of head h holding position p.
+ * is {@code [kvHeads, size, headDim]}, row p of head h holding position p. The keys' arrays end in
+ * {@link MatMulNN#SLACK}, so the score product's last columns stay on its fast path.
  *
  * <p>A cache made for a model whose adapter adds virtual tokens (prompt or prefix tuning) reserves
  * {@link #virtualTokens()} positions at its front; the model fills them when it starts on the empty cache. They
@@ -15,11 +17,6 @@ import dev.tailor.tensor.Transpose;
  * tokens only.
  */
 public final class KvCache {
-    /**
-     * Floats after the last head's keys, so that a vector-wide read of the last columns stays inside the array
-     * (a masked access past an array's end takes the Vector API's slow path): the widest vector's lanes.
-     */
-    private static final int SLACK = 16;
     private final float[][] keys;
     private final float[][] values;
     private final int size;
@@ -45,7 +42,7 @@ public final class KvCache {
         this.kvHeads = config.numKvHeads();
         this.headDim = config.headDim();
         int floats = Math.multiplyExact(size, config.kvDim());
-        this.keys = new float[config.numLayers()][Math.addExact(floats, SLACK)];
+        this.keys = new float[config.numLayers()][Math.addExact(floats, MatMulNN.SLACK)];
         this.values = new float[config.numLayers()][floats];
     }
 

@@ -27,6 +27,12 @@ public final class MatMulNN {
      * the multiply-adds waiting on each other; a caller with a few rows may pad them with zero rows to this.
      */
     public static final int TILE_ROWS = 4;
+    /**
+     * Floats of slack a caller leaves after an operand's last row (one vector) so that the masked tiles of a column
+     * tail stay inside the array: a masked access whose vector span passes an array's end takes the Vector API's
+     * slow, allocating path, so such a tail is computed by the scalar twin instead.
+     */
+    public static final int SLACK = L;
     /** Products of at least this many multiply-adds split across the kernel threads. */
     private static final long PARALLEL_WORK = 1 << 18;
 
@@ -122,8 +128,8 @@ public final class MatMulNN {
     /**
      * Whether the masked tiles of the column tail starting at {@code jv} stay inside both arrays: a masked access
      * whose whole vector span passes an array's end takes the Vector API's slow, allocating path, so such a tail is
-     * computed by the scalar twin instead (callers with a narrow output, such as LoRA's rank-r products, leave a
-     * vector of slack after their arrays to stay on the fast path).
+     * computed by the scalar twin instead (callers with a narrow output leave {@link #SLACK} after their arrays to
+     * stay on the fast path).
      */
     private static boolean tailInBounds(int wLength, int wOff, int ldw, int k, int yLength, int yOff, int ldy,
                                         int i1, int jv) {
