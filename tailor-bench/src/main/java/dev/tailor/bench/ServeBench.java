@@ -40,8 +40,9 @@ import java.util.stream.Stream;
  * {@link Launcher}: this package stands below the server's) and a load generator over loopback: for each number of
  * concurrent streams and of distinct adapters, every stream sends {@code requests} streaming completions in turn
  * (prompt {@code shape.prompt()} tokens, {@code shape.newTokens()} new tokens, temperature 0, adapters round-robin)
- * and times the server-sent chunks as they arrive. One result per configuration and round (and, with several rounds,
- * their medians); the temporary files are deleted.
+ * and times the server-sent chunks as they arrive, after unmeasured passes of every configuration until their
+ * times settle. One result per configuration and round (and, with several rounds, their medians); the temporary
+ * files are deleted.
  */
 public final class ServeBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -109,13 +110,17 @@ public final class ServeBench {
             }
             List<Map<String, Object>> results = new ArrayList<>();
             try (Running server = launcher.start(base, "base", dirs, false)) {
-                HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                        .connectTimeout(Duration.ofSeconds(10)).build();
+                HttpClient http = loadClient();
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
                 // warm-up, as bench decode's: requests until the server's paths and the adapter's kernels are compiled
                 int[] warmups = {0};
                 Warmup.run(shape.warmup(), () -> warmupRequest(http, uri, prompt(shape.prompt(), warmups[0]++),
                         shape.newTokens()));
+                for (int s : streams) {
+                    for (int a : adapters) {
+                        warmUp(shape, http, uri, s, a);
+                    }
+                }
                 for (int round = 1; round <= rounds; round++) {
                     double decodeTokensPerS = ((Number) InferenceBench.decode(shape).get("decode_tokens_per_s"))
                             .doubleValue();
@@ -150,8 +155,7 @@ public final class ServeBench {
         double[] warm = new double[names.size()];
         double loadMs;
         try (Running server = launcher.start(base, "base", dirs, true)) {
-            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(10)).build();
+            HttpClient http = loadClient();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
             request(http, uri, "base", prompt(shape.prompt(), 0), 4);
             for (int i = 0; i < names.size(); i++) {
@@ -313,6 +317,37 @@ public final class ServeBench {
         }
         int rank = (int) Math.ceil(p / 100 * sorted.length);
         return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
+    }
+
+    /**
+     * The load generator's client. Its selector thread also runs what the client's default executor would hand to
+     * a thread of its own (reading a response's lines into the stream a request's thread takes them from): one
+     * thread fewer to wake for every token, on the two cores the server computes on (the client took a third less
+     * of them in a one-stream run).
+     */
+    private static HttpClient loadClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /**
+     * Unmeasured passes of one configuration (a request per stream, all in flight together) until its time settles,
+     * as {@link Warmup} does: a batch of several rows, many adapters and concurrent streams take paths of the engine,
+     * the server and the client that one stream never compiles, and the compiler took a tenth of the two cores
+     * during the first measured run of 16 streams when only one stream had warmed up. None with no warm-up.
+     */
+    private static void warmUp(BenchShape shape, HttpClient http, URI uri, int streams, int adapters) {
+        Warmup.run(Math.min(shape.warmup(), 1), () -> {
+            try {
+                return ((Number) configuration(shape, http, uri, streams, adapters, 1, 0).get("wall_s")).doubleValue();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while warming up the server", e);
+            } catch (Exception e) {
+                throw new IllegalStateException("a warm-up pass of " + streams + " streams over " + adapters
+                        + " adapters failed", e);
+            }
+        });
     }
 
     /** One warm-up request to adapter {@code a0}; returns its seconds. */
