@@ -220,8 +220,10 @@ public final class ServeBench {
         List<Timing> timings = byStream.stream().flatMap(List::stream).toList();
         double wall = (System.nanoTime() - t0) / 1e9;
         String after = scrape(http, metricsUri);
-        double steps = metric(after, "tailor_batch_step_seconds_count") - metric(before, "tailor_batch_step_seconds_count");
-        double stepSeconds = metric(after, "tailor_batch_step_seconds_sum") - metric(before, "tailor_batch_step_seconds_sum");
+        double steps = metric(after, "tailor_batch_step_seconds_count")
+                - metric(before, "tailor_batch_step_seconds_count");
+        double stepSeconds = metric(after, "tailor_batch_step_seconds_sum")
+                - metric(before, "tailor_batch_step_seconds_sum");
         double rows = metric(after, "tailor_batch_rows_sum") - metric(before, "tailor_batch_rows_sum");
         long tokens = timings.stream().mapToLong(Timing::tokens).sum();
         double[] ttft = timings.stream().mapToDouble(t -> t.ttftNanos() / 1e6).sorted().toArray();
