@@ -324,7 +324,7 @@ public final class ServeBench {
     /**
      * The load generator's client. Its selector thread also runs what the client's default executor would hand to
      * a thread of its own (reading a response's lines into the stream a request's thread takes them from): one
-     * thread fewer to wake for every token, on the two cores the server computes on (the client took a third less
+     * thread fewer to wake for every token, on the two cores the server computes on (the client took a quarter less
      * of them in a one-stream run).
      */
     private static HttpClient loadClient() {
