@@ -110,11 +110,11 @@ public final class ServeBench {
             }
             List<Map<String, Object>> results = new ArrayList<>();
             try (Running server = launcher.start(base, "base", dirs, false)) {
-                HttpClient http = loadClient();
+                HttpClient http = metricsClient();
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
                 // warm-up, as bench decode's: requests until the server's paths and the adapter's kernels are compiled
                 int[] warmups = {0};
-                Warmup.run(shape.warmup(), () -> warmupRequest(http, uri, prompt(shape.prompt(), warmups[0]++),
+                Warmup.run(shape.warmup(), () -> warmupRequest(uri, prompt(shape.prompt(), warmups[0]++),
                         shape.newTokens()));
                 for (int s : streams) {
                     for (int a : adapters) {
@@ -155,12 +155,12 @@ public final class ServeBench {
         double[] warm = new double[names.size()];
         double loadMs;
         try (Running server = launcher.start(base, "base", dirs, true)) {
-            HttpClient http = loadClient();
+            HttpClient http = metricsClient();
             URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
-            request(http, uri, "base", prompt(shape.prompt(), 0), 4);
+            request(uri, "base", prompt(shape.prompt(), 0), 4);
             for (int i = 0; i < names.size(); i++) {
-                cold[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
-                warm[i] = request(http, uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
+                cold[i] = request(uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
+                warm[i] = request(uri, names.get(i), prompt(shape.prompt(), i), 4).ttftNanos() / 1e6;
             }
             String metrics = scrape(http, URI.create("http://127.0.0.1:" + server.port() + "/metrics"));
             loadMs = 1e3 * metric(metrics, "tailor_adapter_load_seconds_sum")
@@ -207,7 +207,7 @@ public final class ServeBench {
                     List<Timing> mine = new ArrayList<>();
                     for (int r = 0; r < requests; r++) {
                         int n = r * streams + stream;
-                        mine.add(request(http, uri, "a" + (n % adapters), prompt(shape.prompt(), n),
+                        mine.add(request(uri, "a" + (n % adapters), prompt(shape.prompt(), n),
                                 shape.newTokens()));
                     }
                     return mine;
@@ -321,15 +321,10 @@ public final class ServeBench {
         return sorted[Math.clamp(rank - 1, 0, sorted.length - 1)];
     }
 
-    /**
-     * The load generator's client. Its selector thread also runs what the client's default executor would hand to
-     * a thread of its own (reading a response's lines into the stream a request's thread takes them from): one
-     * thread fewer to wake for every token, on the two cores the server computes on (the client took a quarter less
-     * of them in a one-stream run).
-     */
-    private static HttpClient loadClient() {
-        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(Runnable::run)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+    /** The client of the server's metrics (the completions go through {@link SsePost}). */
+    private static HttpClient metricsClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
+                .build();
     }
 
     /**
@@ -353,15 +348,12 @@ public final class ServeBench {
     }
 
     /** One warm-up request to adapter {@code a0}; returns its seconds. */
-    private static double warmupRequest(HttpClient http, URI uri, String prompt, int newTokens) {
+    private static double warmupRequest(URI uri, String prompt, int newTokens) {
         long t0 = System.nanoTime();
         try {
-            request(http, uri, "a0", prompt, newTokens);
+            request(uri, "a0", prompt, newTokens);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while warming up the server", e);
         }
         return (System.nanoTime() - t0) / 1e9;
     }
@@ -370,8 +362,7 @@ public final class ServeBench {
      * One streaming completion: the time to the first chunk with text, the gaps between chunks with text, and the
      * completion tokens the usage chunk counts.
      */
-    static Timing request(HttpClient http, URI uri, String model, String prompt, int newTokens)
-            throws IOException, InterruptedException {
+    static Timing request(URI uri, String model, String prompt, int newTokens) throws IOException {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
         body.put("prompt", prompt);
@@ -379,22 +370,22 @@ public final class ServeBench {
         body.put("temperature", 0);
         body.put("stream", true);
         body.putObject("stream_options").put("include_usage", true);
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+        byte[] json = JSON.writeValueAsBytes(body);
         long sent = System.nanoTime();
-        HttpResponse<Stream<String>> res = http.send(req, HttpResponse.BodyHandlers.ofLines());
         long first = -1;
         long last = 0;
         List<Long> gaps = new ArrayList<>();
         int tokens = -1;
         boolean done = false;
-        try (Stream<String> lines = res.body()) {
-            if (res.statusCode() != 200) {
-                throw new IllegalStateException("the server answered " + res.statusCode() + ": "
-                        + String.join("\n", lines.toList()));
+        try (SsePost res = SsePost.send(uri, json, REQUEST_TIMEOUT)) {
+            if (res.status() != 200) {
+                StringBuilder answer = new StringBuilder();
+                for (String line = res.nextLine(); line != null; line = res.nextLine()) {
+                    answer.append('\n').append(line);
+                }
+                throw new IllegalStateException("the server answered " + res.status() + ":" + answer);
             }
-            for (String line : (Iterable<String>) lines::iterator) {
+            for (String line = res.nextLine(); line != null; line = res.nextLine()) {
                 if (!line.startsWith("data: ")) {
                     continue;
                 }
