@@ -413,6 +413,9 @@ public final class ServeBench {
                     last = now;
                 }
             }
+            if (done) {
+                res.drain();
+            }
         }
         if (!done || first < 0 || tokens < 0) {
             throw new IllegalStateException("the stream for " + model + " ended early (done " + done

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.Writer;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -95,6 +96,11 @@ final class SsePost implements Closeable {
     /** The body's next line (without its end), or null at its end. */
     String nextLine() throws IOException {
         return lines.readLine();
+    }
+
+    /** Reads the rest of the body, so that the server has written all of it when the socket closes. */
+    void drain() throws IOException {
+        lines.transferTo(Writer.nullWriter());
     }
 
     @Override

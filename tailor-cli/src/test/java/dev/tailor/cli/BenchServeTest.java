@@ -47,8 +47,12 @@ class BenchServeTest {
                 assertTrue(number(r, "steps") >= 15, r.toString());
                 assertTrue(number(r, "rows_per_step") >= 1 && number(r, "step_mean_ms") > 0, r.toString());
                 assertTrue(number(r, "batch_busy") > 0 && number(r, "batch_busy") <= 1, r.toString());
-                double rate = number(r, "tokens") / number(r, "wall_s");
-                assertEquals(rate, number(r, "tokens_per_s"), rate * 0.05 + 0.1, r.toString());
+                // wall_s is kept to the millisecond, so at a few milliseconds it bounds the rate loosely
+                double tokens = number(r, "tokens");
+                double wall = number(r, "wall_s");
+                double rate = number(r, "tokens_per_s");
+                assertTrue(rate >= tokens / (wall + 0.0005) * 0.99 && rate <= tokens / Math.max(wall - 0.0005, 1e-9)
+                        * 1.01, r.toString());
             }
         }
     }
