@@ -2,6 +2,7 @@ package dev.tailor.bench;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
@@ -18,9 +19,9 @@ import java.util.Locale;
 
 /**
  * The load generator's client: one HTTP/1.1 {@code POST} of JSON over a socket of its own, its answer read as lines
- * on the calling thread as they arrive (a chunked body decoded, or one of a stated length). A token a server streams
- * wakes only that thread: {@code java.net.http}'s client woke its selector thread, then the reading thread, on the
- * two cores the server under test computes on.
+ * on the calling thread as they arrive (a chunked body decoded as it comes, or one of a stated length read whole). A
+ * token a server streams wakes only that thread: {@code java.net.http}'s client woke its selector thread, then the
+ * reading thread, on the two cores the server under test computes on.
  */
 final class SsePost implements Closeable {
     private final Socket socket;
@@ -72,7 +73,7 @@ final class SsePost implements Closeable {
                     length = number(value, h);
                 }
             }
-            InputStream body = chunked ? new Chunked(in) : length >= 0 ? new Limited(in, length) : in;
+            InputStream body = chunked ? new Chunked(in) : length >= 0 ? statedLength(in, length) : in;
             return new SsePost(socket, status, new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8)));
         } catch (IOException | RuntimeException e) {
             socket.close();
@@ -106,6 +107,19 @@ final class SsePost implements Closeable {
     @Override
     public void close() throws IOException {
         socket.close();
+    }
+
+    /**
+     * A body of a stated length (an error's, never a stream), read whole.
+     *
+     * @throws EOFException if the answer ends before {@code length} bytes
+     */
+    static InputStream statedLength(InputStream in, long length) throws IOException {
+        byte[] body = in.readNBytes(Math.toIntExact(length));
+        if (body.length < length) {
+            throw new EOFException("the answer ended before its stated length");
+        }
+        return new ByteArrayInputStream(body);
     }
 
     /** A header line of ASCII ending in CRLF (or LF), without its end. */
@@ -181,43 +195,6 @@ final class SsePost implements Closeable {
                 return false;
             }
             return true;
-        }
-    }
-
-    /** A body of a stated length. */
-    static final class Limited extends InputStream {
-        private final InputStream in;
-        private long left;
-
-        Limited(InputStream in, long length) {
-            this.in = in;
-            this.left = length;
-        }
-
-        @Override
-        public int read() throws IOException {
-            if (left == 0) {
-                return -1;
-            }
-            int c = in.read();
-            if (c < 0) {
-                throw new EOFException("the answer ended before its stated length");
-            }
-            left--;
-            return c;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (left == 0) {
-                return len == 0 ? 0 : -1;
-            }
-            int n = in.read(b, off, (int) Math.min(len, left));
-            if (n < 0) {
-                throw new EOFException("the answer ended before its stated length");
-            }
-            left -= n;
-            return n;
         }
     }
 }

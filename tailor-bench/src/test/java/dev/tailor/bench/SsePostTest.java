@@ -51,7 +51,15 @@ class SsePostTest {
         assertThrows(IOException.class, () -> readAll(new SsePost.Chunked(bytes("zz\r\nabc\r\n0\r\n\r\n"))));
         assertThrows(IOException.class, () -> readAll(new SsePost.Chunked(bytes("5\r\nab"))));
         assertThrows(IOException.class, () -> readAll(new SsePost.Chunked(bytes("2\r\nabcd\r\n"))));
-        assertThrows(IOException.class, () -> readAll(new SsePost.Limited(bytes("abc"), 5)));
+        assertThrows(IOException.class, () -> readAll(SsePost.statedLength(bytes("abc"), 5)));
+    }
+
+    @Test
+    void refusesAnAnswerThatIsNotHttp() {
+        assertThrows(IOException.class, () -> exchange("SSH-2.0-OpenSSH\r\n\r\n", "{}"));
+        assertThrows(IOException.class, () -> exchange("HTTP/1.1 abc OK\r\n\r\n", "{}"));
+        assertThrows(IOException.class, () -> exchange("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", "{}"));
+        assertThrows(IOException.class, () -> exchange("HTTP/1.1 200 OK\r\nContent-Le", "{}"));
     }
 
     @Test

@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorShuffle;
  * against eight W rows at a time for F32 (four for BF16, two for F16, whose widening is longer), each X vector
  * loaded once for them; they are an eighth (a quarter, a half) of the task's rows apart ({@link RowSweeps}), so that
  * each is a sequential sweep through W. The four interleaved streams of W measured no slower than one row at a time
- * (with four accumulators along k), also for a W far larger than the caches; eight made F32 decoding 7–13% faster on
+ * (with four accumulators along k), also for a W far larger than the caches; eight made F32 decoding 3–15% faster on
  * an AMD Zen 5, more of W in flight from memory (BF16's eight widenings in one loop were not inlined: 5× slower).
  * Several rows of X go through {@link GemvTiles}' register tiles, which also load each W vector once for several rows
  * (and so read W from the caches once per tile of rows instead of once per row); with more than one tile, every tile
