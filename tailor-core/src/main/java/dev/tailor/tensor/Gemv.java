@@ -232,17 +232,44 @@ final class Gemv {
                 a6 = WeightVectors.f32(w, r6 + c).fma(xv, a6);
                 a7 = WeightVectors.f32(w, r7 + c).fma(xv, a7);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                VectorShuffle<Float> rotate = VectorMath.ROTATE[t];
-                a0 = a0.add(a0.rearrange(rotate));
-                a1 = a1.add(a1.rearrange(rotate));
-                a2 = a2.add(a2.rearrange(rotate));
-                a3 = a3.add(a3.rearrange(rotate));
-                a4 = a4.add(a4.rearrange(rotate));
-                a5 = a5.add(a5.rearrange(rotate));
-                a6 = a6.add(a6.rearrange(rotate));
-                a7 = a7.add(a7.rearrange(rotate));
+            if (L > 8) {
+                a0 = a0.add(a0.rearrange(VectorMath.ROTATE_8));
+                a1 = a1.add(a1.rearrange(VectorMath.ROTATE_8));
+                a2 = a2.add(a2.rearrange(VectorMath.ROTATE_8));
+                a3 = a3.add(a3.rearrange(VectorMath.ROTATE_8));
+                a4 = a4.add(a4.rearrange(VectorMath.ROTATE_8));
+                a5 = a5.add(a5.rearrange(VectorMath.ROTATE_8));
+                a6 = a6.add(a6.rearrange(VectorMath.ROTATE_8));
+                a7 = a7.add(a7.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0 = a0.add(a0.rearrange(VectorMath.ROTATE_4));
+                a1 = a1.add(a1.rearrange(VectorMath.ROTATE_4));
+                a2 = a2.add(a2.rearrange(VectorMath.ROTATE_4));
+                a3 = a3.add(a3.rearrange(VectorMath.ROTATE_4));
+                a4 = a4.add(a4.rearrange(VectorMath.ROTATE_4));
+                a5 = a5.add(a5.rearrange(VectorMath.ROTATE_4));
+                a6 = a6.add(a6.rearrange(VectorMath.ROTATE_4));
+                a7 = a7.add(a7.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0 = a0.add(a0.rearrange(VectorMath.ROTATE_2));
+                a1 = a1.add(a1.rearrange(VectorMath.ROTATE_2));
+                a2 = a2.add(a2.rearrange(VectorMath.ROTATE_2));
+                a3 = a3.add(a3.rearrange(VectorMath.ROTATE_2));
+                a4 = a4.add(a4.rearrange(VectorMath.ROTATE_2));
+                a5 = a5.add(a5.rearrange(VectorMath.ROTATE_2));
+                a6 = a6.add(a6.rearrange(VectorMath.ROTATE_2));
+                a7 = a7.add(a7.rearrange(VectorMath.ROTATE_2));
+            }
+            a0 = a0.add(a0.rearrange(VectorMath.ROTATE_1));
+            a1 = a1.add(a1.rearrange(VectorMath.ROTATE_1));
+            a2 = a2.add(a2.rearrange(VectorMath.ROTATE_1));
+            a3 = a3.add(a3.rearrange(VectorMath.ROTATE_1));
+            a4 = a4.add(a4.rearrange(VectorMath.ROTATE_1));
+            a5 = a5.add(a5.rearrange(VectorMath.ROTATE_1));
+            a6 = a6.add(a6.rearrange(VectorMath.ROTATE_1));
+            a7 = a7.add(a7.rearrange(VectorMath.ROTATE_1));
             y[yo + j] = tailF32(a0.lane(0), x, xo, w, r0, vectors, k);
             y[yo + jb] = tailF32(a1.lane(0), x, xo, w, r1, vectors, k);
             y[yo + jc] = tailF32(a2.lane(0), x, xo, w, r2, vectors, k);
@@ -295,12 +322,28 @@ final class Gemv {
                 ac = WeightVectors.bf16Odd(vc).fma(xv, ac);
                 ad = WeightVectors.bf16Odd(vd).fma(xv, ad);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
-                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
-                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_8));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_8));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_8));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_4));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_4));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_4));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_2));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_2));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_2));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_2));
+            }
+            aa = aa.add(aa.rearrange(VectorMath.ROTATE_1));
+            ab = ab.add(ab.rearrange(VectorMath.ROTATE_1));
+            ac = ac.add(ac.rearrange(VectorMath.ROTATE_1));
+            ad = ad.add(ad.rearrange(VectorMath.ROTATE_1));
             float ta = aa.lane(0);
             float tb = ab.lane(0);
             float tc = ac.lane(0);
@@ -337,10 +380,20 @@ final class Gemv {
                 aa = WeightVectors.f16(w, ra + c).fma(xv, aa);
                 ab = WeightVectors.f16(w, rb + c).fma(xv, ab);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_8));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_4));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_2));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_2));
+            }
+            aa = aa.add(aa.rearrange(VectorMath.ROTATE_1));
+            ab = ab.add(ab.rearrange(VectorMath.ROTATE_1));
             float ta = aa.lane(0);
             float tb = ab.lane(0);
             for (; c < k; c++) {

@@ -89,24 +89,76 @@ final class GemvTiles {
                 a3c = wc.fma(xv, a3c);
                 a3d = wd.fma(xv, a3d);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
-                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
-                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
-                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
-                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
-                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
-                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE[t]));
-                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE[t]));
-                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
-                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
-                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE[t]));
-                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_8));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_8));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_8));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_8));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_8));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_8));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_8));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_8));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_8));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_8));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_4));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_4));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_4));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_4));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_4));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_4));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_4));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_4));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_4));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_4));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_2));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_2));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_2));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_2));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_2));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_2));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_2));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_2));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_2));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_2));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_1));
+            a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
+            a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_1));
+            a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_1));
+            a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_1));
+            a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_1));
+            a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_1));
+            a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_1));
+            a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_1));
+            a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_1));
+            a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_1));
+            a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t0c = a0c.lane(0);
@@ -202,16 +254,44 @@ final class GemvTiles {
                 a1c = wc.fma(xv, a1c);
                 a1d = wd.fma(xv, a1d);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
-                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
-                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
-                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_8));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_8));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_4));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_4));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_2));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_2));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_1));
+            a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
+            a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_1));
+            a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t0c = a0c.lane(0);
@@ -329,24 +409,76 @@ final class GemvTiles {
                 a3c = wc.fma(xv, a3c);
                 a3d = wd.fma(xv, a3d);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
-                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
-                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
-                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
-                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
-                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
-                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE[t]));
-                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE[t]));
-                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
-                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
-                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE[t]));
-                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_8));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_8));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_8));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_8));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_8));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_8));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_8));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_8));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_8));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_8));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_4));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_4));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_4));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_4));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_4));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_4));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_4));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_4));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_4));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_4));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_2));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_2));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_2));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_2));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_2));
+                a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_2));
+                a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_2));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_2));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_2));
+                a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_2));
+                a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_1));
+            a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
+            a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_1));
+            a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_1));
+            a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_1));
+            a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_1));
+            a2c = a2c.add(a2c.rearrange(VectorMath.ROTATE_1));
+            a2d = a2d.add(a2d.rearrange(VectorMath.ROTATE_1));
+            a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_1));
+            a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_1));
+            a3c = a3c.add(a3c.rearrange(VectorMath.ROTATE_1));
+            a3d = a3d.add(a3d.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t0c = a0c.lane(0);
@@ -460,16 +592,44 @@ final class GemvTiles {
                 a1c = wc.fma(xv, a1c);
                 a1d = wd.fma(xv, a1d);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE[t]));
-                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
-                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE[t]));
-                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_8));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_8));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_4));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_4));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_2));
+                a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+                a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_2));
+                a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a0c = a0c.add(a0c.rearrange(VectorMath.ROTATE_1));
+            a0d = a0d.add(a0d.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
+            a1c = a1c.add(a1c.rearrange(VectorMath.ROTATE_1));
+            a1d = a1d.add(a1d.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t0c = a0c.lane(0);
@@ -537,16 +697,44 @@ final class GemvTiles {
                 a3a = wa.fma(xv, a3a);
                 a3b = wb.fma(xv, a3b);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
-                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE[t]));
-                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE[t]));
-                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE[t]));
-                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_8));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_8));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_8));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_4));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_4));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_4));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+                a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_2));
+                a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_2));
+                a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_2));
+                a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
+            a2a = a2a.add(a2a.rearrange(VectorMath.ROTATE_1));
+            a2b = a2b.add(a2b.rearrange(VectorMath.ROTATE_1));
+            a3a = a3a.add(a3a.rearrange(VectorMath.ROTATE_1));
+            a3b = a3b.add(a3b.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t1a = a1a.lane(0);
@@ -602,12 +790,28 @@ final class GemvTiles {
                 a1a = wa.fma(xv, a1a);
                 a1b = wb.fma(xv, a1b);
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE[t]));
-                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE[t]));
-                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE[t]));
-                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_8));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_8));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_8));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_4));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_4));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_4));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_2));
+                a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_2));
+                a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_2));
+                a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_2));
+            }
+            a0a = a0a.add(a0a.rearrange(VectorMath.ROTATE_1));
+            a0b = a0b.add(a0b.rearrange(VectorMath.ROTATE_1));
+            a1a = a1a.add(a1a.rearrange(VectorMath.ROTATE_1));
+            a1b = a1b.add(a1b.rearrange(VectorMath.ROTATE_1));
             float t0a = a0a.lane(0);
             float t0b = a0b.lane(0);
             float t1a = a1a.lane(0);

@@ -255,12 +255,28 @@ final class KQuantGemv {
                     }
                 }
             }
-            for (int t = VectorMath.ROTATE.length - 1; t >= 0; t--) {
-                aa = aa.add(aa.rearrange(VectorMath.ROTATE[t]));
-                ab = ab.add(ab.rearrange(VectorMath.ROTATE[t]));
-                ac = ac.add(ac.rearrange(VectorMath.ROTATE[t]));
-                ad = ad.add(ad.rearrange(VectorMath.ROTATE[t]));
+            if (L > 8) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_8));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_8));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_8));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_8));
             }
+            if (L > 4) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_4));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_4));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_4));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_4));
+            }
+            if (L > 2) {
+                aa = aa.add(aa.rearrange(VectorMath.ROTATE_2));
+                ab = ab.add(ab.rearrange(VectorMath.ROTATE_2));
+                ac = ac.add(ac.rearrange(VectorMath.ROTATE_2));
+                ad = ad.add(ad.rearrange(VectorMath.ROTATE_2));
+            }
+            aa = aa.add(aa.rearrange(VectorMath.ROTATE_1));
+            ab = ab.add(ab.rearrange(VectorMath.ROTATE_1));
+            ac = ac.add(ac.rearrange(VectorMath.ROTATE_1));
+            ad = ad.add(ad.rearrange(VectorMath.ROTATE_1));
             y[yo + j] = aa.lane(0);
             y[yo + jb] = ab.lane(0);
             y[yo + jc] = ac.lane(0);
