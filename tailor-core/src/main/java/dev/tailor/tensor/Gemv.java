@@ -29,7 +29,7 @@ import jdk.incubator.vector.VectorShuffle;
  * an AMD Zen 5, more of W in flight from memory (BF16's eight widenings in one loop were not inlined: 5× slower).
  * Several rows of X go through {@link GemvTiles}' register tiles, which also load each W vector once for several rows
  * (and so read W from the caches once per tile of rows instead of once per row); with more than one tile, every tile
- * passes over 64 KB of W rows before any goes on ({@link #PASS_BYTES}). W is streamed straight from its segment and
+ * passes over 128 KB of W rows before any goes on ({@link #PASS_BYTES}). W is streamed straight from its segment and
  * widened in-register. Tasks are chunks of W rows small enough to stay in L2 while every X row passes over them.
  * Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to {@link HeapGemv}, in the same
  * order; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv}, which multiplies them in integers
@@ -42,10 +42,12 @@ final class Gemv {
      * Bytes of W every tile of X rows passes over before the next: read from memory by the first tile and from the
      * caches by the others, so that streaming W from memory is spread over the arithmetic instead of making the first
      * tile's pass over a whole task's chunk wait on it. Measured at 16 rows on an AMD Zen 4 (two threads, W from
-     * memory): the 49152×576 lm_head 81 → 109 GFLOP/s; 16 KB passes (four F32 rows of 576, side by side) gained
-     * little at 16 rows and lost at 8.
+     * memory): the 49152×576 lm_head 81 → 109 GFLOP/s with 64 KB passes; 16 KB passes (four F32 rows of 576, side by
+     * side) gained little at 16 rows and lost at 8. Once the tiles' lane sums took constant shuffles
+     * ({@link VectorMath#ROTATE_8}), the arithmetic after the first tile got shorter than the wait for W, and 128 KB
+     * passes made 8-, 12- and 16-row decode steps 4–14% faster than 64 KB ones on an AMD Zen 5 (256 KB: no faster).
      */
-    private static final int PASS_BYTES = 64 * 1024;
+    private static final int PASS_BYTES = 128 * 1024;
 
     private Gemv() {
     }
