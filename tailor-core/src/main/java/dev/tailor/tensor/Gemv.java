@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorShuffle;
 
 /**
  * {@code Y = X·Wᵀ} for a few rows of X (decode): every output is a dot product of an X row with a W row.

@@ -6,7 +6,6 @@ import static dev.tailor.tensor.WeightVectors.L;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 
 /**
  * {@link Gemv} for Q8_0 and K-quant weights (and Q4_0 where {@link IntegerGemv}, which multiplies Q4_0 in integers,
