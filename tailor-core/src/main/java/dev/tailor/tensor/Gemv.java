@@ -96,8 +96,9 @@ final class Gemv {
         long rowBytes = w.rowBytes();
         int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes));
         int byThreads = PackedGemm.ceilDiv(n, 8 * Parallel.threads());
-        // a multiple of 4, the W rows of a tile, so that only the last chunk has a short tile
-        int chunk = (Math.min(byCache, byThreads) + 3) & ~3;
+        // a multiple of 8, the W rows of the one-row F32 kernel (two tiles' 4), so that only the last chunk repeats
+        // a row to fill its sweeps (a multiple of 4 left 36-row chunks computing 40 rows)
+        int chunk = (Math.min(byCache, byThreads) + 7) & ~7;
         boolean split = w.dtype() == DType.BF16;
         float[] xs = split ? WeightVectors.pairSplit(x, xOff, m, w.cols()) : x;
         int xo = split ? 0 : xOff;
