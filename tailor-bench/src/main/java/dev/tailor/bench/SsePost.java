@@ -139,6 +139,7 @@ final class SsePost implements Closeable {
     /** A chunked body's data: each chunk's bytes as they arrive, the end at the chunk of size zero. */
     static final class Chunked extends InputStream {
         private final InputStream in;
+        private final byte[] one = new byte[1];
         private long left;
         private boolean ended;
 
@@ -148,7 +149,6 @@ final class SsePost implements Closeable {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
         }
 

@@ -28,7 +28,9 @@ public final class VectorMath {
      * each step only where the vector has more than n lanes. The steps are written out with these constants rather
      * than looped over an array of shuffles: C2 cannot take an array element for a constant, and with the shuffle
      * loaded the lane sums of a 4×4 F32 tile took as long as its products (one thread on an AMD Zen 5, K = 576:
-     * 110 GFLOP/s against 190 with the constants).
+     * 110 GFLOP/s against 190 with the constants). The product kernels write these steps out for their accumulators
+     * side by side rather than calling {@link #sum(FloatVector)} per output: in kernels their size C2 does not inline
+     * the calls (the tile with a call per output: 85–145 GFLOP/s), so the same few lines stand in each of them.
      */
     static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8, 1, true);
     /** See {@link #ROTATE_8}. */
