@@ -310,7 +310,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private float[] embed(int[] tokens) {
         if (weights.lmHead() == weights.embed()) {
-            weights.embed().prepareIntegerProducts();
+            weights.embed().prepareRegroupedCopy();
         }
         int n = tokens.length;
         int d = config.hiddenSize();

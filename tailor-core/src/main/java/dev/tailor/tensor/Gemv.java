@@ -31,7 +31,8 @@ import jdk.incubator.vector.IntVector;
  * passes over 128 KB of W rows before any goes on ({@link #PASS_BYTES}). W is streamed straight from its segment and
  * widened in-register. Tasks are chunks of W rows small enough to stay in L2 while every X row passes over them.
  * Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to {@link HeapGemv}, in the same
- * order; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv}, which multiplies them in integers
+ * order; F32 and BF16 weights mapped from a file go to {@link PanelGemv}, in an order of its own (one chain of fused
+ * multiply-adds per output) that is batch invariant too; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv}, which multiplies them in integers
  * by 8-bit activations, in an order of its own that is batch invariant too.
  */
 final class Gemv {
@@ -72,6 +73,8 @@ final class Gemv {
                     bytes = ActivationBlocks.reused(x, xOff, m, w.cols());
                 }
                 plans[i] = IntegerGemv.tasks(bytes, m, w, ys[i], yOffs[i]);
+            } else if (PanelGemv.handles(w)) {
+                plans[i] = PanelGemv.tasks(x, xOff, m, w, ys[i], yOffs[i]);
             } else {
                 plans[i] = tasks(x, xOff, m, w, ys[i], yOffs[i]);
             }

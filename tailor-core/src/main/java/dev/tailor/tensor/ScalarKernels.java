@@ -130,6 +130,25 @@ public final class ScalarKernels {
         }
     }
 
+    /**
+     * {@link MatMul#matmulTransposed} with exactly the operations of {@link PanelGemv}, the products of an F32 or
+     * BF16 matrix mapped from a file, so the two agree bit for bit: per output, one fused multiply-add per column in
+     * order from zero, {@code a = fma(x[i, c], w[j, c], a)}.
+     */
+    public static void matmulTransposedPanelOrder(float[] x, int m, WeightMatrix w, float[] y) {
+        int n = w.rows();
+        int k = w.cols();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float a = 0f;
+                for (int c = 0; c < k; c++) {
+                    a = Math.fma(w.get(j, c), x[i * k + c], a);
+                }
+                y[i * n + j] = a;
+            }
+        }
+    }
+
     /** RMSNorm, see {@link Ops#rmsNorm}. */
     public static float rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
         float ss = 0f;

@@ -19,7 +19,8 @@ import java.util.Objects;
  * a panel at a time. A Q8_0 matrix multiplied one row of X at a time (decoding) also keeps its blocks' F16 scales
  * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix (or a Q8_0 one mapped from a
  * file) multiplied by few rows keeps a regrouped copy of its blocks, the same bytes, for the integer products
- * ({@link #interleaved}), both made on first use.
+ * ({@link #interleaved}), both made on first use; so does an F32 or BF16 matrix mapped from a file, its rows
+ * regrouped into panels ({@link #panels}).
  *
  * <p>Two matrices are equal when they have the same memory, type and shape.
  */
@@ -35,6 +36,8 @@ public final class WeightMatrix {
     private volatile float[] blockScales;
     /** {@link #interleaved}, once made. */
     private volatile InterleavedBlocks interleaved;
+    /** {@link #panels}, once made. */
+    private volatile WeightPanels panels;
     /** Drops the mapped file pages {@link #data} lies in, as a regrouped copy is made; null for none. */
     private final MappedPages dropMappedPages;
 
@@ -81,8 +84,8 @@ public final class WeightMatrix {
 
     /**
      * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
-     * memory (a tensor source's {@code dropMappedPages}): used as the products make their regrouped copy of a Q4_0 or
-     * Q8_0 matrix ({@link #interleaved}), a megabyte of rows at a time and the whole matrix once made, so that
+     * memory (a tensor source's {@code dropMappedPages}): used as the products make their regrouped copy of a Q4_0,
+     * Q8_0, F32 or BF16 matrix ({@link #interleaved}, {@link #panels}), a megabyte of rows at a time and the whole matrix once made, so that
      * decoding does not hold the weights twice, not even while the copy is made. The bytes stay
      * valid; what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A
      * slice ({@link #rows(int, int)}) does not drop them.
@@ -110,14 +113,16 @@ public final class WeightMatrix {
     }
 
     /**
-     * Makes now the regrouped copy this matrix's products would make on first use, if they use one (a Q4_0 matrix,
-     * or a Q8_0 one that drops its mapped pages): for a caller about to read rows of a matrix it also multiplies by
+     * Makes now the regrouped copy this matrix's products would make on first use, if they use one (a Q4_0 matrix, or
+     * a Q8_0, F32 or BF16 one that drops its mapped pages): for a caller about to read rows of a matrix it also multiplies by
      * (a tied embedding), so that the rows come from the copy and do not fault the dropped pages back in, which on a
      * kernel with large folios maps up to 2 MiB of the file per row read.
      */
-    public void prepareIntegerProducts() {
+    public void prepareRegroupedCopy() {
         if (IntegerGemv.handles(this)) {
             interleaved();
+        } else if (PanelGemv.handles(this)) {
+            panels();
         }
     }
 
@@ -190,6 +195,33 @@ public final class WeightMatrix {
             }
         }
         return g;
+    }
+
+    /**
+     * An F32 or BF16 matrix mapped from a file regrouped for {@link PanelGemv}, made on first use and kept: a second copy of
+     * the weights (the first one's mapped pages are then dropped, see {@link #droppingMappedPages}), which assumes
+     * the bytes no longer change, as a file's do not.
+     */
+    WeightPanels panels() {
+        WeightPanels p = panels;
+        if (p == null) {
+            synchronized (this) {
+                p = panels;
+                if (p == null) {
+                    p = WeightPanels.of(this);
+                    panels = p;
+                    if (dropMappedPages != null) {
+                        dropMappedPages.drop(0, data.byteSize());
+                    }
+                }
+            }
+        }
+        return p;
+    }
+
+    /** {@link #panels} if they are made, else null: for readers that would not make them themselves. */
+    WeightPanels panelsIfMade() {
+        return panels;
     }
 
     @Override
@@ -270,13 +302,20 @@ public final class WeightMatrix {
 
     /**
      * Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float; from the regrouped copy once
-     * it is made ({@link #interleaved}), so that a lookup does not read dropped pages back into memory.
+     * it is made ({@link #interleaved}, {@link #panels}), so that a lookup does not read dropped pages back into memory.
      */
     public void copyRow(int r, float[] dst, int dstOff) {
         InterleavedBlocks regrouped = interleaved;
         if (regrouped != null) {
             Objects.checkIndex(r, rows);
             regrouped.copyRow(r, dst, dstOff);
+            return;
+        }
+        WeightPanels p = panels;
+        if (p != null) {
+            Objects.checkIndex(r, rows);
+            Objects.checkFromIndexSize(dstOff, cols, dst.length);
+            p.copyRow(r, dst, dstOff);
             return;
         }
         if (dtype.isQuantized()) {

@@ -323,7 +323,7 @@ class IntegerGemvTest {
                     rows * cols), rows, cols), type, arena);
             List<long[]> drops = new ArrayList<>();
             WeightMatrix mapped = plain.droppingMappedPages((from, to) -> drops.add(new long[] {from, to}));
-            mapped.prepareIntegerProducts();
+            mapped.prepareRegroupedCopy();
             long size = plain.data().byteSize();
             long step = (1 << 20) / plain.rowBytes() * plain.rowBytes();
             List<long[]> expected = new ArrayList<>();
@@ -335,7 +335,7 @@ class IntegerGemvTest {
             for (int i = 0; i < drops.size(); i++) {
                 assertArrayEquals(expected.get(i), drops.get(i), "drop " + i);
             }
-            mapped.prepareIntegerProducts();
+            mapped.prepareRegroupedCopy();
             assertEquals(expected.size(), drops.size(), "made once");
         }
     }

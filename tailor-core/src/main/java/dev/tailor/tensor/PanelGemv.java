@@ -1,0 +1,751 @@
+package dev.tailor.tensor;
+
+import static dev.tailor.tensor.WeightVectors.F;
+import static dev.tailor.tensor.WeightVectors.L;
+
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+
+/**
+ * {@code Y = X·Wᵀ} for a few rows of X against an F32 or BF16 W mapped from a file, from its regrouped copy
+ * ({@link WeightPanels}): one vector load holds one column of L rows of W (BF16: two columns, widened by one operation
+ * each), and every output is a chain of fused multiply-adds over the columns in order,
+ * {@code a = fma(x[c], w[j, c], a)} for c = 0, 1, … k − 1 from {@code a = 0}, nothing summed across lanes. The order
+ * is the same whatever the row count, so the products are batch invariant ({@link MatMul#batchInvariant});
+ * {@link ScalarKernels#matmulTransposedPanelOrder} is its scalar twin.
+ *
+ * <p>An X element is broadcast to a vector and multiplied into L outputs at once (an outer product per column), so a
+ * tile of X rows by panels of W needs no lane sums: eight rows by two panels, sixteen accumulators, per column two W
+ * loads, eight broadcasts and sixteen FMAs; fewer rows take four by four, two by four and one by four (W in four
+ * streams for decoding). Measured against {@link Gemv}'s dot-product tiles on an AMD Zen 5, two threads over the
+ * reference shape's F32 weights (8 blocks and a 49152-row lm_head, 226 MB, from memory), the two taking turns in one
+ * process: one row 44 → 53 GB/s (59 → 77 in the machine's faster state), 4 rows 91 → 101 GFLOP/s, 8 rows 155 → 195,
+ * 16 rows 217 → 268; 16 rows over a W in L2, 300 → 485 (the eight-by-two tile, 90% of the FMA peak).
+ *
+ * <p>Tasks are chunks of panels small enough to stay in L2; with more than one tile of X rows, every tile passes over
+ * {@link #PASS_BYTES} of panels before any goes on, so that W is read from memory by the first tile and from L2 by the
+ * others.
+ */
+final class PanelGemv {
+    /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
+    private static final int CHUNK_BYTES = 256 * 1024;
+    /** Bytes of W every tile of X rows passes over before the next (at least two panels). */
+    private static final int PASS_BYTES = 128 * 1024;
+
+    private PanelGemv() {
+    }
+
+    /**
+     * Whether {@code w}'s products run here: an F32 or BF16 matrix mapped from a file, whose bytes never change and
+     * whose pages the regrouped copy replaces ({@link WeightMatrix#droppingMappedPages}). Weights held in memory
+     * (trainable, merged, dequantized) keep {@link Gemv}'s order; either way a matrix's order does not depend on the
+     * rows.
+     */
+    static boolean handles(WeightMatrix w) {
+        return (w.dtype() == DType.F32 || w.dtype() == DType.BF16) && w.dropsMappedPages();
+    }
+
+    /** The product's tasks for {@link Gemv#runEach}: chunks of panels; makes the regrouped copy on first use. */
+    static Gemv.Tasks tasks(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
+        WeightPanels p = w.panels();
+        long panelBytes = Math.max(1, p.panelElements * p.dtype.byteSize());
+        int byCache = (int) Math.max(1, CHUNK_BYTES / panelBytes);
+        int byThreads = PackedGemm.ceilDiv(p.panels, 8 * Parallel.threads());
+        // a multiple of 4, the panels of the one-row tile, so that only the last chunk repeats a panel
+        int chunk = (Math.min(byCache, byThreads) + 3) & ~3;
+        return new Gemv.Tasks(PackedGemm.ceilDiv(p.panels, chunk),
+                t -> rows(x, xOff, m, p, y, yOff, t * chunk, Math.min(p.panels, (t + 1) * chunk)));
+    }
+
+    /** Panels {@code [q0, q1)} of W against every row of X: {@code y[yOff + i·n + j]} for the rows j they hold. */
+    static void rows(float[] x, int xOff, int m, WeightPanels p, float[] y, int yOff, int q0, int q1) {
+        if (m <= 8) {
+            tiles(x, xOff, m, p, y, yOff, q0, q1);
+            return;
+        }
+        int step = Math.max(2, (int) (PASS_BYTES / (p.panelElements * p.dtype.byteSize())) & ~1);
+        for (int s0 = q0; s0 < q1; s0 += step) {
+            tiles(x, xOff, m, p, y, yOff, s0, Math.min(q1, s0 + step));
+        }
+    }
+
+    /** The tiles over panels {@code [q0, q1)}: X rows by eight (five to seven repeat the last), four, two, one. */
+    private static void tiles(float[] x, int xOff, int m, WeightPanels p, float[] y, int yOff, int q0, int q1) {
+        MemorySegment w = p.data;
+        long panel = p.panelElements;
+        int k = p.cols;
+        int n = p.rows;
+        boolean bf16 = p.dtype == DType.BF16;
+        int i = 0;
+        for (; m - i >= 5; i += 8) {
+            if (bf16) {
+                bf16Group8x2(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            } else {
+                group8x2(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            }
+        }
+        if (m - i >= 3) {
+            if (bf16) {
+                bf16Group4x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            } else {
+                group4x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            }
+        } else if (m - i == 2) {
+            if (bf16) {
+                bf16Group2x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            } else {
+                group2x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            }
+        } else if (m - i == 1) {
+            if (bf16) {
+                bf16Group1x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            } else {
+                group1x4(x, xOff, i, m, k, w, panel, q0, q1, y, yOff, n);
+            }
+        }
+    }
+
+    /** Rows {@code [i0, i0 + 8)} of X (the last one repeated past {@code m}) against two panels at a time, F32. */
+    private static void group8x2(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        int x2 = xOff + Math.min(i0 + 2, m - 1) * k;
+        int y2 = yOff + Math.min(i0 + 2, m - 1) * n;
+        int x3 = xOff + Math.min(i0 + 3, m - 1) * k;
+        int y3 = yOff + Math.min(i0 + 3, m - 1) * n;
+        int x4 = xOff + Math.min(i0 + 4, m - 1) * k;
+        int y4 = yOff + Math.min(i0 + 4, m - 1) * n;
+        int x5 = xOff + Math.min(i0 + 5, m - 1) * k;
+        int y5 = yOff + Math.min(i0 + 5, m - 1) * n;
+        int x6 = xOff + Math.min(i0 + 6, m - 1) * k;
+        int y6 = yOff + Math.min(i0 + 6, m - 1) * n;
+        int x7 = xOff + Math.min(i0 + 7, m - 1) * k;
+        int y7 = yOff + Math.min(i0 + 7, m - 1) * n;
+        for (int q = q0; q < q1; q += 2) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00;
+            FloatVector a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+            for (int c = 0; c < k; c++) {
+                FloatVector v0 = WeightVectors.f32(w, w0 + (long) c * L);
+                FloatVector v1 = WeightVectors.f32(w, w1 + (long) c * L);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = v0.fma(b0, a00);
+                a01 = v1.fma(b0, a01);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = v0.fma(b1, a10);
+                a11 = v1.fma(b1, a11);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = v0.fma(b2, a20);
+                a21 = v1.fma(b2, a21);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = v0.fma(b3, a30);
+                a31 = v1.fma(b3, a31);
+                FloatVector b4 = FloatVector.broadcast(F, x[x4 + c]);
+                a40 = v0.fma(b4, a40);
+                a41 = v1.fma(b4, a41);
+                FloatVector b5 = FloatVector.broadcast(F, x[x5 + c]);
+                a50 = v0.fma(b5, a50);
+                a51 = v1.fma(b5, a51);
+                FloatVector b6 = FloatVector.broadcast(F, x[x6 + c]);
+                a60 = v0.fma(b6, a60);
+                a61 = v1.fma(b6, a61);
+                FloatVector b7 = FloatVector.broadcast(F, x[x7 + c]);
+                a70 = v0.fma(b7, a70);
+                a71 = v1.fma(b7, a71);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a20.intoArray(y, y2 + c0, in0);
+            a21.intoArray(y, y2 + c1, in1);
+            a30.intoArray(y, y3 + c0, in0);
+            a31.intoArray(y, y3 + c1, in1);
+            a40.intoArray(y, y4 + c0, in0);
+            a41.intoArray(y, y4 + c1, in1);
+            a50.intoArray(y, y5 + c0, in0);
+            a51.intoArray(y, y5 + c1, in1);
+            a60.intoArray(y, y6 + c0, in0);
+            a61.intoArray(y, y6 + c1, in1);
+            a70.intoArray(y, y7 + c0, in0);
+            a71.intoArray(y, y7 + c1, in1);
+        }
+    }
+
+    /** Rows {@code [i0, i0 + 4)} of X (the last one repeated past {@code m}) against four panels at a time, F32. */
+    private static void group4x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        int x2 = xOff + Math.min(i0 + 2, m - 1) * k;
+        int y2 = yOff + Math.min(i0 + 2, m - 1) * n;
+        int x3 = xOff + Math.min(i0 + 3, m - 1) * k;
+        int y3 = yOff + Math.min(i0 + 3, m - 1) * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00;
+            FloatVector a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            for (int c = 0; c < k; c++) {
+                FloatVector v0 = WeightVectors.f32(w, w0 + (long) c * L);
+                FloatVector v1 = WeightVectors.f32(w, w1 + (long) c * L);
+                FloatVector v2 = WeightVectors.f32(w, w2 + (long) c * L);
+                FloatVector v3 = WeightVectors.f32(w, w3 + (long) c * L);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = v0.fma(b0, a00);
+                a01 = v1.fma(b0, a01);
+                a02 = v2.fma(b0, a02);
+                a03 = v3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = v0.fma(b1, a10);
+                a11 = v1.fma(b1, a11);
+                a12 = v2.fma(b1, a12);
+                a13 = v3.fma(b1, a13);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = v0.fma(b2, a20);
+                a21 = v1.fma(b2, a21);
+                a22 = v2.fma(b2, a22);
+                a23 = v3.fma(b2, a23);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = v0.fma(b3, a30);
+                a31 = v1.fma(b3, a31);
+                a32 = v2.fma(b3, a32);
+                a33 = v3.fma(b3, a33);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a12.intoArray(y, y1 + c2, in2);
+            a13.intoArray(y, y1 + c3, in3);
+            a20.intoArray(y, y2 + c0, in0);
+            a21.intoArray(y, y2 + c1, in1);
+            a22.intoArray(y, y2 + c2, in2);
+            a23.intoArray(y, y2 + c3, in3);
+            a30.intoArray(y, y3 + c0, in0);
+            a31.intoArray(y, y3 + c1, in1);
+            a32.intoArray(y, y3 + c2, in2);
+            a33.intoArray(y, y3 + c3, in3);
+        }
+    }
+
+    /** Rows {@code i0} and {@code i0 + 1} of X against four panels at a time, F32. */
+    private static void group2x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            for (int c = 0; c < k; c++) {
+                FloatVector v0 = WeightVectors.f32(w, w0 + (long) c * L);
+                FloatVector v1 = WeightVectors.f32(w, w1 + (long) c * L);
+                FloatVector v2 = WeightVectors.f32(w, w2 + (long) c * L);
+                FloatVector v3 = WeightVectors.f32(w, w3 + (long) c * L);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = v0.fma(b0, a00);
+                a01 = v1.fma(b0, a01);
+                a02 = v2.fma(b0, a02);
+                a03 = v3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = v0.fma(b1, a10);
+                a11 = v1.fma(b1, a11);
+                a12 = v2.fma(b1, a12);
+                a13 = v3.fma(b1, a13);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a12.intoArray(y, y1 + c2, in2);
+            a13.intoArray(y, y1 + c3, in3);
+        }
+    }
+
+    /** Row {@code i0} of X against four panels at a time, F32. */
+    private static void group1x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00;
+            for (int c = 0; c < k; c++) {
+                FloatVector v0 = WeightVectors.f32(w, w0 + (long) c * L);
+                FloatVector v1 = WeightVectors.f32(w, w1 + (long) c * L);
+                FloatVector v2 = WeightVectors.f32(w, w2 + (long) c * L);
+                FloatVector v3 = WeightVectors.f32(w, w3 + (long) c * L);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = v0.fma(b0, a00);
+                a01 = v1.fma(b0, a01);
+                a02 = v2.fma(b0, a02);
+                a03 = v3.fma(b0, a03);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+        }
+    }
+
+    /** Rows {@code [i0, i0 + 8)} of X (the last one repeated past {@code m}) against two panels at a time, BF16. */
+    private static void bf16Group8x2(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        int x2 = xOff + Math.min(i0 + 2, m - 1) * k;
+        int y2 = yOff + Math.min(i0 + 2, m - 1) * n;
+        int x3 = xOff + Math.min(i0 + 3, m - 1) * k;
+        int y3 = yOff + Math.min(i0 + 3, m - 1) * n;
+        int x4 = xOff + Math.min(i0 + 4, m - 1) * k;
+        int y4 = yOff + Math.min(i0 + 4, m - 1) * n;
+        int x5 = xOff + Math.min(i0 + 5, m - 1) * k;
+        int y5 = yOff + Math.min(i0 + 5, m - 1) * n;
+        int x6 = xOff + Math.min(i0 + 6, m - 1) * k;
+        int y6 = yOff + Math.min(i0 + 6, m - 1) * n;
+        int x7 = xOff + Math.min(i0 + 7, m - 1) * k;
+        int y7 = yOff + Math.min(i0 + 7, m - 1) * n;
+        for (int q = q0; q < q1; q += 2) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00, a40 = a00;
+            FloatVector a41 = a00, a50 = a00, a51 = a00, a60 = a00, a61 = a00, a70 = a00, a71 = a00;
+            int c = 0;
+            for (; c + 2 <= k; c += 2) {
+                IntVector u0 = WeightVectors.bf16Pairs(w, w0 + (long) c * L);
+                IntVector u1 = WeightVectors.bf16Pairs(w, w1 + (long) c * L);
+                FloatVector e0 = WeightVectors.bf16Even(u0);
+                FloatVector e1 = WeightVectors.bf16Even(u1);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = e0.fma(b2, a20);
+                a21 = e1.fma(b2, a21);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = e0.fma(b3, a30);
+                a31 = e1.fma(b3, a31);
+                FloatVector b4 = FloatVector.broadcast(F, x[x4 + c]);
+                a40 = e0.fma(b4, a40);
+                a41 = e1.fma(b4, a41);
+                FloatVector b5 = FloatVector.broadcast(F, x[x5 + c]);
+                a50 = e0.fma(b5, a50);
+                a51 = e1.fma(b5, a51);
+                FloatVector b6 = FloatVector.broadcast(F, x[x6 + c]);
+                a60 = e0.fma(b6, a60);
+                a61 = e1.fma(b6, a61);
+                FloatVector b7 = FloatVector.broadcast(F, x[x7 + c]);
+                a70 = e0.fma(b7, a70);
+                a71 = e1.fma(b7, a71);
+                FloatVector o0 = WeightVectors.bf16Odd(u0);
+                FloatVector o1 = WeightVectors.bf16Odd(u1);
+                b0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a00 = o0.fma(b0, a00);
+                a01 = o1.fma(b0, a01);
+                b1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                a10 = o0.fma(b1, a10);
+                a11 = o1.fma(b1, a11);
+                b2 = FloatVector.broadcast(F, x[x2 + c + 1]);
+                a20 = o0.fma(b2, a20);
+                a21 = o1.fma(b2, a21);
+                b3 = FloatVector.broadcast(F, x[x3 + c + 1]);
+                a30 = o0.fma(b3, a30);
+                a31 = o1.fma(b3, a31);
+                b4 = FloatVector.broadcast(F, x[x4 + c + 1]);
+                a40 = o0.fma(b4, a40);
+                a41 = o1.fma(b4, a41);
+                b5 = FloatVector.broadcast(F, x[x5 + c + 1]);
+                a50 = o0.fma(b5, a50);
+                a51 = o1.fma(b5, a51);
+                b6 = FloatVector.broadcast(F, x[x6 + c + 1]);
+                a60 = o0.fma(b6, a60);
+                a61 = o1.fma(b6, a61);
+                b7 = FloatVector.broadcast(F, x[x7 + c + 1]);
+                a70 = o0.fma(b7, a70);
+                a71 = o1.fma(b7, a71);
+            }
+            if (c < k) {
+                FloatVector e0 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w0 + (long) c * L));
+                FloatVector e1 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w1 + (long) c * L));
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = e0.fma(b2, a20);
+                a21 = e1.fma(b2, a21);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = e0.fma(b3, a30);
+                a31 = e1.fma(b3, a31);
+                FloatVector b4 = FloatVector.broadcast(F, x[x4 + c]);
+                a40 = e0.fma(b4, a40);
+                a41 = e1.fma(b4, a41);
+                FloatVector b5 = FloatVector.broadcast(F, x[x5 + c]);
+                a50 = e0.fma(b5, a50);
+                a51 = e1.fma(b5, a51);
+                FloatVector b6 = FloatVector.broadcast(F, x[x6 + c]);
+                a60 = e0.fma(b6, a60);
+                a61 = e1.fma(b6, a61);
+                FloatVector b7 = FloatVector.broadcast(F, x[x7 + c]);
+                a70 = e0.fma(b7, a70);
+                a71 = e1.fma(b7, a71);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a20.intoArray(y, y2 + c0, in0);
+            a21.intoArray(y, y2 + c1, in1);
+            a30.intoArray(y, y3 + c0, in0);
+            a31.intoArray(y, y3 + c1, in1);
+            a40.intoArray(y, y4 + c0, in0);
+            a41.intoArray(y, y4 + c1, in1);
+            a50.intoArray(y, y5 + c0, in0);
+            a51.intoArray(y, y5 + c1, in1);
+            a60.intoArray(y, y6 + c0, in0);
+            a61.intoArray(y, y6 + c1, in1);
+            a70.intoArray(y, y7 + c0, in0);
+            a71.intoArray(y, y7 + c1, in1);
+        }
+    }
+
+    /** Rows {@code [i0, i0 + 4)} of X (the last one repeated past {@code m}) against four panels at a time, BF16. */
+    private static void bf16Group4x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        int x2 = xOff + Math.min(i0 + 2, m - 1) * k;
+        int y2 = yOff + Math.min(i0 + 2, m - 1) * n;
+        int x3 = xOff + Math.min(i0 + 3, m - 1) * k;
+        int y3 = yOff + Math.min(i0 + 3, m - 1) * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00;
+            FloatVector a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+            int c = 0;
+            for (; c + 2 <= k; c += 2) {
+                IntVector u0 = WeightVectors.bf16Pairs(w, w0 + (long) c * L);
+                IntVector u1 = WeightVectors.bf16Pairs(w, w1 + (long) c * L);
+                IntVector u2 = WeightVectors.bf16Pairs(w, w2 + (long) c * L);
+                IntVector u3 = WeightVectors.bf16Pairs(w, w3 + (long) c * L);
+                FloatVector e0 = WeightVectors.bf16Even(u0);
+                FloatVector e1 = WeightVectors.bf16Even(u1);
+                FloatVector e2 = WeightVectors.bf16Even(u2);
+                FloatVector e3 = WeightVectors.bf16Even(u3);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                a12 = e2.fma(b1, a12);
+                a13 = e3.fma(b1, a13);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = e0.fma(b2, a20);
+                a21 = e1.fma(b2, a21);
+                a22 = e2.fma(b2, a22);
+                a23 = e3.fma(b2, a23);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = e0.fma(b3, a30);
+                a31 = e1.fma(b3, a31);
+                a32 = e2.fma(b3, a32);
+                a33 = e3.fma(b3, a33);
+                FloatVector o0 = WeightVectors.bf16Odd(u0);
+                FloatVector o1 = WeightVectors.bf16Odd(u1);
+                FloatVector o2 = WeightVectors.bf16Odd(u2);
+                FloatVector o3 = WeightVectors.bf16Odd(u3);
+                b0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a00 = o0.fma(b0, a00);
+                a01 = o1.fma(b0, a01);
+                a02 = o2.fma(b0, a02);
+                a03 = o3.fma(b0, a03);
+                b1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                a10 = o0.fma(b1, a10);
+                a11 = o1.fma(b1, a11);
+                a12 = o2.fma(b1, a12);
+                a13 = o3.fma(b1, a13);
+                b2 = FloatVector.broadcast(F, x[x2 + c + 1]);
+                a20 = o0.fma(b2, a20);
+                a21 = o1.fma(b2, a21);
+                a22 = o2.fma(b2, a22);
+                a23 = o3.fma(b2, a23);
+                b3 = FloatVector.broadcast(F, x[x3 + c + 1]);
+                a30 = o0.fma(b3, a30);
+                a31 = o1.fma(b3, a31);
+                a32 = o2.fma(b3, a32);
+                a33 = o3.fma(b3, a33);
+            }
+            if (c < k) {
+                FloatVector e0 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w0 + (long) c * L));
+                FloatVector e1 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w1 + (long) c * L));
+                FloatVector e2 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w2 + (long) c * L));
+                FloatVector e3 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w3 + (long) c * L));
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                a12 = e2.fma(b1, a12);
+                a13 = e3.fma(b1, a13);
+                FloatVector b2 = FloatVector.broadcast(F, x[x2 + c]);
+                a20 = e0.fma(b2, a20);
+                a21 = e1.fma(b2, a21);
+                a22 = e2.fma(b2, a22);
+                a23 = e3.fma(b2, a23);
+                FloatVector b3 = FloatVector.broadcast(F, x[x3 + c]);
+                a30 = e0.fma(b3, a30);
+                a31 = e1.fma(b3, a31);
+                a32 = e2.fma(b3, a32);
+                a33 = e3.fma(b3, a33);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a12.intoArray(y, y1 + c2, in2);
+            a13.intoArray(y, y1 + c3, in3);
+            a20.intoArray(y, y2 + c0, in0);
+            a21.intoArray(y, y2 + c1, in1);
+            a22.intoArray(y, y2 + c2, in2);
+            a23.intoArray(y, y2 + c3, in3);
+            a30.intoArray(y, y3 + c0, in0);
+            a31.intoArray(y, y3 + c1, in1);
+            a32.intoArray(y, y3 + c2, in2);
+            a33.intoArray(y, y3 + c3, in3);
+        }
+    }
+
+    /** Rows {@code i0} and {@code i0 + 1} of X against four panels at a time, BF16. */
+    private static void bf16Group2x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
+        int y1 = yOff + Math.min(i0 + 1, m - 1) * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+            int c = 0;
+            for (; c + 2 <= k; c += 2) {
+                IntVector u0 = WeightVectors.bf16Pairs(w, w0 + (long) c * L);
+                IntVector u1 = WeightVectors.bf16Pairs(w, w1 + (long) c * L);
+                IntVector u2 = WeightVectors.bf16Pairs(w, w2 + (long) c * L);
+                IntVector u3 = WeightVectors.bf16Pairs(w, w3 + (long) c * L);
+                FloatVector e0 = WeightVectors.bf16Even(u0);
+                FloatVector e1 = WeightVectors.bf16Even(u1);
+                FloatVector e2 = WeightVectors.bf16Even(u2);
+                FloatVector e3 = WeightVectors.bf16Even(u3);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                a12 = e2.fma(b1, a12);
+                a13 = e3.fma(b1, a13);
+                FloatVector o0 = WeightVectors.bf16Odd(u0);
+                FloatVector o1 = WeightVectors.bf16Odd(u1);
+                FloatVector o2 = WeightVectors.bf16Odd(u2);
+                FloatVector o3 = WeightVectors.bf16Odd(u3);
+                b0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a00 = o0.fma(b0, a00);
+                a01 = o1.fma(b0, a01);
+                a02 = o2.fma(b0, a02);
+                a03 = o3.fma(b0, a03);
+                b1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                a10 = o0.fma(b1, a10);
+                a11 = o1.fma(b1, a11);
+                a12 = o2.fma(b1, a12);
+                a13 = o3.fma(b1, a13);
+            }
+            if (c < k) {
+                FloatVector e0 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w0 + (long) c * L));
+                FloatVector e1 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w1 + (long) c * L));
+                FloatVector e2 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w2 + (long) c * L));
+                FloatVector e3 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w3 + (long) c * L));
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+                FloatVector b1 = FloatVector.broadcast(F, x[x1 + c]);
+                a10 = e0.fma(b1, a10);
+                a11 = e1.fma(b1, a11);
+                a12 = e2.fma(b1, a12);
+                a13 = e3.fma(b1, a13);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+            a10.intoArray(y, y1 + c0, in0);
+            a11.intoArray(y, y1 + c1, in1);
+            a12.intoArray(y, y1 + c2, in2);
+            a13.intoArray(y, y1 + c3, in3);
+        }
+    }
+
+    /** Row {@code i0} of X against four panels at a time, BF16. */
+    private static void bf16Group1x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
+            int q0, int q1, float[] y, int yOff, int n) {
+        int x0 = xOff + i0 * k;
+        int y0 = yOff + i0 * n;
+        for (int q = q0; q < q1; q += 4) {
+            long w0 = q * panel;
+            int c0 = q * L;
+            VectorMask<Float> in0 = F.indexInRange(c0, n);
+            long w1 = Math.min(q + 1, q1 - 1) * panel;
+            int c1 = Math.min(q + 1, q1 - 1) * L;
+            VectorMask<Float> in1 = F.indexInRange(c1, n);
+            long w2 = Math.min(q + 2, q1 - 1) * panel;
+            int c2 = Math.min(q + 2, q1 - 1) * L;
+            VectorMask<Float> in2 = F.indexInRange(c2, n);
+            long w3 = Math.min(q + 3, q1 - 1) * panel;
+            int c3 = Math.min(q + 3, q1 - 1) * L;
+            VectorMask<Float> in3 = F.indexInRange(c3, n);
+            FloatVector a00 = FloatVector.zero(F);
+            FloatVector a01 = a00, a02 = a00, a03 = a00;
+            int c = 0;
+            for (; c + 2 <= k; c += 2) {
+                IntVector u0 = WeightVectors.bf16Pairs(w, w0 + (long) c * L);
+                IntVector u1 = WeightVectors.bf16Pairs(w, w1 + (long) c * L);
+                IntVector u2 = WeightVectors.bf16Pairs(w, w2 + (long) c * L);
+                IntVector u3 = WeightVectors.bf16Pairs(w, w3 + (long) c * L);
+                FloatVector e0 = WeightVectors.bf16Even(u0);
+                FloatVector e1 = WeightVectors.bf16Even(u1);
+                FloatVector e2 = WeightVectors.bf16Even(u2);
+                FloatVector e3 = WeightVectors.bf16Even(u3);
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+                FloatVector o0 = WeightVectors.bf16Odd(u0);
+                FloatVector o1 = WeightVectors.bf16Odd(u1);
+                FloatVector o2 = WeightVectors.bf16Odd(u2);
+                FloatVector o3 = WeightVectors.bf16Odd(u3);
+                b0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a00 = o0.fma(b0, a00);
+                a01 = o1.fma(b0, a01);
+                a02 = o2.fma(b0, a02);
+                a03 = o3.fma(b0, a03);
+            }
+            if (c < k) {
+                FloatVector e0 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w0 + (long) c * L));
+                FloatVector e1 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w1 + (long) c * L));
+                FloatVector e2 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w2 + (long) c * L));
+                FloatVector e3 = WeightVectors.bf16Even(WeightVectors.bf16Pairs(w, w3 + (long) c * L));
+                FloatVector b0 = FloatVector.broadcast(F, x[x0 + c]);
+                a00 = e0.fma(b0, a00);
+                a01 = e1.fma(b0, a01);
+                a02 = e2.fma(b0, a02);
+                a03 = e3.fma(b0, a03);
+            }
+            a00.intoArray(y, y0 + c0, in0);
+            a01.intoArray(y, y0 + c1, in1);
+            a02.intoArray(y, y0 + c2, in2);
+            a03.intoArray(y, y0 + c3, in3);
+        }
+    }
+}
