@@ -9,6 +9,10 @@ import dev.tailor.model.SequenceChunk;
 import dev.tailor.tensor.MatMul;
 import dev.tailor.tensor.Parameter;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +22,10 @@ import java.util.function.DoubleSupplier;
 /**
  * Batched decoding in the engine, without the server: {@code streams} sequences advance one token per step through
  * {@link LlamaModel#forwardBatch} (batch-invariant products, as the server runs them), each on one of
- * {@code adapters} LoRA r=8 adapters on all linear layers round-robin (0: the base). Reports tokens per second over
- * all sequences and the time per step, so the cost of batching and of mixing adapters shows apart from HTTP, each
- * after the same warm-up as {@code bench decode}'s.
+ * {@code adapters} LoRA r=8 adapters on all linear layers round-robin (0: the base). The random model of the shape is
+ * written as the Hugging Face directory {@code bench serve} serves and mapped from it, as the server loads it.
+ * Reports tokens per second over all sequences and the time per step, so the cost of batching and of mixing adapters
+ * shows apart from HTTP, each after the same warm-up as {@code bench decode}'s.
  */
 public final class BatchDecodeBench {
     private static final int RANK = 8;
@@ -30,7 +35,25 @@ public final class BatchDecodeBench {
 
     /** One result per (streams, adapters) pair. */
     public static List<Map<String, Object>> run(BenchShape shape, List<Integer> streams, List<Integer> adapters) {
-        LlamaModel base = RandomModel.build(shape, 0);
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("tailor-bench-decode-batch");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the benchmark's model directory: " + e.getMessage(), e);
+        }
+        try {
+            try (LlamaModel base = LlamaModel.load(ServeBench.writeBase(shape, dir.resolve("base")))) {
+                return run(shape, base, streams, adapters);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the benchmark's model: " + e.getMessage(), e);
+        } finally {
+            ServeBench.deleteTree(dir);
+        }
+    }
+
+    private static List<Map<String, Object>> run(BenchShape shape, LlamaModel base, List<Integer> streams,
+                                                 List<Integer> adapters) {
         int most = adapters.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<LlamaModel> views = new ArrayList<>();
         for (int i = 0; i < most; i++) {

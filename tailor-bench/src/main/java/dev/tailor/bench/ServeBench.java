@@ -490,7 +490,8 @@ public final class ServeBench {
         return dir;
     }
 
-    private static void deleteTree(Path root) {
+    /** Deletes {@code root} and everything under it. */
+    static void deleteTree(Path root) {
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
