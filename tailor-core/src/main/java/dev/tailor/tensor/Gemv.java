@@ -32,8 +32,9 @@ import jdk.incubator.vector.IntVector;
  * widened in-register. Tasks are chunks of W rows small enough to stay in L2 while every X row passes over them.
  * Block-quantized weights go to {@link QuantGemv}, and F32 weights on the heap to {@link HeapGemv}, in the same
  * order; F32 and BF16 weights mapped from a file go to {@link PanelGemv}, in an order of its own (one chain of fused
- * multiply-adds per output) that is batch invariant too; Q4_0 weights (and Q8_0 ones mapped from a file) go to {@link IntegerGemv}, which multiplies them in integers
- * by 8-bit activations, in an order of its own that is batch invariant too.
+ * multiply-adds per output) that is batch invariant too; Q4_0 weights (and Q8_0 ones mapped from a file) go to
+ * {@link IntegerGemv}, which multiplies them in integers by 8-bit activations, in an order of its own that is batch
+ * invariant too.
  */
 final class Gemv {
     /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */

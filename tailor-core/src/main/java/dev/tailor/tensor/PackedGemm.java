@@ -156,9 +156,9 @@ final class PackedGemm {
      * BF16/F16 widenings exceed C2's inlining node budget, and the rows left un-inlined are boxed). BF16 in native
      * memory is read straight too, {@code L × 2L} at a time: its rows' pairs of elements are transposed as 32-bit
      * lanes into every other panel row, then each pair widened into its two rows ({@link #widenPairs}). Ragged rows
-     * and the k tail are copied one by one. An F32 or BF16 matrix whose regrouped copy is made ({@link WeightPanels}) is packed
-     * from the copy, whose panels of L rows are the packing's halves (same values), so a prompt does not read the
-     * mapped pages it replaced back in.
+     * and the k tail are copied one by one. An F32 or BF16 matrix whose regrouped copy is made ({@link WeightPanels})
+     * is packed from the copy, whose panels of L rows are the packing's halves (same values), so a prompt does not
+     * read the mapped pages it replaced back in.
      */
     static void pack(WeightMatrix w, int j0, int j1, int k0, int kb, float[] dst) {
         if (w.dtype().isQuantized()) {

@@ -85,10 +85,10 @@ public final class WeightMatrix {
     /**
      * This matrix, whose bytes are mapped in place from a file, with the way to drop those pages from resident
      * memory (a tensor source's {@code dropMappedPages}): used as the products make their regrouped copy of a Q4_0,
-     * Q8_0, F32 or BF16 matrix ({@link #interleaved}, {@link #panels}), a megabyte of rows at a time and the whole matrix once made, so that
-     * decoding does not hold the weights twice, not even while the copy is made. The bytes stay
-     * valid; what reads them later (a prefill's packed panels, training, an export) reads the file's pages again. A
-     * slice ({@link #rows(int, int)}) does not drop them.
+     * Q8_0, F32 or BF16 matrix ({@link #interleaved}, {@link #panels}), a megabyte of rows at a time and the whole
+     * matrix once made, so that decoding does not hold the weights twice, not even while the copy is made. The bytes
+     * stay valid; what reads them later (training, an export; a prefill's packed panels before the copy is made)
+     * reads the file's pages again. A slice ({@link #rows(int, int)}) does not drop them.
      */
     public WeightMatrix droppingMappedPages(MappedPages drop) {
         return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));
@@ -114,9 +114,9 @@ public final class WeightMatrix {
 
     /**
      * Makes now the regrouped copy this matrix's products would make on first use, if they use one (a Q4_0 matrix, or
-     * a Q8_0, F32 or BF16 one that drops its mapped pages): for a caller about to read rows of a matrix it also multiplies by
-     * (a tied embedding), so that the rows come from the copy and do not fault the dropped pages back in, which on a
-     * kernel with large folios maps up to 2 MiB of the file per row read.
+     * a Q8_0, F32 or BF16 one that drops its mapped pages): for a caller about to read rows of a matrix it also
+     * multiplies by (a tied embedding), so that the rows come from the copy and do not fault the dropped pages back in,
+     * which on a kernel with large folios maps up to 2 MiB of the file per row read.
      */
     public void prepareRegroupedCopy() {
         if (IntegerGemv.handles(this)) {
@@ -198,9 +198,9 @@ public final class WeightMatrix {
     }
 
     /**
-     * An F32 or BF16 matrix mapped from a file regrouped for {@link PanelGemv}, made on first use and kept: a second copy of
-     * the weights (the first one's mapped pages are then dropped, see {@link #droppingMappedPages}), which assumes
-     * the bytes no longer change, as a file's do not.
+     * An F32 or BF16 matrix mapped from a file regrouped for {@link PanelGemv}, made on first use and kept: a second
+     * copy of the weights (the first one's mapped pages are then dropped, see {@link #droppingMappedPages}), which
+     * assumes the bytes no longer change, as a file's do not.
      */
     WeightPanels panels() {
         WeightPanels p = panels;
@@ -302,7 +302,8 @@ public final class WeightMatrix {
 
     /**
      * Copies row {@code r} into {@code dst[dstOff .. dstOff + cols)}, widened to float; from the regrouped copy once
-     * it is made ({@link #interleaved}, {@link #panels}), so that a lookup does not read dropped pages back into memory.
+     * it is made ({@link #interleaved}, {@link #panels}), so that a lookup does not read dropped pages back into
+     * memory.
      */
     public void copyRow(int r, float[] dst, int dstOff) {
         InterleavedBlocks regrouped = interleaved;

@@ -66,7 +66,8 @@ class PanelGemvTest {
             for (int e = 0; e < expected.length; e++) {
                 int at = e;
                 assertEquals(Float.floatToRawIntBits(expected[e]), Float.floatToRawIntBits(y[5 + e]),
-                        () -> dtype + " y[" + at / n + ", " + at % n + "] = " + y[5 + at] + ", scalar twin " + expected[at]);
+                        () -> dtype + " y[" + at / n + ", " + at % n + "] = " + y[5 + at] + ", scalar twin "
+                                + expected[at]);
             }
             for (int e : new int[] {0, 1, 2, 3, 4, y.length - 4, y.length - 3, y.length - 2, y.length - 1}) {
                 assertEquals(7f, y[e], "past the output at " + e);
@@ -200,8 +201,8 @@ class PanelGemvTest {
                 Arrays.fill(fromCopy, Float.NaN);
                 PackedGemm.pack(w, j0, j1, range[2], range[3], fromCopy);
                 PackedGemm.pack(held, j0, j1, range[2], range[3], fromMatrix);
-                assertArrayEquals(fromMatrix, fromCopy, dtype + " rows [" + j0 + ", " + j1 + "), columns " + range[2] + "+"
-                        + range[3]);
+                assertArrayEquals(fromMatrix, fromCopy, dtype + " rows [" + j0 + ", " + j1 + "), columns " + range[2]
+                        + "+" + range[3]);
             }
             float[] row = new float[k];
             float[] heldRow = new float[k];
