@@ -306,10 +306,6 @@ class IntegerGemvTest {
     }
 
     /**
-     * A matrix mapped from a file drops its pages once, when its products have made their regrouped copy; a slice
-     * never drops the whole tensor's, and the products keep their bits.
-     */
-    /**
      * A matrix of more than a megabyte drops its mapped pages as its copy is made, a megabyte of whole rows at a time
      * in order, then whole, so that its pages and its copy are never both resident.
      */
@@ -340,6 +336,10 @@ class IntegerGemvTest {
         }
     }
 
+    /**
+     * A matrix mapped from a file drops its pages once, when its products have made their regrouped copy; a slice
+     * never drops the whole tensor's, and the products keep their bits.
+     */
     @ParameterizedTest(name = "{0}")
     @EnumSource(names = {"Q8_0", "Q4_0"})
     void theRegroupedCopyDropsTheMappedPagesOnce(DType type) {
