@@ -308,6 +308,19 @@ public final class LlamaModel implements AutoCloseable {
         return run(cache, embed(tokens), tokens.length, 1);
     }
 
+    /**
+     * Makes now the regrouped copies of its weights that the products make on first use
+     * ({@link WeightMatrix#prepareRegroupedCopy}: F32 and BF16 panels, Q4_0/Q8_0 blocks), so that a server's first
+     * request does not wait for them (0.2–0.35 s per hundred million weights on an AMD Zen 5).
+     */
+    public void prepareProducts() {
+        for (Object tensor : NamedTensors.of(weights).values()) {
+            if (tensor instanceof WeightMatrix w) {
+                w.prepareRegroupedCopy();
+            }
+        }
+    }
+
     private float[] embed(int[] tokens) {
         if (weights.lmHead() == weights.embed()) {
             weights.embed().prepareRegroupedCopy();

@@ -126,6 +126,11 @@ public final class WeightMatrix {
         }
     }
 
+    /** Whether the regrouped copy its products use ({@link #prepareRegroupedCopy}) is made. */
+    public boolean hasRegroupedCopy() {
+        return interleaved != null || panels != null;
+    }
+
     /**
      * Whether this matrix's bytes are a file's pages mapped in place, which it drops once regrouped
      * ({@link #droppingMappedPages}); a Q8_0 matrix takes the integer products only then.
