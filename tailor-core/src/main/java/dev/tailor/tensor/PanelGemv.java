@@ -114,7 +114,7 @@ final class PanelGemv {
 
     /** Rows {@code [i0, i0 + 8)} of X (the last one repeated past {@code m}) against two panels at a time, F32. */
     private static void group8x2(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                 int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -190,7 +190,7 @@ final class PanelGemv {
 
     /** Rows {@code [i0, i0 + 4)} of X (the last one repeated past {@code m}) against four panels at a time, F32. */
     private static void group4x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                 int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -262,7 +262,7 @@ final class PanelGemv {
 
     /** Rows {@code i0} and {@code i0 + 1} of X against four panels at a time, F32. */
     private static void group2x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                 int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -311,7 +311,7 @@ final class PanelGemv {
 
     /** Row {@code i0} of X against four panels at a time, F32. */
     private static void group1x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                 int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         for (int q = q0; q < q1; q += 4) {
@@ -349,7 +349,7 @@ final class PanelGemv {
 
     /** Rows {@code [i0, i0 + 8)} of X (the last one repeated past {@code m}) against two panels at a time, BF16. */
     private static void bf16Group8x2(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                     int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -482,7 +482,7 @@ final class PanelGemv {
 
     /** Rows {@code [i0, i0 + 4)} of X (the last one repeated past {@code m}) against four panels at a time, BF16. */
     private static void bf16Group4x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                     int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -609,7 +609,7 @@ final class PanelGemv {
 
     /** Rows {@code i0} and {@code i0 + 1} of X against four panels at a time, BF16. */
     private static void bf16Group2x4(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                     int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         int x1 = xOff + Math.min(i0 + 1, m - 1) * k;
@@ -697,7 +697,7 @@ final class PanelGemv {
      * {@link WeightVectors}: a kernel this size calling them was not inlined whole, and ran at a fifth of the speed.
      */
     private static void bf16Group1x8(float[] x, int xOff, int i0, int m, int k, MemorySegment w, long panel,
-            int q0, int q1, float[] y, int yOff, int n) {
+                                     int q0, int q1, float[] y, int yOff, int n) {
         int x0 = xOff + i0 * k;
         int y0 = yOff + i0 * n;
         for (int q = q0; q < q1; q += 8) {
