@@ -179,9 +179,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     /**
      * {@code bench serve}'s server: {@link TailorServer} in this process on a free loopback port (the bench package
-     * stands below the server's, so the command hands it over), its weights' regrouped copies made first as
-     * {@code tailor serve} makes them; registered adapters go into a registry in a temporary state directory, deleted
-     * with the server.
+     * stands below the server's, so the command hands it over); registered adapters go into a registry in a
+     * temporary state directory, deleted with the server.
      */
     static ServeBench.Running serve(Path baseDir, String baseId, Map<String, Path> adapters, boolean registered)
             throws IOException {
@@ -189,7 +188,6 @@ public final class BenchCommand implements Callable<Integer> {
         Path state = registered ? Files.createTempDirectory("tailor-bench-state") : null;
         PretrainedModel pretrained = PretrainedModel.load(baseDir);
         try {
-            pretrained.model().prepareProducts();
             ServedModels models = new ServedModels(pretrained, baseId, state);
             adapters.forEach((name, dir) -> {
                 if (registered) {

@@ -140,8 +140,6 @@ public final class ServeCommand implements Callable<Integer> {
              ServedModels models = new ServedModels(pretrained, baseId != null ? baseId
                      : dir.getFileName().toString(), state, registry, adapterCacheBytes);
              FineTuningOptions.Running jobs = fineTuning.start(models, dir, state, registry)) {
-            // the weights' regrouped copies now, not on the first request: /health answers once the server is fast
-            pretrained.model().prepareProducts();
             adapters.forEach((name, adapterDir) -> {
                 try {
                     models.load(name, adapterDir, false);

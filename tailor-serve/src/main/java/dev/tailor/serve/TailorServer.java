@@ -102,13 +102,16 @@ public final class TailorServer implements AutoCloseable {
     }
 
     /**
-     * As {@link #start(ServedModels, ServerOptions, Access)}, answering the endpoints of {@code extensions} too.
+     * As {@link #start(ServedModels, ServerOptions, Access)}, answering the endpoints of {@code extensions} too. The
+     * base's regrouped weights ({@link dev.tailor.model.LlamaModel#prepareProducts}) are made first, so that the first
+     * request does not wait for them.
      *
      * @throws IllegalArgumentException when the host is not loopback and there is no admin key
      */
     public static TailorServer start(ServedModels models, ServerOptions options, Access access,
                                      List<ApiRoutes> extensions) {
         access.checkBind(options.host());
+        models.pretrained().model().prepareProducts();
         TailorServer s = new TailorServer(models, options, access, extensions);
         s.server = WebServer.builder()
                 .host(options.host())

@@ -1,6 +1,8 @@
 package dev.tailor.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tailor.model.NamedTensors;
+import dev.tailor.tensor.WeightMatrix;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -141,6 +144,21 @@ class OperationsTest {
             assertTrue(!closer.isAlive(), "the server stopped once drained");
         } finally {
             f.close();
+        }
+    }
+
+    /** The base's regrouped weights are made when the server starts, not by its first request. */
+    @Test
+    void theBasesRegroupedWeightsAreMadeBeforeTheFirstRequest(@TempDir Path tmp) throws Exception {
+        try (ServerFixture f = ServerFixture.start(tmp, ServerOptions.defaults())) {
+            int matrices = 0;
+            for (Map.Entry<String, Object> e : NamedTensors.of(f.pretrained.model().weights()).entrySet()) {
+                if (e.getValue() instanceof WeightMatrix w) {
+                    assertTrue(w.hasRegroupedCopy(), e.getKey() + " is regrouped at start");
+                    matrices++;
+                }
+            }
+            assertTrue(matrices > 0, "the base has weight matrices");
         }
     }
 
