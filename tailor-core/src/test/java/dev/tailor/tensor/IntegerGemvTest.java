@@ -321,16 +321,9 @@ class IntegerGemvTest {
             WeightMatrix mapped = plain.droppingMappedPages((from, to) -> drops.add(new long[] {from, to}));
             mapped.prepareRegroupedCopy();
             long size = plain.data().byteSize();
-            long step = (1 << 20) / plain.rowBytes() * plain.rowBytes();
-            List<long[]> expected = new ArrayList<>();
-            for (long at = 0; at + step < size; at += step) {
-                expected.add(new long[] {at, at + step});
-            }
+            List<long[]> expected = new ArrayList<>(megabytesOfRows(size, plain.rowBytes()));
             expected.add(new long[] {0, size});
-            assertEquals(expected.size(), drops.size());
-            for (int i = 0; i < drops.size(); i++) {
-                assertArrayEquals(expected.get(i), drops.get(i), "drop " + i);
-            }
+            assertDrops(expected, drops);
             mapped.prepareRegroupedCopy();
             assertEquals(expected.size(), drops.size(), "made once");
         }
@@ -391,6 +384,27 @@ class IntegerGemvTest {
             for (int i = 3 + 2 * n; i < y.length; i++) {
                 assertEquals(7f, y[i], "past the output at " + i);
             }
+        }
+    }
+
+    /**
+     * The byte ranges a regrouped copy drops as it reads a matrix of {@code size} bytes: a megabyte of whole rows at a
+     * time, in order, all but the last (partial) one.
+     */
+    static List<long[]> megabytesOfRows(long size, long rowBytes) {
+        long step = (1 << 20) / rowBytes * rowBytes;
+        List<long[]> ranges = new ArrayList<>();
+        for (long at = 0; at + step < size; at += step) {
+            ranges.add(new long[] {at, at + step});
+        }
+        return ranges;
+    }
+
+    /** The drops made are the ones expected, in order. */
+    static void assertDrops(List<long[]> expected, List<long[]> drops) {
+        assertEquals(expected.size(), drops.size());
+        for (int i = 0; i < drops.size(); i++) {
+            assertArrayEquals(expected.get(i), drops.get(i), "drop " + i);
         }
     }
 

@@ -151,17 +151,11 @@ class PanelGemvTest {
                     (from, to) -> drops.add(new long[] {from, to}));
             w.prepareRegroupedCopy();
             long size = (long) rows * cols * Float.BYTES;
-            long step = (1 << 20) / w.rowBytes() * w.rowBytes();
             List<long[]> expected = new ArrayList<>();
             expected.add(new long[] {0, size});
-            for (long at = 0; at + step < size; at += step) {
-                expected.add(new long[] {at, at + step});
-            }
+            expected.addAll(IntegerGemvTest.megabytesOfRows(size, w.rowBytes()));
             expected.add(new long[] {0, size});
-            assertEquals(expected.size(), drops.size());
-            for (int i = 0; i < drops.size(); i++) {
-                assertArrayEquals(expected.get(i), drops.get(i), "drop " + i);
-            }
+            IntegerGemvTest.assertDrops(expected, drops);
             WeightPanels made = w.panels();
             w.prepareRegroupedCopy();
             assertSame(made, w.panels(), "made once");
