@@ -151,50 +151,63 @@ final class BatchForward {
         return result;
     }
 
+    /**
+     * One decoder layer over all rows. Its per-row loops are methods of their own: a loop here would make the JIT
+     * compile this whole layer (everything inlined into it) once per hot loop on the stack before compiling it
+     * normally, and those compilations take the cores from the kernels for several forward passes.
+     */
     private void block(int layer, LayerWeights w, float[] x, Scratch s) {
-        int d = config.hiddenSize();
         float eps = (float) config.rmsNormEps();
-        for (int t = 0; t < total; t++) {
-            Ops.rmsNorm(x, t * d, w.inputNorm(), eps, s.norm, t * d, d);
-        }
+        normRows(x, w.inputNorm(), eps, s.norm);
         project(layer, new LinearSite[] {LinearSite.Q_PROJ, LinearSite.K_PROJ, LinearSite.V_PROJ}, w, s.norm,
                 new float[][] {s.q, s.k, s.v});
-        int qDim = config.qDim();
-        int kvDim = config.kvDim();
-        int hd = config.headDim();
-        RotaryEmbedding rope = base.rope();
         KvCache[] caches = new KvCache[parts.length];
         for (int i = 0; i < parts.length; i++) {
             caches[i] = parts[i].cache();
-            for (int r = 0; r < rows[i]; r++) {
-                int t = rowStart[i] + r;
-                if (w.qNorm() != null) {
-                    for (int h = 0; h < config.numHeads(); h++) {
-                        Ops.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
-                    }
-                    for (int h = 0; h < config.numKvHeads(); h++) {
-                        Ops.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
-                    }
-                }
-                rope.apply(s.q, t * qDim, config.numHeads(), start[i] + r);
-                rope.apply(s.k, t * kvDim, config.numKvHeads(), start[i] + r);
-            }
+            positionRows(i, w, eps, s);
             caches[i].store(layer, start[i], rows[i], s.k, s.v, rowStart[i]);
         }
         Attention.causal(config, s.q, caches, rowStart, start, rows, layer, s.attn);
         project(layer, LinearSite.O_PROJ, w, s.attn, s.out);
         adaptSublayer(layer, SublayerSite.SELF_ATTN, s.out);
-        Ops.add(x, s.out, x, total * d);
+        Ops.add(x, s.out, x, total * config.hiddenSize());
 
-        for (int t = 0; t < total; t++) {
-            Ops.rmsNorm(x, t * d, w.postAttnNorm(), eps, s.norm, t * d, d);
-        }
+        normRows(x, w.postAttnNorm(), eps, s.norm);
         project(layer, new LinearSite[] {LinearSite.GATE_PROJ, LinearSite.UP_PROJ}, w, s.norm,
                 new float[][] {s.gate, s.up});
         Ops.siluMul(s.gate, s.up, s.gate, 0, total * config.intermediateSize());
         project(layer, LinearSite.DOWN_PROJ, w, s.gate, s.out);
         adaptSublayer(layer, SublayerSite.MLP, s.out);
-        Ops.add(x, s.out, x, total * d);
+        Ops.add(x, s.out, x, total * config.hiddenSize());
+    }
+
+    /** {@code out}'s rows: RMS norm of each of {@code x}'s {@link #total} rows, scaled by {@code weight}. */
+    private void normRows(float[] x, float[] weight, float eps, float[] out) {
+        int d = config.hiddenSize();
+        for (int t = 0; t < total; t++) {
+            Ops.rmsNorm(x, t * d, weight, eps, out, t * d, d);
+        }
+    }
+
+    /** Part {@code i}'s query and key rows normed per head (where the layer has QK norms) and rotated in place. */
+    private void positionRows(int i, LayerWeights w, float eps, Scratch s) {
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int hd = config.headDim();
+        RotaryEmbedding rope = base.rope();
+        for (int r = 0; r < rows[i]; r++) {
+            int t = rowStart[i] + r;
+            if (w.qNorm() != null) {
+                for (int h = 0; h < config.numHeads(); h++) {
+                    Ops.rmsNorm(s.q, t * qDim + h * hd, w.qNorm(), eps, s.q, t * qDim + h * hd, hd);
+                }
+                for (int h = 0; h < config.numKvHeads(); h++) {
+                    Ops.rmsNorm(s.k, t * kvDim + h * hd, w.kNorm(), eps, s.k, t * kvDim + h * hd, hd);
+                }
+            }
+            rope.apply(s.q, t * qDim, config.numHeads(), start[i] + r);
+            rope.apply(s.k, t * kvDim, config.numKvHeads(), start[i] + r);
+        }
     }
 
     /** {@link #project(int, LinearSite[], LayerWeights, float[], float[][])} at one site. */
