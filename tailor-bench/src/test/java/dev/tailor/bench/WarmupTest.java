@@ -3,10 +3,14 @@ package dev.tailor.bench;
 import org.junit.jupiter.api.Test;
 
 import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The warm-up runs at least what is asked, goes on while repetitions still get faster, and is bounded. */
+/**
+ * The warm-up runs at least what is asked, goes on while repetitions still get faster or the JIT compiles during them,
+ * and is bounded.
+ */
 class WarmupTest {
 
     @Test
@@ -24,6 +28,16 @@ class WarmupTest {
     void runsTheRequestedCountWhenAlreadySettled() {
         assertEquals(5, Warmup.run(1, times(3, 3, 3, 3, 3, 3)));
         assertEquals(8, Warmup.run(8, times(3, 3, 3, 3, 3, 3, 3, 3, 3)));
+    }
+
+    @Test
+    void aRepetitionSpentPartlyCompilingDoesNotCountAsSettled() {
+        // flat times; the JIT compiles 10 ms during each of the first five 100 ms repetitions (10% > 5%), then 4 ms
+        // (the total before and after each repetition)
+        long[] compiledMillis = {0, 10, 10, 20, 20, 30, 30, 40, 40, 50, 50, 54, 54, 58, 58, 62, 62, 66, 66, 70};
+        int[] call = {0};
+        LongSupplier jit = () -> compiledMillis[call[0]++];
+        assertEquals(9, Warmup.run(2, times(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1), jit));
     }
 
     @Test
