@@ -40,7 +40,7 @@ final class Warmup {
         return run(requested, repetition, timed ? COMPILER::getTotalCompilationTime : () -> 0L);
     }
 
-    /** {@link #run(int, DoubleSupplier)} with the JIT's total compilation time so far, in ms, from {@code jitMillis}. */
+    /** {@link #run(int, DoubleSupplier)}, the JIT's total compilation time so far (ms) read from {@code jitMillis}. */
     static int run(int requested, DoubleSupplier repetition, LongSupplier jitMillis) {
         if (requested == 0) {
             return 0;
