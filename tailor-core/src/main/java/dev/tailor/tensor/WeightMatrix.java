@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * A row-major matrix {@code [rows, cols]} read in place from memory (usually a memory-mapped model
@@ -34,10 +35,8 @@ public final class WeightMatrix {
     private final int cols;
     /** {@link #blockScales}, once made. */
     private volatile float[] blockScales;
-    /** {@link #interleaved}, once made. */
-    private volatile InterleavedBlocks interleaved;
-    /** {@link #panels}, once made. */
-    private volatile WeightPanels panels;
+    /** The regrouped copy once made: {@link #interleaved} or {@link #panels}, whichever this matrix's type has. */
+    private volatile Object regrouped;
     /** Drops the mapped file pages {@link #data} lies in, as a regrouped copy is made; null for none. */
     private final MappedPages dropMappedPages;
 
@@ -128,7 +127,7 @@ public final class WeightMatrix {
 
     /** Whether the regrouped copy its products use ({@link #prepareRegroupedCopy}) is made. */
     public boolean hasRegroupedCopy() {
-        return interleaved != null || panels != null;
+        return regrouped != null;
     }
 
     /**
@@ -186,20 +185,7 @@ public final class WeightMatrix {
      * {@link #droppingMappedPages}), as {@link #blockScales} assumes the bytes no longer change.
      */
     InterleavedBlocks interleaved() {
-        InterleavedBlocks g = interleaved;
-        if (g == null) {
-            synchronized (this) {
-                g = interleaved;
-                if (g == null) {
-                    g = InterleavedBlocks.of(this);
-                    interleaved = g;
-                    if (dropMappedPages != null) {
-                        dropMappedPages.drop(0, data.byteSize());
-                    }
-                }
-            }
-        }
-        return g;
+        return (InterleavedBlocks) regrouped(InterleavedBlocks::of);
     }
 
     /**
@@ -208,25 +194,30 @@ public final class WeightMatrix {
      * assumes the bytes no longer change, as a file's do not.
      */
     WeightPanels panels() {
-        WeightPanels p = panels;
-        if (p == null) {
+        return (WeightPanels) regrouped(WeightPanels::of);
+    }
+
+    /** {@link #panels} if they are made, else null: for readers that would not make them themselves. */
+    WeightPanels panelsIfMade() {
+        return regrouped instanceof WeightPanels p ? p : null;
+    }
+
+    /** The regrouped copy, made by {@code make} (which refuses another type) on first use, the mapped pages dropped. */
+    private Object regrouped(Function<WeightMatrix, ?> make) {
+        Object r = regrouped;
+        if (r == null) {
             synchronized (this) {
-                p = panels;
-                if (p == null) {
-                    p = WeightPanels.of(this);
-                    panels = p;
+                r = regrouped;
+                if (r == null) {
+                    r = make.apply(this);
+                    regrouped = r;
                     if (dropMappedPages != null) {
                         dropMappedPages.drop(0, data.byteSize());
                     }
                 }
             }
         }
-        return p;
-    }
-
-    /** {@link #panels} if they are made, else null: for readers that would not make them themselves. */
-    WeightPanels panelsIfMade() {
-        return panels;
+        return r;
     }
 
     @Override
@@ -311,14 +302,13 @@ public final class WeightMatrix {
      * memory.
      */
     public void copyRow(int r, float[] dst, int dstOff) {
-        InterleavedBlocks regrouped = interleaved;
-        if (regrouped != null) {
+        Object copy = regrouped;
+        if (copy instanceof InterleavedBlocks g) {
             Objects.checkIndex(r, rows);
-            regrouped.copyRow(r, dst, dstOff);
+            g.copyRow(r, dst, dstOff);
             return;
         }
-        WeightPanels p = panels;
-        if (p != null) {
+        if (copy instanceof WeightPanels p) {
             Objects.checkIndex(r, rows);
             Objects.checkFromIndexSize(dstOff, cols, dst.length);
             p.copyRow(r, dst, dstOff);
