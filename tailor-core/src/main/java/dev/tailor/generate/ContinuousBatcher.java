@@ -262,14 +262,19 @@ public final class ContinuousBatcher implements AutoCloseable {
         long t0 = System.nanoTime();
         List<SequenceChunk> chunks = new ArrayList<>(members.size());
         int rows = 0;
-        float[][] logits;
+        float[][] logits = new float[members.size()][];
         try {
-            for (Member m : members) {
-                SequenceChunk c = m.submission().sequence.next(Math.max(1, m.promptTokens()));
+            for (int i = 0; i < members.size(); i++) {
+                Submission s = members.get(i).submission();
+                SequenceChunk c = s.sequence.next(Math.max(1, members.get(i).promptTokens()));
                 chunks.add(c);
                 rows += c.tokens().length;
+                logits[i] = c.logits() ? s.logits(base.config().vocabSize()) : null;
             }
-            logits = MatMul.batchInvariant(() -> base.forwardBatch(chunks));
+            MatMul.batchInvariant(() -> {
+                base.forwardBatch(chunks, logits);
+                return null;
+            });
         } catch (RuntimeException e) {
             for (Member m : members) {
                 fail(m.submission(), e);
@@ -308,9 +313,18 @@ public final class ContinuousBatcher implements AutoCloseable {
         private final Sequence sequence;
         private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         private volatile boolean cancelled;
+        /** The logits of this request's last token, reused from step to step (only the batch's thread uses it). */
+        private float[] logits;
 
         private Submission(Sequence sequence) {
             this.sequence = sequence;
+        }
+
+        private float[] logits(int vocab) {
+            if (logits == null) {
+                logits = new float[vocab];
+            }
+            return logits;
         }
 
         /**

@@ -144,10 +144,12 @@ public final class Generator {
          */
         public GenerationResult run() {
             Sequence s = start(PREFILL_CHUNK);
+            float[][] logits = {new float[model.config().vocabSize()]};
             return MatMul.batchInvariant(() -> {
                 while (!s.done()) {
                     SequenceChunk chunk = s.next();
-                    s.accept(model.forwardBatch(List.of(chunk))[0]);
+                    model.forwardBatch(List.of(chunk), logits);
+                    s.accept(chunk.logits() ? logits[0] : null);
                 }
                 return s.result();
             });
