@@ -80,15 +80,19 @@ final class IntegerGemv {
 
     /**
      * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 or Q8_0 and X given
-     * by its 8-bit {@code blocks}: runs of an even number of W's row groups, each small enough to stay in L2 while
-     * every X row passes over it.
+     * by its 8-bit {@code blocks}: runs of an even number of W's row groups. Several X rows take runs small enough to
+     * stay in L2 while every row passes over them; one row (decoding) takes one run per thread, so that each thread's
+     * two streams ({@link #groupsQ4}) are long sequential sweeps (a quarter of W each on two threads). With eight runs per thread, each a
+     * fresh pair of short streams, decoding ran 25-45% slower (AMD EPYC Zen 5, Q4_0 and Q8_0 models of the reference
+     * shape, the same regrouped copies either way); the float kernels' products, bound by memory, did not gain.
      */
     static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
         InterleavedBlocks g = w.interleaved();
-        int byCache = (int) Math.max(1, CHUNK_BYTES / g.groupBytes());
-        int byThreads = PackedGemm.ceilDiv(g.groups, 8 * Parallel.threads());
+        int threads = Parallel.threads();
+        int perTask = m == 1 ? PackedGemm.ceilDiv(g.groups, threads)
+                : Math.min((int) Math.max(1, CHUNK_BYTES / g.groupBytes()), PackedGemm.ceilDiv(g.groups, 8 * threads));
         // an even number of groups, so that only the last task may repeat one
-        int chunk = (Math.max(2, Math.min(byCache, byThreads)) + 1) & ~1;
+        int chunk = (Math.max(2, perTask) + 1) & ~1;
         int n = w.rows();
         int count = PackedGemm.ceilDiv(g.groups, chunk);
         // a task body per type: one body choosing the kernel per row measured 5-15% slower over the Q4_0 products
