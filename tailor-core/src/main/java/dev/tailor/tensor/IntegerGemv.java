@@ -82,9 +82,10 @@ final class IntegerGemv {
      * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 or Q8_0 and X given
      * by its 8-bit {@code blocks}: runs of an even number of W's row groups. Several X rows take runs small enough to
      * stay in L2 while every row passes over them; one row (decoding) takes one run per thread, so that each thread's
-     * two streams ({@link #groupsQ4}) are long sequential sweeps (a quarter of W each on two threads). With eight runs per thread, each a
-     * fresh pair of short streams, decoding ran 25-45% slower (AMD EPYC Zen 5, Q4_0 and Q8_0 models of the reference
-     * shape, the same regrouped copies either way); the float kernels' products, bound by memory, did not gain.
+     * two streams ({@link #groupsQ4}) are long sequential sweeps (a quarter of W each on two threads). With eight
+     * runs per thread, each a fresh pair of short streams, decoding ran 25-45% slower (AMD EPYC Zen 5, Q4_0 and Q8_0
+     * models of the reference shape, the same regrouped copies either way); the F32 and BF16 panels
+     * ({@link PanelGemv}), bound by memory, did not gain.
      */
     static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
         InterleavedBlocks g = w.interleaved();
