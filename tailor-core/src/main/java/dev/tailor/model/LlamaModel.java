@@ -389,11 +389,15 @@ public final class LlamaModel implements AutoCloseable {
      * sequences over a 49,152-token vocabulary) cost a young collection every ~16 steps, and their pauses were the
      * tail of the inter-token latency.
      *
-     * @throws IllegalArgumentException when a view is not of this base, a cache does not fit its view or an array
-     *                                  for logits is missing or not {@code [vocab]}
+     * @throws IllegalArgumentException when a view is not of this base, a cache does not fit its view, or
+     *                                  {@code logits} is not one entry per chunk or an asking chunk's array is
+     *                                  missing or not {@code [vocab]}
      * @throws ContextOverflowException if a cache cannot hold its tokens (no cache changes then)
      */
     public void forwardBatch(List<SequenceChunk> chunks, float[][] logits) {
+        if (logits.length != chunks.size()) {
+            throw new IllegalArgumentException(chunks.size() + " chunks but " + logits.length + " arrays for logits");
+        }
         int vocab = config.vocabSize();
         int wanted = 0;
         for (int i = 0; i < chunks.size(); i++) {

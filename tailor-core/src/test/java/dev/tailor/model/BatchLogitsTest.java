@@ -55,7 +55,7 @@ class BatchLogitsTest {
     }
 
     @Test
-    void aMissingOrWrongSizedArrayIsRefusedBeforeAnyCacheChanges() {
+    void aMissingOrWrongSizedArrayOrCountIsRefusedBeforeAnyCacheChanges() {
         KvCache cache = model.newCache(8);
         List<SequenceChunk> chunks = List.of(new SequenceChunk(model, cache, new int[] {1, 2}, true));
 
@@ -63,7 +63,10 @@ class BatchLogitsTest {
                 () -> model.forwardBatch(chunks, new float[1][]));
         IllegalArgumentException shorter = assertThrows(IllegalArgumentException.class,
                 () -> model.forwardBatch(chunks, new float[][] {new float[CONFIG.vocabSize() - 1]}));
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+                () -> model.forwardBatch(chunks, new float[2][CONFIG.vocabSize()]));
 
+        assertTrue(count.getMessage().contains("1 chunks but 2 arrays"), count.getMessage());
         assertTrue(missing.getMessage().contains("missing"), missing.getMessage());
         assertTrue(shorter.getMessage().contains("[" + (CONFIG.vocabSize() - 1) + "]"), shorter.getMessage());
         assertEquals(0, cache.length(), "the chunk was not run");
