@@ -263,13 +263,14 @@ public final class ContinuousBatcher implements AutoCloseable {
         List<SequenceChunk> chunks = new ArrayList<>(members.size());
         int rows = 0;
         float[][] logits = new float[members.size()][];
+        int vocab = base.config().vocabSize();
         try {
             for (int i = 0; i < members.size(); i++) {
                 Submission s = members.get(i).submission();
                 SequenceChunk c = s.sequence.next(Math.max(1, members.get(i).promptTokens()));
                 chunks.add(c);
                 rows += c.tokens().length;
-                logits[i] = c.logits() ? s.logits(base.config().vocabSize()) : null;
+                logits[i] = c.logits() ? s.logits(vocab) : null;
             }
             MatMul.batchInvariant(() -> {
                 base.forwardBatch(chunks, logits);

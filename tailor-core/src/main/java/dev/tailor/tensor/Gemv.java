@@ -94,26 +94,34 @@ final class Gemv {
     record Tasks(int count, IntConsumer task) {
     }
 
-    /**
-     * The product's tasks: chunks of W rows, each small enough to stay in L2 while every X row passes over it; one X
-     * row (decoding) takes one chunk per thread, whose kernel's streams then sweep W start to end (as
-     * {@link IntegerGemv#tasks}: F16 decoding 231-261 -> 365-396 tokens/s, a one-row Q8_0 product over 40 held
-     * matrices 1.45x faster, F32 1.05x, on an AMD EPYC Zen 5).
-     */
+    /** The product's tasks: chunks of W rows ({@link #unitsPerTask}). */
     private static Tasks tasks(float[] x, int xOff, int m, WeightMatrix w, float[] y, int yOff) {
         int n = w.rows();
-        long rowBytes = w.rowBytes();
-        int threads = Parallel.threads();
-        int perTask = m == 1 ? PackedGemm.ceilDiv(n, threads)
-                : Math.min((int) Math.max(1, CHUNK_BYTES / Math.max(1, rowBytes)), PackedGemm.ceilDiv(n, 8 * threads));
         // a multiple of 8, the W rows of the one-row F32 kernel (two tiles' 4), so that only the last chunk repeats
         // a row to fill its sweeps (a multiple of 4 left 36-row chunks computing 40 rows)
-        int chunk = (perTask + 7) & ~7;
+        int chunk = (unitsPerTask(m, n, w.rowBytes()) + 7) & ~7;
         boolean split = w.dtype() == DType.BF16;
         float[] xs = split ? WeightVectors.pairSplit(x, xOff, m, w.cols()) : x;
         int xo = split ? 0 : xOff;
         return new Tasks(PackedGemm.ceilDiv(n, chunk),
                 t -> kernelRows(xs, xo, m, w, y, yOff, t * chunk, Math.min(n, (t + 1) * chunk)));
+    }
+
+    /**
+     * How many of W's {@code units} (rows, or row groups), {@code unitBytes} each, one task of a product over
+     * {@code m} rows of X takes. Several X rows take chunks small enough to stay in L2 while every row passes over
+     * them, eight or more per thread. One row reuses nothing: it takes one chunk per thread, so that the kernel's
+     * streams sweep W start to end; with eight per thread, each a fresh set of short streams for the prefetchers,
+     * decoding ran 25-45% slower over Q4_0, Q8_0 and F16 weights (AMD EPYC Zen 5, reference shape; F32 gained 5%).
+     * The F32 and BF16 panels ({@link PanelGemv}), bound by memory, did not gain and keep their own chunks.
+     */
+    static int unitsPerTask(int m, int units, long unitBytes) {
+        int threads = Parallel.threads();
+        if (m == 1) {
+            return PackedGemm.ceilDiv(units, threads);
+        }
+        int byCache = (int) Math.max(1, CHUNK_BYTES / Math.max(1, unitBytes));
+        return Math.min(byCache, PackedGemm.ceilDiv(units, 8 * threads));
     }
 
     /** Rows {@code [j0, j1)} of W against every row of X. */

@@ -62,9 +62,6 @@ final class IntegerGemv {
     private static final FloatVector FIRST_ROWS = rowOrder(0);
     /** {@link #FIRST_ROWS} for the group's last L rows. */
     private static final FloatVector LAST_ROWS = rowOrder(L / 2);
-    /** Target bytes of W per task, so a chunk is reused from L2 across X rows. */
-    private static final int CHUNK_BYTES = 256 * 1024;
-
     private IntegerGemv() {
     }
 
@@ -80,20 +77,13 @@ final class IntegerGemv {
 
     /**
      * The tasks of {@code y[yOff + i·n + j] = Σ_c x[i, c] · w[j, c]} for {@code i < m}, W Q4_0 or Q8_0 and X given
-     * by its 8-bit {@code blocks}: runs of an even number of W's row groups. Several X rows take runs small enough to
-     * stay in L2 while every row passes over them; one row (decoding) takes one run per thread, so that each thread's
-     * two streams ({@link #groupsQ4}) are long sequential sweeps (a quarter of W each on two threads). With eight
-     * runs per thread, each a fresh pair of short streams, decoding ran 25-45% slower (AMD EPYC Zen 5, Q4_0 and Q8_0
-     * models of the reference shape, the same regrouped copies either way); the F32 and BF16 panels
-     * ({@link PanelGemv}), bound by memory, did not gain.
+     * by its 8-bit {@code blocks}: runs of an even number of W's row groups ({@link Gemv#unitsPerTask}; one X row
+     * takes a run per thread, so each thread's two streams, {@link #groupsQ4}, sweep a quarter of W on two threads).
      */
     static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
         InterleavedBlocks g = w.interleaved();
-        int threads = Parallel.threads();
-        int perTask = m == 1 ? PackedGemm.ceilDiv(g.groups, threads)
-                : Math.min((int) Math.max(1, CHUNK_BYTES / g.groupBytes()), PackedGemm.ceilDiv(g.groups, 8 * threads));
         // an even number of groups, so that only the last task may repeat one
-        int chunk = (Math.max(2, perTask) + 1) & ~1;
+        int chunk = (Math.max(2, Gemv.unitsPerTask(m, g.groups, g.groupBytes())) + 1) & ~1;
         int n = w.rows();
         int count = PackedGemm.ceilDiv(g.groups, chunk);
         // a task body per type: one body choosing the kernel per row measured 5-15% slower over the Q4_0 products
