@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 
 /**
  * Runs the products' kernels often enough for the JIT to compile them: the panel tiles over mapped F32 and BF16
- * matrices (whole panels and a partial last one), the row-streaming kernels over held F32, F16, Q8_0 and Q4_0
- * weights, every tile's row count, and the packed GEMM. {@link JitTiersTest} runs it in a JVM that compiles no
+ * matrices (whole panels and a partial last one), the row-streaming kernels over held F32, F16, Q8_0, Q4_0 and
+ * K-quant weights, every tile's row count, and the packed GEMM. {@link JitTiersTest} runs it in a JVM that compiles no
  * higher than C1's tier 3.
  */
 final class JitTiersProbe {
@@ -32,6 +32,9 @@ final class JitTiersProbe {
                 for (DType dtype : new DType[] {DType.Q8_0, DType.Q4_0}) {
                     run(WeightMatrix.quantize(held, dtype, arena), rnd);
                 }
+                for (DType dtype : new DType[] {DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
+                    run(QuantMatMulTest.randomQuantized(dtype, n, Quantization.QK_K, rnd, arena), rnd, 1, 4);
+                }
             }
         }
     }
@@ -45,8 +48,13 @@ final class JitTiersProbe {
     }
 
     private static void run(WeightMatrix w, SplittableRandom rnd) {
-        for (int m : new int[] {1, 2, 4, 8, 17, 64}) {
-            float[] x = MatMulTest.randoms(rnd, m * K);
+        run(w, rnd, 1, 2, 4, 8, 17, 64);
+    }
+
+    /** Products of {@code w} against each of {@code rows} rows of X, streaming and batch invariant. */
+    private static void run(WeightMatrix w, SplittableRandom rnd, int... rows) {
+        for (int m : rows) {
+            float[] x = MatMulTest.randoms(rnd, m * w.cols());
             float[] y = new float[m * w.rows()];
             for (int rep = 0; rep < REPS; rep++) {
                 MatMul.matmulTransposed(x, m, w, y);
