@@ -57,7 +57,7 @@ public final class BatchDecodeBench {
         int most = adapters.stream().mapToInt(Integer::intValue).max().orElse(0);
         List<LlamaModel> views = new ArrayList<>();
         for (int i = 0; i < most; i++) {
-            views.add(base.withAdapters(List.of(lora(base, i).sites())));
+            views.add(base.withAdapters(List.of(lora(base, i).forInference().sites())));
         }
         List<Map<String, Object>> results = new ArrayList<>();
         for (int n : streams) {

@@ -22,6 +22,21 @@ public interface Adapter {
     /** Where it attaches. */
     AdapterSites sites();
 
+    /**
+     * This adapter for inference once its tensors no longer change (an adapter loaded to be served): it may keep what
+     * every inference forward would otherwise derive from the tensors in each call (LoRA: {@code Bᵀ}), the same
+     * values, so outputs keep their bits; not for training, whose updates its inference would not see. By default the
+     * adapter itself.
+     */
+    default Adapter forInference() {
+        return this;
+    }
+
+    /** Bytes it holds beside its tensors (what {@link #forInference} keeps); 0 by default. */
+    default long heldBytes() {
+        return 0;
+    }
+
     /** Its trainable tensors, each once. */
     default List<Parameter> parameters() {
         return sites().parameters();

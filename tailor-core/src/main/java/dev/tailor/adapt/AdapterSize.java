@@ -56,12 +56,12 @@ public final class AdapterSize {
     /**
      * The bytes {@code adapter}'s tensors hold in memory: every float32 array its sites reach (the pieces'
      * parameters, prompt tuning's embeddings, prefix tuning's prefix and any encoder), each counted once however many
-     * sites share it, at 4 bytes a value.
+     * sites share it, at 4 bytes a value, and what it holds beside them ({@link Adapter#heldBytes}).
      */
     public static long bytes(Adapter adapter) {
         AdapterSites sites = adapter.sites();
         Set<float[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
-        long bytes = 0;
+        long bytes = adapter.heldBytes();
         for (Parameter p : sites.parameters()) {
             if (seen.add(p.data())) {
                 bytes += (long) Float.BYTES * p.size();

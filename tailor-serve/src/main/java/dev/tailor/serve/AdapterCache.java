@@ -263,11 +263,15 @@ final class AdapterCache {
         }
     }
 
-    /** Adds {@code adapter} as version {@code key}, the most recently used. Under the lock. */
+    /**
+     * Adds {@code adapter} as version {@code key}, the most recently used, in its {@link Adapter#forInference} form
+     * (versions never change), counting what that holds beside the tensors. Under the lock.
+     */
     private void admit(String key, Adapter adapter) {
-        adapted.add(key, adapter, null);
-        long size = AdapterSize.bytes(adapter);
-        resident.put(key, new Entry(adapter, size));
+        Adapter served = adapter.forInference();
+        adapted.add(key, served, null);
+        long size = AdapterSize.bytes(served);
+        resident.put(key, new Entry(served, size));
         bytes += size;
     }
 

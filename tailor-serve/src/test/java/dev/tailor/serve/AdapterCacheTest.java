@@ -172,8 +172,9 @@ class AdapterCacheTest {
                 Access.open(), ServedModels.DEFAULT_ADAPTER_CACHE_BYTES)) {
             Path x = smallLora(f.pretrained, tmp.resolve("x"), 1);
             Path y = smallLora(f.pretrained, tmp.resolve("y"), 2);
-            each = AdapterSize.bytes(AdapterFiles.load(x));
-            assertEquals(4 * (64 + 64), each, "r 1 on one 64 x 64 projection: A [1, 64] and B [64, 1] in float32");
+            each = AdapterSize.bytes(AdapterFiles.load(x).forInference());
+            assertEquals(4 * (64 + 64 + 64), each,
+                    "r 1 on one 64 x 64 projection: A [1, 64], B [64, 1] and the Bᵀ held to serve it, in float32");
             f.server.models().load("x", x, false);
             f.server.models().load("y", y, false);
             textX = text(f, "x");

@@ -35,6 +35,8 @@ public final class LoraLayer implements MergeableHook {
     private final float scale;
     private final double dropout;
     private final long dropoutSeed;
+    /** {@code Bᵀ [r, out]} transposed once for inference ({@link #forInference}), or null: transposed per call. */
+    private final float[] heldBt;
 
     /**
      * A LoRA pair over existing parameters, without dropout.
@@ -54,6 +56,10 @@ public final class LoraLayer implements MergeableHook {
      * @throws IllegalArgumentException when the shapes do not fit or {@code p} is outside [0, 1)
      */
     public LoraLayer(Parameter a, Parameter b, float scale, double dropout) {
+        this(a, b, scale, dropout, null);
+    }
+
+    private LoraLayer(Parameter a, Parameter b, float scale, double dropout, float[] heldBt) {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException(a.name() + ": lora_dropout must be in [0, 1), got " + dropout);
         }
@@ -71,6 +77,22 @@ public final class LoraLayer implements MergeableHook {
         this.scale = scale;
         this.dropout = dropout;
         this.dropoutSeed = a.name().hashCode();
+        this.heldBt = heldBt;
+    }
+
+    /**
+     * This pair over the same A and B for inference once they no longer change (a served adapter): {@code Bᵀ}, which
+     * every inference forward reads row by row, is transposed here once instead of in each call, the same values, so
+     * the outputs keep their bits. It holds {@link #heldBytes} more; a change to B afterwards is not seen by its
+     * inference forward, so it is not for training.
+     */
+    public LoraLayer forInference() {
+        return heldBt != null ? this : new LoraLayer(a, b, scale, dropout, transposedB());
+    }
+
+    /** Bytes this pair holds beside A and B: {@code Bᵀ} when it is {@link #forInference}, else 0. */
+    public long heldBytes() {
+        return heldBt == null ? 0 : (long) Float.BYTES * heldBt.length;
     }
 
     /**
@@ -207,13 +229,17 @@ public final class LoraLayer implements MergeableHook {
     }
 
     /**
-     * {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}: the scale goes on the small hidden matrix. {@code Bᵀ} goes to a
-     * per-thread scratch, not a new array: a served step runs this once per module and adapter, and those arrays were
-     * 40% of a 16-adapter server's allocations.
+     * {@code y += s·(x·Aᵀ)·Bᵀ} for {@code x [m, in]}: the scale goes on the small hidden matrix. {@code Bᵀ} is the
+     * one held {@link #forInference}, else transposed into a per-thread scratch, not a new array (a served step runs
+     * this once per module and adapter: those arrays were 40% of a 16-adapter server's allocations, and the
+     * transpositions 10% of its time).
      */
     void addProduct(float[] x, int m, float[] y) {
-        float[] bt = Scratch.floats(BT_SCRATCH, out * r);
-        transposeInto(b.data(), out, r, bt);
+        float[] bt = heldBt;
+        if (bt == null) {
+            bt = Scratch.floats(BT_SCRATCH, out * r);
+            transposeInto(b.data(), out, r, bt);
+        }
         addScaledHidden(scaledHidden(x, m), m, bt, y);
     }
 

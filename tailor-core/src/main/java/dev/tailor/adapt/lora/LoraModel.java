@@ -205,6 +205,19 @@ public record LoraModel(LoraConfig settings, Map<String, LoraLayer> modules, Map
         return AdapterSites.ofLinear(sites);
     }
 
+    /** The same adapter with every pair {@link LoraLayer#forInference for inference}. */
+    @Override
+    public LoraModel forInference() {
+        Map<String, LoraLayer> held = new TreeMap<>();
+        modules.forEach((module, pair) -> held.put(module, pair.forInference()));
+        return new LoraModel(settings, held, magnitudes, biases, rankPattern, alphaPattern);
+    }
+
+    @Override
+    public long heldBytes() {
+        return modules.values().stream().mapToLong(LoraLayer::heldBytes).sum();
+    }
+
     @Override
     public Map<String, Object> config(String baseModel) {
         return LoraFiles.config(this, baseModel);
