@@ -1,5 +1,6 @@
 package dev.tailor.cli;
 
+import dev.tailor.adapt.Adapter;
 import dev.tailor.adapt.AdapterStack;
 import dev.tailor.model.LlamaModel;
 import picocli.CommandLine.Option;
@@ -17,8 +18,15 @@ public final class AdapterOptions {
     @Option(names = "--force", description = "apply adapters trained on another base anyway")
     boolean force;
 
-    /** {@code model} with the adapters applied (the model itself when there are none). */
+    /**
+     * {@code model} with the adapters applied (the model itself when there are none), each in its
+     * {@link Adapter#forInference} form: these commands never train them.
+     */
     public LlamaModel apply(LlamaModel model, Path modelDir) {
-        return adapters.isEmpty() ? model : model.withAdapters(AdapterStack.sites(AdapterStack.load(adapters, modelDir, force)));
+        if (adapters.isEmpty()) {
+            return model;
+        }
+        List<Adapter> loaded = AdapterStack.load(adapters, modelDir, force).stream().map(Adapter::forInference).toList();
+        return model.withAdapters(AdapterStack.sites(loaded));
     }
 }
