@@ -470,7 +470,7 @@ public final class ServedModels implements AutoCloseable {
             throw ApiException.badRequest("lora_path", "'lora_path' " + dir + " is not a directory");
         }
         try {
-            Adapter adapter = AdapterFiles.load(dir);
+            Adapter adapter = AdapterFiles.load(dir).forInference();
             String fingerprint = AdapterFiles.baseFingerprint(dir);
             if (inPlace) {
                 adapted.replace(name, adapter, fingerprint);
