@@ -26,7 +26,9 @@ public final class AdapterOptions {
         if (adapters.isEmpty()) {
             return model;
         }
-        List<Adapter> loaded = AdapterStack.load(adapters, modelDir, force).stream().map(Adapter::forInference).toList();
+        List<Adapter> loaded = AdapterStack.load(adapters, modelDir, force).stream()
+                .map(Adapter::forInference)
+                .toList();
         return model.withAdapters(AdapterStack.sites(loaded));
     }
 }
