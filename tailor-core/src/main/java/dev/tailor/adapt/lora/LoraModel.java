@@ -205,9 +205,12 @@ public record LoraModel(LoraConfig settings, Map<String, LoraLayer> modules, Map
         return AdapterSites.ofLinear(sites);
     }
 
-    /** The same adapter with every pair {@link LoraLayer#forInference for inference}. */
+    /** The same adapter with every pair {@link LoraLayer#forInference for inference}; itself when they all are. */
     @Override
     public LoraModel forInference() {
+        if (modules.values().stream().allMatch(pair -> pair.heldBytes() > 0)) {
+            return this;
+        }
         Map<String, LoraLayer> held = new TreeMap<>();
         modules.forEach((module, pair) -> held.put(module, pair.forInference()));
         return new LoraModel(settings, held, magnitudes, biases, rankPattern, alphaPattern);
