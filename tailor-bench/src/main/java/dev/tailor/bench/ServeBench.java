@@ -198,6 +198,7 @@ public final class ServeBench {
         List<List<Timing>> byStream = new ArrayList<>();
         URI metricsUri = uri.resolve("/metrics");
         String before = scrape(http, metricsUri);
+        JvmTimes jvmBefore = JvmTimes.now();
         long t0 = System.nanoTime();
         try (ExecutorService pool = Executors.newFixedThreadPool(streams)) {
             List<Future<List<Timing>>> futures = new ArrayList<>();
@@ -219,6 +220,7 @@ public final class ServeBench {
         }
         List<Timing> timings = byStream.stream().flatMap(List::stream).toList();
         double wall = (System.nanoTime() - t0) / 1e9;
+        JvmTimes jvm = JvmTimes.now().since(jvmBefore);
         String after = scrape(http, metricsUri);
         double steps = metric(after, "tailor_batch_step_seconds_count")
                 - metric(before, "tailor_batch_step_seconds_count");
@@ -258,6 +260,8 @@ public final class ServeBench {
         r.put("step_mean_ms", InferenceBench.round(1e3 * stepSeconds / Math.max(1, steps), 2));
         r.put("rows_per_step", InferenceBench.round(rows / Math.max(1, steps), 2));
         r.put("batch_busy", InferenceBench.round(stepSeconds / wall, 3));
+        r.put("jit_ms", jvm.jitMillis());
+        r.put("gc_ms", jvm.gcMillis());
         r.put("decode_tokens_per_s", decodeTokensPerS);
         r.put("peak_rss_mib", InferenceBench.round(ProcessStats.peakRssMib(), 1));
         r.put("threads", Integer.getInteger("tailor.threads", Runtime.getRuntime().availableProcessors()));

@@ -47,6 +47,8 @@ class BenchServeTest {
                 assertTrue(number(r, "steps") >= 15, r.toString());
                 assertTrue(number(r, "rows_per_step") >= 1 && number(r, "step_mean_ms") > 0, r.toString());
                 assertTrue(number(r, "batch_busy") > 0 && number(r, "batch_busy") <= 1, r.toString());
+                // the JVM's compiling and collecting during the run: totals' differences, never negative
+                assertTrue(number(r, "jit_ms") >= 0 && number(r, "gc_ms") >= 0, r.toString());
                 // wall_s is kept to the millisecond, so at a few milliseconds it bounds the rate loosely
                 double tokens = number(r, "tokens");
                 double wall = number(r, "wall_s");
