@@ -18,13 +18,17 @@ record JvmTimes(long jitMillis, long gcMillis) {
 
     /** The totals now. */
     static JvmTimes now() {
-        long jit = COMPILER != null && COMPILER.isCompilationTimeMonitoringSupported()
-                ? COMPILER.getTotalCompilationTime() : 0;
         long gc = 0;
         for (GarbageCollectorMXBean b : ManagementFactory.getGarbageCollectorMXBeans()) {
             gc += Math.max(0, b.getCollectionTime());
         }
-        return new JvmTimes(jit, gc);
+        return new JvmTimes(totalJitMillis(), gc);
+    }
+
+    /** The JIT compiler threads' total compilation time so far (ms), or 0 where the JVM does not measure it. */
+    static long totalJitMillis() {
+        return COMPILER != null && COMPILER.isCompilationTimeMonitoringSupported()
+                ? COMPILER.getTotalCompilationTime() : 0;
     }
 
     /** The work done between {@code earlier} and this. */

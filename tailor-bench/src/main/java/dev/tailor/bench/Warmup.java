@@ -1,7 +1,5 @@
 package dev.tailor.bench;
 
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
@@ -26,7 +24,6 @@ final class Warmup {
     static final int PATIENCE = 4;
     /** Repetitions beyond the requested warm-up, at most. */
     static final int MAX_EXTRA = 30;
-    private static final CompilationMXBean COMPILER = ManagementFactory.getCompilationMXBean();
 
     private Warmup() {
     }
@@ -36,8 +33,7 @@ final class Warmup {
      * returns how many times it ran.
      */
     static int run(int requested, DoubleSupplier repetition) {
-        boolean timed = COMPILER != null && COMPILER.isCompilationTimeMonitoringSupported();
-        return run(requested, repetition, timed ? COMPILER::getTotalCompilationTime : () -> 0L);
+        return run(requested, repetition, JvmTimes::totalJitMillis);
     }
 
     /** {@link #run(int, DoubleSupplier)}, the JIT's total compilation time so far (ms) read from {@code jitMillis}. */
