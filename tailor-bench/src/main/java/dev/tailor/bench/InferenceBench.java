@@ -73,7 +73,8 @@ public final class InferenceBench {
 
     /**
      * Runs {@code bench} on the random model of {@code shape} mapped from a GGUF file in the temporary directory,
-     * deleted afterwards.
+     * deleted afterwards, its products' regrouped copies made first, as {@code tailor generate} and {@code tailor
+     * serve} make them ({@link LlamaModel#prepareProducts}).
      */
     private static Map<String, Object> onMappedModel(BenchShape shape,
                                                      Function<LlamaModel, Map<String, Object>> bench) {
@@ -84,6 +85,7 @@ public final class InferenceBench {
             throw new UncheckedIOException("cannot create the benchmark's model file: " + e.getMessage(), e);
         }
         try (LlamaModel model = RandomModel.mapped(shape, 0, file)) {
+            model.prepareProducts();
             Map<String, Object> r = bench.apply(model);
             r.put("weights", "mapped GGUF");
             return r;

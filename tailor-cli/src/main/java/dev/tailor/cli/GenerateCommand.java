@@ -72,6 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading())) {
+            pretrained.model().prepareProducts();
             Generator generator = new Generator(adapters.apply(pretrained.model(), dir), pretrained.tokenizer(),
                     pretrained.eosIds());
             Generator.Request request = generator.generate()
