@@ -32,7 +32,13 @@ public final class InferenceBench {
         return onMappedModel(shape, model -> prefill(shape, model));
     }
 
+    /**
+     * The prefill benchmark on {@code model} with its products' regrouped copies made first, as {@code tailor serve}
+     * and {@code tailor generate} make them ({@link LlamaModel#prepareProducts}), so that the prompts' packing reads
+     * them (decoding makes them on first use).
+     */
     private static Map<String, Object> prefill(BenchShape shape, LlamaModel model) {
+        model.prepareProducts();
         SplittableRandom rnd = new SplittableRandom(1);
         int[][] batch = new int[shape.batch()][];
         for (int b = 0; b < batch.length; b++) {
@@ -73,8 +79,7 @@ public final class InferenceBench {
 
     /**
      * Runs {@code bench} on the random model of {@code shape} mapped from a GGUF file in the temporary directory,
-     * deleted afterwards, its products' regrouped copies made first, as {@code tailor generate} and {@code tailor
-     * serve} make them ({@link LlamaModel#prepareProducts}).
+     * deleted afterwards.
      */
     private static Map<String, Object> onMappedModel(BenchShape shape,
                                                      Function<LlamaModel, Map<String, Object>> bench) {
@@ -85,7 +90,6 @@ public final class InferenceBench {
             throw new UncheckedIOException("cannot create the benchmark's model file: " + e.getMessage(), e);
         }
         try (LlamaModel model = RandomModel.mapped(shape, 0, file)) {
-            model.prepareProducts();
             Map<String, Object> r = bench.apply(model);
             r.put("weights", "mapped GGUF");
             return r;
