@@ -316,8 +316,8 @@ public final class LlamaModel implements AutoCloseable {
      * ({@link WeightMatrix#prepareRegroupedCopy}: F32 and BF16 panels, Q4_0/Q8_0 blocks), so that a server's first
      * request does not wait for them (0.2–0.35 s per hundred million weights on an AMD Zen 5) and a prompt's products
      * pack their panels from the copies: contiguous panel rows, not 16 × 16 transposes of the file's rows (F32 prefill
-     * 5–8% faster, BF16 1–6%, on an AMD Zen 5). An embedding that is not also the lm_head is only looked up, a row per token, so
-     * it keeps its mapped pages (a copy would make all of it resident).
+     * 4–9% faster, BF16 1–6%, on an AMD Zen 5). An embedding that is not also the lm_head is only looked up, a row
+     * per token, so it keeps its mapped pages (a copy would make all of it resident).
      */
     public void prepareProducts() {
         for (Object tensor : NamedTensors.of(weights).values()) {

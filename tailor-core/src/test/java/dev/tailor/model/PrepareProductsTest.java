@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link LlamaModel#prepareProducts} makes the regrouped copy of every weight a product multiplies up front (a server
- * does so before it answers; an embedding that is not the lm_head is only looked up and keeps its mapped pages), and the
- * products then give the bits they give when the copies are made on first use.
+ * does so before it answers; an embedding that is not the lm_head is only looked up and keeps its mapped pages), and
+ * the products then give the bits they give when the copies are made on first use.
  */
 class PrepareProductsTest {
     @Test
