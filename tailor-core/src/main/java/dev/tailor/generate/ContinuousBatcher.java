@@ -59,6 +59,8 @@ public final class ContinuousBatcher implements AutoCloseable {
     static final int STEP_ROWS = 24;
     /** Prompt tokens a step always may run beside decoding sequences, however many decode, so prompts never stall. */
     static final int MIN_PREFILL = 8;
+    /** Bytes of finished sequences' KV caches kept for the next ones at most ({@link KvCachePool}). */
+    static final long MAX_POOLED_CACHE_BYTES = 256L << 20;
 
     private final LlamaModel base;
     private final Options options;
@@ -68,6 +70,10 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final Deque<Submission> waiting = new ArrayDeque<>();
     private final List<Submission> running = new ArrayList<>();
     private final Thread thread;
+    /** Finished sequences' KV caches, for the next ones (the batch thread's). */
+    private final KvCachePool caches;
+    /** Finished requests' logits arrays, for the next ones (the batch thread's). */
+    private final Deque<float[]> freeLogits = new ArrayDeque<>();
     private volatile int runningCount;
     private boolean closed;
     private int paused;
@@ -77,6 +83,7 @@ public final class ContinuousBatcher implements AutoCloseable {
         this.base = base;
         this.options = options;
         this.listener = listener;
+        this.caches = new KvCachePool(options.maxBatch(), MAX_POOLED_CACHE_BYTES);
         this.thread = Thread.ofPlatform().name("tailor-batch").daemon().start(this::loop);
     }
 
@@ -90,6 +97,7 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public Submission submit(Generator.Request request) {
         Submission s = new Submission(request.start(options.prefillChunk()));
+        s.sequence.useCaches(caches);
         lock.lock();
         try {
             if (closed) {
@@ -149,6 +157,11 @@ public final class ContinuousBatcher implements AutoCloseable {
     /** Sequences in the running batch. */
     public int running() {
         return runningCount;
+    }
+
+    /** KV caches kept for the next sequences (read after the batch thread has been quiet, as tests do). */
+    int pooledCaches() {
+        return caches.size();
     }
 
     /** Stops the batch thread; requests still waiting or running end with a {@link CancellationException}. */
@@ -270,7 +283,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                 SequenceChunk c = s.sequence.next(Math.max(1, members.get(i).promptTokens()));
                 chunks.add(c);
                 rows += c.tokens().length;
-                logits[i] = c.logits() ? s.logits(vocab) : null;
+                logits[i] = c.logits() ? s.logits(vocab, freeLogits) : null;
             }
             MatMul.batchInvariant(() -> {
                 base.forwardBatch(chunks, logits);
@@ -303,10 +316,18 @@ public final class ContinuousBatcher implements AutoCloseable {
         s.result.completeExceptionally(e);
     }
 
-    /** Takes {@code s} out of the running batch (before its result completes, so {@link #running()} agrees). */
+    /**
+     * Takes {@code s} out of the running batch (before its result completes, so {@link #running()} agrees), its KV
+     * cache and logits array kept for the requests after it.
+     */
     private void leave(Submission s) {
         running.remove(s);
         runningCount = running.size();
+        s.sequence.releaseCache();
+        if (s.logits != null && freeLogits.size() < options.maxBatch()) {
+            freeLogits.push(s.logits);
+        }
+        s.logits = null;
     }
 
     /** A queued or running request. */
@@ -321,9 +342,11 @@ public final class ContinuousBatcher implements AutoCloseable {
             this.sequence = sequence;
         }
 
-        private float[] logits(int vocab) {
+        /** Its logits array: one of {@code free} (arrays of finished requests) the first time, else a new one. */
+        private float[] logits(int vocab, Deque<float[]> free) {
             if (logits == null) {
-                logits = new float[vocab];
+                float[] reused = free.poll();
+                logits = reused != null && reused.length == vocab ? reused : new float[vocab];
             }
             return logits;
         }

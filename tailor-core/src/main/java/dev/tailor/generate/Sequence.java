@@ -38,6 +38,8 @@ final class Sequence {
     private int[] seen;
     private int seenCount;
     private KvCache cache;
+    /** Where the cache comes from and goes back to, or null: made here, left to the collector. */
+    private KvCachePool pool;
     private int prefilled;
     private FinishReason reason;
     private long started;
@@ -115,6 +117,22 @@ final class Sequence {
         return promptLeft() > 0 ? Math.min(Math.min(prefillChunk, maxPrompt), promptLeft()) : 1;
     }
 
+    /**
+     * Takes this sequence's KV cache from {@code pool} instead of making one, and gives it back there on
+     * {@link #releaseCache}.
+     */
+    void useCaches(KvCachePool pool) {
+        this.pool = pool;
+    }
+
+    /** Gives its KV cache back to its pool (if it has both); the sequence runs no step after this. */
+    void releaseCache() {
+        if (pool != null && cache != null) {
+            pool.give(cache);
+        }
+        cache = null;
+    }
+
     /** The next step's tokens; the KV cache is made on the first call. */
     SequenceChunk next() {
         return next(prefillChunk);
@@ -131,7 +149,8 @@ final class Sequence {
         }
         if (cache == null) {
             started = System.nanoTime();
-            cache = model.newCache(Math.min(model.contextLength(), promptIds.length + budget));
+            int capacity = Math.min(model.contextLength(), promptIds.length + budget);
+            cache = pool == null ? model.newCache(capacity) : pool.take(model, capacity);
         }
         if (promptLeft() > 0) {
             int end = prefilled + nextTokens(maxPrompt);

@@ -3,6 +3,8 @@ package dev.tailor.model;
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Transpose;
 
+import java.util.Arrays;
+
 /**
  * Keys and values of every layer for the positions processed so far, laid out per KV head for attention's two
  * products: {@code keys[layer]} holds each head's keys transposed, {@code [kvHeads, headDim, size]} (row d of head
@@ -64,6 +66,34 @@ public final class KvCache {
     /** Forgets every position, virtual ones included (keeps the memory). */
     public void clear() {
         held = 0;
+    }
+
+    /**
+     * Forgets every position and zeroes the memory: the cache is then as {@code new KvCache(…)} made it, for a new
+     * sequence.
+     */
+    public void reset() {
+        held = 0;
+        for (int l = 0; l < keys.length; l++) {
+            Arrays.fill(keys[l], 0f);
+            Arrays.fill(values[l], 0f);
+        }
+    }
+
+    /** Whether {@code model.newCache(capacity)} makes caches like this one: the shape, capacity and virtual tokens. */
+    public boolean fits(LlamaModel model, int capacity) {
+        ModelConfig c = model.config();
+        return capacity() == capacity && virtualTokens == model.virtualTokens() && keys.length == c.numLayers()
+                && kvHeads == c.numKvHeads() && headDim == c.headDim();
+    }
+
+    /** Bytes its keys and values take. */
+    public long bytes() {
+        long floats = 0;
+        for (int l = 0; l < keys.length; l++) {
+            floats += keys[l].length + values[l].length;
+        }
+        return Float.BYTES * floats;
     }
 
     /**

@@ -237,6 +237,38 @@ class ContinuousBatcherTest {
         }
     }
 
+    /**
+     * Three places for twelve requests of every method (prompt and prefix tuning's virtual tokens among them), so that
+     * the later ones run on the KV caches and logits arrays the earlier ones left (caches of a rounded-up capacity,
+     * reset): each still matches itself alone bit for bit, and the batcher keeps at most a batch's worth of caches.
+     */
+    @Test
+    void requestsOnTheCachesOfFinishedOnesMatchEachAloneBitForBit() throws Exception {
+        List<LlamaModel> views = new ArrayList<>();
+        views.add(base);
+        MethodVariant.all().forEach(v -> views.add(adapted(v, v.name().hashCode() + 1)));
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            jobs.add(new Job(views.get(i % views.size()), prompts.get(i), i));
+        }
+        List<Outcome> alone = new ArrayList<>();
+        for (Job j : jobs) {
+            alone.add(Outcome.of(j.request().run()));
+        }
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(3, 64, 64),
+                (s, r, n) -> { })) {
+            List<CompletableFuture<GenerationResult>> futures = new ArrayList<>();
+            for (Job j : jobs) {
+                futures.add(batcher.submit(j.request()).result());
+            }
+            for (int i = 0; i < jobs.size(); i++) {
+                assertEquals(alone.get(i), Outcome.of(futures.get(i).get(60, TimeUnit.SECONDS)), "request " + i);
+            }
+            int pooled = batcher.pooledCaches();
+            assertTrue(pooled >= 1 && pooled <= 3, pooled + " caches kept for three places");
+        }
+    }
+
     @Test
     void howAPromptIsCutChangesNothing() throws Exception {
         LlamaModel lora = adapted(variant("lora"), 5);
