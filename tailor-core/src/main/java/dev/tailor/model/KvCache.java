@@ -73,7 +73,7 @@ public final class KvCache {
      * sequence.
      */
     public void reset() {
-        held = 0;
+        clear();
         for (int l = 0; l < keys.length; l++) {
             Arrays.fill(keys[l], 0f);
             Arrays.fill(values[l], 0f);
