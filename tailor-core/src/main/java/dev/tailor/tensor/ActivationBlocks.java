@@ -12,10 +12,11 @@ import jdk.incubator.vector.VectorOperators;
  * Rows of X quantized to 8 bits per block of 32, as llama.cpp quantizes the activations it multiplies with
  * block-quantized weights (its {@code block_q8_0}): per block, the scale {@code d = amax / 127} and the values
  * {@code q = round(x · (1 / d))}, rounded half away from zero, so {@code |q| ≤ 127}. The scale stays a float (llama.cpp
- * rounds it to F16). Each block also keeps {@code -8·d·Σq}, the term a Q4_0 block's offset of 8 adds to its sum
- * ({@link IntegerGemv}), and on demand the multipliers of its Q4_0 nibbles ({@link #q4Multipliers()}). A block whose
- * scale is zero or subnormal (its largest |x| below about 1.5e-36) has all q zero; a block with an infinite or NaN
- * value has a NaN scale, so the products it enters are NaN, as the float products would be non-finite. {@link #of}
+ * rounds it to F16). Each block also keeps {@code Σq}, whose {@code -8} times is the term a Q4_0 block's offset of 8
+ * adds to its sum ({@link IntegerGemv}), and on demand the multipliers of its Q4_0 nibbles
+ * ({@link #q4Multipliers()}). A block whose scale is zero or subnormal (its largest |x| below about 1.5e-36) has all q
+ * zero; a block with an infinite or NaN value has all q zero and an infinite or NaN scale, so the products it enters
+ * are NaN, as the float products would be non-finite. {@link #of}
  * works on vectors, {@link #scalar} one value at a time, with the same results.
  */
 final class ActivationBlocks {
@@ -33,8 +34,8 @@ final class ActivationBlocks {
     final int[] q;
     /** Per block of 32 ({@code [m, k / 32]}), its scale. */
     final float[] d;
-    /** Per block, {@code -8·d·Σq}. */
-    final float[] offset;
+    /** Per block, {@code Σq}. */
+    final int[] sums;
     /** Values the rows hold, {@code m·k}. */
     private int values;
     /** The buffer of {@link #q4Multipliers()}, as long as {@code q}. */
@@ -45,7 +46,7 @@ final class ActivationBlocks {
     private ActivationBlocks(int capacity) {
         q = new int[capacity];
         d = new float[capacity / QK];
-        offset = new float[capacity / QK];
+        sums = new int[capacity / QK];
     }
 
     /**
@@ -118,17 +119,20 @@ final class ActivationBlocks {
             sum += v;
         }
         d[to / QK] = scale;
-        offset[to / QK] = -8f * scale * sum;
+        sums[to / QK] = sum;
     }
 
     /**
      * Per block, for each pair of a Q4_0 block's quant bytes j and j + 1 (j even: four nibbles, elements
-     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}), the four multipliers {@code q[e0]} and
-     * {@code q[e_t] - 16·q[e_(t-1)]}: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3},
-     * {@code Σ_t (s >>> 4t)·m_t = Σ_t n_t·q[e_t]}, exactly in 16-bit arithmetic where that sum fits 16 bits
-     * ({@link IntegerGemv}). Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}. Made on the first
-     * call after the values were quantized, only for products over Q4_0 weights; not thread-safe, so called on the
-     * thread that shares these blocks with the product's tasks.
+     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}, with {@code q_t = q[e_t]}), four multipliers
+     * {@code m0 = q0 + 4096·q1 - 256·q2}, {@code m1 = -16·q0 + q1 + 4096·q2 - 256·q3}, {@code m2 = -16·q1 + q2} and
+     * {@code m3 = -16·q2 + q3}, modulo 2^16: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 +
+     * 4096·n3}, {@code v = s >>> 4} and {@code swap} exchanging a value's two bytes,
+     * {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3 = Σ_t n_t·q_t} modulo 2^16, so exactly where that sum fits 16 bits
+     * ({@link IntegerGemv}): the system's matrix is the identity modulo 2, so it has an inverse modulo 2^16, and these
+     * are its rows. Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}. Made on the first call
+     * after the values were quantized, only for products over Q4_0 weights; not thread-safe, so called on the thread
+     * that shares these blocks with the product's tasks.
      */
     short[] q4Multipliers() {
         if (!q4Made) {
@@ -139,14 +143,14 @@ final class ActivationBlocks {
             for (int to = 0; to < values; to += QK) {
                 for (int j = 0; j < QK / 2; j += 2) {
                     int at = to + 2 * j;
-                    int e0 = q[to + j];
-                    int e1 = q[to + j + QK / 2];
-                    int e2 = q[to + j + 1];
-                    int e3 = q[to + j + 1 + QK / 2];
-                    m[at] = (short) e0;
-                    m[at + 1] = (short) (e1 - 16 * e0);
-                    m[at + 2] = (short) (e2 - 16 * e1);
-                    m[at + 3] = (short) (e3 - 16 * e2);
+                    int q0 = q[to + j];
+                    int q1 = q[to + j + QK / 2];
+                    int q2 = q[to + j + 1];
+                    int q3 = q[to + j + 1 + QK / 2];
+                    m[at] = (short) (q0 + 4096 * q1 - 256 * q2);
+                    m[at + 1] = (short) (-16 * q0 + q1 + 4096 * q2 - 256 * q3);
+                    m[at + 2] = (short) (-16 * q1 + q2);
+                    m[at + 3] = (short) (-16 * q2 + q3);
                 }
             }
             q4Made = true;
@@ -177,6 +181,6 @@ final class ActivationBlocks {
             sum = sum.add(t);
         }
         d[to / QK] = scale;
-        offset[to / QK] = -8f * scale * sum.reduceLanes(VectorOperators.ADD);
+        sums[to / QK] = sum.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -14,6 +14,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,12 +22,11 @@ import jdk.incubator.vector.VectorSpecies;
  * bits per block of 32 ({@link ActivationBlocks}), and a block's 32 products of the weights' quants and the 8-bit
  * activations are summed exactly in integers, then scaled once.
  *
- * <p>Output j is {@code Σ_b w_d[j, b]·(S·x_d[b] + x_offset[b])} over the blocks in order, each step two fused
- * multiply-adds ({@code t = S·x_d + x_offset}, then {@code y = t·w_d + y}), where {@code S} is the block's integer sum
- * of quant times q as a float. Q4_0: the sum over the nibbles of its quant bytes 0-7 (elements 0-7 and 16-23) plus
- * the sum over those of bytes 8-15, each exact in 16 bits (at most {@code 16·15·127 = 30480}), and the nibbles'
- * offset of 8 in {@code x_offset = -8·x_d·Σq}. Q8_0: products summed in pairs in 16 bits (at most
- * {@code 2·128·127 = 32512}), the pairs in 32, and no offset ({@code y = (S·x_d)·w_d + y}). Integer sums do not
+ * <p>Output j is {@code Σ_b w_d[j, b]·S·x_d[b]} over the blocks in order, each step a product and a fused
+ * multiply-add ({@code t = S·x_d}, then {@code y = t·w_d + y}), where {@code S} is the block's integer sum of quant
+ * times q as a float. Q4_0: the quants are the nibbles less 8, so a block's sum is at most {@code 32·8·127 = 32512}
+ * and exact in 16 bits: the nibbles' products summed modulo 2^16, started at {@code -8·Σq}. Q8_0: products summed in
+ * pairs in 16 bits (at most {@code 2·128·127 = 32512}), the pairs in 32. Integer sums do not
  * depend on their order, so an output has the same bits whatever the rows, the batch, the task split or the vector
  * width: the products are batch invariant ({@link MatMul#batchInvariant}), and
  * {@link ScalarKernels#matmulTransposedQ4Integer} and {@link ScalarKernels#matmulTransposedQ8Integer} are their scalar
@@ -34,11 +34,13 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Vectors run across W's rows, not along k: W is regrouped once ({@link InterleavedBlocks}) so that a load holds the
  * same quant bytes of a block of 2L rows, one row per 16-bit lane (Q8_0's once widened). Q4_0: a lane holds two bytes
- * of its row, four nibbles, and the lane shifted right by 0, 4, 8 and 12 bits times four multipliers
- * ({@link ActivationBlocks#q4Multipliers()}, each the element's q less 16 times the previous one's, so that the higher
- * nibbles a shift leaves in the lane cancel) is the four products' sum, exact modulo 2^16 and so exact where the true
- * sum fits 16 bits: 12 vector operations per 128 weights, no masking and no widening of the bytes, where dequantizing
- * to float takes 8 per 32, and no lane sums at the end. Q8_0: a load holds byte j, widened to 16-bit lanes and
+ * of its row, four nibbles; the lane, the lane shifted right by 4 bits, and the two with their bytes exchanged, times
+ * four multipliers ({@link ActivationBlocks#q4Multipliers()}, chosen so that the nibbles a shift or an exchange leaves
+ * in the higher bits cancel) are the four products' sum, exact modulo 2^16: 13 vector operations per 128 weights, the
+ * load included, no widening of the bytes, where dequantizing to float takes 8 per 32, and no lane sums at the end.
+ * Only one of them is a shift: on Intel's cores 512-bit shifts and multiplies issue on one port, byte permutations on
+ * another (on an Intel Xeon, shifting by 4, 8 and 12 bits instead was 5-10% slower; summing a block in two 16-bit
+ * halves, each converted to floats, 30% slower than in one). Q8_0: a load holds byte j, widened to 16-bit lanes and
  * multiplied by the broadcast q of its element; two loads' products are added in 16 bits and the sum, viewed as 32-bit
  * lanes (rows 2u and 2u + 1 in lane u), split by shifts into the even and the odd rows' 32-bit accumulators, put back
  * in row order once at the end ({@link #FIRST_ROWS}): 9 operations per 64 weights, where widening each half of the sum
@@ -53,6 +55,9 @@ final class IntegerGemv {
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
+    /** Exchanges the two bytes of every 16-bit lane of a vector as wide as the float kernels'. */
+    private static final VectorShuffle<Byte> SWAP = VectorShuffle.fromOp(
+            VectorSpecies.of(byte.class, F.vectorShape()), i -> i ^ 1);
     private static final int ROWS = InterleavedBlocks.ROWS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
@@ -129,10 +134,11 @@ final class IntegerGemv {
 
     /**
      * Q4_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). A load holds four
-     * nibbles of each of the group's rows ({@link InterleavedBlocks}): their products with the activations are the
-     * 16-bit lane shifted by 0, 4, 8 and 12 bits times the multipliers {@code m}
-     * ({@link ActivationBlocks#q4Multipliers()}), exact where the sum fits 16 bits, so four loads (16 elements) go
-     * into one 16-bit sum, then into floats.
+     * nibbles of each of the group's rows ({@link InterleavedBlocks}), {@code s = n0 + 16·n1 + 256·n2 + 4096·n3}; with
+     * {@code v = s >>> 4} (a 32-bit shift, masked), the four products' sum is {@code s·m0 + v·m1 + swap(s)·m2 +
+     * swap(v)·m3}, {@code swap} exchanging a lane's two bytes (a byte permutation, not a shift: on Intel's cores shifts
+     * and multiplies share one port) and {@code m} the multipliers of {@link ActivationBlocks#q4Multipliers()}. All
+     * eight loads of a block go into one 16-bit sum started at {@code -8·Σq}, then into floats.
      */
     private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, short[] m, int i, int g, int h, float[] y,
                                int yo) {
@@ -148,49 +154,46 @@ final class IntegerGemv {
         for (int b = 0; b < blocks; b++) {
             long at = ((long) g * blocks + b) * 16 * ROWS;
             int mi = (i * blocks + b) * Quantization.QK;
-            FloatVector sg0 = FloatVector.zero(F);
-            FloatVector sg1 = sg0;
-            FloatVector sh0 = sg0;
-            FloatVector sh1 = sg0;
-            for (int p0 = 0; p0 < 8; p0 += 4) {
-                ShortVector sg = ShortVector.zero(S);
-                ShortVector sh = sg;
-                for (int p = p0; p < p0 + 4; p++) {
-                    long o = at + (long) p * 2 * ROWS;
-                    int c = mi + 4 * p;
-                    short m0 = m[c];
-                    short m1 = m[c + 1];
-                    short m2 = m[c + 2];
-                    short m3 = m[c + 3];
-                    ShortVector wg = ShortVector.fromMemorySegment(S, nibbles, o, LE);
-                    ShortVector wh = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
-                    sg = sg.add(wg.mul(m0).add(wg.lanewise(VectorOperators.LSHR, 4).mul(m1))
-                            .add(wg.lanewise(VectorOperators.LSHR, 8).mul(m2)
-                                    .add(wg.lanewise(VectorOperators.LSHR, 12).mul(m3))));
-                    sh = sh.add(wh.mul(m0).add(wh.lanewise(VectorOperators.LSHR, 4).mul(m1))
-                            .add(wh.lanewise(VectorOperators.LSHR, 8).mul(m2)
-                                    .add(wh.lanewise(VectorOperators.LSHR, 12).mul(m3))));
-                }
-                sg0 = sg0.add((FloatVector) sg.convertShape(VectorOperators.S2F, F, 0));
-                sg1 = sg1.add((FloatVector) sg.convertShape(VectorOperators.S2F, F, 1));
-                sh0 = sh0.add((FloatVector) sh.convertShape(VectorOperators.S2F, F, 0));
-                sh1 = sh1.add((FloatVector) sh.convertShape(VectorOperators.S2F, F, 1));
+            ShortVector sg = ShortVector.broadcast(S, (short) (-8 * a.sums[i * blocks + b]));
+            ShortVector sh = sg;
+            for (int p = 0; p < 8; p++) {
+                long o = at + (long) p * 2 * ROWS;
+                int c = mi + 4 * p;
+                short m0 = m[c];
+                short m1 = m[c + 1];
+                short m2 = m[c + 2];
+                short m3 = m[c + 3];
+                ShortVector sg0 = ShortVector.fromMemorySegment(S, nibbles, o, LE);
+                ShortVector sh0 = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
+                ShortVector sg1 = sg0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                        .reinterpretAsShorts();
+                ShortVector sh1 = sh0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                        .reinterpretAsShorts();
+                sg = sg.add(sg0.mul(m0).add(sg1.mul(m1))
+                        .add(sg0.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                .add(sg1.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                sh = sh.add(sh0.mul(m0).add(sh1.mul(m1))
+                        .add(sh0.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                .add(sh1.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
-            FloatVector offset = FloatVector.broadcast(F, a.offset[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
             // the F16 scales widened written out, as WeightVectors.f16Finite does: called here, C2 does not inline it
             // into a kernel this size and boxes its vector (Q4_0 and Q8_0 decode measured 30-40% slower)
             ShortVector dg = ShortVector.fromMemorySegment(S, scales, (long) s * Short.BYTES, LE);
             ShortVector dh = ShortVector.fromMemorySegment(S, scales, (long) (s + scalesApart) * Short.BYTES, LE);
-            g0 = sg0.fma(d, offset).fma(((IntVector) dg.convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g0);
-            g1 = sg1.fma(d, offset).fma(((IntVector) dg.convertShape(VectorOperators.S2I, I, 1))
-                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), g1);
-            h0 = sh0.fma(d, offset).fma(((IntVector) dh.convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h0);
-            h1 = sh1.fma(d, offset).fma(((IntVector) dh.convertShape(VectorOperators.S2I, I, 1))
-                    .lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), h1);
+            g0 = ((FloatVector) sg.convertShape(VectorOperators.S2F, F, 0)).mul(d).fma(((IntVector) dg
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), g0);
+            g1 = ((FloatVector) sg.convertShape(VectorOperators.S2F, F, 1)).mul(d).fma(((IntVector) dg
+                    .convertShape(VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), g1);
+            h0 = ((FloatVector) sh.convertShape(VectorOperators.S2F, F, 0)).mul(d).fma(((IntVector) dh
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), h0);
+            h1 = ((FloatVector) sh.convertShape(VectorOperators.S2F, F, 1)).mul(d).fma(((IntVector) dh
+                    .convertShape(VectorOperators.S2I, I, 1)).lanewise(VectorOperators.LSHL, 13).and(F16_BITS)
+                    .reinterpretAsFloats().mul(F16_REBIAS), h1);
         }
         if (h * ROWS + ROWS <= w.rows) {
             g0.intoArray(y, yo + g * ROWS);

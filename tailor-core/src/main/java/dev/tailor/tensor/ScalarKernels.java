@@ -28,19 +28,17 @@ public final class ScalarKernels {
 
     /**
      * {@link IntegerGemv}'s product over Q4_0 weights, one output at a time from the weights' own bytes: X quantized
-     * by {@link ActivationBlocks}; per block, the integer sums of nibble times q over its first and last 16
-     * elements, added as floats, {@code t = fma(S, x_d, x_offset)}, then {@code y = fma(t, w_d, y)}.
+     * by {@link ActivationBlocks}; per block, the integer sum of (nibble - 8) times q over its 32 elements as a float,
+     * {@code t = S·x_d}, then {@code y = fma(t, w_d, y)}.
      */
     public static void matmulTransposedQ4Integer(float[] x, int m, WeightMatrix w, float[] y) {
         integerProduct(x, m, w, y, DType.Q4_0, (data, at, a, q, block) -> {
-            int low = 0;
-            int high = 0;
+            int s = 0;
             for (int e = 0; e < 16; e++) {
                 int nibbles = data.get(ValueLayout.JAVA_BYTE, at + 2 + e) & 0xFF;
-                low += (nibbles & 15) * a.q[q + e];
-                high += (nibbles >>> 4) * a.q[q + 16 + e];
+                s += ((nibbles & 15) - 8) * a.q[q + e] + ((nibbles >>> 4) - 8) * a.q[q + 16 + e];
             }
-            return Math.fma((float) low + (float) high, a.d[block], a.offset[block]);
+            return (float) s * a.d[block];
         });
     }
 
