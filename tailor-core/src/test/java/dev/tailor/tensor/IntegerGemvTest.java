@@ -161,6 +161,40 @@ class IntegerGemvTest {
         return x;
     }
 
+    /**
+     * The multipliers' algebra, apart from any kernel: for every 16-bit lane {@code s} (four nibbles), with
+     * {@code v = s >>> 4} and {@code swap} exchanging its bytes, {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3} is the
+     * nibbles' products with their elements' q, modulo 2^16, for activations of every sign and size.
+     */
+    @Test
+    void q4MultipliersGiveTheNibblesProductsForEveryLane() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] x = new float[32];
+        for (int trial = 0; trial < 8; trial++) {
+            for (int c = 0; c < 32; c++) {
+                x[c] = trial == 0 ? (c % 2 == 0 ? 127f : -127f) : (float) rnd.nextGaussian();
+            }
+            ActivationBlocks a = ActivationBlocks.of(x, 0, 1, 32);
+            short[] m = a.q4Multipliers();
+            for (int j = 0; j < 16; j += 2) {
+                int[] q = {a.q[j], a.q[j + 16], a.q[j + 1], a.q[j + 17]};
+                for (int s = 0; s < 1 << 16; s++) {
+                    int v = s >>> 4;
+                    int got = s * m[2 * j] + v * m[2 * j + 1] + swap(s) * m[2 * j + 2] + swap(v) * m[2 * j + 3];
+                    int want = 0;
+                    for (int t = 0; t < 4; t++) {
+                        want += (s >>> 4 * t & 15) * q[t];
+                    }
+                    assertEquals(want & 0xFFFF, got & 0xFFFF, "lane " + s + ", pair " + j + ", trial " + trial);
+                }
+            }
+        }
+    }
+
+    private static int swap(int lane) {
+        return (lane & 0xFF) << 8 | lane >>> 8;
+    }
+
     /** Nibbles of 0 and 15 against activations of ±amax: the largest 16-bit sums, which must not wrap. */
     @ParameterizedTest(name = "nibble {0}, sign {1}")
     @CsvSource({"15, 1", "15, -1", "0, 1", "0, -1"})
@@ -183,7 +217,7 @@ class IntegerGemvTest {
 
     /**
      * Every byte pattern of Q4_0 quants against activations of ±amax in random signs: the multipliers of a 16-bit lane
-     * ({@link ActivationBlocks#q4Multipliers()}) reach 16·127 + 127 and their products wrap, yet the sums are the
+     * ({@link ActivationBlocks#q4Multipliers()}) are taken modulo 2^16 and their products wrap, yet the sums are the
      * scalar twin's to the bit.
      */
     @Test
