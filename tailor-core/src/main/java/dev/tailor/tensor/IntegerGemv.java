@@ -163,18 +163,18 @@ final class IntegerGemv {
                 short m1 = m[c + 1];
                 short m2 = m[c + 2];
                 short m3 = m[c + 3];
-                ShortVector sg0 = ShortVector.fromMemorySegment(S, nibbles, o, LE);
-                ShortVector sh0 = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
-                ShortVector sg1 = sg0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                ShortVector wg = ShortVector.fromMemorySegment(S, nibbles, o, LE);
+                ShortVector wh = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
+                ShortVector vg = wg.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
                         .reinterpretAsShorts();
-                ShortVector sh1 = sh0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                ShortVector vh = wh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
                         .reinterpretAsShorts();
-                sg = sg.add(sg0.mul(m0).add(sg1.mul(m1))
-                        .add(sg0.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
-                                .add(sg1.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
-                sh = sh.add(sh0.mul(m0).add(sh1.mul(m1))
-                        .add(sh0.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
-                                .add(sh1.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                sg = sg.add(wg.mul(m0).add(vg.mul(m1))
+                        .add(wg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                .add(vg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                sh = sh.add(wh.mul(m0).add(vh.mul(m1))
+                        .add(wh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                .add(vh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
