@@ -32,8 +32,14 @@ import jdk.incubator.vector.IntVector;
  * {@code dX = dY·W} ({@link InputGradGemm}) runs on it too; {@link WeightGradGemm} reuses the micro-kernels.
  */
 final class PackedGemm {
-    /** Rows of X per micro-tile: 14 with AVX-512's 32 vector registers ({@link #micro14}), else 6. */
-    static final int MR = L == 16 ? 14 : 6;
+    /**
+     * Rows of X per micro-tile: 14 with AVX-512's 32 vector registers ({@link #micro14}), else 4
+     * ({@link MatMulNN#tile4x2}). Without AVX-512 an FMA cannot take its broadcast from memory, and C2 loads a k
+     * step's broadcasts and W vectors before its FMAs: with 6 rows that is 12 accumulators and 8 loaded vectors in
+     * AVX2's 16 registers, and C2 kept 5 accumulators on the stack (each FMA then a load and a store; on an AMD Zen 3,
+     * `X·Wᵀ` ran at 60-70 GFLOP/s on two cores against 110-120 with 4 rows, whose 8 accumulators and 6 loads fit).
+     */
+    static final int MR = L == 16 ? 14 : 4;
     /** Columns of Y per micro-tile (two vectors). */
     static final int NR = 2 * L;
     /**
@@ -407,7 +413,7 @@ final class PackedGemm {
         if (MR == 14) {
             micro14(x, xo, k, b, bo, kb, y, yo, n);
         } else {
-            micro6(x, xo, k, b, bo, kb, y, yo, n);
+            MatMulNN.tile4x2(x, xo, k, kb, b, bo, NR, y, yo, n, false);
         }
     }
 

@@ -20,7 +20,7 @@ class VectorWidthTest {
             assertEquals(Integer.parseInt(expected), bits, "the preferred float vector's bits in this run");
         }
         assertEquals(bits >= 256, QuantVectors.SUPPORTED, "in-register Q8_0/Q4_0 loads at " + bits + " bits");
-        assertEquals(bits == 512 ? 14 : 6, PackedGemm.MR, "the packed GEMM's micro-tile rows at " + bits + " bits");
+        assertEquals(bits == 512 ? 14 : 4, PackedGemm.MR, "the packed GEMM's micro-tile rows at " + bits + " bits");
         assertEquals(2 * WeightVectors.L, PackedGemm.NR);
     }
 }
