@@ -124,38 +124,43 @@ final class ActivationBlocks {
 
     /**
      * Per block, for each pair of a Q4_0 block's quant bytes j and j + 1 (j even: four nibbles, elements
-     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}, with {@code q_t = q[e_t]}), four multipliers
-     * {@code m0 = q0 + 4096·q1 - 256·q2}, {@code m1 = -16·q0 + q1 + 4096·q2 - 256·q3}, {@code m2 = -16·q1 + q2} and
-     * {@code m3 = -16·q2 + q3}, modulo 2^16: with the pair as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 +
-     * 4096·n3}, {@code v = s >>> 4} and {@code swap} exchanging a value's two bytes,
-     * {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3 = Σ_t n_t·q_t} modulo 2^16, so exactly where that sum fits 16 bits
-     * ({@link IntegerGemv}): the system's matrix is the identity modulo 2, so it has an inverse modulo 2^16, and these
-     * are its rows. Laid out as {@code q}: 32 per block, the pair of byte j at {@code 2j}. Made on the first call
-     * after the values were quantized, only for products over Q4_0 weights; not thread-safe, so called on the thread
-     * that shares these blocks with the product's tasks.
+     * {@code e0 = j, e1 = j + 16, e2 = j + 1, e3 = j + 17}, with {@code q_t = q[e_t]}), the four multipliers of
+     * {@link #q4Multipliers(int, int, int, int, boolean, short[], int)} in the form {@link IntegerGemv} uses on this
+     * machine ({@link IntegerGemv#EXCHANGE_BYTES}). Laid out as {@code q}: 32 per block, the pair of byte j at
+     * {@code 2j}. Made on the first call after the values were quantized, only for products over Q4_0 weights; not
+     * thread-safe, so called on the thread that shares these blocks with the product's tasks.
      */
     short[] q4Multipliers() {
         if (!q4Made) {
             if (q4Multipliers == null || q4Multipliers.length < q.length) {
                 q4Multipliers = new short[q.length];
             }
-            short[] m = q4Multipliers;
             for (int to = 0; to < values; to += QK) {
                 for (int j = 0; j < QK / 2; j += 2) {
-                    int at = to + 2 * j;
-                    int q0 = q[to + j];
-                    int q1 = q[to + j + QK / 2];
-                    int q2 = q[to + j + 1];
-                    int q3 = q[to + j + 1 + QK / 2];
-                    m[at] = (short) (q0 + 4096 * q1 - 256 * q2);
-                    m[at + 1] = (short) (-16 * q0 + q1 + 4096 * q2 - 256 * q3);
-                    m[at + 2] = (short) (-16 * q1 + q2);
-                    m[at + 3] = (short) (-16 * q2 + q3);
+                    q4Multipliers(q[to + j], q[to + j + QK / 2], q[to + j + 1], q[to + j + 1 + QK / 2],
+                            IntegerGemv.EXCHANGE_BYTES, q4Multipliers, to + 2 * j);
                 }
             }
             q4Made = true;
         }
         return q4Multipliers;
+    }
+
+    /**
+     * Writes to {@code m[at..at + 3]} the multipliers {@code m0..m3} that give, for a pair of Q4_0 quant bytes as one
+     * 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3}, the nibbles' products {@code Σ_t n_t·q_t} modulo 2^16
+     * (so exactly where that sum fits 16 bits). With {@code exchange}: {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3}
+     * for {@code v = s >>> 4} and {@code swap} exchanging a value's two bytes, {@code m0 = q0 + 4096·q1 - 256·q2},
+     * {@code m1 = -16·q0 + q1 + 4096·q2 - 256·q3} (the system's matrix is the identity modulo 2, so it has an
+     * inverse modulo 2^16, and these are its rows). Without: {@code s·m0 + (s >>> 4)·m1 + (s >>> 8)·m2 +
+     * (s >>> 12)·m3} in 16 bits, {@code m0 = q0}, {@code m1 = -16·q0 + q1}. Both: {@code m2 = -16·q1 + q2},
+     * {@code m3 = -16·q2 + q3}.
+     */
+    static void q4Multipliers(int q0, int q1, int q2, int q3, boolean exchange, short[] m, int at) {
+        m[at] = (short) (exchange ? q0 + 4096 * q1 - 256 * q2 : q0);
+        m[at + 1] = (short) (exchange ? -16 * q0 + q1 + 4096 * q2 - 256 * q3 : -16 * q0 + q1);
+        m[at + 2] = (short) (-16 * q1 + q2);
+        m[at + 3] = (short) (-16 * q2 + q3);
     }
 
     /**

@@ -38,6 +38,8 @@ import jdk.incubator.vector.VectorSpecies;
  * four multipliers ({@link ActivationBlocks#q4Multipliers()}, chosen so that the nibbles a shift or an exchange leaves
  * in the higher bits cancel) are the four products' sum, exact modulo 2^16: 13 vector operations per 128 weights, the
  * load included, no widening of the bytes, where dequantizing to float takes 8 per 32, and no lane sums at the end.
+ * With vectors narrower than 512 bits, the lane shifted right by 4, 8 and 12 bits takes the exchanges' place
+ * ({@link #EXCHANGE_BYTES}).
  * Only one of them is a shift: on Intel's cores 512-bit shifts and multiplies issue on one port, byte permutations on
  * another (on an Intel Xeon, shifting by 4, 8 and 12 bits instead was 5-10% slower; summing a block in two 16-bit
  * halves, each converted to floats, 30% slower than in one). Q8_0: a load holds byte j, widened to 16-bit lanes and
@@ -52,6 +54,13 @@ import jdk.incubator.vector.VectorSpecies;
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
     static final boolean SUPPORTED = L >= 4;
+    /**
+     * Whether Q4_0's nibbles come down by one shift and byte exchanges (512-bit vectors, where the exchange is one
+     * byte permutation) or by shifts of 4, 8 and 12 bits (narrower vectors: C2 makes a 256-bit byte rearrangement
+     * of two in-lane shuffles, a lane swap, an index sum and a blend, and on an AMD Zen 3 the shifts' kernel ran a
+     * third faster, 15.6 against 20.9 G weights/s on one thread). The two give the same sums, bit for bit.
+     */
+    static final boolean EXCHANGE_BYTES = F.vectorBitSize() >= 512;
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, F.vectorShape());
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class,
             VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2)));
@@ -137,8 +146,9 @@ final class IntegerGemv {
      * nibbles of each of the group's rows ({@link InterleavedBlocks}), {@code s = n0 + 16·n1 + 256·n2 + 4096·n3}; with
      * {@code v = s >>> 4} (a 32-bit shift, masked), the four products' sum is {@code s·m0 + v·m1 + swap(s)·m2 +
      * swap(v)·m3}, {@code swap} exchanging a lane's two bytes (a byte permutation, not a shift: on Intel's cores shifts
-     * and multiplies share one port) and {@code m} the multipliers of {@link ActivationBlocks#q4Multipliers()}. All
-     * eight loads of a block go into one 16-bit sum started at {@code -8·Σq}, then into floats.
+     * and multiplies share one port) and {@code m} the multipliers of {@link ActivationBlocks#q4Multipliers()}; below
+     * 512 bits {@code s·m0 + (s >>> 4)·m1 + (s >>> 8)·m2 + (s >>> 12)·m3} in 16-bit lanes. All eight loads of a block
+     * go into one 16-bit sum started at {@code -8·Σq}, then into floats.
      */
     private static void pairQ4(InterleavedBlocks w, ActivationBlocks a, short[] m, int i, int g, int h, float[] y,
                                int yo) {
@@ -165,16 +175,25 @@ final class IntegerGemv {
                 short m3 = m[c + 3];
                 ShortVector wg = ShortVector.fromMemorySegment(S, nibbles, o, LE);
                 ShortVector wh = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
-                ShortVector vg = wg.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
-                        .reinterpretAsShorts();
-                ShortVector vh = wh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
-                        .reinterpretAsShorts();
-                sg = sg.add(wg.mul(m0).add(vg.mul(m1))
-                        .add(wg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
-                                .add(vg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
-                sh = sh.add(wh.mul(m0).add(vh.mul(m1))
-                        .add(wh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
-                                .add(vh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                if (EXCHANGE_BYTES) {
+                    ShortVector vg = wg.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                            .reinterpretAsShorts();
+                    ShortVector vh = wh.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
+                            .reinterpretAsShorts();
+                    sg = sg.add(wg.mul(m0).add(vg.mul(m1))
+                            .add(wg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                    .add(vg.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                    sh = sh.add(wh.mul(m0).add(vh.mul(m1))
+                            .add(wh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m2)
+                                    .add(vh.reinterpretAsBytes().rearrange(SWAP).reinterpretAsShorts().mul(m3))));
+                } else {
+                    sg = sg.add(wg.mul(m0).add(wg.lanewise(VectorOperators.LSHR, 4).mul(m1))
+                            .add(wg.lanewise(VectorOperators.LSHR, 8).mul(m2)
+                                    .add(wg.lanewise(VectorOperators.LSHR, 12).mul(m3))));
+                    sh = sh.add(wh.mul(m0).add(wh.lanewise(VectorOperators.LSHR, 4).mul(m1))
+                            .add(wh.lanewise(VectorOperators.LSHR, 8).mul(m2)
+                                    .add(wh.lanewise(VectorOperators.LSHR, 12).mul(m3))));
+                }
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;

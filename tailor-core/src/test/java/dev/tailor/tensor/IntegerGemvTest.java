@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Q4_0 and Q8_0 products in integers over 8-bit activations ({@link IntegerGemv}, {@link ActivationBlocks},
@@ -162,25 +163,35 @@ class IntegerGemvTest {
     }
 
     /**
-     * The multipliers' algebra, apart from any kernel: for every 16-bit lane {@code s} (four nibbles), with
-     * {@code v = s >>> 4} and {@code swap} exchanging its bytes, {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3} is the
-     * nibbles' products with their elements' q, modulo 2^16, for activations of every sign and size.
+     * The multipliers' algebra, apart from any kernel, in both forms ({@link ActivationBlocks#q4Multipliers(int, int,
+     * int, int, boolean, short[], int)}): for every 16-bit lane {@code s} (four nibbles), with {@code v = s >>> 4} and
+     * {@code swap} exchanging its bytes, {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3}, and with shifts only
+     * {@code s·m0 + (s >>> 4)·m1 + (s >>> 8)·m2 + (s >>> 12)·m3}, are the nibbles' products with their elements' q,
+     * modulo 2^16, for activations of every sign and size; the blocks' own multipliers are this machine's form.
      */
-    @Test
-    void q4MultipliersGiveTheNibblesProductsForEveryLane() {
+    @ParameterizedTest(name = "byte exchanges: {0}")
+    @ValueSource(booleans = {true, false})
+    void q4MultipliersGiveTheNibblesProductsForEveryLane(boolean exchange) {
         SplittableRandom rnd = new SplittableRandom(5);
         float[] x = new float[32];
+        short[] m = new short[4];
         for (int trial = 0; trial < 8; trial++) {
             for (int c = 0; c < 32; c++) {
                 x[c] = trial == 0 ? (c % 2 == 0 ? 127f : -127f) : (float) rnd.nextGaussian();
             }
             ActivationBlocks a = ActivationBlocks.of(x, 0, 1, 32);
-            short[] m = a.q4Multipliers();
+            short[] own = a.q4Multipliers();
             for (int j = 0; j < 16; j += 2) {
                 int[] q = {a.q[j], a.q[j + 16], a.q[j + 1], a.q[j + 17]};
+                ActivationBlocks.q4Multipliers(q[0], q[1], q[2], q[3], exchange, m, 0);
+                if (exchange == IntegerGemv.EXCHANGE_BYTES) {
+                    assertArrayEquals(m, Arrays.copyOfRange(own, 2 * j, 2 * j + 4), "pair " + j + ", trial " + trial);
+                }
                 for (int s = 0; s < 1 << 16; s++) {
                     int v = s >>> 4;
-                    int got = s * m[2 * j] + v * m[2 * j + 1] + swap(s) * m[2 * j + 2] + swap(v) * m[2 * j + 3];
+                    int got = exchange
+                            ? s * m[0] + v * m[1] + swap(s) * m[2] + swap(v) * m[3]
+                            : s * m[0] + v * m[1] + (s >>> 8) * m[2] + (s >>> 12) * m[3];
                     int want = 0;
                     for (int t = 0; t < 4; t++) {
                         want += (s >>> 4 * t & 15) * q[t];
