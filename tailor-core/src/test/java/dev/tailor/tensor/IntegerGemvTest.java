@@ -141,7 +141,7 @@ class IntegerGemvTest {
         float[] large = gaussian(rnd, 3 * 96);
         float[] small = gaussian(rnd, 64);
         ActivationBlocks first = ActivationBlocks.reused(large, 0, 3, 96);
-        short[] firstMultipliers = first.q4Multipliers().clone();
+        int[] firstMultipliers = first.q4Multipliers().clone();
         ActivationBlocks again = ActivationBlocks.reused(small, 0, 1, 64);
         ActivationBlocks fresh = ActivationBlocks.of(small, 0, 1, 64);
 
@@ -164,7 +164,7 @@ class IntegerGemvTest {
 
     /**
      * The multipliers' algebra, apart from any kernel, in both forms ({@link ActivationBlocks#q4Multipliers(int, int,
-     * int, int, boolean, short[], int)}): for every 16-bit lane {@code s} (four nibbles), with {@code v = s >>> 4} and
+     * int, int, boolean, int[], int)}): for every 16-bit lane {@code s} (four nibbles), with {@code v = s >>> 4} and
      * {@code swap} exchanging its bytes, {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3}, and with shifts only
      * {@code s·m0 + (s >>> 4)·m1 + (s >>> 8)·m2 + (s >>> 12)·m3}, are the nibbles' products with their elements' q,
      * modulo 2^16, for activations of every sign and size; the blocks' own multipliers are this machine's form.
@@ -174,24 +174,31 @@ class IntegerGemvTest {
     void q4MultipliersGiveTheNibblesProductsForEveryLane(boolean exchange) {
         SplittableRandom rnd = new SplittableRandom(5);
         float[] x = new float[32];
-        short[] m = new short[4];
+        int[] m = new int[4];
         for (int trial = 0; trial < 8; trial++) {
             for (int c = 0; c < 32; c++) {
                 x[c] = trial == 0 ? (c % 2 == 0 ? 127f : -127f) : (float) rnd.nextGaussian();
             }
             ActivationBlocks a = ActivationBlocks.of(x, 0, 1, 32);
-            short[] own = a.q4Multipliers();
+            int[] own = a.q4Multipliers();
             for (int j = 0; j < 16; j += 2) {
                 int[] q = {a.q[j], a.q[j + 16], a.q[j + 1], a.q[j + 17]};
                 ActivationBlocks.q4Multipliers(q[0], q[1], q[2], q[3], exchange, m, 0);
                 if (exchange == IntegerGemv.EXCHANGE_BYTES) {
                     assertArrayEquals(m, Arrays.copyOfRange(own, 2 * j, 2 * j + 4), "pair " + j + ", trial " + trial);
                 }
+                for (int t = 0; t < 4; t++) {
+                    assertEquals(m[t] >>> 16, m[t] & 0xFFFF, "a multiplier in both halves of its int");
+                }
+                short m0 = (short) m[0];
+                short m1 = (short) m[1];
+                short m2 = (short) m[2];
+                short m3 = (short) m[3];
                 for (int s = 0; s < 1 << 16; s++) {
                     int v = s >>> 4;
                     int got = exchange
-                            ? s * m[0] + v * m[1] + swap(s) * m[2] + swap(v) * m[3]
-                            : s * m[0] + v * m[1] + (s >>> 8) * m[2] + (s >>> 12) * m[3];
+                            ? s * m0 + v * m1 + swap(s) * m2 + swap(v) * m3
+                            : s * m0 + v * m1 + (s >>> 8) * m2 + (s >>> 12) * m3;
                     int want = 0;
                     for (int t = 0; t < 4; t++) {
                         want += (s >>> 4 * t & 15) * q[t];
