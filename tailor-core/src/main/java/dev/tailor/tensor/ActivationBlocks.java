@@ -149,10 +149,11 @@ final class ActivationBlocks {
     }
 
     /**
-     * Writes to {@code m[at..at + 3]} the multipliers {@code m0..m3}, each in both halves of its int, that give, for a pair of Q4_0 quant bytes as one
-     * 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3}, the nibbles' products {@code Σ_t n_t·q_t} modulo 2^16
-     * (so exactly where that sum fits 16 bits). With {@code exchange}: {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3}
-     * for {@code v = s >>> 4} and {@code swap} exchanging a value's two bytes, {@code m0 = q0 + 4096·q1 - 256·q2},
+     * Writes to {@code m[at..at + 3]} the multipliers {@code m0..m3}, each in both halves of its int, that give, for a
+     * pair of Q4_0 quant bytes as one 16-bit value {@code s = n0 + 16·n1 + 256·n2 + 4096·n3}, the nibbles' products
+     * {@code Σ_t n_t·q_t} modulo 2^16 (so exactly where that sum fits 16 bits). With {@code exchange}:
+     * {@code s·m0 + v·m1 + swap(s)·m2 + swap(v)·m3} for {@code v = s >>> 4} and {@code swap} exchanging a value's two
+     * bytes, {@code m0 = q0 + 4096·q1 - 256·q2},
      * {@code m1 = -16·q0 + q1 + 4096·q2 - 256·q3} (the system's matrix is the identity modulo 2, so it has an
      * inverse modulo 2^16, and these are its rows). Without: {@code s·m0 + (s >>> 4)·m1 + (s >>> 8)·m2 +
      * (s >>> 12)·m3} in 16 bits, {@code m0 = q0}, {@code m1 = -16·q0 + q1}. Both: {@code m2 = -16·q1 + q2},

@@ -37,7 +37,8 @@ final class PackedGemm {
      * ({@link MatMulNN#tile4x2}). Without AVX-512 an FMA cannot take its broadcast from memory, and C2 loads a k
      * step's broadcasts and W vectors before its FMAs: with 6 rows that is 12 accumulators and 8 loaded vectors in
      * AVX2's 16 registers, and C2 kept 5 accumulators on the stack (each FMA then a load and a store; on an AMD Zen 3,
-     * `X·Wᵀ` ran at 60-70 GFLOP/s on two cores against 110-120 with 4 rows, whose 8 accumulators and 6 loads fit).
+     * {@code X·Wᵀ} ran at 55-70 GFLOP/s on two cores against 86-122 with 4 rows, whose 8 accumulators and 6 loads
+     * fit).
      */
     static final int MR = L == 16 ? 14 : 4;
     /** Columns of Y per micro-tile (two vectors). */
