@@ -142,6 +142,11 @@ final class ShardedTensorSource implements TensorSource {
     }
 
     @Override
+    public StoredRows storedRows(String name) {
+        return shardOf(name).storedRows(name);
+    }
+
+    @Override
     public void dropMappedPages(String name, long from, long to) {
         shardOf(name).dropMappedPages(name, from, to);
     }

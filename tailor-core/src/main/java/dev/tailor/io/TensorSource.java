@@ -61,6 +61,17 @@ public interface TensorSource extends AutoCloseable {
         return false;
     }
 
+    /**
+     * For a tensor whose rows {@link #data} gives in another order than the file stores them (a copy in the model's
+     * order, such as GGUF's Q and K): the stored bytes, mapped in place, and which stored row holds each row, so that
+     * a reader regrouping the rows anyway reads them there and the copy is made only if something reads {@code data};
+     * {@link #dropMappedPages} then drops pages of the stored bytes. Null (the default) when {@code data} is the
+     * bytes as stored, or a copy made otherwise.
+     */
+    default StoredRows storedRows(String name) {
+        return null;
+    }
+
     /** The file holding the tensor (for error messages). */
     Path file(String name);
 

@@ -1,5 +1,6 @@
 package dev.tailor.model;
 
+import dev.tailor.io.StoredRows;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
@@ -11,6 +12,7 @@ import dev.tailor.tensor.FiniteScan;
 import dev.tailor.tensor.Numerics;
 import dev.tailor.tensor.WeightMatrix;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -123,10 +125,19 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
         /**
          * The matrix {@code name}; one whose bytes are mapped in place may drop its pages (a Q8_0 one then takes the
          * integer products, from a regrouped copy that replaces them), one held in memory (a copy, or quantized at
-         * load) may not.
+         * load) may not. A Q4_0 or Q8_0 one whose file stores its rows in another order
+         * ({@link TensorSource#storedRows}: GGUF's Q and K) is regrouped from the file's rows, and its copy in order
+         * made only if something else reads it (training, an export): decoding does not hold Q and K twice.
          */
         WeightMatrix matrix(String name, int rows, int cols) {
             TensorInfo info = checked(name, true, rows, cols);
+            StoredRows stored = source.storedRows(name);
+            if (stored != null && (info.dtype() == DType.Q4_0 || info.dtype() == DType.Q8_0)) {
+                source.dropMappedPages(name);
+                return WeightMatrix.permuted(stored.bytes(), stored.storedRow(), () -> source.data(name),
+                                info.dtype(), rows, cols)
+                        .droppingMappedPages((from, to) -> source.dropMappedPages(name, from, to));
+            }
             WeightMatrix w = new WeightMatrix(source.data(name), info.dtype(), rows, cols);
             if (!source.mappedInPlace(name)) {
                 return w;
@@ -137,6 +148,15 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
                 source.dropMappedPages(name);
             }
             return w.droppingMappedPages((from, to) -> source.dropMappedPages(name, from, to));
+        }
+
+        /** The row whose stored row is {@code storedRow}. */
+        private static long inOrder(StoredRows stored, long storedRow) {
+            int r = 0;
+            while (stored.storedRow().applyAsInt(r) != storedRow) {
+                r++;
+            }
+            return r;
         }
 
         float[] vector(String name, int length) {
@@ -167,10 +187,18 @@ public record LlamaWeights(WeightMatrix embed, List<LayerWeights> layers, float[
                         ? "weight matrices must be F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K"
                         : "weights must be " + DType.F32 + ", " + DType.F16 + " or " + DType.BF16));
             }
-            long bad = FiniteScan.firstNonFinite(source.data(name), info.dtype());
+            // rows stored in another order are scanned as stored, so that the scan does not make their copy in order
+            StoredRows stored = source.storedRows(name);
+            MemorySegment bytes = stored != null ? stored.bytes() : source.data(name);
+            long bad = FiniteScan.firstNonFinite(bytes, info.dtype());
             if (bad >= 0) {
+                long element = bad;
+                if (stored != null) {
+                    long cols = shape[shape.length - 1];
+                    element = inOrder(stored, bad / cols) * cols + bad % cols;
+                }
                 throw new TensorFormatException(source.file(name) + ": tensor " + name + " has a non-finite value ("
-                        + FiniteScan.valueAt(source.data(name), info.dtype(), bad) + ") at element " + bad);
+                        + FiniteScan.valueAt(bytes, info.dtype(), bad) + ") at element " + element);
             }
             return info;
         }

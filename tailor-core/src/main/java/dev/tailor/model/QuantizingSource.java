@@ -1,5 +1,6 @@
 package dev.tailor.model;
 
+import dev.tailor.io.StoredRows;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
@@ -101,6 +102,12 @@ final class QuantizingSource implements TensorSource {
     @Override
     public boolean mappedInPlace(String name) {
         return !targets.containsKey(name) && inner.mappedInPlace(name);
+    }
+
+    /** As the file says for a tensor it does not quantize; a quantized one is its own copy. */
+    @Override
+    public StoredRows storedRows(String name) {
+        return targets.containsKey(name) ? null : inner.storedRows(name);
     }
 
     @Override

@@ -68,7 +68,7 @@ final class InterleavedBlocks {
         int quantBytes = dtype.blockBytes() - Short.BYTES;
         int blocks = w.cols() / Quantization.QK;
         int groups = (w.rows() + ROWS - 1) / ROWS;
-        MemorySegment src = w.data();
+        MemorySegment src = w.storedBytes();
         Arena arena = Arena.ofAuto();
         MemorySegment dst = arena.allocate(Math.max(1, (long) groups * blocks * quantBytes * ROWS), 64);
         MemorySegment scales = arena.allocate(Math.max(1, (long) groups * blocks * ROWS * Short.BYTES), 64);
@@ -80,7 +80,7 @@ final class InterleavedBlocks {
                 w.dropMappedRows(row - dropEvery, row);
             }
             for (int b = 0; b < blocks; b++) {
-                long at = row * w.rowBytes() + b * dtype.blockBytes();
+                long at = w.storedRowOffset(row) + b * dtype.blockBytes();
                 short scale = src.get(Numerics.I16_LE, at);
                 if (FiniteScan.nonFiniteHalf(scale)) {
                     throw new IllegalArgumentException("block " + b + " of row " + row + " has a non-finite scale ("

@@ -6,6 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Objects;
 import java.util.function.Function;
+import java.util.function.IntUnaryOperator;
+import java.util.function.Supplier;
 
 /**
  * A row-major matrix {@code [rows, cols]} read in place from memory (usually a memory-mapped model
@@ -21,7 +23,8 @@ import java.util.function.Function;
  * widened to floats ({@link #blockScales}), 4 bytes per 32 weights, and a Q4_0 matrix (or a Q8_0 one mapped from a
  * file) multiplied by few rows keeps a regrouped copy of its blocks, the same bytes, for the integer products
  * ({@link #interleaved}), both made on first use; so does an F32 or BF16 matrix mapped from a file, its rows
- * regrouped into panels ({@link #panels}).
+ * regrouped into panels ({@link #panels}). A matrix whose file stores its rows in another order ({@link #permuted})
+ * regroups them from the file's bytes, and makes a copy in order only if something reads {@link #data}.
  *
  * <p>Two matrices are equal when they have the same memory, type and shape.
  */
@@ -29,7 +32,16 @@ public final class WeightMatrix {
     private static final ValueLayout.OfFloat F32_LE =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /** The bytes in row order; null for a {@link #permuted} matrix, whose {@link #inOrder} makes them. */
     private final MemorySegment data;
+    /** The bytes as stored: {@link #data}, or a {@link #permuted} matrix's file bytes. */
+    private final MemorySegment stored;
+    /** Which row of {@link #stored} holds each row; null when they are in order. */
+    private final IntUnaryOperator storedRow;
+    /** Makes a {@link #permuted} matrix's bytes in row order, once, on first use ({@link #inOrderBytes}). */
+    private final Supplier<MemorySegment> inOrder;
+    /** {@link #inOrder}'s bytes once made. */
+    private volatile MemorySegment inOrderBytes;
     private final DType dtype;
     private final int rows;
     private final int cols;
@@ -37,7 +49,7 @@ public final class WeightMatrix {
     private volatile float[] blockScales;
     /** The regrouped copy once made: {@link #interleaved} or {@link #panels}, whichever this matrix's type has. */
     private volatile Object regrouped;
-    /** Drops the mapped file pages {@link #data} lies in, as a regrouped copy is made; null for none. */
+    /** Drops the mapped file pages {@link #stored} lies in, as a regrouped copy is made; null for none. */
     private final MappedPages dropMappedPages;
 
     /**
@@ -51,10 +63,11 @@ public final class WeightMatrix {
      *                                  a quantized matrix is not in native memory, or {@code data} has the wrong size
      */
     public WeightMatrix(MemorySegment data, DType dtype, int rows, int cols) {
-        this(data, dtype, rows, cols, null);
+        this(data, null, null, dtype, rows, cols, null);
     }
 
-    private WeightMatrix(MemorySegment data, DType dtype, int rows, int cols, MappedPages dropMappedPages) {
+    private WeightMatrix(MemorySegment stored, IntUnaryOperator storedRow, Supplier<MemorySegment> inOrder,
+                         DType dtype, int rows, int cols, MappedPages dropMappedPages) {
         if (!dtype.isWeightType() && !dtype.isQuantized()) {
             throw new IllegalArgumentException("weights must be F32, F16, BF16 or block-quantized, not " + dtype);
         }
@@ -65,16 +78,19 @@ public final class WeightMatrix {
             throw new IllegalArgumentException("a " + dtype + " weight's rows are blocks of " + dtype.blockSize()
                     + " elements, but it has " + cols + " columns");
         }
-        if (dtype.isQuantized() && !data.isNative()) {
+        if (dtype.isQuantized() && !stored.isNative()) {
             throw new IllegalArgumentException("a " + dtype + " weight must be in native memory (an arena or a "
                     + "mapped file), not a heap segment");
         }
         long expected = rows * dtype.bytesFor(cols);
-        if (data.byteSize() != expected) {
+        if (stored.byteSize() != expected) {
             throw new IllegalArgumentException("weight [" + rows + ", " + cols + "] " + dtype + " needs "
-                    + expected + " bytes, got " + data.byteSize());
+                    + expected + " bytes, got " + stored.byteSize());
         }
-        this.data = data;
+        this.data = storedRow == null ? stored : null;
+        this.stored = stored;
+        this.storedRow = storedRow;
+        this.inOrder = inOrder;
         this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
@@ -90,7 +106,22 @@ public final class WeightMatrix {
      * reads the file's pages again. A slice ({@link #rows(int, int)}) does not drop them.
      */
     public WeightMatrix droppingMappedPages(MappedPages drop) {
-        return new WeightMatrix(data, dtype, rows, cols, Objects.requireNonNull(drop));
+        return new WeightMatrix(stored, storedRow, inOrder, dtype, rows, cols, Objects.requireNonNull(drop));
+    }
+
+    /**
+     * A matrix whose file stores its rows in another order (GGUF's Q and K): row {@code r} is row
+     * {@code storedRow.applyAsInt(r)} of {@code stored}. Its regrouped copies ({@link #interleaved}, {@link #panels})
+     * and row reads ({@link #get}, {@link #copyRow}) read {@code stored}; {@link #data} asks {@code inOrder} for the
+     * bytes in row order on first use (a copy, which then stays), so that decoding does not hold a copy in order beside
+     * the regrouped one. {@link #droppingMappedPages} drops pages of {@code stored}.
+     *
+     * @throws IllegalArgumentException as the constructor, for {@code stored}
+     */
+    public static WeightMatrix permuted(MemorySegment stored, IntUnaryOperator storedRow,
+                                        Supplier<MemorySegment> inOrder, DType dtype, int rows, int cols) {
+        return new WeightMatrix(stored, Objects.requireNonNull(storedRow), Objects.requireNonNull(inOrder), dtype,
+                rows, cols, null);
     }
 
     /**
@@ -99,9 +130,19 @@ public final class WeightMatrix {
      * the whole matrix is.
      */
     void dropMappedRows(int from, int to) {
-        if (dropMappedPages != null && to > from) {
+        if (dropMappedPages != null && to > from && (storedRow == null || from == 0 && to == rows)) {
             dropMappedPages.drop(from * rowBytes(), to * rowBytes());
         }
+    }
+
+    /** The bytes as stored: {@link #data}, or a {@link #permuted} matrix's, for readers of single rows. */
+    MemorySegment storedBytes() {
+        return stored;
+    }
+
+    /** Where row {@code r} starts in {@link #storedBytes}. */
+    long storedRowOffset(int r) {
+        return (storedRow == null ? r : storedRow.applyAsInt(r)) * rowBytes();
     }
 
     /** The way to drop a matrix's mapped file pages: its bytes {@code [from, to)}, whole pages (a tensor source's). */
@@ -138,9 +179,30 @@ public final class WeightMatrix {
         return dropMappedPages != null;
     }
 
-    /** The bytes, {@code rows · dtype.bytesFor(cols)} long. */
+    /**
+     * The bytes in row order, {@code rows · dtype.bytesFor(cols)} long (a {@link #permuted} matrix's made on first
+     * use).
+     */
     public MemorySegment data() {
-        return data;
+        return data != null ? data : inOrderBytes();
+    }
+
+    private MemorySegment inOrderBytes() {
+        MemorySegment d = inOrderBytes;
+        if (d == null) {
+            synchronized (this) {
+                d = inOrderBytes;
+                if (d == null) {
+                    d = inOrder.get();
+                    if (d.byteSize() != stored.byteSize()) {
+                        throw new IllegalStateException("the rows in order are " + d.byteSize() + " bytes, not "
+                                + stored.byteSize());
+                    }
+                    inOrderBytes = d;
+                }
+            }
+        }
+        return d;
     }
 
     /** F32, F16, BF16 or a block-quantized type. */
@@ -171,7 +233,7 @@ public final class WeightMatrix {
             synchronized (this) {
                 s = blockScales;
                 if (s == null) {
-                    s = Quantization.blockScales(dtype, data, rows, cols);
+                    s = Quantization.blockScales(dtype, data(), rows, cols);
                     blockScales = s;
                 }
             }
@@ -212,7 +274,7 @@ public final class WeightMatrix {
                     r = make.apply(this);
                     regrouped = r;
                     if (dropMappedPages != null) {
-                        dropMappedPages.drop(0, data.byteSize());
+                        dropMappedPages.drop(0, stored.byteSize());
                     }
                 }
             }
@@ -222,13 +284,13 @@ public final class WeightMatrix {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof WeightMatrix w && data.equals(w.data) && dtype == w.dtype && rows == w.rows
-                && cols == w.cols;
+        return o instanceof WeightMatrix w && stored.equals(w.stored) && Objects.equals(storedRow, w.storedRow)
+                && dtype == w.dtype && rows == w.rows && cols == w.cols;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(data, dtype, rows, cols);
+        return Objects.hash(stored, dtype, rows, cols);
     }
 
     @Override
@@ -285,15 +347,15 @@ public final class WeightMatrix {
                     + "] weight");
         }
         long row = rowBytes();
-        return new WeightMatrix(data.asSlice(from * row, (to - from) * row), dtype, to - from, cols);
+        return new WeightMatrix(data().asSlice(from * row, (to - from) * row), dtype, to - from, cols);
     }
 
     /** Element {@code (r, c)} widened to float (slow path: tests, embeddings lookups). */
     public float get(int r, int c) {
         if (dtype.isQuantized()) {
-            return Quantization.element(dtype, data, r * rowBytes(), c);
+            return Quantization.element(dtype, stored, storedRowOffset(r), c);
         }
-        return Numerics.load(data, dtype, (long) r * cols + c);
+        return Numerics.load(stored, dtype, storedRowOffset(r) / dtype.byteSize() + c);
     }
 
     /**
@@ -315,16 +377,16 @@ public final class WeightMatrix {
             return;
         }
         if (dtype.isQuantized()) {
-            Quantization.dequantizeRow(dtype, data, r * rowBytes(), cols, dst, dstOff);
+            Quantization.dequantizeRow(dtype, stored, storedRowOffset(r), cols, dst, dstOff);
             return;
         }
-        long base = (long) r * cols;
+        long at = storedRowOffset(r);
         if (dtype == DType.F32) {
-            MemorySegment.copy(data, F32_LE, base * Float.BYTES, dst, dstOff, cols);
+            MemorySegment.copy(stored, F32_LE, at, dst, dstOff, cols);
             return;
         }
         for (int c = 0; c < cols; c++) {
-            dst[dstOff + c] = Numerics.load(data, dtype, base + c);
+            dst[dstOff + c] = Numerics.load(stored, dtype, at / dtype.byteSize() + c);
         }
     }
 }

@@ -72,13 +72,13 @@ final class WeightPanels {
         w.dropMappedRows(0, n);
         MemorySegment dst = Arena.ofAuto().allocate(Math.max(1, panels * panelElements * dtype.byteSize()), 64);
         WeightPanels p = new WeightPanels(dtype, dst, n, k, panels, panelElements);
-        MemorySegment src = w.data();
+        MemorySegment src = w.storedBytes();
         int dropEvery = (int) Math.max(1, DROP_BYTES / Math.max(1, w.rowBytes()));
         for (int j = 0; j < n; j++) {
             if (j > 0 && j % dropEvery == 0) {
                 w.dropMappedRows(j - dropEvery, j);
             }
-            long row = (long) j * k;
+            long row = w.storedRowOffset(j) / dtype.byteSize();
             for (int c = 0; c < k; c++) {
                 if (dtype == DType.F32) {
                     dst.setAtIndex(FLOAT_LE, p.index(j, c), src.getAtIndex(F32_LE, row + c));

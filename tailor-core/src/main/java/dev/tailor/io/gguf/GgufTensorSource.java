@@ -1,5 +1,6 @@
 package dev.tailor.io.gguf;
 
+import dev.tailor.io.StoredRows;
 import dev.tailor.io.TensorFormatException;
 import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
@@ -20,7 +21,8 @@ import java.util.Set;
  * K-quants Q4_K, Q5_K, Q6_K: {@link DType#hasKernels()}) are read in place from the mapping, in their own type.
  * For llama and mistral the rows of Q and K are put back in Hugging Face's order (llama.cpp's converter interleaves
  * each head's two RoPE halves): a copy of the permuted tensors only, whole rows (so whole blocks) in their own type.
- * The file's pages of a copied tensor are {@linkplain GgufFile#release released}.
+ * The file's pages of a copied tensor are {@linkplain GgufFile#release released}; a reader that regroups the rows
+ * anyway reads them as stored ({@link #storedRows}), and the copy is then made only if something reads it.
  */
 public final class GgufTensorSource implements TensorSource {
     private final GgufFile file;
@@ -164,13 +166,25 @@ public final class GgufTensorSource implements TensorSource {
         }
     }
 
-    /** Drops the file's pages of a tensor used in place; a copy (un-permuted rows) is kept. */
+    /**
+     * Drops the file's pages of a tensor: of its bytes as stored, for a tensor whose rows are un-permuted into a copy
+     * ({@link #storedRows}), which is kept.
+     */
     @Override
     public void dropMappedPages(String name, long from, long to) {
+        file.release(entry(name).gguf(), from, to);
+    }
+
+    /** For Q and K of llama and mistral: the rows as the file stores them, each head's two RoPE halves interleaved. */
+    @Override
+    public StoredRows storedRows(String name) {
         Entry e = entry(name);
         if (e.inPlace()) {
-            file.release(e.gguf(), from, to);
+            return null;
         }
+        GgufTensor t = e.gguf();
+        long rowsPerHead = t.elementCount() / t.dims()[0] / e.permutedHeads();
+        return new StoredRows(file.data(t), r -> (int) GgufTensorLayout.storedRow(r, rowsPerHead));
     }
 
     /** True but for the tensors whose rows are un-permuted into a copy. */

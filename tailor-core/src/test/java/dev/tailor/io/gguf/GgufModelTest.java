@@ -6,7 +6,9 @@ import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.SafetensorsFile;
+import dev.tailor.io.StoredRows;
 import dev.tailor.io.TensorFormatException;
+import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
@@ -27,7 +29,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,7 +73,8 @@ class GgufModelTest {
      * A quantized file's weights (Q8_0, Q4_0, and the K-quant mixes llama.cpp writes) stay quantized: each bound
      * matrix has the file's type and exactly the file's bytes for it (so the resident weights are the quantized size),
      * read in place from the mapping (and so dropping its pages) except the un-permuted Q and K, which are copies of
-     * the same size; the F16 ones stay F16.
+     * the same size (Q4_0 and Q8_0 ones made only when read: their products regroup the file's rows); the F16 ones
+     * stay F16.
      */
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama-gguf/tiny-llama-q8_0", "tiny-llama-gguf/tiny-llama-q4_0",
@@ -93,7 +99,9 @@ class GgufModelTest {
                 boolean inPlace = !GgufNames.isQueryOrKey(t.name());
                 assertEquals(inPlace, w.data().address() == file.data(t).address(), e.getKey() + " in place");
                 assertEquals(inPlace, source.mappedInPlace(e.getKey()), e.getKey() + " mapped in place");
-                assertEquals(inPlace, w.dropsMappedPages(), e.getKey() + " drops its mapped pages (a copy has none)");
+                // Q4_0 and Q8_0 Q and K are regrouped from the file's rows, and drop those pages; other copies do not
+                boolean fromFile = inPlace || w.dtype() == DType.Q4_0 || w.dtype() == DType.Q8_0;
+                assertEquals(fromFile, w.dropsMappedPages(), e.getKey() + " drops its mapped pages");
                 fileBytes += t.bytes();
                 boundBytes += w.data().byteSize();
                 quantized += w.dtype().isQuantized() ? 1 : 0;
@@ -157,6 +165,95 @@ class GgufModelTest {
         }
     }
 
+    /**
+     * Decoding a Q4_0 or Q8_0 file (a prefill, then steps) multiplies GGUF's permuted Q and K from the file's rows:
+     * their copies in Hugging Face's order are never made. Q4_0's logits are those of the same file bound with the
+     * copies, bit for bit (both take the integer products; a Q8_0 copy held in memory takes the float ones).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"q8_0", "q4_0"})
+    void decodingRegroupsQAndKFromTheFilesRowsWithoutCopies(String type) {
+        Path path = Shared.require("models/tiny-llama-gguf/tiny-llama-" + type + ".gguf");
+        int[] prompt = {1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 3, 29871, 13};
+        ModelConfig config = ModelConfig.load(path);
+        float[] logits;
+        ReadsCounted source = new ReadsCounted(GgufTensorSource.open(path), false);
+        try (LlamaModel model = new LlamaModel(config, LlamaWeights.bind(config, source), source)) {
+            logits = promptThenDecode(model, prompt);
+            assertEquals(List.of(), source.queryKeyReads, "copies of Q and K read");
+        }
+        ReadsCounted bound = new ReadsCounted(GgufTensorSource.open(path), true);
+        try (LlamaModel copies = new LlamaModel(config, LlamaWeights.bind(config, bound), bound)) {
+            float[] withCopies = promptThenDecode(copies, prompt);
+            assertEquals(2 * config.numLayers(), Set.copyOf(bound.queryKeyReads).size(), "the copies bound instead");
+            if (type.equals("q4_0")) {
+                assertArrayEquals(withCopies, logits);
+            }
+        }
+    }
+
+    /** A GGUF source that records reads of Q's and K's bytes in order, and may hide their stored rows. */
+    private static final class ReadsCounted implements TensorSource {
+        private final GgufTensorSource inner;
+        private final boolean hideStoredRows;
+        final List<String> queryKeyReads = new ArrayList<>();
+
+        ReadsCounted(GgufTensorSource inner, boolean hideStoredRows) {
+            this.inner = inner;
+            this.hideStoredRows = hideStoredRows;
+        }
+
+        @Override
+        public Set<String> names() {
+            return inner.names();
+        }
+
+        @Override
+        public boolean contains(String name) {
+            return inner.contains(name);
+        }
+
+        @Override
+        public TensorInfo info(String name) {
+            return inner.info(name);
+        }
+
+        @Override
+        public MemorySegment data(String name) {
+            if (name.endsWith("q_proj.weight") || name.endsWith("k_proj.weight")) {
+                synchronized (queryKeyReads) {
+                    queryKeyReads.add(name);
+                }
+            }
+            return inner.data(name);
+        }
+
+        @Override
+        public void dropMappedPages(String name, long from, long to) {
+            inner.dropMappedPages(name, from, to);
+        }
+
+        @Override
+        public boolean mappedInPlace(String name) {
+            return inner.mappedInPlace(name);
+        }
+
+        @Override
+        public StoredRows storedRows(String name) {
+            return hideStoredRows ? null : inner.storedRows(name);
+        }
+
+        @Override
+        public Path file(String name) {
+            return inner.file(name);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
     /** The logits after a prefill of {@code prompt} and three greedy decode steps. */
     private static float[] promptThenDecode(LlamaModel model, int[] prompt) {
         var cache = model.newCache(prompt.length + 4);
@@ -211,6 +308,43 @@ class GgufModelTest {
         TensorFormatException e = assertThrows(TensorFormatException.class, () -> LlamaModel.load(corrupt).close());
         assertTrue(e.getMessage().contains(victim) && e.getMessage().contains("non-finite")
                 && e.getMessage().contains("at element 0"), e.getMessage());
+    }
+
+    /**
+     * A non-finite scale in GGUF's permuted Q is found in the file's rows (the copy in order is not made for the scan)
+     * and named by its element in Hugging Face's order, as the model reads it.
+     */
+    @Test
+    void aNonFiniteScaleInPermutedRowsIsNamedInTheModelsOrder(@TempDir Path dir) throws Exception {
+        Path original = Shared.require("models/tiny-llama-gguf/tiny-llama-q8_0.gguf");
+        byte[] bytes = Files.readAllBytes(original);
+        byte[] head;
+        long rowBytes;
+        long rows;
+        try (GgufFile file = GgufFile.open(original)) {
+            GgufTensor t = file.tensors().stream().filter(g -> g.name().equals("blk.0.attn_q.weight"))
+                    .findFirst().orElseThrow();
+            head = file.data(t).asSlice(0, 64).toArray(ValueLayout.JAVA_BYTE);
+            rowBytes = t.type().bytesFor(Math.toIntExact(t.dims()[0]));
+            rows = t.elementCount() / t.dims()[0];
+        }
+        int at = indexOf(bytes, head);
+        int stored = 1;
+        bytes[at + (int) rowBytes * stored] = 0x00;
+        bytes[at + (int) rowBytes * stored + 1] = 0x7E;
+        Path corrupt = dir.resolve("corrupt.gguf");
+        Files.write(corrupt, bytes);
+        ModelConfig config = ModelConfig.load(original);
+        long rowsPerHead = rows / config.numHeads();
+        long row = 0;
+        while (GgufTensorLayout.storedRow(row, rowsPerHead) != stored) {
+            row++;
+        }
+        assertTrue(row > 1, "stored row 1 is another row of the model: " + row);
+        TensorFormatException e = assertThrows(TensorFormatException.class, () -> LlamaModel.load(corrupt).close());
+        assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj.weight")
+                && e.getMessage().contains("non-finite value (NaN) at element " + row * config.hiddenSize()),
+                e.getMessage());
     }
 
     /** The one place {@code needle} stands in {@code hay}. */
