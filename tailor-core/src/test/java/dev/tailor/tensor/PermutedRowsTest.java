@@ -9,8 +9,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,7 +32,9 @@ class PermutedRowsTest {
             WeightMatrix f32 = WeightMatrix.of(QuantMatMulTest.randoms(rnd, rows * cols), rows, cols);
             WeightMatrix plain = type.isQuantized() ? WeightMatrix.quantize(f32, type, arena)
                     : inType(f32, type, arena);
-            int[] storedRow = shuffled(rows, rnd);
+            // a permutation of the rows: 31 and 70 have no common factor
+            int[] storedRow = new int[rows];
+            Arrays.setAll(storedRow, r -> (31 * r + 7) % rows);
             long rowBytes = plain.rowBytes();
             MemorySegment stored = arena.allocate(plain.data().byteSize(), 64);
             for (int r = 0; r < rows; r++) {
@@ -76,9 +80,9 @@ class PermutedRowsTest {
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(names = {"Q8_0"})
-    void bytesInOrderOfTheWrongSizeAreRefused(DType type) {
+    @Test
+    void bytesInOrderOfTheWrongSizeAreRefused() {
+        DType type = DType.Q8_0;
         try (Arena arena = Arena.ofShared()) {
             MemorySegment stored = arena.allocate(2 * type.bytesFor(32), 64);
             WeightMatrix w = WeightMatrix.permuted(stored, r -> 1 - r, () -> stored.asSlice(1), type, 2, 32);
@@ -100,20 +104,5 @@ class PermutedRowsTest {
             }
         }
         return new WeightMatrix(out, type, f32.rows(), f32.cols());
-    }
-
-    /** A random permutation of {@code 0..n-1}. */
-    private static int[] shuffled(int n, SplittableRandom rnd) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        for (int i = n - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            int t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
     }
 }
