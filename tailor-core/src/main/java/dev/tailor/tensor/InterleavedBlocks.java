@@ -79,8 +79,9 @@ final class InterleavedBlocks {
             if (row > 0 && row % dropEvery == 0) {
                 w.dropMappedRows(row - dropEvery, row);
             }
+            long rowAt = w.storedRowOffset(row);
             for (int b = 0; b < blocks; b++) {
-                long at = w.storedRowOffset(row) + b * dtype.blockBytes();
+                long at = rowAt + b * dtype.blockBytes();
                 short scale = src.get(Numerics.I16_LE, at);
                 if (FiniteScan.nonFiniteHalf(scale)) {
                     throw new IllegalArgumentException("block " + b + " of row " + row + " has a non-finite scale ("

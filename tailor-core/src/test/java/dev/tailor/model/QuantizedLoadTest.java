@@ -2,7 +2,7 @@ package dev.tailor.model;
 
 import dev.tailor.Shared;
 import dev.tailor.io.ModelFiles;
-import dev.tailor.io.TensorInfo;
+import dev.tailor.io.ForwardingTensorSource;
 import dev.tailor.io.TensorSource;
 import dev.tailor.io.gguf.GgufTensorSource;
 import dev.tailor.tensor.DType;
@@ -136,9 +136,17 @@ class QuantizedLoadTest {
      * {@code inner} without the tensor {@code hidden}, its bytes seen as held in memory (not mapped in place),
      * recording the tensors it was asked to drop the pages of.
      */
-    private record Without(TensorSource inner, String hidden, List<String> dropped) implements TensorSource {
+    private static final class Without extends ForwardingTensorSource {
+        private final String hidden;
+        private final List<String> dropped = new ArrayList<>();
+
         Without(TensorSource inner, String hidden) {
-            this(inner, hidden, new ArrayList<>());
+            super(inner);
+            this.hidden = hidden;
+        }
+
+        List<String> dropped() {
+            return dropped;
         }
 
         @Override
@@ -156,21 +164,6 @@ class QuantizedLoadTest {
         @Override
         public boolean contains(String name) {
             return !name.equals(hidden) && inner.contains(name);
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return inner.info(name);
-        }
-
-        @Override
-        public MemorySegment data(String name) {
-            return inner.data(name);
-        }
-
-        @Override
-        public Path file(String name) {
-            return inner.file(name);
         }
 
         @Override

@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tailor.GoldenTensors;
 import dev.tailor.Shared;
+import dev.tailor.io.ForwardingTensorSource;
 import dev.tailor.io.ModelFiles;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.StoredRows;
 import dev.tailor.io.TensorFormatException;
-import dev.tailor.io.TensorInfo;
 import dev.tailor.io.TensorSource;
 import dev.tailor.model.BaseFingerprint;
 import dev.tailor.model.LlamaModel;
@@ -193,29 +193,13 @@ class GgufModelTest {
     }
 
     /** A GGUF source that records reads of Q's and K's bytes in order, and may hide their stored rows. */
-    private static final class ReadsCounted implements TensorSource {
-        private final GgufTensorSource inner;
+    private static final class ReadsCounted extends ForwardingTensorSource {
         private final boolean hideStoredRows;
         final List<String> queryKeyReads = new ArrayList<>();
 
         ReadsCounted(GgufTensorSource inner, boolean hideStoredRows) {
-            this.inner = inner;
+            super(inner);
             this.hideStoredRows = hideStoredRows;
-        }
-
-        @Override
-        public Set<String> names() {
-            return inner.names();
-        }
-
-        @Override
-        public boolean contains(String name) {
-            return inner.contains(name);
-        }
-
-        @Override
-        public TensorInfo info(String name) {
-            return inner.info(name);
         }
 
         @Override
@@ -241,16 +225,6 @@ class GgufModelTest {
         @Override
         public StoredRows storedRows(String name) {
             return hideStoredRows ? null : inner.storedRows(name);
-        }
-
-        @Override
-        public Path file(String name) {
-            return inner.file(name);
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 
