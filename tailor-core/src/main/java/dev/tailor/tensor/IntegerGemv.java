@@ -47,7 +47,7 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes (rows 2u and 2u + 1 in lane u), split by shifts into the even and the odd rows' 32-bit accumulators, put back
  * in row order once at the end ({@link #FIRST_ROWS}): 9 operations per 64 weights, where widening each half of the sum
  * took a permutation more. Two groups go side by side, half of a task's groups apart (as {@link RowSweeps} places
- * rows), so that W is read as two sequential streams. The loads, conversions and sums are written out in each kernel:
+ * rows), so that W is read as two sequential streams; Q8_0's four on Intel's cores ({@link #FOUR_Q8_GROUPS}). The loads, conversions and sums are written out in each kernel:
  * where C2 did not inline a helper returning a vector, or compiled a rarely used second kernel with too little profile
  * to bind its vector calls, the vectors were boxed and decoding ran several times slower.
  */
@@ -76,6 +76,15 @@ final class IntegerGemv {
     private static final FloatVector FIRST_ROWS = rowOrder(0);
     /** {@link #FIRST_ROWS} for the group's last L rows. */
     private static final FloatVector LAST_ROWS = rowOrder(L / 2);
+    /**
+     * Whether Q8_0's groups go four side by side (four streams through W per thread) rather than two: on an Intel
+     * Xeon, two threads decoded the reference shape 6-7% faster so (faster in ten alternating pairs of ten; one thread
+     * 2% slower), where Q8_0's products wait on W more than Q4_0's (Q4_0 gained nothing). On an AMD Zen 4 four groups
+     * of Q4_0 were 10-15% slower; AMD's cores, and vectors narrower than 512 bits (too few registers for sixteen
+     * accumulators), keep two.
+     */
+    static final boolean FOUR_Q8_GROUPS = EXCHANGE_BYTES && Processor.INTEL;
+
     private IntegerGemv() {
     }
 
@@ -95,6 +104,11 @@ final class IntegerGemv {
      * takes a run per thread, so each thread's two streams, {@link #groupsQ4}, sweep a quarter of W on two threads).
      */
     static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff) {
+        return tasks(blocks, m, w, y, yOff, FOUR_Q8_GROUPS);
+    }
+
+    /** {@link #tasks(ActivationBlocks, int, WeightMatrix, float[], int)}, Q8_0's groups four side by side or two. */
+    static Gemv.Tasks tasks(ActivationBlocks blocks, int m, WeightMatrix w, float[] y, int yOff, boolean fourQ8) {
         InterleavedBlocks g = w.interleaved();
         // an even number of groups, so that only the last task may repeat one
         int chunk = (Math.max(2, Gemv.unitsPerTask(m, g.groups, g.groupBytes())) + 1) & ~1;
@@ -115,7 +129,7 @@ final class IntegerGemv {
             int g0 = t * chunk;
             int g1 = Math.min(g.groups, g0 + chunk);
             for (int i = 0; i < m; i++) {
-                groupsQ8(g, blocks, i, g0, g1, y, yOff + i * n);
+                groupsQ8(g, blocks, i, g0, g1, y, yOff + i * n, fourQ8);
             }
         });
     }
@@ -133,10 +147,22 @@ final class IntegerGemv {
         }
     }
 
-    /** {@link #groupsQ4} for Q8_0. */
-    private static void groupsQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo) {
-        int half = RowSweeps.half(g0, g1);
-        for (int g = g0; g < g0 + half; g++) {
+    /**
+     * {@link #groupsQ4} for Q8_0; with {@code four}, first four at a time, a quarter of the whole quadruples apart
+     * ({@link #quadQ8}), the rest two at a time.
+     */
+    private static void groupsQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g0, int g1, float[] y, int yo,
+                                 boolean four) {
+        int from = g0;
+        if (four) {
+            int quarter = (g1 - g0) >>> 2;
+            for (int g = g0; g < g0 + quarter; g++) {
+                quadQ8(w, a, i, g, quarter, y, yo);
+            }
+            from += 4 * quarter;
+        }
+        int half = RowSweeps.half(from, g1);
+        for (int g = from; g < from + half; g++) {
             pairQ8(w, a, i, g, Math.min(g + half, g1 - 1), y, yo);
         }
     }
@@ -288,6 +314,96 @@ final class IntegerGemv {
         } else {
             store(g0, g1, w.rows, g, y, yo);
             store(h0, h1, w.rows, h, y, yo);
+        }
+    }
+
+    /**
+     * Q8_0 groups {@code g}, {@code g + apart}, {@code g + 2·apart} and {@code g + 3·apart} side by side, each as
+     * {@link #pairQ8} computes it (the same bits). The stores are written out: through {@link #store}, which C2 did
+     * not inline into a kernel this size, the vectors were boxed (a four-group Q4_0 kernel so written decoded at 600-690
+     * tokens/s against the pairs' 810-920).
+     */
+    private static void quadQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g, int apartGroups, float[] y,
+                               int yo) {
+        int blocks = w.blocks;
+        int[] q = a.q;
+        MemorySegment scales = w.scales;
+        MemorySegment quants = w.quants;
+        long apart = (long) apartGroups * blocks * Quantization.QK * ROWS;
+        int scalesApart = apartGroups * blocks * ROWS;
+        FloatVector ge = FloatVector.zero(F);
+        FloatVector go = ge, he = ge, ho = ge, ue = ge, uo = ge, ve = ge, vo = ge;
+        for (int b = 0; b < blocks; b++) {
+            IntVector sge = IntVector.zero(I);
+            IntVector sgo = sge, she = sge, sho = sge, sue = sge, suo = sge, sve = sge, svo = sge;
+            long at = ((long) g * blocks + b) * Quantization.QK * ROWS;
+            int qi = (i * blocks + b) * Quantization.QK;
+            for (int j = 0; j < Quantization.QK; j += 2) {
+                short q0 = (short) q[qi + j];
+                short q1 = (short) q[qi + j + 1];
+                long o = at + (long) j * ROWS;
+                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector pu = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 2 * apart, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 2 * apart + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector pv = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 3 * apart, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 3 * apart + ROWS, LE)
+                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
+                she = she.add(ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                sho = sho.add(ph.lanewise(VectorOperators.ASHR, 16));
+                sue = sue.add(pu.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                suo = suo.add(pu.lanewise(VectorOperators.ASHR, 16));
+                sve = sve.add(pv.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+                svo = svo.add(pv.lanewise(VectorOperators.ASHR, 16));
+            }
+            FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
+            int s = (g * blocks + b) * ROWS;
+            IntVector dg = IntVector.fromMemorySegment(I, scales, (long) (s) * Short.BYTES, LE);
+            IntVector dh = IntVector.fromMemorySegment(I, scales, (long) (s + scalesApart) * Short.BYTES, LE);
+            IntVector du = IntVector.fromMemorySegment(I, scales, (long) (s + 2 * scalesApart) * Short.BYTES, LE);
+            IntVector dv = IntVector.fromMemorySegment(I, scales, (long) (s + 3 * scalesApart) * Short.BYTES, LE);
+            ge = ((FloatVector) sge.convert(VectorOperators.I2F, 0)).mul(d).fma(dg.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ge);
+            go = ((FloatVector) sgo.convert(VectorOperators.I2F, 0)).mul(d).fma(dg.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), go);
+            he = ((FloatVector) she.convert(VectorOperators.I2F, 0)).mul(d).fma(dh.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), he);
+            ho = ((FloatVector) sho.convert(VectorOperators.I2F, 0)).mul(d).fma(dh.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ho);
+            ue = ((FloatVector) sue.convert(VectorOperators.I2F, 0)).mul(d).fma(du.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ue);
+            uo = ((FloatVector) suo.convert(VectorOperators.I2F, 0)).mul(d).fma(du.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), uo);
+            ve = ((FloatVector) sve.convert(VectorOperators.I2F, 0)).mul(d).fma(dv.lanewise(VectorOperators.LSHL, 16)
+                    .lanewise(VectorOperators.ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), ve);
+            vo = ((FloatVector) svo.convert(VectorOperators.I2F, 0)).mul(d).fma(dv.lanewise(VectorOperators.ASHR, 3)
+                    .and(F16_BITS).reinterpretAsFloats().mul(F16_REBIAS), vo);
+        }
+        if ((g + 3 * apartGroups) * ROWS + ROWS <= w.rows) {
+            FIRST_ROWS.selectFrom(ge, go).intoArray(y, yo + g * ROWS);
+            LAST_ROWS.selectFrom(ge, go).intoArray(y, yo + g * ROWS + L);
+            FIRST_ROWS.selectFrom(he, ho).intoArray(y, yo + (g + apartGroups) * ROWS);
+            LAST_ROWS.selectFrom(he, ho).intoArray(y, yo + (g + apartGroups) * ROWS + L);
+            FIRST_ROWS.selectFrom(ue, uo).intoArray(y, yo + (g + 2 * apartGroups) * ROWS);
+            LAST_ROWS.selectFrom(ue, uo).intoArray(y, yo + (g + 2 * apartGroups) * ROWS + L);
+            FIRST_ROWS.selectFrom(ve, vo).intoArray(y, yo + (g + 3 * apartGroups) * ROWS);
+            LAST_ROWS.selectFrom(ve, vo).intoArray(y, yo + (g + 3 * apartGroups) * ROWS + L);
+        } else {
+            store(FIRST_ROWS.selectFrom(ge, go), LAST_ROWS.selectFrom(ge, go), w.rows, g, y, yo);
+            store(FIRST_ROWS.selectFrom(he, ho), LAST_ROWS.selectFrom(he, ho), w.rows, g + apartGroups, y, yo);
+            store(FIRST_ROWS.selectFrom(ue, uo), LAST_ROWS.selectFrom(ue, uo), w.rows, g + 2 * apartGroups, y, yo);
+            store(FIRST_ROWS.selectFrom(ve, vo), LAST_ROWS.selectFrom(ve, vo), w.rows, g + 3 * apartGroups, y, yo);
         }
     }
 

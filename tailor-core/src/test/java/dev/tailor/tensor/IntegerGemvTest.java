@@ -82,6 +82,35 @@ class IntegerGemvTest {
         }
     }
 
+    /**
+     * Q8_0's groups four side by side ({@link IntegerGemv#FOUR_Q8_GROUPS}, Intel's cores) or two: every task of a
+     * product, whatever the machine, gives its scalar twin's bits either way, over group counts that leave 0 to 3
+     * groups past the quadruples and a ragged last group.
+     */
+    @ParameterizedTest(name = "four groups: {0}")
+    @ValueSource(booleans = {true, false})
+    void q8GroupsFourOrTwoSideBySideMatchTheTwin(boolean four) {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int k = 96;
+        try (Arena arena = Arena.ofShared()) {
+            for (int n : new int[] {5, 32, 4 * 32, 5 * 32 + 7, 7 * 32, 11 * 32 + 1, 13 * 32}) {
+                WeightMatrix w = QuantMatMulTest.randomQuantized(DType.Q8_0, n, k, rnd, arena)
+                        .droppingMappedPages((from, to) -> { });
+                for (int m : new int[] {1, 3}) {
+                    float[] x = QuantMatMulTest.randoms(rnd, m * k);
+                    float[] got = new float[m * n];
+                    Gemv.Tasks tasks = IntegerGemv.tasks(ActivationBlocks.of(x, 0, m, k), m, w, got, 0, four);
+                    for (int t = 0; t < tasks.count(); t++) {
+                        tasks.task().accept(t);
+                    }
+                    float[] twin = new float[m * n];
+                    ScalarKernels.matmulTransposedQ8Integer(x, m, w, twin);
+                    QuantizationTest.assertBitsEqual(twin, got, "n=" + n + " m=" + m);
+                }
+            }
+        }
+    }
+
     @Test
     void activationsOfASecondRowStartAtItsOwnOffset() {
         float[] x = new float[3 + 64];
