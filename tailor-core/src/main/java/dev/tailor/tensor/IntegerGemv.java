@@ -47,8 +47,8 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes (rows 2u and 2u + 1 in lane u), split by shifts into the even and the odd rows' 32-bit accumulators, put back
  * in row order once at the end ({@link #FIRST_ROWS}): 9 operations per 64 weights, where widening each half of the sum
  * took a permutation more. Two groups go side by side, half of a task's groups apart (as {@link RowSweeps} places
- * rows), so that W is read as two sequential streams; Q8_0's four on Intel's cores ({@link #FOUR_Q8_GROUPS}). The loads, conversions and sums are written out in each kernel:
- * where C2 did not inline a helper returning a vector, or compiled a rarely used second kernel with too little profile
+ * rows), so that W is read as two sequential streams (Q8_0's four on Intel's cores, {@link #FOUR_Q8_GROUPS}). The
+ * loads, conversions and sums are written out in each kernel: where C2 did not inline a helper returning a vector, or compiled a rarely used second kernel with too little profile
  * to bind its vector calls, the vectors were boxed and decoding ran several times slower.
  */
 final class IntegerGemv {
@@ -78,8 +78,8 @@ final class IntegerGemv {
     private static final FloatVector LAST_ROWS = rowOrder(L / 2);
     /**
      * Whether Q8_0's groups go four side by side (four streams through W per thread) rather than two: on an Intel
-     * Xeon, two threads decoded the reference shape 6-7% faster so (faster in ten alternating pairs of ten; one thread
-     * 2% slower), where Q8_0's products wait on W more than Q4_0's (Q4_0 gained nothing). On an AMD Zen 4 four groups
+     * Xeon, two threads decoded the reference shape 3-7% faster so (in 18 of 22 alternating pairs; one thread 2%
+     * slower), where Q8_0's products wait on W more than Q4_0's (Q4_0 gained nothing). On an AMD Zen 4 four groups
      * of Q4_0 were 10-15% slower; AMD's cores, and vectors narrower than 512 bits (too few registers for sixteen
      * accumulators), keep two.
      */
@@ -369,7 +369,7 @@ final class IntegerGemv {
             }
             FloatVector d = FloatVector.broadcast(F, a.d[i * blocks + b]);
             int s = (g * blocks + b) * ROWS;
-            IntVector dg = IntVector.fromMemorySegment(I, scales, (long) (s) * Short.BYTES, LE);
+            IntVector dg = IntVector.fromMemorySegment(I, scales, (long) s * Short.BYTES, LE);
             IntVector dh = IntVector.fromMemorySegment(I, scales, (long) (s + scalesApart) * Short.BYTES, LE);
             IntVector du = IntVector.fromMemorySegment(I, scales, (long) (s + 2 * scalesApart) * Short.BYTES, LE);
             IntVector dv = IntVector.fromMemorySegment(I, scales, (long) (s + 3 * scalesApart) * Short.BYTES, LE);
