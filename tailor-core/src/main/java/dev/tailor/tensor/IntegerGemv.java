@@ -48,8 +48,9 @@ import jdk.incubator.vector.VectorSpecies;
  * in row order once at the end ({@link #FIRST_ROWS}): 9 operations per 64 weights, where widening each half of the sum
  * took a permutation more. Two groups go side by side, half of a task's groups apart (as {@link RowSweeps} places
  * rows), so that W is read as two sequential streams (Q8_0's four on Intel's cores, {@link #FOUR_Q8_GROUPS}). The
- * loads, conversions and sums are written out in each kernel: where C2 did not inline a helper returning a vector, or compiled a rarely used second kernel with too little profile
- * to bind its vector calls, the vectors were boxed and decoding ran several times slower.
+ * loads, conversions and sums are written out in each kernel: where C2 did not inline a helper returning a vector, or
+ * compiled a rarely used second kernel with too little profile to bind its vector calls, the vectors were boxed and
+ * decoding ran several times slower.
  */
 final class IntegerGemv {
     /** Whether this machine's vectors are wide enough (a group of at least 8 rows). */
