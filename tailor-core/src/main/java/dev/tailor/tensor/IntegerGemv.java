@@ -321,8 +321,8 @@ final class IntegerGemv {
     /**
      * Q8_0 groups {@code g}, {@code g + apart}, {@code g + 2·apart} and {@code g + 3·apart} side by side, each as
      * {@link #pairQ8} computes it (the same bits). The stores are written out: through {@link #store}, which C2 did
-     * not inline into a kernel this size, the vectors were boxed (a four-group Q4_0 kernel so written decoded at 600-690
-     * tokens/s against the pairs' 810-920).
+     * not inline into a kernel this size, the vectors were boxed (a four-group Q4_0 kernel so written decoded at
+     * 600-690 tokens/s against the pairs' 810-920).
      */
     private static void quadQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g, int apartGroups, float[] y,
                                int yo) {
