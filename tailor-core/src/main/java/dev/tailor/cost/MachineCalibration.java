@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.io.AtomicFiles;
 import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.Processor;
 import jdk.incubator.vector.FloatVector;
 
 import java.io.IOException;
@@ -217,16 +218,12 @@ public final class MachineCalibration {
     }
 
     private static double clockGhz() {
+        String mhz = Processor.cpuinfo("cpu MHz");
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("cpu MHz")) {
-                    return Double.parseDouble(line.substring(line.indexOf(':') + 1).strip()) / 1e3;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
+            return mhz != null ? Double.parseDouble(mhz) / 1e3 : 2.5;
+        } catch (NumberFormatException e) {
             return 2.5;
         }
-        return 2.5;
     }
 
     /** The one-minute load average ({@code /proc/loadavg}), or NaN where there is none. */
@@ -249,16 +246,8 @@ public final class MachineCalibration {
 
     /** The processor's model name ({@code /proc/cpuinfo}), else the architecture. */
     public static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).strip();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return System.getProperty("os.arch");
-        }
-        return System.getProperty("os.arch");
+        String model = Processor.cpuinfo("model name");
+        return model != null ? model : System.getProperty("os.arch");
     }
 
     /** The physical memory in bytes (the heap's limit where the platform does not say). */
