@@ -17,8 +17,13 @@ public final class Processor {
 
     /** The value of {@code /proc/cpuinfo}'s first line starting with {@code key}, or null: none, or not readable. */
     public static String cpuinfo(String key) {
+        return cpuinfo(Path.of("/proc/cpuinfo"), key);
+    }
+
+    /** {@link #cpuinfo(String)} from {@code file}, laid out as {@code /proc/cpuinfo} is ({@code key : value}). */
+    static String cpuinfo(Path file, String key) {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(key)) {
                     return line.substring(line.indexOf(':') + 1).strip();
                 }
