@@ -29,7 +29,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -152,6 +151,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         BenchShape shape = new BenchShape(dim, layers, heads, kvHeads, ffn, vocab, seq, batch, prompt, newTokens,
                 steps, warmup, dtype);
+        List<String> peerCommand = peer == null ? null : peerCommand();
         List<Map<String, Object>> results = switch (mode) {
             case "machine" -> List.of(MachineBench.run(System.err::println));
             case "prefill" -> List.of(InferenceBench.prefill(shape));
@@ -171,8 +171,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (Map<String, Object> r : results) {
             System.out.println("RESULT " + Json.MAPPER.writeValueAsString(finished.finish(r)));
         }
-        if (peer != null) {
-            runPeer();
+        if (peerCommand != null) {
+            runPeer(peerCommand);
         }
         return 0;
     }
@@ -245,19 +245,43 @@ public final class BenchCommand implements Callable<Integer> {
         return run.findings() == 0 ? 0 : 1;
     }
 
-    private void runPeer() throws IOException, InterruptedException {
-        if (method != null && !List.of("full", "lora").contains(method)) {
-            throw new IllegalArgumentException("--peer runs only full fine-tuning and LoRA, not --method " + method);
+    /**
+     * The peer's command line: this run's flags, checked before anything runs, so that a comparison the peer cannot
+     * make is refused at once instead of after Tailor's part. The peer trains full fine-tuning or LoRA (told the
+     * rank Tailor trains: {@code --method lora} alone is rank 8, {@code --method full} is rank 0 whatever
+     * {@code --lora} says), every layer, without gradient checkpointing.
+     *
+     * @throws IllegalArgumentException for a mode, method or option the peer has not got, or a missing peer file
+     */
+    List<String> peerCommand() {
+        if (!List.of("matmul", "prefill", "decode", "train").contains(mode)) {
+            throw new IllegalArgumentException("--peer runs with bench matmul, prefill, decode and train, not " + mode);
+        }
+        int rank = lora;
+        if (mode.equals("train")) {
+            TrainMethod trained = TrainMethod.of(method, lora);
+            if (!List.of("full", "lora").contains(trained.name())) {
+                throw new IllegalArgumentException("--peer runs only full fine-tuning and LoRA, not --method "
+                        + method);
+            }
+            if (gradientCheckpointing || trainLayers != null) {
+                throw new IllegalArgumentException("--peer trains every layer without gradient checkpointing: drop "
+                        + (gradientCheckpointing ? "--gradient-checkpointing" : "--train-layers") + " or --peer");
+            }
+            rank = trained.loraRank();
         }
         if (!Files.isRegularFile(peer)) {
             throw new IllegalArgumentException("--peer " + peer + ": no such file");
         }
-        List<String> cmd = new ArrayList<>(List.of(peerPython, peer.toString(), mode,
+        return List.of(peerPython, peer.toString(), mode,
                 "--dim", "" + dim, "--layers", "" + layers, "--heads", "" + heads, "--kv-heads", "" + kvHeads,
                 "--ffn", "" + ffn, "--vocab", "" + vocab, "--seq", "" + seq, "--batch", "" + batch,
                 "--threads", "" + (threads != null ? threads : Runtime.getRuntime().availableProcessors()),
                 "--prompt", "" + prompt, "--new-tokens", "" + newTokens, "--steps", "" + steps,
-                "--warmup", "" + warmup, "--lora", "" + lora));
+                "--warmup", "" + warmup, "--lora", "" + rank);
+    }
+
+    private void runPeer(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;

@@ -7,14 +7,16 @@ import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Bad flags of {@code tailor serve} and of {@code tailor bench serve|fuzz} are refused before anything starts: one
- * line naming the flag, exit status 2.
+ * Bad flags of {@code tailor serve} and of {@code tailor bench} are refused before anything starts: one line naming
+ * the flag, exit status 2; and the PyTorch peer of {@code bench --peer} is given the run's flags.
  */
 class ServeAndBenchFlagsTest {
     @TempDir
@@ -78,5 +80,39 @@ class ServeAndBenchFlagsTest {
         refused("--steps must be >= 1, got 0", "bench", "decode", "--steps", "0");
         refused("--warmup must be >= 0, got -1", "bench", "prefill", "--warmup", "-1");
         refused("--prompt and --new-tokens must be >= 1, got 32 and 0", "bench", "decode", "--new-tokens", "0");
+    }
+
+    @Test
+    void benchRefusesAComparisonThePeerCannotMakeBeforeRunningAnything() throws Exception {
+        String peer = Files.writeString(dir.resolve("peer.py"), "").toString();
+        refused("--peer runs with bench matmul, prefill, decode and train, not serve",
+                "bench", "serve", "--peer", peer);
+        refused("--peer runs only full fine-tuning and LoRA, not --method ia3",
+                "bench", "train", "--method", "ia3", "--peer", peer);
+        refused("--peer trains every layer without gradient checkpointing: drop --gradient-checkpointing or --peer",
+                "bench", "train", "--lora", "8", "--gradient-checkpointing", "--peer", peer);
+        refused("drop --train-layers or --peer", "bench", "train", "--train-layers", "6-7", "--peer", peer);
+        refused("--peer " + dir.resolve("none.py") + ": no such file",
+                "bench", "decode", "--peer", dir.resolve("none.py").toString());
+    }
+
+    @Test
+    void thePeerTrainsTheRankTailorTrains() throws Exception {
+        String peer = Files.writeString(dir.resolve("peer.py"), "").toString();
+        assertEquals("8", peerLora("bench", "train", "--method", "lora", "--peer", peer), "LoRA's default rank");
+        assertEquals("16", peerLora("bench", "train", "--method", "lora", "--lora", "16", "--peer", peer));
+        assertEquals("4", peerLora("bench", "train", "--lora", "4", "--peer", peer));
+        assertEquals("0", peerLora("bench", "train", "--method", "full", "--lora", "8", "--peer", peer),
+                "full fine-tuning whatever --lora says");
+        assertEquals("0", peerLora("bench", "train", "--peer", peer));
+    }
+
+    /** The {@code --lora} the peer would be given for these arguments. */
+    private static String peerLora(String... args) {
+        CommandLine cl = TailorCommand.commandLine();
+        cl.parseArgs(args);
+        BenchCommand bench = cl.getSubcommands().get("bench").getCommand();
+        List<String> cmd = bench.peerCommand();
+        return cmd.get(cmd.indexOf("--lora") + 1);
     }
 }
