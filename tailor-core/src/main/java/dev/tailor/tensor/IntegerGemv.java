@@ -193,15 +193,21 @@ final class IntegerGemv {
             int mi = (i * blocks + b) * Quantization.QK;
             ShortVector sg = ShortVector.broadcast(S, (short) (-8 * a.sums[i * blocks + b]));
             ShortVector sh = sg;
+            // each group's block through a slice of its own: C2 checks the slice's bounds, not the whole copy's at
+            // every load (against the copy it peeled the first of the eight loads off the loop with ~25 instructions
+            // of checks, a block's ~370 in all); two-thread decoding +13% over Q4_0, and +9% over Q8_0 whose kernels
+            // read their blocks so too
+            MemorySegment bg = nibbles.asSlice(at, 16 * ROWS);
+            MemorySegment bh = nibbles.asSlice(at + apart, 16 * ROWS);
             for (int p = 0; p < 8; p++) {
-                long o = at + (long) p * 2 * ROWS;
+                long o = (long) p * 2 * ROWS;
                 int c = mi + 4 * p;
                 ShortVector m0 = IntVector.broadcast(I, m[c]).reinterpretAsShorts();
                 ShortVector m1 = IntVector.broadcast(I, m[c + 1]).reinterpretAsShorts();
                 ShortVector m2 = IntVector.broadcast(I, m[c + 2]).reinterpretAsShorts();
                 ShortVector m3 = IntVector.broadcast(I, m[c + 3]).reinterpretAsShorts();
-                ShortVector wg = ShortVector.fromMemorySegment(S, nibbles, o, LE);
-                ShortVector wh = ShortVector.fromMemorySegment(S, nibbles, o + apart, LE);
+                ShortVector wg = ShortVector.fromMemorySegment(S, bg, o, LE);
+                ShortVector wh = ShortVector.fromMemorySegment(S, bh, o, LE);
                 if (EXCHANGE_BYTES) {
                     ShortVector vg = wg.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).and(0x0FFF0FFF)
                             .reinterpretAsShorts();
@@ -271,17 +277,20 @@ final class IntegerGemv {
             IntVector sho = sge;
             long at = ((long) g * blocks + b) * Quantization.QK * ROWS;
             int qi = (i * blocks + b) * Quantization.QK;
+            // each group's block through a slice of its own, as pairQ4 reads it
+            MemorySegment bg = quants.asSlice(at, Quantization.QK * ROWS);
+            MemorySegment bh = quants.asSlice(at + apart, Quantization.QK * ROWS);
             for (int j = 0; j < Quantization.QK; j += 2) {
                 short q0 = (short) q[qi + j];
                 short q1 = (short) q[qi + j + 1];
-                long o = at + (long) j * ROWS;
-                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
+                long o = (long) j * ROWS;
+                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, bg, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bg, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
+                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, bh, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bh, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
                 sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
@@ -339,25 +348,30 @@ final class IntegerGemv {
             IntVector sgo = sge, she = sge, sho = sge, sue = sge, suo = sge, sve = sge, svo = sge;
             long at = ((long) g * blocks + b) * Quantization.QK * ROWS;
             int qi = (i * blocks + b) * Quantization.QK;
+            // each group's block through a slice of its own, as pairQ4 reads it
+            MemorySegment bg = quants.asSlice(at, Quantization.QK * ROWS);
+            MemorySegment bh = quants.asSlice(at + apart, Quantization.QK * ROWS);
+            MemorySegment bu = quants.asSlice(at + 2 * apart, Quantization.QK * ROWS);
+            MemorySegment bv = quants.asSlice(at + 3 * apart, Quantization.QK * ROWS);
             for (int j = 0; j < Quantization.QK; j += 2) {
                 short q0 = (short) q[qi + j];
                 short q1 = (short) q[qi + j + 1];
-                long o = at + (long) j * ROWS;
-                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o, LE)
+                long o = (long) j * ROWS;
+                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, bg, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bg, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart, LE)
+                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, bh, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + apart + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bh, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector pu = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 2 * apart, LE)
+                IntVector pu = ((ShortVector) ByteVector.fromMemorySegment(B, bu, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 2 * apart + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bu, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector pv = ((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 3 * apart, LE)
+                IntVector pv = ((ShortVector) ByteVector.fromMemorySegment(B, bv, o, LE)
                         .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, quants, o + 3 * apart + ROWS, LE)
+                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bv, o + ROWS, LE)
                                 .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
                 sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
