@@ -258,6 +258,18 @@ final class IntegerGemv {
         }
     }
 
+    /**
+     * Two adjacent columns of a Q8_0 block's rows ({@code block} at {@code o} and {@code o + ROWS}) times the
+     * activations {@code q0} and {@code q1}, one 16-bit sum per row, returned in a 32-bit view (two rows a lane,
+     * which the kernels split by shifts). Small enough that C2 inlines it into them, so its vector is not boxed: Q8_0
+     * decoding measured the same with it as with the expression written out in each kernel.
+     */
+    private static IntVector q8Products(MemorySegment block, long o, short q0, short q1) {
+        return ((ShortVector) ByteVector.fromMemorySegment(B, block, o, LE).convertShape(VectorOperators.B2S, S, 0))
+                .mul(q0).add(((ShortVector) ByteVector.fromMemorySegment(B, block, o + ROWS, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+    }
+
     /** Q8_0 groups {@code g} and {@code h} side by side (the same group twice when they are equal). */
     private static void pairQ8(InterleavedBlocks w, ActivationBlocks a, int i, int g, int h, float[] y, int yo) {
         int blocks = w.blocks;
@@ -284,14 +296,8 @@ final class IntegerGemv {
                 short q0 = (short) q[qi + j];
                 short q1 = (short) q[qi + j + 1];
                 long o = (long) j * ROWS;
-                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, bg, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bg, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, bh, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bh, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector pg = q8Products(bg, o, q0, q1);
+                IntVector ph = q8Products(bh, o, q0, q1);
                 sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
                 she = she.add(ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
@@ -357,22 +363,10 @@ final class IntegerGemv {
                 short q0 = (short) q[qi + j];
                 short q1 = (short) q[qi + j + 1];
                 long o = (long) j * ROWS;
-                IntVector pg = ((ShortVector) ByteVector.fromMemorySegment(B, bg, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bg, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector ph = ((ShortVector) ByteVector.fromMemorySegment(B, bh, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bh, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector pu = ((ShortVector) ByteVector.fromMemorySegment(B, bu, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bu, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
-                IntVector pv = ((ShortVector) ByteVector.fromMemorySegment(B, bv, o, LE)
-                        .convertShape(VectorOperators.B2S, S, 0)).mul(q0)
-                        .add(((ShortVector) ByteVector.fromMemorySegment(B, bv, o + ROWS, LE)
-                                .convertShape(VectorOperators.B2S, S, 0)).mul(q1)).reinterpretAsInts();
+                IntVector pg = q8Products(bg, o, q0, q1);
+                IntVector ph = q8Products(bh, o, q0, q1);
+                IntVector pu = q8Products(bu, o, q0, q1);
+                IntVector pv = q8Products(bv, o, q0, q1);
                 sge = sge.add(pg.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
                 sgo = sgo.add(pg.lanewise(VectorOperators.ASHR, 16));
                 she = she.add(ph.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
