@@ -34,7 +34,7 @@ class PanelGemvTest {
     static Stream<Arguments> shapes() {
         Stream.Builder<Arguments> cases = Stream.builder();
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
-            for (int m : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 19, 33}) {
+            for (int m : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 19, 24, 33}) {
                 for (int k : new int[] {1, 2, 5, L + 3, 2 * L, 577}) {
                     for (int n : new int[] {1, L - 1, L, L + 1, 5 * L + 3, 9 * L}) {
                         cases.add(Arguments.of(dtype, m, k, n));
