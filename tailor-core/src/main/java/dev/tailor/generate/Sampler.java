@@ -1,5 +1,7 @@
 package dev.tailor.generate;
 
+import dev.tailor.tensor.VectorMath;
+
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.random.RandomGenerator;
@@ -111,14 +113,7 @@ public final class Sampler {
 
     /** The index of the largest logit, the lowest index among equals. */
     public static int argmax(float[] logits) {
-        int best = -1;
-        float bestValue = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < logits.length; i++) {
-            if (logits[i] > bestValue || best < 0 && logits[i] == bestValue) {
-                best = i;
-                bestValue = logits[i];
-            }
-        }
+        int best = VectorMath.argmax(logits, 0, logits.length);
         if (best < 0) {
             throw new IllegalArgumentException("no finite logit to choose from (all NaN or empty)");
         }

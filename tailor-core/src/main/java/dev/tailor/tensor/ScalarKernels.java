@@ -11,6 +11,19 @@ public final class ScalarKernels {
     private ScalarKernels() {
     }
 
+    /** {@link VectorMath#argmax}: the first position of the largest number in {@code x[off, off + len)}, else −1. */
+    public static int argmax(float[] x, int off, int len) {
+        int best = -1;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) {
+            if (x[off + i] > bestValue || best < 0 && x[off + i] == bestValue) {
+                best = i;
+                bestValue = x[off + i];
+            }
+        }
+        return best;
+    }
+
     /** {@code y[i, j] = Σ_k x[i, k] · w[j, k]}, see {@link MatMul#matmulTransposed}. */
     public static void matmulTransposed(float[] x, int m, WeightMatrix w, float[] y) {
         int n = w.rows();

@@ -3,6 +3,7 @@ package dev.tailor.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -102,6 +103,39 @@ public final class VectorMath {
             max = Math.max(max, x[off + i]);
         }
         return max;
+    }
+
+    /**
+     * The position in {@code x[off, off + len)} of its largest value, the lowest among equals; NaN is never chosen, and
+     * −1 when no value is a number. A greedy sampler's choice over a vocabulary: the largest value by vector lanes
+     * (a lane takes a value only when it is greater, so NaN never enters), then the first place that holds it.
+     * {@link ScalarKernels#argmax} is its scalar twin.
+     */
+    public static int argmax(float[] x, int off, int len) {
+        FloatVector best = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int bound = F.loopBound(len);
+        int i = 0;
+        for (; i < bound; i += LANES) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            best = best.blend(v, v.compare(VectorOperators.GT, best));
+        }
+        float max = best.reduceLanes(VectorOperators.MAX);
+        for (; i < len; i++) {
+            max = x[off + i] > max ? x[off + i] : max;
+        }
+        i = 0;
+        for (; i < bound; i += LANES) {
+            VectorMask<Float> at = FloatVector.fromArray(F, x, off + i).compare(VectorOperators.EQ, max);
+            if (at.anyTrue()) {
+                return i + at.firstTrue();
+            }
+        }
+        for (; i < len; i++) {
+            if (x[off + i] == max) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**
