@@ -167,9 +167,12 @@ final class BatchForward {
         KvCache[] caches = new KvCache[parts.length];
         for (int i = 0; i < parts.length; i++) {
             caches[i] = parts[i].cache();
+        }
+        // each part's own rows and cache: its K column writes miss cache lines, so the parts are shared out
+        Parallel.parallelFor(parts.length, i -> {
             positionRows(i, w, eps, s);
             caches[i].store(layer, start[i], rows[i], s.k, s.v, rowStart[i]);
-        }
+        });
         Attention.causal(config, s.q, caches, rowStart, start, rows, layer, s.attn);
         project(layer, LinearSite.O_PROJ, w, s.attn, s.out);
         adaptSublayer(layer, SublayerSite.SELF_ATTN, s.out);
