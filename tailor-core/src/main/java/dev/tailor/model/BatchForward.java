@@ -254,19 +254,20 @@ final class BatchForward {
                 run = -1;
             }
         }
+        // every site's groups side by side: a served step's q, k and v (or gate and up) adapters on both threads
+        List<Runnable> adaptations = new ArrayList<>();
         for (int i = 0; i < sites.length; i++) {
             String module = modules[i];
             int in = ws[i].cols();
             int out = ws[i].rows();
             float[] y = ys[i];
-            List<Group> adapted = new ArrayList<>();
             for (Group g : groups) {
                 if (g.view().linearOp(module) != null) {
-                    adapted.add(g);
+                    adaptations.add(() -> adaptLinear(g, module, x, in, y, out));
                 }
             }
-            eachGroup(adapted, g -> adaptLinear(g, module, x, in, y, out));
         }
+        eachGroup(adaptations, Runnable::run);
     }
 
     /**
@@ -300,10 +301,10 @@ final class BatchForward {
     }
 
     /**
-     * Runs {@code work} for each group: one group with the kernels' threads inside it; several side by side, one
-     * group per task (their rows are disjoint, and each group's work is the same on whichever thread it runs).
+     * Runs {@code work} for each group (or a group at a site): one with the kernels' threads inside it; several side
+     * by side, one per task (their outputs are disjoint, and each one's work is the same on whichever thread it runs).
      */
-    private static void eachGroup(List<Group> list, Consumer<Group> work) {
+    private static <T> void eachGroup(List<T> list, Consumer<T> work) {
         if (list.size() == 1) {
             work.accept(list.getFirst());
         } else if (!list.isEmpty()) {

@@ -13,6 +13,7 @@ import dev.tailor.io.TensorSource;
 import dev.tailor.io.gguf.GgufFile;
 import dev.tailor.io.gguf.GgufTensorSource;
 import dev.tailor.tensor.MatMul;
+import dev.tailor.tensor.Parallel;
 import dev.tailor.tensor.Ops;
 import dev.tailor.tensor.WeightMatrix;
 import dev.tailor.tensor.Parameter;
@@ -433,9 +434,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         float[] all = Scratch.floats(LOGITS, wanted * vocab);
         MatMul.matmulTransposed(last, wanted, weights.lmHead(), all);
-        for (int r = 0; r < wanted; r++) {
-            System.arraycopy(all, r * vocab, logits[asking[r]], 0, vocab);
-        }
+        // 3 MB for 16 rows, read and written from memory: on both threads
+        Parallel.parallelFor(wanted, r -> System.arraycopy(all, r * vocab, logits[asking[r]], 0, vocab));
     }
 
     /**
