@@ -2,8 +2,8 @@ package dev.tailor.tensor;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -106,10 +106,10 @@ public final class VectorMath {
     }
 
     /**
-     * The position in {@code x[off, off + len)} of its largest value, the lowest among equals; NaN is never chosen, and
-     * −1 when no value is a number. A greedy sampler's choice over a vocabulary: the largest value by vector lanes
-     * (a lane takes a value only when it is greater, so NaN never enters), then the first place that holds it.
-     * {@link ScalarKernels#argmax} is its scalar twin.
+     * The position (counted from {@code off}) of the largest value in {@code x[off, off + len)}, the lowest among
+     * equals; NaN is never chosen, and −1 when no value is a number. A greedy sampler's choice over a vocabulary: the
+     * largest value by vector lanes (a lane takes a value only when it is greater, so NaN never enters), then the first
+     * place that holds it. {@link ScalarKernels#argmax} is its scalar twin.
      */
     public static int argmax(float[] x, int off, int len) {
         FloatVector best = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
