@@ -3,6 +3,7 @@ package dev.tailor.bench;
 import dev.tailor.adapt.lora.LoraConfig;
 import dev.tailor.adapt.lora.LoraLayer;
 import dev.tailor.adapt.lora.LoraModel;
+import dev.tailor.generate.Sampler;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
 import dev.tailor.model.SequenceChunk;
@@ -93,7 +94,7 @@ public final class BatchDecodeBench {
                 List<SequenceChunk> chunks = new ArrayList<>(streams);
                 for (int s = 0; s < streams; s++) {
                     chunks.add(new SequenceChunk(prompts.get(s).model(), caches.get(s),
-                            new int[] {InferenceBench.argmax(logits[s])}, true));
+                            new int[] {Sampler.argmax(logits[s])}, true));
                 }
                 // each stream's logits array is reused, as the server's batcher reuses its requests'
                 MatMul.batchInvariant(() -> {

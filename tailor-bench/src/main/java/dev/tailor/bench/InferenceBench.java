@@ -1,5 +1,6 @@
 package dev.tailor.bench;
 
+import dev.tailor.generate.Sampler;
 import dev.tailor.train.ProcessStats;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
@@ -113,7 +114,7 @@ public final class InferenceBench {
             float[] logits = model.prefill(cache, prompt);
             long t1 = System.nanoTime();
             for (int i = 0; i < shape.newTokens(); i++) {
-                logits = model.decode(cache, argmax(logits));
+                logits = model.decode(cache, Sampler.argmax(logits));
             }
             long t2 = System.nanoTime();
             seconds[0] = (t1 - t0) / 1e9;
@@ -153,16 +154,6 @@ public final class InferenceBench {
                 + 3.0 * s.dim() * s.ffn();
         double attention = 2.0 * s.seq() * s.seq() * s.heads() * hd * s.batch();
         return s.layers() * (2 * layerWeights * tokens + attention) + 2.0 * s.vocab() * s.dim() * s.batch();
-    }
-
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     static Map<String, Object> base(String mode, BenchShape shape) {
