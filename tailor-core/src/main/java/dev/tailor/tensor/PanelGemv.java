@@ -97,8 +97,8 @@ final class PanelGemv {
      * The tiles over panels {@code [q0, q1)}: X rows by eight (five to seven repeat the last), four, two, one. The
      * tiles take whole panels and store whole vectors; W's last panel, when its rows do not fill it, goes row by row
      * to {@link #partialPanel}. With masked stores the tiles were too big for C1 (out of virtual registers at tier 3),
-     * and a JVM that had compiled one at tier 2 kept it in that code for good, every vector boxed (README,
-     * *Performance*, "Two traps in the JIT compiler").
+     * and a JVM that had compiled one at tier 2 kept it in that code for good, every vector boxed
+     * ({@code docs/PERFORMANCE.md}, "Two traps in the JIT compiler").
      */
     private static void tiles(float[] x, int xOff, int m, WeightPanels p, float[] y, int yOff, int q0, int q1) {
         int whole = Math.max(q0, Math.min(q1, p.rows / L));
