@@ -7,6 +7,7 @@ import static dev.tailor.tensor.WeightVectors.L;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Rows of X quantized to 8 bits per block of 32, as llama.cpp quantizes the activations it multiplies with
@@ -29,6 +30,19 @@ final class ActivationBlocks {
      * fresh arrays for each were a third of what a step allocated.
      */
     private static final ThreadLocal<ActivationBlocks> REUSED = new ThreadLocal<>();
+    /**
+     * For 16-lane vectors ({@link #q4MultiplierVectors}), per half v of a block's 32 multipliers: lane l takes the
+     * q of element {@code 2·(4v + l/4)} (EVEN) or the one after it (ODD), within the block's first or second 16.
+     */
+    private static final VectorShuffle<Integer> EVEN_0 = pairShuffle(0, 0);
+    private static final VectorShuffle<Integer> ODD_0 = pairShuffle(0, 1);
+    private static final VectorShuffle<Integer> EVEN_1 = pairShuffle(1, 0);
+    private static final VectorShuffle<Integer> ODD_1 = pairShuffle(1, 1);
+    /**
+     * Per lane l (multiplier {@code l mod 4} of its pair), the coefficients of q0, q1, q2 and q3 in the byte-exchange
+     * form, the one 16-lane vectors take ({@link IntegerGemv#EXCHANGE_BYTES}).
+     */
+    private static final IntVector[] COEFFICIENTS = exchangeCoefficients();
 
     /** The quantized values, {@code [m, k]} row-major (the arrays may be longer than the rows need). */
     final int[] q;
@@ -137,15 +151,73 @@ final class ActivationBlocks {
             if (q4Multipliers == null || q4Multipliers.length < q.length) {
                 q4Multipliers = new int[q.length];
             }
-            for (int to = 0; to < values; to += QK) {
-                for (int j = 0; j < QK / 2; j += 2) {
-                    q4Multipliers(q[to + j], q[to + j + QK / 2], q[to + j + 1], q[to + j + 1 + QK / 2],
-                            IntegerGemv.EXCHANGE_BYTES, q4Multipliers, to + 2 * j);
-                }
+            if (L == 16) {
+                q4MultiplierVectors(q, values, q4Multipliers);
+            } else {
+                q4MultipliersScalar(q, values, IntegerGemv.EXCHANGE_BYTES, q4Multipliers);
             }
             q4Made = true;
         }
         return q4Multipliers;
+    }
+
+    /** {@link #q4Multipliers()} of the first {@code values} of {@code q} into {@code m}, one pair at a time. */
+    static void q4MultipliersScalar(int[] q, int values, boolean exchange, int[] m) {
+        for (int to = 0; to < values; to += QK) {
+            for (int j = 0; j < QK / 2; j += 2) {
+                q4Multipliers(q[to + j], q[to + j + QK / 2], q[to + j + 1], q[to + j + 1 + QK / 2], exchange, m,
+                        to + 2 * j);
+            }
+        }
+    }
+
+    /**
+     * {@link #q4MultipliersScalar} in the byte-exchange form on 16-lane vectors ({@code L == 16}): per half of a
+     * block, each q of the four nibbles moved to the lanes of its pair's multipliers by a permutation, then each
+     * multiplier one sum of the four times its coefficients. Decoding a token makes these for every product's input
+     * on one thread while the other waits: on an Intel Xeon 390 ns per 1,536 values against 1,220 one pair at a
+     * time, ~15 µs less of a Q4_0 token's ~1 ms.
+     */
+    static void q4MultiplierVectors(int[] q, int values, int[] m) {
+        IntVector c0 = COEFFICIENTS[0];
+        IntVector c1 = COEFFICIENTS[1];
+        IntVector c2 = COEFFICIENTS[2];
+        IntVector c3 = COEFFICIENTS[3];
+        for (int to = 0; to < values; to += QK) {
+            IntVector lo = IntVector.fromArray(I, q, to);
+            IntVector hi = IntVector.fromArray(I, q, to + L);
+            // written out, not through a helper returning a vector: one C2 did not inline would box it
+            lo.rearrange(EVEN_0).mul(c0).add(hi.rearrange(EVEN_0).mul(c1)).add(lo.rearrange(ODD_0).mul(c2))
+                    .add(hi.rearrange(ODD_0).mul(c3)).and(0xFFFF).mul(0x10001).intoArray(m, to);
+            lo.rearrange(EVEN_1).mul(c0).add(hi.rearrange(EVEN_1).mul(c1)).add(lo.rearrange(ODD_1).mul(c2))
+                    .add(hi.rearrange(ODD_1).mul(c3)).and(0xFFFF).mul(0x10001).intoArray(m, to + L);
+        }
+    }
+
+    /** {@link #EVEN_0} and the others; unused (and the identity) when vectors are not 16 lanes wide. */
+    private static VectorShuffle<Integer> pairShuffle(int half, int odd) {
+        int[] index = new int[L];
+        for (int l = 0; l < L; l++) {
+            index[l] = L == 16 ? 2 * (4 * half + l / 4) + odd : l;
+        }
+        return VectorShuffle.fromArray(I, index, 0);
+    }
+
+    /**
+     * Per q (0 to 3), the vector of its coefficient in each lane's multiplier ({@code l mod 4}), as
+     * {@link #q4Multipliers(int, int, int, int, boolean, int[], int)} writes them with byte exchanges.
+     */
+    private static IntVector[] exchangeCoefficients() {
+        int[][] byMultiplier = {{1, 4096, -256, 0}, {-16, 1, 4096, -256}, {0, -16, 1, 0}, {0, 0, -16, 1}};
+        IntVector[] out = new IntVector[4];
+        for (int i = 0; i < 4; i++) {
+            int[] lanes = new int[L];
+            for (int l = 0; l < L; l++) {
+                lanes[l] = byMultiplier[l % 4][i];
+            }
+            out[i] = IntVector.fromArray(I, lanes, 0);
+        }
+        return out;
     }
 
     /**

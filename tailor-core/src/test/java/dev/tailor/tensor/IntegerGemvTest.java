@@ -183,6 +183,26 @@ class IntegerGemvTest {
                 "the multipliers were made again for the new values");
     }
 
+    /**
+     * The multipliers as a decoding step makes them (on 16-lane vectors where this machine has them) against the
+     * scalar twin's, pair by pair, over rows of 24 blocks whose q cover the whole range, ±127 included.
+     */
+    @Test
+    void q4MultipliersMatchTheScalarTwin() {
+        SplittableRandom rnd = new SplittableRandom(23);
+        int k = 24 * 32;
+        for (int trial = 0; trial < 20; trial++) {
+            float[] x = gaussian(rnd, 2 * k);
+            for (int c = 0; c < x.length; c += 7) {
+                x[c] *= trial % 3 == 0 ? 100f : 1f;
+            }
+            ActivationBlocks a = ActivationBlocks.of(x, 0, 2, k);
+            int[] want = new int[2 * k];
+            ActivationBlocks.q4MultipliersScalar(a.q, 2 * k, IntegerGemv.EXCHANGE_BYTES, want);
+            assertArrayEquals(want, Arrays.copyOf(a.q4Multipliers(), 2 * k), "trial " + trial);
+        }
+    }
+
     private static float[] gaussian(SplittableRandom rnd, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) {
