@@ -4,6 +4,7 @@ import dev.tailor.generate.Sampler;
 import dev.tailor.train.ProcessStats;
 import dev.tailor.model.KvCache;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.model.SequenceChunk;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +22,8 @@ import java.util.function.Function;
 /**
  * Prefill and decode benchmarks on a random model, measured as the PyTorch peer measures them:
  * prefill = a forward over {@code seq} tokens per sequence (median of {@code steps} after {@code warmup});
- * decode = greedy generation of {@code newTokens} after a {@code prompt}-token prefill, second of two runs. Both
+ * decode = greedy generation of {@code newTokens} after a {@code prompt}-token prefill, each step's logits written
+ * into one array as {@code tailor generate}'s steps write theirs (median of {@code steps} after the warm-up). Both
  * map the model from a GGUF file, as the llama.cpp peer maps its own ({@link RandomModel#mapped}).
  */
 public final class InferenceBench {
@@ -113,8 +115,11 @@ public final class InferenceBench {
             long t0 = System.nanoTime();
             float[] logits = model.prefill(cache, prompt);
             long t1 = System.nanoTime();
+            // a fresh [vocab] array a step (LlamaModel.decode) was ~2% of a Q4_0 token on the thread the others wait on
+            float[][] next = {logits};
             for (int i = 0; i < shape.newTokens(); i++) {
-                logits = model.decode(cache, Sampler.argmax(logits));
+                int token = Sampler.argmax(next[0]);
+                model.forwardBatch(List.of(new SequenceChunk(model, cache, new int[] {token}, true)), next);
             }
             long t2 = System.nanoTime();
             seconds[0] = (t1 - t0) / 1e9;
