@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -60,6 +61,18 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--repetition-penalty", defaultValue = "1", description = "penalty for seen tokens; 1 = off")
     float repetitionPenalty;
 
+    @Option(names = "--presence-penalty", defaultValue = "0",
+            description = "subtracted from the logit of every token generated so far, in [-2, 2]; 0 = off")
+    float presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0",
+            description = "subtracted once per time a token was generated, in [-2, 2]; 0 = off")
+    float frequencyPenalty;
+
+    @Option(names = "--logit-bias", paramLabel = "ID=BIAS",
+            description = "added to token ID's logit, in [-100, 100] (repeatable), as the OpenAI API's logit_bias")
+    Map<Integer, Float> logitBias = new LinkedHashMap<>();
+
     @Option(names = "--seed", defaultValue = "0", description = "random seed: same seed, same text")
     long seed;
 
@@ -68,7 +81,8 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed);
+        SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed,
+                presencePenalty, frequencyPenalty, logitBias);
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         Path dir = model.resolve();
         try (PretrainedModel pretrained = PretrainedModel.load(dir, quantize.loading())) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tailor.Shared;
+import dev.tailor.generate.SamplingParams;
 import dev.tailor.io.SafetensorsFile;
 import dev.tailor.io.SafetensorsWriter;
 import dev.tailor.io.TensorInfo;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The generate and eval commands end to end on the tiny Llama, and their errors. */
@@ -65,6 +67,31 @@ class GenerateAndEvalCommandTest {
                     .maxTokens(12).run().text();
             assertEquals(expected + System.lineSeparator(), r.out());
         }
+    }
+
+    @Test
+    void generateTakesTheOpenAiPenaltiesAndLogitBias() {
+        Path model = Shared.require("models/tiny-llama");
+        Run r = run("generate", "--model", model.toString(), "--prompt", "Once upon a time", "--max-tokens", "12",
+                "--presence-penalty", "1.5", "--frequency-penalty", "0.5", "--logit-bias", "450=4",
+                "--logit-bias", "263=-100");
+        assertEquals(0, r.code(), err.toString());
+        try (PretrainedModel m = PretrainedModel.load(model)) {
+            SamplingParams steered = SamplingParams.GREEDY.withPenalties(1.5f, 0.5f)
+                    .withLogitBias(java.util.Map.of(450, 4f, 263, -100f));
+            String expected = new dev.tailor.generate.Generator(m).generate().prompt("Once upon a time")
+                    .maxTokens(12).sampling(steered).run().text();
+            assertEquals(expected + System.lineSeparator(), r.out());
+            String plain = new dev.tailor.generate.Generator(m).generate().prompt("Once upon a time")
+                    .maxTokens(12).run().text();
+            assertNotEquals(plain + System.lineSeparator(), r.out(), "the options change the text");
+        }
+        Run bad = run("generate", "--model", model.toString(), "--prompt", "hi", "--presence-penalty", "3");
+        assertEquals(2, bad.code());
+        assertTrue(err.toString().contains("presencePenalty must be in [-2, 2]"), err.toString());
+        Run outside = run("generate", "--model", model.toString(), "--prompt", "hi", "--logit-bias", "32000=1");
+        assertEquals(2, outside.code());
+        assertTrue(err.toString().contains("logit bias for token id 32000"), err.toString());
     }
 
     @Test

@@ -89,7 +89,8 @@ public final class ContinuousBatcher implements AutoCloseable {
 
     /**
      * Queues a request (made by a {@link Generator} over a view of this batcher's base). Its prompt is checked
-     * against the context now; its KV cache is made when it joins the batch.
+     * against the context now; its KV cache is made when it joins the batch. A request with nothing to run (no tokens
+     * to generate, no prompt to score) is complete at once.
      *
      * @throws RejectedExecutionException when {@link Options#maxWaiting()} requests already wait, or after close
      * @throws dev.tailor.model.ContextOverflowException if the prompt does not fit the context
@@ -97,6 +98,11 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public Submission submit(Generator.Request request) {
         Submission s = new Submission(request.start(options.prefillChunk()));
+        if (s.sequence.done()) {
+            // nothing to run (no tokens asked for, no prompt to score): never a member of a step
+            s.result.complete(s.sequence.result());
+            return s;
+        }
         s.sequence.useCaches(caches);
         lock.lock();
         try {
@@ -283,7 +289,8 @@ public final class ContinuousBatcher implements AutoCloseable {
                 SequenceChunk c = s.sequence.next(Math.max(1, members.get(i).promptTokens()));
                 chunks.add(c);
                 rows += c.tokens().length;
-                logits[i] = c.logits() ? s.logits(vocab, freeLogits) : null;
+                logits[i] = c.allRows() ? new float[c.logitRows() * vocab]
+                        : c.logits() ? s.logits(vocab, freeLogits) : null;
             }
             MatMul.batchInvariant(() -> {
                 base.forwardBatch(chunks, logits);

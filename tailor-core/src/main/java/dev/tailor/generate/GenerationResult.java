@@ -13,9 +13,13 @@ import java.util.List;
  * @param decodeSeconds   time to generate after the first token
  * @param logprobs        per generated token, its log-probability and the top alternatives, when they were asked
  *                        for; else empty
+ * @param promptLogprobs  per prompt token, its log-probability given the tokens before it and the top alternatives
+ *                        (the first token's unscored: {@link TokenLogprob#scored()} false), when they were asked for;
+ *                        else empty
  */
 public record GenerationResult(String text, int[] tokenIds, int promptTokens, FinishReason finishReason,
-                               double prefillSeconds, double decodeSeconds, List<TokenLogprob> logprobs) {
+                               double prefillSeconds, double decodeSeconds, List<TokenLogprob> logprobs,
+                               List<TokenLogprob> promptLogprobs) {
 
     /** Prompt tokens processed per second. */
     public double prefillTokensPerSecond() {

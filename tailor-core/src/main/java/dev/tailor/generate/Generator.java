@@ -61,6 +61,7 @@ public final class Generator {
         private boolean ignoreEos;
         private int topLogprobs = -1;
         private Consumer<TokenLogprob> onLogprob = lp -> { };
+        private PromptScoring scoring = PromptScoring.NONE;
 
         private Request() {
         }
@@ -136,6 +137,19 @@ public final class Generator {
         }
 
         /**
+         * Also scores the prompt: each prompt token's log-probability given the tokens before it, and its {@code top}
+         * most likely alternatives (0 for none), in the result and to {@code listener} once the prompt has run (the
+         * first token unscored). With {@link #maxTokens} 0 the prompt is run and scored, and nothing generated.
+         */
+        public Request promptLogprobs(int top, Consumer<List<TokenLogprob>> listener) {
+            if (top < 0) {
+                throw new IllegalArgumentException("top log-probabilities must be >= 0, got " + top);
+            }
+            this.scoring = new PromptScoring(top, Objects.requireNonNull(listener));
+            return this;
+        }
+
+        /**
          * Generates: the prompt in chunks of {@link #PREFILL_CHUNK} tokens, then one decode step per token, with
          * batch-invariant products, so the result is bit for bit what a {@link ContinuousBatcher} gives this request
          * among others.
@@ -144,10 +158,12 @@ public final class Generator {
          */
         public GenerationResult run() {
             Sequence s = start(PREFILL_CHUNK);
-            float[][] logits = {new float[model.config().vocabSize()]};
+            int vocab = model.config().vocabSize();
+            float[] step = new float[vocab];
             return MatMul.batchInvariant(() -> {
                 while (!s.done()) {
                     SequenceChunk chunk = s.next();
+                    float[][] logits = {chunk.allRows() ? new float[chunk.logitRows() * vocab] : step};
                     model.forwardBatch(List.of(chunk), logits);
                     s.accept(chunk.logits() ? logits[0] : null);
                 }
@@ -161,7 +177,7 @@ public final class Generator {
                 throw new IllegalStateException("no prompt given");
             }
             return new Sequence(model, tokenizer, eosIds, promptIds, maxTokens, sampling, List.copyOf(stops), onToken,
-                    ignoreEos, topLogprobs, onLogprob, prefillChunk);
+                    ignoreEos, topLogprobs, onLogprob, scoring, prefillChunk);
         }
     }
 }

@@ -4,13 +4,17 @@ import dev.tailor.tensor.VectorMath;
 
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 import java.util.random.RandomGeneratorFactory;
 
 /**
  * Picks the next token from a vector of logits, as Hugging Face {@code generate} does: repetition penalty over
  * the ids seen so far, then (unless greedy) temperature, top-k, top-p and min-p, then a draw from a
- * {@code L64X128MixRandom} seeded with {@link SamplingParams#seed()}, so one seed always yields one sequence.
+ * {@code L64X128MixRandom} seeded with {@link SamplingParams#seed()}, so one seed always yields one sequence. The
+ * OpenAI API's logit bias comes first, and its presence and frequency penalties right after the repetition penalty,
+ * over the ids this sampler has returned so far (the generated tokens, as vLLM counts them).
  *
  * <p>Top-k is a partial selection (a k-element heap, O(V log k)), so a 150k vocabulary is never sorted for a
  * small k; only top-p sorts, and only the candidates left by top-k. Not thread-safe: one sampler per sequence.
@@ -20,6 +24,8 @@ public final class Sampler {
     private final SamplingParams params;
     private final RandomGenerator random;
     private final BitSet penalized = new BitSet();
+    /** How many times {@link #sample} has returned each id, for the presence and frequency penalties. */
+    private final Map<Integer, Integer> returned = new HashMap<>();
     private int[] candidates = new int[0];
     private double[] weights = new double[0];
     private long[] sortKeys = new long[0];
@@ -38,12 +44,21 @@ public final class Sampler {
     /**
      * Chooses the next id.
      *
-     * @param logits  the model's output for the last position, one per vocabulary id; the repetition penalty is
-     *                applied to it in place
+     * @param logits  the model's output for the last position, one per vocabulary id; the bias and the penalties
+     *                are applied to it in place
      * @param seenIds the ids of the prompt and the tokens generated so far (duplicates allowed)
+     * @throws IllegalArgumentException if a logit bias names an id outside the vocabulary
      */
     public int sample(float[] logits, int[] seenIds) {
-        applyRepetitionPenalty(logits, seenIds, params.repetitionPenalty(), penalized);
+        int id = choose(logits, seenIds);
+        if (params.presencePenalty() != 0f || params.frequencyPenalty() != 0f) {
+            returned.merge(id, 1, Integer::sum);
+        }
+        return id;
+    }
+
+    private int choose(float[] logits, int[] seenIds) {
+        adjust(logits, seenIds);
         if (params.greedy()) {
             return argmax(logits);
         }
@@ -65,10 +80,10 @@ public final class Sampler {
 
     /**
      * The probabilities {@link #sample} draws from, over the whole vocabulary (0 for excluded ids; one-hot when
-     * greedy). Applies the repetition penalty to {@code logits} in place and consumes no randomness.
+     * greedy). Applies the bias and the penalties to {@code logits} in place and consumes no randomness.
      */
     public double[] distribution(float[] logits, int[] seenIds) {
-        applyRepetitionPenalty(logits, seenIds, params.repetitionPenalty(), penalized);
+        adjust(logits, seenIds);
         double[] probabilities = new double[logits.length];
         if (params.greedy()) {
             probabilities[argmax(logits)] = 1;
@@ -83,6 +98,19 @@ public final class Sampler {
             probabilities[candidates[i]] = weights[i] / total;
         }
         return probabilities;
+    }
+
+    /** The logit bias, the repetition penalty, then the presence and frequency penalties, in place. */
+    private void adjust(float[] logits, int[] seenIds) {
+        params.logitBias().forEach((id, bias) -> {
+            if (id >= logits.length) {
+                throw new IllegalArgumentException("logit bias for token id " + id + ", outside the vocabulary [0, "
+                        + logits.length + ")");
+            }
+            logits[id] += bias;
+        });
+        applyRepetitionPenalty(logits, seenIds, params.repetitionPenalty(), penalized);
+        returned.forEach((id, count) -> logits[id] -= count * params.frequencyPenalty() + params.presencePenalty());
     }
 
     /**

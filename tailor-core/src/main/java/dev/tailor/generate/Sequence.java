@@ -29,18 +29,23 @@ final class Sequence {
     private final int topLogprobs;
     private final Consumer<String> onToken;
     private final Consumer<TokenLogprob> onLogprob;
+    private final PromptScoring scoring;
     private final Sampler sampler;
     private final StreamingDecoder decoder;
     private final StopStrings stopper;
     private final StringBuilder text = new StringBuilder();
     private final List<Integer> generated = new ArrayList<>();
     private final List<TokenLogprob> logprobs = new ArrayList<>();
+    private final List<TokenLogprob> promptLogprobs = new ArrayList<>();
     private int[] seen;
     private int seenCount;
     private KvCache cache;
     /** Where the cache comes from and goes back to, or null: made here, left to the collector. */
     private KvCachePool pool;
     private int prefilled;
+    /** Where the chunk {@link #next} gave last starts, and its length. */
+    private int chunkStart;
+    private int chunkLength;
     private FinishReason reason;
     private long started;
     private long prefillEnd;
@@ -50,13 +55,14 @@ final class Sequence {
      * A sequence over {@code model} (the view with its adapters).
      *
      * @param topLogprobs alternatives to report with each token's log-probability, or -1 for no log-probabilities
+     * @param scoring     whether (and with how many alternatives) to score the prompt's tokens, and who hears it
      * @throws ContextOverflowException if the prompt does not fit the context
-     * @throws IllegalArgumentException if a prompt id is outside the vocabulary (checked here, so that a batch never
-     *                                  meets it)
+     * @throws IllegalArgumentException if a prompt id or a logit bias's id is outside the vocabulary (checked here,
+     *                                  so that a batch never meets it)
      */
     Sequence(LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds, int[] promptIds, int maxTokens,
              SamplingParams sampling, List<String> stops, Consumer<String> onToken, boolean ignoreEos,
-             int topLogprobs, Consumer<TokenLogprob> onLogprob, int prefillChunk) {
+             int topLogprobs, Consumer<TokenLogprob> onLogprob, PromptScoring scoring, int prefillChunk) {
         int context = model.contextLength();
         if (promptIds.length > context) {
             throw new ContextOverflowException(promptIds.length, context);
@@ -66,6 +72,12 @@ final class Sequence {
             if (id < 0 || id >= vocab) {
                 throw new IllegalArgumentException("prompt token id " + id + " is outside the model's vocabulary [0, "
                         + vocab + ")");
+            }
+        }
+        for (int id : sampling.logitBias().keySet()) {
+            if (id >= vocab) {
+                throw new IllegalArgumentException("logit bias for token id " + id + ", outside the model's "
+                        + "vocabulary [0, " + vocab + ")");
             }
         }
         if (prefillChunk < 1) {
@@ -80,12 +92,13 @@ final class Sequence {
         this.topLogprobs = topLogprobs;
         this.onToken = onToken;
         this.onLogprob = onLogprob;
+        this.scoring = scoring;
         this.sampler = new Sampler(sampling);
         this.decoder = tokenizer.streamingDecoder(true);
         this.stopper = new StopStrings(stops);
         this.seen = Arrays.copyOf(promptIds, promptIds.length + Math.max(0, budget));
         this.seenCount = promptIds.length;
-        if (budget <= 0) {
+        if (budget <= 0 && !scoring.wanted()) {
             started = System.nanoTime();
             prefillEnd = started;
             finish(FinishReason.LENGTH);
@@ -155,19 +168,30 @@ final class Sequence {
         if (promptLeft() > 0) {
             int end = prefilled + nextTokens(maxPrompt);
             int[] chunk = Arrays.copyOfRange(promptIds, prefilled, end);
+            chunkStart = prefilled;
+            chunkLength = chunk.length;
             prefilled = end;
-            return new SequenceChunk(model, cache, chunk, end == promptIds.length);
+            boolean scored = scoring.wanted();
+            return new SequenceChunk(model, cache, chunk, scored || end == promptIds.length, scored);
         }
+        chunkLength = 0;
         return new SequenceChunk(model, cache, new int[] {generated.getLast()}, true);
     }
 
     /**
-     * Takes the logits of the step {@link #next()} gave (null for a chunk that asked for none): samples the next
-     * token, streams its text, and finishes at EOS, a stop string or the token budget.
+     * Takes the logits of the step {@link #next()} gave (null for a chunk that asked for none; every token's for a
+     * prompt chunk being scored): scores the prompt's tokens, samples the next token, streams its text, and finishes
+     * at EOS, a stop string or the token budget.
      */
     void accept(float[] logits) {
         if (logits == null) {
             return;
+        }
+        if (chunkLength > 0 && scoring.wanted()) {
+            logits = score(logits);
+            if (logits == null) {
+                return;
+            }
         }
         if (generated.isEmpty()) {
             prefillEnd = System.nanoTime();
@@ -192,6 +216,30 @@ final class Sequence {
         } else if (generated.size() == budget) {
             finish(FinishReason.LENGTH);
         }
+    }
+
+    /**
+     * Scores the prompt tokens after each row of a scored chunk's {@code [tokens, vocab]} logits; returns its last
+     * row's when the chunk ends the prompt and tokens are to be generated, else null (and finishes when none are).
+     */
+    private float[] score(float[] all) {
+        int vocab = model.config().vocabSize();
+        if (chunkStart == 0) {
+            promptLogprobs.add(TokenLogprob.unscored(promptIds[0]));
+        }
+        for (int r = 0; r < chunkLength && chunkStart + r + 1 < promptIds.length; r++) {
+            promptLogprobs.add(TokenLogprob.of(all, r * vocab, vocab, promptIds[chunkStart + r + 1], scoring.top()));
+        }
+        if (promptLeft() > 0) {
+            return null;
+        }
+        scoring.listener().accept(List.copyOf(promptLogprobs));
+        if (budget <= 0) {
+            prefillEnd = System.nanoTime();
+            finish(FinishReason.LENGTH);
+            return null;
+        }
+        return Arrays.copyOfRange(all, (chunkLength - 1) * vocab, chunkLength * vocab);
     }
 
     private void finish(FinishReason why) {
@@ -225,6 +273,6 @@ final class Sequence {
         }
         return new GenerationResult(text.toString(), generated.stream().mapToInt(Integer::intValue).toArray(),
                 promptIds.length, reason, (prefillEnd - started) / 1e9, (finished - prefillEnd) / 1e9,
-                List.copyOf(logprobs));
+                List.copyOf(logprobs), List.copyOf(promptLogprobs));
     }
 }

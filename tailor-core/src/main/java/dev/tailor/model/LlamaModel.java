@@ -373,14 +373,16 @@ public final class LlamaModel implements AutoCloseable {
      * {@link BatchForward}); inside {@link MatMul#batchInvariant} each sequence's results are bit-identical to
      * running it alone.
      *
-     * @return per chunk in order, the logits of its last token {@code [vocab]}, or null where not asked for
+     * @return per chunk in order, the logits of its last token {@code [vocab]} (of every token,
+     *         {@code [tokens, vocab]}, for a chunk asking for all rows), or null where not asked for
      * @throws IllegalArgumentException when a view is not of this base or a cache does not fit its view
      * @throws ContextOverflowException if a cache cannot hold its tokens (no cache changes then)
      */
     public float[][] forwardBatch(List<SequenceChunk> chunks) {
         float[][] logits = new float[chunks.size()][];
         for (int i = 0; i < logits.length; i++) {
-            logits[i] = chunks.get(i).logits() ? new float[config.vocabSize()] : null;
+            int rows = chunks.get(i).logitRows();
+            logits[i] = rows > 0 ? new float[rows * config.vocabSize()] : null;
         }
         forwardBatch(chunks, logits);
         return logits;
@@ -388,14 +390,15 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * {@link #forwardBatch(List)} into the caller's arrays: the logits of chunk i's last token go to {@code logits[i]}
-     * (a {@code [vocab]} array) for every chunk that asks for them; the other entries are not touched. A server's step
+     * (a {@code [vocab]} array; every token's, {@code [tokens, vocab]}, for a chunk asking for all rows) for every
+     * chunk that asks for them; the other entries are not touched. A server's step
      * reuses its requests' arrays: allocating two {@code [vocab]} arrays per sequence and step (6 MB a step of 16
      * sequences over a 49,152-token vocabulary) cost a young collection every ~16 steps, and their pauses were the
      * tail of the inter-token latency.
      *
      * @throws IllegalArgumentException when a view is not of this base, a cache does not fit its view, or
      *                                  {@code logits} is not one entry per chunk or an asking chunk's array is
-     *                                  missing or not {@code [vocab]}
+     *                                  missing or not of its rows' size
      * @throws ContextOverflowException if a cache cannot hold its tokens (no cache changes then)
      */
     public void forwardBatch(List<SequenceChunk> chunks, float[][] logits) {
@@ -404,13 +407,17 @@ public final class LlamaModel implements AutoCloseable {
         }
         int vocab = config.vocabSize();
         int wanted = 0;
+        int asked = 0;
         for (int i = 0; i < chunks.size(); i++) {
-            if (chunks.get(i).logits()) {
-                if (logits[i] == null || logits[i].length != vocab) {
+            int rows = chunks.get(i).logitRows();
+            if (rows > 0) {
+                if (logits[i] == null || logits[i].length != rows * vocab) {
                     throw new IllegalArgumentException("chunk " + i + " asks for logits but its array is "
-                            + (logits[i] == null ? "missing" : "[" + logits[i].length + "]") + ", not [" + vocab + "]");
+                            + (logits[i] == null ? "missing" : "[" + logits[i].length + "]") + ", not ["
+                            + (rows > 1 ? rows + " × " : "") + vocab + "]");
                 }
-                wanted++;
+                wanted += rows;
+                asked++;
             }
         }
         List<BatchForward.Part> parts = new ArrayList<>(chunks.size());
@@ -420,22 +427,28 @@ public final class LlamaModel implements AutoCloseable {
         float[][] hidden = BatchForward.run(this, parts);
         int d = config.hiddenSize();
         float[] last = new float[wanted * d];
-        int[] asking = new int[wanted];
+        int[] asking = new int[asked];
+        int[] firstRow = new int[asked];
         int row = 0;
-        for (int i = 0; i < chunks.size(); i++) {
-            if (chunks.get(i).logits()) {
-                System.arraycopy(hidden[i], hidden[i].length - d, last, row * d, d);
-                asking[row++] = i;
+        for (int i = 0, a = 0; i < chunks.size(); i++) {
+            int rows = chunks.get(i).logitRows();
+            if (rows > 0) {
+                System.arraycopy(hidden[i], hidden[i].length - rows * d, last, row * d, rows * d);
+                asking[a] = i;
+                firstRow[a++] = row;
+                row += rows;
             }
         }
-        if (wanted == 1) {
-            MatMul.matmulTransposed(last, 1, weights.lmHead(), logits[asking[0]]);
+        if (asked == 1) {
+            MatMul.matmulTransposed(last, wanted, weights.lmHead(), logits[asking[0]]);
             return;
         }
-        float[] all = Scratch.floats(LOGITS, wanted * vocab);
+        // a prompt scored in this step (rows beyond one per chunk) gets an array of its own, not a scratch kept after
+        float[] all = wanted > asked ? new float[wanted * vocab] : Scratch.floats(LOGITS, wanted * vocab);
         MatMul.matmulTransposed(last, wanted, weights.lmHead(), all);
         // 3 MB for 16 rows, read and written from memory: on both threads
-        Parallel.parallelFor(wanted, r -> System.arraycopy(all, r * vocab, logits[asking[r]], 0, vocab));
+        Parallel.parallelFor(asked, a -> System.arraycopy(all, firstRow[a] * vocab, logits[asking[a]], 0,
+                logits[asking[a]].length));
     }
 
     /**

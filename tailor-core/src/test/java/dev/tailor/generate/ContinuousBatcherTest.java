@@ -75,6 +75,10 @@ class ContinuousBatcherTest {
                 tokens.add(t);
             }
             List<Integer> bits = new ArrayList<>();
+            for (TokenLogprob lp : r.promptLogprobs()) {
+                bits.add(lp.tokenId());
+                bits.add(Float.floatToRawIntBits(lp.logprob()));
+            }
             for (TokenLogprob lp : r.logprobs()) {
                 bits.add(Float.floatToRawIntBits(lp.logprob()));
                 for (int j = 0; j < lp.topIds().length; j++) {
@@ -86,13 +90,17 @@ class ContinuousBatcherTest {
         }
     }
 
-    /** One request: a view, a prompt and a seed (odd seeds sample at temperature 0.9, even ones are greedy). */
+    /**
+     * One request: a view, a prompt and a seed (odd seeds sample at temperature 0.9, even ones are greedy; seeds that
+     * are multiples of 3 also score the prompt, every token's logits through the same products).
+     */
     private record Job(LlamaModel view, String prompt, long seed) {
         Generator.Request request() {
             SamplingParams sampling = seed % 2 == 0 ? SamplingParams.GREEDY
                     : SamplingParams.GREEDY.withTemperature(0.9f).withSeed(seed);
-            return new Generator(view, pretrained.tokenizer(), pretrained.eosIds()).generate()
+            Generator.Request r = new Generator(view, pretrained.tokenizer(), pretrained.eosIds()).generate()
                     .prompt(prompt).maxTokens(12).sampling(sampling).ignoreEos(true).logprobs(3, lp -> { });
+            return seed % 3 == 0 ? r.promptLogprobs(2, lps -> { }) : r;
         }
     }
 
@@ -283,6 +291,22 @@ class ContinuousBatcherTest {
                             + Generator.PREFILL_CHUNK);
                 }
             }
+        }
+    }
+
+    @Test
+    void aRequestWithNothingToRunCompletesAtOnceBesideOthers() throws Exception {
+        try (ContinuousBatcher batcher = new ContinuousBatcher(base, new ContinuousBatcher.Options(4, 64, 8),
+                (s, r, n) -> { })) {
+            CompletableFuture<GenerationResult> running = batcher.submit(new Job(base, prompts.get(0), 2).request())
+                    .result();
+            GenerationResult none = batcher.submit(new Generator(base, pretrained.tokenizer(), pretrained.eosIds())
+                    .generate().prompt(prompts.get(1)).maxTokens(0)).result().get(10, TimeUnit.SECONDS);
+            assertEquals(0, none.tokenIds().length);
+            assertEquals(FinishReason.LENGTH, none.finishReason());
+            assertTrue(none.promptLogprobs().isEmpty());
+            assertEquals(Outcome.of(new Job(base, prompts.get(0), 2).request().run()),
+                    Outcome.of(running.get(60, TimeUnit.SECONDS)));
         }
     }
 

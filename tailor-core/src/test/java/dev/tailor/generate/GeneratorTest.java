@@ -7,7 +7,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -50,6 +52,48 @@ class GeneratorTest {
         assertEquals(8, r.tokenIds().length);
         assertEquals(FinishReason.LENGTH, r.finishReason());
         assertEquals(model.tokenizer().decode(r.tokenIds(), true), r.text());
+    }
+
+    @Test
+    void aScoredPromptHasTheLogSoftmaxOfAFullForwardPassAtEveryPosition() {
+        String text = "Call me Ishmael. Some years ago";
+        int[] prompt = model.tokenizer().encode(text, true);
+        List<String> events = new ArrayList<>();
+        GenerationResult r = new Generator(model).generate().prompt(text).maxTokens(3)
+                .promptLogprobs(2, lps -> events.add("prompt " + lps.size())).onToken(t -> events.add("token"))
+                .run();
+        assertEquals("prompt " + prompt.length, events.getFirst(), "the prompt's scores come before any text");
+        List<TokenLogprob> scored = r.promptLogprobs();
+        assertEquals(prompt.length, scored.size());
+        assertFalse(scored.getFirst().scored(), "nothing predicts the first token");
+        assertEquals(prompt[0], scored.getFirst().tokenId());
+        var m = model.model();
+        float[] hidden = m.forward(m.newCache(prompt.length), prompt);
+        for (int p = 1; p < prompt.length; p++) {
+            float[] logits = m.logits(hidden, p - 1, p);
+            TokenLogprob expected = TokenLogprob.of(logits, prompt[p], 2);
+            TokenLogprob got = scored.get(p);
+            assertEquals(prompt[p], got.tokenId());
+            assertEquals(expected.logprob(), got.logprob(), 1e-4, "position " + p);
+            for (int j = 0; j < 2; j++) {
+                assertEquals(expected.topLogprobs()[j], got.topLogprobs()[j], 1e-4, "position " + p + ", top " + j);
+            }
+            assertTrue(got.logprob() <= got.topLogprobs()[0]);
+        }
+        GenerationResult plain = new Generator(model).generate().prompt(text).maxTokens(3).run();
+        assertArrayEquals(plain.tokenIds(), r.tokenIds(), "scoring the prompt changes nothing generated");
+        assertTrue(plain.promptLogprobs().isEmpty());
+    }
+
+    @Test
+    void withNoTokensToGenerateAScoredPromptStillRuns() {
+        GenerationResult r = new Generator(model).generate().prompt("The sea").maxTokens(0)
+                .promptLogprobs(0, lps -> { }).run();
+        assertEquals(0, r.tokenIds().length);
+        assertEquals("", r.text());
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertEquals(r.promptTokens(), r.promptLogprobs().size());
+        assertTrue(r.promptLogprobs().stream().skip(1).allMatch(lp -> lp.scored() && lp.logprob() <= 0));
     }
 
     @Test

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -157,6 +158,47 @@ class SamplerTest {
         assertEquals(1, new Sampler(SamplingParams.GREEDY).sample(logits.clone(), new int[] {0}));
         assertEquals(2, new Sampler(SamplingParams.GREEDY.withRepetitionPenalty(1.6f)).sample(logits.clone(),
                 new int[] {1}));
+    }
+
+    @Test
+    void theLogitBiasIsAddedBeforeTheChoice() {
+        SamplingParams biased = SamplingParams.GREEDY.withLogitBias(Map.of(3, 0.5f, 0, -1f));
+        float[] logits = {2f, 1f, 0f, 1.8f};
+        assertEquals(3, new Sampler(biased).sample(logits, NONE));
+        assertArrayEquals(new float[] {1f, 1f, 0f, 2.3f}, logits, "applied in place: 2 - 1 and 1.8 + 0.5");
+        double[] p = distribution(SamplingParams.DEFAULT.withLogitBias(Map.of(1, -100f)), logitsOf(0.5, 0.5));
+        assertEquals(1.0, p[0], 1e-12, "a bias of -100 all but bans a token");
+        assertThrows(IllegalArgumentException.class, () -> new Sampler(biased).sample(new float[3], NONE),
+                "a bias for id 3 over a vocabulary of 3");
+    }
+
+    @Test
+    void presenceAndFrequencyPenaltiesCountTheTokensGeneratedSoFar() {
+        Sampler s = new Sampler(SamplingParams.GREEDY.withPenalties(0.5f, 0.25f));
+        int[] prompt = {0, 0, 0};
+        assertEquals(0, s.sample(new float[] {1f, 0.9f, 0.1f}, prompt), "the prompt's tokens are not counted");
+        float[] second = {1f, 0.9f, 0.1f};
+        assertEquals(1, s.sample(second, prompt));
+        assertArrayEquals(new float[] {0.25f, 0.9f, 0.1f}, second, "once generated: 1 - 0.5 - 0.25");
+        float[] third = {1.5f, 0.9f, 0.1f};
+        assertEquals(0, s.sample(third, prompt));
+        assertArrayEquals(new float[] {0.75f, 0.15f, 0.1f}, third, 1e-6f);
+        float[] fourth = {2f, 0.9f, 0.1f};
+        assertEquals(0, s.sample(fourth, prompt));
+        assertArrayEquals(new float[] {1f, 0.15f, 0.1f}, fourth, 1e-6f, "id 0 twice: 2 - 0.5 - 2 · 0.25");
+        float[] negative = {1f, 0.9f};
+        Sampler encouraging = new Sampler(SamplingParams.GREEDY.withPenalties(-1f, 0f));
+        assertEquals(0, encouraging.sample(negative, NONE));
+        assertEquals(0, encouraging.sample(new float[] {1f, 1.5f}, NONE), "a negative penalty favours repeats");
+    }
+
+    @Test
+    void penaltiesAndBiasesOutOfRangeAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.DEFAULT.withPenalties(2.5f, 0f));
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.DEFAULT.withPenalties(0f, Float.NaN));
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.DEFAULT.withLogitBias(Map.of(1, 101f)));
+        assertThrows(IllegalArgumentException.class, () -> SamplingParams.DEFAULT.withLogitBias(Map.of(-1, 1f)));
+        assertEquals(Map.of(), SamplingParams.DEFAULT.logitBias());
     }
 
     @Test
