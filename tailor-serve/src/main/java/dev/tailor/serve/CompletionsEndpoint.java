@@ -69,7 +69,9 @@ final class CompletionsEndpoint {
         AccessRecord.current().model(models.qualified(model, caller));
         PretrainedModel pretrained = models.pretrained();
         int[] prompt = kind == Kind.CHAT ? Prompts.chat(body, pretrained, model) : Prompts.completion(body, pretrained);
-        GenerationParams params = GenerationParams.parse(body, maxTokensLimit, kind == Kind.CHAT);
+        GenerationParams params = GenerationParams.parse(body, maxTokensLimit, kind == Kind.CHAT,
+                pretrained.model().config().vocabSize());
+        String echo = params.echo() ? Prompts.completionText(body, prompt, pretrained) : "";
         int maxTokens = budget(prompt.length, view.contextLength(), params.maxTokens());
         long arrival = AccessRecord.current().arrival();
         TokenRelay relay = new TokenRelay(arrival, arrival + timeout.toNanos(), timeout, metrics);
@@ -78,6 +80,9 @@ final class CompletionsEndpoint {
                 .stop(params.stops().toArray(String[]::new)).onToken(relay::piece);
         if (params.topLogprobs() != null) {
             request.logprobs(params.topLogprobs(), relay::logprob);
+            if (params.echo()) {
+                request.promptLogprobs(params.topLogprobs(), lps -> relay.prompt(echo, lps));
+            }
         }
         Call call = new Call("cmpl-" + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model);
@@ -85,11 +90,12 @@ final class CompletionsEndpoint {
         submission.result().whenComplete((r, e) -> relay.end());
         try {
             if (params.stream()) {
-                stream(call, submission, relay, params.includeUsage(), res);
+                boolean echoNow = params.echo() && params.topLogprobs() == null;
+                stream(call, submission, relay, params.includeUsage(), echoNow ? echo : null, res);
             } else {
                 GenerationResult r = finished(submission, relay);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(json.writeValueAsBytes(whole(call, r)));
+                res.send(json.writeValueAsBytes(whole(call, r, echo)));
             }
         } finally {
             submission.cancel();
@@ -164,12 +170,14 @@ final class CompletionsEndpoint {
         return maxTokens;
     }
 
-    private Object whole(Call call, GenerationResult r) {
+    /** The whole answer; a completion's text (and log-probabilities, if asked for) start with {@code echo}. */
+    private Object whole(Call call, GenerationResult r, String echo) {
         String finish = finishReason(r);
         Usage usage = Usage.of(r.promptTokens(), r.tokenIds().length);
         return switch (kind) {
             case TEXT -> new Completion(call.id, "text_completion", call.created, call.model,
-                    List.of(new CompletionChoice(0, r.text(), logprobs.completion(r.logprobs(), 0), finish)), usage);
+                    List.of(new CompletionChoice(0, echo + r.text(), logprobs.completion(r.promptLogprobs(),
+                            r.logprobs(), echo.length()), finish)), usage);
             case CHAT -> chatCompletion(call, r, finish, usage);
         };
     }
@@ -180,8 +188,12 @@ final class CompletionsEndpoint {
                         finish)), usage);
     }
 
+    /**
+     * Streams the answer as it is generated; {@code echo}, if not null, is sent first (an echoed prompt with
+     * log-probabilities comes from the relay instead, once the prompt has run).
+     */
     private void stream(Call call, ContinuousBatcher.Submission submission, TokenRelay relay, boolean includeUsage,
-                        ServerResponse res) {
+                        String echo, ServerResponse res) {
         res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
         res.header(HeaderNames.CACHE_CONTROL, "no-cache");
         try (OutputStream out = res.outputStream()) {
@@ -190,6 +202,10 @@ final class CompletionsEndpoint {
                 sse.send(chatChunk(call, new Delta("assistant", ""), null, null));
             }
             int offset = 0;
+            if (echo != null) {
+                sse.send(chunk(call, echo, new TokenRelay.Piece(echo, List.of()), 0, null));
+                offset = echo.length();
+            }
             TokenRelay.Piece piece;
             while ((piece = relay.next()) != null) {
                 sse.send(chunk(call, piece.text(), piece, offset, null));

@@ -1,44 +1,56 @@
 package dev.tailor.serve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.tailor.generate.SamplingParams;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The generation fields shared by completions and chat completions.
  *
- * @param maxTokens    {@code max_tokens} (or chat's {@code max_completion_tokens}), or null for the server's limit
- * @param sampling     {@code temperature}, {@code top_p}, {@code seed} and the extensions {@code top_k},
- *                     {@code min_p}, {@code repetition_penalty}
+ * @param maxTokens    {@code max_tokens} (or chat's {@code max_completion_tokens}), or null for the server's limit;
+ *                     0 only with {@code echo} (the prompt scored, nothing generated)
+ * @param sampling     {@code temperature}, {@code top_p}, {@code seed}, {@code presence_penalty},
+ *                     {@code frequency_penalty}, {@code logit_bias} and the extensions {@code top_k}, {@code min_p},
+ *                     {@code repetition_penalty}
  * @param stops        {@code stop}: a string or a list of strings
  * @param stream       {@code stream}: answer as server-sent events
  * @param includeUsage {@code stream_options.include_usage}: a last chunk with the token counts
  * @param topLogprobs  how many likely alternatives to report with each token's log-probability, or null for no
  *                     log-probabilities: chat's {@code logprobs: true} with {@code top_logprobs} (0 to 20),
  *                     completions' {@code logprobs} (0 to 5)
+ * @param echo         completions' {@code echo}: the answer's text (and log-probabilities) start with the prompt's
  */
 record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
-                        boolean includeUsage, Integer topLogprobs) {
+                        boolean includeUsage, Integer topLogprobs, boolean echo) {
 
     /**
      * Reads the fields of {@code body} (a chat request's when {@code chat}), refusing (400) a wrong type, a value out
-     * of range, {@code n} other than 1 and a {@code max_tokens} above {@code maxTokensLimit}.
+     * of range, a token id outside the model's {@code vocab}, {@code n} other than 1, a {@code max_tokens} above
+     * {@code maxTokensLimit}, and a field of the OpenAI API this server does not serve when it asks for more than
+     * its neutral value ({@link UnservedFields}), rather than answering as if it had not been sent.
      */
-    static GenerationParams parse(RequestBody body, int maxTokensLimit, boolean chat) {
+    static GenerationParams parse(RequestBody body, int maxTokensLimit, boolean chat, int vocab) {
+        UnservedFields.refuse(body, chat);
         int n = body.integer("n", 1);
         if (n != 1) {
             throw ApiException.badRequest("n", "'n' must be 1 (one choice per request), got " + n);
         }
+        boolean echo = !chat && body.bool("echo", false);
         Integer maxTokens = body.integer("max_tokens", body.integer("max_completion_tokens", null));
-        if (maxTokens != null && (maxTokens < 1 || maxTokens > maxTokensLimit)) {
-            throw ApiException.badRequest("max_tokens", "'max_tokens' must be in [1, " + maxTokensLimit
-                    + "] (this server's limit), got " + maxTokens);
+        int least = echo ? 0 : 1;
+        if (maxTokens != null && (maxTokens < least || maxTokens > maxTokensLimit)) {
+            throw ApiException.badRequest("max_tokens", "'max_tokens' must be in [" + least + ", " + maxTokensLimit
+                    + "] (this server's limit" + (echo ? "" : "; 0 only with 'echo'") + "), got " + maxTokens);
         }
         SamplingParams sampling;
         try {
             sampling = new SamplingParams(body.number("temperature", 1f), body.integer("top_k", 0),
                     body.number("top_p", 1f), body.number("min_p", 0f), body.number("repetition_penalty", 1f),
-                    body.longInteger("seed", 0L));
+                    body.longInteger("seed", 0L), body.number("presence_penalty", 0f),
+                    body.number("frequency_penalty", 0f), logitBias(body.node("logit_bias"), vocab));
         } catch (IllegalArgumentException e) {
             throw samplingField(e.getMessage());
         }
@@ -59,7 +71,36 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
             }
             includeUsage = include != null && include.asBoolean();
         }
-        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat));
+        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat), echo);
+    }
+
+    /** {@code logit_bias}: an object from token ids (as strings, the JSON way) to biases; null or absent is none. */
+    private static Map<Integer, Float> logitBias(JsonNode node, int vocab) {
+        if (node == null || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw RequestBody.wrongType("logit_bias", "an object from token ids to biases", node);
+        }
+        Map<Integer, Float> bias = new HashMap<>();
+        for (var field : node.properties()) {
+            int id;
+            try {
+                id = Integer.parseInt(field.getKey());
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("logit_bias", "'logit_bias' keys are token ids, got '" + field.getKey()
+                        + "'");
+            }
+            if (id < 0 || id >= vocab) {
+                throw ApiException.badRequest("logit_bias", "'logit_bias' names token id " + id + ", outside this "
+                        + "model's vocabulary [0, " + vocab + ")");
+            }
+            if (!field.getValue().isNumber()) {
+                throw RequestBody.wrongType("logit_bias." + id, "a number", field.getValue());
+            }
+            bias.put(id, field.getValue().floatValue());
+        }
+        return bias;
     }
 
     /** The alternatives asked for with the log-probabilities, as each endpoint spells it; null for none. */
@@ -87,7 +128,8 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
     /** {@link SamplingParams}'s refusal, with the engine's parameter name spelt as the request's field. */
     private static ApiException samplingField(String message) {
         for (String[] names : new String[][] {{"temperature", "temperature"}, {"topK", "top_k"}, {"topP", "top_p"},
-                {"minP", "min_p"}, {"repetitionPenalty", "repetition_penalty"}}) {
+                {"minP", "min_p"}, {"repetitionPenalty", "repetition_penalty"}, {"presencePenalty", "presence_penalty"},
+                {"frequencyPenalty", "frequency_penalty"}, {"logitBias", "logit_bias"}}) {
             if (message.startsWith(names[0] + " ")) {
                 return ApiException.badRequest(names[1], "'" + names[1] + "'" + message.substring(names[0].length()));
             }

@@ -44,7 +44,8 @@ final class LogprobShapes {
 
     /**
      * The completions endpoint's {@code logprobs} for {@code tokens}, whose text starts at {@code offset} characters
-     * into the answer, or null when there are none.
+     * into the answer, or null when there are none. An unscored token (an echoed prompt's first) has a null
+     * log-probability and null alternatives, as OpenAI answers it.
      */
     CompletionLogprobs completion(List<TokenLogprob> tokens, int offset) {
         if (tokens.isEmpty()) {
@@ -58,16 +59,37 @@ final class LogprobShapes {
         for (TokenLogprob t : tokens) {
             String text = text(t.tokenId());
             texts.add(text);
-            logprobs.add(t.logprob());
+            logprobs.add(t.scored() ? t.logprob() : null);
             Map<String, Float> top = new LinkedHashMap<>();
             for (int j = 0; j < t.topIds().length; j++) {
                 top.putIfAbsent(text(t.topIds()[j]), t.topLogprobs()[j]);
             }
-            tops.add(top);
+            tops.add(t.scored() ? top : null);
             offsets.add(at);
             at += text.length();
         }
         return new CompletionLogprobs(texts, logprobs, tops, offsets);
+    }
+
+    /**
+     * The completions endpoint's {@code logprobs} for an echoed prompt's tokens (whose text starts the answer) and
+     * the generated ones after it, whose text starts at {@code generatedOffset}; null when there are none.
+     */
+    CompletionLogprobs completion(List<TokenLogprob> prompt, List<TokenLogprob> generated, int generatedOffset) {
+        CompletionLogprobs first = completion(prompt, 0);
+        CompletionLogprobs then = completion(generated, generatedOffset);
+        if (first == null || then == null) {
+            return first == null ? then : first;
+        }
+        return new CompletionLogprobs(concat(first.tokens(), then.tokens()),
+                concat(first.tokenLogprobs(), then.tokenLogprobs()), concat(first.topLogprobs(), then.topLogprobs()),
+                concat(first.textOffset(), then.textOffset()));
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     private String text(int id) {

@@ -14,8 +14,16 @@ final class Prompts {
     private Prompts() {
     }
 
-    /** A completion's {@code prompt} (a string, or a list of one string), encoded with the tokenizer's specials. */
+    /**
+     * A completion's {@code prompt}: a string, or a list of one string, encoded with the tokenizer's specials; or
+     * token ids as they are, a list of integers or a list of one such list (ids outside the vocabulary are refused
+     * when the request is submitted).
+     */
     static int[] completion(RequestBody body, PretrainedModel model) {
+        int[] ids = tokenIds(body.node("prompt"));
+        if (ids != null) {
+            return ids;
+        }
         List<String> prompt = body.strings("prompt");
         if (prompt.size() != 1) {
             throw ApiException.badRequest("prompt", prompt.isEmpty() ? "'prompt' is required"
@@ -25,6 +33,41 @@ final class Prompts {
             throw ApiException.badRequest("prompt", "'prompt' is empty");
         }
         return model.tokenizer().encode(prompt.getFirst(), true);
+    }
+
+    /** The text a completion's prompt stands for: the string, or its token ids decoded (special tokens kept). */
+    static String completionText(RequestBody body, int[] ids, PretrainedModel model) {
+        return tokenIds(body.node("prompt")) != null ? model.tokenizer().decode(ids, false)
+                : body.strings("prompt").getFirst();
+    }
+
+    /** The ids of a prompt given as token ids, or null for a prompt of text. */
+    private static int[] tokenIds(JsonNode prompt) {
+        if (prompt == null || !prompt.isArray() || prompt.isEmpty()) {
+            return null;
+        }
+        JsonNode list = prompt;
+        if (prompt.get(0).isArray()) {
+            if (prompt.size() != 1) {
+                throw ApiException.badRequest("prompt", "'prompt' must be one list of token ids (one completion per "
+                        + "request), got " + prompt.size());
+            }
+            list = prompt.get(0);
+        } else if (!prompt.get(0).isIntegralNumber()) {
+            return null;
+        }
+        if (list.isEmpty()) {
+            throw ApiException.badRequest("prompt", "'prompt' is empty");
+        }
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = list.get(i);
+            if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+                throw RequestBody.wrongType("prompt[" + i + "]", "a token id", id);
+            }
+            ids[i] = id.intValue();
+        }
+        return ids;
     }
 
     /**

@@ -74,6 +74,11 @@ final class TokenRelay {
         pending.clear();
     }
 
+    /** Batch thread: the echoed prompt's text and its tokens' log-probabilities, before any generated piece. */
+    void prompt(String text, List<TokenLogprob> logprobs) {
+        pieces.add(new Piece(text, logprobs));
+    }
+
     /** Whichever thread completes the generation: no more pieces come. */
     void end() {
         pieces.add(END);

@@ -193,6 +193,10 @@ class HostileRequestsTest {
                     + "\"stream\": true, \"stream_options\": {\"include_usage\": true}, \"logprobs\": 2}",
                     List.of("model", "prompt", "max_tokens", "stream", "stream_options", "logprobs", "seed",
                             "temperature", "stop")),
+            new Template("/v1/completions", "{\"model\": \"a\", \"prompt\": [[1, 450, 6635]], \"max_tokens\": 0, "
+                    + "\"echo\": true, \"logprobs\": 1, \"stream\": true}",
+                    List.of("prompt", "max_tokens", "echo", "logprobs", "stream", "logit_bias", "tool_choice",
+                            "functions", "presence_penalty")),
             new Template("/v1/chat/completions", "{\"model\": \"b\", \"messages\": [{\"role\": \"user\", "
                     + "\"content\": \"Hi\"}], \"max_tokens\": 2}",
                     List.of("model", "messages", "max_tokens", "max_completion_tokens", "logprobs", "top_logprobs",

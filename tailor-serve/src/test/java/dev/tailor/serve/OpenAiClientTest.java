@@ -68,6 +68,36 @@ class OpenAiClientTest {
         assertEquals(expected.finishReason().name().toLowerCase(), c.choices().getFirst().finishReason().asString());
     }
 
+    /**
+     * What evaluation harnesses send to score a continuation (lm-evaluation-harness's {@code local-completions}): the
+     * context and continuation as one list of token ids, {@code echo}, {@code logprobs: 1}, one token generated and
+     * dropped; the continuation's score is the sum of its tokens' log-probabilities.
+     */
+    @Test
+    void aPromptOfTokenIdsIsEchoedWithItsScores() {
+        int[] ids = fixture.pretrained.tokenizer().encode(PROMPT + " there was a dog", true);
+        int context = fixture.pretrained.tokenizer().encode(PROMPT, true).length;
+        List<Long> tokens = new ArrayList<>();
+        for (int id : ids) {
+            tokens.add((long) id);
+        }
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("a")
+                .promptOfArrayOfTokenArrays(List.of(tokens)).echo(true).logprobs(1L).maxTokens(1L).temperature(0.0)
+                .build());
+        var logprobs = c.choices().getFirst().logprobs().orElseThrow();
+        List<Double> scores = logprobs.tokenLogprobs().orElseThrow();
+        assertEquals(ids.length + 1, scores.size());
+        assertEquals(null, scores.getFirst(), "nothing predicts the first token");
+        double continuation = 0;
+        for (Double score : scores.subList(context, ids.length)) {
+            assertTrue(score < 0, scores.toString());
+            continuation += score;
+        }
+        assertTrue(continuation < 0 && Double.isFinite(continuation));
+        assertEquals(ids.length + 1, logprobs.topLogprobs().orElseThrow().size());
+        assertEquals(ids.length, c.usage().orElseThrow().promptTokens());
+    }
+
     @Test
     void streamedCompletionsJoinToTheSameText() {
         StringBuilder text = new StringBuilder();

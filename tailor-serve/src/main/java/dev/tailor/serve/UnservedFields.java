@@ -1,0 +1,49 @@
+package dev.tailor.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Fields of the OpenAI API that this server does not serve. Client libraries often send them with their neutral
+ * values ({@code "best_of": 1}, {@code "tools": []}, {@code "response_format": {"type": "text"}}), which are
+ * accepted; any other value is refused with a 400 naming the field, because answering as if it had not been sent
+ * would give the client something other than what it asked for without telling it.
+ */
+final class UnservedFields {
+    private UnservedFields() {
+    }
+
+    /** Refuses (400) the first unserved field of {@code body} (a chat request's when {@code chat}) asking for more. */
+    static void refuse(RequestBody body, boolean chat) {
+        JsonNode bestOf = body.node("best_of");
+        if (bestOf != null && !bestOf.isNull() && !(bestOf.isIntegralNumber() && bestOf.asLong() == 1)) {
+            throw ApiException.badRequest("best_of", "'best_of' must be 1 (one candidate per request), got " + bestOf);
+        }
+        JsonNode suffix = body.node("suffix");
+        if (suffix != null && !suffix.isNull() && !(suffix.isTextual() && suffix.asText().isEmpty())) {
+            throw ApiException.badRequest("suffix", "'suffix' (text after the completion) is not served");
+        }
+        JsonNode format = body.node("response_format");
+        if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
+            throw ApiException.badRequest("response_format", "only 'response_format' {\"type\": \"text\"} is "
+                    + "served; structured output (JSON mode, JSON schema) is not");
+        }
+        for (String tools : new String[] {"tools", "functions"}) {
+            JsonNode node = body.node(tools);
+            if (node != null && !node.isNull() && !(node.isArray() && node.isEmpty())) {
+                throw ApiException.badRequest(tools, "'" + tools + "' (tool calling) is not served");
+            }
+        }
+        for (String choice : new String[] {"tool_choice", "function_call"}) {
+            JsonNode node = body.node(choice);
+            boolean none = node == null || node.isNull()
+                    || node.isTextual() && (node.asText().equals("none") || node.asText().equals("auto"));
+            if (!none) {
+                throw ApiException.badRequest(choice, "'" + choice + "' must be \"none\" or \"auto\": tool calling "
+                        + "is not served");
+            }
+        }
+        if (chat && body.bool("echo", false)) {
+            throw ApiException.badRequest("echo", "'echo' is a field of /v1/completions");
+        }
+    }
+}
