@@ -79,6 +79,17 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "stop string (repeatable); Java escapes like \\n are understood")
     List<String> stops = new ArrayList<>();
 
+    @Option(names = "--stop-token-id", paramLabel = "ID", description = "a token id that ends the text as EOS does "
+            + "(repeatable)")
+    List<Integer> stopTokenIds = new ArrayList<>();
+
+    @Option(names = "--min-tokens", defaultValue = "0",
+            description = "tokens generated before EOS or a stop token id may be (default ${DEFAULT-VALUE})")
+    int minTokens;
+
+    @Option(names = "--ignore-eos", description = "keep generating past end-of-sequence tokens")
+    boolean ignoreEos;
+
     @Override
     public Integer call() {
         SamplingParams sampling = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed,
@@ -92,6 +103,8 @@ public final class GenerateCommand implements Callable<Integer> {
             Generator.Request request = generator.generate()
                     .maxTokens(maxTokens).sampling(sampling)
                     .stop(stops.stream().map(String::translateEscapes).toArray(String[]::new))
+                    .stopTokenIds(stopTokenIds.stream().mapToInt(Integer::intValue).toArray())
+                    .minTokens(minTokens).ignoreEos(ignoreEos)
                     .onToken(text -> {
                         out.print(text);
                         out.flush();

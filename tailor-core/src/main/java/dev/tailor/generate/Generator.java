@@ -9,6 +9,7 @@ import dev.tailor.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -59,6 +60,8 @@ public final class Generator {
         private final List<String> stops = new ArrayList<>();
         private Consumer<String> onToken = text -> { };
         private boolean ignoreEos;
+        private final Set<Integer> stopTokenIds = new HashSet<>();
+        private int minTokens;
         private int topLogprobs = -1;
         private Consumer<TokenLogprob> onLogprob = lp -> { };
         private PromptScoring scoring = PromptScoring.NONE;
@@ -123,6 +126,26 @@ public final class Generator {
             return this;
         }
 
+        /** Adds ids that end the generation as an EOS token does (vLLM's {@code stop_token_ids}); not emitted. */
+        public Request stopTokenIds(int... ids) {
+            for (int id : ids) {
+                stopTokenIds.add(id);
+            }
+            return this;
+        }
+
+        /**
+         * Generates at least {@code n} tokens before an EOS token or a stop token id may come (vLLM's
+         * {@code min_tokens}: their logits are -infinity until then); stop strings still apply.
+         */
+        public Request minTokens(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("minTokens must be >= 0, got " + n);
+            }
+            this.minTokens = n;
+            return this;
+        }
+
         /**
          * Reports each generated token's log-probability and its {@code top} most likely alternatives (0 for none)
          * in the result and to {@code listener} as the token is sampled.
@@ -176,8 +199,9 @@ public final class Generator {
             if (promptIds == null) {
                 throw new IllegalStateException("no prompt given");
             }
-            return new Sequence(model, tokenizer, eosIds, promptIds, maxTokens, sampling, List.copyOf(stops), onToken,
-                    ignoreEos, topLogprobs, onLogprob, scoring, prefillChunk);
+            return new Sequence(model, tokenizer, eosIds, promptIds, maxTokens, sampling,
+                    new StopRules(stops, stopTokenIds, ignoreEos, minTokens), onToken, topLogprobs, onLogprob, scoring,
+                    prefillChunk);
         }
     }
 }

@@ -25,7 +25,7 @@ final class Sequence {
     private final int[] promptIds;
     private final int budget;
     private final int prefillChunk;
-    private final boolean ignoreEos;
+    private final StopRules rules;
     private final int topLogprobs;
     private final Consumer<String> onToken;
     private final Consumer<TokenLogprob> onLogprob;
@@ -61,8 +61,8 @@ final class Sequence {
      *                                  so that a batch never meets it)
      */
     Sequence(LlamaModel model, Tokenizer tokenizer, Set<Integer> eosIds, int[] promptIds, int maxTokens,
-             SamplingParams sampling, List<String> stops, Consumer<String> onToken, boolean ignoreEos,
-             int topLogprobs, Consumer<TokenLogprob> onLogprob, PromptScoring scoring, int prefillChunk) {
+             SamplingParams sampling, StopRules rules, Consumer<String> onToken, int topLogprobs,
+             Consumer<TokenLogprob> onLogprob, PromptScoring scoring, int prefillChunk) {
         int context = model.contextLength();
         if (promptIds.length > context) {
             throw new ContextOverflowException(promptIds.length, context);
@@ -80,6 +80,12 @@ final class Sequence {
                         + "vocabulary [0, " + vocab + ")");
             }
         }
+        for (int id : rules.tokenIds()) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("stop token id " + id + " is outside the model's vocabulary [0, "
+                        + vocab + ")");
+            }
+        }
         if (prefillChunk < 1) {
             throw new IllegalArgumentException("the prefill chunk must be at least 1 token, got " + prefillChunk);
         }
@@ -88,14 +94,14 @@ final class Sequence {
         this.promptIds = promptIds;
         this.budget = Math.min(maxTokens, context - promptIds.length);
         this.prefillChunk = prefillChunk;
-        this.ignoreEos = ignoreEos;
+        this.rules = rules;
         this.topLogprobs = topLogprobs;
         this.onToken = onToken;
         this.onLogprob = onLogprob;
         this.scoring = scoring;
         this.sampler = new Sampler(sampling);
         this.decoder = tokenizer.streamingDecoder(true);
-        this.stopper = new StopStrings(stops);
+        this.stopper = new StopStrings(rules.strings());
         this.seen = Arrays.copyOf(promptIds, promptIds.length + Math.max(0, budget));
         this.seenCount = promptIds.length;
         if (budget <= 0 && !scoring.wanted()) {
@@ -197,8 +203,11 @@ final class Sequence {
             prefillEnd = System.nanoTime();
         }
         float[] raw = topLogprobs >= 0 ? logits.clone() : null;
+        if (generated.size() < rules.minTokens()) {
+            suppressEnds(logits);
+        }
         int next = sampler.sample(logits, Arrays.copyOf(seen, seenCount));
-        if (!ignoreEos && eosIds.contains(next)) {
+        if ((!rules.ignoreEos() && eosIds.contains(next)) || rules.tokenIds().contains(next)) {
             finish(FinishReason.STOP);
             return;
         }
@@ -215,6 +224,20 @@ final class Sequence {
             finish(FinishReason.STOP);
         } else if (generated.size() == budget) {
             finish(FinishReason.LENGTH);
+        }
+    }
+
+    /** Makes the tokens that would end the generation impossible, before {@link StopRules#minTokens()} tokens. */
+    private void suppressEnds(float[] logits) {
+        if (!rules.ignoreEos()) {
+            for (int id : eosIds) {
+                if (id >= 0 && id < logits.length) {
+                    logits[id] = Float.NEGATIVE_INFINITY;
+                }
+            }
+        }
+        for (int id : rules.tokenIds()) {
+            logits[id] = Float.NEGATIVE_INFINITY;
         }
     }
 

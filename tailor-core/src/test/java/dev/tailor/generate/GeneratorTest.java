@@ -132,6 +132,31 @@ class GeneratorTest {
     }
 
     @Test
+    void aStopTokenIdEndsGenerationAndMinTokensHoldsEndsOff() {
+        GenerationResult free = new Generator(model).generate().prompt("Once upon a time").maxTokens(8).run();
+        int stop = free.tokenIds()[3];
+        GenerationResult stopped = new Generator(model).generate().prompt("Once upon a time").maxTokens(8)
+                .stopTokenIds(stop).run();
+        assertEquals(FinishReason.STOP, stopped.finishReason());
+        assertArrayEquals(Arrays.copyOf(free.tokenIds(), 3), stopped.tokenIds(), "the stop token is not emitted");
+        int first = free.tokenIds()[0];
+        GenerationResult held = new Generator(model.model(), model.tokenizer(), Set.of(first)).generate()
+                .prompt("Once upon a time").maxTokens(8).minTokens(5).stopTokenIds(stop).run();
+        assertTrue(held.tokenIds().length >= 5, "no end before 5 tokens: " + Arrays.toString(held.tokenIds()));
+        for (int i = 0; i < 5; i++) {
+            assertNotEquals(first, held.tokenIds()[i], "EOS held off at " + i);
+            assertNotEquals(stop, held.tokenIds()[i], "the stop id held off at " + i);
+        }
+        GenerationResult ends = new Generator(model.model(), model.tokenizer(), Set.of(first)).generate()
+                .prompt("Once upon a time").maxTokens(8).run();
+        assertEquals(0, ends.tokenIds().length, "without min tokens, the first token is EOS");
+        int vocab = model.model().config().vocabSize();
+        assertThrows(IllegalArgumentException.class, () -> new Generator(model).generate().prompt("x")
+                .stopTokenIds(vocab).run());
+        assertThrows(IllegalArgumentException.class, () -> new Generator(model).generate().minTokens(-1));
+    }
+
+    @Test
     void promptLongerThanTheContextIsRefusedAndGenerationStopsAtTheContext() {
         int context = model.model().config().maxPositions();
         int[] tooLong = new int[context + 1];

@@ -77,7 +77,8 @@ final class CompletionsEndpoint {
         TokenRelay relay = new TokenRelay(arrival, arrival + timeout.toNanos(), timeout, metrics);
         Generator.Request request = new Generator(view, pretrained.tokenizer(), pretrained.eosIds()).generate()
                 .promptIds(prompt).maxTokens(maxTokens).sampling(params.sampling())
-                .stop(params.stops().toArray(String[]::new)).onToken(relay::piece);
+                .stop(params.stops().toArray(String[]::new)).stopTokenIds(params.stopTokenIds())
+                .ignoreEos(params.ignoreEos()).minTokens(params.minTokens()).onToken(relay::piece);
         if (params.topLogprobs() != null) {
             request.logprobs(params.topLogprobs(), relay::logprob);
             if (params.echo()) {

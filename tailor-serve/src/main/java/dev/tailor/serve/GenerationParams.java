@@ -22,9 +22,13 @@ import java.util.Map;
  *                     log-probabilities: chat's {@code logprobs: true} with {@code top_logprobs} (0 to 20),
  *                     completions' {@code logprobs} (0 to 5)
  * @param echo         completions' {@code echo}: the answer's text (and log-probabilities) start with the prompt's
+ * @param stopTokenIds vLLM's {@code stop_token_ids}: ids that end the generation as an end-of-sequence token does
+ * @param ignoreEos    vLLM's {@code ignore_eos}: the model's end-of-sequence tokens do not end it (for benchmarks)
+ * @param minTokens    vLLM's {@code min_tokens}: tokens generated before an end-of-sequence or stop token id may be
  */
 record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
-                        boolean includeUsage, Integer topLogprobs, boolean echo) {
+                        boolean includeUsage, Integer topLogprobs, boolean echo, int[] stopTokenIds,
+                        boolean ignoreEos, int minTokens) {
 
     /**
      * Reads the fields of {@code body} (a chat request's when {@code chat}), refusing (400) a wrong type, a value out
@@ -71,7 +75,32 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
             }
             includeUsage = include != null && include.asBoolean();
         }
-        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat), echo);
+        int minTokens = body.integer("min_tokens", 0);
+        if (minTokens < 0 || (maxTokens != null && minTokens > maxTokens)) {
+            throw ApiException.badRequest("min_tokens", "'min_tokens' must be in [0, max_tokens], got " + minTokens);
+        }
+        return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat), echo,
+                tokenIds(body.node("stop_token_ids"), vocab), body.bool("ignore_eos", false), minTokens);
+    }
+
+    /** vLLM's {@code stop_token_ids}: a list of token ids; null or absent is none. */
+    private static int[] tokenIds(JsonNode node, int vocab) {
+        if (node == null || node.isNull()) {
+            return new int[0];
+        }
+        if (!node.isArray()) {
+            throw RequestBody.wrongType("stop_token_ids", "a list of token ids", node);
+        }
+        int[] ids = new int[node.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = node.get(i);
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= vocab) {
+                throw ApiException.badRequest("stop_token_ids", "'stop_token_ids' must be token ids in [0, " + vocab
+                        + "), got " + id);
+            }
+            ids[i] = id.intValue();
+        }
+        return ids;
     }
 
     /** {@code logit_bias}: an object from token ids (as strings, the JSON way) to biases; null or absent is none. */

@@ -3,10 +3,10 @@ package dev.tailor.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * Fields of the OpenAI API that this server does not serve. Client libraries often send them with their neutral
- * values ({@code "best_of": 1}, {@code "tools": []}, {@code "response_format": {"type": "text"}}), which are
- * accepted; any other value is refused with a 400 naming the field, because answering as if it had not been sent
- * would give the client something other than what it asked for without telling it.
+ * Fields of the OpenAI API, and vLLM's extensions of it, that this server does not serve. Client libraries often
+ * send them with their neutral values ({@code "best_of": 1}, {@code "tools": []}, {@code "response_format":
+ * {"type": "text"}}), which are accepted; any other value is refused with a 400 naming the field, because answering
+ * as if it had not been sent would give the client something other than what it asked for without telling it.
  */
 final class UnservedFields {
     private UnservedFields() {
@@ -41,6 +41,22 @@ final class UnservedFields {
                 throw ApiException.badRequest(choice, "'" + choice + "' must be \"none\" or \"auto\": tool calling "
                         + "is not served");
             }
+        }
+        for (String vllm : new String[] {"guided_json", "guided_regex", "guided_choice", "guided_grammar",
+                "structured_outputs", "allowed_token_ids", "bad_words", "prompt_logprobs", "logits_processors",
+                "truncate_prompt_tokens"}) {
+            JsonNode node = body.node(vllm);
+            if (node != null && !node.isNull() && !(node.isArray() && node.isEmpty())) {
+                throw ApiException.badRequest(vllm, "vLLM's '" + vllm + "' is not served");
+            }
+        }
+        for (String flag : new String[] {"use_beam_search", "include_stop_str_in_output"}) {
+            if (body.bool(flag, false)) {
+                throw ApiException.badRequest(flag, "vLLM's '" + flag + "' is not served");
+            }
+        }
+        if (!body.bool("skip_special_tokens", true)) {
+            throw ApiException.badRequest("skip_special_tokens", "special tokens are always left out of the text");
         }
         if (chat && body.bool("echo", false)) {
             throw ApiException.badRequest("echo", "'echo' is a field of /v1/completions");

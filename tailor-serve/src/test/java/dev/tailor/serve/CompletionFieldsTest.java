@@ -142,6 +142,21 @@ class CompletionFieldsTest {
     }
 
     @Test
+    void vllmsStopTokenIdsMinTokensAndIgnoreEosGiveTheEnginesTokens() throws Exception {
+        String fields = "\"prompt\": \"" + PROMPT + "\", \"max_tokens\": 10, \"temperature\": 0";
+        int stop = fixture.greedy(adapterA(), PROMPT, 10).tokenIds()[2];
+        Generator.Request engine = new Generator(adapterA(), fixture.pretrained.tokenizer(),
+                fixture.pretrained.eosIds()).generate().prompt(PROMPT).maxTokens(10).sampling(SamplingParams.GREEDY);
+        JsonNode stopped = complete(fields + ", \"stop_token_ids\": [" + stop + "]");
+        assertEquals("stop", stopped.get("finish_reason").asText());
+        assertEquals(engine.stopTokenIds(stop).run().text(), stopped.get("text").asText());
+        JsonNode held = complete(fields + ", \"stop_token_ids\": [" + stop + "], \"min_tokens\": 6, "
+                + "\"ignore_eos\": true");
+        assertEquals(engine.minTokens(6).ignoreEos(true).run().text(), held.get("text").asText());
+        assertNotEquals(stopped.get("text").asText(), held.get("text").asText());
+    }
+
+    @Test
     void unservedFieldsAreRefusedUnlessNeutralAndBadValuesAreNamed() throws Exception {
         String vocab = Integer.toString(fixture.pretrained.model().config().vocabSize());
         Map<String, String> refused = Map.ofEntries(
@@ -162,7 +177,18 @@ class CompletionFieldsTest {
                 Map.entry("\"prompt\": [1, " + vocab + "]", "prompt"),
                 Map.entry("\"prompt\": [[1], [2]]", "prompt"),
                 Map.entry("\"prompt\": [[]]", "prompt"),
-                Map.entry("\"prompt\": [1, \"a\"]", "prompt[1]"));
+                Map.entry("\"prompt\": [1, \"a\"]", "prompt[1]"),
+                Map.entry("\"stop_token_ids\": \"2\"", "stop_token_ids"),
+                Map.entry("\"stop_token_ids\": [" + vocab + "]", "stop_token_ids"),
+                Map.entry("\"stop_token_ids\": [-1]", "stop_token_ids"),
+                Map.entry("\"min_tokens\": -1", "min_tokens"),
+                Map.entry("\"min_tokens\": 3", "min_tokens"),
+                Map.entry("\"use_beam_search\": true", "use_beam_search"),
+                Map.entry("\"guided_json\": {\"type\": \"object\"}", "guided_json"),
+                Map.entry("\"guided_choice\": [\"yes\", \"no\"]", "guided_choice"),
+                Map.entry("\"prompt_logprobs\": 1", "prompt_logprobs"),
+                Map.entry("\"skip_special_tokens\": false", "skip_special_tokens"),
+                Map.entry("\"include_stop_str_in_output\": true", "include_stop_str_in_output"));
         for (var e : refused.entrySet()) {
             String body = "{\"model\": \"a\", " + (e.getKey().startsWith("\"prompt\"") ? "" : "\"prompt\": \"Hi\", ")
                     + (e.getKey().startsWith("\"max_tokens\"") ? "" : "\"max_tokens\": 2, ") + e.getKey() + "}";
@@ -177,6 +203,7 @@ class CompletionFieldsTest {
         complete("\"prompt\": \"Hi\", \"max_tokens\": 2, \"best_of\": 1, \"suffix\": null, \"tools\": [], "
                 + "\"tool_choice\": \"none\", \"functions\": null, \"response_format\": {\"type\": \"text\"}, "
                 + "\"presence_penalty\": 0, \"frequency_penalty\": 0, \"logit_bias\": {}, \"echo\": false, "
-                + "\"user\": \"u1\"");
+                + "\"user\": \"u1\", \"use_beam_search\": false, \"skip_special_tokens\": true, \"guided_json\": null, "
+                + "\"min_tokens\": 0, \"stop_token_ids\": [], \"ignore_eos\": false");
     }
 }
