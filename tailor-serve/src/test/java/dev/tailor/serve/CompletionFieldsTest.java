@@ -5,6 +5,7 @@ import dev.tailor.adapt.AdapterStack;
 import dev.tailor.generate.Generator;
 import dev.tailor.generate.SamplingParams;
 import dev.tailor.model.LlamaModel;
+import dev.tailor.train.Evaluator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,6 +78,19 @@ class CompletionFieldsTest {
                 "the generated tokens' as without echo");
         assertEquals(PROMPT.length(), echoed.at("/logprobs/text_offset/" + lps.size()).asInt(),
                 "the first generated token's text starts after the prompt");
+    }
+
+    @Test
+    void anEchoedPromptsScoresSumToTheEvaluatorsLoss() throws Exception {
+        JsonNode scored = complete("\"prompt\": \"" + PROMPT + "\", \"echo\": true, \"max_tokens\": 0, "
+                + "\"logprobs\": 0");
+        double sum = 0;
+        for (JsonNode lp : listOf(scored.at("/logprobs/token_logprobs")).subList(1, promptIds().length)) {
+            sum += lp.asDouble();
+        }
+        int[] ids = promptIds();
+        double nll = new Evaluator(adapterA(), fixture.pretrained.tokenizer(), null).sequenceLoss(ids, ids).nllSum();
+        assertEquals(-nll, sum, 1e-4 * nll, "the served scores against the evaluation path's summed NLL");
     }
 
     private static List<JsonNode> listOf(JsonNode array) {
