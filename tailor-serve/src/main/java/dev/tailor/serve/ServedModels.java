@@ -505,6 +505,16 @@ public final class ServedModels implements AutoCloseable {
     }
 
     /**
+     * The entry of {@link #cards(Caller)} whose id is {@code id}, as {@code GET /v1/models/{id}} answers it.
+     *
+     * @throws ApiException 404 when {@code caller} may name no such model
+     */
+    public ModelCard card(String id, Caller caller) {
+        return cards(caller).stream().filter(c -> c.id().equals(id)).findFirst()
+                .orElseThrow(() -> ApiException.modelNotFound(id, "GET /v1/models lists the models there are"));
+    }
+
+    /**
      * As {@link #cards()}, only those {@code caller} may see, by the names it gives them ({@link Namespace}); a
      * registered adapter hides a loaded one of the same name, as it does when resolved.
      */

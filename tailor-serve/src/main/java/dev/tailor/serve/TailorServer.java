@@ -40,7 +40,7 @@ import java.util.logging.Logger;
  *     }
  * }
  * }</pre>
- * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models},
+ * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models[/{id}]},
  * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
  * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
  * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback},
@@ -164,6 +164,8 @@ public final class TailorServer implements AutoCloseable {
                 })
                 .get("/v1/models", (req, res) -> guarded(res, () ->
                         sendJson(res, new ModelCard.ModelList("list", models.cards(Caller.current())))))
+                .get("/v1/models/*", (req, res) -> guarded(res, () -> sendJson(res, models.card(
+                        req.path().path().substring("/v1/models/".length()), Caller.current()))))
                 .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
                 .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
                 .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> {

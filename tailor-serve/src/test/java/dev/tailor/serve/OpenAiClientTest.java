@@ -157,5 +157,9 @@ class OpenAiClientTest {
         NotFoundException e = assertThrows(NotFoundException.class,
                 () -> client.completions().create(completion("nope")));
         assertTrue(e.getMessage().contains("nope"), e.getMessage());
+        Model a = client.models().retrieve("a");
+        assertEquals("a", a.id());
+        assertEquals(ServerFixture.BASE, a._additionalProperties().get("parent").asString().orElseThrow());
+        assertThrows(NotFoundException.class, () -> client.models().retrieve("nope"));
     }
 }

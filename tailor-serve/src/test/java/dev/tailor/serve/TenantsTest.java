@@ -179,6 +179,12 @@ class TenantsTest {
             assertEquals(missing.body().replace("ghost", "mine"), hidden.body());
             assertEquals(404, f.send("POST", "/v1/adapters/mine/rollback", "{}", keyB).statusCode());
             assertFalse(modelIds(f, keyB).stream().anyMatch(id -> id.startsWith("mine")), "hidden in /v1/models");
+            HttpResponse<String> hiddenCard = f.send("GET", "/v1/models/mine@1", null, keyB);
+            HttpResponse<String> missingCard = f.send("GET", "/v1/models/ghost@1", null, keyB);
+            assertEquals(404, hiddenCard.statusCode(), hiddenCard.body());
+            assertEquals(missingCard.body().replace("ghost", "mine"), hiddenCard.body());
+            assertEquals("mine@1", ServerFixture.json(f.send("GET", "/v1/models/mine@1", null, keyA).body())
+                    .get("id").asText(), "its owner retrieves it");
             assertEquals(List.of(), adapterNames(f, keyB));
             assertTrue(modelIds(f, keyB).containsAll(List.of("a", "b", ServerFixture.BASE)),
                     "the base and adapters loaded at start are shared");
