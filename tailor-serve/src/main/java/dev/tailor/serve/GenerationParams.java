@@ -25,22 +25,25 @@ import java.util.Map;
  * @param stopTokenIds vLLM's {@code stop_token_ids}: ids that end the generation as an end-of-sequence token does
  * @param ignoreEos    vLLM's {@code ignore_eos}: the model's end-of-sequence tokens do not end it (for benchmarks)
  * @param minTokens    vLLM's {@code min_tokens}: tokens generated before an end-of-sequence or stop token id may be
+ * @param n            choices per prompt, each drawn with the seed plus its number (1 to {@link #MAX_CHOICES})
  */
 record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String> stops, boolean stream,
                         boolean includeUsage, Integer topLogprobs, boolean echo, int[] stopTokenIds,
-                        boolean ignoreEos, int minTokens) {
+                        boolean ignoreEos, int minTokens, int n) {
+    /** Choices one request may ask for at most, over all its prompts: each is a generation in the batch. */
+    static final int MAX_CHOICES = 64;
 
     /**
      * Reads the fields of {@code body} (a chat request's when {@code chat}), refusing (400) a wrong type, a value out
-     * of range, a token id outside the model's {@code vocab}, {@code n} other than 1, a {@code max_tokens} above
+     * of range, a token id outside the model's {@code vocab}, {@code n} out of range, a {@code max_tokens} above
      * {@code maxTokensLimit}, and a field of the OpenAI API this server does not serve when it asks for more than
      * its neutral value ({@link UnservedFields}), rather than answering as if it had not been sent.
      */
     static GenerationParams parse(RequestBody body, int maxTokensLimit, boolean chat, int vocab) {
         UnservedFields.refuse(body, chat);
         int n = body.integer("n", 1);
-        if (n != 1) {
-            throw ApiException.badRequest("n", "'n' must be 1 (one choice per request), got " + n);
+        if (n < 1 || n > MAX_CHOICES) {
+            throw ApiException.badRequest("n", "'n' must be in [1, " + MAX_CHOICES + "], got " + n);
         }
         boolean echo = !chat && body.bool("echo", false);
         Integer maxTokens = body.integer("max_tokens", body.integer("max_completion_tokens", null));
@@ -80,7 +83,7 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
             throw ApiException.badRequest("min_tokens", "'min_tokens' must be in [0, max_tokens], got " + minTokens);
         }
         return new GenerationParams(maxTokens, sampling, stops, stream, includeUsage, topLogprobs(body, chat), echo,
-                tokenIds(body.node("stop_token_ids"), vocab), body.bool("ignore_eos", false), minTokens);
+                tokenIds(body.node("stop_token_ids"), vocab), body.bool("ignore_eos", false), minTokens, n);
     }
 
     /** vLLM's {@code stop_token_ids}: a list of token ids; null or absent is none. */

@@ -15,59 +15,74 @@ final class Prompts {
     }
 
     /**
-     * A completion's {@code prompt}: a string, or a list of one string, encoded with the tokenizer's specials; or
-     * token ids as they are, a list of integers or a list of one such list (ids outside the vocabulary are refused
-     * when the request is submitted).
+     * One prompt to complete: its token ids and the text they stand for (what {@code echo} repeats).
+     *
+     * @param ids  the token ids, at least one
+     * @param text the prompt's text: as sent, or its token ids decoded (special tokens kept)
      */
-    static int[] completion(RequestBody body, PretrainedModel model) {
-        int[] ids = tokenIds(body.node("prompt"));
-        if (ids != null) {
-            return ids;
+    record Prompt(int[] ids, String text) {
+    }
+
+    /**
+     * A completion's {@code prompt}, as OpenAI takes it: a string, a list of strings, a list of token ids or a list of
+     * such lists, each a prompt of its own. Text is encoded with the tokenizer's specials; token ids are run as they
+     * are, once checked against the vocabulary.
+     *
+     * @throws ApiException 400 for a missing, empty or malformed prompt, or more than {@code most} prompts
+     */
+    static List<Prompt> completions(RequestBody body, PretrainedModel model, int most) {
+        JsonNode node = body.node("prompt");
+        if (node == null || node.isNull()) {
+            throw ApiException.badRequest("prompt", "'prompt' is required");
         }
-        List<String> prompt = body.strings("prompt");
-        if (prompt.size() != 1) {
-            throw ApiException.badRequest("prompt", prompt.isEmpty() ? "'prompt' is required"
-                    : "'prompt' must be one string (one completion per request), got " + prompt.size());
+        List<Prompt> prompts = new ArrayList<>();
+        if (node.isArray() && !node.isEmpty() && !node.get(0).isTextual()) {
+            if (node.get(0).isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    prompts.add(tokens(node.get(i), "prompt[" + i + "]", model));
+                }
+            } else {
+                prompts.add(tokens(node, "prompt", model));
+            }
+        } else {
+            for (String text : body.strings("prompt")) {
+                if (text.isEmpty()) {
+                    throw ApiException.badRequest("prompt", "'prompt' is empty");
+                }
+                prompts.add(new Prompt(model.tokenizer().encode(text, true), text));
+            }
         }
-        if (prompt.getFirst().isEmpty()) {
+        if (prompts.isEmpty()) {
             throw ApiException.badRequest("prompt", "'prompt' is empty");
         }
-        return model.tokenizer().encode(prompt.getFirst(), true);
-    }
-
-    /** The text a completion's prompt stands for: the string, or its token ids decoded (special tokens kept). */
-    static String completionText(RequestBody body, int[] ids, PretrainedModel model) {
-        return tokenIds(body.node("prompt")) != null ? model.tokenizer().decode(ids, false)
-                : body.strings("prompt").getFirst();
-    }
-
-    /** The ids of a prompt given as token ids, or null for a prompt of text. */
-    private static int[] tokenIds(JsonNode prompt) {
-        if (prompt == null || !prompt.isArray() || prompt.isEmpty()) {
-            return null;
+        if (prompts.size() > most) {
+            throw ApiException.badRequest("prompt", "at most " + most + " prompts a request, got " + prompts.size());
         }
-        JsonNode list = prompt;
-        if (prompt.get(0).isArray()) {
-            if (prompt.size() != 1) {
-                throw ApiException.badRequest("prompt", "'prompt' must be one list of token ids (one completion per "
-                        + "request), got " + prompt.size());
-            }
-            list = prompt.get(0);
-        } else if (!prompt.get(0).isIntegralNumber()) {
-            return null;
+        return prompts;
+    }
+
+    /** One prompt given as a list of token ids. */
+    private static Prompt tokens(JsonNode list, String where, PretrainedModel model) {
+        if (!list.isArray()) {
+            throw RequestBody.wrongType(where, "a list of token ids", list);
         }
         if (list.isEmpty()) {
-            throw ApiException.badRequest("prompt", "'prompt' is empty");
+            throw ApiException.badRequest("prompt", "'" + where + "' is empty");
         }
+        int vocab = model.model().config().vocabSize();
         int[] ids = new int[list.size()];
         for (int i = 0; i < ids.length; i++) {
             JsonNode id = list.get(i);
             if (!id.isIntegralNumber() || !id.canConvertToInt()) {
-                throw RequestBody.wrongType("prompt[" + i + "]", "a token id", id);
+                throw RequestBody.wrongType(where + "[" + i + "]", "a token id", id);
             }
             ids[i] = id.intValue();
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw ApiException.badRequest("prompt", "'" + where + "[" + i + "]' is token id " + ids[i]
+                        + ", outside this model's vocabulary [0, " + vocab + ")");
+            }
         }
-        return ids;
+        return new Prompt(ids, model.tokenizer().decode(ids, false));
     }
 
     /**
@@ -76,7 +91,7 @@ final class Prompts {
      *
      * @throws ApiException 400 when the model has no chat template, or naming the malformed message
      */
-    static int[] chat(RequestBody body, PretrainedModel model, String modelId) {
+    static Prompt chat(RequestBody body, PretrainedModel model, String modelId) {
         List<ChatMessage> messages = messages(body.node("messages"));
         ChatTemplate template = model.chatTemplateIfAny();
         if (template == null) {
@@ -90,7 +105,7 @@ final class Prompts {
             throw ApiException.badRequest("messages", "the chat template cannot render these messages: "
                     + e.getMessage());
         }
-        return model.tokenizer().encode(rendered, false);
+        return new Prompt(model.tokenizer().encode(rendered, false), rendered);
     }
 
     private static List<ChatMessage> messages(JsonNode node) {

@@ -15,8 +15,11 @@ final class UnservedFields {
     /** Refuses (400) the first unserved field of {@code body} (a chat request's when {@code chat}) asking for more. */
     static void refuse(RequestBody body, boolean chat) {
         JsonNode bestOf = body.node("best_of");
-        if (bestOf != null && !bestOf.isNull() && !(bestOf.isIntegralNumber() && bestOf.asLong() == 1)) {
-            throw ApiException.badRequest("best_of", "'best_of' must be 1 (one candidate per request), got " + bestOf);
+        JsonNode n = body.node("n");
+        long choices = n != null && n.isIntegralNumber() ? n.asLong() : 1;
+        if (bestOf != null && !bestOf.isNull() && !(bestOf.isIntegralNumber() && bestOf.asLong() == choices)) {
+            throw ApiException.badRequest("best_of", "'best_of' must be 'n' (every candidate is returned), got "
+                    + bestOf);
         }
         JsonNode suffix = body.node("suffix");
         if (suffix != null && !suffix.isNull() && !(suffix.isTextual() && suffix.asText().isEmpty())) {

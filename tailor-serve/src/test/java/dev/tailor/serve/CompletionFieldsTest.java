@@ -171,6 +171,67 @@ class CompletionFieldsTest {
     }
 
     @Test
+    void everyPromptsNChoicesAreEachTheRequestWithItsOwnSeed() throws Exception {
+        String sampled = "\"max_tokens\": 6, \"temperature\": 0.9, \"seed\": 5, \"logprobs\": 1";
+        HttpResponse<String> r = fixture.post("/v1/completions", "{\"model\": \"a\", \"prompt\": [\"The sea\", "
+                + "\"A dog\"], \"n\": 3, \"echo\": true, " + sampled + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode answer = ServerFixture.json(r.body());
+        JsonNode choices = answer.get("choices");
+        assertEquals(6, choices.size());
+        int completion = 0;
+        for (int i = 0; i < 6; i++) {
+            String prompt = i < 3 ? "The sea" : "A dog";
+            JsonNode alone = complete("\"prompt\": \"" + prompt + "\", \"echo\": true, "
+                    + sampled.replace("\"seed\": 5", "\"seed\": " + (5 + i % 3)));
+            assertEquals(i, choices.get(i).get("index").asInt());
+            assertEquals(alone.get("text"), choices.get(i).get("text"), "choice " + i);
+            assertEquals(alone.get("logprobs"), choices.get(i).get("logprobs"), "choice " + i);
+            completion += alone.at("/logprobs/tokens").size() - fixture.pretrained.tokenizer().encode(prompt, true)
+                    .length;
+        }
+        assertNotEquals(choices.get(0).get("text"), choices.get(1).get("text"), "samples with their own seeds");
+        int promptTokens = fixture.pretrained.tokenizer().encode("The sea", true).length
+                + fixture.pretrained.tokenizer().encode("A dog", true).length;
+        assertEquals(promptTokens, answer.at("/usage/prompt_tokens").asInt(), "each prompt counted once");
+        assertEquals(completion, answer.at("/usage/completion_tokens").asInt());
+    }
+
+    @Test
+    void aStreamOfSeveralChoicesInterleavesThemByIndex() throws Exception {
+        String fields = "\"prompt\": [\"The sea\", \"A dog\"], \"n\": 2, \"max_tokens\": 5, \"temperature\": 0.9, "
+                + "\"seed\": 3";
+        JsonNode whole = ServerFixture.json(fixture.post("/v1/completions", "{\"model\": \"a\", " + fields + "}")
+                .body());
+        HttpResponse<String> r = fixture.post("/v1/completions", "{\"model\": \"a\", \"stream\": true, "
+                + "\"stream_options\": {\"include_usage\": true}, " + fields + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        StringBuilder[] texts = {new StringBuilder(), new StringBuilder(), new StringBuilder(), new StringBuilder()};
+        int[] finishes = new int[4];
+        JsonNode usage = null;
+        for (String line : r.body().lines().filter(l -> l.startsWith("data: {")).toList()) {
+            JsonNode event = ServerFixture.json(line.substring("data: ".length()));
+            for (JsonNode c : event.get("choices")) {
+                int i = c.get("index").asInt();
+                texts[i].append(c.get("text").asText());
+                finishes[i] += c.get("finish_reason").isNull() ? 0 : 1;
+            }
+            if (!event.get("usage").isNull()) {
+                usage = event.get("usage");
+            }
+        }
+        for (int i = 0; i < 4; i++) {
+            assertEquals(whole.at("/choices/" + i + "/text").asText(), texts[i].toString(), "choice " + i);
+            assertEquals(1, finishes[i], "one finish for choice " + i);
+        }
+        assertEquals(whole.get("usage"), usage);
+        HttpResponse<String> chat = fixture.post("/v1/chat/completions", "{\"model\": \"a\", \"messages\": "
+                + "[{\"role\": \"user\", \"content\": \"Hi\"}], \"n\": 2, \"max_tokens\": 3, \"stream\": true}");
+        assertEquals(2, chat.body().lines().filter(l -> l.contains("\"role\":\"assistant\"")).count(),
+                "each chat choice starts with its role");
+    }
+
+    @Test
     void unservedFieldsAreRefusedUnlessNeutralAndBadValuesAreNamed() throws Exception {
         String vocab = Integer.toString(fixture.pretrained.model().config().vocabSize());
         Map<String, String> refused = Map.ofEntries(
@@ -189,7 +250,10 @@ class CompletionFieldsTest {
                 Map.entry("\"tool_choice\": \"required\"", "tool_choice"),
                 Map.entry("\"functions\": [{\"name\": \"f\"}]", "functions"),
                 Map.entry("\"prompt\": [1, " + vocab + "]", "prompt"),
-                Map.entry("\"prompt\": [[1], [2]]", "prompt"),
+                Map.entry("\"n\": 0", "n"),
+                Map.entry("\"n\": 65", "n"),
+                Map.entry("\"n\": 2, \"best_of\": 3", "best_of"),
+                Map.entry("\"prompt\": [[1], \"a\"]", "prompt[1]"),
                 Map.entry("\"prompt\": [[]]", "prompt"),
                 Map.entry("\"prompt\": [1, \"a\"]", "prompt[1]"),
                 Map.entry("\"stop_token_ids\": \"2\"", "stop_token_ids"),

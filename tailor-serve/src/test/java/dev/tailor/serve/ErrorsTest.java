@@ -56,7 +56,8 @@ class ErrorsTest {
         refused(400, "/v1/completions", "[1, 2]", "must be a JSON object");
         refused(400, "/v1/completions", "{\"prompt\": \"hi\"}", "'model' is required");
         refused(400, "/v1/completions", "{\"model\": \"tiny\"}", "'prompt' is required");
-        refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"n\": 2}", "'n' must be 1");
+        refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"n\": 0}",
+                "'n' must be in [1, 64]");
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"max_tokens\": 65}",
                 "'max_tokens' must be in [1, 64]");
         refused(400, "/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", \"max_tokens\": \"many\"}",

@@ -99,6 +99,19 @@ class OpenAiClientTest {
     }
 
     @Test
+    void severalChoicesComeBackIndexed() {
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("a")
+                .promptOfArrayOfStrings(List.of(PROMPT, "The sea")).n(2L).maxTokens(4L).temperature(0.0).build());
+        assertEquals(List.of(0L, 1L, 2L, 3L), c.choices().stream().map(ch -> ch.index()).toList());
+        assertEquals(c.choices().get(0).text(), c.choices().get(1).text(), "greedy choices agree");
+        assertEquals(client.completions().create(CompletionCreateParams.builder().model("a").prompt("The sea")
+                .maxTokens(4L).temperature(0.0).build()).choices().getFirst().text(), c.choices().get(2).text());
+        ChatCompletion chat = client.chat().completions().create(chat("a").toBuilder().n(3L).temperature(1.0)
+                .seed(1L).build());
+        assertEquals(3, chat.choices().size());
+    }
+
+    @Test
     void streamedCompletionsJoinToTheSameText() {
         StringBuilder text = new StringBuilder();
         try (StreamResponse<Completion> stream = client.completions().createStreaming(completion("a"))) {
