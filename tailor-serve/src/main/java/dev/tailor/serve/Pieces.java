@@ -13,7 +13,6 @@ final class Pieces {
     private final long deadline;
     private final Duration timeout;
     private final LinkedBlockingQueue<TokenRelay.Piece> queue = new LinkedBlockingQueue<>();
-    private boolean expired;
 
     /** Pieces of a request that arrived at {@code arrival} ({@link System#nanoTime()}) and may take {@code timeout}. */
     Pieces(long arrival, Duration timeout) {
@@ -37,33 +36,18 @@ final class Pieces {
         queue.add(piece);
     }
 
-    /** Request thread: the next piece, or null once past the deadline ({@link #expired()}). */
+    /** Request thread: the next piece, or null once past the deadline (or when interrupted). */
     TokenRelay.Piece next() {
         try {
-            TokenRelay.Piece p = queue.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            if (p == null) {
-                expired = true;
-            }
-            return p;
+            return queue.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            expired = true;
             return null;
         }
-    }
-
-    /** Whether {@link #next()} stopped at the deadline. */
-    boolean expired() {
-        return expired;
     }
 
     /** The request's 504: {@code what} happened past the deadline. */
     ApiException timedOut(String what) {
         return ApiException.timedOut(what, timeout);
-    }
-
-    /** The request's 504, for a wait that ran out before any generation said more. */
-    ApiException timedOut() {
-        return timedOut("waited for a generation");
     }
 }
