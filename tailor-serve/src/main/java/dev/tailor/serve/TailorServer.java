@@ -41,7 +41,8 @@ import java.util.logging.Logger;
  * }
  * }</pre>
  * Endpoints: {@code GET /health}, {@code GET /ready}, {@code GET /metrics}, {@code GET /v1/models[/{id}]},
- * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, {@code POST /v1/load_lora_adapter},
+ * {@code POST /v1/completions}, {@code POST /v1/chat/completions}, vLLM's {@code POST /tokenize} and
+ * {@code POST /detokenize}, {@code POST /v1/load_lora_adapter},
  * {@code POST /v1/unload_lora_adapter}, and the adapter registry's {@code GET /v1/adapters},
  * {@code GET|PUT /v1/adapters/{name}}, {@code POST /v1/adapters/{name}/rollback},
  * {@code POST /v1/adapters/{name}/aliases/{alias}}, {@code POST|DELETE /v1/adapters/{name}/traffic},
@@ -143,6 +144,7 @@ public final class TailorServer implements AutoCloseable {
                 metrics);
         var chat = new CompletionsEndpoint(CompletionsEndpoint.Kind.CHAT, models, batcher, json, options, metrics);
         var uploads = new AdapterUpload(models, json, options.maxBodyBytes());
+        var tokenizer = new TokenizeEndpoint(models);
         routing.addFilter(this::observe)
                 .addFilter(this::authenticate)
                 .get("/health", (req, res) -> res.send("ok"))
@@ -168,6 +170,9 @@ public final class TailorServer implements AutoCloseable {
                         req.path().path().substring("/v1/models/".length()), Caller.current()))))
                 .post("/v1/completions", (req, res) -> guarded(res, () -> completions.handle(body(req), res)))
                 .post("/v1/chat/completions", (req, res) -> guarded(res, () -> chat.handle(body(req), res)))
+                .post("/tokenize", (req, res) -> guarded(res, () -> sendJson(res, tokenizer.tokenize(body(req)))))
+                .post("/detokenize", (req, res) -> guarded(res, () ->
+                        sendJson(res, tokenizer.detokenize(body(req)))))
                 .post("/v1/load_lora_adapter", (req, res) -> guarded(res, () -> {
                     requireAdmin("loading adapters");
                     load(body(req), res);

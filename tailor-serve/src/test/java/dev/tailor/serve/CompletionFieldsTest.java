@@ -232,6 +232,39 @@ class CompletionFieldsTest {
     }
 
     @Test
+    void vllmsTokenizeAndDetokenizeUseTheModelsTokenizer() throws Exception {
+        HttpResponse<String> r = fixture.post("/tokenize", "{\"model\": \"a\", \"prompt\": \"" + PROMPT + "\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode tokens = ServerFixture.json(r.body());
+        int[] ids = promptIds();
+        assertEquals(Arrays.toString(ids), tokens.get("tokens").toString().replace(",", ", "));
+        assertEquals(ids.length, tokens.get("count").asInt());
+        assertEquals(adapterA().contextLength(), tokens.get("max_model_len").asInt());
+        JsonNode bare = ServerFixture.json(fixture.post("/tokenize", "{\"model\": \"a\", \"prompt\": \"" + PROMPT
+                + "\", \"add_special_tokens\": false}").body());
+        assertEquals(ids.length - 1, bare.get("count").asInt(), "without the BOS");
+        JsonNode chat = ServerFixture.json(fixture.post("/tokenize", "{\"model\": \"a\", \"messages\": [{\"role\": "
+                + "\"user\", \"content\": \"Hi\"}]}").body());
+        String rendered = fixture.pretrained.chatTemplate().render(
+                List.of(new dev.tailor.tokenizer.ChatMessage("user", "Hi")), true, Map.of());
+        assertEquals(fixture.pretrained.tokenizer().encode(rendered, false).length, chat.get("count").asInt());
+        HttpResponse<String> back = fixture.post("/detokenize", "{\"model\": \"a\", \"tokens\": "
+                + tokens.get("tokens") + "}");
+        assertEquals(200, back.statusCode(), back.body());
+        assertEquals(PROMPT, ServerFixture.json(back.body()).get("prompt").asText());
+        String vocab = Integer.toString(fixture.pretrained.model().config().vocabSize());
+        for (String[] bad : new String[][] {{"/tokenize", "{\"model\": \"a\"}", "400", "prompt"},
+                {"/tokenize", "{\"model\": \"nope\", \"prompt\": \"x\"}", "404", "model"},
+                {"/detokenize", "{\"model\": \"a\"}", "400", "tokens"},
+                {"/detokenize", "{\"model\": \"a\", \"tokens\": \"12\"}", "400", "tokens"},
+                {"/detokenize", "{\"model\": \"a\", \"tokens\": [1, " + vocab + "]}", "400", "tokens"}}) {
+            HttpResponse<String> refused = fixture.post(bad[0], bad[1]);
+            assertEquals(Integer.parseInt(bad[2]), refused.statusCode(), bad[1] + ": " + refused.body());
+            assertEquals(bad[3], ServerFixture.json(refused.body()).at("/error/param").asText(), bad[1]);
+        }
+    }
+
+    @Test
     void unservedFieldsAreRefusedUnlessNeutralAndBadValuesAreNamed() throws Exception {
         String vocab = Integer.toString(fixture.pretrained.model().config().vocabSize());
         Map<String, String> refused = Map.ofEntries(

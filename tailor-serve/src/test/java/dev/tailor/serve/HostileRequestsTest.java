@@ -197,6 +197,9 @@ class HostileRequestsTest {
                     + "\"echo\": true, \"logprobs\": 1, \"stream\": true}",
                     List.of("prompt", "max_tokens", "echo", "logprobs", "stream", "logit_bias", "tool_choice",
                             "functions", "presence_penalty")),
+            new Template("/tokenize", "{\"model\": \"a\", \"prompt\": \"Once upon\"}",
+                    List.of("model", "prompt", "add_special_tokens", "messages")),
+            new Template("/detokenize", "{\"model\": \"a\", \"tokens\": [1, 450, 6635]}", List.of("model", "tokens")),
             new Template("/v1/chat/completions", "{\"model\": \"b\", \"messages\": [{\"role\": \"user\", "
                     + "\"content\": \"Hi\"}], \"max_tokens\": 2}",
                     List.of("model", "messages", "max_tokens", "max_completion_tokens", "logprobs", "top_logprobs",

@@ -185,6 +185,8 @@ class TenantsTest {
             assertEquals(missingCard.body().replace("ghost", "mine"), hiddenCard.body());
             assertEquals("mine@1", ServerFixture.json(f.send("GET", "/v1/models/mine@1", null, keyA).body())
                     .get("id").asText(), "its owner retrieves it");
+            assertEquals(404, f.send("POST", "/tokenize", "{\"model\": \"mine\", \"prompt\": \"x\"}", keyB)
+                    .statusCode(), "nor tokenize for it");
             assertEquals(List.of(), adapterNames(f, keyB));
             assertTrue(modelIds(f, keyB).containsAll(List.of("a", "b", ServerFixture.BASE)),
                     "the base and adapters loaded at start are shared");
