@@ -147,6 +147,24 @@ class OperationsTest {
         }
     }
 
+    @Test
+    void aRequestWhoseChoicesOverflowTheQueueIsRefusedWholeAndLeavesNothingBehind(@TempDir Path tmp)
+            throws Exception {
+        try (ServerFixture f = ServerFixture.start(tmp, ServerOptions.defaults().withMaxQueue(3))) {
+            try (var pause = f.server.batcher().pause()) {
+                HttpResponse<String> refused = f.post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": "
+                        + "\"hi\", \"max_tokens\": 2, \"n\": 5}");
+                assertEquals(429, refused.statusCode(), refused.body());
+            }
+            await(() -> f.server.batcher().waiting() == 0 && f.server.batcher().running() == 0,
+                    "the three choices already queued are cancelled");
+            HttpResponse<String> next = f.post("/v1/completions", "{\"model\": \"tiny\", \"prompt\": \"hi\", "
+                    + "\"max_tokens\": 2, \"n\": 3}");
+            assertEquals(200, next.statusCode(), next.body());
+            assertEquals(3, ServerFixture.json(next.body()).get("choices").size());
+        }
+    }
+
     /**
      * The regrouped copies of the base's multiplied weights are made when the server starts, not by its first request
      * (the test model's untied embedding is only looked up: {@code PrepareProductsTest}).
