@@ -85,9 +85,9 @@ public final class ServeBench {
     }
 
     /**
-     * Runs every (streams, adapters) configuration, {@code rounds} times over, each round with a {@code bench decode}
-     * of its own (the reference its results carry; the first round's before the server's warm-up, each later one
-     * right before its round), and returns one result per configuration and round, in that order
+     * Runs every (streams, adapters) configuration, {@code rounds} times over, each round after a {@code bench decode}
+     * of its own (the reference its results carry; one more, unmeasured, runs before the server's warm-up), and
+     * returns one result per configuration and round, in that order
      * (rounds outer, then streams, then adapters); with several rounds, then {@link ServeRounds#medians}; last, the
      * cold-start comparison.
      *
@@ -113,10 +113,10 @@ public final class ServeBench {
             try (Running server = launcher.start(base, "base", dirs, false)) {
                 HttpClient http = metricsClient();
                 URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/completions");
-                // the first round's reference before the server's warm-up, which is then the last thing before the
-                // measured configurations: run between them, bench decode's own model had the compiler redo some of
-                // the server's methods inside the first measured window
-                double firstDecode = decodeTokensPerS(shape);
+                // one bench decode before the server's warm-up, unmeasured: run first between the warm-up and the
+                // measured configurations, its own model had the compiler redo some of the server's methods inside
+                // the first measured window; each round's reference then runs in the warm process
+                decodeTokensPerS(shape);
                 // warm-up, as bench decode's: requests until the server's paths and the adapter's kernels are compiled
                 int[] warmups = {0};
                 Warmup.run(shape.warmup(), () -> warmupRequest(uri, prompt(shape.prompt(), warmups[0]++),
@@ -127,7 +127,7 @@ public final class ServeBench {
                     }
                 }
                 for (int round = 1; round <= rounds; round++) {
-                    double decodeTokensPerS = round == 1 ? firstDecode : decodeTokensPerS(shape);
+                    double decodeTokensPerS = decodeTokensPerS(shape);
                     for (int s : streams) {
                         for (int a : adapters) {
                             Map<String, Object> r = configuration(shape, http, uri, s, a, requests, decodeTokensPerS);
