@@ -100,9 +100,9 @@ final class CompletionsEndpoint {
                 for (Choice c : choices) {
                     results[c.index()] = finished(c, pieces);
                 }
-                tally(choices, results, pieces);
+                Usage usage = tally(choices, results, pieces);
                 res.header(HeaderNames.CONTENT_TYPE, "application/json");
-                res.send(json.writeValueAsBytes(whole(call, choices, results, params.echo())));
+                res.send(json.writeValueAsBytes(whole(call, choices, results, usage, params.echo())));
             }
         } finally {
             choices.forEach(c -> c.submission().cancel());
@@ -169,15 +169,11 @@ final class CompletionsEndpoint {
         return r;
     }
 
-    /** Notes a finished request's token counts for the access log and its time for the metrics. */
-    private void tally(List<Choice> choices, GenerationResult[] results, Pieces pieces) {
-        Usage usage = usage(choices, results);
-        AccessRecord.current().tokens(usage.promptTokens(), usage.completionTokens());
-        metrics.generationTook(System.nanoTime() - pieces.arrival());
-    }
-
-    /** Each prompt's tokens once, and every choice's generated tokens. */
-    private static Usage usage(List<Choice> choices, GenerationResult[] results) {
+    /**
+     * Notes a finished request's token counts for the access log and its time for the metrics; returns its usage: each
+     * prompt's tokens once, and every choice's generated tokens.
+     */
+    private Usage tally(List<Choice> choices, GenerationResult[] results, Pieces pieces) {
         int prompt = 0;
         int completion = 0;
         Prompts.Prompt previous = null;
@@ -188,6 +184,8 @@ final class CompletionsEndpoint {
             }
             completion += results[c.index()].tokenIds().length;
         }
+        AccessRecord.current().tokens(prompt, completion);
+        metrics.generationTook(System.nanoTime() - pieces.arrival());
         return Usage.of(prompt, completion);
     }
 
@@ -222,8 +220,7 @@ final class CompletionsEndpoint {
     }
 
     /** The whole answer; with {@code echo} a completion's text (and log-probabilities) start with its prompt's. */
-    private Object whole(Call call, List<Choice> choices, GenerationResult[] results, boolean echo) {
-        Usage usage = usage(choices, results);
+    private Object whole(Call call, List<Choice> choices, GenerationResult[] results, Usage usage, boolean echo) {
         if (kind == Kind.CHAT) {
             List<ChatChoice> out = new ArrayList<>();
             for (Choice c : choices) {
@@ -292,9 +289,8 @@ final class CompletionsEndpoint {
                 sse.send(chunk(call, i, kind == Kind.CHAT ? null : "", rest.logprobs(), offsets[i],
                         finishReason(results[i])));
             }
-            tally(choices, results, pieces);
+            Usage usage = tally(choices, results, pieces);
             if (params.includeUsage()) {
-                Usage usage = usage(choices, results);
                 sse.send(switch (kind) {
                     case TEXT -> new Completion(call.id, "text_completion", call.created, call.model, List.of(), usage);
                     case CHAT -> new ChatChunk(call.id, "chat.completion.chunk", call.created, call.model, List.of(),

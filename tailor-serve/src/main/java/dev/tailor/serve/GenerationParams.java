@@ -88,22 +88,8 @@ record GenerationParams(Integer maxTokens, SamplingParams sampling, List<String>
 
     /** vLLM's {@code stop_token_ids}: a list of token ids; null or absent is none. */
     private static int[] tokenIds(JsonNode node, int vocab) {
-        if (node == null || node.isNull()) {
-            return new int[0];
-        }
-        if (!node.isArray()) {
-            throw RequestBody.wrongType("stop_token_ids", "a list of token ids", node);
-        }
-        int[] ids = new int[node.size()];
-        for (int i = 0; i < ids.length; i++) {
-            JsonNode id = node.get(i);
-            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= vocab) {
-                throw ApiException.badRequest("stop_token_ids", "'stop_token_ids' must be token ids in [0, " + vocab
-                        + "), got " + id);
-            }
-            ids[i] = id.intValue();
-        }
-        return ids;
+        return node == null || node.isNull() ? new int[0]
+                : RequestBody.tokenIds(node, "stop_token_ids", "stop_token_ids", vocab);
     }
 
     /** {@code logit_bias}: an object from token ids (as strings, the JSON way) to biases; null or absent is none. */

@@ -63,25 +63,10 @@ final class Prompts {
 
     /** One prompt given as a list of token ids. */
     private static Prompt tokens(JsonNode list, String where, PretrainedModel model) {
-        if (!list.isArray()) {
-            throw RequestBody.wrongType(where, "a list of token ids", list);
-        }
-        if (list.isEmpty()) {
+        if (list.isArray() && list.isEmpty()) {
             throw ApiException.badRequest("prompt", "'" + where + "' is empty");
         }
-        int vocab = model.model().config().vocabSize();
-        int[] ids = new int[list.size()];
-        for (int i = 0; i < ids.length; i++) {
-            JsonNode id = list.get(i);
-            if (!id.isIntegralNumber() || !id.canConvertToInt()) {
-                throw RequestBody.wrongType(where + "[" + i + "]", "a token id", id);
-            }
-            ids[i] = id.intValue();
-            if (ids[i] < 0 || ids[i] >= vocab) {
-                throw ApiException.badRequest("prompt", "'" + where + "[" + i + "]' is token id " + ids[i]
-                        + ", outside this model's vocabulary [0, " + vocab + ")");
-            }
-        }
+        int[] ids = RequestBody.tokenIds(list, "prompt", where, model.model().config().vocabSize());
         return new Prompt(ids, model.tokenizer().decode(ids, false));
     }
 

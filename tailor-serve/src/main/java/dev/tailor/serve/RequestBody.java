@@ -164,6 +164,32 @@ public final class RequestBody {
         return out;
     }
 
+    /**
+     * A list of token ids, {@code where} in the request (the field, or an element of it): each an integer in
+     * {@code [0, vocab)}.
+     *
+     * @throws ApiException 400 naming {@code where} (or its element) for a value that is not such a list, and
+     *                      {@code field} for an id outside the vocabulary
+     */
+    static int[] tokenIds(JsonNode list, String field, String where, int vocab) {
+        if (!list.isArray()) {
+            throw wrongType(where, "a list of token ids", list);
+        }
+        int[] ids = new int[list.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = list.get(i);
+            if (!id.isIntegralNumber() || !id.canConvertToInt()) {
+                throw wrongType(where + "[" + i + "]", "a token id", id);
+            }
+            ids[i] = id.intValue();
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw ApiException.badRequest(field, "'" + where + "[" + i + "]' is token id " + ids[i]
+                        + ", outside this model's vocabulary [0, " + vocab + ")");
+            }
+        }
+        return ids;
+    }
+
     /** 400: field {@code name} is not {@code expected} but {@code got}. */
     public static ApiException wrongType(String name, String expected, JsonNode got) {
         String shown = got.toString();

@@ -50,19 +50,7 @@ final class TokenizeEndpoint {
         if (tokens == null) {
             throw ApiException.badRequest("tokens", "'tokens' is required");
         }
-        if (!tokens.isArray()) {
-            throw RequestBody.wrongType("tokens", "a list of token ids", tokens);
-        }
-        int vocab = models.pretrained().model().config().vocabSize();
-        int[] ids = new int[tokens.size()];
-        for (int i = 0; i < ids.length; i++) {
-            JsonNode id = tokens.get(i);
-            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= vocab) {
-                throw ApiException.badRequest("tokens", "'tokens[" + i + "]' must be a token id in [0, " + vocab
-                        + "), got " + id);
-            }
-            ids[i] = id.intValue();
-        }
+        int[] ids = RequestBody.tokenIds(tokens, "tokens", "tokens", models.pretrained().model().config().vocabSize());
         return new Text(models.pretrained().tokenizer().decode(ids, true));
     }
 
