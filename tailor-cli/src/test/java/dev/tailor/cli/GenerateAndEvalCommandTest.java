@@ -92,6 +92,12 @@ class GenerateAndEvalCommandTest {
         Run outside = run("generate", "--model", model.toString(), "--prompt", "hi", "--logit-bias", "32000=1");
         assertEquals(2, outside.code());
         assertTrue(err.toString().contains("logit bias for token id 32000"), err.toString());
+        Run stopId = run("generate", "--model", model.toString(), "--prompt", "hi", "--stop-token-id", "32000");
+        assertEquals(2, stopId.code());
+        assertTrue(err.toString().contains("stop token id 32000 is outside"), err.toString());
+        Run fewer = run("generate", "--model", model.toString(), "--prompt", "hi", "--min-tokens", "-1");
+        assertEquals(2, fewer.code());
+        assertTrue(err.toString().contains("minTokens must be >= 0"), err.toString());
     }
 
     @Test
