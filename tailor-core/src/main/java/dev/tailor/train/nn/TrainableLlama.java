@@ -20,6 +20,7 @@ import dev.tailor.tensor.Parameter;
 import dev.tailor.train.data.PackedSequence;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.function.Predicate;
@@ -210,8 +211,9 @@ public final class TrainableLlama {
         PackedSequence rows = virtual == null ? seq : virtual.rows();
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         BlockActivations scratch = forwardScratch(rows.length());
+        float[] out = new float[x.length];
         for (Block block : blocks) {
-            x = blockForward(block, x, rows, scratch, null);
+            x = blockForward(block, x, rows, scratch, null, out);
         }
         return x;
     }
@@ -275,27 +277,29 @@ public final class TrainableLlama {
         float[] x = virtual == null ? embed(seq.tokens()) : virtualInput(virtual, seq);
         for (int l = 0; l < blocks.size(); l++) {
             BlockActivations acts = l < stopLayer || checkpointing ? ws.scratch : ws.layers[l];
-            x = blockForward(blocks.get(l), x, rows, acts, pass);
+            x = blockForward(blocks.get(l), x, rows, acts, pass, ws.hidden);
             if (checkpointing && l >= stopLayer) {
                 System.arraycopy(acts.xIn, 0, ws.layers[l].xIn, 0, m * d);
             }
         }
-        float[] normed = new float[m * d];
-        finalNorm.forward(x, m, normed, ws.finalRstd);
-        HeadPass head = head(normed, m, lossRows, rows.labels(), lossScale, ws.logits, pass,
+        finalNorm.forward(x, m, ws.normed, ws.finalRstd);
+        HeadPass head = head(ws.normed, m, lossRows, rows.labels(), lossScale, ws.logits, pass,
                 stopLayer < blocks.size() || finalNorm.param() != null);
         CausalLmLoss.Total total = head.total();
         float[] dNormed = head.dNormed();
-        float[] dx = new float[m * d];
+        float[] dx = ws.gradients[0];
+        Arrays.fill(dx, 0, m * d, 0f);
         finalNorm.backward(dNormed, x, ws.finalRstd, m, dx);
         for (int l = blocks.size() - 1; l >= stopLayer; l--) {
             BlockActivations acts = ws.layers[l];
             if (checkpointing) {
-                blockForward(blocks.get(l), acts.xIn, rows, ws.scratch, pass);
+                // the last block's output is no longer needed: the recomputed output goes where it was
+                blockForward(blocks.get(l), acts.xIn, rows, ws.scratch, pass, ws.hidden);
                 acts = ws.scratch;
             }
             boolean needInputGrad = l > stopLayer || embedParam != null || promptEmbeddings != null;
-            dx = blockBackward(blocks.get(l), acts, ws.grads, rows, dx, needInputGrad, pass);
+            float[] dIn = dx == ws.gradients[0] ? ws.gradients[1] : ws.gradients[0];
+            dx = blockBackward(blocks.get(l), acts, ws.grads, rows, dx, dIn, needInputGrad, pass);
         }
         if (promptEmbeddings != null) {
             virtual.addPromptGrad(dx, promptEmbeddings.grad(), d);
@@ -355,8 +359,11 @@ public final class TrainableLlama {
     /**
      * The buffers of the longest sequence seen so far, kept across steps so that each step allocates only small
      * temporaries: per trained block its activations (only its input under checkpointing), one scratch block, the
-     * logits. Every consumer reads the row counts it is given, never the lengths of these arrays, so a shorter
-     * sequence uses their first rows (and attention probabilities laid out for its own length).
+     * blocks' output (each block's input is copied into its activations first, so one buffer serves them all), the
+     * final norm's output, the two gradients the backward passes between blocks in turn, the logits. Arrays a step
+     * allocated and held from one block to the next were alive whenever the young generation was collected, and
+     * piled up in the old one. Every consumer reads the row counts it is given, never the lengths of these arrays, so
+     * a shorter sequence uses their first rows (and attention probabilities laid out for its own length).
      */
     private static final class Workspace {
         final int rows;
@@ -366,9 +373,12 @@ public final class TrainableLlama {
         final BlockGradients grads;
         final float[] logits;
         final float[] finalRstd;
+        final float[] hidden;
+        final float[] normed;
+        final float[][] gradients;
 
-        Workspace(int rows, int real, BlockActivations[] layers, BlockActivations scratch, BlockGradients grads,
-                  float[] logits) {
+        Workspace(int rows, int real, int d, BlockActivations[] layers, BlockActivations scratch,
+                  BlockGradients grads, float[] logits) {
             this.rows = rows;
             this.real = real;
             this.layers = layers;
@@ -376,6 +386,9 @@ public final class TrainableLlama {
             this.grads = grads;
             this.logits = logits;
             this.finalRstd = new float[rows];
+            this.hidden = new float[rows * d];
+            this.normed = new float[rows * d];
+            this.gradients = new float[][] {new float[rows * d], new float[rows * d]};
         }
 
         boolean fits(int m, int n) {
@@ -400,7 +413,7 @@ public final class TrainableLlama {
             }
             BlockGradients grads = new BlockGradients(rows, config.hiddenSize(), config.qDim(), config.kvDim(),
                     config.intermediateSize());
-            workspace = new Workspace(rows, real, layers, activations(rows), grads,
+            workspace = new Workspace(rows, real, config.hiddenSize(), layers, activations(rows), grads,
                     new float[frozenHead() ? 0 : real * config.vocabSize()]);
         }
         return workspace;
@@ -497,10 +510,12 @@ public final class TrainableLlama {
     }
 
     /**
-     * Runs one block on {@code xIn} (copied into the activations) in training pass {@code pass} (null for a forward
-     * without backward) and returns its output.
+     * Runs one block on {@code xIn} (copied into the activations first, so {@code out} may be the same array) in
+     * training pass {@code pass} (null for a forward without backward) and returns its output, written into
+     * {@code out}.
      */
-    private float[] blockForward(Block b, float[] xIn, PackedSequence seq, BlockActivations a, TrainingPass pass) {
+    private float[] blockForward(Block b, float[] xIn, PackedSequence seq, BlockActivations a, TrainingPass pass,
+                                 float[] out) {
         int n = seq.length();
         int d = config.hiddenSize();
         System.arraycopy(xIn, 0, a.xIn, 0, n * d);
@@ -517,7 +532,6 @@ public final class TrainableLlama {
         a.vSaved = b.v().forward(a.n1, n, a.v, pass);
         rotate(a.q, a.k, seq.positions(), n, false);
         attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
-        float[] out = new float[n * d];
         a.oSaved = b.o().forward(a.attn, n, out, pass);
         if (b.attnAdapter() != null) {
             System.arraycopy(out, 0, a.attnOut, 0, n * d);
@@ -557,10 +571,10 @@ public final class TrainableLlama {
 
     /**
      * From the gradient of a block's output, accumulates its parameter gradients in training pass {@code pass} and
-     * returns that of its input.
+     * returns that of its input, written into {@code dIn} (another array than {@code dOut}).
      */
     private float[] blockBackward(Block b, BlockActivations a, BlockGradients g, PackedSequence seq, float[] dOut,
-                                  boolean needInput, TrainingPass pass) {
+                                  float[] dIn, boolean needInput, TrainingPass pass) {
         int n = seq.length();
         int d = config.hiddenSize();
         int f = config.intermediateSize();
@@ -576,7 +590,8 @@ public final class TrainableLlama {
         b.gate().backward(g.dGate, a.n2, n, dn2, pass, a.gateSaved);
         b.up().backward(g.dUp, a.n2, n, g.part, pass, a.upSaved);
         Ops.add(dn2, g.part, dn2, n * d);
-        float[] dMid = dOut.clone();
+        float[] dMid = dIn;
+        System.arraycopy(dOut, 0, dMid, 0, n * d);
         b.postNorm().backward(dn2, a.xMid, a.rstd2, n, dMid);
 
         float[] dAttn = g.dAttn;
