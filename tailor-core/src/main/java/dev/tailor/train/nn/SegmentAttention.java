@@ -25,6 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>With a {@link Prefix} (prefix tuning), its keys and values come first: every token also attends to all of them,
  * so the key axis has {@code prefix + n} columns; the backward adds their gradients into the prefix's gradient.
+ *
+ * <p>The gathered keys and values, their transposes and the backward's per-head gradients live in arrays this object
+ * keeps for the next call (they only grow): fresh ones were three quarters of a LoRA step's garbage. So one
+ * instance serves one caller at a time, as its model's workspace does.
  */
 final class SegmentAttention {
     /** Query rows per block. */
@@ -35,12 +39,28 @@ final class SegmentAttention {
     private final int kvHeads;
     private final int headDim;
     private final float scale;
+    /** Per KV head: gathered keys or values {@code [m, hd]}, and two arrays for what the call keeps of them. */
+    private final float[][] gathered;
+    private final float[][] kvFirst;
+    private final float[][] kvSecond;
+    /** Per query head: transposed key and value gradients {@code [hd, m]}, {@code dS} of a block, a block of Q or dO. */
+    private final float[][] dkT;
+    private final float[][] dvT;
+    private final float[][] ds;
+    private final float[][] blockT;
 
     SegmentAttention(int heads, int kvHeads, int headDim) {
         this.heads = heads;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
         this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.gathered = new float[kvHeads][0];
+        this.kvFirst = new float[kvHeads][0];
+        this.kvSecond = new float[kvHeads][0];
+        this.dkT = new float[heads][0];
+        this.dvT = new float[heads][0];
+        this.ds = new float[heads][0];
+        this.blockT = new float[heads][0];
     }
 
     /**
@@ -65,11 +85,11 @@ final class SegmentAttention {
         int pre = prefix == null ? 0 : prefix.length();
         int m = pre + n;
         int qDim = heads * headDim;
-        float[][] keysT = new float[kvHeads][];
-        float[][] values = new float[kvHeads][];
+        float[][] keysT = kvFirst;
+        float[][] values = kvSecond;
         Parallel.parallelFor(kvHeads, g -> {
-            keysT[g] = transpose(keys(k, prefix, g, n, true), m);
-            values[g] = keys(v, prefix, g, n, false);
+            transpose(keys(k, prefix, g, n, true, gathered, g), m, keysT, g);
+            keys(v, prefix, g, n, false, values, g);
         });
         int blocks = ceilDiv(n, BLOCK);
         Parallel.parallelFor(heads * blocks, task -> {
@@ -104,20 +124,18 @@ final class SegmentAttention {
         int m = pre + n;
         int qDim = heads * headDim;
         int blocks = ceilDiv(n, BLOCK);
-        float[][] keysG = new float[kvHeads][];
-        float[][] valuesT = new float[kvHeads][];
+        float[][] keysG = kvFirst;
+        float[][] valuesT = kvSecond;
         Parallel.parallelFor(kvHeads, g -> {
-            keysG[g] = keys(k, prefix, g, n, true);
-            valuesT[g] = transpose(keys(v, prefix, g, n, false), m);
+            keys(k, prefix, g, n, true, keysG, g);
+            transpose(keys(v, prefix, g, n, false, gathered, g), m, valuesT, g);
         });
-        float[][] dkT = new float[heads][];
-        float[][] dvT = new float[heads][];
         Parallel.parallelFor(heads, h -> {
             int g = h / group;
-            dkT[h] = new float[headDim * m];
-            dvT[h] = new float[headDim * m];
-            float[] ds = new float[Math.min(BLOCK, n) * m];
-            float[] blockT = new float[headDim * BLOCK];
+            float[] dkTh = zeroed(dkT, h, headDim * m);
+            float[] dvTh = zeroed(dvT, h, headDim * m);
+            float[] dsh = grown(ds, h, Math.min(BLOCK, n) * m);
+            float[] blockTh = grown(blockT, h, headDim * BLOCK);
             for (int block = 0; block < blocks; block++) {
                 int t0 = block * BLOCK;
                 int r = Math.min(n, t0 + BLOCK) - t0;
@@ -125,16 +143,16 @@ final class SegmentAttention {
                 int rows = (h * n + t0) * m;
                 int at = t0 * qDim + h * headDim;
                 // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) times the scale of S
-                MatMulNN.matmul(dOut, at, qDim, r, headDim, valuesT[g], 0, m, c, ds, 0, c);
+                MatMulNN.matmul(dOut, at, qDim, r, headDim, valuesT[g], 0, m, c, dsh, 0, c);
                 for (int i = 0; i < r; i++) {
-                    softmaxBackwardRow(probs, rows + i * m, ds, i * c, c);
+                    softmaxBackwardRow(probs, rows + i * m, dsh, i * c, c);
                 }
                 // dQ_h = dS·K_g ; dK_gᵀ += Q_hᵀ·dS ; dV_gᵀ += dO_hᵀ·P
-                MatMulNN.matmul(ds, 0, c, r, c, keysG[g], 0, headDim, headDim, dq, at, qDim);
-                transposeBlock(q, at, qDim, r, blockT);
-                MatMulNN.matmulAdd(blockT, 0, r, headDim, r, ds, 0, c, c, dkT[h], 0, m);
-                transposeBlock(dOut, at, qDim, r, blockT);
-                MatMulNN.matmulAdd(blockT, 0, r, headDim, r, probs, rows, m, c, dvT[h], 0, m);
+                MatMulNN.matmul(dsh, 0, c, r, c, keysG[g], 0, headDim, headDim, dq, at, qDim);
+                transposeBlock(q, at, qDim, r, blockTh);
+                MatMulNN.matmulAdd(blockTh, 0, r, headDim, r, dsh, 0, c, c, dkTh, 0, m);
+                transposeBlock(dOut, at, qDim, r, blockTh);
+                MatMulNN.matmulAdd(blockTh, 0, r, headDim, r, probs, rows, m, c, dvTh, 0, m);
             }
         });
         int kvDim = kvHeads * headDim;
@@ -219,11 +237,11 @@ final class SegmentAttention {
 
     /**
      * KV head {@code g}'s keys (or values) of positions {@code [0, t1)} as a contiguous {@code [prefix + t1, hd]}
-     * matrix, the prefix's rows first.
+     * matrix, the prefix's rows first, in {@code into[slot]} (grown when too short).
      */
-    private float[] keys(float[] x, Prefix prefix, int g, int t1, boolean isKey) {
+    private float[] keys(float[] x, Prefix prefix, int g, int t1, boolean isKey, float[][] into, int slot) {
         int pre = prefix == null ? 0 : prefix.length();
-        float[] out = new float[(pre + t1) * headDim];
+        float[] out = grown(into, slot, (pre + t1) * headDim);
         if (prefix != null) {
             int offset = (isKey ? prefix.keyOffset() : prefix.valueOffset()) + g * headDim;
             for (int p = 0; p < pre; p++) {
@@ -237,11 +255,26 @@ final class SegmentAttention {
         return out;
     }
 
-    /** {@code [rows, hd]} → {@code [hd, rows]}. */
-    private float[] transpose(float[] x, int rows) {
-        float[] out = new float[x.length];
+    /** {@code [rows, hd]} → {@code [hd, rows]} in {@code into[slot]} (grown when too short). */
+    private float[] transpose(float[] x, int rows, float[][] into, int slot) {
+        float[] out = grown(into, slot, rows * headDim);
         transposeBlock(x, 0, headDim, rows, out);
         return out;
+    }
+
+    /** {@code arrays[i]}, replaced by a new array when shorter than {@code length}. */
+    private static float[] grown(float[][] arrays, int i, int length) {
+        if (arrays[i].length < length) {
+            arrays[i] = new float[length];
+        }
+        return arrays[i];
+    }
+
+    /** {@link #grown} with its first {@code length} values zero. */
+    private static float[] zeroed(float[][] arrays, int i, int length) {
+        float[] a = grown(arrays, i, length);
+        Arrays.fill(a, 0, length, 0f);
+        return a;
     }
 
     /** The {@code [r, hd]} block at {@code x[at]} (rows {@code ld} apart), transposed into {@code out [hd, r]}. */

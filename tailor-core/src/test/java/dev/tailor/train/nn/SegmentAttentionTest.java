@@ -1,15 +1,18 @@
 package dev.tailor.train.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The blocked attention against a direct double-precision evaluation of its definition, over lengths that cut the
  * query blocks unevenly, packed segments and a prefix: outputs and every gradient (queries, keys, values, prefix).
+ * One instance reused over sequences of other lengths gives the bits a fresh one does.
  */
 class SegmentAttentionTest {
     private static final int HEADS = 6;
@@ -46,6 +49,39 @@ class SegmentAttentionTest {
         if (prefix != null) {
             assertClose(ref.dPrefix, prefix.grad(), "prefix grad");
         }
+    }
+
+    @Test
+    void reusedInstanceGivesAFreshOnesBits() {
+        SegmentAttention reused = new SegmentAttention(HEADS, KV_HEADS, HD);
+        int[][] runs = {{130, 3, 0}, {7, 1, 3}, {65, 2, 0}, {130, 3, 0}};
+        for (int[] run : runs) {
+            float[][] again = run(reused, run[0], run[1], run[2]);
+            float[][] fresh = run(new SegmentAttention(HEADS, KV_HEADS, HD), run[0], run[1], run[2]);
+            for (int i = 0; i < fresh.length; i++) {
+                assertArrayEquals(fresh[i], again[i], "n=" + run[0] + " prefix=" + run[2] + " result " + i);
+            }
+        }
+    }
+
+    /** Forward and backward on random inputs seeded by the shape: out, dq, dk, dv and the prefix's gradient. */
+    private static float[][] run(SegmentAttention attention, int n, int segments, int pre) {
+        SplittableRandom random = new SplittableRandom(n * 131L + pre);
+        float[] q = randoms(random, n * HEADS * HD);
+        float[] k = randoms(random, n * KV_HEADS * HD);
+        float[] v = randoms(random, n * KV_HEADS * HD);
+        float[] dOut = randoms(random, n * HEADS * HD);
+        int width = 2 * KV_HEADS * HD + 3;
+        SegmentAttention.Prefix prefix = pre == 0 ? null : new SegmentAttention.Prefix(randoms(random, pre * width),
+                new float[pre * width], width, 1, 2 + KV_HEADS * HD, pre);
+        float[] probs = new float[HEADS * n * (pre + n)];
+        float[] out = new float[n * HEADS * HD];
+        attention.forward(q, k, v, prefix, segmentStarts(n, segments), n, probs, out);
+        float[] dq = new float[q.length];
+        float[] dk = new float[k.length];
+        float[] dv = new float[v.length];
+        attention.backward(dOut, q, k, v, prefix, probs, n, dq, dk, dv);
+        return new float[][] {out, dq, dk, dv, prefix == null ? new float[0] : prefix.grad()};
     }
 
     /** Segments of roughly equal length; token t's segment starts at {@code starts[t]}. */
