@@ -11,6 +11,7 @@ import dev.tailor.tensor.Parameter;
 import dev.tailor.tensor.Scratch;
 import dev.tailor.tensor.Transpose;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -22,11 +23,19 @@ import java.util.SplittableRandom;
  * {@code dX += dh·A}. The products with the rank r as the outer dimension ({@code x·Aᵀ}, {@code dY·B}) are
  * {@link NarrowMatMul}'s dot-product tiles; the others go through the row-streaming
  * {@code X·W} kernel on transposed copies of the small factors, which suits r ≪ in, out better than the tiled GEMM.
- * The training forward saves {@code Bᵀ} as well, for the backward's {@code dY·B}.
+ * Both passes transpose B into a per-thread scratch ({@code r·out} values, next to the products' {@code m·r·out}),
+ * and the backward's small intermediates are per-thread scratch as well: fresh arrays for them and for a saved
+ * {@code Bᵀ} were most of what a LoRA training step left to the collector once attention kept its arrays.
  */
 public final class LoraLayer implements MergeableHook {
     /** Per-thread {@code Bᵀ} for {@link #addProduct}. */
     private static final ThreadLocal<float[]> BT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread intermediates of {@link #pairBackward}: {@code dBᵀ}, {@code (s·h)ᵀ}, dh, {@code dhᵀ}, dA. */
+    private static final ThreadLocal<float[]> DBT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> HST = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> DH = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> DHT = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> DA = ThreadLocal.withInitial(() -> new float[0]);
     private final Parameter a;
     private final Parameter b;
     private final int r;
@@ -87,7 +96,7 @@ public final class LoraLayer implements MergeableHook {
      * inference forward, so it is not for training.
      */
     public LoraLayer forInference() {
-        return heldBt != null ? this : new LoraLayer(a, b, scale, dropout, transposedB());
+        return heldBt != null ? this : new LoraLayer(a, b, scale, dropout, Arrays.copyOf(transposedB(), r * out));
     }
 
     /** Bytes this pair holds beside A and B: {@code Bᵀ} when it is {@link #forInference}, else 0. */
@@ -184,8 +193,8 @@ public final class LoraLayer implements MergeableHook {
     @Override
     public LinearHook.Saved forward(LinearOp inner, float[] x, int m, float[] y, TrainingPass pass) {
         inner.forward(x, m, y);
-        Saved saved = new Saved(scaledHidden(dropped(x, m, pass), m), transposedB());
-        addScaledHidden(saved.hs(), m, saved.bt(), y);
+        Saved saved = new Saved(scaledHidden(dropped(x, m, pass), m));
+        addScaledHidden(saved.hs(), m, transposedB(), y);
         return saved;
     }
 
@@ -201,11 +210,11 @@ public final class LoraLayer implements MergeableHook {
         inner.backward(dy, x, m, dx);
         Saved s = (Saved) saved;
         if (dropout == 0) {
-            pairBackward(dy, x, s.hs(), s.bt(), m, dx);
+            pairBackward(dy, x, s.hs(), m, dx);
             return;
         }
         float[] dxd = dx == null ? null : new float[m * in];
-        pairBackward(dy, dropped(x, m, pass), s.hs(), s.bt(), m, dxd);
+        pairBackward(dy, dropped(x, m, pass), s.hs(), m, dxd);
         if (dx != null) {
             float[] part = dropped(dxd, m, pass);
             for (int i = 0; i < part.length; i++) {
@@ -218,9 +227,8 @@ public final class LoraLayer implements MergeableHook {
      * What a training forward saves for its backward.
      *
      * @param hs the scaled hidden matrix {@code s·x̃·Aᵀ [m, r]} of the dropped-out input {@code x̃}
-     * @param bt {@code Bᵀ [r, out]}
      */
-    private record Saved(float[] hs, float[] bt) implements LinearHook.Saved {
+    private record Saved(float[] hs) implements LinearHook.Saved {
     }
 
     /** The adapter's input in training pass {@code pass}: {@code x} itself without dropout, else a masked copy. */
@@ -235,12 +243,7 @@ public final class LoraLayer implements MergeableHook {
      * transpositions 10% of the CPU time of a 16-adapter {@code bench decode-batch} step).
      */
     void addProduct(float[] x, int m, float[] y) {
-        float[] bt = heldBt;
-        if (bt == null) {
-            bt = Scratch.floats(BT_SCRATCH, out * r);
-            transposeInto(b.data(), out, r, bt);
-        }
-        addScaledHidden(scaledHidden(x, m), m, bt, y);
+        addScaledHidden(scaledHidden(x, m), m, heldBt != null ? heldBt : transposedB(), y);
     }
 
     /** {@code y += hs·Bᵀ} for the scaled hidden matrix {@code hs = s·x·Aᵀ [m, r]} and {@code bt = Bᵀ [r, out]}. */
@@ -248,9 +251,11 @@ public final class LoraLayer implements MergeableHook {
         MatMulNN.matmulAdd(hs, 0, m, r, bt, 0, out, y, 0);
     }
 
-    /** {@code Bᵀ} {@code [r, out]}, the layout both products with B read row by row. */
+    /** {@code Bᵀ} {@code [r, out]}, the layout both products with B read row by row, in this thread's scratch. */
     private float[] transposedB() {
-        return transpose(b.data(), out, r);
+        float[] bt = Scratch.floats(BT_SCRATCH, out * r);
+        transposeInto(b.data(), out, r, bt);
+        return bt;
     }
 
     /**
@@ -259,29 +264,30 @@ public final class LoraLayer implements MergeableHook {
      * small matrices ({@code hᵀ} and {@code dY·B}), so dY is only read.
      */
     void pairBackward(float[] dy, float[] x, int m, float[] dx) {
-        pairBackward(dy, x, scaledHidden(x, m), transposedB(), m, dx);
+        pairBackward(dy, x, scaledHidden(x, m), m, dx);
     }
 
-    /**
-     * {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} and {@code bt = Bᵀ} at
-     * hand.
-     */
-    private void pairBackward(float[] dy, float[] x, float[] hs, float[] bt, int m, float[] dx) {
+    /** {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} at hand. */
+    private void pairBackward(float[] dy, float[] x, float[] hs, int m, float[] dx) {
         // dB += s·dYᵀ·h, computed as (s·hᵀ·dY)ᵀ
-        float[] dBt = new float[r * out];
-        MatMulNN.matmul(transpose(hs, m, r), 0, r, m, dy, 0, out, dBt, 0);
+        float[] hsT = Scratch.floats(HST, r * m);
+        transposeInto(hs, m, r, hsT);
+        float[] dBt = Scratch.floats(DBT, r * out);
+        MatMulNN.matmul(hsT, 0, r, m, dy, 0, out, dBt, 0);
         addTransposed(dBt, r, out, b.grad());
         // dh = dY·(s·B)  [m, r]
-        float[] dh = new float[m * r];
-        NarrowMatMul.matmulTransposed(dy, 0, m, out, bt, 0, r, dh, 0);
-        for (int i = 0; i < dh.length; i++) {
+        float[] dh = Scratch.floats(DH, m * r);
+        NarrowMatMul.matmulTransposed(dy, 0, m, out, transposedB(), 0, r, dh, 0);
+        for (int i = 0; i < m * r; i++) {
             dh[i] *= scale;
         }
         // dA += dhᵀ·X
-        float[] dA = new float[r * in];
-        MatMulNN.matmul(transpose(dh, m, r), 0, r, m, x, 0, in, dA, 0);
+        float[] dhT = Scratch.floats(DHT, r * m);
+        transposeInto(dh, m, r, dhT);
+        float[] dA = Scratch.floats(DA, r * in);
+        MatMulNN.matmul(dhT, 0, r, m, x, 0, in, dA, 0);
         float[] ga = a.grad();
-        for (int i = 0; i < dA.length; i++) {
+        for (int i = 0; i < r * in; i++) {
             ga[i] += dA[i];
         }
         if (dx != null) {
@@ -329,12 +335,6 @@ public final class LoraLayer implements MergeableHook {
         float[] h = new float[m * r];
         NarrowMatMul.matmulTransposed(x, 0, m, in, a.data(), 0, r, h, 0);
         return h;
-    }
-
-    private static float[] transpose(float[] src, int rows, int cols) {
-        float[] t = new float[rows * cols];
-        transposeInto(src, rows, cols, t);
-        return t;
     }
 
     /** {@code t[j·rows + i] = src[i·cols + j]}: {@code src [rows, cols]} transposed into {@code t}. */
