@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
 final class WorkerProcess {
     static final String LOG = "train.log";
     /** The child's young generation unless the parent's options set one. */
-    static final String YOUNG_GEN = "-Xmn64m";
+    static final String YOUNG_GEN = "-Xmn32m";
     /** The child's collector unless the parent's options choose one. */
     static final String COLLECTOR = "-XX:+UseParallelGC";
     private static final long POLL_MILLIS = 200;

@@ -40,10 +40,10 @@ class ComparisonTest {
     static final HardwareProfile MACHINE = TestKernels.profile(TestKernels.machine());
     /**
      * The runtime's own memory with round figures, so the test does not measure it; its young generation is what a
-     * worker's {@code -Xmn64m} ({@link WorkerProcess#YOUNG_GEN}) reads as (eden and a survivor space, 48 + 8 MiB), so
+     * worker's {@code -Xmn32m} ({@link WorkerProcess#YOUNG_GEN}) reads as (eden and a survivor space, 24 + 4 MiB), so
      * the heap cap leaves the old generation no more room than predicted.
      */
-    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 56L << 20, 0.75, 1.25);
+    static final RuntimeBaseline RUNTIME = RuntimeBaseline.of(90L << 20, 28L << 20, 0.75, 1.25);
 
     @TempDir
     Path dir;
@@ -242,7 +242,7 @@ class ComparisonTest {
         assertTrue(b.outsideHeapBytes() > (16L << 20) && b.outsideHeapBytes() < (1L << 30), b.toString());
         assertEquals(WorkerProcess.jvmOptions(), b.jvmOptions());
         assertTrue(b.jvmOptions().stream().anyMatch(o -> o.startsWith("-Xmn")), b.jvmOptions().toString());
-        assertTrue(b.youngGenBytes() >= (32L << 20) && b.youngGenBytes() <= (256L << 20), b.toString());
+        assertTrue(b.youngGenBytes() >= (16L << 20) && b.youngGenBytes() <= (256L << 20), b.toString());
         try (Stream<Path> left = Files.list(cache)) {
             assertEquals(List.of(cache.resolve(RuntimeBaseline.FILE)), left.toList(), "the tiny run's files are gone");
         }
