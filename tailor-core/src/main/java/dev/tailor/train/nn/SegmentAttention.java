@@ -43,7 +43,7 @@ final class SegmentAttention {
     private final float[][] gathered;
     private final float[][] kvFirst;
     private final float[][] kvSecond;
-    /** Per query head: transposed key and value gradients {@code [hd, m]}, {@code dS} of a block, a block of Q or dO. */
+    /** Per query head: transposed key and value gradients {@code [hd, m]}, a block's {@code dS}, Q or dO block. */
     private final float[][] dkT;
     private final float[][] dvT;
     private final float[][] ds;
