@@ -20,12 +20,15 @@ import dev.tailor.model.ModelConfig;
  * </pre>
  * The pass keeps such a block for every trained block, plus one for the blocks below the lowest trained one (which
  * run forward only), plus the backward's scratch {@code G(m) = m·(3f + 3d + 2·qD + 2·kvD)}, the pass's own
- * {@code 4·m·d + m} (the hidden state, its normed copy and their gradients) and, for a trainable head, the logits
- * {@code n·V} (a frozen head's loss is computed a chunk at a time). With gradient checkpointing a trained block keeps
+ * {@code 4·m·d + m} (the hidden state, its normed copy and their gradients), attention's arrays kept from call to call
+ * {@code S(m) = (m + P')·(3·kvD + 2·qD + h·min(64, m)) + 64·qD} (one KV head's gathered keys or values and two
+ * transposes of them; per query head its transposed key and value gradients, a 64-row block's {@code dS} and a
+ * transposed block of Q) and, for a trainable head, the logits {@code n·V} (a frozen head's loss is computed a chunk at
+ * a time). With gradient checkpointing a trained block keeps
  * only its input ({@code m·d}) and one block's {@code A(m)}, the largest pieces' included, serves the recomputation:
  * <pre>
- *   without:  (L − stop)·A(m) + Σ pieces + A(m) + G(m) + 4·m·d + m [+ n·V]
- *   with:     (L − stop)·m·d + A(m) + max block's pieces + G(m) + 4·m·d + m [+ n·V]
+ *   without:  (L − stop)·A(m) + Σ pieces + A(m) + G(m) + 4·m·d + m + S(m) [+ n·V]
+ *   with:     (L − stop)·m·d + A(m) + max block's pieces + G(m) + 4·m·d + m + S(m) [+ n·V]
  * </pre>
  */
 final class ActivationMemory {
@@ -46,7 +49,10 @@ final class ActivationMemory {
             block += 2 * m * d;
         }
         long scratch = m * (3L * c.intermediateSize() + 3 * d + 2L * c.qDim() + 2L * c.kvDim());
-        long pass = 4 * m * d + m + (parts.head() ? (long) n * c.vocabSize() : 0);
+        long keys = m + parts.prefixTokens();
+        long attention = keys * (3L * c.kvDim() + 2L * c.qDim() + (long) c.numHeads() * Math.min(64, m))
+                + 64L * c.qDim();
+        long pass = 4 * m * d + m + attention + (parts.head() ? (long) n * c.vocabSize() : 0);
         int stop = parts.stopLayer();
         long kept = 0;
         long largestPieces = 0;
