@@ -30,12 +30,12 @@ import java.util.SplittableRandom;
 public final class LoraLayer implements MergeableHook {
     /** Per-thread {@code Bᵀ} for {@link #addProduct}. */
     private static final ThreadLocal<float[]> BT_SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
-    /** Per-thread intermediates of {@link #pairBackward}: {@code dBᵀ}, {@code (s·h)ᵀ}, dh, {@code dhᵀ}, dA. */
-    private static final ThreadLocal<float[]> DBT = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> HST = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread intermediates of {@link #pairBackward}: {@code (s·h)ᵀ}, then {@code dhᵀ}. */
+    private static final ThreadLocal<float[]> TRANSPOSED = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread intermediates of {@link #pairBackward}: {@code dBᵀ}, then dA. */
+    private static final ThreadLocal<float[]> PRODUCT = ThreadLocal.withInitial(() -> new float[0]);
+    /** Per-thread dh of {@link #pairBackward}. */
     private static final ThreadLocal<float[]> DH = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> DHT = ThreadLocal.withInitial(() -> new float[0]);
-    private static final ThreadLocal<float[]> DA = ThreadLocal.withInitial(() -> new float[0]);
     private final Parameter a;
     private final Parameter b;
     private final int r;
@@ -270,9 +270,9 @@ public final class LoraLayer implements MergeableHook {
     /** {@link #pairBackward} with the forward's scaled hidden matrix {@code hs = s·x·Aᵀ} at hand. */
     private void pairBackward(float[] dy, float[] x, float[] hs, int m, float[] dx) {
         // dB += s·dYᵀ·h, computed as (s·hᵀ·dY)ᵀ
-        float[] hsT = Scratch.floats(HST, r * m);
+        float[] hsT = Scratch.floats(TRANSPOSED, r * m);
         transposeInto(hs, m, r, hsT);
-        float[] dBt = Scratch.floats(DBT, r * out);
+        float[] dBt = Scratch.floats(PRODUCT, r * out);
         MatMulNN.matmul(hsT, 0, r, m, dy, 0, out, dBt, 0);
         addTransposed(dBt, r, out, b.grad());
         // dh = dY·(s·B)  [m, r]
@@ -282,9 +282,9 @@ public final class LoraLayer implements MergeableHook {
             dh[i] *= scale;
         }
         // dA += dhᵀ·X
-        float[] dhT = Scratch.floats(DHT, r * m);
+        float[] dhT = Scratch.floats(TRANSPOSED, r * m);
         transposeInto(dh, m, r, dhT);
-        float[] dA = Scratch.floats(DA, r * in);
+        float[] dA = Scratch.floats(PRODUCT, r * in);
         MatMulNN.matmul(dhT, 0, r, m, x, 0, in, dA, 0);
         float[] ga = a.grad();
         for (int i = 0; i < r * in; i++) {
