@@ -7,6 +7,7 @@ import dev.tailor.bench.BenchResults;
 import dev.tailor.bench.BenchShape;
 import dev.tailor.bench.InferenceBench;
 import dev.tailor.bench.MachineBench;
+import dev.tailor.bench.PeerBlas;
 import dev.tailor.bench.ServeBench;
 import dev.tailor.bench.TrainBench;
 import dev.tailor.bench.TrainMethod;
@@ -32,6 +33,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -132,7 +134,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--replay", description = "fuzz: run the one trial of --target with this seed, as a finding's "
             + "reproducer says")
     Long replay;
-    @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT")
+    @Option(names = "--peer", description = "also run this torch_peer.py with the same flags and print its RESULT "
+            + "(with OPENBLAS_CORETYPE set when its OpenBLAS does not know this CPU and falls back to SSE3 kernels)")
     Path peer;
     @Option(names = "--peer-python", defaultValue = "/usr/bin/python3",
             description = "interpreter for the peer (default ${DEFAULT-VALUE}, Debian's, which has python3-torch)")
@@ -282,12 +285,17 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void runPeer(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        Map<String, String> blas = PeerBlas.peerEnvironment(peerPython, System.getenv(),
+                note -> System.err.println("tailor: " + note));
+        pb.environment().putAll(blas);
+        Process p = pb.start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.startsWith("RESULT ")) {
                     Map<String, Object> result = new LinkedHashMap<>(Map.of("impl", "torch-peer"));
+                    blas.forEach((k, v) -> result.put(k.toLowerCase(Locale.ROOT), v));
                     result.putAll(Json.MAPPER.readValue(line.substring(7),
                             new TypeReference<Map<String, Object>>() { }));
                     System.out.println("RESULT " + Json.MAPPER.writeValueAsString(finished.finish(result)));
