@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * model 207, say) falls back to {@code Prescott}'s SSE3 kernels, which ran {@code X·Wᵀ} at 60 GFLOP/s on two cores
  * where {@code SkylakeX}'s ran 210–300. When the peer's OpenBLAS chose {@code Prescott} on a CPU with AVX-512 or AVX2,
  * the peer runs with {@code OPENBLAS_CORETYPE} naming the kernels those instructions allow, as a user who knew would
- * set it; a {@code OPENBLAS_CORETYPE} already set is left alone.
+ * set it; an {@code OPENBLAS_CORETYPE} already set is left alone.
  */
 public final class PeerBlas {
     /** What OpenBLAS prints with {@code OPENBLAS_VERBOSE=2} when it loads: {@code Core: <name>}. */
@@ -79,15 +79,14 @@ public final class PeerBlas {
             ProcessBuilder pb = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true);
             pb.environment().put("OPENBLAS_VERBOSE", "2");
             Process p = pb.start();
-            String out;
-            try (InputStream in = p.getInputStream()) {
-                out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            }
+            // a few lines at most, well within the pipe's buffer: read once the import has finished
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 return Optional.empty();
             }
-            return core(out);
+            try (InputStream in = p.getInputStream()) {
+                return core(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {
