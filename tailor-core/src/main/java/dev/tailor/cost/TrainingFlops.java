@@ -13,9 +13,9 @@ import dev.tailor.model.ModelConfig;
  * <ul>
  *   <li>a block's linears hold {@code W = d·qD + 2·d·kvD + qD·d + 3·d·f} weights; their forward is {@code 2·m·W};</li>
  *   <li>causal attention scores and weighs {@code K = m(m+1)/2 + m·P'} query-key pairs per head: {@code 4·qD·K}
- *   forward (the two products {@code Q·Kᵀ} and {@code P·V}), {@code 8·qD·K} backward ({@code dP}, {@code dV},
- *   {@code dQ}, {@code dK}); the implementation's blocks of 64 queries compute a little of the masked square, which is
- *   not counted;</li>
+ *   forward (the two products {@code Q·Kᵀ} and {@code P·V}), {@code 10·qD·K} backward ({@code Q·Kᵀ} again, since
+ *   the probabilities are not kept, then {@code dP}, {@code dV}, {@code dQ}, {@code dK}); the implementation's blocks
+ *   of 64 queries compute a little of the masked square, which is not counted;</li>
  *   <li>the head, {@code 2·k·d·V} forward for the k rows with a label (about n for text; only the answers' for
  *   prompt-completion and classification data);</li>
  *   <li>the backward runs only from the top down to the lowest trained block (below it nothing): there the input
@@ -47,6 +47,7 @@ final class TrainingFlops {
         double m = n + parts.promptTokens();
         double pairs = m * (m + 1) / 2 + m * parts.prefixTokens();
         double attentionForward = 4 * qD * pairs;
+        double attentionBackward = 10 * qD * pairs;
         double head = 2.0 * Math.min(n, lossRows) * d * c.vocabSize();
         int layers = c.numLayers();
         int stop = parts.stopLayer();
@@ -66,8 +67,8 @@ final class TrainingFlops {
                 continue;
             }
             boolean skipQkv = !parts.needsInputGradient(l) && !parts.inputNormTrained()[l];
-            input += 2 * m * (weights - (skipQkv ? qkv : 0)) + 2 * attentionForward;
-            attention += 2 * attentionForward;
+            input += 2 * m * (weights - (skipQkv ? qkv : 0)) + attentionBackward;
+            attention += attentionBackward;
             if (checkpointing) {
                 recompute += 2 * m * weights + attentionForward;
                 attention += attentionForward;

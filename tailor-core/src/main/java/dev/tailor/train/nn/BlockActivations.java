@@ -14,7 +14,6 @@ final class BlockActivations {
     final float[] q;
     final float[] k;
     final float[] v;
-    final float[] probs;
     final float[] attn;
     final float[] xMid;
     final float[] n2;
@@ -36,27 +35,20 @@ final class BlockActivations {
 
     BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
                      boolean sublayerAdapters) {
-        this(n, d, qDim, kvDim, heads, kvHeads, ffn, qkNorm, sublayerAdapters, 0);
-    }
-
-    /** With {@code prefix} keys (prefix tuning) before the sequence's in the attention probabilities. */
-    BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
-                     boolean sublayerAdapters, int prefix) {
-        this(n, d, qDim, kvDim, heads, kvHeads, ffn, qkNorm, sublayerAdapters, prefix, false);
+        this(n, d, qDim, kvDim, heads, kvHeads, ffn, qkNorm, sublayerAdapters, false);
     }
 
     /** Only a block's input {@code xIn [n, d]} (every other buffer empty): what gradient checkpointing keeps. */
     static BlockActivations inputOnly(int n, int d) {
-        return new BlockActivations(n, d, 0, 0, 0, 0, 0, false, false, 0, true);
+        return new BlockActivations(n, d, 0, 0, 0, 0, 0, false, false, true);
     }
 
     /**
-     * With {@code prefix} keys (prefix tuning) before the sequence's in the attention probabilities. With
-     * {@code inputOnly} only {@code xIn} has rows (what gradient checkpointing keeps of a block; see
+     * With {@code inputOnly} only {@code xIn} has rows (what gradient checkpointing keeps of a block; see
      * {@link #inputOnly}).
      */
     private BlockActivations(int n, int d, int qDim, int kvDim, int heads, int kvHeads, int ffn, boolean qkNorm,
-                             boolean sublayerAdapters, int prefix, boolean inputOnly) {
+                             boolean sublayerAdapters, boolean inputOnly) {
         xIn = new float[n * d];
         int rows = inputOnly ? 0 : n;
         n1 = new float[rows * d];
@@ -68,7 +60,6 @@ final class BlockActivations {
         q = new float[rows * qDim];
         k = new float[rows * kvDim];
         v = new float[rows * kvDim];
-        probs = new float[heads * rows * (prefix + rows)];
         attn = new float[rows * qDim];
         xMid = new float[rows * d];
         n2 = new float[rows * d];

@@ -14,21 +14,23 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Causal grouped-query attention over one packed sequence, where token t attends to keys
  * {@code [segmentStarts[t], t]} only, with its backward. Per query head h (KV head {@code h / group}):
- * {@code S = Q_h·K_gᵀ·scale} masked, {@code P = softmax(S)}, {@code O_h = P·V_g}; the probabilities P are saved.
+ * {@code S = Q_h·K_gᵀ·scale} masked, {@code P = softmax(S)}, {@code O_h = P·V_g}. The probabilities are not saved:
+ * the backward computes each block of them again from Q and K as the forward did (the same products, the same bits),
+ * so a pass keeps {@code O(T)} of attention per block instead of the {@code heads·T²} square.
  *
  * <p>The queries go in blocks of {@link #BLOCK} rows, and a block's products stop at its last key: causality makes
  * every later column zero, so the work is about half of the full square. Forward tasks are (head, block) pairs,
  * largest first; backward tasks are heads, since a head's blocks all add into its key and value gradients.
  * Every product is a row-major {@link MatMulNN} over strided blocks: a KV head's keys (forward) or values (backward)
- * are transposed once per call, the scores are computed straight into the saved probabilities, and a head's
+ * are transposed once per call, a block's scores become its probabilities in place in a scratch block, and a head's
  * queries, outputs and their gradients are read and written in place.
  *
  * <p>With a {@link Prefix} (prefix tuning), its keys and values come first: every token also attends to all of them,
  * so the key axis has {@code prefix + n} columns; the backward adds their gradients into the prefix's gradient.
  *
- * <p>The gathered keys and values, their transposes and the backward's per-head gradients live in arrays this object
- * keeps for the next call (they only grow): fresh ones were three quarters of a LoRA step's garbage. So one
- * instance serves one caller at a time, as its model's workspace does.
+ * <p>The gathered keys and values, their transposes, the blocks of probabilities and the backward's per-head
+ * gradients live in arrays this object keeps for the next call (they only grow): fresh ones were three quarters of a
+ * LoRA step's garbage. So one instance serves one caller at a time, as its model's workspace does.
  */
 final class SegmentAttention {
     /** Query rows per block. */
@@ -39,15 +41,22 @@ final class SegmentAttention {
     private final int kvHeads;
     private final int headDim;
     private final float scale;
-    /** Per KV head: gathered keys or values {@code [m, hd]}, and two arrays for what the call keeps of them. */
+    /** Per KV head: gathered keys or values {@code [m, hd]}, and three arrays for what the call keeps of them. */
     private final float[][] gathered;
     private final float[][] kvFirst;
     private final float[][] kvSecond;
-    /** Per query head: transposed key and value gradients {@code [hd, m]}, a block's {@code dS}, Q or dO block. */
+    private final float[][] kvThird;
+    /**
+     * Per query head: transposed key and value gradients {@code [hd, m]}, a block's probabilities and {@code dS}
+     * ({@code [BLOCK, m]}), a transposed Q or dO block.
+     */
     private final float[][] dkT;
     private final float[][] dvT;
+    private final float[][] probs;
     private final float[][] ds;
     private final float[][] blockT;
+    /** Per thread: the forward's block of probabilities, {@code [BLOCK, m]} (its tasks are heads' blocks). */
+    private final ThreadLocal<float[][]> forwardProbs = ThreadLocal.withInitial(() -> new float[1][0]);
 
     SegmentAttention(int heads, int kvHeads, int headDim) {
         this.heads = heads;
@@ -57,8 +66,10 @@ final class SegmentAttention {
         this.gathered = new float[kvHeads][0];
         this.kvFirst = new float[kvHeads][0];
         this.kvSecond = new float[kvHeads][0];
+        this.kvThird = new float[kvHeads][0];
         this.dkT = new float[heads][0];
         this.dvT = new float[heads][0];
+        this.probs = new float[heads][0];
         this.ds = new float[heads][0];
         this.blockT = new float[heads][0];
     }
@@ -76,12 +87,9 @@ final class SegmentAttention {
      * @param k      [T, kvHeads·hd]
      * @param v      [T, kvHeads·hd]
      * @param prefix keys and values before the sequence's, or null
-     * @param probs  [heads, T, prefix + T]: row t written up to its block's last key (zero outside the mask
-     *               there); the columns past it are left as they were and never read
      * @param out    [T, heads·hd], written
      */
-    void forward(float[] q, float[] k, float[] v, Prefix prefix, int[] segmentStarts, int n, float[] probs,
-                 float[] out) {
+    void forward(float[] q, float[] k, float[] v, Prefix prefix, int[] segmentStarts, int n, float[] out) {
         int pre = prefix == null ? 0 : prefix.length();
         int m = pre + n;
         int qDim = heads * headDim;
@@ -99,26 +107,37 @@ final class SegmentAttention {
             int t0 = block * BLOCK;
             int r = Math.min(n, t0 + BLOCK) - t0;
             int c = pre + t0 + r;
-            int rows = (h * n + t0) * m;
-            MatMulNN.matmul(q, t0 * qDim + h * headDim, qDim, r, headDim, keysT[g], 0, m, c, probs, rows, m);
-            for (int i = 0; i < r; i++) {
-                softmaxRow(probs, rows + i * m, pre, pre + segmentStarts[t0 + i], pre + t0 + i, c);
-            }
-            MatMulNN.matmul(probs, rows, m, r, c, values[g], 0, headDim, headDim, out, t0 * qDim + h * headDim,
-                    qDim);
+            float[] p = grown(forwardProbs.get(), 0, r * m);
+            blockProbs(q, t0 * qDim + h * headDim, qDim, keysT[g], segmentStarts, pre, t0, r, m, p);
+            MatMulNN.matmul(p, 0, m, r, c, values[g], 0, headDim, headDim, out, t0 * qDim + h * headDim, qDim);
         });
     }
 
     /**
-     * From {@code dOut [T, heads·hd]} and the saved q, k, v and probabilities, writes dq, dk and dv (overwritten);
+     * Rows {@code [t0, t0 + r)}'s probabilities {@code p [r, m]} over their keys {@code [0, pre + t0 + r)}: the scores
+     * of the query block at {@code q[at]} (rows {@code ld} apart) against the transposed keys {@code keysT [hd, m]},
+     * scaled, masked and normalized per row; the columns past the block's last key are left as they were and never
+     * read. The forward and the backward both make them here, so the backward's are the forward's bits.
+     */
+    private void blockProbs(float[] q, int at, int ld, float[] keysT, int[] segmentStarts, int pre, int t0, int r,
+                            int m, float[] p) {
+        int c = pre + t0 + r;
+        MatMulNN.matmul(q, at, ld, r, headDim, keysT, 0, m, c, p, 0, m);
+        for (int i = 0; i < r; i++) {
+            softmaxRow(p, i * m, pre, pre + segmentStarts[t0 + i], pre + t0 + i, c);
+        }
+    }
+
+    /**
+     * From {@code dOut [T, heads·hd]} and the forward's q, k, v and segments, writes dq, dk and dv (overwritten);
      * dk and dv sum the query heads that share a KV head. With a prefix (the one of the forward), its key and
      * value gradients are added into {@code prefix.grad()}.
      *
      * <p>Per head the key and value gradients are accumulated transposed, {@code [hd, prefix + T]}, as
      * {@code Q_blockᵀ·dS} and {@code dO_blockᵀ·P}: row-major products over the block's rows.
      */
-    void backward(float[] dOut, float[] q, float[] k, float[] v, Prefix prefix, float[] probs, int n, float[] dq,
-                  float[] dk, float[] dv) {
+    void backward(float[] dOut, float[] q, float[] k, float[] v, Prefix prefix, int[] segmentStarts, int n,
+                  float[] dq, float[] dk, float[] dv) {
         int group = heads / kvHeads;
         int pre = prefix == null ? 0 : prefix.length();
         int m = pre + n;
@@ -126,33 +145,35 @@ final class SegmentAttention {
         int blocks = ceilDiv(n, BLOCK);
         float[][] keysG = kvFirst;
         float[][] valuesT = kvSecond;
+        float[][] keysT = kvThird;
         Parallel.parallelFor(kvHeads, g -> {
-            keys(k, prefix, g, n, true, keysG, g);
+            transpose(keys(k, prefix, g, n, true, keysG, g), m, keysT, g);
             transpose(keys(v, prefix, g, n, false, gathered, g), m, valuesT, g);
         });
         Parallel.parallelFor(heads, h -> {
             int g = h / group;
             float[] dkTh = zeroed(dkT, h, headDim * m);
             float[] dvTh = zeroed(dvT, h, headDim * m);
+            float[] ph = grown(probs, h, Math.min(BLOCK, n) * m);
             float[] dsh = grown(ds, h, Math.min(BLOCK, n) * m);
             float[] blockTh = grown(blockT, h, headDim * BLOCK);
             for (int block = 0; block < blocks; block++) {
                 int t0 = block * BLOCK;
                 int r = Math.min(n, t0 + BLOCK) - t0;
                 int c = pre + t0 + r;
-                int rows = (h * n + t0) * m;
                 int at = t0 * qDim + h * headDim;
+                blockProbs(q, at, qDim, keysT[g], segmentStarts, pre, t0, r, m, ph);
                 // dP = dO·Vᵀ, then dS = P ⊙ (dP − rowsum(P ⊙ dP)) times the scale of S
                 MatMulNN.matmul(dOut, at, qDim, r, headDim, valuesT[g], 0, m, c, dsh, 0, c);
                 for (int i = 0; i < r; i++) {
-                    softmaxBackwardRow(probs, rows + i * m, dsh, i * c, c);
+                    softmaxBackwardRow(ph, i * m, dsh, i * c, c);
                 }
                 // dQ_h = dS·K_g ; dK_gᵀ += Q_hᵀ·dS ; dV_gᵀ += dO_hᵀ·P
                 MatMulNN.matmul(dsh, 0, c, r, c, keysG[g], 0, headDim, headDim, dq, at, qDim);
                 transposeBlock(q, at, qDim, r, blockTh);
                 MatMulNN.matmulAdd(blockTh, 0, r, headDim, r, dsh, 0, c, c, dkTh, 0, m);
                 transposeBlock(dOut, at, qDim, r, blockTh);
-                MatMulNN.matmulAdd(blockTh, 0, r, headDim, r, probs, rows, m, c, dvTh, 0, m);
+                MatMulNN.matmulAdd(blockTh, 0, r, headDim, r, ph, 0, m, c, dvTh, 0, m);
             }
         });
         int kvDim = kvHeads * headDim;

@@ -432,7 +432,7 @@ public final class TrainableLlama {
     private BlockActivations activations(int n) {
         ModelConfig c = config;
         return new BlockActivations(n, c.hiddenSize(), c.qDim(), c.kvDim(), c.numHeads(), c.numKvHeads(),
-                c.intermediateSize(), c.qkNorm(), sublayerAdapters, prefix == null ? 0 : (int) prefix.shape()[0]);
+                c.intermediateSize(), c.qkNorm(), sublayerAdapters);
     }
 
 
@@ -531,7 +531,7 @@ public final class TrainableLlama {
         }
         a.vSaved = b.v().forward(a.n1, n, a.v, pass);
         rotate(a.q, a.k, seq.positions(), n, false);
-        attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.probs, a.attn);
+        attention.forward(a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, a.attn);
         a.oSaved = b.o().forward(a.attn, n, out, pass);
         if (b.attnAdapter() != null) {
             System.arraycopy(out, 0, a.attnOut, 0, n * d);
@@ -604,7 +604,7 @@ public final class TrainableLlama {
         float[] dq = g.dq;
         float[] dk = g.dk;
         float[] dv = g.dv;
-        attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), a.probs, n, dq, dk, dv);
+        attention.backward(dAttn, a.q, a.k, a.v, prefixOf(b), seq.segmentStarts(), n, dq, dk, dv);
         rotate(dq, dk, seq.positions(), n, true);
         float[] qIn = a.n1;
         if (b.qNorm() != null) {

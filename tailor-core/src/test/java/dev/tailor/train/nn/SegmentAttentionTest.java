@@ -33,13 +33,12 @@ class SegmentAttentionTest {
         SegmentAttention.Prefix prefix = pre == 0 ? null
                 : new SegmentAttention.Prefix(prefixData, new float[pre * width], width, 1, 2 + KV_HEADS * HD, pre);
         SegmentAttention attention = new SegmentAttention(HEADS, KV_HEADS, HD);
-        float[] probs = new float[HEADS * n * (pre + n)];
         float[] out = new float[n * HEADS * HD];
-        attention.forward(q, k, v, prefix, starts, n, probs, out);
+        attention.forward(q, k, v, prefix, starts, n, out);
         float[] dq = new float[q.length];
         float[] dk = new float[k.length];
         float[] dv = new float[v.length];
-        attention.backward(dOut, q, k, v, prefix, probs, n, dq, dk, dv);
+        attention.backward(dOut, q, k, v, prefix, starts, n, dq, dk, dv);
 
         Reference ref = new Reference(q, k, v, dOut, prefix, starts, n);
         assertClose(ref.out, out, "out");
@@ -64,8 +63,29 @@ class SegmentAttentionTest {
         }
     }
 
+    /**
+     * The backward computes the probabilities again from Q and K, so it needs nothing the forward left behind: on a
+     * fresh instance, without a forward, its gradients have the bits they have after one.
+     */
+    @Test
+    void backwardNeedsNoForward() {
+        int[][] runs = {{130, 3, 0}, {7, 1, 3}, {200, 1, 5}};
+        for (int[] run : runs) {
+            float[][] after = run(new SegmentAttention(HEADS, KV_HEADS, HD), run[0], run[1], run[2]);
+            float[][] alone = run(new SegmentAttention(HEADS, KV_HEADS, HD), run[0], run[1], run[2], false);
+            for (int i = 1; i < after.length; i++) {
+                assertArrayEquals(after[i], alone[i], "n=" + run[0] + " prefix=" + run[2] + " gradient " + i);
+            }
+        }
+    }
+
     /** Forward and backward on random inputs seeded by the shape: out, dq, dk, dv and the prefix's gradient. */
     private static float[][] run(SegmentAttention attention, int n, int segments, int pre) {
+        return run(attention, n, segments, pre, true);
+    }
+
+    /** {@link #run(SegmentAttention, int, int, int)}, the forward left out when not {@code forward}. */
+    private static float[][] run(SegmentAttention attention, int n, int segments, int pre, boolean forward) {
         SplittableRandom random = new SplittableRandom(n * 131L + pre);
         float[] q = randoms(random, n * HEADS * HD);
         float[] k = randoms(random, n * KV_HEADS * HD);
@@ -74,13 +94,15 @@ class SegmentAttentionTest {
         int width = 2 * KV_HEADS * HD + 3;
         SegmentAttention.Prefix prefix = pre == 0 ? null : new SegmentAttention.Prefix(randoms(random, pre * width),
                 new float[pre * width], width, 1, 2 + KV_HEADS * HD, pre);
-        float[] probs = new float[HEADS * n * (pre + n)];
         float[] out = new float[n * HEADS * HD];
-        attention.forward(q, k, v, prefix, segmentStarts(n, segments), n, probs, out);
+        int[] starts = segmentStarts(n, segments);
+        if (forward) {
+            attention.forward(q, k, v, prefix, starts, n, out);
+        }
         float[] dq = new float[q.length];
         float[] dk = new float[k.length];
         float[] dv = new float[v.length];
-        attention.backward(dOut, q, k, v, prefix, probs, n, dq, dk, dv);
+        attention.backward(dOut, q, k, v, prefix, starts, n, dq, dk, dv);
         return new float[][] {out, dq, dk, dv, prefix == null ? new float[0] : prefix.grad()};
     }
 
