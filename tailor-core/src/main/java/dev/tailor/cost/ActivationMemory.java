@@ -24,8 +24,9 @@ import dev.tailor.model.ModelConfig;
  * arrays of them or their transposes; per query head its transposed key and value gradients, a 64-row block's
  * probabilities and {@code dS} and a transposed block of Q, and the forward's blocks of probabilities, one per thread,
  * counted here as one per head; no block keeps its probabilities, the backward computes them again) and, for a
- * trainable head, the logits {@code n·V} (a frozen head's loss is computed a chunk at a time). With gradient checkpointing a trained block keeps
- * only its input ({@code m·d}) and one block's {@code A(m)}, the largest pieces' included, serves the recomputation:
+ * trainable head, the logits {@code n·V} (a frozen head's loss is computed a chunk at a time). With gradient
+ * checkpointing a trained block keeps only its input ({@code m·d}) and one block's {@code A(m)}, the largest pieces'
+ * included, serves the recomputation:
  * <pre>
  *   without:  (L − stop)·A(m) + Σ pieces + A(m) + G(m) + 4·m·d + m + S(m) [+ n·V]
  *   with:     (L − stop)·m·d + A(m) + max block's pieces + G(m) + 4·m·d + m + S(m) [+ n·V]
