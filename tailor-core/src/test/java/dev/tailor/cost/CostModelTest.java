@@ -86,7 +86,8 @@ class CostModelTest {
         close(L * (2 * m * W + 2.5 * attention(m, 0)) / N + 2 * D * V, prompt.flops().inputGradients(),
                 "prompt tuning's input gradients, the first block's q, k and v included");
         close(((L - 1) * (2 * N * W + 2.5 * attention(N, p)) + 2 * N * (W - QKV) + 2.5 * attention(N, p)) / N
-                + 2 * D * V, prefix.flops().inputGradients(), "prefix tuning's: the first block needs none of its input");
+                + 2 * D * V, prefix.flops().inputGradients(),
+                "prefix tuning's: the first block needs none of its input");
         assertEquals(0, prompt.flops().weightGradients());
     }
 
