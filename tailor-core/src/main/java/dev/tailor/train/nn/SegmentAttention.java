@@ -2,6 +2,7 @@ package dev.tailor.train.nn;
 
 import dev.tailor.tensor.MatMulNN;
 import dev.tailor.tensor.Parallel;
+import dev.tailor.tensor.Scratch;
 import dev.tailor.tensor.Transpose;
 import dev.tailor.tensor.VectorMath;
 
@@ -28,14 +29,17 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>With a {@link Prefix} (prefix tuning), its keys and values come first: every token also attends to all of them,
  * so the key axis has {@code prefix + n} columns; the backward adds their gradients into the prefix's gradient.
  *
- * <p>The gathered keys and values, their transposes, the blocks of probabilities and the backward's per-head
- * gradients live in arrays this object keeps for the next call (they only grow): fresh ones were three quarters of a
- * LoRA step's garbage. So one instance serves one caller at a time, as its model's workspace does.
+ * <p>The gathered keys and values, their transposes and the backward's per-head blocks and gradients live in arrays
+ * this object keeps for the next call (they only grow), the forward's blocks of probabilities in per-thread scratch:
+ * fresh ones were three quarters of a LoRA step's garbage. So one instance serves one caller at a time, as its
+ * model's workspace does.
  */
 final class SegmentAttention {
     /** Query rows per block. */
     static final int BLOCK = 64;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Per thread: the forward's block of probabilities, {@code [BLOCK, m]} (its tasks are heads' blocks). */
+    private static final ThreadLocal<float[]> FORWARD_PROBS = ThreadLocal.withInitial(() -> new float[0]);
 
     private final int heads;
     private final int kvHeads;
@@ -55,8 +59,6 @@ final class SegmentAttention {
     private final float[][] probs;
     private final float[][] ds;
     private final float[][] blockT;
-    /** Per thread: the forward's block of probabilities, {@code [BLOCK, m]} (its tasks are heads' blocks). */
-    private final ThreadLocal<float[][]> forwardProbs = ThreadLocal.withInitial(() -> new float[1][0]);
 
     SegmentAttention(int heads, int kvHeads, int headDim) {
         this.heads = heads;
@@ -107,7 +109,7 @@ final class SegmentAttention {
             int t0 = block * BLOCK;
             int r = Math.min(n, t0 + BLOCK) - t0;
             int c = pre + t0 + r;
-            float[] p = grown(forwardProbs.get(), 0, r * m);
+            float[] p = Scratch.floats(FORWARD_PROBS, r * m);
             blockProbs(q, t0 * qDim + h * headDim, qDim, keysT[g], segmentStarts, pre, t0, r, m, p);
             MatMulNN.matmul(p, 0, m, r, c, values[g], 0, headDim, headDim, out, t0 * qDim + h * headDim, qDim);
         });
